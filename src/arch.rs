@@ -1,0 +1,214 @@
+//! The one table of target architectures: every name an arch has, in one place.
+//!
+//! Nothing else in the code spells `aarch64`, `GOARM` or `arm-linux-musleabihf` by hand; it asks
+//! this table.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A target architecture `recipe` builds for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Arch {
+    Amd64,
+    Arm64,
+    Armv7,
+}
+
+/// ELF identity expected of a binary built for an arch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElfIdentity {
+    /// 32 or 64.
+    pub class_bits: u8,
+    /// `e_machine` (EM_X86_64 = 62, EM_AARCH64 = 183, EM_ARM = 40).
+    pub machine: u16,
+    /// Human name of `machine`, as a reader of `readelf -h` knows it.
+    pub machine_name: &'static str,
+    /// For ARM: the `e_flags` EABI version 5 and the hard-float bit must both be set.
+    pub arm_hard_float_eabi5: bool,
+    /// Lowest `Tag_CPU_arch` value from `.ARM.attributes` accepted (10 = ARMv7), if ARM.
+    pub arm_min_cpu_arch: Option<u8>,
+}
+
+/// Every name of one arch.
+#[derive(Debug, Clone, Copy)]
+pub struct ArchInfo {
+    pub arch: Arch,
+    /// What users type: `amd64`, `arm64`, `armv7`.
+    pub name: &'static str,
+    /// zig's `-target` and the GNU `--host` triple.
+    pub triple: &'static str,
+    /// zig's `-mcpu`, where the default is not what we want (armv7: not the v5/v6 default).
+    pub zig_cpu: Option<&'static str>,
+    /// Go's GOARCH and GOARM.
+    pub goarch: &'static str,
+    pub goarm: Option<&'static str>,
+    /// OCI platform architecture and variant.
+    pub oci_arch: &'static str,
+    pub oci_variant: Option<&'static str>,
+    /// CMake's CMAKE_SYSTEM_PROCESSOR; meson's cpu_family and cpu.
+    pub cmake_processor: &'static str,
+    pub meson_cpu_family: &'static str,
+    pub meson_cpu: &'static str,
+    /// The qemu-user binary that runs it on an x86_64 host (None: runs natively).
+    pub qemu: Option<&'static str>,
+    pub elf: ElfIdentity,
+}
+
+// Constants below are the only place these spellings appear.
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+const EM_ARM: u16 = 40;
+
+static TABLE: [ArchInfo; 3] = [
+    ArchInfo {
+        arch: Arch::Amd64,
+        name: "amd64",
+        triple: "x86_64-linux-musl",
+        zig_cpu: None,
+        goarch: "amd64",
+        goarm: None,
+        oci_arch: "amd64",
+        oci_variant: None,
+        cmake_processor: "x86_64",
+        meson_cpu_family: "x86_64",
+        meson_cpu: "x86_64",
+        qemu: None,
+        elf: ElfIdentity {
+            class_bits: 64,
+            machine: EM_X86_64,
+            machine_name: "x86-64",
+            arm_hard_float_eabi5: false,
+            arm_min_cpu_arch: None,
+        },
+    },
+    ArchInfo {
+        arch: Arch::Arm64,
+        name: "arm64",
+        triple: "aarch64-linux-musl",
+        zig_cpu: None,
+        goarch: "arm64",
+        goarm: None,
+        oci_arch: "arm64",
+        oci_variant: None,
+        cmake_processor: "aarch64",
+        meson_cpu_family: "aarch64",
+        meson_cpu: "aarch64",
+        qemu: Some("qemu-aarch64-static"),
+        elf: ElfIdentity {
+            class_bits: 64,
+            machine: EM_AARCH64,
+            machine_name: "AArch64",
+            arm_hard_float_eabi5: false,
+            arm_min_cpu_arch: None,
+        },
+    },
+    ArchInfo {
+        arch: Arch::Armv7,
+        name: "armv7",
+        triple: "arm-linux-musleabihf",
+        // ARMv7-A, VFPv3 with 16 double registers, Thumb-2, no NEON: what every armv7 board has.
+        zig_cpu: Some("generic+v7a+vfp3d16+thumb2-neon-d32"),
+        goarch: "arm",
+        goarm: Some("7"),
+        oci_arch: "arm",
+        oci_variant: Some("v7"),
+        cmake_processor: "armv7-a",
+        meson_cpu_family: "arm",
+        meson_cpu: "armv7",
+        qemu: Some("qemu-arm-static"),
+        elf: ElfIdentity {
+            class_bits: 32,
+            machine: EM_ARM,
+            machine_name: "ARM",
+            arm_hard_float_eabi5: true,
+            arm_min_cpu_arch: Some(10),
+        },
+    },
+];
+
+impl Arch {
+    pub const ALL: [Arch; 3] = [Arch::Amd64, Arch::Arm64, Arch::Armv7];
+
+    pub fn info(self) -> &'static ArchInfo {
+        &TABLE[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The arch of the machine `recipe` runs on, if it is one of ours.
+    pub fn host() -> Option<Arch> {
+        match std::env::consts::ARCH {
+            "x86_64" => Some(Arch::Amd64),
+            "aarch64" => Some(Arch::Arm64),
+            "arm" => Some(Arch::Armv7),
+            _ => None,
+        }
+    }
+
+    /// The names users may type, for error messages.
+    pub fn names() -> String {
+        let mut v: Vec<&str> = TABLE.iter().map(|i| i.name).collect();
+        v.push("all");
+        v.join(", ")
+    }
+
+    /// Parses an `--arch` value: one name, `all`, or a comma-separated list.
+    pub fn parse_list(s: &str) -> Result<Vec<Arch>, UnknownArch> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part == "all" {
+                out.extend(Arch::ALL);
+            } else {
+                out.push(part.parse()?);
+            }
+        }
+        out.sort();
+        out.dedup();
+        if out.is_empty() {
+            return Err(UnknownArch(s.to_string()));
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown arch `{0}` (expected one of: {names})", names = Arch::names())]
+pub struct UnknownArch(pub String);
+
+impl FromStr for Arch {
+    type Err = UnknownArch;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TABLE
+            .iter()
+            .find(|i| i.name == s)
+            .map(|i| i.arch)
+            .ok_or_else(|| UnknownArch(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_indexed_by_enum() {
+        for a in Arch::ALL {
+            assert_eq!(a.info().arch, a);
+        }
+    }
+
+    #[test]
+    fn parse_lists() {
+        assert_eq!(Arch::parse_list("all").unwrap(), Arch::ALL.to_vec());
+        assert_eq!(Arch::parse_list("armv7,amd64").unwrap(), vec![Arch::Amd64, Arch::Armv7]);
+        assert!(Arch::parse_list("armhf").is_err());
+    }
+}

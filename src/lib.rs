@@ -1,0 +1,18 @@
+//! `recipe`: builds C/C++ and Go apps as fully static musl binaries for amd64, arm64 and armv7,
+//! proves they are static and that they run, and packs them into distroless OCI images.
+//!
+//! The modules follow the pipeline: [`recipe`] (load and validate recipe files) -> [`plan`]
+//! (what to do, as plain data) -> [`source`] (fetch and extract) -> [`toolchain`] (zig and Go,
+//! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks and smoke
+//! test) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end).
+
+pub mod arch;
+pub mod build;
+pub mod cli;
+pub mod image;
+pub mod plan;
+pub mod recipe;
+pub mod report;
+pub mod source;
+pub mod toolchain;
+pub mod verify;
