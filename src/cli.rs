@@ -1,5 +1,307 @@
-//! The command line: arguments, dispatch, progress display and exit codes.
+//! The command line: arguments, dispatch, progress display and exit codes. The only module
+//! that knows about terminals, indicatif and miette's rendering.
 
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clap::{Parser, Subcommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use crate::arch::Arch;
+use crate::build::Progress;
+use crate::pipeline::{self, Settings};
+use crate::recipe::{self, Catalogue};
+use crate::report;
+use crate::verify;
+
+#[derive(Parser, Debug)]
+#[command(name = "recipe", version, about = "Build static musl binaries and distroless OCI images from recipe files")]
+struct Cli {
+    /// Where recipe files are looked up.
+    #[arg(long, global = true, env = "RECIPE_RECIPES", default_value = "recipes")]
+    recipes: PathBuf,
+    /// Cache of sources, toolchains and build directories.
+    #[arg(long, global = true, env = "RECIPE_CACHE")]
+    cache: Option<PathBuf>,
+    /// Show no progress, only results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build recipes into verified static binaries and a multi-arch distroless image.
+    Build {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// amd64, arm64, armv7, a comma-separated list, or all.
+        #[arg(long, default_value = "amd64")]
+        arch: String,
+        /// Where images and binaries are written (`OUT/NAME/`).
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Parallel compile jobs given to each build (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+    /// List the recipes.
+    List,
+    /// Show what a recipe says, validated.
+    Show { name: String },
+    /// Check that files are fully static ELF executables (for an arch, if given).
+    Verify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        arch: Option<String>,
+    },
+}
+
+/// Runs the command line and returns the exit code: 0 success, 1 a failed build or check,
+/// 2 bad input (arguments, recipes).
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    install_error_style();
+    match run(cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("{:?}", failure.report);
+            failure.code
+        }
+    }
+}
+
+struct Failure {
+    report: miette::Report,
+    code: i32,
+}
+
+fn usage(report: impl Into<miette::Report>) -> Failure {
+    Failure { report: report.into(), code: 2 }
+}
+
+fn failed(report: impl Into<miette::Report>) -> Failure {
+    Failure { report: report.into(), code: 1 }
+}
+
+fn install_error_style() {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(color)
+                .unicode(color)
+                .terminal_links(false)
+                .context_lines(1)
+                .width(100)
+                .build(),
+        )
+    }));
+}
+
+fn default_cache() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(x).join("recipe");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".cache").join("recipe"),
+        None => PathBuf::from(".recipe-cache"),
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Failure> {
+    let catalogue = Catalogue { dirs: vec![cli.recipes.clone()] };
+    let cache = cli.cache.clone().unwrap_or_else(default_cache);
+    let cache = std::path::absolute(&cache).unwrap_or(cache);
+    match cli.command {
+        Command::Build { names, arch, out, jobs } => {
+            let arches = Arch::parse_list(&arch).map_err(|e| usage(miette::Report::msg(e.to_string())))?;
+            let settings = Settings {
+                catalogue,
+                cache,
+                out: std::path::absolute(&out).unwrap_or(out),
+                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+                source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+                toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
+            };
+            let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
+            let progress = Display::new(cli.quiet);
+            let built = pipeline::build(&settings, &recipes, &arches, &progress);
+            progress.finish();
+            let built = built.map_err(failed)?;
+            let rows: Vec<report::Row> = built
+                .iter()
+                .map(|b| report::Row {
+                    image: format!("{}:{}", b.recipe.name, b.recipe.version),
+                    size: b.written.platforms.iter().map(|p| p.uncompressed_size).max().unwrap_or(0),
+                    compressed: b.written.platforms.iter().map(|p| p.compressed_size).max().unwrap_or(0),
+                    user: format!("{}:{}", b.recipe.image.user.uid, b.recipe.image.user.gid),
+                    distroless: true,
+                    arches: b.written.platforms.iter().map(|p| p.arch.name().to_string()).collect(),
+                })
+                .collect();
+            print!("{}", report::table(&rows));
+            for b in &built {
+                println!("{}: {} (index {})", b.recipe.name, b.layout.display(), b.written.index_digest);
+                println!("{}: {}", b.recipe.name, b.archive.display());
+            }
+            Ok(0)
+        }
+        Command::List => {
+            for name in catalogue.names() {
+                match recipe::load(&catalogue, &name) {
+                    Ok(r) => println!("{:<16} {:<12} {:<10} {}", r.name, r.version, r.build.system.name(), r.description.unwrap_or_default()),
+                    Err(_) => println!("{name:<16} (invalid: run `recipe show {name}`)"),
+                }
+            }
+            Ok(0)
+        }
+        Command::Show { name } => {
+            let r = recipe::load(&catalogue, &name).map_err(usage)?;
+            print!("{}", show(&r));
+            Ok(0)
+        }
+        Command::Verify { paths, arch } => {
+            let expected = match arch {
+                Some(a) => Some(a.parse::<Arch>().map_err(|e| usage(miette::Report::msg(e.to_string())))?),
+                None => None,
+            };
+            let mut all_ok = true;
+            for p in &paths {
+                let bytes = match std::fs::read(p) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        println!("{}: FAIL: cannot read: {e}", p.display());
+                        all_ok = false;
+                        continue;
+                    }
+                };
+                let r = verify::check_elf(&bytes, expected);
+                if r.passed() {
+                    println!("{}: ok: {}", p.display(), r.description);
+                } else {
+                    all_ok = false;
+                    println!("{}: FAIL: {}", p.display(), r.description);
+                }
+                for f in &r.findings {
+                    let sev = match f.severity {
+                        verify::Severity::Error => "error",
+                        verify::Severity::Warning => "warning",
+                        verify::Severity::Info => "note",
+                    };
+                    println!("  {sev}: {}", f.message);
+                }
+            }
+            Ok(if all_ok { 0 } else { 1 })
+        }
+    }
+}
+
+fn show(r: &recipe::Recipe) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("name:       {}\nversion:    {}\nlicense:    {}\nhomepage:   {}\n", r.name, r.version, r.license, r.homepage));
+    s.push_str(&format!("file:       {}\n", r.file.display()));
+    match &r.source {
+        recipe::Source::Path(p) => s.push_str(&format!("source:     path {}\n", p.display())),
+        recipe::Source::Archive { sha256, origins, strip } => {
+            s.push_str(&format!("source:     sha256 {sha256} (strip {strip})\n"));
+            for o in origins {
+                let text = match o {
+                    recipe::Origin::Url(u) => u.clone(),
+                    recipe::Origin::Debian { package, version, file } => format!("debian {package}={version} file {file}"),
+                    recipe::Origin::GoModule { module, version } => format!("go module {module}@{version}"),
+                };
+                s.push_str(&format!("  from      {text}\n"));
+            }
+        }
+    }
+    s.push_str(&format!("build:      {}\n", r.build.system.name()));
+    for a in r.build.per_arch.keys() {
+        s.push_str(&format!("  override  {a}\n"));
+    }
+    s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
+    if let Some(sm) = &r.smoke {
+        s.push_str(&format!("smoke:      {} (expects `{}`)\n", sm.command.join(" "), sm.expect));
+    }
+    s.push_str(&format!("entrypoint: {}\n", r.image.entrypoint.join(" ")));
+    s.push_str(&format!("user:       {}:{} ({})\n", r.image.user.uid, r.image.user.gid, r.image.user.name));
+    if !r.image.ports.is_empty() {
+        s.push_str(&format!("ports:      {}\n", r.image.ports.join(", ")));
+    }
+    if !r.image.volumes.is_empty() {
+        s.push_str(&format!("volumes:    {}\n", r.image.volumes.join(", ")));
+    }
+    s
+}
+
+/// Progress: one spinner per job on a terminal, plain lines otherwise, nothing with --quiet.
+struct Display {
+    mode: Mode,
+}
+
+enum Mode {
+    Quiet,
+    Lines,
+    Bars { multi: MultiProgress, bars: Mutex<HashMap<String, ProgressBar>> },
+}
+
+impl Display {
+    fn new(quiet: bool) -> Display {
+        let mode = if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
+        } else {
+            Mode::Lines
+        };
+        Display { mode }
+    }
+
+    fn finish(&self) {
+        if let Mode::Bars { bars, .. } = &self.mode {
+            for b in bars.lock().unwrap().values() {
+                b.finish();
+            }
+        }
+    }
+}
+
+impl Progress for Display {
+    fn step(&self, job: &str, step: &str) {
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Lines => eprintln!("{job}: {step}"),
+            Mode::Bars { multi, bars } => {
+                let mut bars = bars.lock().unwrap();
+                let bar = bars.entry(job.to_string()).or_insert_with(|| {
+                    let b = multi.add(ProgressBar::new_spinner());
+                    b.set_style(ProgressStyle::with_template("{spinner} {prefix:<16} {msg} ({elapsed})").unwrap());
+                    b.set_prefix(job.to_string());
+                    b.enable_steady_tick(std::time::Duration::from_millis(120));
+                    b
+                });
+                bar.set_message(step.to_string());
+            }
+        }
+    }
+
+    fn note(&self, job: &str, message: &str) {
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Lines => eprintln!("{job}: {message}"),
+            Mode::Bars { multi, .. } => {
+                let _ = multi.println(format!("{job}: {message}"));
+            }
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod arch;
 pub mod build;
 pub mod cli;
 pub mod image;
+pub mod pipeline;
 pub mod plan;
 pub mod recipe;
 pub mod report;

@@ -1,1 +1,194 @@
-//! TODO-doc
+//! Executing a planned job: prepare its directory, get its source, provision the toolchain,
+//! run each step with its output in the job's log, and collect the app files it installed.
+
+mod fsutil;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::arch::Arch;
+use crate::plan::{Job, Step};
+use crate::recipe::{Origin, Recipe, Source};
+use crate::source;
+use crate::toolchain::{self, Go, Zig};
+
+pub use fsutil::copy_tree;
+
+/// Progress events of the core, shown by the CLI layer however it likes.
+pub trait Progress: Sync {
+    /// `job` (e.g. `redis/arm64`) entered `step`.
+    fn step(&self, job: &str, step: &str);
+    /// A line of information about `job`.
+    fn note(&self, job: &str, message: &str);
+}
+
+/// A progress sink that shows nothing.
+pub struct Silent;
+impl Progress for Silent {
+    fn step(&self, _: &str, _: &str) {}
+    fn note(&self, _: &str, _: &str) {}
+}
+
+/// Toolchains, provisioned once per run and shared by the jobs.
+pub struct Tools {
+    pub zig: Option<Zig>,
+    pub go: Option<Go>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(
+        "step `{step}` of {recipe} for {arch} failed: `{command}` {status}\nlog: {}\nlast lines of the log:\n{tail}",
+        log.display()
+    )]
+    Step { recipe: String, arch: Arch, step: String, command: String, status: String, log: PathBuf, tail: String },
+    #[error("cannot get the source of {recipe}")]
+    Source { recipe: String, #[source] source: source::SourceError },
+    #[error(transparent)]
+    Toolchain(#[from] toolchain::ToolchainError),
+    #[error("{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)", path.display())]
+    MissingFile { recipe: String, arch: Arch, file: String, path: PathBuf },
+    #[error("{what} `{}`", path.display())]
+    Io { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io { what, path: path.to_path_buf(), source }
+}
+
+/// One app file of a finished job: where it is in the image and where it is on disk.
+#[derive(Debug, Clone)]
+pub struct AppFile {
+    pub image_path: String,
+    pub host_path: PathBuf,
+}
+
+/// Runs `job` for `recipe` to the end of its build steps and returns its app files.
+pub fn run_job(
+    recipe: &Recipe,
+    job: &Job,
+    tools: &Tools,
+    store: &source::Store,
+    cache: &Path,
+    progress: &dyn Progress,
+) -> Result<Vec<AppFile>, BuildError> {
+    let id = format!("{}/{}", job.recipe, job.arch);
+    // A fresh directory every time: nothing of an earlier (maybe killed) run is trusted.
+    if job.work.exists() {
+        std::fs::remove_dir_all(&job.work).map_err(io("cannot clear the work directory", &job.work))?;
+    }
+    std::fs::create_dir_all(&job.dest).map_err(io("cannot create", &job.dest))?;
+    let mut log = File::create(&job.log).map_err(io("cannot create the log", &job.log))?;
+
+    progress.step(&id, "fetch");
+    fetch_source(recipe, job, store, progress, &id)?;
+
+    if job.needs_zig {
+        if let Some(zig) = &tools.zig {
+            toolchain::wrappers::write(zig, job.arch, cache)?;
+        }
+    }
+    for step in &job.steps {
+        progress.step(&id, step.name());
+        match step {
+            Step::Write { path, contents, .. } => {
+                std::fs::write(path, contents).map_err(io("cannot write", path))?;
+                writeln!(log, "==> wrote {}", path.display()).ok();
+            }
+            Step::Run(cmd) => run_command(recipe, job, cmd, &mut log, tools)?,
+        }
+    }
+    collect(recipe, job)
+}
+
+fn fetch_source(recipe: &Recipe, job: &Job, store: &source::Store, progress: &dyn Progress, id: &str) -> Result<(), BuildError> {
+    match &recipe.source {
+        Source::Path(dir) => {
+            copy_tree(dir, &job.src).map_err(io("cannot copy the source directory", dir))?;
+        }
+        Source::Archive { sha256, origins, strip } => {
+            let fetch = source::Fetch {
+                sha256: sha256.clone(),
+                origins: origins
+                    .iter()
+                    .map(|o| match o {
+                        Origin::Url(u) => source::Origin::Url(u.clone()),
+                        Origin::Debian { package, version, file } => source::Origin::Debian(source::DebianSource {
+                            package: package.clone(),
+                            version: version.clone(),
+                            file: file.clone(),
+                        }),
+                        Origin::GoModule { module, version } => {
+                            source::Origin::GoModule { module: module.clone(), version: version.clone() }
+                        }
+                    })
+                    .collect(),
+            };
+            let err = |source| BuildError::Source { recipe: recipe.name.clone(), source };
+            let archive = store.fetch(&fetch, &mut |m: &str| progress.note(id, m)).map_err(err)?;
+            progress.step(id, "extract");
+            source::extract(&archive, &job.src, *strip).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut File, tools: &Tools) -> Result<(), BuildError> {
+    writeln!(log, "==> {}: {}\n    in {}", cmd.name, cmd.display(), cmd.cwd.display()).ok();
+    log.flush().ok();
+    let mut argv = cmd.argv.clone();
+    if argv[0] == "go" {
+        if let Some(go) = &tools.go {
+            argv[0] = go.exe.display().to_string();
+        }
+    }
+    let out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
+    let err_out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
+    let status = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .current_dir(&cmd.cwd)
+        .env_clear()
+        .envs(&cmd.env)
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(err_out)
+        .status();
+    let status_text = match status {
+        Ok(s) if s.success() => return Ok(()),
+        Ok(s) => match s.code() {
+            Some(c) => format!("exited with status {c}"),
+            None => format!("was killed ({s})"),
+        },
+        Err(e) => format!("could not start: {e}"),
+    };
+    Err(BuildError::Step {
+        recipe: recipe.name.clone(),
+        arch: job.arch,
+        step: cmd.name.clone(),
+        command: cmd.display(),
+        status: status_text,
+        log: job.log.clone(),
+        tail: fsutil::tail(&job.log, 20),
+    })
+}
+
+fn collect(recipe: &Recipe, job: &Job) -> Result<Vec<AppFile>, BuildError> {
+    recipe
+        .app_files
+        .iter()
+        .map(|f| {
+            let host = job.dest.join(f.trim_start_matches('/'));
+            if host.is_file() {
+                Ok(AppFile { image_path: f.clone(), host_path: host })
+            } else {
+                Err(BuildError::MissingFile { recipe: recipe.name.clone(), arch: job.arch, file: f.clone(), path: host })
+            }
+        })
+        .collect()
+}
+
+/// Keeps the log of a job open in append mode (for steps run after the build).
+pub fn append_log(job: &Job) -> std::io::Result<File> {
+    OpenOptions::new().append(true).create(true).open(&job.log)
+}

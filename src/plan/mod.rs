@@ -1,1 +1,122 @@
-//! TODO-doc
+//! Planning: what a build will do, as plain data, before anything runs. Pure: no process is
+//! spawned and no file is touched here; [`crate::build`] executes what this computes.
+
+pub mod systems;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::arch::Arch;
+use crate::recipe::{Recipe, System};
+
+/// Facts about the machine and settings a plan depends on, gathered by the caller.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub cache: PathBuf,
+    /// Parallel jobs given to make / cmake / go.
+    pub jobs: usize,
+    pub zig_version: String,
+    /// GOTOOLCHAIN, GOCACHE... from the Go toolchain.
+    pub go_env: Vec<(String, String)>,
+    /// The host PATH, which the wrapper directory is put in front of.
+    pub host_path: String,
+    pub source_date_epoch: u64,
+}
+
+/// One build of one recipe for one arch.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub recipe: String,
+    pub arch: Arch,
+    pub system: System,
+    /// Scratch directory of this job: `src/`, `dest/`, `build.log`, zig's local cache.
+    pub work: PathBuf,
+    pub src: PathBuf,
+    /// Where the build system installs (DESTDIR).
+    pub dest: PathBuf,
+    pub log: PathBuf,
+    /// Whether the zig wrappers for this arch are needed.
+    pub needs_zig: bool,
+    pub needs_go: bool,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Write a generated file (a CMake toolchain file, ...).
+    Write { name: String, path: PathBuf, contents: String },
+    /// Run a command; its output goes to the job's log.
+    Run(Command),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// What the progress display says: `configure`, `build`, `install`...
+    pub name: String,
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+}
+
+impl Command {
+    /// The command line as a person would type it (for errors and logs).
+    pub fn display(&self) -> String {
+        self.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl Step {
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Write { name, .. } => name,
+            Step::Run(c) => &c.name,
+        }
+    }
+}
+
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The install prefix inside DESTDIR.
+pub const PREFIX: &str = "/usr/local";
+
+/// Where a job of `recipe` for `arch` works.
+pub fn work_dir(cache: &Path, recipe: &str, arch: Arch) -> PathBuf {
+    cache.join("work").join(format!("{recipe}-{arch}"))
+}
+
+/// Plans the build of `recipe` for `arch`.
+pub fn job(recipe: &Recipe, arch: Arch, ctx: &Context) -> Result<Job, PlanError> {
+    let work = work_dir(&ctx.cache, &recipe.name, arch);
+    let src = work.join("src");
+    let dest = work.join("dest");
+    let opts = recipe.build.options(arch);
+    let needs_go = recipe.build.system == System::Go;
+    let needs_zig = !needs_go || opts.cgo;
+    let layout = systems::Layout { work: work.clone(), src: src.clone(), dest: dest.clone() };
+    let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
+    Ok(Job {
+        recipe: recipe.name.clone(),
+        arch,
+        system: recipe.build.system,
+        log: work.join("build.log"),
+        work,
+        src,
+        dest,
+        needs_zig,
+        needs_go,
+        steps,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("unknown variable `${{{name}}}` in `{text}`")]
+    UnknownVariable { name: String, text: String },
+}

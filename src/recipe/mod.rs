@@ -1,1 +1,47 @@
-//! TODO-doc
+//! Recipe files: their TOML schema, the validated model, and loading with located errors.
+
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod schema;
+
+pub use error::RecipeError;
+pub use load::{parse, parse_user, Catalogue};
+pub use model::*;
+
+use std::path::Path;
+
+/// Why a recipe could not be loaded.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("unknown recipe `{name}`")]
+    #[diagnostic(help("{known}"))]
+    Unknown { name: String, known: String },
+    #[error("cannot read recipe `{}`", path.display())]
+    Io { path: std::path::PathBuf, #[source] source: std::io::Error },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(#[from] Box<RecipeError>),
+}
+
+/// Loads the recipe `name_or_path` from the catalogue.
+pub fn load(cat: &Catalogue, name_or_path: &str) -> Result<Recipe, LoadError> {
+    let Some(path) = cat.find(name_or_path) else {
+        let names = cat.names();
+        let known = if names.is_empty() {
+            format!(
+                "no recipes found in {}",
+                cat.dirs.iter().map(|d| format!("`{}`", d.display())).collect::<Vec<_>>().join(", ")
+            )
+        } else {
+            format!("known recipes: {}", names.join(", "))
+        };
+        return Err(LoadError::Unknown { name: name_or_path.to_string(), known });
+    };
+    load_file(&path)
+}
+
+pub fn load_file(path: &Path) -> Result<Recipe, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    Ok(parse(path, &text)?)
+}

@@ -1,1 +1,99 @@
-//! TODO-doc
+//! What the user reads at the end of a build: a table of images (image, size on disk, user,
+//! distroless, architectures), rendered as plain text. Pure.
+
+/// One row of the final table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub image: String,
+    /// Uncompressed size of the largest platform's layers, like `docker image ls`.
+    pub size: u64,
+    pub compressed: u64,
+    pub user: String,
+    pub distroless: bool,
+    pub arches: Vec<String>,
+}
+
+/// Renders `rows` as an aligned text table.
+pub fn table(rows: &[Row]) -> String {
+    let header = ["IMAGE", "SIZE", "COMPRESSED", "USER", "DISTROLESS", "ARCHITECTURES"];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.image.clone(),
+                human_size(r.size),
+                human_size(r.compressed),
+                r.user.clone(),
+                if r.distroless { "yes".into() } else { "no".into() },
+                r.arches.join(", "),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
+            if i + 1 == cols.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = vec![line(header.to_vec())];
+    for row in &cells {
+        out.push(line(row.iter().map(String::as_str).collect()));
+    }
+    out.join("\n") + "\n"
+}
+
+/// Sizes as `docker image ls` shows them: 1000-based, one decimal under 10.
+pub fn human_size(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n}B")
+    } else if v < 10.0 {
+        format!("{v:.1}{}", units[u])
+    } else {
+        format!("{v:.0}{}", units[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(6_340_000), "6.3MB");
+        assert_eq!(human_size(27_000_000), "27MB");
+    }
+
+    #[test]
+    fn table_aligns() {
+        let t = table(&[Row {
+            image: "redis:7.0.15".into(),
+            size: 6_000_000,
+            compressed: 2_000_000,
+            user: "1000:1000".into(),
+            distroless: true,
+            arches: vec!["amd64".into(), "arm64".into()],
+        }]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].find("SIZE"), lines[1].find("6.0MB"));
+    }
+}

@@ -1,1 +1,117 @@
-//! TODO-doc
+//! Toolchains: zig for C/C++ and Go for Go, provisioned on first use into the cache, and the
+//! per-target wrapper executables build systems are given (CC, CXX, AR, RANLIB, STRIP).
+
+pub mod spec;
+pub mod wrappers;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use spec::Specs;
+pub use wrappers::Wrappers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolchainError {
+    #[error("toolchain file: {0}")]
+    Spec(String),
+    #[error("cannot provision zig {version}: {reason}")]
+    Zig { version: String, reason: String },
+    #[error("cannot provision go {version}: {reason}")]
+    Go { version: String, reason: String },
+    #[error("cannot write toolchain files in `{}`", path.display())]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+}
+
+/// A zig ready to run.
+#[derive(Debug, Clone)]
+pub struct Zig {
+    pub exe: PathBuf,
+    pub version: String,
+}
+
+/// Go ready to run: the launcher and the environment that pins its version.
+#[derive(Debug, Clone)]
+pub struct Go {
+    pub exe: PathBuf,
+    pub version: String,
+    pub env: Vec<(String, String)>,
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Finds or installs the pinned zig: one on PATH of that version, one already in the cache, or
+/// the `ziglang` wheel installed with pip (hash-checked) into `<cache>/toolchains/zig-<version>`.
+/// The install goes to a temporary directory renamed into place, so a killed run leaves none.
+pub fn provision_zig(spec: &spec::ZigSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<Zig, ToolchainError> {
+    let err = |reason: String| ToolchainError::Zig { version: spec.version.clone(), reason };
+    if let Some(exe) = which("zig") {
+        if output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
+            return Ok(Zig { exe, version: spec.version.clone() });
+        }
+    }
+    let home = cache.join("toolchains").join(format!("zig-{}", spec.version));
+    let exe = home.join("ziglang").join("zig");
+    if exe.is_file() {
+        return Ok(Zig { exe, version: spec.version.clone() });
+    }
+    progress(&format!("installing zig {} from PyPI (`{}`)", spec.version, spec.pip.package));
+    let parent = home.parent().unwrap();
+    std::fs::create_dir_all(parent).map_err(|source| ToolchainError::Io { path: parent.into(), source })?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".zig-install-")
+        .tempdir_in(parent)
+        .map_err(|source| ToolchainError::Io { path: parent.into(), source })?;
+    let req = tmp.path().join("requirements.txt");
+    std::fs::write(&req, format!("{}=={} --hash=sha256:{}\n", spec.pip.package, spec.version, spec.pip.wheel_sha256))
+        .map_err(|source| ToolchainError::Io { path: req.clone(), source })?;
+    let python = which("python3").ok_or_else(|| err("`python3` is not on PATH (needed for pip)".into()))?;
+    let target = tmp.path().join("pkg");
+    let out = Command::new(python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes"])
+        .arg("--target")
+        .arg(&target)
+        .arg("-r")
+        .arg(&req)
+        .output()
+        .map_err(|e| err(format!("cannot run pip: {e}")))?;
+    if !out.status.success() {
+        return Err(err(format!("pip failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    let got = target.join("ziglang").join("zig");
+    match output_of(Command::new(&got).arg("version")) {
+        Some(v) if v == spec.version => {}
+        other => return Err(err(format!("the installed zig reports version {other:?}"))),
+    }
+    std::fs::rename(&target, &home).map_err(|source| ToolchainError::Io { path: home.clone(), source })?;
+    Ok(Zig { exe, version: spec.version.clone() })
+}
+
+/// Finds the Go launcher and pins the toolchain with `GOTOOLCHAIN=go<version>`: Go itself
+/// fetches that version through the module proxy when the launcher is another one.
+pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainError> {
+    let err = |reason: String| ToolchainError::Go { version: spec.version.clone(), reason };
+    let exe = which("go").ok_or_else(|| err("`go` is not on PATH; install Go (any recent version works as the launcher)".into()))?;
+    let go_cache = cache.join("go");
+    let env = vec![
+        ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
+        ("GOCACHE".to_string(), go_cache.join("build").display().to_string()),
+        ("GOMODCACHE".to_string(), go_cache.join("mod").display().to_string()),
+        ("GOPATH".to_string(), go_cache.join("path").display().to_string()),
+        ("GOFLAGS".to_string(), "-modcacherw -buildvcs=false".to_string()),
+        ("GOTELEMETRY".to_string(), "off".to_string()),
+    ];
+    let mut cmd = Command::new(&exe);
+    cmd.args(["env", "GOVERSION"]).envs(env.iter().map(|(k, v)| (k, v)));
+    let version = output_of(&mut cmd).ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;
+    if version != format!("go{}", spec.version) {
+        return Err(err(format!("`go env GOVERSION` says {version}")));
+    }
+    Ok(Go { exe, version: spec.version.clone(), env })
+}

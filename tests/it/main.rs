@@ -1,3 +1,6 @@
 //! The one integration test binary: every test of `recipe` as a user sees it.
 
+mod build;
+mod docs;
+mod recipes;
 mod util;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what `recipe` and its tests need on a fresh Debian 12 machine, and nothing that is
+# already there. Idempotent. zig is not installed here: `recipe` provisions its pinned zig itself
+# (the `ziglang` wheel from PyPI, hash-checked) on first use.
+set -euo pipefail
+
+need_apt=()
+command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user-static)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+command -v umoci >/dev/null || need_apt+=(umoci)
+command -v podman >/dev/null || need_apt+=(podman)
+command -v runc >/dev/null || need_apt+=(runc)
+command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
+command -v make >/dev/null || need_apt+=(make)
+command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+
+# Debian source packages are one origin of recipe sources (apt verifies them).
+srcs=/etc/apt/sources.list.d/debian-src.sources
+updated=no
+if [ ! -f "$srcs" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$srcs"
+  apt-get update -qq
+  updated=yes
+fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  [ "$updated" = yes ] || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup" >&2; exit 1; }
+command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
+echo "setup: ready"

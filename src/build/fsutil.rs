@@ -1,0 +1,36 @@
+//! Small file-system helpers of the build stage: copying a source tree, reading a log's tail.
+
+use std::path::Path;
+
+/// Copies the directory `from` to `to` (created), keeping symlinks as symlinks and exec bits.
+/// Skips `.git` and `target` folders, which are never part of a source.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".git" || name == "target" {
+            continue;
+        }
+        let src = entry.path();
+        let dst = to.join(&name);
+        let ty = entry.file_type()?;
+        if ty.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if ty.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// The last `n` lines of a text file (lossy), indented for an error message.
+pub fn tail(path: &Path, n: usize) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].iter().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
+}

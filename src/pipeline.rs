@@ -1,0 +1,243 @@
+//! The whole of `recipe build`: load every recipe, plan every (recipe, arch) job, then run each
+//! job, verify and smoke-test its app files, and pack one multi-arch image per recipe.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::arch::Arch;
+use crate::build::{self, AppFile, BuildError, Progress, Tools};
+use crate::image;
+use crate::plan;
+use crate::recipe::{self, Catalogue, Recipe};
+use crate::source;
+use crate::toolchain::{self, Specs};
+use crate::verify;
+
+/// Where things are and how much to do at once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub catalogue: Catalogue,
+    pub cache: PathBuf,
+    pub out: PathBuf,
+    pub jobs: usize,
+    pub source_date_epoch: u64,
+    pub toolchains: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PipelineError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Load(#[from] recipe::LoadError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    #[error(transparent)]
+    Toolchain(#[from] toolchain::ToolchainError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error("{recipe} for {arch}: `{file}` fails verification:\n{reasons}")]
+    Verify { recipe: String, arch: Arch, file: String, reasons: String },
+    #[error("{recipe} for {arch}: smoke test failed: `{command}` {outcome}\noutput:\n{output}")]
+    Smoke { recipe: String, arch: Arch, command: String, outcome: String, output: String },
+    #[error("{recipe}: smoke command `{program}` is not one of the app files")]
+    SmokeProgram { recipe: String, program: String },
+    #[error("{recipe}: cannot run the smoke test")]
+    SmokeRun { recipe: String, #[source] source: verify::smoke::SmokeError },
+    #[error("{recipe}: cannot write the image")]
+    Image { recipe: String, #[source] source: image::ImageError },
+    #[error("cannot read `{}`", path.display())]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+}
+
+/// What a finished recipe build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub recipe: Recipe,
+    pub layout: PathBuf,
+    pub archive: PathBuf,
+    pub written: image::Written,
+    pub binaries: Vec<(Arch, PathBuf)>,
+}
+
+/// Loads all recipes first, so that a mistake in any of them stops the run before any work.
+pub fn load_all(settings: &Settings, names: &[String]) -> Result<Vec<Recipe>, PipelineError> {
+    names.iter().map(|n| Ok(recipe::load(&settings.catalogue, n)?)).collect()
+}
+
+pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress: &dyn Progress) -> Result<Vec<Built>, PipelineError> {
+    let specs = Specs::load(settings.toolchains.as_deref())?;
+    let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+
+    // Plan everything before running anything.
+    let needs_go = recipes.iter().any(|r| r.build.system == recipe::System::Go);
+    let mut tools = Tools { zig: None, go: None };
+    if needs_go {
+        tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
+    }
+    let ctx = plan::Context {
+        cache: settings.cache.clone(),
+        jobs: settings.jobs,
+        zig_version: specs.zig.version.clone(),
+        go_env: tools.go.as_ref().map(|g| g.env.clone()).unwrap_or_default(),
+        host_path,
+        source_date_epoch: settings.source_date_epoch,
+    };
+    let mut planned = Vec::new();
+    for r in recipes {
+        let jobs = arches.iter().map(|&a| plan::job(r, a, &ctx)).collect::<Result<Vec<_>, _>>()?;
+        planned.push((r, jobs));
+    }
+    if planned.iter().flat_map(|(_, js)| js).any(|j| j.needs_zig) {
+        tools.zig = Some(toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| progress.note("zig", m))?);
+    }
+
+    let store = source::Store::new(settings.cache.join("sources"));
+    let mut out = Vec::new();
+    for (r, jobs) in planned {
+        let mut per_arch = Vec::new();
+        for job in &jobs {
+            let files = build::run_job(r, job, &tools, &store, &settings.cache, progress)?;
+            check_files(r, job, &files, progress)?;
+            smoke(r, job, &files, progress)?;
+            per_arch.push((job.arch, files));
+        }
+        out.push(pack(settings, r, &per_arch, progress)?);
+    }
+    Ok(out)
+}
+
+fn check_files(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress) -> Result<(), PipelineError> {
+    let id = format!("{}/{}", r.name, job.arch);
+    progress.step(&id, "verify");
+    for f in files {
+        let bytes = std::fs::read(&f.host_path).map_err(|source| PipelineError::Io { path: f.host_path.clone(), source })?;
+        if !bytes.starts_with(b"\x7fELF") {
+            continue; // data files are not executables
+        }
+        let report = verify::check_elf(&bytes, Some(job.arch));
+        if !report.passed() {
+            let reasons = report
+                .findings
+                .iter()
+                .map(|f| format!("  - {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(PipelineError::Verify { recipe: r.name.clone(), arch: job.arch, file: f.image_path.clone(), reasons });
+        }
+        progress.note(&id, &format!("{}: {}", f.image_path, report.description));
+    }
+    Ok(())
+}
+
+fn smoke(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress) -> Result<(), PipelineError> {
+    let Some(s) = &r.smoke else { return Ok(()) };
+    let id = format!("{}/{}", r.name, job.arch);
+    progress.step(&id, "smoke");
+    let program = &s.command[0];
+    let file = files
+        .iter()
+        .find(|f| &f.image_path == program || Path::new(&f.image_path).file_name().and_then(|n| n.to_str()) == Some(program))
+        .ok_or_else(|| PipelineError::SmokeProgram { recipe: r.name.clone(), program: program.clone() })?;
+    let cwd = job.work.join("smoke");
+    std::fs::create_dir_all(&cwd).map_err(|source| PipelineError::Io { path: cwd.clone(), source })?;
+    let outcome = verify::smoke::run_smoke(
+        job.arch,
+        &file.host_path,
+        &s.command[1..],
+        &s.expect,
+        &cwd,
+        Duration::from_secs(s.timeout_secs),
+    )
+    .map_err(|source| PipelineError::SmokeRun { recipe: r.name.clone(), source })?;
+    if !outcome.passed {
+        let how = match outcome.status {
+            Some(c) => format!("exited with status {c} and its output lacks `{}`", s.expect),
+            None => format!("did not finish or was killed; its output lacks `{}`", s.expect),
+        };
+        return Err(PipelineError::Smoke {
+            recipe: r.name.clone(),
+            arch: job.arch,
+            command: outcome.command,
+            outcome: how,
+            output: outcome.output,
+        });
+    }
+    progress.note(&id, &format!("smoke test passed: `{}`", outcome.command));
+    Ok(())
+}
+
+fn pack(settings: &Settings, r: &Recipe, per_arch: &[(Arch, Vec<AppFile>)], progress: &dyn Progress) -> Result<Built, PipelineError> {
+    let id = r.name.clone();
+    progress.step(&id, "image");
+    let user = image::User { uid: r.image.user.uid, gid: r.image.user.gid, name: r.image.user.name.clone() };
+    let mut labels = r.image.labels.clone();
+    labels.insert("org.opencontainers.image.title".into(), r.name.clone());
+    labels.insert("org.opencontainers.image.version".into(), r.version.clone());
+    labels.insert("org.opencontainers.image.licenses".into(), r.license.clone());
+    labels.insert("org.opencontainers.image.url".into(), r.homepage.clone());
+    let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
+    env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let config = image::ImageConfig {
+        user: format!("{}:{}", user.uid, user.gid),
+        entrypoint: r.image.entrypoint.clone(),
+        cmd: r.image.cmd.clone(),
+        env,
+        workdir: r.image.workdir.clone(),
+        exposed_ports: r.image.ports.clone(),
+        volumes: r.image.volumes.clone(),
+        labels,
+        created_epoch: settings.source_date_epoch,
+    };
+    let images: Vec<image::PlatformImage> = per_arch
+        .iter()
+        .map(|(arch, files)| {
+            let mut entries = image::base_entries(&user, &r.image.writable);
+            for f in files {
+                entries.push(image::Entry {
+                    path: f.image_path.clone(),
+                    kind: image::EntryKind::File(image::FileSource::Path(f.host_path.clone())),
+                    mode: file_mode(&f.host_path),
+                    uid: 0,
+                    gid: 0,
+                });
+            }
+            image::PlatformImage {
+                arch: *arch,
+                entries,
+                config: config.clone(),
+                history: format!("recipe build {} {}", r.name, r.version),
+            }
+        })
+        .collect();
+    let dir = settings.out.join(&r.name);
+    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    let layout = dir.join("oci");
+    let err = |source| PipelineError::Image { recipe: r.name.clone(), source };
+    let written = image::write_layout(&layout, &r.version, &images).map_err(err)?;
+    let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
+    image::write_archive(&layout, &archive).map_err(err)?;
+    // The binaries, beside the image, one folder per arch.
+    let mut binaries = Vec::new();
+    for (arch, files) in per_arch {
+        let bin_dir = dir.join("bin").join(arch.name());
+        let tmp = dir.join(format!(".bin-{}-{}", arch.name(), std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|source| PipelineError::Io { path: tmp.clone(), source })?;
+        for f in files {
+            let name = Path::new(&f.image_path).file_name().unwrap();
+            std::fs::copy(&f.host_path, tmp.join(name)).map_err(|source| PipelineError::Io { path: f.host_path.clone(), source })?;
+        }
+        let _ = std::fs::remove_dir_all(&bin_dir);
+        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io { path: bin_dir.clone(), source })?;
+        std::fs::rename(&tmp, &bin_dir).map_err(|source| PipelineError::Io { path: bin_dir.clone(), source })?;
+        binaries.push((*arch, bin_dir));
+    }
+    Ok(Built { recipe: r.clone(), layout, archive, written, binaries })
+}
+
+/// The image mode of an installed file: executables 0755, others 0644.
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0o644);
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
+}

@@ -1,0 +1,382 @@
+//! Reading recipe files: TOML to [`schema`], then validation to [`model`], with every mistake
+//! reported at its `file:line:column`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::error::RecipeError;
+use super::model::*;
+use super::schema::{self, OptionsTable};
+use crate::arch::Arch;
+
+/// Parses and validates the recipe text `text` read from `file`.
+pub fn parse(file: &Path, text: &str) -> Result<Recipe, Box<RecipeError>> {
+    let v = Validator { file, text };
+    let raw: schema::RecipeFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        v.err(span, e.message().trim_end_matches('\n').to_string(), None)
+    })?;
+    v.recipe(raw)
+}
+
+struct Validator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+type R<T> = Result<T, Box<RecipeError>>;
+
+impl Validator<'_> {
+    fn err(&self, span: Range<usize>, message: String, help: Option<String>) -> Box<RecipeError> {
+        Box::new(RecipeError::new(self.file, self.text, span, message, help))
+    }
+
+    fn recipe(&self, raw: schema::RecipeFile) -> R<Recipe> {
+        let name = raw.name.get_ref().clone();
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+        if !name_ok {
+            return Err(self.err(
+                raw.name.span(),
+                format!("invalid recipe name `{name}`"),
+                Some("use lowercase letters, digits, `-`, `_` and `.`".into()),
+            ));
+        }
+        let stem = self.file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if stem != name {
+            return Err(self.err(
+                raw.name.span(),
+                format!("recipe name `{name}` does not match its file name `{stem}.toml`"),
+                Some(format!("rename the file to `{name}.toml` or set name = \"{stem}\"")),
+            ));
+        }
+        let source = self.source(&raw.source)?;
+        let build = self.build(&raw.build)?;
+        let app_files = self.app_files(&raw.app.files)?;
+        let smoke = match raw.smoke {
+            None => None,
+            Some(s) => {
+                if s.command.get_ref().is_empty() {
+                    return Err(self.err(
+                        s.command.span(),
+                        "the smoke command is empty".into(),
+                        Some("give the program and its arguments, e.g. [\"app\", \"--version\"]".into()),
+                    ));
+                }
+                if s.expect.get_ref().is_empty() {
+                    return Err(self.err(
+                        s.expect.span(),
+                        "`expect` is empty, so any output would pass".into(),
+                        Some("give text the command's output must contain".into()),
+                    ));
+                }
+                Some(Smoke {
+                    command: s.command.into_inner(),
+                    expect: s.expect.into_inner(),
+                    timeout_secs: s.timeout.unwrap_or(60),
+                })
+            }
+        };
+        let image = self.image(raw.image, &app_files)?;
+        Ok(Recipe {
+            name,
+            version: raw.version,
+            license: raw.license,
+            homepage: raw.homepage,
+            description: raw.description,
+            file: self.file.to_path_buf(),
+            text: self.text.to_string(),
+            source,
+            build,
+            app_files,
+            smoke,
+            image,
+        })
+    }
+
+    fn source(&self, s: &Spanned<schema::SourceTable>) -> R<Source> {
+        let t = s.get_ref();
+        if let Some(path) = &t.path {
+            if t.sha256.is_some() || !t.urls.is_empty() || t.debian.is_some() || t.go_module.is_some() {
+                return Err(self.err(
+                    path.span(),
+                    "`path` cannot be combined with `sha256`, `urls`, `debian` or `go-module`".into(),
+                    Some("a source is either a local directory or an archive pinned by sha256".into()),
+                ));
+            }
+            let dir = self.file.parent().unwrap_or(Path::new("."));
+            return Ok(Source::Path(dir.join(path.get_ref())));
+        }
+        let Some(sha) = &t.sha256 else {
+            return Err(self.err(
+                s.span(),
+                "the source has neither `path` nor `sha256`".into(),
+                Some("pin the archive with `sha256 = \"<64 hex digits>\"` and say where it comes from (`urls`, `debian`, `go-module`), or give a local `path`".into()),
+            ));
+        };
+        let hex = sha.get_ref();
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+            return Err(self.err(
+                sha.span(),
+                format!("`{hex}` is not a sha256"),
+                Some("expected 64 lowercase hexadecimal digits".into()),
+            ));
+        }
+        let mut origins = Vec::new();
+        for u in &t.urls {
+            let url = u.get_ref();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(self.err(u.span(), format!("`{url}` is not an http(s) URL"), None));
+            }
+            origins.push(Origin::Url(url.clone()));
+        }
+        if let Some(d) = &t.debian {
+            origins.push(Origin::Debian {
+                package: d.package.clone(),
+                version: d.version.clone(),
+                file: d.file.clone(),
+            });
+        }
+        let mut strip = 1;
+        if let Some(g) = &t.go_module {
+            // The module zip holds `MODULE@VERSION/...`: one component per path element.
+            strip = g.module.split('/').count();
+            origins.push(Origin::GoModule { module: g.module.clone(), version: g.version.clone() });
+        }
+        if origins.is_empty() {
+            return Err(self.err(
+                s.span(),
+                "the source has a sha256 but no origin".into(),
+                Some("add `urls = [...]`, a `[source.debian]` table or a `[source.go-module]` table".into()),
+            ));
+        }
+        Ok(Source::Archive { sha256: hex.clone(), origins, strip: t.strip.unwrap_or(strip) })
+    }
+
+    fn build(&self, b: &schema::BuildTable) -> R<Build> {
+        let Some(system) = System::parse(b.system.get_ref()) else {
+            return Err(self.err(
+                b.system.span(),
+                format!("unknown build system `{}`", b.system.get_ref()),
+                Some(format!("expected one of: {}", System::NAMES)),
+            ));
+        };
+        let common = self.options(system, &b.options)?;
+        let mut per_arch = BTreeMap::new();
+        for (key, opts) in &b.arch {
+            let arch: Arch = key.get_ref().parse().map_err(|e: crate::arch::UnknownArch| {
+                self.err(key.span(), e.to_string(), None)
+            })?;
+            per_arch.insert(arch, self.options(system, opts)?);
+        }
+        Ok(Build { system, common, per_arch })
+    }
+
+    fn options(&self, system: System, o: &OptionsTable) -> R<Options> {
+        // Which keys each build system reads; a key it would ignore is a mistake.
+        let check = |field: &'static str, span: Option<Range<usize>>, systems: &[System]| -> R<()> {
+            match span {
+                Some(span) if !systems.contains(&system) => Err(self.err(
+                    span,
+                    format!("`{field}` does not apply to build system `{}`", system.name()),
+                    Some(format!(
+                        "`{field}` is read by: {}",
+                        systems.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+                    )),
+                )),
+                _ => Ok(()),
+            }
+        };
+        use System::*;
+        check("configure-args", o.configure_args.as_ref().map(|s| s.span()), &[Autotools])?;
+        check("make-args", o.make_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
+        check("install-args", o.install_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
+        check("cmake-args", o.cmake_args.as_ref().map(|s| s.span()), &[Cmake])?;
+        check("packages", o.packages.as_ref().map(|s| s.span()), &[Go])?;
+        check("tags", o.tags.as_ref().map(|s| s.span()), &[Go])?;
+        check("go-ldflags", o.go_ldflags.as_ref().map(|s| s.span()), &[Go])?;
+        check("cgo", o.cgo.as_ref().map(|s| s.span()), &[Go])?;
+        check("script", o.script.as_ref().map(|s| s.span()), &[Script])?;
+        if let Some(sub) = &o.subdir {
+            self.relative_path(sub)?;
+        }
+        let list = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+        Ok(Options {
+            env: o.env.clone(),
+            cflags: o.cflags.clone(),
+            ldflags: o.ldflags.clone(),
+            subdir: o.subdir.as_ref().map(|s| s.get_ref().clone()),
+            configure_args: list(&o.configure_args),
+            make_args: list(&o.make_args),
+            install_args: o.install_args.as_ref().map(|s| s.get_ref().clone()),
+            cmake_args: list(&o.cmake_args),
+            packages: list(&o.packages),
+            tags: list(&o.tags),
+            go_ldflags: list(&o.go_ldflags),
+            cgo: o.cgo.as_ref().map(|s| *s.get_ref()).unwrap_or(false),
+            script: list(&o.script),
+        })
+    }
+
+    fn relative_path(&self, p: &Spanned<String>) -> R<()> {
+        let path = Path::new(p.get_ref());
+        if path.is_absolute() || path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(self.err(
+                p.span(),
+                format!("`{}` must be a relative path inside the source tree", p.get_ref()),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    /// An absolute path inside the image, without `..`.
+    fn image_path(&self, p: &Spanned<String>, what: &str) -> R<String> {
+        let s = p.get_ref();
+        let path = Path::new(s);
+        if !path.is_absolute() || path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(self.err(
+                p.span(),
+                format!("{what} `{s}` is not an absolute path inside the image"),
+                Some("write it as an absolute path without `..`, e.g. \"/data\"".into()),
+            ));
+        }
+        if path == Path::new("/") {
+            return Err(self.err(p.span(), format!("{what} cannot be the image root `/`"), None));
+        }
+        Ok(normalize(s))
+    }
+
+    fn app_files(&self, files: &Spanned<Vec<Spanned<String>>>) -> R<Vec<String>> {
+        if files.get_ref().is_empty() {
+            return Err(self.err(
+                files.span(),
+                "`files` is empty: the image would hold no app".into(),
+                Some("list the installed files that make up the app, e.g. [\"/usr/local/bin/app\"]".into()),
+            ));
+        }
+        files.get_ref().iter().map(|f| self.image_path(f, "app file")).collect()
+    }
+
+    fn image(&self, i: schema::ImageTable, app_files: &[String]) -> R<Image> {
+        let entrypoint = match &i.entrypoint {
+            Some(e) => {
+                let argv = e.get_ref();
+                match argv.first() {
+                    None => return Err(self.err(e.span(), "the entrypoint is empty".into(), None)),
+                    Some(p) if !p.starts_with('/') => {
+                        return Err(self.err(
+                            e.span(),
+                            format!("entrypoint `{p}` is not an absolute path"),
+                            Some("a distroless image has no shell and no PATH search: give the full path, e.g. \"/usr/local/bin/app\"".into()),
+                        ))
+                    }
+                    Some(_) => argv.clone(),
+                }
+            }
+            None => vec![app_files[0].clone()],
+        };
+        let user = match &i.user {
+            None => User { uid: 1000, gid: 1000, name: String::new() },
+            Some(u) => parse_user(u.get_ref()).ok_or_else(|| {
+                self.err(
+                    u.span(),
+                    format!("user `{}` is not `uid:gid`", u.get_ref()),
+                    Some("give numeric ids, e.g. \"1000:1000\"".into()),
+                )
+            })?,
+        };
+        let user = User { name: i.user_name.clone().unwrap_or_else(|| "app".into()), ..user };
+        let mut ports = Vec::new();
+        for p in &i.ports {
+            ports.push(self.port(p)?);
+        }
+        let volumes = i.volumes.iter().map(|v| self.image_path(v, "volume")).collect::<R<Vec<_>>>()?;
+        let writable = i.writable.iter().map(|v| self.image_path(v, "writable folder")).collect::<R<Vec<_>>>()?;
+        let workdir = i.workdir.as_ref().map(|w| self.image_path(w, "workdir")).transpose()?;
+        Ok(Image {
+            entrypoint,
+            cmd: i.cmd,
+            env: i.env,
+            workdir,
+            user,
+            ports,
+            volumes,
+            writable,
+            labels: i.labels,
+        })
+    }
+
+    fn port(&self, p: &Spanned<toml::Value>) -> R<String> {
+        let bad = |what: String| {
+            self.err(
+                p.span(),
+                what,
+                Some("write a port as a number 1-65535 or as \"PORT/tcp\" or \"PORT/udp\"".into()),
+            )
+        };
+        match p.get_ref() {
+            toml::Value::Integer(n) if (1..=65535).contains(n) => Ok(format!("{n}/tcp")),
+            toml::Value::Integer(n) => Err(bad(format!("port {n} is out of range"))),
+            toml::Value::String(s) => {
+                let (num, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
+                match (num.parse::<u16>(), proto) {
+                    (Ok(n), "tcp" | "udp") if n > 0 => Ok(format!("{n}/{proto}")),
+                    _ => Err(bad(format!("`{s}` is not a port"))),
+                }
+            }
+            other => Err(bad(format!("a port must be a number or a string, found {}", other.type_str()))),
+        }
+    }
+}
+
+/// `uid:gid` with numeric ids.
+pub fn parse_user(s: &str) -> Option<User> {
+    let (u, g) = s.split_once(':')?;
+    Some(User { uid: u.parse().ok()?, gid: g.parse().ok()?, name: String::new() })
+}
+
+fn normalize(s: &str) -> String {
+    let t = s.trim_end_matches('/');
+    if t.is_empty() { "/".into() } else { t.to_string() }
+}
+
+/// Where recipes are looked up, and how a name becomes a file.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Catalogue {
+    /// Every `*.toml` in the catalogue dirs, by name (first dir wins).
+    pub fn names(&self) -> Vec<String> {
+        let mut names = std::collections::BTreeSet::new();
+        for d in &self.dirs {
+            if let Ok(rd) = std::fs::read_dir(d) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.extension().is_some_and(|x| x == "toml") {
+                        if let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
+                            names.insert(s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    /// The file for `name_or_path`: a path to a `.toml` file, or a recipe name.
+    pub fn find(&self, name_or_path: &str) -> Option<PathBuf> {
+        if name_or_path.ends_with(".toml") {
+            let p = PathBuf::from(name_or_path);
+            return p.is_file().then_some(p);
+        }
+        self.dirs.iter().map(|d| d.join(format!("{name_or_path}.toml"))).find(|p| p.is_file())
+    }
+}

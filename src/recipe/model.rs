@@ -1,0 +1,167 @@
+//! Validated recipe types: what the rest of the pipeline works with. No serde here.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::arch::Arch;
+
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub name: String,
+    pub version: String,
+    pub license: String,
+    pub homepage: String,
+    pub description: Option<String>,
+    /// The recipe file this came from, and its bytes (hashed into build keys, shown in errors).
+    pub file: PathBuf,
+    pub text: String,
+    pub source: Source,
+    pub build: Build,
+    /// Absolute paths inside the install tree (and so the image) that make up the app.
+    pub app_files: Vec<String>,
+    pub smoke: Option<Smoke>,
+    pub image: Image,
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A local directory, copied as it is.
+    Path(PathBuf),
+    /// An archive pinned by sha256, with the places it may come from.
+    Archive {
+        sha256: String,
+        origins: Vec<Origin>,
+        strip: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Url(String),
+    Debian { package: String, version: String, file: String },
+    GoModule { module: String, version: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Make,
+    Autotools,
+    Cmake,
+    Go,
+    Script,
+}
+
+impl System {
+    pub const NAMES: &'static str = "make, autotools, cmake, go, script";
+
+    pub fn parse(s: &str) -> Option<System> {
+        Some(match s {
+            "make" => System::Make,
+            "autotools" => System::Autotools,
+            "cmake" => System::Cmake,
+            "go" => System::Go,
+            "script" => System::Script,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Make => "make",
+            System::Autotools => "autotools",
+            System::Cmake => "cmake",
+            System::Go => "go",
+            System::Script => "script",
+        }
+    }
+}
+
+/// Options of one build, common ones merged with the arch's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub env: BTreeMap<String, String>,
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub subdir: Option<String>,
+    pub configure_args: Vec<String>,
+    pub make_args: Vec<String>,
+    /// None: the build system's default install arguments.
+    pub install_args: Option<Vec<String>>,
+    pub cmake_args: Vec<String>,
+    pub packages: Vec<String>,
+    pub tags: Vec<String>,
+    pub go_ldflags: Vec<String>,
+    pub cgo: bool,
+    pub script: Vec<String>,
+}
+
+impl Options {
+    /// Adds `other` on top: lists and env extend, single values replace.
+    pub fn merged(&self, other: &Options) -> Options {
+        let mut o = self.clone();
+        o.env.extend(other.env.clone());
+        o.cflags.extend(other.cflags.iter().cloned());
+        o.ldflags.extend(other.ldflags.iter().cloned());
+        if other.subdir.is_some() {
+            o.subdir = other.subdir.clone();
+        }
+        o.configure_args.extend(other.configure_args.iter().cloned());
+        o.make_args.extend(other.make_args.iter().cloned());
+        if let Some(a) = &other.install_args {
+            o.install_args = Some(a.clone());
+        }
+        o.cmake_args.extend(other.cmake_args.iter().cloned());
+        o.packages.extend(other.packages.iter().cloned());
+        o.tags.extend(other.tags.iter().cloned());
+        o.go_ldflags.extend(other.go_ldflags.iter().cloned());
+        o.cgo |= other.cgo;
+        o.script.extend(other.script.iter().cloned());
+        o
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Build {
+    pub system: System,
+    pub common: Options,
+    pub per_arch: BTreeMap<Arch, Options>,
+}
+
+impl Build {
+    pub fn options(&self, arch: Arch) -> Options {
+        match self.per_arch.get(&arch) {
+            Some(extra) => self.common.merged(extra),
+            None => self.common.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Smoke {
+    /// argv; the first element is an app file (absolute path in the image, or a file name
+    /// among the app files).
+    pub command: Vec<String>,
+    pub expect: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub workdir: Option<String>,
+    pub user: User,
+    /// "6379/tcp"
+    pub ports: Vec<String>,
+    pub volumes: Vec<String>,
+    pub writable: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+}

@@ -1,0 +1,147 @@
+//! The TOML shape of a recipe file, mirrored by serde structs: no logic, no validation beyond
+//! types and unknown keys. [`super::model`] turns it into validated domain types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RecipeFile {
+    pub name: Spanned<String>,
+    pub version: String,
+    pub license: String,
+    pub homepage: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub source: Spanned<SourceTable>,
+    pub build: BuildTable,
+    pub app: AppTable,
+    #[serde(default)]
+    pub smoke: Option<SmokeTable>,
+    #[serde(default)]
+    pub image: ImageTable,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SourceTable {
+    /// A local directory, relative to the recipe file.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// The sha256 of the archive bytes every origin below must deliver.
+    #[serde(default)]
+    pub sha256: Option<Spanned<String>>,
+    #[serde(default)]
+    pub urls: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub debian: Option<DebianTable>,
+    #[serde(default)]
+    pub go_module: Option<GoModuleTable>,
+    /// Leading path components to drop when extracting (default 1 for url/debian, all of the
+    /// module prefix for go-module).
+    #[serde(default)]
+    pub strip: Option<usize>,
+    /// What the sha256 pins, in words (e.g. "Debian's orig tarball, identical to upstream").
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DebianTable {
+    pub package: String,
+    pub version: String,
+    pub file: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GoModuleTable {
+    pub module: String,
+    pub version: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BuildTable {
+    pub system: Spanned<String>,
+    #[serde(flatten)]
+    pub options: OptionsTable,
+    #[serde(default)]
+    pub arch: BTreeMap<Spanned<String>, OptionsTable>,
+}
+
+/// Build options; which ones apply depends on the build system. Per-arch tables use the same
+/// keys and add to (lists, env) or replace (single values) the common ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OptionsTable {
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    #[serde(default)]
+    pub subdir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub configure_args: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub make_args: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub install_args: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub cmake_args: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub packages: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub tags: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub go_ldflags: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub cgo: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub script: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppTable {
+    pub files: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SmokeTable {
+    pub command: Spanned<Vec<String>>,
+    pub expect: Spanned<String>,
+    #[serde(default)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImageTable {
+    #[serde(default)]
+    pub entrypoint: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub cmd: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub workdir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub ports: Vec<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub volumes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub writable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}

@@ -1,0 +1,183 @@
+//! `recipe build` end to end on the fixtures (every arch) and, behind `RECIPE_REAL_APPS` (always
+//! under CI for one foreign arch), on real apps.
+
+use std::path::Path;
+
+use crate::util::*;
+
+fn tools_for_builds() -> bool {
+    require_tool("python3") && require_tool("qemu-aarch64-static") && require_tool("qemu-arm-static")
+}
+
+fn fixture_scratch() -> Scratch {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path()).unwrap();
+    s
+}
+
+fn fixture_cmd(s: &Scratch) -> std::process::Command {
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    c
+}
+
+/// Checks the built image with skopeo and umoci, one platform at a time.
+fn check_image(layout: &Path, tag: &str, arches: &[&str]) {
+    if !require_tool("skopeo") || !require_tool("umoci") {
+        return;
+    }
+    let raw = run(std::process::Command::new("skopeo").args(["inspect", "--raw"]).arg(format!("oci:{}:{tag}", layout.display()))).success();
+    let index: serde_json::Value = serde_json::from_str(&raw.stdout).unwrap();
+    let manifests = index["manifests"].as_array().expect("an index of manifests");
+    assert_eq!(manifests.len(), arches.len(), "{}", raw.stdout);
+    for arch in arches {
+        let (oarch, variant) = match *arch {
+            "amd64" => ("amd64", None),
+            "arm64" => ("arm64", None),
+            "armv7" => ("arm", Some("v7")),
+            _ => unreachable!(),
+        };
+        let mut args = vec!["--override-arch".to_string(), oarch.to_string()];
+        if let Some(v) = variant {
+            args.extend(["--override-variant".to_string(), v.to_string()]);
+        }
+        let cfg = run(std::process::Command::new("skopeo")
+            .args(&args)
+            .args(["inspect", "--config"])
+            .arg(format!("oci:{}:{tag}", layout.display())))
+        .success();
+        let cfg: serde_json::Value = serde_json::from_str(&cfg.stdout).unwrap();
+        assert_eq!(cfg["config"]["User"], "1000:1000");
+        assert_eq!(cfg["architecture"], oarch);
+        // One platform into its own layout, then umoci (which checks diff_ids and sizes).
+        let tmp = tempfile::tempdir().unwrap();
+        let single = tmp.path().join("single");
+        run(std::process::Command::new("skopeo")
+            .args(&args)
+            .arg("copy")
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("oci:{}:{tag}", single.display())))
+        .success();
+        let bundle = tmp.path().join("bundle");
+        run(std::process::Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{tag}", single.display()))
+            .arg(&bundle))
+        .success();
+        let rootfs = bundle.join("rootfs");
+        assert!(!rootfs.join("bin/sh").exists(), "a shell in the image");
+        assert!(!rootfs.join("bin").exists(), "a /bin in the image");
+        let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+        assert!(passwd.contains(":1000:1000:"), "{passwd}");
+    }
+}
+
+fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
+    if !tools_for_builds() {
+        return;
+    }
+    let _l = build_lock();
+    let s = fixture_scratch();
+    let out = run(fixture_cmd(&s).args(["build", name, "--arch", "all"])).success();
+    assert!(out.stdout.contains("DISTROLESS"), "{}", out.stdout);
+    assert!(out.stdout.contains("amd64, arm64, armv7"), "{}", out.stdout);
+    for arch in ["amd64", "arm64", "armv7"] {
+        let b = s.out().join(name).join("bin").join(arch).join(bin);
+        run(recipe().args(["verify", "--arch", arch]).arg(&b)).success().stdout_has("static");
+    }
+    assert!(out.stderr.contains(expect_runs), "{}", out.stderr);
+    check_image(&s.out().join(name).join("oci"), "1.0", &["amd64", "arm64", "armv7"]);
+
+    // A second clean build gives the same image digest.
+    let s2 = fixture_scratch();
+    let out2 = run(fixture_cmd(&s2).args(["build", name, "--arch", "all"])).success();
+    let digest = |o: &str| o.lines().find(|l| l.contains("(index sha256:")).map(|l| l.split("(index ").nth(1).unwrap().to_string());
+    assert_eq!(digest(&out.stdout), digest(&out2.stdout));
+    assert!(digest(&out.stdout).is_some());
+    let a = std::fs::read(s.out().join(name).join(format!("{name}-1.0.oci.tar"))).unwrap();
+    let b = std::fs::read(s2.out().join(name).join(format!("{name}-1.0.oci.tar"))).unwrap();
+    assert!(a == b, "the archives of two clean builds differ");
+}
+
+#[test]
+fn c_fixture_builds_verifies_runs_and_packs_for_every_arch() {
+    build_fixture("hello-c", "hello", "smoke test passed");
+}
+
+#[test]
+fn go_fixture_builds_verifies_runs_and_packs_for_every_arch() {
+    build_fixture("hello-go", "hello-go", "smoke test passed");
+}
+
+#[test]
+fn a_failing_step_names_the_step_command_and_log() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path().join("src")).unwrap();
+    std::fs::write(s.path().join("src/Makefile"), "all:\n\t@echo compiling; echo 'broken.c:1: error: oops' >&2; exit 3\n").unwrap();
+    s.recipe(
+        "broken",
+        r#"name = "broken"
+version = "1"
+license = "MIT"
+homepage = "https://example.invalid"
+[source]
+path = "../src"
+[build]
+system = "make"
+[app]
+files = ["/usr/local/bin/broken"]
+"#,
+    );
+    let o = run(s.cmd().args(["build", "broken"])).failure(1);
+    let o = o.stderr_has("step `build` of broken for amd64 failed").stderr_has("exited with status 2").stderr_has("broken.c:1: error: oops");
+    assert!(o.stderr.contains("build.log"), "{}", o.stderr);
+    assert!(!s.out().join("broken").exists(), "output of a failed build");
+}
+
+/// Real apps: under CI, redis and whoami for arm64; with RECIPE_REAL_APPS=all, every arch.
+fn real_arches() -> Option<&'static str> {
+    match std::env::var("RECIPE_REAL_APPS").ok().as_deref() {
+        Some("all") => Some("all"),
+        Some(_) => Some("arm64"),
+        None if std::env::var_os("CI").is_some() => Some("arm64"),
+        None => {
+            eprintln!("skipped: set RECIPE_REAL_APPS=1 (arm64) or =all to build the real apps");
+            None
+        }
+    }
+}
+
+fn build_real(name: &str, tag: &str, bins: &[&str]) {
+    let Some(arch) = real_arches() else { return };
+    if !tools_for_builds() {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("recipes"));
+    let out = run(c.args(["build", name, "--arch", arch])).success();
+    let arches: Vec<&str> = if arch == "all" { vec!["amd64", "arm64", "armv7"] } else { vec![arch] };
+    for a in &arches {
+        for b in bins {
+            let p = s.out().join(name).join("bin").join(a).join(b);
+            run(recipe().args(["verify", "--arch", a]).arg(&p)).success();
+        }
+    }
+    assert!(out.stderr.contains("smoke test passed"), "{}", out.stderr);
+    check_image(&s.out().join(name).join("oci"), tag, &arches);
+}
+
+#[test]
+fn real_c_app_redis() {
+    build_real("redis", "7.0.15", &["redis-server", "redis-cli"]);
+}
+
+#[test]
+fn real_go_app_whoami() {
+    build_real("whoami", "1.10.3", &["whoami"]);
+}

@@ -1,0 +1,81 @@
+//! Every TOML example in docs/recipe-format.md validates: complete recipes as they are,
+//! fragments merged into a minimal recipe.
+
+use std::path::Path;
+
+use crate::util::root;
+
+const BASE: &str = r#"name = "example"
+version = "1.0"
+license = "MIT"
+homepage = "https://example.invalid"
+
+[source]
+path = "src"
+
+[build]
+system = "make"
+
+[app]
+files = ["/usr/local/bin/app"]
+"#;
+
+fn toml_blocks(md: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in md.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(b), "```") => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// Deep merge: tables merge, other values replace.
+fn merge(base: &mut toml::Table, add: toml::Table) {
+    for (k, v) in add {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(a)) => {
+                // A fragment's [source] or [build] replaces the base's: they are alternatives.
+                if k == "source" || (k == "build" && a.contains_key("system")) {
+                    *b = a;
+                } else {
+                    merge(b, a);
+                }
+            }
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_example_in_the_recipe_format_validates() {
+    let md = std::fs::read_to_string(root().join("docs/recipe-format.md")).unwrap();
+    let blocks = toml_blocks(&md);
+    assert!(blocks.len() >= 6, "found only {} examples", blocks.len());
+    for block in blocks {
+        let fragment: toml::Table = toml::from_str(&block).unwrap_or_else(|e| panic!("example is not TOML: {e}\n{block}"));
+        let (name, text) = if fragment.contains_key("name") {
+            (fragment["name"].as_str().unwrap().to_string(), block.clone())
+        } else {
+            let mut base: toml::Table = toml::from_str(BASE).unwrap();
+            merge(&mut base, fragment);
+            ("example".to_string(), toml::to_string(&base).unwrap())
+        };
+        let file = format!("{name}.toml");
+        if let Err(e) = recipe::recipe::parse(Path::new(&file), &text) {
+            panic!("example does not validate: {e}\n{text}");
+        }
+    }
+}
