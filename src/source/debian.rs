@@ -14,12 +14,18 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
     check_name("debian version", &d.version)?;
     check_name("debian source file", &d.file)?;
     if d.file.contains('/') || d.file == "." || d.file == ".." {
-        return Err(SourceError::BadName { what: "debian source file", value: d.file.clone() });
+        return Err(SourceError::BadName {
+            what: "debian source file",
+            value: d.file.clone(),
+        });
     }
     let dir = tempfile::Builder::new()
         .prefix("apt-source-")
         .tempdir_in(tmp_dir)
-        .map_err(io_err(format!("creating a temporary directory in {}", tmp_dir.display())))?;
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            tmp_dir.display()
+        )))?;
     let spec = format!("{}={}", d.package, d.version);
     let command = format!("apt-get source --download-only {spec}");
     let output = Command::new("apt-get")
@@ -28,7 +34,10 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
         .env("LC_ALL", "C")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .output()
-        .map_err(|e| SourceError::Command { command: command.clone(), detail: e.to_string() })?;
+        .map_err(|e| SourceError::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -50,12 +59,20 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
     let path = dir.path().join(&d.file);
     if !path.is_file() {
         let mut produced: Vec<String> = std::fs::read_dir(dir.path())
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         produced.sort();
         return Err(SourceError::Command {
             command,
-            detail: format!("it did not produce {} (it produced: {})", d.file, produced.join(", ")),
+            detail: format!(
+                "it did not produce {} (it produced: {})",
+                d.file,
+                produced.join(", ")
+            ),
         });
     }
     adopt_file(path, dir)
@@ -67,13 +84,20 @@ pub(crate) fn check_name(what: &'static str, value: &str) -> Result<(), SourceEr
         || value.starts_with('-')
         || value.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(SourceError::BadName { what, value: value.to_string() });
+        return Err(SourceError::BadName {
+            what,
+            value: value.to_string(),
+        });
     }
     Ok(())
 }
 
 /// The last `n` non-empty lines of `text`, joined with "; ".
 pub(crate) fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     lines[lines.len().saturating_sub(n)..].join("; ")
 }

@@ -50,7 +50,10 @@ pub fn sniff(path: &Path) -> Result<ArchiveKind, SourceError> {
     } else if n == 512 && (&head[257..262] == b"ustar" || tar_checksum_ok(head)) {
         ArchiveKind::Tar
     } else {
-        return Err(bad(path, "unknown archive format (not tar, tar.gz, tar.xz, tar.bz2 or zip)"));
+        return Err(bad(
+            path,
+            "unknown archive format (not tar, tar.gz, tar.xz, tar.bz2 or zip)",
+        ));
     };
     Ok(kind)
 }
@@ -66,17 +69,28 @@ fn tar_checksum_ok(block: &[u8]) -> bool {
         .map(|&b| b as char)
         .filter(|c| !matches!(c, ' ' | '\0'))
         .collect();
-    let Ok(stored) = u32::from_str_radix(&digits, 8) else { return false };
+    let Ok(stored) = u32::from_str_radix(&digits, 8) else {
+        return false;
+    };
     let sum: u32 = block
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { u32::from(b' ') } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                u32::from(b' ')
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     sum == stored
 }
 
 fn bad(archive: &Path, reason: impl Into<String>) -> SourceError {
-    SourceError::BadArchive { archive: archive.to_path_buf(), reason: reason.into() }
+    SourceError::BadArchive {
+        archive: archive.to_path_buf(),
+        reason: reason.into(),
+    }
 }
 
 /// Extracts `archive` into `dest`, removing the first `strip` path components of every entry
@@ -121,7 +135,10 @@ pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceEr
     let tmp = tempfile::Builder::new()
         .prefix(".recipe-extract-")
         .tempdir_in(&parent)
-        .map_err(io_err(format!("creating a temporary directory in {}", parent.display())))?;
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            parent.display()
+        )))?;
 
     let mut x = Extractor {
         archive,
@@ -140,12 +157,17 @@ pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceEr
         ArchiveKind::Zip => x.zip(reader.into_inner())?,
     }
     x.finish()?;
-    fs::set_permissions(tmp.path(), Permissions::from_mode(0o755))
-        .map_err(io_err(format!("setting the mode of {}", tmp.path().display())))?;
+    fs::set_permissions(tmp.path(), Permissions::from_mode(0o755)).map_err(io_err(format!(
+        "setting the mode of {}",
+        tmp.path().display()
+    )))?;
     let tmp_path = tmp.keep();
     if let Err(e) = fs::rename(&tmp_path, dest) {
         let _ = fs::remove_dir_all(&tmp_path);
-        return Err(io_err(format!("moving the extracted tree to {}", dest.display()))(e));
+        return Err(io_err(format!(
+            "moving the extracted tree to {}",
+            dest.display()
+        ))(e));
     }
     Ok(())
 }
@@ -180,14 +202,19 @@ impl Extractor<'_> {
 
     fn tar(&mut self, reader: impl Read) -> Result<(), SourceError> {
         let mut archive = tar::Archive::new(reader);
-        let entries = archive.entries().map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+        let entries = archive
+            .entries()
+            .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| bad(self.archive, format!("reading: {e}")))?;
             let raw = entry.path_bytes().into_owned();
             let name = String::from_utf8_lossy(&raw).into_owned();
             let header = entry.header();
             let mode = header.mode().unwrap_or(0o644);
-            let mtime = header.mtime().ok().map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+            let mtime = header
+                .mtime()
+                .ok()
+                .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
             let link = entry.link_name_bytes().map(|l| l.into_owned());
             use tar::EntryType as T;
             let kind = match header.entry_type() {
@@ -209,7 +236,9 @@ impl Extractor<'_> {
         let mut zip =
             zip::ZipArchive::new(file).map_err(|e| bad(self.archive, format!("reading: {e}")))?;
         for i in 0..zip.len() {
-            let mut f = zip.by_index(i).map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+            let mut f = zip
+                .by_index(i)
+                .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
             let name = match f.name() {
                 Ok(n) => n.into_owned(),
                 Err(_) => String::from_utf8_lossy(f.name_raw()).into_owned(),
@@ -237,7 +266,11 @@ impl Extractor<'_> {
 
     /// Checks an entry's path and returns its components after stripping, or `None` when
     /// stripping leaves nothing.
-    fn rel_components(&self, entry: &str, raw: &[u8]) -> Result<Option<Vec<OsString>>, SourceError> {
+    fn rel_components(
+        &self,
+        entry: &str,
+        raw: &[u8],
+    ) -> Result<Option<Vec<OsString>>, SourceError> {
         if raw.is_empty() {
             return Err(self.refuse(entry, "empty path"));
         }
@@ -269,7 +302,10 @@ impl Extractor<'_> {
                     let through = join(&comps[..=i]);
                     return Err(self.refuse(
                         entry,
-                        format!("it would be written through the symlink {}", through.display()),
+                        format!(
+                            "it would be written through the symlink {}",
+                            through.display()
+                        ),
                     ));
                 }
                 Ok(m) if m.is_dir() => {}
@@ -281,7 +317,8 @@ impl Extractor<'_> {
                     ));
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    fs::create_dir(&path).map_err(io_err(format!("creating {}", path.display())))?;
+                    fs::create_dir(&path)
+                        .map_err(io_err(format!("creating {}", path.display())))?;
                 }
                 Err(e) => return Err(io_err(format!("checking {}", path.display()))(e)),
             }
@@ -308,7 +345,9 @@ impl Extractor<'_> {
         mode: u32,
         mtime: Option<SystemTime>,
     ) -> Result<(), SourceError> {
-        let Some(comps) = self.rel_components(name, raw)? else { return Ok(()) };
+        let Some(comps) = self.rel_components(name, raw)? else {
+            return Ok(());
+        };
         let path = self.prepare_parents(name, &comps)?;
         let rel = join(&comps);
         match kind {
@@ -317,10 +356,12 @@ impl Extractor<'_> {
                     Ok(m) if m.is_dir() => {}
                     Ok(_) => {
                         self.clear(name, &path)?;
-                        fs::create_dir(&path).map_err(io_err(format!("creating {}", path.display())))?;
+                        fs::create_dir(&path)
+                            .map_err(io_err(format!("creating {}", path.display())))?;
                     }
                     Err(_) => {
-                        fs::create_dir(&path).map_err(io_err(format!("creating {}", path.display())))?;
+                        fs::create_dir(&path)
+                            .map_err(io_err(format!("creating {}", path.display())))?;
                     }
                 }
                 self.symlinks.remove(&rel);
@@ -351,7 +392,10 @@ impl Extractor<'_> {
                 resolve_within(self.root, &comps[..comps.len() - 1], &target).map_err(|why| {
                     self.refuse(
                         name,
-                        format!("symlink target {:?} {why}", String::from_utf8_lossy(&target)),
+                        format!(
+                            "symlink target {:?} {why}",
+                            String::from_utf8_lossy(&target)
+                        ),
                     )
                 })?;
                 self.clear(name, &path)?;
@@ -366,7 +410,9 @@ impl Extractor<'_> {
                     Ok(None) => {
                         return Err(self.refuse(
                             name,
-                            format!("hard link target {target_name:?} is outside the extracted tree"),
+                            format!(
+                                "hard link target {target_name:?} is outside the extracted tree"
+                            ),
                         ));
                     }
                     Err(e) => {
@@ -387,7 +433,9 @@ impl Extractor<'_> {
                         Err(_) => {
                             return Err(self.refuse(
                                 name,
-                                format!("hard link target {target_name:?} was not extracted before it"),
+                                format!(
+                                    "hard link target {target_name:?} was not extracted before it"
+                                ),
                             ));
                         }
                     }
@@ -418,15 +466,18 @@ impl Extractor<'_> {
             .map_err(io_err(format!("walking {}", self.root.display())))?;
         for rel in found {
             let full = self.root.join(&rel);
-            let target =
-                fs::read_link(&full).map_err(io_err(format!("reading symlink {}", full.display())))?;
+            let target = fs::read_link(&full)
+                .map_err(io_err(format!("reading symlink {}", full.display())))?;
             let parent: Vec<OsString> = rel
                 .parent()
                 .map(|p| p.iter().map(OsStr::to_os_string).collect())
                 .unwrap_or_default();
             if let Err(why) = resolve_within(self.root, &parent, target.as_os_str().as_bytes()) {
-                let entry =
-                    self.symlinks.get(&rel).cloned().unwrap_or_else(|| rel.display().to_string());
+                let entry = self
+                    .symlinks
+                    .get(&rel)
+                    .cloned()
+                    .unwrap_or_else(|| rel.display().to_string());
                 return Err(self.refuse(
                     &entry,
                     format!("symlink target {:?} {why}", target.display().to_string()),
@@ -511,12 +562,17 @@ fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), 
 }
 
 fn split(path: &[u8]) -> impl Iterator<Item = OsString> + '_ {
-    path.split(|&b| b == b'/').map(|c| OsString::from_vec(c.to_vec()))
+    path.split(|&b| b == b'/')
+        .map(|c| OsString::from_vec(c.to_vec()))
 }
 
 /// A zip timestamp (local time without a zone; taken as UTC) as a `SystemTime`.
 fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
-    let (y, m, d) = (i64::from(t.year()), i64::from(t.month()), i64::from(t.day()));
+    let (y, m, d) = (
+        i64::from(t.year()),
+        i64::from(t.month()),
+        i64::from(t.day()),
+    );
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
         return None;
     }
@@ -532,5 +588,7 @@ fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
         + i64::from(t.hour()) * 3600
         + i64::from(t.minute()) * 60
         + i64::from(t.second());
-    u64::try_from(secs).ok().map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+    u64::try_from(secs)
+        .ok()
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
 }

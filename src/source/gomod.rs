@@ -23,16 +23,26 @@ pub fn go_module_strip(module: &str) -> usize {
 /// Runs `go mod download -json MODULE@VERSION` with `GOMODCACHE` in a new temporary directory
 /// inside `tmp_dir` (and `GOFLAGS=-modcacherw`, so that directory can be removed) and takes
 /// the module zip it reports.
-pub(crate) fn download(module: &str, version: &str, tmp_dir: &Path) -> Result<Fetched, SourceError> {
+pub(crate) fn download(
+    module: &str,
+    version: &str,
+    tmp_dir: &Path,
+) -> Result<Fetched, SourceError> {
     check_name("go module path", module)?;
     check_name("go module version", version)?;
     if module.contains('@') || version.contains('@') {
-        return Err(SourceError::BadName { what: "go module", value: format!("{module}@{version}") });
+        return Err(SourceError::BadName {
+            what: "go module",
+            value: format!("{module}@{version}"),
+        });
     }
     let dir = tempfile::Builder::new()
         .prefix("go-mod-")
         .tempdir_in(tmp_dir)
-        .map_err(io_err(format!("creating a temporary directory in {}", tmp_dir.display())))?;
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            tmp_dir.display()
+        )))?;
     let modcache = dir.path().join("modcache");
     let spec = format!("{module}@{version}");
     let command = format!("go mod download -json {spec}");
@@ -45,13 +55,23 @@ pub(crate) fn download(module: &str, version: &str, tmp_dir: &Path) -> Result<Fe
         .env("GO111MODULE", "on")
         .env("GOTOOLCHAIN", "local")
         .output()
-        .map_err(|e| SourceError::Command { command: command.clone(), detail: e.to_string() })?;
+        .map_err(|e| SourceError::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let json: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(|v| v.as_str());
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(k))
+            .and_then(|v| v.as_str())
+    };
     if let Some(err) = field("Error") {
         make_writable(dir.path());
-        return Err(SourceError::Command { command, detail: err.to_string() });
+        return Err(SourceError::Command {
+            command,
+            detail: err.to_string(),
+        });
     }
     if !output.status.success() {
         make_writable(dir.path());

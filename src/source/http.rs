@@ -33,7 +33,10 @@ pub(crate) fn download(url: &str, tmp_dir: &Path) -> Result<Fetched, SourceError
     })?;
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
-        return Err(SourceError::HttpStatus { url: url.to_string(), status });
+        return Err(SourceError::HttpStatus {
+            url: url.to_string(),
+            status,
+        });
     }
     let mut reader = response.into_body().into_reader();
     stream_to_temp(&mut reader, tmp_dir, url)

@@ -76,10 +76,17 @@ pub enum SourceError {
     NoOrigins(String),
 
     #[error("sha256 mismatch for {origin}: expected {expected}, got {got}")]
-    Mismatch { origin: String, expected: String, got: String },
+    Mismatch {
+        origin: String,
+        expected: String,
+        got: String,
+    },
 
     #[error("could not fetch sha256 {sha256} from any origin:{}", list(errors))]
-    AllOriginsFailed { sha256: String, errors: Vec<SourceError> },
+    AllOriginsFailed {
+        sha256: String,
+        errors: Vec<SourceError>,
+    },
 
     #[error("unsupported url {0:?}: only http:// and https:// are fetched")]
     BadUrl(String),
@@ -109,7 +116,11 @@ pub enum SourceError {
     Command { command: String, detail: String },
 
     #[error("refusing entry {entry:?} of {archive}: {reason}")]
-    UnsafeEntry { archive: PathBuf, entry: String, reason: String },
+    UnsafeEntry {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
 
     #[error("{archive}: {reason}")]
     BadArchive { archive: PathBuf, reason: String },

@@ -126,7 +126,9 @@ impl Store {
                 got: fetched.sha256,
             });
         }
-        fetched.persist(dest).map_err(io_err(format!("moving download into {}", dest.display())))
+        fetched
+            .persist(dest)
+            .map_err(io_err(format!("moving download into {}", dest.display())))
     }
 }
 
@@ -156,7 +158,11 @@ pub(crate) struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), written: 0 }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            written: 0,
+        }
     }
 
     /// The inner writer and the lowercase hex sha256 of everything written.
@@ -187,7 +193,10 @@ pub(crate) fn stream_to_temp(
     let file = tempfile::Builder::new()
         .prefix("download-")
         .tempfile_in(tmp_dir)
-        .map_err(io_err(format!("creating a temporary file in {}", tmp_dir.display())))?;
+        .map_err(io_err(format!(
+            "creating a temporary file in {}",
+            tmp_dir.display()
+        )))?;
     let (file, temp_path) = file.into_parts();
     let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
     io::copy(reader, &mut w).map_err(io_err(format!("downloading {what}")))?;
@@ -196,15 +205,21 @@ pub(crate) fn stream_to_temp(
         context: format!("writing download of {what}"),
         source: e.into_error(),
     })?;
-    file.sync_all().map_err(io_err(format!("writing download of {what}")))?;
-    Ok(Fetched { path: temp_path.to_path_buf(), sha256, keep: Keep::File(temp_path) })
+    file.sync_all()
+        .map_err(io_err(format!("writing download of {what}")))?;
+    Ok(Fetched {
+        path: temp_path.to_path_buf(),
+        sha256,
+        keep: Keep::File(temp_path),
+    })
 }
 
 /// Hashes a file that an external tool left inside the temporary directory `dir`.
-pub(crate) fn adopt_file(
-    path: PathBuf,
-    dir: tempfile::TempDir,
-) -> Result<Fetched, SourceError> {
+pub(crate) fn adopt_file(path: PathBuf, dir: tempfile::TempDir) -> Result<Fetched, SourceError> {
     let sha256 = sha256_file(&path).map_err(io_err(format!("reading {}", path.display())))?;
-    Ok(Fetched { path, sha256, keep: Keep::Dir(dir) })
+    Ok(Fetched {
+        path,
+        sha256,
+        keep: Keep::Dir(dir),
+    })
 }
