@@ -51,10 +51,11 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
                 version: d.version.clone(),
             });
         }
-        return Err(SourceError::Command {
-            command,
-            detail: format!("{}: {}", output.status, tail(&text, 15)),
-        });
+        let mut detail = format!("{}: {}", output.status, tail(&text, 15));
+        if text.contains("Unable to find a source package") {
+            detail.push_str(" (is the version right, and was `apt-get update` run since deb-src entries were enabled?)");
+        }
+        return Err(SourceError::Command { command, detail });
     }
     let path = dir.path().join(&d.file);
     if !path.is_file() {

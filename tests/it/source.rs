@@ -254,6 +254,7 @@ enum E<'a> {
     File(&'a [u8], &'a [u8], u32),
     Dir(&'a [u8]),
     Symlink(&'a [u8], &'a [u8]),
+    Hardlink(&'a [u8], &'a [u8]),
 }
 
 /// A tar built header by header with raw names, so hostile names get through.
@@ -265,6 +266,7 @@ fn tar_bytes(entries: &[E]) -> Vec<u8> {
             E::File(n, d, m) => (n, d, *m, tar::EntryType::Regular, b""),
             E::Dir(n) => (n, b"", 0o755, tar::EntryType::Directory, b""),
             E::Symlink(n, t) => (n, b"", 0o777, tar::EntryType::Symlink, t),
+            E::Hardlink(n, t) => (n, b"", 0o644, tar::EntryType::Link, t),
         };
         let old = h.as_old_mut();
         old.name[..name.len()].copy_from_slice(name);
@@ -323,6 +325,7 @@ fn zip_bytes(entries: &[E]) -> Vec<u8> {
             E::Symlink(n, t) => w
                 .add_symlink(s(n), s(t), SimpleFileOptions::default())
                 .unwrap(),
+            E::Hardlink(..) => unreachable!("zip has no hard links"),
         }
     }
     w.finish().unwrap().into_inner()
@@ -576,5 +579,45 @@ fn source_hostile_archives_are_refused() {
         zip_bytes(&[E::Symlink(b"top/etc", b"/etc")]),
         1,
         "top/etc",
+    );
+}
+
+#[test]
+fn source_hard_links_stay_inside() {
+    // A good hard link (its target name is stripped like any path).
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("a.tar");
+    let entries = [
+        E::File(b"top/a", b"data", 0o644),
+        E::Hardlink(b"top/b", b"top/a"),
+    ];
+    fs::write(&archive, tar_bytes(&entries)).unwrap();
+    let dest = dir.path().join("out");
+    extract(&archive, &dest, 1).unwrap();
+    assert_eq!(fs::read(dest.join("b")).unwrap(), b"data");
+
+    // Hard links to something outside, or through a symlink, are refused.
+    assert_refused(
+        "hard-abs.tar",
+        tar_bytes(&[E::Hardlink(b"top/h", b"/etc/passwd")]),
+        1,
+        "top/h",
+    );
+    assert_refused(
+        "hard-up.tar",
+        tar_bytes(&[E::Hardlink(b"top/h", b"top/../../x")]),
+        1,
+        "top/h",
+    );
+    assert_refused(
+        "hard-sym.tar",
+        tar_bytes(&[
+            E::Dir(b"top/d/"),
+            E::Symlink(b"top/s", b"d"),
+            E::File(b"top/d/f", b"x", 0o644),
+            E::Hardlink(b"top/h", b"top/s/f"),
+        ]),
+        1,
+        "top/h",
     );
 }
