@@ -1,1 +1,147 @@
-//! TODO-doc
+//! Fetch and extract: a content-addressed download store pinned by sha256, and safe archive
+//! extraction.
+//!
+//! A recipe pins every source by the sha256 of its bytes and names one or more [`Origin`]s to
+//! get them from: a URL, a Debian source package (apt checks it against the signed archive
+//! index), or a Go module (through the Go module proxy). [`Store::fetch`] tries them in order and
+//! keeps only bytes whose sha256 matches, under `<root>/sha256/<hex>`. [`extract`] unpacks the
+//! result (tar.gz, tar.xz, tar.bz2, tar or zip, sniffed by magic bytes) without ever writing
+//! outside the destination.
+
+mod debian;
+mod extract;
+mod gomod;
+mod http;
+mod store;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use extract::{ArchiveKind, extract, sniff};
+pub use gomod::go_module_strip;
+pub use store::{Store, sha256_file};
+
+/// A file of a Debian source package, fetched with `apt-get source --download-only`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebianSource {
+    /// Source (or binary) package name, e.g. `redis`.
+    pub package: String,
+    /// Exact Debian version, epoch included, e.g. `5:7.0.15-1~deb12u1`.
+    pub version: String,
+    /// The file of the source package whose bytes the sha256 pins, e.g.
+    /// `redis_7.0.15.orig.tar.gz`.
+    pub file: String,
+}
+
+/// Where the bytes of a [`Fetch`] may be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// An `http://` or `https://` URL; redirects are followed.
+    Url(String),
+    /// A file of a Debian source package.
+    Debian(DebianSource),
+    /// A Go module's zip as the Go module proxy serves it (`go mod download`). Its entries are
+    /// prefixed `MODULE@VERSION/`: extract it with [`go_module_strip`] components stripped.
+    GoModule { module: String, version: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Url(url) => write!(f, "{url}"),
+            Origin::Debian(d) => {
+                write!(f, "debian source {}={} ({})", d.package, d.version, d.file)
+            }
+            Origin::GoModule { module, version } => write!(f, "go module {module}@{version}"),
+        }
+    }
+}
+
+/// One pinned source: its sha256 and the origins to try, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetch {
+    /// Lowercase hex, 64 characters.
+    pub sha256: String,
+    /// Tried in order until one gives the right bytes.
+    pub origins: Vec<Origin>,
+}
+
+/// Everything that can go wrong while fetching or extracting.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("invalid sha256 {0:?}: expected 64 hex digits")]
+    BadSha256(String),
+
+    #[error("no origin given for sha256 {0}")]
+    NoOrigins(String),
+
+    #[error("sha256 mismatch for {origin}: expected {expected}, got {got}")]
+    Mismatch {
+        origin: String,
+        expected: String,
+        got: String,
+    },
+
+    #[error("could not fetch sha256 {sha256} from any origin:{}", list(errors))]
+    AllOriginsFailed {
+        sha256: String,
+        errors: Vec<SourceError>,
+    },
+
+    #[error("unsupported url {0:?}: only http:// and https:// are fetched")]
+    BadUrl(String),
+
+    #[error("GET {url}: http status {status}")]
+    HttpStatus { url: String, status: u16 },
+
+    #[error("GET {url}: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+
+    #[error("invalid {what} {value:?}")]
+    BadName { what: &'static str, value: String },
+
+    #[error(
+        "apt has no deb-src entries, so `apt-get source {package}={version}` cannot work; enable \
+         them (on Debian 12: `sed 's/^Types: deb$/Types: deb-src/' \
+         /etc/apt/sources.list.d/debian.sources > /etc/apt/sources.list.d/debian-src.sources \
+         && apt-get update`)"
+    )]
+    NoDebSrc { package: String, version: String },
+
+    #[error("`{command}` failed: {detail}")]
+    Command { command: String, detail: String },
+
+    #[error("refusing entry {entry:?} of {archive}: {reason}")]
+    UnsafeEntry {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
+    #[error("{archive}: {reason}")]
+    BadArchive { archive: PathBuf, reason: String },
+
+    #[error("destination {0} exists and is not an empty directory")]
+    DestNotEmpty(PathBuf),
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn list(errors: &[SourceError]) -> String {
+    errors.iter().map(|e| format!("\n  - {e}")).collect()
+}
+
+/// Wraps an io error with what was being done.
+pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> SourceError {
+    let context = context.into();
+    move |source| SourceError::Io { context, source }
+}

@@ -4,3 +4,4 @@ mod build;
 mod docs;
 mod recipes;
 mod util;
+mod source;

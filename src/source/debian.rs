@@ -1,0 +1,104 @@
+//! The Debian origin: `apt-get source --download-only`, which checks the files against the
+//! signed archive index before we check the sha256 the recipe pins.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::store::{Fetched, adopt_file};
+use super::{DebianSource, SourceError, io_err};
+
+/// Runs `apt-get source --download-only PACKAGE=VERSION` in a new temporary directory inside
+/// `tmp_dir` and takes the file named `d.file` from it.
+pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, SourceError> {
+    check_name("debian package", &d.package)?;
+    check_name("debian version", &d.version)?;
+    check_name("debian source file", &d.file)?;
+    if d.file.contains('/') || d.file == "." || d.file == ".." {
+        return Err(SourceError::BadName {
+            what: "debian source file",
+            value: d.file.clone(),
+        });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("apt-source-")
+        .tempdir_in(tmp_dir)
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            tmp_dir.display()
+        )))?;
+    let spec = format!("{}={}", d.package, d.version);
+    let command = format!("apt-get source --download-only {spec}");
+    let output = Command::new("apt-get")
+        .args(["source", "--download-only", &spec])
+        .current_dir(dir.path())
+        .env("LC_ALL", "C")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .map_err(|e| SourceError::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        // apt < 2.7 says 'deb-src' URIs, later versions 'source' URIs.
+        if text.contains("URIs in your sources.list") {
+            return Err(SourceError::NoDebSrc {
+                package: d.package.clone(),
+                version: d.version.clone(),
+            });
+        }
+        let mut detail = format!("{}: {}", output.status, tail(&text, 15));
+        if text.contains("Unable to find a source package") {
+            detail.push_str(" (is the version right, and was `apt-get update` run since deb-src entries were enabled?)");
+        }
+        return Err(SourceError::Command { command, detail });
+    }
+    let path = dir.path().join(&d.file);
+    if !path.is_file() {
+        let mut produced: Vec<String> = std::fs::read_dir(dir.path())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        produced.sort();
+        return Err(SourceError::Command {
+            command,
+            detail: format!(
+                "it did not produce {} (it produced: {})",
+                d.file,
+                produced.join(", ")
+            ),
+        });
+    }
+    adopt_file(path, dir)
+}
+
+/// Refuses empty names, names that would read as an option, and whitespace or control characters.
+pub(crate) fn check_name(what: &'static str, value: &str) -> Result<(), SourceError> {
+    if value.is_empty()
+        || value.starts_with('-')
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(SourceError::BadName {
+            what,
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The last `n` non-empty lines of `text`, joined with "; ".
+pub(crate) fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join("; ")
+}

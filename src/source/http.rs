@@ -1,0 +1,43 @@
+//! The URL origin: an HTTP(S) GET streamed to a temporary file, hashed on the way.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::SourceError;
+use super::store::{Fetched, stream_to_temp};
+
+/// Downloads `url` into a temporary file inside `tmp_dir`.
+///
+/// Redirects are followed (up to 10). Timeouts: 30 s to connect, 60 s for the response head,
+/// 60 s for any single read of the body (a stalled transfer fails; a slow, steady one does not).
+/// `Accept-Encoding: identity` is sent so that the bytes stored are the bytes served, never
+/// transparently decompressed.
+pub(crate) fn download(url: &str, tmp_dir: &Path) -> Result<Fetched, SourceError> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(SourceError::BadUrl(url.to_string()));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(10)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        .timeout_per_read(Some(Duration::from_secs(60)))
+        .accept_encoding("identity")
+        .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let response = agent.get(url).call().map_err(|e| SourceError::Http {
+        url: url.to_string(),
+        source: Box::new(e),
+    })?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        return Err(SourceError::HttpStatus {
+            url: url.to_string(),
+            status,
+        });
+    }
+    let mut reader = response.into_body().into_reader();
+    stream_to_temp(&mut reader, tmp_dir, url)
+}

@@ -1,0 +1,225 @@
+//! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err};
+
+/// A content-addressed store of downloaded files. Every file in it lives at
+/// `<root>/sha256/<hex>` and was verified before it was moved there; downloads in progress live
+/// in `<root>/tmp` (same filesystem, so the final move is an atomic rename).
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Bytes an origin produced, in a temporary place inside `<root>/tmp`, with their sha256.
+pub(crate) struct Fetched {
+    pub path: PathBuf,
+    pub sha256: String,
+    /// Keeps the temporary file or directory alive; dropping it removes what is left.
+    pub keep: Keep,
+}
+
+pub(crate) enum Keep {
+    File(tempfile::TempPath),
+    Dir(tempfile::TempDir),
+}
+
+impl Fetched {
+    /// Moves the file to `dest` (atomic rename on the same filesystem) and cleans up the rest.
+    fn persist(self, dest: &Path) -> io::Result<()> {
+        match self.keep {
+            Keep::File(tmp) => tmp.persist(dest).map(|_| ()).map_err(|e| e.error),
+            Keep::Dir(dir) => {
+                fs::rename(&self.path, dest)?;
+                drop(dir);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Store {
+    /// A store rooted at `root` (created on first fetch).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Store { root: root.into() }
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where a file with this sha256 lives (or would live) in the store.
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        self.root.join("sha256").join(sha256)
+    }
+
+    /// Where downloads in progress go.
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// Returns the path of a verified file with that sha256.
+    ///
+    /// A file already in the store is re-hashed (cheap next to a build) and, if it no longer
+    /// matches, removed and fetched again. Otherwise each origin is tried in turn: its bytes go
+    /// to a temporary file inside `<root>/tmp` (a URL is hashed while it streams to disk), are
+    /// verified, and are renamed into place. A mismatch is refused with
+    /// `sha256 mismatch for ORIGIN: expected X, got Y`, nothing is stored and the temporary file
+    /// is removed. If no origin works, the error lists every origin's error.
+    pub fn fetch(&self, f: &Fetch, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, SourceError> {
+        let sha256 = normalize_sha256(&f.sha256)?;
+        let dest = self.path_of(&sha256);
+        if dest.is_file() {
+            let got = sha256_file(&dest).map_err(io_err(format!("reading {}", dest.display())))?;
+            if got == sha256 {
+                return Ok(dest);
+            }
+            progress(&format!(
+                "stored {} is corrupt (sha256 {got}); removing it and fetching again",
+                dest.display()
+            ));
+            fs::remove_file(&dest).map_err(io_err(format!("removing {}", dest.display())))?;
+        }
+        if f.origins.is_empty() {
+            return Err(SourceError::NoOrigins(sha256));
+        }
+        let tmp = self.tmp_dir();
+        fs::create_dir_all(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
+        let sha_dir = self.root.join("sha256");
+        fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
+
+        let mut errors = Vec::new();
+        for origin in &f.origins {
+            progress(&format!("fetching {origin}"));
+            match self.try_origin(origin, &sha256, &dest) {
+                Ok(()) => {
+                    progress(&format!("stored sha256 {sha256} from {origin}"));
+                    return Ok(dest);
+                }
+                Err(e) => {
+                    progress(&format!("failed: {e}"));
+                    errors.push(e);
+                }
+            }
+        }
+        Err(SourceError::AllOriginsFailed { sha256, errors })
+    }
+
+    fn try_origin(&self, origin: &Origin, sha256: &str, dest: &Path) -> Result<(), SourceError> {
+        let tmp = self.tmp_dir();
+        let fetched = match origin {
+            Origin::Url(url) => http::download(url, &tmp)?,
+            Origin::Debian(d) => debian::download(d, &tmp)?,
+            Origin::GoModule { module, version } => gomod::download(module, version, &tmp)?,
+        };
+        if fetched.sha256 != sha256 {
+            // Dropping `fetched` removes the temporary file or directory.
+            return Err(SourceError::Mismatch {
+                origin: origin.to_string(),
+                expected: sha256.to_string(),
+                got: fetched.sha256,
+            });
+        }
+        fetched
+            .persist(dest)
+            .map_err(io_err(format!("moving download into {}", dest.display())))
+    }
+}
+
+/// Checks a sha256 string (64 hex digits) and returns it in lowercase.
+pub(crate) fn normalize_sha256(s: &str) -> Result<String, SourceError> {
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(SourceError::BadSha256(s.to_string()))
+    }
+}
+
+/// The sha256 of a file's bytes, in lowercase hex.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = HashingWriter::new(io::sink());
+    io::copy(&mut file, &mut hasher)?;
+    Ok(hasher.finish().1)
+}
+
+/// A writer that hashes everything written through it.
+pub(crate) struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    pub written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            written: 0,
+        }
+    }
+
+    /// The inner writer and the lowercase hex sha256 of everything written.
+    pub fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way.
+pub(crate) fn stream_to_temp(
+    reader: &mut dyn Read,
+    tmp_dir: &Path,
+    what: &str,
+) -> Result<Fetched, SourceError> {
+    let file = tempfile::Builder::new()
+        .prefix("download-")
+        .tempfile_in(tmp_dir)
+        .map_err(io_err(format!(
+            "creating a temporary file in {}",
+            tmp_dir.display()
+        )))?;
+    let (file, temp_path) = file.into_parts();
+    let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
+    io::copy(reader, &mut w).map_err(io_err(format!("downloading {what}")))?;
+    let (buf, sha256) = w.finish();
+    let file = buf.into_inner().map_err(|e| SourceError::Io {
+        context: format!("writing download of {what}"),
+        source: e.into_error(),
+    })?;
+    file.sync_all()
+        .map_err(io_err(format!("writing download of {what}")))?;
+    Ok(Fetched {
+        path: temp_path.to_path_buf(),
+        sha256,
+        keep: Keep::File(temp_path),
+    })
+}
+
+/// Hashes a file that an external tool left inside the temporary directory `dir`.
+pub(crate) fn adopt_file(path: PathBuf, dir: tempfile::TempDir) -> Result<Fetched, SourceError> {
+    let sha256 = sha256_file(&path).map_err(io_err(format!("reading {}", path.display())))?;
+    Ok(Fetched {
+        path,
+        sha256,
+        keep: Keep::Dir(dir),
+    })
+}
