@@ -145,7 +145,7 @@ impl Validator<'_> {
         let mut strip = 1;
         if let Some(g) = &t.go_module {
             // The module zip holds `MODULE@VERSION/...`: one component per path element.
-            strip = g.module.split('/').count();
+            strip = crate::source::go_module_strip(&g.module);
             origins.push(Origin::GoModule { module: g.module.clone(), version: g.version.clone() });
         }
         if origins.is_empty() {

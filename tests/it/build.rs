@@ -138,7 +138,7 @@ files = ["/usr/local/bin/broken"]
     assert!(!s.out().join("broken").exists(), "output of a failed build");
 }
 
-/// Real apps: under CI, redis and whoami for arm64; with RECIPE_REAL_APPS=all, every arch.
+/// Real apps: under CI, redis and go-httpbin for arm64; with RECIPE_REAL_APPS=all, every arch.
 fn real_arches() -> Option<&'static str> {
     match std::env::var("RECIPE_REAL_APPS").ok().as_deref() {
         Some("all") => Some("all"),
@@ -178,6 +178,6 @@ fn real_c_app_redis() {
 }
 
 #[test]
-fn real_go_app_whoami() {
-    build_real("whoami", "1.10.3", &["whoami"]);
+fn real_go_app_go_httpbin() {
+    build_real("go-httpbin", "2.26.0", &["go-httpbin"]);
 }

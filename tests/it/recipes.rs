@@ -31,7 +31,7 @@ fn a_good_recipe_shows() {
 #[test]
 fn list_names_every_recipe_of_the_catalogue() {
     let out = run(recipe().args(["list"]).current_dir(root())).success();
-    for name in ["redis", "whoami"] {
+    for name in ["redis", "go-httpbin"] {
         assert!(out.stdout.lines().any(|l| l.starts_with(name)), "{name} missing:\n{}", out.stdout);
     }
 }
