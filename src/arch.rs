@@ -19,6 +19,8 @@ pub enum Arch {
 pub struct ElfIdentity {
     /// 32 or 64.
     pub class_bits: u8,
+    /// Byte order (`EI_DATA`): true for little-endian (ELFDATA2LSB).
+    pub little_endian: bool,
     /// `e_machine` (EM_X86_64 = 62, EM_AARCH64 = 183, EM_ARM = 40).
     pub machine: u16,
     /// Human name of `machine`, as a reader of `readelf -h` knows it.
@@ -75,6 +77,7 @@ static TABLE: [ArchInfo; 3] = [
         qemu: None,
         elf: ElfIdentity {
             class_bits: 64,
+            little_endian: true,
             machine: EM_X86_64,
             machine_name: "x86-64",
             arm_hard_float_eabi5: false,
@@ -96,6 +99,7 @@ static TABLE: [ArchInfo; 3] = [
         qemu: Some("qemu-aarch64-static"),
         elf: ElfIdentity {
             class_bits: 64,
+            little_endian: true,
             machine: EM_AARCH64,
             machine_name: "AArch64",
             arm_hard_float_eabi5: false,
@@ -118,6 +122,7 @@ static TABLE: [ArchInfo; 3] = [
         qemu: Some("qemu-arm-static"),
         elf: ElfIdentity {
             class_bits: 32,
+            little_endian: true,
             machine: EM_ARM,
             machine_name: "ARM",
             arm_hard_float_eabi5: true,

@@ -3,5 +3,6 @@
 mod build;
 mod docs;
 mod recipes;
-mod util;
 mod source;
+mod util;
+mod verify;

@@ -1,0 +1,946 @@
+//! Proves a file is a fully static ELF executable for one of our arches: a pure function over
+//! bytes ([`check_elf`]), with every arch fact taken from [`crate::arch`].
+//!
+//! Malformed input never panics or hangs: the header is read by hand with bounds checks before
+//! goblin sees it, goblin's own sanity checks bound every count by the file size, and the whole
+//! check runs under `catch_unwind` as a last resort.
+
+use std::fmt;
+
+use goblin::elf::Elf;
+use goblin::elf::dynamic::{DT_NEEDED, DT_SONAME};
+use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
+use goblin::elf::program_header::PT_INTERP;
+use goblin::options::ParseOptions;
+use serde::Serialize;
+
+use crate::arch::{Arch, ArchInfo};
+
+/// How bad a finding is: any [`Severity::Error`] fails the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        })
+    }
+}
+
+/// One thing the check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// Stable short name: `not-elf`, `truncated`, `unparsable`, `class`, `endianness`,
+    /// `wrong-machine`, `unknown-machine`, `dynamic`, `not-executable`, `arm-eabi`,
+    /// `soft-float`, `arm-arch`, `arm-attributes`, `float-abi-unknown`, `arm-arch-unknown`,
+    /// `go-buildinfo`, `parse-recovered`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.severity, self.code, self.message)
+    }
+}
+
+/// What [`check_elf`] found about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElfReport {
+    /// The arch whose ELF class and `e_machine` the file has, if one of ours. (An ARMv6 binary
+    /// is detected as `armv7`'s family and fails with an `arm-arch` finding.)
+    #[serde(serialize_with = "ser_arch")]
+    pub arch: Option<Arch>,
+    /// One line, e.g. `ELF 64-bit x86-64, static-pie` or
+    /// `ELF 32-bit ARM, EABI5 hard-float, ARMv7, static`.
+    pub description: String,
+    pub findings: Vec<Finding>,
+}
+
+fn ser_arch<S: serde::Serializer>(a: &Option<Arch>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some(a.name()),
+        None => s.serialize_none(),
+    }
+}
+
+impl ElfReport {
+    /// True when there is no [`Severity::Error`] finding.
+    pub fn passed(&self) -> bool {
+        !self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// The error findings.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error)
+    }
+}
+
+// ELF format constants (not arch facts: the ARM ELF ABI's spelling of them).
+const EI_NIDENT: usize = 16;
+const ELFCLASS32: u8 = 1;
+const ELFCLASS64: u8 = 2;
+const ELFDATA2LSB: u8 = 1;
+const ELFDATA2MSB: u8 = 2;
+const EF_ARM_EABIMASK: u32 = 0xff00_0000;
+const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
+const EF_ARM_ABI_FLOAT_HARD: u32 = 0x400;
+const SHT_ARM_ATTRIBUTES: u32 = 0x7000_0003;
+// .ARM.attributes tags.
+const TAG_FILE: u8 = 1;
+const TAG_CPU_NAME: u64 = 5;
+const TAG_CPU_ARCH: u64 = 6;
+const TAG_CPU_ARCH_PROFILE: u64 = 7;
+const TAG_ABI_VFP_ARGS: u64 = 28;
+const TAG_COMPATIBILITY: u64 = 32;
+// Tag_ABI_VFP_args values that mean "floats in VFP registers" (1) or "no FP arguments, fits
+// either" (3).
+const VFP_ARGS_VFP: u64 = 1;
+const VFP_ARGS_COMPATIBLE: u64 = 3;
+
+/// Checks that `bytes` is a fully static ELF executable for `expected` (or, with None, for any
+/// arch of ours, reporting which).
+pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
+    match std::panic::catch_unwind(|| check_inner(bytes, expected)) {
+        Ok(r) => r,
+        Err(_) => ElfReport {
+            arch: None,
+            description: "ELF (unparsable)".to_string(),
+            findings: vec![error(
+                "unparsable",
+                "the ELF parser failed on this file: it is malformed".to_string(),
+            )],
+        },
+    }
+}
+
+fn error(code: &'static str, message: String) -> Finding {
+    Finding { severity: Severity::Error, code, message }
+}
+fn warning(code: &'static str, message: String) -> Finding {
+    Finding { severity: Severity::Warning, code, message }
+}
+fn info(code: &'static str, message: String) -> Finding {
+    Finding { severity: Severity::Info, code, message }
+}
+
+/// The ELF header fields we need, read by hand with bounds checks.
+struct RawHeader {
+    class_bits: u8,
+    little: bool,
+    e_type: u16,
+    e_machine: u16,
+    e_flags: u32,
+}
+
+fn rd_u16(b: &[u8], off: usize, little: bool) -> Option<u16> {
+    let s: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
+    Some(if little { u16::from_le_bytes(s) } else { u16::from_be_bytes(s) })
+}
+fn rd_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
+    let s: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
+    Some(if little { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+}
+
+fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
+    if bytes.is_empty() {
+        return Err(error("not-elf", "not an ELF file: the file is empty".to_string()));
+    }
+    if !bytes.starts_with(b"\x7fELF") {
+        let what = if bytes.starts_with(b"#!") {
+            let line = bytes.split(|&c| c == b'\n').next().unwrap_or_default();
+            let line = String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned();
+            format!("a script (`{line}`), not a compiled binary")
+        } else if bytes.starts_with(b"!<arch>\n") {
+            "an `ar` archive (a static library), not an executable".to_string()
+        } else {
+            let head: Vec<String> =
+                bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            format!("no ELF magic (starts with {})", head.join(" "))
+        };
+        return Err(error("not-elf", format!("not an ELF file: {what}")));
+    }
+    if bytes.len() < EI_NIDENT {
+        return Err(error(
+            "truncated",
+            format!("truncated ELF header: {} bytes, e_ident alone is {EI_NIDENT}", bytes.len()),
+        ));
+    }
+    let class_bits = match bytes[4] {
+        ELFCLASS32 => 32,
+        ELFCLASS64 => 64,
+        c => {
+            return Err(error(
+                "class",
+                format!("invalid ELF class {c} (EI_CLASS must be 1 for 32-bit or 2 for 64-bit)"),
+            ));
+        }
+    };
+    let little = match bytes[5] {
+        ELFDATA2LSB => true,
+        ELFDATA2MSB => false,
+        d => {
+            return Err(error(
+                "endianness",
+                format!("invalid ELF byte order {d} (EI_DATA must be 1 or 2)"),
+            ));
+        }
+    };
+    let (ehsize, flags_off) = if class_bits == 32 { (52, 36) } else { (64, 48) };
+    if bytes.len() < ehsize {
+        return Err(error(
+            "truncated",
+            format!(
+                "truncated ELF header: {} bytes, an ELF{class_bits} header is {ehsize}",
+                bytes.len()
+            ),
+        ));
+    }
+    // In bounds: checked against ehsize above.
+    Ok(RawHeader {
+        class_bits,
+        little,
+        e_type: rd_u16(bytes, 16, little).unwrap_or(0),
+        e_machine: rd_u16(bytes, 18, little).unwrap_or(0),
+        e_flags: rd_u32(bytes, flags_off, little).unwrap_or(0),
+    })
+}
+
+/// Human name of an `e_machine`: the table's for ours, goblin's otherwise.
+fn machine_name(machine: u16) -> String {
+    match Arch::ALL.iter().map(|a| a.info()).find(|i| i.elf.machine == machine) {
+        Some(i) => i.elf.machine_name.to_string(),
+        None => format!("{} (e_machine {machine})", goblin::elf::header::machine_to_str(machine)),
+    }
+}
+
+fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
+    let hdr = match read_header(bytes) {
+        Ok(h) => h,
+        Err(f) => {
+            let description = match f.code {
+                "not-elf" => "not ELF".to_string(),
+                _ => "ELF (truncated or invalid header)".to_string(),
+            };
+            return ElfReport { arch: None, description, findings: vec![f] };
+        }
+    };
+    let mut findings = Vec::new();
+    let mut desc = vec![format!("ELF {}-bit {}", hdr.class_bits, machine_name(hdr.e_machine))];
+    if !hdr.little {
+        desc[0].push_str(" big-endian");
+    }
+
+    // Which of our arches the header says, then which one we hold it to.
+    let detected = Arch::ALL.into_iter().find(|a| {
+        let e = a.info().elf;
+        e.machine == hdr.e_machine && e.class_bits == hdr.class_bits
+    });
+    let target = expected.or(detected);
+    let machine_ok = match (expected, detected) {
+        (Some(exp), _) => {
+            let e = exp.info().elf;
+            if e.machine != hdr.e_machine {
+                findings.push(error(
+                    "wrong-machine",
+                    format!(
+                        "machine is {}, expected {} (for {exp}): rebuild with -target {}",
+                        machine_name(hdr.e_machine),
+                        e.machine_name,
+                        exp.info().triple
+                    ),
+                ));
+                false
+            } else if e.class_bits != hdr.class_bits {
+                findings.push(error(
+                    "class",
+                    format!(
+                        "ELF class is {}-bit, expected {}-bit for {exp}",
+                        hdr.class_bits, e.class_bits
+                    ),
+                ));
+                false
+            } else {
+                true
+            }
+        }
+        (None, Some(_)) => true,
+        (None, None) => {
+            findings.push(error(
+                "unknown-machine",
+                format!(
+                    "machine is {} ({}-bit), not one of ours ({})",
+                    machine_name(hdr.e_machine),
+                    hdr.class_bits,
+                    Arch::ALL.map(|a| a.name()).join(", ")
+                ),
+            ));
+            false
+        }
+    };
+    if let Some(t) = target {
+        if t.info().elf.little_endian != hdr.little {
+            findings.push(error(
+                "endianness",
+                format!(
+                    "byte order is {}, expected {} for {t}",
+                    endian_name(hdr.little),
+                    endian_name(t.info().elf.little_endian)
+                ),
+            ));
+        }
+    }
+
+    // Full parse: strict, then permissive (with a warning) before giving up.
+    let elf = match parse_guarded(bytes, false) {
+        Ok(e) => Some(e),
+        Err(strict_err) => match parse_guarded(bytes, true) {
+            Ok(e) => {
+                findings.push(warning(
+                    "parse-recovered",
+                    format!("malformed ELF parts were skipped: {strict_err}"),
+                ));
+                Some(e)
+            }
+            Err(_) => {
+                findings.push(error("unparsable", format!("cannot parse the ELF: {strict_err}")));
+                None
+            }
+        },
+    };
+
+    if let Some(elf) = &elf {
+        if let (Some(t), true) = (target, machine_ok) {
+            let ti = t.info();
+            if ti.elf.arm_hard_float_eabi5 || ti.elf.arm_min_cpu_arch.is_some() {
+                check_arm(bytes, elf, &hdr, ti, &mut desc, &mut findings);
+            }
+        }
+        desc.push(check_linkage(bytes, elf, &hdr, &mut findings));
+    } else {
+        desc.push("unparsable".to_string());
+    }
+
+    ElfReport { arch: detected, description: desc.join(", "), findings }
+}
+
+fn endian_name(little: bool) -> &'static str {
+    if little { "little-endian" } else { "big-endian" }
+}
+
+fn parse_guarded(bytes: &[u8], permissive: bool) -> Result<Elf<'_>, String> {
+    let opts = if permissive { ParseOptions::permissive() } else { ParseOptions::strict() };
+    match std::panic::catch_unwind(|| Elf::parse_with_opts(bytes, &opts)) {
+        Ok(Ok(e)) => Ok(e),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the ELF parser panicked on malformed data".to_string()),
+    }
+}
+
+/// Static, static-pie or not; executable or not. Returns the description word.
+fn check_linkage(bytes: &[u8], elf: &Elf<'_>, hdr: &RawHeader, findings: &mut Vec<Finding>) -> String {
+    // PT_INTERP, even when goblin could not read its string (e.g. not UTF-8).
+    let interp: Option<String> = elf
+        .program_headers
+        .iter()
+        .find(|ph| ph.p_type == PT_INTERP)
+        .map(|ph| {
+            elf.interpreter.map(str::to_string).unwrap_or_else(|| {
+                let s = usize::try_from(ph.p_offset).ok();
+                let n = usize::try_from(ph.p_filesz).ok();
+                match (s, n) {
+                    (Some(s), Some(n)) => s
+                        .checked_add(n)
+                        .and_then(|e| bytes.get(s..e))
+                        .map(|b| {
+                            let b = b.split(|&c| c == 0).next().unwrap_or_default();
+                            String::from_utf8_lossy(b).into_owned()
+                        })
+                        .unwrap_or_else(|| "<unreadable>".to_string()),
+                    _ => "<unreadable>".to_string(),
+                }
+            })
+        });
+    // Every DT_NEEDED, even those whose name goblin could not read.
+    let mut needed: Vec<String> = Vec::new();
+    let mut soname = None;
+    if let Some(dynamic) = &elf.dynamic {
+        for d in &dynamic.dyns {
+            let tag = d.d_tag as u64;
+            if tag == DT_NEEDED || tag == DT_SONAME {
+                let name = usize::try_from(d.d_val)
+                    .ok()
+                    .and_then(|off| elf.dynstrtab.get_at(off))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("<unreadable name at {:#x}>", d.d_val));
+                if tag == DT_NEEDED {
+                    needed.push(name);
+                } else {
+                    soname = Some(name);
+                }
+            }
+        }
+    }
+    let is_dynamic = interp.is_some() || !needed.is_empty();
+    if is_dynamic {
+        let mut parts = Vec::new();
+        if let Some(i) = &interp {
+            parts.push(format!("PT_INTERP {i}"));
+        }
+        if !needed.is_empty() {
+            parts.push(format!("needs {}", needed.join(", ")));
+        }
+        findings.push(error("dynamic", format!("dynamic: {}", parts.join(", "))));
+    }
+
+    match hdr.e_type {
+        ET_EXEC => {
+            if is_dynamic { "dynamic".into() } else { "static".into() }
+        }
+        ET_DYN => {
+            if interp.is_none() && (soname.is_some() || elf.entry == 0) {
+                let what = match &soname {
+                    Some(s) => format!("a shared library (SONAME {s})"),
+                    None => "a shared library (ET_DYN with no entry point)".to_string(),
+                };
+                findings.push(error(
+                    "not-executable",
+                    format!("{what}, not an executable: link the program itself, statically"),
+                ));
+                "shared library".into()
+            } else if is_dynamic {
+                "dynamic-pie".into()
+            } else {
+                "static-pie".into()
+            }
+        }
+        ET_REL => {
+            findings.push(error(
+                "not-executable",
+                "a relocatable object (ET_REL, a .o file), not an executable: the link step did \
+                 not run"
+                    .to_string(),
+            ));
+            "relocatable".into()
+        }
+        ET_CORE => {
+            findings.push(error(
+                "not-executable",
+                "a core dump (ET_CORE), not an executable".to_string(),
+            ));
+            "core dump".into()
+        }
+        t => {
+            findings.push(error(
+                "not-executable",
+                format!("ELF type {t:#x} is not an executable (expected ET_EXEC or ET_DYN)"),
+            ));
+            format!("type {t:#x}")
+        }
+    }
+}
+
+/// What `.ARM.attributes` says, from the `aeabi` File subsection.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ArmAttributes {
+    /// Tag_CPU_arch (6); absent means 0 (pre-v4) per the ABI.
+    pub cpu_arch: Option<u64>,
+    /// Tag_CPU_name (5).
+    pub cpu_name: Option<String>,
+    /// Tag_CPU_arch_profile (7): b'A', b'R', b'M', b'S' or 0.
+    pub cpu_arch_profile: Option<u64>,
+    /// Tag_FP_arch (10).
+    pub fp_arch: Option<u64>,
+    /// Tag_ABI_VFP_args (28); absent means 0 (base AAPCS, soft-float) per the ABI.
+    pub vfp_args: Option<u64>,
+}
+
+fn uleb(b: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let mut v: u64 = 0;
+    let mut shift = 0u32;
+    loop {
+        let byte = *b.get(*pos).ok_or("truncated ULEB128")?;
+        *pos += 1;
+        if shift >= 64 {
+            return Err("ULEB128 value too long".to_string());
+        }
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(v);
+        }
+        shift += 7;
+    }
+}
+
+fn ntbs(b: &[u8], pos: &mut usize) -> Result<String, String> {
+    let rest = b.get(*pos..).ok_or("truncated string")?;
+    let n = rest.iter().position(|&c| c == 0).ok_or("unterminated string")?;
+    *pos += n + 1;
+    Ok(String::from_utf8_lossy(&rest[..n]).into_owned())
+}
+
+/// Parses the contents of an `.ARM.attributes` section (format version 'A').
+pub fn parse_arm_attributes(data: &[u8], little: bool) -> Result<ArmAttributes, String> {
+    let mut out = ArmAttributes::default();
+    match data.first() {
+        Some(b'A') => {}
+        Some(v) => return Err(format!("unknown format version {v:#04x} (expected 'A')")),
+        None => return Err("empty section".to_string()),
+    }
+    let mut pos = 1;
+    while pos < data.len() {
+        let len = rd_u32(data, pos, little).ok_or("truncated subsection length")? as usize;
+        let end = pos.checked_add(len).filter(|&e| len >= 4 && e <= data.len());
+        let end = end.ok_or_else(|| format!("subsection length {len} out of bounds"))?;
+        let sub = &data[pos + 4..end];
+        pos = end;
+        let mut q = 0;
+        let vendor = ntbs(sub, &mut q)?;
+        if vendor != "aeabi" {
+            continue;
+        }
+        while q < sub.len() {
+            let tag = sub[q];
+            let size = rd_u32(sub, q + 1, little).ok_or("truncated attribute block")? as usize;
+            let bend = q.checked_add(size).filter(|&e| size >= 5 && e <= sub.len());
+            let bend = bend.ok_or_else(|| format!("attribute block size {size} out of bounds"))?;
+            let body = &sub[q + 5..bend];
+            q = bend;
+            if tag != TAG_FILE {
+                continue; // Section/Symbol scoped attributes: not about the whole file.
+            }
+            let mut i = 0;
+            while i < body.len() {
+                let t = uleb(body, &mut i)?;
+                match t {
+                    4 | TAG_CPU_NAME | 65 | 67 => {
+                        let s = ntbs(body, &mut i)?;
+                        if t == TAG_CPU_NAME {
+                            out.cpu_name = Some(s);
+                        }
+                    }
+                    TAG_COMPATIBILITY => {
+                        uleb(body, &mut i)?;
+                        ntbs(body, &mut i)?;
+                    }
+                    // Unknown tags >= 32: odd ones are strings, even ones ULEB128.
+                    t if t > 32 && t % 2 == 1 => {
+                        ntbs(body, &mut i)?;
+                    }
+                    _ => {
+                        let v = uleb(body, &mut i)?;
+                        match t {
+                            TAG_CPU_ARCH => out.cpu_arch = Some(v),
+                            TAG_CPU_ARCH_PROFILE => out.cpu_arch_profile = Some(v),
+                            10 => out.fp_arch = Some(v),
+                            TAG_ABI_VFP_ARGS => out.vfp_args = Some(v),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Name of a Tag_CPU_arch value, as the ARM ABI addenda list them.
+pub fn arm_cpu_arch_name(v: u64) -> String {
+    let n = match v {
+        0 => "pre-ARMv4",
+        1 => "ARMv4",
+        2 => "ARMv4T",
+        3 => "ARMv5T",
+        4 => "ARMv5TE",
+        5 => "ARMv5TEJ",
+        6 => "ARMv6",
+        7 => "ARMv6KZ",
+        8 => "ARMv6T2",
+        9 => "ARMv6K",
+        10 => "ARMv7",
+        11 => "ARMv6-M",
+        12 => "ARMv6S-M",
+        13 => "ARMv7E-M",
+        14 => "ARMv8-A",
+        15 => "ARMv8-R",
+        16 => "ARMv8-M.baseline",
+        17 => "ARMv8-M.mainline",
+        18 => "ARMv8.1-A",
+        19 => "ARMv8.2-A",
+        20 => "ARMv8.3-A",
+        21 => "ARMv8.1-M.mainline",
+        22 => "ARMv9-A",
+        _ => return format!("unknown ARM arch {v}"),
+    };
+    n.to_string()
+}
+
+/// Microcontroller (M-profile) arches: numbered above v7 but no use on Linux.
+fn arm_is_m_profile(v: u64) -> bool {
+    matches!(v, 11 | 12 | 13 | 16 | 17 | 21)
+}
+
+/// GOARM=N as the Go linker records it in the build info, and the float mode.
+fn go_arm(bytes: &[u8], elf: &Elf<'_>) -> Option<(u8, bool)> {
+    let sh = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".go.buildinfo"))?;
+    let data = section_bytes(bytes, sh.sh_offset, sh.sh_size)?;
+    let key = b"\tGOARM=";
+    let at = data.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = &data[at..];
+    let val = &rest[..rest.iter().position(|&c| c == b'\n' || c == 0).unwrap_or(rest.len())];
+    let val = std::str::from_utf8(val).ok()?;
+    let mut parts = val.split(',');
+    let n: u8 = parts.next()?.trim().parse().ok()?;
+    let soft = parts.any(|p| p.trim() == "softfloat");
+    Some((n, soft))
+}
+
+fn section_bytes(bytes: &[u8], off: u64, size: u64) -> Option<&[u8]> {
+    let s = usize::try_from(off).ok()?;
+    let n = usize::try_from(size).ok()?;
+    bytes.get(s..s.checked_add(n)?)
+}
+
+fn check_arm(
+    bytes: &[u8],
+    elf: &Elf<'_>,
+    hdr: &RawHeader,
+    ti: &ArchInfo,
+    desc: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let want = ti.elf;
+    let flags = hdr.e_flags;
+    let eabi = (flags & EF_ARM_EABIMASK) >> 24;
+
+    // .ARM.attributes, by type or by name.
+    let attr_sh = elf.section_headers.iter().find(|sh| {
+        sh.sh_type == SHT_ARM_ATTRIBUTES
+            || elf.shdr_strtab.get_at(sh.sh_name) == Some(".ARM.attributes")
+    });
+    let attrs = match attr_sh {
+        None => None,
+        Some(sh) => match section_bytes(bytes, sh.sh_offset, sh.sh_size)
+            .ok_or_else(|| "section lies outside the file".to_string())
+            .and_then(|d| parse_arm_attributes(d, hdr.little))
+        {
+            Ok(a) => Some(a),
+            Err(e) => {
+                findings.push(error(
+                    "arm-attributes",
+                    format!("cannot read .ARM.attributes: {e}"),
+                ));
+                None
+            }
+        },
+    };
+    let go = if attrs.is_none() { go_arm(bytes, elf) } else { None };
+
+    // EABI version.
+    let mut eabi_word = format!("EABI{eabi}");
+    if want.arm_hard_float_eabi5 && eabi != 5 {
+        if eabi == 0 {
+            eabi_word = "no EABI".into();
+        }
+        findings.push(error(
+            "arm-eabi",
+            format!(
+                "e_flags {flags:#010x} give EABI version {eabi}, expected EABI5: build with the {} \
+                 triple",
+                ti.triple
+            ),
+        ));
+    }
+
+    // Float ABI.
+    let float_word;
+    if want.arm_hard_float_eabi5 {
+        let mut soft_reasons = Vec::new();
+        if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
+            soft_reasons.push(format!("e_flags {flags:#010x} have the soft-float bit (0x200)"));
+        } else if flags & EF_ARM_ABI_FLOAT_HARD == 0 && attrs.is_some() {
+            soft_reasons.push(format!("e_flags {flags:#010x} lack the hard-float bit (0x400)"));
+        }
+        if let Some(a) = &attrs {
+            let v = a.vfp_args.unwrap_or(0);
+            if v != VFP_ARGS_VFP && v != VFP_ARGS_COMPATIBLE {
+                let what = match v {
+                    0 => "base AAPCS, floats in core registers",
+                    2 => "toolchain-specific",
+                    _ => "unknown",
+                };
+                let shown = if a.vfp_args.is_some() { format!("{v}") } else { "absent (0)".into() };
+                soft_reasons.push(format!(
+                    "Tag_ABI_VFP_args is {shown} ({what}), not VFP registers"
+                ));
+            }
+        }
+        if let Some((n, true)) = go {
+            soft_reasons.push(format!("Go build info says GOARM={n},softfloat"));
+        }
+        if !soft_reasons.is_empty() {
+            float_word = "soft-float";
+            findings.push(error(
+                "soft-float",
+                format!(
+                    "soft-float ABI: {}; build with the hard-float triple {}",
+                    soft_reasons.join("; "),
+                    ti.triple
+                ),
+            ));
+        } else if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+            float_word = "hard-float";
+        } else if let Some((n, false)) = go {
+            // Go's internal linker writes e_flags 0x5000002 and no .ARM.attributes; a fully static
+            // Go binary calls no foreign code, and GOARM>=6 uses VFP.
+            float_word = "hard-float";
+            findings.push(info(
+                "go-buildinfo",
+                format!(
+                    "float ABI from the Go build info (GOARM={n}); e_flags {flags:#010x} record none"
+                ),
+            ));
+        } else {
+            float_word = "float ABI unrecorded";
+            findings.push(warning(
+                "float-abi-unknown",
+                format!(
+                    "e_flags {flags:#010x} record no float ABI and there is no .ARM.attributes \
+                     or Go build info: cannot confirm hard-float"
+                ),
+            ));
+        }
+    } else {
+        float_word = if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+            "hard-float"
+        } else if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
+            "soft-float"
+        } else {
+            "float ABI unrecorded"
+        };
+    }
+    desc.push(format!("{eabi_word} {float_word}"));
+
+    // CPU arch.
+    let (cpu_word, cpu_val, source) = match (&attrs, go) {
+        (Some(a), _) => {
+            let v = a.cpu_arch.unwrap_or(0);
+            (arm_cpu_arch_name(v), Some(v), format!("Tag_CPU_arch {v}"))
+        }
+        (None, Some((n, _))) => {
+            // GOARM=5 targets ARMv5TE, 6 ARMv6, 7 ARMv7.
+            let v = match n {
+                0..=5 => 4,
+                6 => 6,
+                _ => 10,
+            };
+            (format!("ARMv{n}"), Some(v), format!("GOARM={n}"))
+        }
+        (None, None) => ("arch unrecorded".to_string(), None, String::new()),
+    };
+    desc.push(cpu_word.clone());
+    if let Some(min) = want.arm_min_cpu_arch {
+        let min = u64::from(min);
+        match cpu_val {
+            Some(v) if v < min || arm_is_m_profile(v) => {
+                let extra = if arm_is_m_profile(v) { ", a microcontroller profile" } else { "" };
+                findings.push(error(
+                    "arm-arch",
+                    format!(
+                        "built for {cpu_word} ({source}){extra}, expected {}: build with -mcpu={}",
+                        arm_cpu_arch_name(min),
+                        ti.zig_cpu.unwrap_or("<the table's cpu>")
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => findings.push(warning(
+                "arm-arch-unknown",
+                format!(
+                    "no .ARM.attributes and no Go build info: cannot confirm the CPU arch is {}",
+                    arm_cpu_arch_name(min)
+                ),
+            )),
+        }
+    }
+    if let Some(a) = &attrs {
+        if a.cpu_arch_profile == Some(u64::from(b'M')) && want.arm_min_cpu_arch.is_some() {
+            findings.push(error(
+                "arm-arch",
+                "Tag_CPU_arch_profile is 'M' (microcontroller), expected an application \
+                 profile"
+                    .to_string(),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal, valid ELF64 x86-64 static executable header (no program or section headers).
+    fn tiny_elf64(machine: u16, e_type: u16) -> Vec<u8> {
+        let mut b = vec![0u8; 64];
+        b[..4].copy_from_slice(b"\x7fELF");
+        b[4] = ELFCLASS64;
+        b[5] = ELFDATA2LSB;
+        b[6] = 1;
+        b[16..18].copy_from_slice(&e_type.to_le_bytes());
+        b[18..20].copy_from_slice(&machine.to_le_bytes());
+        b[20..24].copy_from_slice(&1u32.to_le_bytes());
+        b[24..32].copy_from_slice(&0x401000u64.to_le_bytes());
+        b[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        b[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        b[58..60].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+        b
+    }
+
+    fn codes(r: &ElfReport) -> Vec<&'static str> {
+        r.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn empty_and_garbage_are_not_elf() {
+        let r = check_elf(b"", None);
+        assert!(!r.passed());
+        assert_eq!(codes(&r), ["not-elf"]);
+        let r = check_elf(b"hello world, this is text\n", Some(Arch::Amd64));
+        assert_eq!(codes(&r), ["not-elf"]);
+        assert_eq!(r.description, "not ELF");
+        let r = check_elf(b"#!/bin/sh\necho hi\n", None);
+        assert!(r.findings[0].message.contains("a script (`#!/bin/sh`)"), "{r:?}");
+    }
+
+    #[test]
+    fn truncated_header() {
+        let full = tiny_elf64(62, ET_EXEC);
+        for n in 1..full.len() {
+            let r = check_elf(&full[..n], Some(Arch::Amd64));
+            assert!(!r.passed(), "len {n}");
+            let c = codes(&r);
+            assert!(c == ["truncated"] || c == ["not-elf"], "len {n}: {c:?}");
+        }
+        let mut bad = full.clone();
+        bad[4] = 7;
+        assert_eq!(codes(&check_elf(&bad, None)), ["class"]);
+    }
+
+    #[test]
+    fn tiny_static_exec_passes() {
+        let r = check_elf(&tiny_elf64(62, ET_EXEC), Some(Arch::Amd64));
+        assert!(r.passed(), "{r:?}");
+        assert_eq!(r.arch, Some(Arch::Amd64));
+        assert_eq!(r.description, "ELF 64-bit x86-64, static");
+        let r = check_elf(&tiny_elf64(62, ET_EXEC), None);
+        assert_eq!(r.arch, Some(Arch::Amd64));
+    }
+
+    #[test]
+    fn wrong_machine_and_types() {
+        let r = check_elf(&tiny_elf64(62, ET_EXEC), Some(Arch::Arm64));
+        assert_eq!(codes(&r), ["wrong-machine"]);
+        assert!(r.findings[0].message.starts_with("machine is x86-64, expected AArch64"));
+        let r = check_elf(&tiny_elf64(243, ET_EXEC), None); // RISC-V
+        assert_eq!(codes(&r), ["unknown-machine"]);
+        assert_eq!(r.arch, None);
+        assert_eq!(codes(&check_elf(&tiny_elf64(62, ET_REL), None)), ["not-executable"]);
+        assert_eq!(codes(&check_elf(&tiny_elf64(62, ET_CORE), None)), ["not-executable"]);
+        let mut big = tiny_elf64(62, ET_EXEC);
+        big[5] = ELFDATA2MSB;
+        big[16..18].copy_from_slice(&ET_EXEC.to_be_bytes());
+        big[18..20].copy_from_slice(&62u16.to_be_bytes());
+        let r = check_elf(&big, Some(Arch::Amd64));
+        assert!(codes(&r).contains(&"endianness"), "{r:?}");
+    }
+
+    #[test]
+    fn arm_attributes_parse() {
+        // 'A', subsection: len, "aeabi\0", Tag_File(1) size, then
+        // Tag_CPU_name "7-A", Tag_CPU_arch 10, Tag_CPU_arch_profile 'A', Tag_FP_arch 3,
+        // Tag_ABI_VFP_args 1, Tag_compatibility 0 "", Tag_also_compatible_with(65) "x".
+        let mut pairs = vec![5u8];
+        pairs.extend(b"7-A\0");
+        pairs.extend([6, 10, 7, b'A', 10, 3, 28, 1, 32, 0, 0, 65, b'x', 0]);
+        let mut file = vec![TAG_FILE];
+        file.extend(((pairs.len() + 5) as u32).to_le_bytes());
+        file.extend(&pairs);
+        let mut sub = Vec::new();
+        sub.extend(((4 + 6 + file.len()) as u32).to_le_bytes());
+        sub.extend(b"aeabi\0");
+        sub.extend(&file);
+        let mut data = vec![b'A'];
+        data.extend(&sub);
+        let a = parse_arm_attributes(&data, true).unwrap();
+        assert_eq!(a.cpu_arch, Some(10));
+        assert_eq!(a.cpu_name.as_deref(), Some("7-A"));
+        assert_eq!(a.cpu_arch_profile, Some(u64::from(b'A')));
+        assert_eq!(a.fp_arch, Some(3));
+        assert_eq!(a.vfp_args, Some(1));
+        // Every truncation is an error or a partial result, never a panic.
+        for n in 0..data.len() {
+            let _ = parse_arm_attributes(&data[..n], true);
+        }
+        assert!(parse_arm_attributes(b"B", true).is_err());
+        // An overlong ULEB128 is an error, not an overflow.
+        let mut pos = 0;
+        assert!(uleb(&[0xff; 20], &mut pos).is_err());
+    }
+
+    #[test]
+    fn cpu_arch_names() {
+        assert_eq!(arm_cpu_arch_name(10), "ARMv7");
+        assert_eq!(arm_cpu_arch_name(6), "ARMv6");
+        assert!(arm_is_m_profile(13));
+        assert!(!arm_is_m_profile(14));
+    }
+
+    /// Mutations of the test binary itself (a real ELF): never a panic.
+    #[test]
+    fn mutated_real_elf_never_panics() {
+        // A small real ELF: the host's /bin/true, else the head of this test binary.
+        let exe = std::fs::read("/bin/true")
+            .or_else(|_| std::fs::read(std::env::current_exe().unwrap()))
+            .unwrap();
+        let real = &exe[..exe.len().min(256 << 10)];
+        let r = check_elf(real, None);
+        assert!(r.description.starts_with("ELF"), "{r:?}");
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        // Header and the first program/section header bytes, each set to 0, 0xff and random.
+        let mut buf = real.to_vec();
+        let offsets: Vec<usize> =
+            (0..512).chain((0..400).map(|_| (next() as usize) % real.len())).collect();
+        for off in offsets {
+            for v in [0u8, 0xff, next() as u8, 0x80] {
+                let old = buf[off];
+                buf[off] = v;
+                let _ = check_elf(&buf, Some(Arch::Amd64));
+                buf[off] = old;
+            }
+        }
+        // Truncations at many lengths.
+        let lens: Vec<usize> =
+            (0..4096).chain((0..50).map(|_| (next() as usize) % real.len())).collect();
+        for n in lens {
+            let _ = check_elf(&real[..n.min(real.len())], None);
+        }
+    }
+}

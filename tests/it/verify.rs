@@ -1,0 +1,321 @@
+//! `recipe::verify` on real binaries: tiny C (and Go) programs built here with zig for each arch,
+//! cached in target/test-cache/elf-fixtures; the host's /bin/ls; smoke runs under qemu-user.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use recipe::arch::Arch;
+use recipe::verify::{Severity, check_elf, run_smoke};
+
+use crate::util;
+
+fn fixtures_src() -> PathBuf {
+    util::root().join("tests/fixtures/elf")
+}
+
+/// The zig executable shipped by the `ziglang` Python package, or None (skipped; CI fails).
+fn zig() -> Option<PathBuf> {
+    static ZIG: OnceLock<Option<PathBuf>> = OnceLock::new();
+    ZIG.get_or_init(|| {
+        if !util::require_tool("python3") {
+            return None;
+        }
+        let out = Command::new("python3")
+            .args(["-c", "import ziglang,os;print(os.path.dirname(ziglang.__file__))"])
+            .output()
+            .ok()?;
+        let zig = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("zig");
+        if out.status.success() && zig.is_file() {
+            Some(zig)
+        } else if std::env::var_os("CI").is_some() {
+            panic!("zig (python package ziglang) is required under CI");
+        } else {
+            eprintln!("skipped: zig (python package ziglang) is not installed");
+            None
+        }
+    })
+    .clone()
+}
+
+/// Builds (once, cached by a hash of source and flags) a fixture; returns its path.
+fn build_cached(name: &str, src: &str, tool: &Path, args: &[&str], env: &[(&str, &str)]) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let source = std::fs::read(fixtures_src().join(src)).unwrap();
+    let mut h = DefaultHasher::new();
+    (source, args, env, tool).hash(&mut h);
+    let dir = util::shared_cache().join("elf-fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}-{:016x}", h.finish()));
+    if out.is_file() {
+        return out;
+    }
+    let tmp = dir.join(format!("{name}.tmp{}", std::process::id()));
+    let t = Instant::now();
+    let res = Command::new(tool)
+        .args(args)
+        .arg("-o")
+        .arg(&tmp)
+        .arg(fixtures_src().join(src))
+        .envs(env.iter().copied())
+        .env("ZIG_GLOBAL_CACHE_DIR", util::shared_cache().join("zig-global"))
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "building fixture {name} failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    eprintln!("built fixture {name} in {:.1?}", t.elapsed());
+    std::fs::rename(&tmp, &out).unwrap();
+    out
+}
+
+/// A C fixture built with `zig cc -target TRIPLE [-mcpu=CPU] EXTRA...`.
+fn c_fixture(name: &str, triple: &str, cpu: Option<&str>, extra: &[&str]) -> Option<PathBuf> {
+    let zig = zig()?;
+    let mut args = vec!["cc".to_string(), "-target".into(), triple.into(), "-Os".into()];
+    if let Some(c) = cpu {
+        args.push(format!("-mcpu={c}"));
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Some(build_cached(name, "hello.c", &zig, &args, &[]))
+}
+
+/// The C fixture for one of our arches, with the table's triple and cpu, static and stripped.
+fn ours(arch: Arch) -> Option<PathBuf> {
+    let i = arch.info();
+    c_fixture(arch.name(), i.triple, i.zig_cpu, &["-static", "-s"])
+}
+
+/// ARMv6 soft-float (Raspberry Pi 1 style): must not pass as armv7.
+fn armv6() -> Option<PathBuf> {
+    c_fixture("armv6-soft", "arm-linux-musleabi", Some("arm1176jzf_s"), &["-static", "-s"])
+}
+
+fn check(path: &Path, expected: Option<Arch>) -> recipe::verify::ElfReport {
+    let r = check_elf(&std::fs::read(path).unwrap(), expected);
+    eprintln!("{} as {expected:?}: {} -> {:#?}", path.display(), r.description, r.findings);
+    r
+}
+
+fn error_codes(r: &recipe::verify::ElfReport) -> Vec<&'static str> {
+    r.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+}
+
+#[test]
+fn verify_amd64_static_passes() {
+    let Some(bin) = ours(Arch::Amd64) else { return };
+    let r = check(&bin, Some(Arch::Amd64));
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(r.arch, Some(Arch::Amd64));
+    assert_eq!(r.description, "ELF 64-bit x86-64, static");
+    let r = check(&bin, None);
+    assert!(r.passed());
+    assert_eq!(r.arch, Some(Arch::Amd64));
+}
+
+#[test]
+fn verify_amd64_as_arm64_fails_on_machine() {
+    let Some(bin) = ours(Arch::Amd64) else { return };
+    let r = check(&bin, Some(Arch::Arm64));
+    assert!(!r.passed());
+    assert_eq!(error_codes(&r), ["wrong-machine"]);
+    assert!(r.findings[0].message.starts_with("machine is x86-64, expected AArch64"), "{r:#?}");
+}
+
+#[test]
+fn verify_amd64_static_pie_passes() {
+    let Some(bin) = c_fixture("amd64-pie", "x86_64-linux-musl", None, &["-static-pie", "-fPIE", "-s"])
+    else {
+        return;
+    };
+    let r = check(&bin, Some(Arch::Amd64));
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(r.description, "ELF 64-bit x86-64, static-pie");
+}
+
+#[test]
+fn verify_arm64_static_passes() {
+    let Some(bin) = ours(Arch::Arm64) else { return };
+    let r = check(&bin, None);
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(r.arch, Some(Arch::Arm64));
+    assert_eq!(r.description, "ELF 64-bit AArch64, static");
+    assert!(check(&bin, Some(Arch::Arm64)).passed());
+    assert_eq!(error_codes(&check(&bin, Some(Arch::Armv7))), ["wrong-machine"]);
+}
+
+#[test]
+fn verify_armv7_hard_float_passes() {
+    let Some(bin) = ours(Arch::Armv7) else { return };
+    let r = check(&bin, Some(Arch::Armv7));
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(r.arch, Some(Arch::Armv7));
+    assert_eq!(r.description, "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static");
+    assert!(r.findings.is_empty(), "{r:#?}");
+}
+
+#[test]
+fn verify_armv6_soft_float_fails_as_armv7() {
+    let Some(bin) = armv6() else { return };
+    for expected in [Some(Arch::Armv7), None] {
+        let r = check(&bin, expected);
+        assert!(!r.passed());
+        let codes = error_codes(&r);
+        assert!(codes.contains(&"soft-float") && codes.contains(&"arm-arch"), "{r:#?}");
+        let msg = |code| &r.findings.iter().find(|f| f.code == code).unwrap().message;
+        assert!(msg("arm-arch").starts_with("built for ARMv6"), "{}", msg("arm-arch"));
+        assert!(msg("arm-arch").contains("expected ARMv7"));
+        assert!(msg("soft-float").starts_with("soft-float ABI: "));
+        assert!(msg("soft-float").contains("hard-float bit"));
+        assert!(msg("soft-float").contains("Tag_ABI_VFP_args"));
+        assert!(r.description.starts_with("ELF 32-bit ARM, EABI5 soft-float, ARMv6"), "{}", r.description);
+    }
+}
+
+#[test]
+fn verify_object_and_shared_library_are_not_executables() {
+    let Some(obj) = c_fixture("amd64-obj", "x86_64-linux-musl", None, &["-c"]) else { return };
+    let r = check(&obj, Some(Arch::Amd64));
+    assert_eq!(error_codes(&r), ["not-executable"]);
+    assert!(r.description.ends_with("relocatable"));
+    let Some(so) = c_fixture("amd64-so", "x86_64-linux-musl", None, &["-shared", "-fPIC"]) else {
+        return;
+    };
+    let r = check(&so, Some(Arch::Amd64));
+    assert!(!r.passed());
+    assert!(error_codes(&r).contains(&"not-executable"), "{r:#?}");
+}
+
+#[test]
+fn verify_host_ls_is_dynamic() {
+    let ls = Path::new("/bin/ls");
+    if !ls.is_file() || Arch::host() != Some(Arch::Amd64) {
+        eprintln!("skipped: needs an amd64 host with /bin/ls");
+        return;
+    }
+    let r = check(ls, Some(Arch::Amd64));
+    assert!(!r.passed());
+    assert_eq!(error_codes(&r), ["dynamic"]);
+    let m = &r.findings.iter().find(|f| f.code == "dynamic").unwrap().message;
+    assert!(m.starts_with("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs "), "{m}");
+    assert!(m.ends_with("libc.so.6"), "{m}");
+    assert!(r.description.ends_with(", dynamic-pie") || r.description.ends_with(", dynamic"));
+}
+
+#[test]
+fn verify_text_file_is_not_elf() {
+    let r = check(&fixtures_src().join("hello.c"), Some(Arch::Amd64));
+    assert_eq!(error_codes(&r), ["not-elf"]);
+    assert_eq!(r.arch, None);
+}
+
+/// Go's internal linker records no float ABI; the GOARM in the build info stands in.
+#[test]
+fn verify_go_armv7_and_armv6() {
+    if !util::require_tool("go") {
+        return;
+    }
+    let go = PathBuf::from("go");
+    let build = |goarm: &str| {
+        let env = [
+            ("GOOS", "linux"),
+            ("GOARCH", "arm"),
+            ("GOARM", goarm),
+            ("CGO_ENABLED", "0"),
+            ("GOTOOLCHAIN", "local"),
+            ("GOFLAGS", "-trimpath"),
+        ];
+        build_cached(&format!("go-armv{goarm}"), "hello.go", &go, &["build", "-ldflags=-s -w"], &env)
+    };
+    let v7 = build(Arch::Armv7.info().goarm.unwrap());
+    let r = check(&v7, Some(Arch::Armv7));
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(r.description, "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static");
+    let v6 = build("6");
+    let r = check(&v6, Some(Arch::Armv7));
+    assert_eq!(error_codes(&r), ["arm-arch"], "{r:#?}");
+}
+
+fn smoke_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn smoke_ok(arch: Arch) {
+    let Some(bin) = ours(arch) else { return };
+    if arch.info().qemu.is_some() && Arch::host() != Some(arch) && !util::require_tool(arch.info().qemu.unwrap()) {
+        return;
+    }
+    let dir = smoke_dir();
+    let args = vec!["one two".to_string(), "3".to_string()];
+    let o = run_smoke(arch, &bin, &args, "hello from recipe fixture one two 3", dir.path(), Duration::from_secs(60))
+        .unwrap();
+    eprintln!("{o:#?}");
+    assert!(o.passed, "{o:#?}");
+    assert_eq!(o.status, Some(0));
+    assert!(o.command.contains("'one two' 3"), "{}", o.command);
+    if let Some(q) = arch.info().qemu.filter(|_| Arch::host() != Some(arch)) {
+        assert!(o.command.contains(q), "{}", o.command);
+    }
+}
+
+#[test]
+fn verify_smoke_arm64_under_qemu() {
+    smoke_ok(Arch::Arm64);
+}
+
+#[test]
+fn verify_smoke_armv7_under_qemu() {
+    smoke_ok(Arch::Armv7);
+}
+
+#[test]
+fn verify_smoke_amd64_native() {
+    smoke_ok(Arch::Amd64);
+}
+
+#[test]
+fn verify_smoke_wrong_expect_fails() {
+    let Some(bin) = ours(Arch::Arm64) else { return };
+    if !util::require_tool("qemu-aarch64-static") {
+        return;
+    }
+    let dir = smoke_dir();
+    let o = run_smoke(Arch::Arm64, &bin, &[], "goodbye", dir.path(), Duration::from_secs(60)).unwrap();
+    assert!(!o.passed);
+    assert_eq!(o.status, Some(0));
+    assert!(o.output.contains("hello from recipe fixture"));
+    assert!(o.reason.contains("does not contain \"goodbye\""), "{}", o.reason);
+}
+
+#[test]
+fn verify_smoke_timeout_kills() {
+    let Some(bin) = ours(Arch::Armv7) else { return };
+    if !util::require_tool("qemu-arm-static") {
+        return;
+    }
+    let dir = smoke_dir();
+    let t = Instant::now();
+    let o = run_smoke(Arch::Armv7, &bin, &["sleep".into()], "never", dir.path(), Duration::from_millis(1500))
+        .unwrap();
+    eprintln!("{o:#?} after {:.1?}", t.elapsed());
+    assert!(!o.passed);
+    assert!(o.timed_out);
+    assert_eq!(o.status, None);
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(o.reason.contains("timed out"));
+}
+
+#[test]
+fn verify_smoke_missing_binary_is_an_error() {
+    let dir = smoke_dir();
+    let e = run_smoke(Arch::Amd64, &dir.path().join("nope"), &[], "x", dir.path(), Duration::from_secs(1))
+        .unwrap_err();
+    assert!(e.to_string().contains("not found"), "{e}");
+}
