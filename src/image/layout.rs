@@ -368,6 +368,62 @@ mod tests {
     }
 
     #[test]
+    fn archive_headers_are_fixed() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("img");
+        write_layout(&dir, "latest", &images(vec![Entry::dir("/tmp", 0o1777)])).unwrap();
+        let ar = t.path().join("img.tar");
+        write_archive(&dir, &ar).unwrap();
+        assert_eq!(
+            fs::metadata(&ar).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        let data = fs::read(&ar).unwrap();
+        let mut a = tar::Archive::new(data.as_slice());
+        let mut paths = Vec::new();
+        for e in a.entries().unwrap() {
+            let e = e.unwrap();
+            let h = e.header();
+            assert_eq!(
+                (h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()),
+                (0, 0, 0)
+            );
+            assert_eq!(h.username_bytes(), Some(&b""[..]));
+            let dir = h.entry_type() == EntryType::Directory;
+            assert_eq!(h.mode().unwrap(), if dir { 0o755 } else { 0o644 });
+            paths.push(e.path().unwrap().to_string_lossy().into_owned());
+        }
+        assert_eq!(&paths[..3], ["blobs", "blobs/sha256", paths[2].as_str()]);
+        assert!(paths[2].starts_with("blobs/sha256/"));
+        assert_eq!(&paths[paths.len() - 2..], ["index.json", "oci-layout"]);
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_layout() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("img");
+        let good = write_layout(&dir, "latest", &images(vec![Entry::dir("/tmp", 0o1777)])).unwrap();
+        let index = fs::read(dir.join("index.json")).unwrap();
+        let bad = images(vec![Entry::file("/x", 0o644, t.path().join("missing"))]);
+        assert!(write_layout(&dir, "latest", &bad).is_err());
+        assert_eq!(fs::read(dir.join("index.json")).unwrap(), index);
+        assert!(blob_path(&dir.join("blobs/sha256"), &good.index_digest).is_file());
+        let names: Vec<_> = fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("img")]);
+        // A plain file in the way is replaced too.
+        fs::remove_dir_all(&dir).unwrap();
+        fs::write(&dir, "x").unwrap();
+        write_layout(&dir, "latest", &images(vec![])).unwrap();
+        assert!(dir.join("oci-layout").is_file());
+    }
+
+    #[test]
     fn failures_leave_nothing() {
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("img");
