@@ -53,7 +53,7 @@ pub enum BuildError {
     Io { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
 }
 
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
     move |source| BuildError::Io { what, path: path.to_path_buf(), source }
 }
 

@@ -2,6 +2,7 @@
 
 mod build;
 mod docs;
+mod image;
 mod recipes;
 mod source;
 mod util;

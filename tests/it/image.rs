@@ -1,0 +1,328 @@
+//! The image writer checked by the real tools: skopeo, umoci and podman read what it writes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use recipe::arch::Arch;
+use recipe::image::{
+    Entry, EntryKind, ImageConfig, PlatformImage, User, Written, base_entries, write_archive,
+    write_layout,
+};
+use serde_json::Value;
+
+use crate::util::require_tool;
+
+/// podman names a loaded oci-archive after its ref name, so a ref of `name:tag` gives
+/// `localhost/name:tag`; skopeo and umoci take it as the tag of the layout.
+const TAG: &str = "app:7.0.15";
+
+/// A small 3-arch image: the distroless base, one "binary" per arch read from disk (with a
+/// deliberately odd mode and mtime on disk), a config file and a symlink.
+fn images(src: &Path, shuffle: bool) -> Vec<PlatformImage> {
+    let user = User::default();
+    let mut out = Vec::new();
+    for arch in Arch::ALL {
+        let bin = src.join(format!("app-{arch}"));
+        if !bin.exists() {
+            fs::write(&bin, format!("not really an ELF for {arch}\n").repeat(100)).unwrap();
+            fs::set_permissions(&bin, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let mut entries = base_entries(&user, &["/data".to_string(), "/var/lib/app".to_string()]);
+        entries.push(Entry::file("/usr/local/bin/app", 0o755, &bin));
+        entries.push(Entry::bytes(
+            "/etc/app/app.conf",
+            0o644,
+            b"port 6379\n".to_vec(),
+        ));
+        entries.push(Entry::symlink("/usr/bin/app", "/usr/local/bin/app"));
+        if shuffle {
+            entries.reverse();
+            entries.rotate_left(3);
+        }
+        let mut labels = BTreeMap::new();
+        labels.insert(
+            "org.opencontainers.image.version".to_string(),
+            TAG.to_string(),
+        );
+        labels.insert(
+            "org.opencontainers.image.title".to_string(),
+            "app".to_string(),
+        );
+        out.push(PlatformImage {
+            arch,
+            entries,
+            config: ImageConfig {
+                entrypoint: vec!["/usr/local/bin/app".into()],
+                cmd: vec!["--port".into(), "6379".into()],
+                workdir: Some("/data".into()),
+                exposed_ports: vec!["6379/tcp".into()],
+                volumes: vec!["/data".into()],
+                labels,
+                ..ImageConfig::default()
+            },
+            history: format!("recipe build {TAG}"),
+        });
+    }
+    if shuffle {
+        out.reverse();
+    }
+    out
+}
+
+fn write(dir: &Path) -> Written {
+    let src = dir.join("src");
+    fs::create_dir_all(&src).unwrap();
+    write_layout(&dir.join("layout"), TAG, &images(&src, false)).unwrap()
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+fn summary(w: &Written, arch: Arch) -> &recipe::image::PlatformSummary {
+    w.platforms.iter().find(|p| p.arch == arch).unwrap()
+}
+
+/// skopeo's arguments that pick `arch`, from the arch table.
+fn override_args(arch: Arch) -> Vec<String> {
+    let info = arch.info();
+    let mut v = vec![
+        "--override-os".to_string(),
+        "linux".into(),
+        "--override-arch".into(),
+        info.oci_arch.into(),
+    ];
+    if let Some(var) = info.oci_variant {
+        v.extend(["--override-variant".to_string(), var.to_string()]);
+    }
+    v
+}
+
+#[test]
+fn same_input_gives_same_digests_and_archive() {
+    let t = tempfile::tempdir().unwrap();
+    let src = t.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let a = write_layout(&t.path().join("a"), TAG, &images(&src, false)).unwrap();
+    // Touch the sources: a new mtime and mode on disk must change nothing.
+    for arch in Arch::ALL {
+        let p = src.join(format!("app-{arch}"));
+        let data = fs::read(&p).unwrap();
+        fs::write(&p, data).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let b = write_layout(&t.path().join("b"), TAG, &images(&src, true)).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        a.platforms.iter().map(|p| p.arch).collect::<Vec<_>>(),
+        Arch::ALL.to_vec()
+    );
+    write_archive(&t.path().join("a"), &t.path().join("a.tar")).unwrap();
+    write_archive(&t.path().join("b"), &t.path().join("b.tar")).unwrap();
+    assert_eq!(
+        fs::read(t.path().join("a.tar")).unwrap(),
+        fs::read(t.path().join("b.tar")).unwrap()
+    );
+}
+
+#[test]
+fn setuid_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let mut imgs = images(t.path(), false);
+    imgs[1].entries.push(Entry {
+        path: "/usr/bin/su".into(),
+        kind: EntryKind::Dir,
+        mode: 0o4755,
+        uid: 0,
+        gid: 0,
+    });
+    let e = write_layout(&t.path().join("layout"), TAG, &imgs).unwrap_err();
+    assert!(e.to_string().contains("/usr/bin/su"), "{e}");
+    assert!(!t.path().join("layout").exists());
+}
+
+#[test]
+fn skopeo_inspects_every_platform() {
+    if !require_tool("skopeo") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = write(t.path());
+    let reference = format!("oci:{}:{TAG}", t.path().join("layout").display());
+
+    let raw = json(&run(
+        Command::new("skopeo").args(["inspect", "--raw", &reference])
+    ));
+    assert_eq!(raw["mediaType"], "application/vnd.oci.image.index.v1+json");
+    assert_eq!(raw["manifests"].as_array().unwrap().len(), 3);
+
+    for arch in Arch::ALL {
+        let info = arch.info();
+        let out = json(&run(Command::new("skopeo")
+            .args(override_args(arch))
+            .args(["inspect", &reference])));
+        assert_eq!(out["Architecture"], info.oci_arch, "{out}");
+        // skopeo names the tag's digest (the multi-arch index) and the chosen platform's layer.
+        assert_eq!(out["Digest"], w.index_digest.as_str(), "{arch}: {out}");
+        assert_eq!(
+            out["Layers"][0],
+            summary(&w, arch).layer_digest.as_str(),
+            "{arch}: {out}"
+        );
+        assert_eq!(out["Labels"]["org.opencontainers.image.version"], TAG);
+
+        let cfg = json(&run(Command::new("skopeo")
+            .args(override_args(arch))
+            .args(["inspect", "--config", &reference])));
+        assert_eq!(cfg["architecture"], info.oci_arch);
+        assert_eq!(cfg["variant"].as_str(), info.oci_variant);
+        assert_eq!(cfg["os"], "linux");
+        assert_eq!(cfg["created"], "1970-01-01T00:00:00Z");
+        assert_eq!(cfg["config"]["User"], "1000:1000");
+        assert_eq!(cfg["config"]["Entrypoint"][0], "/usr/local/bin/app");
+        assert_eq!(cfg["config"]["WorkingDir"], "/data");
+        assert!(cfg["config"]["ExposedPorts"]["6379/tcp"].is_object());
+        assert!(cfg["config"]["Volumes"]["/data"].is_object());
+        assert_eq!(
+            cfg["history"][0]["created_by"],
+            format!("recipe build {TAG}")
+        );
+        assert_eq!(cfg["rootfs"]["diff_ids"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn umoci_unpacks_one_copied_platform() {
+    if !require_tool("skopeo") || !require_tool("umoci") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = write(t.path());
+    let reference = format!("oci:{}:{TAG}", t.path().join("layout").display());
+    for arch in [Arch::Armv7, Arch::Arm64] {
+        let one = t.path().join(format!("one-{arch}"));
+        run(Command::new("skopeo").args(override_args(arch)).args([
+            "copy",
+            "--quiet",
+            &reference,
+            &format!("oci:{}:{TAG}", one.display()),
+        ]));
+        // The blobs come through unchanged.
+        assert!(
+            one.join("blobs/sha256")
+                .join(&summary(&w, arch).layer_digest[7..])
+                .is_file()
+        );
+
+        let bundle = t.path().join(format!("bundle-{arch}"));
+        run(Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{TAG}", one.display()))
+            .arg(&bundle));
+        let rootfs = bundle.join("rootfs");
+        let passwd = fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+        assert!(passwd.contains("app:x:1000:1000:"), "{passwd}");
+        assert!(passwd.starts_with("root:x:0:0:"), "{passwd}");
+        let tmp = fs::symlink_metadata(rootfs.join("tmp")).unwrap();
+        assert!(tmp.is_dir());
+        assert_eq!(tmp.permissions().mode() & 0o7777, 0o1777);
+        assert!(!rootfs.join("bin/sh").exists() && !rootfs.join("bin").exists());
+        let app = rootfs.join("usr/local/bin/app");
+        assert_eq!(
+            fs::metadata(&app).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+        assert!(
+            fs::read_to_string(&app)
+                .unwrap()
+                .contains(&format!("for {arch}"))
+        );
+        assert_eq!(
+            fs::read_link(rootfs.join("usr/bin/app")).unwrap(),
+            Path::new("/usr/local/bin/app")
+        );
+        assert!(rootfs.join("var/lib/app").is_dir());
+        let spec = json(&fs::read_to_string(bundle.join("config.json")).unwrap());
+        assert_eq!(spec["process"]["args"][0], "/usr/local/bin/app");
+    }
+}
+
+#[test]
+fn skopeo_and_podman_read_the_archive() {
+    if !require_tool("skopeo") || !require_tool("podman") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = write(t.path());
+    let archive = t.path().join("image.tar");
+    write_archive(&t.path().join("layout"), &archive).unwrap();
+
+    let out = json(&run(Command::new("skopeo")
+        .args(override_args(Arch::Armv7))
+        .args([
+            "inspect",
+            &format!("oci-archive:{}:{TAG}", archive.display()),
+        ])));
+    assert_eq!(out["Digest"], w.index_digest.as_str());
+    assert_eq!(
+        out["Layers"][0],
+        summary(&w, Arch::Armv7).layer_digest.as_str()
+    );
+
+    let conf = t.path().join("containers.conf");
+    fs::write(
+        &conf,
+        "[engine]\nruntime = \"runc\"\n[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n",
+    )
+    .unwrap();
+    let podman = |args: &[&str]| {
+        let mut c = Command::new("podman");
+        c.env("CONTAINERS_CONF", &conf)
+            .arg("--root")
+            .arg(t.path().join("root"))
+            .arg("--runroot")
+            .arg(t.path().join("runroot"))
+            .args(["--storage-driver", "vfs"])
+            .args(args);
+        run(&mut c)
+    };
+    let loaded = podman(&["load", "-q", "-i", archive.to_str().unwrap()]);
+    assert!(loaded.contains(&format!("localhost/{TAG}")), "{loaded}");
+    let imgs = json(&podman(&["images", "--format", "json"]));
+    let host = Arch::host().unwrap_or(Arch::Amd64);
+    assert_eq!(imgs[0]["Digest"], w.index_digest.as_str(), "{imgs}");
+    assert_eq!(imgs[0]["Names"][0], format!("localhost/{TAG}"), "{imgs}");
+    let host_digest = format!("localhost/app@{}", summary(&w, host).manifest_digest);
+    assert!(
+        imgs[0]["RepoDigests"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::String(host_digest)),
+        "{imgs}"
+    );
+    let cfg = json(&podman(&[
+        "image",
+        "inspect",
+        imgs[0]["Id"].as_str().unwrap(),
+    ]));
+    assert_eq!(cfg[0]["Config"]["User"], "1000:1000");
+    assert_eq!(cfg[0]["Architecture"], host.info().oci_arch);
+    // vfs storage under the temp root holds plain files; storage may leave read-only dirs behind.
+    let _ = podman(&["rmi", "-a", "-f"]);
+}
