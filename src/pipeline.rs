@@ -213,7 +213,7 @@ fn pack(settings: &Settings, r: &Recipe, per_arch: &[(Arch, Vec<AppFile>)], prog
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
     let layout = dir.join("oci");
     let err = |source| PipelineError::Image { recipe: r.name.clone(), source };
-    let written = image::write_layout(&layout, &r.version, &images).map_err(err)?;
+    let written = image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
     let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
     image::write_archive(&layout, &archive).map_err(err)?;
     // The binaries, beside the image, one folder per arch.

@@ -86,7 +86,7 @@ fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
         run(recipe().args(["verify", "--arch", arch]).arg(&b)).success().stdout_has("static");
     }
     assert!(out.stderr.contains(expect_runs), "{}", out.stderr);
-    check_image(&s.out().join(name).join("oci"), "1.0", &["amd64", "arm64", "armv7"]);
+    check_image(&s.out().join(name).join("oci"), &format!("{name}:1.0"), &["amd64", "arm64", "armv7"]);
 
     // A second clean build gives the same image digest.
     let s2 = fixture_scratch();
@@ -174,10 +174,10 @@ fn build_real(name: &str, tag: &str, bins: &[&str]) {
 
 #[test]
 fn real_c_app_redis() {
-    build_real("redis", "7.0.15", &["redis-server", "redis-cli"]);
+    build_real("redis", "redis:7.0.15", &["redis-server", "redis-cli"]);
 }
 
 #[test]
 fn real_go_app_go_httpbin() {
-    build_real("go-httpbin", "2.26.0", &["go-httpbin"]);
+    build_real("go-httpbin", "go-httpbin:2.26.0", &["go-httpbin"]);
 }
