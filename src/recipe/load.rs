@@ -158,17 +158,32 @@ impl Validator<'_> {
         Ok(Source::Archive { sha256: hex.clone(), origins, strip: t.strip.unwrap_or(strip) })
     }
 
-    fn build(&self, b: &schema::BuildTable) -> R<Build> {
-        let Some(system) = System::parse(b.system.get_ref()) else {
+    fn build(&self, table: &Spanned<OptionsTable>) -> R<Build> {
+        let b = table.get_ref();
+        let Some(system_name) = &b.system else {
             return Err(self.err(
-                b.system.span(),
-                format!("unknown build system `{}`", b.system.get_ref()),
+                table.span(),
+                "missing field `system`".into(),
+                Some(format!("say how to build: system = one of {}", System::NAMES)),
+            ));
+        };
+        let Some(system) = System::parse(system_name.get_ref()) else {
+            return Err(self.err(
+                system_name.span(),
+                format!("unknown build system `{}`", system_name.get_ref()),
                 Some(format!("expected one of: {}", System::NAMES)),
             ));
         };
-        let common = self.options(system, &b.options)?;
+        let common = self.options(system, b)?;
         let mut per_arch = BTreeMap::new();
-        for (key, opts) in &b.arch {
+        let arch_tables = b.arch.as_ref().map(|a| a.get_ref().iter().collect::<Vec<_>>()).unwrap_or_default();
+        for (key, opts) in arch_tables {
+            if let Some(s) = &opts.system {
+                return Err(self.err(s.span(), "`system` cannot differ per arch".into(), Some("set it once in [build]".into())));
+            }
+            if let Some(a) = &opts.arch {
+                return Err(self.err(a.span(), "per-arch tables cannot nest".into(), None));
+            }
             let arch: Arch = key.get_ref().parse().map_err(|e: crate::arch::UnknownArch| {
                 self.err(key.span(), e.to_string(), None)
             })?;

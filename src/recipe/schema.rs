@@ -16,7 +16,7 @@ pub struct RecipeFile {
     #[serde(default)]
     pub description: Option<String>,
     pub source: Spanned<SourceTable>,
-    pub build: BuildTable,
+    pub build: Spanned<OptionsTable>,
     pub app: AppTable,
     #[serde(default)]
     pub smoke: Option<SmokeTable>,
@@ -63,21 +63,16 @@ pub struct GoModuleTable {
     pub version: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct BuildTable {
-    pub system: Spanned<String>,
-    #[serde(flatten)]
-    pub options: OptionsTable,
-    #[serde(default)]
-    pub arch: BTreeMap<Spanned<String>, OptionsTable>,
-}
-
-/// Build options; which ones apply depends on the build system. Per-arch tables use the same
-/// keys and add to (lists, env) or replace (single values) the common ones.
+/// `[build]` and its per-arch tables `[build.arch.NAME]`, which share the option keys; `system`
+/// and `arch` belong to `[build]` only (checked in validation, with their spans). Which options
+/// apply depends on the build system. (No `serde(flatten)`: it would lose the spans.)
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OptionsTable {
+    #[serde(default)]
+    pub system: Option<Spanned<String>>,
+    #[serde(default)]
+    pub arch: Option<Spanned<BTreeMap<Spanned<String>, OptionsTable>>>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     #[serde(default)]
