@@ -81,7 +81,9 @@ impl ElfReport {
 
     /// The error findings.
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error)
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
     }
 }
 
@@ -124,13 +126,25 @@ pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
 }
 
 fn error(code: &'static str, message: String) -> Finding {
-    Finding { severity: Severity::Error, code, message }
+    Finding {
+        severity: Severity::Error,
+        code,
+        message,
+    }
 }
 fn warning(code: &'static str, message: String) -> Finding {
-    Finding { severity: Severity::Warning, code, message }
+    Finding {
+        severity: Severity::Warning,
+        code,
+        message,
+    }
 }
 fn info(code: &'static str, message: String) -> Finding {
-    Finding { severity: Severity::Info, code, message }
+    Finding {
+        severity: Severity::Info,
+        code,
+        message,
+    }
 }
 
 /// The ELF header fields we need, read by hand with bounds checks.
@@ -144,16 +158,27 @@ struct RawHeader {
 
 fn rd_u16(b: &[u8], off: usize, little: bool) -> Option<u16> {
     let s: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
-    Some(if little { u16::from_le_bytes(s) } else { u16::from_be_bytes(s) })
+    Some(if little {
+        u16::from_le_bytes(s)
+    } else {
+        u16::from_be_bytes(s)
+    })
 }
 fn rd_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if little { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+    Some(if little {
+        u32::from_le_bytes(s)
+    } else {
+        u32::from_be_bytes(s)
+    })
 }
 
 fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
     if bytes.is_empty() {
-        return Err(error("not-elf", "not an ELF file: the file is empty".to_string()));
+        return Err(error(
+            "not-elf",
+            "not an ELF file: the file is empty".to_string(),
+        ));
     }
     if !bytes.starts_with(b"\x7fELF") {
         let what = if bytes.starts_with(b"#!") {
@@ -163,8 +188,7 @@ fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
         } else if bytes.starts_with(b"!<arch>\n") {
             "an `ar` archive (a static library), not an executable".to_string()
         } else {
-            let head: Vec<String> =
-                bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
             format!("no ELF magic (starts with {})", head.join(" "))
         };
         return Err(error("not-elf", format!("not an ELF file: {what}")));
@@ -172,7 +196,10 @@ fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
     if bytes.len() < EI_NIDENT {
         return Err(error(
             "truncated",
-            format!("truncated ELF header: {} bytes, e_ident alone is {EI_NIDENT}", bytes.len()),
+            format!(
+                "truncated ELF header: {} bytes, e_ident alone is {EI_NIDENT}",
+                bytes.len()
+            ),
         ));
     }
     let class_bits = match bytes[4] {
@@ -217,9 +244,16 @@ fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
 
 /// Human name of an `e_machine`: the table's for ours, goblin's otherwise.
 fn machine_name(machine: u16) -> String {
-    match Arch::ALL.iter().map(|a| a.info()).find(|i| i.elf.machine == machine) {
+    match Arch::ALL
+        .iter()
+        .map(|a| a.info())
+        .find(|i| i.elf.machine == machine)
+    {
         Some(i) => i.elf.machine_name.to_string(),
-        None => format!("{} (e_machine {machine})", goblin::elf::header::machine_to_str(machine)),
+        None => format!(
+            "{} (e_machine {machine})",
+            goblin::elf::header::machine_to_str(machine)
+        ),
     }
 }
 
@@ -231,11 +265,19 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
                 "not-elf" => "not ELF".to_string(),
                 _ => "ELF (truncated or invalid header)".to_string(),
             };
-            return ElfReport { arch: None, description, findings: vec![f] };
+            return ElfReport {
+                arch: None,
+                description,
+                findings: vec![f],
+            };
         }
     };
     let mut findings = Vec::new();
-    let mut desc = vec![format!("ELF {}-bit {}", hdr.class_bits, machine_name(hdr.e_machine))];
+    let mut desc = vec![format!(
+        "ELF {}-bit {}",
+        hdr.class_bits,
+        machine_name(hdr.e_machine)
+    )];
     if !hdr.little {
         desc[0].push_str(" big-endian");
     }
@@ -287,17 +329,17 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
             false
         }
     };
-    if let Some(t) = target {
-        if t.info().elf.little_endian != hdr.little {
-            findings.push(error(
-                "endianness",
-                format!(
-                    "byte order is {}, expected {} for {t}",
-                    endian_name(hdr.little),
-                    endian_name(t.info().elf.little_endian)
-                ),
-            ));
-        }
+    if let Some(t) = target
+        && t.info().elf.little_endian != hdr.little
+    {
+        findings.push(error(
+            "endianness",
+            format!(
+                "byte order is {}, expected {} for {t}",
+                endian_name(hdr.little),
+                endian_name(t.info().elf.little_endian)
+            ),
+        ));
     }
 
     // Full parse: strict, then permissive (with a warning) before giving up.
@@ -312,7 +354,10 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
                 Some(e)
             }
             Err(_) => {
-                findings.push(error("unparsable", format!("cannot parse the ELF: {strict_err}")));
+                findings.push(error(
+                    "unparsable",
+                    format!("cannot parse the ELF: {strict_err}"),
+                ));
                 None
             }
         },
@@ -330,15 +375,27 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
         desc.push("unparsable".to_string());
     }
 
-    ElfReport { arch: detected, description: desc.join(", "), findings }
+    ElfReport {
+        arch: detected,
+        description: desc.join(", "),
+        findings,
+    }
 }
 
 fn endian_name(little: bool) -> &'static str {
-    if little { "little-endian" } else { "big-endian" }
+    if little {
+        "little-endian"
+    } else {
+        "big-endian"
+    }
 }
 
 fn parse_guarded(bytes: &[u8], permissive: bool) -> Result<Elf<'_>, String> {
-    let opts = if permissive { ParseOptions::permissive() } else { ParseOptions::strict() };
+    let opts = if permissive {
+        ParseOptions::permissive()
+    } else {
+        ParseOptions::strict()
+    };
     match std::panic::catch_unwind(|| Elf::parse_with_opts(bytes, &opts)) {
         Ok(Ok(e)) => Ok(e),
         Ok(Err(e)) => Err(e.to_string()),
@@ -347,7 +404,12 @@ fn parse_guarded(bytes: &[u8], permissive: bool) -> Result<Elf<'_>, String> {
 }
 
 /// Static, static-pie or not; executable or not. Returns the description word.
-fn check_linkage(bytes: &[u8], elf: &Elf<'_>, hdr: &RawHeader, findings: &mut Vec<Finding>) -> String {
+fn check_linkage(
+    bytes: &[u8],
+    elf: &Elf<'_>,
+    hdr: &RawHeader,
+    findings: &mut Vec<Finding>,
+) -> String {
     // PT_INTERP, even when goblin could not read its string (e.g. not UTF-8).
     let interp: Option<String> = elf
         .program_headers
@@ -375,7 +437,7 @@ fn check_linkage(bytes: &[u8], elf: &Elf<'_>, hdr: &RawHeader, findings: &mut Ve
     let mut soname = None;
     if let Some(dynamic) = &elf.dynamic {
         for d in &dynamic.dyns {
-            let tag = d.d_tag as u64;
+            let tag = d.d_tag;
             if tag == DT_NEEDED || tag == DT_SONAME {
                 let name = usize::try_from(d.d_val)
                     .ok()
@@ -404,7 +466,11 @@ fn check_linkage(bytes: &[u8], elf: &Elf<'_>, hdr: &RawHeader, findings: &mut Ve
 
     match hdr.e_type {
         ET_EXEC => {
-            if is_dynamic { "dynamic".into() } else { "static".into() }
+            if is_dynamic {
+                "dynamic".into()
+            } else {
+                "static".into()
+            }
         }
         ET_DYN => {
             if interp.is_none() && (soname.is_some() || elf.entry == 0) {
@@ -483,7 +549,10 @@ fn uleb(b: &[u8], pos: &mut usize) -> Result<u64, String> {
 
 fn ntbs(b: &[u8], pos: &mut usize) -> Result<String, String> {
     let rest = b.get(*pos..).ok_or("truncated string")?;
-    let n = rest.iter().position(|&c| c == 0).ok_or("unterminated string")?;
+    let n = rest
+        .iter()
+        .position(|&c| c == 0)
+        .ok_or("unterminated string")?;
     *pos += n + 1;
     Ok(String::from_utf8_lossy(&rest[..n]).into_owned())
 }
@@ -499,7 +568,9 @@ pub fn parse_arm_attributes(data: &[u8], little: bool) -> Result<ArmAttributes, 
     let mut pos = 1;
     while pos < data.len() {
         let len = rd_u32(data, pos, little).ok_or("truncated subsection length")? as usize;
-        let end = pos.checked_add(len).filter(|&e| len >= 4 && e <= data.len());
+        let end = pos
+            .checked_add(len)
+            .filter(|&e| len >= 4 && e <= data.len());
         let end = end.ok_or_else(|| format!("subsection length {len} out of bounds"))?;
         let sub = &data[pos + 4..end];
         pos = end;
@@ -599,7 +670,10 @@ fn go_arm(bytes: &[u8], elf: &Elf<'_>) -> Option<(u8, bool)> {
     let key = b"\tGOARM=";
     let at = data.windows(key.len()).position(|w| w == key)? + key.len();
     let rest = &data[at..];
-    let val = &rest[..rest.iter().position(|&c| c == b'\n' || c == 0).unwrap_or(rest.len())];
+    let val = &rest[..rest
+        .iter()
+        .position(|&c| c == b'\n' || c == 0)
+        .unwrap_or(rest.len())];
     let val = std::str::from_utf8(val).ok()?;
     let mut parts = val.split(',');
     let n: u8 = parts.next()?.trim().parse().ok()?;
@@ -646,7 +720,11 @@ fn check_arm(
             }
         },
     };
-    let go = if attrs.is_none() { go_arm(bytes, elf) } else { None };
+    let go = if attrs.is_none() {
+        go_arm(bytes, elf)
+    } else {
+        None
+    };
 
     // EABI version.
     let mut eabi_word = format!("EABI{eabi}");
@@ -669,9 +747,14 @@ fn check_arm(
     if want.arm_hard_float_eabi5 {
         let mut soft_reasons = Vec::new();
         if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
-            soft_reasons.push(format!("e_flags {flags:#010x} have the soft-float bit (0x200)"));
+            soft_reasons.push(format!(
+                "e_flags {flags:#010x} lack the hard-float bit (0x400) and have the soft-float \
+                 bit (0x200)"
+            ));
         } else if flags & EF_ARM_ABI_FLOAT_HARD == 0 && attrs.is_some() {
-            soft_reasons.push(format!("e_flags {flags:#010x} lack the hard-float bit (0x400)"));
+            soft_reasons.push(format!(
+                "e_flags {flags:#010x} lack the hard-float bit (0x400)"
+            ));
         }
         if let Some(a) = &attrs {
             let v = a.vfp_args.unwrap_or(0);
@@ -681,7 +764,11 @@ fn check_arm(
                     2 => "toolchain-specific",
                     _ => "unknown",
                 };
-                let shown = if a.vfp_args.is_some() { format!("{v}") } else { "absent (0)".into() };
+                let shown = if a.vfp_args.is_some() {
+                    format!("{v}")
+                } else {
+                    "absent (0)".into()
+                };
                 soft_reasons.push(format!(
                     "Tag_ABI_VFP_args is {shown} ({what}), not VFP registers"
                 ));
@@ -755,7 +842,11 @@ fn check_arm(
         let min = u64::from(min);
         match cpu_val {
             Some(v) if v < min || arm_is_m_profile(v) => {
-                let extra = if arm_is_m_profile(v) { ", a microcontroller profile" } else { "" };
+                let extra = if arm_is_m_profile(v) {
+                    ", a microcontroller profile"
+                } else {
+                    ""
+                };
                 findings.push(error(
                     "arm-arch",
                     format!(
@@ -775,15 +866,15 @@ fn check_arm(
             )),
         }
     }
-    if let Some(a) = &attrs {
-        if a.cpu_arch_profile == Some(u64::from(b'M')) && want.arm_min_cpu_arch.is_some() {
-            findings.push(error(
-                "arm-arch",
-                "Tag_CPU_arch_profile is 'M' (microcontroller), expected an application \
-                 profile"
-                    .to_string(),
-            ));
-        }
+    if let Some(a) = &attrs
+        && a.cpu_arch_profile == Some(u64::from(b'M'))
+        && want.arm_min_cpu_arch.is_some()
+    {
+        findings.push(error(
+            "arm-arch",
+            "Tag_CPU_arch_profile is 'M' (microcontroller), expected an application profile"
+                .to_string(),
+        ));
     }
 }
 
@@ -808,8 +899,61 @@ mod tests {
         b
     }
 
+    /// A minimal ELF32 ARM executable header with `flags` (no sections: no .ARM.attributes).
+    fn tiny_arm(flags: u32) -> Vec<u8> {
+        let mut b = vec![0u8; 52];
+        b[..4].copy_from_slice(b"\x7fELF");
+        b[4] = ELFCLASS32;
+        b[5] = ELFDATA2LSB;
+        b[6] = 1;
+        b[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
+        b[18..20].copy_from_slice(&40u16.to_le_bytes());
+        b[20..24].copy_from_slice(&1u32.to_le_bytes());
+        b[24..28].copy_from_slice(&0x10000u32.to_le_bytes());
+        b[36..40].copy_from_slice(&flags.to_le_bytes());
+        b[40..42].copy_from_slice(&52u16.to_le_bytes());
+        b[42..44].copy_from_slice(&32u16.to_le_bytes());
+        b[46..48].copy_from_slice(&40u16.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn arm_e_flags() {
+        // Hard-float EABI5 but no attributes: passes, with a warning about the CPU arch.
+        let r = check_elf(&tiny_arm(0x0500_0400), Some(Arch::Armv7));
+        assert!(r.passed(), "{r:?}");
+        assert_eq!(r.arch, Some(Arch::Armv7));
+        assert_eq!(
+            r.description,
+            "ELF 32-bit ARM, EABI5 hard-float, arch unrecorded, static"
+        );
+        assert!(r.findings.iter().any(|f| f.code == "arm-arch-unknown"));
+        // Go's internal linker (0x5000002) without build info: warnings only.
+        let r = check_elf(&tiny_arm(0x0500_0002), None);
+        assert!(r.passed(), "{r:?}");
+        assert!(r.findings.iter().any(|f| f.code == "float-abi-unknown"));
+        // Soft-float bit, and an old EABI.
+        assert_eq!(
+            codes(&check_elf(&tiny_arm(0x0500_0200), None)),
+            ["soft-float"]
+        );
+        assert_eq!(
+            codes(&check_elf(&tiny_arm(0x0400_0400), None)),
+            ["arm-eabi"]
+        );
+        // The arm checks are not applied to a binary of the wrong machine.
+        assert_eq!(
+            codes(&check_elf(&tiny_arm(0), Some(Arch::Arm64))),
+            ["wrong-machine"]
+        );
+    }
+
     fn codes(r: &ElfReport) -> Vec<&'static str> {
-        r.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+        r.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.code)
+            .collect()
     }
 
     #[test]
@@ -821,7 +965,10 @@ mod tests {
         assert_eq!(codes(&r), ["not-elf"]);
         assert_eq!(r.description, "not ELF");
         let r = check_elf(b"#!/bin/sh\necho hi\n", None);
-        assert!(r.findings[0].message.contains("a script (`#!/bin/sh`)"), "{r:?}");
+        assert!(
+            r.findings[0].message.contains("a script (`#!/bin/sh`)"),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -852,12 +999,22 @@ mod tests {
     fn wrong_machine_and_types() {
         let r = check_elf(&tiny_elf64(62, ET_EXEC), Some(Arch::Arm64));
         assert_eq!(codes(&r), ["wrong-machine"]);
-        assert!(r.findings[0].message.starts_with("machine is x86-64, expected AArch64"));
+        assert!(
+            r.findings[0]
+                .message
+                .starts_with("machine is x86-64, expected AArch64")
+        );
         let r = check_elf(&tiny_elf64(243, ET_EXEC), None); // RISC-V
         assert_eq!(codes(&r), ["unknown-machine"]);
         assert_eq!(r.arch, None);
-        assert_eq!(codes(&check_elf(&tiny_elf64(62, ET_REL), None)), ["not-executable"]);
-        assert_eq!(codes(&check_elf(&tiny_elf64(62, ET_CORE), None)), ["not-executable"]);
+        assert_eq!(
+            codes(&check_elf(&tiny_elf64(62, ET_REL), None)),
+            ["not-executable"]
+        );
+        assert_eq!(
+            codes(&check_elf(&tiny_elf64(62, ET_CORE), None)),
+            ["not-executable"]
+        );
         let mut big = tiny_elf64(62, ET_EXEC);
         big[5] = ELFDATA2MSB;
         big[16..18].copy_from_slice(&ET_EXEC.to_be_bytes());
@@ -926,8 +1083,9 @@ mod tests {
         };
         // Header and the first program/section header bytes, each set to 0, 0xff and random.
         let mut buf = real.to_vec();
-        let offsets: Vec<usize> =
-            (0..512).chain((0..400).map(|_| (next() as usize) % real.len())).collect();
+        let offsets: Vec<usize> = (0..512)
+            .chain((0..400).map(|_| (next() as usize) % real.len()))
+            .collect();
         for off in offsets {
             for v in [0u8, 0xff, next() as u8, 0x80] {
                 let old = buf[off];
@@ -937,8 +1095,9 @@ mod tests {
             }
         }
         // Truncations at many lengths.
-        let lens: Vec<usize> =
-            (0..4096).chain((0..50).map(|_| (next() as usize) % real.len())).collect();
+        let lens: Vec<usize> = (0..4096)
+            .chain((0..50).map(|_| (next() as usize) % real.len()))
+            .collect();
         for n in lens {
             let _ = check_elf(&real[..n.min(real.len())], None);
         }

@@ -22,15 +22,27 @@ pub enum SmokeError {
         "cannot run {arch} binaries: `{qemu}` is not on PATH (install the Debian package \
          {package}: apt-get install {package})"
     )]
-    MissingQemu { arch: Arch, qemu: &'static str, package: &'static str },
-    #[error("cannot run {arch} binaries on this {host} machine: the arch table has no qemu-user binary for it")]
+    MissingQemu {
+        arch: Arch,
+        qemu: &'static str,
+        package: &'static str,
+    },
+    #[error(
+        "cannot run {arch} binaries on this {host} machine: the arch table has no qemu-user binary for it"
+    )]
     NoRunner { arch: Arch, host: &'static str },
     #[error("binary to smoke-test not found: {0}")]
     MissingBinary(PathBuf),
     #[error("cannot start `{command}`: {source}")]
-    Spawn { command: String, source: std::io::Error },
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
     #[error("while running `{command}`: {source}")]
-    Io { command: String, source: std::io::Error },
+    Io {
+        command: String,
+        source: std::io::Error,
+    },
 }
 
 /// What a smoke run did.
@@ -53,7 +65,9 @@ pub struct SmokeOutcome {
 
 fn find_on_path(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// How to run a binary built for `arch` on this machine: natively when arch is the host's, else
@@ -64,17 +78,25 @@ pub fn runner(arch: Arch) -> Result<Vec<String>, SmokeError> {
         return Ok(Vec::new());
     }
     let Some(qemu) = arch.info().qemu else {
-        return Err(SmokeError::NoRunner { arch, host: std::env::consts::ARCH });
+        return Err(SmokeError::NoRunner {
+            arch,
+            host: std::env::consts::ARCH,
+        });
     };
     match find_on_path(qemu) {
         Some(p) => Ok(vec![p.to_string_lossy().into_owned()]),
-        None => Err(SmokeError::MissingQemu { arch, qemu, package: QEMU_PACKAGE }),
+        None => Err(SmokeError::MissingQemu {
+            arch,
+            qemu,
+            package: QEMU_PACKAGE,
+        }),
     }
 }
 
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&c))
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&c))
     {
         s.to_string()
     } else {
@@ -100,8 +122,15 @@ pub fn run_smoke(
     let mut argv = runner(arch)?;
     argv.push(binary.to_string_lossy().into_owned());
     argv.extend(args.iter().cloned());
-    let command = argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ");
-    let io_err = |source| SmokeError::Io { command: command.clone(), source };
+    let command = argv
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let io_err = |source| SmokeError::Io {
+        command: command.clone(),
+        source,
+    };
 
     // One pipe for both streams, so the output interleaves as the program wrote it.
     let (mut reader, writer) = std::io::pipe().map_err(io_err)?;
@@ -110,13 +139,17 @@ pub fn run_smoke(
     cmd.args(&argv[1..])
         .current_dir(cwd)
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2);
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| SmokeError::Spawn { command: command.clone(), source })?;
+    let mut child = cmd.spawn().map_err(|source| SmokeError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
     // The Command holds the pipe's write ends: drop it so EOF comes when the child exits.
     drop(cmd);
 
@@ -166,7 +199,10 @@ pub fn run_smoke(
             None => "ended without an exit status".to_string(),
         }
     } else if !output.contains(expect) {
-        format!("output does not contain {expect:?} (exit status {})", code.unwrap_or(-1))
+        format!(
+            "output does not contain {expect:?} (exit status {})",
+            code.unwrap_or(-1)
+        )
     } else {
         String::new()
     };
@@ -201,8 +237,15 @@ mod tests {
 
     #[test]
     fn missing_qemu_names_the_package() {
-        let e = SmokeError::MissingQemu { arch: Arch::Arm64, qemu: "qemu-aarch64-static", package: QEMU_PACKAGE };
+        let e = SmokeError::MissingQemu {
+            arch: Arch::Arm64,
+            qemu: "qemu-aarch64-static",
+            package: QEMU_PACKAGE,
+        };
         let m = e.to_string();
-        assert!(m.contains("qemu-aarch64-static") && m.contains("qemu-user-static"), "{m}");
+        assert!(
+            m.contains("qemu-aarch64-static") && m.contains("qemu-user-static"),
+            "{m}"
+        );
     }
 }

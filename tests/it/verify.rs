@@ -25,7 +25,10 @@ fn zig() -> Option<PathBuf> {
             return None;
         }
         let out = Command::new("python3")
-            .args(["-c", "import ziglang,os;print(os.path.dirname(ziglang.__file__))"])
+            .args([
+                "-c",
+                "import ziglang,os;print(os.path.dirname(ziglang.__file__))",
+            ])
             .output()
             .ok()?;
         let zig = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("zig");
@@ -42,7 +45,13 @@ fn zig() -> Option<PathBuf> {
 }
 
 /// Builds (once, cached by a hash of source and flags) a fixture; returns its path.
-fn build_cached(name: &str, src: &str, tool: &Path, args: &[&str], env: &[(&str, &str)]) -> PathBuf {
+fn build_cached(
+    name: &str,
+    src: &str,
+    tool: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let source = std::fs::read(fixtures_src().join(src)).unwrap();
@@ -62,7 +71,10 @@ fn build_cached(name: &str, src: &str, tool: &Path, args: &[&str], env: &[(&str,
         .arg(&tmp)
         .arg(fixtures_src().join(src))
         .envs(env.iter().copied())
-        .env("ZIG_GLOBAL_CACHE_DIR", util::shared_cache().join("zig-global"))
+        .env(
+            "ZIG_GLOBAL_CACHE_DIR",
+            util::shared_cache().join("zig-global"),
+        )
         .output()
         .unwrap();
     assert!(
@@ -78,7 +90,12 @@ fn build_cached(name: &str, src: &str, tool: &Path, args: &[&str], env: &[(&str,
 /// A C fixture built with `zig cc -target TRIPLE [-mcpu=CPU] EXTRA...`.
 fn c_fixture(name: &str, triple: &str, cpu: Option<&str>, extra: &[&str]) -> Option<PathBuf> {
     let zig = zig()?;
-    let mut args = vec!["cc".to_string(), "-target".into(), triple.into(), "-Os".into()];
+    let mut args = vec![
+        "cc".to_string(),
+        "-target".into(),
+        triple.into(),
+        "-Os".into(),
+    ];
     if let Some(c) = cpu {
         args.push(format!("-mcpu={c}"));
     }
@@ -95,17 +112,31 @@ fn ours(arch: Arch) -> Option<PathBuf> {
 
 /// ARMv6 soft-float (Raspberry Pi 1 style): must not pass as armv7.
 fn armv6() -> Option<PathBuf> {
-    c_fixture("armv6-soft", "arm-linux-musleabi", Some("arm1176jzf_s"), &["-static", "-s"])
+    c_fixture(
+        "armv6-soft",
+        "arm-linux-musleabi",
+        Some("arm1176jzf_s"),
+        &["-static", "-s"],
+    )
 }
 
 fn check(path: &Path, expected: Option<Arch>) -> recipe::verify::ElfReport {
     let r = check_elf(&std::fs::read(path).unwrap(), expected);
-    eprintln!("{} as {expected:?}: {} -> {:#?}", path.display(), r.description, r.findings);
+    eprintln!(
+        "{} as {expected:?}: {} -> {:#?}",
+        path.display(),
+        r.description,
+        r.findings
+    );
     r
 }
 
 fn error_codes(r: &recipe::verify::ElfReport) -> Vec<&'static str> {
-    r.findings.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code).collect()
+    r.findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.code)
+        .collect()
 }
 
 #[test]
@@ -126,13 +157,22 @@ fn verify_amd64_as_arm64_fails_on_machine() {
     let r = check(&bin, Some(Arch::Arm64));
     assert!(!r.passed());
     assert_eq!(error_codes(&r), ["wrong-machine"]);
-    assert!(r.findings[0].message.starts_with("machine is x86-64, expected AArch64"), "{r:#?}");
+    assert!(
+        r.findings[0]
+            .message
+            .starts_with("machine is x86-64, expected AArch64"),
+        "{r:#?}"
+    );
 }
 
 #[test]
 fn verify_amd64_static_pie_passes() {
-    let Some(bin) = c_fixture("amd64-pie", "x86_64-linux-musl", None, &["-static-pie", "-fPIE", "-s"])
-    else {
+    let Some(bin) = c_fixture(
+        "amd64-pie",
+        "x86_64-linux-musl",
+        None,
+        &["-static-pie", "-fPIE", "-s"],
+    ) else {
         return;
     };
     let r = check(&bin, Some(Arch::Amd64));
@@ -148,7 +188,10 @@ fn verify_arm64_static_passes() {
     assert_eq!(r.arch, Some(Arch::Arm64));
     assert_eq!(r.description, "ELF 64-bit AArch64, static");
     assert!(check(&bin, Some(Arch::Arm64)).passed());
-    assert_eq!(error_codes(&check(&bin, Some(Arch::Armv7))), ["wrong-machine"]);
+    assert_eq!(
+        error_codes(&check(&bin, Some(Arch::Armv7))),
+        ["wrong-machine"]
+    );
 }
 
 #[test]
@@ -157,7 +200,10 @@ fn verify_armv7_hard_float_passes() {
     let r = check(&bin, Some(Arch::Armv7));
     assert!(r.passed(), "{r:#?}");
     assert_eq!(r.arch, Some(Arch::Armv7));
-    assert_eq!(r.description, "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static");
+    assert_eq!(
+        r.description,
+        "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static"
+    );
     assert!(r.findings.is_empty(), "{r:#?}");
 }
 
@@ -168,20 +214,34 @@ fn verify_armv6_soft_float_fails_as_armv7() {
         let r = check(&bin, expected);
         assert!(!r.passed());
         let codes = error_codes(&r);
-        assert!(codes.contains(&"soft-float") && codes.contains(&"arm-arch"), "{r:#?}");
+        assert!(
+            codes.contains(&"soft-float") && codes.contains(&"arm-arch"),
+            "{r:#?}"
+        );
         let msg = |code| &r.findings.iter().find(|f| f.code == code).unwrap().message;
-        assert!(msg("arm-arch").starts_with("built for ARMv6"), "{}", msg("arm-arch"));
+        assert!(
+            msg("arm-arch").starts_with("built for ARMv6"),
+            "{}",
+            msg("arm-arch")
+        );
         assert!(msg("arm-arch").contains("expected ARMv7"));
         assert!(msg("soft-float").starts_with("soft-float ABI: "));
         assert!(msg("soft-float").contains("hard-float bit"));
         assert!(msg("soft-float").contains("Tag_ABI_VFP_args"));
-        assert!(r.description.starts_with("ELF 32-bit ARM, EABI5 soft-float, ARMv6"), "{}", r.description);
+        assert!(
+            r.description
+                .starts_with("ELF 32-bit ARM, EABI5 soft-float, ARMv6"),
+            "{}",
+            r.description
+        );
     }
 }
 
 #[test]
 fn verify_object_and_shared_library_are_not_executables() {
-    let Some(obj) = c_fixture("amd64-obj", "x86_64-linux-musl", None, &["-c"]) else { return };
+    let Some(obj) = c_fixture("amd64-obj", "x86_64-linux-musl", None, &["-c"]) else {
+        return;
+    };
     let r = check(&obj, Some(Arch::Amd64));
     assert_eq!(error_codes(&r), ["not-executable"]);
     assert!(r.description.ends_with("relocatable"));
@@ -203,8 +263,16 @@ fn verify_host_ls_is_dynamic() {
     let r = check(ls, Some(Arch::Amd64));
     assert!(!r.passed());
     assert_eq!(error_codes(&r), ["dynamic"]);
-    let m = &r.findings.iter().find(|f| f.code == "dynamic").unwrap().message;
-    assert!(m.starts_with("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs "), "{m}");
+    let m = &r
+        .findings
+        .iter()
+        .find(|f| f.code == "dynamic")
+        .unwrap()
+        .message;
+    assert!(
+        m.starts_with("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs "),
+        "{m}"
+    );
     assert!(m.ends_with("libc.so.6"), "{m}");
     assert!(r.description.ends_with(", dynamic-pie") || r.description.ends_with(", dynamic"));
 }
@@ -232,12 +300,21 @@ fn verify_go_armv7_and_armv6() {
             ("GOTOOLCHAIN", "local"),
             ("GOFLAGS", "-trimpath"),
         ];
-        build_cached(&format!("go-armv{goarm}"), "hello.go", &go, &["build", "-ldflags=-s -w"], &env)
+        build_cached(
+            &format!("go-armv{goarm}"),
+            "hello.go",
+            &go,
+            &["build", "-ldflags=-s -w"],
+            &env,
+        )
     };
     let v7 = build(Arch::Armv7.info().goarm.unwrap());
     let r = check(&v7, Some(Arch::Armv7));
     assert!(r.passed(), "{r:#?}");
-    assert_eq!(r.description, "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static");
+    assert_eq!(
+        r.description,
+        "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static"
+    );
     let v6 = build("6");
     let r = check(&v6, Some(Arch::Armv7));
     assert_eq!(error_codes(&r), ["arm-arch"], "{r:#?}");
@@ -249,13 +326,23 @@ fn smoke_dir() -> tempfile::TempDir {
 
 fn smoke_ok(arch: Arch) {
     let Some(bin) = ours(arch) else { return };
-    if arch.info().qemu.is_some() && Arch::host() != Some(arch) && !util::require_tool(arch.info().qemu.unwrap()) {
+    if arch.info().qemu.is_some()
+        && Arch::host() != Some(arch)
+        && !util::require_tool(arch.info().qemu.unwrap())
+    {
         return;
     }
     let dir = smoke_dir();
     let args = vec!["one two".to_string(), "3".to_string()];
-    let o = run_smoke(arch, &bin, &args, "hello from recipe fixture one two 3", dir.path(), Duration::from_secs(60))
-        .unwrap();
+    let o = run_smoke(
+        arch,
+        &bin,
+        &args,
+        "hello from recipe fixture one two 3",
+        dir.path(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
     eprintln!("{o:#?}");
     assert!(o.passed, "{o:#?}");
     assert_eq!(o.status, Some(0));
@@ -287,11 +374,23 @@ fn verify_smoke_wrong_expect_fails() {
         return;
     }
     let dir = smoke_dir();
-    let o = run_smoke(Arch::Arm64, &bin, &[], "goodbye", dir.path(), Duration::from_secs(60)).unwrap();
+    let o = run_smoke(
+        Arch::Arm64,
+        &bin,
+        &[],
+        "goodbye",
+        dir.path(),
+        Duration::from_secs(60),
+    )
+    .unwrap();
     assert!(!o.passed);
     assert_eq!(o.status, Some(0));
     assert!(o.output.contains("hello from recipe fixture"));
-    assert!(o.reason.contains("does not contain \"goodbye\""), "{}", o.reason);
+    assert!(
+        o.reason.contains("does not contain \"goodbye\""),
+        "{}",
+        o.reason
+    );
 }
 
 #[test]
@@ -302,8 +401,15 @@ fn verify_smoke_timeout_kills() {
     }
     let dir = smoke_dir();
     let t = Instant::now();
-    let o = run_smoke(Arch::Armv7, &bin, &["sleep".into()], "never", dir.path(), Duration::from_millis(1500))
-        .unwrap();
+    let o = run_smoke(
+        Arch::Armv7,
+        &bin,
+        &["sleep".into()],
+        "never",
+        dir.path(),
+        Duration::from_millis(1500),
+    )
+    .unwrap();
     eprintln!("{o:#?} after {:.1?}", t.elapsed());
     assert!(!o.passed);
     assert!(o.timed_out);
@@ -315,7 +421,53 @@ fn verify_smoke_timeout_kills() {
 #[test]
 fn verify_smoke_missing_binary_is_an_error() {
     let dir = smoke_dir();
-    let e = run_smoke(Arch::Amd64, &dir.path().join("nope"), &[], "x", dir.path(), Duration::from_secs(1))
-        .unwrap_err();
+    let e = run_smoke(
+        Arch::Amd64,
+        &dir.path().join("nope"),
+        &[],
+        "x",
+        dir.path(),
+        Duration::from_secs(1),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("not found"), "{e}");
+}
+
+/// Every byte of real static binaries (ARM attributes, dynamic section of a static-pie) mutated:
+/// a report every time, never a panic or a hang.
+#[test]
+fn verify_mutated_real_binaries_never_panic() {
+    let bins: Vec<(PathBuf, Arch)> = [
+        ours(Arch::Armv7).map(|p| (p, Arch::Armv7)),
+        c_fixture(
+            "amd64-pie",
+            "x86_64-linux-musl",
+            None,
+            &["-static-pie", "-fPIE", "-s"],
+        )
+        .map(|p| (p, Arch::Amd64)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for (bin, arch) in bins {
+        let mut bytes = std::fs::read(&bin).unwrap();
+        let t = Instant::now();
+        for off in 0..bytes.len() {
+            let old = bytes[off];
+            for v in [old ^ 0xff, (off as u8).wrapping_mul(31)] {
+                bytes[off] = v;
+                let r = check_elf(&bytes, Some(arch));
+                assert!(!r.description.is_empty());
+            }
+            bytes[off] = old;
+        }
+        eprintln!(
+            "{}: {} mutations in {:.1?}",
+            bin.display(),
+            2 * bytes.len(),
+            t.elapsed()
+        );
+        assert!(check_elf(&bytes, Some(arch)).passed());
+    }
 }
