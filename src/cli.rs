@@ -103,7 +103,7 @@ fn install_error_style() {
                 .unicode(color)
                 .terminal_links(false)
                 .context_lines(1)
-                .width(100)
+                .wrap_lines(false)
                 .build(),
         )
     }));

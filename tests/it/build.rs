@@ -72,6 +72,23 @@ fn check_image(layout: &Path, tag: &str, arches: &[&str]) {
     }
 }
 
+/// Loads the archive into podman and runs the host's image read-only, as the image user, with no
+/// new privileges: the app answers, and there is no shell to exec.
+fn load_and_run(archive: &Path, tag: &str, args: &[&str], expect: &str) {
+    if !require_tool("podman") || !require_tool("runc") {
+        return;
+    }
+    let p = Podman::new();
+    run(p.cmd().args(["load", "-q", "-i"]).arg(archive)).success().stdout_has(tag);
+    let name = format!("localhost/{tag}");
+    let o = run(p.cmd().args(["run", "--rm", "--read-only", "--security-opt", "no-new-privileges", &name]).args(args)).success();
+    assert!(o.stdout.contains(expect) || o.stderr.contains(expect), "{}{}", o.stdout, o.stderr);
+    let who = run(p.cmd().args(["image", "inspect", "--format", "{{.Config.User}}", &name])).success();
+    assert_eq!(who.stdout.trim(), "1000:1000");
+    let sh = run(p.cmd().args(["run", "--rm", "--entrypoint", "/bin/sh", &name, "-c", "true"]));
+    assert_ne!(sh.code, 0, "a shell ran in the image");
+}
+
 fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
     if !tools_for_builds() {
         return;
@@ -87,6 +104,7 @@ fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
     }
     assert!(out.stderr.contains(expect_runs), "{}", out.stderr);
     check_image(&s.out().join(name).join("oci"), &format!("{name}:1.0"), &["amd64", "arm64", "armv7"]);
+    load_and_run(&s.out().join(name).join(format!("{name}-1.0.oci.tar")), &format!("{name}:1.0"), &["--version"], "1.0");
 
     // A second clean build gives the same image digest.
     let s2 = fixture_scratch();

@@ -73,7 +73,7 @@ fn missing_field_is_named() {
 #[test]
 fn unknown_arch_in_recipe_is_located() {
     bad(&format!("{GOOD}\n[build.arch.armhf]\ncflags = [\"-O3\"]\n"))
-        .stderr_has("demo.toml:17:12: unknown arch `armhf` (expected one of: amd64, arm64, armv7, all)");
+        .stderr_has("demo.toml:15:13: unknown arch `armhf` (expected one of: amd64, arm64, armv7, all)");
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn unknown_build_system_is_located() {
 #[test]
 fn image_settings_are_checked() {
     let with = |extra: &str| format!("{GOOD}\n[image]\n{extra}\n");
-    bad(&with("ports = [\"http\"]")).stderr_has("demo.toml:17:10: `http` is not a port");
+    bad(&with("ports = [\"http\"]")).stderr_has("demo.toml:16:10: `http` is not a port");
     bad(&with("ports = [70000]")).stderr_has("port 70000 is out of range");
     bad(&with("entrypoint = [\"demo\"]")).stderr_has("entrypoint `demo` is not an absolute path");
     bad(&with("user = \"app\"")).stderr_has("user `app` is not `uid:gid`");

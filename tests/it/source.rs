@@ -10,73 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::util::{serve, sha, tar_bytes, E};
 use recipe::source::{
     ArchiveKind, Fetch, Origin, SourceError, Store, extract, go_module_strip, sha256_file, sniff,
 };
-
-// ---------------------------------------------------------------------------------------------
-// A tiny HTTP server: GET of a known path answers 200 with the bytes, `/redirect` answers 302 to
-// `/good`, anything else 404. Counts requests.
-
-struct Server {
-    base: String,
-    hits: Arc<AtomicUsize>,
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(files: &[(&str, &[u8])]) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let files: HashMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(p, b)| (p.to_string(), b.to_vec()))
-        .collect();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                match stream.read(&mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
-                }
-            }
-            counter.fetch_add(1, Ordering::SeqCst);
-            let head = String::from_utf8_lossy(&head);
-            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (status, extra, body): (&str, String, Vec<u8>) = if path == "/redirect" {
-                ("302 Found", "Location: /good\r\n".into(), Vec::new())
-            } else if let Some(b) = files.get(&path) {
-                ("200 OK", String::new(), b.clone())
-            } else {
-                ("404 Not Found", String::new(), b"not found".to_vec())
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
-        }
-    });
-    Server { base, hits }
-}
-
-fn sha(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
-}
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -249,37 +186,6 @@ fn source_go_module_strip_counts_path_components() {
 
 // ---------------------------------------------------------------------------------------------
 // Archives
-
-enum E<'a> {
-    File(&'a [u8], &'a [u8], u32),
-    Dir(&'a [u8]),
-    Symlink(&'a [u8], &'a [u8]),
-    Hardlink(&'a [u8], &'a [u8]),
-}
-
-/// A tar built header by header with raw names, so hostile names get through.
-fn tar_bytes(entries: &[E]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for e in entries {
-        let mut h = tar::Header::new_gnu();
-        let (name, data, mode, ty, link): (&[u8], &[u8], u32, tar::EntryType, &[u8]) = match e {
-            E::File(n, d, m) => (n, d, *m, tar::EntryType::Regular, b""),
-            E::Dir(n) => (n, b"", 0o755, tar::EntryType::Directory, b""),
-            E::Symlink(n, t) => (n, b"", 0o777, tar::EntryType::Symlink, t),
-            E::Hardlink(n, t) => (n, b"", 0o644, tar::EntryType::Link, t),
-        };
-        let old = h.as_old_mut();
-        old.name[..name.len()].copy_from_slice(name);
-        old.linkname[..link.len()].copy_from_slice(link);
-        h.set_entry_type(ty);
-        h.set_size(data.len() as u64);
-        h.set_mode(mode);
-        h.set_mtime(1_600_000_000);
-        h.set_cksum();
-        b.append(&h, data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 fn friendly_entries() -> Vec<E<'static>> {
     vec![
