@@ -52,6 +52,12 @@ enum Command {
     List,
     /// Show what a recipe says, validated.
     Show { name: String },
+    /// Provision the pinned toolchains (zig, Go) into the cache and show where they are.
+    Toolchain {
+        /// Print only the path of this toolchain's executable (`zig` or `go`).
+        #[arg(long, value_parser = ["zig", "go"])]
+        print: Option<String>,
+    },
     /// Check that files are fully static ELF executables (for an arch, if given).
     Verify {
         #[arg(required = true)]
@@ -169,6 +175,25 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Show { name } => {
             let r = recipe::load(&catalogue, &name).map_err(usage)?;
             print!("{}", show(&r));
+            Ok(0)
+        }
+        Command::Toolchain { print } => {
+            let specs = crate::toolchain::Specs::load(std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from).as_deref()).map_err(failed)?;
+            let progress = Display::new(cli.quiet || print.is_some());
+            if print.as_deref() != Some("go") {
+                let zig = crate::toolchain::provision_zig(&specs.zig, &cache, &mut |m: &str| progress.note("zig", m)).map_err(failed)?;
+                match print {
+                    Some(_) => println!("{}", zig.exe.display()),
+                    None => println!("zig {}: {}", zig.version, zig.exe.display()),
+                }
+            }
+            if print.as_deref() != Some("zig") {
+                let go = crate::toolchain::provision_go(&specs.go, &cache).map_err(failed)?;
+                match print {
+                    Some(_) => println!("{}", go.exe.display()),
+                    None => println!("go {}: {} (GOTOOLCHAIN=go{})", go.version, go.exe.display(), go.version),
+                }
+            }
             Ok(0)
         }
         Command::Verify { paths, arch } => {

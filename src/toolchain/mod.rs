@@ -10,7 +10,7 @@ use std::process::Command;
 pub use spec::Specs;
 pub use wrappers::Wrappers;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ToolchainError {
     #[error("toolchain file: {0}")]
     Spec(String),

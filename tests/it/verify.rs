@@ -17,27 +17,22 @@ fn fixtures_src() -> PathBuf {
     util::root().join("tests/fixtures/elf")
 }
 
-/// The zig executable shipped by the `ziglang` Python package, or None (skipped; CI fails).
+/// The zig that `recipe` provisions into the shared test cache (`recipe toolchain --print zig`),
+/// or None (skipped; CI fails).
 fn zig() -> Option<PathBuf> {
     static ZIG: OnceLock<Option<PathBuf>> = OnceLock::new();
     ZIG.get_or_init(|| {
         if !util::require_tool("python3") {
             return None;
         }
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                "import ziglang,os;print(os.path.dirname(ziglang.__file__))",
-            ])
-            .output()
-            .ok()?;
-        let zig = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("zig");
+        let out = util::recipe().args(["toolchain", "--print", "zig"]).output().ok()?;
+        let zig = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && zig.is_file() {
             Some(zig)
         } else if std::env::var_os("CI").is_some() {
-            panic!("zig (python package ziglang) is required under CI");
+            panic!("zig is required under CI: {}", String::from_utf8_lossy(&out.stderr));
         } else {
-            eprintln!("skipped: zig (python package ziglang) is not installed");
+            eprintln!("skipped: zig could not be provisioned: {}", String::from_utf8_lossy(&out.stderr));
             None
         }
     })
@@ -71,9 +66,15 @@ fn build_cached(
         .arg(&tmp)
         .arg(fixtures_src().join(src))
         .envs(env.iter().copied())
+        // The same per-target zig cache `recipe` uses, so musl is built once per target.
         .env(
             "ZIG_GLOBAL_CACHE_DIR",
-            util::shared_cache().join("zig-global"),
+            util::shared_cache().join("zig").join(
+                args.iter()
+                    .position(|a| *a == "-target")
+                    .map(|i| args[i + 1])
+                    .unwrap_or("other"),
+            ),
         )
         .output()
         .unwrap();
