@@ -11,7 +11,11 @@ command -v umoci >/dev/null || need_apt+=(umoci)
 command -v podman >/dev/null || need_apt+=(podman)
 command -v runc >/dev/null || need_apt+=(runc)
 command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
+# strip for the targets (zig's objcopy cannot strip them yet)
+command -v aarch64-linux-gnu-strip >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
+command -v arm-linux-gnueabihf-strip >/dev/null || need_apt+=(binutils-arm-linux-gnueabihf)
 command -v make >/dev/null || need_apt+=(make)
+command -v x86_64-linux-gnu-strip >/dev/null || need_apt+=(binutils)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 
 # Debian source packages are one origin of recipe sources (apt verifies them).

@@ -51,6 +51,8 @@ pub struct ArchInfo {
     pub cmake_processor: &'static str,
     pub meson_cpu_family: &'static str,
     pub meson_cpu: &'static str,
+    /// Prefix of Debian's GNU binutils for the arch (`strip`: zig's objcopy cannot strip yet).
+    pub binutils_prefix: &'static str,
     /// The qemu-user binary that runs it on an x86_64 host (None: runs natively).
     pub qemu: Option<&'static str>,
     pub elf: ElfIdentity,
@@ -74,6 +76,7 @@ static TABLE: [ArchInfo; 3] = [
         cmake_processor: "x86_64",
         meson_cpu_family: "x86_64",
         meson_cpu: "x86_64",
+        binutils_prefix: "x86_64-linux-gnu-",
         qemu: None,
         elf: ElfIdentity {
             class_bits: 64,
@@ -96,6 +99,7 @@ static TABLE: [ArchInfo; 3] = [
         cmake_processor: "aarch64",
         meson_cpu_family: "aarch64",
         meson_cpu: "aarch64",
+        binutils_prefix: "aarch64-linux-gnu-",
         qemu: Some("qemu-aarch64-static"),
         elf: ElfIdentity {
             class_bits: 64,
@@ -119,6 +123,7 @@ static TABLE: [ArchInfo; 3] = [
         cmake_processor: "armv7-a",
         meson_cpu_family: "arm",
         meson_cpu: "armv7",
+        binutils_prefix: "arm-linux-gnueabihf-",
         qemu: Some("qemu-arm-static"),
         elf: ElfIdentity {
             class_bits: 32,

@@ -99,7 +99,47 @@ pub fn run_job(
             Step::Run(cmd) => run_command(recipe, job, cmd, &mut log, tools)?,
         }
     }
-    collect(recipe, job)
+    let files = collect(recipe, job)?;
+    if job.needs_zig {
+        strip(recipe, job, &files, &mut log, tools, cache, progress, &id)?;
+    }
+    Ok(files)
+}
+
+/// Strips the ELF app files of a C build in place (Go builds are linked with `-s -w`).
+#[allow(clippy::too_many_arguments)]
+fn strip(
+    recipe: &Recipe,
+    job: &Job,
+    files: &[AppFile],
+    log: &mut File,
+    tools: &Tools,
+    cache: &Path,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<(), BuildError> {
+    let elves: Vec<String> = files
+        .iter()
+        .filter(|f| fsutil::is_elf(&f.host_path))
+        .map(|f| f.host_path.display().to_string())
+        .collect();
+    let Some(zig) = &tools.zig else { return Ok(()) };
+    if elves.is_empty() {
+        return Ok(());
+    }
+    progress.step(id, "strip");
+    let w = toolchain::wrappers::paths(cache, &zig.version, job.arch);
+    let env = match job.steps.iter().find_map(|s| match s {
+        Step::Run(c) => Some(c.env.clone()),
+        _ => None,
+    }) {
+        Some(env) => env,
+        None => [("PATH".to_string(), std::env::var("PATH").unwrap_or_default())].into(),
+    };
+    let mut argv = vec![w.strip.display().to_string(), "--strip-all".to_string()];
+    argv.extend(elves);
+    let cmd = crate::plan::Command { name: "strip".into(), argv, env, cwd: job.dest.clone() };
+    run_command(recipe, job, &cmd, log, tools)
 }
 
 fn fetch_source(recipe: &Recipe, job: &Job, store: &source::Store, progress: &dyn Progress, id: &str) -> Result<(), BuildError> {

@@ -28,10 +28,8 @@ pub fn scripts(zig: &Path, arch: Arch) -> Vec<(String, String)> {
     let cxx = format!("{head}exec \"{zig}\" c++ -target {t}{cpu} \"$@\"\n");
     let ar = format!("{head}exec \"{zig}\" ar \"$@\"\n");
     let ranlib = format!("{head}exec \"{zig}\" ranlib \"$@\"\n");
-    // `strip [options] FILE...`: strip each file in place (options are ignored: all is stripped).
-    let strip = format!(
-        "{head}for f in \"$@\"; do\n  case \"$f\" in -*) continue ;; esac\n  \"{zig}\" objcopy --strip-all \"$f\" \"$f.recipe-strip\" && mv \"$f.recipe-strip\" \"$f\" || exit 1\ndone\n"
-    );
+    // zig's objcopy cannot strip these targets yet ("unimplemented"): Debian's binutils can.
+    let strip = format!("{head}exec {}strip \"$@\"\n", info.binutils_prefix);
     vec![
         (format!("{t}-cc"), cc.clone()),
         (format!("{t}-gcc"), cc),

@@ -472,3 +472,32 @@ fn verify_mutated_real_binaries_never_panic() {
         assert!(check_elf(&bytes, Some(arch)).passed());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same verdicts through `recipe verify`, as a user reads them.
+
+#[test]
+fn cli_verify_explains_each_verdict() {
+    let ls = util::run(util::recipe().args(["verify", "/bin/ls"])).failure(1);
+    ls.stdout_has("/bin/ls: FAIL").stdout_has("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs ");
+
+    let Some(amd64) = ours(Arch::Amd64) else { return };
+    util::run(util::recipe().arg("verify").arg(&amd64)).success().stdout_has("ok: ELF 64-bit x86-64, static");
+    util::run(util::recipe().args(["verify", "--arch", "arm64"]).arg(&amd64))
+        .failure(1)
+        .stdout_has("machine is x86-64, expected AArch64");
+
+    let (Some(v7), Some(v6)) = (ours(Arch::Armv7), armv6()) else { return };
+    util::run(util::recipe().args(["verify", "--arch", "armv7"]).arg(&v7))
+        .success()
+        .stdout_has("EABI5 hard-float, ARMv7, static");
+    util::run(util::recipe().args(["verify", "--arch", "armv7"]).arg(&v6))
+        .failure(1)
+        .stdout_has("built for ARMv6")
+        .stdout_has("soft-float ABI");
+    // Several files: each gets its own verdict, and the exit status says whether all passed.
+    util::run(util::recipe().arg("verify").arg(&amd64).arg("/bin/ls"))
+        .failure(1)
+        .stdout_has(": ok: ")
+        .stdout_has("/bin/ls: FAIL");
+}
