@@ -9,6 +9,7 @@
 pub mod arch;
 pub mod build;
 pub mod cli;
+pub mod digest;
 pub mod image;
 pub mod pipeline;
 pub mod plan;

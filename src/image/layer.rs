@@ -1,13 +1,13 @@
 //! One reproducible layer: entries checked and sorted, then streamed as tar into gzip, with the
 //! diff_id (sha256 of the tar) and the blob digest (sha256 of the gzip) hashed on the way.
 
+use crate::digest::HashWriter;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
 use flate2::{Compression, GzBuilder};
-use sha2::{Digest, Sha256};
 use tar::{EntryType, Header};
 
 use super::{Entry, EntryKind, FileSource, ImageError};
@@ -145,44 +145,6 @@ fn components(path: &str) -> Result<Vec<String>, ImageError> {
     Ok(out)
 }
 
-/// A writer that hashes and counts what goes through it.
-pub(crate) struct HashWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    count: u64,
-}
-
-impl<W: Write> HashWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashWriter {
-            inner,
-            hasher: Sha256::new(),
-            count: 0,
-        }
-    }
-
-    /// The inner writer, the `sha256:...` digest and the byte count.
-    pub fn finish(self) -> (W, String, u64) {
-        (
-            self.inner,
-            format!("sha256:{}", hex::encode(self.hasher.finalize())),
-            self.count,
-        )
-    }
-}
-
-impl<W: Write> Write for HashWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
 
 /// Digests and sizes of a written layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,7 +273,9 @@ pub(crate) fn write_layer<W: Write>(
         }
     }
     let (gz, diff_id, uncompressed_size) = tar.into_inner().map_err(werr)?.finish();
+    let diff_id = format!("sha256:{diff_id}");
     let (mut out, digest, compressed_size) = gz.finish().map_err(werr)?.finish();
+    let digest = format!("sha256:{digest}");
     out.flush().map_err(werr)?;
     Ok((
         out,
@@ -334,6 +298,7 @@ fn rels(p: &[Planned<'_>]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::image::Entry;
+    use sha2::Digest;
 
     fn sample() -> Vec<Entry> {
         vec![
@@ -438,11 +403,11 @@ mod tests {
         assert_eq!(info.uncompressed_size, raw.len() as u64);
         assert_eq!(
             info.diff_id,
-            format!("sha256:{}", hex::encode(Sha256::digest(&raw)))
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(&raw)))
         );
         assert_eq!(
             info.digest,
-            format!("sha256:{}", hex::encode(Sha256::digest(&gz)))
+            format!("sha256:{}", hex::encode(sha2::Sha256::digest(&gz)))
         );
 
         let mut ar = tar::Archive::new(raw.as_slice());

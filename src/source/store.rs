@@ -1,10 +1,10 @@
 //! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes.
 
+use crate::digest::HashWriter;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err};
 
@@ -144,45 +144,11 @@ pub(crate) fn normalize_sha256(s: &str) -> Result<String, SourceError> {
 /// The sha256 of a file's bytes, in lowercase hex.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
     let mut file = fs::File::open(path)?;
-    let mut hasher = HashingWriter::new(io::sink());
+    let mut hasher = HashWriter::new(io::sink());
     io::copy(&mut file, &mut hasher)?;
     Ok(hasher.finish().1)
 }
 
-/// A writer that hashes everything written through it.
-pub(crate) struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    pub written: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    pub fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-            written: 0,
-        }
-    }
-
-    /// The inner writer and the lowercase hex sha256 of everything written.
-    pub fn finish(self) -> (W, String) {
-        (self.inner, hex::encode(self.hasher.finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
 
 /// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way.
 pub(crate) fn stream_to_temp(
@@ -198,9 +164,9 @@ pub(crate) fn stream_to_temp(
             tmp_dir.display()
         )))?;
     let (file, temp_path) = file.into_parts();
-    let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
+    let mut w = HashWriter::new(io::BufWriter::with_capacity(1 << 16, file));
     io::copy(reader, &mut w).map_err(io_err(format!("downloading {what}")))?;
-    let (buf, sha256) = w.finish();
+    let (buf, sha256, _) = w.finish();
     let file = buf.into_inner().map_err(|e| SourceError::Io {
         context: format!("writing download of {what}"),
         source: e.into_error(),

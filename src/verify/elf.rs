@@ -949,11 +949,7 @@ mod tests {
     }
 
     fn codes(r: &ElfReport) -> Vec<&'static str> {
-        r.findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| f.code)
-            .collect()
+        r.errors().map(|f| f.code).collect()
     }
 
     #[test]

@@ -3,22 +3,8 @@
 
 use std::path::Path;
 
-use crate::util::root;
+use crate::util::{minimal_recipe, root};
 
-const BASE: &str = r#"name = "example"
-version = "1.0"
-license = "MIT"
-homepage = "https://example.invalid"
-
-[source]
-path = "src"
-
-[build]
-system = "make"
-
-[app]
-files = ["/usr/local/bin/app"]
-"#;
 
 fn toml_blocks(md: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -69,7 +55,7 @@ fn every_example_in_the_recipe_format_validates() {
         let (name, text) = if fragment.contains_key("name") {
             (fragment["name"].as_str().unwrap().to_string(), block.clone())
         } else {
-            let mut base: toml::Table = toml::from_str(BASE).unwrap();
+            let mut base: toml::Table = toml::from_str(&minimal_recipe("example")).unwrap();
             merge(&mut base, fragment);
             ("example".to_string(), toml::to_string(&base).unwrap())
         };

@@ -2,25 +2,14 @@
 
 use crate::util::*;
 
-const GOOD: &str = r#"name = "demo"
-version = "1.0"
-license = "MIT"
-homepage = "https://example.invalid"
-
-[source]
-path = "src"
-
-[build]
-system = "make"
-
-[app]
-files = ["/usr/local/bin/demo"]
-"#;
+fn good() -> String {
+    minimal_recipe("demo")
+}
 
 #[test]
 fn a_good_recipe_shows() {
     let s = Scratch::new();
-    s.recipe("demo", GOOD);
+    s.recipe("demo", &good());
     run(s.cmd().args(["show", "demo"]))
         .success()
         .stdout_has("build:      make")
@@ -54,32 +43,32 @@ fn bad(text: &str) -> Output {
 
 #[test]
 fn unknown_key_is_located() {
-    bad(&GOOD.replace("license = \"MIT\"", "license = \"MIT\"\nlicence = \"MIT\""))
+    bad(&good().replace("license = \"MIT\"", "license = \"MIT\"\nlicence = \"MIT\""))
         .stderr_has("demo.toml:4:1: unknown field `licence`")
         .stderr_has("licence = \"MIT\"");
 }
 
 #[test]
 fn wrong_type_is_located() {
-    bad(&GOOD.replace("version = \"1.0\"", "version = 1.0"))
+    bad(&good().replace("version = \"1.0\"", "version = 1.0"))
         .stderr_has("demo.toml:2:11: invalid type: floating point `1.0`, expected a string");
 }
 
 #[test]
 fn missing_field_is_named() {
-    bad(&GOOD.replace("license = \"MIT\"\n", "")).stderr_has("missing field `license`");
+    bad(&good().replace("license = \"MIT\"\n", "")).stderr_has("missing field `license`");
 }
 
 #[test]
 fn unknown_arch_in_recipe_is_located() {
-    bad(&format!("{GOOD}\n[build.arch.armhf]\ncflags = [\"-O3\"]\n"))
+    bad(&format!("{}\n[build.arch.armhf]\ncflags = [\"-O3\"]\n", good()))
         .stderr_has("demo.toml:15:13: unknown arch `armhf` (expected one of: amd64, arm64, armv7, all)");
 }
 
 #[test]
 fn unknown_arch_on_command_line() {
     let s = Scratch::new();
-    s.recipe("demo", GOOD);
+    s.recipe("demo", &good());
     run(s.cmd().args(["build", "demo", "--arch", "sparc"]))
         .failure(2)
         .stderr_has("unknown arch `sparc`");
@@ -89,34 +78,34 @@ fn unknown_arch_on_command_line() {
 #[test]
 fn unknown_recipe_lists_known_ones() {
     let s = Scratch::new();
-    s.recipe("demo", GOOD);
+    s.recipe("demo", &good());
     run(s.cmd().args(["build", "nope"])).failure(2).stderr_has("unknown recipe `nope`").stderr_has("known recipes: demo");
     assert!(!s.out().exists());
 }
 
 #[test]
 fn bad_sha256_is_located() {
-    bad(&GOOD.replace("path = \"src\"", "sha256 = \"abc\"\nurls = [\"https://example.invalid/a.tar.gz\"]"))
+    bad(&good().replace("path = \"src\"", "sha256 = \"abc\"\nurls = [\"https://example.invalid/a.tar.gz\"]"))
         .stderr_has("demo.toml:7:10: `abc` is not a sha256")
         .stderr_has("64 lowercase hexadecimal digits");
 }
 
 #[test]
 fn option_of_another_build_system_is_located() {
-    bad(&GOOD.replace("system = \"make\"", "system = \"make\"\ncmake-args = [\"-DX=1\"]"))
+    bad(&good().replace("system = \"make\"", "system = \"make\"\ncmake-args = [\"-DX=1\"]"))
         .stderr_has("demo.toml:11:14: `cmake-args` does not apply to build system `make`");
 }
 
 #[test]
 fn unknown_build_system_is_located() {
-    bad(&GOOD.replace("system = \"make\"", "system = \"bazel\""))
+    bad(&good().replace("system = \"make\"", "system = \"bazel\""))
         .stderr_has("demo.toml:10:10: unknown build system `bazel`")
         .stderr_has("make, autotools, cmake, go, script");
 }
 
 #[test]
 fn image_settings_are_checked() {
-    let with = |extra: &str| format!("{GOOD}\n[image]\n{extra}\n");
+    let with = |extra: &str| format!("{}\n[image]\n{extra}\n", good());
     bad(&with("ports = [\"http\"]")).stderr_has("demo.toml:16:10: `http` is not a port");
     bad(&with("ports = [70000]")).stderr_has("port 70000 is out of range");
     bad(&with("entrypoint = [\"demo\"]")).stderr_has("entrypoint `demo` is not an absolute path");
@@ -126,5 +115,5 @@ fn image_settings_are_checked() {
 
 #[test]
 fn name_must_match_file() {
-    bad(&GOOD.replace("name = \"demo\"", "name = \"other\"")).stderr_has("demo.toml:1:8: recipe name `other` does not match its file name `demo.toml`");
+    bad(&good().replace("name = \"demo\"", "name = \"other\"")).stderr_has("demo.toml:1:8: recipe name `other` does not match its file name `demo.toml`");
 }

@@ -299,3 +299,23 @@ impl Drop for Podman {
         let _ = self.cmd().args(["rmi", "-a", "-f"]).output();
     }
 }
+
+/// The smallest valid recipe named `name` (a local source, make, one app file).
+pub fn minimal_recipe(name: &str) -> String {
+    format!(
+        r#"name = "{name}"
+version = "1.0"
+license = "MIT"
+homepage = "https://example.invalid"
+
+[source]
+path = "src"
+
+[build]
+system = "make"
+
+[app]
+files = ["/usr/local/bin/demo"]
+"#
+    )
+}

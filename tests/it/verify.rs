@@ -133,11 +133,7 @@ fn check(path: &Path, expected: Option<Arch>) -> recipe::verify::ElfReport {
 }
 
 fn error_codes(r: &recipe::verify::ElfReport) -> Vec<&'static str> {
-    r.findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| f.code)
-        .collect()
+    r.errors().map(|f| f.code).collect()
 }
 
 #[test]
