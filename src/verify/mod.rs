@@ -2,8 +2,10 @@
 //! ([`elf::check_elf`], a pure function over bytes), and that it runs ([`smoke::run_smoke`],
 //! natively or under qemu-user).
 
+pub mod arm;
 pub mod elf;
 pub mod smoke;
 
-pub use elf::{ArmAttributes, ElfReport, Finding, Severity, check_elf, parse_arm_attributes};
+pub use arm::{ArmAttributes, parse_arm_attributes};
+pub use elf::{ElfReport, Finding, Severity, check_elf};
 pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
