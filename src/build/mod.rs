@@ -84,11 +84,10 @@ pub fn run_job(
     progress.step(&id, "fetch");
     fetch_source(recipe, job, store, progress, &id)?;
 
-    if job.needs_zig {
-        if let Some(zig) = &tools.zig {
+    if job.needs_zig
+        && let Some(zig) = &tools.zig {
             toolchain::wrappers::write(zig, job.arch, cache)?;
         }
-    }
     for step in &job.steps {
         progress.step(&id, step.name());
         match step {
@@ -178,11 +177,10 @@ fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut
     writeln!(log, "==> {}: {}\n    in {}", cmd.name, cmd.display(), cmd.cwd.display()).ok();
     log.flush().ok();
     let mut argv = cmd.argv.clone();
-    if argv[0] == "go" {
-        if let Some(go) = &tools.go {
+    if argv[0] == "go"
+        && let Some(go) = &tools.go {
             argv[0] = go.exe.display().to_string();
         }
-    }
     let out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
     let err_out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
     let status = std::process::Command::new(&argv[0])

@@ -79,13 +79,11 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
         Step::Run(Command { name: name.into(), argv, env: env.clone(), cwd: cwd.clone() })
     };
     let s = |x: &str| x.to_string();
-    let tools = vec![
-        format!("CC={}", w.cc.display()),
+    let tools = [format!("CC={}", w.cc.display()),
         format!("CXX={}", w.cxx.display()),
         format!("AR={}", w.ar.display()),
         format!("RANLIB={}", w.ranlib.display()),
-        format!("STRIP={}", w.strip.display()),
-    ];
+        format!("STRIP={}", w.strip.display())];
 
     let steps = match system {
         System::Make => {

@@ -375,11 +375,10 @@ impl Catalogue {
             if let Ok(rd) = std::fs::read_dir(d) {
                 for e in rd.flatten() {
                     let p = e.path();
-                    if p.extension().is_some_and(|x| x == "toml") {
-                        if let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
+                    if p.extension().is_some_and(|x| x == "toml")
+                        && let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
                             names.insert(s.to_string());
                         }
-                    }
                 }
             }
         }

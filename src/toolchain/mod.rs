@@ -51,11 +51,10 @@ fn output_of(cmd: &mut Command) -> Option<String> {
 /// The install goes to a temporary directory renamed into place, so a killed run leaves none.
 pub fn provision_zig(spec: &spec::ZigSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<Zig, ToolchainError> {
     let err = |reason: String| ToolchainError::Zig { version: spec.version.clone(), reason };
-    if let Some(exe) = which("zig") {
-        if output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
+    if let Some(exe) = which("zig")
+        && output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
             return Ok(Zig { exe, version: spec.version.clone() });
         }
-    }
     let home = cache.join("toolchains").join(format!("zig-{}", spec.version));
     let exe = home.join("ziglang").join("zig");
     if exe.is_file() {

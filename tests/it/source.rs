@@ -1,14 +1,10 @@
 //! `recipe::source` through its library API: the sha256 store fed by a tiny HTTP server on
 //! 127.0.0.1, and extraction of friendly and hostile archives.
 
-use std::collections::HashMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::util::{serve, sha, tar_bytes, E};
 use recipe::source::{

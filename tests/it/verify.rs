@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use recipe::arch::Arch;
-use recipe::verify::{Severity, check_elf, run_smoke};
+use recipe::verify::{check_elf, run_smoke};
 
 use crate::util;
 
