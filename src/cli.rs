@@ -33,6 +33,18 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+enum CacheCommand {
+    /// List the build cache's entries.
+    Ls,
+    /// Remove leftovers of interrupted runs and every entry no recipe of the catalogue would
+    /// use now (for any arch); with --all, everything.
+    Gc {
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
     /// Build recipes into verified static binaries and a multi-arch distroless image.
     Build {
@@ -44,9 +56,29 @@ enum Command {
         /// Where images and binaries are written (`OUT/NAME/`).
         #[arg(long, default_value = "out")]
         out: PathBuf,
-        /// Parallel compile jobs given to each build (default: the number of cores).
+        /// Compile jobs in all, shared by the builds through a make jobserver (default: the
+        /// number of cores); also how many builds run at once.
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// Build every job again, replacing its cache entry (checks reproducibility).
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Show the job graph (recipe, arch, host or target, cache hit or miss and why) without
+    /// building anything.
+    Plan {
+        #[arg(required = true)]
+        names: Vec<String>,
+        #[arg(long, default_value = "amd64")]
+        arch: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// See and trim the build cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
     },
     /// List the recipes.
     List,
@@ -130,16 +162,9 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     let cache = cli.cache.clone().unwrap_or_else(default_cache);
     let cache = std::path::absolute(&cache).unwrap_or(cache);
     match cli.command {
-        Command::Build { names, arch, out, jobs } => {
-            let arches = Arch::parse_list(&arch).map_err(|e| usage(miette::Report::msg(e.to_string())))?;
-            let settings = Settings {
-                catalogue,
-                cache,
-                out: std::path::absolute(&out).unwrap_or(out),
-                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
-                source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()).unwrap_or(0),
-                toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
-            };
+        Command::Build { names, arch, out, jobs, rebuild } => {
+            let arches = parse_arches(&arch)?;
+            let settings = Settings { out: std::path::absolute(&out).unwrap_or(out), rebuild, ..settings(catalogue, cache, jobs) };
             let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
             let progress = Display::new(cli.quiet);
             let built = pipeline::build(&settings, &recipes, &arches, &progress);
@@ -160,6 +185,39 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             for b in &built {
                 println!("{}: {} (index {})", b.recipe.name, b.layout.display(), b.written.index_digest);
                 println!("{}: {}", b.recipe.name, b.archive.display());
+            }
+            Ok(0)
+        }
+        Command::Plan { names, arch, json } => {
+            let arches = parse_arches(&arch)?;
+            let settings = settings(catalogue, cache, None);
+            let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
+            let planned = pipeline::plan(&settings, &recipes, &arches).map_err(usage)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report::plan_json(&planned.graph)).expect("json"));
+            } else {
+                print!("{}", report::plan_table(&planned.graph));
+            }
+            Ok(0)
+        }
+        Command::Cache { command } => {
+            let store = crate::cache::Cache::new(&cache);
+            match command {
+                CacheCommand::Ls => {
+                    print!("{}", report::cache_table(&store.list()));
+                }
+                CacheCommand::Gc { all } => {
+                    let mut keep = std::collections::BTreeSet::new();
+                    if !all {
+                        let settings = settings(catalogue.clone(), cache.clone(), None);
+                        let names = catalogue.names();
+                        let recipes: Vec<_> = names.iter().filter_map(|n| recipe::load(&catalogue, n).ok()).collect();
+                        let planned = pipeline::plan(&settings, &recipes, &Arch::ALL).map_err(usage)?;
+                        keep.extend(planned.graph.nodes.iter().map(|n| n.key.clone()));
+                    }
+                    let (n, bytes) = store.gc(&keep).map_err(failed)?;
+                    println!("removed {n} entries ({})", report::human_size(bytes));
+                }
             }
             Ok(0)
         }
@@ -229,6 +287,22 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(if all_ok { 0 } else { 1 })
         }
+    }
+}
+
+fn parse_arches(arch: &str) -> Result<Vec<Arch>, Failure> {
+    Arch::parse_list(arch).map_err(|e| usage(miette::Report::msg(e.to_string())))
+}
+
+fn settings(catalogue: Catalogue, cache: PathBuf, jobs: Option<usize>) -> Settings {
+    Settings {
+        catalogue,
+        cache,
+        out: PathBuf::from("out"),
+        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+        toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
+        rebuild: false,
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod arch;
 pub mod build;
+pub mod cache;
 pub mod cli;
 pub mod digest;
 pub mod image;

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::arch::Arch;
+use std::collections::BTreeMap;
+
 use crate::build::{self, AppFile, BuildError, Progress, Tools};
+use crate::cache::{self, Cache};
 use crate::image;
 use crate::plan;
 use crate::recipe::{self, Catalogue, Recipe};
@@ -22,6 +25,8 @@ pub struct Settings {
     pub jobs: usize,
     pub source_date_epoch: u64,
     pub toolchains: Option<PathBuf>,
+    /// Build every job again, replacing its cache entry (to check reproducibility).
+    pub rebuild: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -30,7 +35,10 @@ pub enum PipelineError {
     #[diagnostic(transparent)]
     Load(#[from] recipe::LoadError),
     #[error(transparent)]
-    Plan(#[from] plan::PlanError),
+    #[diagnostic(transparent)]
+    Graph(#[from] plan::GraphError),
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(transparent)]
@@ -64,46 +72,144 @@ pub fn load_all(settings: &Settings, names: &[String]) -> Result<Vec<Recipe>, Pi
     names.iter().map(|n| Ok(recipe::load(&settings.catalogue, n)?)).collect()
 }
 
-pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress: &dyn Progress) -> Result<Vec<Built>, PipelineError> {
-    let specs = Specs::load(settings.toolchains.as_deref())?;
-    let host_path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+/// The recipes `roots` and everything they reach through `depends` and `host-depends`, by name.
+/// An unknown dependency is an error pointing at where it is named.
+pub fn load_closure(settings: &Settings, roots: &[Recipe]) -> Result<BTreeMap<String, Recipe>, PipelineError> {
+    let mut all: BTreeMap<String, Recipe> = BTreeMap::new();
+    let mut todo: Vec<Recipe> = roots.to_vec();
+    while let Some(r) = todo.pop() {
+        if all.contains_key(&r.name) {
+            continue;
+        }
+        for d in r.depends.iter().chain(&r.host_depends) {
+            if all.contains_key(&d.name) || todo.iter().any(|t| t.name == d.name) {
+                continue;
+            }
+            match recipe::load(&settings.catalogue, &d.name) {
+                Ok(dep) => todo.push(dep),
+                Err(recipe::LoadError::Unknown { known, .. }) => {
+                    return Err(PipelineError::Load(recipe::LoadError::Invalid(Box::new(r.error_at(
+                        d.span.clone(),
+                        format!("unknown recipe `{}`", d.name),
+                        Some(known),
+                    )))));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        all.insert(r.name.clone(), r);
+    }
+    Ok(all)
+}
 
-    // Plan everything before running anything.
-    let needs_go = recipes.iter().any(|r| r.build.system == recipe::System::Go);
-    let mut tools = Tools { zig: None, go: None };
-    if needs_go {
-        tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
+/// Everything planned: the graph, and what planning was based on.
+pub struct Planned {
+    pub graph: plan::Graph,
+    pub ctx: plan::Context,
+    pub specs: Specs,
+}
+
+/// Plans the job graph of `roots` for `arches` against the cache, without building anything.
+pub fn plan(settings: &Settings, roots: &[Recipe], arches: &[Arch]) -> Result<Planned, PipelineError> {
+    let specs = Specs::load(settings.toolchains.as_deref())?;
+    let recipes = load_closure(settings, roots)?;
+    let mut fingerprints = BTreeMap::new();
+    for r in recipes.values() {
+        if let recipe::Source::Path(dir) = &r.source {
+            let fp = source::fingerprint_dir(dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+            fingerprints.insert(r.name.clone(), fp);
+        }
     }
     let ctx = plan::Context {
         cache: settings.cache.clone(),
         jobs: settings.jobs,
         zig_version: specs.zig.version.clone(),
-        go_env: tools.go.as_ref().map(|g| g.env.clone()).unwrap_or_default(),
-        host_path,
+        go_version: specs.go.version.clone(),
+        jobserver: true,
+        go_env: toolchain::go_env(&specs.go, &settings.cache),
+        host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
         source_date_epoch: settings.source_date_epoch,
     };
-    let mut planned = Vec::new();
-    for r in recipes {
-        let jobs = arches.iter().map(|&a| plan::job(r, a, &ctx)).collect::<Result<Vec<_>, _>>()?;
-        planned.push((r, jobs));
+    let names: Vec<String> = roots.iter().map(|r| r.name.clone()).collect();
+    let view = Cache::new(&settings.cache).view();
+    let graph = plan::graph(&recipes, &names, arches, &ctx, &fingerprints, &view)?;
+    Ok(Planned { graph, ctx, specs })
+}
+
+pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress: &dyn Progress) -> Result<Vec<Built>, PipelineError> {
+    let Planned { graph, specs, .. } = plan(settings, recipes, arches)?;
+    let misses: Vec<&plan::Node> = graph.nodes.iter().filter(|n| settings.rebuild || n.miss.is_some()).collect();
+    let mut tools = Tools { zig: None, go: None, jobserver: None };
+    if misses.iter().any(|n| n.job.needs_go) {
+        tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
     }
-    if planned.iter().flat_map(|(_, js)| js).any(|j| j.needs_zig) {
+    if misses.iter().any(|n| n.job.needs_zig) {
         tools.zig = Some(toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| progress.note("zig", m))?);
     }
+    if !misses.is_empty() {
+        tools.jobserver = Some(jobserver::Client::new(settings.jobs.max(1)).map_err(|source| PipelineError::Io { path: "jobserver".into(), source })?);
+    }
+    build::interrupt::install();
 
     let store = source::Store::new(settings.cache.join("sources"));
+    let cache = Cache::new(&settings.cache);
+    let deps: Vec<Vec<usize>> = graph.nodes.iter().map(|n| n.deps.iter().chain(&n.host_deps).copied().collect()).collect();
+    let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
+        let node = &graph.nodes[i];
+        // One token of the shared pool per running job; its make takes more from the pool.
+        let _token = match &tools.jobserver {
+            Some(c) if settings.rebuild || node.miss.is_some() => Some(c.acquire().map_err(|source| PipelineError::Io { path: "jobserver".into(), source })?),
+            _ => None,
+        };
+        run_node(node, &tools, &store, &cache, settings, progress)
+    })?;
+
     let mut out = Vec::new();
-    for (r, jobs) in planned {
-        let mut per_arch = Vec::new();
-        for job in &jobs {
-            let files = build::run_job(r, job, &tools, &store, &settings.cache, progress)?;
-            check_files(r, job, &files, progress)?;
-            smoke(r, job, &files, progress)?;
-            per_arch.push((job.arch, files));
+    for r in recipes {
+        if r.is_library() {
+            continue;
         }
+        let per_arch: Vec<(Arch, Vec<AppFile>)> = graph
+            .roots
+            .iter()
+            .filter(|&&i| graph.nodes[i].recipe.name == r.name)
+            .map(|&i| (graph.nodes[i].arch, results[i].clone()))
+            .collect();
         out.push(pack(settings, r, &per_arch, progress)?);
     }
     Ok(out)
+}
+
+/// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
+/// is held throughout, so a second `recipe` waits and then reuses this one's entry.
+fn run_node(node: &plan::Node, tools: &Tools, store: &source::Store, cache: &Cache, settings: &Settings, progress: &dyn Progress) -> Result<Vec<AppFile>, PipelineError> {
+    let r = &node.recipe;
+    let id = node.id();
+    let _lock = cache.lock(&node.key)?;
+    let entry = cache.entry(&node.key);
+    if settings.rebuild || !cache.has(&node.key) {
+        let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
+        check_files(r, &node.job, &files, progress)?;
+        smoke(r, &node.job, &files, progress)?;
+        let meta = cache::Meta {
+            recipe: r.name.clone(),
+            version: r.version.clone(),
+            arch: node.arch.name().to_string(),
+            key: node.key.clone(),
+            inputs: node.inputs.clone(),
+            created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            size: cache::dir_size(&node.job.dest),
+        };
+        cache.commit(&node.job.dest, &node.job.log, &meta)?;
+        let _ = std::fs::remove_dir_all(&node.job.work);
+        progress.note(&id, &format!("stored in the build cache ({})", &node.key[..12]));
+    } else {
+        progress.step(&id, "cached");
+    }
+    Ok(r.app_files
+        .iter()
+        .map(|f| AppFile { image_path: f.clone(), host_path: entry.join("dest").join(f.trim_start_matches('/')) })
+        .collect())
 }
 
 fn check_files(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress) -> Result<(), PipelineError> {

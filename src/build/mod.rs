@@ -2,6 +2,8 @@
 //! run each step with its output in the job's log, and collect the app files it installed.
 
 mod fsutil;
+pub mod interrupt;
+pub mod schedule;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -13,7 +15,7 @@ use crate::recipe::{Origin, Recipe, Source};
 use crate::source;
 use crate::toolchain::{self, Go, Zig};
 
-pub use fsutil::copy_tree;
+pub use fsutil::{copy_tree, is_elf};
 
 /// Progress events of the core, shown by the CLI layer however it likes.
 pub trait Progress: Sync {
@@ -30,10 +32,12 @@ impl Progress for Silent {
     fn note(&self, _: &str, _: &str) {}
 }
 
-/// Toolchains, provisioned once per run and shared by the jobs.
+/// Toolchains, provisioned once per run and shared by the jobs, and the jobserver their
+/// builds share.
 pub struct Tools {
     pub zig: Option<Zig>,
     pub go: Option<Go>,
+    pub jobserver: Option<jobserver::Client>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +85,13 @@ pub fn run_job(
     std::fs::create_dir_all(&job.dest).map_err(io("cannot create", &job.dest))?;
     let mut log = File::create(&job.log).map_err(io("cannot create the log", &job.log))?;
 
+    if !job.sysroot_from.is_empty() {
+        progress.step(&id, "sysroot");
+        std::fs::create_dir_all(&job.sysroot).map_err(io("cannot create", &job.sysroot))?;
+        for tree in &job.sysroot_from {
+            copy_tree(tree, &job.sysroot).map_err(io("cannot assemble the sysroot from", tree))?;
+        }
+    }
     progress.step(&id, "fetch");
     fetch_source(recipe, job, store, progress, &id)?;
 
@@ -183,15 +194,19 @@ fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut
         }
     let out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
     let err_out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
-    let status = std::process::Command::new(&argv[0])
+    let mut command = std::process::Command::new(&argv[0]);
+    command
         .args(&argv[1..])
         .current_dir(&cmd.cwd)
         .env_clear()
         .envs(&cmd.env)
         .stdin(std::process::Stdio::null())
         .stdout(out)
-        .stderr(err_out)
-        .status();
+        .stderr(err_out);
+    if let Some(client) = &tools.jobserver {
+        client.configure_make(&mut command);
+    }
+    let status = interrupt::run(&mut command);
     let status_text = match status {
         Ok(s) if s.success() => return Ok(()),
         Ok(s) => match s.code() {

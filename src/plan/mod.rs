@@ -1,7 +1,10 @@
 //! Planning: what a build will do, as plain data, before anything runs. Pure: no process is
 //! spawned and no file is touched here; [`crate::build`] executes what this computes.
 
+pub mod graph;
 pub mod systems;
+
+pub use graph::{graph, CacheView, Graph, GraphError, Inputs, Node, Role};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,9 @@ pub struct Context {
     /// Parallel jobs given to make / cmake / go.
     pub jobs: usize,
     pub zig_version: String,
+    pub go_version: String,
+    /// A GNU make jobserver is shared with the builds: `make` gets no `-j` of its own.
+    pub jobserver: bool,
     /// GOTOOLCHAIN, GOCACHE... from the Go toolchain.
     pub go_env: Vec<(String, String)>,
     /// The host PATH, which the wrapper directory is put in front of.
@@ -29,6 +35,12 @@ pub struct Job {
     pub recipe: String,
     pub arch: Arch,
     pub system: System,
+    /// The cache key of this job's output.
+    pub key: String,
+    /// The cache entry's installed trees of every library this builds against (assembled into
+    /// `sysroot` before the build).
+    pub sysroot_from: Vec<PathBuf>,
+    pub sysroot: PathBuf,
     /// Scratch directory of this job: `src/`, `dest/`, `build.log`, zig's local cache.
     pub work: PathBuf,
     pub src: PathBuf,
@@ -86,25 +98,37 @@ pub fn shell_quote(s: &str) -> String {
 /// The install prefix inside DESTDIR.
 pub const PREFIX: &str = "/usr/local";
 
-/// Where a job of `recipe` for `arch` works.
-pub fn work_dir(cache: &Path, recipe: &str, arch: Arch) -> PathBuf {
-    cache.join("work").join(format!("{recipe}-{arch}"))
+/// Where a job of `recipe` for `arch` with cache key `key` works.
+pub fn work_dir(cache: &Path, recipe: &str, arch: Arch, key: &str) -> PathBuf {
+    cache.join("work").join(format!("{recipe}-{arch}-{}", &key[..key.len().min(12)]))
 }
 
-/// Plans the build of `recipe` for `arch`.
-pub fn job(recipe: &Recipe, arch: Arch, ctx: &Context) -> Result<Job, PlanError> {
-    let work = work_dir(&ctx.cache, &recipe.name, arch);
+/// Plans the build of `recipe` for `arch` whose output has cache key `key`, against the
+/// installed trees `sysroot_from`, with host tools from `host_bins` on PATH.
+pub fn job_with(
+    recipe: &Recipe,
+    arch: Arch,
+    ctx: &Context,
+    key: &str,
+    sysroot_from: Vec<PathBuf>,
+    host_bins: Vec<PathBuf>,
+) -> Result<Job, PlanError> {
+    let work = work_dir(&ctx.cache, &recipe.name, arch, key);
     let src = work.join("src");
     let dest = work.join("dest");
+    let sysroot = work.join("sysroot");
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
-    let layout = systems::Layout { work: work.clone(), src: src.clone(), dest: dest.clone() };
+    let layout = systems::Layout { work: work.clone(), src: src.clone(), dest: dest.clone(), sysroot: sysroot.clone(), host_bins };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
     Ok(Job {
         recipe: recipe.name.clone(),
         arch,
         system: recipe.build.system,
+        key: key.to_string(),
+        sysroot_from,
+        sysroot,
         log: work.join("build.log"),
         work,
         src,

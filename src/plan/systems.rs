@@ -13,6 +13,10 @@ pub struct Layout {
     pub work: PathBuf,
     pub src: PathBuf,
     pub dest: PathBuf,
+    /// The dependencies' installed trees, merged; `usr/local/{include,lib}` in it.
+    pub sysroot: PathBuf,
+    /// `bin` folders of host tools, put on PATH.
+    pub host_bins: Vec<PathBuf>,
 }
 
 /// autoconf cache answers that a cross build cannot find out by running a test program.
@@ -31,6 +35,10 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     let info = arch.info();
     let w = wrappers::paths(&ctx.cache, &ctx.zig_version, arch);
     let jobs = ctx.jobs.max(1).to_string();
+    // With a jobserver, make takes its parallelism from the shared pool instead of `-jN`.
+    let make_j: Vec<String> = if ctx.jobserver { vec![] } else { vec![format!("-j{jobs}")] };
+    let sysroot = l.sysroot.display().to_string();
+    let sys_prefix = format!("{sysroot}{PREFIX}");
     let dest = l.dest.display().to_string();
     let cwd = match &o.subdir {
         Some(s) => l.src.join(s),
@@ -45,6 +53,7 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     vars.insert("TRIPLE", info.triple.to_string());
     vars.insert("ARCH", info.name.to_string());
     vars.insert("SRC", l.src.display().to_string());
+    vars.insert("SYSROOT", sysroot.clone());
     vars.insert("CC", w.cc.display().to_string());
     vars.insert("CXX", w.cxx.display().to_string());
     vars.insert("AR", w.ar.display().to_string());
@@ -53,7 +62,15 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     let subst = |args: &[String]| -> Result<Vec<String>, PlanError> { args.iter().map(|a| substitute(a, &vars)).collect() };
 
     let mut env: BTreeMap<String, String> = BTreeMap::new();
-    env.insert("PATH".into(), format!("{}:{}", w.dir.display(), ctx.host_path));
+    let mut path = vec![w.dir.display().to_string()];
+    path.extend(l.host_bins.iter().map(|b| b.display().to_string()));
+    path.push(ctx.host_path.clone());
+    env.insert("PATH".into(), path.join(":"));
+    // pkg-config sees the sysroot's .pc files and nothing of the host's.
+    env.insert("PKG_CONFIG".into(), w.pkg_config.display().to_string());
+    env.insert("PKG_CONFIG_LIBDIR".into(), format!("{sys_prefix}/lib/pkgconfig:{sys_prefix}/share/pkgconfig"));
+    env.insert("PKG_CONFIG_SYSROOT_DIR".into(), sysroot.clone());
+    env.insert("RECIPE_SYSROOT".into(), sysroot.clone());
     env.insert("HOME".into(), l.work.display().to_string());
     env.insert("LC_ALL".into(), "C".into());
     env.insert("SOURCE_DATE_EPOCH".into(), ctx.source_date_epoch.to_string());
@@ -64,12 +81,13 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     }
     let mut cflags = vec!["-O2".to_string()];
     cflags.extend(subst(&o.cflags)?);
-    let mut ldflags = vec!["-static".to_string()];
+    let mut ldflags = vec!["-static".to_string(), format!("-L{sys_prefix}/lib")];
     ldflags.extend(subst(&o.ldflags)?);
     if system != System::Go {
         env.insert("CFLAGS".into(), cflags.join(" "));
         env.insert("CXXFLAGS".into(), cflags.join(" "));
         env.insert("LDFLAGS".into(), ldflags.join(" "));
+        env.insert("CPPFLAGS".into(), format!("-I{sys_prefix}/include"));
     }
     for (k, v) in &o.env {
         env.insert(k.clone(), substitute(v, &vars)?);
@@ -87,7 +105,8 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
 
     let steps = match system {
         System::Make => {
-            let mut build = vec![s("make"), format!("-j{jobs}")];
+            let mut build = vec![s("make")];
+            build.extend(make_j.iter().cloned());
             build.extend(tools.iter().cloned());
             build.extend(subst(&o.make_args)?);
             let mut install = vec![s("make"), s("install")];
@@ -117,7 +136,8 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
                 s("--disable-shared"),
             ];
             configure.extend(subst(&o.configure_args)?);
-            let mut build = vec![s("make"), format!("-j{jobs}")];
+            let mut build = vec![s("make")];
+            build.extend(make_j.iter().cloned());
             build.extend(subst(&o.make_args)?);
             let mut install = vec![s("make"), s("install"), format!("DESTDIR={dest}")];
             if let Some(a) = &o.install_args {
@@ -148,7 +168,7 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
             configure.extend(subst(&o.cmake_args)?);
             let bd = build_dir.display().to_string();
             vec![
-                Step::Write { name: "toolchain".into(), path: toolchain.clone(), contents: cmake_toolchain(arch, &w) },
+                Step::Write { name: "toolchain".into(), path: toolchain.clone(), contents: cmake_toolchain(arch, &w, &l.sysroot) },
                 run("configure", configure, &env, &l.work),
                 run("build", vec![s("cmake"), s("--build"), bd.clone(), s("--parallel"), jobs.clone()], &env, &l.work),
                 run("install", vec![s("cmake"), s("--install"), bd], &env, &l.work),
@@ -211,7 +231,7 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
 
 /// A CMake toolchain file for the target: cross system, zig wrappers, and find-root modes that
 /// keep the host's headers and libraries out.
-pub fn cmake_toolchain(arch: Arch, w: &wrappers::Wrappers) -> String {
+pub fn cmake_toolchain(arch: Arch, w: &wrappers::Wrappers, sysroot: &std::path::Path) -> String {
     let info = arch.info();
     format!(
         "# generated by recipe for {name}\n\
@@ -224,6 +244,8 @@ pub fn cmake_toolchain(arch: Arch, w: &wrappers::Wrappers) -> String {
          set(CMAKE_STRIP \"{strip}\" CACHE FILEPATH \"\")\n\
          set(CMAKE_C_LINKER_DEPFILE_SUPPORTED FALSE)\n\
          set(CMAKE_CXX_LINKER_DEPFILE_SUPPORTED FALSE)\n\
+         set(CMAKE_FIND_ROOT_PATH \"{sysroot}\")\n\
+         set(CMAKE_PREFIX_PATH \"{PREFIX}\")\n\
          set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)\n\
          set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)\n\
          set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)\n\
@@ -237,6 +259,7 @@ pub fn cmake_toolchain(arch: Arch, w: &wrappers::Wrappers) -> String {
         ar = w.ar.display(),
         ranlib = w.ranlib.display(),
         strip = w.strip.display(),
+        sysroot = sysroot.display(),
     )
 }
 

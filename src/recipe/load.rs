@@ -57,8 +57,28 @@ impl Validator<'_> {
         }
         let source = self.source(&raw.source)?;
         let build = self.build(&raw.build)?;
-        let app_files = self.app_files(&raw.app.files)?;
-        let smoke = match raw.smoke {
+        let depends = self.deps(&raw.depends, &name)?;
+        let host_depends = self.deps(&raw.host_depends, &name)?;
+        let app_files = match &raw.app {
+            Some(app) => self.app_files(&app.get_ref().files)?,
+            None => {
+                let library_only = |what: &str, span: Range<usize>| {
+                    self.err(
+                        span,
+                        format!("a library recipe (no [app]) has no {what}"),
+                        Some("add an [app] table listing the app's files, or remove this table".into()),
+                    )
+                };
+                if let Some(s) = &raw.smoke {
+                    return Err(library_only("smoke test", s.span()));
+                }
+                if let Some(i) = &raw.image {
+                    return Err(library_only("image", i.span()));
+                }
+                Vec::new()
+            }
+        };
+        let smoke = match raw.smoke.map(Spanned::into_inner) {
             None => None,
             Some(s) => {
                 if s.command.get_ref().is_empty() {
@@ -82,7 +102,7 @@ impl Validator<'_> {
                 })
             }
         };
-        let image = self.image(raw.image, &app_files)?;
+        let image = self.image(raw.image.map(Spanned::into_inner).unwrap_or_default(), &app_files)?;
         Ok(Recipe {
             name,
             version: raw.version,
@@ -91,12 +111,29 @@ impl Validator<'_> {
             description: raw.description,
             file: self.file.to_path_buf(),
             text: self.text.to_string(),
+            depends,
+            host_depends,
             source,
             build,
             app_files,
             smoke,
             image,
         })
+    }
+
+    fn deps(&self, list: &[Spanned<String>], own: &str) -> R<Vec<Dep>> {
+        let mut out: Vec<Dep> = Vec::new();
+        for d in list {
+            let name = d.get_ref();
+            if name == own {
+                return Err(self.err(d.span(), format!("`{own}` depends on itself"), None));
+            }
+            if out.iter().any(|o| &o.name == name) {
+                return Err(self.err(d.span(), format!("`{name}` is listed twice"), None));
+            }
+            out.push(Dep { name: name.clone(), span: d.span() });
+        }
+        Ok(out)
     }
 
     fn source(&self, s: &Spanned<schema::SourceTable>) -> R<Source> {
@@ -294,7 +331,7 @@ impl Validator<'_> {
                     Some(_) => argv.clone(),
                 }
             }
-            None => vec![app_files[0].clone()],
+            None => app_files.first().cloned().into_iter().collect(),
         };
         let user = match &i.user {
             None => User { uid: 1000, gid: 1000, name: String::new() },

@@ -15,12 +15,34 @@ pub struct Recipe {
     /// The recipe file this came from, and its bytes (hashed into build keys, shown in errors).
     pub file: PathBuf,
     pub text: String,
+    pub depends: Vec<Dep>,
+    pub host_depends: Vec<Dep>,
     pub source: Source,
     pub build: Build,
-    /// Absolute paths inside the install tree (and so the image) that make up the app.
+    /// Absolute paths inside the install tree (and so the image) that make up the app; empty
+    /// for a library.
     pub app_files: Vec<String>,
     pub smoke: Option<Smoke>,
     pub image: Image,
+}
+
+/// A dependency by name, with where the recipe names it (for errors about it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dep {
+    pub name: String,
+    pub span: std::ops::Range<usize>,
+}
+
+impl Recipe {
+    /// A library installs headers and archives for dependents; it has no app and no image.
+    pub fn is_library(&self) -> bool {
+        self.app_files.is_empty()
+    }
+
+    /// An error pointing at `span` of this recipe's file.
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: String, help: Option<String>) -> super::RecipeError {
+        super::RecipeError::new(&self.file, &self.text, span, message, help)
+    }
 }
 
 #[derive(Debug, Clone)]

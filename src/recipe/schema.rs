@@ -15,13 +15,21 @@ pub struct RecipeFile {
     pub homepage: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// Library recipes this one builds against, for the same arch.
+    #[serde(default)]
+    pub depends: Vec<Spanned<String>>,
+    /// Recipes whose programs this build runs on the build machine (code generators).
+    #[serde(default)]
+    pub host_depends: Vec<Spanned<String>>,
     pub source: Spanned<SourceTable>,
     pub build: Spanned<OptionsTable>,
-    pub app: AppTable,
+    /// Absent for a library: it installs headers, archives and pkg-config files for dependents.
     #[serde(default)]
-    pub smoke: Option<SmokeTable>,
+    pub app: Option<Spanned<AppTable>>,
     #[serde(default)]
-    pub image: ImageTable,
+    pub smoke: Option<Spanned<SmokeTable>>,
+    #[serde(default)]
+    pub image: Option<Spanned<ImageTable>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,11 +15,10 @@ pub struct Row {
 
 /// Renders `rows` as an aligned text table.
 pub fn table(rows: &[Row]) -> String {
-    let header = ["IMAGE", "SIZE", "COMPRESSED", "USER", "DISTROLESS", "ARCHITECTURES"];
-    let cells: Vec<[String; 6]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.image.clone(),
                 human_size(r.size),
                 human_size(r.compressed),
@@ -29,28 +28,98 @@ pub fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
+    render(&["IMAGE", "SIZE", "COMPRESSED", "USER", "DISTROLESS", "ARCHITECTURES"], &cells)
+}
+
+/// Renders rows of cells as an aligned text table under `header`.
+fn render(header: &[&str], cells: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in cells {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
     }
     let line = |cols: Vec<&str>| {
         let mut s = String::new();
-        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
+        for (i, (c, w)) in cols.iter().zip(&widths).enumerate() {
             if i + 1 == cols.len() {
                 s.push_str(c);
             } else {
-                s.push_str(&format!("{c:<w$}  "));
+                s.push_str(&format!("{c:<w$}  ", w = *w));
             }
         }
         s.trim_end().to_string()
     };
     let mut out = vec![line(header.to_vec())];
-    for row in &cells {
+    for row in cells {
         out.push(line(row.iter().map(String::as_str).collect()));
     }
     out.join("\n") + "\n"
+}
+
+/// `recipe plan`: one line per job, in the order they run.
+pub fn plan_table(g: &crate::plan::Graph) -> String {
+    let cells: Vec<Vec<String>> = g
+        .nodes
+        .iter()
+        .map(|n| {
+            vec![
+                n.recipe.name.clone(),
+                n.arch.name().to_string(),
+                roles(n),
+                n.key[..12].to_string(),
+                match &n.miss {
+                    None => "hit".to_string(),
+                    Some(why) => format!("miss: {why}"),
+                },
+                n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>().join(", "),
+            ]
+        })
+        .collect();
+    render(&["RECIPE", "ARCH", "FOR", "KEY", "CACHE", "NEEDS"], &cells)
+}
+
+fn roles(n: &crate::plan::Node) -> String {
+    n.roles
+        .iter()
+        .map(|r| match r {
+            crate::plan::Role::Target => "target",
+            crate::plan::Role::Host => "host",
+        })
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// `recipe plan --json`.
+pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
+    let jobs: Vec<serde_json::Value> = g
+        .nodes
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "recipe": n.recipe.name,
+                "version": n.recipe.version,
+                "arch": n.arch.name(),
+                "for": roles(n),
+                "key": n.key,
+                "cache": if n.miss.is_some() { "miss" } else { "hit" },
+                "why": n.miss,
+                "needs": n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>(),
+                "steps": n.job.steps.iter().map(|s| s.name().to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({ "jobs": jobs })
+}
+
+/// `recipe cache ls`.
+pub fn cache_table(entries: &[crate::cache::Meta]) -> String {
+    let cells: Vec<Vec<String>> = entries
+        .iter()
+        .map(|m| vec![m.recipe.clone(), m.version.clone(), m.arch.clone(), m.key[..12].to_string(), human_size(m.size)])
+        .collect();
+    let total: u64 = entries.iter().map(|m| m.size).sum();
+    render(&["RECIPE", "VERSION", "ARCH", "KEY", "SIZE"], &cells) + &format!("{} entries, {}\n", entries.len(), human_size(total))
 }
 
 /// Sizes as `docker image ls` shows them: 1000-based, one decimal under 10.

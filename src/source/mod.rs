@@ -10,6 +10,7 @@
 
 mod debian;
 mod extract;
+mod fingerprint;
 mod gomod;
 mod http;
 mod store;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use extract::{ArchiveKind, extract, sniff};
+pub use fingerprint::fingerprint_dir;
 pub use gomod::go_module_strip;
 pub use store::{Store, sha256_file};
 

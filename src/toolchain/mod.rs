@@ -97,15 +97,7 @@ pub fn provision_zig(spec: &spec::ZigSpec, cache: &Path, progress: &mut dyn FnMu
 pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainError> {
     let err = |reason: String| ToolchainError::Go { version: spec.version.clone(), reason };
     let exe = which("go").ok_or_else(|| err("`go` is not on PATH; install Go (any recent version works as the launcher)".into()))?;
-    let go_cache = cache.join("go");
-    let env = vec![
-        ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
-        ("GOCACHE".to_string(), go_cache.join("build").display().to_string()),
-        ("GOMODCACHE".to_string(), go_cache.join("mod").display().to_string()),
-        ("GOPATH".to_string(), go_cache.join("path").display().to_string()),
-        ("GOFLAGS".to_string(), "-modcacherw -buildvcs=false".to_string()),
-        ("GOTELEMETRY".to_string(), "off".to_string()),
-    ];
+    let env = go_env(spec, cache);
     let mut cmd = Command::new(&exe);
     cmd.args(["env", "GOVERSION"]).envs(env.iter().map(|(k, v)| (k, v)));
     let version = output_of(&mut cmd).ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;
@@ -113,4 +105,17 @@ pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainEr
         return Err(err(format!("`go env GOVERSION` says {version}")));
     }
     Ok(Go { exe, version: spec.version.clone(), env })
+}
+
+/// The environment that pins Go to `spec` and keeps its caches in ours (pure).
+pub fn go_env(spec: &spec::GoSpec, cache: &Path) -> Vec<(String, String)> {
+    let go_cache = cache.join("go");
+    vec![
+        ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
+        ("GOCACHE".to_string(), go_cache.join("build").display().to_string()),
+        ("GOMODCACHE".to_string(), go_cache.join("mod").display().to_string()),
+        ("GOPATH".to_string(), go_cache.join("path").display().to_string()),
+        ("GOFLAGS".to_string(), "-modcacherw -buildvcs=false".to_string()),
+        ("GOTELEMETRY".to_string(), "off".to_string()),
+    ]
 }

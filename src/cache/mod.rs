@@ -1,0 +1,172 @@
+//! The build cache: one entry per cache key, `<cache>/builds/<key>/` holding the job's
+//! installed tree (`dest/`) and `meta.json`. An entry appears by one rename when complete, so a
+//! run killed at any moment leaves at most a `.tmp-*` folder that nothing trusts (and `gc`
+//! removes). A lock file per key makes a second process wait for the first and reuse its entry.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::arch::Arch;
+use crate::plan::Inputs;
+
+/// What an entry says about itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub recipe: String,
+    pub version: String,
+    pub arch: String,
+    pub key: String,
+    pub inputs: Inputs,
+    /// Seconds since the epoch when the entry was made.
+    pub created: u64,
+    /// Bytes of the installed tree.
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CacheError {
+    #[error("build cache: cannot {what} `{}`", path.display())]
+    Io { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CacheError + 'a {
+    move |source| CacheError::Io { what, path: path.to_path_buf(), source }
+}
+
+pub struct Cache {
+    root: PathBuf,
+}
+
+/// A held lock on one key; released when dropped.
+pub struct KeyLock {
+    _file: File,
+}
+
+impl Cache {
+    pub fn new(cache: &Path) -> Cache {
+        Cache { root: cache.join("builds") }
+    }
+
+    pub fn entry(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    /// True when a complete entry exists for `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.entry(key).join("meta.json").is_file()
+    }
+
+    /// Waits for and takes the lock of `key` (another `recipe` may be building it).
+    pub fn lock(&self, key: &str) -> Result<KeyLock, CacheError> {
+        let dir = self.root.join(".locks");
+        std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let path = dir.join(format!("{key}.lock"));
+        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))?;
+        file.lock().map_err(io("lock", &path))?;
+        Ok(KeyLock { _file: file })
+    }
+
+    /// Moves the finished installed tree `dest` into the entry of `meta.key`: into a temporary
+    /// folder first, then one rename makes the entry appear.
+    pub fn commit(&self, dest: &Path, log: &Path, meta: &Meta) -> Result<PathBuf, CacheError> {
+        std::fs::create_dir_all(&self.root).map_err(io("create", &self.root))?;
+        let tmp = self.root.join(format!(".tmp-{}-{}", meta.key, std::process::id()));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(io("clear", &tmp))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
+        std::fs::rename(dest, tmp.join("dest")).map_err(io("move the installed tree to", &tmp))?;
+        let _ = std::fs::rename(log, tmp.join("build.log"));
+        let meta_path = tmp.join("meta.json");
+        let json = serde_json::to_vec_pretty(meta).expect("meta serialises");
+        let mut f = File::create(&meta_path).map_err(io("write", &meta_path))?;
+        std::io::Write::write_all(&mut f, &json).map_err(io("write", &meta_path))?;
+        f.sync_all().map_err(io("sync", &meta_path))?;
+        let entry = self.entry(&meta.key);
+        // A rebuild replaces an entry: the old one is moved aside first (rename cannot replace a
+        // non-empty directory), then removed.
+        let old = self.root.join(format!(".old-{}-{}", meta.key, std::process::id()));
+        let replaced = entry.exists() && std::fs::rename(&entry, &old).is_ok();
+        std::fs::rename(&tmp, &entry).map_err(io("publish", &entry))?;
+        if replaced {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(entry)
+    }
+
+    /// Every complete entry.
+    pub fn list(&self) -> Vec<Meta> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&self.root) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                if name.to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                if let Ok(bytes) = std::fs::read(e.path().join("meta.json")) {
+                    if let Ok(m) = serde_json::from_slice::<Meta>(&bytes) {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.recipe, &a.arch, a.created).cmp(&(&b.recipe, &b.arch, b.created)));
+        out
+    }
+
+    /// What planning needs: the keys present and the newest entry's inputs per (recipe, arch).
+    pub fn view(&self) -> crate::plan::CacheView {
+        let mut view = crate::plan::CacheView::default();
+        let mut newest: BTreeMap<(String, Arch), (u64, Inputs)> = BTreeMap::new();
+        for m in self.list() {
+            view.present.insert(m.key.clone());
+            if let Ok(arch) = m.arch.parse::<Arch>() {
+                let k = (m.recipe.clone(), arch);
+                if newest.get(&k).is_none_or(|(t, _)| m.created >= *t) {
+                    newest.insert(k, (m.created, m.inputs.clone()));
+                }
+            }
+        }
+        view.latest = newest.into_iter().map(|(k, (_, i))| (k, i)).collect();
+        view
+    }
+
+    /// Removes leftovers of interrupted runs (`.tmp-*`) and every entry not in `keep`;
+    /// returns what was removed (entries, bytes).
+    pub fn gc(&self, keep: &std::collections::BTreeSet<String>) -> Result<(usize, u64), CacheError> {
+        let mut removed = (0, 0);
+        let Ok(rd) = std::fs::read_dir(&self.root) else { return Ok(removed) };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name == ".locks" {
+                continue;
+            }
+            let stale = name.starts_with(".tmp-") || name.starts_with(".old-") || !keep.contains(&name);
+            if stale {
+                let _lock = if name.starts_with('.') { None } else { Some(self.lock(&name)?) };
+                removed.1 += dir_size(&e.path());
+                std::fs::remove_dir_all(e.path()).map_err(io("remove", &e.path()))?;
+                removed.0 += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Bytes of the files under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => total += dir_size(&e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
+}

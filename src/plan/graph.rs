@@ -1,0 +1,259 @@
+//! The job graph: every (recipe, arch) a build needs, with its dependencies, its cache key and
+//! whether the cache already has it. Pure: the caller gathers recipes, source fingerprints and
+//! cache contents first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::{Context, Job, PlanError};
+use crate::arch::Arch;
+use crate::recipe::{Recipe, RecipeError, Source, System};
+
+/// Bumped when what `recipe` does with the same inputs changes, so old cache entries are not
+/// reused for a build that would now differ.
+pub const BUILD_LOGIC: &str = "recipe-build-v1";
+
+/// What a node is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// For the target arch: its files go to a sysroot or an image.
+    Target,
+    /// For the build machine: its programs run during dependents' builds.
+    Host,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub recipe: Recipe,
+    pub arch: Arch,
+    pub roles: BTreeSet<Role>,
+    /// Library dependencies (same arch), as node indices.
+    pub deps: Vec<usize>,
+    /// Host tools, as node indices.
+    pub host_deps: Vec<usize>,
+    pub key: String,
+    /// What the key was made of.
+    pub inputs: Inputs,
+    pub job: Job,
+    /// Some(reason) when the cache has no entry for the key.
+    pub miss: Option<String>,
+}
+
+impl Node {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.recipe.name, self.arch)
+    }
+}
+
+/// Nodes in dependency order: every node comes after the nodes it needs.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    /// The nodes the user asked for, per recipe name, per arch.
+    pub roots: Vec<usize>,
+}
+
+/// What the cache knows, gathered by the caller: the keys present, and for each (recipe, arch)
+/// the inputs of its most recent entry (to say why a key changed).
+#[derive(Debug, Clone, Default)]
+pub struct CacheView {
+    pub present: BTreeSet<String>,
+    pub latest: BTreeMap<(String, Arch), Inputs>,
+}
+
+/// The inputs a key is made of, by part, so a miss can say which part changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Inputs {
+    pub recipe: String,
+    pub source: String,
+    pub toolchain: String,
+    pub arch: String,
+    pub deps: BTreeMap<String, String>,
+}
+
+impl Inputs {
+    pub fn key(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(BUILD_LOGIC.as_bytes());
+        for part in [&self.recipe, &self.source, &self.toolchain, &self.arch] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        for (name, key) in &self.deps {
+            h.update(name.as_bytes());
+            h.update(b"=");
+            h.update(key.as_bytes());
+            h.update(b"\n");
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Why `self` (the wanted inputs) differs from `old`.
+    fn changes(&self, old: &Inputs) -> Vec<String> {
+        let mut why = Vec::new();
+        if self.recipe != old.recipe {
+            why.push("recipe changed".to_string());
+        }
+        if self.source != old.source {
+            why.push("source changed".to_string());
+        }
+        if self.toolchain != old.toolchain {
+            why.push(format!("toolchain changed ({} -> {})", old.toolchain, self.toolchain));
+        }
+        for (name, key) in &self.deps {
+            match old.deps.get(name) {
+                Some(k) if k == key => {}
+                Some(_) => why.push(format!("dependency {} changed", name.trim_start_matches("host:"))),
+                None => why.push(format!("new dependency {}", name.trim_start_matches("host:"))),
+            }
+        }
+        why
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum GraphError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Recipe(Box<RecipeError>),
+    #[error("dependency cycle: {0}")]
+    Cycle(String),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// The fingerprint of a recipe's source: its sha256, or for a local directory the hash of its
+/// files, computed by the caller.
+pub fn source_identity(recipe: &Recipe, path_fingerprint: Option<&str>) -> String {
+    match &recipe.source {
+        Source::Archive { sha256, strip, .. } => format!("sha256:{sha256} strip:{strip}"),
+        Source::Path(_) => format!("dir:{}", path_fingerprint.unwrap_or("?")),
+    }
+}
+
+/// Builds the graph for `roots` x `arches`. `recipes` holds every recipe reachable through
+/// `depends` and `host-depends`; `fingerprints` the directory hashes of local sources.
+pub fn graph(
+    recipes: &BTreeMap<String, Recipe>,
+    roots: &[String],
+    arches: &[Arch],
+    ctx: &Context,
+    fingerprints: &BTreeMap<String, String>,
+    cache: &CacheView,
+) -> Result<Graph, GraphError> {
+    let mut b = Builder { recipes, ctx, fingerprints, cache, nodes: Vec::new(), index: BTreeMap::new(), visiting: Vec::new() };
+    let mut root_ids = Vec::new();
+    for name in roots {
+        for &arch in arches {
+            let i = b.visit(name, arch, Role::Target)?;
+            root_ids.push(i);
+        }
+    }
+    Ok(Graph { nodes: b.nodes, roots: root_ids })
+}
+
+struct Builder<'a> {
+    recipes: &'a BTreeMap<String, Recipe>,
+    ctx: &'a Context,
+    fingerprints: &'a BTreeMap<String, String>,
+    cache: &'a CacheView,
+    nodes: Vec<Node>,
+    index: BTreeMap<(String, Arch), usize>,
+    visiting: Vec<(String, Arch)>,
+}
+
+impl Builder<'_> {
+    fn visit(&mut self, name: &str, arch: Arch, role: Role) -> Result<usize, GraphError> {
+        let id = (name.to_string(), arch);
+        if let Some(&i) = self.index.get(&id) {
+            self.nodes[i].roles.insert(role);
+            return Ok(i);
+        }
+        if let Some(pos) = self.visiting.iter().position(|v| v == &id) {
+            let mut cycle: Vec<String> = self.visiting[pos..].iter().map(|(n, _)| n.clone()).collect();
+            cycle.push(name.to_string());
+            return Err(GraphError::Cycle(cycle.join(" -> ")));
+        }
+        let recipe = self.recipes[name].clone();
+        self.visiting.push(id.clone());
+        let mut deps = Vec::new();
+        let mut inputs_deps = BTreeMap::new();
+        for d in &recipe.depends {
+            let dep = self.recipes.get(&d.name).ok_or_else(|| unknown_dep(&recipe, d))?;
+            if !dep.is_library() {
+                return Err(GraphError::Recipe(Box::new(recipe.error_at(
+                    d.span.clone(),
+                    format!("`{}` is an app, not a library: nothing to build against", d.name),
+                    Some("list it under `host-depends` to run its programs during the build".into()),
+                ))));
+            }
+            let i = self.visit(&d.name, arch, Role::Target)?;
+            inputs_deps.insert(d.name.clone(), self.nodes[i].key.clone());
+            deps.push(i);
+        }
+        let mut host_deps = Vec::new();
+        let host = Arch::host().unwrap_or(Arch::Amd64);
+        for d in &recipe.host_depends {
+            self.recipes.get(&d.name).ok_or_else(|| unknown_dep(&recipe, d))?;
+            let i = self.visit(&d.name, host, Role::Host)?;
+            inputs_deps.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
+            host_deps.push(i);
+        }
+        self.visiting.pop();
+
+        let toolchain = match recipe.build.system {
+            System::Go if !recipe.build.options(arch).cgo => format!("go {}", self.ctx.go_version),
+            System::Go => format!("go {} + zig {}", self.ctx.go_version, self.ctx.zig_version),
+            _ => format!("zig {}", self.ctx.zig_version),
+        };
+        let inputs = Inputs {
+            recipe: hex::encode(Sha256::digest(recipe.text.as_bytes())),
+            source: source_identity(&recipe, self.fingerprints.get(&recipe.name).map(String::as_str)),
+            toolchain,
+            arch: arch.name().to_string(),
+            deps: inputs_deps,
+        };
+        let key = inputs.key();
+        let miss = if self.cache.present.contains(&key) {
+            None
+        } else {
+            Some(match self.cache.latest.get(&id) {
+                None => "not built before".to_string(),
+                Some(old) => {
+                    let why = inputs.changes(old);
+                    if why.is_empty() { "no entry for this key".to_string() } else { why.join(", ") }
+                }
+            })
+        };
+
+        // Everything a dependent builds against: the dependencies and theirs, each once.
+        let mut sysroot_from = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<usize> = deps.clone();
+        while let Some(i) = stack.pop() {
+            if seen.insert(i) {
+                sysroot_from.push(entry_dest(&self.ctx.cache, &self.nodes[i].key));
+                stack.extend(self.nodes[i].deps.iter().copied());
+            }
+        }
+        sysroot_from.sort();
+        let host_bins = host_deps.iter().map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key).join("usr/local/bin")).collect();
+        let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_bins)?;
+        let node = Node { recipe, arch, roles: [role].into(), deps, host_deps, key, inputs, job, miss };
+        self.nodes.push(node);
+        let i = self.nodes.len() - 1;
+        self.index.insert(id, i);
+        Ok(i)
+    }
+}
+
+fn unknown_dep(recipe: &Recipe, d: &crate::recipe::Dep) -> GraphError {
+    GraphError::Recipe(Box::new(recipe.error_at(d.span.clone(), format!("unknown recipe `{}`", d.name), None)))
+}
+
+/// Where the cache entry of `key` keeps its installed tree.
+pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
+    cache.join("builds").join(key).join("dest")
+}
