@@ -144,7 +144,13 @@ pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress:
         tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
     }
     if misses.iter().any(|n| n.job.needs_zig) {
-        tools.zig = Some(toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| progress.note("zig", m))?);
+        let zig = toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| progress.note("zig", m))?;
+        // The wrappers of every arch, once, before any job runs.
+        let arches: std::collections::BTreeSet<Arch> = misses.iter().filter(|n| n.job.needs_zig).map(|n| n.arch).collect();
+        for arch in arches {
+            toolchain::wrappers::write(&zig, arch, &settings.cache)?;
+        }
+        tools.zig = Some(zig);
     }
     if !misses.is_empty() {
         tools.jobserver = Some(jobserver::Client::new(settings.jobs.max(1)).map_err(|source| PipelineError::Io { path: "jobserver".into(), source })?);

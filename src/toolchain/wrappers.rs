@@ -82,10 +82,12 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainE
         if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
             continue;
         }
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
-        std::fs::write(&tmp, &text).map_err(|e| io(&tmp, e))?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+        // A uniquely named temporary file renamed into place: concurrent `recipe` processes
+        // writing the same wrapper never see a half-written one.
+        let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(&dir).map_err(|e| io(&dir, e))?;
+        std::fs::write(tmp.path(), &text).map_err(|e| io(tmp.path(), e))?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).map_err(|e| io(tmp.path(), e))?;
+        tmp.persist(&path).map_err(|e| io(&path, e.error))?;
     }
     Ok(w)
 }

@@ -106,9 +106,10 @@ fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
     check_image(&s.out().join(name).join("oci"), &format!("{name}:1.0"), &["amd64", "arm64", "armv7"]);
     load_and_run(&s.out().join(name).join(format!("{name}-1.0.oci.tar")), &format!("{name}:1.0"), &["--version"], "1.0");
 
-    // A second clean build gives the same image digest.
+    // A second clean build (everything built again) gives the same image digest.
     let s2 = fixture_scratch();
-    let out2 = run(fixture_cmd(&s2).args(["build", name, "--arch", "all"])).success();
+    let out2 = run(fixture_cmd(&s2).args(["build", name, "--arch", "all", "--rebuild"])).success();
+    assert!(!out2.stderr.contains(": cached"), "--rebuild reused the cache:\n{}", out2.stderr);
     let digest = |o: &str| o.lines().find(|l| l.contains("(index sha256:")).map(|l| l.split("(index ").nth(1).unwrap().to_string());
     assert_eq!(digest(&out.stdout), digest(&out2.stdout));
     assert!(digest(&out.stdout).is_some());

@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod docs;
+mod graph;
 mod image;
 mod recipes;
 mod source;

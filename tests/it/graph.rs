@@ -1,0 +1,234 @@
+//! Dependencies, the build cache and the scheduler: what rebuilds when something changes, the
+//! leak guard, and what survives `kill -9`, a second process and Ctrl-C.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn fixture(name: &str) -> String {
+    root().join("tests/fixtures").join(name).display().to_string()
+}
+
+/// A catalogue of the library fixture, an app on it and an independent app; `salt` makes the
+/// keys unique to this test so the shared cache never answers for it.
+fn catalogue(s: &Scratch, salt: &str, lib_extra: &str) {
+    s.recipe(
+        "libgreet",
+        &format!(
+            "# {salt}\nname = \"libgreet\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             [source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"libgreet.a\"]\n{lib_extra}",
+            fixture("libgreet")
+        ),
+    );
+    s.recipe(
+        "hello-dep",
+        &format!(
+            "# {salt}\nname = \"hello-dep\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             depends = [\"libgreet\"]\n[source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"hello-dep\"]\n\
+             [app]\nfiles = [\"/usr/local/bin/hello-dep\"]\n[smoke]\ncommand = [\"hello-dep\"]\nexpect = \"hello-dep says\"\n",
+            fixture("hello-dep")
+        ),
+    );
+    s.recipe(
+        "hello-c",
+        &format!(
+            "# {salt}\nname = \"hello-c\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             [source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"hello\"]\n[app]\nfiles = [\"/usr/local/bin/hello\"]\n",
+            fixture("hello-c")
+        ),
+    );
+}
+
+fn salt() -> String {
+    format!("{:?}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap())
+}
+
+/// (recipe/arch, hit?, why) for each job of `recipe plan --json`.
+fn plan(s: &Scratch, names: &[&str], arch: &str) -> Vec<(String, bool, String)> {
+    let o = run(s.cmd().arg("plan").args(names).args(["--arch", arch, "--json"])).success();
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                format!("{}/{}", j["recipe"].as_str().unwrap(), j["arch"].as_str().unwrap()),
+                j["cache"] == "hit",
+                j["why"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_change_rebuilds_the_library_and_its_dependents_only() {
+    if !require_tool("python3") || !require_tool("pkg-config") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let salt = salt();
+    catalogue(&s, &salt, "");
+    run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
+
+    // Nothing changed: every job is a hit, and the second run does no build work.
+    assert!(plan(&s, &["hello-dep", "hello-c"], "amd64").iter().all(|(_, hit, _)| *hit));
+    let again = run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
+    assert!(!again.stderr.contains(": build\n"), "a no-op run built something:\n{}", again.stderr);
+    assert_eq!(again.stderr.matches(": cached").count(), 3, "{}", again.stderr);
+
+    // Only the library's recipe changes: it and its dependent rebuild, the other app does not.
+    catalogue(&s, &salt, "cflags = [\"-DGREET_CHANGED\"]\n");
+    let p = plan(&s, &["hello-dep", "hello-c"], "amd64");
+    let get = |id: &str| p.iter().find(|(n, _, _)| n == id).unwrap().clone();
+    assert_eq!(get("libgreet/amd64").1, false);
+    assert_eq!(get("libgreet/amd64").2, "recipe changed");
+    assert_eq!(get("hello-dep/amd64").1, false);
+    assert_eq!(get("hello-dep/amd64").2, "dependency libgreet changed");
+    assert_eq!(get("hello-c/amd64").1, true);
+    let o = run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
+    assert!(o.stderr.contains("libgreet/amd64: build"), "{}", o.stderr);
+    assert!(o.stderr.contains("hello-dep/amd64: build"), "{}", o.stderr);
+    assert!(o.stderr.contains("hello-c/amd64: cached"), "{}", o.stderr);
+    assert!(!o.stderr.contains("hello-c/amd64: build"), "{}", o.stderr);
+}
+
+#[test]
+fn unknown_dependency_is_located() {
+    let s = Scratch::new();
+    s.recipe("app", &minimal_recipe("app").replace("license = \"MIT\"", "license = \"MIT\"\ndepends = [\"zlb\"]"));
+    run(s.cmd().args(["plan", "app"])).failure(2).stderr_has("app.toml:4:12: unknown recipe `zlb`");
+}
+
+#[test]
+fn the_leak_guard_fails_a_build_that_reaches_into_the_host() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let text = format!(
+        "name = \"leaky\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         [source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"hello\"]\ncflags = [\"-I/usr/include\"]\n\
+         [app]\nfiles = [\"/usr/local/bin/hello\"]\n",
+        fixture("hello-c")
+    );
+    s.recipe("leaky", &text);
+    run(s.cmd().args(["build", "leaky"]))
+        .failure(1)
+        .stderr_has("step `build` of leaky for amd64 failed")
+        .stderr_has("leak guard: host path `-I/usr/include` in a target build");
+    assert!(!s.out().join("leaky").exists());
+}
+
+/// Waits until `pred` holds (or panics after `secs`).
+fn wait_for(secs: u64, what: &str, mut pred: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !pred() {
+        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A recipe whose build runs long enough to be interrupted: a script step that sleeps.
+fn slow_recipe(s: &Scratch, name: &str, marker: &str) {
+    let text = format!(
+        "# {marker}\nname = \"{name}\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         [source]\npath = \"{}\"\n[build]\nsystem = \"script\"\n\
+         script = [\"sleep 3 # {marker}\", \"mkdir -p $DESTDIR/usr/local/bin\", \"$CC -static -O2 -o $DESTDIR/usr/local/bin/hello hello.c\"]\n\
+         [app]\nfiles = [\"/usr/local/bin/hello\"]\n[smoke]\ncommand = [\"hello\", \"--version\"]\nexpect = \"hello-c 1.0\"\n",
+        fixture("hello-c")
+    );
+    s.recipe(name, &text);
+}
+
+fn entries(s: &Scratch) -> usize {
+    let o = run(s.cmd_private_cache().args(["cache", "ls"])).success();
+    o.stdout.lines().filter(|l| l.starts_with("slow")).count()
+}
+
+#[test]
+fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let marker = format!("kill9-{}", salt());
+    slow_recipe(&s, "slow", &marker);
+    // A private cache that shares the zig toolchain and its per-target caches by symlink.
+    link_zig(&s);
+    let mut child = s.cmd_private_cache().args(["build", "slow"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    wait_for(120, "the build step", || pgrep(&marker));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(entries(&s), 0, "an entry of the killed run");
+    let p = run(s.cmd_private_cache().args(["plan", "slow", "--json"])).success();
+    assert!(p.stdout.contains("\"cache\": \"miss\""), "{}", p.stdout);
+    // Its orphaned `sleep` may still run; the next run starts clean anyway.
+    run(s.cmd_private_cache().args(["build", "slow"])).success().stderr_has("smoke test passed");
+    assert_eq!(entries(&s), 1);
+}
+
+#[test]
+fn two_concurrent_builds_of_one_job_build_once() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let marker = format!("twice-{}", salt());
+    slow_recipe(&s, "slow", &marker);
+    link_zig(&s);
+    let a = s.cmd_private_cache().args(["build", "slow", "--out", "out-a"]).stderr(Stdio::piped()).spawn().unwrap();
+    let b = s.cmd_private_cache().args(["build", "slow", "--out", "out-b"]).stderr(Stdio::piped()).spawn().unwrap();
+    let a = a.wait_with_output().unwrap();
+    let b = b.wait_with_output().unwrap();
+    assert!(a.status.success() && b.status.success());
+    let (ea, eb) = (String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
+    let stored = ea.matches("stored in the build cache").count() + eb.matches("stored in the build cache").count();
+    let cached = ea.matches("slow/amd64: cached").count() + eb.matches("slow/amd64: cached").count();
+    assert_eq!((stored, cached), (1, 1), "A:\n{ea}\nB:\n{eb}");
+    assert_eq!(entries(&s), 1);
+}
+
+#[test]
+fn ctrl_c_stops_every_child() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let marker = format!("ctrlc-{}", salt());
+    slow_recipe(&s, "slow", &marker.replace("sleep 3", "sleep 60"));
+    let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap().replace("sleep 3", "sleep 60");
+    s.recipe("slow", &text);
+    link_zig(&s);
+    let mut child = s.cmd_private_cache().args(["build", "slow"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    wait_for(120, "the build step", || pgrep(&marker));
+    // SAFETY: sending SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    wait_for(10, "the children to be gone", || !pgrep(&marker));
+    assert_eq!(entries(&s), 0);
+}
+
+/// True when a process whose command line contains `marker` runs.
+fn pgrep(marker: &str) -> bool {
+    std::process::Command::new("pgrep").args(["-f", marker]).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// Points a scratch cache's zig toolchain and per-target zig caches at the shared ones, so a
+/// private cache does not build musl's libc again.
+fn link_zig(s: &Scratch) {
+    let shared = shared_cache();
+    run(recipe().args(["toolchain", "--print", "zig"])).success();
+    std::fs::create_dir_all(s.cache()).unwrap();
+    for dir in ["toolchains", "zig"] {
+        std::fs::create_dir_all(shared.join(dir)).unwrap();
+        std::os::unix::fs::symlink(shared.join(dir), s.cache().join(dir)).unwrap();
+    }
+}
