@@ -139,7 +139,10 @@ pub fn plan(settings: &Settings, roots: &[Recipe], arches: &[Arch]) -> Result<Pl
 pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress: &dyn Progress) -> Result<Vec<Built>, PipelineError> {
     let Planned { graph, specs, .. } = plan(settings, recipes, arches)?;
     let misses: Vec<&plan::Node> = graph.nodes.iter().filter(|n| settings.rebuild || n.miss.is_some()).collect();
-    let mut tools = Tools { zig: None, go: None, jobserver: None };
+    let mut tools = Tools { zig: None, go: None, meson: None, jobserver: None };
+    if misses.iter().any(|n| n.job.system == recipe::System::Meson) {
+        tools.meson = Some(toolchain::provision_meson(&specs.meson, &settings.cache, &mut |m: &str| progress.note("meson", m))?);
+    }
     if misses.iter().any(|n| n.job.needs_go) {
         tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
     }

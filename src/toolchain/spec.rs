@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ZigSpec {
+pub struct PipToolSpec {
     pub name: String,
     pub version: String,
     pub pip: PipSpec,
@@ -29,12 +29,14 @@ pub struct GoSpec {
 
 #[derive(Debug, Clone)]
 pub struct Specs {
-    pub zig: ZigSpec,
+    pub zig: PipToolSpec,
+    pub meson: PipToolSpec,
     pub go: GoSpec,
 }
 
 const ZIG_TOML: &str = include_str!("../../toolchains/zig.toml");
 const GO_TOML: &str = include_str!("../../toolchains/go.toml");
+const MESON_TOML: &str = include_str!("../../toolchains/meson.toml");
 
 impl Specs {
     /// The toolchain files from `dir` when given, else the ones compiled in.
@@ -52,8 +54,10 @@ impl Specs {
         };
         let (zp, zt) = read("zig.toml", ZIG_TOML)?;
         let (gp, gt) = read("go.toml", GO_TOML)?;
+        let (mp, mt) = read("meson.toml", MESON_TOML)?;
         let zig = toml::from_str(&zt).map_err(|e| super::ToolchainError::Spec(format!("{zp}: {e}")))?;
         let go = toml::from_str(&gt).map_err(|e| super::ToolchainError::Spec(format!("{gp}: {e}")))?;
-        Ok(Specs { zig, go })
+        let meson = toml::from_str(&mt).map_err(|e| super::ToolchainError::Spec(format!("{mp}: {e}")))?;
+        Ok(Specs { zig, meson, go })
     }
 }

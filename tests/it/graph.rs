@@ -4,6 +4,8 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use recipe::arch::Arch;
+
 use crate::util::*;
 
 fn fixture(name: &str) -> String {
@@ -231,4 +233,42 @@ fn link_zig(s: &Scratch) {
         std::fs::create_dir_all(shared.join(dir)).unwrap();
         std::os::unix::fs::symlink(shared.join(dir), s.cache().join(dir)).unwrap();
     }
+}
+
+fn fixtures_cmd(s: &Scratch) -> std::process::Command {
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    c
+}
+
+#[test]
+fn a_host_tool_is_built_for_the_build_machine_and_run_by_the_target_build() {
+    if !require_tool("python3") || !require_tool("qemu-aarch64-static") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let p = run(fixtures_cmd(&s).args(["plan", "hello-gen", "--arch", "arm64", "--json"])).success();
+    let v: serde_json::Value = serde_json::from_str(&p.stdout).unwrap();
+    let tool = v["jobs"].as_array().unwrap().iter().find(|j| j["recipe"] == "gen-word").unwrap();
+    assert_eq!(tool["for"], "host");
+    assert_eq!(tool["arch"], Arch::host().unwrap().name());
+    run(fixtures_cmd(&s).args(["build", "hello-gen", "--arch", "arm64"])).success();
+    run(recipe().args(["verify", "--arch", "arm64"]).arg(s.out().join("hello-gen/bin/arm64/hello-gen"))).success();
+    let o = run(std::process::Command::new("qemu-aarch64-static").arg(s.out().join("hello-gen/bin/arm64/hello-gen"))).success();
+    assert_eq!(o.stdout.trim(), "hello-gen says generated");
+}
+
+#[test]
+fn meson_builds_against_a_library_through_its_cross_file() {
+    if !require_tool("python3") || !require_tool("qemu-arm-static") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    run(fixtures_cmd(&s).args(["build", "hello-meson", "--arch", "armv7"])).success();
+    let bin = s.out().join("hello-meson/bin/armv7/hello-meson");
+    run(recipe().args(["verify", "--arch", "armv7"]).arg(&bin)).success();
+    let o = run(std::process::Command::new("qemu-arm-static").arg(&bin)).success();
+    assert_eq!(o.stdout.trim(), "hello-meson says hello");
 }
