@@ -105,7 +105,19 @@ pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
                 "cache": if n.miss.is_some() { "miss" } else { "hit" },
                 "why": n.miss,
                 "needs": n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>(),
-                "steps": n.job.steps.iter().map(|s| s.name().to_string()).collect::<Vec<_>>(),
+                "source": match &n.recipe.source {
+                    crate::recipe::Source::Path(p) => serde_json::json!({ "path": p }),
+                    crate::recipe::Source::Archive { sha256, strip, .. } => serde_json::json!({ "sha256": sha256, "strip": strip }),
+                },
+                "work": n.job.work,
+                "src": n.job.src,
+                "dest": n.job.dest,
+                "sysroot": n.job.sysroot,
+                "sysroot_from": n.job.sysroot_from,
+                "steps": n.job.steps.iter().map(|s| match s {
+                    crate::plan::Step::Run(c) => serde_json::json!({ "name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd }),
+                    crate::plan::Step::Write { name, path, contents } => serde_json::json!({ "name": name, "write": path, "contents": contents }),
+                }).collect::<Vec<_>>(),
             })
         })
         .collect();

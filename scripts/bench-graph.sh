@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmark of a recipe graph (default: curl, with zlib and OpenSSL) for all arches, measured in
+# one run on this machine so the figures are ratios, not absolute times:
+#   cold    `recipe build NAME --arch all` from an empty build cache
+#   seq     the same configure/make/install commands as a plain sequential shell script with the
+#           same toolchain (scripts/sequential-from-plan.py), `make -j$(nproc)` per step
+#   noop    the same `recipe build` again (nothing changed)
+#   touch   after a change to one recipe (default: zlib), which rebuilds it and its dependents
+# zig, its per-target musl caches and the sources are warmed up first and shared by all runs,
+# so no run pays for them. recipe also verifies, strips and smoke-tests every binary and packs
+# the image; the script does none of that.
+#
+# Usage: scripts/bench-graph.sh [NAME [TOUCHED [ARCH]]]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NAME=${1:-curl}
+TOUCHED=${2:-zlib}
+ARCH=${3:-all}
+cargo build --release -q
+BIN=$PWD/target/release/recipe
+SHARED=${RECIPE_CACHE:-$HOME/.cache/recipe}
+RECIPES=${RECIPE_RECIPES:-$PWD/recipes}
+export RECIPE_RECIPES="$RECIPES"
+WORK=$(mktemp -d /tmp/recipe-bench.XXXXXX)
+cp "$RECIPES/$TOUCHED.toml" "$WORK/touched.orig"
+trap 'cp "$WORK/touched.orig" "$RECIPES/$TOUCHED.toml"; rm -rf "$WORK"' EXIT
+
+now() { date +%s.%N; }
+fresh_cache() { # a cache that shares the toolchains, zig caches and sources, and nothing else
+  mkdir -p "$1"
+  for d in toolchains zig sources go; do mkdir -p "$SHARED/$d"; ln -s "$SHARED/$d" "$1/$d"; done
+}
+
+echo "warming up toolchains and sources (not timed)..." >&2
+RECIPE_CACHE="$SHARED" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/warm" >/dev/null
+
+fresh_cache "$WORK/c1"
+t0=$(now); RECIPE_CACHE="$WORK/c1" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/o1" >/dev/null; t1=$(now)
+cold=$(echo "$t1 - $t0" | bc)
+
+t0=$(now); RECIPE_CACHE="$WORK/c1" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/o1" >/dev/null; t1=$(now)
+noop=$(echo "$t1 - $t0" | bc)
+
+echo "# touched by bench-graph.sh" >> "$RECIPES/$TOUCHED.toml"   # restored on exit
+t0=$(now); RECIPE_CACHE="$WORK/c1" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/o1" >/dev/null; t1=$(now)
+touch_t=$(echo "$t1 - $t0" | bc)
+
+cp "$WORK/touched.orig" "$RECIPES/$TOUCHED.toml"
+fresh_cache "$WORK/c2"
+RECIPE_CACHE="$WORK/c2" "$BIN" plan "$NAME" --arch "$ARCH" --json \
+  | python3 scripts/sequential-from-plan.py --store "$SHARED/sources" > "$WORK/seq.sh"
+t0=$(now); bash "$WORK/seq.sh" 2>/dev/null; t1=$(now)
+seq=$(echo "$t1 - $t0" | bc)
+
+printf '%-34s %10s\n' "run ($NAME, --arch $ARCH)" "seconds"
+printf '%-34s %10.2f\n' "recipe, cold cache" "$cold" "sequential script, same commands" "$seq" \
+  "recipe, no-op rebuild" "$noop" "recipe, after touching $TOUCHED" "$touch_t"
+echo
+printf 'sequential / recipe cold:        %8.2fx  (above 1: recipe is faster)\n' "$(echo "$seq / $cold" | bc -l)"
+printf 'recipe cold / no-op rebuild:     %8.0fx\n' "$(echo "$cold / $noop" | bc -l)"
+printf 'recipe cold / touched rebuild:   %8.2fx\n' "$(echo "$cold / $touch_t" | bc -l)"
