@@ -172,6 +172,14 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
     // Its orphaned `sleep` may still run; the next run starts clean anyway.
     run(s.cmd_private_cache().args(["build", "slow"])).success().stderr_has("smoke test passed");
     assert_eq!(entries(&s), 1);
+
+    // gc keeps what the catalogue uses and drops leftovers of killed runs; --all drops all.
+    std::fs::create_dir_all(s.cache().join("builds/.tmp-deadbeef-1/dest")).unwrap();
+    run(s.cmd_private_cache().args(["cache", "gc"])).success().stdout_has("removed 1 entries");
+    assert_eq!(entries(&s), 1);
+    assert!(!s.cache().join("builds/.tmp-deadbeef-1").exists());
+    run(s.cmd_private_cache().args(["cache", "gc", "--all"])).success().stdout_has("removed 1 entries");
+    assert_eq!(entries(&s), 0);
 }
 
 #[test]
