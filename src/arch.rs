@@ -218,7 +218,10 @@ mod tests {
     #[test]
     fn parse_lists() {
         assert_eq!(Arch::parse_list("all").unwrap(), Arch::ALL.to_vec());
-        assert_eq!(Arch::parse_list("armv7,amd64").unwrap(), vec![Arch::Amd64, Arch::Armv7]);
+        assert_eq!(
+            Arch::parse_list("armv7,amd64").unwrap(),
+            vec![Arch::Amd64, Arch::Armv7]
+        );
         assert!(Arch::parse_list("armhf").is_err());
     }
 }

@@ -17,7 +17,11 @@ use crate::report;
 use crate::verify;
 
 #[derive(Parser, Debug)]
-#[command(name = "recipe", version, about = "Build static musl binaries and distroless OCI images from recipe files")]
+#[command(
+    name = "recipe",
+    version,
+    about = "Build static musl binaries and distroless OCI images from recipe files"
+)]
 struct Cli {
     /// Where recipe files are looked up.
     #[arg(long, global = true, env = "RECIPE_RECIPES", default_value = "recipes")]
@@ -125,11 +129,17 @@ struct Failure {
 }
 
 fn usage(report: impl Into<miette::Report>) -> Failure {
-    Failure { report: report.into(), code: 2 }
+    Failure {
+        report: report.into(),
+        code: 2,
+    }
 }
 
 fn failed(report: impl Into<miette::Report>) -> Failure {
-    Failure { report: report.into(), code: 1 }
+    Failure {
+        report: report.into(),
+        code: 1,
+    }
 }
 
 fn install_error_style() {
@@ -158,13 +168,25 @@ fn default_cache() -> PathBuf {
 }
 
 fn run(cli: Cli) -> Result<i32, Failure> {
-    let catalogue = Catalogue { dirs: vec![cli.recipes.clone()] };
+    let catalogue = Catalogue {
+        dirs: vec![cli.recipes.clone()],
+    };
     let cache = cli.cache.clone().unwrap_or_else(default_cache);
     let cache = std::path::absolute(&cache).unwrap_or(cache);
     match cli.command {
-        Command::Build { names, arch, out, jobs, rebuild } => {
+        Command::Build {
+            names,
+            arch,
+            out,
+            jobs,
+            rebuild,
+        } => {
             let arches = parse_arches(&arch)?;
-            let settings = Settings { out: std::path::absolute(&out).unwrap_or(out), rebuild, ..settings(catalogue, cache, jobs) };
+            let settings = Settings {
+                out: std::path::absolute(&out).unwrap_or(out),
+                rebuild,
+                ..settings(catalogue, cache, jobs)
+            };
             let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
             let progress = Display::new(cli.quiet);
             let built = pipeline::build(&settings, &recipes, &arches, &progress);
@@ -174,16 +196,38 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 .iter()
                 .map(|b| report::Row {
                     image: format!("{}:{}", b.recipe.name, b.recipe.version),
-                    size: b.written.platforms.iter().map(|p| p.uncompressed_size).max().unwrap_or(0),
-                    compressed: b.written.platforms.iter().map(|p| p.compressed_size).max().unwrap_or(0),
+                    size: b
+                        .written
+                        .platforms
+                        .iter()
+                        .map(|p| p.uncompressed_size)
+                        .max()
+                        .unwrap_or(0),
+                    compressed: b
+                        .written
+                        .platforms
+                        .iter()
+                        .map(|p| p.compressed_size)
+                        .max()
+                        .unwrap_or(0),
                     user: format!("{}:{}", b.recipe.image.user.uid, b.recipe.image.user.gid),
                     distroless: true,
-                    arches: b.written.platforms.iter().map(|p| p.arch.name().to_string()).collect(),
+                    arches: b
+                        .written
+                        .platforms
+                        .iter()
+                        .map(|p| p.arch.name().to_string())
+                        .collect(),
                 })
                 .collect();
             print!("{}", report::table(&rows));
             for b in &built {
-                println!("{}: {} (index {})", b.recipe.name, b.layout.display(), b.written.index_digest);
+                println!(
+                    "{}: {} (index {})",
+                    b.recipe.name,
+                    b.layout.display(),
+                    b.written.index_digest
+                );
                 println!("{}: {}", b.recipe.name, b.archive.display());
             }
             Ok(0)
@@ -194,7 +238,10 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
             let planned = pipeline::plan(&settings, &recipes, &arches).map_err(usage)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report::plan_json(&planned.graph)).expect("json"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report::plan_json(&planned.graph)).expect("json")
+                );
             } else {
                 print!("{}", report::plan_table(&planned.graph));
             }
@@ -211,8 +258,12 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                     if !all {
                         let settings = settings(catalogue.clone(), cache.clone(), None);
                         let names = catalogue.names();
-                        let recipes: Vec<_> = names.iter().filter_map(|n| recipe::load(&catalogue, n).ok()).collect();
-                        let planned = pipeline::plan(&settings, &recipes, &Arch::ALL).map_err(usage)?;
+                        let recipes: Vec<_> = names
+                            .iter()
+                            .filter_map(|n| recipe::load(&catalogue, n).ok())
+                            .collect();
+                        let planned =
+                            pipeline::plan(&settings, &recipes, &Arch::ALL).map_err(usage)?;
                         keep.extend(planned.graph.nodes.iter().map(|n| n.key.clone()));
                     }
                     let (n, bytes) = store.gc(&keep).map_err(failed)?;
@@ -224,7 +275,13 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::List => {
             for name in catalogue.names() {
                 match recipe::load(&catalogue, &name) {
-                    Ok(r) => println!("{:<16} {:<12} {:<10} {}", r.name, r.version, r.build.system.name(), r.description.unwrap_or_default()),
+                    Ok(r) => println!(
+                        "{:<16} {:<12} {:<10} {}",
+                        r.name,
+                        r.version,
+                        r.build.system.name(),
+                        r.description.unwrap_or_default()
+                    ),
                     Err(_) => println!("{name:<16} (invalid: run `recipe show {name}`)"),
                 }
             }
@@ -236,10 +293,18 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Toolchain { print } => {
-            let specs = crate::toolchain::Specs::load(std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from).as_deref()).map_err(failed)?;
+            let specs = crate::toolchain::Specs::load(
+                std::env::var_os("RECIPE_TOOLCHAINS")
+                    .map(PathBuf::from)
+                    .as_deref(),
+            )
+            .map_err(failed)?;
             let progress = Display::new(cli.quiet || print.is_some());
             if print.as_deref() != Some("go") {
-                let zig = crate::toolchain::provision_zig(&specs.zig, &cache, &mut |m: &str| progress.note("zig", m)).map_err(failed)?;
+                let zig = crate::toolchain::provision_zig(&specs.zig, &cache, &mut |m: &str| {
+                    progress.note("zig", m)
+                })
+                .map_err(failed)?;
                 match print {
                     Some(_) => println!("{}", zig.exe.display()),
                     None => println!("zig {}: {}", zig.version, zig.exe.display()),
@@ -249,14 +314,22 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 let go = crate::toolchain::provision_go(&specs.go, &cache).map_err(failed)?;
                 match print {
                     Some(_) => println!("{}", go.exe.display()),
-                    None => println!("go {}: {} (GOTOOLCHAIN=go{})", go.version, go.exe.display(), go.version),
+                    None => println!(
+                        "go {}: {} (GOTOOLCHAIN=go{})",
+                        go.version,
+                        go.exe.display(),
+                        go.version
+                    ),
                 }
             }
             Ok(0)
         }
         Command::Verify { paths, arch } => {
             let expected = match arch {
-                Some(a) => Some(a.parse::<Arch>().map_err(|e| usage(miette::Report::msg(e.to_string())))?),
+                Some(a) => Some(
+                    a.parse::<Arch>()
+                        .map_err(|e| usage(miette::Report::msg(e.to_string())))?,
+                ),
                 None => None,
             };
             let mut all_ok = true;
@@ -299,8 +372,15 @@ fn settings(catalogue: Catalogue, cache: PathBuf, jobs: Option<usize>) -> Settin
         catalogue,
         cache,
         out: PathBuf::from("out"),
-        jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
-        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+        jobs: jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        }),
+        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
         toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
         rebuild: false,
     }
@@ -308,17 +388,30 @@ fn settings(catalogue: Catalogue, cache: PathBuf, jobs: Option<usize>) -> Settin
 
 fn show(r: &recipe::Recipe) -> String {
     let mut s = String::new();
-    s.push_str(&format!("name:       {}\nversion:    {}\nlicense:    {}\nhomepage:   {}\n", r.name, r.version, r.license, r.homepage));
+    s.push_str(&format!(
+        "name:       {}\nversion:    {}\nlicense:    {}\nhomepage:   {}\n",
+        r.name, r.version, r.license, r.homepage
+    ));
     s.push_str(&format!("file:       {}\n", r.file.display()));
     match &r.source {
         recipe::Source::Path(p) => s.push_str(&format!("source:     path {}\n", p.display())),
-        recipe::Source::Archive { sha256, origins, strip } => {
+        recipe::Source::Archive {
+            sha256,
+            origins,
+            strip,
+        } => {
             s.push_str(&format!("source:     sha256 {sha256} (strip {strip})\n"));
             for o in origins {
                 let text = match o {
                     recipe::Origin::Url(u) => u.clone(),
-                    recipe::Origin::Debian { package, version, file } => format!("debian {package}={version} file {file}"),
-                    recipe::Origin::GoModule { module, version } => format!("go module {module}@{version}"),
+                    recipe::Origin::Debian {
+                        package,
+                        version,
+                        file,
+                    } => format!("debian {package}={version} file {file}"),
+                    recipe::Origin::GoModule { module, version } => {
+                        format!("go module {module}@{version}")
+                    }
                 };
                 s.push_str(&format!("  from      {text}\n"));
             }
@@ -330,10 +423,17 @@ fn show(r: &recipe::Recipe) -> String {
     }
     s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
     if let Some(sm) = &r.smoke {
-        s.push_str(&format!("smoke:      {} (expects `{}`)\n", sm.command.join(" "), sm.expect));
+        s.push_str(&format!(
+            "smoke:      {} (expects `{}`)\n",
+            sm.command.join(" "),
+            sm.expect
+        ));
     }
     s.push_str(&format!("entrypoint: {}\n", r.image.entrypoint.join(" ")));
-    s.push_str(&format!("user:       {}:{} ({})\n", r.image.user.uid, r.image.user.gid, r.image.user.name));
+    s.push_str(&format!(
+        "user:       {}:{} ({})\n",
+        r.image.user.uid, r.image.user.gid, r.image.user.name
+    ));
     if !r.image.ports.is_empty() {
         s.push_str(&format!("ports:      {}\n", r.image.ports.join(", ")));
     }
@@ -351,7 +451,10 @@ struct Display {
 enum Mode {
     Quiet,
     Lines,
-    Bars { multi: MultiProgress, bars: Mutex<HashMap<String, ProgressBar>> },
+    Bars {
+        multi: MultiProgress,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
 }
 
 impl Display {
@@ -359,7 +462,10 @@ impl Display {
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
-            Mode::Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
+            Mode::Bars {
+                multi: MultiProgress::new(),
+                bars: Mutex::new(HashMap::new()),
+            }
         } else {
             Mode::Lines
         };
@@ -384,7 +490,10 @@ impl Progress for Display {
                 let mut bars = bars.lock().unwrap();
                 let bar = bars.entry(job.to_string()).or_insert_with(|| {
                     let b = multi.add(ProgressBar::new_spinner());
-                    b.set_style(ProgressStyle::with_template("{spinner} {prefix:<16} {msg} ({elapsed})").unwrap());
+                    b.set_style(
+                        ProgressStyle::with_template("{spinner} {prefix:<16} {msg} ({elapsed})")
+                            .unwrap(),
+                    );
                     b.set_prefix(job.to_string());
                     b.enable_steady_tick(std::time::Duration::from_millis(120));
                     b

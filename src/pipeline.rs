@@ -44,17 +44,40 @@ pub enum PipelineError {
     #[error(transparent)]
     Build(#[from] BuildError),
     #[error("{recipe} for {arch}: `{file}` fails verification:\n{reasons}")]
-    Verify { recipe: String, arch: Arch, file: String, reasons: String },
+    Verify {
+        recipe: String,
+        arch: Arch,
+        file: String,
+        reasons: String,
+    },
     #[error("{recipe} for {arch}: smoke test failed: `{command}` {outcome}\noutput:\n{output}")]
-    Smoke { recipe: String, arch: Arch, command: String, outcome: String, output: String },
+    Smoke {
+        recipe: String,
+        arch: Arch,
+        command: String,
+        outcome: String,
+        output: String,
+    },
     #[error("{recipe}: smoke command `{program}` is not one of the app files")]
     SmokeProgram { recipe: String, program: String },
     #[error("{recipe}: cannot run the smoke test")]
-    SmokeRun { recipe: String, #[source] source: verify::smoke::SmokeError },
+    SmokeRun {
+        recipe: String,
+        #[source]
+        source: verify::smoke::SmokeError,
+    },
     #[error("{recipe}: cannot write the image")]
-    Image { recipe: String, #[source] source: image::ImageError },
+    Image {
+        recipe: String,
+        #[source]
+        source: image::ImageError,
+    },
     #[error("cannot read `{}`", path.display())]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a finished recipe build produced.
@@ -69,12 +92,18 @@ pub struct Built {
 
 /// Loads all recipes first, so that a mistake in any of them stops the run before any work.
 pub fn load_all(settings: &Settings, names: &[String]) -> Result<Vec<Recipe>, PipelineError> {
-    names.iter().map(|n| Ok(recipe::load(&settings.catalogue, n)?)).collect()
+    names
+        .iter()
+        .map(|n| Ok(recipe::load(&settings.catalogue, n)?))
+        .collect()
 }
 
 /// The recipes `roots` and everything they reach through `depends` and `host-depends`, by name.
 /// An unknown dependency is an error pointing at where it is named.
-pub fn load_closure(settings: &Settings, roots: &[Recipe]) -> Result<BTreeMap<String, Recipe>, PipelineError> {
+pub fn load_closure(
+    settings: &Settings,
+    roots: &[Recipe],
+) -> Result<BTreeMap<String, Recipe>, PipelineError> {
     let mut all: BTreeMap<String, Recipe> = BTreeMap::new();
     let mut todo: Vec<Recipe> = roots.to_vec();
     while let Some(r) = todo.pop() {
@@ -88,11 +117,13 @@ pub fn load_closure(settings: &Settings, roots: &[Recipe]) -> Result<BTreeMap<St
             match recipe::load(&settings.catalogue, &d.name) {
                 Ok(dep) => todo.push(dep),
                 Err(recipe::LoadError::Unknown { known, .. }) => {
-                    return Err(PipelineError::Load(recipe::LoadError::Invalid(Box::new(r.error_at(
-                        d.span.clone(),
-                        format!("unknown recipe `{}`", d.name),
-                        Some(known),
-                    )))));
+                    return Err(PipelineError::Load(recipe::LoadError::Invalid(Box::new(
+                        r.error_at(
+                            d.span.clone(),
+                            format!("unknown recipe `{}`", d.name),
+                            Some(known),
+                        ),
+                    ))));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -110,13 +141,20 @@ pub struct Planned {
 }
 
 /// Plans the job graph of `roots` for `arches` against the cache, without building anything.
-pub fn plan(settings: &Settings, roots: &[Recipe], arches: &[Arch]) -> Result<Planned, PipelineError> {
+pub fn plan(
+    settings: &Settings,
+    roots: &[Recipe],
+    arches: &[Arch],
+) -> Result<Planned, PipelineError> {
     let specs = Specs::load(settings.toolchains.as_deref())?;
     let recipes = load_closure(settings, roots)?;
     let mut fingerprints = BTreeMap::new();
     for r in recipes.values() {
         if let recipe::Source::Path(dir) = &r.source {
-            let fp = source::fingerprint_dir(dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+            let fp = source::fingerprint_dir(dir).map_err(|source| PipelineError::Io {
+                path: dir.clone(),
+                source,
+            })?;
             fingerprints.insert(r.name.clone(), fp);
         }
     }
@@ -136,38 +174,76 @@ pub fn plan(settings: &Settings, roots: &[Recipe], arches: &[Arch]) -> Result<Pl
     Ok(Planned { graph, ctx, specs })
 }
 
-pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress: &dyn Progress) -> Result<Vec<Built>, PipelineError> {
+pub fn build(
+    settings: &Settings,
+    recipes: &[Recipe],
+    arches: &[Arch],
+    progress: &dyn Progress,
+) -> Result<Vec<Built>, PipelineError> {
     let Planned { graph, specs, .. } = plan(settings, recipes, arches)?;
-    let misses: Vec<&plan::Node> = graph.nodes.iter().filter(|n| settings.rebuild || n.miss.is_some()).collect();
-    let mut tools = Tools { zig: None, go: None, meson: None, jobserver: None };
+    let misses: Vec<&plan::Node> = graph
+        .nodes
+        .iter()
+        .filter(|n| settings.rebuild || n.miss.is_some())
+        .collect();
+    let mut tools = Tools {
+        zig: None,
+        go: None,
+        meson: None,
+        jobserver: None,
+    };
     if misses.iter().any(|n| n.job.system == recipe::System::Meson) {
-        tools.meson = Some(toolchain::provision_meson(&specs.meson, &settings.cache, &mut |m: &str| progress.note("meson", m))?);
+        tools.meson = Some(toolchain::provision_meson(
+            &specs.meson,
+            &settings.cache,
+            &mut |m: &str| progress.note("meson", m),
+        )?);
     }
     if misses.iter().any(|n| n.job.needs_go) {
         tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);
     }
     if misses.iter().any(|n| n.job.needs_zig) {
-        let zig = toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| progress.note("zig", m))?;
+        let zig = toolchain::provision_zig(&specs.zig, &settings.cache, &mut |m: &str| {
+            progress.note("zig", m)
+        })?;
         // The wrappers of every arch, once, before any job runs.
-        let arches: std::collections::BTreeSet<Arch> = misses.iter().filter(|n| n.job.needs_zig).map(|n| n.arch).collect();
+        let arches: std::collections::BTreeSet<Arch> = misses
+            .iter()
+            .filter(|n| n.job.needs_zig)
+            .map(|n| n.arch)
+            .collect();
         for arch in arches {
             toolchain::wrappers::write(&zig, arch, &settings.cache)?;
         }
         tools.zig = Some(zig);
     }
     if !misses.is_empty() {
-        tools.jobserver = Some(jobserver::Client::new(settings.jobs.max(1)).map_err(|source| PipelineError::Io { path: "jobserver".into(), source })?);
+        tools.jobserver = Some(
+            jobserver::Client::new(settings.jobs.max(1)).map_err(|source| PipelineError::Io {
+                path: "jobserver".into(),
+                source,
+            })?,
+        );
     }
     build::interrupt::install();
 
     let store = source::Store::new(settings.cache.join("sources"));
     let cache = Cache::new(&settings.cache);
-    let deps: Vec<Vec<usize>> = graph.nodes.iter().map(|n| n.deps.iter().chain(&n.host_deps).copied().collect()).collect();
+    let deps: Vec<Vec<usize>> = graph
+        .nodes
+        .iter()
+        .map(|n| n.deps.iter().chain(&n.host_deps).copied().collect())
+        .collect();
     let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
         let node = &graph.nodes[i];
         // One token of the shared pool per running job; its make takes more from the pool.
         let _token = match &tools.jobserver {
-            Some(c) if settings.rebuild || node.miss.is_some() => Some(c.acquire().map_err(|source| PipelineError::Io { path: "jobserver".into(), source })?),
+            Some(c) if settings.rebuild || node.miss.is_some() => {
+                Some(c.acquire().map_err(|source| PipelineError::Io {
+                    path: "jobserver".into(),
+                    source,
+                })?)
+            }
             _ => None,
         };
         run_node(node, &tools, &store, &cache, settings, progress)
@@ -191,7 +267,14 @@ pub fn build(settings: &Settings, recipes: &[Recipe], arches: &[Arch], progress:
 
 /// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
 /// is held throughout, so a second `recipe` waits and then reuses this one's entry.
-fn run_node(node: &plan::Node, tools: &Tools, store: &source::Store, cache: &Cache, settings: &Settings, progress: &dyn Progress) -> Result<Vec<AppFile>, PipelineError> {
+fn run_node(
+    node: &plan::Node,
+    tools: &Tools,
+    store: &source::Store,
+    cache: &Cache,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<Vec<AppFile>, PipelineError> {
     let r = &node.recipe;
     let id = node.id();
     let _lock = cache.lock(&node.key)?;
@@ -206,26 +289,43 @@ fn run_node(node: &plan::Node, tools: &Tools, store: &source::Store, cache: &Cac
             arch: node.arch.name().to_string(),
             key: node.key.clone(),
             inputs: node.inputs.clone(),
-            created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
             size: cache::dir_size(&node.job.dest),
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);
-        progress.note(&id, &format!("stored in the build cache ({})", &node.key[..12]));
+        progress.note(
+            &id,
+            &format!("stored in the build cache ({})", &node.key[..12]),
+        );
     } else {
         progress.step(&id, "cached");
     }
     Ok(r.app_files
         .iter()
-        .map(|f| AppFile { image_path: f.clone(), host_path: entry.join("dest").join(f.trim_start_matches('/')) })
+        .map(|f| AppFile {
+            image_path: f.clone(),
+            host_path: entry.join("dest").join(f.trim_start_matches('/')),
+        })
         .collect())
 }
 
-fn check_files(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress) -> Result<(), PipelineError> {
+fn check_files(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
     progress.step(&id, "verify");
     for f in files {
-        let bytes = std::fs::read(&f.host_path).map_err(|source| PipelineError::Io { path: f.host_path.clone(), source })?;
+        let bytes = std::fs::read(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
         if !bytes.starts_with(b"\x7fELF") {
             continue; // data files are not executables
         }
@@ -237,24 +337,46 @@ fn check_files(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Pr
                 .map(|f| format!("  - {}", f.message))
                 .collect::<Vec<_>>()
                 .join("\n");
-            return Err(PipelineError::Verify { recipe: r.name.clone(), arch: job.arch, file: f.image_path.clone(), reasons });
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: f.image_path.clone(),
+                reasons,
+            });
         }
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
     }
     Ok(())
 }
 
-fn smoke(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress) -> Result<(), PipelineError> {
+fn smoke(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
     let Some(s) = &r.smoke else { return Ok(()) };
     let id = format!("{}/{}", r.name, job.arch);
     progress.step(&id, "smoke");
     let program = &s.command[0];
     let file = files
         .iter()
-        .find(|f| &f.image_path == program || Path::new(&f.image_path).file_name().and_then(|n| n.to_str()) == Some(program))
-        .ok_or_else(|| PipelineError::SmokeProgram { recipe: r.name.clone(), program: program.clone() })?;
+        .find(|f| {
+            &f.image_path == program
+                || Path::new(&f.image_path)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    == Some(program)
+        })
+        .ok_or_else(|| PipelineError::SmokeProgram {
+            recipe: r.name.clone(),
+            program: program.clone(),
+        })?;
     let cwd = job.work.join("smoke");
-    std::fs::create_dir_all(&cwd).map_err(|source| PipelineError::Io { path: cwd.clone(), source })?;
+    std::fs::create_dir_all(&cwd).map_err(|source| PipelineError::Io {
+        path: cwd.clone(),
+        source,
+    })?;
     let outcome = verify::smoke::run_smoke(
         job.arch,
         &file.host_path,
@@ -263,11 +385,17 @@ fn smoke(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress
         &cwd,
         Duration::from_secs(s.timeout_secs),
     )
-    .map_err(|source| PipelineError::SmokeRun { recipe: r.name.clone(), source })?;
+    .map_err(|source| PipelineError::SmokeRun {
+        recipe: r.name.clone(),
+        source,
+    })?;
     if !outcome.passed {
         let how = match outcome.status {
             Some(c) => format!("exited with status {c} and its output lacks `{}`", s.expect),
-            None => format!("did not finish or was killed; its output lacks `{}`", s.expect),
+            None => format!(
+                "did not finish or was killed; its output lacks `{}`",
+                s.expect
+            ),
         };
         return Err(PipelineError::Smoke {
             recipe: r.name.clone(),
@@ -281,14 +409,26 @@ fn smoke(r: &Recipe, job: &plan::Job, files: &[AppFile], progress: &dyn Progress
     Ok(())
 }
 
-fn pack(settings: &Settings, r: &Recipe, per_arch: &[(Arch, Vec<AppFile>)], progress: &dyn Progress) -> Result<Built, PipelineError> {
+fn pack(
+    settings: &Settings,
+    r: &Recipe,
+    per_arch: &[(Arch, Vec<AppFile>)],
+    progress: &dyn Progress,
+) -> Result<Built, PipelineError> {
     let id = r.name.clone();
     progress.step(&id, "image");
-    let user = image::User { uid: r.image.user.uid, gid: r.image.user.gid, name: r.image.user.name.clone() };
+    let user = image::User {
+        uid: r.image.user.uid,
+        gid: r.image.user.gid,
+        name: r.image.user.name.clone(),
+    };
     let mut labels = r.image.labels.clone();
     labels.insert("org.opencontainers.image.title".into(), r.name.clone());
     labels.insert("org.opencontainers.image.version".into(), r.version.clone());
-    labels.insert("org.opencontainers.image.licenses".into(), r.license.clone());
+    labels.insert(
+        "org.opencontainers.image.licenses".into(),
+        r.license.clone(),
+    );
     labels.insert("org.opencontainers.image.url".into(), r.homepage.clone());
     let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
     env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
@@ -325,10 +465,17 @@ fn pack(settings: &Settings, r: &Recipe, per_arch: &[(Arch, Vec<AppFile>)], prog
         })
         .collect();
     let dir = settings.out.join(&r.name);
-    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let layout = dir.join("oci");
-    let err = |source| PipelineError::Image { recipe: r.name.clone(), source };
-    let written = image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
+    let err = |source| PipelineError::Image {
+        recipe: r.name.clone(),
+        source,
+    };
+    let written =
+        image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
     let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
     image::write_archive(&layout, &archive).map_err(err)?;
     // The binaries, beside the image, one folder per arch.
@@ -337,22 +484,42 @@ fn pack(settings: &Settings, r: &Recipe, per_arch: &[(Arch, Vec<AppFile>)], prog
         let bin_dir = dir.join("bin").join(arch.name());
         let tmp = dir.join(format!(".bin-{}-{}", arch.name(), std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|source| PipelineError::Io { path: tmp.clone(), source })?;
+        std::fs::create_dir_all(&tmp).map_err(|source| PipelineError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
         for f in files {
             let name = Path::new(&f.image_path).file_name().unwrap();
-            std::fs::copy(&f.host_path, tmp.join(name)).map_err(|source| PipelineError::Io { path: f.host_path.clone(), source })?;
+            std::fs::copy(&f.host_path, tmp.join(name)).map_err(|source| PipelineError::Io {
+                path: f.host_path.clone(),
+                source,
+            })?;
         }
         let _ = std::fs::remove_dir_all(&bin_dir);
-        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io { path: bin_dir.clone(), source })?;
-        std::fs::rename(&tmp, &bin_dir).map_err(|source| PipelineError::Io { path: bin_dir.clone(), source })?;
+        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io {
+            path: bin_dir.clone(),
+            source,
+        })?;
+        std::fs::rename(&tmp, &bin_dir).map_err(|source| PipelineError::Io {
+            path: bin_dir.clone(),
+            source,
+        })?;
         binaries.push((*arch, bin_dir));
     }
-    Ok(Built { recipe: r.clone(), layout, archive, written, binaries })
+    Ok(Built {
+        recipe: r.clone(),
+        layout,
+        archive,
+        written,
+        binaries,
+    })
 }
 
 /// The image mode of an installed file: executables 0755, others 0644.
 fn file_mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode()).unwrap_or(0o644);
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o644);
     if mode & 0o111 != 0 { 0o755 } else { 0o644 }
 }

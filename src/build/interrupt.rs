@@ -35,7 +35,10 @@ pub fn kill_all() {
 pub fn run(cmd: &mut Command) -> std::io::Result<ExitStatus> {
     cmd.process_group(0);
     if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
-        return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "interrupted"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "interrupted",
+        ));
     }
     let mut child = cmd.spawn()?;
     let pid = child.id() as i32;

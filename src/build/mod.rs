@@ -47,19 +47,45 @@ pub enum BuildError {
         "step `{step}` of {recipe} for {arch} failed: `{command}` {status}\nlog: {}\nlast lines of the log:\n{tail}",
         log.display()
     )]
-    Step { recipe: String, arch: Arch, step: String, command: String, status: String, log: PathBuf, tail: String },
+    Step {
+        recipe: String,
+        arch: Arch,
+        step: String,
+        command: String,
+        status: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("cannot get the source of {recipe}")]
-    Source { recipe: String, #[source] source: source::SourceError },
+    Source {
+        recipe: String,
+        #[source]
+        source: source::SourceError,
+    },
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
     #[error("{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)", path.display())]
-    MissingFile { recipe: String, arch: Arch, file: String, path: PathBuf },
+    MissingFile {
+        recipe: String,
+        arch: Arch,
+        file: String,
+        path: PathBuf,
+    },
     #[error("{what} `{}`", path.display())]
-    Io { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
-    move |source| BuildError::Io { what, path: path.to_path_buf(), source }
+    move |source| BuildError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// One app file of a finished job: where it is in the image and where it is on disk.
@@ -81,7 +107,8 @@ pub fn run_job(
     let id = format!("{}/{}", job.recipe, job.arch);
     // A fresh directory every time: nothing of an earlier (maybe killed) run is trusted.
     if job.work.exists() {
-        std::fs::remove_dir_all(&job.work).map_err(io("cannot clear the work directory", &job.work))?;
+        std::fs::remove_dir_all(&job.work)
+            .map_err(io("cannot clear the work directory", &job.work))?;
     }
     std::fs::create_dir_all(&job.dest).map_err(io("cannot create", &job.dest))?;
     let mut log = File::create(&job.log).map_err(io("cannot create the log", &job.log))?;
@@ -97,9 +124,10 @@ pub fn run_job(
     fetch_source(recipe, job, store, progress, &id)?;
 
     if job.needs_zig
-        && let Some(zig) = &tools.zig {
-            toolchain::wrappers::write(zig, job.arch, cache)?;
-        }
+        && let Some(zig) = &tools.zig
+    {
+        toolchain::wrappers::write(zig, job.arch, cache)?;
+    }
     for step in &job.steps {
         progress.step(&id, step.name());
         match step {
@@ -145,39 +173,68 @@ fn strip(
         _ => None,
     }) {
         Some(env) => env,
-        None => [("PATH".to_string(), std::env::var("PATH").unwrap_or_default())].into(),
+        None => [(
+            "PATH".to_string(),
+            std::env::var("PATH").unwrap_or_default(),
+        )]
+        .into(),
     };
     let mut argv = vec![w.strip.display().to_string(), "--strip-all".to_string()];
     argv.extend(elves);
-    let cmd = crate::plan::Command { name: "strip".into(), argv, env, cwd: job.dest.clone() };
+    let cmd = crate::plan::Command {
+        name: "strip".into(),
+        argv,
+        env,
+        cwd: job.dest.clone(),
+    };
     run_command(recipe, job, &cmd, log, tools)
 }
 
-fn fetch_source(recipe: &Recipe, job: &Job, store: &source::Store, progress: &dyn Progress, id: &str) -> Result<(), BuildError> {
+fn fetch_source(
+    recipe: &Recipe,
+    job: &Job,
+    store: &source::Store,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<(), BuildError> {
     match &recipe.source {
         Source::Path(dir) => {
             copy_tree(dir, &job.src).map_err(io("cannot copy the source directory", dir))?;
         }
-        Source::Archive { sha256, origins, strip } => {
+        Source::Archive {
+            sha256,
+            origins,
+            strip,
+        } => {
             let fetch = source::Fetch {
                 sha256: sha256.clone(),
                 origins: origins
                     .iter()
                     .map(|o| match o {
                         Origin::Url(u) => source::Origin::Url(u.clone()),
-                        Origin::Debian { package, version, file } => source::Origin::Debian(source::DebianSource {
+                        Origin::Debian {
+                            package,
+                            version,
+                            file,
+                        } => source::Origin::Debian(source::DebianSource {
                             package: package.clone(),
                             version: version.clone(),
                             file: file.clone(),
                         }),
-                        Origin::GoModule { module, version } => {
-                            source::Origin::GoModule { module: module.clone(), version: version.clone() }
-                        }
+                        Origin::GoModule { module, version } => source::Origin::GoModule {
+                            module: module.clone(),
+                            version: version.clone(),
+                        },
                     })
                     .collect(),
             };
-            let err = |source| BuildError::Source { recipe: recipe.name.clone(), source };
-            let archive = store.fetch(&fetch, &mut |m: &str| progress.note(id, m)).map_err(err)?;
+            let err = |source| BuildError::Source {
+                recipe: recipe.name.clone(),
+                source,
+            };
+            let archive = store
+                .fetch(&fetch, &mut |m: &str| progress.note(id, m))
+                .map_err(err)?;
             progress.step(id, "extract");
             source::extract(&archive, &job.src, *strip).map_err(err)?;
         }
@@ -185,8 +242,21 @@ fn fetch_source(recipe: &Recipe, job: &Job, store: &source::Store, progress: &dy
     Ok(())
 }
 
-fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut File, tools: &Tools) -> Result<(), BuildError> {
-    writeln!(log, "==> {}: {}\n    in {}", cmd.name, cmd.display(), cmd.cwd.display()).ok();
+fn run_command(
+    recipe: &Recipe,
+    job: &Job,
+    cmd: &crate::plan::Command,
+    log: &mut File,
+    tools: &Tools,
+) -> Result<(), BuildError> {
+    writeln!(
+        log,
+        "==> {}: {}\n    in {}",
+        cmd.name,
+        cmd.display(),
+        cmd.cwd.display()
+    )
+    .ok();
     log.flush().ok();
     let mut argv = cmd.argv.clone();
     // The pinned tools stand in for their names.
@@ -195,8 +265,12 @@ fn run_command(recipe: &Recipe, job: &Job, cmd: &crate::plan::Command, log: &mut
         ("meson", _, Some(meson)) => argv[0] = meson.display().to_string(),
         _ => {}
     }
-    let out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
-    let err_out = log.try_clone().map_err(io("cannot write the log", &job.log))?;
+    let out = log
+        .try_clone()
+        .map_err(io("cannot write the log", &job.log))?;
+    let err_out = log
+        .try_clone()
+        .map_err(io("cannot write the log", &job.log))?;
     let mut command = std::process::Command::new(&argv[0]);
     command
         .args(&argv[1..])
@@ -236,9 +310,17 @@ fn collect(recipe: &Recipe, job: &Job) -> Result<Vec<AppFile>, BuildError> {
         .map(|f| {
             let host = job.dest.join(f.trim_start_matches('/'));
             if host.is_file() {
-                Ok(AppFile { image_path: f.clone(), host_path: host })
+                Ok(AppFile {
+                    image_path: f.clone(),
+                    host_path: host,
+                })
             } else {
-                Err(BuildError::MissingFile { recipe: recipe.name.clone(), arch: job.arch, file: f.clone(), path: host })
+                Err(BuildError::MissingFile {
+                    recipe: recipe.name.clone(),
+                    arch: job.arch,
+                    file: f.clone(),
+                    path: host,
+                })
             }
         })
         .collect()

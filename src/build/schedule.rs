@@ -33,42 +33,45 @@ pub fn run_graph<T: Send, E: Send>(
     let changed = Condvar::new();
     std::thread::scope(|scope| {
         for _ in 0..workers.max(1).min(n.max(1)) {
-            scope.spawn(|| loop {
-                let next = {
-                    let mut s = shared.lock().unwrap();
-                    loop {
-                        if s.error.is_some() || s.state.iter().all(|st| *st == State::Done) {
-                            return;
-                        }
-                        let ready = (0..n).find(|&i| {
-                            s.state[i] == State::Waiting && deps[i].iter().all(|&d| s.state[d] == State::Done)
-                        });
-                        match ready {
-                            Some(i) => {
-                                s.state[i] = State::Running;
-                                s.running += 1;
-                                break i;
+            scope.spawn(|| {
+                loop {
+                    let next = {
+                        let mut s = shared.lock().unwrap();
+                        loop {
+                            if s.error.is_some() || s.state.iter().all(|st| *st == State::Done) {
+                                return;
                             }
-                            None if s.running == 0 => return, // nothing can ever become ready
-                            None => s = changed.wait(s).unwrap(),
+                            let ready = (0..n).find(|&i| {
+                                s.state[i] == State::Waiting
+                                    && deps[i].iter().all(|&d| s.state[d] == State::Done)
+                            });
+                            match ready {
+                                Some(i) => {
+                                    s.state[i] = State::Running;
+                                    s.running += 1;
+                                    break i;
+                                }
+                                None if s.running == 0 => return, // nothing can ever become ready
+                                None => s = changed.wait(s).unwrap(),
+                            }
+                        }
+                    };
+                    let outcome = run(next);
+                    let mut s = shared.lock().unwrap();
+                    s.running -= 1;
+                    match outcome {
+                        Ok(t) => {
+                            s.results[next] = Some(t);
+                            s.state[next] = State::Done;
+                        }
+                        Err(e) => {
+                            if s.error.is_none() {
+                                s.error = Some(e);
+                            }
                         }
                     }
-                };
-                let outcome = run(next);
-                let mut s = shared.lock().unwrap();
-                s.running -= 1;
-                match outcome {
-                    Ok(t) => {
-                        s.results[next] = Some(t);
-                        s.state[next] = State::Done;
-                    }
-                    Err(e) => {
-                        if s.error.is_none() {
-                            s.error = Some(e);
-                        }
-                    }
+                    changed.notify_all();
                 }
-                changed.notify_all();
             });
         }
     });
@@ -76,7 +79,10 @@ pub fn run_graph<T: Send, E: Send>(
     if let Some(e) = s.error {
         return Err(e);
     }
-    Ok(s.results.into_iter().map(|r| r.expect("every node ran")).collect())
+    Ok(s.results
+        .into_iter()
+        .map(|r| r.expect("every node ran"))
+        .collect())
 }
 
 #[cfg(test)]

@@ -29,11 +29,20 @@ pub struct Meta {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CacheError {
     #[error("build cache: cannot {what} `{}`", path.display())]
-    Io { what: &'static str, path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> CacheError + 'a {
-    move |source| CacheError::Io { what, path: path.to_path_buf(), source }
+    move |source| CacheError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub struct Cache {
@@ -47,7 +56,9 @@ pub struct KeyLock {
 
 impl Cache {
     pub fn new(cache: &Path) -> Cache {
-        Cache { root: cache.join("builds") }
+        Cache {
+            root: cache.join("builds"),
+        }
     }
 
     pub fn entry(&self, key: &str) -> PathBuf {
@@ -64,7 +75,12 @@ impl Cache {
         let dir = self.root.join(".locks");
         std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let path = dir.join(format!("{key}.lock"));
-        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))?;
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io("open", &path))?;
         file.lock().map_err(io("lock", &path))?;
         Ok(KeyLock { _file: file })
     }
@@ -73,7 +89,9 @@ impl Cache {
     /// folder first, then one rename makes the entry appear.
     pub fn commit(&self, dest: &Path, log: &Path, meta: &Meta) -> Result<PathBuf, CacheError> {
         std::fs::create_dir_all(&self.root).map_err(io("create", &self.root))?;
-        let tmp = self.root.join(format!(".tmp-{}-{}", meta.key, std::process::id()));
+        let tmp = self
+            .root
+            .join(format!(".tmp-{}-{}", meta.key, std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(io("clear", &tmp))?;
         }
@@ -88,7 +106,9 @@ impl Cache {
         let entry = self.entry(&meta.key);
         // A rebuild replaces an entry: the old one is moved aside first (rename cannot replace a
         // non-empty directory), then removed.
-        let old = self.root.join(format!(".old-{}-{}", meta.key, std::process::id()));
+        let old = self
+            .root
+            .join(format!(".old-{}-{}", meta.key, std::process::id()));
         let replaced = entry.exists() && std::fs::rename(&entry, &old).is_ok();
         std::fs::rename(&tmp, &entry).map_err(io("publish", &entry))?;
         if replaced {
@@ -136,17 +156,27 @@ impl Cache {
 
     /// Removes leftovers of interrupted runs (`.tmp-*`) and every entry not in `keep`;
     /// returns what was removed (entries, bytes).
-    pub fn gc(&self, keep: &std::collections::BTreeSet<String>) -> Result<(usize, u64), CacheError> {
+    pub fn gc(
+        &self,
+        keep: &std::collections::BTreeSet<String>,
+    ) -> Result<(usize, u64), CacheError> {
         let mut removed = (0, 0);
-        let Ok(rd) = std::fs::read_dir(&self.root) else { return Ok(removed) };
+        let Ok(rd) = std::fs::read_dir(&self.root) else {
+            return Ok(removed);
+        };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             if name == ".locks" {
                 continue;
             }
-            let stale = name.starts_with(".tmp-") || name.starts_with(".old-") || !keep.contains(&name);
+            let stale =
+                name.starts_with(".tmp-") || name.starts_with(".old-") || !keep.contains(&name);
             if stale {
-                let _lock = if name.starts_with('.') { None } else { Some(self.lock(&name)?) };
+                let _lock = if name.starts_with('.') {
+                    None
+                } else {
+                    Some(self.lock(&name)?)
+                };
                 removed.1 += dir_size(&e.path());
                 std::fs::remove_dir_all(e.path()).map_err(io("remove", &e.path()))?;
                 removed.0 += 1;

@@ -145,7 +145,6 @@ fn components(path: &str) -> Result<Vec<String>, ImageError> {
     Ok(out)
 }
 
-
 /// Digests and sizes of a written layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LayerInfo {

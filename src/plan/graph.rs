@@ -100,13 +100,22 @@ impl Inputs {
             why.push("source changed".to_string());
         }
         if self.toolchain != old.toolchain {
-            why.push(format!("toolchain changed ({} -> {})", old.toolchain, self.toolchain));
+            why.push(format!(
+                "toolchain changed ({} -> {})",
+                old.toolchain, self.toolchain
+            ));
         }
         for (name, key) in &self.deps {
             match old.deps.get(name) {
                 Some(k) if k == key => {}
-                Some(_) => why.push(format!("dependency {} changed", name.trim_start_matches("host:"))),
-                None => why.push(format!("new dependency {}", name.trim_start_matches("host:"))),
+                Some(_) => why.push(format!(
+                    "dependency {} changed",
+                    name.trim_start_matches("host:")
+                )),
+                None => why.push(format!(
+                    "new dependency {}",
+                    name.trim_start_matches("host:")
+                )),
             }
         }
         why
@@ -143,7 +152,15 @@ pub fn graph(
     fingerprints: &BTreeMap<String, String>,
     cache: &CacheView,
 ) -> Result<Graph, GraphError> {
-    let mut b = Builder { recipes, ctx, fingerprints, cache, nodes: Vec::new(), index: BTreeMap::new(), visiting: Vec::new() };
+    let mut b = Builder {
+        recipes,
+        ctx,
+        fingerprints,
+        cache,
+        nodes: Vec::new(),
+        index: BTreeMap::new(),
+        visiting: Vec::new(),
+    };
     let mut root_ids = Vec::new();
     for name in roots {
         for &arch in arches {
@@ -151,7 +168,10 @@ pub fn graph(
             root_ids.push(i);
         }
     }
-    Ok(Graph { nodes: b.nodes, roots: root_ids })
+    Ok(Graph {
+        nodes: b.nodes,
+        roots: root_ids,
+    })
 }
 
 struct Builder<'a> {
@@ -172,7 +192,10 @@ impl Builder<'_> {
             return Ok(i);
         }
         if let Some(pos) = self.visiting.iter().position(|v| v == &id) {
-            let mut cycle: Vec<String> = self.visiting[pos..].iter().map(|(n, _)| n.clone()).collect();
+            let mut cycle: Vec<String> = self.visiting[pos..]
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect();
             cycle.push(name.to_string());
             return Err(GraphError::Cycle(cycle.join(" -> ")));
         }
@@ -181,12 +204,20 @@ impl Builder<'_> {
         let mut deps = Vec::new();
         let mut inputs_deps = BTreeMap::new();
         for d in &recipe.depends {
-            let dep = self.recipes.get(&d.name).ok_or_else(|| unknown_dep(&recipe, d))?;
+            let dep = self
+                .recipes
+                .get(&d.name)
+                .ok_or_else(|| unknown_dep(&recipe, d))?;
             if !dep.is_library() {
                 return Err(GraphError::Recipe(Box::new(recipe.error_at(
                     d.span.clone(),
-                    format!("`{}` is an app, not a library: nothing to build against", d.name),
-                    Some("list it under `host-depends` to run its programs during the build".into()),
+                    format!(
+                        "`{}` is an app, not a library: nothing to build against",
+                        d.name
+                    ),
+                    Some(
+                        "list it under `host-depends` to run its programs during the build".into(),
+                    ),
                 ))));
             }
             let i = self.visit(&d.name, arch, Role::Target)?;
@@ -196,7 +227,9 @@ impl Builder<'_> {
         let mut host_deps = Vec::new();
         let host = Arch::host().unwrap_or(Arch::Amd64);
         for d in &recipe.host_depends {
-            self.recipes.get(&d.name).ok_or_else(|| unknown_dep(&recipe, d))?;
+            self.recipes
+                .get(&d.name)
+                .ok_or_else(|| unknown_dep(&recipe, d))?;
             let i = self.visit(&d.name, host, Role::Host)?;
             inputs_deps.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
             host_deps.push(i);
@@ -210,7 +243,10 @@ impl Builder<'_> {
         };
         let inputs = Inputs {
             recipe: hex::encode(Sha256::digest(recipe.text.as_bytes())),
-            source: source_identity(&recipe, self.fingerprints.get(&recipe.name).map(String::as_str)),
+            source: source_identity(
+                &recipe,
+                self.fingerprints.get(&recipe.name).map(String::as_str),
+            ),
             toolchain,
             arch: arch.name().to_string(),
             deps: inputs_deps,
@@ -223,7 +259,11 @@ impl Builder<'_> {
                 None => "not built before".to_string(),
                 Some(old) => {
                     let why = inputs.changes(old);
-                    if why.is_empty() { "no entry for this key".to_string() } else { why.join(", ") }
+                    if why.is_empty() {
+                        "no entry for this key".to_string()
+                    } else {
+                        why.join(", ")
+                    }
                 }
             })
         };
@@ -239,9 +279,22 @@ impl Builder<'_> {
             }
         }
         sysroot_from.sort();
-        let host_bins = host_deps.iter().map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key).join("usr/local/bin")).collect();
+        let host_bins = host_deps
+            .iter()
+            .map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key).join("usr/local/bin"))
+            .collect();
         let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_bins)?;
-        let node = Node { recipe, arch, roles: [role].into(), deps, host_deps, key, inputs, job, miss };
+        let node = Node {
+            recipe,
+            arch,
+            roles: [role].into(),
+            deps,
+            host_deps,
+            key,
+            inputs,
+            job,
+            miss,
+        };
         self.nodes.push(node);
         let i = self.nodes.len() - 1;
         self.index.insert(id, i);
@@ -250,7 +303,11 @@ impl Builder<'_> {
 }
 
 fn unknown_dep(recipe: &Recipe, d: &crate::recipe::Dep) -> GraphError {
-    GraphError::Recipe(Box::new(recipe.error_at(d.span.clone(), format!("unknown recipe `{}`", d.name), None)))
+    GraphError::Recipe(Box::new(recipe.error_at(
+        d.span.clone(),
+        format!("unknown recipe `{}`", d.name),
+        None,
+    )))
 }
 
 /// Where the cache entry of `key` keeps its installed tree.

@@ -4,7 +4,7 @@
 pub mod graph;
 pub mod systems;
 
-pub use graph::{graph, CacheView, Graph, GraphError, Inputs, Node, Role};
+pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -57,7 +57,11 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Write a generated file (a CMake toolchain file, ...).
-    Write { name: String, path: PathBuf, contents: String },
+    Write {
+        name: String,
+        path: PathBuf,
+        contents: String,
+    },
     /// Run a command; its output goes to the job's log.
     Run(Command),
 }
@@ -74,7 +78,11 @@ pub struct Command {
 impl Command {
     /// The command line as a person would type it (for errors and logs).
     pub fn display(&self) -> String {
-        self.argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+        self.argv
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -88,7 +96,10 @@ impl Step {
 }
 
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -100,7 +111,9 @@ pub const PREFIX: &str = "/usr/local";
 
 /// Where a job of `recipe` for `arch` with cache key `key` works.
 pub fn work_dir(cache: &Path, recipe: &str, arch: Arch, key: &str) -> PathBuf {
-    cache.join("work").join(format!("{recipe}-{arch}-{}", &key[..key.len().min(12)]))
+    cache
+        .join("work")
+        .join(format!("{recipe}-{arch}-{}", &key[..key.len().min(12)]))
 }
 
 /// Plans the build of `recipe` for `arch` whose output has cache key `key`, against the
@@ -120,7 +133,13 @@ pub fn job_with(
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
-    let layout = systems::Layout { work: work.clone(), src: src.clone(), dest: dest.clone(), sysroot: sysroot.clone(), host_bins };
+    let layout = systems::Layout {
+        work: work.clone(),
+        src: src.clone(),
+        dest: dest.clone(),
+        sysroot: sysroot.clone(),
+        host_bins,
+    };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
     Ok(Job {
         recipe: recipe.name.clone(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{Command, Context, PlanError, Step, PREFIX};
+use super::{Command, Context, PREFIX, PlanError, Step};
 use crate::arch::Arch;
 use crate::recipe::{Options, System};
 use crate::toolchain::wrappers;
@@ -31,12 +31,22 @@ const AUTOCONF_CACHE: &[(&str, &str)] = &[
     ("ac_cv_func_strerror_r_char_p", "no"),
 ];
 
-pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout) -> Result<Vec<Step>, PlanError> {
+pub fn steps(
+    system: System,
+    o: &Options,
+    arch: Arch,
+    ctx: &Context,
+    l: &Layout,
+) -> Result<Vec<Step>, PlanError> {
     let info = arch.info();
     let w = wrappers::paths(&ctx.cache, &ctx.zig_version, arch);
     let jobs = ctx.jobs.max(1).to_string();
     // With a jobserver, make takes its parallelism from the shared pool instead of `-jN`.
-    let make_j: Vec<String> = if ctx.jobserver { vec![] } else { vec![format!("-j{jobs}")] };
+    let make_j: Vec<String> = if ctx.jobserver {
+        vec![]
+    } else {
+        vec![format!("-j{jobs}")]
+    };
     let sysroot = l.sysroot.display().to_string();
     let sys_prefix = format!("{sysroot}{PREFIX}");
     let dest = l.dest.display().to_string();
@@ -59,7 +69,9 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     vars.insert("AR", w.ar.display().to_string());
     vars.insert("RANLIB", w.ranlib.display().to_string());
     vars.insert("STRIP", w.strip.display().to_string());
-    let subst = |args: &[String]| -> Result<Vec<String>, PlanError> { args.iter().map(|a| substitute(a, &vars)).collect() };
+    let subst = |args: &[String]| -> Result<Vec<String>, PlanError> {
+        args.iter().map(|a| substitute(a, &vars)).collect()
+    };
 
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut path = vec![w.dir.display().to_string()];
@@ -68,14 +80,30 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     env.insert("PATH".into(), path.join(":"));
     // pkg-config sees the sysroot's .pc files and nothing of the host's.
     env.insert("PKG_CONFIG".into(), w.pkg_config.display().to_string());
-    env.insert("PKG_CONFIG_LIBDIR".into(), format!("{sys_prefix}/lib/pkgconfig:{sys_prefix}/share/pkgconfig"));
+    env.insert(
+        "PKG_CONFIG_LIBDIR".into(),
+        format!("{sys_prefix}/lib/pkgconfig:{sys_prefix}/share/pkgconfig"),
+    );
     env.insert("PKG_CONFIG_SYSROOT_DIR".into(), sysroot.clone());
     env.insert("RECIPE_SYSROOT".into(), sysroot.clone());
     env.insert("HOME".into(), l.work.display().to_string());
     env.insert("LC_ALL".into(), "C".into());
-    env.insert("SOURCE_DATE_EPOCH".into(), ctx.source_date_epoch.to_string());
-    env.insert("ZIG_GLOBAL_CACHE_DIR".into(), ctx.cache.join("zig").join(info.triple).display().to_string());
-    env.insert("ZIG_LOCAL_CACHE_DIR".into(), l.work.join("zig-cache").display().to_string());
+    env.insert(
+        "SOURCE_DATE_EPOCH".into(),
+        ctx.source_date_epoch.to_string(),
+    );
+    env.insert(
+        "ZIG_GLOBAL_CACHE_DIR".into(),
+        ctx.cache
+            .join("zig")
+            .join(info.triple)
+            .display()
+            .to_string(),
+    );
+    env.insert(
+        "ZIG_LOCAL_CACHE_DIR".into(),
+        l.work.join("zig-cache").display().to_string(),
+    );
     for (k, v) in &vars {
         env.insert((*k).into(), v.clone());
     }
@@ -94,14 +122,21 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
     }
 
     let run = |name: &str, argv: Vec<String>, env: &BTreeMap<String, String>, cwd: &PathBuf| {
-        Step::Run(Command { name: name.into(), argv, env: env.clone(), cwd: cwd.clone() })
+        Step::Run(Command {
+            name: name.into(),
+            argv,
+            env: env.clone(),
+            cwd: cwd.clone(),
+        })
     };
     let s = |x: &str| x.to_string();
-    let tools = [format!("CC={}", w.cc.display()),
+    let tools = [
+        format!("CC={}", w.cc.display()),
         format!("CXX={}", w.cxx.display()),
         format!("AR={}", w.ar.display()),
         format!("RANLIB={}", w.ranlib.display()),
-        format!("STRIP={}", w.strip.display())];
+        format!("STRIP={}", w.strip.display()),
+    ];
 
     let steps = match system {
         System::Make => {
@@ -115,7 +150,10 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
                 Some(a) => install.extend(subst(a)?),
                 None => install.extend([format!("DESTDIR={dest}"), format!("PREFIX={PREFIX}")]),
             }
-            vec![run("build", build, &env, &cwd), run("install", install, &env, &cwd)]
+            vec![
+                run("build", build, &env, &cwd),
+                run("install", install, &env, &cwd),
+            ]
         }
         System::Autotools => {
             let mut env = env.clone();
@@ -168,10 +206,30 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
             configure.extend(subst(&o.cmake_args)?);
             let bd = build_dir.display().to_string();
             vec![
-                Step::Write { name: "toolchain".into(), path: toolchain.clone(), contents: cmake_toolchain(arch, &w, &l.sysroot) },
+                Step::Write {
+                    name: "toolchain".into(),
+                    path: toolchain.clone(),
+                    contents: cmake_toolchain(arch, &w, &l.sysroot),
+                },
                 run("configure", configure, &env, &l.work),
-                run("build", vec![s("cmake"), s("--build"), bd.clone(), s("--parallel"), jobs.clone()], &env, &l.work),
-                run("install", vec![s("cmake"), s("--install"), bd], &env, &l.work),
+                run(
+                    "build",
+                    vec![
+                        s("cmake"),
+                        s("--build"),
+                        bd.clone(),
+                        s("--parallel"),
+                        jobs.clone(),
+                    ],
+                    &env,
+                    &l.work,
+                ),
+                run(
+                    "install",
+                    vec![s("cmake"), s("--install"), bd],
+                    &env,
+                    &l.work,
+                ),
             ]
         }
         System::Meson => {
@@ -194,10 +252,30 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
             ];
             setup.extend(subst(&o.meson_args)?);
             vec![
-                Step::Write { name: "cross-file".into(), path: cross, contents: meson_cross_file(arch, &w, &l.sysroot, &cflags, &ldflags) },
+                Step::Write {
+                    name: "cross-file".into(),
+                    path: cross,
+                    contents: meson_cross_file(arch, &w, &l.sysroot, &cflags, &ldflags),
+                },
                 run("configure", setup, &env, &l.work),
-                run("build", vec![s("meson"), s("compile"), s("-C"), bd.clone(), format!("-j{jobs}")], &env, &l.work),
-                run("install", vec![s("meson"), s("install"), s("-C"), bd, s("--no-rebuild")], &env, &l.work),
+                run(
+                    "build",
+                    vec![
+                        s("meson"),
+                        s("compile"),
+                        s("-C"),
+                        bd.clone(),
+                        format!("-j{jobs}"),
+                    ],
+                    &env,
+                    &l.work,
+                ),
+                run(
+                    "install",
+                    vec![s("meson"), s("install"), s("-C"), bd, s("--no-rebuild")],
+                    &env,
+                    &l.work,
+                ),
             ]
         }
         System::Go => {
@@ -218,7 +296,12 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
                 env.insert("CC".into(), w.cc.display().to_string());
                 env.insert("CXX".into(), w.cxx.display().to_string());
                 env.insert("CGO_CFLAGS".into(), cflags.join(" "));
-                ldflags.extend([s("-linkmode"), s("external"), s("-extldflags"), s("-static")]);
+                ldflags.extend([
+                    s("-linkmode"),
+                    s("external"),
+                    s("-extldflags"),
+                    s("-static"),
+                ]);
             } else {
                 env.insert("CGO_ENABLED".into(), "0".into());
             }
@@ -249,7 +332,12 @@ pub fn steps(system: System, o: &Options, arch: Arch, ctx: &Context, l: &Layout)
                 script.push_str(line);
                 script.push('\n');
             }
-            vec![run("script", vec![s("/bin/sh"), s("-c"), script], &env, &cwd)]
+            vec![run(
+                "script",
+                vec![s("/bin/sh"), s("-c"), script],
+                &env,
+                &cwd,
+            )]
         }
     };
     Ok(steps)
@@ -291,9 +379,20 @@ pub fn cmake_toolchain(arch: Arch, w: &wrappers::Wrappers, sysroot: &std::path::
 
 /// A meson cross file for the target: compilers in array form, the sysroot's pkg-config
 /// folder, and an exe wrapper needed for every arch but the build machine's.
-pub fn meson_cross_file(arch: Arch, w: &wrappers::Wrappers, sysroot: &std::path::Path, cflags: &[String], ldflags: &[String]) -> String {
+pub fn meson_cross_file(
+    arch: Arch,
+    w: &wrappers::Wrappers,
+    sysroot: &std::path::Path,
+    cflags: &[String],
+    ldflags: &[String],
+) -> String {
     let info = arch.info();
-    let list = |v: &[String]| v.iter().map(|x| format!("'{}'", x.replace('\'', "\\'"))).collect::<Vec<_>>().join(", ");
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|x| format!("'{}'", x.replace('\'', "\\'")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sys = sysroot.display();
     let native = Some(arch) == Arch::host();
     format!(
@@ -350,7 +449,12 @@ pub fn substitute(text: &str, vars: &BTreeMap<&str, String>) -> Result<String, P
         let name = &after[..j];
         match vars.get(name) {
             Some(v) => out.push_str(v),
-            None => return Err(PlanError::UnknownVariable { name: name.into(), text: text.into() }),
+            None => {
+                return Err(PlanError::UnknownVariable {
+                    name: name.into(),
+                    text: text.into(),
+                });
+            }
         }
         rest = &after[j + 1..];
     }
@@ -366,7 +470,10 @@ mod tests {
     fn substitutes_known_and_rejects_unknown() {
         let mut v = BTreeMap::new();
         v.insert("DESTDIR", "/d".to_string());
-        assert_eq!(substitute("PREFIX=${DESTDIR}/usr", &v).unwrap(), "PREFIX=/d/usr");
+        assert_eq!(
+            substitute("PREFIX=${DESTDIR}/usr", &v).unwrap(),
+            "PREFIX=/d/usr"
+        );
         assert!(substitute("${NOPE}", &v).is_err());
         assert_eq!(substitute("$HOME ${", &v).unwrap(), "$HOME ${");
     }

@@ -21,7 +21,13 @@ pub struct RecipeError {
 }
 
 impl RecipeError {
-    pub fn new(file: &Path, text: &str, span: Range<usize>, message: String, help: Option<String>) -> Self {
+    pub fn new(
+        file: &Path,
+        text: &str,
+        span: Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
         let start = span.start.min(text.len());
         let (line, col) = line_col(text, start);
         let label = first_line(&message);
@@ -44,6 +50,11 @@ fn first_line(s: &str) -> String {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }

@@ -52,7 +52,9 @@ impl Validator<'_> {
             return Err(self.err(
                 raw.name.span(),
                 format!("recipe name `{name}` does not match its file name `{stem}.toml`"),
-                Some(format!("rename the file to `{name}.toml` or set name = \"{stem}\"")),
+                Some(format!(
+                    "rename the file to `{name}.toml` or set name = \"{stem}\""
+                )),
             ));
         }
         let source = self.source(&raw.source)?;
@@ -66,7 +68,10 @@ impl Validator<'_> {
                     self.err(
                         span,
                         format!("a library recipe (no [app]) has no {what}"),
-                        Some("add an [app] table listing the app's files, or remove this table".into()),
+                        Some(
+                            "add an [app] table listing the app's files, or remove this table"
+                                .into(),
+                        ),
                     )
                 };
                 if let Some(s) = &raw.smoke {
@@ -85,7 +90,10 @@ impl Validator<'_> {
                     return Err(self.err(
                         s.command.span(),
                         "the smoke command is empty".into(),
-                        Some("give the program and its arguments, e.g. [\"app\", \"--version\"]".into()),
+                        Some(
+                            "give the program and its arguments, e.g. [\"app\", \"--version\"]"
+                                .into(),
+                        ),
                     ));
                 }
                 if s.expect.get_ref().is_empty() {
@@ -102,7 +110,10 @@ impl Validator<'_> {
                 })
             }
         };
-        let image = self.image(raw.image.map(Spanned::into_inner).unwrap_or_default(), &app_files)?;
+        let image = self.image(
+            raw.image.map(Spanned::into_inner).unwrap_or_default(),
+            &app_files,
+        )?;
         Ok(Recipe {
             name,
             version: raw.version,
@@ -131,7 +142,10 @@ impl Validator<'_> {
             if out.iter().any(|o| &o.name == name) {
                 return Err(self.err(d.span(), format!("`{name}` is listed twice"), None));
             }
-            out.push(Dep { name: name.clone(), span: d.span() });
+            out.push(Dep {
+                name: name.clone(),
+                span: d.span(),
+            });
         }
         Ok(out)
     }
@@ -139,11 +153,19 @@ impl Validator<'_> {
     fn source(&self, s: &Spanned<schema::SourceTable>) -> R<Source> {
         let t = s.get_ref();
         if let Some(path) = &t.path {
-            if t.sha256.is_some() || !t.urls.is_empty() || t.debian.is_some() || t.go_module.is_some() {
+            if t.sha256.is_some()
+                || !t.urls.is_empty()
+                || t.debian.is_some()
+                || t.go_module.is_some()
+            {
                 return Err(self.err(
                     path.span(),
-                    "`path` cannot be combined with `sha256`, `urls`, `debian` or `go-module`".into(),
-                    Some("a source is either a local directory or an archive pinned by sha256".into()),
+                    "`path` cannot be combined with `sha256`, `urls`, `debian` or `go-module`"
+                        .into(),
+                    Some(
+                        "a source is either a local directory or an archive pinned by sha256"
+                            .into(),
+                    ),
                 ));
             }
             let dir = self.file.parent().unwrap_or(Path::new("."));
@@ -157,7 +179,11 @@ impl Validator<'_> {
             ));
         };
         let hex = sha.get_ref();
-        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        if hex.len() != 64
+            || !hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
             return Err(self.err(
                 sha.span(),
                 format!("`{hex}` is not a sha256"),
@@ -183,16 +209,26 @@ impl Validator<'_> {
         if let Some(g) = &t.go_module {
             // The module zip holds `MODULE@VERSION/...`: one component per path element.
             strip = crate::source::go_module_strip(&g.module);
-            origins.push(Origin::GoModule { module: g.module.clone(), version: g.version.clone() });
+            origins.push(Origin::GoModule {
+                module: g.module.clone(),
+                version: g.version.clone(),
+            });
         }
         if origins.is_empty() {
             return Err(self.err(
                 s.span(),
                 "the source has a sha256 but no origin".into(),
-                Some("add `urls = [...]`, a `[source.debian]` table or a `[source.go-module]` table".into()),
+                Some(
+                    "add `urls = [...]`, a `[source.debian]` table or a `[source.go-module]` table"
+                        .into(),
+                ),
             ));
         }
-        Ok(Source::Archive { sha256: hex.clone(), origins, strip: t.strip.unwrap_or(strip) })
+        Ok(Source::Archive {
+            sha256: hex.clone(),
+            origins,
+            strip: t.strip.unwrap_or(strip),
+        })
     }
 
     fn build(&self, table: &Spanned<OptionsTable>) -> R<Build> {
@@ -201,7 +237,10 @@ impl Validator<'_> {
             return Err(self.err(
                 table.span(),
                 "missing field `system`".into(),
-                Some(format!("say how to build: system = one of {}", System::NAMES)),
+                Some(format!(
+                    "say how to build: system = one of {}",
+                    System::NAMES
+                )),
             ));
         };
         let Some(system) = System::parse(system_name.get_ref()) else {
@@ -213,43 +252,84 @@ impl Validator<'_> {
         };
         let common = self.options(system, b)?;
         let mut per_arch = BTreeMap::new();
-        let arch_tables = b.arch.as_ref().map(|a| a.get_ref().iter().collect::<Vec<_>>()).unwrap_or_default();
+        let arch_tables = b
+            .arch
+            .as_ref()
+            .map(|a| a.get_ref().iter().collect::<Vec<_>>())
+            .unwrap_or_default();
         for (key, opts) in arch_tables {
             if let Some(s) = &opts.system {
-                return Err(self.err(s.span(), "`system` cannot differ per arch".into(), Some("set it once in [build]".into())));
+                return Err(self.err(
+                    s.span(),
+                    "`system` cannot differ per arch".into(),
+                    Some("set it once in [build]".into()),
+                ));
             }
             if let Some(a) = &opts.arch {
                 return Err(self.err(a.span(), "per-arch tables cannot nest".into(), None));
             }
-            let arch: Arch = key.get_ref().parse().map_err(|e: crate::arch::UnknownArch| {
-                self.err(key.span(), e.to_string(), None)
-            })?;
+            let arch: Arch = key
+                .get_ref()
+                .parse()
+                .map_err(|e: crate::arch::UnknownArch| self.err(key.span(), e.to_string(), None))?;
             per_arch.insert(arch, self.options(system, opts)?);
         }
-        Ok(Build { system, common, per_arch })
+        Ok(Build {
+            system,
+            common,
+            per_arch,
+        })
     }
 
     fn options(&self, system: System, o: &OptionsTable) -> R<Options> {
         // Which keys each build system reads; a key it would ignore is a mistake.
-        let check = |field: &'static str, span: Option<Range<usize>>, systems: &[System]| -> R<()> {
-            match span {
-                Some(span) if !systems.contains(&system) => Err(self.err(
-                    span,
-                    format!("`{field}` does not apply to build system `{}`", system.name()),
-                    Some(format!(
-                        "`{field}` is read by: {}",
-                        systems.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+        let check =
+            |field: &'static str, span: Option<Range<usize>>, systems: &[System]| -> R<()> {
+                match span {
+                    Some(span) if !systems.contains(&system) => Err(self.err(
+                        span,
+                        format!(
+                            "`{field}` does not apply to build system `{}`",
+                            system.name()
+                        ),
+                        Some(format!(
+                            "`{field}` is read by: {}",
+                            systems
+                                .iter()
+                                .map(|s| s.name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                     )),
-                )),
-                _ => Ok(()),
-            }
-        };
+                    _ => Ok(()),
+                }
+            };
         use System::*;
-        check("configure-args", o.configure_args.as_ref().map(|s| s.span()), &[Autotools])?;
-        check("make-args", o.make_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
-        check("install-args", o.install_args.as_ref().map(|s| s.span()), &[Make, Autotools])?;
-        check("cmake-args", o.cmake_args.as_ref().map(|s| s.span()), &[Cmake])?;
-        check("meson-args", o.meson_args.as_ref().map(|s| s.span()), &[Meson])?;
+        check(
+            "configure-args",
+            o.configure_args.as_ref().map(|s| s.span()),
+            &[Autotools],
+        )?;
+        check(
+            "make-args",
+            o.make_args.as_ref().map(|s| s.span()),
+            &[Make, Autotools],
+        )?;
+        check(
+            "install-args",
+            o.install_args.as_ref().map(|s| s.span()),
+            &[Make, Autotools],
+        )?;
+        check(
+            "cmake-args",
+            o.cmake_args.as_ref().map(|s| s.span()),
+            &[Cmake],
+        )?;
+        check(
+            "meson-args",
+            o.meson_args.as_ref().map(|s| s.span()),
+            &[Meson],
+        )?;
         check("packages", o.packages.as_ref().map(|s| s.span()), &[Go])?;
         check("tags", o.tags.as_ref().map(|s| s.span()), &[Go])?;
         check("go-ldflags", o.go_ldflags.as_ref().map(|s| s.span()), &[Go])?;
@@ -258,7 +338,9 @@ impl Validator<'_> {
         if let Some(sub) = &o.subdir {
             self.relative_path(sub)?;
         }
-        let list = |v: &Option<Spanned<Vec<String>>>| v.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+        let list = |v: &Option<Spanned<Vec<String>>>| {
+            v.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default()
+        };
         Ok(Options {
             env: o.env.clone(),
             cflags: o.cflags.clone(),
@@ -279,10 +361,17 @@ impl Validator<'_> {
 
     fn relative_path(&self, p: &Spanned<String>) -> R<()> {
         let path = Path::new(p.get_ref());
-        if path.is_absolute() || path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             return Err(self.err(
                 p.span(),
-                format!("`{}` must be a relative path inside the source tree", p.get_ref()),
+                format!(
+                    "`{}` must be a relative path inside the source tree",
+                    p.get_ref()
+                ),
                 None,
             ));
         }
@@ -293,7 +382,11 @@ impl Validator<'_> {
     fn image_path(&self, p: &Spanned<String>, what: &str) -> R<String> {
         let s = p.get_ref();
         let path = Path::new(s);
-        if !path.is_absolute() || path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if !path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             return Err(self.err(
                 p.span(),
                 format!("{what} `{s}` is not an absolute path inside the image"),
@@ -301,7 +394,11 @@ impl Validator<'_> {
             ));
         }
         if path == Path::new("/") {
-            return Err(self.err(p.span(), format!("{what} cannot be the image root `/`"), None));
+            return Err(self.err(
+                p.span(),
+                format!("{what} cannot be the image root `/`"),
+                None,
+            ));
         }
         Ok(normalize(s))
     }
@@ -311,10 +408,17 @@ impl Validator<'_> {
             return Err(self.err(
                 files.span(),
                 "`files` is empty: the image would hold no app".into(),
-                Some("list the installed files that make up the app, e.g. [\"/usr/local/bin/app\"]".into()),
+                Some(
+                    "list the installed files that make up the app, e.g. [\"/usr/local/bin/app\"]"
+                        .into(),
+                ),
             ));
         }
-        files.get_ref().iter().map(|f| self.image_path(f, "app file")).collect()
+        files
+            .get_ref()
+            .iter()
+            .map(|f| self.image_path(f, "app file"))
+            .collect()
     }
 
     fn image(&self, i: schema::ImageTable, app_files: &[String]) -> R<Image> {
@@ -336,7 +440,11 @@ impl Validator<'_> {
             None => app_files.first().cloned().into_iter().collect(),
         };
         let user = match &i.user {
-            None => User { uid: 1000, gid: 1000, name: String::new() },
+            None => User {
+                uid: 1000,
+                gid: 1000,
+                name: String::new(),
+            },
             Some(u) => parse_user(u.get_ref()).ok_or_else(|| {
                 self.err(
                     u.span(),
@@ -345,14 +453,29 @@ impl Validator<'_> {
                 )
             })?,
         };
-        let user = User { name: i.user_name.clone().unwrap_or_else(|| "app".into()), ..user };
+        let user = User {
+            name: i.user_name.clone().unwrap_or_else(|| "app".into()),
+            ..user
+        };
         let mut ports = Vec::new();
         for p in &i.ports {
             ports.push(self.port(p)?);
         }
-        let volumes = i.volumes.iter().map(|v| self.image_path(v, "volume")).collect::<R<Vec<_>>>()?;
-        let writable = i.writable.iter().map(|v| self.image_path(v, "writable folder")).collect::<R<Vec<_>>>()?;
-        let workdir = i.workdir.as_ref().map(|w| self.image_path(w, "workdir")).transpose()?;
+        let volumes = i
+            .volumes
+            .iter()
+            .map(|v| self.image_path(v, "volume"))
+            .collect::<R<Vec<_>>>()?;
+        let writable = i
+            .writable
+            .iter()
+            .map(|v| self.image_path(v, "writable folder"))
+            .collect::<R<Vec<_>>>()?;
+        let workdir = i
+            .workdir
+            .as_ref()
+            .map(|w| self.image_path(w, "workdir"))
+            .transpose()?;
         Ok(Image {
             entrypoint,
             cmd: i.cmd,
@@ -384,7 +507,10 @@ impl Validator<'_> {
                     _ => Err(bad(format!("`{s}` is not a port"))),
                 }
             }
-            other => Err(bad(format!("a port must be a number or a string, found {}", other.type_str()))),
+            other => Err(bad(format!(
+                "a port must be a number or a string, found {}",
+                other.type_str()
+            ))),
         }
     }
 }
@@ -392,12 +518,20 @@ impl Validator<'_> {
 /// `uid:gid` with numeric ids.
 pub fn parse_user(s: &str) -> Option<User> {
     let (u, g) = s.split_once(':')?;
-    Some(User { uid: u.parse().ok()?, gid: g.parse().ok()?, name: String::new() })
+    Some(User {
+        uid: u.parse().ok()?,
+        gid: g.parse().ok()?,
+        name: String::new(),
+    })
 }
 
 fn normalize(s: &str) -> String {
     let t = s.trim_end_matches('/');
-    if t.is_empty() { "/".into() } else { t.to_string() }
+    if t.is_empty() {
+        "/".into()
+    } else {
+        t.to_string()
+    }
 }
 
 /// Where recipes are looked up, and how a name becomes a file.
@@ -415,9 +549,10 @@ impl Catalogue {
                 for e in rd.flatten() {
                     let p = e.path();
                     if p.extension().is_some_and(|x| x == "toml")
-                        && let Some(s) = p.file_stem().and_then(|s| s.to_str()) {
-                            names.insert(s.to_string());
-                        }
+                        && let Some(s) = p.file_stem().and_then(|s| s.to_str())
+                    {
+                        names.insert(s.to_string());
+                    }
                 }
             }
         }
@@ -430,6 +565,9 @@ impl Catalogue {
             let p = PathBuf::from(name_or_path);
             return p.is_file().then_some(p);
         }
-        self.dirs.iter().map(|d| d.join(format!("{name_or_path}.toml"))).find(|p| p.is_file())
+        self.dirs
+            .iter()
+            .map(|d| d.join(format!("{name_or_path}.toml")))
+            .find(|p| p.is_file())
     }
 }

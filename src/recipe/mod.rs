@@ -6,7 +6,7 @@ pub mod model;
 pub mod schema;
 
 pub use error::RecipeError;
-pub use load::{parse, parse_user, Catalogue};
+pub use load::{Catalogue, parse, parse_user};
 pub use model::*;
 
 use std::path::Path;
@@ -18,7 +18,11 @@ pub enum LoadError {
     #[diagnostic(help("{known}"))]
     Unknown { name: String, known: String },
     #[error("cannot read recipe `{}`", path.display())]
-    Io { path: std::path::PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Invalid(#[from] Box<RecipeError>),
@@ -31,17 +35,27 @@ pub fn load(cat: &Catalogue, name_or_path: &str) -> Result<Recipe, LoadError> {
         let known = if names.is_empty() {
             format!(
                 "no recipes found in {}",
-                cat.dirs.iter().map(|d| format!("`{}`", d.display())).collect::<Vec<_>>().join(", ")
+                cat.dirs
+                    .iter()
+                    .map(|d| format!("`{}`", d.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         } else {
             format!("known recipes: {}", names.join(", "))
         };
-        return Err(LoadError::Unknown { name: name_or_path.to_string(), known });
+        return Err(LoadError::Unknown {
+            name: name_or_path.to_string(),
+            known,
+        });
     };
     load_file(&path)
 }
 
 pub fn load_file(path: &Path) -> Result<Recipe, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(parse(path, &text)?)
 }

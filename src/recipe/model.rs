@@ -40,7 +40,12 @@ impl Recipe {
     }
 
     /// An error pointing at `span` of this recipe's file.
-    pub fn error_at(&self, span: std::ops::Range<usize>, message: String, help: Option<String>) -> super::RecipeError {
+    pub fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: String,
+        help: Option<String>,
+    ) -> super::RecipeError {
         super::RecipeError::new(&self.file, &self.text, span, message, help)
     }
 }
@@ -60,8 +65,15 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     Url(String),
-    Debian { package: String, version: String, file: String },
-    GoModule { module: String, version: String },
+    Debian {
+        package: String,
+        version: String,
+        file: String,
+    },
+    GoModule {
+        module: String,
+        version: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +143,8 @@ impl Options {
         if other.subdir.is_some() {
             o.subdir = other.subdir.clone();
         }
-        o.configure_args.extend(other.configure_args.iter().cloned());
+        o.configure_args
+            .extend(other.configure_args.iter().cloned());
         o.make_args.extend(other.make_args.iter().cloned());
         if let Some(a) = &other.install_args {
             o.install_args = Some(a.clone());

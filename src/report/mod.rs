@@ -23,12 +23,26 @@ pub fn table(rows: &[Row]) -> String {
                 human_size(r.size),
                 human_size(r.compressed),
                 r.user.clone(),
-                if r.distroless { "yes".into() } else { "no".into() },
+                if r.distroless {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
                 r.arches.join(", "),
             ]
         })
         .collect();
-    render(&["IMAGE", "SIZE", "COMPRESSED", "USER", "DISTROLESS", "ARCHITECTURES"], &cells)
+    render(
+        &[
+            "IMAGE",
+            "SIZE",
+            "COMPRESSED",
+            "USER",
+            "DISTROLESS",
+            "ARCHITECTURES",
+        ],
+        &cells,
+    )
 }
 
 /// Renders rows of cells as an aligned text table under `header`.
@@ -72,7 +86,12 @@ pub fn plan_table(g: &crate::plan::Graph) -> String {
                     None => "hit".to_string(),
                     Some(why) => format!("miss: {why}"),
                 },
-                n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>().join(", "),
+                n.deps
+                    .iter()
+                    .chain(&n.host_deps)
+                    .map(|&d| g.nodes[d].id())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]
         })
         .collect();
@@ -128,10 +147,19 @@ pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
 pub fn cache_table(entries: &[crate::cache::Meta]) -> String {
     let cells: Vec<Vec<String>> = entries
         .iter()
-        .map(|m| vec![m.recipe.clone(), m.version.clone(), m.arch.clone(), m.key[..12].to_string(), human_size(m.size)])
+        .map(|m| {
+            vec![
+                m.recipe.clone(),
+                m.version.clone(),
+                m.arch.clone(),
+                m.key[..12].to_string(),
+                human_size(m.size),
+            ]
+        })
         .collect();
     let total: u64 = entries.iter().map(|m| m.size).sum();
-    render(&["RECIPE", "VERSION", "ARCH", "KEY", "SIZE"], &cells) + &format!("{} entries, {}\n", entries.len(), human_size(total))
+    render(&["RECIPE", "VERSION", "ARCH", "KEY", "SIZE"], &cells)
+        + &format!("{} entries, {}\n", entries.len(), human_size(total))
 }
 
 /// Sizes as `docker image ls` shows them: 1000-based, one decimal under 10.

@@ -23,7 +23,11 @@ fn walk(base: &Path, dir: &Path, h: &mut Sha256) -> std::io::Result<()> {
             continue;
         }
         let path = e.path();
-        let rel = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(base)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
         let ty = e.file_type()?;
         if ty.is_symlink() {
             h.update(format!("L {rel} -> {}\n", std::fs::read_link(&path)?.display()).as_bytes());
@@ -33,7 +37,9 @@ fn walk(base: &Path, dir: &Path, h: &mut Sha256) -> std::io::Result<()> {
         } else {
             let meta = e.metadata()?;
             let exec = meta.permissions().mode() & 0o111 != 0;
-            h.update(format!("F {rel} {} {}\n", meta.len(), if exec { "x" } else { "-" }).as_bytes());
+            h.update(
+                format!("F {rel} {} {}\n", meta.len(), if exec { "x" } else { "-" }).as_bytes(),
+            );
             let mut f = std::fs::File::open(&path)?;
             let mut buf = [0u8; 1 << 16];
             loop {

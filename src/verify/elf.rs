@@ -500,7 +500,6 @@ fn check_linkage(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

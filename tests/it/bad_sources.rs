@@ -35,33 +35,60 @@ fn nothing_left(s: &Scratch) {
     let sources = files_under(&s.cache().join("sources"));
     assert!(sources.is_empty(), "left in the source store: {sources:?}");
     let src = s.cache().join("work/demo-amd64/src");
-    assert!(!src.exists() || std::fs::read_dir(&src).unwrap().next().is_none(), "a half-extracted source");
+    assert!(
+        !src.exists() || std::fs::read_dir(&src).unwrap().next().is_none(),
+        "a half-extracted source"
+    );
     assert!(!s.out().join("demo").exists(), "output of a failed build");
 }
 
 #[test]
 fn mismatched_sha256_is_refused_and_nothing_is_cached() {
-    let tarball = gz(&tar_bytes(&[E::File(b"demo-1.0/Makefile", b"all:\n", 0o644)]));
+    let tarball = gz(&tar_bytes(&[E::File(
+        b"demo-1.0/Makefile",
+        b"all:\n",
+        0o644,
+    )]));
     let server = serve(&[("/demo.tar.gz", &tarball)]);
     let s = Scratch::new();
     let wrong = "0".repeat(64);
     s.recipe("demo", &recipe_for(&server.url("/demo.tar.gz"), &wrong));
-    let o = run(s.cmd_private_cache().args(["build", "demo", "--arch", "amd64"])).failure(1);
-    o.stderr_has("sha256 mismatch").stderr_has(&wrong).stderr_has(&sha(&tarball));
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "demo", "--arch", "amd64"]))
+    .failure(1);
+    o.stderr_has("sha256 mismatch")
+        .stderr_has(&wrong)
+        .stderr_has(&sha(&tarball));
     nothing_left(&s);
 }
 
 #[test]
 fn archive_escaping_with_dotdot_or_absolute_paths_is_refused() {
     for (entry, bytes) in [
-        ("../evil", tar_bytes(&[E::File(b"demo-1.0/Makefile", b"all:\n", 0o644), E::File(b"../evil", b"x", 0o644)])),
-        ("/etc/evil", tar_bytes(&[E::File(b"/etc/evil", b"x", 0o644)])),
+        (
+            "../evil",
+            tar_bytes(&[
+                E::File(b"demo-1.0/Makefile", b"all:\n", 0o644),
+                E::File(b"../evil", b"x", 0o644),
+            ]),
+        ),
+        (
+            "/etc/evil",
+            tar_bytes(&[E::File(b"/etc/evil", b"x", 0o644)]),
+        ),
     ] {
         let tarball = gz(&bytes);
         let server = serve(&[("/demo.tar.gz", &tarball)]);
         let s = Scratch::new();
-        s.recipe("demo", &recipe_for(&server.url("/demo.tar.gz"), &sha(&tarball)));
-        let o = run(s.cmd_private_cache().args(["build", "demo", "--arch", "amd64"])).failure(1);
+        s.recipe(
+            "demo",
+            &recipe_for(&server.url("/demo.tar.gz"), &sha(&tarball)),
+        );
+        let o = run(s
+            .cmd_private_cache()
+            .args(["build", "demo", "--arch", "amd64"]))
+        .failure(1);
         o.stderr_has(entry);
         assert!(!s.path().join("evil").exists() && !std::path::Path::new("/etc/evil").exists());
         // The verified archive itself may stay in the store (its bytes are what the recipe

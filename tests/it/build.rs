@@ -6,7 +6,9 @@ use std::path::Path;
 use crate::util::*;
 
 fn tools_for_builds() -> bool {
-    require_tool("python3") && require_tool("qemu-aarch64-static") && require_tool("qemu-arm-static")
+    require_tool("python3")
+        && require_tool("qemu-aarch64-static")
+        && require_tool("qemu-arm-static")
 }
 
 fn fixture_scratch() -> Scratch {
@@ -26,9 +28,14 @@ fn check_image(layout: &Path, tag: &str, arches: &[&str]) {
     if !require_tool("skopeo") || !require_tool("umoci") {
         return;
     }
-    let raw = run(std::process::Command::new("skopeo").args(["inspect", "--raw"]).arg(format!("oci:{}:{tag}", layout.display()))).success();
+    let raw = run(std::process::Command::new("skopeo")
+        .args(["inspect", "--raw"])
+        .arg(format!("oci:{}:{tag}", layout.display())))
+    .success();
     let index: serde_json::Value = serde_json::from_str(&raw.stdout).unwrap();
-    let manifests = index["manifests"].as_array().expect("an index of manifests");
+    let manifests = index["manifests"]
+        .as_array()
+        .expect("an index of manifests");
     assert_eq!(manifests.len(), arches.len(), "{}", raw.stdout);
     for arch in arches {
         let (oarch, variant) = match *arch {
@@ -79,13 +86,42 @@ fn load_and_run(archive: &Path, tag: &str, args: &[&str], expect: &str) {
         return;
     }
     let p = Podman::new();
-    run(p.cmd().args(["load", "-q", "-i"]).arg(archive)).success().stdout_has(tag);
+    run(p.cmd().args(["load", "-q", "-i"]).arg(archive))
+        .success()
+        .stdout_has(tag);
     let name = format!("localhost/{tag}");
-    let o = run(p.cmd().args(["run", "--rm", "--read-only", "--security-opt", "no-new-privileges", &name]).args(args)).success();
-    assert!(o.stdout.contains(expect) || o.stderr.contains(expect), "{}{}", o.stdout, o.stderr);
-    let who = run(p.cmd().args(["image", "inspect", "--format", "{{.Config.User}}", &name])).success();
+    let o = run(p
+        .cmd()
+        .args([
+            "run",
+            "--rm",
+            "--read-only",
+            "--security-opt",
+            "no-new-privileges",
+            &name,
+        ])
+        .args(args))
+    .success();
+    assert!(
+        o.stdout.contains(expect) || o.stderr.contains(expect),
+        "{}{}",
+        o.stdout,
+        o.stderr
+    );
+    let who = run(p
+        .cmd()
+        .args(["image", "inspect", "--format", "{{.Config.User}}", &name]))
+    .success();
     assert_eq!(who.stdout.trim(), "1000:1000");
-    let sh = run(p.cmd().args(["run", "--rm", "--entrypoint", "/bin/sh", &name, "-c", "true"]));
+    let sh = run(p.cmd().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/bin/sh",
+        &name,
+        "-c",
+        "true",
+    ]));
     assert_ne!(sh.code, 0, "a shell ran in the image");
 }
 
@@ -100,17 +136,36 @@ fn build_fixture(name: &str, bin: &str, expect_runs: &str) {
     assert!(out.stdout.contains("amd64, arm64, armv7"), "{}", out.stdout);
     for arch in ["amd64", "arm64", "armv7"] {
         let b = s.out().join(name).join("bin").join(arch).join(bin);
-        run(recipe().args(["verify", "--arch", arch]).arg(&b)).success().stdout_has("static");
+        run(recipe().args(["verify", "--arch", arch]).arg(&b))
+            .success()
+            .stdout_has("static");
     }
     assert!(out.stderr.contains(expect_runs), "{}", out.stderr);
-    check_image(&s.out().join(name).join("oci"), &format!("{name}:1.0"), &["amd64", "arm64", "armv7"]);
-    load_and_run(&s.out().join(name).join(format!("{name}-1.0.oci.tar")), &format!("{name}:1.0"), &["--version"], "1.0");
+    check_image(
+        &s.out().join(name).join("oci"),
+        &format!("{name}:1.0"),
+        &["amd64", "arm64", "armv7"],
+    );
+    load_and_run(
+        &s.out().join(name).join(format!("{name}-1.0.oci.tar")),
+        &format!("{name}:1.0"),
+        &["--version"],
+        "1.0",
+    );
 
     // A second clean build (everything built again) gives the same image digest.
     let s2 = fixture_scratch();
     let out2 = run(fixture_cmd(&s2).args(["build", name, "--arch", "all", "--rebuild"])).success();
-    assert!(!out2.stderr.contains(": cached"), "--rebuild reused the cache:\n{}", out2.stderr);
-    let digest = |o: &str| o.lines().find(|l| l.contains("(index sha256:")).map(|l| l.split("(index ").nth(1).unwrap().to_string());
+    assert!(
+        !out2.stderr.contains(": cached"),
+        "--rebuild reused the cache:\n{}",
+        out2.stderr
+    );
+    let digest = |o: &str| {
+        o.lines()
+            .find(|l| l.contains("(index sha256:"))
+            .map(|l| l.split("(index ").nth(1).unwrap().to_string())
+    };
     assert_eq!(digest(&out.stdout), digest(&out2.stdout));
     assert!(digest(&out.stdout).is_some());
     let a = std::fs::read(s.out().join(name).join(format!("{name}-1.0.oci.tar"))).unwrap();
@@ -136,7 +191,11 @@ fn a_failing_step_names_the_step_command_and_log() {
     let _l = build_lock();
     let s = Scratch::new();
     std::fs::create_dir_all(s.path().join("src")).unwrap();
-    std::fs::write(s.path().join("src/Makefile"), "all:\n\t@echo compiling; echo 'broken.c:1: error: oops' >&2; exit 3\n").unwrap();
+    std::fs::write(
+        s.path().join("src/Makefile"),
+        "all:\n\t@echo compiling; echo 'broken.c:1: error: oops' >&2; exit 3\n",
+    )
+    .unwrap();
     s.recipe(
         "broken",
         r#"name = "broken"
@@ -152,7 +211,10 @@ files = ["/usr/local/bin/broken"]
 "#,
     );
     let o = run(s.cmd().args(["build", "broken"])).failure(1);
-    let o = o.stderr_has("step `build` of broken for amd64 failed").stderr_has("exited with status 2").stderr_has("broken.c:1: error: oops");
+    let o = o
+        .stderr_has("step `build` of broken for amd64 failed")
+        .stderr_has("exited with status 2")
+        .stderr_has("broken.c:1: error: oops");
     assert!(o.stderr.contains("build.log"), "{}", o.stderr);
     assert!(!s.out().join("broken").exists(), "output of a failed build");
 }
@@ -180,7 +242,11 @@ fn build_real(name: &str, tag: &str, bins: &[&str]) {
     let mut c = s.cmd();
     c.env("RECIPE_RECIPES", root().join("recipes"));
     let out = run(c.args(["build", name, "--arch", arch])).success();
-    let arches: Vec<&str> = if arch == "all" { vec!["amd64", "arm64", "armv7"] } else { vec![arch] };
+    let arches: Vec<&str> = if arch == "all" {
+        vec!["amd64", "arm64", "armv7"]
+    } else {
+        vec![arch]
+    };
     for a in &arches {
         for b in bins {
             let p = s.out().join(name).join("bin").join(a).join(b);

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::util::{minimal_recipe, root};
 
-
 fn toml_blocks(md: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
@@ -51,9 +50,13 @@ fn every_example_in_the_recipe_format_validates() {
     let blocks = toml_blocks(&md);
     assert!(blocks.len() >= 6, "found only {} examples", blocks.len());
     for block in blocks {
-        let fragment: toml::Table = toml::from_str(&block).unwrap_or_else(|e| panic!("example is not TOML: {e}\n{block}"));
+        let fragment: toml::Table =
+            toml::from_str(&block).unwrap_or_else(|e| panic!("example is not TOML: {e}\n{block}"));
         let (name, text) = if fragment.contains_key("name") {
-            (fragment["name"].as_str().unwrap().to_string(), block.clone())
+            (
+                fragment["name"].as_str().unwrap().to_string(),
+                block.clone(),
+            )
         } else {
             let mut base: toml::Table = toml::from_str(&minimal_recipe("example")).unwrap();
             merge(&mut base, fragment);

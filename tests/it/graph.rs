@@ -9,7 +9,11 @@ use recipe::arch::Arch;
 use crate::util::*;
 
 fn fixture(name: &str) -> String {
-    root().join("tests/fixtures").join(name).display().to_string()
+    root()
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// A catalogue of the library fixture, an app on it and an independent app; `salt` makes the
@@ -43,12 +47,22 @@ fn catalogue(s: &Scratch, salt: &str, lib_extra: &str) {
 }
 
 fn salt() -> String {
-    format!("{:?}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap())
+    format!(
+        "{:?}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+    )
 }
 
 /// (recipe/arch, hit?, why) for each job of `recipe plan --json`.
 fn plan(s: &Scratch, names: &[&str], arch: &str) -> Vec<(String, bool, String)> {
-    let o = run(s.cmd().arg("plan").args(names).args(["--arch", arch, "--json"])).success();
+    let o = run(s
+        .cmd()
+        .arg("plan")
+        .args(names)
+        .args(["--arch", arch, "--json"]))
+    .success();
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     v["jobs"]
         .as_array()
@@ -56,7 +70,11 @@ fn plan(s: &Scratch, names: &[&str], arch: &str) -> Vec<(String, bool, String)> 
         .iter()
         .map(|j| {
             (
-                format!("{}/{}", j["recipe"].as_str().unwrap(), j["arch"].as_str().unwrap()),
+                format!(
+                    "{}/{}",
+                    j["recipe"].as_str().unwrap(),
+                    j["arch"].as_str().unwrap()
+                ),
                 j["cache"] == "hit",
                 j["why"].as_str().unwrap_or("").to_string(),
             )
@@ -73,13 +91,32 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
     let s = Scratch::new();
     let salt = salt();
     catalogue(&s, &salt, "");
-    run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
+    run(s
+        .cmd()
+        .args(["build", "hello-dep", "hello-c", "--arch", "amd64"]))
+    .success();
 
     // Nothing changed: every job is a hit, and the second run does no build work.
-    assert!(plan(&s, &["hello-dep", "hello-c"], "amd64").iter().all(|(_, hit, _)| *hit));
-    let again = run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
-    assert!(!again.stderr.contains(": build\n"), "a no-op run built something:\n{}", again.stderr);
-    assert_eq!(again.stderr.matches(": cached").count(), 3, "{}", again.stderr);
+    assert!(
+        plan(&s, &["hello-dep", "hello-c"], "amd64")
+            .iter()
+            .all(|(_, hit, _)| *hit)
+    );
+    let again = run(s
+        .cmd()
+        .args(["build", "hello-dep", "hello-c", "--arch", "amd64"]))
+    .success();
+    assert!(
+        !again.stderr.contains(": build\n"),
+        "a no-op run built something:\n{}",
+        again.stderr
+    );
+    assert_eq!(
+        again.stderr.matches(": cached").count(),
+        3,
+        "{}",
+        again.stderr
+    );
 
     // Only the library's recipe changes: it and its dependent rebuild, the other app does not.
     catalogue(&s, &salt, "cflags = [\"-DGREET_CHANGED\"]\n");
@@ -90,7 +127,10 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
     assert_eq!(get("hello-dep/amd64").1, false);
     assert_eq!(get("hello-dep/amd64").2, "dependency libgreet changed");
     assert_eq!(get("hello-c/amd64").1, true);
-    let o = run(s.cmd().args(["build", "hello-dep", "hello-c", "--arch", "amd64"])).success();
+    let o = run(s
+        .cmd()
+        .args(["build", "hello-dep", "hello-c", "--arch", "amd64"]))
+    .success();
     assert!(o.stderr.contains("libgreet/amd64: build"), "{}", o.stderr);
     assert!(o.stderr.contains("hello-dep/amd64: build"), "{}", o.stderr);
     assert!(o.stderr.contains("hello-c/amd64: cached"), "{}", o.stderr);
@@ -100,8 +140,16 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
 #[test]
 fn unknown_dependency_is_located() {
     let s = Scratch::new();
-    s.recipe("app", &minimal_recipe("app").replace("license = \"MIT\"", "license = \"MIT\"\ndepends = [\"zlb\"]"));
-    run(s.cmd().args(["plan", "app"])).failure(2).stderr_has("app.toml:4:12: unknown recipe `zlb`");
+    s.recipe(
+        "app",
+        &minimal_recipe("app").replace(
+            "license = \"MIT\"",
+            "license = \"MIT\"\ndepends = [\"zlb\"]",
+        ),
+    );
+    run(s.cmd().args(["plan", "app"]))
+        .failure(2)
+        .stderr_has("app.toml:4:12: unknown recipe `zlb`");
 }
 
 #[test]
@@ -129,7 +177,10 @@ fn the_leak_guard_fails_a_build_that_reaches_into_the_host() {
 fn wait_for(secs: u64, what: &str, mut pred: impl FnMut() -> bool) {
     let start = Instant::now();
     while !pred() {
-        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -162,7 +213,13 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
     slow_recipe(&s, "slow", &marker);
     // A private cache that shares the zig toolchain and its per-target caches by symlink.
     link_zig(&s);
-    let mut child = s.cmd_private_cache().args(["build", "slow"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = s
+        .cmd_private_cache()
+        .args(["build", "slow"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for(120, "the build step", || pgrep(&marker));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -170,15 +227,21 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
     let p = run(s.cmd_private_cache().args(["plan", "slow", "--json"])).success();
     assert!(p.stdout.contains("\"cache\": \"miss\""), "{}", p.stdout);
     // Its orphaned `sleep` may still run; the next run starts clean anyway.
-    run(s.cmd_private_cache().args(["build", "slow"])).success().stderr_has("smoke test passed");
+    run(s.cmd_private_cache().args(["build", "slow"]))
+        .success()
+        .stderr_has("smoke test passed");
     assert_eq!(entries(&s), 1);
 
     // gc keeps what the catalogue uses and drops leftovers of killed runs; --all drops all.
     std::fs::create_dir_all(s.cache().join("builds/.tmp-deadbeef-1/dest")).unwrap();
-    run(s.cmd_private_cache().args(["cache", "gc"])).success().stdout_has("removed 1 entries");
+    run(s.cmd_private_cache().args(["cache", "gc"]))
+        .success()
+        .stdout_has("removed 1 entries");
     assert_eq!(entries(&s), 1);
     assert!(!s.cache().join("builds/.tmp-deadbeef-1").exists());
-    run(s.cmd_private_cache().args(["cache", "gc", "--all"])).success().stdout_has("removed 1 entries");
+    run(s.cmd_private_cache().args(["cache", "gc", "--all"]))
+        .success()
+        .stdout_has("removed 1 entries");
     assert_eq!(entries(&s), 0);
 }
 
@@ -192,14 +255,29 @@ fn two_concurrent_builds_of_one_job_build_once() {
     let marker = format!("twice-{}", salt());
     slow_recipe(&s, "slow", &marker);
     link_zig(&s);
-    let a = s.cmd_private_cache().args(["build", "slow", "--out", "out-a"]).stderr(Stdio::piped()).spawn().unwrap();
-    let b = s.cmd_private_cache().args(["build", "slow", "--out", "out-b"]).stderr(Stdio::piped()).spawn().unwrap();
+    let a = s
+        .cmd_private_cache()
+        .args(["build", "slow", "--out", "out-a"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = s
+        .cmd_private_cache()
+        .args(["build", "slow", "--out", "out-b"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let a = a.wait_with_output().unwrap();
     let b = b.wait_with_output().unwrap();
     assert!(a.status.success() && b.status.success());
-    let (ea, eb) = (String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
-    let stored = ea.matches("stored in the build cache").count() + eb.matches("stored in the build cache").count();
-    let cached = ea.matches("slow/amd64: cached").count() + eb.matches("slow/amd64: cached").count();
+    let (ea, eb) = (
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr),
+    );
+    let stored = ea.matches("stored in the build cache").count()
+        + eb.matches("stored in the build cache").count();
+    let cached =
+        ea.matches("slow/amd64: cached").count() + eb.matches("slow/amd64: cached").count();
     assert_eq!((stored, cached), (1, 1), "A:\n{ea}\nB:\n{eb}");
     assert_eq!(entries(&s), 1);
 }
@@ -213,10 +291,18 @@ fn ctrl_c_stops_every_child() {
     let s = Scratch::new();
     let marker = format!("ctrlc-{}", salt());
     slow_recipe(&s, "slow", &marker.replace("sleep 3", "sleep 60"));
-    let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap().replace("sleep 3", "sleep 60");
+    let text = std::fs::read_to_string(s.recipes().join("slow.toml"))
+        .unwrap()
+        .replace("sleep 3", "sleep 60");
     s.recipe("slow", &text);
     link_zig(&s);
-    let mut child = s.cmd_private_cache().args(["build", "slow"]).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let mut child = s
+        .cmd_private_cache()
+        .args(["build", "slow"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     wait_for(120, "the build step", || pgrep(&marker));
     // SAFETY: sending SIGINT to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -228,7 +314,11 @@ fn ctrl_c_stops_every_child() {
 
 /// True when a process whose command line contains `marker` runs.
 fn pgrep(marker: &str) -> bool {
-    std::process::Command::new("pgrep").args(["-f", marker]).output().map(|o| o.status.success()).unwrap_or(false)
+    std::process::Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Points a scratch cache's zig toolchain and per-target zig caches at the shared ones, so a
@@ -256,14 +346,25 @@ fn a_host_tool_is_built_for_the_build_machine_and_run_by_the_target_build() {
     }
     let _l = build_lock();
     let s = Scratch::new();
-    let p = run(fixtures_cmd(&s).args(["plan", "hello-gen", "--arch", "arm64", "--json"])).success();
+    let p =
+        run(fixtures_cmd(&s).args(["plan", "hello-gen", "--arch", "arm64", "--json"])).success();
     let v: serde_json::Value = serde_json::from_str(&p.stdout).unwrap();
-    let tool = v["jobs"].as_array().unwrap().iter().find(|j| j["recipe"] == "gen-word").unwrap();
+    let tool = v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["recipe"] == "gen-word")
+        .unwrap();
     assert_eq!(tool["for"], "host");
     assert_eq!(tool["arch"], Arch::host().unwrap().name());
     run(fixtures_cmd(&s).args(["build", "hello-gen", "--arch", "arm64"])).success();
-    run(recipe().args(["verify", "--arch", "arm64"]).arg(s.out().join("hello-gen/bin/arm64/hello-gen"))).success();
-    let o = run(std::process::Command::new("qemu-aarch64-static").arg(s.out().join("hello-gen/bin/arm64/hello-gen"))).success();
+    run(recipe()
+        .args(["verify", "--arch", "arm64"])
+        .arg(s.out().join("hello-gen/bin/arm64/hello-gen")))
+    .success();
+    let o = run(std::process::Command::new("qemu-aarch64-static")
+        .arg(s.out().join("hello-gen/bin/arm64/hello-gen")))
+    .success();
     assert_eq!(o.stdout.trim(), "hello-gen says generated");
 }
 

@@ -21,7 +21,11 @@ fn a_good_recipe_shows() {
 fn list_names_every_recipe_of_the_catalogue() {
     let out = run(recipe().args(["list"]).current_dir(root())).success();
     for name in ["redis", "go-httpbin"] {
-        assert!(out.stdout.lines().any(|l| l.starts_with(name)), "{name} missing:\n{}", out.stdout);
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{}",
+            out.stdout
+        );
     }
 }
 
@@ -61,8 +65,13 @@ fn missing_field_is_named() {
 
 #[test]
 fn unknown_arch_in_recipe_is_located() {
-    bad(&format!("{}\n[build.arch.armhf]\ncflags = [\"-O3\"]\n", good()))
-        .stderr_has("demo.toml:15:13: unknown arch `armhf` (expected one of: amd64, arm64, armv7, all)");
+    bad(&format!(
+        "{}\n[build.arch.armhf]\ncflags = [\"-O3\"]\n",
+        good()
+    ))
+    .stderr_has(
+        "demo.toml:15:13: unknown arch `armhf` (expected one of: amd64, arm64, armv7, all)",
+    );
 }
 
 #[test]
@@ -79,21 +88,30 @@ fn unknown_arch_on_command_line() {
 fn unknown_recipe_lists_known_ones() {
     let s = Scratch::new();
     s.recipe("demo", &good());
-    run(s.cmd().args(["build", "nope"])).failure(2).stderr_has("unknown recipe `nope`").stderr_has("known recipes: demo");
+    run(s.cmd().args(["build", "nope"]))
+        .failure(2)
+        .stderr_has("unknown recipe `nope`")
+        .stderr_has("known recipes: demo");
     assert!(!s.out().exists());
 }
 
 #[test]
 fn bad_sha256_is_located() {
-    bad(&good().replace("path = \"src\"", "sha256 = \"abc\"\nurls = [\"https://example.invalid/a.tar.gz\"]"))
-        .stderr_has("demo.toml:7:10: `abc` is not a sha256")
-        .stderr_has("64 lowercase hexadecimal digits");
+    bad(&good().replace(
+        "path = \"src\"",
+        "sha256 = \"abc\"\nurls = [\"https://example.invalid/a.tar.gz\"]",
+    ))
+    .stderr_has("demo.toml:7:10: `abc` is not a sha256")
+    .stderr_has("64 lowercase hexadecimal digits");
 }
 
 #[test]
 fn option_of_another_build_system_is_located() {
-    bad(&good().replace("system = \"make\"", "system = \"make\"\ncmake-args = [\"-DX=1\"]"))
-        .stderr_has("demo.toml:11:14: `cmake-args` does not apply to build system `make`");
+    bad(&good().replace(
+        "system = \"make\"",
+        "system = \"make\"\ncmake-args = [\"-DX=1\"]",
+    ))
+    .stderr_has("demo.toml:11:14: `cmake-args` does not apply to build system `make`");
 }
 
 #[test]
@@ -110,10 +128,12 @@ fn image_settings_are_checked() {
     bad(&with("ports = [70000]")).stderr_has("port 70000 is out of range");
     bad(&with("entrypoint = [\"demo\"]")).stderr_has("entrypoint `demo` is not an absolute path");
     bad(&with("user = \"app\"")).stderr_has("user `app` is not `uid:gid`");
-    bad(&with("volumes = [\"../data\"]")).stderr_has("volume `../data` is not an absolute path inside the image");
+    bad(&with("volumes = [\"../data\"]"))
+        .stderr_has("volume `../data` is not an absolute path inside the image");
 }
 
 #[test]
 fn name_must_match_file() {
-    bad(&good().replace("name = \"demo\"", "name = \"other\"")).stderr_has("demo.toml:1:8: recipe name `other` does not match its file name `demo.toml`");
+    bad(&good().replace("name = \"demo\"", "name = \"other\""))
+        .stderr_has("demo.toml:1:8: recipe name `other` does not match its file name `demo.toml`");
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::util::{serve, sha, tar_bytes, E};
+use crate::util::{E, serve, sha, tar_bytes};
 use recipe::source::{
     ArchiveKind, Fetch, Origin, SourceError, Store, extract, go_module_strip, sha256_file, sniff,
 };

@@ -25,14 +25,23 @@ fn zig() -> Option<PathBuf> {
         if !util::require_tool("python3") {
             return None;
         }
-        let out = util::recipe().args(["toolchain", "--print", "zig"]).output().ok()?;
+        let out = util::recipe()
+            .args(["toolchain", "--print", "zig"])
+            .output()
+            .ok()?;
         let zig = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && zig.is_file() {
             Some(zig)
         } else if std::env::var_os("CI").is_some() {
-            panic!("zig is required under CI: {}", String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "zig is required under CI: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         } else {
-            eprintln!("skipped: zig could not be provisioned: {}", String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "skipped: zig could not be provisioned: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             None
         }
     })
@@ -475,15 +484,26 @@ fn verify_mutated_real_binaries_never_panic() {
 #[test]
 fn cli_verify_explains_each_verdict() {
     let ls = util::run(util::recipe().args(["verify", "/bin/ls"])).failure(1);
-    ls.stdout_has("/bin/ls: FAIL").stdout_has("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs ");
+    ls.stdout_has("/bin/ls: FAIL")
+        .stdout_has("dynamic: PT_INTERP /lib64/ld-linux-x86-64.so.2, needs ");
 
-    let Some(amd64) = ours(Arch::Amd64) else { return };
-    util::run(util::recipe().arg("verify").arg(&amd64)).success().stdout_has("ok: ELF 64-bit x86-64, static");
-    util::run(util::recipe().args(["verify", "--arch", "arm64"]).arg(&amd64))
-        .failure(1)
-        .stdout_has("machine is x86-64, expected AArch64");
+    let Some(amd64) = ours(Arch::Amd64) else {
+        return;
+    };
+    util::run(util::recipe().arg("verify").arg(&amd64))
+        .success()
+        .stdout_has("ok: ELF 64-bit x86-64, static");
+    util::run(
+        util::recipe()
+            .args(["verify", "--arch", "arm64"])
+            .arg(&amd64),
+    )
+    .failure(1)
+    .stdout_has("machine is x86-64, expected AArch64");
 
-    let (Some(v7), Some(v6)) = (ours(Arch::Armv7), armv6()) else { return };
+    let (Some(v7), Some(v6)) = (ours(Arch::Armv7), armv6()) else {
+        return;
+    };
     util::run(util::recipe().args(["verify", "--arch", "armv7"]).arg(&v7))
         .success()
         .stdout_has("EABI5 hard-float, ARMv7, static");
