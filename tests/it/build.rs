@@ -266,3 +266,75 @@ fn real_c_app_redis() {
 fn real_go_app_go_httpbin() {
     build_real("go-httpbin", "go-httpbin:2.26.0", &["go-httpbin"]);
 }
+
+/// curl against static OpenSSL and zlib: under CI for amd64 (with the TLS check), with
+/// RECIPE_REAL_APPS=all for every arch. `curl --version` lists OpenSSL and libz everywhere, and
+/// the amd64 binary fetches an https URL from a TLS server on 127.0.0.1 whose certificate is in
+/// the CA file it is given, and refuses it without that file.
+#[test]
+fn real_curl_with_openssl_and_zlib() {
+    let arch = match real_arches() {
+        Some("all") => "all",
+        Some(_) => "amd64",
+        None => return,
+    };
+    if !tools_for_builds() || !require_tool("openssl") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("recipes"));
+    run(c.args(["build", "curl", "--arch", arch])).success();
+    let arches: Vec<&str> = if arch == "all" { vec!["amd64", "arm64", "armv7"] } else { vec!["amd64"] };
+    for a in &arches {
+        let bin = s.out().join("curl/bin").join(a).join("curl");
+        run(recipe().args(["verify", "--arch", a]).arg(&bin)).success();
+        let mut cmd = match *a {
+            "amd64" => std::process::Command::new(&bin),
+            "arm64" => std::process::Command::new("qemu-aarch64-static"),
+            _ => std::process::Command::new("qemu-arm-static"),
+        };
+        if *a != "amd64" {
+            cmd.arg(&bin);
+        }
+        let v = run(cmd.arg("--version").env_clear()).success();
+        assert!(v.stdout.contains("OpenSSL/3.0.22") && v.stdout.contains("zlib/1.2.13"), "{}", v.stdout);
+        assert!(v.stdout.lines().any(|l| l.starts_with("Features:") && l.contains(" SSL") && l.contains(" libz")), "{}", v.stdout);
+    }
+
+    // A TLS server on 127.0.0.1 with a certificate made here.
+    let tmp = tempfile::tempdir().unwrap();
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    run(std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert))
+    .success();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-www", "-accept", &format!("127.0.0.1:{port}"), "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the TLS server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let curl = s.out().join("curl/bin/amd64/curl");
+    let url = format!("https://127.0.0.1:{port}/");
+    let ok = run(std::process::Command::new(&curl).env_clear().args(["-sS", "--cacert"]).arg(&cert).arg(&url));
+    let refused = run(std::process::Command::new(&curl).env_clear().args(["-sS", &url]));
+    let _ = server.kill();
+    let _ = server.wait();
+    let ok = ok.success();
+    assert!(ok.stdout.contains("s_server"), "{}", ok.stdout);
+    assert_eq!(refused.code, 60, "curl accepted an unknown certificate: {}", refused.stderr);
+}

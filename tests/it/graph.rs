@@ -321,16 +321,17 @@ fn pgrep(marker: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Points a scratch cache's zig toolchain and per-target zig caches at the shared ones, so a
-/// private cache does not build musl's libc again.
+/// Points a scratch cache's zig install and per-target zig caches at the shared ones, so a
+/// private cache does not build musl's libc again. (Only the install: the wrappers name the
+/// cache they live in, and must not be written into the shared cache from a scratch one.)
 fn link_zig(s: &Scratch) {
     let shared = shared_cache();
-    run(recipe().args(["toolchain", "--print", "zig"])).success();
-    std::fs::create_dir_all(s.cache()).unwrap();
-    for dir in ["toolchains", "zig"] {
-        std::fs::create_dir_all(shared.join(dir)).unwrap();
-        std::os::unix::fs::symlink(shared.join(dir), s.cache().join(dir)).unwrap();
-    }
+    let zig = run(recipe().args(["toolchain", "--print", "zig"])).success().stdout;
+    let install = std::path::Path::new(zig.trim()).parent().unwrap().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(s.cache().join("toolchains")).unwrap();
+    std::os::unix::fs::symlink(&install, s.cache().join("toolchains").join(install.file_name().unwrap())).unwrap();
+    std::fs::create_dir_all(shared.join("zig")).unwrap();
+    std::os::unix::fs::symlink(shared.join("zig"), s.cache().join("zig")).unwrap();
 }
 
 fn fixtures_cmd(s: &Scratch) -> std::process::Command {
