@@ -254,13 +254,24 @@ pub fn build(
         if r.is_library() {
             continue;
         }
-        let per_arch: Vec<(Arch, Vec<AppFile>)> = graph
+        let roots: Vec<usize> = graph
             .roots
             .iter()
-            .filter(|&&i| graph.nodes[i].recipe.name == r.name)
+            .copied()
+            .filter(|&i| graph.nodes[i].recipe.name == r.name)
+            .collect();
+        let per_arch: Vec<(Arch, Vec<AppFile>)> = roots
+            .iter()
             .map(|&i| (graph.nodes[i].arch, results[i].clone()))
             .collect();
-        out.push(pack(settings, r, &per_arch, progress)?);
+        let keys: Vec<&str> = roots.iter().map(|&i| graph.nodes[i].key.as_str()).collect();
+        out.push(pack(
+            settings,
+            r,
+            &per_arch,
+            &image_key(settings, r, &keys),
+            progress,
+        )?);
     }
     Ok(out)
 }
@@ -409,13 +420,65 @@ fn smoke(
     Ok(())
 }
 
+/// What an image is made of: the recipe (its image settings), each arch's cache key, the
+/// timestamp and this program's version. The same key means the same image bytes.
+fn image_key(settings: &Settings, r: &Recipe, keys: &[&str]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(plan::graph::BUILD_LOGIC);
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update(&r.text);
+    h.update(settings.source_date_epoch.to_le_bytes());
+    for k in keys {
+        h.update(k);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Written beside a finished image: its key and summary. Written last, so it only ever
+/// describes a complete layout and archive.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stamp {
+    key: String,
+    written: image::Written,
+}
+
 fn pack(
     settings: &Settings,
     r: &Recipe,
     per_arch: &[(Arch, Vec<AppFile>)],
+    key: &str,
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
     let id = r.name.clone();
+    let dir = settings.out.join(&r.name);
+    let layout = dir.join("oci");
+    let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
+    let stamp_path = dir.join(".recipe-image.json");
+    let bin_dirs: Vec<(Arch, PathBuf)> = per_arch
+        .iter()
+        .map(|(a, _)| (*a, dir.join("bin").join(a.name())))
+        .collect();
+    // The same image is already there: nothing to write.
+    if let Ok(bytes) = std::fs::read(&stamp_path) {
+        if let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes) {
+            if stamp.key == key
+                && layout.join("index.json").is_file()
+                && archive.is_file()
+                && bin_dirs.iter().all(|(_, d)| d.is_dir())
+            {
+                progress.step(&id, "image (unchanged)");
+                return Ok(Built {
+                    recipe: r.clone(),
+                    layout,
+                    archive,
+                    written: stamp.written,
+                    binaries: bin_dirs,
+                });
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&stamp_path);
     progress.step(&id, "image");
     let user = image::User {
         uid: r.image.user.uid,
@@ -464,19 +527,16 @@ fn pack(
             }
         })
         .collect();
-    let dir = settings.out.join(&r.name);
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io {
         path: dir.clone(),
         source,
     })?;
-    let layout = dir.join("oci");
     let err = |source| PipelineError::Image {
         recipe: r.name.clone(),
         source,
     };
     let written =
         image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
-    let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
     image::write_archive(&layout, &archive).map_err(err)?;
     // The binaries, beside the image, one folder per arch.
     let mut binaries = Vec::new();
@@ -506,6 +566,18 @@ fn pack(
         })?;
         binaries.push((*arch, bin_dir));
     }
+    let stamp = serde_json::to_vec_pretty(&Stamp {
+        key: key.to_string(),
+        written: written.clone(),
+    })
+    .expect("stamp serialises");
+    let tmp = dir.join(format!(".recipe-image.json.{}", std::process::id()));
+    std::fs::write(&tmp, stamp)
+        .and_then(|_| std::fs::rename(&tmp, &stamp_path))
+        .map_err(|source| PipelineError::Io {
+            path: stamp_path.clone(),
+            source,
+        })?;
     Ok(Built {
         recipe: r.clone(),
         layout,

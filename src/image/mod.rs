@@ -162,7 +162,7 @@ pub struct PlatformImage {
 }
 
 /// What [`write_layout`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Written {
     /// Digest (`sha256:...`) of the multi-arch image index the tag points to.
     pub index_digest: String,
@@ -171,7 +171,7 @@ pub struct Written {
 }
 
 /// What was written for one platform.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlatformSummary {
     pub arch: Arch,
     pub manifest_digest: String,

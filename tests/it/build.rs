@@ -286,7 +286,11 @@ fn real_curl_with_openssl_and_zlib() {
     let mut c = s.cmd();
     c.env("RECIPE_RECIPES", root().join("recipes"));
     run(c.args(["build", "curl", "--arch", arch])).success();
-    let arches: Vec<&str> = if arch == "all" { vec!["amd64", "arm64", "armv7"] } else { vec!["amd64"] };
+    let arches: Vec<&str> = if arch == "all" {
+        vec!["amd64", "arm64", "armv7"]
+    } else {
+        vec!["amd64"]
+    };
     for a in &arches {
         let bin = s.out().join("curl/bin").join(a).join("curl");
         run(recipe().args(["verify", "--arch", a]).arg(&bin)).success();
@@ -299,23 +303,57 @@ fn real_curl_with_openssl_and_zlib() {
             cmd.arg(&bin);
         }
         let v = run(cmd.arg("--version").env_clear()).success();
-        assert!(v.stdout.contains("OpenSSL/3.0.22") && v.stdout.contains("zlib/1.2.13"), "{}", v.stdout);
-        assert!(v.stdout.lines().any(|l| l.starts_with("Features:") && l.contains(" SSL") && l.contains(" libz")), "{}", v.stdout);
+        assert!(
+            v.stdout.contains("OpenSSL/3.0.22") && v.stdout.contains("zlib/1.2.13"),
+            "{}",
+            v.stdout
+        );
+        assert!(
+            v.stdout
+                .lines()
+                .any(|l| l.starts_with("Features:") && l.contains(" SSL") && l.contains(" libz")),
+            "{}",
+            v.stdout
+        );
     }
 
     // A TLS server on 127.0.0.1 with a certificate made here.
     let tmp = tempfile::tempdir().unwrap();
     let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
     run(std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert))
     .success();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = std::process::Command::new("openssl")
-        .args(["s_server", "-www", "-accept", &format!("127.0.0.1:{port}"), "-cert"])
+        .args([
+            "s_server",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+        ])
         .arg(&cert)
         .arg("-key")
         .arg(&key)
@@ -325,16 +363,29 @@ fn real_curl_with_openssl_and_zlib() {
         .unwrap();
     let start = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the TLS server did not start");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the TLS server did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let curl = s.out().join("curl/bin/amd64/curl");
     let url = format!("https://127.0.0.1:{port}/");
-    let ok = run(std::process::Command::new(&curl).env_clear().args(["-sS", "--cacert"]).arg(&cert).arg(&url));
-    let refused = run(std::process::Command::new(&curl).env_clear().args(["-sS", &url]));
+    let ok = run(std::process::Command::new(&curl)
+        .env_clear()
+        .args(["-sS", "--cacert"])
+        .arg(&cert)
+        .arg(&url));
+    let refused = run(std::process::Command::new(&curl)
+        .env_clear()
+        .args(["-sS", &url]));
     let _ = server.kill();
     let _ = server.wait();
     let ok = ok.success();
     assert!(ok.stdout.contains("s_server"), "{}", ok.stdout);
-    assert_eq!(refused.code, 60, "curl accepted an unknown certificate: {}", refused.stderr);
+    assert_eq!(
+        refused.code, 60,
+        "curl accepted an unknown certificate: {}",
+        refused.stderr
+    );
 }

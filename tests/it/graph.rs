@@ -326,10 +326,23 @@ fn pgrep(marker: &str) -> bool {
 /// cache they live in, and must not be written into the shared cache from a scratch one.)
 fn link_zig(s: &Scratch) {
     let shared = shared_cache();
-    let zig = run(recipe().args(["toolchain", "--print", "zig"])).success().stdout;
-    let install = std::path::Path::new(zig.trim()).parent().unwrap().parent().unwrap().to_path_buf();
+    let zig = run(recipe().args(["toolchain", "--print", "zig"]))
+        .success()
+        .stdout;
+    let install = std::path::Path::new(zig.trim())
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     std::fs::create_dir_all(s.cache().join("toolchains")).unwrap();
-    std::os::unix::fs::symlink(&install, s.cache().join("toolchains").join(install.file_name().unwrap())).unwrap();
+    std::os::unix::fs::symlink(
+        &install,
+        s.cache()
+            .join("toolchains")
+            .join(install.file_name().unwrap()),
+    )
+    .unwrap();
     std::fs::create_dir_all(shared.join("zig")).unwrap();
     std::os::unix::fs::symlink(shared.join("zig"), s.cache().join("zig")).unwrap();
 }
