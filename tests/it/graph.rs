@@ -395,3 +395,17 @@ fn meson_builds_against_a_library_through_its_cross_file() {
     let o = run(std::process::Command::new("qemu-arm-static").arg(&bin)).success();
     assert_eq!(o.stdout.trim(), "hello-meson says hello");
 }
+
+#[test]
+fn cmake_finds_a_library_only_in_the_sysroot() {
+    if !require_tool("python3") || !require_tool("qemu-aarch64-static") || !require_tool("cmake") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    run(fixtures_cmd(&s).args(["build", "hello-cmake", "--arch", "arm64"])).success();
+    let bin = s.out().join("hello-cmake/bin/arm64/hello-cmake");
+    run(recipe().args(["verify", "--arch", "arm64"]).arg(&bin)).success();
+    let o = run(std::process::Command::new("qemu-aarch64-static").arg(&bin)).success();
+    assert_eq!(o.stdout.trim(), "hello-cmake says hello");
+}
