@@ -197,6 +197,23 @@ fn slow_recipe(s: &Scratch, name: &str, marker: &str) {
     s.recipe(name, &text);
 }
 
+/// The common start of the slow-build tests: the build lock, a scratch catalogue holding a slow
+/// recipe whose key is unique to this test (`marker`, also in its command line for pgrep), and
+/// a private cache sharing zig. None when the tools are missing (skipped).
+fn slow_setup(what: &str, sleep_secs: u32) -> Option<(std::sync::MutexGuard<'static, ()>, Scratch, String)> {
+    if !require_tool("python3") {
+        return None;
+    }
+    let lock = build_lock();
+    let s = Scratch::new();
+    let marker = format!("{what}-{}", salt());
+    slow_recipe(&s, "slow", &marker);
+    let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap();
+    s.recipe("slow", &text.replace("sleep 3", &format!("sleep {sleep_secs}")));
+    link_zig(&s);
+    Some((lock, s, marker))
+}
+
 fn entries(s: &Scratch) -> usize {
     let o = run(s.cmd_private_cache().args(["cache", "ls"])).success();
     o.stdout.lines().filter(|l| l.starts_with("slow")).count()
@@ -204,15 +221,7 @@ fn entries(s: &Scratch) -> usize {
 
 #[test]
 fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
-    if !require_tool("python3") {
-        return;
-    }
-    let _l = build_lock();
-    let s = Scratch::new();
-    let marker = format!("kill9-{}", salt());
-    slow_recipe(&s, "slow", &marker);
-    // A private cache that shares the zig toolchain and its per-target caches by symlink.
-    link_zig(&s);
+    let Some((_l, s, marker)) = slow_setup("kill9", 3) else { return };
     let mut child = s
         .cmd_private_cache()
         .args(["build", "slow"])
@@ -247,14 +256,7 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
 
 #[test]
 fn two_concurrent_builds_of_one_job_build_once() {
-    if !require_tool("python3") {
-        return;
-    }
-    let _l = build_lock();
-    let s = Scratch::new();
-    let marker = format!("twice-{}", salt());
-    slow_recipe(&s, "slow", &marker);
-    link_zig(&s);
+    let Some((_l, s, _marker)) = slow_setup("twice", 3) else { return };
     let a = s
         .cmd_private_cache()
         .args(["build", "slow", "--out", "out-a"])
@@ -284,18 +286,7 @@ fn two_concurrent_builds_of_one_job_build_once() {
 
 #[test]
 fn ctrl_c_stops_every_child() {
-    if !require_tool("python3") {
-        return;
-    }
-    let _l = build_lock();
-    let s = Scratch::new();
-    let marker = format!("ctrlc-{}", salt());
-    slow_recipe(&s, "slow", &marker.replace("sleep 3", "sleep 60"));
-    let text = std::fs::read_to_string(s.recipes().join("slow.toml"))
-        .unwrap()
-        .replace("sleep 3", "sleep 60");
-    s.recipe("slow", &text);
-    link_zig(&s);
+    let Some((_l, s, marker)) = slow_setup("ctrlc", 60) else { return };
     let mut child = s
         .cmd_private_cache()
         .args(["build", "slow"])
