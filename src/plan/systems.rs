@@ -214,13 +214,17 @@ pub fn steps(
                 run("configure", configure, &env, &l.work),
                 run(
                     "build",
-                    vec![
-                        s("cmake"),
-                        s("--build"),
-                        bd.clone(),
-                        s("--parallel"),
-                        jobs.clone(),
-                    ],
+                    // The Makefile generator's make takes the jobserver from MAKEFLAGS; an
+                    // explicit --parallel would start a pool of its own.
+                    [
+                        vec![s("cmake"), s("--build"), bd.clone()],
+                        if ctx.jobserver {
+                            vec![]
+                        } else {
+                            vec![s("--parallel"), jobs.clone()]
+                        },
+                    ]
+                    .concat(),
                     &env,
                     &l.work,
                 ),

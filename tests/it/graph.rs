@@ -200,7 +200,10 @@ fn slow_recipe(s: &Scratch, name: &str, marker: &str) {
 /// The common start of the slow-build tests: the build lock, a scratch catalogue holding a slow
 /// recipe whose key is unique to this test (`marker`, also in its command line for pgrep), and
 /// a private cache sharing zig. None when the tools are missing (skipped).
-fn slow_setup(what: &str, sleep_secs: u32) -> Option<(std::sync::MutexGuard<'static, ()>, Scratch, String)> {
+fn slow_setup(
+    what: &str,
+    sleep_secs: u32,
+) -> Option<(std::sync::MutexGuard<'static, ()>, Scratch, String)> {
     if !require_tool("python3") {
         return None;
     }
@@ -209,7 +212,10 @@ fn slow_setup(what: &str, sleep_secs: u32) -> Option<(std::sync::MutexGuard<'sta
     let marker = format!("{what}-{}", salt());
     slow_recipe(&s, "slow", &marker);
     let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap();
-    s.recipe("slow", &text.replace("sleep 3", &format!("sleep {sleep_secs}")));
+    s.recipe(
+        "slow",
+        &text.replace("sleep 3", &format!("sleep {sleep_secs}")),
+    );
     link_zig(&s);
     Some((lock, s, marker))
 }
@@ -221,7 +227,9 @@ fn entries(s: &Scratch) -> usize {
 
 #[test]
 fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
-    let Some((_l, s, marker)) = slow_setup("kill9", 3) else { return };
+    let Some((_l, s, marker)) = slow_setup("kill9", 3) else {
+        return;
+    };
     let mut child = s
         .cmd_private_cache()
         .args(["build", "slow"])
@@ -256,7 +264,9 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
 
 #[test]
 fn two_concurrent_builds_of_one_job_build_once() {
-    let Some((_l, s, _marker)) = slow_setup("twice", 3) else { return };
+    let Some((_l, s, _marker)) = slow_setup("twice", 3) else {
+        return;
+    };
     let a = s
         .cmd_private_cache()
         .args(["build", "slow", "--out", "out-a"])
@@ -286,7 +296,9 @@ fn two_concurrent_builds_of_one_job_build_once() {
 
 #[test]
 fn ctrl_c_stops_every_child() {
-    let Some((_l, s, marker)) = slow_setup("ctrlc", 60) else { return };
+    let Some((_l, s, marker)) = slow_setup("ctrlc", 60) else {
+        return;
+    };
     let mut child = s
         .cmd_private_cache()
         .args(["build", "slow"])
