@@ -305,9 +305,23 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                     progress.note("zig", m)
                 })
                 .map_err(failed)?;
+                // The per-target wrappers too, for use outside recipe (and by the benchmark).
+                for arch in Arch::ALL {
+                    crate::toolchain::wrappers::write(&zig, arch, &cache).map_err(failed)?;
+                }
                 match print {
                     Some(_) => println!("{}", zig.exe.display()),
-                    None => println!("zig {}: {}", zig.version, zig.exe.display()),
+                    None => {
+                        println!("zig {}: {}", zig.version, zig.exe.display());
+                        for arch in Arch::ALL {
+                            let w = crate::toolchain::wrappers::paths(&cache, &zig.version, arch);
+                            println!(
+                                "  {arch}: CC={} (wrappers in {})",
+                                w.cc.display(),
+                                w.dir.display()
+                            );
+                        }
+                    }
                 }
             }
             if print.as_deref() != Some("zig") {
