@@ -268,6 +268,24 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                     }
                     let (n, bytes) = store.gc(&keep).map_err(failed)?;
                     println!("removed {n} entries ({})", report::human_size(bytes));
+                    // Work folders are scratch (kept after a failed build for its log, never read by
+                    // a later run): those of jobs no recipe plans now go, the others may be in use.
+                    let (mut n, mut bytes) = (0, 0);
+                    for e in std::fs::read_dir(cache.join("work"))
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                    {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        let prefix = name.rsplit('-').next().unwrap_or("");
+                        if all || !keep.iter().any(|k| k.starts_with(prefix)) {
+                            bytes += crate::cache::dir_size(&e.path());
+                            if std::fs::remove_dir_all(e.path()).is_ok() {
+                                n += 1;
+                            }
+                        }
+                    }
+                    println!("removed {n} work folders ({})", report::human_size(bytes));
                 }
             }
             Ok(0)

@@ -220,6 +220,19 @@ fn slow_setup(
     Some((lock, s, marker))
 }
 
+/// Starts `recipe build slow` and returns once its build step runs.
+fn start_slow_build(s: &Scratch, marker: &str) -> std::process::Child {
+    let child = s
+        .cmd_private_cache()
+        .args(["build", "slow"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(120, "the build step", || pgrep(marker));
+    child
+}
+
 fn entries(s: &Scratch) -> usize {
     let o = run(s.cmd_private_cache().args(["cache", "ls"])).success();
     o.stdout.lines().filter(|l| l.starts_with("slow")).count()
@@ -230,14 +243,7 @@ fn kill_9_in_the_middle_leaves_nothing_trusted_and_the_next_run_succeeds() {
     let Some((_l, s, marker)) = slow_setup("kill9", 3) else {
         return;
     };
-    let mut child = s
-        .cmd_private_cache()
-        .args(["build", "slow"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(120, "the build step", || pgrep(&marker));
+    let mut child = start_slow_build(&s, &marker);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(entries(&s), 0, "an entry of the killed run");
@@ -299,14 +305,7 @@ fn ctrl_c_stops_every_child() {
     let Some((_l, s, marker)) = slow_setup("ctrlc", 60) else {
         return;
     };
-    let mut child = s
-        .cmd_private_cache()
-        .args(["build", "slow"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(120, "the build step", || pgrep(&marker));
+    let mut child = start_slow_build(&s, &marker);
     // SAFETY: sending SIGINT to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
