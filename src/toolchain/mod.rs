@@ -63,21 +63,12 @@ pub fn provision_zig(
     cache: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Zig, ToolchainError> {
-    let err = |reason: String| ToolchainError::Zig {
+    let exe = provision_pip_tool(spec, cache, progress).map_err(|reason| ToolchainError::Zig {
         version: spec.version.clone(),
         reason,
-    };
-    if let Some(exe) = which("zig") {
-        if output_of(Command::new(&exe).arg("version")).as_deref() == Some(spec.version.as_str()) {
-            return Ok(Zig {
-                exe,
-                version: spec.version.clone(),
-            });
-        }
-    }
-    let home = pip_install(spec, cache, progress).map_err(err)?;
+    })?;
     Ok(Zig {
-        exe: home.join("ziglang").join("zig"),
+        exe,
         version: spec.version.clone(),
     })
 }
@@ -89,18 +80,37 @@ pub fn provision_meson(
     cache: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, ToolchainError> {
-    let err = |reason: String| ToolchainError::Meson {
+    provision_pip_tool(spec, cache, progress).map_err(|reason| ToolchainError::Meson {
         version: spec.version.clone(),
         reason,
-    };
-    if let Some(exe) = which("meson") {
-        if output_of(Command::new(&exe).arg("--version")).as_deref() == Some(spec.version.as_str())
+    })
+}
+
+/// The executable of a tool installed from its wheel into `home`, and the argument that makes
+/// it print its bare version.
+fn pip_tool_exe(spec: &spec::PipToolSpec, home: &Path) -> (PathBuf, &'static str) {
+    match spec.name.as_str() {
+        "zig" => (home.join("ziglang").join("zig"), "version"),
+        name => (home.join(name), "--version"),
+    }
+}
+
+/// A pip-provisioned tool: the one on PATH when it is exactly the pinned version, else the
+/// cache's install (made by [`pip_install`] if missing).
+fn provision_pip_tool(
+    spec: &spec::PipToolSpec,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf, String> {
+    let (_, version_arg) = pip_tool_exe(spec, Path::new(""));
+    if let Some(exe) = which(&spec.name) {
+        if output_of(Command::new(&exe).arg(version_arg)).as_deref() == Some(spec.version.as_str())
         {
             return Ok(exe);
         }
     }
-    let home = pip_install(spec, cache, progress).map_err(err)?;
-    Ok(home.join("meson"))
+    let home = pip_install(spec, cache, progress)?;
+    Ok(pip_tool_exe(spec, &home).0)
 }
 
 /// Installs `spec`'s wheel with pip (`--require-hashes`) into `<cache>/toolchains/NAME-VERSION`
@@ -116,10 +126,8 @@ fn pip_install(
         .join("toolchains")
         .join(format!("{}-{}", spec.name, spec.version));
     let check = |dir: &Path| -> Option<String> {
-        match spec.name.as_str() {
-            "zig" => output_of(Command::new(dir.join("ziglang").join("zig")).arg("version")),
-            _ => output_of(Command::new(dir.join(&spec.name)).arg("--version")),
-        }
+        let (exe, version_arg) = pip_tool_exe(spec, dir);
+        output_of(Command::new(exe).arg(version_arg))
     };
     if home.is_dir() && check(&home).as_deref() == Some(spec.version.as_str()) {
         return Ok(home);
