@@ -14,6 +14,7 @@ use goblin::elf::program_header::PT_INTERP;
 use goblin::options::ParseOptions;
 use serde::Serialize;
 
+use super::facts::{ElfFacts, ElfKind};
 use crate::arch::Arch;
 
 /// How bad a finding is: any [`Severity::Error`] fails the check.
@@ -64,6 +65,8 @@ pub struct ElfReport {
     /// `ELF 32-bit ARM, EABI5 hard-float, ARMv7, static`.
     pub description: String,
     pub findings: Vec<Finding>,
+    /// What the ELF says about how it runs; None when it could not be parsed.
+    pub facts: Option<ElfFacts>,
 }
 
 fn ser_arch<S: serde::Serializer>(a: &Option<Arch>, s: S) -> Result<S::Ok, S::Error> {
@@ -106,6 +109,7 @@ pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
                 "unparsable",
                 "the ELF parser failed on this file: it is malformed".to_string(),
             )],
+            facts: None,
         },
     }
 }
@@ -254,6 +258,7 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
                 arch: None,
                 description,
                 findings: vec![f],
+                facts: None,
             };
         }
     };
@@ -348,6 +353,7 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
         },
     };
 
+    let mut facts = None;
     if let Some(elf) = &elf {
         if let (Some(t), true) = (target, machine_ok) {
             let ti = t.info();
@@ -355,7 +361,14 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
                 super::arm::check_arm(bytes, elf, &hdr, ti, &mut desc, &mut findings);
             }
         }
-        desc.push(check_linkage(bytes, elf, &hdr, &mut findings));
+        let mut f = ElfFacts {
+            class_bits: hdr.class_bits,
+            machine: machine_name(hdr.e_machine),
+            little_endian: hdr.little,
+            ..ElfFacts::default()
+        };
+        desc.push(check_linkage(bytes, elf, &hdr, &mut f, &mut findings));
+        facts = Some(f);
     } else {
         desc.push("unparsable".to_string());
     }
@@ -364,6 +377,7 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
         arch: detected,
         description: desc.join(", "),
         findings,
+        facts,
     }
 }
 
@@ -393,6 +407,7 @@ fn check_linkage(
     bytes: &[u8],
     elf: &Elf<'_>,
     hdr: &RawHeader,
+    facts: &mut ElfFacts,
     findings: &mut Vec<Finding>,
 ) -> String {
     // PT_INTERP, even when goblin could not read its string (e.g. not UTF-8).
@@ -438,6 +453,20 @@ fn check_linkage(
         }
     }
     let is_dynamic = interp.is_some() || !needed.is_empty();
+    facts.interpreter = interp.clone();
+    facts.needed = needed.clone();
+    facts.soname = soname.clone();
+    facts.kind = match hdr.e_type {
+        ET_EXEC => ElfKind::Executable,
+        ET_DYN if interp.is_none() && (soname.is_some() || elf.entry == 0) => {
+            ElfKind::SharedLibrary
+        }
+        ET_DYN => ElfKind::Executable,
+        ET_REL => ElfKind::Relocatable,
+        ET_CORE => ElfKind::Core,
+        _ => ElfKind::Other,
+    };
+    facts.static_pie = hdr.e_type == ET_DYN && !is_dynamic && facts.kind == ElfKind::Executable;
     if is_dynamic {
         let mut parts = Vec::new();
         if let Some(i) = &interp {

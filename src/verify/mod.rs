@@ -4,8 +4,10 @@
 
 pub mod arm;
 pub mod elf;
+pub mod facts;
 pub mod smoke;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
 pub use elf::{ElfReport, Finding, Severity, check_elf};
+pub use facts::{ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile};
 pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
