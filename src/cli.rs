@@ -100,6 +100,9 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long)]
         arch: Option<String>,
+        /// Print the findings and facts as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -356,7 +359,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(0)
         }
-        Command::Verify { paths, arch } => {
+        Command::Verify { paths, arch, json } => {
             let expected = match arch {
                 Some(a) => Some(
                     a.parse::<Arch>()
@@ -365,30 +368,24 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 None => None,
             };
             let mut all_ok = true;
+            let mut out = Vec::new();
             for p in &paths {
-                let bytes = match std::fs::read(p) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        println!("{}: FAIL: cannot read: {e}", p.display());
-                        all_ok = false;
-                        continue;
-                    }
+                let checked = match verify::read_file(p) {
+                    Ok(bytes) => Ok(verify::check_elf(&bytes, expected)),
+                    Err(e) => Err(e.to_string()),
                 };
-                let r = verify::check_elf(&bytes, expected);
-                if r.passed() {
-                    println!("{}: ok: {}", p.display(), r.description);
+                all_ok &= checked.as_ref().is_ok_and(|r| r.passed());
+                if json {
+                    out.push(report::verify_json(p, &checked));
                 } else {
-                    all_ok = false;
-                    println!("{}: FAIL: {}", p.display(), r.description);
+                    print!("{}", report::verify_text(p, &checked));
                 }
-                for f in &r.findings {
-                    let sev = match f.severity {
-                        verify::Severity::Error => "error",
-                        verify::Severity::Warning => "warning",
-                        verify::Severity::Info => "note",
-                    };
-                    println!("  {sev}: {}", f.message);
-                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&out).expect("JSON serialises")
+                );
             }
             Ok(if all_ok { 0 } else { 1 })
         }

@@ -292,7 +292,8 @@ fn run_node(
     let entry = cache.entry(&node.key);
     if settings.rebuild || !cache.has(&node.key) {
         let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
-        check_files(r, &node.job, &files, progress)?;
+        let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
+        check_files(r, &node.job, &files, go_version, progress)?;
         smoke(r, &node.job, &files, progress)?;
         let meta = cache::Meta {
             recipe: r.name.clone(),
@@ -324,27 +325,34 @@ fn run_node(
         .collect())
 }
 
+/// Verifies every ELF file of a job against what its recipe asked for (arch, and for Go the
+/// toolchain, cgo, tags and module) and the files its image will hold.
 fn check_files(
     r: &Recipe,
     job: &plan::Job,
     files: &[AppFile],
+    go_version: Option<String>,
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
     progress.step(&id, "verify");
+    let expect = verify::Expect {
+        arch: Some(job.arch),
+        go: go_expect(r, job.arch, go_version),
+        image_files: Some(image_paths(r)),
+    };
     for f in files {
-        let bytes = std::fs::read(&f.host_path).map_err(|source| PipelineError::Io {
+        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
             path: f.host_path.clone(),
             source,
         })?;
         if !bytes.starts_with(b"\x7fELF") {
             continue; // data files are not executables
         }
-        let report = verify::check_elf(&bytes, Some(job.arch));
+        let report = verify::check_elf_with(&bytes, &expect);
         if !report.passed() {
             let reasons = report
-                .findings
-                .iter()
+                .errors()
                 .map(|f| format!("  - {}", f.message))
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -356,8 +364,56 @@ fn check_files(
             });
         }
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
+        for w in report
+            .findings
+            .iter()
+            .filter(|f| f.severity == verify::Severity::Warning)
+        {
+            progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message));
+        }
     }
     Ok(())
+}
+
+/// What a Go recipe asked of the Go toolchain, for checking against the binary's build info.
+fn go_expect(r: &Recipe, arch: Arch, go_version: Option<String>) -> Option<verify::GoExpect> {
+    if r.build.system != recipe::System::Go {
+        return None;
+    }
+    let o = r.build.options(arch);
+    let mut tags = vec!["netgo".to_string(), "osusergo".to_string()];
+    tags.extend(o.tags.iter().cloned());
+    let module = match &r.source {
+        recipe::Source::Archive { origins, .. } => origins.iter().find_map(|o| match o {
+            recipe::Origin::GoModule { module, .. } => Some(module.clone()),
+            _ => None,
+        }),
+        recipe::Source::Path(_) => None,
+    };
+    Some(verify::GoExpect {
+        go_version,
+        cgo: o.cgo,
+        tags,
+        module,
+    })
+}
+
+/// The image's user, as the image writer takes it.
+fn image_user(r: &Recipe) -> image::User {
+    image::User {
+        uid: r.image.user.uid,
+        gid: r.image.user.gid,
+        name: r.image.user.name.clone(),
+    }
+}
+
+/// Every path the recipe's image will hold: the base contents and the app files.
+fn image_paths(r: &Recipe) -> std::collections::BTreeSet<String> {
+    image::base_entries(&image_user(r), &r.image.writable)
+        .into_iter()
+        .map(|e| e.path)
+        .chain(r.app_files.iter().cloned())
+        .collect()
 }
 
 fn smoke(
@@ -480,11 +536,7 @@ fn pack(
     }
     let _ = std::fs::remove_file(&stamp_path);
     progress.step(&id, "image");
-    let user = image::User {
-        uid: r.image.user.uid,
-        gid: r.image.user.gid,
-        name: r.image.user.name.clone(),
-    };
+    let user = image_user(r);
     let mut labels = r.image.labels.clone();
     labels.insert("org.opencontainers.image.title".into(), r.name.clone());
     labels.insert("org.opencontainers.image.version".into(), r.version.clone());

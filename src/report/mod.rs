@@ -1,5 +1,9 @@
 //! What the user reads at the end of a build: a table of images (image, size on disk, user,
-//! distroless, architectures), rendered as plain text. Pure.
+//! distroless, architectures), rendered as plain text, and `recipe verify`'s output. Pure.
+
+use std::path::Path;
+
+use crate::verify;
 
 /// One row of the final table.
 #[derive(Debug, Clone)]
@@ -204,5 +208,43 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].find("SIZE"), lines[1].find("6.0MB"));
+    }
+}
+
+/// `recipe verify`'s lines for one file: a verdict line, then each finding.
+pub fn verify_text(path: &Path, checked: &Result<verify::ElfReport, String>) -> String {
+    let r = match checked {
+        Ok(r) => r,
+        Err(e) => return format!("{}: FAIL: cannot read: {e}\n", path.display()),
+    };
+    let verdict = if r.passed() { "ok" } else { "FAIL" };
+    let mut out = format!("{}: {verdict}: {}\n", path.display(), r.description);
+    for f in &r.findings {
+        let sev = match f.severity {
+            verify::Severity::Error => "error",
+            verify::Severity::Warning => "warning",
+            verify::Severity::Info => "note",
+        };
+        out += &format!("  {sev}: {}\n", f.message);
+    }
+    out
+}
+
+/// `recipe verify --json`'s object for one file.
+pub fn verify_json(path: &Path, checked: &Result<verify::ElfReport, String>) -> serde_json::Value {
+    match checked {
+        Ok(r) => serde_json::json!({
+            "path": path,
+            "passed": r.passed(),
+            "arch": r.arch.map(|a| a.name()),
+            "description": r.description,
+            "findings": r.findings,
+            "facts": r.facts,
+        }),
+        Err(e) => serde_json::json!({
+            "path": path,
+            "passed": false,
+            "error": format!("cannot read: {e}"),
+        }),
     }
 }

@@ -14,7 +14,8 @@ use goblin::elf::program_header::PT_INTERP;
 use goblin::options::ParseOptions;
 use serde::Serialize;
 
-use super::facts::{ElfFacts, ElfKind};
+use super::deep::Expect;
+use super::facts::{ElfFacts, ElfKind, Libc};
 use crate::arch::Arch;
 
 /// How bad a finding is: any [`Severity::Error`] fails the check.
@@ -100,7 +101,13 @@ const ELFDATA2MSB: u8 = 2;
 /// Checks that `bytes` is a fully static ELF executable for `expected` (or, with None, for any
 /// arch of ours, reporting which).
 pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
-    match std::panic::catch_unwind(|| check_inner(bytes, expected)) {
+    check_elf_with(bytes, &Expect::arch(expected))
+}
+
+/// [`check_elf`] with everything the caller knows: the arch, what a Go build asked for, the
+/// files of the image (to say which runtime files it lacks).
+pub fn check_elf_with(bytes: &[u8], expect: &Expect) -> ElfReport {
+    match std::panic::catch_unwind(|| check_inner(bytes, expect)) {
         Ok(r) => r,
         Err(_) => ElfReport {
             arch: None,
@@ -246,7 +253,8 @@ pub(super) fn machine_name(machine: u16) -> String {
     }
 }
 
-fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
+fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
+    let expected = expect.arch;
     let hdr = match read_header(bytes) {
         Ok(h) => h,
         Err(f) => {
@@ -368,6 +376,19 @@ fn check_inner(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
             ..ElfFacts::default()
         };
         desc.push(check_linkage(bytes, elf, &hdr, &mut f, &mut findings));
+        super::deep::inspect(bytes, elf, expect, &mut f, &mut findings);
+        match &f.libc {
+            Libc::Musl => desc.push("musl".into()),
+            Libc::Glibc { version, .. } => desc.push(match version {
+                Some(v) => format!("glibc {v}"),
+                None => "glibc".into(),
+            }),
+            Libc::None if f.go.is_some() => {}
+            Libc::None | Libc::Unknown => {}
+        }
+        if let Some(go) = &f.go {
+            desc.push(format!("Go {}", go.go_version.trim_start_matches("go")));
+        }
         facts = Some(f);
     } else {
         desc.push("unparsable".to_string());
