@@ -133,7 +133,7 @@ pub(super) fn inspect(
             None
         }
     };
-    facts.libc = libc(bytes, facts);
+    facts.libc = libc(bytes, elf, facts);
     let is_static = facts.interpreter.is_none() && facts.needed.is_empty();
 
     if let Libc::Glibc { evidence, .. } = &facts.libc
@@ -160,14 +160,22 @@ pub(super) fn inspect(
             findings.push(error(
                 "nss",
                 format!(
-                    "static glibc with NSS lookups ({what}): glibc loads libnss_*.so.2 at run \
-                     time, which a distroless image lacks; rebuild against musl"
+                    "static glibc with NSS lookups ({what}): since glibc 2.34 the `files` and \
+                     `dns` sources are built in, but any other source named in \
+                     /etc/nsswitch.conf makes it dlopen libnss_*.so.2 of this exact glibc \
+                     version, which a distroless image lacks; rebuild against musl"
                 ),
             ));
         }
     }
 
-    facts.dlopen = dlopen(bytes, &syms, facts.go.is_some());
+    // Static glibc references dlopen itself (NSS, iconv): the `nss` finding covers that need.
+    let glibc_static = is_static && matches!(facts.libc, Libc::Glibc { .. });
+    facts.dlopen = if glibc_static {
+        None
+    } else {
+        dlopen(bytes, &syms, facts.go.is_some())
+    };
     if let Some(ev) = &facts.dlopen {
         findings.push(warning(
             "dlopen",
@@ -240,7 +248,7 @@ fn contains_path(bytes: &[u8], needle: &[u8]) -> bool {
     })
 }
 
-fn libc(bytes: &[u8], facts: &ElfFacts) -> Libc {
+fn libc(bytes: &[u8], elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
     if let Some(i) = &facts.interpreter {
         if i.contains("ld-musl") {
             return Libc::Musl;
@@ -265,6 +273,16 @@ fn libc(bytes: &[u8], facts: &ElfFacts) -> Libc {
         && go.setting("CGO_ENABLED") != Some("1")
     {
         return Libc::None;
+    }
+    if elf
+        .section_headers
+        .iter()
+        .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".note.ABI-tag"))
+    {
+        return Libc::Glibc {
+            version: glibc_version(bytes),
+            evidence: "a .note.ABI-tag note".into(),
+        };
     }
     if contains(bytes, b"GLIBC_TUNABLES") {
         return Libc::Glibc {

@@ -151,7 +151,7 @@ fn verify_amd64_static_passes() {
     let r = check(&bin, Some(Arch::Amd64));
     assert!(r.passed(), "{r:#?}");
     assert_eq!(r.arch, Some(Arch::Amd64));
-    assert_eq!(r.description, "ELF 64-bit x86-64, static");
+    assert_eq!(r.description, "ELF 64-bit x86-64, static, musl");
     let r = check(&bin, None);
     assert!(r.passed());
     assert_eq!(r.arch, Some(Arch::Amd64));
@@ -183,7 +183,7 @@ fn verify_amd64_static_pie_passes() {
     };
     let r = check(&bin, Some(Arch::Amd64));
     assert!(r.passed(), "{r:#?}");
-    assert_eq!(r.description, "ELF 64-bit x86-64, static-pie");
+    assert_eq!(r.description, "ELF 64-bit x86-64, static-pie, musl");
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn verify_arm64_static_passes() {
     let r = check(&bin, None);
     assert!(r.passed(), "{r:#?}");
     assert_eq!(r.arch, Some(Arch::Arm64));
-    assert_eq!(r.description, "ELF 64-bit AArch64, static");
+    assert_eq!(r.description, "ELF 64-bit AArch64, static, musl");
     assert!(check(&bin, Some(Arch::Arm64)).passed());
     assert_eq!(
         error_codes(&check(&bin, Some(Arch::Armv7))),
@@ -208,7 +208,7 @@ fn verify_armv7_hard_float_passes() {
     assert_eq!(r.arch, Some(Arch::Armv7));
     assert_eq!(
         r.description,
-        "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static"
+        "ELF 32-bit ARM, EABI5 hard-float, ARMv7, static, musl"
     );
     assert!(r.findings.is_empty(), "{r:#?}");
 }
@@ -280,7 +280,12 @@ fn verify_host_ls_is_dynamic() {
         "{m}"
     );
     assert!(m.ends_with("libc.so.6"), "{m}");
-    assert!(r.description.ends_with(", dynamic-pie") || r.description.ends_with(", dynamic"));
+    assert!(
+        r.description.contains(", dynamic-pie, glibc 2.")
+            || r.description.contains(", dynamic, glibc 2."),
+        "{}",
+        r.description
+    );
 }
 
 #[test]
@@ -516,4 +521,179 @@ fn cli_verify_explains_each_verdict() {
         .failure(1)
         .stdout_has(": ok: ")
         .stdout_has("/bin/ls: FAIL");
+}
+
+fn codes_of(r: &recipe::verify::ElfReport, sev: recipe::verify::Severity) -> Vec<&'static str> {
+    r.findings
+        .iter()
+        .filter(|f| f.severity == sev)
+        .map(|f| f.code)
+        .collect()
+}
+
+fn facts(r: &recipe::verify::ElfReport) -> &recipe::verify::ElfFacts {
+    r.facts.as_ref().expect("parsed ELF has facts")
+}
+
+/// A glibc static binary with `gcc -static`: without NSS lookups it passes (with a warning about
+/// static glibc); with `getpwnam` it fails, naming the call.
+#[test]
+fn verify_glibc_static_with_and_without_getpwnam() {
+    use recipe::verify::{Libc, Severity};
+    if !util::require_tool("gcc") || Arch::host() != Some(Arch::Amd64) {
+        return;
+    }
+    let gcc = PathBuf::from("gcc");
+    let plain = build_cached(
+        "glibc-static-hello",
+        "hello.c",
+        &gcc,
+        &["-static", "-O2"],
+        &[],
+    );
+    let r = check(&plain, Some(Arch::Amd64));
+    assert!(r.passed(), "{r:#?}");
+    assert!(matches!(facts(&r).libc, Libc::Glibc { .. }), "{r:#?}");
+    assert_eq!(codes_of(&r, Severity::Warning), ["glibc-static"]);
+    assert_eq!(r.description, "ELF 64-bit x86-64, static, glibc");
+    assert_eq!(
+        facts(&r).dlopen,
+        None,
+        "glibc's own dlopen is not the app's"
+    );
+
+    let pw = build_cached(
+        "glibc-static-getpw",
+        "getpw.c",
+        &gcc,
+        &["-static", "-O2"],
+        &[],
+    );
+    let r = check(&pw, Some(Arch::Amd64));
+    assert_eq!(error_codes(&r), ["nss"], "{r:#?}");
+    let nss = r.findings.iter().find(|f| f.code == "nss").unwrap();
+    assert!(nss.message.contains("it calls getpwnam"), "{}", nss.message);
+    assert!(
+        nss.message.contains("rebuild against musl"),
+        "{}",
+        nss.message
+    );
+    assert!(
+        facts(&r)
+            .runtime_files
+            .iter()
+            .any(|f| f.path == "/etc/passwd"),
+        "{r:#?}"
+    );
+}
+
+/// Debian's busybox-static: a static glibc binary that runs /bin/sh and does NSS lookups.
+#[test]
+fn verify_busybox_static() {
+    use recipe::verify::Libc;
+    let bb = Path::new("/bin/busybox");
+    if !bb.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "busybox-static is required under CI (scripts/setup.sh installs it)"
+        );
+        eprintln!("skipped: /bin/busybox is missing (apt-get install busybox-static)");
+        return;
+    }
+    let r = check(bb, None);
+    assert_eq!(r.arch, Arch::host());
+    let f = facts(&r);
+    assert!(f.interpreter.is_none() && f.needed.is_empty(), "{r:#?}");
+    assert!(matches!(f.libc, Libc::Glibc { .. }), "{r:#?}");
+    assert!(
+        f.shell.as_deref().unwrap_or("").contains("/bin/sh"),
+        "{r:#?}"
+    );
+    assert!(error_codes(&r).contains(&"nss"), "{r:#?}");
+}
+
+/// A static musl C program calling system() and dlopen(): it passes (static is static) but the
+/// shell and dlopen needs are warnings; a plain one has neither, and says musl.
+#[test]
+fn verify_musl_shell_and_dlopen_needs() {
+    use recipe::verify::{Libc, Severity};
+    let i = Arch::Amd64.info();
+    let Some(zig) = zig() else { return };
+    let args = ["cc", "-target", i.triple, "-Os", "-static", "-s"];
+    let needs = build_cached("musl-needs", "needs.c", &zig, &args, &[]);
+    let r = check(&needs, Some(Arch::Amd64));
+    assert!(r.passed(), "{r:#?}");
+    assert_eq!(facts(&r).libc, Libc::Musl);
+    let warnings = codes_of(&r, Severity::Warning);
+    assert!(
+        warnings.contains(&"shell") && warnings.contains(&"dlopen"),
+        "{r:#?}"
+    );
+    assert!(
+        facts(&r)
+            .dlopen
+            .as_deref()
+            .unwrap()
+            .contains("musl's static dlopen stub"),
+        "{r:#?}"
+    );
+    let plain = ours(Arch::Amd64).unwrap();
+    let r = check(&plain, Some(Arch::Amd64));
+    assert_eq!(
+        codes_of(&r, Severity::Warning),
+        Vec::<&str>::new(),
+        "{r:#?}"
+    );
+    let f = facts(&r);
+    assert_eq!(
+        (f.libc.clone(), f.shell.clone(), f.dlopen.clone()),
+        (Libc::Musl, None, None)
+    );
+    assert!(f.hardening.nx_stack && f.hardening.stripped, "{r:#?}");
+    assert!(r.description.ends_with("static, musl"), "{}", r.description);
+}
+
+/// `recipe verify --json`: one object per file with findings and facts; exit 1 when one fails.
+#[test]
+fn verify_json_reports_facts() {
+    let ls = Path::new("/bin/ls");
+    if !ls.is_file() || Arch::host() != Some(Arch::Amd64) {
+        eprintln!("skipped: needs an amd64 host with /bin/ls");
+        return;
+    }
+    let Some(plain) = ours(Arch::Amd64) else {
+        return;
+    };
+    let out = util::run(
+        util::recipe()
+            .arg("verify")
+            .arg("--json")
+            .arg(ls)
+            .arg(&plain),
+    )
+    .failure(1);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let files = v.as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let ls = &files[0];
+    assert_eq!(ls["passed"], false);
+    assert_eq!(ls["arch"], "amd64");
+    assert_eq!(ls["facts"]["libc"]["name"], "glibc");
+    assert_eq!(ls["facts"]["interpreter"], "/lib64/ld-linux-x86-64.so.2");
+    assert!(
+        ls["facts"]["needed"]
+            .as_array()
+            .unwrap()
+            .contains(&"libc.so.6".into())
+    );
+    assert_eq!(ls["facts"]["hardening"]["pie"], true);
+    assert_eq!(ls["findings"][0]["code"], "dynamic");
+    assert_eq!(ls["findings"][0]["severity"], "error");
+    let ours = &files[1];
+    assert_eq!(ours["passed"], true);
+    assert_eq!(ours["facts"]["libc"]["name"], "musl");
+    assert_eq!(ours["facts"]["kind"], "executable");
+    // A missing file is a failed check with a reason, not a crash.
+    let out = util::run(util::recipe().args(["verify", "--json", "/nonexistent/x"])).failure(1);
+    assert!(out.stdout.contains("cannot read"), "{}", out.stdout);
 }
