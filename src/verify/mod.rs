@@ -5,6 +5,7 @@
 pub mod arm;
 pub mod elf;
 pub mod facts;
+pub mod goinfo;
 pub mod smoke;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
