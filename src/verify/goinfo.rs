@@ -132,7 +132,9 @@ fn file_range(bytes: &[u8], off: u64, size: u64) -> Option<&[u8]> {
 /// virtual address `addr`) with room for the whole header; the slice runs to the end of `data`.
 fn find_magic(data: &[u8], addr: u64) -> Option<&[u8]> {
     memchr::memmem::find_iter(data, BUILDINFO_MAGIC)
-        .find(|&i| addr.wrapping_add(i as u64) % ALIGN == 0 && data.len() - i >= HEADER_SIZE)
+        .find(|&i| {
+            addr.wrapping_add(i as u64).is_multiple_of(ALIGN) && data.len() - i >= HEADER_SIZE
+        })
         .map(|i| &data[i..])
 }
 
@@ -563,7 +565,7 @@ mod tests {
 
     #[test]
     fn unquote_like_go() {
-        let u = |s: &str| unquote_prefix(s).map(|(t, n)| (t, n));
+        let u = unquote_prefix;
         assert_eq!(u(r#""a\tb\"c"rest"#).unwrap(), ("a\tb\"c".to_string(), 9));
         assert_eq!(
             u(r#""\x41\101\u00e9\U0001F600\\""#).unwrap().0,
