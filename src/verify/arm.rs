@@ -170,20 +170,8 @@ pub(super) fn arm_is_m_profile(v: u64) -> bool {
 
 /// GOARM=N as the Go linker records it in the build info, and the float mode.
 fn go_arm(bytes: &[u8], elf: &Elf<'_>) -> Option<(u8, bool)> {
-    let sh = elf
-        .section_headers
-        .iter()
-        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".go.buildinfo"))?;
-    let data = section_bytes(bytes, sh.sh_offset, sh.sh_size)?;
-    let key = b"\tGOARM=";
-    let at = data.windows(key.len()).position(|w| w == key)? + key.len();
-    let rest = &data[at..];
-    let val = &rest[..rest
-        .iter()
-        .position(|&c| c == b'\n' || c == 0)
-        .unwrap_or(rest.len())];
-    let val = std::str::from_utf8(val).ok()?;
-    let mut parts = val.split(',');
+    let info = super::goinfo::go_buildinfo(bytes, elf)?.ok()?;
+    let mut parts = info.setting("GOARM")?.split(',');
     let n: u8 = parts.next()?.trim().parse().ok()?;
     let soft = parts.any(|p| p.trim() == "softfloat");
     Some((n, soft))

@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod docs;
+mod go_binaries;
 mod graph;
 mod image;
 mod recipes;
