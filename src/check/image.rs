@@ -37,9 +37,9 @@ impl Blobs for DirBlobs {
             Ok(m) if m.is_file() => {}
             _ => return Ok(None),
         }
-        let f = File::open(&path).map_err(|source| CheckError::Read {
+        let f = File::open(&path).map_err(|error| CheckError::Read {
             path: path.clone(),
-            source,
+            error,
         })?;
         Ok(Some(Box::new(f)))
     }
@@ -86,7 +86,11 @@ impl<'r, R: Read + Seek> TarBlobs<'r, R> {
                     continue;
                 };
                 let (off, size) = (e.raw_file_position(), e.size());
-                if off.checked_add(size).is_none_or(|end| end > len) {
+                // The data and its padding to the next 512-byte block must be in the file.
+                let end = off
+                    .checked_add(size)
+                    .and_then(|e| e.checked_next_multiple_of(512));
+                if end.is_none_or(|end| end > len) {
                     return Err(corrupt(format!(
                         "truncated archive: `{}` needs bytes {off}..{} but the archive has {len}",
                         &name[1..],

@@ -50,10 +50,10 @@ impl Default for Options {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CheckError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Something inside the target is wrong; [`check_path`] adds the target's path.
     #[error("{what}")]
@@ -190,9 +190,9 @@ fn is_tar(head: &[u8]) -> bool {
 /// recognised by content.
 pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
     let target = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| CheckError::Read {
+    let meta = std::fs::metadata(path).map_err(|error| CheckError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let in_target = |e: CheckError| match e {
         CheckError::Corrupt { what } => CheckError::Target {
@@ -218,14 +218,14 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
             None => check_dir(path, opts).map_err(in_target),
         };
     }
-    let file = File::open(path).map_err(|source| CheckError::Read {
+    let file = File::open(path).map_err(|error| CheckError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let mut head = [0u8; 512];
-    let n = read_head(&file, &mut head).map_err(|source| CheckError::Read {
+    let n = read_head(&file, &mut head).map_err(|error| CheckError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     if is_tar(&head[..n]) {
         let mut r = std::io::BufReader::new(file);
@@ -288,9 +288,9 @@ fn read_mapped(
     } else {
         // SAFETY: the map is read-only and dropped before returning; a file truncated by
         // another process meanwhile is the one risk mmap carries, accepted for a checker.
-        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|source| CheckError::Read {
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|error| CheckError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         classify::classify(&name, mode, &map, expected)
     };
@@ -518,14 +518,14 @@ fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
     let mut tree = Tree::default();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|source| CheckError::Read {
+        let rd = std::fs::read_dir(&dir).map_err(|error| CheckError::Read {
             path: dir.clone(),
-            source,
+            error,
         })?;
         for e in rd {
-            let e = e.map_err(|source| CheckError::Read {
+            let e = e.map_err(|error| CheckError::Read {
                 path: dir.clone(),
-                source,
+                error,
             })?;
             let path = e.path();
             let Ok(ty) = e.file_type() else { continue };
