@@ -49,6 +49,8 @@ impl Blobs for DirBlobs {
 pub struct TarBlobs<'r, R> {
     r: &'r mut R,
     index: HashMap<String, (u64, u64)>,
+    /// Symlinks between entries (`docker save` links layers shared by images).
+    links: HashMap<String, String>,
 }
 
 impl<'r, R: Read + Seek> TarBlobs<'r, R> {
@@ -65,6 +67,7 @@ impl<'r, R: Read + Seek> TarBlobs<'r, R> {
             )));
         }
         let mut index = HashMap::new();
+        let mut links = HashMap::new();
         {
             let mut ar = tar::Archive::new(&mut *r);
             let entries = ar
@@ -78,13 +81,24 @@ impl<'r, R: Read + Seek> TarBlobs<'r, R> {
                 }
                 let e = e.map_err(|e| corrupt(format!("corrupt or truncated tar archive: {e}")))?;
                 let ty = e.header().entry_type();
-                if !matches!(ty, tar::EntryType::Regular | tar::EntryType::Continuous) {
-                    continue;
-                }
                 let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
                 let Some(name) = normalise(&name) else {
                     continue;
                 };
+                if ty == tar::EntryType::Symlink {
+                    let target = e
+                        .link_name_bytes()
+                        .map(|t| String::from_utf8_lossy(&t).into_owned())
+                        .unwrap_or_default();
+                    let dir = name.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    if let Some(t) = normalise(&format!("{dir}/{target}")) {
+                        links.insert(name[1..].to_string(), t[1..].to_string());
+                    }
+                    continue;
+                }
+                if !matches!(ty, tar::EntryType::Regular | tar::EntryType::Continuous) {
+                    continue;
+                }
                 let (off, size) = (e.raw_file_position(), e.size());
                 // The data and its padding to the next 512-byte block must be in the file.
                 let end = off
@@ -103,17 +117,29 @@ impl<'r, R: Read + Seek> TarBlobs<'r, R> {
         if index.is_empty() {
             return Err(corrupt("not a tar archive with files in it".to_string()));
         }
-        Ok(TarBlobs { r, index })
+        Ok(TarBlobs { r, index, links })
     }
 
     pub fn has(&self, name: &str) -> bool {
         self.index.contains_key(name)
     }
+
+    /// The regular entry `name` is, following at most 8 symlinks.
+    fn find(&self, name: &str) -> Option<(u64, u64)> {
+        let mut name = name;
+        for _ in 0..8 {
+            if let Some(&e) = self.index.get(name) {
+                return Some(e);
+            }
+            name = self.links.get(name)?;
+        }
+        None
+    }
 }
 
 impl<R: Read + Seek> Blobs for TarBlobs<'_, R> {
     fn open(&mut self, name: &str) -> Result<Option<Box<dyn Read + '_>>, CheckError> {
-        let Some(&(off, size)) = self.index.get(name) else {
+        let Some((off, size)) = self.find(name) else {
             return Ok(None);
         };
         self.r

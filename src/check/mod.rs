@@ -682,6 +682,35 @@ mod tests {
     }
 
     #[test]
+    fn docker_layers_may_be_symlinks() {
+        let layer = tar(&[("app", b"#!/bin/sh\n")]);
+        let mut b = ::tar::Builder::new(Vec::new());
+        let mut add = |name: &str, data: &[u8]| {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            b.append_data(&mut h, name, data).unwrap();
+        };
+        add(
+            "manifest.json",
+            br#"[{"Config":"c.json","Layers":["l2/layer.tar"]}]"#,
+        );
+        add(
+            "c.json",
+            br#"{"architecture":"arm","variant":"v7","config":{"Cmd":["/app"]}}"#,
+        );
+        add("l1.tar", &layer);
+        let mut h = ::tar::Header::new_gnu();
+        h.set_entry_type(::tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "l2/layer.tar", "../l1.tar").unwrap();
+        let bytes = b.into_inner().unwrap();
+        let r = check_archive(Cursor::new(bytes), &Options::default()).unwrap();
+        assert_eq!(r.platforms[0].arch, Some(Arch::Armv7));
+        assert_eq!(r.platforms[0].apps[0].verdict, Verdict::NeedsRuntime);
+    }
+
+    #[test]
     fn summary_counts() {
         let mut s = Summary::default();
         s.add(Verdict::DistrolessReady);

@@ -189,7 +189,7 @@ pub fn judge(kind: &FileKind, invoked: &str, expected: Option<Arch>) -> Judgemen
         ),
         FileKind::Other => judged(
             Verdict::Unreadable,
-            "executable but not a program this knows",
+            "not a program: not ELF, no `#!` line",
             vec![
                 "not ELF and no `#!` line (a shell script without one runs with /bin/sh)"
                     .to_string(),
