@@ -711,6 +711,30 @@ mod tests {
     }
 
     #[test]
+    fn mutated_archives_never_panic() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(
+            &mut gz,
+            &tar(&[("bin/app", b"\x7fELF\x02\x01\x01"), ("x/.wh..wh..opq", b"")]),
+        )
+        .unwrap();
+        let good = docker(gz.finish().unwrap(), "/bin/app");
+        assert!(check_archive(Cursor::new(&good), &Options::default()).is_ok());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..400 {
+            let mut b = good.clone();
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = (seed as usize) % b.len();
+                b[i] = (seed >> 32) as u8;
+            }
+            let _ = check_archive(Cursor::new(b), &Options::default());
+        }
+    }
+
+    #[test]
     fn summary_counts() {
         let mut s = Summary::default();
         s.add(Verdict::DistrolessReady);
