@@ -104,6 +104,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
+    /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
+    Check {
+        #[arg(required = true)]
+        targets: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only this platform of an image; the arch files must be for.
+        #[arg(long)]
+        arch: Option<String>,
+    },
 }
 
 /// Runs the command line and returns the exit code: 0 success, 1 a failed build or check,
@@ -388,6 +400,53 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 );
             }
             Ok(if all_ok { 0 } else { 1 })
+        }
+        Command::Check {
+            targets,
+            json,
+            arch,
+        } => {
+            let opts = crate::check::Options {
+                arch: match arch {
+                    Some(a) => Some(
+                        a.parse::<Arch>()
+                            .map_err(|e| usage(miette::Report::msg(e.to_string())))?,
+                    ),
+                    None => None,
+                },
+                ..Default::default()
+            };
+            let mut reports = Vec::new();
+            let mut errors = Vec::new();
+            for t in &targets {
+                match crate::check::check_path(t, &opts) {
+                    Ok(r) => reports.push(r),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&crate::check::render::json(&reports))
+                        .expect("json")
+                );
+            } else if !reports.is_empty() {
+                print!("{}", crate::check::render::human(&reports));
+            }
+            let mut errors = errors.into_iter();
+            if let Some(first) = errors.next() {
+                for e in errors {
+                    eprintln!("{:?}", miette::Report::from(e));
+                }
+                return Err(usage(first));
+            }
+            Ok(
+                if reports.iter().all(crate::check::Report::distroless_ready) {
+                    0
+                } else {
+                    1
+                },
+            )
         }
     }
 }

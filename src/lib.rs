@@ -13,6 +13,7 @@
 pub mod arch;
 pub mod build;
 pub mod cache;
+pub mod check;
 pub mod cli;
 pub mod digest;
 pub mod image;

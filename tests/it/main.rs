@@ -2,6 +2,7 @@
 
 mod bad_sources;
 mod build;
+mod check;
 mod docs;
 mod go_binaries;
 mod graph;

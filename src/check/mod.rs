@@ -1,0 +1,746 @@
+//! `recipe check`: can this app go distroless? Reads a file, a directory (a root filesystem, an
+//! unpacked .deb), an OCI layout or an OCI/docker archive, classifies every file as it goes by
+//! ([`classify`]), and gives each app a verdict with reasons ([`verdict`]).
+//!
+//! Hostile input never panics, hangs or allocates by a size it gives: JSON is capped
+//! ([`Options::max_json`]), one file read out of a layer is capped ([`Options::max_file_size`]),
+//! loops are bounded and symlinks resolve with a hop limit.
+
+pub mod classify;
+pub mod image;
+pub mod render;
+pub mod tree;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use classify::{FileInfo, FileKind};
+pub use verdict::{Judgement, Verdict, judge};
+
+use crate::arch::Arch;
+use crate::verify::{ElfFacts, Finding};
+use tree::{Node, Tree};
+
+/// What to check and the limits that keep hostile input cheap.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Only this platform of an image; for files, the arch they must be for.
+    pub arch: Option<Arch>,
+    /// Largest JSON blob (index, manifest, config) read: 16 MiB.
+    pub max_json: u64,
+    /// Largest single file read out of a layer: 512 MiB (larger: "too large to check").
+    pub max_file_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            arch: None,
+            max_json: 16 << 20,
+            max_file_size: 512 << 20,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CheckError {
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Something inside the target is wrong; [`check_path`] adds the target's path.
+    #[error("{what}")]
+    Corrupt { what: String },
+    #[error("{}: {what}", path.display())]
+    #[diagnostic(help(
+        "recipe check reads a file, a directory, an OCI layout, or an OCI or docker archive"
+    ))]
+    Target { path: PathBuf, what: String },
+}
+
+/// What kind of target was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    File,
+    Directory,
+    OciLayout,
+    OciArchive,
+    DockerArchive,
+}
+
+/// One app (or other executable) and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct App {
+    /// The path as found (the entrypoint as written, for an image).
+    pub path: String,
+    /// Where symlinks led, when elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<String>,
+    pub verdict: Verdict,
+    pub summary: String,
+    pub reasons: Vec<String>,
+    /// `check_elf`'s one-line description, for ELF files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<ElfFacts>,
+}
+
+/// Evidence of a language runtime in the tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub runtime: &'static str,
+    pub files: usize,
+    pub example: String,
+}
+
+/// One platform of an image, or the one tree of a directory or file.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformReport {
+    /// `linux/arm/v7` for an image; None for a file or directory.
+    pub platform: Option<String>,
+    pub arch: Option<Arch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The apps: the entrypoint of an image, every executable of a directory.
+    pub apps: Vec<App>,
+    /// An image's executables other than its entrypoint.
+    pub other_executables: Vec<App>,
+    pub runtimes: Vec<Evidence>,
+    pub notes: Vec<String>,
+}
+
+/// Counts of apps per verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub apps: usize,
+    pub distroless_ready: usize,
+    pub ready_after_static_rebuild: usize,
+    pub needs_runtime: usize,
+    pub unreadable: usize,
+}
+
+impl Summary {
+    fn add(&mut self, v: Verdict) {
+        self.apps += 1;
+        *match v {
+            Verdict::DistrolessReady => &mut self.distroless_ready,
+            Verdict::ReadyAfterStaticRebuild => &mut self.ready_after_static_rebuild,
+            Verdict::NeedsRuntime => &mut self.needs_runtime,
+            Verdict::Unreadable => &mut self.unreadable,
+        } += 1;
+    }
+    pub fn merge(&mut self, o: &Summary) {
+        self.apps += o.apps;
+        self.distroless_ready += o.distroless_ready;
+        self.ready_after_static_rebuild += o.ready_after_static_rebuild;
+        self.needs_runtime += o.needs_runtime;
+        self.unreadable += o.unreadable;
+    }
+    /// Everything checked is distroless-ready (and there was something to check).
+    pub fn all_ready(&self) -> bool {
+        self.apps > 0 && self.apps == self.distroless_ready
+    }
+}
+
+/// What `recipe check` found about one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub target: String,
+    pub kind: TargetKind,
+    pub platforms: Vec<PlatformReport>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for p in &self.platforms {
+            for a in &p.apps {
+                s.add(a.verdict);
+            }
+        }
+        s
+    }
+
+    /// Every app of every platform is distroless-ready, and every platform has one.
+    pub fn distroless_ready(&self) -> bool {
+        !self.platforms.is_empty()
+            && self.platforms.iter().all(|p| !p.apps.is_empty())
+            && self.summary().all_ready()
+    }
+}
+
+fn is_tar(head: &[u8]) -> bool {
+    head.get(257..262) == Some(b"ustar")
+}
+
+/// Checks a target on disk: a file, a directory, an OCI layout or an OCI/docker archive,
+/// recognised by content.
+pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
+    let target = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|error| CheckError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let in_target = |e: CheckError| match e {
+        CheckError::Corrupt { what } => CheckError::Target {
+            path: path.to_path_buf(),
+            what,
+        },
+        e => e,
+    };
+    if meta.is_dir() {
+        return match image::dir_kind(path) {
+            Some(kind) => {
+                let mut blobs = image::DirBlobs {
+                    root: path.to_path_buf(),
+                };
+                let platforms = if kind == "oci-layout" {
+                    image::check_oci(&mut blobs, opts)
+                } else {
+                    image::check_docker(&mut blobs, opts)
+                }
+                .map_err(in_target)?;
+                Ok(image_report(target, TargetKind::OciLayout, platforms, opts))
+            }
+            None => check_dir(path, opts).map_err(in_target),
+        };
+    }
+    let file = File::open(path).map_err(|error| CheckError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let mut head = [0u8; 512];
+    let n = read_head(&file, &mut head).map_err(|error| CheckError::Read {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    if is_tar(&head[..n]) {
+        let mut r = std::io::BufReader::new(file);
+        let mut report = check_archive(&mut r, opts).map_err(in_target)?;
+        report.target = target;
+        return Ok(report);
+    }
+    let info = read_mapped(&file, path, meta.len(), opts.arch)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let app = app(
+        &target,
+        None,
+        name.as_deref().unwrap_or(""),
+        &info.kind,
+        opts.arch,
+    );
+    let mut p = empty_platform(None, opts.arch);
+    if let Some(rt) = classify::runtime_evidence(&target) {
+        p.runtimes.push(Evidence {
+            runtime: rt,
+            files: 1,
+            example: target.clone(),
+        });
+    }
+    p.apps.push(app);
+    Ok(Report {
+        target,
+        kind: TargetKind::File,
+        platforms: vec![p],
+        notes: Vec::new(),
+    })
+}
+
+fn read_head(mut f: &File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Classifies a file on disk through mmap (an empty file is not mapped).
+fn read_mapped(
+    file: &File,
+    path: &Path,
+    len: u64,
+    expected: Option<Arch>,
+) -> Result<FileInfo, CheckError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file
+        .metadata()
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0);
+    let name = path.to_string_lossy();
+    let kind = if len == 0 {
+        classify::classify(&name, mode, &[], expected)
+    } else {
+        // SAFETY: the map is read-only and dropped before returning; a file truncated by
+        // another process meanwhile is the one risk mmap carries, accepted for a checker.
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|error| CheckError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        classify::classify(&name, mode, &map, expected)
+    };
+    Ok(FileInfo {
+        kind,
+        mode,
+        size: len,
+    })
+}
+
+/// Checks an archive held by any seekable reader (a file, or bytes in memory for a fuzzer): an
+/// OCI archive (a tar of a layout) or a docker archive (`docker save`).
+pub fn check_archive<R: Read + Seek>(mut r: R, opts: &Options) -> Result<Report, CheckError> {
+    let mut blobs = image::TarBlobs::index(&mut r)?;
+    let (kind, platforms) = if blobs.has("oci-layout") && blobs.has("index.json") {
+        (TargetKind::OciArchive, image::check_oci(&mut blobs, opts)?)
+    } else if blobs.has("manifest.json") {
+        (
+            TargetKind::DockerArchive,
+            image::check_docker(&mut blobs, opts)?,
+        )
+    } else {
+        return Err(CheckError::Corrupt {
+            what: "a tar archive that is neither an OCI archive (no oci-layout and index.json) \
+                   nor a docker archive (no manifest.json)"
+                .to_string(),
+        });
+    };
+    Ok(image_report("archive".to_string(), kind, platforms, opts))
+}
+
+fn image_report(
+    target: String,
+    kind: TargetKind,
+    platforms: Vec<PlatformReport>,
+    opts: &Options,
+) -> Report {
+    let mut notes = Vec::new();
+    if platforms.is_empty() {
+        notes.push(match opts.arch {
+            Some(a) => format!("the image has no {a} platform"),
+            None => "the image has no platform to check".to_string(),
+        });
+    }
+    Report {
+        target,
+        kind,
+        platforms,
+        notes,
+    }
+}
+
+fn empty_platform(platform: Option<String>, arch: Option<Arch>) -> PlatformReport {
+    PlatformReport {
+        platform,
+        arch,
+        entrypoint: None,
+        user: None,
+        apps: Vec::new(),
+        other_executables: Vec::new(),
+        runtimes: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn app(
+    path: &str,
+    resolved: Option<String>,
+    invoked: &str,
+    kind: &FileKind,
+    expected: Option<Arch>,
+) -> App {
+    let j = judge(kind, invoked, expected);
+    let (description, findings, facts) = match kind {
+        FileKind::Elf(r) => (
+            Some(r.description.clone()),
+            r.findings.clone(),
+            r.facts.clone(),
+        ),
+        _ => (None, Vec::new(), None),
+    };
+    App {
+        path: path.to_string(),
+        resolved,
+        verdict: j.verdict,
+        summary: j.summary,
+        reasons: j.reasons,
+        description,
+        findings,
+        facts,
+    }
+}
+
+fn base(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Runtime evidence and the executables of a tree.
+fn survey(tree: &Tree, expected: Option<Arch>, skip: Option<&str>) -> (Vec<Evidence>, Vec<App>) {
+    let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
+    let mut exes = Vec::new();
+    for (path, node) in &tree.nodes {
+        let Node::File(info) = node else { continue };
+        let rt = classify::runtime_evidence(path).or(match &info.kind {
+            FileKind::DotNet { .. } => Some(".NET"),
+            FileKind::Jar | FileKind::JavaClass => Some("Java"),
+            FileKind::Elf(_) => {
+                verdict::interpreter_runtime(base(path)).filter(|r| *r != "a shell")
+            }
+            _ => None,
+        });
+        if let Some(rt) = rt {
+            evidence
+                .entry(rt)
+                .or_insert_with(|| Evidence {
+                    runtime: rt,
+                    files: 0,
+                    example: path.clone(),
+                })
+                .files += 1;
+        }
+        if info.is_executable() && Some(path.as_str()) != skip {
+            exes.push(app(path, None, base(path), &info.kind, expected));
+        }
+    }
+    (evidence.into_values().collect(), exes)
+}
+
+/// The report of one image platform: the entrypoint (or Cmd[0]) resolved through the image's
+/// symlinks and `PATH` is the app; other executables are listed.
+pub fn analyse_image(
+    tree: Tree,
+    platform: &str,
+    arch: Option<Arch>,
+    config: &Value,
+) -> PlatformReport {
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .take(4096)
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let entry = strings(&config["Entrypoint"]);
+    let cmd = strings(&config["Cmd"]);
+    let argv = if entry.is_empty() { cmd } else { entry };
+    let mut p = empty_platform(Some(platform.to_string()), arch);
+    p.user = config["User"]
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .map(str::to_string);
+    p.notes = tree.notes.clone();
+    let mut found: Option<String> = None;
+    match argv.first() {
+        None => p
+            .notes
+            .push("the image has no Entrypoint and no Cmd: nothing to run".to_string()),
+        Some(argv0) => {
+            let path_var = strings(&config["Env"])
+                .into_iter()
+                .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+                .unwrap_or_else(|| {
+                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
+                });
+            let candidates: Vec<String> = if argv0.contains('/') {
+                vec![if argv0.starts_with('/') {
+                    argv0.clone()
+                } else {
+                    let wd = config["WorkingDir"].as_str().unwrap_or("/");
+                    format!("{wd}/{argv0}")
+                }]
+            } else {
+                path_var
+                    .split(':')
+                    .filter(|d| !d.is_empty())
+                    .take(64)
+                    .map(|d| format!("{}/{argv0}", d.trim_end_matches('/')))
+                    .collect()
+            };
+            let mut last_err = format!("`{argv0}` is not on the image's PATH ({path_var})");
+            for c in &candidates {
+                match tree.resolve(c) {
+                    Ok(real) => match tree.nodes.get(&real) {
+                        Some(Node::File(info)) => {
+                            let resolved = (real != *c).then(|| real.clone());
+                            p.apps.push(app(c, resolved, base(argv0), &info.kind, arch));
+                            found = Some(real);
+                            break;
+                        }
+                        _ => last_err = format!("{c} is not a regular file"),
+                    },
+                    Err(e) => {
+                        if argv0.contains('/') {
+                            last_err = e;
+                        }
+                    }
+                }
+            }
+            if found.is_none() {
+                p.apps.push(App {
+                    path: argv0.clone(),
+                    resolved: None,
+                    verdict: Verdict::Unreadable,
+                    summary: "the entrypoint is not in the image".to_string(),
+                    reasons: vec![last_err],
+                    description: None,
+                    findings: Vec::new(),
+                    facts: None,
+                });
+            }
+            p.entrypoint = Some(argv);
+        }
+    }
+    let (runtimes, others) = survey(&tree, arch, found.as_deref());
+    p.runtimes = runtimes;
+    p.other_executables = others;
+    p
+}
+
+/// Walks a directory (without following symlinks), mapping each regular file.
+fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
+    let mut tree = Tree::default();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|error| CheckError::Read {
+            path: dir.clone(),
+            error,
+        })?;
+        for e in rd {
+            let e = e.map_err(|error| CheckError::Read {
+                path: dir.clone(),
+                error,
+            })?;
+            let path = e.path();
+            let Ok(ty) = e.file_type() else { continue };
+            let rel = path
+                .strip_prefix(root)
+                .map(|r| format!("/{}", r.to_string_lossy()))
+                .unwrap_or_else(|_| path.to_string_lossy().into_owned());
+            if ty.is_dir() {
+                stack.push(path);
+            } else if ty.is_symlink() {
+                if let Ok(t) = std::fs::read_link(&path) {
+                    tree.nodes
+                        .insert(rel, Node::Symlink(t.to_string_lossy().into_owned()));
+                }
+            } else if ty.is_file() {
+                let info = match File::open(&path) {
+                    Ok(f) => {
+                        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                        match read_mapped(&f, &path, len, opts.arch) {
+                            Ok(i) => i,
+                            Err(e) => {
+                                tree.notes.push(e.to_string());
+                                continue;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tree.notes
+                            .push(format!("cannot read {}: {e}", path.display()));
+                        continue;
+                    }
+                };
+                tree.nodes.insert(rel, Node::File(info));
+            }
+        }
+    }
+    let mut p = empty_platform(None, opts.arch);
+    let (runtimes, apps) = survey(&tree, opts.arch, None);
+    p.runtimes = runtimes;
+    p.apps = apps;
+    p.notes = tree.notes;
+    Ok(Report {
+        target: root.display().to_string(),
+        kind: TargetKind::Directory,
+        platforms: vec![p],
+        notes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = ::tar::Builder::new(Vec::new());
+        for (name, data) in entries {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_mode(0o755);
+            h.set_size(data.len() as u64);
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn docker(layer: Vec<u8>, entrypoint: &str) -> Vec<u8> {
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","config":{{"Entrypoint":["{entrypoint}"]}}}}"#
+        );
+        tar(&[
+            (
+                "manifest.json",
+                br#"[{"Config":"c.json","RepoTags":["x:1"],"Layers":["l/layer.tar"]}]"#,
+            ),
+            ("c.json", config.as_bytes()),
+            ("l/layer.tar", &layer),
+        ])
+    }
+
+    #[test]
+    fn docker_archive_in_memory() {
+        let layer = tar(&[
+            ("app/run.sh", b"#!/bin/sh\necho hi\n"),
+            ("bin/sh", b"\x7fELF"),
+        ]);
+        let r = check_archive(
+            Cursor::new(docker(layer, "/app/run.sh")),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!(r.kind, TargetKind::DockerArchive);
+        let p = &r.platforms[0];
+        assert_eq!(p.arch, Some(Arch::Amd64));
+        assert_eq!(p.apps.len(), 1);
+        assert_eq!(p.apps[0].verdict, Verdict::NeedsRuntime);
+        assert_eq!(p.other_executables.len(), 1);
+        assert_eq!(p.other_executables[0].verdict, Verdict::Unreadable);
+        assert!(!r.distroless_ready());
+    }
+
+    #[test]
+    fn missing_entrypoint_and_zstd_are_findings_not_crashes() {
+        let r = check_archive(
+            Cursor::new(docker(b"\x28\xb5\x2f\xfd garbage".to_vec(), "/nope")),
+            &Options::default(),
+        )
+        .unwrap();
+        let p = &r.platforms[0];
+        assert!(
+            p.notes[0].contains("unsupported layer compression"),
+            "{:?}",
+            p.notes
+        );
+        assert_eq!(p.apps[0].verdict, Verdict::Unreadable);
+    }
+
+    #[test]
+    fn hostile_archives_are_errors() {
+        let good = docker(tar(&[("a", b"x")]), "/a");
+        for cut in [0, 100, 511, 700, good.len() / 2, good.len() - 1100] {
+            let _ = check_archive(Cursor::new(&good[..cut]), &Options::default());
+        }
+        assert!(check_archive(Cursor::new(&good[..good.len() / 2]), &Options::default()).is_err());
+        let e = check_archive(Cursor::new(tar(&[("x", b"y")])), &Options::default()).unwrap_err();
+        assert!(e.to_string().contains("neither"), "{e}");
+        // Bad JSON, a digest that escapes, a huge JSON blob.
+        let bad = tar(&[("manifest.json", b"[{\"Config\":\"../x\"}]")]);
+        assert!(check_archive(Cursor::new(bad), &Options::default()).is_err());
+        let opts = Options {
+            max_json: 8,
+            ..Options::default()
+        };
+        let e = check_archive(Cursor::new(good), &opts).unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
+        let oci = tar(&[
+            ("oci-layout", b"{}"),
+            (
+                "index.json",
+                br#"{"manifests":[{"digest":"sha256:../../x"}]}"#,
+            ),
+        ]);
+        assert!(check_archive(Cursor::new(oci), &Options::default()).is_err());
+        // An index pointing at itself does not loop.
+        let selfref = tar(&[
+            ("oci-layout", b"{}"),
+            ("index.json", br#"{"manifests":[{"digest":"sha256:aa"}]}"#),
+            (
+                "blobs/sha256/aa",
+                br#"{"manifests":[{"digest":"sha256:aa"}]}"#,
+            ),
+        ]);
+        let r = check_archive(Cursor::new(selfref), &Options::default()).unwrap();
+        assert!(r.platforms.is_empty() && !r.distroless_ready());
+    }
+
+    #[test]
+    fn docker_layers_may_be_symlinks() {
+        let layer = tar(&[("app", b"#!/bin/sh\n")]);
+        let mut b = ::tar::Builder::new(Vec::new());
+        let mut add = |name: &str, data: &[u8]| {
+            let mut h = ::tar::Header::new_gnu();
+            h.set_mode(0o644);
+            h.set_size(data.len() as u64);
+            b.append_data(&mut h, name, data).unwrap();
+        };
+        add(
+            "manifest.json",
+            br#"[{"Config":"c.json","Layers":["l2/layer.tar"]}]"#,
+        );
+        add(
+            "c.json",
+            br#"{"architecture":"arm","variant":"v7","config":{"Cmd":["/app"]}}"#,
+        );
+        add("l1.tar", &layer);
+        let mut h = ::tar::Header::new_gnu();
+        h.set_entry_type(::tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "l2/layer.tar", "../l1.tar").unwrap();
+        let bytes = b.into_inner().unwrap();
+        let r = check_archive(Cursor::new(bytes), &Options::default()).unwrap();
+        assert_eq!(r.platforms[0].arch, Some(Arch::Armv7));
+        assert_eq!(r.platforms[0].apps[0].verdict, Verdict::NeedsRuntime);
+    }
+
+    #[test]
+    fn mutated_archives_never_panic() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(
+            &mut gz,
+            &tar(&[("bin/app", b"\x7fELF\x02\x01\x01"), ("x/.wh..wh..opq", b"")]),
+        )
+        .unwrap();
+        let good = docker(gz.finish().unwrap(), "/bin/app");
+        assert!(check_archive(Cursor::new(&good), &Options::default()).is_ok());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..400 {
+            let mut b = good.clone();
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = (seed as usize) % b.len();
+                b[i] = (seed >> 32) as u8;
+            }
+            let _ = check_archive(Cursor::new(b), &Options::default());
+        }
+    }
+
+    #[test]
+    fn summary_counts() {
+        let mut s = Summary::default();
+        s.add(Verdict::DistrolessReady);
+        assert!(s.all_ready());
+        s.add(Verdict::NeedsRuntime);
+        assert!(!s.all_ready());
+        assert!(!Summary::default().all_ready());
+    }
+}

@@ -1,0 +1,549 @@
+//! The verdict on one app, with the reasons a person reads: a pure function of what the file is.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::classify::FileKind;
+use crate::arch::Arch;
+use crate::verify::{ElfReport, Severity};
+
+/// Can this app go distroless?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    DistrolessReady,
+    ReadyAfterStaticRebuild,
+    NeedsRuntime,
+    Unreadable,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 4] = [
+        Verdict::DistrolessReady,
+        Verdict::ReadyAfterStaticRebuild,
+        Verdict::NeedsRuntime,
+        Verdict::Unreadable,
+    ];
+
+    /// The kebab-case name used in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::DistrolessReady => "distroless-ready",
+            Verdict::ReadyAfterStaticRebuild => "ready-after-static-rebuild",
+            Verdict::NeedsRuntime => "needs-runtime",
+            Verdict::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::DistrolessReady => "distroless-ready",
+            Verdict::ReadyAfterStaticRebuild => "ready after a static rebuild",
+            Verdict::NeedsRuntime => "needs a runtime",
+            Verdict::Unreadable => "unreadable",
+        })
+    }
+}
+
+/// A verdict and why: `summary` is the short reason for the table, `reasons` the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub summary: String,
+    pub reasons: Vec<String>,
+}
+
+fn judged(verdict: Verdict, summary: impl Into<String>, reasons: Vec<String>) -> Judgement {
+    Judgement {
+        verdict,
+        summary: summary.into(),
+        reasons,
+    }
+}
+
+/// The language runtime a program name is, if any (`python3.11` is Python, `sh` a shell).
+pub fn interpreter_runtime(name: &str) -> Option<&'static str> {
+    let strip = |p: &str| {
+        name.strip_prefix(p)
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    Some(match name {
+        _ if strip("python") || strip("pypy") => "Python",
+        "node" | "nodejs" | "bun" | "deno" => "Node.js",
+        "java" | "javaw" => "Java",
+        "dotnet" | "mono" => ".NET",
+        _ if strip("ruby") => "Ruby",
+        _ if strip("perl") => "Perl",
+        _ if strip("php") || name == "php-fpm" => "PHP",
+        _ if strip("lua") || strip("luajit") => "Lua",
+        "Rscript" => "R",
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh" => "a shell",
+        _ => return None,
+    })
+}
+
+/// The runtime a DT_NEEDED library embeds, if any.
+fn library_runtime(lib: &str) -> Option<&'static str> {
+    let table: [(&str, &str); 11] = [
+        ("libpython", "Python"),
+        ("libnode.so", "Node.js"),
+        ("libjvm.so", "Java"),
+        ("libcoreclr.so", ".NET"),
+        ("libhostfxr.so", ".NET"),
+        ("libmono", ".NET"),
+        ("libruby", "Ruby"),
+        ("libperl.so", "Perl"),
+        ("libphp", "PHP"),
+        ("libluajit", "Lua"),
+        ("liblua", "Lua"),
+    ];
+    table
+        .iter()
+        .find(|(p, _)| lib.starts_with(p))
+        .map(|(_, r)| *r)
+}
+
+/// What replaces a shared library in a static build.
+pub fn replacement(lib: &str) -> String {
+    let stem = lib.split(".so").next().unwrap_or(lib);
+    match stem {
+        "libc" | "libm" | "libpthread" | "libdl" | "librt" | "libutil" | "libresolv"
+        | "libcrypt" => "musl, linked statically".to_string(),
+        _ if stem.starts_with("ld-linux") || stem.starts_with("ld64") || stem == "ld-musl" => {
+            "musl, linked statically (no dynamic loader)".to_string()
+        }
+        "libssl" | "libcrypto" => "OpenSSL built static".to_string(),
+        "libz" => "zlib built static".to_string(),
+        "libstdc++" | "libgcc_s" | "libc++" | "libc++abi" | "libunwind" => {
+            "linked statically (zig's libc++)".to_string()
+        }
+        "libcurl" => "curl built static".to_string(),
+        _ => {
+            let name = stem.strip_prefix("lib").unwrap_or(stem);
+            format!("a static build of {name}")
+        }
+    }
+}
+
+const WRONG_ARCH: [&str; 6] = [
+    "wrong-machine",
+    "class",
+    "endianness",
+    "soft-float",
+    "arm-eabi",
+    "arm-arch",
+];
+
+/// Judges one app. `invoked` is the name it is started by (a symlink's name, e.g. `sh` for
+/// busybox), `expected` the arch it should be for (the image platform or `--arch`).
+pub fn judge(kind: &FileKind, invoked: &str, expected: Option<Arch>) -> Judgement {
+    match kind {
+        FileKind::Elf(r) => judge_elf(r, invoked, expected),
+        FileKind::Script { line, name, .. } => {
+            let what = interpreter_runtime(name)
+                .map(|r| format!("{r} ({name})"))
+                .unwrap_or_else(|| {
+                    if name.is_empty() {
+                        "an interpreter".to_string()
+                    } else {
+                        format!("`{name}`")
+                    }
+                });
+            judged(
+                Verdict::NeedsRuntime,
+                format!("script: needs {what}"),
+                vec![format!(
+                    "`{line}`: a script runs only with its interpreter in the image"
+                )],
+            )
+        }
+        FileKind::DotNet { evidence } => judged(
+            Verdict::NeedsRuntime,
+            ".NET assembly: needs the .NET runtime",
+            vec![format!("a .NET assembly ({evidence})")],
+        ),
+        FileKind::Jar => judged(
+            Verdict::NeedsRuntime,
+            "Java archive: needs a JVM",
+            vec!["a jar runs only on a Java runtime".to_string()],
+        ),
+        FileKind::JavaClass => judged(
+            Verdict::NeedsRuntime,
+            "Java class: needs a JVM",
+            vec!["a .class file runs only on a Java runtime".to_string()],
+        ),
+        FileKind::Pe => judged(
+            Verdict::Unreadable,
+            "a Windows PE file, not a Linux program",
+            vec!["starts with `MZ` but has no .NET CLI header".to_string()],
+        ),
+        FileKind::TooLarge { size, limit } => judged(
+            Verdict::Unreadable,
+            "too large to check",
+            vec![format!(
+                "{size} bytes, more than the {limit} bytes one file may have to be checked"
+            )],
+        ),
+        FileKind::Other => judged(
+            Verdict::Unreadable,
+            "not a program: not ELF, no `#!` line",
+            vec![
+                "not ELF and no `#!` line (a shell script without one runs with /bin/sh)"
+                    .to_string(),
+            ],
+        ),
+    }
+}
+
+fn has(r: &ElfReport, code: &str) -> Option<String> {
+    r.findings
+        .iter()
+        .find(|f| f.code == code)
+        .map(|f| f.message.clone())
+}
+
+fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement {
+    let Some(facts) = &r.facts else {
+        let why: Vec<String> = r.findings.iter().map(|f| f.message.clone()).collect();
+        return judged(
+            Verdict::Unreadable,
+            why.first()
+                .cloned()
+                .unwrap_or_else(|| "the ELF could not be parsed".to_string()),
+            why,
+        );
+    };
+    // A runtime: the interpreter itself, one linked in, or a shell it runs.
+    if let Some(rt) = interpreter_runtime(invoked) {
+        return judged(
+            Verdict::NeedsRuntime,
+            format!("this is {rt} itself (`{invoked}`)"),
+            vec![format!(
+                "`{invoked}` is an interpreter: the app is the program it runs, which needs {rt}"
+            )],
+        );
+    }
+    if let Some((lib, rt)) = facts
+        .needed
+        .iter()
+        .find_map(|l| library_runtime(l).map(|rt| (l, rt)))
+    {
+        return judged(
+            Verdict::NeedsRuntime,
+            format!("embeds {rt} ({lib})"),
+            vec![format!(
+                "links {lib}: it runs {rt} code, which needs {rt}'s runtime and libraries"
+            )],
+        );
+    }
+    if let Some(m) = has(r, "shell") {
+        return judged(
+            Verdict::NeedsRuntime,
+            "runs a shell (/bin/sh)",
+            vec![format!(
+                "{m}: a distroless image has no shell; it needs one, or the code must not exec it"
+            )],
+        );
+    }
+
+    let mut reasons = Vec::new();
+    let mut summary = None;
+    let wrong: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| WRONG_ARCH.contains(&f.code))
+        .map(|f| f.message.clone())
+        .collect();
+    if !wrong.is_empty() {
+        let arch = expected
+            .or(r.arch)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "the target arch".to_string());
+        summary.get_or_insert(format!("rebuild for {arch}"));
+        reasons.push(format!("rebuild for {arch}: {}", wrong.join("; ")));
+    }
+    let dynamic = facts.interpreter.is_some() || !facts.needed.is_empty();
+    if dynamic {
+        let cgo = facts
+            .go
+            .as_ref()
+            .is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
+        if cgo {
+            summary.get_or_insert("Go with cgo: rebuild with CGO_ENABLED=0".to_string());
+            reasons.push(
+                "a Go binary built with cgo (CGO_ENABLED=1): rebuild with CGO_ENABLED=0"
+                    .to_string(),
+            );
+        } else {
+            summary.get_or_insert(format!(
+                "dynamically linked ({} {})",
+                facts.needed.len(),
+                if facts.needed.len() == 1 {
+                    "library"
+                } else {
+                    "libraries"
+                }
+            ));
+        }
+        if let Some(i) = &facts.interpreter {
+            reasons.push(format!("loader {i} → {}", replacement(base(i))));
+        }
+        for lib in &facts.needed {
+            reasons.push(format!("needs {lib} → {}", replacement(lib)));
+        }
+    }
+    if let Some(m) = has(r, "nss") {
+        summary.get_or_insert("static glibc with NSS: rebuild against musl".to_string());
+        reasons.push(format!(
+            "{m}: glibc loads libnss_* at run time even in a static binary; rebuild against musl"
+        ));
+    }
+    if let Some(m) = has(r, "dlopen") {
+        summary.get_or_insert("loads plugins with dlopen".to_string());
+        reasons.push(format!(
+            "{m}: plugins cannot load in a static binary; link them in"
+        ));
+    }
+    // Any other error (e.g. `not-executable`) also stands in the way.
+    for f in r.findings.iter().filter(|f| {
+        f.severity == Severity::Error
+            && !WRONG_ARCH.contains(&f.code)
+            && !["dynamic", "nss"].contains(&f.code)
+    }) {
+        summary.get_or_insert(f.message.clone());
+        reasons.push(f.message.clone());
+    }
+    if let Some(summary) = summary {
+        return judged(Verdict::ReadyAfterStaticRebuild, summary, reasons);
+    }
+    let mut reasons = vec![r.description.clone()];
+    reasons.extend(
+        r.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| format!("warning: {}", f.message)),
+    );
+    judged(
+        Verdict::DistrolessReady,
+        if facts.static_pie {
+            "static-pie executable"
+        } else {
+            "static executable"
+        },
+        reasons,
+    )
+}
+
+fn base(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{ElfFacts, Finding, GoBuildInfo};
+
+    fn elf(facts: ElfFacts, findings: Vec<(&'static str, Severity)>) -> FileKind {
+        FileKind::Elf(Box::new(ElfReport {
+            arch: Some(Arch::Amd64),
+            description: "ELF 64-bit x86-64".to_string(),
+            findings: findings
+                .into_iter()
+                .map(|(code, severity)| Finding {
+                    severity,
+                    code,
+                    message: format!("{code} message"),
+                })
+                .collect(),
+            facts: Some(facts),
+        }))
+    }
+
+    fn dynamic(needed: &[&str]) -> ElfFacts {
+        ElfFacts {
+            interpreter: Some("/lib64/ld-linux-x86-64.so.2".to_string()),
+            needed: needed.iter().map(|s| s.to_string()).collect(),
+            ..ElfFacts::default()
+        }
+    }
+
+    #[test]
+    fn static_is_ready_with_warnings_listed() {
+        let j = judge(
+            &elf(
+                ElfFacts::default(),
+                vec![("glibc-static", Severity::Warning)],
+            ),
+            "app",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::DistrolessReady);
+        assert!(
+            j.reasons.iter().any(|r| r.contains("glibc-static")),
+            "{j:?}"
+        );
+    }
+
+    #[test]
+    fn dynamic_lists_replacements() {
+        let j = judge(
+            &elf(
+                dynamic(&[
+                    "libssl.so.3",
+                    "libc.so.6",
+                    "libz.so.1",
+                    "libselinux.so.1",
+                    "libstdc++.so.6",
+                ]),
+                vec![("dynamic", Severity::Error)],
+            ),
+            "app",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        let all = j.reasons.join("\n");
+        for want in [
+            "libc.so.6 → musl",
+            "libssl.so.3 → OpenSSL built static",
+            "libz.so.1 → zlib",
+            "libselinux.so.1 → a static build of selinux",
+            "libstdc++.so.6 → linked statically (zig's libc++)",
+            "ld-linux-x86-64.so.2 → musl",
+        ] {
+            assert!(all.contains(want), "{want}: {all}");
+        }
+        // `dynamic`'s own message is not repeated.
+        assert!(!all.contains("dynamic message"), "{all}");
+    }
+
+    #[test]
+    fn cgo_says_rebuild_without_it() {
+        let mut f = dynamic(&["libc.so.6"]);
+        f.go = Some(GoBuildInfo {
+            settings: vec![("CGO_ENABLED".into(), "1".into())],
+            ..GoBuildInfo::default()
+        });
+        let j = judge(&elf(f, vec![]), "app", None);
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert!(j.summary.contains("CGO_ENABLED=0"), "{j:?}");
+    }
+
+    #[test]
+    fn nss_dlopen_and_wrong_arch_need_a_rebuild() {
+        let j = judge(
+            &elf(ElfFacts::default(), vec![("nss", Severity::Error)]),
+            "a",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert!(j.summary.contains("musl"), "{j:?}");
+        let j = judge(
+            &elf(ElfFacts::default(), vec![("dlopen", Severity::Warning)]),
+            "a",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert!(j.reasons[0].contains("plugins cannot load"), "{j:?}");
+        for code in [
+            "wrong-machine",
+            "class",
+            "soft-float",
+            "arm-eabi",
+            "arm-arch",
+        ] {
+            let j = judge(
+                &elf(ElfFacts::default(), vec![(code, Severity::Error)]),
+                "a",
+                Some(Arch::Armv7),
+            );
+            assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild, "{code}");
+            assert_eq!(j.summary, "rebuild for armv7", "{code}");
+        }
+    }
+
+    #[test]
+    fn runtimes() {
+        let j = judge(
+            &elf(dynamic(&["libpython3.11.so.1.0", "libc.so.6"]), vec![]),
+            "app",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::NeedsRuntime);
+        assert!(j.summary.contains("Python"), "{j:?}");
+        for lib in [
+            "libnode.so.108",
+            "libjvm.so",
+            "libcoreclr.so",
+            "libruby-3.1.so.3.1",
+            "libluajit-5.1.so.2",
+        ] {
+            assert_eq!(
+                judge(&elf(dynamic(&[lib]), vec![]), "app", None).verdict,
+                Verdict::NeedsRuntime,
+                "{lib}"
+            );
+        }
+        for name in [
+            "python3",
+            "python3.11",
+            "node",
+            "java",
+            "dotnet",
+            "sh",
+            "perl",
+        ] {
+            assert_eq!(
+                judge(&elf(dynamic(&["libc.so.6"]), vec![]), name, None).verdict,
+                Verdict::NeedsRuntime,
+                "{name}"
+            );
+        }
+        assert_eq!(interpreter_runtime("pythonista"), None);
+        let j = judge(
+            &elf(ElfFacts::default(), vec![("shell", Severity::Warning)]),
+            "app",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::NeedsRuntime);
+        let j = judge(
+            &super::super::classify::script(b"#!/usr/bin/env python3\n"),
+            "x",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::NeedsRuntime);
+        assert!(j.reasons[0].contains("#!/usr/bin/env python3"), "{j:?}");
+        assert!(j.summary.contains("Python (python3)"), "{j:?}");
+        for k in [
+            FileKind::Jar,
+            FileKind::JavaClass,
+            FileKind::DotNet {
+                evidence: "x".into(),
+            },
+        ] {
+            assert_eq!(judge(&k, "x", None).verdict, Verdict::NeedsRuntime);
+        }
+    }
+
+    #[test]
+    fn unreadable_says_why() {
+        let k = FileKind::Elf(Box::new(crate::verify::check_elf(b"\x7fELF\x02", None)));
+        let j = judge(&k, "x", None);
+        assert_eq!(j.verdict, Verdict::Unreadable);
+        assert!(j.summary.contains("truncated"), "{j:?}");
+        assert_eq!(
+            judge(
+                &FileKind::TooLarge {
+                    size: 1 << 40,
+                    limit: 1 << 29
+                },
+                "x",
+                None
+            )
+            .verdict,
+            Verdict::Unreadable
+        );
+    }
+}
