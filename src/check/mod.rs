@@ -24,7 +24,7 @@ pub use classify::{FileInfo, FileKind};
 pub use verdict::{Judgement, Verdict, judge};
 
 use crate::arch::Arch;
-use crate::verify::{ElfFacts, Finding};
+use crate::verify::{self, ElfFacts, Finding};
 use tree::{Node, Tree};
 
 /// What to check and the limits that keep hostile input cheap.
@@ -241,6 +241,7 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
         name.as_deref().unwrap_or(""),
         &info.kind,
         opts.arch,
+        None,
     );
     let mut p = empty_platform(None, opts.arch);
     if let Some(rt) = classify::runtime_evidence(&target) {
@@ -362,7 +363,16 @@ fn app(
     invoked: &str,
     kind: &FileKind,
     expected: Option<Arch>,
+    tree: Option<&Tree>,
 ) -> App {
+    let with_files;
+    let kind = match (kind, tree) {
+        (FileKind::Elf(r), Some(tree)) => {
+            with_files = FileKind::Elf(Box::new(against_tree(r, tree)));
+            &with_files
+        }
+        _ => kind,
+    };
     let j = judge(kind, invoked, expected);
     let (description, findings, facts) = match kind {
         FileKind::Elf(r) => (
@@ -382,6 +392,22 @@ fn app(
         findings,
         facts,
     }
+}
+
+/// The report with its runtime-file findings redone against the files the tree holds, so a
+/// binary that reads a CA bundle the image lacks gets a warning.
+fn against_tree(r: &verify::ElfReport, tree: &Tree) -> verify::ElfReport {
+    let Some(facts) = &r.facts else {
+        return r.clone();
+    };
+    let mut r = r.clone();
+    r.findings.retain(|f| f.code != "runtime-file");
+    let expect = verify::Expect {
+        image_files: Some(tree.nodes.keys().cloned().collect()),
+        ..verify::Expect::default()
+    };
+    verify::deep::runtime_file_findings(&facts.runtime_files, &expect, &mut r.findings);
+    r
 }
 
 fn base(p: &str) -> &str {
@@ -413,7 +439,14 @@ fn survey(tree: &Tree, expected: Option<Arch>, skip: Option<&str>) -> (Vec<Evide
                 .files += 1;
         }
         if info.is_executable() && Some(path.as_str()) != skip {
-            exes.push(app(path, None, base(path), &info.kind, expected));
+            exes.push(app(
+                path,
+                None,
+                base(path),
+                &info.kind,
+                expected,
+                Some(tree),
+            ));
         }
     }
     (evidence.into_values().collect(), exes)
@@ -479,7 +512,14 @@ pub fn analyse_image(
                     Ok(real) => match tree.nodes.get(&real) {
                         Some(Node::File(info)) => {
                             let resolved = (real != *c).then(|| real.clone());
-                            p.apps.push(app(c, resolved, base(argv0), &info.kind, arch));
+                            p.apps.push(app(
+                                c,
+                                resolved,
+                                base(argv0),
+                                &info.kind,
+                                arch,
+                                Some(&tree),
+                            ));
                             found = Some(real);
                             break;
                         }

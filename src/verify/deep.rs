@@ -379,7 +379,9 @@ fn runtime_files(bytes: &[u8]) -> Vec<RuntimeFile> {
         .collect()
 }
 
-fn runtime_file_findings(files: &[RuntimeFile], expect: &Expect, findings: &mut Vec<Finding>) {
+/// The `runtime-file` findings for `files`: notes, or warnings for those the image (when
+/// `expect.image_files` is known) lacks.
+pub fn runtime_file_findings(files: &[RuntimeFile], expect: &Expect, findings: &mut Vec<Finding>) {
     let mut kinds: Vec<&str> = files.iter().map(|f| f.what).collect();
     kinds.dedup();
     for what in kinds {

@@ -255,6 +255,32 @@ fn build_real(name: &str, tag: &str, bins: &[&str]) {
     }
     assert!(out.stderr.contains("smoke test passed"), "{}", out.stderr);
     check_image(&s.out().join(name).join("oci"), tag, &arches);
+    check_distroless_ready(&s.out().join(name).join("oci"), &arches);
+}
+
+/// `recipe check` on a built image: every arch's entrypoint is distroless-ready, and needs
+/// neither dlopen nor a shell.
+fn check_distroless_ready(oci: &Path, arches: &[&str]) {
+    let out = run(recipe().args(["check", "--json"]).arg(oci)).success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["distroless_ready"], true, "{}", out.stdout);
+    let platforms = v["targets"][0]["platforms"].as_array().unwrap();
+    let mut seen: Vec<&str> = platforms
+        .iter()
+        .map(|p| p["arch"].as_str().unwrap())
+        .collect();
+    seen.sort();
+    let mut want = arches.to_vec();
+    want.sort();
+    assert_eq!(seen, want, "{}", out.stdout);
+    for p in platforms {
+        let app = &p["apps"][0];
+        assert_eq!(app["verdict"], "distroless-ready", "{app}");
+        assert!(
+            app["facts"]["dlopen"].is_null() && app["facts"]["shell"].is_null(),
+            "{app}"
+        );
+    }
 }
 
 #[test]
@@ -291,6 +317,8 @@ fn real_curl_with_openssl_and_zlib() {
     } else {
         vec!["amd64"]
     };
+    // OpenSSL is built with no-dso: curl carries no dlopen stub.
+    check_distroless_ready(&s.out().join("curl/oci"), &arches);
     for a in &arches {
         let bin = s.out().join("curl/bin").join(a).join("curl");
         run(recipe().args(["verify", "--arch", a]).arg(&bin)).success();
