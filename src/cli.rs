@@ -23,7 +23,8 @@ use crate::verify;
     about = "Build static musl binaries and distroless OCI images from recipe files"
 )]
 struct Cli {
-    /// Where recipe files are looked up.
+    /// Where recipe files are looked up: one folder, or several separated by `:` (the first
+    /// that has a recipe wins).
     #[arg(long, global = true, env = "RECIPE_RECIPES", default_value = "recipes")]
     recipes: PathBuf,
     /// Cache of sources, toolchains and build directories.
@@ -67,6 +68,10 @@ enum Command {
         /// Build every job again, replacing its cache entry (checks reproducibility).
         #[arg(long)]
         rebuild: bool,
+        /// Also pack an image that runs as this user (`UID:GID` or `nobody`), from the same
+        /// binaries: `OUT/NAME-UID-GID/`, tagged `VERSION-UID-GID`. Repeatable.
+        #[arg(long = "user", value_name = "UID:GID")]
+        users: Vec<String>,
     },
     /// Show the job graph (recipe, arch, host or target, cache hit or miss and why) without
     /// building anything.
@@ -184,7 +189,7 @@ fn default_cache() -> PathBuf {
 
 fn run(cli: Cli) -> Result<i32, Failure> {
     let catalogue = Catalogue {
-        dirs: vec![cli.recipes.clone()],
+        dirs: std::env::split_paths(&cli.recipes).collect(),
     };
     let cache = cli.cache.clone().unwrap_or_else(default_cache);
     let cache = std::path::absolute(&cache).unwrap_or(cache);
@@ -195,11 +200,25 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             out,
             jobs,
             rebuild,
+            users,
         } => {
             let arches = parse_arches(&arch)?;
+            let users = users
+                .iter()
+                .map(|u| match crate::recipe::parse_user(u) {
+                    Some(user) if user.uid != 0 => Ok(user),
+                    Some(_) => Err(usage(miette::Report::msg(format!(
+                        "--user {u}: root; images here run as a non-root user"
+                    )))),
+                    None => Err(usage(miette::Report::msg(format!(
+                        "--user {u}: not `UID:GID` (numbers) or `nobody`"
+                    )))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let settings = Settings {
                 out: std::path::absolute(&out).unwrap_or(out),
                 rebuild,
+                users,
                 ..settings(catalogue, cache, jobs)
             };
             let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
@@ -210,7 +229,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             let rows: Vec<report::Row> = built
                 .iter()
                 .map(|b| report::Row {
-                    image: format!("{}:{}", b.recipe.name, b.recipe.version),
+                    image: b.image.clone(),
                     size: b
                         .written
                         .platforms
@@ -225,8 +244,10 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                         .map(|p| p.compressed_size)
                         .max()
                         .unwrap_or(0),
-                    user: format!("{}:{}", b.recipe.image.user.uid, b.recipe.image.user.gid),
-                    distroless: true,
+                    user: b.user.clone(),
+                    // What `recipe check` says of the image just written, every platform.
+                    distroless: crate::check::check_path(&b.layout, &Default::default())
+                        .is_ok_and(|r| r.distroless_ready()),
                     arches: b
                         .written
                         .platforms
@@ -471,6 +492,7 @@ fn settings(catalogue: Catalogue, cache: PathBuf, jobs: Option<usize>) -> Settin
             .unwrap_or(0),
         toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
         rebuild: false,
+        users: Vec::new(),
     }
 }
 
@@ -500,6 +522,11 @@ fn show(r: &recipe::Recipe) -> String {
                     recipe::Origin::GoModule { module, version } => {
                         format!("go module {module}@{version}")
                     }
+                    recipe::Origin::Pypi {
+                        package,
+                        version,
+                        file,
+                    } => format!("pypi {package}=={version} file {file}"),
                 };
                 s.push_str(&format!("  from      {text}\n"));
             }

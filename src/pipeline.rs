@@ -27,6 +27,9 @@ pub struct Settings {
     pub toolchains: Option<PathBuf>,
     /// Build every job again, replacing its cache entry (to check reproducibility).
     pub rebuild: bool,
+    /// Extra images to pack with these users instead of the recipe's (`--user UID:GID`): the
+    /// same binaries, other owners for the writable folders.
+    pub users: Vec<recipe::User>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -84,6 +87,10 @@ pub enum PipelineError {
 #[derive(Debug, Clone)]
 pub struct Built {
     pub recipe: Recipe,
+    /// `NAME:TAG`.
+    pub image: String,
+    /// `uid:gid` the image runs as.
+    pub user: String,
     pub layout: PathBuf,
     pub archive: PathBuf,
     pub written: image::Written,
@@ -110,7 +117,12 @@ pub fn load_closure(
         if all.contains_key(&r.name) {
             continue;
         }
-        for d in r.depends.iter().chain(&r.host_depends) {
+        for d in r
+            .depends
+            .iter()
+            .chain(&r.host_depends)
+            .chain(&r.image.include)
+        {
             if all.contains_key(&d.name) || todo.iter().any(|t| t.name == d.name) {
                 continue;
             }
@@ -260,18 +272,27 @@ pub fn build(
             .copied()
             .filter(|&i| graph.nodes[i].recipe.name == r.name)
             .collect();
-        let per_arch: Vec<(Arch, Vec<AppFile>)> = roots
-            .iter()
-            .map(|&i| (graph.nodes[i].arch, results[i].clone()))
-            .collect();
-        let keys: Vec<&str> = roots.iter().map(|&i| graph.nodes[i].key.as_str()).collect();
-        out.push(pack(
-            settings,
-            r,
-            &per_arch,
-            &image_key(settings, r, &keys),
-            progress,
-        )?);
+        let mut per_arch = Vec::new();
+        let mut keys: Vec<&str> = Vec::new();
+        for &i in &roots {
+            let node = &graph.nodes[i];
+            keys.push(&node.key);
+            let mut extra = Vec::new();
+            for &p in &node.image_parts {
+                keys.push(&graph.nodes[p].key);
+                extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
+            }
+            per_arch.push(ArchFiles {
+                arch: node.arch,
+                app: results[i].clone(),
+                extra,
+            });
+        }
+        let key = image_key(settings, r, &keys);
+        out.push(pack(settings, r, &per_arch, &key, None, progress)?);
+        for user in &settings.users {
+            out.push(pack(settings, r, &per_arch, &key, Some(user), progress)?);
+        }
     }
     Ok(out)
 }
@@ -339,7 +360,8 @@ fn check_files(
     let expect = verify::Expect {
         arch: Some(job.arch),
         go: go_expect(r, job.arch, go_version),
-        image_files: Some(image_paths(r)),
+        // The image's files are known when it is packed: `image_check` looks then.
+        image_files: None,
     };
     for f in files {
         let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
@@ -405,15 +427,6 @@ fn image_user(r: &Recipe) -> image::User {
         gid: r.image.user.gid,
         name: r.image.user.name.clone(),
     }
-}
-
-/// Every path the recipe's image will hold: the base contents and the app files.
-fn image_paths(r: &Recipe) -> std::collections::BTreeSet<String> {
-    image::base_entries(&image_user(r), &r.image.writable)
-        .into_iter()
-        .map(|e| e.path)
-        .chain(r.app_files.iter().cloned())
-        .collect()
 }
 
 fn smoke(
@@ -499,22 +512,151 @@ struct Stamp {
     written: image::Written,
 }
 
+/// The files of one arch's image: the app's (verified, also copied beside the image) and those
+/// of the recipes it includes.
+struct ArchFiles {
+    arch: Arch,
+    app: Vec<AppFile>,
+    extra: Vec<AppFile>,
+}
+
+/// The files an included recipe puts in an image: an app's verified files, or every file of a
+/// library's tree (e.g. the CA bundle).
+fn part_files(
+    node: &plan::Node,
+    app_files: &[AppFile],
+    cache_root: &Path,
+) -> Result<Vec<AppFile>, PipelineError> {
+    if !node.recipe.is_library() {
+        return Ok(app_files.to_vec());
+    }
+    let dest = plan::graph::entry_dest(cache_root, &node.key);
+    let mut out = Vec::new();
+    let mut stack = vec![dest.clone()];
+    while let Some(dir) = stack.pop() {
+        let rd = std::fs::read_dir(&dir).map_err(|source| PipelineError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for e in rd {
+            let e = e.map_err(|source| PipelineError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let path = e.path();
+            let ft = e.file_type().map_err(|source| PipelineError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file() {
+                let rel = path.strip_prefix(&dest).expect("under dest");
+                out.push(AppFile {
+                    image_path: format!("/{}", rel.display()),
+                    host_path: path,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.image_path.cmp(&b.image_path));
+    Ok(out)
+}
+
+/// Checks each ELF file of each platform image against the image's whole file list: a binary
+/// that reads a CA bundle, zoneinfo or the user database the image lacks gets a warning that
+/// names the file (and the `include` that would add it).
+fn image_check(
+    r: &Recipe,
+    images: &[image::PlatformImage],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    for img in images {
+        let expect = verify::Expect {
+            arch: Some(img.arch),
+            go: None,
+            image_files: Some(img.entries.iter().map(|e| e.path.clone()).collect()),
+        };
+        for e in &img.entries {
+            let image::EntryKind::File(image::FileSource::Path(host)) = &e.kind else {
+                continue;
+            };
+            let bytes = verify::read_file(host).map_err(|source| PipelineError::Io {
+                path: host.clone(),
+                source,
+            })?;
+            if !bytes.starts_with(b"\x7fELF") {
+                continue;
+            }
+            let report = verify::check_elf_with(&bytes, &expect);
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.code == "runtime-file" && f.severity == verify::Severity::Warning)
+            {
+                let hint = if f.message.contains("CA certificates") {
+                    " (add `include = [\"ca-certificates\"]` to [image])"
+                } else if f.message.contains("time zones") {
+                    " (add `include = [\"tzdata\"]` to [image])"
+                } else {
+                    ""
+                };
+                progress.note(
+                    &format!("{}/{}", r.name, img.arch),
+                    &format!("warning: {}: {}{hint}", e.path, f.message),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CA bundle path OpenSSL, curl and Go look at first; `SSL_CERT_FILE` names it.
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 fn pack(
     settings: &Settings,
     r: &Recipe,
-    per_arch: &[(Arch, Vec<AppFile>)],
+    per_arch: &[ArchFiles],
     key: &str,
+    variant: Option<&recipe::User>,
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
-    let id = r.name.clone();
-    let dir = settings.out.join(&r.name);
+    let (id, dir, tag) = match variant {
+        None => (
+            r.name.clone(),
+            settings.out.join(&r.name),
+            r.version.clone(),
+        ),
+        Some(u) => (
+            format!("{} as {}:{}", r.name, u.uid, u.gid),
+            settings.out.join(format!("{}-{}-{}", r.name, u.uid, u.gid)),
+            format!("{}-{}-{}", r.version, u.uid, u.gid),
+        ),
+    };
+    let key = match variant {
+        None => key.to_string(),
+        Some(u) => format!("{key}-user-{}-{}", u.uid, u.gid),
+    };
     let layout = dir.join("oci");
-    let archive = dir.join(format!("{}-{}.oci.tar", r.name, r.version));
+    let archive = dir.join(format!("{}-{tag}.oci.tar", r.name));
     let stamp_path = dir.join(".recipe-image.json");
     let bin_dirs: Vec<(Arch, PathBuf)> = per_arch
         .iter()
-        .map(|(a, _)| (*a, dir.join("bin").join(a.name())))
+        .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
         .collect();
+    let user = match variant {
+        None => image_user(r),
+        Some(u) => image::User {
+            uid: u.uid,
+            gid: u.gid,
+            name: if u.name.is_empty() {
+                "app".into()
+            } else {
+                u.name.clone()
+            },
+        },
+    };
     // The same image is already there: nothing to write.
     if let Ok(bytes) = std::fs::read(&stamp_path) {
         if let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes) {
@@ -526,6 +668,8 @@ fn pack(
                 progress.step(&id, "image (unchanged)");
                 return Ok(Built {
                     recipe: r.clone(),
+                    image: format!("{}:{tag}", r.name),
+                    user: format!("{}:{}", user.uid, user.gid),
                     layout,
                     archive,
                     written: stamp.written,
@@ -536,7 +680,6 @@ fn pack(
     }
     let _ = std::fs::remove_file(&stamp_path);
     progress.step(&id, "image");
-    let user = image_user(r);
     let mut labels = r.image.labels.clone();
     labels.insert("org.opencontainers.image.title".into(), r.name.clone());
     labels.insert("org.opencontainers.image.version".into(), r.version.clone());
@@ -546,6 +689,12 @@ fn pack(
     );
     labels.insert("org.opencontainers.image.url".into(), r.homepage.clone());
     let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
+    let has_ca = per_arch
+        .iter()
+        .all(|f| f.extra.iter().any(|e| e.image_path == CA_BUNDLE));
+    if has_ca && !r.image.env.contains_key("SSL_CERT_FILE") {
+        env.push(format!("SSL_CERT_FILE={CA_BUNDLE}"));
+    }
     env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
     let config = image::ImageConfig {
         user: format!("{}:{}", user.uid, user.gid),
@@ -557,10 +706,18 @@ fn pack(
         volumes: r.image.volumes.clone(),
         labels,
         created_epoch: settings.source_date_epoch,
+        healthcheck: r.image.health.as_ref().map(|h| image::Healthcheck {
+            argv: h.argv(),
+            interval_secs: h.interval_secs,
+            timeout_secs: h.timeout_secs,
+            start_period_secs: h.start_period_secs,
+            retries: h.retries,
+        }),
     };
     let images: Vec<image::PlatformImage> = per_arch
         .iter()
-        .map(|(arch, files)| {
+        .map(|f| {
+            let (arch, files) = (&f.arch, f.app.iter().chain(&f.extra));
             let mut entries = image::base_entries(&user, &r.image.writable);
             for f in files {
                 entries.push(image::Entry {
@@ -587,12 +744,16 @@ fn pack(
         recipe: r.name.clone(),
         source,
     };
+    image_check(r, &images, progress)?;
     let written =
-        image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
+        image::write_layout(&layout, &format!("{}:{tag}", r.name), &images).map_err(err)?;
     image::write_archive(&layout, &archive).map_err(err)?;
     // The binaries, beside the image, one folder per arch.
     let mut binaries = Vec::new();
-    for (arch, files) in per_arch {
+    for ArchFiles {
+        arch, app: files, ..
+    } in per_arch
+    {
         let bin_dir = dir.join("bin").join(arch.name());
         let tmp = dir.join(format!(".bin-{}-{}", arch.name(), std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
@@ -632,6 +793,8 @@ fn pack(
         })?;
     Ok(Built {
         recipe: r.clone(),
+        image: format!("{}:{tag}", r.name),
+        user: format!("{}:{}", user.uid, user.gid),
         layout,
         archive,
         written,

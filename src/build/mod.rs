@@ -225,6 +225,15 @@ fn fetch_source(
                             module: module.clone(),
                             version: version.clone(),
                         },
+                        Origin::Pypi {
+                            package,
+                            version,
+                            file,
+                        } => source::Origin::Pypi {
+                            package: package.clone(),
+                            version: version.clone(),
+                            file: file.clone(),
+                        },
                     })
                     .collect(),
             };

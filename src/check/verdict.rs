@@ -301,7 +301,9 @@ fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement 
     }
     if let Some(m) = has(r, "dlopen") {
         summary.get_or_insert("loads plugins with dlopen".to_string());
-        reasons.push(format!("{m}; link them in, or build without plugin loading"));
+        reasons.push(format!(
+            "{m}; link them in, or build without plugin loading"
+        ));
     }
     // Any other error (e.g. `not-executable`) also stands in the way.
     for f in r.findings.iter().filter(|f| {

@@ -129,6 +129,19 @@ pub struct ImageConfig {
     pub labels: BTreeMap<String, String>,
     /// Seconds since the epoch for `created` and every file's mtime: SOURCE_DATE_EPOCH or 0.
     pub created_epoch: u64,
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// Docker's `Healthcheck` in the image config (podman and docker honour it), always exec form:
+/// a distroless image has no shell for the `CMD-SHELL` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Healthcheck {
+    /// The program and its arguments (`Test` is `["CMD", ...argv]`).
+    pub argv: Vec<String>,
+    pub interval_secs: u64,
+    pub timeout_secs: u64,
+    pub start_period_secs: u64,
+    pub retries: u32,
 }
 
 /// The PATH a distroless image gets by default.
@@ -147,6 +160,7 @@ impl Default for ImageConfig {
             volumes: Vec::new(),
             labels: BTreeMap::new(),
             created_epoch: 0,
+            healthcheck: None,
         }
     }
 }

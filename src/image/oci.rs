@@ -131,6 +131,21 @@ pub(crate) fn config(arch: Arch, cfg: &ImageConfig, diff_id: &str, created_by: &
     if !cfg.labels.is_empty() {
         c.insert("Labels".into(), json!(cfg.labels));
     }
+    if let Some(h) = &cfg.healthcheck {
+        const NS: u64 = 1_000_000_000;
+        let mut test = vec!["CMD".to_string()];
+        test.extend(h.argv.iter().cloned());
+        c.insert(
+            "Healthcheck".into(),
+            json!({
+                "Test": test,
+                "Interval": h.interval_secs * NS,
+                "Timeout": h.timeout_secs * NS,
+                "StartPeriod": h.start_period_secs * NS,
+                "Retries": h.retries,
+            }),
+        );
+    }
     let mut v = platform(arch);
     v["created"] = json!(created);
     v["config"] = Value::Object(c);

@@ -6,10 +6,12 @@ use super::{Entry, EntryKind, User};
 
 /// The shell written in /etc/passwd; it does not exist in the image, so nobody can log in.
 const NOLOGIN: &str = "/sbin/nologin";
+/// The uid of `nobody` and gid of `nogroup`, as on Debian and in the kernel's overflow ids.
+const NOBODY: u32 = 65534;
 
 /// Base contents of a distroless image: /etc/passwd and /etc/group with root (0:0, home /root,
-/// shell /sbin/nologin written as text only) and the app user (uid:gid, name, home
-/// /nonexistent, shell /sbin/nologin); /tmp with mode 1777; each writable folder (absolute
+/// shell /sbin/nologin written as text only), the app user (uid:gid, name, home
+/// /nonexistent, shell /sbin/nologin) and nobody/nogroup (65534); /tmp with mode 1777; each writable folder (absolute
 /// paths) created with mode 0755 and owned by the user, with its parents as root-owned 0755
 /// dirs; /etc 0755. Nothing else: no shell, no busybox.
 ///
@@ -17,7 +19,7 @@ const NOLOGIN: &str = "/sbin/nologin";
 /// here; `write_layout` refuses invalid ones.
 pub fn base_entries(user: &User, writable: &[String]) -> Vec<Entry> {
     let mut passwd = format!("root:x:0:0:root:/root:{NOLOGIN}\n");
-    if user.uid != 0 {
+    if user.uid != 0 && user.uid != NOBODY {
         passwd += &format!(
             "{n}:x:{u}:{g}:{n}:/nonexistent:{NOLOGIN}\n",
             n = user.name,
@@ -25,10 +27,12 @@ pub fn base_entries(user: &User, writable: &[String]) -> Vec<Entry> {
             g = user.gid
         );
     }
+    passwd += &format!("nobody:x:{NOBODY}:{NOBODY}:nobody:/nonexistent:{NOLOGIN}\n");
     let mut group = "root:x:0:\n".to_string();
-    if user.gid != 0 {
+    if user.gid != 0 && user.gid != NOBODY {
         group += &format!("{}:x:{}:\n", user.name, user.gid);
     }
+    group += &format!("nogroup:x:{NOBODY}:\n");
 
     let mut out = vec![
         Entry::dir("/etc", 0o755),
@@ -109,7 +113,8 @@ mod tests {
         };
         assert_eq!(
             passwd,
-            "root:x:0:0:root:/root:/sbin/nologin\napp:x:1000:1000:app:/nonexistent:/sbin/nologin\n"
+            "root:x:0:0:root:/root:/sbin/nologin\napp:x:1000:1000:app:/nonexistent:/sbin/nologin\n\
+             nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
         );
         assert_eq!(find(&v, "/tmp").mode, 0o1777);
         assert_eq!(find(&v, "/tmp").uid, 0);
@@ -127,18 +132,22 @@ mod tests {
     }
 
     #[test]
-    fn root_user_is_not_listed_twice() {
-        let u = User {
-            uid: 0,
-            gid: 0,
-            name: "root".into(),
-        };
-        let v = base_entries(&u, &[]);
-        match &find(&v, "/etc/passwd").kind {
-            EntryKind::File(super::super::FileSource::Bytes(b)) => {
-                assert_eq!(b.iter().filter(|&&c| c == b'\n').count(), 1)
+    fn root_and_nobody_are_not_listed_twice() {
+        for (uid, name) in [(0, "root"), (65534, "nobody")] {
+            let u = User {
+                uid,
+                gid: uid,
+                name: name.into(),
+            };
+            let v = base_entries(&u, &[]);
+            for (file, lines) in [("/etc/passwd", 2), ("/etc/group", 2)] {
+                match &find(&v, file).kind {
+                    EntryKind::File(super::super::FileSource::Bytes(b)) => {
+                        assert_eq!(b.iter().filter(|&&c| c == b'\n').count(), lines, "{file}")
+                    }
+                    _ => panic!(),
+                }
             }
-            _ => panic!(),
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct Node {
     pub deps: Vec<usize>,
     /// Host tools, as node indices.
     pub host_deps: Vec<usize>,
+    /// For an app: the recipes its image also holds (`[image] include`), same arch. They are
+    /// not inputs of its key: only its image changes with them.
+    pub image_parts: Vec<usize>,
     pub key: String,
     /// What the key was made of.
     pub inputs: Inputs,
@@ -166,6 +169,17 @@ pub fn graph(
         for &arch in arches {
             let i = b.visit(name, arch, Role::Target)?;
             root_ids.push(i);
+            let recipe = b.nodes[i].recipe.clone();
+            if recipe.is_library() {
+                continue;
+            }
+            for d in &recipe.image.include {
+                if !b.recipes.contains_key(&d.name) {
+                    return Err(unknown_dep(&recipe, d));
+                }
+                let part = b.visit(&d.name, arch, Role::Target)?;
+                b.nodes[i].image_parts.push(part);
+            }
         }
     }
     Ok(Graph {
@@ -290,6 +304,7 @@ impl Builder<'_> {
             roles: [role].into(),
             deps,
             host_deps,
+            image_parts: Vec::new(),
             key,
             inputs,
             job,

@@ -206,6 +206,15 @@ impl Validator<'_> {
             });
         }
         let mut strip = 1;
+        if let Some(p) = &t.pypi {
+            // A wheel is a zip of top-level package folders: nothing to strip.
+            strip = 0;
+            origins.push(Origin::Pypi {
+                package: p.package.clone(),
+                version: p.version.clone(),
+                file: p.file.clone(),
+            });
+        }
         if let Some(g) = &t.go_module {
             // The module zip holds `MODULE@VERSION/...`: one component per path element.
             strip = crate::source::go_module_strip(&g.module);
@@ -219,7 +228,7 @@ impl Validator<'_> {
                 s.span(),
                 "the source has a sha256 but no origin".into(),
                 Some(
-                    "add `urls = [...]`, a `[source.debian]` table or a `[source.go-module]` table"
+                    "add `urls = [...]`, a `[source.debian]`, `[source.go-module]` or `[source.pypi]` table"
                         .into(),
                 ),
             ));
@@ -445,16 +454,30 @@ impl Validator<'_> {
                 gid: 1000,
                 name: String::new(),
             },
-            Some(u) => parse_user(u.get_ref()).ok_or_else(|| {
-                self.err(
-                    u.span(),
-                    format!("user `{}` is not `uid:gid`", u.get_ref()),
-                    Some("give numeric ids, e.g. \"1000:1000\"".into()),
-                )
-            })?,
+            Some(u) => {
+                let user = parse_user(u.get_ref()).ok_or_else(|| {
+                    self.err(
+                        u.span(),
+                        format!("user `{}` is not `uid:gid` or a known name", u.get_ref()),
+                        Some("give numeric ids, e.g. \"1000:1000\", or `nobody`".into()),
+                    )
+                })?;
+                if user.uid == 0 {
+                    return Err(self.err(
+                        u.span(),
+                        format!("user `{}` is root", u.get_ref()),
+                        Some("distroless images here run as a non-root user".into()),
+                    ));
+                }
+                user
+            }
         };
         let user = User {
-            name: i.user_name.clone().unwrap_or_else(|| "app".into()),
+            name: match (&i.user_name, user.name.is_empty()) {
+                (Some(n), _) => n.clone(),
+                (None, true) => "app".into(),
+                (None, false) => user.name.clone(),
+            },
             ..user
         };
         let mut ports = Vec::new();
@@ -476,6 +499,18 @@ impl Validator<'_> {
             .as_ref()
             .map(|w| self.image_path(w, "workdir"))
             .transpose()?;
+        let include = match &i.include {
+            None => Vec::new(),
+            Some(list) => self.deps(list, "")?,
+        };
+        let health = i.health.as_ref().map(|h| self.health(h)).transpose()?;
+        let mut include = include;
+        if health.is_some() && !include.iter().any(|d| d.name == HEALTH_PROBE_RECIPE) {
+            include.push(Dep {
+                name: HEALTH_PROBE_RECIPE.to_string(),
+                span: i.health.as_ref().map(|h| h.span()).unwrap_or(0..0),
+            });
+        }
         Ok(Image {
             entrypoint,
             cmd: i.cmd,
@@ -486,6 +521,72 @@ impl Validator<'_> {
             volumes,
             writable,
             labels: i.labels,
+            include,
+            health,
+        })
+    }
+
+    fn health(&self, h: &Spanned<schema::HealthTable>) -> R<Health> {
+        let t = h.get_ref();
+        let port = match t.port.get_ref() {
+            toml::Value::Integer(n) if (1..=65535).contains(n) => *n as u16,
+            toml::Value::Integer(n) => {
+                return Err(self.err(t.port.span(), format!("port {n} is out of range"), None));
+            }
+            other => {
+                return Err(self.err(
+                    t.port.span(),
+                    format!("the health port must be a number, found `{other}`"),
+                    Some("e.g. `port = 8080`".into()),
+                ));
+            }
+        };
+        let probe = match (&t.http, t.tcp) {
+            (Some(p), None | Some(false)) => {
+                if !p.get_ref().starts_with('/') {
+                    return Err(self.err(
+                        p.span(),
+                        format!("health path `{}` does not start with `/`", p.get_ref()),
+                        Some("e.g. `http = \"/health\"`".into()),
+                    ));
+                }
+                Probe::Http(p.get_ref().clone())
+            }
+            (None, Some(true)) => Probe::Tcp,
+            (Some(_), Some(true)) => {
+                return Err(self.err(
+                    h.span(),
+                    "give either `http = \"/path\"` or `tcp = true`, not both".into(),
+                    None,
+                ));
+            }
+            (None, _) => {
+                return Err(self.err(
+                    h.span(),
+                    "the health probe needs `http = \"/path\"` or `tcp = true`".into(),
+                    None,
+                ));
+            }
+        };
+        let secs = |v: &Option<Spanned<u64>>, default: u64| -> R<u64> {
+            match v {
+                Some(s) if *s.get_ref() == 0 => {
+                    Err(self.err(s.span(), "must be at least 1 second".into(), None))
+                }
+                Some(s) => Ok(*s.get_ref()),
+                None => Ok(default),
+            }
+        };
+        Ok(Health {
+            probe,
+            port,
+            interval_secs: secs(&t.interval, 30)?,
+            timeout_secs: secs(&t.timeout, 5)?,
+            retries: t.retries.unwrap_or(3),
+            start_period_secs: match &t.start_period {
+                Some(s) => *s.get_ref(),
+                None => 5,
+            },
         })
     }
 
@@ -515,8 +616,26 @@ impl Validator<'_> {
     }
 }
 
-/// `uid:gid` with numeric ids.
+/// `uid:gid` with numeric ids, or a name every image knows (`nobody` is 65534:65534, `root`
+/// 0:0).
 pub fn parse_user(s: &str) -> Option<User> {
+    match s {
+        "nobody" => {
+            return Some(User {
+                uid: 65534,
+                gid: 65534,
+                name: "nobody".into(),
+            });
+        }
+        "root" => {
+            return Some(User {
+                uid: 0,
+                gid: 0,
+                name: "root".into(),
+            });
+        }
+        _ => {}
+    }
     let (u, g) = s.split_once(':')?;
     Some(User {
         uid: u.parse().ok()?,

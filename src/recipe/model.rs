@@ -74,6 +74,11 @@ pub enum Origin {
         module: String,
         version: String,
     },
+    Pypi {
+        package: String,
+        version: String,
+        file: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,4 +209,46 @@ pub struct Image {
     pub volumes: Vec<String>,
     pub writable: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Recipes whose files the image also holds: a library's whole tree (e.g. the CA bundle),
+    /// an app's verified files (e.g. the health probe).
+    pub include: Vec<Dep>,
+    pub health: Option<Health>,
+}
+
+/// The recipe that builds the static health probe an image with `[image.health]` carries.
+pub const HEALTH_PROBE_RECIPE: &str = "healthcheck";
+/// Where the probe is in the image.
+pub const HEALTH_PROBE_PATH: &str = "/usr/local/bin/healthcheck";
+/// The recipe included by default: Mozilla's CA bundle.
+pub const CA_RECIPE: &str = "ca-certificates";
+
+/// A health probe on 127.0.0.1, run by the image's Healthcheck in exec form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub probe: Probe,
+    pub port: u16,
+    pub interval_secs: u64,
+    pub timeout_secs: u64,
+    pub retries: u32,
+    pub start_period_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// GET this path; healthy on 2xx and 3xx.
+    Http(String),
+    /// Connect only.
+    Tcp,
+}
+
+impl Health {
+    /// The Healthcheck's exec-form command, without the `CMD` word.
+    pub fn argv(&self) -> Vec<String> {
+        let mut argv = vec![HEALTH_PROBE_PATH.to_string()];
+        match &self.probe {
+            Probe::Http(path) => argv.extend(["http".into(), self.port.to_string(), path.clone()]),
+            Probe::Tcp => argv.extend(["tcp".into(), self.port.to_string()]),
+        }
+        argv
+    }
 }

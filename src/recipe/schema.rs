@@ -47,6 +47,8 @@ pub struct SourceTable {
     pub debian: Option<DebianTable>,
     #[serde(default)]
     pub go_module: Option<GoModuleTable>,
+    #[serde(default)]
+    pub pypi: Option<PypiTable>,
     /// Leading path components to drop when extracting (default 1 for url/debian, all of the
     /// module prefix for go-module).
     #[serde(default)]
@@ -59,6 +61,15 @@ pub struct SourceTable {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DebianTable {
+    pub package: String,
+    pub version: String,
+    pub file: String,
+}
+
+/// `[source.pypi]`: a file PyPI distributes (a wheel), fetched with `pip download`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PypiTable {
     pub package: String,
     pub version: String,
     pub file: String,
@@ -149,4 +160,30 @@ pub struct ImageTable {
     pub writable: Vec<Spanned<String>>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Recipes whose files the image also holds, e.g. `["ca-certificates", "tzdata"]`.
+    #[serde(default)]
+    pub include: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub health: Option<Spanned<HealthTable>>,
+}
+
+/// `[image.health]`: a probe the image's Healthcheck runs, without a shell.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HealthTable {
+    /// HTTP path to GET on 127.0.0.1 (a 2xx or 3xx answer is healthy).
+    #[serde(default)]
+    pub http: Option<Spanned<String>>,
+    /// Only connect to the port.
+    #[serde(default)]
+    pub tcp: Option<bool>,
+    pub port: Spanned<toml::Value>,
+    #[serde(default)]
+    pub interval: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(default)]
+    pub start_period: Option<Spanned<u64>>,
 }

@@ -3,7 +3,7 @@
 //!
 //! A recipe pins every source by the sha256 of its bytes and names one or more [`Origin`]s to
 //! get them from: a URL, a Debian source package (apt checks it against the signed archive
-//! index), or a Go module (through the Go module proxy). [`Store::fetch`] tries them in order and
+//! index), a Go module (through the Go module proxy) or a PyPI file (`pip download`). [`Store::fetch`] tries them in order and
 //! keeps only bytes whose sha256 matches, under `<root>/sha256/<hex>`. [`extract`] unpacks the
 //! result (tar.gz, tar.xz, tar.bz2, tar or zip, sniffed by magic bytes) without ever writing
 //! outside the destination.
@@ -13,6 +13,7 @@ mod extract;
 mod fingerprint;
 mod gomod;
 mod http;
+mod pypi;
 mod store;
 
 use std::fmt;
@@ -45,6 +46,12 @@ pub enum Origin {
     /// A Go module's zip as the Go module proxy serves it (`go mod download`). Its entries are
     /// prefixed `MODULE@VERSION/`: extract it with [`go_module_strip`] components stripped.
     GoModule { module: String, version: String },
+    /// A file PyPI distributes for `package==version` (`pip download`), e.g. a wheel.
+    Pypi {
+        package: String,
+        version: String,
+        file: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -55,6 +62,11 @@ impl fmt::Display for Origin {
                 write!(f, "debian source {}={} ({})", d.package, d.version, d.file)
             }
             Origin::GoModule { module, version } => write!(f, "go module {module}@{version}"),
+            Origin::Pypi {
+                package,
+                version,
+                file,
+            } => write!(f, "pypi {package}=={version} ({file})"),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err};
+use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err, pypi};
 
 /// A content-addressed store of downloaded files. Every file in it lives at
 /// `<root>/sha256/<hex>` and was verified before it was moved there; downloads in progress live
@@ -116,6 +116,11 @@ impl Store {
             Origin::Url(url) => http::download(url, &tmp)?,
             Origin::Debian(d) => debian::download(d, &tmp)?,
             Origin::GoModule { module, version } => gomod::download(module, version, &tmp)?,
+            Origin::Pypi {
+                package,
+                version,
+                file,
+            } => pypi::download(package, version, file, &tmp)?,
         };
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.

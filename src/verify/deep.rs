@@ -103,10 +103,11 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
     ("/etc/localtime", ZONEINFO),
     ("/etc/passwd", USERS),
     ("/etc/group", USERS),
-    ("/etc/nsswitch.conf", "the name service switch"),
+    ("/etc/nsswitch.conf", NSSWITCH),
     ("/etc/resolv.conf", RESOLVER),
     ("/etc/hosts", HOSTS),
 ];
+const NSSWITCH: &str = "the name service switch";
 const RESOLVER: &str = "the DNS resolver config";
 const HOSTS: &str = "the hosts file";
 const CA_BUNDLE: &str = "CA certificates";
@@ -395,8 +396,9 @@ pub fn runtime_file_findings(files: &[RuntimeFile], expect: &Expect, findings: &
             .map(|p| format!("`{p}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        // Container runtimes provide these; an image need not carry them.
-        let provided_by_runtime = matches!(what, RESOLVER | HOSTS);
+        // Container runtimes provide resolv.conf and hosts; without nsswitch.conf, musl never
+        // reads it and Go and glibc fall back to `files dns`.
+        let provided_by_runtime = matches!(what, RESOLVER | HOSTS | NSSWITCH);
         let missing = match &expect.image_files {
             Some(have) if !provided_by_runtime => !paths.iter().any(|p| image_has(have, p)),
             _ => false,

@@ -1,0 +1,70 @@
+//! The PyPI origin: `pip download --no-deps --only-binary :all: PACKAGE==VERSION`, for data that
+//! PyPI distributes well (Mozilla's CA bundle in `certifi`, the IANA zoneinfo in `tzdata`). The
+//! wheel is a zip; the store checks the sha256 the recipe pins.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::debian::{check_name, tail};
+use super::store::{Fetched, adopt_file};
+use super::{SourceError, io_err};
+
+/// Downloads `file` of `package==version` from PyPI into a temporary folder inside `tmp_dir`.
+pub(crate) fn download(
+    package: &str,
+    version: &str,
+    file: &str,
+    tmp_dir: &Path,
+) -> Result<Fetched, SourceError> {
+    check_name("pypi package", package)?;
+    check_name("pypi version", version)?;
+    check_name("pypi file", file)?;
+    if file.contains('/') || file == "." || file == ".." {
+        return Err(SourceError::BadName {
+            what: "pypi file",
+            value: file.to_string(),
+        });
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("pypi-")
+        .tempdir_in(tmp_dir)
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            tmp_dir.display()
+        )))?;
+    let spec = format!("{package}=={version}");
+    let command = format!("python3 -m pip download --no-deps --only-binary :all: {spec}");
+    let output = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+        ])
+        .args(["--disable-pip-version-check", "--no-input", "-d"])
+        .arg(dir.path())
+        .arg(&spec)
+        .env("PIP_NO_INPUT", "1")
+        .output()
+        .map_err(|e| SourceError::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+    let path = dir.path().join(file);
+    if !path.is_file() {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let detail = if output.status.success() {
+            format!("it did not produce {file}: {}", tail(&text, 5))
+        } else {
+            format!("{}: {}", output.status, tail(&text, 10))
+        };
+        return Err(SourceError::Command { command, detail });
+    }
+    adopt_file(path, dir)
+}
