@@ -130,6 +130,42 @@ fn image_settings_are_checked() {
     bad(&with("user = \"app\"")).stderr_has("user `app` is not `uid:gid`");
     bad(&with("volumes = [\"../data\"]"))
         .stderr_has("volume `../data` is not an absolute path inside the image");
+    bad(&with("user = \"root\"")).stderr_has("demo.toml:16:8: user `root` is root");
+    bad(&with("user = \"0:0\"")).stderr_has("user `0:0` is root");
+    // An unknown included recipe is found when the image's recipes are loaded.
+    let s = Scratch::new();
+    s.recipe("demo", &with("include = [\"nonesuch\"]"));
+    run(s.cmd().args(["plan", "demo"]))
+        .failure(2)
+        .stderr_has("demo.toml:16:12: unknown recipe `nonesuch`");
+}
+
+#[test]
+fn health_settings_are_checked() {
+    let with = |extra: &str| format!("{}\n[image.health]\n{extra}\n", good());
+    bad(&with("http = \"/health\"\nport = \"http\""))
+        .stderr_has("demo.toml:17:8: the health port must be a number, found `\"http\"`");
+    bad(&with("http = \"/health\"\nport = 0")).stderr_has("port 0 is out of range");
+    bad(&with("http = \"health\"\nport = 80"))
+        .stderr_has("demo.toml:16:8: health path `health` does not start with `/`");
+    bad(&with("port = 80")).stderr_has("the health probe needs `http = \"/path\"` or `tcp = true`");
+    bad(&with("tcp = true\nhttp = \"/\"\nport = 80")).stderr_has("not both");
+    bad(&with("tcp = true\nport = 80\ninterval = 0")).stderr_has("must be at least 1 second");
+    bad(&with("tcp = true\nport = 80\nshell = \"curl\""))
+        .stderr_has("unknown field `shell`");
+}
+
+/// `--user` variants must be `uid:gid` or a known name, and never root.
+#[test]
+fn build_user_variants_are_checked() {
+    let s = Scratch::new();
+    s.recipe("demo", &good());
+    run(s.cmd().args(["build", "demo", "--user", "app"]))
+        .failure(2)
+        .stderr_has("--user app: not `UID:GID` (numbers) or `nobody`");
+    run(s.cmd().args(["build", "demo", "--user", "0:0"]))
+        .failure(2)
+        .stderr_has("--user 0:0: root");
 }
 
 #[test]

@@ -1,0 +1,221 @@
+//! Images run where people run them: the fixture `hello-http` (a Go HTTP server with an
+//! `[image.health]` probe) built for every arch; the amd64 image runs under podman read-only as
+//! its user with no new privileges and reports healthy, and has no shell; a `--user 99:100`
+//! variant of the same binaries runs too; the arm images' entrypoints and probes run under
+//! qemu-user from the unpacked image.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One platform of the layout as a docker archive (keeps the config blob, so podman sees the
+/// Healthcheck: podman drops it from OCI-format images).
+fn docker_archive(layout: &Path, tag: &str, oarch: &str, out: &Path) {
+    run(Command::new("skopeo")
+        .args(["--override-arch", oarch, "copy", "-q"])
+        .arg(format!("oci:{}:{tag}", layout.display()))
+        .arg(format!("docker-archive:{}:{tag}", out.display())))
+    .success();
+}
+
+/// Unpacks one platform of the layout; returns the rootfs.
+fn unpack(layout: &Path, tag: &str, oarch: &str, variant: Option<&str>, dir: &Path) -> PathBuf {
+    let single = dir.join("single");
+    let mut c = Command::new("skopeo");
+    c.args(["--override-arch", oarch]);
+    if let Some(v) = variant {
+        c.args(["--override-variant", v]);
+    }
+    run(c
+        .args(["copy", "-q"])
+        .arg(format!("oci:{}:{tag}", layout.display()))
+        .arg(format!("oci:{}:{tag}", single.display())))
+    .success();
+    let bundle = dir.join("bundle");
+    run(Command::new("umoci")
+        .args(["unpack", "--rootless", "--image"])
+        .arg(format!("{}:{tag}", single.display()))
+        .arg(&bundle))
+    .success();
+    bundle.join("rootfs")
+}
+
+/// Waits for `podman healthcheck run` to pass (the app needs a moment to listen).
+fn wait_healthy(p: &Podman, name: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        let o = run(p.cmd().args(["healthcheck", "run", name]));
+        if o.code == 0 || start.elapsed() > Duration::from_secs(60) {
+            return o;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn run_under_podman(archive: &Path, image: &str, user: &str) {
+    let p = Podman::new();
+    run(p.cmd().arg("load").arg("-i").arg(archive)).success();
+    let cfg = run(p
+        .cmd()
+        .args(["inspect", "--format", "{{json .HealthCheck}} {{.User}}"])
+        .arg(image))
+    .success();
+    assert!(
+        cfg.stdout
+            .contains(r#""Test":["CMD","/usr/local/bin/healthcheck","http","8080","/health"]"#),
+        "{}",
+        cfg.stdout
+    );
+    assert!(cfg.stdout.trim_end().ends_with(user), "{}", cfg.stdout);
+    run(p.cmd().args([
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--read-only",
+        "--security-opt",
+        "no-new-privileges",
+        "--cap-drop",
+        "all",
+        image,
+    ]))
+    .success();
+    let hc = wait_healthy(&p, "app");
+    let logs = run(p.cmd().args(["logs", "app"]));
+    assert_eq!(
+        hc.code, 0,
+        "not healthy: {}{}\nlogs: {}",
+        hc.stdout, hc.stderr, logs.stdout
+    );
+    let state = run(p.cmd().args([
+        "inspect",
+        "--format",
+        "{{.State.Health.Status}} {{.Config.User}}",
+        "app",
+    ]))
+    .success();
+    assert_eq!(state.stdout.trim(), format!("healthy {user}"));
+    assert!(
+        logs.stdout.contains("listening on 0.0.0.0:8080"),
+        "{}",
+        logs.stdout
+    );
+    // The app answers (the probe in the image asks it), and there is no shell to exec.
+    let probe = run(p.cmd().args([
+        "exec",
+        "app",
+        "/usr/local/bin/healthcheck",
+        "http",
+        "8080",
+        "/",
+    ]))
+    .success();
+    assert!(
+        probe.stdout.contains("healthy: HTTP 200"),
+        "{}",
+        probe.stdout
+    );
+    let sh = run(p.cmd().args(["exec", "app", "sh", "-c", "true"]));
+    assert_ne!(sh.code, 0, "a shell ran in the image");
+    let sh = run(p.cmd().args(["exec", "app", "/bin/sh", "-c", "true"]));
+    assert_ne!(sh.code, 0, "a shell ran in the image");
+    let _ = run(p.cmd().args(["rm", "-f", "app"]));
+}
+
+#[test]
+fn health_probe_image_runs_healthy_read_only_on_every_arch() {
+    if !require_tool("python3")
+        || !require_tool("podman")
+        || !require_tool("skopeo")
+        || !require_tool("umoci")
+        || !require_tool("qemu-aarch64-static")
+        || !require_tool("qemu-arm-static")
+    {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let mut c = s.cmd();
+    let catalogue = std::env::join_paths([
+        root().join("tests/fixtures/recipes"),
+        root().join("recipes"),
+    ])
+    .unwrap();
+    c.env("RECIPE_RECIPES", catalogue);
+    let out = run(c.args(["build", "hello-http", "--arch", "all", "--user", "99:100"])).success();
+    assert!(
+        out.stdout.contains("hello-http:1.0-99-100"),
+        "{}",
+        out.stdout
+    );
+    let layout = s.out().join("hello-http/oci");
+    let tag = "hello-http:1.0";
+
+    // amd64 under podman, as the recipe's user and as the variant's.
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("amd64.tar");
+    docker_archive(&layout, tag, "amd64", &archive);
+    run_under_podman(&archive, tag, "1000:1000");
+    let variant = tmp.path().join("variant.tar");
+    docker_archive(
+        &s.out().join("hello-http-99-100/oci"),
+        "hello-http:1.0-99-100",
+        "amd64",
+        &variant,
+    );
+    run_under_podman(&variant, "hello-http:1.0-99-100", "99:100");
+
+    // arm64 and armv7: the entrypoint and the probe from the unpacked image, under qemu-user.
+    for (oarch, variant, qemu) in [
+        ("arm64", None, "qemu-aarch64-static"),
+        ("arm", Some("v7"), "qemu-arm-static"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let rootfs = unpack(&layout, tag, oarch, variant, dir.path());
+        assert!(!rootfs.join("bin").exists(), "a /bin in the {oarch} image");
+        let port = free_port().to_string();
+        let mut server = Command::new(qemu)
+            .arg(rootfs.join("usr/local/bin/hello-http"))
+            .args(["-port", &port])
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let probe = loop {
+            let o = run(Command::new(qemu)
+                .arg(rootfs.join("usr/local/bin/healthcheck"))
+                .args(["http", &port, "/"])
+                .env_clear());
+            if o.code == 0 || start.elapsed() > Duration::from_secs(60) {
+                break o;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(probe.code, 0, "{oarch}: {}{}", probe.stdout, probe.stderr);
+        assert!(
+            probe.stdout.contains("healthy: HTTP 200"),
+            "{}",
+            probe.stdout
+        );
+        // Nothing answers on a closed port: the probe says unhealthy.
+        let closed = run(Command::new(qemu)
+            .arg(rootfs.join("usr/local/bin/healthcheck"))
+            .args(["tcp", &free_port().to_string()])
+            .env_clear());
+        assert_eq!(closed.code, 1, "{}", closed.stderr);
+    }
+}
