@@ -27,6 +27,8 @@ pub struct Settings {
     pub toolchains: Option<PathBuf>,
     /// Build every job again, replacing its cache entry (to check reproducibility).
     pub rebuild: bool,
+    /// Also write each image as a BuildKit build context here (`--emit-context`).
+    pub emit_context: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -516,7 +518,11 @@ fn pack(
         .map(|(a, _)| (*a, dir.join("bin").join(a.name())))
         .collect();
     // The same image is already there: nothing to write.
-    if let Ok(bytes) = std::fs::read(&stamp_path) {
+    // (--emit-context writes the image again: the context is made from its entries.)
+    let stamp_bytes = std::fs::read(&stamp_path)
+        .ok()
+        .filter(|_| settings.emit_context.is_none());
+    if let Some(bytes) = stamp_bytes {
         if let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes) {
             if stamp.key == key
                 && layout.join("index.json").is_file()
@@ -587,6 +593,9 @@ fn pack(
         recipe: r.name.clone(),
         source,
     };
+    if let Some(ctx) = &settings.emit_context {
+        image::write_context(ctx, &images).map_err(err)?;
+    }
     let written =
         image::write_layout(&layout, &format!("{}:{}", r.name, r.version), &images).map_err(err)?;
     image::write_archive(&layout, &archive).map_err(err)?;

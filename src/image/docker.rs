@@ -12,8 +12,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::oci::{self, ANNOTATION_REF_NAME, MEDIA_INDEX, MEDIA_MANIFEST};
 use super::ImageError;
+use super::oci::{self, ANNOTATION_REF_NAME, MEDIA_INDEX, MEDIA_MANIFEST};
 use crate::arch::Arch;
 
 /// The platform `manifest.json` names when the image has it.
