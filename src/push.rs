@@ -52,7 +52,7 @@ pub enum PushError {
     Layout { path: PathBuf, reason: String },
     #[error("invalid image reference `{reference}`: {reason}")]
     Reference { reference: String, reason: String },
-    #[error("registry {registry} refused {what}: {message}")]
+    #[error("registry {registry}: cannot push {what}: {message}")]
     Registry {
         registry: String,
         what: String,
@@ -363,7 +363,15 @@ async fn push_plan(
     }
     for (m, bytes) in &plan.manifests {
         let what = format!("{} {}", m.what, m.digest);
-        let by_digest = reference.clone_with_digest(m.digest.clone());
+        // By digest. The digest is also given as the tag: oci-client 0.18 cuts the tag off the
+        // URL when a registry answers without a Location header (as ECR does) and panics when
+        // the URL does not end with it; the URL itself names the digest either way.
+        let by_digest = Reference::with_tag_and_digest(
+            reference.registry().to_string(),
+            reference.repository().to_string(),
+            m.digest.clone(),
+            m.digest.clone(),
+        );
         client
             .push_manifest_raw(
                 &by_digest,

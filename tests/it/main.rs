@@ -7,6 +7,7 @@ mod docs;
 mod go_binaries;
 mod graph;
 mod image;
+mod push;
 mod recipes;
 mod source;
 mod util;
