@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod check;
+mod context;
 mod docs;
 mod go_binaries;
 mod graph;
