@@ -118,13 +118,13 @@ fn read_json(
     }
     let bytes = fs::read(path)
         .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?;
-    if let Some(d) = digest {
-        if sha256(&bytes) != d {
-            return Err(layout_err(
-                layout,
-                format!("blob {d} does not match its digest"),
-            ));
-        }
+    if let Some(d) = digest
+        && sha256(&bytes) != d
+    {
+        return Err(layout_err(
+            layout,
+            format!("blob {d} does not match its digest"),
+        ));
     }
     let v = serde_json::from_slice(&bytes)
         .map_err(|e| layout_err(layout, format!("{} is not JSON: {e}", path.display())))?;
