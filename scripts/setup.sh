@@ -10,6 +10,8 @@ command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
 command -v podman >/dev/null || need_apt+=(podman)
 command -v runc >/dev/null || need_apt+=(runc)
+# recipe push's tests run a registry on 127.0.0.1
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
 # strip for the targets (zig's objcopy cannot strip them yet)
 command -v aarch64-linux-gnu-strip >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)

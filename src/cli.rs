@@ -72,6 +72,23 @@ enum Command {
         /// binaries: `OUT/NAME-UID-GID/`, tagged `VERSION-UID-GID`. Repeatable.
         #[arg(long = "user", value_name = "UID:GID")]
         users: Vec<String>,
+        /// Also write the image as a BuildKit build context in DIR (Dockerfile and one folder
+        /// per platform: linux/amd64, ...); one recipe only.
+        #[arg(long, value_name = "DIR")]
+        emit_context: Option<PathBuf>,
+    },
+    /// Push a built image (OUT/NAME/oci, every platform) to a registry, digests unchanged.
+    Push {
+        /// The recipe whose image to push.
+        name: String,
+        /// Where to: `registry/repository[:tag]` (without a tag, the recipe's version).
+        reference: String,
+        /// Where `recipe build` wrote the image.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Plain http instead of https (a local registry without TLS).
+        #[arg(long)]
+        insecure: bool,
     },
     /// Show the job graph (recipe, arch, host or target, cache hit or miss and why) without
     /// building anything.
@@ -201,6 +218,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             jobs,
             rebuild,
             users,
+            emit_context,
         } => {
             let arches = parse_arches(&arch)?;
             let users = users
@@ -215,10 +233,16 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                     )))),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            if emit_context.is_some() && names.len() > 1 {
+                return Err(usage(miette::Report::msg(
+                    "--emit-context writes one image's build context: give one recipe",
+                )));
+            }
             let settings = Settings {
                 out: std::path::absolute(&out).unwrap_or(out),
                 rebuild,
                 users,
+                emit_context,
                 ..settings(catalogue, cache, jobs)
             };
             let recipes = pipeline::load_all(&settings, &names).map_err(usage)?;
@@ -266,6 +290,47 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                 );
                 println!("{}: {}", b.recipe.name, b.archive.display());
             }
+            Ok(0)
+        }
+        Command::Push {
+            name,
+            reference,
+            out,
+            insecure,
+        } => {
+            let layout = out.join(&name).join("oci");
+            if !layout.join("index.json").is_file() {
+                return Err(usage(miette::Report::msg(format!(
+                    "no image of `{name}` in {}: run `recipe build {name}` first",
+                    out.display()
+                ))));
+            }
+            let basic_auth = match std::env::var("REGISTRY_AUTH") {
+                Ok(v) => match v.split_once(':') {
+                    Some((u, p)) => Some((u.to_string(), p.to_string())),
+                    None => {
+                        return Err(usage(miette::Report::msg(
+                            "REGISTRY_AUTH must be `user:password`",
+                        )));
+                    }
+                },
+                Err(_) => None,
+            };
+            let opts = crate::push::PushOptions {
+                insecure,
+                basic_auth,
+            };
+            let progress = Display::new(cli.quiet);
+            let pushed = crate::push::push(&layout, &reference, &opts, &progress);
+            progress.finish();
+            let pushed = pushed.map_err(|e| match e {
+                crate::push::PushError::Reference { .. } => usage(e),
+                e => failed(e),
+            })?;
+            println!(
+                "pushed {}@{} ({} blobs uploaded, {} already there, {} manifests)",
+                pushed.reference, pushed.digest, pushed.uploaded, pushed.present, pushed.manifests
+            );
             Ok(0)
         }
         Command::Plan { names, arch, json } => {
@@ -493,6 +558,7 @@ fn settings(catalogue: Catalogue, cache: PathBuf, jobs: Option<usize>) -> Settin
         toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
         rebuild: false,
         users: Vec::new(),
+        emit_context: None,
     }
 }
 

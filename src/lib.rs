@@ -4,7 +4,8 @@
 //! The modules follow the pipeline: [`recipe`] (load and validate recipe files) -> [`plan`]
 //! (what to do, as plain data) -> [`source`] (fetch and extract) -> [`toolchain`] (zig and Go,
 //! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks and smoke
-//! test) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end).
+//! test) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end); [`push`] uploads an
+//! image to a registry.
 
 // Errors carry the command, log tail and paths a person needs; they are the cold path, so their
 // size is not worth boxing.
@@ -19,6 +20,7 @@ pub mod digest;
 pub mod image;
 pub mod pipeline;
 pub mod plan;
+pub mod push;
 pub mod recipe;
 pub mod report;
 pub mod source;

@@ -30,6 +30,8 @@ pub struct Settings {
     /// Extra images to pack with these users instead of the recipe's (`--user UID:GID`): the
     /// same binaries, other owners for the writable folders.
     pub users: Vec<recipe::User>,
+    /// Also write each image as a BuildKit build context here (`--emit-context`).
+    pub emit_context: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -658,7 +660,11 @@ fn pack(
         },
     };
     // The same image is already there: nothing to write.
-    if let Ok(bytes) = std::fs::read(&stamp_path) {
+    // (--emit-context writes the image again: the context is made from its entries.)
+    let stamp_bytes = std::fs::read(&stamp_path)
+        .ok()
+        .filter(|_| settings.emit_context.is_none());
+    if let Some(bytes) = stamp_bytes {
         if let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes) {
             if stamp.key == key
                 && layout.join("index.json").is_file()
@@ -744,6 +750,9 @@ fn pack(
         recipe: r.name.clone(),
         source,
     };
+    if let (Some(ctx), None) = (&settings.emit_context, variant) {
+        image::write_context(ctx, &images).map_err(err)?;
+    }
     image_check(r, &images, progress)?;
     let written =
         image::write_layout(&layout, &format!("{}:{tag}", r.name), &images).map_err(err)?;

@@ -19,7 +19,7 @@ fn werr(path: &Path) -> impl FnOnce(io::Error) -> ImageError + '_ {
 }
 
 /// The folder `path` lives in and its file name; the folder is created if missing.
-fn parent_and_name(path: &Path) -> Result<(PathBuf, String), ImageError> {
+pub(super) fn parent_and_name(path: &Path) -> Result<(PathBuf, String), ImageError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -167,7 +167,7 @@ pub fn write_layout(
 }
 
 /// Renames the complete `tmp` to `dir`, moving an old `dir` aside first and deleting it after.
-fn replace_dir(
+pub(super) fn replace_dir(
     tmp: tempfile::TempDir,
     dir: &Path,
     parent: &Path,
@@ -251,14 +251,24 @@ fn walk(root: &Path) -> Result<Vec<(Vec<String>, bool)>, ImageError> {
     Ok(out)
 }
 
+/// The name of the docker `manifest.json` in an archive.
+const DOCKER_MANIFEST: &str = "manifest.json";
+
 /// Writes the layout directory as one tar archive (deterministic: sorted, mtime 0, numeric
 /// owner 0, modes 0755/0644) that `skopeo copy oci-archive:FILE ...` and `podman load -i FILE`
-/// accept. Also atomic (temp file + rename).
+/// accept, with a docker `manifest.json` beside it (see `docker.rs`: the amd64 platform), so
+/// `docker load -i FILE` and `skopeo copy docker-archive:FILE ...` accept it too. Also atomic
+/// (temp file + rename).
 pub fn write_archive(layout: &Path, archive: &Path) -> Result<(), ImageError> {
     if !layout.join("oci-layout").is_file() || !layout.join("index.json").is_file() {
         return Err(ImageError::NotALayout(layout.to_path_buf()));
     }
-    let entries = walk(layout)?;
+    // The docker `manifest.json` goes beside the layout (replacing one the folder may hold).
+    let docker_manifest = super::docker::manifest_json(layout)?;
+    let mut entries = walk(layout)?;
+    entries.retain(|(rel, _)| rel.as_slice() != [DOCKER_MANIFEST]);
+    entries.push((vec![DOCKER_MANIFEST.to_string()], false));
+    entries.sort();
     let (parent, name) = parent_and_name(archive)?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
@@ -277,6 +287,12 @@ pub fn write_archive(layout: &Path, archive: &Path) -> Result<(), ImageError> {
             h.set_entry_type(EntryType::Directory);
             h.set_size(0);
             tar.append_data(&mut h, &rel_s, io::empty())
+                .map_err(werr(tmp.path()))?;
+        } else if rel.as_slice() == [DOCKER_MANIFEST] {
+            h.set_mode(0o644);
+            h.set_entry_type(EntryType::Regular);
+            h.set_size(docker_manifest.len() as u64);
+            tar.append_data(&mut h, &rel_s, docker_manifest.as_slice())
                 .map_err(werr(tmp.path()))?;
         } else {
             h.set_mode(0o644);
@@ -395,7 +411,10 @@ mod tests {
         }
         assert_eq!(&paths[..3], ["blobs", "blobs/sha256", paths[2].as_str()]);
         assert!(paths[2].starts_with("blobs/sha256/"));
-        assert_eq!(&paths[paths.len() - 2..], ["index.json", "oci-layout"]);
+        assert_eq!(
+            &paths[paths.len() - 3..],
+            ["index.json", "manifest.json", "oci-layout"]
+        );
         let mut sorted = paths.clone();
         sorted.sort();
         assert_eq!(paths, sorted);

@@ -4,8 +4,12 @@
 //! into one reproducible tar+gzip stream, `oci` turns digests into canonical config, manifest and
 //! index JSON. The one writer, [`write_layout`], puts it all in an OCI image layout directory
 //! (atomically), and [`write_archive`] packs such a directory into one deterministic tar that
-//! `skopeo copy oci-archive:FILE` and `podman load -i FILE` accept.
+//! `skopeo copy oci-archive:FILE` and `podman load -i FILE` accept, with a docker
+//! `manifest.json` (`docker.rs`) so `docker load -i FILE` does too. [`write_context`] writes the
+//! same entries as a BuildKit build context.
 
+mod context;
+mod docker;
 mod layer;
 mod layout;
 mod oci;
@@ -16,6 +20,8 @@ use std::path::PathBuf;
 
 use crate::arch::Arch;
 
+pub use context::{dockerfile, platform_dir, write_context};
+pub use docker::DOCKER_PLATFORM;
 pub use layout::{write_archive, write_layout};
 pub use rootfs::base_entries;
 
@@ -241,6 +247,10 @@ pub enum ImageError {
     DuplicateArch(Arch),
     #[error("{} is not an OCI image layout (no oci-layout or index.json)", .0.display())]
     NotALayout(PathBuf),
+    #[error("{} is not a valid image layout: {reason}", path.display())]
+    BadLayout { path: PathBuf, reason: String },
+    #[error("the platforms of a build context differ in their config; a Dockerfile has one")]
+    ConfigsDiffer,
     #[error("{} holds {kind}, which an image layout archive cannot carry", path.display())]
     UnexpectedFile { path: PathBuf, kind: &'static str },
 }

@@ -3,10 +3,12 @@
 mod bad_sources;
 mod build;
 mod check;
+mod context;
 mod docs;
 mod go_binaries;
 mod graph;
 mod image;
+mod push;
 mod recipes;
 mod run;
 mod source;

@@ -1,0 +1,192 @@
+//! The `docker save` side of an image archive: the `manifest.json` that the classic `docker load`
+//! reads, made from an OCI image layout, so one archive loads with docker, podman and skopeo.
+//!
+//! A classic engine holds one platform per tag, so `manifest.json` lists one image: the amd64
+//! platform (docker's default platform, and the one most `docker load` users run), or the first
+//! platform by arch when the image has no amd64. Which platform never depends on the machine
+//! that writes the archive, so the archive stays byte-identical everywhere. Docker 25+ (the
+//! containerd store), podman and skopeo read `index.json` and get every platform.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::ImageError;
+use super::oci::{self, ANNOTATION_REF_NAME, MEDIA_INDEX, MEDIA_MANIFEST};
+use crate::arch::Arch;
+
+/// The platform `manifest.json` names when the image has it.
+pub const DOCKER_PLATFORM: Arch = Arch::Amd64;
+
+fn bad(path: &Path, reason: impl Into<String>) -> ImageError {
+    ImageError::BadLayout {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a JSON file of the layout (index.json or a blob), at most 16 MiB.
+fn read_json(path: &Path) -> Result<Value, ImageError> {
+    let meta = fs::metadata(path).map_err(|source| ImageError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.len() > 16 << 20 {
+        return Err(bad(path, "it is larger than 16 MiB"));
+    }
+    let bytes = fs::read(path).map_err(|source| ImageError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(path, format!("not JSON: {e}")))
+}
+
+/// `blobs/sha256/HEX` of a descriptor's digest, refusing anything but a sha256 hex digest.
+fn blob_rel(layout: &Path, desc: &Value) -> Result<String, ImageError> {
+    let digest = desc["digest"].as_str().unwrap_or("");
+    match digest.strip_prefix("sha256:") {
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(format!("blobs/sha256/{hex}"))
+        }
+        _ => Err(bad(
+            layout,
+            format!("a descriptor has no valid sha256 digest: `{digest}`"),
+        )),
+    }
+}
+
+/// The docker repository tag of an OCI ref name: `name:tag` as it is; a ref name without a tag
+/// (`latest`, `7.0.15`) is no repository, so the image is loaded untagged.
+fn repo_tag(ref_name: &str) -> Option<String> {
+    let last = ref_name.rsplit('/').next().unwrap_or(ref_name);
+    let (repo, _) = ref_name.rsplit_once(':')?;
+    (last.contains(':') && !repo.is_empty()).then(|| ref_name.to_string())
+}
+
+/// The `manifest.json` of the layout at `layout`: `[{"Config", "RepoTags", "Layers"}]` naming
+/// blobs of the layout, for the tagged image of index.json (an image index or one manifest) on
+/// [`DOCKER_PLATFORM`] (or the first platform by arch without it). Canonical JSON.
+pub(crate) fn manifest_json(layout: &Path) -> Result<Vec<u8>, ImageError> {
+    let top_path = layout.join("index.json");
+    let top = read_json(&top_path)?;
+    let Some(desc) = top["manifests"].as_array().and_then(|m| m.first()) else {
+        return Err(bad(&top_path, "it lists no image"));
+    };
+    let tags: Vec<String> = desc["annotations"][ANNOTATION_REF_NAME]
+        .as_str()
+        .and_then(repo_tag)
+        .into_iter()
+        .collect();
+    let mut manifest_desc = desc.clone();
+    if desc["mediaType"] == MEDIA_INDEX {
+        let rel = blob_rel(layout, desc)?;
+        let index = read_json(&layout.join(&rel))?;
+        let platforms: Vec<(Arch, &Value)> = index["manifests"]
+            .as_array()
+            .map(|m| m.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|d| d["mediaType"] == MEDIA_MANIFEST)
+            .filter_map(|d| {
+                Arch::ALL
+                    .into_iter()
+                    .find(|a| oci::platform(*a) == d["platform"])
+                    .map(|a| (a, d))
+            })
+            .collect();
+        let chosen = platforms
+            .iter()
+            .find(|(a, _)| *a == DOCKER_PLATFORM)
+            .or_else(|| platforms.iter().min_by_key(|(a, _)| *a))
+            .ok_or_else(|| bad(&layout.join(&rel), "the index has no linux image we know"))?;
+        manifest_desc = chosen.1.clone();
+    }
+    let rel = blob_rel(layout, &manifest_desc)?;
+    let manifest = read_json(&layout.join(&rel))?;
+    let config = blob_rel(layout, &manifest["config"])?;
+    let layers = manifest["layers"]
+        .as_array()
+        .map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|l| blob_rel(layout, l))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(oci::canonical(&json!([{
+        "Config": config,
+        "RepoTags": tags,
+        "Layers": layers,
+    }])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::{Entry, ImageConfig, PlatformImage, write_layout};
+
+    fn images(arches: &[Arch]) -> Vec<PlatformImage> {
+        arches
+            .iter()
+            .map(|&arch| PlatformImage {
+                arch,
+                entries: vec![Entry::bytes("/etc/x", 0o644, arch.name())],
+                config: ImageConfig::default(),
+                history: "test".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lists_the_amd64_image_with_its_tag() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("img");
+        let w = write_layout(&dir, "app:1.0", &images(&Arch::ALL)).unwrap();
+        let m: Value = serde_json::from_slice(&manifest_json(&dir).unwrap()).unwrap();
+        let amd = w.platforms.iter().find(|p| p.arch == Arch::Amd64).unwrap();
+        assert_eq!(m.as_array().unwrap().len(), 1);
+        assert_eq!(m[0]["RepoTags"], json!(["app:1.0"]));
+        assert_eq!(
+            m[0]["Layers"],
+            json!([format!("blobs/sha256/{}", &amd.layer_digest[7..])])
+        );
+        // The config named is amd64's.
+        let cfg = read_json(&dir.join(m[0]["Config"].as_str().unwrap())).unwrap();
+        assert_eq!(cfg["architecture"], "amd64");
+    }
+
+    #[test]
+    fn without_amd64_the_first_arch_and_without_tag_none() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("img");
+        write_layout(&dir, "latest", &images(&[Arch::Armv7, Arch::Arm64])).unwrap();
+        let m: Value = serde_json::from_slice(&manifest_json(&dir).unwrap()).unwrap();
+        assert_eq!(m[0]["RepoTags"], json!([]));
+        let cfg = read_json(&dir.join(m[0]["Config"].as_str().unwrap())).unwrap();
+        assert_eq!(cfg["architecture"], "arm64");
+    }
+
+    #[test]
+    fn repo_tags() {
+        assert_eq!(repo_tag("app:1.0").as_deref(), Some("app:1.0"));
+        assert_eq!(
+            repo_tag("localhost:5000/app:1").as_deref(),
+            Some("localhost:5000/app:1")
+        );
+        assert_eq!(repo_tag("localhost:5000/app"), None);
+        assert_eq!(repo_tag("latest"), None);
+    }
+
+    #[test]
+    fn bad_digests_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        fs::write(
+            t.path().join("index.json"),
+            r#"{"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../x"}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            manifest_json(t.path()),
+            Err(ImageError::BadLayout { .. })
+        ));
+    }
+}

@@ -1,0 +1,459 @@
+//! `recipe push`: uploads the multi-arch image of an OCI image layout to a registry with every
+//! digest kept. Blobs are pushed as they are, then each platform's manifest by digest, then the
+//! image index by tag, all as the layout's exact bytes (`oci-client`'s `push_manifest_raw`), so
+//! the pushed index has the layout's index digest. The tag appears only once everything it
+//! points at is in the registry; any refusal stops the push with an error naming the registry,
+//! the blob or manifest and the registry's answer.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::build::Progress;
+
+const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Manifests and the index are read whole; nothing of ours comes near this.
+const MAX_JSON: u64 = 4 << 20;
+
+/// How to reach the registry.
+#[derive(Debug, Clone, Default)]
+pub struct PushOptions {
+    /// Plain http (for a registry on 127.0.0.1 without TLS).
+    pub insecure: bool,
+    /// HTTP basic credentials (`REGISTRY_AUTH=user:password`); anonymous without.
+    pub basic_auth: Option<(String, String)>,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// `registry/repository:tag`.
+    pub reference: String,
+    /// The digest the tag points to: the layout's index (or single manifest) digest.
+    pub digest: String,
+    /// Blobs uploaded, and blobs the registry already had.
+    pub uploaded: usize,
+    pub present: usize,
+    /// Manifests pushed (platforms, then the index).
+    pub manifests: usize,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PushError {
+    #[error("{} is not an image layout: {reason}", path.display())]
+    #[diagnostic(help("build the image first: `recipe build NAME` writes OUT/NAME/oci"))]
+    Layout { path: PathBuf, reason: String },
+    #[error("invalid image reference `{reference}`: {reason}")]
+    Reference { reference: String, reason: String },
+    #[error("registry {registry}: cannot push {what}: {message}")]
+    Registry {
+        registry: String,
+        what: String,
+        message: String,
+    },
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A blob or manifest of the layout, with what it is for messages.
+#[derive(Debug, Clone)]
+struct Item {
+    digest: String,
+    media_type: String,
+    what: String,
+}
+
+/// The image of a layout, in push order: blobs, platform manifests (with their bytes), and the
+/// tagged top (index or manifest) with its bytes.
+#[derive(Debug)]
+struct Plan {
+    blobs: Vec<Item>,
+    manifests: Vec<(Item, Vec<u8>)>,
+    top: (Item, Vec<u8>),
+    /// The tag part of the layout's ref name (`7.0.15` of `redis:7.0.15`), if any.
+    tag: Option<String>,
+}
+
+fn layout_err(path: &Path, reason: impl Into<String>) -> PushError {
+    PushError::Layout {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, PushError> {
+    match digest.strip_prefix("sha256:") {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(layout.join("blobs").join("sha256").join(h))
+        }
+        _ => Err(layout_err(layout, format!("invalid digest `{digest}`"))),
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Reads a small JSON file, checking it against `digest` when given.
+fn read_json(
+    layout: &Path,
+    path: &Path,
+    digest: Option<&str>,
+) -> Result<(Value, Vec<u8>), PushError> {
+    let len = fs::metadata(path)
+        .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?
+        .len();
+    if len > MAX_JSON {
+        return Err(layout_err(
+            layout,
+            format!("{} is too large", path.display()),
+        ));
+    }
+    let bytes = fs::read(path)
+        .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?;
+    if let Some(d) = digest
+        && sha256(&bytes) != d
+    {
+        return Err(layout_err(
+            layout,
+            format!("blob {d} does not match its digest"),
+        ));
+    }
+    let v = serde_json::from_slice(&bytes)
+        .map_err(|e| layout_err(layout, format!("{} is not JSON: {e}", path.display())))?;
+    Ok((v, bytes))
+}
+
+fn descriptor(layout: &Path, d: &Value, what: String) -> Result<Item, PushError> {
+    let digest = d["digest"].as_str().unwrap_or_default().to_string();
+    blob_path(layout, &digest)?;
+    Ok(Item {
+        digest,
+        media_type: d["mediaType"].as_str().unwrap_or_default().to_string(),
+        what,
+    })
+}
+
+/// `linux/arm/v7` of a descriptor's platform.
+fn platform_name(d: &Value) -> String {
+    let p = &d["platform"];
+    let mut s = format!(
+        "{}/{}",
+        p["os"].as_str().unwrap_or("?"),
+        p["architecture"].as_str().unwrap_or("?")
+    );
+    if let Some(v) = p["variant"].as_str() {
+        s = format!("{s}/{v}");
+    }
+    s
+}
+
+/// Reads what to push from the layout at `layout`: its index.json's first (tagged) image.
+fn plan(layout: &Path) -> Result<Plan, PushError> {
+    if !layout.join("oci-layout").is_file() {
+        return Err(layout_err(layout, "no oci-layout file"));
+    }
+    let (top, _) = read_json(layout, &layout.join("index.json"), None)?;
+    let Some(desc) = top["manifests"].as_array().and_then(|m| m.first()) else {
+        return Err(layout_err(layout, "index.json lists no image"));
+    };
+    let tag = desc["annotations"][REF_NAME].as_str().and_then(|r| {
+        let last = r.rsplit('/').next().unwrap_or(r);
+        last.rsplit_once(':').map(|(_, t)| t.to_string())
+    });
+    let top_item = descriptor(layout, desc, "the image index".into())?;
+    let (top_json, top_bytes) = read_json(
+        layout,
+        &blob_path(layout, &top_item.digest)?,
+        Some(&top_item.digest),
+    )?;
+    let mut blobs: Vec<Item> = Vec::new();
+    let mut manifests = Vec::new();
+    let mut add_manifest = |m: &Value, platform: &str| -> Result<(), PushError> {
+        let cfg = descriptor(layout, &m["config"], format!("the {platform} config"))?;
+        let mut items = vec![cfg];
+        for l in m["layers"]
+            .as_array()
+            .map(|v| v.as_slice())
+            .unwrap_or_default()
+        {
+            items.push(descriptor(layout, l, format!("a {platform} layer"))?);
+        }
+        for i in items {
+            if !blobs.iter().any(|b| b.digest == i.digest) {
+                blobs.push(i);
+            }
+        }
+        Ok(())
+    };
+    let top_item = if top_item.media_type == MEDIA_INDEX {
+        for d in top_json["manifests"]
+            .as_array()
+            .map(|v| v.as_slice())
+            .unwrap_or_default()
+        {
+            let platform = platform_name(d);
+            let item = descriptor(layout, d, format!("the {platform} manifest"))?;
+            if item.media_type != MEDIA_MANIFEST {
+                return Err(layout_err(
+                    layout,
+                    format!(
+                        "the index names a `{}`, not an image manifest",
+                        item.media_type
+                    ),
+                ));
+            }
+            let (m, bytes) = read_json(
+                layout,
+                &blob_path(layout, &item.digest)?,
+                Some(&item.digest),
+            )?;
+            add_manifest(&m, &platform)?;
+            manifests.push((item, bytes));
+        }
+        top_item
+    } else if top_item.media_type == MEDIA_MANIFEST {
+        add_manifest(&top_json, "image")?;
+        Item {
+            what: "the image manifest".into(),
+            ..top_item
+        }
+    } else {
+        return Err(layout_err(
+            layout,
+            format!("index.json names a `{}`", top_item.media_type),
+        ));
+    };
+    for b in &blobs {
+        let p = blob_path(layout, &b.digest)?;
+        if !p.is_file() {
+            return Err(layout_err(
+                layout,
+                format!("{} ({}) is missing", b.digest, b.what),
+            ));
+        }
+    }
+    Ok(Plan {
+        blobs,
+        manifests,
+        top: (top_item, top_bytes),
+        tag,
+    })
+}
+
+/// The error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s = format!("{s}: {t}");
+        }
+        src = c.source();
+    }
+    s
+}
+
+/// Parses `target` (`registry/repo[:tag]`); without a tag, the layout's (`tag`), else `latest`.
+fn target_reference(target: &str, tag: Option<&str>) -> Result<Reference, PushError> {
+    let bad = |reason: String| PushError::Reference {
+        reference: target.to_string(),
+        reason,
+    };
+    let r: Reference = target.parse().map_err(|e| bad(format!("{e}")))?;
+    if r.digest().is_some() {
+        return Err(bad(
+            "give a tag, not a digest: the digest is the image's own".into(),
+        ));
+    }
+    let last = target.rsplit('/').next().unwrap_or(target);
+    let tag = if last.contains(':') {
+        r.tag().unwrap_or("latest").to_string()
+    } else {
+        tag.unwrap_or("latest").to_string()
+    };
+    Ok(Reference::with_tag(
+        r.registry().to_string(),
+        r.repository().to_string(),
+        tag,
+    ))
+}
+
+/// Pushes the image of the layout at `layout` to `target` (`registry/repository[:tag]`; without
+/// a tag, the layout's). Returns what it did once the tag is in place; an error leaves the tag
+/// untouched (blobs and manifests already uploaded stay, unreferenced by it).
+pub fn push(
+    layout: &Path,
+    target: &str,
+    opts: &PushOptions,
+    progress: &dyn Progress,
+) -> Result<Pushed, PushError> {
+    let plan = plan(layout)?;
+    let reference = target_reference(target, plan.tag.as_deref())?;
+    // reqwest's rustls takes the process-wide provider: ring, as ureq uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(PushError::Runtime)?;
+    rt.block_on(push_plan(layout, &plan, &reference, opts, progress))
+}
+
+async fn push_plan(
+    layout: &Path,
+    plan: &Plan,
+    reference: &Reference,
+    opts: &PushOptions,
+    progress: &dyn Progress,
+) -> Result<Pushed, PushError> {
+    let registry = reference.registry().to_string();
+    let config = ClientConfig {
+        protocol: if opts.insecure {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        },
+        use_monolithic_push: true,
+        connect_timeout: Some(std::time::Duration::from_secs(30)),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(config);
+    let auth = match &opts.basic_auth {
+        Some((u, p)) => RegistryAuth::Basic(u.clone(), p.clone()),
+        None => RegistryAuth::Anonymous,
+    };
+    client
+        .store_auth_if_needed(reference.resolve_registry(), &auth)
+        .await;
+    let refused = |what: String, e: &dyn std::error::Error| PushError::Registry {
+        registry: registry.clone(),
+        what,
+        message: chain(e),
+    };
+    let id = format!("{}/{}", registry, reference.repository());
+
+    let (mut uploaded, mut present) = (0, 0);
+    for b in &plan.blobs {
+        let what = format!("blob {} ({})", b.digest, b.what);
+        let exists = client
+            .blob_exists(reference, &b.digest)
+            .await
+            .map_err(|e| refused(what.clone(), &e))?;
+        if exists {
+            present += 1;
+            continue;
+        }
+        let path = blob_path(layout, &b.digest)?;
+        let data = fs::read(&path)
+            .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?;
+        progress.note(&id, &format!("uploading {what}, {} bytes", data.len()));
+        client
+            .push_blob(reference, data, &b.digest)
+            .await
+            .map_err(|e| refused(what.clone(), &e))?;
+        uploaded += 1;
+    }
+    for (m, bytes) in &plan.manifests {
+        let what = format!("{} {}", m.what, m.digest);
+        // By digest. The digest is also given as the tag: oci-client 0.18 cuts the tag off the
+        // URL when a registry answers without a Location header (as ECR does) and panics when
+        // the URL does not end with it; the URL itself names the digest either way.
+        let by_digest = Reference::with_tag_and_digest(
+            reference.registry().to_string(),
+            reference.repository().to_string(),
+            m.digest.clone(),
+            m.digest.clone(),
+        );
+        client
+            .push_manifest_raw(
+                &by_digest,
+                bytes.clone(),
+                m.media_type.parse().expect("media type"),
+            )
+            .await
+            .map_err(|e| refused(what, &e))?;
+    }
+    let (top, bytes) = &plan.top;
+    let tag = reference.tag().unwrap_or("latest");
+    client
+        .push_manifest_raw(
+            reference,
+            bytes.clone(),
+            top.media_type.parse().expect("media type"),
+        )
+        .await
+        .map_err(|e| refused(format!("{} {} as tag `{tag}`", top.what, top.digest), &e))?;
+    Ok(Pushed {
+        reference: format!("{registry}/{}:{tag}", reference.repository()),
+        digest: top.digest.clone(),
+        uploaded,
+        present,
+        manifests: plan.manifests.len() + 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Arch;
+    use crate::image::{Entry, ImageConfig, PlatformImage, write_layout};
+
+    #[test]
+    fn plans_blobs_then_manifests_then_the_index() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("oci");
+        let imgs: Vec<PlatformImage> = Arch::ALL
+            .iter()
+            .map(|&arch| PlatformImage {
+                arch,
+                entries: vec![Entry::bytes("/etc/x", 0o644, b"same".to_vec())],
+                config: ImageConfig::default(),
+                history: "t".into(),
+            })
+            .collect();
+        let w = write_layout(&dir, "app:1.0", &imgs).unwrap();
+        let p = plan(&dir).unwrap();
+        assert_eq!(p.tag.as_deref(), Some("1.0"));
+        assert_eq!(p.top.0.digest, w.index_digest);
+        assert_eq!(sha256(&p.top.1), w.index_digest);
+        // Three configs and one shared layer.
+        assert_eq!(p.blobs.len(), 4);
+        let digests: Vec<&str> = p.manifests.iter().map(|m| m.0.digest.as_str()).collect();
+        let expected: Vec<&str> = w
+            .platforms
+            .iter()
+            .map(|p| p.manifest_digest.as_str())
+            .collect();
+        assert_eq!(digests, expected);
+        assert!(p.manifests[2].0.what.contains("linux/arm/v7"));
+
+        fs::write(dir.join("blobs/sha256").join(&w.index_digest[7..]), "{}").unwrap();
+        let e = plan(&dir).unwrap_err().to_string();
+        assert!(e.contains("does not match its digest"), "{e}");
+        assert!(plan(t.path()).is_err());
+    }
+
+    #[test]
+    fn references() {
+        let r = target_reference("127.0.0.1:5000/app", Some("1.0")).unwrap();
+        assert_eq!(
+            (r.registry(), r.repository(), r.tag()),
+            ("127.0.0.1:5000", "app", Some("1.0"))
+        );
+        let r = target_reference("127.0.0.1:5000/team/app:x", Some("1.0")).unwrap();
+        assert_eq!((r.repository(), r.tag()), ("team/app", Some("x")));
+        let r = target_reference("localhost:5000/app", None).unwrap();
+        assert_eq!(r.tag(), Some("latest"));
+        let d = format!("127.0.0.1:5000/app@sha256:{}", "a".repeat(64));
+        assert!(target_reference(&d, None).is_err());
+        assert!(target_reference("UPPER/Case", None).is_err());
+    }
+}
