@@ -22,6 +22,12 @@ command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v x86_64-linux-gnu-strip >/dev/null || need_apt+=(binutils)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+# scripts/bench-verify.sh: its baseline (file, readelf) and RSS measurement (/usr/bin/time),
+# and gcc with glibc's static libc for its large test binaries
+command -v file >/dev/null || need_apt+=(file)
+[ -x /usr/bin/time ] || need_apt+=(time)
+command -v gcc >/dev/null || need_apt+=(gcc)
+command -v gcc >/dev/null && [ -f "$(gcc -print-file-name=libc.a)" ] || need_apt+=(libc6-dev)
 
 # Debian source packages are one origin of recipe sources (apt verifies them).
 srcs=/etc/apt/sources.list.d/debian-src.sources

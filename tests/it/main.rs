@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod docs;
+mod fuzz_corpus;
 mod graph;
 mod image;
 mod recipes;
