@@ -24,11 +24,15 @@ command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v x86_64-linux-gnu-strip >/dev/null || need_apt+=(binutils)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
-# recipe check's tests: binaries this project did not build, and a .deb to unpack
+# recipe check's tests: binaries this project did not build, and a .deb to unpack; gcc with
+# glibc's static libc (for them and for scripts/bench-verify.sh's large test binaries)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 command -v gcc >/dev/null || need_apt+=(gcc)
-[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need_apt+=(libc6-dev)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_apt+=(libc6-dev)
 command -v dpkg-deb >/dev/null || need_apt+=(dpkg-dev)
+# scripts/bench-verify.sh: its baseline (file, readelf) and RSS measurement (/usr/bin/time)
+command -v file >/dev/null || need_apt+=(file)
+[ -x /usr/bin/time ] || need_apt+=(time)
 
 # Debian source packages are one origin of recipe sources (apt verifies them).
 srcs=/etc/apt/sources.list.d/debian-src.sources

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod context;
 mod docs;
+mod fuzz_corpus;
 mod go_binaries;
 mod graph;
 mod image;

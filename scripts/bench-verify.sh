@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Benchmarks `recipe verify` against the usual shell check on the same binaries, in one run:
+#   baseline, per file: file -L "$f"; readelf -d "$f"; readelf -A "$f"    (output to /dev/null)
+#   recipe:             recipe verify FILE...                             (one call, release build)
+# Set 1: every ELF regular file under /usr/bin and /usr/sbin (symlinks resolved, deduped) plus the
+# fuzz seeds in fuzz/corpus/elf/. Set 2: a few large ELFs (> 20 MB, built here), with recipe's
+# peak RSS against the bytes it checked. Each side runs 3 times; the best time counts (the
+# machine may be shared). `recipe verify` exits 1 when a file fails (dynamic binaries do): that
+# is expected; only a crash or a usage error fails this script.
+#   scripts/bench-verify.sh            needs: bash scripts/setup.sh (file, binutils, time), cargo
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+runs=${BENCH_RUNS:-3}
+
+for tool in file readelf /usr/bin/time gcc; do
+  command -v "$tool" >/dev/null || { echo "bench-verify: $tool is missing: run bash scripts/setup.sh" >&2; exit 2; }
+done
+
+echo "building recipe (cargo build --release)..." >&2
+cargo build --release --quiet
+recipe=$root/target/release/recipe
+
+is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; }
+
+now() { date +%s.%N; }
+
+# best_of NAME CMD...: runs CMD $runs times and prints the best wall time in seconds.
+best_of() {
+  local best="" t0 t1 t
+  for _ in $(seq "$runs"); do
+    t0=$(now)
+    "$@"
+    t1=$(now)
+    t=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  printf '%.3f\n' "$best"
+}
+
+baseline() {
+  local f
+  for f in "$@"; do
+    file -L "$f" >/dev/null 2>&1 || true
+    readelf -d "$f" >/dev/null 2>&1 || true
+    readelf -A "$f" >/dev/null 2>&1 || true
+  done
+}
+
+run_recipe() {
+  local status=0
+  "$recipe" verify "$@" >/dev/null 2>&1 || status=$?
+  # 0: all static; 1: some file failed the check (expected). Anything else is a real failure.
+  if [ "$status" -gt 1 ]; then
+    echo "bench-verify: recipe verify exited $status" >&2
+    exit 1
+  fi
+}
+
+total_mib() { du -cbL "$@" | tail -1 | awk '{printf "%.1f", $1 / 1048576}'; }
+
+# table SET NFILES BASE_SECONDS RECIPE_SECONDS
+table() {
+  local n=$2 base=$3 rec=$4
+  printf '\n%s\n' "$1"
+  printf '%-34s %7s %12s %10s\n' tool files "best s" "files/s"
+  printf '%-34s %7d %12.3f %10.0f\n' "file -L + readelf -d + readelf -A" "$n" "$base" "$(echo "$n / $base" | bc -l)"
+  printf '%-34s %7d %12.3f %10.0f\n' "recipe verify" "$n" "$rec" "$(echo "$n / $rec" | bc -l)"
+  if [ "$(echo "$base >= $rec" | bc -l)" = 1 ]; then
+    printf 'ratio: recipe is %.1fx faster\n' "$(echo "$base / $rec" | bc -l)"
+  else
+    printf 'ratio: recipe is %.1fx slower\n' "$(echo "$rec / $base" | bc -l)"
+  fi
+}
+
+# --- Set 1: the system's binaries and the fuzz seeds ------------------------------------------
+mapfile -t files < <(
+  {
+    find /usr/bin /usr/sbin \( -type f -o -type l \) -print0 | xargs -0 readlink -e 2>/dev/null |
+      sort -u | while IFS= read -r f; do [ -f "$f" ] && is_elf "$f" && echo "$f"; done
+    find fuzz/corpus/elf -type f ! -name README.md | sort
+  }
+)
+n=${#files[@]}
+seeds=$(find fuzz/corpus/elf -type f | wc -l)
+echo "set 1: $n files, $(total_mib "${files[@]}") MiB ($((n - seeds)) ELF files from /usr/bin and /usr/sbin, $seeds from fuzz/corpus/elf); best of $runs runs"
+baseline "${files[@]}"  # warm the page cache for both sides
+base=$(best_of baseline "${files[@]}")
+rec=$(best_of run_recipe "${files[@]}")
+table "set 1: system binaries + fuzz seeds" "$n" "$base" "$rec"
+
+# --- Set 2: large binaries ----------------------------------------------------------------------
+big=$(mktemp -d)
+trap 'rm -rf "$big"' EXIT
+# A C program with a 64 MiB initialised array: a real static ELF whose file is mostly .rodata.
+printf 'const char blob[64 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' > "$big/blob.c"
+gcc -O0 -static "$big/blob.c" -o "$big/blob-64M-static"
+printf 'const char blob[160 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' > "$big/blob2.c"
+gcc -O0 -static-pie "$big/blob2.c" -o "$big/blob-160M-static-pie"
+cp "$big/blob-64M-static" "$big/blob-64M-static-copy"
+bigs=("$big"/blob-64M-static "$big"/blob-64M-static-copy "$big"/blob-160M-static-pie)
+for f in "$root/target/debug/recipe" "$root/target/release/recipe"; do
+  if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt $((20 << 20)) ]; then cp "$f" "$big/$(basename "$(dirname "$f")")-recipe"; bigs+=("$big/$(basename "$(dirname "$f")")-recipe"); fi
+done
+nb=${#bigs[@]}
+bytes=$(du -cbL "${bigs[@]}" | tail -1 | cut -f1)
+largest=$(stat -c %s "${bigs[@]}" | sort -n | tail -1)
+echo
+echo "set 2: $nb large ELFs, $(total_mib "${bigs[@]}") MiB; largest $((largest >> 20)) MiB:"
+for f in "${bigs[@]}"; do printf '  %-28s %5d MiB\n' "$(basename "$f")" $(($(stat -c %s "$f") >> 20)); done
+baseline "${bigs[@]}"
+base=$(best_of baseline "${bigs[@]}")
+rec=$(best_of run_recipe "${bigs[@]}")
+table "set 2: large binaries" "$nb" "$base" "$rec"
+status=0
+/usr/bin/time -v "$recipe" verify "${bigs[@]}" >/dev/null 2>"$big/time.txt" || status=$?
+[ "$status" -le 1 ] || { cat "$big/time.txt" >&2; exit 1; }
+rss_kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$big/time.txt")
+printf 'recipe peak RSS: %d MiB for %d MiB checked (largest file %d MiB): RSS/largest = %.2f, RSS/total = %.2f\n' \
+  $((rss_kib >> 10)) $((bytes >> 20)) $((largest >> 20)) \
+  "$(echo "$rss_kib * 1024 / $largest" | bc -l)" "$(echo "$rss_kib * 1024 / $bytes" | bc -l)"
+if [ $((rss_kib * 1024)) -ge $((largest * 9 / 10)) ]; then
+  echo "  (RSS is about the largest file: each file is read whole into memory)"
+else
+  echo "  (RSS is well under the largest file: files are not read whole into memory)"
+fi
