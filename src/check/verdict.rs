@@ -216,6 +216,16 @@ fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement 
             why,
         );
     };
+    // A cut-off or malformed file: whatever it was, it cannot run as it is.
+    let broken: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, "truncated" | "malformed"))
+        .map(|f| f.message.clone())
+        .collect();
+    if let Some(first) = broken.first() {
+        return judged(Verdict::Unreadable, first.clone(), broken);
+    }
     // A runtime: the interpreter itself, one linked in, or a shell it runs.
     if let Some(rt) = interpreter_runtime(invoked) {
         return judged(

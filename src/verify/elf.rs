@@ -44,7 +44,8 @@ pub struct Finding {
     /// Stable short name: `not-elf`, `truncated`, `unparsable`, `class`, `endianness`,
     /// `wrong-machine`, `unknown-machine`, `dynamic`, `not-executable`, `arm-eabi`,
     /// `soft-float`, `arm-arch`, `arm-attributes`, `float-abi-unknown`, `arm-arch-unknown`,
-    /// `go-buildinfo`, `parse-recovered`.
+    /// `go-buildinfo`, `malformed`, `truncated`, and from the deep check `glibc-static`, `nss`,
+    /// `dlopen`, `shell`, `runtime-file`, `hardening`.
     pub code: &'static str,
     pub message: String,
 }
@@ -345,9 +346,10 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
         Ok(e) => Some(e),
         Err(strict_err) => match parse_guarded(bytes, true) {
             Ok(e) => {
-                findings.push(warning(
-                    "parse-recovered",
-                    format!("malformed ELF parts were skipped: {strict_err}"),
+                // A real executable parses strictly; facts still come from what could be read.
+                findings.push(error(
+                    "malformed",
+                    format!("malformed ELF (read leniently, parts skipped): {strict_err}"),
                 ));
                 Some(e)
             }
@@ -363,6 +365,7 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
 
     let mut facts = None;
     if let Some(elf) = &elf {
+        check_extent(bytes, elf, &mut findings);
         if let (Some(t), true) = (target, machine_ok) {
             let ti = t.info();
             if ti.elf.arm_hard_float_eabi5 || ti.elf.arm_min_cpu_arch.is_some() {
@@ -399,6 +402,36 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
         description: desc.join(", "),
         findings,
         facts,
+    }
+}
+
+/// Every segment's bytes and the section header table must lie inside the file: a cut-off
+/// binary (an interrupted copy or download) can still have a readable header.
+fn check_extent(bytes: &[u8], elf: &Elf<'_>, findings: &mut Vec<Finding>) {
+    let len = bytes.len() as u64;
+    let end = |off: u64, size: u64| off.checked_add(size).unwrap_or(u64::MAX);
+    if let Some((i, ph)) = elf
+        .program_headers
+        .iter()
+        .enumerate()
+        .find(|(_, ph)| end(ph.p_offset, ph.p_filesz) > len)
+    {
+        findings.push(error(
+            "truncated",
+            format!(
+                "truncated: segment {i} ends at byte {}, but the file has {len} bytes",
+                end(ph.p_offset, ph.p_filesz)
+            ),
+        ));
+        return;
+    }
+    let h = &elf.header;
+    let table = end(h.e_shoff, u64::from(h.e_shnum) * u64::from(h.e_shentsize));
+    if h.e_shoff != 0 && table > len {
+        findings.push(error(
+            "truncated",
+            format!("truncated: the section header table ends at byte {table}, but the file has {len} bytes"),
+        ));
     }
 }
 

@@ -29,6 +29,26 @@ macro_rules! replay_targets {
 
 replay_targets! {
     elf => replay_elf,
+    archive => replay_archive,
+}
+
+/// Target `archive` (fuzz/fuzz_targets/archive.rs): `check_archive` with the fuzzer's caps, then
+/// the summary, the table and the JSON.
+fn replay_archive(data: &[u8]) -> Result<(), String> {
+    use recipe::check::{Options, check_archive, render};
+    let opts = Options {
+        max_json: 1 << 20,
+        max_file_size: 8 << 20,
+        ..Options::default()
+    };
+    if let Ok(report) = check_archive(std::io::Cursor::new(data), &opts) {
+        let _ = report.summary();
+        if render::human(std::slice::from_ref(&report)).is_empty() {
+            return Err("empty table".into());
+        }
+        let _ = render::json(std::slice::from_ref(&report)).to_string();
+    }
+    Ok(())
 }
 
 /// Target `elf` (fuzz/fuzz_targets/elf.rs): `check_elf` with no arch and with each of ours,

@@ -151,8 +151,7 @@ fn health_settings_are_checked() {
     bad(&with("port = 80")).stderr_has("the health probe needs `http = \"/path\"` or `tcp = true`");
     bad(&with("tcp = true\nhttp = \"/\"\nport = 80")).stderr_has("not both");
     bad(&with("tcp = true\nport = 80\ninterval = 0")).stderr_has("must be at least 1 second");
-    bad(&with("tcp = true\nport = 80\nshell = \"curl\""))
-        .stderr_has("unknown field `shell`");
+    bad(&with("tcp = true\nport = 80\nshell = \"curl\"")).stderr_has("unknown field `shell`");
 }
 
 /// `--user` variants must be `uid:gid` or a known name, and never root.

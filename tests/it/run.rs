@@ -61,8 +61,17 @@ fn run_under_podman(archive: &Path, image: &str, user: &str) {
         .args(["pull", "-q"])
         .arg(format!("docker-archive:{}", archive.display())))
     .success();
-    let id = pulled.stdout.trim().lines().last().unwrap_or_default().to_string();
-    let names = run(p.cmd().args(["image", "inspect", "--format", "{{.RepoTags}}", &id])).success();
+    let id = pulled
+        .stdout
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    let names = run(p
+        .cmd()
+        .args(["image", "inspect", "--format", "{{.RepoTags}}", &id]))
+    .success();
     assert!(names.stdout.contains(image), "{}", names.stdout);
     let image = &id;
     let cfg = run(p
@@ -168,7 +177,8 @@ fn health_probe_image_runs_healthy_read_only_on_every_arch() {
         "1000:1000",
     );
     run_under_podman(
-        &s.out().join("hello-http-99-100/hello-http-1.0-99-100.oci.tar"),
+        &s.out()
+            .join("hello-http-99-100/hello-http-1.0-99-100.oci.tar"),
         "hello-http:1.0-99-100",
         "99:100",
     );
