@@ -10,7 +10,6 @@ use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
 use goblin::elf::header::ET_DYN;
 use goblin::elf::program_header::{PF_X, PT_GNU_RELRO, PT_GNU_STACK};
 use goblin::elf::section_header::SHT_SYMTAB;
-use memchr::memmem;
 
 use super::elf::{Finding, error, info, warning};
 use super::facts::{ElfFacts, GoBuildInfo, Hardening, Libc, Relro, RuntimeFile};
@@ -123,6 +122,7 @@ pub(super) fn inspect(
     findings: &mut Vec<Finding>,
 ) {
     let syms = Symbols::of(elf);
+    let strings = Strings::scan(bytes, elf);
     facts.go = match super::goinfo::go_buildinfo(bytes, elf) {
         None => None,
         Some(Ok(g)) => Some(g),
@@ -134,7 +134,7 @@ pub(super) fn inspect(
             None
         }
     };
-    facts.libc = libc(bytes, elf, facts);
+    facts.libc = libc(&strings, elf, facts);
     let is_static = facts.interpreter.is_none() && facts.needed.is_empty();
 
     if let Libc::Glibc { evidence, .. } = &facts.libc
@@ -152,7 +152,7 @@ pub(super) fn inspect(
             .copied()
             .filter(|f| syms.has(f))
             .collect();
-        if !nss.is_empty() || contains(bytes, b"nsswitch.conf") {
+        if !nss.is_empty() || strings.has("nsswitch.conf") {
             let what = if nss.is_empty() {
                 "it reads /etc/nsswitch.conf".to_string()
             } else {
@@ -175,7 +175,7 @@ pub(super) fn inspect(
     facts.dlopen = if glibc_static {
         None
     } else {
-        dlopen(bytes, &syms, facts.go.is_some())
+        dlopen(&strings, &syms, facts.go.is_some())
     };
     if let Some(ev) = &facts.dlopen {
         findings.push(warning(
@@ -186,7 +186,7 @@ pub(super) fn inspect(
             ),
         ));
     }
-    facts.shell = shell(bytes, &syms);
+    facts.shell = shell(&strings, &syms);
     if let Some(ev) = &facts.shell {
         findings.push(warning(
             "shell",
@@ -194,7 +194,7 @@ pub(super) fn inspect(
         ));
     }
 
-    facts.runtime_files = runtime_files(bytes);
+    facts.runtime_files = runtime_files(&strings);
     runtime_file_findings(&facts.runtime_files, expect, findings);
 
     facts.hardening = hardening(elf, facts, &syms);
@@ -237,33 +237,128 @@ fn strip_version(n: &str) -> &str {
     n.split('@').next().unwrap_or(n)
 }
 
-fn contains(bytes: &[u8], needle: &[u8]) -> bool {
-    memmem::find(bytes, needle).is_some()
+/// Every string the deep check looks for, found in one pass over the file's data.
+const MARKERS: &[&str] = &[
+    "/bin/sh",
+    "/bin/bash",
+    "Dynamic loading not supported",
+    "GLIBC_TUNABLES",
+    "GNU C Library",
+    "No error information\0",
+    "nsswitch.conf",
+    "GLIBC_2.",
+];
+
+/// Which markers and runtime-file paths occur in the file's data (allocated, non-executable
+/// sections: .rodata, .data, .dynstr, ...; the whole file when it has no section headers), in
+/// one Aho-Corasick pass, so a large binary's code and debug info are not scanned at all.
+pub(super) struct Strings {
+    /// Needle -> found anywhere.
+    found: BTreeSet<&'static str>,
+    /// Needle -> found as a whole path (not followed by more path characters).
+    whole: BTreeSet<&'static str>,
+    /// Every `GLIBC_x.y[.z]` seen.
+    glibc: Vec<String>,
 }
 
-/// True when `needle` occurs as a whole path: not followed by more path characters.
-fn contains_path(bytes: &[u8], needle: &[u8]) -> bool {
-    memmem::find_iter(bytes, needle).any(|at| {
-        let next = bytes.get(at + needle.len()).copied().unwrap_or(0);
-        !(next.is_ascii_alphanumeric() || next == b'_' || next == b'-' || next == b'.')
-    })
+impl Strings {
+    pub(super) fn scan(bytes: &[u8], elf: &Elf<'_>) -> Strings {
+        Strings::in_ranges(bytes, data_ranges(bytes, elf))
+    }
+
+    fn in_ranges(bytes: &[u8], ranges: Vec<std::ops::Range<usize>>) -> Strings {
+        use aho_corasick::AhoCorasick;
+        use std::sync::OnceLock;
+        static AC: OnceLock<(AhoCorasick, Vec<&'static str>)> = OnceLock::new();
+        let (ac, needles) = AC.get_or_init(|| {
+            let needles: Vec<&'static str> = MARKERS
+                .iter()
+                .copied()
+                .chain(RUNTIME_FILES.iter().map(|(p, _)| *p))
+                .collect();
+            (
+                AhoCorasick::new(&needles).expect("fixed needles build"),
+                needles,
+            )
+        });
+        let mut out = Strings {
+            found: BTreeSet::new(),
+            whole: BTreeSet::new(),
+            glibc: Vec::new(),
+        };
+        for range in ranges {
+            let hay = &bytes[range];
+            for m in ac.find_overlapping_iter(hay) {
+                let needle = needles[m.pattern().as_usize()];
+                out.found.insert(needle);
+                let next = hay.get(m.end()).copied().unwrap_or(0);
+                if !(next.is_ascii_alphanumeric() || matches!(next, b'_' | b'-' | b'.')) {
+                    out.whole.insert(needle);
+                }
+                if needle == "GLIBC_2." {
+                    let rest = &hay[m.start() + 6..];
+                    let n = rest
+                        .iter()
+                        .take(16)
+                        .take_while(|c| c.is_ascii_digit() || **c == b'.')
+                        .count();
+                    out.glibc
+                        .push(String::from_utf8_lossy(&rest[..n]).into_owned());
+                }
+            }
+        }
+        out
+    }
+
+    fn has(&self, needle: &str) -> bool {
+        self.found.contains(needle)
+    }
+
+    fn has_path(&self, needle: &str) -> bool {
+        self.whole.contains(needle)
+    }
 }
 
-fn libc(bytes: &[u8], elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
+/// The parts of the file that hold data: allocated sections that are not code and not NOBITS,
+/// or the whole file when there are no section headers (or they are unreadable).
+fn data_ranges(bytes: &[u8], elf: &Elf<'_>) -> Vec<std::ops::Range<usize>> {
+    use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS};
+    let mut ranges: Vec<std::ops::Range<usize>> = elf
+        .section_headers
+        .iter()
+        .filter(|sh| {
+            sh.sh_flags & u64::from(SHF_ALLOC) != 0
+                && sh.sh_flags & u64::from(SHF_EXECINSTR) == 0
+                && sh.sh_type != SHT_NOBITS
+        })
+        .filter_map(|sh| {
+            let start = usize::try_from(sh.sh_offset).ok()?;
+            let end = start.checked_add(usize::try_from(sh.sh_size).ok()?)?;
+            (end <= bytes.len() && start < end).then_some(start..end)
+        })
+        .collect();
+    if ranges.is_empty() {
+        return vec![0..bytes.len()];
+    }
+    ranges.sort_by_key(|r| r.start);
+    ranges
+}
+
+fn libc(strings: &Strings, elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
     if let Some(i) = &facts.interpreter {
         if i.contains("ld-musl") {
             return Libc::Musl;
         }
         if i.contains("ld-linux") || i.contains("ld64.so") {
             return Libc::Glibc {
-                version: glibc_version(bytes),
+                version: glibc_version(&strings.glibc),
                 evidence: format!("interpreter {i}"),
             };
         }
     }
     if let Some(n) = facts.needed.iter().find(|n| n.starts_with("libc.so.6")) {
         return Libc::Glibc {
-            version: glibc_version(bytes),
+            version: glibc_version(&strings.glibc),
             evidence: format!("needs {n}"),
         };
     }
@@ -281,55 +376,46 @@ fn libc(bytes: &[u8], elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
         .any(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(".note.ABI-tag"))
     {
         return Libc::Glibc {
-            version: glibc_version(bytes),
+            version: glibc_version(&strings.glibc),
             evidence: "a .note.ABI-tag note".into(),
         };
     }
-    if contains(bytes, b"GLIBC_TUNABLES") {
+    if strings.has("GLIBC_TUNABLES") {
         return Libc::Glibc {
-            version: glibc_version(bytes),
+            version: glibc_version(&strings.glibc),
             evidence: "GLIBC_TUNABLES in the binary".into(),
         };
     }
-    if contains(bytes, b"GNU C Library") {
+    if strings.has("GNU C Library") {
         return Libc::Glibc {
-            version: glibc_version(bytes),
+            version: glibc_version(&strings.glibc),
             evidence: "the GNU C Library banner".into(),
         };
     }
     // musl's strerror(0) text; glibc says "Success".
-    if contains(bytes, b"No error information\0") {
+    if strings.has("No error information\0") {
         return Libc::Musl;
     }
     Libc::Unknown
 }
 
-/// The highest `GLIBC_x.y[.z]` version string in the file.
-fn glibc_version(bytes: &[u8]) -> Option<String> {
-    let mut best: Option<(Vec<u32>, String)> = None;
-    for at in memmem::find_iter(bytes, b"GLIBC_2.") {
-        let rest = &bytes[at + 6..];
-        let n = rest
-            .iter()
-            .take(16)
-            .take_while(|c| c.is_ascii_digit() || **c == b'.')
-            .count();
-        let v = std::str::from_utf8(&rest[..n])
-            .unwrap_or("")
-            .trim_end_matches('.');
-        let parts: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
-        if parts.len() < 2 {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(b, _)| parts > *b) {
-            best = Some((parts, v.to_string()));
-        }
-    }
-    best.map(|(_, v)| v)
+/// The highest `GLIBC_x.y[.z]` version among those seen.
+fn glibc_version(seen: &[String]) -> Option<String> {
+    seen.iter()
+        .map(|v| v.trim_end_matches('.'))
+        .filter_map(|v| {
+            let parts: Vec<u32> = v
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            (parts.len() >= 2).then(|| (parts, v.to_string()))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v)
 }
 
-fn dlopen(bytes: &[u8], syms: &Symbols<'_>, is_go: bool) -> Option<String> {
-    if contains(bytes, b"Dynamic loading not supported") {
+fn dlopen(strings: &Strings, syms: &Symbols<'_>, is_go: bool) -> Option<String> {
+    if strings.has("Dynamic loading not supported") {
         return Some("musl's static dlopen stub is linked in".into());
     }
     if is_go {
@@ -343,10 +429,10 @@ fn dlopen(bytes: &[u8], syms: &Symbols<'_>, is_go: bool) -> Option<String> {
     (!used.is_empty()).then(|| format!("references {}", used.join(", ")))
 }
 
-fn shell(bytes: &[u8], syms: &Symbols<'_>) -> Option<String> {
+fn shell(strings: &Strings, syms: &Symbols<'_>) -> Option<String> {
     let sh = ["/bin/sh", "/bin/bash"]
         .into_iter()
-        .find(|p| contains_path(bytes, p.as_bytes()))?;
+        .find(|p| strings.has_path(p))?;
     let calls: Vec<&str> = SHELL_FUNCTIONS
         .iter()
         .copied()
@@ -359,10 +445,10 @@ fn shell(bytes: &[u8], syms: &Symbols<'_>) -> Option<String> {
     })
 }
 
-fn runtime_files(bytes: &[u8]) -> Vec<RuntimeFile> {
+fn runtime_files(strings: &Strings) -> Vec<RuntimeFile> {
     let found: Vec<&(&str, &str)> = RUNTIME_FILES
         .iter()
-        .filter(|(p, _)| contains(bytes, p.as_bytes()))
+        .filter(|(p, _)| strings.has(p))
         .collect();
     // A folder is worth naming only when no file under it was found.
     let under = |dir: &str| {
@@ -599,15 +685,20 @@ mod tests {
     #[test]
     fn glibc_versions_are_compared_numerically() {
         let b = b"xx GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.4\0GLIBC_PRIVATE\0";
-        assert_eq!(glibc_version(b).as_deref(), Some("2.34"));
-        assert_eq!(glibc_version(b"GLIBC_2."), None);
+        assert_eq!(glibc_version(&all(b).glibc).as_deref(), Some("2.34"));
+        assert_eq!(glibc_version(&all(b"GLIBC_2.").glibc), None);
+    }
+
+    fn all(b: &[u8]) -> Strings {
+        Strings::in_ranges(b, vec![0..b.len()])
     }
 
     #[test]
     fn paths_match_whole() {
-        assert!(contains_path(b"a\0/bin/sh\0b", b"/bin/sh"));
-        assert!(!contains_path(b"/bin/shutdown", b"/bin/sh"));
-        assert!(contains_path(b"x/bin/sh", b"/bin/sh"));
+        assert!(all(b"a\0/bin/sh\0b").has_path("/bin/sh"));
+        assert!(!all(b"/bin/shutdown").has_path("/bin/sh"));
+        assert!(all(b"/bin/shutdown").has("/bin/sh"));
+        assert!(all(b"x/bin/sh").has_path("/bin/sh"));
     }
 
     #[test]
@@ -626,7 +717,7 @@ mod tests {
 
     #[test]
     fn missing_runtime_files_warn_only_when_the_image_is_known() {
-        let files = runtime_files(b"\0/etc/ssl/certs/ca-certificates.crt\0/etc/resolv.conf\0");
+        let files = runtime_files(&all(b"\0/etc/ssl/certs/ca-certificates.crt\0/etc/resolv.conf\0"));
         assert_eq!(files.len(), 2, "{files:?}"); // the bundle (not its folder), resolv.conf
         let mut f = Vec::new();
         runtime_file_findings(&files, &Expect::default(), &mut f);
