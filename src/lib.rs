@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod recipe;
 pub mod report;
+pub mod sbom;
 pub mod source;
 pub mod toolchain;
 pub mod verify;

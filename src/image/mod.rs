@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use crate::arch::Arch;
 
 pub use layout::{write_archive, write_layout};
+pub use oci::rfc3339;
 pub use rootfs::base_entries;
 
 /// What an entry of the image filesystem is.
