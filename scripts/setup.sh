@@ -27,6 +27,10 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 command -v gcc >/dev/null || need_apt+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need_apt+=(libc6-dev)
 command -v dpkg-deb >/dev/null || need_apt+=(dpkg-dev)
+# the SBOM tests validate with PyPI's spdx-tools, in a venv (Debian's python3 needs python3-venv)
+spdx_venv=/opt/recipe-tools/spdx
+spdx_tools_version=0.8.5
+[ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
 # Debian source packages are one origin of recipe sources (apt verifies them).
 srcs=/etc/apt/sources.list.d/debian-src.sources
@@ -40,6 +44,11 @@ fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$updated" = yes ] || apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! "$spdx_venv/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $spdx_tools_version"; then
+  python3 -m venv "$spdx_venv"
+  "$spdx_venv/bin/pip" install -q "spdx-tools==$spdx_tools_version"
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup" >&2; exit 1; }

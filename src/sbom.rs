@@ -347,19 +347,17 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                     p
                 }
             };
-            let source_info = origins
-                .iter()
-                .find_map(|o| match o {
-                    Origin::Debian {
-                        package,
-                        version,
-                        file,
-                    } => Some(format!(
-                        "upstream source as Debian source package {package} {version} ships it \
+            let source_info = origins.iter().find_map(|o| match o {
+                Origin::Debian {
+                    package,
+                    version,
+                    file,
+                } => Some(format!(
+                    "upstream source as Debian source package {package} {version} ships it \
                          ({file}); Debian's patches are not applied"
-                    )),
-                    _ => None,
-                });
+                )),
+                _ => None,
+            });
             (
                 download,
                 vec![Checksum {
@@ -485,7 +483,10 @@ fn purl_ref(locator: String) -> ExternalRef {
 /// advisories against.
 fn stdlib_package(go_version: &str, id: String) -> Package {
     let bare = go_version.trim_start_matches("go");
-    let mut refs = vec![purl_ref(format!("pkg:golang/stdlib@{}", purl_segment(bare)))];
+    let mut refs = vec![purl_ref(format!(
+        "pkg:golang/stdlib@{}",
+        purl_segment(bare)
+    ))];
     let cpe_ok = !bare.is_empty()
         && bare
             .chars()
@@ -738,14 +739,16 @@ system = "make"
         ));
         assert_eq!(v["relationships"].as_array().unwrap().len(), 6, "{v:#}");
         // The host tool is not linked in and not listed.
-        assert!(!to_json(&document(&Input {
-            app: &app,
-            libraries: &libs,
-            go: &[],
-            source_date_epoch: 0,
-        }))
-        .windows(8)
-        .any(|w| w == b"gen-tool"));
+        assert!(
+            !to_json(&document(&Input {
+                app: &app,
+                libraries: &libs,
+                go: &[],
+                source_date_epoch: 0,
+            }))
+            .windows(8)
+            .any(|w| w == b"gen-tool")
+        );
     }
 
     #[test]
@@ -917,7 +920,10 @@ files = ["/usr/local/bin/go-httpbin"]
             .expect("the main module");
         assert_eq!(main["primaryPackagePurpose"], "APPLICATION");
         assert_eq!(main["downloadLocation"], "NOASSERTION");
-        assert_eq!(main["externalRefs"][0]["referenceLocator"], "pkg:golang/hello-go");
+        assert_eq!(
+            main["externalRefs"][0]["referenceLocator"],
+            "pkg:golang/hello-go"
+        );
         // IDs are unique even when names collide.
         let ids: BTreeSet<&str> = v["packages"]
             .as_array()

@@ -8,6 +8,7 @@ mod go_binaries;
 mod graph;
 mod image;
 mod recipes;
+mod sbom;
 mod source;
 mod util;
 mod verify;
