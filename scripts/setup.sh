@@ -33,6 +33,10 @@ command -v dpkg-deb >/dev/null || need_apt+=(dpkg-dev)
 # scripts/bench-verify.sh: its baseline (file, readelf) and RSS measurement (/usr/bin/time)
 command -v file >/dev/null || need_apt+=(file)
 [ -x /usr/bin/time ] || need_apt+=(time)
+# the SBOM tests validate with PyPI's spdx-tools, in a venv (Debian's python3 needs python3-venv)
+spdx_venv=/opt/recipe-tools/spdx
+spdx_tools_version=0.8.5
+[ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
 # Debian source packages are one origin of recipe sources (apt verifies them).
 srcs=/etc/apt/sources.list.d/debian-src.sources
@@ -46,6 +50,11 @@ fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$updated" = yes ] || apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! "$spdx_venv/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $spdx_tools_version"; then
+  python3 -m venv "$spdx_venv"
+  "$spdx_venv/bin/pip" install -q "spdx-tools==$spdx_tools_version"
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup" >&2; exit 1; }

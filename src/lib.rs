@@ -23,6 +23,7 @@ pub mod plan;
 pub mod push;
 pub mod recipe;
 pub mod report;
+pub mod sbom;
 pub mod source;
 pub mod toolchain;
 pub mod verify;

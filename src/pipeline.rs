@@ -12,6 +12,7 @@ use crate::cache::{self, Cache};
 use crate::image;
 use crate::plan;
 use crate::recipe::{self, Catalogue, Recipe};
+use crate::sbom;
 use crate::source;
 use crate::toolchain::{self, Specs};
 use crate::verify;
@@ -290,10 +291,19 @@ pub fn build(
                 extra,
             });
         }
-        let key = image_key(settings, r, &keys);
-        out.push(pack(settings, r, &per_arch, &key, None, progress)?);
+        let sbom = image_sbom(settings, r, &graph, &roots, &per_arch)?;
+        let key = image_key(settings, r, &keys, &sbom);
+        out.push(pack(settings, r, &per_arch, &sbom, &key, None, progress)?);
         for user in &settings.users {
-            out.push(pack(settings, r, &per_arch, &key, Some(user), progress)?);
+            out.push(pack(
+                settings,
+                r,
+                &per_arch,
+                &sbom,
+                &key,
+                Some(user),
+                progress,
+            )?);
         }
     }
     Ok(out)
@@ -492,8 +502,8 @@ fn smoke(
 }
 
 /// What an image is made of: the recipe (its image settings), each arch's cache key, the
-/// timestamp and this program's version. The same key means the same image bytes.
-fn image_key(settings: &Settings, r: &Recipe, keys: &[&str]) -> String {
+/// timestamp, this program's version and the SBOM. The same key means the same image bytes.
+fn image_key(settings: &Settings, r: &Recipe, keys: &[&str], sbom: &sbom::ImageSbom) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(plan::graph::BUILD_LOGIC);
@@ -502,6 +512,11 @@ fn image_key(settings: &Settings, r: &Recipe, keys: &[&str]) -> String {
     h.update(settings.source_date_epoch.to_le_bytes());
     for k in keys {
         h.update(k);
+    }
+    h.update(&sbom.combined);
+    for (arch, doc) in &sbom.per_arch {
+        h.update(arch.name());
+        h.update(doc);
     }
     hex::encode(h.finalize())
 }
@@ -616,10 +631,48 @@ fn image_check(
 /// The CA bundle path OpenSSL, curl and Go look at first; `SSL_CERT_FILE` names it.
 const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
+/// The SBOM of `r`'s image: its recipe, every library its nodes reach through `depends` (host
+/// tools are not linked in), and the Go build info of each arch's app files.
+fn image_sbom(
+    settings: &Settings,
+    r: &Recipe,
+    graph: &plan::Graph,
+    roots: &[usize],
+    per_arch: &[ArchFiles],
+) -> Result<sbom::ImageSbom, PipelineError> {
+    let mut libs: BTreeMap<String, Recipe> = BTreeMap::new();
+    let mut todo: Vec<usize> = roots.to_vec();
+    while let Some(i) = todo.pop() {
+        for &d in &graph.nodes[i].deps {
+            let dep = &graph.nodes[d].recipe;
+            if libs.insert(dep.name.clone(), dep.clone()).is_none() {
+                todo.push(d);
+            }
+        }
+    }
+    let mut go = Vec::new();
+    for ArchFiles { arch, app, .. } in per_arch {
+        let mut infos = Vec::new();
+        for f in app {
+            let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
+                path: f.host_path.clone(),
+                source,
+            })?;
+            if let Some(Ok(info)) = verify::goinfo::read_go_buildinfo(&bytes) {
+                infos.push(info);
+            }
+        }
+        go.push((*arch, infos));
+    }
+    let libs: Vec<Recipe> = libs.into_values().collect();
+    Ok(sbom::image_sbom(r, &libs, &go, settings.source_date_epoch))
+}
+
 fn pack(
     settings: &Settings,
     r: &Recipe,
     per_arch: &[ArchFiles],
+    sbom: &sbom::ImageSbom,
     key: &str,
     variant: Option<&recipe::User>,
     progress: &dyn Progress,
@@ -643,6 +696,7 @@ fn pack(
     let layout = dir.join("oci");
     let archive = dir.join(format!("{}-{tag}.oci.tar", r.name));
     let stamp_path = dir.join(".recipe-image.json");
+    let sbom_path = dir.join(sbom::file_name(r));
     let bin_dirs: Vec<(Arch, PathBuf)> = per_arch
         .iter()
         .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
@@ -669,6 +723,7 @@ fn pack(
             if stamp.key == key
                 && layout.join("index.json").is_file()
                 && archive.is_file()
+                && sbom_path.is_file()
                 && bin_dirs.iter().all(|(_, d)| d.is_dir())
             {
                 progress.step(&id, "image (unchanged)");
@@ -734,6 +789,8 @@ fn pack(
                     gid: 0,
                 });
             }
+            let doc = sbom.for_arch(*arch).to_vec();
+            entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
             image::PlatformImage {
                 arch: *arch,
                 entries,
@@ -757,6 +814,14 @@ fn pack(
     let written =
         image::write_layout(&layout, &format!("{}:{tag}", r.name), &images).map_err(err)?;
     image::write_archive(&layout, &archive).map_err(err)?;
+    // The SBOM, beside the image (for every arch; each layer holds its own arch's).
+    let tmp = dir.join(format!(".sbom.{}", std::process::id()));
+    std::fs::write(&tmp, &sbom.combined)
+        .and_then(|_| std::fs::rename(&tmp, &sbom_path))
+        .map_err(|source| PipelineError::Io {
+            path: sbom_path.clone(),
+            source,
+        })?;
     // The binaries, beside the image, one folder per arch.
     let mut binaries = Vec::new();
     for ArchFiles {

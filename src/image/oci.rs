@@ -77,7 +77,7 @@ pub(crate) fn platform(arch: Arch) -> Value {
 }
 
 /// Seconds since the epoch as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
-pub(crate) fn rfc3339(epoch: u64) -> String {
+pub fn rfc3339(epoch: u64) -> String {
     let days = (epoch / 86_400) as i64;
     let secs = epoch % 86_400;
     // Howard Hinnant's civil_from_days.

@@ -717,7 +717,9 @@ mod tests {
 
     #[test]
     fn missing_runtime_files_warn_only_when_the_image_is_known() {
-        let files = runtime_files(&all(b"\0/etc/ssl/certs/ca-certificates.crt\0/etc/resolv.conf\0"));
+        let files = runtime_files(&all(
+            b"\0/etc/ssl/certs/ca-certificates.crt\0/etc/resolv.conf\0",
+        ));
         assert_eq!(files.len(), 2, "{files:?}"); // the bundle (not its folder), resolv.conf
         let mut f = Vec::new();
         runtime_file_findings(&files, &Expect::default(), &mut f);

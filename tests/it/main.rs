@@ -12,6 +12,7 @@ mod image;
 mod push;
 mod recipes;
 mod run;
+mod sbom;
 mod source;
 mod util;
 mod verify;

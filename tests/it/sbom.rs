@@ -1,0 +1,203 @@
+//! The SPDX SBOM of built images: beside the image and inside every platform's layer, valid SPDX
+//! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// Where scripts/setup.sh installs `pyspdxtools`, or PATH. None (skip) without it, except
+/// under CI.
+pub fn pyspdxtools() -> Option<PathBuf> {
+    let venv = PathBuf::from("/opt/recipe-tools/spdx/bin/pyspdxtools");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    require_tool("pyspdxtools").then(|| PathBuf::from("pyspdxtools"))
+}
+
+/// `pyspdxtools -i FILE` accepts the document (it validates against SPDX 2.3).
+pub fn validate_spdx(file: &Path) {
+    let Some(tool) = pyspdxtools() else { return };
+    let o = run(Command::new(tool).arg("-i").arg(file));
+    assert_eq!(
+        o.code,
+        0,
+        "pyspdxtools rejects {}:\n{}{}",
+        file.display(),
+        o.stdout,
+        o.stderr
+    );
+}
+
+/// The package named `name` in an SPDX document.
+pub fn spdx_package<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no package {name} in {doc:#}"))
+}
+
+fn has_rel(doc: &Value, a: &Value, ty: &str, b: &Value) -> bool {
+    doc["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == a["SPDXID"]
+            && r["relationshipType"] == ty
+            && r["relatedSpdxElement"] == b["SPDXID"]
+    })
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// For each platform of the layout (`arch/variant` as the index says it): the file at `path`
+/// inside its one layer, read from the gzip tar blob itself.
+fn file_in_layers(layout: &Path, path: &str) -> Vec<(String, Option<Vec<u8>>)> {
+    let blob = |digest: &str| {
+        std::fs::read(
+            layout
+                .join("blobs/sha256")
+                .join(digest.trim_start_matches("sha256:")),
+        )
+        .unwrap()
+    };
+    let index = read_json(&layout.join("index.json"));
+    let top: Value =
+        serde_json::from_slice(&blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap();
+    let mut out = Vec::new();
+    for m in top["manifests"].as_array().unwrap() {
+        let platform = format!(
+            "{}{}",
+            m["platform"]["architecture"].as_str().unwrap(),
+            m["platform"]["variant"]
+                .as_str()
+                .map(|v| format!("/{v}"))
+                .unwrap_or_default()
+        );
+        let manifest: Value = serde_json::from_slice(&blob(m["digest"].as_str().unwrap())).unwrap();
+        let layers = manifest["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 1, "{manifest}");
+        let gz = blob(layers[0]["digest"].as_str().unwrap());
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
+        let mut found = None;
+        for e in tar.entries().unwrap() {
+            let mut e = e.unwrap();
+            let p = e.path().unwrap().display().to_string();
+            if p.trim_start_matches("./").trim_end_matches('/') == path.trim_start_matches('/') {
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                assert_eq!(e.header().mode().unwrap() & 0o7777, 0o644, "{p}");
+                found = Some(bytes);
+            }
+        }
+        out.push((platform, found));
+    }
+    out.sort();
+    out
+}
+
+fn build_tools() -> bool {
+    require_tool("python3")
+        && require_tool("qemu-aarch64-static")
+        && require_tool("qemu-arm-static")
+}
+
+/// Builds fixture `name` for every arch into a fresh out dir; returns the scratch dir.
+fn build_fixture(name: &str) -> Scratch {
+    let s = Scratch::new();
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    run(c.args(["build", name, "--arch", "all"])).success();
+    s
+}
+
+/// The document beside the image, and the same bytes in each platform's layer (these fixtures'
+/// arches do not differ in what is linked in).
+fn beside_and_in_layers(s: &Scratch, name: &str) -> Value {
+    let beside = s.out().join(name).join(format!("{name}-1.0.spdx.json"));
+    assert!(beside.is_file(), "no SBOM beside the image");
+    validate_spdx(&beside);
+    let bytes = std::fs::read(&beside).unwrap();
+    let layers = file_in_layers(
+        &s.out().join(name).join("oci"),
+        &format!("/var/lib/db/sbom/{name}.spdx.json"),
+    );
+    let platforms: Vec<&str> = layers.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(platforms, ["amd64", "arm/v7", "arm64"]);
+    for (platform, found) in &layers {
+        let found = found
+            .as_ref()
+            .unwrap_or_else(|| panic!("{platform}: no SBOM in the layer"));
+        assert!(found == &bytes, "{platform}: the layer's SBOM differs");
+    }
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    assert_eq!(doc["name"], format!("{name}-1.0"));
+    assert_eq!(doc["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+    doc
+}
+
+#[test]
+fn c_app_sbom_lists_its_static_library() {
+    if !build_tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = build_fixture("hello-dep");
+    let doc = beside_and_in_layers(&s, "hello-dep");
+    assert_eq!(doc["packages"].as_array().unwrap().len(), 2, "{doc:#}");
+    let app = spdx_package(&doc, "hello-dep");
+    let lib = spdx_package(&doc, "libgreet");
+    assert_eq!(app["versionInfo"], "1.0");
+    assert_eq!(app["primaryPackagePurpose"], "APPLICATION");
+    assert_eq!(app["licenseDeclared"], "MIT");
+    assert_eq!(lib["versionInfo"], "1.0");
+    assert_eq!(lib["primaryPackagePurpose"], "LIBRARY");
+    // Both are local directories: nothing pinned to hash or to download.
+    for p in [app, lib] {
+        assert_eq!(p["downloadLocation"], "NOASSERTION", "{p}");
+        assert!(p.get("checksums").is_none(), "{p}");
+        assert_eq!(p["filesAnalyzed"], false);
+    }
+    assert!(has_rel(&doc, app, "STATIC_LINK", lib), "{doc:#}");
+    assert!(has_rel(&doc, app, "DEPENDS_ON", lib), "{doc:#}");
+    assert_eq!(doc["relationships"][0]["relationshipType"], "DESCRIBES");
+    assert_eq!(doc["relationships"][0]["relatedSpdxElement"], app["SPDXID"]);
+}
+
+#[test]
+fn go_app_sbom_lists_its_main_module_and_stdlib() {
+    if !build_tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = build_fixture("hello-go");
+    let doc = beside_and_in_layers(&s, "hello-go");
+    let app = spdx_package(&doc, "hello-go");
+    let main = spdx_package(&doc, "example.com/hello-go");
+    assert_eq!(main["versionInfo"], "(devel)");
+    assert_eq!(
+        main["externalRefs"][0]["referenceLocator"],
+        "pkg:golang/example.com/hello-go"
+    );
+    let std = spdx_package(&doc, "stdlib");
+    let go_version = std["versionInfo"].as_str().unwrap();
+    assert!(go_version.starts_with("go1."), "{std}");
+    assert!(has_rel(&doc, app, "CONTAINS", main));
+    assert!(has_rel(&doc, app, "CONTAINS", std));
+    // No libraries: a Go app without cgo links nothing else.
+    assert!(
+        !doc["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["relationshipType"] == "STATIC_LINK"),
+        "{doc:#}"
+    );
+}
