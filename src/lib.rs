@@ -27,3 +27,4 @@ pub mod sbom;
 pub mod source;
 pub mod toolchain;
 pub mod verify;
+pub mod walk;

@@ -548,36 +548,18 @@ fn part_files(
         return Ok(app_files.to_vec());
     }
     let dest = plan::graph::entry_dest(cache_root, &node.key);
-    let mut out = Vec::new();
-    let mut stack = vec![dest.clone()];
-    while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|source| PipelineError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        for e in rd {
-            let e = e.map_err(|source| PipelineError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-            let path = e.path();
-            let ft = e.file_type().map_err(|source| PipelineError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            if ft.is_dir() {
-                stack.push(path);
-            } else if ft.is_file() {
-                let rel = path.strip_prefix(&dest).expect("under dest");
-                out.push(AppFile {
-                    image_path: format!("/{}", rel.display()),
-                    host_path: path,
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| a.image_path.cmp(&b.image_path));
-    Ok(out)
+    let entries = crate::walk::walk(&dest).map_err(|e| PipelineError::Io {
+        path: e.path,
+        source: e.source,
+    })?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.file_type.is_file())
+        .map(|e| AppFile {
+            image_path: format!("/{}", e.rel.display()),
+            host_path: e.path,
+        })
+        .collect())
 }
 
 /// Checks each ELF file of each platform image against the image's whole file list: a binary

@@ -4,22 +4,14 @@
 //! a crash, even a caught one.
 #![no_main]
 
+mod abort_on_panic;
 use std::io::Cursor;
-use std::sync::Once;
 
 use libfuzzer_sys::fuzz_target;
 use recipe::check::{Options, check_archive, render};
 
-static HOOK: Once = Once::new();
-
 fuzz_target!(|data: &[u8]| {
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            default(info);
-            std::process::abort();
-        }));
-    });
+    abort_on_panic::install();
     // Small caps so a claimed size cannot make one input slow; the logic is the same.
     let opts = Options {
         max_json: 1 << 20,

@@ -3,22 +3,14 @@
 //! `check_elf`'s own `catch_unwind` would turn into an "unparsable" finding.
 #![no_main]
 
-use std::sync::Once;
+mod abort_on_panic;
 
 use libfuzzer_sys::fuzz_target;
 use recipe::arch::Arch;
 use recipe::verify::check_elf;
 
-static HOOK: Once = Once::new();
-
 fuzz_target!(|data: &[u8]| {
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            default(info);
-            std::process::abort();
-        }));
-    });
+    abort_on_panic::install();
     let reports = std::iter::once(None)
         .chain(Arch::ALL.into_iter().map(Some))
         .map(|arch| check_elf(data, arch));

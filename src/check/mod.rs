@@ -556,50 +556,37 @@ pub fn analyse_image(
 /// Walks a directory (without following symlinks), mapping each regular file.
 fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
     let mut tree = Tree::default();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|error| CheckError::Read {
-            path: dir.clone(),
-            error,
-        })?;
-        for e in rd {
-            let e = e.map_err(|error| CheckError::Read {
-                path: dir.clone(),
-                error,
-            })?;
-            let path = e.path();
-            let Ok(ty) = e.file_type() else { continue };
-            let rel = path
-                .strip_prefix(root)
-                .map(|r| format!("/{}", r.to_string_lossy()))
-                .unwrap_or_else(|_| path.to_string_lossy().into_owned());
-            if ty.is_dir() {
-                stack.push(path);
-            } else if ty.is_symlink() {
-                if let Ok(t) = std::fs::read_link(&path) {
-                    tree.nodes
-                        .insert(rel, Node::Symlink(t.to_string_lossy().into_owned()));
-                }
-            } else if ty.is_file() {
-                let info = match File::open(&path) {
-                    Ok(f) => {
-                        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                        match read_mapped(&f, &path, len, opts.arch) {
-                            Ok(i) => i,
-                            Err(e) => {
-                                tree.notes.push(e.to_string());
-                                continue;
-                            }
+    let entries = crate::walk::walk(root).map_err(|e| CheckError::Read {
+        path: e.path,
+        error: e.source,
+    })?;
+    for e in entries {
+        let rel = format!("/{}", e.rel.to_string_lossy());
+        let path = e.path;
+        if e.file_type.is_symlink() {
+            if let Ok(t) = std::fs::read_link(&path) {
+                tree.nodes
+                    .insert(rel, Node::Symlink(t.to_string_lossy().into_owned()));
+            }
+        } else if e.file_type.is_file() {
+            let info = match File::open(&path) {
+                Ok(f) => {
+                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    match read_mapped(&f, &path, len, opts.arch) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            tree.notes.push(e.to_string());
+                            continue;
                         }
                     }
-                    Err(e) => {
-                        tree.notes
-                            .push(format!("cannot read {}: {e}", path.display()));
-                        continue;
-                    }
-                };
-                tree.nodes.insert(rel, Node::File(info));
-            }
+                }
+                Err(e) => {
+                    tree.notes
+                        .push(format!("cannot read {}: {e}", path.display()));
+                    continue;
+                }
+            };
+            tree.nodes.insert(rel, Node::File(info));
         }
     }
     let mut p = empty_platform(None, opts.arch);

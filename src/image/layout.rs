@@ -209,42 +209,28 @@ pub(super) fn replace_dir(
 
 /// Files and folders of a layout, relative, sorted by components.
 fn walk(root: &Path) -> Result<Vec<(Vec<String>, bool)>, ImageError> {
+    let entries = crate::walk::walk(root).map_err(|e| ImageError::Read {
+        path: e.path,
+        source: e.source,
+    })?;
     let mut out = Vec::new();
-    let mut stack = vec![Vec::<String>::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = rel.iter().fold(root.to_path_buf(), |p, c| p.join(c));
-        for e in fs::read_dir(&dir).map_err(|source| ImageError::Read {
-            path: dir.clone(),
-            source,
-        })? {
-            let e = e.map_err(|source| ImageError::Read {
-                path: dir.clone(),
-                source,
-            })?;
-            let path = e.path();
-            let ty = e.file_type().map_err(|source| ImageError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let Some(name) = e.file_name().to_str().map(str::to_string) else {
-                return Err(ImageError::UnexpectedFile {
-                    path,
-                    kind: "a file name that is not UTF-8",
-                });
-            };
-            let mut r = rel.clone();
-            r.push(name);
-            if ty.is_dir() {
-                out.push((r.clone(), true));
-                stack.push(r);
-            } else if ty.is_file() {
-                out.push((r, false));
-            } else {
-                return Err(ImageError::UnexpectedFile {
-                    path,
-                    kind: "a symlink or special file",
-                });
-            }
+    for e in entries {
+        let Some(rel) = e.rel.to_str() else {
+            return Err(ImageError::UnexpectedFile {
+                path: e.path,
+                kind: "a file name that is not UTF-8",
+            });
+        };
+        let comps: Vec<String> = rel.split('/').map(str::to_string).collect();
+        if e.file_type.is_dir() {
+            out.push((comps, true));
+        } else if e.file_type.is_file() {
+            out.push((comps, false));
+        } else {
+            return Err(ImageError::UnexpectedFile {
+                path: e.path,
+                kind: "a symlink or special file",
+            });
         }
     }
     out.sort();
