@@ -403,7 +403,13 @@ fn check_files(
             .iter()
             .filter(|f| f.severity == verify::Severity::Warning)
         {
-            progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message));
+            match r.accept.get(w.code) {
+                Some(why) => progress.note(
+                    &id,
+                    &format!("{}: accepted `{}`: {why}", f.image_path, w.code),
+                ),
+                None => progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message)),
+            }
         }
     }
     Ok(())
@@ -731,6 +737,9 @@ fn pack(
         r.license.clone(),
     );
     labels.insert("org.opencontainers.image.url".into(), r.homepage.clone());
+    for (code, why) in &r.accept {
+        labels.insert(format!("{}{code}", recipe::ACCEPT_LABEL), why.clone());
+    }
     let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
     let has_ca = per_arch
         .iter()

@@ -241,7 +241,7 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
         name.as_deref().unwrap_or(""),
         &info.kind,
         opts.arch,
-        None,
+        Context::default(),
     );
     let mut p = empty_platform(None, opts.arch);
     if let Some(rt) = classify::runtime_evidence(&target) {
@@ -357,19 +357,27 @@ fn empty_platform(platform: Option<String>, arch: Option<Arch>) -> PlatformRepor
     }
 }
 
+/// What an app is judged against: the tree it lives in (for runtime files) and the needs its
+/// image accepts (`org.recipe.accept.CODE` labels).
+#[derive(Default, Clone, Copy)]
+struct Context<'a> {
+    tree: Option<&'a Tree>,
+    accepted: Option<&'a BTreeMap<String, String>>,
+}
+
 fn app(
     path: &str,
     resolved: Option<String>,
     invoked: &str,
     kind: &FileKind,
     expected: Option<Arch>,
-    tree: Option<&Tree>,
+    ctx: Context<'_>,
 ) -> App {
-    let with_files;
-    let kind = match (kind, tree) {
-        (FileKind::Elf(r), Some(tree)) => {
-            with_files = FileKind::Elf(Box::new(against_tree(r, tree)));
-            &with_files
+    let in_context;
+    let kind = match kind {
+        FileKind::Elf(r) => {
+            in_context = FileKind::Elf(Box::new(in_image(r, ctx)));
+            &in_context
         }
         _ => kind,
     };
@@ -394,19 +402,34 @@ fn app(
     }
 }
 
-/// The report with its runtime-file findings redone against the files the tree holds, so a
-/// binary that reads a CA bundle the image lacks gets a warning.
-fn against_tree(r: &verify::ElfReport, tree: &Tree) -> verify::ElfReport {
-    let Some(facts) = &r.facts else {
-        return r.clone();
-    };
+/// The report in its image: runtime-file findings redone against the files the tree holds (a
+/// binary that reads a CA bundle the image lacks gets a warning), and needs the image accepts
+/// turned into notes that say so.
+fn in_image(r: &verify::ElfReport, ctx: Context<'_>) -> verify::ElfReport {
     let mut r = r.clone();
-    r.findings.retain(|f| f.code != "runtime-file");
-    let expect = verify::Expect {
-        image_files: Some(tree.nodes.keys().cloned().collect()),
-        ..verify::Expect::default()
-    };
-    verify::deep::runtime_file_findings(&facts.runtime_files, &expect, &mut r.findings);
+    if let (Some(facts), Some(tree)) = (&r.facts, ctx.tree) {
+        let runtime_files = facts.runtime_files.clone();
+        r.findings.retain(|f| f.code != "runtime-file");
+        let expect = verify::Expect {
+            image_files: Some(tree.nodes.keys().cloned().collect()),
+            ..verify::Expect::default()
+        };
+        verify::deep::runtime_file_findings(&runtime_files, &expect, &mut r.findings);
+    }
+    if let Some(accepted) = ctx.accepted {
+        for f in &mut r.findings {
+            if let Some(why) = accepted.get(f.code) {
+                f.message = format!(
+                    "accepted by the image ({}{}: {why}): {}",
+                    crate::recipe::ACCEPT_LABEL,
+                    f.code,
+                    f.message
+                );
+                f.severity = verify::Severity::Info;
+                f.code = "accepted";
+            }
+        }
+    }
     r
 }
 
@@ -415,7 +438,16 @@ fn base(p: &str) -> &str {
 }
 
 /// Runtime evidence and the executables of a tree.
-fn survey(tree: &Tree, expected: Option<Arch>, skip: Option<&str>) -> (Vec<Evidence>, Vec<App>) {
+fn survey(
+    tree: &Tree,
+    expected: Option<Arch>,
+    skip: Option<&str>,
+    accepted: Option<&BTreeMap<String, String>>,
+) -> (Vec<Evidence>, Vec<App>) {
+    let ctx = Context {
+        tree: Some(tree),
+        accepted,
+    };
     let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
     let mut exes = Vec::new();
     for (path, node) in &tree.nodes {
@@ -439,14 +471,7 @@ fn survey(tree: &Tree, expected: Option<Arch>, skip: Option<&str>) -> (Vec<Evide
                 .files += 1;
         }
         if info.is_executable() && Some(path.as_str()) != skip {
-            exes.push(app(
-                path,
-                None,
-                base(path),
-                &info.kind,
-                expected,
-                Some(tree),
-            ));
+            exes.push(app(path, None, base(path), &info.kind, expected, ctx));
         }
     }
     (evidence.into_values().collect(), exes)
@@ -469,6 +494,26 @@ pub fn analyse_image(
                     .collect()
             })
             .unwrap_or_default()
+    };
+    // Needs the image says it does without: `org.recipe.accept.CODE = "why"` labels.
+    let accepted: BTreeMap<String, String> = config["Labels"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .take(1024)
+                .filter_map(|(k, v)| {
+                    let code = k.strip_prefix(crate::recipe::ACCEPT_LABEL)?;
+                    crate::recipe::ACCEPTABLE
+                        .contains(&code)
+                        .then(|| (code.to_string(), v.as_str().unwrap_or("").to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ctx = Context {
+        tree: Some(&tree),
+        accepted: Some(&accepted),
     };
     let entry = strings(&config["Entrypoint"]);
     let cmd = strings(&config["Cmd"]);
@@ -512,14 +557,8 @@ pub fn analyse_image(
                     Ok(real) => match tree.nodes.get(&real) {
                         Some(Node::File(info)) => {
                             let resolved = (real != *c).then(|| real.clone());
-                            p.apps.push(app(
-                                c,
-                                resolved,
-                                base(argv0),
-                                &info.kind,
-                                arch,
-                                Some(&tree),
-                            ));
+                            p.apps
+                                .push(app(c, resolved, base(argv0), &info.kind, arch, ctx));
                             found = Some(real);
                             break;
                         }
@@ -547,7 +586,7 @@ pub fn analyse_image(
             p.entrypoint = Some(argv);
         }
     }
-    let (runtimes, others) = survey(&tree, arch, found.as_deref());
+    let (runtimes, others) = survey(&tree, arch, found.as_deref(), Some(&accepted));
     p.runtimes = runtimes;
     p.other_executables = others;
     p
@@ -590,7 +629,7 @@ fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
         }
     }
     let mut p = empty_platform(None, opts.arch);
-    let (runtimes, apps) = survey(&tree, opts.arch, None);
+    let (runtimes, apps) = survey(&tree, opts.arch, None, None);
     p.runtimes = runtimes;
     p.apps = apps;
     p.notes = tree.notes;

@@ -61,6 +61,10 @@ impl Validator<'_> {
         let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name)?;
         let host_depends = self.deps(&raw.host_depends, &name)?;
+        let accept = match &raw.app {
+            Some(app) => self.accept(&app.get_ref().accept)?,
+            None => BTreeMap::new(),
+        };
         let app_files = match &raw.app {
             Some(app) => self.app_files(&app.get_ref().files)?,
             None => {
@@ -127,6 +131,7 @@ impl Validator<'_> {
             source,
             build,
             app_files,
+            accept,
             smoke,
             image,
         })
@@ -410,6 +415,28 @@ impl Validator<'_> {
             ));
         }
         Ok(normalize(s))
+    }
+
+    fn accept(&self, accept: &BTreeMap<String, Spanned<String>>) -> R<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (code, why) in accept {
+            if !ACCEPTABLE.contains(&code.as_str()) {
+                return Err(self.err(
+                    why.span(),
+                    format!("`{code}` cannot be accepted"),
+                    Some(format!("only these needs can: {}", ACCEPTABLE.join(", "))),
+                ));
+            }
+            if why.get_ref().trim().is_empty() {
+                return Err(self.err(
+                    why.span(),
+                    format!("say why the app does without `{code}`"),
+                    None,
+                ));
+            }
+            out.insert(code.clone(), why.get_ref().clone());
+        }
+        Ok(out)
     }
 
     fn app_files(&self, files: &Spanned<Vec<Spanned<String>>>) -> R<Vec<String>> {

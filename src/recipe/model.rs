@@ -22,6 +22,8 @@ pub struct Recipe {
     /// Absolute paths inside the install tree (and so the image) that make up the app; empty
     /// for a library.
     pub app_files: Vec<String>,
+    /// `[app] accept`: finding code (`dlopen`, `shell`) -> why the app does without it.
+    pub accept: BTreeMap<String, String>,
     pub smoke: Option<Smoke>,
     pub image: Image,
 }
@@ -214,6 +216,12 @@ pub struct Image {
     pub include: Vec<Dep>,
     pub health: Option<Health>,
 }
+
+/// The findings an app may accept in `[app] accept`: features a static build gives up.
+pub const ACCEPTABLE: &[&str] = &["dlopen", "shell"];
+/// The image label prefix that carries an accepted need to `recipe check`:
+/// `org.recipe.accept.dlopen = "why"`.
+pub const ACCEPT_LABEL: &str = "org.recipe.accept.";
 
 /// The recipe that builds the static health probe an image with `[image.health]` carries.
 pub const HEALTH_PROBE_RECIPE: &str = "healthcheck";

@@ -126,6 +126,9 @@ pub struct OptionsTable {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppTable {
     pub files: Spanned<Vec<Spanned<String>>>,
+    /// Needs the static build knowingly gives up, each with its reason: `dlopen`, `shell`.
+    #[serde(default)]
+    pub accept: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

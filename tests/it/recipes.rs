@@ -141,6 +141,21 @@ fn image_settings_are_checked() {
 }
 
 #[test]
+fn accepted_needs_are_checked() {
+    let with = |extra: &str| good().replace("[app]\n", &format!("[app]\n{extra}\n"));
+    bad(&with("accept = { static = \"no\" }"))
+        .stderr_has("demo.toml:13:21: `static` cannot be accepted")
+        .stderr_has("only these needs can: dlopen, shell");
+    bad(&with("accept = { dlopen = \" \" }")).stderr_has("say why the app does without `dlopen`");
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &with("accept = { dlopen = \"plugins are optional\" }"),
+    );
+    run(s.cmd().args(["show", "demo"])).success();
+}
+
+#[test]
 fn health_settings_are_checked() {
     let with = |extra: &str| format!("{}\n[image.health]\n{extra}\n", good());
     bad(&with("http = \"/health\"\nport = \"http\""))
