@@ -10,6 +10,8 @@ command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
 command -v podman >/dev/null || need_apt+=(podman)
 command -v runc >/dev/null || need_apt+=(runc)
+# the image run test loads the archive into a classic Docker engine it starts itself
+command -v dockerd >/dev/null || need_apt+=(docker.io)
 # recipe push's tests run a registry on 127.0.0.1
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)

@@ -141,6 +141,103 @@ fn run_under_podman(archive: &Path, image: &str, user: &str) {
     let _ = run(p.cmd().args(["rm", "-f", "app"]));
 }
 
+/// A Docker engine of our own (classic `dockerd`, vfs storage, no networking setup), on a socket
+/// in a temporary folder; stopped when dropped.
+struct Dockerd {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl Dockerd {
+    fn start() -> Dockerd {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("dockerd")
+            .args(["--iptables=false", "--ip6tables=false", "--bridge=none"])
+            .args(["--storage-driver=vfs"])
+            .arg("--data-root")
+            .arg(dir.path().join("data"))
+            .arg("--exec-root")
+            .arg(dir.path().join("exec"))
+            .arg("--pidfile")
+            .arg(dir.path().join("pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", dir.path().join("sock").display()))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let d = Dockerd { dir, child };
+        let start = Instant::now();
+        while run(d.cmd().arg("version")).code != 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "dockerd did not start: {}",
+                std::fs::read_to_string(d.dir.path().join("log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        d
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("docker");
+        c.env(
+            "DOCKER_HOST",
+            format!("unix://{}", self.dir.path().join("sock").display()),
+        );
+        c
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = self.cmd().args(["rm", "-f", "app"]).output();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The classic `docker load` reads the archive's `manifest.json` (the amd64 image): the image
+/// runs read-only as its user, Docker reports it healthy, and there is no shell.
+fn run_under_docker(archive: &Path, image: &str) {
+    let d = Dockerd::start();
+    run(d.cmd().arg("load").arg("-i").arg(archive))
+        .success()
+        .stdout_has(&format!("Loaded image: {image}"));
+    run(d.cmd().args([
+        "run",
+        "-d",
+        "--name",
+        "app",
+        "--read-only",
+        "--network",
+        "none",
+        "--security-opt",
+        "no-new-privileges",
+        "--cap-drop",
+        "ALL",
+        image,
+    ]))
+    .success();
+    let start = Instant::now();
+    let status = loop {
+        let s = run(d.cmd().args([
+            "inspect",
+            "--format",
+            "{{.State.Health.Status}} {{.Config.User}}",
+            "app",
+        ]))
+        .success();
+        if s.stdout.starts_with("healthy") || start.elapsed() > Duration::from_secs(60) {
+            break s.stdout;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(status.trim(), "healthy 1000:1000");
+    let sh = run(d.cmd().args(["exec", "app", "/bin/sh", "-c", "true"]));
+    assert_ne!(sh.code, 0, "a shell ran in the image");
+}
+
 #[test]
 fn health_probe_image_runs_healthy_read_only_on_every_arch() {
     if !require_tool("python3")
@@ -182,6 +279,10 @@ fn health_probe_image_runs_healthy_read_only_on_every_arch() {
         "hello-http:1.0-99-100",
         "99:100",
     );
+
+    if require_tool("dockerd") && require_tool("docker") {
+        run_under_docker(&s.out().join("hello-http/hello-http-1.0.oci.tar"), tag);
+    }
 
     // arm64 and armv7: the entrypoint and the probe from the unpacked image, under qemu-user.
     for (oarch, variant, qemu) in [
