@@ -269,3 +269,61 @@ fn cross_check(go: &Path, bytes: &[u8], i: &GoBuildInfo) {
         }
     }
 }
+
+/// A Go program that uses the resolver and user lookups, built with and without cgo:
+/// `recipe check` calls the cgo one (dynamically linked against glibc) ready after a static
+/// rebuild with CGO_ENABLED=0, and the other distroless-ready.
+#[test]
+fn go_with_and_without_cgo_verdicts() {
+    let Some(go) = go() else { return };
+    if !util::require_tool("gcc") {
+        return;
+    }
+    let dir = util::shared_cache().join("goinfo-net");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/hello-net\n\ngo 1.22\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"net\"\n\t\"os/user\"\n)\n\n\
+         func main() {\n\tu, _ := user.Current()\n\taddrs, _ := net.LookupHost(\"localhost\")\n\t\
+         fmt.Println(u, addrs)\n}\n",
+    )
+    .unwrap();
+    let cache = util::shared_cache();
+    let verdict = |cgo: &str| {
+        let out = dir.join(format!("hello-net-cgo{cgo}"));
+        let o = Command::new(&go)
+            .args(["build", "-o"])
+            .arg(&out)
+            .arg(".")
+            .current_dir(&dir)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", cache.join("go-build"))
+            .env("GOPATH", cache.join("gopath"))
+            .env("GOOS", "linux")
+            .env("GOARCH", "amd64")
+            .env("CGO_ENABLED", cgo)
+            .env("CC", "gcc")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = util::run(util::recipe().args(["check", "--json"]).arg(&out));
+        let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+        (o.code, v["targets"][0]["platforms"][0]["apps"][0].clone())
+    };
+    let (code, app) = verdict("1");
+    assert_eq!(code, 1, "{app}");
+    assert_eq!(app["verdict"], "ready-after-static-rebuild", "{app}");
+    assert!(app["facts"]["go"]["settings"].is_array(), "{app}");
+    let reasons = app["reasons"].to_string();
+    assert!(reasons.contains("CGO_ENABLED=0"), "{reasons}");
+    assert!(reasons.contains("libc.so.6"), "{reasons}");
+    let (code, app) = verdict("0");
+    assert_eq!(code, 0, "{app}");
+    assert_eq!(app["verdict"], "distroless-ready", "{app}");
+    assert_eq!(app["facts"]["libc"]["name"], "none", "{app}");
+}
