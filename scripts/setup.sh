@@ -22,6 +22,8 @@ command -v make >/dev/null || need_apt+=(make)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v bc >/dev/null || need_apt+=(bc)
+# scripts/bench-pack.sh measures with GNU time
+[ -x /usr/bin/time ] || need_apt+=(time)
 command -v ninja >/dev/null || need_apt+=(ninja-build)
 command -v cmake >/dev/null || need_apt+=(cmake)
 command -v x86_64-linux-gnu-strip >/dev/null || need_apt+=(binutils)
