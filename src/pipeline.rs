@@ -706,26 +706,24 @@ fn pack(
     let stamp_bytes = std::fs::read(&stamp_path)
         .ok()
         .filter(|_| settings.emit_context.is_none());
-    if let Some(bytes) = stamp_bytes {
-        if let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes) {
-            if stamp.key == key
-                && layout.join("index.json").is_file()
-                && archive.is_file()
-                && sbom_path.is_file()
-                && bin_dirs.iter().all(|(_, d)| d.is_dir())
-            {
-                progress.step(&id, "image (unchanged)");
-                return Ok(Built {
-                    recipe: r.clone(),
-                    image: format!("{}:{tag}", r.name),
-                    user: format!("{}:{}", user.uid, user.gid),
-                    layout,
-                    archive,
-                    written: stamp.written,
-                    binaries: bin_dirs,
-                });
-            }
-        }
+    if let Some(bytes) = stamp_bytes
+        && let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes)
+        && stamp.key == key
+        && layout.join("index.json").is_file()
+        && archive.is_file()
+        && sbom_path.is_file()
+        && bin_dirs.iter().all(|(_, d)| d.is_dir())
+    {
+        progress.step(&id, "image (unchanged)");
+        return Ok(Built {
+            recipe: r.clone(),
+            image: format!("{}:{tag}", r.name),
+            user: format!("{}:{}", user.uid, user.gid),
+            layout,
+            archive,
+            written: stamp.written,
+            binaries: bin_dirs,
+        });
     }
     let _ = std::fs::remove_file(&stamp_path);
     progress.step(&id, "image");

@@ -126,10 +126,10 @@ impl Cache {
                 if name.to_string_lossy().starts_with('.') {
                     continue;
                 }
-                if let Ok(bytes) = std::fs::read(e.path().join("meta.json")) {
-                    if let Ok(m) = serde_json::from_slice::<Meta>(&bytes) {
-                        out.push(m);
-                    }
+                if let Ok(bytes) = std::fs::read(e.path().join("meta.json"))
+                    && let Ok(m) = serde_json::from_slice::<Meta>(&bytes)
+                {
+                    out.push(m);
                 }
             }
         }

@@ -184,33 +184,6 @@ pub fn human_size(n: u64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_size(512), "512B");
-        assert_eq!(human_size(6_340_000), "6.3MB");
-        assert_eq!(human_size(27_000_000), "27MB");
-    }
-
-    #[test]
-    fn table_aligns() {
-        let t = table(&[Row {
-            image: "redis:7.0.15".into(),
-            size: 6_000_000,
-            compressed: 2_000_000,
-            user: "1000:1000".into(),
-            distroless: true,
-            arches: vec!["amd64".into(), "arm64".into()],
-        }]);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].find("SIZE"), lines[1].find("6.0MB"));
-    }
-}
-
 /// `recipe verify`'s lines for one file: a verdict line, then each finding.
 pub fn verify_text(path: &Path, checked: &Result<verify::ElfReport, String>) -> String {
     let r = match checked {
@@ -246,5 +219,32 @@ pub fn verify_json(path: &Path, checked: &Result<verify::ElfReport, String>) -> 
             "passed": false,
             "error": format!("cannot read: {e}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(6_340_000), "6.3MB");
+        assert_eq!(human_size(27_000_000), "27MB");
+    }
+
+    #[test]
+    fn table_aligns() {
+        let t = table(&[Row {
+            image: "redis:7.0.15".into(),
+            size: 6_000_000,
+            compressed: 2_000_000,
+            user: "1000:1000".into(),
+            distroless: true,
+            arches: vec!["amd64".into(), "arm64".into()],
+        }]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].find("SIZE"), lines[1].find("6.0MB"));
     }
 }

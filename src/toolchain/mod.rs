@@ -103,11 +103,10 @@ fn provision_pip_tool(
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, String> {
     let (_, version_arg) = pip_tool_exe(spec, Path::new(""));
-    if let Some(exe) = which(&spec.name) {
-        if output_of(Command::new(&exe).arg(version_arg)).as_deref() == Some(spec.version.as_str())
-        {
-            return Ok(exe);
-        }
+    if let Some(exe) = which(&spec.name)
+        && output_of(Command::new(&exe).arg(version_arg)).as_deref() == Some(spec.version.as_str())
+    {
+        return Ok(exe);
     }
     let home = pip_install(spec, cache, progress)?;
     Ok(pip_tool_exe(spec, &home).0)

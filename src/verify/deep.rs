@@ -338,7 +338,7 @@ fn data_ranges(bytes: &[u8], elf: &Elf<'_>) -> Vec<std::ops::Range<usize>> {
         })
         .collect();
     if ranges.is_empty() {
-        return vec![0..bytes.len()];
+        return std::iter::once(0..bytes.len()).collect();
     }
     ranges.sort_by_key(|r| r.start);
     ranges
@@ -690,7 +690,7 @@ mod tests {
     }
 
     fn all(b: &[u8]) -> Strings {
-        Strings::in_ranges(b, vec![0..b.len()])
+        Strings::in_ranges(b, std::iter::once(0..b.len()).collect())
     }
 
     #[test]

@@ -409,7 +409,7 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
 /// binary (an interrupted copy or download) can still have a readable header.
 fn check_extent(bytes: &[u8], elf: &Elf<'_>, findings: &mut Vec<Finding>) {
     let len = bytes.len() as u64;
-    let end = |off: u64, size: u64| off.checked_add(size).unwrap_or(u64::MAX);
+    let end = |off: u64, size: u64| off.saturating_add(size);
     if let Some((i, ph)) = elf
         .program_headers
         .iter()

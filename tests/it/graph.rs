@@ -122,11 +122,11 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
     catalogue(&s, &salt, "cflags = [\"-DGREET_CHANGED\"]\n");
     let p = plan(&s, &["hello-dep", "hello-c"], "amd64");
     let get = |id: &str| p.iter().find(|(n, _, _)| n == id).unwrap().clone();
-    assert_eq!(get("libgreet/amd64").1, false);
+    assert!(!get("libgreet/amd64").1);
     assert_eq!(get("libgreet/amd64").2, "recipe changed");
-    assert_eq!(get("hello-dep/amd64").1, false);
+    assert!(!get("hello-dep/amd64").1);
     assert_eq!(get("hello-dep/amd64").2, "dependency libgreet changed");
-    assert_eq!(get("hello-c/amd64").1, true);
+    assert!(get("hello-c/amd64").1);
     let o = run(s
         .cmd()
         .args(["build", "hello-dep", "hello-c", "--arch", "amd64"]))
