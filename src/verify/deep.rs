@@ -121,7 +121,6 @@ pub(super) fn inspect(
     facts: &mut ElfFacts,
     findings: &mut Vec<Finding>,
 ) {
-    let syms = Symbols::of(elf);
     let strings = Strings::scan(bytes, elf);
     facts.go = match super::goinfo::go_buildinfo(bytes, elf) {
         None => None,
@@ -136,6 +135,8 @@ pub(super) fn inspect(
     };
     facts.libc = libc(&strings, elf, facts);
     let is_static = facts.interpreter.is_none() && facts.needed.is_empty();
+    let glibc_static = is_static && matches!(facts.libc, Libc::Glibc { .. });
+    let syms = Symbols::of(elf, glibc_static);
 
     if let Libc::Glibc { evidence, .. } = &facts.libc
         && is_static
@@ -171,7 +172,6 @@ pub(super) fn inspect(
     }
 
     // Static glibc references dlopen itself (NSS, iconv): the `nss` finding covers that need.
-    let glibc_static = is_static && matches!(facts.libc, Libc::Glibc { .. });
     facts.dlopen = if glibc_static {
         None
     } else {
@@ -208,21 +208,42 @@ pub(super) fn inspect(
 }
 
 /// Symbol names from `.dynsym` and `.symtab` (imports and, when not stripped, definitions).
-struct Symbols<'a> {
-    names: BTreeSet<&'a str>,
+/// Of the symbol names the deep check asks about (NSS, shell and dlopen functions), those the
+/// binary imports (`.dynsym`) or, with `symtab`, defines (`.symtab`: only worth reading for a
+/// static glibc, whose NSS calls have no other trace; a large Go binary has 100,000 symbols).
+struct Symbols {
+    names: BTreeSet<&'static str>,
 }
 
-impl<'a> Symbols<'a> {
-    fn of(elf: &'a Elf<'_>) -> Symbols<'a> {
+const DLOPEN_FUNCTIONS: &[&str] = &["dlopen", "dlmopen", "dlsym", "dlvsym"];
+
+impl Symbols {
+    fn of(elf: &Elf<'_>, symtab: bool) -> Symbols {
+        use std::collections::HashSet;
+        use std::sync::OnceLock;
+        static WANTED: OnceLock<HashSet<&'static str>> = OnceLock::new();
+        let wanted = WANTED.get_or_init(|| {
+            NSS_FUNCTIONS
+                .iter()
+                .chain(SHELL_FUNCTIONS)
+                .chain(DLOPEN_FUNCTIONS)
+                .copied()
+                .collect()
+        });
         let mut names = BTreeSet::new();
-        for s in elf.dynsyms.iter() {
-            if let Some(n) = elf.dynstrtab.get_at(s.st_name) {
-                names.insert(strip_version(n));
+        let mut look = |name: Option<&str>| {
+            if let Some(w) = name.and_then(|n| wanted.get(strip_version(n))) {
+                names.insert(*w);
             }
+        };
+        // Imports only: what a dynamic executable defines in .dynsym it exports (a cgo binary
+        // exports its whole Go runtime, 170,000 names for dockerd), and exports call nothing.
+        for s in elf.dynsyms.iter().filter(|s| s.st_shndx == 0) {
+            look(elf.dynstrtab.get_at(s.st_name));
         }
-        for s in elf.syms.iter() {
-            if let Some(n) = elf.strtab.get_at(s.st_name) {
-                names.insert(strip_version(n));
+        if symtab {
+            for s in elf.syms.iter() {
+                look(elf.strtab.get_at(s.st_name));
             }
         }
         Symbols { names }
@@ -234,7 +255,7 @@ impl<'a> Symbols<'a> {
 }
 
 fn strip_version(n: &str) -> &str {
-    n.split('@').next().unwrap_or(n)
+    n.split_once('@').map_or(n, |(name, _)| name)
 }
 
 /// Every string the deep check looks for, found in one pass over the file's data.
@@ -244,14 +265,15 @@ const MARKERS: &[&str] = &[
     "Dynamic loading not supported",
     "GLIBC_TUNABLES",
     "GNU C Library",
-    "No error information\0",
+    "No error information",
     "nsswitch.conf",
     "GLIBC_2.",
 ];
 
 /// Which markers and runtime-file paths occur in the file's data (allocated, non-executable
 /// sections: .rodata, .data, .dynstr, ...; the whole file when it has no section headers), in
-/// one Aho-Corasick pass, so a large binary's code and debug info are not scanned at all.
+/// one Aho-Corasick pass, so a large binary's code and debug info are not scanned at all. A path
+/// that only occurs inside a longer one is not reported on its own.
 pub(super) struct Strings {
     /// Needle -> found anywhere.
     found: BTreeSet<&'static str>,
@@ -276,10 +298,13 @@ impl Strings {
                 .copied()
                 .chain(RUNTIME_FILES.iter().map(|(p, _)| *p))
                 .collect();
-            (
-                AhoCorasick::new(&needles).expect("fixed needles build"),
-                needles,
-            )
+            // Leftmost-longest, not overlapping: several times faster, and a path found inside a
+            // longer one (`/etc/ssl/certs` in the bundle's path) adds nothing.
+            let ac = AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&needles)
+                .expect("fixed needles build");
+            (ac, needles)
         });
         let mut out = Strings {
             found: BTreeSet::new(),
@@ -288,7 +313,7 @@ impl Strings {
         };
         for range in ranges {
             let hay = &bytes[range];
-            for m in ac.find_overlapping_iter(hay) {
+            for m in ac.find_iter(hay) {
                 let needle = needles[m.pattern().as_usize()];
                 out.found.insert(needle);
                 let next = hay.get(m.end()).copied().unwrap_or(0);
@@ -307,6 +332,13 @@ impl Strings {
                 }
             }
         }
+        // A needle inside a found one was there too (`nsswitch.conf` in `/etc/nsswitch.conf`).
+        let inner: Vec<&'static str> = needles
+            .iter()
+            .copied()
+            .filter(|n| out.found.iter().any(|f| f != n && f.contains(n)))
+            .collect();
+        out.found.extend(inner);
         out
     }
 
@@ -393,7 +425,7 @@ fn libc(strings: &Strings, elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
         };
     }
     // musl's strerror(0) text; glibc says "Success".
-    if strings.has("No error information\0") {
+    if strings.has("No error information") {
         return Libc::Musl;
     }
     Libc::Unknown
@@ -414,7 +446,7 @@ fn glibc_version(seen: &[String]) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn dlopen(strings: &Strings, syms: &Symbols<'_>, is_go: bool) -> Option<String> {
+fn dlopen(strings: &Strings, syms: &Symbols, is_go: bool) -> Option<String> {
     if strings.has("Dynamic loading not supported") {
         return Some("musl's static dlopen stub is linked in".into());
     }
@@ -422,14 +454,15 @@ fn dlopen(strings: &Strings, syms: &Symbols<'_>, is_go: bool) -> Option<String> 
         // Go's runtime names dlopen-free symbols only; cgo binaries show up through dynsym.
         return syms.has("dlopen").then(|| "imports dlopen".into());
     }
-    let used: Vec<&str> = ["dlopen", "dlmopen", "dlsym", "dlvsym"]
-        .into_iter()
+    let used: Vec<&str> = DLOPEN_FUNCTIONS
+        .iter()
+        .copied()
         .filter(|s| syms.has(s))
         .collect();
     (!used.is_empty()).then(|| format!("references {}", used.join(", ")))
 }
 
-fn shell(strings: &Strings, syms: &Symbols<'_>) -> Option<String> {
+fn shell(strings: &Strings, syms: &Symbols) -> Option<String> {
     let sh = ["/bin/sh", "/bin/bash"]
         .into_iter()
         .find(|p| strings.has_path(p))?;
@@ -517,7 +550,7 @@ fn image_has(have: &BTreeSet<String>, path: &str) -> bool {
         .is_some_and(|p| p.starts_with(&prefix))
 }
 
-fn hardening(elf: &Elf<'_>, facts: &ElfFacts, syms: &Symbols<'_>) -> Hardening {
+fn hardening(elf: &Elf<'_>, facts: &ElfFacts, syms: &Symbols) -> Hardening {
     let stack = elf
         .program_headers
         .iter()
@@ -699,6 +732,9 @@ mod tests {
         assert!(!all(b"/bin/shutdown").has_path("/bin/sh"));
         assert!(all(b"/bin/shutdown").has("/bin/sh"));
         assert!(all(b"x/bin/sh").has_path("/bin/sh"));
+        // Found inside a longer needle: still found.
+        assert!(all(b"\0/etc/nsswitch.conf\0").has("nsswitch.conf"));
+        assert!(all(b"\0/etc/ssl/certs/ca-certificates.crt\0").has("/etc/ssl/certs"));
     }
 
     #[test]
