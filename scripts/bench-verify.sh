@@ -48,22 +48,14 @@ baseline() {
   done
 }
 
+# run_recipe verify|check FILE...: exit 0 (all static, or all distroless-ready) and 1 (some file
+# is not: expected here) are fine; anything else (2: bad input) is a real failure.
 run_recipe() {
-  local status=0
-  "$recipe" verify "$@" >/dev/null 2>&1 || status=$?
-  # 0: all static; 1: some file failed the check (expected). Anything else is a real failure.
+  local status=0 cmd=$1
+  shift
+  "$recipe" "$cmd" "$@" >/dev/null 2>&1 || status=$?
   if [ "$status" -gt 1 ]; then
-    echo "bench-verify: recipe verify exited $status" >&2
-    exit 1
-  fi
-}
-
-run_check() {
-  local status=0
-  "$recipe" check "$@" >/dev/null 2>&1 || status=$?
-  # 0: all distroless-ready; 1: some are not (expected). 2 would be bad input.
-  if [ "$status" -gt 1 ]; then
-    echo "bench-verify: recipe check exited $status" >&2
+    echo "bench-verify: recipe $cmd exited $status" >&2
     exit 1
   fi
 }
@@ -104,8 +96,8 @@ seeds=$(find fuzz/corpus/elf -type f | wc -l)
 echo "set 1: $n files, $(total_mib "${files[@]}") MiB ($((n - seeds)) ELF files from /usr/bin and /usr/sbin, $seeds from fuzz/corpus/elf); best of $runs runs"
 baseline "${files[@]}"  # warm the page cache for both sides
 base=$(best_of baseline "${files[@]}")
-rec=$(best_of run_recipe "${files[@]}")
-chk=$(best_of run_check "${files[@]}")
+rec=$(best_of run_recipe verify "${files[@]}")
+chk=$(best_of run_recipe check "${files[@]}")
 table "set 1: system binaries + fuzz seeds" "$n" "$base" "$rec" "$chk"
 
 # --- Set 2: large binaries ----------------------------------------------------------------------
@@ -129,8 +121,8 @@ echo "set 2: $nb large ELFs, $(total_mib "${bigs[@]}") MiB; largest $((largest >
 for f in "${bigs[@]}"; do printf '  %-28s %5d MiB\n' "$(basename "$f")" $(($(stat -c %s "$f") >> 20)); done
 baseline "${bigs[@]}"
 base=$(best_of baseline "${bigs[@]}")
-rec=$(best_of run_recipe "${bigs[@]}")
-chk=$(best_of run_check "${bigs[@]}")
+rec=$(best_of run_recipe verify "${bigs[@]}")
+chk=$(best_of run_recipe check "${bigs[@]}")
 table "set 2: large binaries" "$nb" "$base" "$rec" "$chk"
 status=0
 /usr/bin/time -v "$recipe" verify "${bigs[@]}" >/dev/null 2>"$big/time.txt" || status=$?

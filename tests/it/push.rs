@@ -138,10 +138,7 @@ fn push_keeps_every_digest() {
     let target = format!("{}/team/app", reg.host());
 
     // Without a tag: the image's own (7.0.15).
-    let o = run(recipe()
-        .args(["push", "app", &target, "--insecure", "--out"])
-        .arg(&out))
-    .success();
+    let o = run(&mut push(&target, &out)).success();
     assert!(
         o.stdout
             .contains(&format!("pushed {target}:7.0.15@{}", w.index_digest)),
@@ -183,16 +180,7 @@ fn push_keeps_every_digest() {
     }
 
     // Again, with an explicit tag: nothing to upload, the same digest.
-    let o = run(recipe()
-        .args([
-            "push",
-            "app",
-            &format!("{target}:stable"),
-            "--insecure",
-            "--out",
-        ])
-        .arg(&out))
-    .success();
+    let o = run(&mut push(&format!("{target}:stable"), &out)).success();
     assert!(
         o.stdout.contains("0 blobs uploaded, 6 already there"),
         "{}",
@@ -247,6 +235,14 @@ fn fake_registry(answer: fn(&str, &str) -> (&'static str, &'static str)) -> Stri
     host
 }
 
+/// `recipe push app TARGET --insecure --out OUT`.
+fn push(target: &str, out: &Path) -> std::process::Command {
+    let mut c = recipe();
+    c.args(["push", "app", target, "--insecure", "--out"])
+        .arg(out);
+    c
+}
+
 fn image_dir() -> (tempfile::TempDir, PathBuf) {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("out");
@@ -263,18 +259,10 @@ fn a_refusing_registry_fails_with_its_status() {
             r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
         )
     });
-    let o = run(recipe()
-        .args([
-            "push",
-            "app",
-            &format!("{host}/app:1"),
-            "--insecure",
-            "--out",
-        ])
-        .arg(&out))
-    .failure(1)
-    .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
-    .stderr_has("403 Forbidden");
+    let o = run(&mut push(&format!("{host}/app:1"), &out))
+        .failure(1)
+        .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
+        .stderr_has("403 Forbidden");
     assert!(!o.stdout.contains("pushed"), "{}", o.stdout);
 }
 
@@ -287,21 +275,13 @@ fn a_failing_index_push_is_not_reported_as_done() {
         ("PUT", _) => ("201 Created", ""),
         _ => ("200 OK", ""),
     });
-    let o = run(recipe()
-        .args([
-            "push",
-            "app",
-            &format!("{host}/app:1"),
-            "--insecure",
-            "--out",
-        ])
-        .arg(&out))
-    .failure(1)
-    .stderr_has(&format!(
-        "registry {host}: cannot push the image index sha256:"
-    ))
-    .stderr_has("as tag `1`")
-    .stderr_has("500");
+    let o = run(&mut push(&format!("{host}/app:1"), &out))
+        .failure(1)
+        .stderr_has(&format!(
+            "registry {host}: cannot push the image index sha256:"
+        ))
+        .stderr_has("as tag `1`")
+        .stderr_has("500");
     assert!(!o.stdout.contains("pushed"), "{}", o.stdout);
 }
 
@@ -313,18 +293,10 @@ fn no_registry_and_no_image_are_named() {
         .local_addr()
         .unwrap()
         .port();
-    run(recipe()
-        .args([
-            "push",
-            "app",
-            &format!("127.0.0.1:{port}/app"),
-            "--insecure",
-            "--out",
-        ])
-        .arg(&out))
-    .failure(1)
-    .stderr_has(&format!("registry 127.0.0.1:{port}: cannot push"))
-    .stderr_has("onnection refused");
+    run(&mut push(&format!("127.0.0.1:{port}/app"), &out))
+        .failure(1)
+        .stderr_has(&format!("registry 127.0.0.1:{port}: cannot push"))
+        .stderr_has("onnection refused");
     run(recipe()
         .args(["push", "nope", "127.0.0.1:1/app", "--out"])
         .arg(&out))
