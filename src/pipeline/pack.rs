@@ -1,0 +1,396 @@
+//! Packing: one image per app recipe from its verified files, the files of the recipes it
+//! includes, its SBOM and the base contents; the image check of runtime files against the
+//! image; `--user` variants; the stamp that skips an unchanged image; the binaries beside it.
+
+use std::path::{Path, PathBuf};
+
+use super::{Built, PipelineError, Settings};
+use crate::arch::Arch;
+use crate::build::{AppFile, Progress};
+use crate::image;
+use crate::plan;
+use crate::recipe::{self, Recipe};
+use crate::sbom;
+use crate::verify;
+use std::collections::BTreeMap;
+
+/// The image's user, as the image writer takes it.
+fn image_user(r: &Recipe) -> image::User {
+    image::User {
+        uid: r.image.user.uid,
+        gid: r.image.user.gid,
+        name: r.image.user.name.clone(),
+    }
+}
+
+/// What an image is made of: the recipe (its image settings), each arch's cache key, the
+/// timestamp, this program's version and the SBOM. The same key means the same image bytes.
+pub(super) fn image_key(
+    settings: &Settings,
+    r: &Recipe,
+    keys: &[&str],
+    sbom: &sbom::ImageSbom,
+) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(plan::graph::BUILD_LOGIC);
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update(&r.text);
+    h.update(settings.source_date_epoch.to_le_bytes());
+    for k in keys {
+        h.update(k);
+    }
+    h.update(&sbom.combined);
+    for (arch, doc) in &sbom.per_arch {
+        h.update(arch.name());
+        h.update(doc);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Written beside a finished image: its key and summary. Written last, so it only ever
+/// describes a complete layout and archive.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stamp {
+    key: String,
+    written: image::Written,
+}
+
+/// The files of one arch's image: the app's (verified, also copied beside the image) and those
+/// of the recipes it includes.
+pub(super) struct ArchFiles {
+    pub(super) arch: Arch,
+    pub(super) app: Vec<AppFile>,
+    pub(super) extra: Vec<AppFile>,
+}
+
+/// The files an included recipe puts in an image: an app's verified files, or every file of a
+/// library's tree (e.g. the CA bundle).
+pub(super) fn part_files(
+    node: &plan::Node,
+    app_files: &[AppFile],
+    cache_root: &Path,
+) -> Result<Vec<AppFile>, PipelineError> {
+    if !node.recipe.is_library() {
+        return Ok(app_files.to_vec());
+    }
+    let dest = plan::graph::entry_dest(cache_root, &node.key);
+    let entries = crate::walk::walk(&dest).map_err(|e| PipelineError::Io {
+        path: e.path,
+        source: e.source,
+    })?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.file_type.is_file())
+        .map(|e| AppFile {
+            image_path: format!("/{}", e.rel.display()),
+            host_path: e.path,
+        })
+        .collect())
+}
+
+/// Checks each ELF file of each platform image against the image's whole file list: a binary
+/// that reads a CA bundle, zoneinfo or the user database the image lacks gets a warning that
+/// names the file (and the `include` that would add it).
+fn image_check(
+    r: &Recipe,
+    images: &[image::PlatformImage],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    for img in images {
+        let expect = verify::Expect {
+            arch: Some(img.arch),
+            go: None,
+            image_files: Some(img.entries.iter().map(|e| e.path.clone()).collect()),
+        };
+        for e in &img.entries {
+            let image::EntryKind::File(image::FileSource::Path(host)) = &e.kind else {
+                continue;
+            };
+            let bytes = verify::read_file(host).map_err(|source| PipelineError::Io {
+                path: host.clone(),
+                source,
+            })?;
+            if !bytes.starts_with(b"\x7fELF") {
+                continue;
+            }
+            let report = verify::check_elf_with(&bytes, &expect);
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.code == "runtime-file" && f.severity == verify::Severity::Warning)
+            {
+                let hint = if f.message.contains("CA certificates") {
+                    " (add `include = [\"ca-certificates\"]` to [image])"
+                } else if f.message.contains("time zones") {
+                    " (add `include = [\"tzdata\"]` to [image])"
+                } else {
+                    ""
+                };
+                progress.note(
+                    &format!("{}/{}", r.name, img.arch),
+                    &format!("warning: {}: {}{hint}", e.path, f.message),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CA bundle path OpenSSL, curl and Go look at first; `SSL_CERT_FILE` names it.
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The SBOM of `r`'s image: its recipe, every library its nodes reach through `depends` (host
+/// tools are not linked in), and the Go build info of each arch's app files.
+pub(super) fn image_sbom(
+    settings: &Settings,
+    r: &Recipe,
+    graph: &plan::Graph,
+    roots: &[usize],
+    per_arch: &[ArchFiles],
+) -> Result<sbom::ImageSbom, PipelineError> {
+    let mut libs: BTreeMap<String, Recipe> = BTreeMap::new();
+    let mut todo: Vec<usize> = roots.to_vec();
+    while let Some(i) = todo.pop() {
+        for &d in &graph.nodes[i].deps {
+            let dep = &graph.nodes[d].recipe;
+            if libs.insert(dep.name.clone(), dep.clone()).is_none() {
+                todo.push(d);
+            }
+        }
+    }
+    let mut go = Vec::new();
+    for ArchFiles { arch, app, .. } in per_arch {
+        let mut infos = Vec::new();
+        for f in app {
+            let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
+                path: f.host_path.clone(),
+                source,
+            })?;
+            if let Some(Ok(info)) = verify::goinfo::read_go_buildinfo(&bytes) {
+                infos.push(info);
+            }
+        }
+        go.push((*arch, infos));
+    }
+    let libs: Vec<Recipe> = libs.into_values().collect();
+    Ok(sbom::image_sbom(r, &libs, &go, settings.source_date_epoch))
+}
+
+pub(super) fn pack(
+    settings: &Settings,
+    r: &Recipe,
+    per_arch: &[ArchFiles],
+    sbom: &sbom::ImageSbom,
+    key: &str,
+    variant: Option<&recipe::User>,
+    progress: &dyn Progress,
+) -> Result<Built, PipelineError> {
+    let (id, dir, tag) = match variant {
+        None => (
+            r.name.clone(),
+            settings.out.join(&r.name),
+            r.version.clone(),
+        ),
+        Some(u) => (
+            format!("{} as {}:{}", r.name, u.uid, u.gid),
+            settings.out.join(format!("{}-{}-{}", r.name, u.uid, u.gid)),
+            format!("{}-{}-{}", r.version, u.uid, u.gid),
+        ),
+    };
+    let key = match variant {
+        None => key.to_string(),
+        Some(u) => format!("{key}-user-{}-{}", u.uid, u.gid),
+    };
+    let layout = dir.join("oci");
+    let archive = dir.join(format!("{}-{tag}.oci.tar", r.name));
+    let stamp_path = dir.join(".recipe-image.json");
+    let sbom_path = dir.join(sbom::file_name(r));
+    let bin_dirs: Vec<(Arch, PathBuf)> = per_arch
+        .iter()
+        .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
+        .collect();
+    let user = match variant {
+        None => image_user(r),
+        Some(u) => image::User {
+            uid: u.uid,
+            gid: u.gid,
+            name: if u.name.is_empty() {
+                "app".into()
+            } else {
+                u.name.clone()
+            },
+        },
+    };
+    // The same image is already there: nothing to write.
+    // (--emit-context writes the image again: the context is made from its entries.)
+    let stamp_bytes = std::fs::read(&stamp_path)
+        .ok()
+        .filter(|_| settings.emit_context.is_none());
+    if let Some(bytes) = stamp_bytes
+        && let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes)
+        && stamp.key == key
+        && layout.join("index.json").is_file()
+        && archive.is_file()
+        && sbom_path.is_file()
+        && bin_dirs.iter().all(|(_, d)| d.is_dir())
+    {
+        progress.step(&id, "image (unchanged)");
+        return Ok(Built {
+            recipe: r.clone(),
+            image: format!("{}:{tag}", r.name),
+            user: format!("{}:{}", user.uid, user.gid),
+            layout,
+            archive,
+            written: stamp.written,
+            binaries: bin_dirs,
+        });
+    }
+    let _ = std::fs::remove_file(&stamp_path);
+    progress.step(&id, "image");
+    let mut labels = r.image.labels.clone();
+    labels.insert("org.opencontainers.image.title".into(), r.name.clone());
+    labels.insert("org.opencontainers.image.version".into(), r.version.clone());
+    labels.insert(
+        "org.opencontainers.image.licenses".into(),
+        r.license.clone(),
+    );
+    labels.insert("org.opencontainers.image.url".into(), r.homepage.clone());
+    for (code, why) in &r.accept {
+        labels.insert(format!("{}{code}", recipe::ACCEPT_LABEL), why.clone());
+    }
+    let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
+    let has_ca = per_arch
+        .iter()
+        .all(|f| f.extra.iter().any(|e| e.image_path == CA_BUNDLE));
+    if has_ca && !r.image.env.contains_key("SSL_CERT_FILE") {
+        env.push(format!("SSL_CERT_FILE={CA_BUNDLE}"));
+    }
+    env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let config = image::ImageConfig {
+        user: format!("{}:{}", user.uid, user.gid),
+        entrypoint: r.image.entrypoint.clone(),
+        cmd: r.image.cmd.clone(),
+        env,
+        workdir: r.image.workdir.clone(),
+        exposed_ports: r.image.ports.clone(),
+        volumes: r.image.volumes.clone(),
+        labels,
+        created_epoch: settings.source_date_epoch,
+        healthcheck: r.image.health.as_ref().map(|h| image::Healthcheck {
+            argv: h.argv(),
+            interval_secs: h.interval_secs,
+            timeout_secs: h.timeout_secs,
+            start_period_secs: h.start_period_secs,
+            retries: h.retries,
+        }),
+    };
+    let images: Vec<image::PlatformImage> = per_arch
+        .iter()
+        .map(|f| {
+            let (arch, files) = (&f.arch, f.app.iter().chain(&f.extra));
+            let mut entries = image::base_entries(&user, &r.image.writable);
+            for f in files {
+                entries.push(image::Entry {
+                    path: f.image_path.clone(),
+                    kind: image::EntryKind::File(image::FileSource::Path(f.host_path.clone())),
+                    mode: file_mode(&f.host_path),
+                    uid: 0,
+                    gid: 0,
+                });
+            }
+            let doc = sbom.for_arch(*arch).to_vec();
+            entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
+            image::PlatformImage {
+                arch: *arch,
+                entries,
+                config: config.clone(),
+                history: format!("recipe build {} {}", r.name, r.version),
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let err = |source| PipelineError::Image {
+        recipe: r.name.clone(),
+        source,
+    };
+    if let (Some(ctx), None) = (&settings.emit_context, variant) {
+        image::write_context(ctx, &images).map_err(err)?;
+    }
+    image_check(r, &images, progress)?;
+    let written =
+        image::write_layout(&layout, &format!("{}:{tag}", r.name), &images).map_err(err)?;
+    image::write_archive(&layout, &archive).map_err(err)?;
+    // The SBOM, beside the image (for every arch; each layer holds its own arch's).
+    let tmp = dir.join(format!(".sbom.{}", std::process::id()));
+    std::fs::write(&tmp, &sbom.combined)
+        .and_then(|_| std::fs::rename(&tmp, &sbom_path))
+        .map_err(|source| PipelineError::Io {
+            path: sbom_path.clone(),
+            source,
+        })?;
+    // The binaries, beside the image, one folder per arch.
+    let mut binaries = Vec::new();
+    for ArchFiles {
+        arch, app: files, ..
+    } in per_arch
+    {
+        let bin_dir = dir.join("bin").join(arch.name());
+        let tmp = dir.join(format!(".bin-{}-{}", arch.name(), std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|source| PipelineError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        for f in files {
+            let name = Path::new(&f.image_path).file_name().unwrap();
+            std::fs::copy(&f.host_path, tmp.join(name)).map_err(|source| PipelineError::Io {
+                path: f.host_path.clone(),
+                source,
+            })?;
+        }
+        let _ = std::fs::remove_dir_all(&bin_dir);
+        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io {
+            path: bin_dir.clone(),
+            source,
+        })?;
+        std::fs::rename(&tmp, &bin_dir).map_err(|source| PipelineError::Io {
+            path: bin_dir.clone(),
+            source,
+        })?;
+        binaries.push((*arch, bin_dir));
+    }
+    let stamp = serde_json::to_vec_pretty(&Stamp {
+        key: key.to_string(),
+        written: written.clone(),
+    })
+    .expect("stamp serialises");
+    let tmp = dir.join(format!(".recipe-image.json.{}", std::process::id()));
+    std::fs::write(&tmp, stamp)
+        .and_then(|_| std::fs::rename(&tmp, &stamp_path))
+        .map_err(|source| PipelineError::Io {
+            path: stamp_path.clone(),
+            source,
+        })?;
+    Ok(Built {
+        recipe: r.clone(),
+        image: format!("{}:{tag}", r.name),
+        user: format!("{}:{}", user.uid, user.gid),
+        layout,
+        archive,
+        written,
+        binaries,
+    })
+}
+
+/// The image mode of an installed file: executables 0755, others 0644.
+fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o644);
+    if mode & 0o111 != 0 { 0o755 } else { 0o644 }
+}
