@@ -12,20 +12,8 @@ use super::{DebianSource, SourceError, io_err};
 pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, SourceError> {
     check_name("debian package", &d.package)?;
     check_name("debian version", &d.version)?;
-    check_name("debian source file", &d.file)?;
-    if d.file.contains('/') || d.file == "." || d.file == ".." {
-        return Err(SourceError::BadName {
-            what: "debian source file",
-            value: d.file.clone(),
-        });
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("apt-source-")
-        .tempdir_in(tmp_dir)
-        .map_err(io_err(format!(
-            "creating a temporary directory in {}",
-            tmp_dir.display()
-        )))?;
+    check_file_name("debian source file", &d.file)?;
+    let dir = temp_dir_in(tmp_dir, "apt-source-")?;
     let spec = format!("{}={}", d.package, d.version);
     let command = format!("apt-get source --download-only {spec}");
     let output = Command::new("apt-get")
@@ -95,6 +83,29 @@ pub(crate) fn check_name(what: &'static str, value: &str) -> Result<(), SourceEr
         });
     }
     Ok(())
+}
+
+/// [`check_name`], and a plain file name: no `/`, not `.` or `..`.
+pub(crate) fn check_file_name(what: &'static str, value: &str) -> Result<(), SourceError> {
+    check_name(what, value)?;
+    if value.contains('/') || value == "." || value == ".." {
+        return Err(SourceError::BadName {
+            what,
+            value: value.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A new temporary folder inside `tmp_dir` for one download (removed when dropped).
+pub(crate) fn temp_dir_in(tmp_dir: &Path, prefix: &str) -> Result<tempfile::TempDir, SourceError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(tmp_dir)
+        .map_err(io_err(format!(
+            "creating a temporary directory in {}",
+            tmp_dir.display()
+        )))
 }
 
 /// The last `n` non-empty lines of `text`, joined with "; ".

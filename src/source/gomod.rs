@@ -6,9 +6,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::debian::{check_name, tail};
+use super::SourceError;
+use super::debian::{check_name, tail, temp_dir_in};
 use super::store::{Fetched, adopt_file};
-use super::{SourceError, io_err};
 
 /// How many leading path components to strip when extracting a Go module zip.
 ///
@@ -36,13 +36,7 @@ pub(crate) fn download(
             value: format!("{module}@{version}"),
         });
     }
-    let dir = tempfile::Builder::new()
-        .prefix("go-mod-")
-        .tempdir_in(tmp_dir)
-        .map_err(io_err(format!(
-            "creating a temporary directory in {}",
-            tmp_dir.display()
-        )))?;
+    let dir = temp_dir_in(tmp_dir, "go-mod-")?;
     let modcache = dir.path().join("modcache");
     let spec = format!("{module}@{version}");
     let command = format!("go mod download -json {spec}");

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::debian::{check_name, tail};
+use super::SourceError;
+use super::debian::{check_file_name, check_name, tail, temp_dir_in};
 use super::store::{Fetched, adopt_file};
-use super::{SourceError, io_err};
 
 /// Downloads `file` of `package==version` from PyPI into a temporary folder inside `tmp_dir`.
 pub(crate) fn download(
@@ -18,20 +18,8 @@ pub(crate) fn download(
 ) -> Result<Fetched, SourceError> {
     check_name("pypi package", package)?;
     check_name("pypi version", version)?;
-    check_name("pypi file", file)?;
-    if file.contains('/') || file == "." || file == ".." {
-        return Err(SourceError::BadName {
-            what: "pypi file",
-            value: file.to_string(),
-        });
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("pypi-")
-        .tempdir_in(tmp_dir)
-        .map_err(io_err(format!(
-            "creating a temporary directory in {}",
-            tmp_dir.display()
-        )))?;
+    check_file_name("pypi file", file)?;
+    let dir = temp_dir_in(tmp_dir, "pypi-")?;
     let spec = format!("{package}=={version}");
     let command = format!("python3 -m pip download --no-deps --only-binary :all: {spec}");
     let output = Command::new("python3")
