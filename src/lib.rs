@@ -25,6 +25,7 @@ pub mod recipe;
 pub mod report;
 pub mod sbom;
 pub mod source;
+pub mod text;
 pub mod toolchain;
 pub mod verify;
 pub mod walk;

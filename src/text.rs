@@ -1,0 +1,94 @@
+//! Text from outside (file names, recipe lines, archive entries, registry answers) made safe to
+//! print: control characters and bidirectional overrides are written as visible escapes, so no
+//! input can colour the terminal, move its cursor or forge a line of `recipe`'s own output.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+/// True for a character that must not reach a terminal raw.
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character (newlines included) escaped: `\n`, `\r`, `\t`, `\x1b`,
+/// `\u{202e}`. Text without any is returned as it is.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`escape`] but keeps newlines: for multi-line text such as a log's last lines.
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && unsafe_char(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\n' {
+            out.push(c);
+        } else {
+            push_escaped(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use fmt::Write;
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x80 && unsafe_char(c) => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if unsafe_char(c) => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+        c => out.push(c),
+    }
+}
+
+/// A path for messages: lossy UTF-8, escaped.
+pub fn path(p: &Path) -> String {
+    escape(&p.to_string_lossy()).into_owned()
+}
+
+/// `Display` of a string with [`escape`] applied, for use in `format!` and `#[error(...)]`.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_visible_escapes() {
+        assert_eq!(escape("plain name-1.2"), "plain name-1.2");
+        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a\x1b[31mred\nrecipe: ok\r\t\u{7f}"),
+            "a\\x1b[31mred\\nrecipe: ok\\r\\t\\x7f"
+        );
+        assert_eq!(escape("x\u{9b}y\u{202e}z"), "x\\u{9b}y\\u{202e}z");
+        assert_eq!(escape("é ü 中"), "é ü 中");
+    }
+
+    #[test]
+    fn escape_lines_keeps_newlines_only() {
+        assert_eq!(escape_lines("one\ntwo\x1b]0;t\x07"), "one\ntwo\\x1b]0;t\\x07");
+        assert_eq!(path(Path::new("/tmp/a\nb")), "/tmp/a\\nb");
+    }
+}
