@@ -143,6 +143,8 @@ enum Command {
 /// Runs the command line and returns the exit code: 0 success, 1 a failed build or check,
 /// 2 bad input (arguments, recipes).
 pub fn main() -> i32 {
+    // First, while `recipe` has one thread: the watchdog and the signal thread.
+    crate::process::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -20,6 +20,7 @@ pub mod digest;
 pub mod image;
 pub mod pipeline;
 pub mod plan;
+pub mod process;
 pub mod push;
 pub mod recipe;
 pub mod report;

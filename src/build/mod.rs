@@ -2,7 +2,6 @@
 //! run each step with its output in the job's log, and collect the app files it installed.
 
 mod fsutil;
-pub mod interrupt;
 pub mod schedule;
 
 use std::fs::{File, OpenOptions};
@@ -107,6 +106,8 @@ pub fn run_job(
     let id = format!("{}/{}", job.recipe, job.arch);
     // A fresh directory every time: nothing of an earlier (maybe killed) run is trusted.
     if job.work.exists() {
+        // A killed run's stray children must not write into this job's new folders.
+        crate::process::kill_strays(&job.work);
         std::fs::remove_dir_all(&job.work)
             .map_err(io("cannot clear the work directory", &job.work))?;
     }
@@ -280,19 +281,17 @@ fn run_command(
     let err_out = log
         .try_clone()
         .map_err(io("cannot write the log", &job.log))?;
-    let mut command = std::process::Command::new(&argv[0]);
+    let mut command = crate::process::command(&argv[0]);
     command
         .args(&argv[1..])
         .current_dir(&cmd.cwd)
-        .env_clear()
         .envs(&cmd.env)
-        .stdin(std::process::Stdio::null())
         .stdout(out)
         .stderr(err_out);
     if let Some(client) = &tools.jobserver {
         client.configure_make(&mut command);
     }
-    let status = interrupt::run(&mut command);
+    let status = crate::process::run(&mut command);
     let status_text = match status {
         Ok(s) if s.success() => return Ok(()),
         Ok(s) => match s.code() {

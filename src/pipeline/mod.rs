@@ -242,7 +242,6 @@ pub fn build(
             })?,
         );
     }
-    build::interrupt::install();
 
     let store = source::Store::new(settings.cache.join("sources"));
     let cache = Cache::new(&settings.cache);

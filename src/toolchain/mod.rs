@@ -49,11 +49,17 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The trimmed stdout of a version probe that succeeded within a minute.
 fn output_of(cmd: &mut Command) -> Option<String> {
-    let out = cmd.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = crate::process::capture(
+        cmd,
+        crate::process::Capture {
+            timeout: Some(std::time::Duration::from_secs(60)),
+            ..Default::default()
+        },
+    )
+    .ok()?;
+    out.success().then(|| out.stdout_text())
 }
 
 /// Finds or installs the pinned zig: one on PATH of that version, one already in the cache, or
@@ -104,7 +110,13 @@ fn provision_pip_tool(
 ) -> Result<PathBuf, String> {
     let (_, version_arg) = pip_tool_exe(spec, Path::new(""));
     if let Some(exe) = which(&spec.name)
-        && output_of(Command::new(&exe).arg(version_arg)).as_deref() == Some(spec.version.as_str())
+        && output_of(
+            crate::process::command(&exe)
+                .arg(version_arg)
+                .envs(crate::process::host_env()),
+        )
+        .as_deref()
+            == Some(spec.version.as_str())
     {
         return Ok(exe);
     }
@@ -126,7 +138,11 @@ fn pip_install(
         .join(format!("{}-{}", spec.name, spec.version));
     let check = |dir: &Path| -> Option<String> {
         let (exe, version_arg) = pip_tool_exe(spec, dir);
-        output_of(Command::new(exe).arg(version_arg))
+        output_of(
+            crate::process::command(exe)
+                .arg(version_arg)
+                .envs(crate::process::host_env()),
+        )
     };
     if home.is_dir() && check(&home).as_deref() == Some(spec.version.as_str()) {
         return Ok(home);
@@ -153,7 +169,8 @@ fn pip_install(
     .map_err(|e| format!("cannot write `{}`: {e}", req.display()))?;
     let python = which("python3").ok_or("`python3` is not on PATH (needed for pip)")?;
     let target = tmp.path().join("pkg");
-    let out = Command::new(&python)
+    let mut pip = crate::process::command(&python);
+    pip.envs(crate::process::host_env())
         .args([
             "-m",
             "pip",
@@ -166,13 +183,13 @@ fn pip_install(
         .arg("--target")
         .arg(&target)
         .arg("-r")
-        .arg(&req)
-        .output()
+        .arg(&req);
+    let out = crate::process::capture(&mut pip, crate::process::Capture::default())
         .map_err(|e| format!("cannot run pip: {e}"))?;
-    if !out.status.success() {
+    if !out.success() {
         return Err(format!(
             "pip failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::text::escape_lines(&out.stderr_text())
         ));
     }
     if spec.name != "zig" {
@@ -209,8 +226,9 @@ pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainEr
         err("`go` is not on PATH; install Go (any recent version works as the launcher)".into())
     })?;
     let env = go_env(spec, cache);
-    let mut cmd = Command::new(&exe);
-    cmd.args(["env", "GOVERSION"])
+    let mut cmd = crate::process::command(&exe);
+    cmd.envs(crate::process::host_env())
+        .args(["env", "GOVERSION"])
         .envs(env.iter().map(|(k, v)| (k, v)));
     let version = output_of(&mut cmd)
         .ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;

@@ -1,10 +1,7 @@
 //! Smoke test: run a built binary (natively or under qemu-user) and check what it prints.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -35,11 +32,6 @@ pub enum SmokeError {
     MissingBinary(PathBuf),
     #[error("cannot start `{command}`: {source}")]
     Spawn {
-        command: String,
-        source: std::io::Error,
-    },
-    #[error("while running `{command}`: {source}")]
-    Io {
         command: String,
         source: std::io::Error,
     },
@@ -127,74 +119,36 @@ pub fn run_smoke(
         .map(|a| shell_quote(a))
         .collect::<Vec<_>>()
         .join(" ");
-    let io_err = |source| SmokeError::Io {
-        command: command.clone(),
-        source,
-    };
-
-    // One pipe for both streams, so the output interleaves as the program wrote it.
-    let (mut reader, writer) = std::io::pipe().map_err(io_err)?;
-    let writer2 = writer.try_clone().map_err(io_err)?;
-    let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(cwd)
-        .env_clear()
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2);
-    let mut child = cmd.spawn().map_err(|source| SmokeError::Spawn {
+    let mut cmd = crate::process::command(&argv[0]);
+    cmd.args(&argv[1..]).current_dir(cwd).env(
+        "PATH",
+        std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+    );
+    let captured = crate::process::capture(
+        &mut cmd,
+        crate::process::Capture {
+            timeout: Some(timeout),
+            max: MAX_OUTPUT,
+            merge: true,
+        },
+    )
+    .map_err(|source| SmokeError::Spawn {
         command: command.clone(),
         source,
     })?;
-    // The Command holds the pipe's write ends: drop it so EOF comes when the child exits.
-    drop(cmd);
-
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = MAX_OUTPUT.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buf[..n.min(room)]);
-                }
-            }
-        }
-        let _ = tx.send(kept);
-    });
-
-    let start = Instant::now();
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(st) = child.try_wait().map_err(io_err)? {
-            break st;
-        }
-        if start.elapsed() >= timeout {
-            timed_out = true;
-            let _ = child.kill();
-            break child.wait().map_err(io_err)?;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    // A grandchild may hold the pipe open: don't wait for it forever.
-    let kept = rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
-    let mut output = String::from_utf8_lossy(&kept).into_owned();
-    if kept.len() >= MAX_OUTPUT {
+    let timed_out = captured.status.is_none();
+    let mut output = String::from_utf8_lossy(&captured.stdout).into_owned();
+    if captured.truncated {
         output.push_str("\n[output truncated]");
     }
+    let status = captured.status;
 
-    let code = status.code();
+    let code = status.and_then(|s| s.code());
     let reason = if timed_out {
         format!("timed out after {:.1?} and was killed", timeout)
     } else if code.is_none() {
         use std::os::unix::process::ExitStatusExt;
-        match status.signal() {
+        match status.and_then(|s| s.signal()) {
             Some(sig) => format!("killed by signal {sig}"),
             None => "ended without an exit status".to_string(),
         }

@@ -1,6 +1,7 @@
 //! Dependencies, the build cache and the scheduler: what rebuilds when something changes, the
 //! leak guard, and what survives `kill -9`, a second process and Ctrl-C.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -312,6 +313,85 @@ fn ctrl_c_stops_every_child() {
     assert_eq!(status.code(), Some(130));
     wait_for(10, "the children to be gone", || !pgrep(&marker));
     assert_eq!(entries(&s), 0);
+}
+
+/// A recipe whose build step, while `flag` exists, starts a grandchild that keeps writing
+/// `stray` into the job's install folder, then sleeps; without `flag` it builds at once.
+fn stray_writer_recipe(s: &Scratch, marker: &str, flag: &Path) {
+    let text = format!(
+        "# {marker}\nname = \"slow\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         [source]\npath = \"{}\"\n[build]\nsystem = \"script\"\n\
+         script = [\"mkdir -p $DESTDIR/usr/local/bin\", \
+         \"if [ -e {flag} ]; then sh -c 'while :; do echo x >> \\\"$1/stray\\\"; sleep 0.1; done' {marker}-writer \\\"$DESTDIR\\\" & sleep 120; fi\", \
+         \"$CC -static -O2 -o $DESTDIR/usr/local/bin/hello hello.c\"]\n\
+         [app]\nfiles = [\"/usr/local/bin/hello\"]\n[smoke]\ncommand = [\"hello\", \"--version\"]\nexpect = \"hello-c 1.0\"\n",
+        fixture("hello-c"),
+        flag = flag.display(),
+    );
+    s.recipe("slow", &text);
+}
+
+/// `kill -9` and `kill -TERM` of `recipe build` in the middle of a step: nothing of the build
+/// runs on, no entry appears, and the next run's entry holds only its own files.
+#[test]
+fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
+    if !require_tool("python3") || !require_tool("pgrep") {
+        return;
+    }
+    let _l = build_lock();
+    for (signal, code) in [(libc::SIGKILL, None), (libc::SIGTERM, Some(143))] {
+        let s = Scratch::new();
+        let marker = format!("stray{signal}-{}", salt());
+        let flag = s.path().join("slow-mode");
+        std::fs::write(&flag, "").unwrap();
+        stray_writer_recipe(&s, &marker, &flag);
+        link_zig(&s);
+        let mut child = s
+            .cmd_private_cache()
+            .args(["build", "slow"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let work = s.cache().join("work");
+        wait_for(120, "the stray writer", || find_file(&work, "stray"));
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), code, "exit of recipe after signal {signal}");
+        if signal == libc::SIGTERM {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            assert!(err.contains("terminated; stopped every child process"), "{err}");
+        }
+        wait_for(10, "every process of the killed build to be gone", || {
+            !pgrep(&marker)
+        });
+        assert_eq!(entries(&s), 0, "an entry of the killed run");
+        std::fs::remove_file(&flag).unwrap();
+        run(s.cmd_private_cache().args(["build", "slow"]))
+            .success()
+            .stderr_has("smoke test passed");
+        let builds = s.cache().join("builds");
+        let entry = std::fs::read_dir(&builds)
+            .unwrap()
+            .flatten()
+            .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .expect("one entry")
+            .path();
+        assert!(
+            !entry.join("dest/stray").exists(),
+            "the killed run's writer reached the new entry"
+        );
+    }
+}
+
+/// True when a file named `name` is somewhere under `dir`.
+fn find_file(dir: &Path, name: &str) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
+        e.file_name() == name
+            || (e.file_type().is_ok_and(|t| t.is_dir()) && find_file(&e.path(), name))
+    })
 }
 
 /// True when a process whose command line contains `marker` runs.
