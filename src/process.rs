@@ -643,8 +643,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
         let mut cmd = command("/bin/sh");
-        cmd.arg("-c")
-            .arg(format!("trap '' TERM; touch {}; sleep 300", ready.display()));
+        cmd.arg("-c").arg(format!(
+            "trap '' TERM; touch {}; sleep 300",
+            ready.display()
+        ));
         let mut r = spawn(&mut cmd).unwrap();
         // SIGTERM only once the trap is set.
         let deadline = Instant::now() + Duration::from_secs(30);

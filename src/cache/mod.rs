@@ -2,6 +2,10 @@
 //! installed tree (`dest/`) and `meta.json`. An entry appears by one rename when complete, so a
 //! run killed at any moment leaves at most a `.tmp-*` folder that nothing trusts (and `gc`
 //! removes). A lock file per key makes a second process wait for the first and reuse its entry.
+//! `meta.json` lists every file of `dest/` with its sha256 ([`manifest`]); an entry whose tree
+//! no longer matches is not used.
+
+pub mod manifest;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -24,6 +28,8 @@ pub struct Meta {
     pub created: u64,
     /// Bytes of the installed tree.
     pub size: u64,
+    /// Every file of the installed tree (filled in by [`Cache::commit`]).
+    pub files: Vec<manifest::Item>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -98,8 +104,10 @@ impl Cache {
         std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
         std::fs::rename(dest, tmp.join("dest")).map_err(io("move the installed tree to", &tmp))?;
         let _ = std::fs::rename(log, tmp.join("build.log"));
+        let mut meta = meta.clone();
+        meta.files = manifest::of_tree(&tmp.join("dest")).map_err(io("read", &tmp))?;
         let meta_path = tmp.join("meta.json");
-        let json = serde_json::to_vec_pretty(meta).expect("meta serialises");
+        let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
         let mut f = File::create(&meta_path).map_err(io("write", &meta_path))?;
         std::io::Write::write_all(&mut f, &json).map_err(io("write", &meta_path))?;
         f.sync_all().map_err(io("sync", &meta_path))?;
@@ -115,6 +123,31 @@ impl Cache {
             let _ = std::fs::remove_dir_all(&old);
         }
         Ok(entry)
+    }
+
+    /// Checks the entry of `key` against its manifest: `Err` says how it differs (or why it
+    /// cannot be read), and the entry must not be used.
+    pub fn verify(&self, key: &str) -> Result<(), String> {
+        let entry = self.entry(key);
+        let bytes = std::fs::read(entry.join("meta.json"))
+            .map_err(|e| format!("cannot read its meta.json: {e}"))?;
+        let meta: Meta = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("its meta.json is not valid: {e}"))?;
+        if meta.key != key {
+            return Err(format!("its meta.json names another key ({})", meta.key));
+        }
+        match manifest::differs(&entry.join("dest"), &meta.files) {
+            None => Ok(()),
+            Some(d) => Err(d),
+        }
+    }
+
+    /// Removes the entry of `key` (moved aside first, so it disappears at once).
+    pub fn discard(&self, key: &str) -> Result<(), CacheError> {
+        let entry = self.entry(key);
+        let aside = self.root.join(format!(".bad-{key}-{}", std::process::id()));
+        std::fs::rename(&entry, &aside).map_err(io("remove", &entry))?;
+        std::fs::remove_dir_all(&aside).map_err(io("remove", &aside))
     }
 
     /// Every complete entry.

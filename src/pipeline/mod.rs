@@ -197,7 +197,10 @@ pub fn build(
     arches: &[Arch],
     progress: &dyn Progress,
 ) -> Result<Vec<Built>, PipelineError> {
-    let Planned { graph, specs, .. } = plan(settings, recipes, arches)?;
+    let Planned {
+        mut graph, specs, ..
+    } = plan(settings, recipes, arches)?;
+    distrust_changed_entries(&mut graph, settings, progress)?;
     let misses: Vec<&plan::Node> = graph
         .nodes
         .iter()
@@ -310,6 +313,34 @@ pub fn build(
     Ok(out)
 }
 
+/// Checks every entry the plan would reuse against its manifest; one that changed since it was
+/// made is removed and its node becomes a miss, with a warning.
+fn distrust_changed_entries(
+    graph: &mut plan::Graph,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    if settings.rebuild {
+        return Ok(());
+    }
+    let cache = Cache::new(&settings.cache);
+    for node in graph.nodes.iter_mut().filter(|n| n.miss.is_none()) {
+        let _lock = cache.lock(&node.key)?;
+        if let Err(why) = cache.verify(&node.key) {
+            progress.note(
+                &node.id(),
+                &format!(
+                    "warning: the cache entry {} changed after it was made: {why}; building it again",
+                    &node.key[..12]
+                ),
+            );
+            cache.discard(&node.key)?;
+            node.miss = Some(format!("the cache entry changed after it was made: {why}"));
+        }
+    }
+    Ok(())
+}
+
 /// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
 /// is held throughout, so a second `recipe` waits and then reuses this one's entry.
 fn run_node(
@@ -340,6 +371,7 @@ fn run_node(
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
             size: cache::dir_size(&node.job.dest),
+            files: Vec::new(),
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);

@@ -362,7 +362,10 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
         if signal == libc::SIGTERM {
             let mut err = String::new();
             std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-            assert!(err.contains("terminated; stopped every child process"), "{err}");
+            assert!(
+                err.contains("terminated; stopped every child process"),
+                "{err}"
+            );
         }
         wait_for(10, "every process of the killed build to be gone", || {
             !pgrep(&marker)
@@ -386,12 +389,74 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
     }
 }
 
+/// The one complete entry of a private cache.
+fn only_entry(s: &Scratch) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(s.cache().join("builds"))
+        .unwrap()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+/// A cache entry changed after it was made (one byte of the binary, or the binary swapped for
+/// a shell script) is rebuilt with a warning, and the image is the one a clean build makes.
+#[test]
+fn a_tampered_cache_entry_is_rebuilt_never_packed() {
+    let Some((_l, s, _marker)) = slow_setup("tamper", 0) else {
+        return;
+    };
+    let index = |o: &Output| {
+        o.stdout
+            .lines()
+            .find_map(|l| l.split("(index ").nth(1).map(str::to_string))
+            .unwrap_or_else(|| panic!("no index digest in:\n{}", o.stdout))
+    };
+    let clean = run(s
+        .cmd_private_cache()
+        .args(["build", "slow", "--out", "out-clean"]))
+    .success();
+    let digest = index(&clean);
+    let binary = only_entry(&s).join("dest/usr/local/bin/hello");
+    let mut bytes = std::fs::read(&binary).unwrap();
+    let at = bytes
+        .windows(11)
+        .position(|w| w == b"hello-c 1.0")
+        .expect("the version string in the binary");
+    bytes[at + 6] = b'X';
+    let tampers: [(&str, Vec<u8>); 2] = [
+        ("one byte", bytes),
+        ("a script", b"#!/bin/sh\necho hello-c 1.0\n".to_vec()),
+    ];
+    for (i, (what, content)) in tampers.into_iter().enumerate() {
+        std::fs::write(&binary, content).unwrap();
+        let out = format!("out-{i}");
+        let o = run(s.cmd_private_cache().args(["build", "slow", "--out", &out]))
+            .success()
+            .stderr_has("changed after it was made: `usr/local/bin/hello` changed (its content)")
+            .stderr_has("smoke test passed");
+        assert_eq!(index(&o), digest, "the image after tampering with {what}");
+        let packed = std::fs::read(s.path().join(&out).join("slow/bin/amd64/hello")).unwrap();
+        assert!(
+            !packed.windows(9).any(|w| w == b"hello-X 1"),
+            "{what} was packed"
+        );
+        assert!(packed.starts_with(b"\x7fELF"), "{what} was packed");
+    }
+}
+
 /// True when a file named `name` is somewhere under `dir`.
 fn find_file(dir: &Path, name: &str) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        e.file_name() == name
-            || (e.file_type().is_ok_and(|t| t.is_dir()) && find_file(&e.path(), name))
-    })
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name() == name
+                || (e.file_type().is_ok_and(|t| t.is_dir()) && find_file(&e.path(), name))
+        })
 }
 
 /// True when a process whose command line contains `marker` runs.
