@@ -2,6 +2,7 @@
 //! run each step with its output in the job's log, and collect the app files it installed.
 
 mod fsutil;
+pub mod install;
 pub mod schedule;
 
 use std::fs::{File, OpenOptions};
@@ -70,6 +71,12 @@ pub enum BuildError {
         file: String,
         path: PathBuf,
     },
+    #[error("{recipe} for {arch}: app file {reason}")]
+    BadLink {
+        recipe: String,
+        arch: Arch,
+        reason: String,
+    },
     #[error("{what} `{}`", path.display())]
     Io {
         what: &'static str,
@@ -91,7 +98,11 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 #[derive(Debug, Clone)]
 pub struct AppFile {
     pub image_path: String,
+    /// A regular file inside the job's installed tree, reached through no symlink.
     pub host_path: PathBuf,
+    /// When the install made `image_path` a symlink (inside the image): the relative target the
+    /// image keeps there, and the image path of the file it names (`host_path`).
+    pub link: Option<(String, String)>,
 }
 
 /// Runs `job` for `recipe` to the end of its build steps and returns its app files.
@@ -312,24 +323,35 @@ fn run_command(
 }
 
 fn collect(recipe: &Recipe, job: &Job) -> Result<Vec<AppFile>, BuildError> {
+    app_files(recipe, job.arch, &job.dest)
+}
+
+/// The app files of `recipe` in the installed tree `dest` (a job's, or a cache entry's), each
+/// followed inside the tree only ([`install::resolve`]).
+pub fn app_files(recipe: &Recipe, arch: Arch, dest: &Path) -> Result<Vec<AppFile>, BuildError> {
     recipe
         .app_files
         .iter()
         .map(|f| {
-            let host = job.dest.join(f.trim_start_matches('/'));
-            if host.is_file() {
-                Ok(AppFile {
-                    image_path: f.clone(),
-                    host_path: host,
-                })
-            } else {
-                Err(BuildError::MissingFile {
+            let plain = dest.join(f.trim_start_matches('/'));
+            if std::fs::symlink_metadata(&plain).is_err() {
+                return Err(BuildError::MissingFile {
                     recipe: recipe.name.clone(),
-                    arch: job.arch,
+                    arch,
                     file: f.clone(),
-                    path: host,
-                })
+                    path: plain,
+                });
             }
+            let r = install::resolve(dest, f).map_err(|reason| BuildError::BadLink {
+                recipe: recipe.name.clone(),
+                arch,
+                reason,
+            })?;
+            Ok(AppFile {
+                image_path: f.clone(),
+                host_path: r.host,
+                link: r.link.map(|l| (l, r.image_path)),
+            })
         })
         .collect()
 }

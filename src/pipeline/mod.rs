@@ -382,13 +382,7 @@ fn run_node(
     } else {
         progress.step(&id, "cached");
     }
-    Ok(r.app_files
-        .iter()
-        .map(|f| AppFile {
-            image_path: f.clone(),
-            host_path: entry.join("dest").join(f.trim_start_matches('/')),
-        })
-        .collect())
+    Ok(build::app_files(r, node.arch, &entry.join("dest"))?)
 }
 
 /// Verifies every ELF file of a job against what its recipe asked for (arch, and for Go the

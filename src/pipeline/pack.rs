@@ -79,14 +79,32 @@ pub(super) fn part_files(
         path: e.path,
         source: e.source,
     })?;
-    Ok(entries
-        .into_iter()
-        .filter(|e| e.file_type.is_file())
-        .map(|e| AppFile {
-            image_path: format!("/{}", e.rel.display()),
-            host_path: e.path,
-        })
-        .collect())
+    let mut files = Vec::new();
+    for e in entries {
+        let image_path = format!("/{}", e.rel.display());
+        if e.file_type.is_file() {
+            files.push(AppFile {
+                image_path,
+                host_path: e.path,
+                link: None,
+            });
+        } else if e.file_type.is_symlink() {
+            // Kept as a link when it stays inside the tree; never read through to the host.
+            let r = crate::build::install::resolve(&dest, &image_path).map_err(|reason| {
+                PipelineError::Build(crate::build::BuildError::BadLink {
+                    recipe: node.recipe.name.clone(),
+                    arch: node.arch,
+                    reason,
+                })
+            })?;
+            files.push(AppFile {
+                image_path,
+                host_path: r.host,
+                link: r.link.map(|l| (l, r.image_path)),
+            });
+        }
+    }
+    Ok(files)
 }
 
 /// Checks each ELF file of each platform image against the image's whole file list: a binary
@@ -290,15 +308,7 @@ pub(super) fn pack(
         .map(|f| {
             let (arch, files) = (&f.arch, f.app.iter().chain(&f.extra));
             let mut entries = image::base_entries(&user, &r.image.writable);
-            for f in files {
-                entries.push(image::Entry {
-                    path: f.image_path.clone(),
-                    kind: image::EntryKind::File(image::FileSource::Path(f.host_path.clone())),
-                    mode: file_mode(&f.host_path),
-                    uid: 0,
-                    gid: 0,
-                });
-            }
+            entries.extend(file_entries(files));
             let doc = sbom.for_arch(*arch).to_vec();
             entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
             image::PlatformImage {
@@ -384,6 +394,42 @@ pub(super) fn pack(
         written,
         binaries,
     })
+}
+
+/// The image entries of installed files: each file once, owned by root, mode 0755 or 0644; a
+/// file the install made a symlink stays one (relative), and the file it names is added.
+fn file_entries<'a>(files: impl Iterator<Item = &'a AppFile>) -> Vec<image::Entry> {
+    let mut by_path: BTreeMap<String, image::Entry> = BTreeMap::new();
+    let file = |path: &str, host: &Path| image::Entry {
+        path: path.to_string(),
+        kind: image::EntryKind::File(image::FileSource::Path(host.to_path_buf())),
+        mode: file_mode(host),
+        uid: 0,
+        gid: 0,
+    };
+    for f in files {
+        match &f.link {
+            None => {
+                by_path.insert(f.image_path.clone(), file(&f.image_path, &f.host_path));
+            }
+            Some((target, real)) => {
+                by_path.insert(
+                    f.image_path.clone(),
+                    image::Entry {
+                        path: f.image_path.clone(),
+                        kind: image::EntryKind::Symlink(target.clone()),
+                        mode: 0o777,
+                        uid: 0,
+                        gid: 0,
+                    },
+                );
+                by_path
+                    .entry(real.clone())
+                    .or_insert_with(|| file(real, &f.host_path));
+            }
+        }
+    }
+    by_path.into_values().collect()
 }
 
 /// The image mode of an installed file: executables 0755, others 0644.

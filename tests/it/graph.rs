@@ -447,6 +447,87 @@ fn a_tampered_cache_entry_is_rebuilt_never_packed() {
     }
 }
 
+/// Entries of the first layer of the single-platform image in `layout`: (path, type, target).
+fn layer_entries(layout: &Path) -> Vec<(String, tar::EntryType, String)> {
+    let blob = |d: &str| layout.join("blobs/sha256").join(d.trim_start_matches("sha256:"));
+    let json = |p: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let index = json(layout.join("index.json"));
+    let mut top = json(blob(index["manifests"][0]["digest"].as_str().unwrap()));
+    if top["manifests"].is_array() {
+        top = json(blob(top["manifests"][0]["digest"].as_str().unwrap()));
+    }
+    let layer = std::fs::File::open(blob(top["layers"][0]["digest"].as_str().unwrap())).unwrap();
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(layer));
+    a.entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let target = e
+                .link_name()
+                .unwrap()
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (
+                e.path().unwrap().to_string_lossy().into_owned(),
+                e.header().entry_type(),
+                target,
+            )
+        })
+        .collect()
+}
+
+/// Symlinks an install makes: one inside the image stays a relative symlink (an absolute one
+/// is rewritten relative); one to a host file is an error naming the link, and nothing of the
+/// host is read or packed.
+#[test]
+fn symlinks_in_an_install_stay_inside_the_image() {
+    let Some((_l, s, _marker)) = slow_setup("links", 0) else {
+        return;
+    };
+    let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap();
+    let with = |extra: &str, files: &str| {
+        text.replace(
+            "\"$CC -static",
+            &format!("\"{extra}\", \"$CC -static"),
+        )
+        .replace("files = [\"/usr/local/bin/hello\"]", &format!("files = [{files}]"))
+    };
+    s.recipe(
+        "slow",
+        &with(
+            "ln -s hello $DESTDIR/usr/local/bin/alias; ln -s /usr/local/bin/hello $DESTDIR/usr/local/bin/abs",
+            r#""/usr/local/bin/hello", "/usr/local/bin/alias", "/usr/local/bin/abs""#,
+        ),
+    );
+    run(s.cmd_private_cache().args(["build", "slow"])).success();
+    let entries = layer_entries(&s.out().join("slow/oci"));
+    for link in ["usr/local/bin/alias", "usr/local/bin/abs"] {
+        assert!(
+            entries
+                .iter()
+                .any(|(p, t, target)| p == link && *t == tar::EntryType::Symlink && target == "hello"),
+            "{link} is not a symlink to hello: {entries:?}"
+        );
+    }
+
+    s.recipe(
+        "slow",
+        &with(
+            "ln -s /etc/hostname $DESTDIR/usr/local/bin/hostfile",
+            r#""/usr/local/bin/hello", "/usr/local/bin/hostfile""#,
+        ),
+    );
+    let out = s.path().join("out-leak");
+    run(s.cmd_private_cache().args(["build", "slow", "--out"]).arg(&out))
+        .failure(1)
+        .stderr_has(
+            "app file `/usr/local/bin/hostfile` leads to `/etc`, which the install does not have",
+        );
+    assert!(!out.join("slow").exists(), "an image with a host file");
+}
+
 /// True when a file named `name` is somewhere under `dir`.
 fn find_file(dir: &Path, name: &str) -> bool {
     std::fs::read_dir(dir)
