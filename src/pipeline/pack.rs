@@ -240,6 +240,8 @@ pub(super) fn pack(
             },
         },
     };
+    // One `recipe` at a time writes an image folder; a second one waits, then finds the stamp.
+    let _lock = lock_image_dir(&dir)?;
     // The same image is already there: nothing to write.
     // (--emit-context writes the image again: the context is made from its entries.)
     let stamp_bytes = std::fs::read(&stamp_path)
@@ -357,10 +359,7 @@ pub(super) fn pack(
         })?;
         for f in files {
             let name = Path::new(&f.image_path).file_name().unwrap();
-            std::fs::copy(&f.host_path, tmp.join(name)).map_err(|source| PipelineError::Io {
-                path: f.host_path.clone(),
-                source,
-            })?;
+            copy_binary(&f.host_path, &tmp.join(name))?;
         }
         let _ = std::fs::remove_dir_all(&bin_dir);
         std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io {
@@ -394,6 +393,61 @@ pub(super) fn pack(
         written,
         binaries,
     })
+}
+
+/// Takes the lock of an image folder (`DIR/.lock`, held until dropped) and removes what a run
+/// killed while holding it left behind (its temporary names start with a dot).
+fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PipelineError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(".lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(&path))?;
+    file.lock().map_err(io(&path))?;
+    for e in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let leftover = [".bin-", ".sbom.", ".recipe-image.json.", ".oci.tmp-", ".oci.old-"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || (name.starts_with('.') && name.contains(".oci.tar.tmp-"));
+        if leftover {
+            let p = e.path();
+            let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+    }
+    Ok(file)
+}
+
+/// Copies an app binary beside the image with a normal mode: 0755 when executable, else
+/// 0644; never setuid, setgid or writable by others, whatever the install gave it.
+fn copy_binary(from: &Path, to: &Path) -> Result<(), PipelineError> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |source| PipelineError::Io {
+        path: from.to_path_buf(),
+        source,
+    };
+    let mut src = std::fs::File::open(from).map_err(err)?;
+    let mut dst = std::fs::File::create(to).map_err(|source| PipelineError::Io {
+        path: to.to_path_buf(),
+        source,
+    })?;
+    std::io::copy(&mut src, &mut dst).map_err(err)?;
+    dst.set_permissions(std::fs::Permissions::from_mode(file_mode(from)))
+        .map_err(|source| PipelineError::Io {
+            path: to.to_path_buf(),
+            source,
+        })
 }
 
 /// The image entries of installed files: each file once, owned by root, mode 0755 or 0644; a

@@ -528,6 +528,66 @@ fn symlinks_in_an_install_stay_inside_the_image() {
     assert!(!out.join("slow").exists(), "an image with a host file");
 }
 
+/// Several `recipe build` at once into one `--out`: all succeed, the image is whole and the
+/// same, nothing temporary is left; the binaries beside it have normal modes even when the
+/// install made them setuid and world-writable.
+#[test]
+fn concurrent_builds_share_one_out_folder_safely() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some((_l, s, _marker)) = slow_setup("sharedout", 0) else {
+        return;
+    };
+    let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap();
+    s.recipe(
+        "slow",
+        &text.replace(
+            "hello.c\"]",
+            "hello.c\", \"chmod 6777 $DESTDIR/usr/local/bin/hello\"]",
+        ),
+    );
+    run(s.cmd_private_cache().args(["build", "slow"])).success();
+    let bin = s.out().join("slow/bin/amd64/hello");
+    let mode = std::fs::metadata(&bin).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755, "mode of {}", bin.display());
+    for round in 0..3 {
+        // A changed label makes a new image each round, so every process writes.
+        let t = text.replace(
+            "[app]",
+            &format!("[image]\nlabels = {{ round = \"{round}\" }}\n[app]"),
+        );
+        s.recipe("slow", &t);
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                s.cmd_private_cache()
+                    .args(["build", "slow"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut digests = std::collections::BTreeSet::new();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            let (out, err) = (
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr),
+            );
+            assert!(o.status.success(), "round {round}:\n{out}\n{err}");
+            digests.extend(out.lines().filter_map(|l| l.split("(index ").nth(1).map(str::to_string)));
+        }
+        assert_eq!(digests.len(), 1, "round {round}: {digests:?}");
+        let leftovers: Vec<String> = std::fs::read_dir(s.out().join("slow"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.') && n != ".lock" && n != ".recipe-image.json")
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+        run(recipe().args(["check"]).arg(s.out().join("slow/oci"))).success();
+    }
+}
+
 /// True when a file named `name` is somewhere under `dir`.
 fn find_file(dir: &Path, name: &str) -> bool {
     std::fs::read_dir(dir)
