@@ -156,7 +156,11 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("{:?}", failure.report);
+            let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+            eprintln!(
+                "{}",
+                crate::text::escape_rendered(&format!("{:?}", failure.report), color)
+            );
             failure.code
         }
     }
@@ -666,6 +670,7 @@ impl Display {
 
 impl Progress for Display {
     fn step(&self, job: &str, step: &str) {
+        let (job, step) = (&*crate::text::escape(job), &*crate::text::escape(step));
         match &self.mode {
             Mode::Quiet => {}
             Mode::Lines => eprintln!("{job}: {step}"),
@@ -687,6 +692,7 @@ impl Progress for Display {
     }
 
     fn note(&self, job: &str, message: &str) {
+        let (job, message) = (&*crate::text::escape(job), &*crate::text::escape(message));
         match &self.mode {
             Mode::Quiet => {}
             Mode::Lines => eprintln!("{job}: {message}"),

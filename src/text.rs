@@ -40,6 +40,38 @@ pub fn escape_lines(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A whole rendered report (miette's output): every control character but the newline is
+/// escaped; with `color`, the colour sequences the renderer itself writes (`ESC [ digits ; m`)
+/// are kept. Outside text embedded in it never moves the cursor, sets a title or forges a line
+/// break of its own (line breaks in the pieces themselves are escaped where they are made).
+pub fn escape_rendered(s: &str, color: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if color && c == '\x1b' {
+            let tail = &rest[1..];
+            if let Some(body) = tail.strip_prefix('[') {
+                let n = body
+                    .bytes()
+                    .take_while(|b| b.is_ascii_digit() || *b == b';')
+                    .count();
+                if body.as_bytes().get(n) == Some(&b'm') {
+                    out.push_str(&rest[..n + 3]);
+                    rest = &rest[n + 3..];
+                    continue;
+                }
+            }
+        }
+        if c == '\n' {
+            out.push(c);
+        } else {
+            push_escaped(&mut out, c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 fn push_escaped(out: &mut String, c: char) {
     use fmt::Write;
     match c {
@@ -84,6 +116,19 @@ mod tests {
         );
         assert_eq!(escape("x\u{9b}y\u{202e}z"), "x\\u{9b}y\\u{202e}z");
         assert_eq!(escape("é ü 中"), "é ü 中");
+    }
+
+    #[test]
+    fn a_rendered_report_keeps_only_its_own_colours() {
+        let r = "\x1b[31merror\x1b[0m: file `a\x1b]0;title\x07\rb`\n";
+        assert_eq!(
+            escape_rendered(r, true),
+            "\x1b[31merror\x1b[0m: file `a\\x1b]0;title\\x07\\rb`\n"
+        );
+        assert_eq!(
+            escape_rendered(r, false),
+            "\\x1b[31merror\\x1b[0m: file `a\\x1b]0;title\\x07\\rb`\n"
+        );
     }
 
     #[test]
