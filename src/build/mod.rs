@@ -45,7 +45,7 @@ pub struct Tools {
 pub enum BuildError {
     #[error(
         "step `{step}` of {recipe} for {arch} failed: `{command}` {status}\nlog: {}\nlast lines of the log:\n{tail}",
-        log.display()
+        crate::text::path(log)
     )]
     Step {
         recipe: String,
@@ -64,7 +64,7 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
-    #[error("{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)", path.display())]
+    #[error("{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)", crate::text::path(path))]
     MissingFile {
         recipe: String,
         arch: Arch,
@@ -77,7 +77,7 @@ pub enum BuildError {
         arch: Arch,
         reason: String,
     },
-    #[error("{what} `{}`", path.display())]
+    #[error("{what} `{}`", crate::text::path(path))]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -318,7 +318,7 @@ fn run_command(
         command: cmd.display(),
         status: status_text,
         log: job.log.clone(),
-        tail: fsutil::tail(&job.log, 20),
+        tail: crate::text::escape_lines(&fsutil::tail(&job.log, 20)).into_owned(),
     })
 }
 

@@ -34,7 +34,7 @@ pub struct Meta {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CacheError {
-    #[error("build cache: cannot {what} `{}`", path.display())]
+    #[error("build cache: cannot {what} `{}`", crate::text::path(path))]
     Io {
         what: &'static str,
         path: PathBuf,

@@ -221,19 +221,19 @@ pub enum ImageError {
     NotADirectory { path: String },
     #[error("invalid symlink target for `{path}`: {reason}")]
     InvalidLinkTarget { path: String, reason: &'static str },
-    #[error("{} is not a regular file (for image path `{image_path}`)", source_path.display())]
+    #[error("{} is not a regular file (for image path `{image_path}`)", crate::text::path(source_path))]
     NotAFile {
         source_path: PathBuf,
         image_path: String,
     },
-    #[error("{} changed while being read (expected {expected} bytes)", path.display())]
+    #[error("{} changed while being read (expected {expected} bytes)", crate::text::path(path))]
     Changed { path: PathBuf, expected: u64 },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", crate::text::path(path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {source}", crate::text::path(path))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -246,12 +246,12 @@ pub enum ImageError {
     NoPlatforms,
     #[error("arch {0} is given twice")]
     DuplicateArch(Arch),
-    #[error("{} is not an OCI image layout (no oci-layout or index.json)", .0.display())]
+    #[error("{} is not an OCI image layout (no oci-layout or index.json)", crate::text::path(.0))]
     NotALayout(PathBuf),
-    #[error("{} is not a valid image layout: {reason}", path.display())]
+    #[error("{} is not a valid image layout: {reason}", crate::text::path(path))]
     BadLayout { path: PathBuf, reason: String },
     #[error("the platforms of a build context differ in their config; a Dockerfile has one")]
     ConfigsDiffer,
-    #[error("{} holds {kind}, which an image layout archive cannot carry", path.display())]
+    #[error("{} holds {kind}, which an image layout archive cannot carry", crate::text::path(path))]
     UnexpectedFile { path: PathBuf, kind: &'static str },
 }

@@ -80,7 +80,7 @@ pub enum PipelineError {
         #[source]
         source: image::ImageError,
     },
-    #[error("cannot read `{}`", path.display())]
+    #[error("cannot read `{}`", crate::text::path(path))]
     Io {
         path: PathBuf,
         #[source]

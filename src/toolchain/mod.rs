@@ -20,7 +20,7 @@ pub enum ToolchainError {
     Meson { version: String, reason: String },
     #[error("cannot provision go {version}: {reason}")]
     Go { version: String, reason: String },
-    #[error("cannot write toolchain files in `{}`", path.display())]
+    #[error("cannot write toolchain files in `{}`", crate::text::path(path))]
     Io {
         path: PathBuf,
         #[source]

@@ -224,6 +224,36 @@ files = ["/usr/local/bin/broken"]
     assert!(!s.out().join("broken").exists(), "output of a failed build");
 }
 
+/// A build log that writes terminal control sequences (a title, a screen clear, a carriage
+/// return forging a line) reaches the error output escaped.
+#[test]
+fn control_characters_of_a_failed_build_reach_the_terminal_escaped() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path().join("src")).unwrap();
+    std::fs::write(
+        s.path().join("src/Makefile"),
+        "all:\n\t@printf 'x\\033]0;pwned\\007\\033[2J\\rrecipe: build ok\\n' >&2; exit 3\n",
+    )
+    .unwrap();
+    s.recipe(
+        "broken",
+        "name = \"broken\"\nversion = \"1\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         [source]\npath = \"../src\"\n[build]\nsystem = \"make\"\n[app]\nfiles = [\"/usr/local/bin/broken\"]\n",
+    );
+    let o = run(s.cmd().args(["build", "broken"])).failure(1);
+    assert!(!o.stderr.contains('\x1b'), "a raw ESC:\n{}", o.stderr);
+    assert!(!o.stderr.contains('\r'), "a raw CR:\n{}", o.stderr);
+    assert!(
+        o.stderr.contains("x\\x1b]0;pwned\\x07\\x1b[2J\\rrecipe: build ok"),
+        "{}",
+        o.stderr
+    );
+}
+
 /// Real apps: under CI, redis and go-httpbin for arm64; with RECIPE_REAL_APPS=all, every arch.
 fn real_arches() -> Option<&'static str> {
     match std::env::var("RECIPE_REAL_APPS").ok().as_deref() {
