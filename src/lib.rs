@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod push;
 pub mod recipe;
+pub mod registry;
 pub mod report;
 pub mod sbom;
 pub mod source;
