@@ -289,7 +289,7 @@ pub fn push(
             .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?
             .len();
         if client
-            .blob_exists(&b.digest, size)
+            .blob_exists(&b.digest)
             .map_err(|f| push_err(&what, f))?
         {
             present += 1;
