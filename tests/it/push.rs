@@ -315,7 +315,17 @@ fn no_registry_and_no_image_are_named() {
 struct Req {
     method: String,
     path: String,
+    head: String,
     body: Vec<u8>,
+}
+
+impl Req {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
 }
 
 /// Reads one request (head, then a `Content-Length` body) from `s`.
@@ -343,6 +353,7 @@ fn read_request(s: &mut TcpStream) -> Option<Req> {
     Some(Req {
         method: words.next()?.to_string(),
         path: words.next()?.to_string(),
+        head: head.clone(),
         body,
     })
 }
@@ -574,45 +585,14 @@ fn a_redirected_blob_check_is_not_trusted() {
     // The registry sends every HEAD there, and stores what is uploaded to it.
     let stored = Arc::new(Mutex::new(Vec::<String>::new()));
     let kept = stored.clone();
-    let (host, _) = hostile(move |r, s| {
-        let d = path_digest(&r.path);
-        match r.method.as_str() {
-            "HEAD" => reply(
-                s,
-                "307 Temporary Redirect",
-                &format!("Location: http://{other}{}\r\n", r.path),
-                b"",
-            ),
-            "POST" => reply(
-                s,
-                "202 Accepted",
-                "Location: /v2/app/blobs/uploads/u1\r\n",
-                b"",
-            ),
-            "PUT" if r.path.starts_with("/v2/app/blobs/uploads/u1?digest=") => {
-                if format!("sha256:{}", sha(&r.body)) == d {
-                    kept.lock().unwrap().push(d.clone());
-                    reply(
-                        s,
-                        "201 Created",
-                        &format!("Docker-Content-Digest: {d}\r\n"),
-                        b"",
-                    );
-                } else {
-                    reply(s, "400 Bad Request", "", b"DIGEST_INVALID");
-                }
-            }
-            "PUT" => {
-                let d = format!("sha256:{}", sha(&r.body));
-                reply(
-                    s,
-                    "201 Created",
-                    &format!("Docker-Content-Digest: {d}\r\n"),
-                    b"",
-                )
-            }
-            _ => reply(s, "404 Not Found", "", b""),
-        }
+    let (host, _) = hostile(move |r, s| match r.method.as_str() {
+        "HEAD" => reply(
+            s,
+            "307 Temporary Redirect",
+            &format!("Location: http://{other}{}\r\n", r.path),
+            b"",
+        ),
+        _ => store(r, s, &kept),
     });
     let o = run(&mut push(&format!("{host}/app:1"), &out))
         .success()
@@ -631,4 +611,122 @@ fn a_redirected_blob_check_is_not_trusted() {
         other_log.lock().unwrap().is_empty(),
         "the redirect was followed"
     );
+}
+
+/// A registry's answers for uploads and manifests: blobs uploaded to it are checked and their
+/// digests kept in `kept`; manifests answer their own digest.
+fn store(r: &Req, s: &mut TcpStream, kept: &Mutex<Vec<String>>) {
+    let d = path_digest(&r.path);
+    match r.method.as_str() {
+        "HEAD" => reply(s, "404 Not Found", "", b""),
+        "POST" => reply(
+            s,
+            "202 Accepted",
+            "Location: /v2/app/blobs/uploads/u1\r\n",
+            b"",
+        ),
+        "PUT" if r.path.starts_with("/v2/app/blobs/uploads/u1?digest=") => {
+            if format!("sha256:{}", sha(&r.body)) == d {
+                kept.lock().unwrap().push(d.clone());
+                reply(
+                    s,
+                    "201 Created",
+                    &format!("Docker-Content-Digest: {d}\r\n"),
+                    b"",
+                );
+            } else {
+                reply(s, "400 Bad Request", "", b"DIGEST_INVALID");
+            }
+        }
+        "PUT" => {
+            let d = format!("sha256:{}", sha(&r.body));
+            reply(
+                s,
+                "201 Created",
+                &format!("Docker-Content-Digest: {d}\r\n"),
+                b"",
+            )
+        }
+        _ => reply(s, "404 Not Found", "", b""),
+    }
+}
+
+#[test]
+fn a_token_registry_is_answered_with_its_token() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let w = built_image(&out);
+    // The token realm: a token only for `user:pw` (basic) asking to push `app`.
+    let (realm, realm_log) = hostile(|r, s| {
+        let basic = r.header("authorization") == Some("Basic dXNlcjpwdw==");
+        let scoped = r.path.contains("scope=repository%3Aapp%3Apull%2Cpush")
+            && r.path.contains("service=fake");
+        if basic && scoped {
+            reply(s, "200 OK", "", br#"{"token":"tok-123"}"#)
+        } else {
+            reply(
+                s,
+                "401 Unauthorized",
+                "",
+                br#"{"errors":[{"code":"UNAUTHORIZED","message":"who are you"}]}"#,
+            )
+        }
+    });
+    let stored = Arc::new(Mutex::new(Vec::<String>::new()));
+    let kept = stored.clone();
+    let challenge = format!(
+        "WWW-Authenticate: Bearer realm=\"http://{realm}/token\",service=\"fake\",scope=\"repository:app:pull\"\r\n"
+    );
+    let (host, log) = hostile(move |r, s| {
+        if r.header("authorization") == Some("Bearer tok-123") {
+            store(r, s, &kept)
+        } else {
+            reply(s, "401 Unauthorized", &challenge, b"")
+        }
+    });
+    run(push(&format!("{host}/app:1"), &out).env("REGISTRY_AUTH", "user:pw"))
+        .success()
+        .stdout_has(&format!("pushed {host}/app:1@{}", w.index_digest))
+        .stdout_has("6 blobs uploaded, 0 already there, 4 manifests");
+    assert_eq!(stored.lock().unwrap().len(), 6);
+    // One token, asked for once; then every request carries it.
+    assert_eq!(realm_log.lock().unwrap().len(), 1);
+    assert_eq!(log.lock().unwrap().len(), 1 + 6 * 3 + 4);
+
+    // Wrong credentials: the realm's refusal, named.
+    let o = run(push(&format!("{host}/app:1"), &out).env("REGISTRY_AUTH", "user:nope"))
+        .failure(1)
+        .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
+        .stderr_has("its token realm answered `401 Unauthorized`: UNAUTHORIZED: who are you");
+    assert!(!o.stdout.contains("pushed"), "{}", o.stdout);
+}
+
+#[test]
+fn a_basic_auth_registry_gets_the_credentials() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let w = built_image(&out);
+    let stored = Arc::new(Mutex::new(Vec::<String>::new()));
+    let kept = stored.clone();
+    let (host, _) = hostile(move |r, s| {
+        if r.header("authorization") == Some("Basic dXNlcjpwdw==") {
+            store(r, s, &kept)
+        } else {
+            reply(
+                s,
+                "401 Unauthorized",
+                "WWW-Authenticate: Basic realm=\"registry\"\r\n",
+                br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+            )
+        }
+    });
+    run(push(&format!("{host}/app:1"), &out).env("REGISTRY_AUTH", "user:pw"))
+        .success()
+        .stdout_has(&format!("pushed {host}/app:1@{}", w.index_digest));
+    assert_eq!(stored.lock().unwrap().len(), 6);
+    // Without credentials: the refusal, named.
+    run(push(&format!("{host}/app:1"), &out).env_remove("REGISTRY_AUTH"))
+        .failure(1)
+        .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
+        .stderr_has("HEAD answered `401 Unauthorized`");
 }
