@@ -26,9 +26,9 @@ pub const TIMEOUT_ENV: &str = "RECIPE_REGISTRY_TIMEOUT";
 /// Time to set up a connection (TCP and TLS) to a registry, unless [`TIMEOUT_ENV`] says
 /// otherwise.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Time a registry may stay silent: waiting for an answer, and any single read or write of a
-/// body (a slow, steady upload is fine; a stalled one fails). Unless [`TIMEOUT_ENV`] says
-/// otherwise.
+/// Time a registry may stay silent: waiting for an answer's head, receiving an answer's body
+/// (all small), and any single write of an upload (a slow, steady upload is fine; a stalled one
+/// fails). Unless [`TIMEOUT_ENV`] says otherwise.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bytes of an error answer read (the rest is never read); registries send a few hundred.
 pub const MAX_ERROR_BODY: u64 = 64 << 10;
@@ -327,6 +327,9 @@ impl Client {
             .timeout_recv_response(Some(t.read))
             .timeout_per_read(Some(t.read))
             .timeout_per_write(Some(t.read))
+            // Every body this client reads is small (error answers, tokens, manifests): one
+            // that trickles in is cut off like a silent one.
+            .timeout_recv_body(Some(t.read))
             .accept_encoding("identity")
             .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
             .build()

@@ -452,6 +452,32 @@ fn a_silent_registry_fails_within_its_timeout() {
         .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
         .stderr_has("no answer within 2 s (`RECIPE_REGISTRY_TIMEOUT`)");
     assert!(!o.stdout.contains("pushed"), "{}", o.stdout);
+
+    // An error answer that trickles in, a byte a second, is cut off as well.
+    let (host, _) = hostile(|r, s| {
+        if r.method == "HEAD" {
+            return reply(s, "404 Not Found", "", b"");
+        }
+        let _ = write!(
+            s,
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\n\r\n"
+        );
+        for _ in 0..100_000 {
+            if s.write_all(b"x").and_then(|_| s.flush()).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    let o = run_within(
+        push(&format!("{host}/app:1"), &out).env("RECIPE_REGISTRY_TIMEOUT", "2"),
+        60,
+    )
+    .expect("`recipe push` hung on a trickling answer");
+    o.failure(1)
+        .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
+        .stderr_has("POST answered `500 Internal Server Error`: x");
+
     // A bad setting is named.
     run(push(&format!("{host}/app:1"), &out).env("RECIPE_REGISTRY_TIMEOUT", "soon"))
         .failure(1)
