@@ -23,6 +23,7 @@ pub mod plan;
 pub mod process;
 pub mod push;
 pub mod recipe;
+pub mod registry;
 pub mod report;
 pub mod sbom;
 pub mod source;

@@ -1,20 +1,20 @@
 //! `recipe push`: uploads the multi-arch image of an OCI image layout to a registry with every
 //! digest kept. Blobs are pushed as they are, then each platform's manifest by digest, then the
-//! image index by tag, all as the layout's exact bytes (`oci-client`'s `push_manifest_raw`), so
-//! the pushed index has the layout's index digest. The tag appears only once everything it
-//! points at is in the registry; any refusal stops the push with an error naming the registry,
-//! the blob or manifest and the registry's answer.
+//! image index by tag, all as the layout's exact bytes, so the pushed index has the layout's
+//! index digest. The tag appears only once everything it points at is in the registry; any
+//! refusal, wrong digest, redirect or silence (see [`crate::registry`] for the timeouts and
+//! caps) stops the push with an error naming the registry, the blob or manifest and the
+//! registry's answer.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::build::Progress;
+use crate::registry::{
+    self, Client, Failure, Reference, RegistryError, SettingError, Timeouts, sha256,
+};
 
 const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -52,14 +52,12 @@ pub enum PushError {
     Layout { path: PathBuf, reason: String },
     #[error("invalid image reference `{reference}`: {reason}")]
     Reference { reference: String, reason: String },
-    #[error("registry {registry}: cannot push {what}: {message}")]
-    Registry {
-        registry: String,
-        what: String,
-        message: String,
-    },
-    #[error("cannot start the network runtime: {0}")]
-    Runtime(std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setting(#[from] SettingError),
 }
 
 /// A blob or manifest of the layout, with what it is for messages.
@@ -95,10 +93,6 @@ fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, PushError> {
         }
         _ => Err(layout_err(layout, format!("invalid digest `{digest}`"))),
     }
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 /// Reads a small JSON file, checking it against `digest` when given.
@@ -248,43 +242,22 @@ fn plan(layout: &Path) -> Result<Plan, PushError> {
     })
 }
 
-/// The error and its causes on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s = format!("{s}: {t}");
-        }
-        src = c.source();
-    }
-    s
-}
-
 /// Parses `target` (`registry/repo[:tag]`); without a tag, the layout's (`tag`), else `latest`.
 fn target_reference(target: &str, tag: Option<&str>) -> Result<Reference, PushError> {
     let bad = |reason: String| PushError::Reference {
-        reference: target.to_string(),
+        reference: crate::text::escape(target).into_owned(),
         reason,
     };
-    let r: Reference = target.parse().map_err(|e| bad(format!("{e}")))?;
-    if r.digest().is_some() {
+    let mut r: Reference = target.parse().map_err(|e| bad(format!("{e}")))?;
+    if r.digest.is_some() {
         return Err(bad(
             "give a tag, not a digest: the digest is the image's own".into(),
         ));
     }
-    let last = target.rsplit('/').next().unwrap_or(target);
-    let tag = if last.contains(':') {
-        r.tag().unwrap_or("latest").to_string()
-    } else {
-        tag.unwrap_or("latest").to_string()
-    };
-    Ok(Reference::with_tag(
-        r.registry().to_string(),
-        r.repository().to_string(),
-        tag,
-    ))
+    if r.tag.is_none() {
+        r.tag = Some(tag.unwrap_or("latest").to_string());
+    }
+    Ok(r)
 }
 
 /// Pushes the image of the layout at `layout` to `target` (`registry/repository[:tag]`; without
@@ -298,101 +271,48 @@ pub fn push(
 ) -> Result<Pushed, PushError> {
     let plan = plan(layout)?;
     let reference = target_reference(target, plan.tag.as_deref())?;
-    // reqwest's rustls takes the process-wide provider: ring, as ureq uses.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(PushError::Runtime)?;
-    rt.block_on(push_plan(layout, &plan, &reference, opts, progress))
-}
-
-async fn push_plan(
-    layout: &Path,
-    plan: &Plan,
-    reference: &Reference,
-    opts: &PushOptions,
-    progress: &dyn Progress,
-) -> Result<Pushed, PushError> {
-    let registry = reference.registry().to_string();
-    let config = ClientConfig {
-        protocol: if opts.insecure {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        },
-        use_monolithic_push: true,
-        connect_timeout: Some(std::time::Duration::from_secs(30)),
-        ..ClientConfig::default()
+    let options = registry::Options {
+        insecure: opts.insecure,
+        basic_auth: opts.basic_auth.clone(),
+        timeouts: Timeouts::from_env()?,
     };
-    let client = Client::new(config);
-    let auth = match &opts.basic_auth {
-        Some((u, p)) => RegistryAuth::Basic(u.clone(), p.clone()),
-        None => RegistryAuth::Anonymous,
-    };
-    client
-        .store_auth_if_needed(reference.resolve_registry(), &auth)
-        .await;
-    let refused = |what: String, e: &dyn std::error::Error| PushError::Registry {
-        registry: registry.clone(),
-        what,
-        message: chain(e),
-    };
-    let id = format!("{}/{}", registry, reference.repository());
+    let client = Client::new(&reference.registry, &reference.repository, &options);
+    let id = format!("{}/{}", reference.registry, reference.repository);
+    let push_err =
+        |what: &str, f: Failure| PushError::from(client.error(format!("push {what}"), f));
 
     let (mut uploaded, mut present) = (0, 0);
     for b in &plan.blobs {
         let what = format!("blob {} ({})", b.digest, b.what);
-        let exists = client
-            .blob_exists(reference, &b.digest)
-            .await
-            .map_err(|e| refused(what.clone(), &e))?;
-        if exists {
+        let path = blob_path(layout, &b.digest)?;
+        let size = fs::metadata(&path)
+            .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?
+            .len();
+        if client
+            .blob_exists(&b.digest)
+            .map_err(|f| push_err(&what, f))?
+        {
             present += 1;
             continue;
         }
-        let path = blob_path(layout, &b.digest)?;
-        let data = fs::read(&path)
-            .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?;
-        progress.note(&id, &format!("uploading {what}, {} bytes", data.len()));
+        progress.note(&id, &format!("uploading {what}, {size} bytes"));
         client
-            .push_blob(reference, data, &b.digest)
-            .await
-            .map_err(|e| refused(what.clone(), &e))?;
+            .upload_blob(&b.digest, &path, size)
+            .map_err(|f| push_err(&what, f))?;
         uploaded += 1;
     }
     for (m, bytes) in &plan.manifests {
-        let what = format!("{} {}", m.what, m.digest);
-        // By digest. The digest is also given as the tag: oci-client 0.18 cuts the tag off the
-        // URL when a registry answers without a Location header (as ECR does) and panics when
-        // the URL does not end with it; the URL itself names the digest either way.
-        let by_digest = Reference::with_tag_and_digest(
-            reference.registry().to_string(),
-            reference.repository().to_string(),
-            m.digest.clone(),
-            m.digest.clone(),
-        );
         client
-            .push_manifest_raw(
-                &by_digest,
-                bytes.clone(),
-                m.media_type.parse().expect("media type"),
-            )
-            .await
-            .map_err(|e| refused(what, &e))?;
+            .put_manifest(&m.digest, &m.media_type, bytes)
+            .map_err(|f| push_err(&format!("{} {}", m.what, m.digest), f))?;
     }
     let (top, bytes) = &plan.top;
-    let tag = reference.tag().unwrap_or("latest");
+    let tag = reference.tag.as_deref().unwrap_or("latest");
     client
-        .push_manifest_raw(
-            reference,
-            bytes.clone(),
-            top.media_type.parse().expect("media type"),
-        )
-        .await
-        .map_err(|e| refused(format!("{} {} as tag `{tag}`", top.what, top.digest), &e))?;
+        .put_manifest(tag, &top.media_type, bytes)
+        .map_err(|f| push_err(&format!("{} {} as tag `{tag}`", top.what, top.digest), f))?;
     Ok(Pushed {
-        reference: format!("{registry}/{}:{tag}", reference.repository()),
+        reference: format!("{id}:{tag}"),
         digest: top.digest.clone(),
         uploaded,
         present,
@@ -445,13 +365,16 @@ mod tests {
     fn references() {
         let r = target_reference("127.0.0.1:5000/app", Some("1.0")).unwrap();
         assert_eq!(
-            (r.registry(), r.repository(), r.tag()),
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
             ("127.0.0.1:5000", "app", Some("1.0"))
         );
         let r = target_reference("127.0.0.1:5000/team/app:x", Some("1.0")).unwrap();
-        assert_eq!((r.repository(), r.tag()), ("team/app", Some("x")));
+        assert_eq!(
+            (r.repository.as_str(), r.tag.as_deref()),
+            ("team/app", Some("x"))
+        );
         let r = target_reference("localhost:5000/app", None).unwrap();
-        assert_eq!(r.tag(), Some("latest"));
+        assert_eq!(r.tag.as_deref(), Some("latest"));
         let d = format!("127.0.0.1:5000/app@sha256:{}", "a".repeat(64));
         assert!(target_reference(&d, None).is_err());
         assert!(target_reference("UPPER/Case", None).is_err());

@@ -1,0 +1,721 @@
+//! A small blocking client for OCI registries (the distribution API over `ureq`) that trusts
+//! no answer: every request has connect and read timeouts, error bodies are read up to
+//! [`MAX_ERROR_BODY`] and printed escaped and shortened, no redirect is ever followed, a blob is
+//! present only when the registry itself answers `200` for that digest, and every digest a
+//! registry returns is compared with ours.
+//!
+//! Authentication: anonymous, HTTP basic (`REGISTRY_AUTH=user:password`), and the bearer-token
+//! flow (`WWW-Authenticate: Bearer realm=..,service=..,scope=..` answered by a token from the
+//! realm), chosen by the registry's challenge on a `401`. One client talks to one repository.
+
+mod reference;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use ureq::http::Response;
+
+pub use reference::{Reference, ReferenceError, api_host, digest_ok};
+
+/// The environment variable that sets both registry timeouts, in seconds.
+pub const TIMEOUT_ENV: &str = "RECIPE_REGISTRY_TIMEOUT";
+/// Time to set up a connection (TCP and TLS) to a registry, unless [`TIMEOUT_ENV`] says
+/// otherwise.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time a registry may stay silent: waiting for an answer's head, receiving an answer's body
+/// (all small), and any single write of an upload (a slow, steady upload is fine; a stalled one
+/// fails). Unless [`TIMEOUT_ENV`] says otherwise.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bytes of an error answer read (the rest is never read); registries send a few hundred.
+pub const MAX_ERROR_BODY: u64 = 64 << 10;
+/// Characters of an error answer shown in a message.
+pub const SHOWN_ERROR: usize = 300;
+/// Bytes of a token answer read; tokens are a few KiB.
+pub const MAX_TOKEN_BODY: u64 = 1 << 20;
+/// Bytes of a manifest or index read when pulling; ours are a few KiB, the spec suggests
+/// registries refuse above 4 MiB.
+pub const MAX_MANIFEST: u64 = 4 << 20;
+
+const DIGEST_HEADER: &str = "docker-content-digest";
+
+/// How long to wait for a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: CONNECT_TIMEOUT,
+            read: READ_TIMEOUT,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The defaults, or both set to [`TIMEOUT_ENV`]'s seconds (1 to 3600) when it is set: the
+    /// one place that variable is read.
+    pub fn from_env() -> Result<Timeouts, SettingError> {
+        match std::env::var(TIMEOUT_ENV) {
+            Err(_) => Ok(Timeouts::default()),
+            Ok(v) => match v.trim().parse::<u64>() {
+                Ok(s @ 1..=3600) => Ok(Timeouts {
+                    connect: Duration::from_secs(s),
+                    read: Duration::from_secs(s),
+                }),
+                _ => Err(SettingError(crate::text::escape(&v).into_owned())),
+            },
+        }
+    }
+}
+
+/// A bad [`TIMEOUT_ENV`].
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("`RECIPE_REGISTRY_TIMEOUT` must be a number of seconds from 1 to 3600, not `{0}`")]
+pub struct SettingError(String);
+
+/// Where to reach a registry and as whom.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Plain http (for a registry on 127.0.0.1 without TLS).
+    pub insecure: bool,
+    /// HTTP basic credentials, also given to a token realm; anonymous without.
+    pub basic_auth: Option<(String, String)>,
+    pub timeouts: Timeouts,
+}
+
+/// What went wrong in one exchange with a registry: its answer, or the lack of one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection, or no answer in time (already worded).
+    Transport(String),
+    /// An answer with an unexpected status; `body` is escaped and shortened.
+    Status {
+        method: &'static str,
+        status: u16,
+        body: String,
+    },
+    /// A redirect where none is followed.
+    Redirect {
+        method: &'static str,
+        status: u16,
+        location: String,
+    },
+    /// The registry named another digest than ours.
+    Digest { ours: String, theirs: String },
+    /// Anything else the registry got wrong (already worded and escaped).
+    Protocol(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Transport(m) | Failure::Protocol(m) => f.write_str(m),
+            Failure::Status {
+                method,
+                status,
+                body,
+            } => {
+                write!(f, "{method} answered `{}`", status_line(*status))?;
+                if !body.is_empty() {
+                    write!(f, ": {body}")?;
+                }
+                Ok(())
+            }
+            Failure::Redirect {
+                method,
+                status,
+                location,
+            } => write!(
+                f,
+                "{method} answered `{}` to `{location}`; redirects are not followed",
+                status_line(*status)
+            ),
+            Failure::Digest { ours, theirs } => write!(
+                f,
+                "the registry answered digest `{theirs}` for `{ours}`; the content differs"
+            ),
+        }
+    }
+}
+
+/// A failure with the registry and the object it was about.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("registry {registry}: cannot {action}: {failure}")]
+pub struct RegistryError {
+    pub registry: String,
+    /// `push blob sha256:… (a linux/amd64 layer)`.
+    pub action: String,
+    pub failure: Failure,
+}
+
+fn status_line(status: u16) -> String {
+    match ureq::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(r) => format!("{status} {r}"),
+        None => status.to_string(),
+    }
+}
+
+/// `sha256:` and the hex SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Outside text for a message: escaped, cut to `max` characters.
+fn shorten(s: &str, max: usize) -> String {
+    let s = crate::text::escape(s.trim());
+    let n = s.chars().count();
+    if n <= max {
+        return s.into_owned();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}… ({} more characters)", n - max)
+}
+
+/// An error answer's body, read up to [`MAX_ERROR_BODY`]: the distribution spec's
+/// `{"errors":[{"code","message"}]}` as `CODE: message`, else the text; escaped and shortened.
+fn error_body(resp: Response<ureq::Body>) -> String {
+    let mut buf = Vec::new();
+    let more = resp
+        .into_body()
+        .into_reader()
+        .take(MAX_ERROR_BODY)
+        .read_to_end(&mut buf)
+        .is_ok()
+        && buf.len() as u64 == MAX_ERROR_BODY;
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&buf)
+        && let Some(errors) = v["errors"].as_array()
+    {
+        let parts: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                let code = e["code"].as_str().unwrap_or("");
+                let msg = e["message"].as_str().unwrap_or("");
+                match (code.is_empty(), msg.is_empty()) {
+                    (false, false) => format!("{code}: {msg}"),
+                    (true, _) => msg.to_string(),
+                    (_, true) => code.to_string(),
+                }
+            })
+            .collect();
+        return shorten(&parts.join("; "), SHOWN_ERROR);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    if more {
+        let cut: String = crate::text::escape(text.trim_start())
+            .chars()
+            .take(SHOWN_ERROR)
+            .collect();
+        return format!("{cut}… (an answer over {MAX_ERROR_BODY} bytes, the rest not read)");
+    }
+    shorten(&text, SHOWN_ERROR)
+}
+
+/// `s` percent-encoded for a query value.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A `WWW-Authenticate` challenge: the scheme (lowercase) and its parameters.
+fn parse_challenge(h: &str) -> (String, Vec<(String, String)>) {
+    let h = h.trim();
+    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+    let mut params = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars
+            .by_ref()
+            .take_while(|c| *c != '=')
+            .collect::<String>()
+            .trim()
+            .to_ascii_lowercase();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.peek().copied() {
+                if c == ',' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+            value = value.trim().to_string();
+        }
+        params.push((key, value));
+    }
+    (scheme.to_ascii_lowercase(), params)
+}
+
+/// A client for one repository of one registry.
+pub struct Client {
+    agent: ureq::Agent,
+    /// The registry as the user named it, for messages.
+    registry: String,
+    /// `https://host:port`.
+    base: String,
+    repository: String,
+    opts: Options,
+    /// The `Authorization` value that worked last, if any.
+    auth: RefCell<Option<String>>,
+}
+
+/// A registry's answer, or why there is none.
+type Answer = Result<Response<ureq::Body>, ureq::Error>;
+
+/// The header of an answer, if any, as text.
+fn header<'a>(resp: &'a Response<ureq::Body>, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+impl Client {
+    pub fn new(registry: &str, repository: &str, opts: &Options) -> Client {
+        let t = opts.timeouts;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(t.connect))
+            .timeout_send_request(Some(t.read))
+            .timeout_recv_response(Some(t.read))
+            .timeout_per_read(Some(t.read))
+            .timeout_per_write(Some(t.read))
+            // Every body this client reads is small (error answers, tokens, manifests): one
+            // that trickles in is cut off like a silent one.
+            .timeout_recv_body(Some(t.read))
+            .accept_encoding("identity")
+            .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        let scheme = if opts.insecure { "http" } else { "https" };
+        Client {
+            agent,
+            registry: registry.to_string(),
+            base: format!("{scheme}://{}", api_host(registry)),
+            repository: repository.to_string(),
+            opts: opts.clone(),
+            auth: RefCell::new(None),
+        }
+    }
+
+    /// `failure` about `action`, with the registry's name.
+    pub fn error(&self, action: impl Into<String>, failure: Failure) -> RegistryError {
+        RegistryError {
+            registry: self.registry.clone(),
+            action: action.into(),
+            failure,
+        }
+    }
+
+    fn transport(&self, e: ureq::Error) -> Failure {
+        let t = self.opts.timeouts;
+        let secs = |d: Duration| d.as_secs();
+        match e {
+            ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
+                Failure::Transport(format!(
+                    "no connection within {} s (`{TIMEOUT_ENV}`)",
+                    secs(t.connect)
+                ))
+            }
+            ureq::Error::Timeout(_) => Failure::Transport(format!(
+                "no answer within {} s (`{TIMEOUT_ENV}`)",
+                secs(t.read)
+            )),
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => Failure::Transport(
+                format!("no answer within {} s (`{TIMEOUT_ENV}`)", secs(t.read)),
+            ),
+            e => Failure::Transport(crate::text::escape(&e.to_string()).into_owned()),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/v2/{}/{path}", self.base, self.repository)
+    }
+
+    /// Sends a request made by `send` (given the `Authorization` value to use); on a `401` with
+    /// a challenge it can meet, authenticates and sends it once more.
+    fn call(
+        &self,
+        send: &dyn Fn(&ureq::Agent, Option<&str>) -> Answer,
+    ) -> Result<Response<ureq::Body>, Failure> {
+        let mut retried = false;
+        loop {
+            let auth = self.auth.borrow().clone();
+            let resp = send(&self.agent, auth.as_deref()).map_err(|e| self.transport(e))?;
+            if resp.status().as_u16() != 401 || retried {
+                return Ok(resp);
+            }
+            let Some(challenge) = header(&resp, "www-authenticate").map(str::to_string) else {
+                return Ok(resp);
+            };
+            let Some(value) = self.authenticate(&challenge)? else {
+                return Ok(resp);
+            };
+            if auth.as_deref() == Some(value.as_str()) {
+                return Ok(resp);
+            }
+            *self.auth.borrow_mut() = Some(value);
+            retried = true;
+        }
+    }
+
+    /// The `Authorization` value meeting `challenge`, or `None` when there is nothing to try.
+    fn authenticate(&self, challenge: &str) -> Result<Option<String>, Failure> {
+        let (scheme, params) = parse_challenge(challenge);
+        let basic = self
+            .opts
+            .basic_auth
+            .as_ref()
+            .map(|(u, p)| format!("Basic {}", base64(format!("{u}:{p}").as_bytes())));
+        match scheme.as_str() {
+            "basic" => Ok(basic),
+            "bearer" => {
+                let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                let Some(realm) = get("realm") else {
+                    return Err(Failure::Protocol(
+                        "its bearer challenge names no `realm`".into(),
+                    ));
+                };
+                let lower = realm.to_ascii_lowercase();
+                if !(lower.starts_with("https://")
+                    || (self.opts.insecure && lower.starts_with("http://")))
+                {
+                    return Err(Failure::Protocol(format!(
+                        "its token realm `{}` is not an https URL",
+                        shorten(realm, SHOWN_ERROR)
+                    )));
+                }
+                let mut url = format!(
+                    "{realm}{}scope={}",
+                    if realm.contains('?') { '&' } else { '?' },
+                    query_escape(&format!("repository:{}:pull,push", self.repository))
+                );
+                if let Some(service) = get("service") {
+                    url.push_str(&format!("&service={}", query_escape(service)));
+                }
+                let mut req = self.agent.get(&url);
+                if let Some(b) = &basic {
+                    req = req.header("Authorization", b);
+                }
+                let resp = req.call().map_err(|e| self.transport(e))?;
+                let status = resp.status().as_u16();
+                if status != 200 {
+                    let body = error_body(resp);
+                    return Err(Failure::Protocol(format!(
+                        "its token realm answered `{}`: {body}",
+                        status_line(status)
+                    )));
+                }
+                let mut buf = Vec::new();
+                resp.into_body()
+                    .into_reader()
+                    .take(MAX_TOKEN_BODY)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Failure::Transport(format!("reading a token: {e}")))?;
+                let v: serde_json::Value = serde_json::from_slice(&buf).map_err(|_| {
+                    Failure::Protocol("its token realm did not answer a JSON token".into())
+                })?;
+                let token = v["token"]
+                    .as_str()
+                    .or(v["access_token"].as_str())
+                    .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
+                    .ok_or_else(|| {
+                        Failure::Protocol("its token realm answered no usable token".into())
+                    })?;
+                Ok(Some(format!("Bearer {token}")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// True when the registry itself answers `200` to a HEAD of blob `digest`, naming no other
+    /// digest; a redirect (never followed) or `404` is false.
+    pub fn blob_exists(&self, digest: &str) -> Result<bool, Failure> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.call(&|a, auth| {
+            let mut r = a.head(&url);
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.call()
+        })?;
+        match resp.status().as_u16() {
+            200 => {
+                if let Some(theirs) = header(&resp, DIGEST_HEADER)
+                    && theirs != digest
+                {
+                    return Err(Failure::Digest {
+                        ours: digest.to_string(),
+                        theirs: shorten(theirs, 80),
+                    });
+                }
+                Ok(true)
+            }
+            300..=399 | 404 => Ok(false),
+            status => Err(Failure::Status {
+                method: "HEAD",
+                status,
+                body: String::new(),
+            }),
+        }
+    }
+
+    /// The absolute URL of a `Location` answer, which must be on this registry.
+    fn location(&self, resp: &Response<ureq::Body>) -> Result<String, Failure> {
+        let Some(loc) = header(resp, "location") else {
+            return Err(Failure::Protocol("its answer has no `Location`".into()));
+        };
+        if loc.starts_with('/') && !loc.starts_with("//") {
+            return Ok(format!("{}{loc}", self.base));
+        }
+        let lower = loc.to_ascii_lowercase();
+        let base = self.base.to_ascii_lowercase();
+        if lower.starts_with(&base) && matches!(lower.as_bytes().get(base.len()), Some(b'/' | b'?'))
+        {
+            return Ok(loc.to_string());
+        }
+        Err(Failure::Protocol(format!(
+            "its upload location `{}` is not on the registry",
+            shorten(loc, SHOWN_ERROR)
+        )))
+    }
+
+    /// Uploads the file at `path` as blob `digest` (`size` bytes): POST for an upload, then
+    /// one PUT of the whole blob to the location given; the registry must answer `201` and
+    /// name no other digest.
+    pub fn upload_blob(&self, digest: &str, path: &Path, size: u64) -> Result<(), Failure> {
+        let start = self.url("blobs/uploads/");
+        let resp = self.call(&|a, auth| {
+            let mut r = a.post(&start).header("Content-Length", "0");
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.send_empty()
+        })?;
+        let status = resp.status().as_u16();
+        if status != 202 {
+            return Err(unexpected("POST", resp));
+        }
+        let loc = self.location(&resp)?;
+        drop(resp);
+        let put = format!(
+            "{loc}{}digest={}",
+            if loc.contains('?') { '&' } else { '?' },
+            query_escape(digest)
+        );
+        let resp = self.call(&|a, auth| {
+            let file = std::fs::File::open(path).map_err(ureq::Error::Io)?;
+            let mut r = a
+                .put(&put)
+                .header("Content-Type", "application/octet-stream")
+                .header("Content-Length", size.to_string());
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.send(ureq::SendBody::from_owned_reader(file.take(size)))
+        })?;
+        if resp.status().as_u16() != 201 {
+            return Err(unexpected("PUT", resp));
+        }
+        check_digest(&resp, digest)
+    }
+
+    /// PUTs `bytes` (of type `media_type`) as the manifest `reference` (a tag or its digest);
+    /// the registry must accept it and name no other digest than the bytes'.
+    pub fn put_manifest(
+        &self,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), Failure> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let resp = self.call(&|a, auth| {
+            let mut r = a.put(&url).header("Content-Type", media_type);
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.send(bytes)
+        })?;
+        if !resp.status().is_success() {
+            return Err(unexpected("PUT", resp));
+        }
+        check_digest(&resp, &sha256(bytes))
+    }
+
+    /// GETs the manifest `reference` (a tag or digest) accepting `accept`: its media type and
+    /// bytes, at most [`MAX_MANIFEST`], checked against the digest asked for or the one the
+    /// registry names.
+    pub fn get_manifest(
+        &self,
+        reference: &str,
+        accept: &str,
+    ) -> Result<(String, Vec<u8>), Failure> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let resp = self.call(&|a, auth| {
+            let mut r = a.get(&url).header("Accept", accept);
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.call()
+        })?;
+        if resp.status().as_u16() != 200 {
+            return Err(unexpected("GET", resp));
+        }
+        let media = header(&resp, "content-type").unwrap_or("").to_string();
+        let named = header(&resp, DIGEST_HEADER).map(str::to_string);
+        let mut buf = Vec::new();
+        resp.into_body()
+            .into_reader()
+            .take(MAX_MANIFEST + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::Transport(crate::text::escape(&e.to_string()).into_owned()))?;
+        if buf.len() as u64 > MAX_MANIFEST {
+            return Err(Failure::Protocol(format!(
+                "the manifest is larger than {MAX_MANIFEST} bytes"
+            )));
+        }
+        let ours = sha256(&buf);
+        let expected = if digest_ok(reference) {
+            Some(reference.to_string())
+        } else {
+            named
+        };
+        if let Some(e) = expected
+            && e != ours
+        {
+            return Err(Failure::Digest {
+                ours,
+                theirs: shorten(&e, 80),
+            });
+        }
+        Ok((media, buf))
+    }
+}
+
+/// A `Docker-Content-Digest`, when sent, must be `digest`.
+fn check_digest(resp: &Response<ureq::Body>, digest: &str) -> Result<(), Failure> {
+    match header(resp, DIGEST_HEADER) {
+        Some(theirs) if theirs != digest => Err(Failure::Digest {
+            ours: digest.to_string(),
+            theirs: shorten(theirs, 80),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The failure of an answer with an unexpected status.
+fn unexpected(method: &'static str, resp: Response<ureq::Body>) -> Failure {
+    let status = resp.status().as_u16();
+    if (300..400).contains(&status) {
+        let location = header(&resp, "location").unwrap_or("").to_string();
+        return Failure::Redirect {
+            method,
+            status,
+            location: shorten(&location, SHOWN_ERROR),
+        };
+    }
+    Failure::Status {
+        method,
+        status,
+        body: error_body(resp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_query_escape() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"user:pass word"), "dXNlcjpwYXNzIHdvcmQ=");
+        assert_eq!(
+            query_escape("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+    }
+
+    #[test]
+    fn challenges() {
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push""#,
+        );
+        assert_eq!(s, "bearer");
+        assert_eq!(
+            p,
+            vec![
+                ("realm".into(), "https://auth.docker.io/token".into()),
+                ("service".into(), "registry.docker.io".into()),
+                ("scope".into(), "repository:samalba/my-app:pull,push".into()),
+            ]
+        );
+        let (s, p) = parse_challenge(r#"Basic realm="a \"b\"", charset=UTF-8"#);
+        assert_eq!(s, "basic");
+        assert_eq!(p[0].1, "a \"b\"");
+        assert_eq!(p[1], ("charset".into(), "UTF-8".into()));
+    }
+
+    #[test]
+    fn failures_are_worded() {
+        let f = Failure::Status {
+            method: "PUT",
+            status: 403,
+            body: "DENIED: no".into(),
+        };
+        assert_eq!(f.to_string(), "PUT answered `403 Forbidden`: DENIED: no");
+        let long = format!("\x1b[31m{}", "x".repeat(1000));
+        let s = shorten(&long, SHOWN_ERROR);
+        assert!(s.starts_with("\\x1b[31m"), "{s}");
+        assert!(s.ends_with("(708 more characters)"), "{s}");
+    }
+}
