@@ -50,11 +50,13 @@ pub fn resolve(root: &Path, image_path: &str) -> Result<Resolved, String> {
         if meta.file_type().is_symlink() {
             hops += 1;
             if hops > MAX_HOPS {
-                return Err(format!("`{}`: too many levels of symlinks", esc(image_path)));
+                return Err(format!(
+                    "`{}`: too many levels of symlinks",
+                    esc(image_path)
+                ));
             }
-            let target = std::fs::read_link(&host).map_err(|e| {
-                format!("cannot read the symlink `/{}`: {e}", esc(&done.join("/")))
-            })?;
+            let target = std::fs::read_link(&host)
+                .map_err(|e| format!("cannot read the symlink `/{}`: {e}", esc(&done.join("/"))))?;
             let target = target.to_string_lossy().into_owned();
             done.pop();
             if target.starts_with('/') {
@@ -99,7 +101,10 @@ fn esc(s: &str) -> String {
 
 /// `p` without empty and `.` components.
 fn normal(p: &str) -> String {
-    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     format!("/{}", parts.join("/"))
 }
 

@@ -64,7 +64,10 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
-    #[error("{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)", crate::text::path(path))]
+    #[error(
+        "{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)",
+        crate::text::path(path)
+    )]
     MissingFile {
         recipe: String,
         arch: Arch,

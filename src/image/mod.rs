@@ -221,12 +221,18 @@ pub enum ImageError {
     NotADirectory { path: String },
     #[error("invalid symlink target for `{path}`: {reason}")]
     InvalidLinkTarget { path: String, reason: &'static str },
-    #[error("{} is not a regular file (for image path `{image_path}`)", crate::text::path(source_path))]
+    #[error(
+        "{} is not a regular file (for image path `{image_path}`)",
+        crate::text::path(source_path)
+    )]
     NotAFile {
         source_path: PathBuf,
         image_path: String,
     },
-    #[error("{} changed while being read (expected {expected} bytes)", crate::text::path(path))]
+    #[error(
+        "{} changed while being read (expected {expected} bytes)",
+        crate::text::path(path)
+    )]
     Changed { path: PathBuf, expected: u64 },
     #[error("cannot read {}: {source}", crate::text::path(path))]
     Read {
@@ -252,6 +258,9 @@ pub enum ImageError {
     BadLayout { path: PathBuf, reason: String },
     #[error("the platforms of a build context differ in their config; a Dockerfile has one")]
     ConfigsDiffer,
-    #[error("{} holds {kind}, which an image layout archive cannot carry", crate::text::path(path))]
+    #[error(
+        "{} holds {kind}, which an image layout archive cannot carry",
+        crate::text::path(path)
+    )]
     UnexpectedFile { path: PathBuf, kind: &'static str },
 }

@@ -413,9 +413,15 @@ fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
     file.lock().map_err(io(&path))?;
     for e in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let leftover = [".bin-", ".sbom.", ".recipe-image.json.", ".oci.tmp-", ".oci.old-"]
-            .iter()
-            .any(|p| name.starts_with(p))
+        let leftover = [
+            ".bin-",
+            ".sbom.",
+            ".recipe-image.json.",
+            ".oci.tmp-",
+            ".oci.old-",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
             || (name.starts_with('.') && name.contains(".oci.tar.tmp-"));
         if leftover {
             let p = e.path();

@@ -248,7 +248,8 @@ fn control_characters_of_a_failed_build_reach_the_terminal_escaped() {
     assert!(!o.stderr.contains('\x1b'), "a raw ESC:\n{}", o.stderr);
     assert!(!o.stderr.contains('\r'), "a raw CR:\n{}", o.stderr);
     assert!(
-        o.stderr.contains("x\\x1b]0;pwned\\x07\\x1b[2J\\rrecipe: build ok"),
+        o.stderr
+            .contains("x\\x1b]0;pwned\\x07\\x1b[2J\\rrecipe: build ok"),
         "{}",
         o.stderr
     );

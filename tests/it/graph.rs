@@ -449,7 +449,11 @@ fn a_tampered_cache_entry_is_rebuilt_never_packed() {
 
 /// Entries of the first layer of the single-platform image in `layout`: (path, type, target).
 fn layer_entries(layout: &Path) -> Vec<(String, tar::EntryType, String)> {
-    let blob = |d: &str| layout.join("blobs/sha256").join(d.trim_start_matches("sha256:"));
+    let blob = |d: &str| {
+        layout
+            .join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
     let json = |p: std::path::PathBuf| -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     };
@@ -488,11 +492,11 @@ fn symlinks_in_an_install_stay_inside_the_image() {
     };
     let text = std::fs::read_to_string(s.recipes().join("slow.toml")).unwrap();
     let with = |extra: &str, files: &str| {
-        text.replace(
-            "\"$CC -static",
-            &format!("\"{extra}\", \"$CC -static"),
-        )
-        .replace("files = [\"/usr/local/bin/hello\"]", &format!("files = [{files}]"))
+        text.replace("\"$CC -static", &format!("\"{extra}\", \"$CC -static"))
+            .replace(
+                "files = [\"/usr/local/bin/hello\"]",
+                &format!("files = [{files}]"),
+            )
     };
     s.recipe(
         "slow",
@@ -505,9 +509,9 @@ fn symlinks_in_an_install_stay_inside_the_image() {
     let entries = layer_entries(&s.out().join("slow/oci"));
     for link in ["usr/local/bin/alias", "usr/local/bin/abs"] {
         assert!(
-            entries
-                .iter()
-                .any(|(p, t, target)| p == link && *t == tar::EntryType::Symlink && target == "hello"),
+            entries.iter().any(|(p, t, target)| p == link
+                && *t == tar::EntryType::Symlink
+                && target == "hello"),
             "{link} is not a symlink to hello: {entries:?}"
         );
     }
@@ -520,11 +524,14 @@ fn symlinks_in_an_install_stay_inside_the_image() {
         ),
     );
     let out = s.path().join("out-leak");
-    run(s.cmd_private_cache().args(["build", "slow", "--out"]).arg(&out))
-        .failure(1)
-        .stderr_has(
-            "app file `/usr/local/bin/hostfile` leads to `/etc`, which the install does not have",
-        );
+    run(s
+        .cmd_private_cache()
+        .args(["build", "slow", "--out"])
+        .arg(&out))
+    .failure(1)
+    .stderr_has(
+        "app file `/usr/local/bin/hostfile` leads to `/etc`, which the install does not have",
+    );
     assert!(!out.join("slow").exists(), "an image with a host file");
 }
 
@@ -574,7 +581,10 @@ fn concurrent_builds_share_one_out_folder_safely() {
                 String::from_utf8_lossy(&o.stderr),
             );
             assert!(o.status.success(), "round {round}:\n{out}\n{err}");
-            digests.extend(out.lines().filter_map(|l| l.split("(index ").nth(1).map(str::to_string)));
+            digests.extend(
+                out.lines()
+                    .filter_map(|l| l.split("(index ").nth(1).map(str::to_string)),
+            );
         }
         assert_eq!(digests.len(), 1, "round {round}: {digests:?}");
         let leftovers: Vec<String> = std::fs::read_dir(s.out().join("slow"))
