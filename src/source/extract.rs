@@ -10,6 +10,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::limits::{Budget, Capped, Limits};
 use super::{SourceError, io_err};
 
 /// The archive formats [`extract`] understands.
@@ -111,7 +112,24 @@ fn bad(archive: &Path, reason: impl Into<String>) -> SourceError {
 /// Modes: permission bits are kept (exec bits included) but setuid, setgid and sticky bits are
 /// dropped, and the owner can always read and write files and enter directories. Ownership is
 /// never changed. Modification times are kept (builds compare them).
+///
+/// Size: the caps of [`Limits::from_env`] apply (see [`extract_with`]).
 pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceError> {
+    extract_with(archive, dest, strip, &Limits::from_env()?)
+}
+
+/// [`extract`] under explicit caps. Refused, with nothing left behind: more than
+/// `limits.max_extract` bytes unpacked (the decompressed tar stream, or the data of zip
+/// entries, counted as it is read, whatever the headers claim), more than `limits.max_entries`
+/// entries, an entry path or symlink target longer than `limits.max_path_len` bytes, and sparse
+/// tar entries (GNU `S` entries and PAX `GNU.sparse.*` ones: their holes would be written out
+/// as zeros, and real source tarballs never use them).
+pub fn extract_with(
+    archive: &Path,
+    dest: &Path,
+    strip: usize,
+    limits: &Limits,
+) -> Result<(), SourceError> {
     let kind = sniff(archive)?;
     match fs::symlink_metadata(dest) {
         Ok(meta) => {
@@ -140,12 +158,16 @@ pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceEr
             parent.display()
         )))?;
 
+    let budget = Budget::new(limits.max_extract);
     let mut x = Extractor {
         archive,
         root: tmp.path(),
         strip,
         dirs: Vec::new(),
         symlinks: HashMap::new(),
+        limits,
+        budget: &budget,
+        current: None,
     };
     let file = File::open(archive).map_err(io_err(format!("opening {}", archive.display())))?;
     let reader = BufReader::with_capacity(1 << 16, file);
@@ -189,6 +211,11 @@ struct Extractor<'a> {
     dirs: Vec<(PathBuf, u32, Option<SystemTime>)>,
     /// Symlinks created: relative path -> entry name, to check them all again at the end.
     symlinks: HashMap<PathBuf, String>,
+    limits: &'a Limits,
+    /// What is left of `limits.max_extract`.
+    budget: &'a Budget,
+    /// The entry being read (or whose data is being skipped), for errors.
+    current: Option<String>,
 }
 
 impl Extractor<'_> {
@@ -200,15 +227,67 @@ impl Extractor<'_> {
         }
     }
 
+    /// The error for a failed read: the extraction cap when that is what stopped it.
+    fn read_error(&self, entry: Option<&str>, e: io::Error) -> SourceError {
+        if self.budget.exceeded() {
+            return SourceError::ExtractTooBig {
+                archive: self.archive.to_path_buf(),
+                entry: entry
+                    .or(self.current.as_deref())
+                    .unwrap_or("(the first header)")
+                    .to_string(),
+                cap: self.limits.max_extract,
+            };
+        }
+        match entry {
+            Some(name) => bad(self.archive, format!("reading entry {name:?}: {e}")),
+            None => bad(self.archive, format!("reading: {e}")),
+        }
+    }
+
+    /// Counts one more entry against `limits.max_entries`.
+    fn count(&self, n: u64) -> Result<(), SourceError> {
+        if n > self.limits.max_entries {
+            return Err(SourceError::TooManyEntries {
+                archive: self.archive.to_path_buf(),
+                cap: self.limits.max_entries,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads a tar stream; the decompressed stream (headers, long names and skipped data
+    /// included) counts against the extraction cap.
     fn tar(&mut self, reader: impl Read) -> Result<(), SourceError> {
-        let mut archive = tar::Archive::new(reader);
+        let mut archive = tar::Archive::new(Capped::new(reader, self.budget));
         let entries = archive
             .entries()
             .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+        let mut n = 0u64;
         for entry in entries {
-            let mut entry = entry.map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+            let mut entry = entry.map_err(|e| self.read_error(None, e))?;
+            n += 1;
+            self.count(n)?;
             let raw = entry.path_bytes().into_owned();
             let name = String::from_utf8_lossy(&raw).into_owned();
+            self.current = Some(name.clone());
+            if raw.len() > self.limits.max_path_len {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "its path is {} bytes long, over the cap of {}",
+                        raw.len(),
+                        self.limits.max_path_len
+                    ),
+                ));
+            }
+            if entry.header().entry_type() == tar::EntryType::GNUSparse || is_pax_sparse(&mut entry)
+            {
+                return Err(self.refuse(
+                    &name,
+                    "sparse entries are not supported (their holes would be written out in full)",
+                ));
+            }
             let header = entry.header();
             let mode = header.mode().unwrap_or(0o644);
             let mtime = header
@@ -218,7 +297,7 @@ impl Extractor<'_> {
             let link = entry.link_name_bytes().map(|l| l.into_owned());
             use tar::EntryType as T;
             let kind = match header.entry_type() {
-                T::Regular | T::Continuous | T::GNUSparse => Kind::File(&mut entry),
+                T::Regular | T::Continuous => Kind::File(&mut entry),
                 T::Directory => Kind::Dir,
                 T::Symlink => Kind::Symlink(link.unwrap_or_default()),
                 T::Link => Kind::Hardlink(link.unwrap_or_default()),
@@ -235,26 +314,40 @@ impl Extractor<'_> {
     fn zip(&mut self, file: File) -> Result<(), SourceError> {
         let mut zip =
             zip::ZipArchive::new(file).map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+        self.count(zip.len() as u64)?;
         for i in 0..zip.len() {
-            let mut f = zip
+            let f = zip
                 .by_index(i)
                 .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
             let name = match f.name() {
                 Ok(n) => n.into_owned(),
                 Err(_) => String::from_utf8_lossy(f.name_raw()).into_owned(),
             };
+            if name.len() > self.limits.max_path_len {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "its path is {} bytes long, over the cap of {}",
+                        name.len(),
+                        self.limits.max_path_len
+                    ),
+                ));
+            }
             let is_dir = f.is_dir();
             let is_symlink = f.is_symlink();
             let mode = f.unix_mode().unwrap_or(if is_dir { 0o755 } else { 0o644 });
             let mtime = f.last_modified().and_then(zip_time);
+            // The data of every entry counts against the extraction cap as it is inflated,
+            // whatever size the zip's directory claims.
+            let mut f = Capped::new(f, self.budget);
             let kind = if is_dir {
                 Kind::Dir
             } else if is_symlink {
                 let mut target = Vec::new();
                 (&mut f)
-                    .take(4096)
+                    .take(self.limits.max_path_len as u64 + 1)
                     .read_to_end(&mut target)
-                    .map_err(|e| bad(self.archive, format!("reading entry {name:?}: {e}")))?;
+                    .map_err(|e| self.read_error(Some(&name), e))?;
                 Kind::Symlink(target)
             } else {
                 Kind::File(&mut f)
@@ -376,8 +469,7 @@ impl Extractor<'_> {
                     .mode(0o600)
                     .open(&path)
                     .map_err(io_err(format!("creating {}", path.display())))?;
-                io::copy(reader, &mut f)
-                    .map_err(|e| bad(self.archive, format!("reading entry {name:?}: {e}")))?;
+                io::copy(reader, &mut f).map_err(|e| self.read_error(Some(name), e))?;
                 f.set_permissions(Permissions::from_mode((mode & 0o777) | 0o600))
                     .map_err(io_err(format!("setting the mode of {}", path.display())))?;
                 if let Some(t) = mtime {
@@ -388,6 +480,15 @@ impl Extractor<'_> {
             Kind::Symlink(target) => {
                 if target.is_empty() {
                     return Err(self.refuse(name, "symlink with an empty target"));
+                }
+                if target.len() > self.limits.max_path_len {
+                    return Err(self.refuse(
+                        name,
+                        format!(
+                            "its symlink target is over the cap of {} bytes",
+                            self.limits.max_path_len
+                        ),
+                    ));
                 }
                 resolve_within(self.root, &comps[..comps.len() - 1], &target).map_err(|why| {
                     self.refuse(
@@ -497,6 +598,17 @@ impl Extractor<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// True when a PAX header marks the entry as a GNU sparse file (formats 0.0 to 1.0), whose
+/// data is a map of holes rather than the file's bytes.
+fn is_pax_sparse<R: Read>(entry: &mut tar::Entry<'_, R>) -> bool {
+    match entry.pax_extensions() {
+        Ok(Some(exts)) => exts
+            .flatten()
+            .any(|e| e.key_bytes().starts_with(b"GNU.sparse.")),
+        _ => false,
     }
 }
 
