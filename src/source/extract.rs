@@ -634,7 +634,11 @@ fn find_symlinks(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<
 /// Resolves `target` as the kernel would from the directory `start` (components relative to
 /// `root`), following the symlinks that exist under `root`, and fails if it ever leaves `root`.
 /// Parts that do not exist (yet) are taken as plain names.
-fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), String> {
+pub(crate) fn resolve_within(
+    root: &Path,
+    start: &[OsString],
+    target: &[u8],
+) -> Result<(), String> {
     if target.starts_with(b"/") {
         return Err("is absolute".to_string());
     }
@@ -646,7 +650,7 @@ fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), 
             b"" | b"." => continue,
             b".." => {
                 if stack.pop().is_none() {
-                    return Err("points outside the destination".to_string());
+                    return Err("points outside the tree".to_string());
                 }
                 continue;
             }

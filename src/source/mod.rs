@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
+pub(crate) use fingerprint::{checked_symlink, open_regular};
 pub use gomod::go_module_strip;
 pub use limits::Limits;
 pub use store::{Store, sha256_file};
