@@ -634,11 +634,7 @@ fn find_symlinks(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<
 /// Resolves `target` as the kernel would from the directory `start` (components relative to
 /// `root`), following the symlinks that exist under `root`, and fails if it ever leaves `root`.
 /// Parts that do not exist (yet) are taken as plain names.
-pub(crate) fn resolve_within(
-    root: &Path,
-    start: &[OsString],
-    target: &[u8],
-) -> Result<(), String> {
+pub(crate) fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), String> {
     if target.starts_with(b"/") {
         return Err("is absolute".to_string());
     }

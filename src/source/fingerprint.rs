@@ -126,15 +126,11 @@ pub(crate) fn checked_symlink(base: &Path, path: &Path) -> io::Result<PathBuf> {
         .and_then(|p| p.strip_prefix(base).ok())
         .map(|p| p.iter().map(|c| c.to_os_string()).collect())
         .unwrap_or_default();
-    if let Err(why) = super::extract::resolve_within(base, &start, target.as_os_str().as_bytes())
-    {
+    if let Err(why) = super::extract::resolve_within(base, &start, target.as_os_str().as_bytes()) {
         return Err(refuse(
             base,
             path,
-            &format!(
-                "is a symlink whose target `{}` {why}",
-                text::path(&target)
-            ),
+            &format!("is a symlink whose target `{}` {why}", text::path(&target)),
         ));
     }
     Ok(target)

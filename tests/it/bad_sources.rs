@@ -232,7 +232,10 @@ fn gzip_bomb_stops_at_the_extract_cap() {
     assert!(bomb.len() < 1 << 20, "the bomb is {} bytes", bomb.len());
     let server = serve(&[("/demo.tar.gz", &bomb)]);
     let s = Scratch::new();
-    s.recipe("demo", &recipe_for(&server.url("/demo.tar.gz"), &sha(&bomb)));
+    s.recipe(
+        "demo",
+        &recipe_for(&server.url("/demo.tar.gz"), &sha(&bomb)),
+    );
     let zig = fake_zig();
     let o = run_guarded(&mut build_cmd(&s, &zig, &[("RECIPE_MAX_EXTRACT", "16M")])).failure(1);
     o.stderr_has("cannot get the source of demo")
