@@ -621,7 +621,53 @@ fn source_overlong_paths_are_refused() {
     let err = extract_refused("long.tar.gz", gz(&tar), &small_limits());
     assert!(
         err.to_string()
-            .contains("300 bytes long, over the cap of 256"),
+            .contains("a GNU long name of 301 bytes, over the cap of 256"),
+        "{err}"
+    );
+    // A PAX `path` over the cap.
+    let mut pax = pax_record("path", &long);
+    pax.extend(pax_record("mtime", "1"));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/x").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, &pax[..]).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/short").unwrap();
+    h.set_size(1);
+    h.set_cksum();
+    b.append(&h, &b"x"[..]).unwrap();
+    let err = extract_refused("longpax.tar", b.into_inner().unwrap(), &small_limits());
+    assert!(
+        err.to_string()
+            .contains("300 bytes long, over the cap of 256")
+            && err.to_string().contains(&long),
+        "{err}"
+    );
+    // A GNU long name claiming 64 MiB (and holding it: zeros, so the archive stays small) is
+    // refused before any of it is read into memory, under the default caps.
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(64 << 20);
+    h.set_cksum();
+    let mut bomb = gz(h.as_bytes());
+    let chunk = gz(&vec![0u8; 1 << 20]);
+    for _ in 0..64 {
+        bomb.extend_from_slice(&chunk);
+    }
+    bomb.extend(gz(&[0u8; 1024]));
+    let err = extract_refused(
+        "longname-bomb.tar.gz",
+        bomb,
+        &recipe::source::Limits::default(),
+    );
+    assert!(
+        err.to_string()
+            .contains("a GNU long name of 67108864 bytes, over the cap of 4096")
+            && err.to_string().contains("././@LongLink"),
         "{err}"
     );
     let entries = [E::File(long.as_bytes(), b"x", 0o644)];
@@ -800,4 +846,50 @@ fn source_copy_tree_keeps_inner_symlinks_and_refuses_escaping_ones() {
         err.contains("`lib/host`") && err.contains("is absolute"),
         "{err}"
     );
+}
+
+#[test]
+fn source_long_names_and_links_still_extract() {
+    // GNU long names and links (`L`, `K`) and a PAX `path`/`linkpath`, all well under the caps.
+    let deep = format!("top/{}/file", "d".repeat(150));
+    let pax_name = format!("top/{}", "p".repeat(150));
+    let pax_link = format!("{}/file", "d".repeat(150));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(5);
+    h.set_mode(0o644);
+    b.append_data(&mut h, &deep, &b"hello"[..]).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    b.append_link(&mut h, "top/gnu-link", format!("{}/file", "d".repeat(150)))
+        .unwrap();
+    let mut pax = pax_record("path", &pax_name);
+    pax.extend(pax_record("linkpath", &pax_link));
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/p").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, &pax[..]).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/short").unwrap();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_cksum();
+    b.append(&h, &b""[..]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("long.tar.gz");
+    fs::write(&archive, gz(&b.into_inner().unwrap())).unwrap();
+    let out = dir.path().join("out");
+    extract(&archive, &out, 1).unwrap();
+    let file = format!("{}/file", "d".repeat(150));
+    assert_eq!(fs::read(out.join(&file)).unwrap(), b"hello");
+    assert_eq!(
+        fs::read_link(out.join("gnu-link")).unwrap(),
+        Path::new(&file)
+    );
+    let p = "p".repeat(150);
+    assert_eq!(fs::read_link(out.join(&p)).unwrap(), Path::new(&pax_link));
+    assert!(!out.join("short").exists());
 }
