@@ -4,7 +4,17 @@ use std::path::Path;
 
 /// Copies the directory `from` to `to` (created), keeping symlinks as symlinks and exec bits.
 /// Skips `.git` and `target` folders, which are never part of a source.
+///
+/// Only regular files, folders and symlinks are copied: a FIFO, socket or device is an error
+/// naming it and is never opened (opening a FIFO would block for ever), and so is a symlink
+/// that is absolute or leads out of `from` (nothing is ever read through it from the build
+/// machine). Copied files keep their permission bits without setuid, setgid and sticky.
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    copy_within(from, from, to)
+}
+
+fn copy_within(base: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -16,11 +26,19 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         let dst = to.join(&name);
         let ty = entry.file_type()?;
         if ty.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+            std::os::unix::fs::symlink(crate::source::checked_symlink(base, &src)?, &dst)?;
         } else if ty.is_dir() {
-            copy_tree(&src, &dst)?;
+            copy_within(base, &src, &dst)?;
         } else {
-            std::fs::copy(&src, &dst)?;
+            let mut input = crate::source::open_regular(base, &src, ty)?;
+            let mode = input.metadata()?.permissions().mode() & 0o777;
+            // Never write through a symlink an earlier tree left at this path.
+            if std::fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_dir()) {
+                std::fs::remove_file(&dst)?;
+            }
+            let mut output = std::fs::File::create(&dst)?;
+            std::io::copy(&mut input, &mut output)?;
+            output.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use super::limits::{Budget, Capped, Limits};
 use super::{SourceError, io_err};
 
 /// The archive formats [`extract`] understands.
@@ -111,7 +112,24 @@ fn bad(archive: &Path, reason: impl Into<String>) -> SourceError {
 /// Modes: permission bits are kept (exec bits included) but setuid, setgid and sticky bits are
 /// dropped, and the owner can always read and write files and enter directories. Ownership is
 /// never changed. Modification times are kept (builds compare them).
+///
+/// Size: the caps of [`Limits::from_env`] apply (see [`extract_with`]).
 pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceError> {
+    extract_with(archive, dest, strip, &Limits::from_env()?)
+}
+
+/// [`extract`] under explicit caps. Refused, with nothing left behind: more than
+/// `limits.max_extract` bytes unpacked (the decompressed tar stream, or the data of zip
+/// entries, counted as it is read, whatever the headers claim), more than `limits.max_entries`
+/// entries, an entry path or symlink target longer than `limits.max_path_len` bytes, and sparse
+/// tar entries (GNU `S` entries and PAX `GNU.sparse.*` ones: their holes would be written out
+/// as zeros, and real source tarballs never use them).
+pub fn extract_with(
+    archive: &Path,
+    dest: &Path,
+    strip: usize,
+    limits: &Limits,
+) -> Result<(), SourceError> {
     let kind = sniff(archive)?;
     match fs::symlink_metadata(dest) {
         Ok(meta) => {
@@ -140,12 +158,16 @@ pub fn extract(archive: &Path, dest: &Path, strip: usize) -> Result<(), SourceEr
             parent.display()
         )))?;
 
+    let budget = Budget::new(limits.max_extract);
     let mut x = Extractor {
         archive,
         root: tmp.path(),
         strip,
         dirs: Vec::new(),
         symlinks: HashMap::new(),
+        limits,
+        budget: &budget,
+        current: None,
     };
     let file = File::open(archive).map_err(io_err(format!("opening {}", archive.display())))?;
     let reader = BufReader::with_capacity(1 << 16, file);
@@ -189,6 +211,11 @@ struct Extractor<'a> {
     dirs: Vec<(PathBuf, u32, Option<SystemTime>)>,
     /// Symlinks created: relative path -> entry name, to check them all again at the end.
     symlinks: HashMap<PathBuf, String>,
+    limits: &'a Limits,
+    /// What is left of `limits.max_extract`.
+    budget: &'a Budget,
+    /// The entry being read (or whose data is being skipped), for errors.
+    current: Option<String>,
 }
 
 impl Extractor<'_> {
@@ -200,29 +227,109 @@ impl Extractor<'_> {
         }
     }
 
+    /// The error for a failed read: the extraction cap when that is what stopped it.
+    fn read_error(&self, entry: Option<&str>, e: io::Error) -> SourceError {
+        if self.budget.exceeded() {
+            return SourceError::ExtractTooBig {
+                archive: self.archive.to_path_buf(),
+                entry: entry
+                    .or(self.current.as_deref())
+                    .unwrap_or("(the first header)")
+                    .to_string(),
+                cap: self.limits.max_extract,
+            };
+        }
+        match entry {
+            Some(name) => bad(self.archive, format!("reading entry {name:?}: {e}")),
+            None => bad(self.archive, format!("reading: {e}")),
+        }
+    }
+
+    /// Counts one more entry against `limits.max_entries`.
+    fn count(&self, n: u64) -> Result<(), SourceError> {
+        if n > self.limits.max_entries {
+            return Err(SourceError::TooManyEntries {
+                archive: self.archive.to_path_buf(),
+                cap: self.limits.max_entries,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads a tar stream; the decompressed stream (headers, long names and skipped data
+    /// included) counts against the extraction cap.
+    ///
+    /// Entries are read raw: GNU long names and links and PAX headers are read here, each only
+    /// after its size is checked against a cap, so no header can make the reader allocate by a
+    /// size it claims. They apply to the next entry as GNU tar applies them: a GNU long name
+    /// first, then a PAX `path`, then the header's own name (the same for link targets).
     fn tar(&mut self, reader: impl Read) -> Result<(), SourceError> {
-        let mut archive = tar::Archive::new(reader);
+        use tar::EntryType as T;
+        let mut archive = tar::Archive::new(Capped::new(reader, self.budget));
         let entries = archive
             .entries()
-            .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+            .map_err(|e| bad(self.archive, format!("reading: {e}")))?
+            .raw(true);
+        let mut n = 0u64;
+        let mut meta = TarMeta::default();
         for entry in entries {
-            let mut entry = entry.map_err(|e| bad(self.archive, format!("reading: {e}")))?;
-            let raw = entry.path_bytes().into_owned();
+            let mut entry = entry.map_err(|e| self.read_error(None, e))?;
+            n += 1;
+            self.count(n)?;
+            let ty = entry.header().entry_type();
+            if matches!(
+                ty,
+                T::GNULongName | T::GNULongLink | T::XHeader | T::XGlobalHeader
+            ) {
+                self.tar_meta(&mut entry, &mut meta)?;
+                continue;
+            }
+            let this = std::mem::take(&mut meta);
+            let raw = match this.gnu_name.or(this.pax_path) {
+                Some(name) => name,
+                None => entry.path_bytes().into_owned(),
+            };
             let name = String::from_utf8_lossy(&raw).into_owned();
+            self.current = Some(name.clone());
+            if raw.len() > self.limits.max_path_len {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "its path is {} bytes long, over the cap of {}",
+                        raw.len(),
+                        self.limits.max_path_len
+                    ),
+                ));
+            }
+            if ty == T::GNUSparse || this.sparse {
+                return Err(self.refuse(
+                    &name,
+                    "sparse entries are not supported (their holes would be written out in full)",
+                ));
+            }
+            if let Some(size) = this.pax_size
+                && entry.header().entry_size().ok() != Some(size)
+            {
+                return Err(self.refuse(
+                    &name,
+                    "its PAX `size` differs from its header's (not supported)",
+                ));
+            }
             let header = entry.header();
             let mode = header.mode().unwrap_or(0o644);
             let mtime = header
                 .mtime()
                 .ok()
                 .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-            let link = entry.link_name_bytes().map(|l| l.into_owned());
-            use tar::EntryType as T;
-            let kind = match header.entry_type() {
-                T::Regular | T::Continuous | T::GNUSparse => Kind::File(&mut entry),
+            let link = match this.gnu_link.or(this.pax_link) {
+                Some(l) => Some(l),
+                None => entry.link_name_bytes().map(|l| l.into_owned()),
+            };
+            let kind = match ty {
+                T::Regular | T::Continuous => Kind::File(&mut entry),
                 T::Directory => Kind::Dir,
                 T::Symlink => Kind::Symlink(link.unwrap_or_default()),
                 T::Link => Kind::Hardlink(link.unwrap_or_default()),
-                T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
                 other => {
                     return Err(self.refuse(&name, format!("unsupported entry type {other:?}")));
                 }
@@ -232,29 +339,109 @@ impl Extractor<'_> {
         Ok(())
     }
 
+    /// Reads a GNU long name or link, or a PAX header, into `meta` for the next entry; its size
+    /// is checked before any of it is read.
+    fn tar_meta<R: Read>(
+        &self,
+        entry: &mut tar::Entry<'_, R>,
+        meta: &mut TarMeta,
+    ) -> Result<(), SourceError> {
+        use tar::EntryType as T;
+        let ty = entry.header().entry_type();
+        let what = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let cap = match ty {
+            T::GNULongName | T::GNULongLink => self.limits.max_path_len as u64 + 1,
+            _ => MAX_PAX_HEADER,
+        };
+        let size = entry
+            .header()
+            .entry_size()
+            .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+        if size > cap {
+            let reason = match ty {
+                T::GNULongName | T::GNULongLink => format!(
+                    "a GNU long name of {size} bytes, over the cap of {}",
+                    self.limits.max_path_len
+                ),
+                _ => format!("a PAX header of {size} bytes, over the cap of {cap}"),
+            };
+            return Err(self.refuse(&what, reason));
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| self.read_error(Some(&what), e))?;
+        let trimmed = |mut d: Vec<u8>| {
+            if d.last() == Some(&0) {
+                d.pop();
+            }
+            d
+        };
+        match ty {
+            T::GNULongName => meta.gnu_name = Some(trimmed(data)),
+            T::GNULongLink => meta.gnu_link = Some(trimmed(data)),
+            T::XHeader => {
+                for ext in tar::PaxExtensions::new(&data) {
+                    let ext =
+                        ext.map_err(|e| self.refuse(&what, format!("malformed PAX header: {e}")))?;
+                    match ext.key_bytes() {
+                        b"path" => meta.pax_path = Some(ext.value_bytes().to_vec()),
+                        b"linkpath" => meta.pax_link = Some(ext.value_bytes().to_vec()),
+                        b"size" => {
+                            let v = ext.value().ok().and_then(|v| v.parse().ok());
+                            let Some(v) = v else {
+                                return Err(self.refuse(&what, "malformed PAX `size`"));
+                            };
+                            meta.pax_size = Some(v);
+                        }
+                        k if k.starts_with(b"GNU.sparse.") => meta.sparse = true,
+                        _ => {}
+                    }
+                }
+            }
+            // A global PAX header changes nothing this extractor keeps.
+            _ => {}
+        }
+        Ok(())
+    }
+
     fn zip(&mut self, file: File) -> Result<(), SourceError> {
         let mut zip =
             zip::ZipArchive::new(file).map_err(|e| bad(self.archive, format!("reading: {e}")))?;
+        self.count(zip.len() as u64)?;
         for i in 0..zip.len() {
-            let mut f = zip
+            let f = zip
                 .by_index(i)
                 .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
             let name = match f.name() {
                 Ok(n) => n.into_owned(),
                 Err(_) => String::from_utf8_lossy(f.name_raw()).into_owned(),
             };
+            if name.len() > self.limits.max_path_len {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "its path is {} bytes long, over the cap of {}",
+                        name.len(),
+                        self.limits.max_path_len
+                    ),
+                ));
+            }
             let is_dir = f.is_dir();
             let is_symlink = f.is_symlink();
             let mode = f.unix_mode().unwrap_or(if is_dir { 0o755 } else { 0o644 });
             let mtime = f.last_modified().and_then(zip_time);
+            // The data of every entry counts against the extraction cap as it is inflated,
+            // whatever size the zip's directory claims.
+            let mut f = Capped::new(f, self.budget);
             let kind = if is_dir {
                 Kind::Dir
             } else if is_symlink {
                 let mut target = Vec::new();
                 (&mut f)
-                    .take(4096)
+                    .take(self.limits.max_path_len as u64 + 1)
                     .read_to_end(&mut target)
-                    .map_err(|e| bad(self.archive, format!("reading entry {name:?}: {e}")))?;
+                    .map_err(|e| self.read_error(Some(&name), e))?;
                 Kind::Symlink(target)
             } else {
                 Kind::File(&mut f)
@@ -376,8 +563,7 @@ impl Extractor<'_> {
                     .mode(0o600)
                     .open(&path)
                     .map_err(io_err(format!("creating {}", path.display())))?;
-                io::copy(reader, &mut f)
-                    .map_err(|e| bad(self.archive, format!("reading entry {name:?}: {e}")))?;
+                io::copy(reader, &mut f).map_err(|e| self.read_error(Some(name), e))?;
                 f.set_permissions(Permissions::from_mode((mode & 0o777) | 0o600))
                     .map_err(io_err(format!("setting the mode of {}", path.display())))?;
                 if let Some(t) = mtime {
@@ -388,6 +574,15 @@ impl Extractor<'_> {
             Kind::Symlink(target) => {
                 if target.is_empty() {
                     return Err(self.refuse(name, "symlink with an empty target"));
+                }
+                if target.len() > self.limits.max_path_len {
+                    return Err(self.refuse(
+                        name,
+                        format!(
+                            "its symlink target is over the cap of {} bytes",
+                            self.limits.max_path_len
+                        ),
+                    ));
                 }
                 resolve_within(self.root, &comps[..comps.len() - 1], &target).map_err(|why| {
                     self.refuse(
@@ -500,6 +695,21 @@ impl Extractor<'_> {
     }
 }
 
+/// Longest PAX header read, in bytes: 1 MiB (real ones hold a few short records).
+const MAX_PAX_HEADER: u64 = 1 << 20;
+
+/// What GNU long-name and PAX headers said about the next tar entry.
+#[derive(Default)]
+struct TarMeta {
+    gnu_name: Option<Vec<u8>>,
+    gnu_link: Option<Vec<u8>>,
+    pax_path: Option<Vec<u8>>,
+    pax_link: Option<Vec<u8>>,
+    pax_size: Option<u64>,
+    /// A `GNU.sparse.*` record: the entry's data is a map of holes, not the file's bytes.
+    sparse: bool,
+}
+
 fn join(comps: &[OsString]) -> PathBuf {
     comps.iter().collect()
 }
@@ -522,7 +732,7 @@ fn find_symlinks(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<
 /// Resolves `target` as the kernel would from the directory `start` (components relative to
 /// `root`), following the symlinks that exist under `root`, and fails if it ever leaves `root`.
 /// Parts that do not exist (yet) are taken as plain names.
-fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), String> {
+pub(crate) fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), String> {
     if target.starts_with(b"/") {
         return Err("is absolute".to_string());
     }
@@ -534,7 +744,7 @@ fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), 
             b"" | b"." => continue,
             b".." => {
                 if stack.pop().is_none() {
-                    return Err("points outside the destination".to_string());
+                    return Err("points outside the tree".to_string());
                 }
                 continue;
             }

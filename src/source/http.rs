@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::SourceError;
+use super::limits::Limits;
 use super::store::{Fetched, stream_to_temp};
 
 /// Downloads `url` into a temporary file inside `tmp_dir`.
@@ -12,7 +13,11 @@ use super::store::{Fetched, stream_to_temp};
 /// 60 s for any single read of the body (a stalled transfer fails; a slow, steady one does not).
 /// `Accept-Encoding: identity` is sent so that the bytes stored are the bytes served, never
 /// transparently decompressed.
-pub(crate) fn download(url: &str, tmp_dir: &Path) -> Result<Fetched, SourceError> {
+///
+/// Size: a `Content-Length` over `limits.max_download` is refused before any of the body is
+/// read, and a body without one (or longer than it said) stops at the cap; either way the
+/// temporary file is removed.
+pub(crate) fn download(url: &str, tmp_dir: &Path, limits: &Limits) -> Result<Fetched, SourceError> {
     let lower = url.to_ascii_lowercase();
     if !(lower.starts_with("http://") || lower.starts_with("https://")) {
         return Err(SourceError::BadUrl(url.to_string()));
@@ -38,6 +43,20 @@ pub(crate) fn download(url: &str, tmp_dir: &Path) -> Result<Fetched, SourceError
             status,
         });
     }
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(declared) = declared
+        && declared > limits.max_download
+    {
+        return Err(SourceError::DeclaredTooBig {
+            url: url.to_string(),
+            declared,
+            cap: limits.max_download,
+        });
+    }
     let mut reader = response.into_body().into_reader();
-    stream_to_temp(&mut reader, tmp_dir, url)
+    stream_to_temp(&mut reader, tmp_dir, url, limits.max_download)
 }

@@ -13,15 +13,18 @@ mod extract;
 mod fingerprint;
 mod gomod;
 mod http;
+pub mod limits;
 mod pypi;
 mod store;
 
 use std::fmt;
 use std::path::PathBuf;
 
-pub use extract::{ArchiveKind, extract, sniff};
+pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
+pub(crate) use fingerprint::{checked_symlink, open_regular};
 pub use gomod::go_module_strip;
+pub use limits::Limits;
 pub use store::{Store, sha256_file};
 
 /// A file of a Debian source package, fetched with `apt-get source --download-only`.
@@ -139,6 +142,45 @@ pub enum SourceError {
     #[error("{archive}: {reason}")]
     BadArchive { archive: PathBuf, reason: String },
 
+    #[error(
+        "GET {url}: the server declares {} (`Content-Length`), over the download cap of {} \
+         (`{}`)",
+        limits::Bytes(*declared), limits::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
+    )]
+    DeclaredTooBig {
+        url: String,
+        declared: u64,
+        cap: u64,
+    },
+
+    #[error(
+        "{what}: the download is larger than the cap of {} (`{}`); nothing was stored",
+        limits::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
+    )]
+    DownloadTooBig { what: String, cap: u64 },
+
+    #[error(
+        "{}: unpacking entry {} goes over the extraction cap of {} (`{}`); nothing was kept",
+        crate::text::path(archive), Quoted(entry), limits::Bytes(*cap), limits::ENV_MAX_EXTRACT
+    )]
+    ExtractTooBig {
+        archive: PathBuf,
+        entry: String,
+        cap: u64,
+    },
+
+    #[error(
+        "{}: more than {cap} entries, the cap of one archive",
+        crate::text::path(archive)
+    )]
+    TooManyEntries { archive: PathBuf, cap: u64 },
+
+    #[error(
+        "invalid `{var}` value {}: expected a byte count such as `4294967296`, `64M` or `16G`",
+        Quoted(value)
+    )]
+    BadLimit { var: &'static str, value: String },
+
     #[error("destination {0} exists and is not an empty directory")]
     DestNotEmpty(PathBuf),
 
@@ -148,6 +190,15 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A string from outside in double quotes, control characters escaped.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", crate::text::escape(self.0))
+    }
 }
 
 fn list(errors: &[SourceError]) -> String {

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use super::limits::{Budget, Capped, Limits};
 use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err, pypi};
 
 /// A content-addressed store of downloaded files. Every file in it lives at
@@ -13,6 +14,9 @@ use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err, pypi};
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// Caps given with [`Store::with_limits`]; `None` reads them with [`Limits::from_env`] at
+    /// each fetch.
+    limits: Option<Limits>,
 }
 
 /// Bytes an origin produced, in a temporary place inside `<root>/tmp`, with their sha256.
@@ -45,7 +49,18 @@ impl Fetched {
 impl Store {
     /// A store rooted at `root` (created on first fetch).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Store { root: root.into() }
+        Store {
+            root: root.into(),
+            limits: None,
+        }
+    }
+
+    /// A store whose downloads run under `limits` instead of the environment's.
+    pub fn with_limits(root: impl Into<PathBuf>, limits: Limits) -> Self {
+        Store {
+            root: root.into(),
+            limits: Some(limits),
+        }
     }
 
     /// The store's root directory.
@@ -71,8 +86,15 @@ impl Store {
     /// verified, and are renamed into place. A mismatch is refused with
     /// `sha256 mismatch for ORIGIN: expected X, got Y`, nothing is stored and the temporary file
     /// is removed. If no origin works, the error lists every origin's error.
+    ///
+    /// A download larger than the cap ([`Limits::max_download`], `RECIPE_MAX_DOWNLOAD`) fails
+    /// like any other origin error and leaves no file behind.
     pub fn fetch(&self, f: &Fetch, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, SourceError> {
         let sha256 = normalize_sha256(&f.sha256)?;
+        let limits = match self.limits {
+            Some(l) => l,
+            None => Limits::from_env()?,
+        };
         let dest = self.path_of(&sha256);
         if dest.is_file() {
             let got = sha256_file(&dest).map_err(io_err(format!("reading {}", dest.display())))?;
@@ -96,7 +118,7 @@ impl Store {
         let mut errors = Vec::new();
         for origin in &f.origins {
             progress(&format!("fetching {origin}"));
-            match self.try_origin(origin, &sha256, &dest) {
+            match self.try_origin(origin, &sha256, &dest, &limits) {
                 Ok(()) => {
                     progress(&format!("stored sha256 {sha256} from {origin}"));
                     return Ok(dest);
@@ -110,10 +132,16 @@ impl Store {
         Err(SourceError::AllOriginsFailed { sha256, errors })
     }
 
-    fn try_origin(&self, origin: &Origin, sha256: &str, dest: &Path) -> Result<(), SourceError> {
+    fn try_origin(
+        &self,
+        origin: &Origin,
+        sha256: &str,
+        dest: &Path,
+        limits: &Limits,
+    ) -> Result<(), SourceError> {
         let tmp = self.tmp_dir();
         let fetched = match origin {
-            Origin::Url(url) => http::download(url, &tmp)?,
+            Origin::Url(url) => http::download(url, &tmp, limits)?,
             Origin::Debian(d) => debian::download(d, &tmp)?,
             Origin::GoModule { module, version } => gomod::download(module, version, &tmp)?,
             Origin::Pypi {
@@ -122,6 +150,17 @@ impl Store {
                 file,
             } => pypi::download(package, version, file, &tmp)?,
         };
+        // apt, go and pip write their files themselves; a file over the cap is refused here
+        // (and removed when `fetched` is dropped).
+        let size = fs::metadata(&fetched.path)
+            .map_err(io_err(format!("reading {}", fetched.path.display())))?
+            .len();
+        if size > limits.max_download {
+            return Err(SourceError::DownloadTooBig {
+                what: origin.to_string(),
+                cap: limits.max_download,
+            });
+        }
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.
             return Err(SourceError::Mismatch {
@@ -153,11 +192,13 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(hasher.finish().1)
 }
 
-/// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way.
+/// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way. More than `cap`
+/// bytes is an error, and the temporary file is removed.
 pub(crate) fn stream_to_temp(
     reader: &mut dyn Read,
     tmp_dir: &Path,
     what: &str,
+    cap: u64,
 ) -> Result<Fetched, SourceError> {
     let file = tempfile::Builder::new()
         .prefix("download-")
@@ -168,7 +209,16 @@ pub(crate) fn stream_to_temp(
         )))?;
     let (file, temp_path) = file.into_parts();
     let mut w = HashWriter::new(io::BufWriter::with_capacity(1 << 16, file));
-    io::copy(reader, &mut w).map_err(io_err(format!("downloading {what}")))?;
+    let budget = Budget::new(cap);
+    if let Err(e) = io::copy(&mut Capped::new(reader, &budget), &mut w) {
+        if budget.exceeded() {
+            return Err(SourceError::DownloadTooBig {
+                what: what.to_string(),
+                cap,
+            });
+        }
+        return Err(io_err(format!("downloading {what}"))(e));
+    }
     let (buf, sha256, _) = w.finish();
     let file = buf.into_inner().map_err(|e| SourceError::Io {
         context: format!("writing download of {what}"),

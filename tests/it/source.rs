@@ -523,3 +523,373 @@ fn source_hard_links_stay_inside() {
         "top/h",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Caps (issue 9, failure 8): the caps are set low here so the inputs stay small.
+
+fn small_limits() -> recipe::source::Limits {
+    recipe::source::Limits {
+        max_download: 1 << 20,
+        max_extract: 1 << 20,
+        max_entries: 8,
+        max_path_len: 256,
+    }
+}
+
+/// Extracts under `limits` inside a sandbox; returns the error and asserts that nothing but
+/// the archive and the destination's (empty) parent is left.
+fn extract_refused(file: &str, bytes: Vec<u8>, limits: &recipe::source::Limits) -> SourceError {
+    let sandbox = tempfile::tempdir().unwrap();
+    let archive = sandbox.path().join(file);
+    fs::write(&archive, bytes).unwrap();
+    let dest = sandbox.path().join("a").join("dest");
+    let err = recipe::source::extract_with(&archive, &dest, 0, limits).expect_err(file);
+    assert!(!dest.exists(), "{file}: dest exists");
+    let left: Vec<_> = fs::read_dir(sandbox.path().join("a")).unwrap().collect();
+    assert!(left.is_empty(), "{file}: left behind {left:?}");
+    err
+}
+
+#[test]
+fn source_bombs_stop_at_the_extract_cap_in_every_format() {
+    let zeros = vec![0u8; 4 << 20];
+    let entries = [E::File(b"top/zeros", &zeros, 0o644)];
+    let tar = tar_bytes(&entries);
+    for (file, bytes) in [
+        ("bomb.tar", tar.clone()),
+        ("bomb.tar.gz", gz(&tar)),
+        ("bomb.tar.xz", xz(&tar)),
+        ("bomb.tar.bz2", bz2(&tar)),
+        ("bomb.zip", zip_bytes(&entries)),
+    ] {
+        let err = extract_refused(file, bytes, &small_limits());
+        let msg = err.to_string();
+        assert!(
+            matches!(&err, SourceError::ExtractTooBig { entry, cap, .. }
+                if entry == "top/zeros" && *cap == 1 << 20),
+            "{file}: {msg}"
+        );
+        assert!(
+            msg.contains("\"top/zeros\"")
+                && msg.contains("extraction cap of 1 MiB")
+                && msg.contains("RECIPE_MAX_EXTRACT"),
+            "{file}: {msg}"
+        );
+    }
+    // Under the cap, the same archive unpacks.
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("ok.tar.gz");
+    fs::write(&archive, gz(&tar)).unwrap();
+    let limits = recipe::source::Limits {
+        max_extract: 8 << 20,
+        ..small_limits()
+    };
+    recipe::source::extract_with(&archive, &dir.path().join("out"), 1, &limits).unwrap();
+    assert_eq!(
+        fs::metadata(dir.path().join("out/zeros")).unwrap().len(),
+        4 << 20
+    );
+}
+
+#[test]
+fn source_too_many_entries_are_refused() {
+    let names: Vec<Vec<u8>> = (0..20).map(|i| format!("top/f{i}").into_bytes()).collect();
+    let entries: Vec<E> = names.iter().map(|n| E::File(n, b"x", 0o644)).collect();
+    for (file, bytes) in [
+        ("many.tar.gz", gz(&tar_bytes(&entries))),
+        ("many.zip", zip_bytes(&entries)),
+    ] {
+        let err = extract_refused(file, bytes, &small_limits());
+        assert!(
+            matches!(err, SourceError::TooManyEntries { cap: 8, .. }),
+            "{file}: {err}"
+        );
+        assert!(err.to_string().contains("more than 8 entries"), "{err}");
+    }
+}
+
+#[test]
+fn source_overlong_paths_are_refused() {
+    // A GNU long name of 300 bytes (the tar crate writes the `L` entry itself).
+    let long = format!("top/{}", "n".repeat(296));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(1);
+    h.set_mode(0o644);
+    b.append_data(&mut h, &long, &b"x"[..]).unwrap();
+    let tar = b.into_inner().unwrap();
+    let err = extract_refused("long.tar.gz", gz(&tar), &small_limits());
+    assert!(
+        err.to_string()
+            .contains("a GNU long name of 301 bytes, over the cap of 256"),
+        "{err}"
+    );
+    // A PAX `path` over the cap.
+    let mut pax = pax_record("path", &long);
+    pax.extend(pax_record("mtime", "1"));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/x").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, &pax[..]).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/short").unwrap();
+    h.set_size(1);
+    h.set_cksum();
+    b.append(&h, &b"x"[..]).unwrap();
+    let err = extract_refused("longpax.tar", b.into_inner().unwrap(), &small_limits());
+    assert!(
+        err.to_string()
+            .contains("300 bytes long, over the cap of 256")
+            && err.to_string().contains(&long),
+        "{err}"
+    );
+    // A GNU long name claiming 64 MiB (and holding it: zeros, so the archive stays small) is
+    // refused before any of it is read into memory, under the default caps.
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(64 << 20);
+    h.set_cksum();
+    let mut bomb = gz(h.as_bytes());
+    let chunk = gz(&vec![0u8; 1 << 20]);
+    for _ in 0..64 {
+        bomb.extend_from_slice(&chunk);
+    }
+    bomb.extend(gz(&[0u8; 1024]));
+    let err = extract_refused(
+        "longname-bomb.tar.gz",
+        bomb,
+        &recipe::source::Limits::default(),
+    );
+    assert!(
+        err.to_string()
+            .contains("a GNU long name of 67108864 bytes, over the cap of 4096")
+            && err.to_string().contains("././@LongLink"),
+        "{err}"
+    );
+    let entries = [E::File(long.as_bytes(), b"x", 0o644)];
+    let err = extract_refused("long.zip", zip_bytes(&entries), &small_limits());
+    assert!(
+        err.to_string()
+            .contains("300 bytes long, over the cap of 256"),
+        "{err}"
+    );
+    // A symlink target over the cap.
+    let target = "t".repeat(300);
+    let entries = [E::Symlink(b"top/link", target.as_bytes())];
+    let err = extract_refused("longlink.zip", zip_bytes(&entries), &small_limits());
+    assert!(
+        err.to_string().contains("symlink target is over the cap"),
+        "{err}"
+    );
+}
+
+/// One PAX record: `LEN KEY=VALUE\n`, LEN counting itself.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}{body}").len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+#[test]
+fn source_sparse_entries_are_refused() {
+    // PAX sparse format 1.0: a regular entry whose PAX header says its data is a sparse map
+    // of a 1 TiB file.
+    let mut pax = Vec::new();
+    for (k, v) in [
+        ("GNU.sparse.major", "1"),
+        ("GNU.sparse.minor", "0"),
+        ("GNU.sparse.name", "top/huge"),
+        ("GNU.sparse.realsize", "1099511627776"),
+    ] {
+        pax.extend(pax_record(k, v));
+    }
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/PaxHeaders/huge").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, &pax[..]).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/GNUSparseFile.0/huge").unwrap();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(512);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append(&h, &[b'1'; 512][..]).unwrap();
+    let err = extract_refused(
+        "pax-sparse.tar",
+        b.into_inner().unwrap(),
+        &recipe::source::Limits::default(),
+    );
+    assert!(
+        matches!(err, SourceError::UnsafeEntry { .. })
+            && err.to_string().contains("sparse entries are not supported"),
+        "{err}"
+    );
+}
+
+#[test]
+fn source_download_cap_removes_the_partial_file() {
+    let body = vec![7u8; 2 << 20];
+    let srv = serve(&[("/big", &body)]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::with_limits(dir.path(), small_limits());
+    let url = srv.url("/big");
+    let err = fetch(&store, &sha(&body), vec![Origin::Url(url.clone())])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&url) && err.contains("declares 2 MiB") && err.contains("cap of 1 MiB"),
+        "{err}"
+    );
+    assert!(files_under(&dir.path().join("sha256")).is_empty());
+    assert!(files_under(&dir.path().join("tmp")).is_empty());
+    // With room for it, the same download is stored.
+    let store = Store::with_limits(
+        dir.path(),
+        recipe::source::Limits {
+            max_download: 2 << 20,
+            ..small_limits()
+        },
+    );
+    fetch(&store, &sha(&body), vec![Origin::Url(url)]).unwrap();
+}
+
+#[test]
+fn source_cap_sizes_parse() {
+    use recipe::source::limits::parse_size;
+    assert_eq!(parse_size("64M"), Some(64 << 20));
+    assert_eq!(parse_size("16GiB"), Some(16 << 30));
+    assert_eq!(parse_size("4096"), Some(4096));
+    assert_eq!(parse_size("none"), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copying a local tree (a `path` source, or a sysroot): special files and escaping symlinks.
+
+/// Runs `f` on another thread and fails the test if it has not returned within 60 s.
+fn within_a_minute<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("hung on a special file")
+}
+
+#[test]
+fn source_copy_tree_refuses_a_fifo_without_opening_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("from");
+    fs::create_dir_all(from.join("sub")).unwrap();
+    fs::write(from.join("a"), "a").unwrap();
+    let fifo = from.join("sub/pipe");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let to = dir.path().join("to");
+    let (from2, to2) = (from.clone(), to.clone());
+    let err = within_a_minute(move || recipe::build::copy_tree(&from2, &to2))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`sub/pipe`") && err.contains("is a fifo"),
+        "{err}"
+    );
+    let err = within_a_minute(move || recipe::source::fingerprint_dir(&from))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`sub/pipe`") && err.contains("is a fifo"),
+        "{err}"
+    );
+    assert!(!to.join("sub/pipe").exists());
+}
+
+#[test]
+fn source_copy_tree_keeps_inner_symlinks_and_refuses_escaping_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = dir.path().join("from");
+    fs::create_dir_all(from.join("lib")).unwrap();
+    fs::write(from.join("lib/libx.so.1"), "elf").unwrap();
+    fs::set_permissions(
+        from.join("lib/libx.so.1"),
+        fs::Permissions::from_mode(0o4755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("libx.so.1", from.join("lib/libx.so")).unwrap();
+    let to = dir.path().join("to");
+    recipe::build::copy_tree(&from, &to).unwrap();
+    assert_eq!(
+        fs::read_link(to.join("lib/libx.so")).unwrap(),
+        Path::new("libx.so.1")
+    );
+    let mode = fs::metadata(to.join("lib/libx.so.1"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o7777, 0o755, "exec bits kept, setuid dropped");
+
+    std::os::unix::fs::symlink("/etc/passwd", from.join("lib/host")).unwrap();
+    let err = recipe::build::copy_tree(&from, &dir.path().join("to2"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`lib/host`") && err.contains("is absolute"),
+        "{err}"
+    );
+}
+
+#[test]
+fn source_long_names_and_links_still_extract() {
+    // GNU long names and links (`L`, `K`) and a PAX `path`/`linkpath`, all well under the caps.
+    let deep = format!("top/{}/file", "d".repeat(150));
+    let pax_name = format!("top/{}", "p".repeat(150));
+    let pax_link = format!("{}/file", "d".repeat(150));
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(5);
+    h.set_mode(0o644);
+    b.append_data(&mut h, &deep, &b"hello"[..]).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    b.append_link(&mut h, "top/gnu-link", format!("{}/file", "d".repeat(150)))
+        .unwrap();
+    let mut pax = pax_record("path", &pax_name);
+    pax.extend(pax_record("linkpath", &pax_link));
+    let mut h = tar::Header::new_ustar();
+    h.set_path("PaxHeaders/p").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, &pax[..]).unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("top/short").unwrap();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_cksum();
+    b.append(&h, &b""[..]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("long.tar.gz");
+    fs::write(&archive, gz(&b.into_inner().unwrap())).unwrap();
+    let out = dir.path().join("out");
+    extract(&archive, &out, 1).unwrap();
+    let file = format!("{}/file", "d".repeat(150));
+    assert_eq!(fs::read(out.join(&file)).unwrap(), b"hello");
+    assert_eq!(
+        fs::read_link(out.join("gnu-link")).unwrap(),
+        Path::new(&file)
+    );
+    let p = "p".repeat(150);
+    assert_eq!(fs::read_link(out.join(&p)).unwrap(), Path::new(&pax_link));
+    assert!(!out.join("short").exists());
+}
