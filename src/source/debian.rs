@@ -2,7 +2,6 @@
 //! signed archive index before we check the sha256 the recipe pins.
 
 use std::path::Path;
-use std::process::Command;
 
 use super::store::{Fetched, adopt_file};
 use super::{DebianSource, SourceError, io_err};
@@ -16,16 +15,12 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
     let dir = temp_dir_in(tmp_dir, "apt-source-")?;
     let spec = format!("{}={}", d.package, d.version);
     let command = format!("apt-get source --download-only {spec}");
-    let output = Command::new("apt-get")
-        .args(["source", "--download-only", &spec])
+    let mut cmd = crate::process::command("apt-get");
+    cmd.args(["source", "--download-only", &spec])
         .current_dir(dir.path())
-        .env("LC_ALL", "C")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .output()
-        .map_err(|e| SourceError::Command {
-            command: command.clone(),
-            detail: e.to_string(),
-        })?;
+        .envs(crate::process::host_env())
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    let output = super::run_tool(&mut cmd, &command)?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -35,7 +30,7 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
     // the source package is missing from the mirror (seen: a .dsc 404 while the .orig was
     // served). The file we pin is all we need, and the store checks its sha256 next.
     let wanted_arrived = dir.path().join(&d.file).is_file();
-    if !output.status.success() && !wanted_arrived {
+    if !output.success() && !wanted_arrived {
         // apt < 2.7 says 'deb-src' URIs, later versions 'source' URIs.
         if text.contains("URIs in your sources.list") {
             return Err(SourceError::NoDebSrc {
@@ -43,7 +38,7 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
                 version: d.version.clone(),
             });
         }
-        let mut detail = format!("{}: {}", output.status, tail(&text, 15));
+        let mut detail = format!("{}: {}", super::status_text(&output), tail(&text, 15));
         if text.contains("Unable to find a source package") {
             detail.push_str(" (is the version right, and was `apt-get update` run since deb-src entries were enabled?)");
         }

@@ -4,7 +4,6 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::SourceError;
 use super::debian::{check_name, tail, temp_dir_in};
@@ -41,18 +40,15 @@ pub(crate) fn download(
     let spec = format!("{module}@{version}");
     let command = format!("go mod download -json {spec}");
     // Run outside any module (the temporary directory has no go.mod), with our own cache.
-    let output = Command::new("go")
-        .args(["mod", "download", "-json", &spec])
+    let mut cmd = crate::process::command("go");
+    cmd.args(["mod", "download", "-json", &spec])
         .current_dir(dir.path())
+        .envs(crate::process::host_env())
         .env("GOMODCACHE", &modcache)
         .env("GOFLAGS", "-modcacherw")
         .env("GO111MODULE", "on")
-        .env("GOTOOLCHAIN", "local")
-        .output()
-        .map_err(|e| SourceError::Command {
-            command: command.clone(),
-            detail: e.to_string(),
-        })?;
+        .env("GOTOOLCHAIN", "local");
+    let output = super::run_tool(&mut cmd, &command)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let json: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
     let field = |k: &str| {
@@ -67,12 +63,12 @@ pub(crate) fn download(
             detail: err.to_string(),
         });
     }
-    if !output.status.success() {
+    if !output.success() {
         make_writable(dir.path());
         let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
         return Err(SourceError::Command {
             command,
-            detail: format!("{}: {}", output.status, tail(&text, 15)),
+            detail: format!("{}: {}", super::status_text(&output), tail(&text, 15)),
         });
     }
     let Some(zip) = field("Zip").map(PathBuf::from) else {

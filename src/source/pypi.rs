@@ -3,7 +3,6 @@
 //! wheel is a zip; the store checks the sha256 the recipe pins.
 
 use std::path::Path;
-use std::process::Command;
 
 use super::SourceError;
 use super::debian::{check_file_name, check_name, tail, temp_dir_in};
@@ -22,7 +21,8 @@ pub(crate) fn download(
     let dir = temp_dir_in(tmp_dir, "pypi-")?;
     let spec = format!("{package}=={version}");
     let command = format!("python3 -m pip download --no-deps --only-binary :all: {spec}");
-    let output = Command::new("python3")
+    let mut cmd = crate::process::command("python3");
+    cmd.envs(crate::process::host_env())
         .args([
             "-m",
             "pip",
@@ -34,12 +34,8 @@ pub(crate) fn download(
         .args(["--disable-pip-version-check", "--no-input", "-d"])
         .arg(dir.path())
         .arg(&spec)
-        .env("PIP_NO_INPUT", "1")
-        .output()
-        .map_err(|e| SourceError::Command {
-            command: command.clone(),
-            detail: e.to_string(),
-        })?;
+        .env("PIP_NO_INPUT", "1");
+    let output = super::run_tool(&mut cmd, &command)?;
     let path = dir.path().join(file);
     if !path.is_file() {
         let text = format!(
@@ -47,10 +43,10 @@ pub(crate) fn download(
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        let detail = if output.status.success() {
+        let detail = if output.success() {
             format!("it did not produce {file}: {}", tail(&text, 5))
         } else {
-            format!("{}: {}", output.status, tail(&text, 10))
+            format!("{}: {}", super::status_text(&output), tail(&text, 10))
         };
         return Err(SourceError::Command { command, detail });
     }

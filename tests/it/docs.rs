@@ -68,3 +68,20 @@ fn every_example_in_the_recipe_format_validates() {
         }
     }
 }
+
+/// ARCHITECTURE.md's invariant: every child process starts in `src/process.rs` (own process
+/// group, registered, explicit environment); nothing else spells `Command::new`.
+#[test]
+fn every_child_process_goes_through_the_process_layer() {
+    let mut offenders = Vec::new();
+    for f in files_under(&root().join("src")) {
+        if !f.ends_with(".rs") || f.ends_with("process.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(root().join("src").join(&f)).unwrap();
+        if text.contains("Command::new(") {
+            offenders.push(f);
+        }
+    }
+    assert!(offenders.is_empty(), "Command::new outside src/process.rs: {offenders:?}");
+}
