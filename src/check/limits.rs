@@ -67,7 +67,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 /// `17179869184` → `16 GiB`; exact sizes only get a unit.
 pub fn size(n: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if n >= 1 << shift && n % (1 << shift) == 0 {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
             return format!("{} {unit}", n >> shift);
         }
     }

@@ -488,6 +488,40 @@ mod tests {
     }
 
     #[test]
+    fn names_are_capped() {
+        let opts = Options::default();
+        let long = format!("d/{}", "n".repeat(MAX_NAME));
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(1);
+        h.set_mode(0o644);
+        b.append_data(&mut h, &long, &b"x"[..]).unwrap();
+        let bytes = b.into_inner().unwrap();
+        let e = Tree::default()
+            .apply_layer(&bytes[..], "l", &opts, None)
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("an entry name of 4098 bytes, longer than 4096 bytes"),
+            "{e}"
+        );
+        // Replaying a recorded layer gives the same tree.
+        let mut ops = Vec::new();
+        let mut t = Tree::default();
+        let meter = Meter::new(u64::MAX, Trip::Layer(u64::MAX));
+        let l = layer(&[("a/x", b"1", None), ("a/.wh..wh..opq", b"", None)]);
+        t.apply_metered(&l[..], &meter, "l", &opts, None, Some(&mut ops))
+            .unwrap();
+        let mut again = Tree::default();
+        again.replay(&ops, "l").unwrap();
+        assert_eq!(
+            t.nodes.keys().collect::<Vec<_>>(),
+            again.nodes.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(again.entries, 2);
+    }
+
+    #[test]
     fn normalises() {
         assert_eq!(normalise("./usr//bin/../x").as_deref(), Some("/usr/x"));
         assert_eq!(normalise("../etc"), None);

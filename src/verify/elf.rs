@@ -668,6 +668,13 @@ mod tests {
     }
 
     #[test]
+    fn messages_quote_names_escaped() {
+        let f = error("needed", "needs lib\x1b[31m.so\nrecipe: ok".to_string());
+        assert_eq!(f.message, "needs lib\\x1b[31m.so\\nrecipe: ok");
+        assert_eq!(escaped("plain".to_string()), "plain");
+    }
+
+    #[test]
     fn empty_and_garbage_are_not_elf() {
         let r = check_elf(b"", None);
         assert!(!r.passed());
