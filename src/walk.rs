@@ -1,8 +1,12 @@
 //! Walking a folder: every entry below it, symlinks not followed, sorted by path. The one walker
 //! of every module that reads a tree (`recipe check` on a root filesystem, the image writer
-//! packing a layout, the files of an included recipe).
+//! packing a layout, the files of an included recipe). [`open_regular`] is the one way files
+//! found by a walk, or named on the command line, are opened for reading: regular files only, so
+//! a FIFO, a device or a socket is refused instead of blocking the reader.
 
-use std::fs::FileType;
+use std::fs::{File, FileType, Metadata};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// One entry below the root.
@@ -57,9 +61,82 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>, WalkError> {
     Ok(out)
 }
 
+/// What a file that is not a regular file or a directory is, for messages: `a FIFO`.
+pub fn kind_name(t: FileType) -> &'static str {
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symlink"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file, without ever blocking: the type is
+/// checked with `stat` first (so a FIFO or a device is never opened), the file is opened with
+/// `O_NONBLOCK` (so one swapped in meanwhile cannot block the open) and checked again with
+/// `fstat` on the open file. With `follow` false, a symlink is refused too (`O_NOFOLLOW`).
+/// The error of a file that is no regular file is `InvalidInput`, saying what it is.
+pub fn open_regular(path: &Path, follow: bool) -> io::Result<(File, Metadata)> {
+    let refuse = |t: FileType| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{}, not a regular file", kind_name(t)),
+        )
+    };
+    let meta = if follow {
+        std::fs::metadata(path)?
+    } else {
+        std::fs::symlink_metadata(path)?
+    };
+    if !meta.is_file() {
+        return Err(refuse(meta.file_type()));
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if !follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refuse(meta.file_type()));
+    }
+    Ok((file, meta))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_regular_files_open() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("f");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = open_regular(&fifo, true).unwrap_err();
+        assert_eq!(e.to_string(), "a FIFO, not a regular file");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(open_regular(Path::new("/dev/null"), true).is_err());
+        std::fs::write(t.path().join("a"), "x").unwrap();
+        std::os::unix::fs::symlink("a", t.path().join("l")).unwrap();
+        assert_eq!(open_regular(&t.path().join("l"), true).unwrap().1.len(), 1);
+        assert!(open_regular(&t.path().join("l"), false).is_err());
+        assert!(open_regular(t.path(), true).is_err());
+    }
 
     #[test]
     fn sorted_without_following_symlinks() {

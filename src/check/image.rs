@@ -2,13 +2,14 @@
 //! platform at a time: the manifest, the config, and the layers applied in order.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::tree::{Tree, normalise};
+use super::limits::{MAX_LAYERS, MAX_NAME, Meter, Metered, Trip};
+use super::tree::{Op, Tree, normalise, trip_message};
 use super::{CheckError, Options, PlatformReport, analyse_image};
 use crate::arch::Arch;
 
@@ -37,7 +38,7 @@ impl Blobs for DirBlobs {
             Ok(m) if m.is_file() => {}
             _ => return Ok(None),
         }
-        let f = File::open(&path).map_err(|error| CheckError::Read {
+        let (f, _) = crate::walk::open_regular(&path, false).map_err(|error| CheckError::Read {
             path: path.clone(),
             error,
         })?;
@@ -69,19 +70,43 @@ impl<'r, R: Read + Seek> TarBlobs<'r, R> {
         let mut index = HashMap::new();
         let mut links = HashMap::new();
         {
-            let mut ar = tar::Archive::new(&mut *r);
-            let entries = ar
+            // Metered so that no entry's headers (a hostile long name) are read past the cap.
+            let meter = Meter::new(u64::MAX, Trip::Image(u64::MAX));
+            let mut ar = tar::Archive::new(Metered::new(&mut *r, meter.clone()));
+            let mut entries = ar
                 .entries_with_seek()
                 .map_err(|e| corrupt(format!("not a readable tar archive: {e}")))?;
-            for (n, e) in entries.enumerate() {
+            let mut data_end = 0u64;
+            for n in 0.. {
+                meter.headers_from(data_end);
+                let Some(e) = entries.next() else { break };
                 if n >= MAX_ARCHIVE_ENTRIES {
                     return Err(corrupt(format!(
                         "more than {MAX_ARCHIVE_ENTRIES} entries in the archive"
                     )));
                 }
-                let e = e.map_err(|e| corrupt(format!("corrupt or truncated tar archive: {e}")))?;
+                let e = e.map_err(|e| match meter.tripped() {
+                    Some(t) => corrupt(trip_message(t)),
+                    None => corrupt(format!("corrupt or truncated tar archive: {e}")),
+                })?;
+                meter.data();
+                let stored = e.header().entry_size().unwrap_or(0).max(e.size());
+                data_end = e
+                    .raw_file_position()
+                    .saturating_add(stored)
+                    .checked_next_multiple_of(512)
+                    .unwrap_or(u64::MAX);
                 let ty = e.header().entry_type();
-                let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+                let raw = e.path_bytes();
+                let link_len = e.link_name_bytes().map_or(0, |l| l.len());
+                if raw.len().max(link_len) > MAX_NAME {
+                    return Err(corrupt(format!(
+                        "an entry name of {} bytes, longer than {MAX_NAME} bytes, the limit for \
+                         one name",
+                        raw.len().max(link_len)
+                    )));
+                }
+                let name = String::from_utf8_lossy(&raw).into_owned();
                 let Some(name) = normalise(&name) else {
                     continue;
                 };
@@ -330,16 +355,48 @@ fn read_platforms(
     opts: &Options,
 ) -> Result<Vec<PlatformReport>, CheckError> {
     platforms.sort_by(|a, b| (a.arch, &a.name).cmp(&(b.arch, &b.name)));
-    let mut out = Vec::new();
-    for p in platforms {
-        if let Some(want) = opts.arch
-            && p.arch != Some(want)
-        {
-            continue;
+    platforms.retain(|p| opts.arch.is_none_or(|want| p.arch == Some(want)));
+    for p in &platforms {
+        if p.layers.len() > MAX_LAYERS {
+            return Err(CheckError::Corrupt {
+                what: format!(
+                    "platform {}: the manifest lists {} layers, more than {MAX_LAYERS}, the limit \
+                     for one image",
+                    p.name,
+                    p.layers.len()
+                ),
+            });
         }
+    }
+    // Layers listed more than once (in one platform or several) are read once, their changes
+    // kept and applied again.
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for l in platforms.iter().flat_map(|p| &p.layers) {
+        *uses.entry(l).or_default() += 1;
+    }
+    let mut again: HashMap<String, Rc<Vec<Op>>> = HashMap::new();
+    let mut unpacked = 0u64;
+    let mut out = Vec::new();
+    for p in &platforms {
         let mut tree = Tree::default();
         for layer in &p.layers {
-            apply(blobs, &mut tree, layer, opts, p.arch)?;
+            if let Some(ops) = again.get(layer) {
+                tree.replay(ops, &short_name(layer))?;
+                continue;
+            }
+            let mut record = (uses[layer.as_str()] > 1).then(Vec::new);
+            unpacked += apply(
+                blobs,
+                &mut tree,
+                layer,
+                opts,
+                p.arch,
+                unpacked,
+                record.as_mut(),
+            )?;
+            if let Some(ops) = record {
+                again.insert(layer.clone(), Rc::new(ops));
+            }
         }
         out.push(analyse_image(tree, &p.name, p.arch, &p.config["config"]));
     }
@@ -347,13 +404,17 @@ fn read_platforms(
 }
 
 /// Applies one layer blob: gzip or plain tar by magic; zstd (and others) become a note.
+/// `unpacked` bytes of the image's layers were decompressed before this one; returns how many
+/// this one took.
 fn apply(
     blobs: &mut dyn Blobs,
     tree: &mut Tree,
     name: &str,
     opts: &Options,
     arch: Option<Arch>,
-) -> Result<(), CheckError> {
+    unpacked: u64,
+    record: Option<&mut Vec<Op>>,
+) -> Result<u64, CheckError> {
     let Some(r) = blobs.open(name)? else {
         return Err(CheckError::Corrupt {
             what: format!("layer `{name}` is missing from the image"),
@@ -367,21 +428,27 @@ fn apply(
         })?
         .to_vec();
     let short = short_name(name);
+    let left = opts.max_image_bytes.saturating_sub(unpacked);
+    let meter = if left < opts.max_layer_bytes {
+        Meter::new(left, Trip::Image(opts.max_image_bytes))
+    } else {
+        Meter::new(opts.max_layer_bytes, Trip::Layer(opts.max_layer_bytes))
+    };
     if magic.starts_with(&[0x1f, 0x8b]) {
-        tree.apply_layer(flate2::read::MultiGzDecoder::new(r), &short, opts, arch)
+        let gz = flate2::read::MultiGzDecoder::new(r);
+        tree.apply_metered(gz, &meter, &short, opts, arch, record)?;
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         tree.notes.push(format!(
             "unsupported layer compression (zstd) in layer {short}: its files were not checked"
         ));
-        Ok(())
     } else if magic.starts_with(b"BZh") || magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z']) {
         tree.notes.push(format!(
             "unsupported layer compression in layer {short}: its files were not checked"
         ));
-        Ok(())
     } else {
-        tree.apply_layer(r, &short, opts, arch)
+        tree.apply_metered(r, &meter, &short, opts, arch, record)?;
     }
+    Ok(meter.pos())
 }
 
 fn short_name(name: &str) -> String {

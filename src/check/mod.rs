@@ -2,12 +2,15 @@
 //! unpacked .deb), an OCI layout or an OCI/docker archive, classifies every file as it goes by
 //! ([`classify`]), and gives each app a verdict with reasons ([`verdict`]).
 //!
-//! Hostile input never panics, hangs or allocates by a size it gives: JSON is capped
-//! ([`Options::max_json`]), one file read out of a layer is capped ([`Options::max_file_size`]),
-//! loops are bounded and symlinks resolve with a hop limit.
+//! Hostile input never panics, hangs or allocates by a size it gives: only regular files are
+//! opened (a FIFO, a device or a socket is refused or skipped with a note), JSON is capped
+//! ([`Options::max_json`]), one file is read whole only up to [`Options::max_file_size`], layers
+//! are capped in entries, name length, decompressed bytes and count ([`limits`]), loops are
+//! bounded and symlinks resolve with a hop limit.
 
 pub mod classify;
 pub mod image;
+pub mod limits;
 pub mod render;
 pub mod tree;
 pub mod verdict;
@@ -15,6 +18,7 @@ pub mod verdict;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,6 +28,7 @@ pub use classify::{FileInfo, FileKind};
 pub use verdict::{Judgement, Verdict, judge};
 
 use crate::arch::Arch;
+use crate::text::{Escaped, path as shown};
 use crate::verify::{self, ElfFacts, Finding};
 use tree::{Node, Tree};
 
@@ -34,8 +39,13 @@ pub struct Options {
     pub arch: Option<Arch>,
     /// Largest JSON blob (index, manifest, config) read: 16 MiB.
     pub max_json: u64,
-    /// Largest single file read out of a layer: 512 MiB (larger: "too large to check").
+    /// Largest single file read whole (out of a layer, or mapped from a directory): 512 MiB
+    /// (a larger ELF is "too large to check"; other files are judged by their head).
     pub max_file_size: u64,
+    /// Most bytes one layer may decompress to ([`limits::MAX_LAYER_BYTES`]).
+    pub max_layer_bytes: u64,
+    /// Most bytes the layers of one target may decompress to ([`limits::MAX_IMAGE_BYTES`]).
+    pub max_image_bytes: u64,
 }
 
 impl Default for Options {
@@ -44,25 +54,46 @@ impl Default for Options {
             arch: None,
             max_json: 16 << 20,
             max_file_size: 512 << 20,
+            max_layer_bytes: limits::MAX_LAYER_BYTES,
+            max_image_bytes: limits::MAX_IMAGE_BYTES,
         }
+    }
+}
+
+impl Options {
+    /// These options with [`limits::ENV_MAX_UNPACKED`] applied: the one place it is read.
+    fn with_env(&self) -> Result<Options, CheckError> {
+        let mut o = self.clone();
+        match limits::unpacked_from_env() {
+            Ok(None) => {}
+            Ok(Some(cap)) => {
+                o.max_image_bytes = cap;
+                o.max_layer_bytes = o.max_layer_bytes.min(cap);
+            }
+            Err(value) => return Err(CheckError::Env { value }),
+        }
+        Ok(o)
     }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum CheckError {
-    #[error("cannot read {}: {error}", path.display())]
+    #[error("cannot read {}: {error}", shown(path))]
     Read {
         path: PathBuf,
         error: std::io::Error,
     },
     /// Something inside the target is wrong; [`check_path`] adds the target's path.
-    #[error("{what}")]
+    #[error("{}", Escaped(what))]
     Corrupt { what: String },
-    #[error("{}: {what}", path.display())]
+    #[error("{}: {}", shown(path), Escaped(what))]
     #[diagnostic(help(
         "recipe check reads a file, a directory, an OCI layout, or an OCI or docker archive"
     ))]
     Target { path: PathBuf, what: String },
+    #[error("`{}` is `{}`: not a size", limits::ENV_MAX_UNPACKED, Escaped(value))]
+    #[diagnostic(help("a size in bytes, or with a suffix: `512M`, `16G`"))]
+    Env { value: String },
 }
 
 /// What kind of target was read.
@@ -189,6 +220,7 @@ fn is_tar(head: &[u8]) -> bool {
 /// Checks a target on disk: a file, a directory, an OCI layout or an OCI/docker archive,
 /// recognised by content.
 pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
+    let opts = &opts.with_env()?;
     let target = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|error| CheckError::Read {
         path: path.to_path_buf(),
@@ -218,7 +250,16 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
             None => check_dir(path, opts).map_err(in_target),
         };
     }
-    let file = File::open(path).map_err(|error| CheckError::Read {
+    if !meta.is_file() {
+        return Err(CheckError::Target {
+            path: path.to_path_buf(),
+            what: format!(
+                "{}, not a regular file or a directory",
+                crate::walk::kind_name(meta.file_type())
+            ),
+        });
+    }
+    let (file, meta) = crate::walk::open_regular(path, true).map_err(|error| CheckError::Read {
         path: path.to_path_buf(),
         error,
     })?;
@@ -233,7 +274,7 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
         report.target = target;
         return Ok(report);
     }
-    let info = read_mapped(&file, path, meta.len(), opts.arch)?;
+    let info = read_disk(&file, path, meta.len(), opts)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let app = app(
         &target,
@@ -260,10 +301,11 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
     })
 }
 
-fn read_head(mut f: &File, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads the first bytes of `f` (at offset 0, whatever its position).
+fn read_head(f: &File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match f.read(&mut buf[n..])? {
+        match f.read_at(&mut buf[n..], n as u64)? {
             0 => break,
             k => n += k,
         }
@@ -271,29 +313,37 @@ fn read_head(mut f: &File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Classifies a file on disk through mmap (an empty file is not mapped).
-fn read_mapped(
-    file: &File,
-    path: &Path,
-    len: u64,
-    expected: Option<Arch>,
-) -> Result<FileInfo, CheckError> {
+/// Classifies a regular file on disk as a layer's files are: by its first [`classify::HEAD`]
+/// bytes, and mapped whole only when an ELF or PE needs it and it is at most
+/// `opts.max_file_size` (larger: [`FileKind::TooLarge`], never mapped).
+fn read_disk(file: &File, path: &Path, len: u64, opts: &Options) -> Result<FileInfo, CheckError> {
     use std::os::unix::fs::PermissionsExt;
+    let read = |error| CheckError::Read {
+        path: path.to_path_buf(),
+        error,
+    };
     let mode = file
         .metadata()
         .map(|m| m.permissions().mode() & 0o7777)
         .unwrap_or(0);
     let name = path.to_string_lossy();
-    let kind = if len == 0 {
-        classify::classify(&name, mode, &[], expected)
+    let mut head = vec![0u8; (len.min(classify::HEAD as u64)) as usize];
+    let n = read_head(file, &mut head).map_err(read)?;
+    head.truncate(n);
+    let kind = if !classify::wants_full(&name, &head) {
+        classify::classify(&name, mode, &head, opts.arch)
+    } else if len > opts.max_file_size {
+        FileKind::TooLarge {
+            size: len,
+            limit: opts.max_file_size,
+        }
+    } else if len as usize == head.len() {
+        classify::classify(&name, mode, &head, opts.arch)
     } else {
         // SAFETY: the map is read-only and dropped before returning; a file truncated by
         // another process meanwhile is the one risk mmap carries, accepted for a checker.
-        let map = unsafe { memmap2::Mmap::map(file) }.map_err(|error| CheckError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        classify::classify(&name, mode, &map, expected)
+        let map = unsafe { memmap2::Mmap::map(file) }.map_err(read)?;
+        classify::classify(&name, mode, &map, opts.arch)
     };
     Ok(FileInfo {
         kind,
@@ -592,7 +642,8 @@ pub fn analyse_image(
     p
 }
 
-/// Walks a directory (without following symlinks), mapping each regular file.
+/// Walks a directory (without following symlinks), reading each regular file; FIFOs, devices
+/// and sockets are skipped with a note, never opened.
 fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
     let mut tree = Tree::default();
     let entries = crate::walk::walk(root).map_err(|e| CheckError::Read {
@@ -607,24 +658,34 @@ fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
                 tree.nodes
                     .insert(rel, Node::Symlink(t.to_string_lossy().into_owned()));
             }
-        } else if e.file_type.is_file() {
-            let info = match File::open(&path) {
-                Ok(f) => {
-                    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    match read_mapped(&f, &path, len, opts.arch) {
-                        Ok(i) => i,
-                        Err(e) => {
-                            tree.notes.push(e.to_string());
-                            continue;
-                        }
+        } else if e.file_type.is_dir() {
+            continue;
+        } else if !e.file_type.is_file() {
+            tree.notes.push(format!(
+                "skipped {rel}: {}, not a regular file",
+                crate::walk::kind_name(e.file_type)
+            ));
+        } else {
+            let info = match crate::walk::open_regular(&path, false) {
+                Ok((f, meta)) => match read_disk(&f, &path, meta.len(), opts) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        tree.notes.push(e.to_string());
+                        continue;
                     }
-                }
+                },
                 Err(e) => {
-                    tree.notes
-                        .push(format!("cannot read {}: {e}", path.display()));
+                    tree.notes.push(format!("skipped {rel}: {e}"));
                     continue;
                 }
             };
+            if let FileKind::TooLarge { size, limit } = info.kind {
+                tree.notes.push(format!(
+                    "skipped {rel}: {size} bytes, more than the {} one file may have to be \
+                     checked",
+                    limits::size(limit)
+                ));
+            }
             tree.nodes.insert(rel, Node::File(info));
         }
     }

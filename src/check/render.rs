@@ -1,7 +1,11 @@
 //! What `recipe check` prints: a table per target (and per image platform) with reasons, a
-//! summary line, or the same as stable JSON.
+//! summary line, or the same as stable JSON. Every text of the table that came from the input
+//! (file names, entry names, entrypoints, labels, reasons quoting them) goes through
+//! [`crate::text::escape`]; JSON is escaped by serde.
 
 use serde_json::{Value, json};
+
+use crate::text::escape;
 
 use super::{App, Report, Summary, Verdict};
 
@@ -32,20 +36,25 @@ pub fn summary_line(s: &Summary) -> String {
 }
 
 fn rows(apps: &[App], reasons: bool, out: &mut String) {
-    let w = apps.iter().map(|a| a.path.len()).max().unwrap_or(0).min(60);
+    let w = apps
+        .iter()
+        .map(|a| escape(&a.path).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
     for a in apps {
         let path = match &a.resolved {
-            Some(r) => format!("{} -> {r}", a.path),
-            None => a.path.clone(),
+            Some(r) => format!("{} -> {}", escape(&a.path), escape(r)),
+            None => escape(&a.path).into_owned(),
         };
         out.push_str(&format!(
             "  {path:<w$}  {:<28}  {}\n",
             a.verdict.to_string(),
-            a.summary
+            escape(&a.summary)
         ));
         if reasons {
             for r in &a.reasons {
-                out.push_str(&format!("      {r}\n"));
+                out.push_str(&format!("      {}\n", escape(r)));
             }
         }
     }
@@ -56,9 +65,9 @@ pub fn human(reports: &[Report]) -> String {
     let mut out = String::new();
     let mut total = Summary::default();
     for r in reports {
-        out.push_str(&format!("{} ({})\n", r.target, kind_name(r)));
+        out.push_str(&format!("{} ({})\n", escape(&r.target), kind_name(r)));
         for n in &r.notes {
-            out.push_str(&format!("  note: {n}\n"));
+            out.push_str(&format!("  note: {}\n", escape(n)));
         }
         for p in &r.platforms {
             if let Some(name) = &p.platform {
@@ -66,12 +75,12 @@ pub fn human(reports: &[Report]) -> String {
                     .arch
                     .map(|a| a.to_string())
                     .unwrap_or_else(|| "not one of ours".into());
-                out.push_str(&format!("platform {name} ({arch})"));
+                out.push_str(&format!("platform {} ({arch})", escape(name)));
                 if let Some(e) = &p.entrypoint {
-                    out.push_str(&format!(", runs {}", e.join(" ")));
+                    out.push_str(&format!(", runs {}", escape(&e.join(" "))));
                 }
                 if let Some(u) = &p.user {
-                    out.push_str(&format!(", user {u}"));
+                    out.push_str(&format!(", user {}", escape(u)));
                 }
                 out.push('\n');
             }
@@ -92,11 +101,11 @@ pub fn human(reports: &[Report]) -> String {
                     e.runtime,
                     e.files,
                     if e.files == 1 { "" } else { "s" },
-                    e.example
+                    escape(&e.example)
                 ));
             }
             for n in &p.notes {
-                out.push_str(&format!("  note: {n}\n"));
+                out.push_str(&format!("  note: {}\n", escape(n)));
             }
         }
         total.merge(&r.summary());

@@ -122,25 +122,34 @@ pub fn check_elf_with(bytes: &[u8], expect: &Expect) -> ElfReport {
     }
 }
 
+/// A message or description with the names it quotes from the file (libraries, paths, Go
+/// modules) made safe to print ([`crate::text::escape`]).
+fn escaped(s: String) -> String {
+    match crate::text::escape(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(e) => e,
+    }
+}
+
 pub(super) fn error(code: &'static str, message: String) -> Finding {
     Finding {
         severity: Severity::Error,
         code,
-        message,
+        message: escaped(message),
     }
 }
 pub(super) fn warning(code: &'static str, message: String) -> Finding {
     Finding {
         severity: Severity::Warning,
         code,
-        message,
+        message: escaped(message),
     }
 }
 pub(super) fn info(code: &'static str, message: String) -> Finding {
     Finding {
         severity: Severity::Info,
         code,
-        message,
+        message: escaped(message),
     }
 }
 
@@ -399,7 +408,7 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
 
     ElfReport {
         arch: detected,
-        description: desc.join(", "),
+        description: escaped(desc.join(", ")),
         findings,
         facts,
     }
@@ -656,6 +665,13 @@ mod tests {
 
     fn codes(r: &ElfReport) -> Vec<&'static str> {
         r.errors().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn messages_quote_names_escaped() {
+        let f = error("needed", "needs lib\x1b[31m.so\nrecipe: ok".to_string());
+        assert_eq!(f.message, "needs lib\\x1b[31m.so\\nrecipe: ok");
+        assert_eq!(escaped("plain".to_string()), "plain");
     }
 
     #[test]

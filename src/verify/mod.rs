@@ -32,13 +32,11 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-/// Opens `path` for checking (see [`FileBytes`]).
+/// Opens `path` for checking (see [`FileBytes`]). Only a regular file is opened: a FIFO, a
+/// device or a socket is an error saying what it is, never a read that blocks
+/// ([`crate::walk::open_regular`]).
 pub fn read_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
+    let (file, meta) = crate::walk::open_regular(path, true)?;
     if meta.len() == 0 {
         return Ok(FileBytes::Empty);
     }

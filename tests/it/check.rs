@@ -355,3 +355,339 @@ fn bad_input_is_exit_2_with_the_path() {
         .stderr_has("other.tar")
         .stderr_has("neither an OCI archive");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input (issue 9): FIFOs, gzip bombs, endless layer lists, megabyte names, huge files.
+// Each run is guarded: killed after 60 s (a hang is a failure, not a stuck test), and its peak
+// memory measured with `/usr/bin/time -v`.
+
+/// Peak memory allowed for `recipe check` on a hostile input.
+const MAX_RSS_KB: u64 = 300 * 1024;
+
+/// A guarded run of `recipe ARGS`: the output, the peak RSS in KiB (None without
+/// `/usr/bin/time`) and the wall time. The run is killed (with its process group) after 60 s.
+pub(crate) fn guarded(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> (Output, Option<u64>) {
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    let (out, err, stats) = (
+        t.path().join("out"),
+        t.path().join("err"),
+        t.path().join("time"),
+    );
+    let timed = Path::new("/usr/bin/time").exists();
+    let mut c = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.arg("-v").arg("-o").arg(&stats).arg(recipe_bin());
+        c
+    } else {
+        Command::new(recipe_bin())
+    };
+    c.args(args)
+        .env("RECIPE_CACHE", shared_cache())
+        .env("NO_COLOR", "1")
+        .env_remove("RECIPE_CHECK_MAX_UNPACKED")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .process_group(0);
+    let started = std::time::Instant::now();
+    let mut child = c.spawn().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            panic!(
+                "`recipe {args:?}` did not finish within 60 s (killed)\nstderr:\n{}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let wall = started.elapsed();
+    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+    let rss = timed.then(|| {
+        read(&stats)
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a peak RSS from /usr/bin/time")
+    });
+    eprintln!(
+        "figures: recipe {:?}: {:.2} s, peak RSS {} KiB",
+        args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
+        wall.as_secs_f64(),
+        rss.map_or("?".into(), |r: u64| r.to_string())
+    );
+    // Under `time`, the exit code is recipe's (a signal shows as 128 + n).
+    (
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: read(&out),
+            stderr: read(&err),
+        },
+        rss,
+    )
+}
+
+#[track_caller]
+fn assert_rss(rss: Option<u64>) {
+    if let Some(kb) = rss {
+        assert!(kb < MAX_RSS_KB, "peak RSS {kb} KiB, more than {MAX_RSS_KB}");
+    }
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+pub(crate) fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// A gzip member of `n` zeros, compressed once (members are concatenated into bombs).
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn zeros_member() -> &'static [u8] {
+    static M: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            e.write_all(&chunk).unwrap();
+        }
+        e.finish().unwrap()
+    })
+}
+
+/// A gzip layer (multi-member, as `MultiGzDecoder` reads it) holding one file `name` of
+/// `mib64 * 64 MiB` zeros: about 64 KiB on disk per 64 MiB.
+fn bomb_layer(name: &str, mib64: u64) -> Vec<u8> {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).unwrap();
+    h.set_size(mib64 * (64 << 20));
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut v = gz(h.as_bytes());
+    // The data, then the two zero blocks that end the tar (inside the last member's zeros).
+    for _ in 0..=mib64 {
+        v.extend_from_slice(zeros_member());
+    }
+    v
+}
+
+/// A docker archive: `manifest.json` listing `refs` as the layers, the config, the layers.
+fn docker_archive(path: &Path, refs: &[&str], layers: &[(&str, &[u8])]) {
+    let manifest = serde_json::json!([{
+        "Config": "c.json",
+        "RepoTags": ["bomb:1"],
+        "Layers": refs,
+    }]);
+    let config = br#"{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/app"]}}"#;
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add("manifest.json", manifest.to_string().as_bytes());
+    add("c.json", config);
+    for (name, data) in layers {
+        add(name, data);
+    }
+    b.finish().unwrap();
+}
+
+/// 100,000 references to one gzip bomb (4 GiB of zeros) took hours of CPU: now the layer count
+/// is capped and the image is refused at once.
+#[test]
+fn check_refuses_a_manifest_of_100000_layer_references() {
+    let t = tempfile::tempdir().unwrap();
+    let archive = t.path().join("refs.tar");
+    let bomb = bomb_layer("data", 64);
+    let refs = vec!["l/layer.tar"; 100_000];
+    docker_archive(&archive, &refs, &[("l/layer.tar", &bomb)]);
+    eprintln!(
+        "100,000 references: {} bytes on disk",
+        std::fs::metadata(&archive).unwrap().len()
+    );
+    let (o, rss) = guarded(&[os("check"), archive.as_os_str()], &[]);
+    let o = o
+        .failure(2)
+        .stderr_has("refs.tar")
+        .stderr_has("the manifest lists 100000 layers, more than 256, the limit for one image");
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert_rss(rss);
+}
+
+/// A gzip bomb stops at the decompressed-bytes cap of a layer (here set small through
+/// `RECIPE_CHECK_MAX_UNPACKED`; the default is 16 GiB a layer).
+#[test]
+fn check_stops_a_gzip_bomb_at_the_layer_cap() {
+    let t = tempfile::tempdir().unwrap();
+    let archive = t.path().join("bomb.tar");
+    let bomb = bomb_layer("data", 64); // 4 GiB of zeros, about 4 MB
+    docker_archive(&archive, &["l/layer.tar"], &[("l/layer.tar", &bomb)]);
+    let (o, rss) = guarded(
+        &[os("check"), archive.as_os_str()],
+        &[("RECIPE_CHECK_MAX_UNPACKED", "256M")],
+    );
+    o.failure(2).stderr_has(
+        "layer l/layer.tar: decompresses to more than 256 MiB, the limit for one layer \
+         (`RECIPE_CHECK_MAX_UNPACKED` sets it)",
+    );
+    assert_rss(rss);
+    // A bad value is an error, not ignored.
+    let (o, _) = guarded(
+        &[os("check"), archive.as_os_str()],
+        &[("RECIPE_CHECK_MAX_UNPACKED", "lots")],
+    );
+    o.failure(2)
+        .stderr_has("`RECIPE_CHECK_MAX_UNPACKED` is `lots`: not a size");
+}
+
+/// A layer listed 200 times is decompressed once (200 × 320 MiB would cross a 1 GiB cap), and
+/// two different layers together cross the image's cap.
+#[test]
+fn check_reads_a_repeated_layer_once_and_caps_the_image() {
+    let t = tempfile::tempdir().unwrap();
+    let layer = bomb_layer("data", 5); // 320 MiB of zeros
+    let repeated = t.path().join("repeated.tar");
+    docker_archive(&repeated, &["l/layer.tar"; 200], &[("l/layer.tar", &layer)]);
+    let cap = [("RECIPE_CHECK_MAX_UNPACKED", "1G")];
+    let (o, rss) = guarded(&[os("check"), repeated.as_os_str()], &cap);
+    let o = o
+        .failure(1)
+        .stdout_has("the entrypoint is not in the image");
+    assert!(o.stderr.is_empty(), "{}", o.stderr);
+    assert_rss(rss);
+
+    let other = bomb_layer("other", 5);
+    let two = t.path().join("two.tar");
+    docker_archive(
+        &two,
+        &["l1/layer.tar", "l2/layer.tar"],
+        &[("l1/layer.tar", &layer), ("l2/layer.tar", &other)],
+    );
+    let (o, _) = guarded(
+        &[os("check"), two.as_os_str()],
+        &[("RECIPE_CHECK_MAX_UNPACKED", "512M")],
+    );
+    o.failure(2).stderr_has(
+        "layer l2/layer.tar: the image's layers decompress to more than 512 MiB, the limit for \
+         one image",
+    );
+}
+
+/// A 1.6 MB layer of 1,500 entries with 1 MB names took 2.9 GB of memory: now the first such
+/// name stops the check, never read whole.
+#[test]
+fn check_refuses_megabyte_names_with_bounded_memory() {
+    const NAME: usize = 1 << 20;
+    let prefix = gz(&vec![b'a'; NAME - 9]);
+    let mut layer = Vec::new();
+    for i in 0..1500 {
+        let mut long = tar::Header::new_gnu();
+        long.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        long.set_entry_type(tar::EntryType::GNULongName);
+        long.set_size(NAME as u64);
+        long.set_mode(0o644);
+        long.set_cksum();
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..100].copy_from_slice(&[b'a'; 100]);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o755);
+        h.set_cksum();
+        layer.extend(gz(long.as_bytes()));
+        layer.extend_from_slice(&prefix);
+        let mut tail = format!("{i:08}\0").into_bytes();
+        tail.resize(tail.len() + (512 - NAME % 512) % 512, 0);
+        tail.extend_from_slice(h.as_bytes());
+        layer.extend(gz(&tail));
+    }
+    layer.extend(gz(&[0u8; 1024]));
+    let t = tempfile::tempdir().unwrap();
+    let archive = t.path().join("names.tar");
+    docker_archive(&archive, &["l/layer.tar"], &[("l/layer.tar", &layer)]);
+    eprintln!("long names: a layer of {} bytes", layer.len());
+    let (o, rss) = guarded(&[os("check"), archive.as_os_str()], &[]);
+    o.failure(2).stderr_has(
+        "layer l/layer.tar: an entry's headers (its name, link target, PAX records) are larger \
+         than 256 KiB, the limit for one entry (a name may have at most 4096 bytes)",
+    );
+    assert_rss(rss);
+}
+
+/// A FIFO given to `check`, or inside a checked directory, is refused or skipped, never opened
+/// (opening one blocks until a writer comes); names reach the terminal escaped.
+#[test]
+fn check_skips_fifos_and_escapes_names() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    mkfifo(&root.join("pipe\x1b[31m"));
+    write_exe(&root.join("run\x1b[2J\nrecipe: ok"), "#!/bin/sh\necho hi\n");
+    let (o, rss) = guarded(&[os("check"), root.as_os_str()], &[]);
+    let o = o
+        .failure(1)
+        .stdout_has("note: skipped /pipe\\x1b[31m: a FIFO, not a regular file")
+        .stdout_has("/run\\x1b[2J\\nrecipe: ok");
+    assert!(!o.stdout.contains('\x1b'), "{:?}", o.stdout);
+    assert!(!o.stdout.contains("\nrecipe: ok"), "{:?}", o.stdout);
+    assert_rss(rss);
+
+    let fifo = t.path().join("f");
+    mkfifo(&fifo);
+    let (o, _) = guarded(&[os("check"), fifo.as_os_str()], &[]);
+    o.failure(2)
+        .stderr_has("a FIFO, not a regular file or a directory");
+}
+
+/// A sparse 4 GiB ELF in a checked directory was mapped whole: files above the one-file cap
+/// (512 MiB) are skipped with a note; a large non-ELF file is judged by its head.
+#[test]
+fn check_skips_a_4_gib_file_without_mapping_it() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let big = root.join("big");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&big).unwrap();
+        f.write_all(b"\x7fELF\x02\x01\x01").unwrap();
+        f.set_len(4 << 30).unwrap();
+    }
+    std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = root.join("data.sh");
+    std::fs::write(&data, "#!/bin/sh\n").unwrap();
+    std::fs::File::options()
+        .append(true)
+        .open(&data)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let (o, rss) = guarded(&[os("check"), root.as_os_str()], &[]);
+    o.failure(1)
+        .stdout_has(
+            "note: skipped /big: 4294967296 bytes, more than the 512 MiB one file may have to be \
+             checked",
+        )
+        .stdout_has("too large to check")
+        .stdout_has("/data.sh");
+    assert_rss(rss);
+}

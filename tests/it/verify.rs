@@ -704,3 +704,14 @@ fn verify_json_reports_facts() {
     let out = util::run(util::recipe().args(["verify", "--json", "/nonexistent/x"])).failure(1);
     assert!(out.stdout.contains("cannot read"), "{}", out.stdout);
 }
+
+/// `recipe verify` of a FIFO blocked forever in open(2): it is refused as no regular file.
+#[test]
+fn verify_refuses_a_fifo_without_blocking() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("f");
+    crate::check::mkfifo(&fifo);
+    let (o, _) = crate::check::guarded(&[std::ffi::OsStr::new("verify"), fifo.as_os_str()], &[]);
+    o.failure(1)
+        .stdout_has("FAIL: cannot read: a FIFO, not a regular file");
+}
