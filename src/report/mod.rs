@@ -188,10 +188,14 @@ pub fn human_size(n: u64) -> String {
 pub fn verify_text(path: &Path, checked: &Result<verify::ElfReport, String>) -> String {
     let r = match checked {
         Ok(r) => r,
-        Err(e) => return format!("{}: FAIL: cannot read: {e}\n", path.display()),
+        Err(e) => return format!("{}: FAIL: cannot read: {e}\n", crate::text::path(path)),
     };
     let verdict = if r.passed() { "ok" } else { "FAIL" };
-    let mut out = format!("{}: {verdict}: {}\n", path.display(), r.description);
+    let mut out = format!(
+        "{}: {verdict}: {}\n",
+        crate::text::path(path),
+        r.description
+    );
     for f in &r.findings {
         let sev = match f.severity {
             verify::Severity::Error => "error",

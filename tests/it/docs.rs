@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{minimal_recipe, root};
+use crate::util::{files_under, minimal_recipe, root};
 
 fn toml_blocks(md: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -83,5 +83,8 @@ fn every_child_process_goes_through_the_process_layer() {
             offenders.push(f);
         }
     }
-    assert!(offenders.is_empty(), "Command::new outside src/process.rs: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "Command::new outside src/process.rs: {offenders:?}"
+    );
 }

@@ -715,3 +715,21 @@ fn verify_refuses_a_fifo_without_blocking() {
     o.failure(1)
         .stdout_has("FAIL: cannot read: a FIFO, not a regular file");
 }
+
+/// A file name with terminal control characters and a line break is printed escaped: it can
+/// neither colour the terminal nor forge a line of `recipe verify`'s own output.
+#[test]
+fn verify_prints_a_hostile_file_name_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\u{1b}[32m\nrecipe: all good\r";
+    let path = dir.path().join(name);
+    std::fs::write(&path, b"not an elf").unwrap();
+    let o = crate::util::run(crate::util::recipe().arg("verify").arg(&path));
+    let all = format!("{}{}", o.stdout, o.stderr);
+    assert!(!all.contains('\u{1b}') && !all.contains('\r'), "{all}");
+    assert!(
+        !all.lines().any(|l| l.starts_with("recipe: all good")),
+        "a forged line:\n{all}"
+    );
+    assert!(all.contains("x\\x1b[32m\\nrecipe: all good\\r"), "{all}");
+}
