@@ -337,12 +337,7 @@ impl Running {
                 // SAFETY: one pollfd we own.
                 let r = unsafe { libc::poll(&mut p, 1, ms) };
                 if r < 0 {
-                    let e = io::Error::last_os_error();
-                    return if e.kind() == io::ErrorKind::Interrupted {
-                        Ok(false)
-                    } else {
-                        Err(e)
-                    };
+                    return interrupted_is_false();
                 }
                 if r == 0 {
                     return Ok(false);
@@ -370,12 +365,7 @@ impl Running {
                 libc::WEXITED | libc::WNOWAIT | flags,
             );
             if r < 0 {
-                let e = io::Error::last_os_error();
-                return if e.kind() == io::ErrorKind::Interrupted {
-                    Ok(false)
-                } else {
-                    Err(e)
-                };
+                return interrupted_is_false();
             }
             Ok(info.si_pid() != 0)
         }
@@ -392,6 +382,16 @@ impl Running {
         registry.remove(&self.pgid);
         announce('-', self.pgid);
         Ok(status)
+    }
+}
+
+/// The last OS error, except that a call interrupted by a signal is "not yet" (`Ok(false)`).
+fn interrupted_is_false() -> io::Result<bool> {
+    let e = io::Error::last_os_error();
+    if e.kind() == io::ErrorKind::Interrupted {
+        Ok(false)
+    } else {
+        Err(e)
     }
 }
 

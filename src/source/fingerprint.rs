@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::fs::{File, FileType};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -105,16 +105,13 @@ pub(crate) fn open_regular(base: &Path, path: &Path, ty: FileType) -> io::Result
     if let Some(kind) = special_kind(ty) {
         return Err(refuse(base, path, &format!("is {kind}")));
     }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        .open(path)?;
-    let now = f.metadata()?.file_type();
-    if !now.is_file() {
-        let kind = special_kind(now).unwrap_or("not a regular file");
-        return Err(refuse(base, path, &format!("is {kind}")));
-    }
-    Ok(f)
+    // The one opener of regular files: type checked before and after an O_NONBLOCK open.
+    crate::walk::open_regular(path, false)
+        .map(|(f, _)| f)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidInput => refuse(base, path, &format!("is {e}")),
+            _ => e,
+        })
 }
 
 /// The target of the symlink `path` inside the local tree `base`, refused when it is absolute

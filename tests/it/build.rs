@@ -188,19 +188,16 @@ fn go_fixture_builds_verifies_runs_and_packs_for_every_arch() {
     build_fixture("hello-go", "hello-go", "smoke test passed");
 }
 
-#[test]
-fn a_failing_step_names_the_step_command_and_log() {
+/// A scratch catalogue with one make recipe `broken` whose Makefile is `makefile`, and the
+/// outcome of `recipe build broken` (which must fail with exit 1). None when skipped.
+fn build_broken(makefile: &str) -> Option<(Scratch, Output)> {
     if !require_tool("python3") {
-        return;
+        return None;
     }
     let _l = build_lock();
     let s = Scratch::new();
     std::fs::create_dir_all(s.path().join("src")).unwrap();
-    std::fs::write(
-        s.path().join("src/Makefile"),
-        "all:\n\t@echo compiling; echo 'broken.c:1: error: oops' >&2; exit 3\n",
-    )
-    .unwrap();
+    std::fs::write(s.path().join("src/Makefile"), makefile).unwrap();
     s.recipe(
         "broken",
         r#"name = "broken"
@@ -216,6 +213,16 @@ files = ["/usr/local/bin/broken"]
 "#,
     );
     let o = run(s.cmd().args(["build", "broken"])).failure(1);
+    Some((s, o))
+}
+
+#[test]
+fn a_failing_step_names_the_step_command_and_log() {
+    let Some((s, o)) =
+        build_broken("all:\n\t@echo compiling; echo 'broken.c:1: error: oops' >&2; exit 3\n")
+    else {
+        return;
+    };
     let o = o
         .stderr_has("step `build` of broken for amd64 failed")
         .stderr_has("exited with status 2")
@@ -228,23 +235,11 @@ files = ["/usr/local/bin/broken"]
 /// return forging a line) reaches the error output escaped.
 #[test]
 fn control_characters_of_a_failed_build_reach_the_terminal_escaped() {
-    if !require_tool("python3") {
-        return;
-    }
-    let _l = build_lock();
-    let s = Scratch::new();
-    std::fs::create_dir_all(s.path().join("src")).unwrap();
-    std::fs::write(
-        s.path().join("src/Makefile"),
+    let Some((_s, o)) = build_broken(
         "all:\n\t@printf 'x\\033]0;pwned\\007\\033[2J\\rrecipe: build ok\\n' >&2; exit 3\n",
-    )
-    .unwrap();
-    s.recipe(
-        "broken",
-        "name = \"broken\"\nversion = \"1\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
-         [source]\npath = \"../src\"\n[build]\nsystem = \"make\"\n[app]\nfiles = [\"/usr/local/bin/broken\"]\n",
-    );
-    let o = run(s.cmd().args(["build", "broken"])).failure(1);
+    ) else {
+        return;
+    };
     assert!(!o.stderr.contains('\x1b'), "a raw ESC:\n{}", o.stderr);
     assert!(!o.stderr.contains('\r'), "a raw CR:\n{}", o.stderr);
     assert!(

@@ -221,8 +221,8 @@ fn slow_setup(
     Some((lock, s, marker))
 }
 
-/// Starts `recipe build slow` and returns once its build step runs.
-fn start_slow_build(s: &Scratch, marker: &str) -> std::process::Child {
+/// Starts `recipe build slow` (stderr piped) and returns once `started` holds.
+fn spawn_build(s: &Scratch, what: &str, started: impl FnMut() -> bool) -> std::process::Child {
     let child = s
         .cmd_private_cache()
         .args(["build", "slow"])
@@ -230,8 +230,13 @@ fn start_slow_build(s: &Scratch, marker: &str) -> std::process::Child {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(120, "the build step", || pgrep(marker));
+    wait_for(120, what, started);
     child
+}
+
+/// Starts `recipe build slow` and returns once its build step runs.
+fn start_slow_build(s: &Scratch, marker: &str) -> std::process::Child {
+    spawn_build(s, "the build step", || pgrep(marker))
 }
 
 fn entries(s: &Scratch) -> usize {
@@ -346,15 +351,8 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
         std::fs::write(&flag, "").unwrap();
         stray_writer_recipe(&s, &marker, &flag);
         link_zig(&s);
-        let mut child = s
-            .cmd_private_cache()
-            .args(["build", "slow"])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
         let work = s.cache().join("work");
-        wait_for(120, "the stray writer", || find_file(&work, "stray"));
+        let mut child = spawn_build(&s, "the stray writer", || find_file(&work, "stray"));
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(child.id() as i32, signal) };
         let status = child.wait().unwrap();
@@ -375,15 +373,8 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
         run(s.cmd_private_cache().args(["build", "slow"]))
             .success()
             .stderr_has("smoke test passed");
-        let builds = s.cache().join("builds");
-        let entry = std::fs::read_dir(&builds)
-            .unwrap()
-            .flatten()
-            .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .expect("one entry")
-            .path();
         assert!(
-            !entry.join("dest/stray").exists(),
+            !only_entry(&s).join("dest/stray").exists(),
             "the killed run's writer reached the new entry"
         );
     }
