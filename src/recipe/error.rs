@@ -52,6 +52,21 @@ impl RecipeError {
     }
 }
 
+impl RecipeError {
+    /// The error drawn as the command line shows it without colour: location, lines, caret,
+    /// help.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_context_lines(1)
+            .with_links(false)
+            .with_wrap_lines(false)
+            .render_report(&mut out, self)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}
+
 /// `text` as it is shown under an error: every character [`text::escape`] would escape,
 /// except newlines and tabs, written as its escape (`\x1b`), and `\r\n` as `\n`. Returns it
 /// with a map from byte offsets of `text` to byte offsets of the shown text.
@@ -115,14 +130,6 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    fn render(e: &RecipeError) -> String {
-        let mut out = String::new();
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .render_report(&mut out, e)
-            .unwrap();
-        out
-    }
-
     #[test]
     fn control_characters_are_escaped_and_the_caret_still_points() {
         let text = "a = \"\x1b[31mred\"\r\nname = \"\u{7}x\"\r\n";
@@ -136,7 +143,7 @@ mod tests {
         );
         assert_eq!(e.location, "/r/bad\\x1b.toml:2:8");
         assert_eq!(e.message, "bad name `\\x07x`\\nforged");
-        let out = render(&e);
+        let out = e.render();
         assert!(
             !out.chars().any(|c| c.is_control() && c != '\n'),
             "raw control characters in:\n{out}"

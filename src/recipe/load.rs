@@ -72,13 +72,13 @@ impl Validator<'_> {
                     .chars()
                     .find(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
                 {
-                    let what = if c == '\0' { "NUL" } else { "control" };
+                    let what = match c {
+                        '\0' => "a NUL character".to_string(),
+                        c => format!("the control character U+{:04X}", c as u32),
+                    };
                     return Err(self.err(
                         v.span(),
-                        format!(
-                            "the string `{s}` holds a {what} character `{}`",
-                            c.escape_unicode()
-                        ),
+                        format!("`{s}` holds {what}"),
                         Some(
                             "recipe strings are printable text (tabs and newlines allowed); \
                              no program or file name can take a NUL"
@@ -709,14 +709,16 @@ impl Catalogue {
         names.into_iter().collect()
     }
 
-    /// The file for `name_or_path`: a path to a `.toml` file, or a recipe name (only a valid
-    /// one: a name never reaches outside the catalogue's folders).
+    /// The file for `name_or_path`: a path to a `.toml` file, or a recipe name (without `/`: a
+    /// name never reaches outside the catalogue's folders; the loader checks the name itself).
     pub fn find(&self, name_or_path: &str) -> Option<PathBuf> {
         if name_or_path.ends_with(".toml") {
             let p = PathBuf::from(name_or_path);
             return p.is_file().then_some(p);
         }
-        rules::recipe_name(name_or_path).ok()?;
+        if name_or_path.is_empty() || name_or_path.contains(['/', '\0']) {
+            return None;
+        }
         self.dirs
             .iter()
             .map(|d| d.join(format!("{name_or_path}.toml")))
