@@ -88,10 +88,7 @@ mod tests {
 
     #[test]
     fn escape_lines_keeps_newlines_only() {
-        assert_eq!(
-            escape_lines("one\ntwo\x1b]0;t\x07"),
-            "one\ntwo\\x1b]0;t\\x07"
-        );
+        assert_eq!(escape_lines("one\ntwo\x1b]0;t\x07"), "one\ntwo\\x1b]0;t\\x07");
         assert_eq!(path(Path::new("/tmp/a\nb")), "/tmp/a\\nb");
     }
 }
