@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
     match r::parse(&file, text) {
         Ok(recipe) => {
             assert!(rules::recipe_name(&recipe.name).is_ok(), "{}", recipe.name);
-            assert!(rules::version(&recipe.version).is_ok(), "{}", recipe.version);
+            assert!(
+                rules::version(&recipe.version).is_ok(),
+                "{}",
+                recipe.version
+            );
             let u = &recipe.image.user;
             assert!(rules::user_ids(u.uid, u.gid).is_ok(), "{u:?}");
             assert!(rules::user_name(&u.name, u.uid).is_ok(), "{u:?}");

@@ -175,6 +175,7 @@ fn health_settings_are_checked() {
 fn build_user_variants_are_checked() {
     let s = Scratch::new();
     s.recipe("demo", &good());
+    let mut failures = Vec::new();
     for (user, says) in [
         (
             "app",
@@ -190,14 +191,18 @@ fn build_user_variants_are_checked() {
             "--user 4294967295:1000: uid 4294967295 is over the limit of 2147483647",
         ),
     ] {
-        run(s
+        let out = run(s
             .cmd_private_cache()
-            .args(["build", "demo", "--user", user]))
-        .failure(2)
-        .stderr_has(says)
-        .stderr_has("help: ");
-        assert!(!s.out().exists() && !s.cache().exists());
+            .args(["build", "demo", "--user", user]));
+        let wrote = s.out().exists() || s.cache().exists();
+        if out.code != 2 || !out.stderr.contains(says) || !out.stderr.contains("help: ") || wrote {
+            failures.push(format!(
+                "--user {user}: exit {}, wrote: {wrote}, stderr:\n{}",
+                out.code, out.stderr
+            ));
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// One recipe mistake: the recipe's text, the rendered `file:line:column: message`, and a
@@ -217,33 +222,52 @@ fn with_image(extra: &str) -> String {
     format!("{}\n[image]\n{extra}\n", good())
 }
 
-/// Checks each case: `show` fails with the located error and its help, and `plan` and `build`
-/// fail with exit 2 before any work: no out folder, no cache.
+/// Checks every case: `show` fails with exit 2, the located error and its help, and no raw
+/// control character; `plan` and `build` fail with exit 2 and the same error before any work
+/// (no out folder, no cache). Reports every case that fails, not only the first.
 fn refuse_all(name: &str, cases: &[Refused]) {
+    let mut failures = Vec::new();
     for case in cases {
         let s = Scratch::new();
         s.recipe(name, &case.text);
-        let shown = run(s.cmd().args(["show", name]))
-            .failure(2)
-            .stderr_has(case.says)
-            .stderr_has(case.help);
-        assert!(
-            !shown.stderr.chars().any(|c| c.is_control() && c != '\n'),
-            "raw control character in:\n{}",
-            shown.stderr
-        );
+        let mut problems = Vec::new();
+        let shown = run(s.cmd().args(["show", name]));
+        if shown.code != 2 {
+            problems.push(format!("`show` exited {}", shown.code));
+        }
+        for needle in [case.says, case.help] {
+            if !shown.stderr.contains(needle) {
+                problems.push(format!("`show` does not say {needle:?}"));
+            }
+        }
+        if shown.stderr.chars().any(|c| c.is_control() && c != '\n') {
+            problems.push("`show` printed a raw control character".into());
+        }
         for command in ["plan", "build"] {
-            run(s.cmd_private_cache().args([command, name]))
-                .failure(2)
-                .stderr_has(case.says);
-            assert!(!s.out().exists(), "{command} wrote {}", s.out().display());
-            assert!(
-                !s.cache().exists(),
-                "{command} wrote {}",
-                s.cache().display()
-            );
+            let out = run(s.cmd_private_cache().args([command, name]));
+            if out.code != 2 || !out.stderr.contains(case.says) {
+                problems.push(format!("`{command}` exited {} without the error", out.code));
+            }
+            if s.out().exists() || s.cache().exists() {
+                problems.push(format!("`{command}` wrote an out folder or a cache"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}\n  {}\n  stderr of `show`:\n{}",
+                case.says,
+                problems.join("\n  "),
+                shown.stderr
+            ));
         }
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// Issue 9, failure 6: the image user and the writable folders.
