@@ -232,10 +232,10 @@ impl Validator<'_> {
                     ),
                 ));
             }
-            if path.get_ref().is_empty() || path.get_ref().chars().any(char::is_control) {
+            if path.get_ref().chars().any(char::is_control) {
                 return Err(self.err(
                     path.span(),
-                    "the source `path` is empty or holds a control character".into(),
+                    "the source `path` holds a control character".into(),
                     Some("give the source folder relative to the recipe file, e.g. \"src\"".into()),
                 ));
             }
