@@ -26,9 +26,13 @@ before=$(find "$artifacts" -type f | wc -l)
 
 status=0
 # Inputs up to 256 KiB: real binaries are longer, but their headers, tables and notes are near
-# the start, and shorter inputs run many times faster.
+# the start, and shorter inputs run many times faster. Recipes are text of a few KiB: 16 KiB.
+case $target in
+  recipe) max_len=16384 ;;
+  *) max_len=262144 ;;
+esac
 cargo +nightly fuzz run "$target" "$corpus" -- \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-262144}" || status=$?
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-$max_len}" || status=$?
 
 found=0
 for f in "$artifacts"/*; do

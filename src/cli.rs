@@ -229,15 +229,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             let arches = parse_arches(&arch)?;
             let users = users
                 .iter()
-                .map(|u| match crate::recipe::parse_user(u) {
-                    Some(user) if user.uid != 0 => Ok(user),
-                    Some(_) => Err(usage(miette::Report::msg(format!(
-                        "--user {u}: root; images here run as a non-root user"
-                    )))),
-                    None => Err(usage(miette::Report::msg(format!(
-                        "--user {u}: not `UID:GID` (numbers) or `nobody`"
-                    )))),
-                })
+                .map(|u| crate::recipe::user_option(u).map_err(usage))
                 .collect::<Result<Vec<_>, _>>()?;
             if emit_context.is_some() && names.len() > 1 {
                 return Err(usage(miette::Report::msg(

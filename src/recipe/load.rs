@@ -9,16 +9,24 @@ use toml::Spanned;
 
 use super::error::RecipeError;
 use super::model::*;
+use super::rules::{self, Refusal};
 use super::schema::{self, OptionsTable};
 use crate::arch::Arch;
 
-/// Parses and validates the recipe text `text` read from `file`.
+/// Parses and validates the recipe text `text` read from `file`: the whole check, pure (no
+/// I/O; `file` only names the recipe and places its errors). [`super::load_file`] reads a file
+/// and calls this.
 pub fn parse(file: &Path, text: &str) -> Result<Recipe, Box<RecipeError>> {
+    use serde::Deserialize;
     let v = Validator { file, text };
-    let raw: schema::RecipeFile = toml::from_str(text).map_err(|e| {
+    let toml_err = |e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
         v.err(span, e.message().trim_end_matches('\n').to_string(), None)
-    })?;
+    };
+    let doc = toml::de::DeTable::parse(text).map_err(toml_err)?;
+    v.printable_table(doc.get_ref())?;
+    let raw =
+        schema::RecipeFile::deserialize(toml::de::Deserializer::from(doc)).map_err(toml_err)?;
     v.recipe(raw)
 }
 
@@ -34,19 +42,61 @@ impl Validator<'_> {
         Box::new(RecipeError::new(self.file, self.text, span, message, help))
     }
 
+    /// Refuses a rule's [`Refusal`] at `span`.
+    fn check<T>(&self, span: Range<usize>, r: Result<T, Refusal>) -> R<T> {
+        r.map_err(|r| self.err(span, r.message, Some(r.help)))
+    }
+
+    /// No key holds a control character and no string a NUL or a control character other
+    /// than tab, newline and carriage return: nothing a program, a file name or a terminal
+    /// should get.
+    fn printable_table(&self, t: &toml::de::DeTable) -> R<()> {
+        for (k, v) in t {
+            if k.get_ref().chars().any(char::is_control) {
+                return Err(self.err(
+                    k.span(),
+                    format!("the key `{}` holds a control character", k.get_ref()),
+                    Some("keys are printable text".into()),
+                ));
+            }
+            self.printable_value(v)?;
+        }
+        Ok(())
+    }
+
+    fn printable_value(&self, v: &Spanned<toml::de::DeValue>) -> R<()> {
+        use toml::de::DeValue;
+        match v.get_ref() {
+            DeValue::String(s) => {
+                if let Some(c) = s
+                    .chars()
+                    .find(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                {
+                    let what = match c {
+                        '\0' => "a NUL character".to_string(),
+                        c => format!("the control character U+{:04X}", c as u32),
+                    };
+                    return Err(self.err(
+                        v.span(),
+                        format!("`{s}` holds {what}"),
+                        Some(
+                            "recipe strings are printable text (tabs and newlines allowed); \
+                             no program or file name can take a NUL"
+                                .into(),
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            DeValue::Array(a) => a.iter().try_for_each(|x| self.printable_value(x)),
+            DeValue::Table(t) => self.printable_table(t),
+            _ => Ok(()),
+        }
+    }
+
     fn recipe(&self, raw: schema::RecipeFile) -> R<Recipe> {
         let name = raw.name.get_ref().clone();
-        let name_ok = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
-        if !name_ok {
-            return Err(self.err(
-                raw.name.span(),
-                format!("invalid recipe name `{name}`"),
-                Some("use lowercase letters, digits, `-`, `_` and `.`".into()),
-            ));
-        }
+        self.check(raw.name.span(), rules::recipe_name(&name))?;
         let stem = self.file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         if stem != name {
             return Err(self.err(
@@ -57,10 +107,11 @@ impl Validator<'_> {
                 )),
             ));
         }
+        self.check(raw.version.span(), rules::version(raw.version.get_ref()))?;
         let source = self.source(&raw.source)?;
         let build = self.build(&raw.build)?;
-        let depends = self.deps(&raw.depends, &name)?;
-        let host_depends = self.deps(&raw.host_depends, &name)?;
+        let depends = self.deps(&raw.depends, &name, "depends on")?;
+        let host_depends = self.deps(&raw.host_depends, &name, "depends on")?;
         let accept = match &raw.app {
             Some(app) => self.accept(&app.get_ref().accept)?,
             None => BTreeMap::new(),
@@ -117,10 +168,11 @@ impl Validator<'_> {
         let image = self.image(
             raw.image.map(Spanned::into_inner).unwrap_or_default(),
             &app_files,
+            &name,
         )?;
         Ok(Recipe {
             name,
-            version: raw.version,
+            version: raw.version.into_inner(),
             license: raw.license,
             homepage: raw.homepage,
             description: raw.description,
@@ -137,12 +189,19 @@ impl Validator<'_> {
         })
     }
 
-    fn deps(&self, list: &[Spanned<String>], own: &str) -> R<Vec<Dep>> {
+    /// Recipes named by this one (`what`: `depends on`, `includes`): valid names, none twice,
+    /// never the recipe itself.
+    fn deps(&self, list: &[Spanned<String>], own: &str, what: &str) -> R<Vec<Dep>> {
         let mut out: Vec<Dep> = Vec::new();
         for d in list {
             let name = d.get_ref();
+            self.check(d.span(), rules::recipe_name(name))?;
             if name == own {
-                return Err(self.err(d.span(), format!("`{own}` depends on itself"), None));
+                return Err(self.err(
+                    d.span(),
+                    format!("`{own}` {what} itself"),
+                    Some(format!("remove `{own}` from this list")),
+                ));
             }
             if out.iter().any(|o| &o.name == name) {
                 return Err(self.err(d.span(), format!("`{name}` is listed twice"), None));
@@ -171,6 +230,13 @@ impl Validator<'_> {
                         "a source is either a local directory or an archive pinned by sha256"
                             .into(),
                     ),
+                ));
+            }
+            if path.get_ref().chars().any(char::is_control) {
+                return Err(self.err(
+                    path.span(),
+                    "the source `path` holds a control character".into(),
+                    Some("give the source folder relative to the recipe file, e.g. \"src\"".into()),
                 ));
             }
             let dir = self.file.parent().unwrap_or(Path::new("."));
@@ -375,7 +441,8 @@ impl Validator<'_> {
 
     fn relative_path(&self, p: &Spanned<String>) -> R<()> {
         let path = Path::new(p.get_ref());
-        if path.is_absolute()
+        if p.get_ref().chars().any(char::is_control)
+            || path.is_absolute()
             || path
                 .components()
                 .any(|c| matches!(c, std::path::Component::ParentDir))
@@ -392,29 +459,9 @@ impl Validator<'_> {
         Ok(())
     }
 
-    /// An absolute path inside the image, without `..`.
+    /// An absolute path inside the image in normal form ([`rules::image_path`]).
     fn image_path(&self, p: &Spanned<String>, what: &str) -> R<String> {
-        let s = p.get_ref();
-        let path = Path::new(s);
-        if !path.is_absolute()
-            || path
-                .components()
-                .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err(self.err(
-                p.span(),
-                format!("{what} `{s}` is not an absolute path inside the image"),
-                Some("write it as an absolute path without `..`, e.g. \"/data\"".into()),
-            ));
-        }
-        if path == Path::new("/") {
-            return Err(self.err(
-                p.span(),
-                format!("{what} cannot be the image root `/`"),
-                None,
-            ));
-        }
-        Ok(normalize(s))
+        self.check(p.span(), rules::image_path(p.get_ref(), what))
     }
 
     fn accept(&self, accept: &BTreeMap<String, Spanned<String>>) -> R<BTreeMap<String, String>> {
@@ -457,7 +504,7 @@ impl Validator<'_> {
             .collect()
     }
 
-    fn image(&self, i: schema::ImageTable, app_files: &[String]) -> R<Image> {
+    fn image(&self, i: schema::ImageTable, app_files: &[String], own: &str) -> R<Image> {
         let entrypoint = match &i.entrypoint {
             Some(e) => {
                 let argv = e.get_ref();
@@ -470,7 +517,10 @@ impl Validator<'_> {
                             Some("a distroless image has no shell and no PATH search: give the full path, e.g. \"/usr/local/bin/app\"".into()),
                         ))
                     }
-                    Some(_) => argv.clone(),
+                    Some(p) => {
+                        self.check(e.span(), rules::image_path(p, "entrypoint"))?;
+                        argv.clone()
+                    }
                 }
             }
             None => app_files.first().cloned().into_iter().collect(),
@@ -481,32 +531,17 @@ impl Validator<'_> {
                 gid: 1000,
                 name: String::new(),
             },
-            Some(u) => {
-                let user = parse_user(u.get_ref()).ok_or_else(|| {
-                    self.err(
-                        u.span(),
-                        format!("user `{}` is not `uid:gid` or a known name", u.get_ref()),
-                        Some("give numeric ids, e.g. \"1000:1000\", or `nobody`".into()),
-                    )
-                })?;
-                if user.uid == 0 {
-                    return Err(self.err(
-                        u.span(),
-                        format!("user `{}` is root", u.get_ref()),
-                        Some("distroless images here run as a non-root user".into()),
-                    ));
-                }
-                user
+            Some(u) => self.check(u.span(), rules::user(u.get_ref()))?,
+        };
+        let name = match (&i.user_name, user.name.is_empty()) {
+            (Some(n), _) => {
+                self.check(n.span(), rules::user_name(n.get_ref(), user.uid))?;
+                n.get_ref().clone()
             }
+            (None, true) => "app".into(),
+            (None, false) => user.name.clone(),
         };
-        let user = User {
-            name: match (&i.user_name, user.name.is_empty()) {
-                (Some(n), _) => n.clone(),
-                (None, true) => "app".into(),
-                (None, false) => user.name.clone(),
-            },
-            ..user
-        };
+        let user = User { name, ..user };
         let mut ports = Vec::new();
         for p in &i.ports {
             ports.push(self.port(p)?);
@@ -516,10 +551,16 @@ impl Validator<'_> {
             .iter()
             .map(|v| self.image_path(v, "volume"))
             .collect::<R<Vec<_>>>()?;
+        // The programs of the image: a writable folder never holds one.
+        let programs: Vec<String> = app_files
+            .iter()
+            .chain(entrypoint.first())
+            .cloned()
+            .collect();
         let writable = i
             .writable
             .iter()
-            .map(|v| self.image_path(v, "writable folder"))
+            .map(|v| self.check(v.span(), rules::writable(v.get_ref(), &programs)))
             .collect::<R<Vec<_>>>()?;
         let workdir = i
             .workdir
@@ -528,7 +569,7 @@ impl Validator<'_> {
             .transpose()?;
         let include = match &i.include {
             None => Vec::new(),
-            Some(list) => self.deps(list, "")?,
+            Some(list) => self.deps(list, own, "includes")?,
         };
         let health = i.health.as_ref().map(|h| self.health(h)).transpose()?;
         let mut include = include;
@@ -643,43 +684,6 @@ impl Validator<'_> {
     }
 }
 
-/// `uid:gid` with numeric ids, or a name every image knows (`nobody` is 65534:65534, `root`
-/// 0:0).
-pub fn parse_user(s: &str) -> Option<User> {
-    match s {
-        "nobody" => {
-            return Some(User {
-                uid: 65534,
-                gid: 65534,
-                name: "nobody".into(),
-            });
-        }
-        "root" => {
-            return Some(User {
-                uid: 0,
-                gid: 0,
-                name: "root".into(),
-            });
-        }
-        _ => {}
-    }
-    let (u, g) = s.split_once(':')?;
-    Some(User {
-        uid: u.parse().ok()?,
-        gid: g.parse().ok()?,
-        name: String::new(),
-    })
-}
-
-fn normalize(s: &str) -> String {
-    let t = s.trim_end_matches('/');
-    if t.is_empty() {
-        "/".into()
-    } else {
-        t.to_string()
-    }
-}
-
 /// Where recipes are looked up, and how a name becomes a file.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
@@ -705,11 +709,15 @@ impl Catalogue {
         names.into_iter().collect()
     }
 
-    /// The file for `name_or_path`: a path to a `.toml` file, or a recipe name.
+    /// The file for `name_or_path`: a path to a `.toml` file, or a recipe name (without `/`: a
+    /// name never reaches outside the catalogue's folders; the loader checks the name itself).
     pub fn find(&self, name_or_path: &str) -> Option<PathBuf> {
         if name_or_path.ends_with(".toml") {
             let p = PathBuf::from(name_or_path);
             return p.is_file().then_some(p);
+        }
+        if name_or_path.is_empty() || name_or_path.contains(['/', '\0']) {
+            return None;
         }
         self.dirs
             .iter()

@@ -3,21 +3,23 @@
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod rules;
 pub mod schema;
 
 pub use error::RecipeError;
-pub use load::{Catalogue, parse, parse_user};
+pub use load::{Catalogue, parse};
 pub use model::*;
+pub use rules::{parse_user, user_option};
 
 use std::path::Path;
 
 /// Why a recipe could not be loaded.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LoadError {
-    #[error("unknown recipe `{name}`")]
+    #[error("unknown recipe `{}`", crate::text::escape(name))]
     #[diagnostic(help("{known}"))]
     Unknown { name: String, known: String },
-    #[error("cannot read recipe `{}`", path.display())]
+    #[error("cannot read recipe `{}`", crate::text::path(path))]
     Io {
         path: std::path::PathBuf,
         #[source]

@@ -10,7 +10,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RecipeFile {
     pub name: Spanned<String>,
-    pub version: String,
+    pub version: Spanned<String>,
     pub license: String,
     pub homepage: String,
     #[serde(default)]
@@ -154,7 +154,7 @@ pub struct ImageTable {
     #[serde(default)]
     pub user: Option<Spanned<String>>,
     #[serde(default)]
-    pub user_name: Option<String>,
+    pub user_name: Option<Spanned<String>>,
     #[serde(default)]
     pub ports: Vec<Spanned<toml::Value>>,
     #[serde(default)]

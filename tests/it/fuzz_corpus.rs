@@ -30,6 +30,62 @@ macro_rules! replay_targets {
 replay_targets! {
     elf => replay_elf,
     archive => replay_archive,
+    recipe => replay_recipe,
+}
+
+/// Target `recipe` (fuzz/fuzz_targets/recipe.rs): `recipe::recipe::parse` on the text, in a
+/// file named after its `name`; an accepted recipe obeys the load-time rules, an error renders
+/// without a raw control character.
+fn replay_recipe(data: &[u8]) -> Result<(), String> {
+    use recipe::recipe::{self as r, rules};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let stem = text
+        .lines()
+        .find_map(|l| l.strip_prefix("name = \"")?.split('"').next())
+        .filter(|s| !s.is_empty() && !s.contains('/'))
+        .unwrap_or("fuzz");
+    let file = PathBuf::from(format!("/fuzz/{stem}.toml"));
+    match r::parse(&file, text) {
+        Ok(recipe) => {
+            let u = &recipe.image.user;
+            let mut programs = recipe.app_files.clone();
+            programs.extend(recipe.image.entrypoint.first().cloned());
+            let ok = rules::recipe_name(&recipe.name).is_ok()
+                && rules::version(&recipe.version).is_ok()
+                && rules::user_ids(u.uid, u.gid).is_ok()
+                && rules::user_name(&u.name, u.uid).is_ok()
+                && recipe
+                    .image
+                    .writable
+                    .iter()
+                    .all(|w| rules::writable(w, &programs).as_ref() == Ok(w))
+                && recipe
+                    .depends
+                    .iter()
+                    .chain(&recipe.image.include)
+                    .all(|d| rules::recipe_name(&d.name).is_ok() && d.name != recipe.name)
+                && !recipe
+                    .app_files
+                    .iter()
+                    .flat_map(|f| f.chars())
+                    .any(char::is_control);
+            if !ok {
+                return Err(format!("accepted a recipe that breaks a rule: {recipe:?}"));
+            }
+        }
+        Err(e) => {
+            let shown = e.render();
+            if shown.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(format!("raw control character in the error:\n{shown:?}"));
+            }
+            if !e.location.starts_with("/fuzz/") {
+                return Err(format!("location {}", e.location));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Target `archive` (fuzz/fuzz_targets/archive.rs): `check_archive` with the fuzzer's caps, then

@@ -169,17 +169,307 @@ fn health_settings_are_checked() {
     bad(&with("tcp = true\nport = 80\nshell = \"curl\"")).stderr_has("unknown field `shell`");
 }
 
-/// `--user` variants must be `uid:gid` or a known name, and never root.
+/// `--user` variants follow the rules of a recipe's `user`: numeric ids or `nobody`, never uid
+/// or gid 0, ids below 2^31 (issue 9, failure 6).
 #[test]
 fn build_user_variants_are_checked() {
     let s = Scratch::new();
     s.recipe("demo", &good());
-    run(s.cmd().args(["build", "demo", "--user", "app"]))
+    let mut failures = Vec::new();
+    for (user, says) in [
+        (
+            "app",
+            "--user app: user `app` is not `uid:gid` or a known name",
+        ),
+        ("0:0", "--user 0:0: user `0:0` is root"),
+        (
+            "1000:0",
+            "--user 1000:0: user `1000:0` is in group root (gid 0)",
+        ),
+        (
+            "4294967295:1000",
+            "--user 4294967295:1000: uid 4294967295 is over the limit of 2147483647",
+        ),
+    ] {
+        let out = run(s
+            .cmd_private_cache()
+            .args(["build", "demo", "--user", user]));
+        let wrote = s.out().exists() || s.cache().exists();
+        if out.code != 2 || !out.stderr.contains(says) || !out.stderr.contains("help: ") || wrote {
+            failures.push(format!(
+                "--user {user}: exit {}, wrote: {wrote}, stderr:\n{}",
+                out.code, out.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One recipe mistake: the recipe's text, the rendered `file:line:column: message`, and a
+/// piece of the help line.
+struct Refused {
+    text: String,
+    says: &'static str,
+    help: &'static str,
+}
+
+fn refused(text: String, says: &'static str, help: &'static str) -> Refused {
+    Refused { text, says, help }
+}
+
+/// `good()` with an `[image]` table holding `extra` (line 16).
+fn with_image(extra: &str) -> String {
+    format!("{}\n[image]\n{extra}\n", good())
+}
+
+/// Checks every case: `show` fails with exit 2, the located error and its help, and no raw
+/// control character; `plan` and `build` fail with exit 2 and the same error before any work
+/// (no out folder, no cache). Reports every case that fails, not only the first.
+fn refuse_all(name: &str, cases: &[Refused]) {
+    let mut failures = Vec::new();
+    for case in cases {
+        let s = Scratch::new();
+        s.recipe(name, &case.text);
+        let mut problems = Vec::new();
+        let shown = run(s.cmd().args(["show", name]));
+        if shown.code != 2 {
+            problems.push(format!("`show` exited {}", shown.code));
+        }
+        for needle in [case.says, case.help] {
+            if !shown.stderr.contains(needle) {
+                problems.push(format!("`show` does not say {needle:?}"));
+            }
+        }
+        if shown.stderr.chars().any(|c| c.is_control() && c != '\n') {
+            problems.push("`show` printed a raw control character".into());
+        }
+        for command in ["plan", "build"] {
+            let out = run(s.cmd_private_cache().args([command, name]));
+            if out.code != 2 || !out.stderr.contains(case.says) {
+                problems.push(format!("`{command}` exited {} without the error", out.code));
+            }
+            if s.out().exists() || s.cache().exists() {
+                problems.push(format!("`{command}` wrote an out folder or a cache"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}\n  {}\n  stderr of `show`:\n{}",
+                case.says,
+                problems.join("\n  "),
+                shown.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// Issue 9, failure 6: the image user and the writable folders.
+#[test]
+fn image_users_and_writable_folders_are_checked_at_load_time() {
+    const FOLDER_HELP: &str = "help: a writable folder is a data folder of the app's own";
+    const ID_HELP: &str = "help: give non-zero numeric ids below 2147483648";
+    let opt = good().replace("/usr/local/bin/demo", "/opt/demo/bin/demo");
+    let opt_image = |extra: &str| format!("{opt}\n[image]\n{extra}\n");
+    refuse_all(
+        "demo",
+        &[
+            refused(
+                with_image("user-name = \"evil:x:0:0:root:/:/bin/sh\\nx\""),
+                "demo.toml:16:13: invalid user name `evil:x:0:0:root:/:/bin/sh\\nx`",
+                "help: a user name is a lowercase letter or `_`, then lowercase letters, digits, `_` or `-`, at most 32 characters",
+            ),
+            refused(
+                with_image(&format!("user-name = \"{}\"", "a".repeat(33))),
+                "demo.toml:16:13: user name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` is 33 characters long, over the limit of 32",
+                "help: a user name is",
+            ),
+            refused(
+                with_image("user-name = \"root\""),
+                "demo.toml:16:13: user name `root` is taken by the image's own `root` entry",
+                "help: choose another name",
+            ),
+            refused(
+                with_image("writable = [\"/etc/passwd\"]"),
+                "demo.toml:16:13: writable folder `/etc/passwd` is inside `/etc`, which is a system folder",
+                FOLDER_HELP,
+            ),
+            refused(
+                with_image("writable = [\"/etc\", \"/usr/local/bin\"]"),
+                "demo.toml:16:13: writable folder `/etc` is a system folder",
+                FOLDER_HELP,
+            ),
+            refused(
+                with_image("writable = [\"/data\", \"/usr/local/bin\"]"),
+                "demo.toml:16:22: writable folder `/usr/local/bin` is inside `/usr`, which is a system folder",
+                FOLDER_HELP,
+            ),
+            refused(
+                with_image("writable = [\"/var\"]"),
+                "demo.toml:16:13: writable folder `/var` holds `/var/lib/db`, which is a system folder",
+                FOLDER_HELP,
+            ),
+            refused(
+                with_image("writable = [\"/\"]"),
+                "demo.toml:16:13: writable folder cannot be the image root `/`",
+                "help: name a folder below it",
+            ),
+            refused(
+                with_image("writable = [\"/data/../etc\"]"),
+                "demo.toml:16:13: writable folder `/data/../etc` is not an absolute path inside the image",
+                "help: write it as an absolute path without `.`, `..` or `//`",
+            ),
+            refused(
+                opt_image("writable = [\"/opt/demo\"]"),
+                "demo.toml:16:13: writable folder `/opt/demo` holds the app file `/opt/demo/bin/demo`: the app could replace it",
+                FOLDER_HELP,
+            ),
+            refused(
+                opt_image("writable = [\"/opt/demo/bin/demo\"]"),
+                "demo.toml:16:13: writable folder `/opt/demo/bin/demo` is an app file, not a folder",
+                FOLDER_HELP,
+            ),
+            refused(
+                with_image("user = \"1000:0\""),
+                "demo.toml:16:8: user `1000:0` is in group root (gid 0)",
+                ID_HELP,
+            ),
+            refused(
+                with_image("user = \"4294967295:1000\""),
+                "demo.toml:16:8: uid 4294967295 is over the limit of 2147483647",
+                ID_HELP,
+            ),
+            refused(
+                with_image("user = \"1000:4294967296\""),
+                "demo.toml:16:8: user `1000:4294967296` has an id over the limit of 2147483647",
+                ID_HELP,
+            ),
+        ],
+    );
+}
+
+/// Issue 9, failure 12: names, versions, self-references and NUL, refused when the recipe is
+/// loaded instead of late in the build.
+#[test]
+fn names_versions_and_paths_are_checked_at_load_time() {
+    let depends = |list: &str| {
+        good().replace(
+            "homepage = \"https://example.invalid\"\n",
+            &format!("homepage = \"https://example.invalid\"\ndepends = {list}\n"),
+        )
+    };
+    const NAME_HELP: &str = "help: a recipe name is an image name: lowercase letters and digits";
+    refuse_all(
+        "demo",
+        &[
+            refused(
+                good().replace("version = \"1.0\"", "version = \"../../1\""),
+                "demo.toml:2:11: version `../../1` is not a valid image tag",
+                "help: the version is the image tag",
+            ),
+            refused(
+                with_image("include = [\"demo\"]"),
+                "demo.toml:16:12: `demo` includes itself",
+                "help: remove `demo` from this list",
+            ),
+            refused(
+                depends("[\"demo\"]"),
+                "demo.toml:5:12: `demo` depends on itself",
+                "help: remove `demo` from this list",
+            ),
+            refused(
+                depends("[\"../evil\"]"),
+                "demo.toml:5:12: invalid recipe name `../evil`",
+                NAME_HELP,
+            ),
+            refused(
+                good().replace("/usr/local/bin/demo", "/usr/local/bin/de\\u0000mo"),
+                "demo.toml:13:10: `/usr/local/bin/de\\x00mo` holds a NUL character",
+                "help: recipe strings are printable text",
+            ),
+            refused(
+                good().replace("/usr/local/bin/demo", "/usr/local/bin/de\\nmo"),
+                "demo.toml:13:10: app file `/usr/local/bin/de\\nmo` holds a control character",
+                "help: paths in the image are printable text",
+            ),
+            refused(
+                good().replace("/usr/local/bin/demo", "/usr/local/bin/de\\u001b[2Jmo"),
+                "demo.toml:13:10: `/usr/local/bin/de\\x1b[2Jmo` holds the control character U+001B",
+                "help: recipe strings are printable text",
+            ),
+            refused(
+                with_image("labels = { \"a\\u0007\" = \"x\" }"),
+                "demo.toml:16:12: the key `a\\x07` holds a control character",
+                "help: keys are printable text",
+            ),
+        ],
+    );
+    // A recipe named `..`: refused when loaded, by name or by path.
+    let dots = good().replace("name = \"demo\"", "name = \"..\"");
+    refuse_all(
+        "..",
+        &[refused(
+            dots.clone(),
+            "...toml:1:8: invalid recipe name `..`",
+            NAME_HELP,
+        )],
+    );
+    let s = Scratch::new();
+    s.recipe("..", &dots);
+    run(s.cmd_private_cache().args(["build", "recipes/...toml"]))
         .failure(2)
-        .stderr_has("--user app: not `UID:GID` (numbers) or `nobody`");
-    run(s.cmd().args(["build", "demo", "--user", "0:0"]))
-        .failure(2)
-        .stderr_has("--user 0:0: root");
+        .stderr_has("recipes/...toml:1:8: invalid recipe name `..`");
+    assert!(!s.out().exists() && !s.cache().exists());
+    refuse_all(
+        "Demo",
+        &[refused(
+            good().replace("name = \"demo\"", "name = \"Demo\""),
+            "Demo.toml:1:8: invalid recipe name `Demo`",
+            NAME_HELP,
+        )],
+    );
+}
+
+/// Issue 9, failure 11 (recipe part): a recipe line with ESC, BEL and CR characters is shown
+/// escaped under an error, and the caret still points at the column of the mistake.
+#[test]
+fn recipe_lines_are_escaped_in_errors() {
+    let text = good().replace('\n', "\r\n").replace(
+        "license = \"MIT\"\r\n",
+        "license = \"MIT\" # \x1b[31mred\x07\r\n",
+    );
+    let out = bad(&text)
+        .stderr_has("demo.toml:3:19: invalid comment character, expected printable characters")
+        .stderr_has("license = \"MIT\" # \\x1b[31mred\\x07");
+    assert!(
+        !out.stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control character in:\n{}",
+        out.stderr
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("license = "))
+        .expect("the line is shown");
+    let escape = lines[at].find("\\x1b").unwrap();
+    let caret = lines[at + 1].find('^').expect("a caret under the line");
+    assert_eq!(caret, escape, "{}", out.stderr);
+    // A later mistake on a CRLF line: its column counts characters, the line shows no `\r`.
+    let text = good()
+        .replace('\n', "\r\n")
+        .replace("version = \"1.0\"", "version = \"1/0\"");
+    let out = bad(&text).stderr_has("demo.toml:2:11: version `1/0` is not a valid image tag");
+    assert!(
+        !out.stderr.contains('\r') && !out.stderr.contains("\\r"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
