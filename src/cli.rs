@@ -397,7 +397,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
                         r.name,
                         r.version,
                         r.build.system.name(),
-                        r.description.unwrap_or_default()
+                        crate::text::escape(&r.description.unwrap_or_default())
                     ),
                     Err(_) => println!("{name:<16} (invalid: run `recipe show {name}`)"),
                 }
@@ -564,11 +564,16 @@ fn show(r: &recipe::Recipe) -> String {
     let mut s = String::new();
     s.push_str(&format!(
         "name:       {}\nversion:    {}\nlicense:    {}\nhomepage:   {}\n",
-        r.name, r.version, r.license, r.homepage
+        r.name,
+        r.version,
+        crate::text::escape(&r.license),
+        crate::text::escape(&r.homepage)
     ));
-    s.push_str(&format!("file:       {}\n", r.file.display()));
+    s.push_str(&format!("file:       {}\n", crate::text::path(&r.file)));
     match &r.source {
-        recipe::Source::Path(p) => s.push_str(&format!("source:     path {}\n", p.display())),
+        recipe::Source::Path(p) => {
+            s.push_str(&format!("source:     path {}\n", crate::text::path(p)))
+        }
         recipe::Source::Archive {
             sha256,
             origins,
@@ -577,7 +582,7 @@ fn show(r: &recipe::Recipe) -> String {
             s.push_str(&format!("source:     sha256 {sha256} (strip {strip})\n"));
             for o in origins {
                 let text = match o {
-                    recipe::Origin::Url(u) => u.clone(),
+                    recipe::Origin::Url(u) => crate::text::escape(u).into_owned(),
                     recipe::Origin::Debian {
                         package,
                         version,

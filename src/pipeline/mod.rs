@@ -74,6 +74,8 @@ pub enum PipelineError {
         #[source]
         source: verify::smoke::SmokeError,
     },
+    #[error("{recipe}: refusing to write an unsafe image: {reason}")]
+    UnsafeImage { recipe: String, reason: String },
     #[error("{recipe}: cannot write the image")]
     Image {
         recipe: String,

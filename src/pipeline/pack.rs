@@ -240,6 +240,7 @@ pub(super) fn pack(
             },
         },
     };
+    image_safety(r, &user)?;
     // One `recipe` at a time writes an image folder; a second one waits, then finds the stamp.
     let _lock = lock_image_dir(&dir)?;
     // The same image is already there: nothing to write.
@@ -392,6 +393,26 @@ pub(super) fn pack(
         archive,
         written,
         binaries,
+    })
+}
+
+/// The load-time rules once more, where the image's users and folders are written: whatever
+/// called this, an image never gets a root user, a forged passwd line or a writable system
+/// folder.
+fn image_safety(r: &Recipe, user: &image::User) -> Result<(), PipelineError> {
+    let mut programs = r.app_files.clone();
+    programs.extend(r.image.entrypoint.first().cloned());
+    let check = recipe::rules::user_ids(user.uid, user.gid)
+        .and_then(|_| recipe::rules::user_name(&user.name, user.uid))
+        .and_then(|_| {
+            r.image
+                .writable
+                .iter()
+                .try_for_each(|w| recipe::rules::writable(w, &programs).map(|_| ()))
+        });
+    check.map_err(|refusal| PipelineError::UnsafeImage {
+        recipe: r.name.clone(),
+        reason: refusal.message,
     })
 }
 
