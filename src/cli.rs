@@ -153,7 +153,9 @@ pub fn main() -> i32 {
         }
     };
     install_error_style();
-    match run(cli) {
+    let outcome = run(cli);
+    crate::process::settle();
+    match outcome {
         Ok(code) => code,
         Err(failure) => {
             let color = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();

@@ -113,6 +113,17 @@ pub fn stopping() -> bool {
     STOPPING.load(Ordering::SeqCst)
 }
 
+/// Called before `recipe` exits by itself: when a signal is being handled, waits for the signal
+/// thread to exit with 128 + the signal instead, so that a build failing because its children
+/// were just killed never reports that failure (or its exit code) in the signal's place.
+pub fn settle() {
+    if stopping() {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 fn start_watchdog() {
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 fills two descriptors; O_CLOEXEC keeps them out of every exec'd child, so

@@ -203,6 +203,45 @@ pub fn build(
         mut graph, specs, ..
     } = plan(settings, recipes, arches)?;
     distrust_changed_entries(&mut graph, settings, progress)?;
+    let tools = provision(settings, &specs, &graph, progress)?;
+
+    let store = source::Store::new(settings.cache.join("sources"));
+    let cache = Cache::new(&settings.cache);
+    let deps: Vec<Vec<usize>> = graph
+        .nodes
+        .iter()
+        .map(|n| n.deps.iter().chain(&n.host_deps).copied().collect())
+        .collect();
+    let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
+        let node = &graph.nodes[i];
+        // One token of the shared pool per running job; its make takes more from the pool.
+        let _token = match &tools.jobserver {
+            Some(c) if settings.rebuild || node.miss.is_some() => {
+                Some(c.acquire().map_err(|source| PipelineError::Io {
+                    path: "jobserver".into(),
+                    source,
+                })?)
+            }
+            _ => None,
+        };
+        run_node(node, &tools, &store, &cache, settings, progress)
+    })?;
+
+    let mut out = Vec::new();
+    for r in recipes.iter().filter(|r| !r.is_library()) {
+        out.extend(pack_app(settings, r, &graph, &results, progress)?);
+    }
+    Ok(out)
+}
+
+/// The toolchains the graph's misses need (meson, Go, zig and its wrappers for each arch), and
+/// the jobserver their builds share; nothing when everything is cached.
+fn provision(
+    settings: &Settings,
+    specs: &Specs,
+    graph: &plan::Graph,
+    progress: &dyn Progress,
+) -> Result<Tools, PipelineError> {
     let misses: Vec<&plan::Node> = graph
         .nodes
         .iter()
@@ -247,72 +286,46 @@ pub fn build(
             })?,
         );
     }
+    Ok(tools)
+}
 
-    let store = source::Store::new(settings.cache.join("sources"));
-    let cache = Cache::new(&settings.cache);
-    let deps: Vec<Vec<usize>> = graph
-        .nodes
+/// The image of app recipe `r` (and its `--user` variants) from the graph's results: each
+/// arch's app files and the files of the recipes it includes, its SBOM and image key.
+fn pack_app(
+    settings: &Settings,
+    r: &Recipe,
+    graph: &plan::Graph,
+    results: &[Vec<AppFile>],
+    progress: &dyn Progress,
+) -> Result<Vec<Built>, PipelineError> {
+    let roots: Vec<usize> = graph
+        .roots
         .iter()
-        .map(|n| n.deps.iter().chain(&n.host_deps).copied().collect())
+        .copied()
+        .filter(|&i| graph.nodes[i].recipe.name == r.name)
         .collect();
-    let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
+    let mut per_arch = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
+    for &i in &roots {
         let node = &graph.nodes[i];
-        // One token of the shared pool per running job; its make takes more from the pool.
-        let _token = match &tools.jobserver {
-            Some(c) if settings.rebuild || node.miss.is_some() => {
-                Some(c.acquire().map_err(|source| PipelineError::Io {
-                    path: "jobserver".into(),
-                    source,
-                })?)
-            }
-            _ => None,
-        };
-        run_node(node, &tools, &store, &cache, settings, progress)
-    })?;
-
-    let mut out = Vec::new();
-    for r in recipes {
-        if r.is_library() {
-            continue;
+        keys.push(&node.key);
+        let mut extra = Vec::new();
+        for &p in &node.image_parts {
+            keys.push(&graph.nodes[p].key);
+            extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
         }
-        let roots: Vec<usize> = graph
-            .roots
-            .iter()
-            .copied()
-            .filter(|&i| graph.nodes[i].recipe.name == r.name)
-            .collect();
-        let mut per_arch = Vec::new();
-        let mut keys: Vec<&str> = Vec::new();
-        for &i in &roots {
-            let node = &graph.nodes[i];
-            keys.push(&node.key);
-            let mut extra = Vec::new();
-            for &p in &node.image_parts {
-                keys.push(&graph.nodes[p].key);
-                extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
-            }
-            per_arch.push(ArchFiles {
-                arch: node.arch,
-                app: results[i].clone(),
-                extra,
-            });
-        }
-        let sbom = image_sbom(settings, r, &graph, &roots, &per_arch)?;
-        let key = image_key(settings, r, &keys, &sbom);
-        out.push(pack(settings, r, &per_arch, &sbom, &key, None, progress)?);
-        for user in &settings.users {
-            out.push(pack(
-                settings,
-                r,
-                &per_arch,
-                &sbom,
-                &key,
-                Some(user),
-                progress,
-            )?);
-        }
+        per_arch.push(ArchFiles {
+            arch: node.arch,
+            app: results[i].clone(),
+            extra,
+        });
     }
-    Ok(out)
+    let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
+    let key = image_key(settings, r, &keys, &sbom);
+    let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
+    variants
+        .map(|user| pack(settings, r, &per_arch, &sbom, &key, user, progress))
+        .collect()
 }
 
 /// Checks every entry the plan would reuse against its manifest; one that changed since it was

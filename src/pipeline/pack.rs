@@ -195,6 +195,97 @@ pub(super) fn image_sbom(
     Ok(sbom::image_sbom(r, &libs, &go, settings.source_date_epoch))
 }
 
+/// Where one image (the recipe's, or a `--user` variant) goes and what it is called.
+struct Target {
+    /// For progress lines: `redis`, or `redis as 99:100`.
+    id: String,
+    dir: PathBuf,
+    /// The image tag: the version, or `VERSION-UID-GID` for a variant.
+    tag: String,
+    /// The image key (a variant's names its user).
+    key: String,
+    user: image::User,
+    layout: PathBuf,
+    archive: PathBuf,
+    stamp: PathBuf,
+    sbom: PathBuf,
+    bin_dirs: Vec<(Arch, PathBuf)>,
+}
+
+impl Target {
+    fn new(
+        settings: &Settings,
+        r: &Recipe,
+        per_arch: &[ArchFiles],
+        key: &str,
+        variant: Option<&recipe::User>,
+    ) -> Target {
+        let (id, dir, tag, key, user) = match variant {
+            None => (
+                r.name.clone(),
+                settings.out.join(&r.name),
+                r.version.clone(),
+                key.to_string(),
+                image_user(r),
+            ),
+            Some(u) => (
+                format!("{} as {}:{}", r.name, u.uid, u.gid),
+                settings.out.join(format!("{}-{}-{}", r.name, u.uid, u.gid)),
+                format!("{}-{}-{}", r.version, u.uid, u.gid),
+                format!("{key}-user-{}-{}", u.uid, u.gid),
+                image::User {
+                    uid: u.uid,
+                    gid: u.gid,
+                    name: if u.name.is_empty() {
+                        "app".into()
+                    } else {
+                        u.name.clone()
+                    },
+                },
+            ),
+        };
+        Target {
+            layout: dir.join("oci"),
+            archive: dir.join(format!("{}-{tag}.oci.tar", r.name)),
+            stamp: dir.join(".recipe-image.json"),
+            sbom: dir.join(sbom::file_name(r)),
+            bin_dirs: per_arch
+                .iter()
+                .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
+                .collect(),
+            id,
+            dir,
+            tag,
+            key,
+            user,
+        }
+    }
+
+    fn built(&self, r: &Recipe, written: image::Written) -> Built {
+        Built {
+            recipe: r.clone(),
+            image: format!("{}:{}", r.name, self.tag),
+            user: format!("{}:{}", self.user.uid, self.user.gid),
+            layout: self.layout.clone(),
+            archive: self.archive.clone(),
+            written,
+            binaries: self.bin_dirs.clone(),
+        }
+    }
+
+    /// What the stamp says was written, when it is this image and all its parts are there.
+    fn unchanged(&self) -> Option<image::Written> {
+        let bytes = std::fs::read(&self.stamp).ok()?;
+        let stamp = serde_json::from_slice::<Stamp>(&bytes).ok()?;
+        let whole = stamp.key == self.key
+            && self.layout.join("index.json").is_file()
+            && self.archive.is_file()
+            && self.sbom.is_file()
+            && self.bin_dirs.iter().all(|(_, d)| d.is_dir());
+        whole.then_some(stamp.written)
+    }
+}
+
 pub(super) fn pack(
     settings: &Settings,
     r: &Recipe,
@@ -204,71 +295,53 @@ pub(super) fn pack(
     variant: Option<&recipe::User>,
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
-    let (id, dir, tag) = match variant {
-        None => (
-            r.name.clone(),
-            settings.out.join(&r.name),
-            r.version.clone(),
-        ),
-        Some(u) => (
-            format!("{} as {}:{}", r.name, u.uid, u.gid),
-            settings.out.join(format!("{}-{}-{}", r.name, u.uid, u.gid)),
-            format!("{}-{}-{}", r.version, u.uid, u.gid),
-        ),
-    };
-    let key = match variant {
-        None => key.to_string(),
-        Some(u) => format!("{key}-user-{}-{}", u.uid, u.gid),
-    };
-    let layout = dir.join("oci");
-    let archive = dir.join(format!("{}-{tag}.oci.tar", r.name));
-    let stamp_path = dir.join(".recipe-image.json");
-    let sbom_path = dir.join(sbom::file_name(r));
-    let bin_dirs: Vec<(Arch, PathBuf)> = per_arch
-        .iter()
-        .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
-        .collect();
-    let user = match variant {
-        None => image_user(r),
-        Some(u) => image::User {
-            uid: u.uid,
-            gid: u.gid,
-            name: if u.name.is_empty() {
-                "app".into()
-            } else {
-                u.name.clone()
-            },
-        },
-    };
-    image_safety(r, &user)?;
+    let t = Target::new(settings, r, per_arch, key, variant);
+    image_safety(r, &t.user)?;
     // One `recipe` at a time writes an image folder; a second one waits, then finds the stamp.
-    let _lock = lock_image_dir(&dir)?;
+    let _lock = lock_image_dir(&t.dir)?;
     // The same image is already there: nothing to write.
     // (--emit-context writes the image again: the context is made from its entries.)
-    let stamp_bytes = std::fs::read(&stamp_path)
-        .ok()
-        .filter(|_| settings.emit_context.is_none());
-    if let Some(bytes) = stamp_bytes
-        && let Ok(stamp) = serde_json::from_slice::<Stamp>(&bytes)
-        && stamp.key == key
-        && layout.join("index.json").is_file()
-        && archive.is_file()
-        && sbom_path.is_file()
-        && bin_dirs.iter().all(|(_, d)| d.is_dir())
+    if settings.emit_context.is_none()
+        && let Some(written) = t.unchanged()
     {
-        progress.step(&id, "image (unchanged)");
-        return Ok(Built {
-            recipe: r.clone(),
-            image: format!("{}:{tag}", r.name),
-            user: format!("{}:{}", user.uid, user.gid),
-            layout,
-            archive,
-            written: stamp.written,
-            binaries: bin_dirs,
-        });
+        progress.step(&t.id, "image (unchanged)");
+        return Ok(t.built(r, written));
     }
-    let _ = std::fs::remove_file(&stamp_path);
-    progress.step(&id, "image");
+    let _ = std::fs::remove_file(&t.stamp);
+    progress.step(&t.id, "image");
+    let config = image_config(settings, r, per_arch, &t.user);
+    let images = platform_images(r, per_arch, sbom, &t.user, &config);
+    let err = |source| PipelineError::Image {
+        recipe: r.name.clone(),
+        source,
+    };
+    if let (Some(ctx), None) = (&settings.emit_context, variant) {
+        image::write_context(ctx, &images).map_err(err)?;
+    }
+    image_check(r, &images, progress)?;
+    let written =
+        image::write_layout(&t.layout, &format!("{}:{}", r.name, t.tag), &images).map_err(err)?;
+    image::write_archive(&t.layout, &t.archive).map_err(err)?;
+    // The SBOM, beside the image (for every arch; each layer holds its own arch's).
+    publish_file(&t.dir, &t.sbom, &sbom.combined)?;
+    write_binaries(&t, per_arch)?;
+    let stamp = serde_json::to_vec_pretty(&Stamp {
+        key: t.key.clone(),
+        written: written.clone(),
+    })
+    .expect("stamp serialises");
+    publish_file(&t.dir, &t.stamp, &stamp)?;
+    Ok(t.built(r, written))
+}
+
+/// The image configuration of `r`: user, entrypoint, environment (with `SSL_CERT_FILE` when
+/// every arch includes the CA bundle), labels (OCI annotations and accepted needs), health.
+fn image_config(
+    settings: &Settings,
+    r: &Recipe,
+    per_arch: &[ArchFiles],
+    user: &image::User,
+) -> image::ImageConfig {
     let mut labels = r.image.labels.clone();
     labels.insert("org.opencontainers.image.title".into(), r.name.clone());
     labels.insert("org.opencontainers.image.version".into(), r.version.clone());
@@ -288,7 +361,7 @@ pub(super) fn pack(
         env.push(format!("SSL_CERT_FILE={CA_BUNDLE}"));
     }
     env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
-    let config = image::ImageConfig {
+    image::ImageConfig {
         user: format!("{}:{}", user.uid, user.gid),
         entrypoint: r.image.entrypoint.clone(),
         cmd: r.image.cmd.clone(),
@@ -305,95 +378,68 @@ pub(super) fn pack(
             start_period_secs: h.start_period_secs,
             retries: h.retries,
         }),
-    };
-    let images: Vec<image::PlatformImage> = per_arch
+    }
+}
+
+/// One platform image per arch: the base contents, the app's and included recipes' files, and
+/// that arch's SBOM.
+fn platform_images(
+    r: &Recipe,
+    per_arch: &[ArchFiles],
+    sbom: &sbom::ImageSbom,
+    user: &image::User,
+    config: &image::ImageConfig,
+) -> Vec<image::PlatformImage> {
+    per_arch
         .iter()
         .map(|f| {
-            let (arch, files) = (&f.arch, f.app.iter().chain(&f.extra));
-            let mut entries = image::base_entries(&user, &r.image.writable);
-            entries.extend(file_entries(files));
-            let doc = sbom.for_arch(*arch).to_vec();
+            let mut entries = image::base_entries(user, &r.image.writable);
+            entries.extend(file_entries(f.app.iter().chain(&f.extra)));
+            let doc = sbom.for_arch(f.arch).to_vec();
             entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
             image::PlatformImage {
-                arch: *arch,
+                arch: f.arch,
                 entries,
                 config: config.clone(),
                 history: format!("recipe build {} {}", r.name, r.version),
             }
         })
-        .collect();
-    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let err = |source| PipelineError::Image {
-        recipe: r.name.clone(),
-        source,
+        .collect()
+}
+
+/// The app binaries beside the image, one folder per arch, each folder replaced whole.
+fn write_binaries(t: &Target, per_arch: &[ArchFiles]) -> Result<(), PipelineError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PipelineError::Io { path, source }
     };
-    if let (Some(ctx), None) = (&settings.emit_context, variant) {
-        image::write_context(ctx, &images).map_err(err)?;
-    }
-    image_check(r, &images, progress)?;
-    let written =
-        image::write_layout(&layout, &format!("{}:{tag}", r.name), &images).map_err(err)?;
-    image::write_archive(&layout, &archive).map_err(err)?;
-    // The SBOM, beside the image (for every arch; each layer holds its own arch's).
-    let tmp = dir.join(format!(".sbom.{}", std::process::id()));
-    std::fs::write(&tmp, &sbom.combined)
-        .and_then(|_| std::fs::rename(&tmp, &sbom_path))
-        .map_err(|source| PipelineError::Io {
-            path: sbom_path.clone(),
-            source,
-        })?;
-    // The binaries, beside the image, one folder per arch.
-    let mut binaries = Vec::new();
-    for ArchFiles {
-        arch, app: files, ..
-    } in per_arch
-    {
-        let bin_dir = dir.join("bin").join(arch.name());
-        let tmp = dir.join(format!(".bin-{}-{}", arch.name(), std::process::id()));
+    for (ArchFiles { arch, app, .. }, (_, bin_dir)) in per_arch.iter().zip(&t.bin_dirs) {
+        let tmp = t
+            .dir
+            .join(format!(".bin-{}-{}", arch.name(), std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|source| PipelineError::Io {
-            path: tmp.clone(),
-            source,
-        })?;
-        for f in files {
+        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        for f in app {
             let name = Path::new(&f.image_path).file_name().unwrap();
             copy_binary(&f.host_path, &tmp.join(name))?;
         }
-        let _ = std::fs::remove_dir_all(&bin_dir);
-        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(|source| PipelineError::Io {
-            path: bin_dir.clone(),
-            source,
-        })?;
-        std::fs::rename(&tmp, &bin_dir).map_err(|source| PipelineError::Io {
-            path: bin_dir.clone(),
-            source,
-        })?;
-        binaries.push((*arch, bin_dir));
+        let _ = std::fs::remove_dir_all(bin_dir);
+        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(io(bin_dir))?;
+        std::fs::rename(&tmp, bin_dir).map_err(io(bin_dir))?;
     }
-    let stamp = serde_json::to_vec_pretty(&Stamp {
-        key: key.to_string(),
-        written: written.clone(),
-    })
-    .expect("stamp serialises");
-    let tmp = dir.join(format!(".recipe-image.json.{}", std::process::id()));
-    std::fs::write(&tmp, stamp)
-        .and_then(|_| std::fs::rename(&tmp, &stamp_path))
+    Ok(())
+}
+
+/// Writes `bytes` to `path` by a temporary file in `dir` and a rename.
+fn publish_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|source| PipelineError::Io {
-            path: stamp_path.clone(),
+            path: path.to_path_buf(),
             source,
-        })?;
-    Ok(Built {
-        recipe: r.clone(),
-        image: format!("{}:{tag}", r.name),
-        user: format!("{}:{}", user.uid, user.gid),
-        layout,
-        archive,
-        written,
-        binaries,
-    })
+        })
 }
 
 /// The load-time rules once more, where the image's users and folders are written: whatever
@@ -434,16 +480,9 @@ fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
     file.lock().map_err(io(&path))?;
     for e in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let leftover = [
-            ".bin-",
-            ".sbom.",
-            ".recipe-image.json.",
-            ".oci.tmp-",
-            ".oci.old-",
-        ]
-        .iter()
-        .any(|p| name.starts_with(p))
-            || (name.starts_with('.') && name.contains(".oci.tar.tmp-"));
+        // Every hidden name in an image folder but the lock and the stamp is a temporary one
+        // of ours (`.bin-*`, `.NAME.spdx.json.PID`, `.oci.tmp-*`, `.oci.old-*`, `.*.oci.tar.tmp-*`).
+        let leftover = name.starts_with('.') && name != ".lock" && name != ".recipe-image.json";
         if leftover {
             let p = e.path();
             let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
