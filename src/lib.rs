@@ -21,6 +21,7 @@ pub mod image;
 pub mod pipeline;
 pub mod plan;
 pub mod process;
+pub mod publish;
 pub mod push;
 pub mod recipe;
 pub mod registry;

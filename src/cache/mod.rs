@@ -112,16 +112,8 @@ impl Cache {
         std::io::Write::write_all(&mut f, &json).map_err(io("write", &meta_path))?;
         f.sync_all().map_err(io("sync", &meta_path))?;
         let entry = self.entry(&meta.key);
-        // A rebuild replaces an entry: the old one is moved aside first (rename cannot replace a
-        // non-empty directory), then removed.
-        let old = self
-            .root
-            .join(format!(".old-{}-{}", meta.key, std::process::id()));
-        let replaced = entry.exists() && std::fs::rename(&entry, &old).is_ok();
-        std::fs::rename(&tmp, &entry).map_err(io("publish", &entry))?;
-        if replaced {
-            let _ = std::fs::remove_dir_all(&old);
-        }
+        // A rebuild replaces an entry: the old one is moved aside, then removed.
+        crate::publish::replace_dir(&tmp, &entry).map_err(io("publish", &entry))?;
         Ok(entry)
     }
 

@@ -242,7 +242,7 @@ pub fn write_context(dir: &Path, images: &[PlatformImage]) -> Result<(), ImageEr
     let df = tmp.path().join("Dockerfile");
     fs::write(&df, text).map_err(werr(&df))?;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).map_err(werr(tmp.path()))?;
-    replace_dir(tmp, dir, &parent, &name)
+    replace_dir(tmp, dir)
 }
 
 #[cfg(test)]

@@ -159,51 +159,18 @@ pub fn write_layout(
         fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).map_err(werr(&d))?;
     }
 
-    replace_dir(tmp, dir, &parent, &name)?;
+    replace_dir(tmp, dir)?;
     Ok(Written {
         index_digest: index.digest,
         platforms: summaries,
     })
 }
 
-/// Renames the complete `tmp` to `dir`, moving an old `dir` aside first and deleting it after.
-pub(super) fn replace_dir(
-    tmp: tempfile::TempDir,
-    dir: &Path,
-    parent: &Path,
-    name: &str,
-) -> Result<(), ImageError> {
-    let old = match fs::symlink_metadata(dir) {
-        Ok(_) => {
-            let trash = tempfile::Builder::new()
-                .prefix(&format!(".{name}.old-"))
-                .tempdir_in(parent)
-                .map_err(werr(parent))?;
-            let aside = trash.path().join("old");
-            fs::rename(dir, &aside).map_err(werr(dir))?;
-            Some((trash, aside))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(ImageError::Write {
-                path: dir.to_path_buf(),
-                source: e,
-            });
-        }
-    };
-    if let Err(e) = fs::rename(tmp.path(), dir) {
-        if let Some((_, aside)) = &old {
-            let _ = fs::rename(aside, dir);
-        }
-        return Err(ImageError::Write {
-            path: dir.to_path_buf(),
-            source: e,
-        });
-    }
-    // The new layout is in place: `tmp` no longer exists, so dropping it is a no-op.
+/// Renames the complete `tmp` to `dir` ([`crate::publish::replace_dir`]).
+pub(super) fn replace_dir(tmp: tempfile::TempDir, dir: &Path) -> Result<(), ImageError> {
+    crate::publish::replace_dir(tmp.path(), dir).map_err(werr(dir))?;
+    // The new folder is in place: `tmp` no longer exists, so dropping it is a no-op.
     let _ = tmp.keep();
-    // Dropping the trash folder removes the old layout (or whatever `dir` was).
-    drop(old);
     Ok(())
 }
 

@@ -323,14 +323,14 @@ pub(super) fn pack(
         image::write_layout(&t.layout, &format!("{}:{}", r.name, t.tag), &images).map_err(err)?;
     image::write_archive(&t.layout, &t.archive).map_err(err)?;
     // The SBOM, beside the image (for every arch; each layer holds its own arch's).
-    publish_file(&t.dir, &t.sbom, &sbom.combined)?;
+    publish_file(&t.sbom, &sbom.combined)?;
     write_binaries(&t, per_arch)?;
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),
         written: written.clone(),
     })
     .expect("stamp serialises");
-    publish_file(&t.dir, &t.stamp, &stamp)?;
+    publish_file(&t.stamp, &stamp)?;
     Ok(t.built(r, written))
 }
 
@@ -413,33 +413,23 @@ fn write_binaries(t: &Target, per_arch: &[ArchFiles]) -> Result<(), PipelineErro
         let path = path.to_path_buf();
         move |source| PipelineError::Io { path, source }
     };
-    for (ArchFiles { arch, app, .. }, (_, bin_dir)) in per_arch.iter().zip(&t.bin_dirs) {
-        let tmp = t
-            .dir
-            .join(format!(".bin-{}-{}", arch.name(), std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    for (ArchFiles { app, .. }, (_, bin_dir)) in per_arch.iter().zip(&t.bin_dirs) {
+        let tmp = crate::publish::temp_dir_beside(bin_dir).map_err(io(bin_dir))?;
         for f in app {
             let name = Path::new(&f.image_path).file_name().unwrap();
-            copy_binary(&f.host_path, &tmp.join(name))?;
+            copy_binary(&f.host_path, &tmp.path().join(name))?;
         }
-        let _ = std::fs::remove_dir_all(bin_dir);
-        std::fs::create_dir_all(bin_dir.parent().unwrap()).map_err(io(bin_dir))?;
-        std::fs::rename(&tmp, bin_dir).map_err(io(bin_dir))?;
+        crate::publish::replace_dir(&tmp.keep(), bin_dir).map_err(io(bin_dir))?;
     }
     Ok(())
 }
 
-/// Writes `bytes` to `path` by a temporary file in `dir` and a rename.
-fn publish_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|source| PipelineError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+/// Writes `bytes` to `path` ([`crate::publish::write_file`]).
+fn publish_file(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    crate::publish::write_file(path, bytes).map_err(|source| PipelineError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The load-time rules once more, where the image's users and folders are written: whatever
@@ -478,7 +468,12 @@ fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
         .open(&path)
         .map_err(io(&path))?;
     file.lock().map_err(io(&path))?;
-    for e in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
+    let bin = dir.join("bin");
+    let here = std::fs::read_dir(dir).map_err(io(dir))?;
+    for e in here
+        .chain(std::fs::read_dir(&bin).into_iter().flatten())
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         // Every hidden name in an image folder but the lock and the stamp is a temporary one
         // of ours (`.bin-*`, `.NAME.spdx.json.PID`, `.oci.tmp-*`, `.oci.old-*`, `.*.oci.tar.tmp-*`).
