@@ -211,17 +211,13 @@ impl Cache {
     }
 }
 
-/// Bytes of the files under `dir`.
+/// Bytes of the regular files under `dir` (symlinks not followed).
 pub fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => total += dir_size(&e.path()),
-                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                _ => {}
-            }
-        }
-    }
-    total
+    crate::walk::walk(dir)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.file_type.is_file())
+        .filter_map(|e| std::fs::symlink_metadata(&e.path).ok())
+        .map(|m| m.len())
+        .sum()
 }
