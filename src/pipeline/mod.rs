@@ -323,6 +323,7 @@ fn distrust_changed_entries(
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     if settings.rebuild {
+        graph.rebuild_all();
         return Ok(());
     }
     let cache = Cache::new(&settings.cache);
@@ -337,7 +338,7 @@ fn distrust_changed_entries(
                 ),
             );
             cache.discard(&node.key)?;
-            node.miss = Some(format!("the cache entry changed after it was made: {why}"));
+            node.miss = Some(plan::Miss::EntryChanged(why));
         }
     }
     Ok(())
