@@ -26,7 +26,10 @@ pub enum Miss {
 pub enum Change {
     Recipe,
     Source,
-    Toolchain { old: String, new: String },
+    Toolchain {
+        old: String,
+        new: String,
+    },
     /// A dependency's key changed (its name, without `host:`).
     Dependency(String),
     /// A dependency the newest entry did not have.

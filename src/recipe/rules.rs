@@ -539,7 +539,10 @@ mod tests {
         assert_eq!(found, vec![(1..11, "DESTDIR"), (12..16, "X")]);
         assert!(known_variables("PREFIX=${DESTDIR}/usr ${PREFIX} $HOME ${").is_ok());
         let r = known_variables("-I${NOPE}/include").unwrap_err();
-        assert_eq!(r.message, "unknown variable `${NOPE}` in `-I${NOPE}/include`");
+        assert_eq!(
+            r.message,
+            "unknown variable `${NOPE}` in `-I${NOPE}/include`"
+        );
         assert!(r.help.contains("`${SYSROOT}`"), "{}", r.help);
     }
 }

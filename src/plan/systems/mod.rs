@@ -216,12 +216,7 @@ impl<'a> Shared<'a> {
 }
 
 /// The value of every name of [`rules::VARIABLES`] for one job.
-fn variables(
-    arch: Arch,
-    jobs: &str,
-    l: &Layout,
-    w: &Wrappers,
-) -> BTreeMap<&'static str, String> {
+fn variables(arch: Arch, jobs: &str, l: &Layout, w: &Wrappers) -> BTreeMap<&'static str, String> {
     let info = arch.info();
     let values = [
         ("DESTDIR", l.dest.display().to_string()),

@@ -176,5 +176,4 @@ impl Validator<'_> {
         }
         Ok(())
     }
-
 }

@@ -14,7 +14,10 @@ impl Validator<'_> {
         self.check(p.span(), rules::image_path(p.get_ref(), what))
     }
 
-    pub(super) fn accept(&self, accept: &BTreeMap<String, Spanned<String>>) -> R<BTreeMap<String, String>> {
+    pub(super) fn accept(
+        &self,
+        accept: &BTreeMap<String, Spanned<String>>,
+    ) -> R<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for (code, why) in accept {
             if !ACCEPTABLE.contains(&code.as_str()) {

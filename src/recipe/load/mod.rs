@@ -125,10 +125,7 @@ impl Validator<'_> {
                 (Vec::new(), BTreeMap::new())
             }
         };
-        let smoke = raw
-            .smoke
-            .map(|s| self.smoke(s.into_inner()))
-            .transpose()?;
+        let smoke = raw.smoke.map(|s| self.smoke(s.into_inner())).transpose()?;
         let image = self.image(
             raw.image.map(Spanned::into_inner).unwrap_or_default(),
             &app_files,

@@ -63,7 +63,10 @@ impl Validator<'_> {
             ("sha256", t.sha256.as_ref().map(Spanned::span)),
             ("urls", t.urls.first().map(Spanned::span)),
             ("[source.debian]", t.debian.as_ref().map(Spanned::span)),
-            ("[source.go-module]", t.go_module.as_ref().map(Spanned::span)),
+            (
+                "[source.go-module]",
+                t.go_module.as_ref().map(Spanned::span),
+            ),
             ("[source.pypi]", t.pypi.as_ref().map(Spanned::span)),
             ("strip", t.strip.as_ref().map(Spanned::span)),
         ];
