@@ -160,6 +160,14 @@ pub fn graph(
     })
 }
 
+/// What a node needs: libraries and host tools as node indices, and their keys by name
+/// (`host:NAME` for a host tool).
+struct Needs {
+    deps: Vec<usize>,
+    host_deps: Vec<usize>,
+    keys: BTreeMap<String, String>,
+}
+
 struct Builder<'a> {
     recipes: &'a BTreeMap<String, Recipe>,
     ctx: &'a Context,
@@ -179,7 +187,11 @@ impl Builder<'_> {
         }
         let recipe = self.recipes[name].clone();
         self.visiting.push(id.clone());
-        let (deps, host_deps, dep_keys) = self.visit_deps(&recipe, arch)?;
+        let Needs {
+            deps,
+            host_deps,
+            keys: dep_keys,
+        } = self.visit_deps(&recipe, arch)?;
         self.visiting.pop();
 
         let inputs = self.inputs(&recipe, arch, dep_keys);
@@ -209,14 +221,8 @@ impl Builder<'_> {
     }
 
     /// Visits the libraries `recipe` builds against (same arch) and the host tools it runs
-    /// (the build machine's arch); returns both as node indices and their keys by name
-    /// (`host:NAME` for a host tool).
-    #[allow(clippy::type_complexity)]
-    fn visit_deps(
-        &mut self,
-        recipe: &Recipe,
-        arch: Arch,
-    ) -> Result<(Vec<usize>, Vec<usize>, BTreeMap<String, String>), GraphError> {
+    /// (the build machine's arch).
+    fn visit_deps(&mut self, recipe: &Recipe, arch: Arch) -> Result<Needs, GraphError> {
         let mut keys = BTreeMap::new();
         let mut deps = Vec::new();
         for d in &recipe.depends {
@@ -252,7 +258,11 @@ impl Builder<'_> {
             keys.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
             host_deps.push(i);
         }
-        Ok((deps, host_deps, keys))
+        Ok(Needs {
+            deps,
+            host_deps,
+            keys,
+        })
     }
 
     /// Refuses the entry `d` of `recipe` when it leads back to a recipe still being visited:

@@ -4,6 +4,8 @@
 pub mod graph;
 pub mod miss;
 pub mod systems;
+#[cfg(test)]
+mod tests;
 
 pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
 pub use miss::{Change, Miss};

@@ -19,7 +19,9 @@ const GO_VALUES: &[&str] = &["amd64", "arm64", "arm", "386", "riscv64", "5", "6"
 /// What no file of `src/` but `arch.rs` may spell: the kind, and whether `line` spells one.
 /// Lines are looked at after full-line comments and `#[cfg(test)]` modules are set aside (a
 /// test may state the value it expects; prose may name an arch).
-const FORBIDDEN: &[(&str, fn(&str) -> bool)] = &[
+type Check = (&'static str, fn(&str) -> bool);
+
+const FORBIDDEN: &[Check] = &[
     ("a target triple", spells_triple),
     ("a GOARCH or GOARM value", spells_go_arch),
     ("a qemu-user binary", spells_qemu),

@@ -13,6 +13,9 @@ use crate::recipe::model::{Build, Options, System};
 use crate::recipe::rules;
 use crate::recipe::schema::OptionsTable;
 
+/// An option key, where the recipe sets it, and the build systems that read it.
+type Applies<'a> = (&'static str, Option<Range<usize>>, &'a [System]);
+
 impl Validator<'_> {
     pub(super) fn build(&self, table: &Spanned<OptionsTable>) -> R<Build> {
         let b = table.get_ref();
@@ -111,7 +114,7 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [(&str, Option<Range<usize>>, &[System]); 10] = [
+        let keys: [Applies; 10] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
