@@ -53,8 +53,18 @@ pub struct ArchInfo {
     pub meson_cpu: &'static str,
     /// Prefix of Debian's GNU binutils for the arch (`strip`: zig's objcopy cannot strip yet).
     pub binutils_prefix: &'static str,
-    /// The qemu-user binary that runs it on an x86_64 host (None: runs natively).
+    /// The qemu-user binary that runs it on a build machine of another arch (None: no
+    /// emulator known for it).
     pub qemu: Option<&'static str>,
+    /// Rust's name of the arch (`std::env::consts::ARCH`): how the build machine is found in
+    /// this table.
+    pub rust_arch: &'static str,
+    /// The GNU triple of a glibc build machine of this arch, as `config.guess` prints it:
+    /// autotools' `--build` when this arch is the build machine's.
+    pub gnu_build_triple: &'static str,
+    /// Debian's multiarch folder name (`/usr/lib/<multiarch>`, `/usr/include/<multiarch>`):
+    /// the build machine's own libraries and headers, which the leak guard keeps out.
+    pub multiarch: &'static str,
     pub elf: ElfIdentity,
 }
 
@@ -77,7 +87,10 @@ static TABLE: [ArchInfo; 3] = [
         meson_cpu_family: "x86_64",
         meson_cpu: "x86_64",
         binutils_prefix: "x86_64-linux-gnu-",
-        qemu: None,
+        qemu: Some("qemu-x86_64-static"),
+        rust_arch: "x86_64",
+        gnu_build_triple: "x86_64-pc-linux-gnu",
+        multiarch: "x86_64-linux-gnu",
         elf: ElfIdentity {
             class_bits: 64,
             little_endian: true,
@@ -101,6 +114,9 @@ static TABLE: [ArchInfo; 3] = [
         meson_cpu: "aarch64",
         binutils_prefix: "aarch64-linux-gnu-",
         qemu: Some("qemu-aarch64-static"),
+        rust_arch: "aarch64",
+        gnu_build_triple: "aarch64-unknown-linux-gnu",
+        multiarch: "aarch64-linux-gnu",
         elf: ElfIdentity {
             class_bits: 64,
             little_endian: true,
@@ -125,6 +141,9 @@ static TABLE: [ArchInfo; 3] = [
         meson_cpu: "armv7",
         binutils_prefix: "arm-linux-gnueabihf-",
         qemu: Some("qemu-arm-static"),
+        rust_arch: "arm",
+        gnu_build_triple: "armv7l-unknown-linux-gnueabihf",
+        multiarch: "arm-linux-gnueabihf",
         elf: ElfIdentity {
             class_bits: 32,
             little_endian: true,
@@ -149,12 +168,28 @@ impl Arch {
 
     /// The arch of the machine `recipe` runs on, if it is one of ours.
     pub fn host() -> Option<Arch> {
-        match std::env::consts::ARCH {
-            "x86_64" => Some(Arch::Amd64),
-            "aarch64" => Some(Arch::Arm64),
-            "arm" => Some(Arch::Armv7),
-            _ => None,
+        Self::of_rust_arch(std::env::consts::ARCH)
+    }
+
+    /// The arch Rust calls `name` (`std::env::consts::ARCH`), if it is one of ours.
+    pub fn of_rust_arch(name: &str) -> Option<Arch> {
+        TABLE.iter().find(|i| i.rust_arch == name).map(|i| i.arch)
+    }
+
+    /// The arch host tools are built for and run on: the build machine's, or amd64 on a
+    /// machine of none of ours (whose builds then need an emulator for every arch).
+    pub fn build_machine() -> Arch {
+        Self::host().unwrap_or(Arch::Amd64)
+    }
+
+    /// Go's environment that selects this arch: `GOOS`, `GOARCH` and, for arm, `GOARM`.
+    pub fn go_env(self) -> Vec<(&'static str, &'static str)> {
+        let info = self.info();
+        let mut env = vec![("GOOS", "linux"), ("GOARCH", info.goarch)];
+        if let Some(goarm) = info.goarm {
+            env.push(("GOARM", goarm));
         }
+        env
     }
 
     /// The names users may type, for error messages.
@@ -226,6 +261,37 @@ mod tests {
         for a in Arch::ALL {
             assert_eq!(a.info().arch, a);
         }
+    }
+
+    #[test]
+    fn the_build_machine_is_found_in_the_table() {
+        assert_eq!(Arch::of_rust_arch("x86_64"), Some(Arch::Amd64));
+        assert_eq!(Arch::of_rust_arch("aarch64"), Some(Arch::Arm64));
+        assert_eq!(Arch::of_rust_arch("arm"), Some(Arch::Armv7));
+        assert_eq!(Arch::of_rust_arch("riscv64"), None);
+        assert_eq!(
+            Arch::host().map(|a| a.info().rust_arch),
+            Some(std::env::consts::ARCH).filter(|a| Arch::of_rust_arch(a).is_some())
+        );
+        // Each arch can be emulated on a build machine of another.
+        assert!(Arch::ALL.iter().all(|a| a.info().qemu.is_some()));
+        assert!(
+            Arch::ALL
+                .iter()
+                .all(|a| a.info().binutils_prefix == format!("{}-", a.info().multiarch))
+        );
+    }
+
+    #[test]
+    fn go_env_selects_the_arch() {
+        assert_eq!(
+            Arch::Armv7.go_env(),
+            vec![("GOOS", "linux"), ("GOARCH", "arm"), ("GOARM", "7")]
+        );
+        assert_eq!(
+            Arch::Arm64.go_env(),
+            vec![("GOOS", "linux"), ("GOARCH", "arm64")]
+        );
     }
 
     #[test]

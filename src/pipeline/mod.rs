@@ -336,6 +336,7 @@ fn distrust_changed_entries(
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     if settings.rebuild {
+        graph.rebuild_all();
         return Ok(());
     }
     let cache = Cache::new(&settings.cache);
@@ -350,7 +351,7 @@ fn distrust_changed_entries(
                 ),
             );
             cache.discard(&node.key)?;
-            node.miss = Some(format!("the cache entry changed after it was made: {why}"));
+            node.miss = Some(plan::Miss::EntryChanged(why));
         }
     }
     Ok(())

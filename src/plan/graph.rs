@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use super::{Context, Job, PlanError};
+use super::{Context, Job, Miss, PlanError};
 use crate::arch::Arch;
-use crate::recipe::{Recipe, RecipeError, Source, System};
+use crate::recipe::{Dep, Recipe, RecipeError, Source, System};
 
 /// Bumped when what `recipe` does with the same inputs changes, so old cache entries are not
 /// reused for a build that would now differ.
@@ -40,8 +40,8 @@ pub struct Node {
     /// What the key was made of.
     pub inputs: Inputs,
     pub job: Job,
-    /// Some(reason) when the cache has no entry for the key.
-    pub miss: Option<String>,
+    /// Some(reason) when this node builds instead of reusing its cache entry.
+    pub miss: Option<Miss>,
 }
 
 impl Node {
@@ -92,37 +92,6 @@ impl Inputs {
         }
         hex::encode(h.finalize())
     }
-
-    /// Why `self` (the wanted inputs) differs from `old`.
-    fn changes(&self, old: &Inputs) -> Vec<String> {
-        let mut why = Vec::new();
-        if self.recipe != old.recipe {
-            why.push("recipe changed".to_string());
-        }
-        if self.source != old.source {
-            why.push("source changed".to_string());
-        }
-        if self.toolchain != old.toolchain {
-            why.push(format!(
-                "toolchain changed ({} -> {})",
-                old.toolchain, self.toolchain
-            ));
-        }
-        for (name, key) in &self.deps {
-            match old.deps.get(name) {
-                Some(k) if k == key => {}
-                Some(_) => why.push(format!(
-                    "dependency {} changed",
-                    name.trim_start_matches("host:")
-                )),
-                None => why.push(format!(
-                    "new dependency {}",
-                    name.trim_start_matches("host:")
-                )),
-            }
-        }
-        why
-    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -130,8 +99,11 @@ pub enum GraphError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Recipe(Box<RecipeError>),
-    #[error("dependency cycle: {0}")]
-    Cycle(String),
+    /// A recipe needs itself through its dependencies; the error points at the entry that
+    /// closes the cycle and names it.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Cycle(Box<RecipeError>),
     #[error(transparent)]
     Plan(#[from] PlanError),
 }
@@ -188,6 +160,14 @@ pub fn graph(
     })
 }
 
+/// What a node needs: libraries and host tools as node indices, and their keys by name
+/// (`host:NAME` for a host tool).
+struct Needs {
+    deps: Vec<usize>,
+    host_deps: Vec<usize>,
+    keys: BTreeMap<String, String>,
+}
+
 struct Builder<'a> {
     recipes: &'a BTreeMap<String, Recipe>,
     ctx: &'a Context,
@@ -205,23 +185,51 @@ impl Builder<'_> {
             self.nodes[i].roles.insert(role);
             return Ok(i);
         }
-        if let Some(pos) = self.visiting.iter().position(|v| v == &id) {
-            let mut cycle: Vec<String> = self.visiting[pos..]
-                .iter()
-                .map(|(n, _)| n.clone())
-                .collect();
-            cycle.push(name.to_string());
-            return Err(GraphError::Cycle(cycle.join(" -> ")));
-        }
         let recipe = self.recipes[name].clone();
         self.visiting.push(id.clone());
+        let Needs {
+            deps,
+            host_deps,
+            keys: dep_keys,
+        } = self.visit_deps(&recipe, arch)?;
+        self.visiting.pop();
+
+        let inputs = self.inputs(&recipe, arch, dep_keys);
+        let key = inputs.key();
+        let miss = if self.cache.present.contains(&key) {
+            None
+        } else {
+            Some(Miss::between(&inputs, self.cache.latest.get(&id)))
+        };
+        let (sysroot_from, host_bins) = self.sysroot(&deps, &host_deps);
+        let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_bins)?;
+        self.nodes.push(Node {
+            recipe,
+            arch,
+            roles: [role].into(),
+            deps,
+            host_deps,
+            image_parts: Vec::new(),
+            key,
+            inputs,
+            job,
+            miss,
+        });
+        let i = self.nodes.len() - 1;
+        self.index.insert(id, i);
+        Ok(i)
+    }
+
+    /// Visits the libraries `recipe` builds against (same arch) and the host tools it runs
+    /// (the build machine's arch).
+    fn visit_deps(&mut self, recipe: &Recipe, arch: Arch) -> Result<Needs, GraphError> {
+        let mut keys = BTreeMap::new();
         let mut deps = Vec::new();
-        let mut inputs_deps = BTreeMap::new();
         for d in &recipe.depends {
             let dep = self
                 .recipes
                 .get(&d.name)
-                .ok_or_else(|| unknown_dep(&recipe, d))?;
+                .ok_or_else(|| unknown_dep(recipe, d))?;
             if !dep.is_library() {
                 return Err(GraphError::Recipe(Box::new(recipe.error_at(
                     d.span.clone(),
@@ -234,58 +242,79 @@ impl Builder<'_> {
                     ),
                 ))));
             }
+            self.no_cycle(recipe, d, arch)?;
             let i = self.visit(&d.name, arch, Role::Target)?;
-            inputs_deps.insert(d.name.clone(), self.nodes[i].key.clone());
+            keys.insert(d.name.clone(), self.nodes[i].key.clone());
             deps.push(i);
         }
         let mut host_deps = Vec::new();
-        let host = Arch::host().unwrap_or(Arch::Amd64);
+        let host = Arch::build_machine();
         for d in &recipe.host_depends {
             self.recipes
                 .get(&d.name)
-                .ok_or_else(|| unknown_dep(&recipe, d))?;
+                .ok_or_else(|| unknown_dep(recipe, d))?;
+            self.no_cycle(recipe, d, host)?;
             let i = self.visit(&d.name, host, Role::Host)?;
-            inputs_deps.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
+            keys.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
             host_deps.push(i);
         }
-        self.visiting.pop();
+        Ok(Needs {
+            deps,
+            host_deps,
+            keys,
+        })
+    }
 
+    /// Refuses the entry `d` of `recipe` when it leads back to a recipe still being visited:
+    /// the error points at that entry and names the whole cycle.
+    fn no_cycle(&self, recipe: &Recipe, d: &Dep, arch: Arch) -> Result<(), GraphError> {
+        let Some(pos) = self
+            .visiting
+            .iter()
+            .position(|(n, a)| n == &d.name && *a == arch)
+        else {
+            return Ok(());
+        };
+        let mut cycle: Vec<&str> = self.visiting[pos..]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        cycle.push(&d.name);
+        Err(GraphError::Cycle(Box::new(recipe.error_at(
+            d.span.clone(),
+            format!("dependency cycle: {}", cycle.join(" -> ")),
+            Some(format!(
+                "`{}` needs itself through its dependencies: remove one of the entries of the cycle",
+                d.name
+            )),
+        ))))
+    }
+
+    /// What the key of `recipe` for `arch` is made of.
+    fn inputs(&self, recipe: &Recipe, arch: Arch, deps: BTreeMap<String, String>) -> Inputs {
         let toolchain = match recipe.build.system {
             System::Go if !recipe.build.options(arch).cgo => format!("go {}", self.ctx.go_version),
             System::Go => format!("go {} + zig {}", self.ctx.go_version, self.ctx.zig_version),
             _ => format!("zig {}", self.ctx.zig_version),
         };
-        let inputs = Inputs {
+        Inputs {
             recipe: hex::encode(Sha256::digest(recipe.text.as_bytes())),
             source: source_identity(
-                &recipe,
+                recipe,
                 self.fingerprints.get(&recipe.name).map(String::as_str),
             ),
             toolchain,
             arch: arch.name().to_string(),
-            deps: inputs_deps,
-        };
-        let key = inputs.key();
-        let miss = if self.cache.present.contains(&key) {
-            None
-        } else {
-            Some(match self.cache.latest.get(&id) {
-                None => "not built before".to_string(),
-                Some(old) => {
-                    let why = inputs.changes(old);
-                    if why.is_empty() {
-                        "no entry for this key".to_string()
-                    } else {
-                        why.join(", ")
-                    }
-                }
-            })
-        };
+            deps,
+        }
+    }
 
-        // Everything a dependent builds against: the dependencies and theirs, each once.
+    /// Everything a job builds against (the dependencies and theirs, each once) and the `bin`
+    /// folders of its host tools.
+    fn sysroot(&self, deps: &[usize], host_deps: &[usize]) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let mut sysroot_from = Vec::new();
         let mut seen = BTreeSet::new();
-        let mut stack: Vec<usize> = deps.clone();
+        let mut stack: Vec<usize> = deps.to_vec();
         while let Some(i) = stack.pop() {
             if seen.insert(i) {
                 sysroot_from.push(entry_dest(&self.ctx.cache, &self.nodes[i].key));
@@ -297,27 +326,20 @@ impl Builder<'_> {
             .iter()
             .map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key).join("usr/local/bin"))
             .collect();
-        let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_bins)?;
-        let node = Node {
-            recipe,
-            arch,
-            roles: [role].into(),
-            deps,
-            host_deps,
-            image_parts: Vec::new(),
-            key,
-            inputs,
-            job,
-            miss,
-        };
-        self.nodes.push(node);
-        let i = self.nodes.len() - 1;
-        self.index.insert(id, i);
-        Ok(i)
+        (sysroot_from, host_bins)
     }
 }
 
-fn unknown_dep(recipe: &Recipe, d: &crate::recipe::Dep) -> GraphError {
+impl Graph {
+    /// `--rebuild`: every node builds again, saying so.
+    pub fn rebuild_all(&mut self) {
+        for n in &mut self.nodes {
+            n.miss = Some(Miss::RebuildRequested);
+        }
+    }
+}
+
+fn unknown_dep(recipe: &Recipe, d: &Dep) -> GraphError {
     GraphError::Recipe(Box::new(recipe.error_at(
         d.span.clone(),
         format!("unknown recipe `{}`", d.name),

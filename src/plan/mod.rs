@@ -2,9 +2,13 @@
 //! spawned and no file is touched here; [`crate::build`] executes what this computes.
 
 pub mod graph;
+pub mod miss;
 pub mod systems;
+#[cfg(test)]
+mod tests;
 
 pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
+pub use miss::{Change, Miss};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

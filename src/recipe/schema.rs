@@ -44,15 +44,15 @@ pub struct SourceTable {
     #[serde(default)]
     pub urls: Vec<Spanned<String>>,
     #[serde(default)]
-    pub debian: Option<DebianTable>,
+    pub debian: Option<Spanned<DebianTable>>,
     #[serde(default)]
-    pub go_module: Option<GoModuleTable>,
+    pub go_module: Option<Spanned<GoModuleTable>>,
     #[serde(default)]
-    pub pypi: Option<PypiTable>,
+    pub pypi: Option<Spanned<PypiTable>>,
     /// Leading path components to drop when extracting (default 1 for url/debian, all of the
     /// module prefix for go-module).
     #[serde(default)]
-    pub strip: Option<usize>,
+    pub strip: Option<Spanned<usize>>,
     /// What the sha256 pins, in words (e.g. "Debian's orig tarball, identical to upstream").
     #[serde(default)]
     pub note: Option<String>,
@@ -84,7 +84,8 @@ pub struct GoModuleTable {
 
 /// `[build]` and its per-arch tables `[build.arch.NAME]`, which share the option keys; `system`
 /// and `arch` belong to `[build]` only (checked in validation, with their spans). Which options
-/// apply depends on the build system. (No `serde(flatten)`: it would lose the spans.)
+/// apply depends on the build system. (No `serde(flatten)`: it would lose the spans.) Strings
+/// that may hold `${NAME}` keep their own spans, so an unknown name points at its string.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OptionsTable {
@@ -93,33 +94,33 @@ pub struct OptionsTable {
     #[serde(default)]
     pub arch: Option<Spanned<BTreeMap<Spanned<String>, OptionsTable>>>,
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    pub cflags: Vec<String>,
+    pub cflags: Vec<Spanned<String>>,
     #[serde(default)]
-    pub ldflags: Vec<String>,
+    pub ldflags: Vec<Spanned<String>>,
     #[serde(default)]
     pub subdir: Option<Spanned<String>>,
     #[serde(default)]
-    pub configure_args: Option<Spanned<Vec<String>>>,
+    pub configure_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub make_args: Option<Spanned<Vec<String>>>,
+    pub make_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub install_args: Option<Spanned<Vec<String>>>,
+    pub install_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub cmake_args: Option<Spanned<Vec<String>>>,
+    pub cmake_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub meson_args: Option<Spanned<Vec<String>>>,
+    pub meson_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub packages: Option<Spanned<Vec<String>>>,
+    pub packages: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub tags: Option<Spanned<Vec<String>>>,
     #[serde(default)]
-    pub go_ldflags: Option<Spanned<Vec<String>>>,
+    pub go_ldflags: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub cgo: Option<Spanned<bool>>,
     #[serde(default)]
-    pub script: Option<Spanned<Vec<String>>>,
+    pub script: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,6 +9,7 @@ mod fuzz_corpus;
 mod go_binaries;
 mod graph;
 mod image;
+mod invariants;
 mod push;
 mod recipes;
 mod run;

@@ -477,3 +477,174 @@ fn name_must_match_file() {
     bad(&good().replace("name = \"demo\"", "name = \"other\""))
         .stderr_has("demo.toml:1:8: recipe name `other` does not match its file name `demo.toml`");
 }
+
+/// Issue 10: an unknown `${NAME}` in any option string planning substitutes is refused when
+/// the recipe is loaded, at the string (it was "unknown variable ${NOPE}" at planning time,
+/// with no file or line).
+#[test]
+fn unknown_variables_are_located_at_load_time() {
+    const HELP: &str = "help: a build option may use `${DESTDIR}`, `${PREFIX}`";
+    let build = |lines: &str| good().replace("system = \"make\"", lines);
+    refuse_all(
+        "demo",
+        &[
+            refused(
+                build("system = \"make\"\nmake-args = [\"V=1\", \"PREFIX=${NOPE}\"]"),
+                "demo.toml:11:21: unknown variable `${NOPE}` in `PREFIX=${NOPE}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"make\"\ninstall-args = [\"DESTDIR=${DEST}\"]"),
+                "demo.toml:11:17: unknown variable `${DEST}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"autotools\"\nconfigure-args = [\"--with-x=${X}\"]"),
+                "demo.toml:11:19: unknown variable `${X}` in `--with-x=${X}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"make\"\nenv = { A = \"${HOME}/a\" }"),
+                "demo.toml:11:13: unknown variable `${HOME}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"make\"\n[build.arch.arm64]\ncflags = [\"-I${INC}\"]"),
+                "demo.toml:12:11: unknown variable `${INC}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"script\"\nscript = [\"cp x ${DESTDIR}/a\", \"echo ${USER}\"]"),
+                "demo.toml:11:32: unknown variable `${USER}` in `echo ${USER}`",
+                HELP,
+            ),
+            refused(
+                build("system = \"go\"\ngo-ldflags = [\"-X main.v=${VERSION}\"]"),
+                "demo.toml:11:15: unknown variable `${VERSION}`",
+                HELP,
+            ),
+        ],
+    );
+    // Every known name still passes, and an unclosed `${` is plain text.
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &build(
+            "system = \"make\"\nmake-args = [\"A=${DESTDIR}${PREFIX}${JOBS}${TRIPLE}${ARCH}${SRC}\", \
+             \"B=${SYSROOT}${CC}${CXX}${AR}${RANLIB}${STRIP}\", \"C=${\"]",
+        ),
+    );
+    run(s.cmd().args(["show", "demo"])).success();
+}
+
+/// Issue 10: a local `path` together with anything of an archive (`[source.pypi]` was
+/// accepted silently) is refused, at the key that conflicts.
+#[test]
+fn a_local_path_with_archive_keys_is_located() {
+    const HELP: &str = "help: a source is either a local directory (`path`) or an archive";
+    let source =
+        |extra: &str| good().replace("path = \"src\"", &format!("path = \"src\"\n{extra}"));
+    refuse_all(
+        "demo",
+        &[
+            refused(
+                source("[source.pypi]\npackage = \"certifi\"\nversion = \"1\"\nfile = \"c.whl\""),
+                "demo.toml:8:1: `[source.pypi]` cannot be combined with a local `path` source",
+                HELP,
+            ),
+            refused(
+                source("[source.debian]\npackage = \"zlib\"\nversion = \"1\"\nfile = \"z.tar.gz\""),
+                "demo.toml:8:1: `[source.debian]` cannot be combined with a local `path` source",
+                HELP,
+            ),
+            refused(
+                source("urls = [\"https://example.invalid/a.tar.gz\"]"),
+                "demo.toml:8:9: `urls` cannot be combined with a local `path` source",
+                HELP,
+            ),
+            refused(
+                source("strip = 2"),
+                "demo.toml:8:9: `strip` cannot be combined with a local `path` source",
+                HELP,
+            ),
+            refused(
+                source(&format!("sha256 = \"{}\"", "a".repeat(64))),
+                "demo.toml:8:10: `sha256` cannot be combined with a local `path` source",
+                HELP,
+            ),
+        ],
+    );
+}
+
+/// Issue 10: a dependency cycle points at the `depends` entry that closes it and names the
+/// cycle (it was "dependency cycle: a -> b -> a", no file or line).
+#[test]
+fn a_dependency_cycle_is_located() {
+    let s = Scratch::new();
+    let lib = |name: &str, dep: &str| {
+        good()
+            .replace("name = \"demo\"", &format!("name = \"{name}\""))
+            .replace(
+                "license = \"MIT\"",
+                &format!("license = \"MIT\"\ndepends = [\"{dep}\"]"),
+            )
+            .replace("[app]\nfiles = [\"/usr/local/bin/demo\"]\n", "")
+    };
+    std::fs::create_dir_all(s.recipes().join("src")).unwrap();
+    s.recipe("liba", &lib("liba", "libb"));
+    s.recipe("libb", &lib("libb", "liba"));
+    s.recipe(
+        "demo",
+        &good().replace(
+            "license = \"MIT\"",
+            "license = \"MIT\"\ndepends = [\"liba\"]",
+        ),
+    );
+    for command in ["plan", "build"] {
+        let out = run(s.cmd_private_cache().args([command, "demo"]));
+        assert_ne!(out.code, 0, "{command}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("libb.toml:4:12: dependency cycle: liba -> libb -> liba"),
+            "{command}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("depends = [\"liba\"]"),
+            "{}",
+            out.stderr
+        );
+        assert!(!s.out().exists(), "{command} wrote an out folder");
+    }
+}
+
+/// An app named in `depends` is refused where it is named.
+#[test]
+fn an_app_in_depends_is_located() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes().join("src")).unwrap();
+    s.recipe(
+        "other",
+        &good().replace("name = \"demo\"", "name = \"other\""),
+    );
+    s.recipe(
+        "demo",
+        &good().replace(
+            "license = \"MIT\"",
+            "license = \"MIT\"\ndepends = [\"other\"]",
+        ),
+    );
+    let out = run(s.cmd_private_cache().args(["plan", "demo"]));
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("demo.toml:4:12: `other` is an app, not a library: nothing to build against"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("help: list it under `host-depends`"),
+        "{}",
+        out.stderr
+    );
+}

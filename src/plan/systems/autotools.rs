@@ -1,0 +1,52 @@
+//! `autotools`: `./configure --host=<target> --build=<build machine>`, make, make install.
+
+use super::Shared;
+use crate::arch::Arch;
+use crate::plan::{PREFIX, PlanError, Step};
+
+/// autoconf cache answers that a cross build cannot find out by running a test program.
+const AUTOCONF_CACHE: &[(&str, &str)] = &[
+    ("ac_cv_func_malloc_0_nonnull", "yes"),
+    ("ac_cv_func_realloc_0_nonnull", "yes"),
+    ("ac_cv_func_calloc_0_nonnull", "yes"),
+    ("ac_cv_func_mmap_fixed_mapped", "yes"),
+    ("ac_cv_func_setpgrp_void", "yes"),
+    ("ac_cv_func_getpgrp_void", "yes"),
+    ("ac_cv_file__dev_zero", "yes"),
+    ("ac_cv_func_strerror_r_char_p", "no"),
+];
+
+pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
+    let mut env = b.env.clone();
+    for (k, v) in AUTOCONF_CACHE {
+        env.insert((*k).into(), (*v).into());
+    }
+    for (k, v) in b.tools() {
+        env.insert(k.into(), v);
+    }
+    let mut configure = vec![
+        "./configure".to_string(),
+        format!("--host={}", b.arch.info().triple),
+        format!("--build={}", Arch::build_machine().info().gnu_build_triple),
+        format!("--prefix={PREFIX}"),
+        "--enable-static".to_string(),
+        "--disable-shared".to_string(),
+    ];
+    configure.extend(b.subst(&b.o.configure_args)?);
+    let mut build = vec!["make".to_string()];
+    build.extend(b.make_j.iter().cloned());
+    build.extend(b.subst(&b.o.make_args)?);
+    let mut install = vec![
+        "make".to_string(),
+        "install".to_string(),
+        format!("DESTDIR={}", b.dest),
+    ];
+    if let Some(a) = &b.o.install_args {
+        install.extend(b.subst(a)?);
+    }
+    Ok(vec![
+        b.run("configure", configure, &env, &b.cwd),
+        b.run("build", build, &env, &b.cwd),
+        b.run("install", install, &env, &b.cwd),
+    ])
+}

@@ -1,0 +1,293 @@
+//! The commands of each build system (make, autotools, cmake, meson, go, script) for one
+//! target, one file each, and the environment they share ([`Shared`]): the zig wrappers, the
+//! sysroot's pkg-config, flags and the `${NAME}` variables. Pure.
+
+mod autotools;
+mod cmake;
+mod go;
+mod make;
+mod meson;
+mod script;
+
+pub use cmake::cmake_toolchain;
+pub use meson::meson_cross_file;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::{Command, Context, PREFIX, PlanError, Step};
+use crate::arch::Arch;
+use crate::recipe::{Options, System, rules};
+use crate::toolchain::wrappers::{self, Wrappers};
+
+pub struct Layout {
+    pub work: PathBuf,
+    pub src: PathBuf,
+    pub dest: PathBuf,
+    /// The dependencies' installed trees, merged; `usr/local/{include,lib}` in it.
+    pub sysroot: PathBuf,
+    /// `bin` folders of host tools, put on PATH.
+    pub host_bins: Vec<PathBuf>,
+}
+
+/// The steps of a `system` build of one recipe (options `o`) for `arch`.
+pub fn steps(
+    system: System,
+    o: &Options,
+    arch: Arch,
+    ctx: &Context,
+    l: &Layout,
+) -> Result<Vec<Step>, PlanError> {
+    let b = Shared::new(system, o, arch, ctx, l)?;
+    match system {
+        System::Make => make::steps(&b),
+        System::Autotools => autotools::steps(&b),
+        System::Cmake => cmake::steps(&b),
+        System::Meson => meson::steps(&b),
+        System::Go => go::steps(&b),
+        System::Script => script::steps(&b),
+    }
+}
+
+/// What every build system's steps start from.
+pub(crate) struct Shared<'a> {
+    pub o: &'a Options,
+    pub arch: Arch,
+    pub ctx: &'a Context,
+    pub l: &'a Layout,
+    pub w: Wrappers,
+    /// `--jobs` as text.
+    pub jobs: String,
+    /// make's `-jN`, or nothing when the shared jobserver gives make its parallelism.
+    pub make_j: Vec<String>,
+    /// DESTDIR as text.
+    pub dest: String,
+    /// Where the build runs: the source tree or its `subdir`.
+    pub cwd: PathBuf,
+    /// Values `${NAME}` may refer to ([`rules::VARIABLES`]); they are also in the env.
+    pub vars: BTreeMap<&'static str, String>,
+    pub env: BTreeMap<String, String>,
+    /// `-O2` and the recipe's `cflags`; `-static`, `-L<sysroot>` and its `ldflags`.
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(
+        system: System,
+        o: &'a Options,
+        arch: Arch,
+        ctx: &'a Context,
+        l: &'a Layout,
+    ) -> Result<Self, PlanError> {
+        let w = wrappers::paths(&ctx.cache, &ctx.zig_version, arch);
+        let jobs = ctx.jobs.max(1).to_string();
+        let make_j = if ctx.jobserver {
+            vec![]
+        } else {
+            vec![format!("-j{jobs}")]
+        };
+        let cwd = match &o.subdir {
+            Some(s) => l.src.join(s),
+            None => l.src.clone(),
+        };
+        let mut b = Shared {
+            o,
+            arch,
+            ctx,
+            l,
+            vars: variables(arch, &jobs, l, &w),
+            w,
+            jobs,
+            make_j,
+            dest: l.dest.display().to_string(),
+            cwd,
+            env: BTreeMap::new(),
+            cflags: Vec::new(),
+            ldflags: Vec::new(),
+        };
+        b.cflags = ["-O2".to_string()]
+            .into_iter()
+            .chain(b.subst(&o.cflags)?)
+            .collect();
+        b.ldflags = ["-static".to_string(), format!("-L{}/lib", b.sys_prefix())]
+            .into_iter()
+            .chain(b.subst(&o.ldflags)?)
+            .collect();
+        b.env = b.environment(system)?;
+        Ok(b)
+    }
+
+    /// The sysroot's install prefix.
+    fn sys_prefix(&self) -> String {
+        format!("{}{PREFIX}", self.l.sysroot.display())
+    }
+
+    /// The environment of every step: wrappers and host tools first on PATH, pkg-config
+    /// confined to the sysroot, reproducible settings, the variables, flags (but for Go) and
+    /// the recipe's `env`.
+    fn environment(&self, system: System) -> Result<BTreeMap<String, String>, PlanError> {
+        let (ctx, l, w) = (self.ctx, self.l, &self.w);
+        let sysroot = l.sysroot.display().to_string();
+        let sys_prefix = self.sys_prefix();
+        let mut path = vec![w.dir.display().to_string()];
+        path.extend(l.host_bins.iter().map(|b| b.display().to_string()));
+        path.push(ctx.host_path.clone());
+        let triple = self.arch.info().triple;
+        let mut env: BTreeMap<String, String> = [
+            ("PATH", path.join(":")),
+            ("PKG_CONFIG", w.pkg_config.display().to_string()),
+            (
+                "PKG_CONFIG_LIBDIR",
+                format!("{sys_prefix}/lib/pkgconfig:{sys_prefix}/share/pkgconfig"),
+            ),
+            ("PKG_CONFIG_SYSROOT_DIR", sysroot.clone()),
+            ("RECIPE_SYSROOT", sysroot),
+            ("HOME", l.work.display().to_string()),
+            ("LC_ALL", "C".into()),
+            ("SOURCE_DATE_EPOCH", ctx.source_date_epoch.to_string()),
+            (
+                "ZIG_GLOBAL_CACHE_DIR",
+                ctx.cache.join("zig").join(triple).display().to_string(),
+            ),
+            (
+                "ZIG_LOCAL_CACHE_DIR",
+                l.work.join("zig-cache").display().to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (k, v) in &self.vars {
+            env.insert((*k).into(), v.clone());
+        }
+        if system != System::Go {
+            env.insert("CFLAGS".into(), self.cflags.join(" "));
+            env.insert("CXXFLAGS".into(), self.cflags.join(" "));
+            env.insert("LDFLAGS".into(), self.ldflags.join(" "));
+            env.insert("CPPFLAGS".into(), format!("-I{sys_prefix}/include"));
+        }
+        for (k, v) in &self.o.env {
+            env.insert(k.clone(), substitute(v, &self.vars)?);
+        }
+        Ok(env)
+    }
+
+    /// `args` with their `${NAME}` variables replaced.
+    fn subst(&self, args: &[String]) -> Result<Vec<String>, PlanError> {
+        args.iter().map(|a| substitute(a, &self.vars)).collect()
+    }
+
+    /// A command step named `name`.
+    fn run(
+        &self,
+        name: &str,
+        argv: Vec<String>,
+        env: &BTreeMap<String, String>,
+        cwd: &std::path::Path,
+    ) -> Step {
+        Step::Run(Command {
+            name: name.into(),
+            argv,
+            env: env.clone(),
+            cwd: cwd.to_path_buf(),
+        })
+    }
+
+    /// The wrappers as `NAME=path` arguments (`CC=...`), for make's command line.
+    fn tool_args(&self) -> Vec<String> {
+        self.tools()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+    }
+
+    /// The wrappers by their make/autoconf names.
+    fn tools(&self) -> [(&'static str, String); 5] {
+        let w = &self.w;
+        [
+            ("CC", w.cc.display().to_string()),
+            ("CXX", w.cxx.display().to_string()),
+            ("AR", w.ar.display().to_string()),
+            ("RANLIB", w.ranlib.display().to_string()),
+            ("STRIP", w.strip.display().to_string()),
+        ]
+    }
+}
+
+/// The value of every name of [`rules::VARIABLES`] for one job.
+fn variables(arch: Arch, jobs: &str, l: &Layout, w: &Wrappers) -> BTreeMap<&'static str, String> {
+    let info = arch.info();
+    let values = [
+        ("DESTDIR", l.dest.display().to_string()),
+        ("PREFIX", PREFIX.to_string()),
+        ("JOBS", jobs.to_string()),
+        ("TRIPLE", info.triple.to_string()),
+        ("ARCH", info.name.to_string()),
+        ("SRC", l.src.display().to_string()),
+        ("SYSROOT", l.sysroot.display().to_string()),
+        ("CC", w.cc.display().to_string()),
+        ("CXX", w.cxx.display().to_string()),
+        ("AR", w.ar.display().to_string()),
+        ("RANLIB", w.ranlib.display().to_string()),
+        ("STRIP", w.strip.display().to_string()),
+    ];
+    values.into_iter().collect()
+}
+
+/// Replaces `${NAME}` with its value. The loader refuses unknown names
+/// ([`rules::known_variables`]), so an error here means a recipe that was not loaded.
+pub fn substitute(text: &str, vars: &BTreeMap<&str, String>) -> Result<String, PlanError> {
+    let mut out = String::new();
+    let mut at = 0;
+    for (range, name) in rules::variables(text) {
+        let Some(value) = vars.get(name) else {
+            return Err(PlanError::UnknownVariable {
+                name: name.into(),
+                text: text.into(),
+            });
+        };
+        out.push_str(&text[at..range.start]);
+        out.push_str(value);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutes_known_and_rejects_unknown() {
+        let mut v = BTreeMap::new();
+        v.insert("DESTDIR", "/d".to_string());
+        assert_eq!(
+            substitute("PREFIX=${DESTDIR}/usr", &v).unwrap(),
+            "PREFIX=/d/usr"
+        );
+        assert!(substitute("${NOPE}", &v).is_err());
+        assert_eq!(substitute("$HOME ${", &v).unwrap(), "$HOME ${");
+    }
+
+    /// The loader's list of names and the values planning gives are the same set, so a name
+    /// the loader accepts always has a value.
+    #[test]
+    fn every_variable_the_loader_accepts_has_a_value() {
+        let l = Layout {
+            work: "/w".into(),
+            src: "/w/src".into(),
+            dest: "/w/dest".into(),
+            sysroot: "/w/sysroot".into(),
+            host_bins: vec![],
+        };
+        let w = wrappers::paths(std::path::Path::new("/c"), "0.0", Arch::Amd64);
+        let vars = variables(Arch::Amd64, "2", &l, &w);
+        let mut names: Vec<&str> = vars.keys().copied().collect();
+        let mut known = rules::VARIABLES.to_vec();
+        names.sort();
+        known.sort();
+        assert_eq!(names, known);
+    }
+}

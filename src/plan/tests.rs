@@ -1,0 +1,394 @@
+//! Planning and cache invalidation in memory: recipes parsed from text, a [`CacheView`] made
+//! by hand, one input changed at a time; nothing is built, fetched or spawned.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::*;
+use crate::arch::Arch;
+use crate::recipe::{self, Recipe};
+
+fn ctx() -> Context {
+    Context {
+        cache: "/cache".into(),
+        jobs: 2,
+        zig_version: "0.14.0".into(),
+        go_version: "1.24.0".into(),
+        jobserver: true,
+        go_env: vec![],
+        host_path: "/usr/bin".into(),
+        source_date_epoch: 1,
+    }
+}
+
+/// A recipe `name` from `/r/NAME.toml`: a library unless `app`, with `extra` top-level keys
+/// (before the tables) and `build` lines.
+fn recipe(name: &str, extra: &str, build: &str, app: bool) -> Recipe {
+    let app = if app {
+        format!("[app]\nfiles = [\"/usr/local/bin/{name}\"]\n")
+    } else {
+        String::new()
+    };
+    let text = format!(
+        "name = \"{name}\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         {extra}\n[source]\npath = \"src\"\n[build]\nsystem = \"make\"\n{build}\n{app}"
+    );
+    recipe::parse(Path::new(&format!("/r/{name}.toml")), &text).unwrap()
+}
+
+/// `app` on `lib`, and an independent `other` app.
+fn catalogue() -> BTreeMap<String, Recipe> {
+    [
+        recipe("lib", "", "", false),
+        recipe("app", "depends = [\"lib\"]", "", true),
+        recipe("other", "", "", true),
+    ]
+    .into_iter()
+    .map(|r| (r.name.clone(), r))
+    .collect()
+}
+
+fn fingerprints() -> BTreeMap<String, String> {
+    ["lib", "app", "other"]
+        .iter()
+        .map(|n| (n.to_string(), format!("fp-{n}")))
+        .collect()
+}
+
+fn plan(
+    recipes: &BTreeMap<String, Recipe>,
+    ctx: &Context,
+    fps: &BTreeMap<String, String>,
+    cache: &CacheView,
+) -> Graph {
+    let roots = ["app".to_string(), "other".to_string()];
+    graph(recipes, &roots, &[Arch::Amd64], ctx, fps, cache).unwrap()
+}
+
+/// What a cache holding every entry of `g` looks like to the next plan.
+fn cached(g: &Graph) -> CacheView {
+    let mut view = CacheView::default();
+    for n in &g.nodes {
+        view.present.insert(n.key.clone());
+        view.latest
+            .insert((n.recipe.name.clone(), n.arch), n.inputs.clone());
+    }
+    view
+}
+
+/// Each node's miss, by recipe name (None: a hit).
+fn misses(g: &Graph) -> BTreeMap<String, Option<Miss>> {
+    g.nodes
+        .iter()
+        .map(|n| (n.recipe.name.clone(), n.miss.clone()))
+        .collect()
+}
+
+fn expect(pairs: &[(&str, Option<Miss>)]) -> BTreeMap<String, Option<Miss>> {
+    pairs
+        .iter()
+        .map(|(n, m)| (n.to_string(), m.clone()))
+        .collect()
+}
+
+#[test]
+fn an_empty_cache_misses_everything_as_not_built_before() {
+    let g = plan(&catalogue(), &ctx(), &fingerprints(), &CacheView::default());
+    let names: Vec<&str> = g.nodes.iter().map(|n| n.recipe.name.as_str()).collect();
+    assert_eq!(names, ["lib", "app", "other"], "dependencies first");
+    assert!(g.nodes.iter().all(|n| n.miss == Some(Miss::NotBuiltBefore)));
+    assert_eq!(
+        Miss::NotBuiltBefore.to_string(),
+        "not built before",
+        "the plan table's and --json's wording"
+    );
+}
+
+#[test]
+fn nothing_changed_is_all_hits() {
+    let (r, c, f) = (catalogue(), ctx(), fingerprints());
+    let before = plan(&r, &c, &f, &CacheView::default());
+    let again = plan(&r, &c, &f, &cached(&before));
+    assert_eq!(
+        misses(&again),
+        expect(&[("lib", None), ("app", None), ("other", None)])
+    );
+}
+
+#[test]
+fn a_library_recipe_change_misses_it_and_its_dependents_only() {
+    let (mut r, c, f) = (catalogue(), ctx(), fingerprints());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    r.insert("lib".into(), recipe("lib", "", "cflags = [\"-DX\"]", false));
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        misses(&g),
+        expect(&[
+            ("lib", Some(Miss::Changed(vec![Change::Recipe]))),
+            (
+                "app",
+                Some(Miss::Changed(vec![Change::Dependency("lib".into())]))
+            ),
+            ("other", None),
+        ])
+    );
+    assert_eq!(
+        g.nodes[1].miss.as_ref().unwrap().to_string(),
+        "dependency lib changed"
+    );
+}
+
+#[test]
+fn a_source_change_misses_that_recipe_and_its_dependents() {
+    let (r, c, mut f) = (catalogue(), ctx(), fingerprints());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    f.insert("other".into(), "fp-other-2".into());
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        misses(&g),
+        expect(&[
+            ("lib", None),
+            ("app", None),
+            ("other", Some(Miss::Changed(vec![Change::Source]))),
+        ])
+    );
+    f.insert("lib".into(), "fp-lib-2".into());
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(g.nodes[0].miss, Some(Miss::Changed(vec![Change::Source])));
+    assert_eq!(
+        g.nodes[1].miss,
+        Some(Miss::Changed(vec![Change::Dependency("lib".into())]))
+    );
+}
+
+#[test]
+fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
+    let (r, mut c, f) = (catalogue(), ctx(), fingerprints());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    c.zig_version = "0.15.0".into();
+    let g = plan(&r, &c, &f, &view);
+    let toolchain = Change::Toolchain {
+        old: "zig 0.14.0".into(),
+        new: "zig 0.15.0".into(),
+    };
+    assert_eq!(
+        g.nodes[0].miss,
+        Some(Miss::Changed(vec![toolchain.clone()]))
+    );
+    assert_eq!(
+        g.nodes[1].miss,
+        Some(Miss::Changed(vec![
+            toolchain,
+            Change::Dependency("lib".into())
+        ]))
+    );
+    assert_eq!(
+        g.nodes[1].miss.as_ref().unwrap().to_string(),
+        "toolchain changed (zig 0.14.0 -> zig 0.15.0), dependency lib changed"
+    );
+    // A Go version alone does not touch C builds.
+    let mut go = ctx();
+    go.go_version = "1.25.0".into();
+    assert!(
+        plan(&r, &go, &f, &view)
+            .nodes
+            .iter()
+            .all(|n| n.miss.is_none())
+    );
+}
+
+#[test]
+fn a_dependency_added_or_dropped_is_named() {
+    let (mut r, c, f) = (catalogue(), ctx(), fingerprints());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    r.insert(
+        "other".into(),
+        recipe("other", "depends = [\"lib\"]", "", true),
+    );
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        g.nodes[2].miss,
+        Some(Miss::Changed(vec![
+            Change::Recipe,
+            Change::NewDependency("lib".into())
+        ]))
+    );
+    r.insert("app".into(), recipe("app", "", "", true));
+    let g = plan(&r, &c, &f, &view);
+    let app = g.nodes.iter().find(|n| n.recipe.name == "app").unwrap();
+    assert_eq!(
+        app.miss,
+        Some(Miss::Changed(vec![
+            Change::Recipe,
+            Change::DroppedDependency("lib".into())
+        ]))
+    );
+    assert_eq!(
+        app.miss.as_ref().unwrap().to_string(),
+        "recipe changed, dependency lib dropped"
+    );
+}
+
+#[test]
+fn an_entry_gone_with_the_same_inputs_is_no_entry() {
+    let (r, c, f) = (catalogue(), ctx(), fingerprints());
+    let mut view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    let other = plan(&r, &c, &f, &view).nodes[2].key.clone();
+    view.present.remove(&other);
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        misses(&g),
+        expect(&[("lib", None), ("app", None), ("other", Some(Miss::NoEntry))])
+    );
+}
+
+#[test]
+fn other_reasons_render_themselves() {
+    assert_eq!(
+        Miss::EntryChanged("`usr/bin/app` is missing".into()).to_string(),
+        "the cache entry changed after it was made: `usr/bin/app` is missing"
+    );
+    assert_eq!(Miss::RebuildRequested.to_string(), "rebuild requested");
+    let (r, c, f) = (catalogue(), ctx(), fingerprints());
+    let mut g = plan(
+        &r,
+        &c,
+        &f,
+        &cached(&plan(&r, &c, &f, &CacheView::default())),
+    );
+    g.rebuild_all();
+    assert!(
+        g.nodes
+            .iter()
+            .all(|n| n.miss == Some(Miss::RebuildRequested))
+    );
+    // --json writes the sentence.
+    assert_eq!(
+        serde_json::to_value(Some(Miss::NotBuiltBefore)).unwrap(),
+        serde_json::json!("not built before")
+    );
+}
+
+/// A host tool is planned for the build machine's arch, and its change reaches its users.
+#[test]
+fn a_host_tool_runs_on_the_build_machine() {
+    let mut r = catalogue();
+    r.insert("gen".into(), recipe("gen", "", "", true));
+    r.insert(
+        "app".into(),
+        recipe(
+            "app",
+            "depends = [\"lib\"]\nhost-depends = [\"gen\"]",
+            "",
+            true,
+        ),
+    );
+    let (c, f) = (ctx(), fingerprints());
+    let arches = [Arch::Armv7];
+    let roots = ["app".to_string()];
+    let g = graph(&r, &roots, &arches, &c, &f, &CacheView::default()).unwrap();
+    let gen_node = g.nodes.iter().find(|n| n.recipe.name == "gen").unwrap();
+    assert_eq!(gen_node.arch, Arch::build_machine());
+    assert_eq!(gen_node.roles, [Role::Host].into());
+    let view = cached(&g);
+    r.insert("gen".into(), recipe("gen", "", "cflags = [\"-DY\"]", true));
+    let g = graph(&r, &roots, &arches, &c, &f, &view).unwrap();
+    let app = g.nodes.iter().find(|n| n.recipe.name == "app").unwrap();
+    assert_eq!(
+        app.miss,
+        Some(Miss::Changed(vec![Change::Dependency("gen".into())]))
+    );
+}
+
+fn graph_error(recipes: &[Recipe], root: &str) -> String {
+    let r: BTreeMap<String, Recipe> = recipes
+        .iter()
+        .map(|r| (r.name.clone(), r.clone()))
+        .collect();
+    let e = graph(
+        &r,
+        &[root.to_string()],
+        &[Arch::Amd64],
+        &ctx(),
+        &fingerprints(),
+        &CacheView::default(),
+    )
+    .unwrap_err();
+    match e {
+        GraphError::Cycle(e) | GraphError::Recipe(e) => e.render(),
+        other => panic!("not a located recipe error: {other}"),
+    }
+}
+
+#[test]
+fn a_dependency_cycle_points_at_the_entry_that_closes_it() {
+    let out = graph_error(
+        &[
+            recipe("app", "depends = [\"a\"]", "", true),
+            recipe("a", "depends = [\"b\"]", "", false),
+            recipe("b", "depends = [\"zlib\", \"a\"]", "", false),
+            recipe("zlib", "", "", false),
+        ],
+        "app",
+    );
+    assert_eq!(
+        out,
+        r#"  × /r/b.toml:5:20: dependency cycle: a -> b -> a
+   ╭─[/r/b.toml:5:20]
+ 4 │ homepage = "https://example.invalid"
+ 5 │ depends = ["zlib", "a"]
+   ·                    ─┬─
+   ·                     ╰── dependency cycle: a -> b -> a
+ 6 │ [source]
+   ╰────
+  help: `a` needs itself through its dependencies: remove one of the entries of the cycle
+"#
+    );
+}
+
+#[test]
+fn a_host_tool_cycle_is_located_too() {
+    let out = graph_error(
+        &[
+            recipe("gen", "host-depends = [\"gen2\"]", "", true),
+            recipe("gen2", "host-depends = [\"gen\"]", "", true),
+        ],
+        "gen",
+    );
+    let host = Arch::build_machine();
+    let (first, second) = if host == Arch::Amd64 {
+        ("gen2", "gen")
+    } else {
+        ("gen", "gen2")
+    };
+    // On an amd64 build machine gen/amd64 is the root and the cycle closes in gen2's entry.
+    assert!(
+        out.starts_with(&format!("  × /r/{first}.toml:5:17: dependency cycle: "))
+            && out.contains(&format!("-> {second}\n")),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_app_in_depends_is_located() {
+    let out = graph_error(
+        &[
+            recipe("app", "depends = [\"other\"]", "", true),
+            recipe("other", "", "", true),
+        ],
+        "app",
+    );
+    assert_eq!(
+        out,
+        r#"  × /r/app.toml:5:12: `other` is an app, not a library: nothing to build against
+   ╭─[/r/app.toml:5:12]
+ 4 │ homepage = "https://example.invalid"
+ 5 │ depends = ["other"]
+   ·            ───┬───
+   ·               ╰── `other` is an app, not a library: nothing to build against
+ 6 │ [source]
+   ╰────
+  help: list it under `host-depends` to run its programs during the build
+"#
+    );
+}

@@ -1,0 +1,182 @@
+//! `[build]` and its per-arch tables: the build system, which options apply to it, and the
+//! `${NAME}` variables option strings may use.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::{R, Validator};
+use crate::arch::Arch;
+use crate::recipe::model::{Build, Options, System};
+use crate::recipe::rules;
+use crate::recipe::schema::OptionsTable;
+
+/// An option key, where the recipe sets it, and the build systems that read it.
+type Applies<'a> = (&'static str, Option<Range<usize>>, &'a [System]);
+
+impl Validator<'_> {
+    pub(super) fn build(&self, table: &Spanned<OptionsTable>) -> R<Build> {
+        let b = table.get_ref();
+        let Some(system_name) = &b.system else {
+            return Err(self.err(
+                table.span(),
+                "missing field `system`".into(),
+                Some(format!(
+                    "say how to build: system = one of {}",
+                    System::NAMES
+                )),
+            ));
+        };
+        let Some(system) = System::parse(system_name.get_ref()) else {
+            return Err(self.err(
+                system_name.span(),
+                format!("unknown build system `{}`", system_name.get_ref()),
+                Some(format!("expected one of: {}", System::NAMES)),
+            ));
+        };
+        let common = self.options(system, b)?;
+        let mut per_arch = BTreeMap::new();
+        let arch_tables = b
+            .arch
+            .as_ref()
+            .map(|a| a.get_ref().iter().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for (key, opts) in arch_tables {
+            if let Some(s) = &opts.system {
+                return Err(self.err(
+                    s.span(),
+                    "`system` cannot differ per arch".into(),
+                    Some("set it once in [build]".into()),
+                ));
+            }
+            if let Some(a) = &opts.arch {
+                return Err(self.err(a.span(), "per-arch tables cannot nest".into(), None));
+            }
+            let arch: Arch = key
+                .get_ref()
+                .parse()
+                .map_err(|e: crate::arch::UnknownArch| self.err(key.span(), e.to_string(), None))?;
+            per_arch.insert(arch, self.options(system, opts)?);
+        }
+        Ok(Build {
+            system,
+            common,
+            per_arch,
+        })
+    }
+
+    fn options(&self, system: System, o: &OptionsTable) -> R<Options> {
+        self.applies(system, o)?;
+        if let Some(sub) = &o.subdir {
+            self.relative_path(sub)?;
+        }
+        let list = |v: &Option<Spanned<Vec<Spanned<String>>>>| -> R<Vec<String>> {
+            match v {
+                Some(v) => self.strings(v.get_ref()),
+                None => Ok(Vec::new()),
+            }
+        };
+        let mut env = BTreeMap::new();
+        for (k, v) in &o.env {
+            env.insert(k.clone(), self.string(v)?);
+        }
+        Ok(Options {
+            env,
+            cflags: self.strings(&o.cflags)?,
+            ldflags: self.strings(&o.ldflags)?,
+            subdir: o.subdir.as_ref().map(|s| s.get_ref().clone()),
+            configure_args: list(&o.configure_args)?,
+            make_args: list(&o.make_args)?,
+            install_args: o
+                .install_args
+                .as_ref()
+                .map(|a| self.strings(a.get_ref()))
+                .transpose()?,
+            cmake_args: list(&o.cmake_args)?,
+            meson_args: list(&o.meson_args)?,
+            packages: list(&o.packages)?,
+            tags: o
+                .tags
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .unwrap_or_default(),
+            go_ldflags: list(&o.go_ldflags)?,
+            cgo: o.cgo.as_ref().map(|s| *s.get_ref()).unwrap_or(false),
+            script: list(&o.script)?,
+        })
+    }
+
+    /// Which keys each build system reads; a key it would ignore is a mistake.
+    fn applies(&self, system: System, o: &OptionsTable) -> R<()> {
+        use System::*;
+        fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+            v.as_ref().map(Spanned::span)
+        }
+        let keys: [Applies; 10] = [
+            ("configure-args", span(&o.configure_args), &[Autotools]),
+            ("make-args", span(&o.make_args), &[Make, Autotools]),
+            ("install-args", span(&o.install_args), &[Make, Autotools]),
+            ("cmake-args", span(&o.cmake_args), &[Cmake]),
+            ("meson-args", span(&o.meson_args), &[Meson]),
+            ("packages", span(&o.packages), &[Go]),
+            ("tags", span(&o.tags), &[Go]),
+            ("go-ldflags", span(&o.go_ldflags), &[Go]),
+            ("cgo", span(&o.cgo), &[Go]),
+            ("script", span(&o.script), &[Script]),
+        ];
+        for (field, span, systems) in keys {
+            if let Some(span) = span
+                && !systems.contains(&system)
+            {
+                return Err(self.err(
+                    span,
+                    format!(
+                        "`{field}` does not apply to build system `{}`",
+                        system.name()
+                    ),
+                    Some(format!(
+                        "`{field}` is read by: {}",
+                        systems
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Option strings whose `${NAME}` variables planning replaces: each name must be known.
+    fn strings(&self, v: &[Spanned<String>]) -> R<Vec<String>> {
+        v.iter().map(|s| self.string(s)).collect()
+    }
+
+    fn string(&self, s: &Spanned<String>) -> R<String> {
+        self.check(s.span(), rules::known_variables(s.get_ref()))?;
+        Ok(s.get_ref().clone())
+    }
+
+    fn relative_path(&self, p: &Spanned<String>) -> R<()> {
+        let path = Path::new(p.get_ref());
+        if p.get_ref().chars().any(char::is_control)
+            || path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(self.err(
+                p.span(),
+                format!(
+                    "`{}` must be a relative path inside the source tree",
+                    p.get_ref()
+                ),
+                None,
+            ));
+        }
+        Ok(())
+    }
+}
