@@ -219,6 +219,29 @@ impl Cache {
     }
 }
 
+/// Removes the work folders (`<cache>/work/<recipe>-<arch>-<key prefix>`) whose key prefix
+/// starts no key of `keep`; with an empty `keep`, all. Work folders are scratch (kept after a
+/// failed build for its log, never read by a later run): those of jobs no recipe plans now go,
+/// the others may be in use. Returns how many were removed and their bytes.
+pub fn gc_work(cache: &Path, keep: &std::collections::BTreeSet<String>) -> (usize, u64) {
+    let (mut n, mut bytes) = (0, 0);
+    for e in std::fs::read_dir(cache.join("work"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let prefix = name.rsplit('-').next().unwrap_or("");
+        if !keep.iter().any(|k| k.starts_with(prefix)) {
+            bytes += dir_size(&e.path());
+            if std::fs::remove_dir_all(e.path()).is_ok() {
+                n += 1;
+            }
+        }
+    }
+    (n, bytes)
+}
+
 /// Bytes of the files under `dir`.
 pub fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
