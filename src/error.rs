@@ -287,9 +287,7 @@ impl ExitCode for PushError {
     fn exit(&self) -> Exit {
         match self {
             // The layout given is no image; the reference or a setting is malformed.
-            PushError::Layout { .. } | PushError::Reference { .. } | PushError::Setting(_) => {
-                Usage
-            }
+            PushError::Layout { .. } | PushError::Reference { .. } | PushError::Setting(_) => Usage,
             PushError::Registry(e) => e.exit(),
         }
     }

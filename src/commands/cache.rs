@@ -25,7 +25,11 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     match args {
         Args::Ls => print!("{}", report::cache_table(&store.list())),
         Args::Gc { all } => {
-            let keep = if all { BTreeSet::new() } else { planned_keys(ctx)? };
+            let keep = if all {
+                BTreeSet::new()
+            } else {
+                planned_keys(ctx)?
+            };
             let (n, bytes) = store.gc(&keep)?;
             println!("removed {n} entries ({})", report::human_size(bytes));
             let (n, bytes) = cache::gc_work(&ctx.cache, &keep);

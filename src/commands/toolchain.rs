@@ -43,9 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
 }
 
 fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Result<(), Error> {
-    let zig = toolchain::provision_zig(&specs.zig, cache, &mut |m: &str| {
-        progress.note("zig", m)
-    })?;
+    let zig = toolchain::provision_zig(&specs.zig, cache, &mut |m: &str| progress.note("zig", m))?;
     // The per-target wrappers too, for use outside recipe (and by the benchmark).
     for arch in Arch::ALL {
         toolchain::wrappers::write(&zig, arch, cache)?;

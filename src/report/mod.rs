@@ -23,11 +23,22 @@ impl Row {
         let platforms = &b.written.platforms;
         Row {
             image: b.image.clone(),
-            size: platforms.iter().map(|p| p.uncompressed_size).max().unwrap_or(0),
-            compressed: platforms.iter().map(|p| p.compressed_size).max().unwrap_or(0),
+            size: platforms
+                .iter()
+                .map(|p| p.uncompressed_size)
+                .max()
+                .unwrap_or(0),
+            compressed: platforms
+                .iter()
+                .map(|p| p.compressed_size)
+                .max()
+                .unwrap_or(0),
             user: b.user.clone(),
             distroless,
-            arches: platforms.iter().map(|p| p.arch.name().to_string()).collect(),
+            arches: platforms
+                .iter()
+                .map(|p| p.arch.name().to_string())
+                .collect(),
         }
     }
 }

@@ -21,7 +21,7 @@ use recipe::source::SourceError;
 use recipe::toolchain::ToolchainError;
 use recipe::verify::smoke::SmokeError;
 
-use crate::util::{Output, Scratch, minimal_recipe, recipe, root, run, tar_bytes, E};
+use crate::util::{E, Output, Scratch, minimal_recipe, recipe, root, run, tar_bytes};
 
 /// insta with the filters for what changes between runs: temp folders, the checkout, digests,
 /// cache key prefixes, ports, durations.
@@ -32,7 +32,10 @@ fn settings() -> insta::Settings {
     s.set_omit_expression(true);
     let tmp = std::env::temp_dir();
     let tmp = tmp.to_str().unwrap().trim_end_matches('/');
-    s.add_filter(&format!(r"{}/\.tmp[0-9A-Za-z]+", regex_escape(tmp)), "[TMP]");
+    s.add_filter(
+        &format!(r"{}/\.tmp[0-9A-Za-z]+", regex_escape(tmp)),
+        "[TMP]",
+    );
     s.add_filter(&regex_escape(root().to_str().unwrap()), "[ROOT]");
     s.add_filter(r"[0-9a-f]{64}", "[DIGEST]");
     s.add_filter(r"zig-[0-9][0-9.]*-wrappers", "zig-[VERSION]-wrappers");
@@ -82,9 +85,8 @@ fn cli(name: &str, code: i32, cmd: &mut Command) -> Output {
 fn drawn(cases: Vec<(&str, i32, Error)>) {
     for (name, code, e) in cases {
         let text = recipe::cli::render(&e, false);
-        settings().bind(|| {
-            insta::assert_snapshot!(name, format!("exit: {}\n{}", e.exit_code(), text))
-        });
+        settings()
+            .bind(|| insta::assert_snapshot!(name, format!("exit: {}\n{}", e.exit_code(), text)));
         assert_eq!(e.exit_code(), code, "{name}: {text}");
     }
 }
@@ -229,13 +231,21 @@ fn an_unreadable_local_source_exits_2() {
 #[test]
 fn bad_options_exit_2() {
     let s = demo("all:\n");
-    cli("arch_unknown", 2, s.cmd().args(["plan", "demo", "--arch", "sparc"]));
+    cli(
+        "arch_unknown",
+        2,
+        s.cmd().args(["plan", "demo", "--arch", "sparc"]),
+    );
     cli(
         "arch_unknown_verify",
         2,
         s.cmd().args(["verify", "--arch", "armhf", "/bin/sh"]),
     );
-    cli("user_option", 2, s.cmd().args(["build", "demo", "--user", "0:0"]));
+    cli(
+        "user_option",
+        2,
+        s.cmd().args(["build", "demo", "--user", "0:0"]),
+    );
     cli(
         "emit_context_two_recipes",
         2,
@@ -251,7 +261,10 @@ fn bad_environment_values_exit_2() {
     let s = Scratch::new();
     s.recipe(
         "demo",
-        &url_recipe(&format!("http://127.0.0.1:{}/x", closed_port()), &"1".repeat(64)),
+        &url_recipe(
+            &format!("http://127.0.0.1:{}/x", closed_port()),
+            &"1".repeat(64),
+        ),
     );
     let zig = fake_zig();
     cli(
@@ -341,14 +354,20 @@ fn a_failing_make_step_exits_1() {
 fn sources_that_cannot_be_fetched_exit_1() {
     let server = crate::util::serve(&[("/demo.tar.gz", b"not what the recipe says")]);
     let s = Scratch::new();
-    s.recipe("demo", &url_recipe(&server.url("/demo.tar.gz"), &"0".repeat(64)));
+    s.recipe(
+        "demo",
+        &url_recipe(&server.url("/demo.tar.gz"), &"0".repeat(64)),
+    );
     let zig = fake_zig();
     cli(
         "source_mismatch",
         1,
         with_zig(&s, &zig).args(["build", "-q", "demo"]),
     );
-    s.recipe("demo", &url_recipe(&server.url("/gone.tar.gz"), &"0".repeat(64)));
+    s.recipe(
+        "demo",
+        &url_recipe(&server.url("/gone.tar.gz"), &"0".repeat(64)),
+    );
     cli(
         "source_http_status",
         1,
@@ -400,7 +419,9 @@ fn push_errors() {
     cli(
         "push_no_image",
         2,
-        recipe().args(["push", "redis", "127.0.0.1:1/app", "--out"]).arg(&out),
+        recipe()
+            .args(["push", "redis", "127.0.0.1:1/app", "--out"])
+            .arg(&out),
     );
     cli(
         "push_bad_reference",
@@ -485,7 +506,8 @@ fn every_subcommand_follows_the_exit_contract() {
     for (args, code) in cases {
         let o = run(with_zig(&s, &zig).args(&args));
         assert_eq!(
-            o.code, code,
+            o.code,
+            code,
             "`recipe {}`\nstdout:\n{}\nstderr:\n{}",
             args.join(" "),
             o.stdout,
@@ -516,40 +538,75 @@ fn step() -> BuildError {
 #[test]
 fn pipeline_errors_are_drawn() {
     drawn(vec![
-        ("pipeline_verify", 1, PipelineError::Verify {
-            recipe: "redis".into(),
-            arch: Arch::Armv7,
-            file: "/usr/local/bin/redis-server".into(),
-            reasons: "  - dynamic: PT_INTERP /lib/ld-linux-armhf.so.3".into(),
-        }.into()),
-        ("pipeline_smoke", 1, PipelineError::Smoke {
-            recipe: "redis".into(),
-            arch: Arch::Arm64,
-            command: "qemu-aarch64 redis-server --version".into(),
-            outcome: "exited with status 1 without printing `Redis server`".into(),
-            output: "Illegal instruction".into(),
-        }.into()),
-        ("pipeline_smoke_program", 2, PipelineError::SmokeProgram {
-            recipe: "redis".into(),
-            program: "redis-cli".into(),
-        }.into()),
-        ("pipeline_unsafe_image", 2, PipelineError::UnsafeImage {
-            recipe: "redis".into(),
-            reason: "user 0:0 is root".into(),
-        }.into()),
-        ("pipeline_io", 1, PipelineError::Io {
-            path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
-            source: io(ErrorKind::NotFound),
-        }.into()),
-        ("pipeline_local_source", 2, PipelineError::LocalSource {
-            path: "/src/redis".into(),
-            source: io(ErrorKind::PermissionDenied),
-        }.into()),
-        ("cache_io", 1, CacheError::Io {
-            what: "rename",
-            path: "/cache/builds/.tmp-1".into(),
-            source: io(ErrorKind::StorageFull),
-        }.into()),
+        (
+            "pipeline_verify",
+            1,
+            PipelineError::Verify {
+                recipe: "redis".into(),
+                arch: Arch::Armv7,
+                file: "/usr/local/bin/redis-server".into(),
+                reasons: "  - dynamic: PT_INTERP /lib/ld-linux-armhf.so.3".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_smoke",
+            1,
+            PipelineError::Smoke {
+                recipe: "redis".into(),
+                arch: Arch::Arm64,
+                command: "qemu-aarch64 redis-server --version".into(),
+                outcome: "exited with status 1 without printing `Redis server`".into(),
+                output: "Illegal instruction".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_smoke_program",
+            2,
+            PipelineError::SmokeProgram {
+                recipe: "redis".into(),
+                program: "redis-cli".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_unsafe_image",
+            2,
+            PipelineError::UnsafeImage {
+                recipe: "redis".into(),
+                reason: "user 0:0 is root".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_io",
+            1,
+            PipelineError::Io {
+                path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+                source: io(ErrorKind::NotFound),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_local_source",
+            2,
+            PipelineError::LocalSource {
+                path: "/src/redis".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }
+            .into(),
+        ),
+        (
+            "cache_io",
+            1,
+            CacheError::Io {
+                what: "rename",
+                path: "/cache/builds/.tmp-1".into(),
+                source: io(ErrorKind::StorageFull),
+            }
+            .into(),
+        ),
     ]);
 }
 
@@ -560,22 +617,42 @@ fn smoke_errors_are_drawn() {
         source,
     };
     drawn(vec![
-        ("smoke_missing_qemu", 1, run(SmokeError::MissingQemu {
-            arch: Arch::Arm64,
-            qemu: "qemu-aarch64",
-            package: "qemu-user-static",
-        }).into()),
-        ("smoke_no_runner", 1, run(SmokeError::NoRunner {
-            arch: Arch::Amd64,
-            host: "riscv64",
-        }).into()),
-        ("smoke_missing_binary", 1, run(SmokeError::MissingBinary(
-            "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
-        )).into()),
-        ("smoke_spawn", 1, run(SmokeError::Spawn {
-            command: "qemu-aarch64 redis".into(),
-            source: io(ErrorKind::PermissionDenied),
-        }).into()),
+        (
+            "smoke_missing_qemu",
+            1,
+            run(SmokeError::MissingQemu {
+                arch: Arch::Arm64,
+                qemu: "qemu-aarch64",
+                package: "qemu-user-static",
+            })
+            .into(),
+        ),
+        (
+            "smoke_no_runner",
+            1,
+            run(SmokeError::NoRunner {
+                arch: Arch::Amd64,
+                host: "riscv64",
+            })
+            .into(),
+        ),
+        (
+            "smoke_missing_binary",
+            1,
+            run(SmokeError::MissingBinary(
+                "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+            ))
+            .into(),
+        ),
+        (
+            "smoke_spawn",
+            1,
+            run(SmokeError::Spawn {
+                command: "qemu-aarch64 redis".into(),
+                source: io(ErrorKind::PermissionDenied),
+            })
+            .into(),
+        ),
     ]);
 }
 
@@ -585,43 +662,83 @@ fn build_and_toolchain_errors_are_drawn() {
     let t = |e: ToolchainError| Error::from(PipelineError::Toolchain(e));
     drawn(vec![
         ("build_step", 1, b(step())),
-        ("build_missing_file", 1, b(BuildError::MissingFile {
-            recipe: "redis".into(),
-            arch: Arch::Amd64,
-            file: "/usr/local/bin/redis".into(),
-            path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
-        })),
-        ("build_bad_link", 1, b(BuildError::BadLink {
-            recipe: "redis".into(),
-            arch: Arch::Amd64,
-            reason: "`/usr/local/bin/x` leads to `/etc`, which the install does not have".into(),
-        })),
-        ("build_io", 1, b(BuildError::Io {
-            what: "cannot create the work folder",
-            path: "/cache/work/redis-amd64".into(),
-            source: io(ErrorKind::PermissionDenied),
-        })),
-        ("build_toolchain", 1, b(BuildError::Toolchain(ToolchainError::Io {
-            path: "/cache/toolchains".into(),
-            source: io(ErrorKind::ReadOnlyFilesystem),
-        }))),
-        ("toolchain_spec", 2, t(ToolchainError::Spec("zig.toml: missing field `version`".into()))),
-        ("toolchain_zig", 1, t(ToolchainError::Zig {
-            version: "0.14.0".into(),
-            reason: "`pip install` failed: no network".into(),
-        })),
-        ("toolchain_meson", 1, t(ToolchainError::Meson {
-            version: "1.7.0".into(),
-            reason: "`pip install` failed: no network".into(),
-        })),
-        ("toolchain_go", 1, t(ToolchainError::Go {
-            version: "1.24.1".into(),
-            reason: "`go version` printed nothing".into(),
-        })),
-        ("toolchain_io", 1, ToolchainError::Io {
-            path: "/cache/toolchains".into(),
-            source: io(ErrorKind::PermissionDenied),
-        }.into()),
+        (
+            "build_missing_file",
+            1,
+            b(BuildError::MissingFile {
+                recipe: "redis".into(),
+                arch: Arch::Amd64,
+                file: "/usr/local/bin/redis".into(),
+                path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+            }),
+        ),
+        (
+            "build_bad_link",
+            1,
+            b(BuildError::BadLink {
+                recipe: "redis".into(),
+                arch: Arch::Amd64,
+                reason: "`/usr/local/bin/x` leads to `/etc`, which the install does not have"
+                    .into(),
+            }),
+        ),
+        (
+            "build_io",
+            1,
+            b(BuildError::Io {
+                what: "cannot create the work folder",
+                path: "/cache/work/redis-amd64".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }),
+        ),
+        (
+            "build_toolchain",
+            1,
+            b(BuildError::Toolchain(ToolchainError::Io {
+                path: "/cache/toolchains".into(),
+                source: io(ErrorKind::ReadOnlyFilesystem),
+            })),
+        ),
+        (
+            "toolchain_spec",
+            2,
+            t(ToolchainError::Spec(
+                "zig.toml: missing field `version`".into(),
+            )),
+        ),
+        (
+            "toolchain_zig",
+            1,
+            t(ToolchainError::Zig {
+                version: "0.14.0".into(),
+                reason: "`pip install` failed: no network".into(),
+            }),
+        ),
+        (
+            "toolchain_meson",
+            1,
+            t(ToolchainError::Meson {
+                version: "1.7.0".into(),
+                reason: "`pip install` failed: no network".into(),
+            }),
+        ),
+        (
+            "toolchain_go",
+            1,
+            t(ToolchainError::Go {
+                version: "1.24.1".into(),
+                reason: "`go version` printed nothing".into(),
+            }),
+        ),
+        (
+            "toolchain_io",
+            1,
+            ToolchainError::Io {
+                path: "/cache/toolchains".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }
+            .into(),
+        ),
     ]);
 }
 
@@ -635,71 +752,141 @@ fn source_errors_are_drawn() {
     };
     let sha = "a".repeat(64);
     drawn(vec![
-        ("source_bad_sha256", 2, s(SourceError::BadSha256("abc".into()))),
-        ("source_no_origins", 2, s(SourceError::NoOrigins(sha.clone()))),
-        ("source_bad_url", 2, s(SourceError::BadUrl("ftp://example.org/x".into()))),
-        ("source_bad_name", 2, s(SourceError::BadName {
-            what: "Debian package",
-            value: "-rf".into(),
-        })),
-        ("source_bad_limit", 2, s(SourceError::BadLimit {
-            var: "RECIPE_MAX_EXTRACT",
-            value: "lots".into(),
-        })),
-        ("source_all_origins_input", 2, s(SourceError::AllOriginsFailed {
-            sha256: sha.clone(),
-            errors: vec![SourceError::BadUrl("ftp://a/x".into())],
-        })),
-        ("source_all_origins_failed", 1, s(SourceError::AllOriginsFailed {
-            sha256: sha.clone(),
-            errors: vec![
-                SourceError::BadUrl("ftp://a/x".into()),
-                SourceError::HttpStatus {
-                    url: "https://b/x".into(),
-                    status: 404,
-                },
-            ],
-        })),
-        ("source_no_deb_src", 1, s(SourceError::NoDebSrc {
-            package: "redis".into(),
-            version: "5:7.0.15-1".into(),
-        })),
-        ("source_command", 1, s(SourceError::Command {
-            command: "apt-get source --download-only redis=5:7.0.15-1".into(),
-            detail: "exit status: 100".into(),
-        })),
-        ("source_unsafe_entry", 1, s(SourceError::UnsafeEntry {
-            archive: "/cache/sources/sha256/x".into(),
-            entry: "../../etc/passwd".into(),
-            reason: "it leads outside the destination".into(),
-        })),
-        ("source_bad_archive", 1, s(SourceError::BadArchive {
-            archive: "/cache/sources/sha256/x".into(),
-            reason: "not a tar, zip, gzip, xz or bzip2 file".into(),
-        })),
-        ("source_declared_too_big", 1, s(SourceError::DeclaredTooBig {
-            url: "https://example.org/x.tar.gz".into(),
-            declared: 1 << 40,
-            cap: 4 << 30,
-        })),
-        ("source_download_too_big", 1, s(SourceError::DownloadTooBig {
-            what: "GET https://example.org/x.tar.gz".into(),
-            cap: 4 << 30,
-        })),
-        ("source_extract_too_big", 1, s(SourceError::ExtractTooBig {
-            archive: "/cache/sources/sha256/x".into(),
-            entry: "big".into(),
-            cap: 16 << 30,
-        })),
-        ("source_too_many_entries", 1, s(SourceError::TooManyEntries {
-            archive: "/cache/sources/sha256/x".into(),
-            cap: 1_000_000,
-        })),
-        ("source_dest_not_empty", 1, s(SourceError::DestNotEmpty("/cache/work/redis-amd64/src".into()))),
-        ("source_io", 1, s(SourceError::Io {
-            context: "cannot write `/cache/sources/tmp`".into(),
-            source: io(ErrorKind::StorageFull),
-        })),
+        (
+            "source_bad_sha256",
+            2,
+            s(SourceError::BadSha256("abc".into())),
+        ),
+        (
+            "source_no_origins",
+            2,
+            s(SourceError::NoOrigins(sha.clone())),
+        ),
+        (
+            "source_bad_url",
+            2,
+            s(SourceError::BadUrl("ftp://example.org/x".into())),
+        ),
+        (
+            "source_bad_name",
+            2,
+            s(SourceError::BadName {
+                what: "Debian package",
+                value: "-rf".into(),
+            }),
+        ),
+        (
+            "source_bad_limit",
+            2,
+            s(SourceError::BadLimit {
+                var: "RECIPE_MAX_EXTRACT",
+                value: "lots".into(),
+            }),
+        ),
+        (
+            "source_all_origins_input",
+            2,
+            s(SourceError::AllOriginsFailed {
+                sha256: sha.clone(),
+                errors: vec![SourceError::BadUrl("ftp://a/x".into())],
+            }),
+        ),
+        (
+            "source_all_origins_failed",
+            1,
+            s(SourceError::AllOriginsFailed {
+                sha256: sha.clone(),
+                errors: vec![
+                    SourceError::BadUrl("ftp://a/x".into()),
+                    SourceError::HttpStatus {
+                        url: "https://b/x".into(),
+                        status: 404,
+                    },
+                ],
+            }),
+        ),
+        (
+            "source_no_deb_src",
+            1,
+            s(SourceError::NoDebSrc {
+                package: "redis".into(),
+                version: "5:7.0.15-1".into(),
+            }),
+        ),
+        (
+            "source_command",
+            1,
+            s(SourceError::Command {
+                command: "apt-get source --download-only redis=5:7.0.15-1".into(),
+                detail: "exit status: 100".into(),
+            }),
+        ),
+        (
+            "source_unsafe_entry",
+            1,
+            s(SourceError::UnsafeEntry {
+                archive: "/cache/sources/sha256/x".into(),
+                entry: "../../etc/passwd".into(),
+                reason: "it leads outside the destination".into(),
+            }),
+        ),
+        (
+            "source_bad_archive",
+            1,
+            s(SourceError::BadArchive {
+                archive: "/cache/sources/sha256/x".into(),
+                reason: "not a tar, zip, gzip, xz or bzip2 file".into(),
+            }),
+        ),
+        (
+            "source_declared_too_big",
+            1,
+            s(SourceError::DeclaredTooBig {
+                url: "https://example.org/x.tar.gz".into(),
+                declared: 1 << 40,
+                cap: 4 << 30,
+            }),
+        ),
+        (
+            "source_download_too_big",
+            1,
+            s(SourceError::DownloadTooBig {
+                what: "GET https://example.org/x.tar.gz".into(),
+                cap: 4 << 30,
+            }),
+        ),
+        (
+            "source_extract_too_big",
+            1,
+            s(SourceError::ExtractTooBig {
+                archive: "/cache/sources/sha256/x".into(),
+                entry: "big".into(),
+                cap: 16 << 30,
+            }),
+        ),
+        (
+            "source_too_many_entries",
+            1,
+            s(SourceError::TooManyEntries {
+                archive: "/cache/sources/sha256/x".into(),
+                cap: 1_000_000,
+            }),
+        ),
+        (
+            "source_dest_not_empty",
+            1,
+            s(SourceError::DestNotEmpty(
+                "/cache/work/redis-amd64/src".into(),
+            )),
+        ),
+        (
+            "source_io",
+            1,
+            s(SourceError::Io {
+                context: "cannot write `/cache/sources/tmp`".into(),
+                source: io(ErrorKind::StorageFull),
+            }),
+        ),
     ]);
 }
 
@@ -712,66 +899,138 @@ fn image_errors_are_drawn() {
         })
     };
     drawn(vec![
-        ("image_invalid_path", 1, i(ImageError::InvalidPath {
-            path: "/usr/../etc".into(),
-            reason: "`..` is not allowed",
-        })),
-        ("image_duplicate", 1, i(ImageError::Duplicate("/usr/local/bin/redis".into()))),
-        ("image_set_id", 1, i(ImageError::SetId {
-            path: "/usr/local/bin/redis".into(),
-            mode: 0o4755,
-        })),
-        ("image_invalid_mode", 1, i(ImageError::InvalidMode {
-            path: "/data".into(),
-            mode: 0o10777,
-        })),
-        ("image_not_a_directory", 1, i(ImageError::NotADirectory { path: "/data".into() })),
-        ("image_invalid_link_target", 1, i(ImageError::InvalidLinkTarget {
-            path: "/usr/local/bin/x".into(),
-            reason: "empty",
-        })),
-        ("image_not_a_file", 1, i(ImageError::NotAFile {
-            source_path: "/cache/work/redis-amd64/dest/x".into(),
-            image_path: "/usr/local/bin/x".into(),
-        })),
-        ("image_changed", 1, i(ImageError::Changed {
-            path: "/cache/work/redis-amd64/dest/x".into(),
-            expected: 42,
-        })),
-        ("image_read", 1, i(ImageError::Read {
-            path: "/cache/work/redis-amd64/dest/x".into(),
-            source: io(ErrorKind::PermissionDenied),
-        })),
-        ("image_write", 1, i(ImageError::Write {
-            path: "/out/redis/oci/blobs".into(),
-            source: io(ErrorKind::StorageFull),
-        })),
-        ("image_invalid_tag", 1, i(ImageError::InvalidTag("-x".into()))),
+        (
+            "image_invalid_path",
+            1,
+            i(ImageError::InvalidPath {
+                path: "/usr/../etc".into(),
+                reason: "`..` is not allowed",
+            }),
+        ),
+        (
+            "image_duplicate",
+            1,
+            i(ImageError::Duplicate("/usr/local/bin/redis".into())),
+        ),
+        (
+            "image_set_id",
+            1,
+            i(ImageError::SetId {
+                path: "/usr/local/bin/redis".into(),
+                mode: 0o4755,
+            }),
+        ),
+        (
+            "image_invalid_mode",
+            1,
+            i(ImageError::InvalidMode {
+                path: "/data".into(),
+                mode: 0o10777,
+            }),
+        ),
+        (
+            "image_not_a_directory",
+            1,
+            i(ImageError::NotADirectory {
+                path: "/data".into(),
+            }),
+        ),
+        (
+            "image_invalid_link_target",
+            1,
+            i(ImageError::InvalidLinkTarget {
+                path: "/usr/local/bin/x".into(),
+                reason: "empty",
+            }),
+        ),
+        (
+            "image_not_a_file",
+            1,
+            i(ImageError::NotAFile {
+                source_path: "/cache/work/redis-amd64/dest/x".into(),
+                image_path: "/usr/local/bin/x".into(),
+            }),
+        ),
+        (
+            "image_changed",
+            1,
+            i(ImageError::Changed {
+                path: "/cache/work/redis-amd64/dest/x".into(),
+                expected: 42,
+            }),
+        ),
+        (
+            "image_read",
+            1,
+            i(ImageError::Read {
+                path: "/cache/work/redis-amd64/dest/x".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }),
+        ),
+        (
+            "image_write",
+            1,
+            i(ImageError::Write {
+                path: "/out/redis/oci/blobs".into(),
+                source: io(ErrorKind::StorageFull),
+            }),
+        ),
+        (
+            "image_invalid_tag",
+            1,
+            i(ImageError::InvalidTag("-x".into())),
+        ),
         ("image_no_platforms", 1, i(ImageError::NoPlatforms)),
-        ("image_duplicate_arch", 1, i(ImageError::DuplicateArch(Arch::Arm64))),
-        ("image_not_a_layout", 1, i(ImageError::NotALayout("/out/redis/oci".into()))),
-        ("image_bad_layout", 1, i(ImageError::BadLayout {
-            path: "/out/redis/oci".into(),
-            reason: "index.json is not JSON".into(),
-        })),
+        (
+            "image_duplicate_arch",
+            1,
+            i(ImageError::DuplicateArch(Arch::Arm64)),
+        ),
+        (
+            "image_not_a_layout",
+            1,
+            i(ImageError::NotALayout("/out/redis/oci".into())),
+        ),
+        (
+            "image_bad_layout",
+            1,
+            i(ImageError::BadLayout {
+                path: "/out/redis/oci".into(),
+                reason: "index.json is not JSON".into(),
+            }),
+        ),
         ("image_configs_differ", 1, i(ImageError::ConfigsDiffer)),
-        ("image_unexpected_file", 1, i(ImageError::UnexpectedFile {
-            path: "/out/redis/oci/blobs/x".into(),
-            kind: "a symlink",
-        })),
+        (
+            "image_unexpected_file",
+            1,
+            i(ImageError::UnexpectedFile {
+                path: "/out/redis/oci/blobs/x".into(),
+                kind: "a symlink",
+            }),
+        ),
     ]);
 }
 
 #[test]
 fn usage_errors_are_drawn() {
     drawn(vec![
-        ("usage_unreadable", 2, UsageError::Unreadable {
-            path: "/tmp/x".into(),
-            reason: "a FIFO, not a regular file".into(),
-        }.into()),
-        ("usage_no_image", 2, UsageError::NoImage {
-            name: "redis".into(),
-            out: "out".into(),
-        }.into()),
+        (
+            "usage_unreadable",
+            2,
+            UsageError::Unreadable {
+                path: "/tmp/x".into(),
+                reason: "a FIFO, not a regular file".into(),
+            }
+            .into(),
+        ),
+        (
+            "usage_no_image",
+            2,
+            UsageError::NoImage {
+                name: "redis".into(),
+                out: "out".into(),
+            }
+            .into(),
+        ),
     ]);
 }
