@@ -256,3 +256,30 @@ pub fn dir_size(dir: &Path) -> u64 {
     }
     total
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn gc_work_keeps_the_folders_of_kept_keys() {
+        let t = tempfile::tempdir().unwrap();
+        let work = t.path().join("work");
+        for name in [
+            "app-amd64-aaaa1111",
+            "app-arm64-bbbb2222",
+            "old-amd64-cccc3333",
+        ] {
+            std::fs::create_dir_all(work.join(name).join("src")).unwrap();
+            std::fs::write(work.join(name).join("src/f"), b"12345").unwrap();
+        }
+        let keep: BTreeSet<String> = ["aaaa1111ffff".to_string(), "bbbb2222ffff".to_string()]
+            .into_iter()
+            .collect();
+        assert_eq!(super::gc_work(t.path(), &keep), (1, 5));
+        assert!(work.join("app-amd64-aaaa1111").is_dir());
+        assert!(!work.join("old-amd64-cccc3333").exists());
+        assert_eq!(super::gc_work(t.path(), &BTreeSet::new()), (2, 10));
+        assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
+    }
+}

@@ -743,7 +743,7 @@ fn build_and_toolchain_errors_are_drawn() {
 }
 
 #[test]
-fn source_errors_are_drawn() {
+fn source_input_errors_are_drawn() {
     let s = |e: SourceError| {
         Error::from(PipelineError::Build(BuildError::Source {
             recipe: "redis".into(),
@@ -805,6 +805,18 @@ fn source_errors_are_drawn() {
                 ],
             }),
         ),
+    ]);
+}
+
+#[test]
+fn fetch_errors_are_drawn() {
+    let s = |e: SourceError| {
+        Error::from(PipelineError::Build(BuildError::Source {
+            recipe: "redis".into(),
+            source: e,
+        }))
+    };
+    drawn(vec![
         (
             "source_no_deb_src",
             1,
@@ -943,6 +955,18 @@ fn image_errors_are_drawn() {
                 reason: "empty",
             }),
         ),
+    ]);
+}
+
+#[test]
+fn image_read_errors_are_drawn() {
+    let i = |e: ImageError| {
+        Error::from(PipelineError::Image {
+            recipe: "redis".into(),
+            source: e,
+        })
+    };
+    drawn(vec![
         (
             "image_not_a_file",
             1,
