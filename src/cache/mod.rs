@@ -211,6 +211,29 @@ impl Cache {
     }
 }
 
+/// Removes the work folders (`<cache>/work/<recipe>-<arch>-<key prefix>`) whose key prefix
+/// starts no key of `keep`; with an empty `keep`, all. Work folders are scratch (kept after a
+/// failed build for its log, never read by a later run): those of jobs no recipe plans now go,
+/// the others may be in use. Returns how many were removed and their bytes.
+pub fn gc_work(cache: &Path, keep: &std::collections::BTreeSet<String>) -> (usize, u64) {
+    let (mut n, mut bytes) = (0, 0);
+    for e in std::fs::read_dir(cache.join("work"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let prefix = name.rsplit('-').next().unwrap_or("");
+        if !keep.iter().any(|k| k.starts_with(prefix)) {
+            bytes += dir_size(&e.path());
+            if std::fs::remove_dir_all(e.path()).is_ok() {
+                n += 1;
+            }
+        }
+    }
+    (n, bytes)
+}
+
 /// Bytes of the regular files under `dir` (symlinks not followed).
 pub fn dir_size(dir: &Path) -> u64 {
     crate::walk::walk(dir)
@@ -220,4 +243,31 @@ pub fn dir_size(dir: &Path) -> u64 {
         .filter_map(|e| std::fs::symlink_metadata(&e.path).ok())
         .map(|m| m.len())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn gc_work_keeps_the_folders_of_kept_keys() {
+        let t = tempfile::tempdir().unwrap();
+        let work = t.path().join("work");
+        for name in [
+            "app-amd64-aaaa1111",
+            "app-arm64-bbbb2222",
+            "old-amd64-cccc3333",
+        ] {
+            std::fs::create_dir_all(work.join(name).join("src")).unwrap();
+            std::fs::write(work.join(name).join("src/f"), b"12345").unwrap();
+        }
+        let keep: BTreeSet<String> = ["aaaa1111ffff".to_string(), "bbbb2222ffff".to_string()]
+            .into_iter()
+            .collect();
+        assert_eq!(super::gc_work(t.path(), &keep), (1, 5));
+        assert!(work.join("app-amd64-aaaa1111").is_dir());
+        assert!(!work.join("old-amd64-cccc3333").exists());
+        assert_eq!(super::gc_work(t.path(), &BTreeSet::new()), (2, 10));
+        assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
+    }
 }

@@ -82,6 +82,13 @@ pub enum PipelineError {
         #[source]
         source: image::ImageError,
     },
+    /// A recipe's local source folder that cannot be read (input, unlike [`Self::Io`]).
+    #[error("cannot read `{}`", crate::text::path(path))]
+    LocalSource {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read `{}`", crate::text::path(path))]
     Io {
         path: PathBuf,
@@ -170,7 +177,7 @@ pub fn plan(
     let mut fingerprints = BTreeMap::new();
     for r in recipes.values() {
         if let recipe::Source::Path(dir) = &r.source {
-            let fp = source::fingerprint_dir(dir).map_err(|source| PipelineError::Io {
+            let fp = source::fingerprint_dir(dir).map_err(|source| PipelineError::LocalSource {
                 path: dir.clone(),
                 source,
             })?;

@@ -80,6 +80,31 @@ impl Timeouts {
 #[error("`RECIPE_REGISTRY_TIMEOUT` must be a number of seconds from 1 to 3600, not `{0}`")]
 pub struct SettingError(String);
 
+/// The environment variable holding HTTP basic credentials, `user:password`.
+pub const AUTH_ENV: &str = "REGISTRY_AUTH";
+
+/// A malformed [`AUTH_ENV`] (its value is never shown: it holds a password).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("REGISTRY_AUTH must be `user:password`")]
+pub struct AuthError;
+
+/// HTTP basic credentials from [`AUTH_ENV`] (none when it is unset): the one place that
+/// variable is read.
+pub fn basic_auth_from_env() -> Result<Option<(String, String)>, AuthError> {
+    match std::env::var(AUTH_ENV) {
+        Ok(v) => parse_basic_auth(&v).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// `user:password` split at the first `:` (a password may hold more).
+pub fn parse_basic_auth(v: &str) -> Result<(String, String), AuthError> {
+    match v.split_once(':') {
+        Some((u, p)) => Ok((u.to_string(), p.to_string())),
+        None => Err(AuthError),
+    }
+}
+
 /// Where to reach a registry and as whom.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -670,6 +695,15 @@ fn unexpected(method: &'static str, resp: Response<ureq::Body>) -> Failure {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn basic_auth_splits_at_the_first_colon() {
+        assert_eq!(
+            super::parse_basic_auth("me:pa:ss").unwrap(),
+            ("me".to_string(), "pa:ss".to_string())
+        );
+        assert!(super::parse_basic_auth("nocolon").is_err());
+    }
+
     use super::*;
 
     #[test]

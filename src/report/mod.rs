@@ -17,6 +17,49 @@ pub struct Row {
     pub arches: Vec<String>,
 }
 
+impl Row {
+    /// The row of a finished image; `distroless` is what `recipe check` says of it.
+    pub fn of(b: &crate::pipeline::Built, distroless: bool) -> Row {
+        let platforms = &b.written.platforms;
+        Row {
+            image: b.image.clone(),
+            size: platforms
+                .iter()
+                .map(|p| p.uncompressed_size)
+                .max()
+                .unwrap_or(0),
+            compressed: platforms
+                .iter()
+                .map(|p| p.compressed_size)
+                .max()
+                .unwrap_or(0),
+            user: b.user.clone(),
+            distroless,
+            arches: platforms
+                .iter()
+                .map(|p| p.arch.name().to_string())
+                .collect(),
+        }
+    }
+}
+
+/// The lines after the table: where each image's layout (with its index digest) and archive
+/// are.
+pub fn written(built: &[crate::pipeline::Built]) -> String {
+    let mut s = String::new();
+    for b in built {
+        s.push_str(&format!(
+            "{}: {} (index {})\n{}: {}\n",
+            b.recipe.name,
+            b.layout.display(),
+            b.written.index_digest,
+            b.recipe.name,
+            b.archive.display()
+        ));
+    }
+    s
+}
+
 /// Renders `rows` as an aligned text table.
 pub fn table(rows: &[Row]) -> String {
     let cells: Vec<Vec<String>> = rows

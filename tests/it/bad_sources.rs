@@ -346,7 +346,8 @@ fn a_bad_cap_setting_is_an_error() {
     let s = Scratch::new();
     s.recipe("demo", &recipe_for("http://127.0.0.1:9/x", &"1".repeat(64)));
     let zig = fake_zig();
-    let o = run_guarded(&mut build_cmd(&s, &zig, &[("RECIPE_MAX_DOWNLOAD", "lots")])).failure(1);
+    // A bad setting is bad input: exit 2 (the error contract).
+    let o = run_guarded(&mut build_cmd(&s, &zig, &[("RECIPE_MAX_DOWNLOAD", "lots")])).failure(2);
     o.stderr_has("invalid `RECIPE_MAX_DOWNLOAD` value \"lots\"");
 }
 

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod context;
 mod docs;
+mod errors;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;

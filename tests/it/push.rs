@@ -478,9 +478,9 @@ fn a_silent_registry_fails_within_its_timeout() {
         .stderr_has(&format!("registry {host}: cannot push blob sha256:"))
         .stderr_has("POST answered `500 Internal Server Error`: x");
 
-    // A bad setting is named.
+    // A bad setting is named, and is bad input: exit 2.
     run(push(&format!("{host}/app:1"), &out).env("RECIPE_REGISTRY_TIMEOUT", "soon"))
-        .failure(1)
+        .failure(2)
         .stderr_has("`RECIPE_REGISTRY_TIMEOUT` must be a number of seconds");
 }
 

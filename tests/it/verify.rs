@@ -700,8 +700,8 @@ fn verify_json_reports_facts() {
     assert_eq!(ours["passed"], true);
     assert_eq!(ours["facts"]["libc"]["name"], "musl");
     assert_eq!(ours["facts"]["kind"], "executable");
-    // A missing file is a failed check with a reason, not a crash.
-    let out = util::run(util::recipe().args(["verify", "--json", "/nonexistent/x"])).failure(1);
+    // A missing file gets a row with a reason, not a crash, and is bad input: exit 2.
+    let out = util::run(util::recipe().args(["verify", "--json", "/nonexistent/x"])).failure(2);
     assert!(out.stdout.contains("cannot read"), "{}", out.stdout);
 }
 
@@ -712,7 +712,7 @@ fn verify_refuses_a_fifo_without_blocking() {
     let fifo = t.path().join("f");
     crate::check::mkfifo(&fifo);
     let (o, _) = crate::check::guarded(&[std::ffi::OsStr::new("verify"), fifo.as_os_str()], &[]);
-    o.failure(1)
+    o.failure(2)
         .stdout_has("FAIL: cannot read: a FIFO, not a regular file");
 }
 

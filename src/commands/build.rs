@@ -1,0 +1,71 @@
+//! `recipe build`: load, plan, build, verify, smoke-test and pack; then the table of images.
+
+use std::path::PathBuf;
+
+use super::{Context, Outcome, progress::Display};
+use crate::error::{Error, Exit, UsageError};
+use crate::pipeline::{self, Settings};
+use crate::report;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(required = true)]
+    names: Vec<String>,
+    /// amd64, arm64, armv7, a comma-separated list, or all.
+    #[arg(long, default_value = "amd64")]
+    arch: String,
+    /// Where images and binaries are written (`OUT/NAME/`).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Compile jobs in all, shared by the builds through a make jobserver (default: the
+    /// number of cores); also how many builds run at once.
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Build every job again, replacing its cache entry (checks reproducibility).
+    #[arg(long)]
+    rebuild: bool,
+    /// Also pack an image that runs as this user (`UID:GID` or `nobody`), from the same
+    /// binaries: `OUT/NAME-UID-GID/`, tagged `VERSION-UID-GID`. Repeatable.
+    #[arg(long = "user", value_name = "UID:GID")]
+    users: Vec<String>,
+    /// Also write the image as a BuildKit build context in DIR (Dockerfile and one folder
+    /// per platform: linux/amd64, ...); one recipe only.
+    #[arg(long, value_name = "DIR")]
+    emit_context: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    let arches = super::arches(&args.arch)?;
+    let users = args
+        .users
+        .iter()
+        .map(|u| crate::recipe::user_option(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.emit_context.is_some() && args.names.len() > 1 {
+        return Err(UsageError::EmitContextNeedsOne.into());
+    }
+    let settings = Settings {
+        out: std::path::absolute(&args.out).unwrap_or(args.out),
+        rebuild: args.rebuild,
+        users,
+        emit_context: args.emit_context,
+        ..ctx.settings(args.jobs)
+    };
+    let recipes = pipeline::load_all(&settings, &args.names)?;
+    let progress = Display::new(ctx.quiet);
+    let built = pipeline::build(&settings, &recipes, &arches, &progress);
+    progress.finish();
+    let built = built.map_err(Error::from)?;
+    let rows: Vec<report::Row> = built
+        .iter()
+        .map(|b| {
+            // What `recipe check` says of the image just written, every platform.
+            let distroless = crate::check::check_path(&b.layout, &Default::default())
+                .is_ok_and(|r| r.distroless_ready());
+            report::Row::of(b, distroless)
+        })
+        .collect();
+    print!("{}", report::table(&rows));
+    print!("{}", report::written(&built));
+    Ok(Exit::Ok)
+}

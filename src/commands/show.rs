@@ -1,0 +1,85 @@
+//! `recipe show`: what a recipe says, validated.
+
+use super::{Context, Outcome};
+use crate::error::Exit;
+use crate::recipe::{self, Origin, Recipe, Source};
+use crate::text;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    name: String,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    let r = recipe::load(&ctx.catalogue, &args.name)?;
+    print!("{}", show(&r));
+    Ok(Exit::Ok)
+}
+
+fn show(r: &Recipe) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "name:       {}\nversion:    {}\nlicense:    {}\nhomepage:   {}\n",
+        r.name,
+        r.version,
+        text::escape(&r.license),
+        text::escape(&r.homepage)
+    ));
+    s.push_str(&format!("file:       {}\n", text::path(&r.file)));
+    s.push_str(&source(&r.source));
+    s.push_str(&format!("build:      {}\n", r.build.system.name()));
+    for a in r.build.per_arch.keys() {
+        s.push_str(&format!("  override  {a}\n"));
+    }
+    s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
+    if let Some(sm) = &r.smoke {
+        s.push_str(&format!(
+            "smoke:      {} (expects `{}`)\n",
+            sm.command.join(" "),
+            sm.expect
+        ));
+    }
+    s.push_str(&format!("entrypoint: {}\n", r.image.entrypoint.join(" ")));
+    s.push_str(&format!(
+        "user:       {}:{} ({})\n",
+        r.image.user.uid, r.image.user.gid, r.image.user.name
+    ));
+    if !r.image.ports.is_empty() {
+        s.push_str(&format!("ports:      {}\n", r.image.ports.join(", ")));
+    }
+    if !r.image.volumes.is_empty() {
+        s.push_str(&format!("volumes:    {}\n", r.image.volumes.join(", ")));
+    }
+    s
+}
+
+/// The `source:` line and a `from` line per origin.
+fn source(source: &Source) -> String {
+    let (sha256, origins, strip) = match source {
+        Source::Path(p) => return format!("source:     path {}\n", text::path(p)),
+        Source::Archive {
+            sha256,
+            origins,
+            strip,
+        } => (sha256, origins, strip),
+    };
+    let mut s = format!("source:     sha256 {sha256} (strip {strip})\n");
+    for o in origins {
+        let text = match o {
+            Origin::Url(u) => text::escape(u).into_owned(),
+            Origin::Debian {
+                package,
+                version,
+                file,
+            } => format!("debian {package}={version} file {file}"),
+            Origin::GoModule { module, version } => format!("go module {module}@{version}"),
+            Origin::Pypi {
+                package,
+                version,
+                file,
+            } => format!("pypi {package}=={version} file {file}"),
+        };
+        s.push_str(&format!("  from      {text}\n"));
+    }
+    s
+}

@@ -1,0 +1,65 @@
+//! `recipe toolchain`: provision the pinned zig (and its per-target wrappers) and Go into the
+//! cache, and say where they are.
+
+use std::path::{Path, PathBuf};
+
+use super::{Context, Outcome, progress::Display};
+use crate::arch::Arch;
+use crate::build::Progress;
+use crate::error::{Error, Exit};
+use crate::toolchain::{self, Specs};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print only the path of this toolchain's executable (`zig` or `go`).
+    #[arg(long, value_parser = ["zig", "go"])]
+    print: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    let specs = Specs::load(
+        std::env::var_os("RECIPE_TOOLCHAINS")
+            .map(PathBuf::from)
+            .as_deref(),
+    )?;
+    let print = args.print.as_deref();
+    let progress = Display::new(ctx.quiet || print.is_some());
+    if print != Some("go") {
+        zig(&specs, &ctx.cache, print.is_some(), &progress)?;
+    }
+    if print != Some("zig") {
+        let go = toolchain::provision_go(&specs.go, &ctx.cache)?;
+        match print {
+            Some(_) => println!("{}", go.exe.display()),
+            None => println!(
+                "go {}: {} (GOTOOLCHAIN=go{})",
+                go.version,
+                go.exe.display(),
+                go.version
+            ),
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Result<(), Error> {
+    let zig = toolchain::provision_zig(&specs.zig, cache, &mut |m: &str| progress.note("zig", m))?;
+    // The per-target wrappers too, for use outside recipe (and by the benchmark).
+    for arch in Arch::ALL {
+        toolchain::wrappers::write(&zig, arch, cache)?;
+    }
+    if path_only {
+        println!("{}", zig.exe.display());
+        return Ok(());
+    }
+    println!("zig {}: {}", zig.version, zig.exe.display());
+    for arch in Arch::ALL {
+        let w = toolchain::wrappers::paths(cache, &zig.version, arch);
+        println!(
+            "  {arch}: CC={} (wrappers in {})",
+            w.cc.display(),
+            w.dir.display()
+        );
+    }
+    Ok(())
+}

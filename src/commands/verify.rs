@@ -1,0 +1,53 @@
+//! `recipe verify`: is each file a fully static ELF executable (for an arch, if given)?
+//! A file that fails is exit 1; a file that cannot be read is bad input, exit 2 (its row on
+//! stdout says so too).
+
+use std::path::PathBuf;
+
+use super::{Context, Outcome};
+use crate::error::{Error, UsageError};
+use crate::{report, verify};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[arg(long)]
+    arch: Option<String>,
+    /// Print the findings and facts as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(_ctx: &Context, args: Args) -> Outcome {
+    let expected = super::arch(args.arch.as_deref())?;
+    let mut all_ok = true;
+    let mut json = Vec::new();
+    let mut unreadable = Vec::new();
+    for p in &args.paths {
+        let checked = match verify::read_file(p) {
+            Ok(bytes) => Ok(verify::check_elf(&bytes, expected)),
+            Err(e) => {
+                unreadable.push(UsageError::Unreadable {
+                    path: p.clone(),
+                    reason: e.to_string(),
+                });
+                Err(e.to_string())
+            }
+        };
+        all_ok &= checked.as_ref().is_ok_and(|r| r.passed());
+        if args.json {
+            json.push(report::verify_json(p, &checked));
+        } else {
+            print!("{}", report::verify_text(p, &checked));
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("JSON serialises")
+        );
+    }
+    crate::cli::first_error(unreadable.into_iter().map(Error::from))?;
+    Ok(super::verdict(all_ok))
+}

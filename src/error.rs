@@ -1,0 +1,320 @@
+//! The error contract: what each error means for `recipe`'s exit status, decided here for every
+//! variant of every module's error, and [`Error`], the one error a command returns.
+//!
+//! | code | [`Exit`]  | when |
+//! |------|-----------|------|
+//! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
+//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing or not answering, the build cache's disk; a `verify` or `check` verdict that is not a pass |
+//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file) |
+//!
+//! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
+//! A new error variant is a compile error here until someone decides its row.
+
+use std::path::PathBuf;
+
+use crate::arch::UnknownArch;
+use crate::build::BuildError;
+use crate::cache::CacheError;
+use crate::check::CheckError;
+use crate::image::ImageError;
+use crate::pipeline::PipelineError;
+use crate::plan::{GraphError, PlanError};
+use crate::push::PushError;
+use crate::recipe::{LoadError, RecipeError, rules::UserOptionError};
+use crate::registry::{AuthError, RegistryError, SettingError};
+use crate::source::SourceError;
+use crate::toolchain::ToolchainError;
+use crate::verify::smoke::SmokeError;
+
+/// `recipe`'s exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Exit {
+    /// 0: done.
+    Ok = 0,
+    /// 1: a build, verification, smoke test, fetch, push or check failed.
+    Failed = 1,
+    /// 2: bad input or usage.
+    Usage = 2,
+}
+
+impl Exit {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error that knows which exit status it means (the table above).
+pub trait ExitCode {
+    fn exit(&self) -> Exit;
+
+    fn exit_code(&self) -> i32 {
+        self.exit().code()
+    }
+}
+
+use Exit::{Failed, Usage};
+
+/// Every error a command of `recipe` ends with; [`crate::cli`] renders it and exits with
+/// [`ExitCode::exit_code`].
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Push(#[from] PushError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Toolchain(#[from] ToolchainError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    UserOption(#[from] UserOptionError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Arch(#[from] UnknownArch),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Usage(#[from] UsageError),
+}
+
+/// A mistake in how `recipe` was called that only the command itself can see.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum UsageError {
+    #[error("--emit-context writes one image's build context: give one recipe")]
+    EmitContextNeedsOne,
+    #[error(
+        "no image of `{}` in {}: run `recipe build {}` first",
+        crate::text::escape(name),
+        crate::text::path(out),
+        crate::text::escape(name)
+    )]
+    NoImage { name: String, out: PathBuf },
+    /// A file given to `recipe verify` that cannot be read (its row says so too).
+    #[error("cannot read {}: {reason}", crate::text::path(path))]
+    Unreadable { path: PathBuf, reason: String },
+}
+
+impl ExitCode for Error {
+    fn exit(&self) -> Exit {
+        match self {
+            Error::Load(e) => e.exit(),
+            Error::Pipeline(e) => e.exit(),
+            Error::Push(e) => e.exit(),
+            Error::Check(e) => e.exit(),
+            Error::Cache(e) => e.exit(),
+            Error::Toolchain(e) => e.exit(),
+            Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
+        }
+    }
+}
+
+impl ExitCode for RecipeError {
+    fn exit(&self) -> Exit {
+        Usage
+    }
+}
+
+impl ExitCode for LoadError {
+    fn exit(&self) -> Exit {
+        match self {
+            // Unknown names, unreadable recipe files, mistakes in them: all input.
+            LoadError::Unknown { .. } | LoadError::Io { .. } | LoadError::Invalid(_) => Usage,
+        }
+    }
+}
+
+impl ExitCode for PlanError {
+    fn exit(&self) -> Exit {
+        match self {
+            PlanError::UnknownVariable { .. } => Usage,
+        }
+    }
+}
+
+impl ExitCode for GraphError {
+    fn exit(&self) -> Exit {
+        match self {
+            GraphError::Recipe(_) | GraphError::Cycle(_) => Usage,
+            GraphError::Plan(e) => e.exit(),
+        }
+    }
+}
+
+impl ExitCode for PipelineError {
+    fn exit(&self) -> Exit {
+        match self {
+            PipelineError::Load(e) => e.exit(),
+            PipelineError::Graph(e) => e.exit(),
+            PipelineError::Cache(e) => e.exit(),
+            PipelineError::Toolchain(e) => e.exit(),
+            PipelineError::Build(e) => e.exit(),
+            PipelineError::Verify { .. } | PipelineError::Smoke { .. } => Failed,
+            PipelineError::SmokeRun { source, .. } => source.exit(),
+            // The recipe's smoke command names no app file; the recipe's user or writable
+            // folders break the image rules (checked at load, again when packing).
+            PipelineError::SmokeProgram { .. } | PipelineError::UnsafeImage { .. } => Usage,
+            PipelineError::Image { source, .. } => source.exit(),
+            // A local source folder that cannot be read (a FIFO, a symlink leading out).
+            PipelineError::LocalSource { .. } => Usage,
+            // Reading what a build installed, the jobserver, the image folder.
+            PipelineError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for CacheError {
+    fn exit(&self) -> Exit {
+        match self {
+            CacheError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for ToolchainError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The toolchain file (compiled in, or `RECIPE_TOOLCHAINS`'s) is input.
+            ToolchainError::Spec(_) => Usage,
+            ToolchainError::Zig { .. }
+            | ToolchainError::Meson { .. }
+            | ToolchainError::Go { .. }
+            | ToolchainError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for BuildError {
+    fn exit(&self) -> Exit {
+        match self {
+            BuildError::Source { source, .. } => source.exit(),
+            BuildError::Toolchain(e) => e.exit(),
+            // A step failed, or it did not install what the recipe lists: found by building.
+            BuildError::Step { .. }
+            | BuildError::MissingFile { .. }
+            | BuildError::BadLink { .. }
+            | BuildError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for SourceError {
+    fn exit(&self) -> Exit {
+        match self {
+            // What the recipe or the environment says, wrong before anything is fetched.
+            SourceError::BadSha256(_)
+            | SourceError::NoOrigins(_)
+            | SourceError::BadUrl(_)
+            | SourceError::BadName { .. }
+            | SourceError::BadLimit { .. } => Usage,
+            // Every origin failed: input only when each failed for an input reason.
+            SourceError::AllOriginsFailed { errors, .. } => {
+                if !errors.is_empty() && errors.iter().all(|e| e.exit() == Usage) {
+                    Usage
+                } else {
+                    Failed
+                }
+            }
+            // What an origin served, or the host's tools and disk.
+            SourceError::Mismatch { .. }
+            | SourceError::HttpStatus { .. }
+            | SourceError::Http { .. }
+            | SourceError::NoDebSrc { .. }
+            | SourceError::Command { .. }
+            | SourceError::UnsafeEntry { .. }
+            | SourceError::BadArchive { .. }
+            | SourceError::DeclaredTooBig { .. }
+            | SourceError::DownloadTooBig { .. }
+            | SourceError::ExtractTooBig { .. }
+            | SourceError::TooManyEntries { .. }
+            | SourceError::DestNotEmpty(_)
+            | SourceError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for SmokeError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The machine cannot run the test, or the build left no binary to run.
+            SmokeError::MissingQemu { .. }
+            | SmokeError::NoRunner { .. }
+            | SmokeError::MissingBinary(_)
+            | SmokeError::Spawn { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for ImageError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The recipe's own image values were checked at load: what reaches the image writer
+            // wrong came from what the build installed, or from the disk.
+            ImageError::InvalidPath { .. }
+            | ImageError::Duplicate(_)
+            | ImageError::SetId { .. }
+            | ImageError::InvalidMode { .. }
+            | ImageError::NotADirectory { .. }
+            | ImageError::InvalidLinkTarget { .. }
+            | ImageError::NotAFile { .. }
+            | ImageError::Changed { .. }
+            | ImageError::Read { .. }
+            | ImageError::Write { .. }
+            | ImageError::InvalidTag(_)
+            | ImageError::NoPlatforms
+            | ImageError::DuplicateArch(_)
+            | ImageError::ConfigsDiffer
+            | ImageError::UnexpectedFile { .. } => Failed,
+            // A layout read back (for an archive or a context) that is not one.
+            ImageError::NotALayout(_) | ImageError::BadLayout { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for PushError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The layout given is no image; the reference or a setting is malformed.
+            PushError::Layout { .. } | PushError::Reference { .. } | PushError::Setting(_) => Usage,
+            PushError::Registry(e) => e.exit(),
+        }
+    }
+}
+
+impl ExitCode for RegistryError {
+    /// A refusal, a wrong answer or no answer: the push failed.
+    fn exit(&self) -> Exit {
+        Failed
+    }
+}
+
+impl ExitCode for SettingError {
+    fn exit(&self) -> Exit {
+        Usage
+    }
+}
+
+impl ExitCode for CheckError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The target cannot be read or is not what it claims; the cap setting is malformed.
+            // (A target that reads but is not distroless-ready is a verdict: exit 1.)
+            CheckError::Read { .. }
+            | CheckError::Corrupt { .. }
+            | CheckError::Target { .. }
+            | CheckError::Env { .. } => Usage,
+        }
+    }
+}

@@ -1,0 +1,1060 @@
+//! The error contract as a user meets it (as `just`'s `tests/error_messages.rs`): each error's
+//! whole output, as `recipe` prints it without colour, pinned by an insta snapshot
+//! (`snapshots/errors/`, temp paths, digests and ports filtered) together with its exit code:
+//! 0 done, 1 a build, verification, smoke test, push or check failed, 2 bad input or usage.
+//! Errors `recipe` can be made to produce cheaply are produced by running it; the rest (deep
+//! build, toolchain and image failures) are built as values and drawn by the same function the
+//! command line uses ([`recipe::cli::render`]).
+
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use recipe::arch::Arch;
+use recipe::build::BuildError;
+use recipe::cache::CacheError;
+use recipe::error::{Error, ExitCode, UsageError};
+use recipe::image::ImageError;
+use recipe::pipeline::PipelineError;
+use recipe::source::SourceError;
+use recipe::toolchain::ToolchainError;
+use recipe::verify::smoke::SmokeError;
+
+use crate::util::{E, Output, Scratch, minimal_recipe, recipe, root, run, tar_bytes};
+
+/// insta with the filters for what changes between runs: temp folders, the checkout, digests,
+/// cache key prefixes, ports, durations.
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("snapshots/errors");
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    let tmp = std::env::temp_dir();
+    let tmp = tmp.to_str().unwrap().trim_end_matches('/');
+    s.add_filter(
+        &format!(r"{}/\.tmp[0-9A-Za-z]+", regex_escape(tmp)),
+        "[TMP]",
+    );
+    s.add_filter(&regex_escape(root().to_str().unwrap()), "[ROOT]");
+    s.add_filter(r"[0-9a-f]{64}", "[DIGEST]");
+    s.add_filter(r"zig-[0-9][0-9.]*-wrappers", "zig-[VERSION]-wrappers");
+    s.add_filter(r"-[0-9a-f]{12}\b", "-[KEY]");
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    s.add_filter(r"\(\d+(\.\d+)?m?s\)", "([DURATION])");
+    s
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// Runs `cmd` and pins its exit code and stderr as snapshot `name`; checks the code is `code`.
+#[track_caller]
+fn cli(name: &str, code: i32, cmd: &mut Command) -> Output {
+    let o = run(cmd);
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    settings().bind(|| {
+        insta::assert_snapshot!(
+            name,
+            format!(
+                "$ recipe {}\nexit: {}\n--- stderr\n{}",
+                args.join(" "),
+                o.code,
+                o.stderr
+            )
+        )
+    });
+    assert_eq!(o.code, code, "`recipe {}`: {}", args.join(" "), o.stderr);
+    o
+}
+
+/// Pins the exit code and the rendering of each constructed error.
+#[track_caller]
+fn drawn(cases: Vec<(&str, i32, Error)>) {
+    for (name, code, e) in cases {
+        let text = recipe::cli::render(&e, false);
+        settings()
+            .bind(|| insta::assert_snapshot!(name, format!("exit: {}\n{}", e.exit_code(), text)));
+        assert_eq!(e.exit_code(), code, "{name}: {text}");
+    }
+}
+
+/// A folder holding a `zig` that prints the pinned version and does nothing else: builds get
+/// past provisioning without a compiler.
+fn fake_zig() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let spec = std::fs::read_to_string(root().join("toolchains/zig.toml")).unwrap();
+    let version = spec
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let zig = dir.path().join("zig");
+    std::fs::write(&zig, format!("#!/bin/sh\necho {version}\n")).unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// `recipe` in `s`, with a private cache and the stand-in zig first on PATH.
+fn with_zig(s: &Scratch, zig: &tempfile::TempDir) -> Command {
+    let mut c = s.cmd_private_cache();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![zig.path().to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    c.env("PATH", std::env::join_paths(dirs).unwrap());
+    c
+}
+
+/// [`minimal_recipe`] with its source the scratch folder's `src/`.
+fn local(name: &str) -> String {
+    minimal_recipe(name).replace("\"src\"", "\"../src\"")
+}
+
+/// A catalogue with `demo` (a local source `src/` whose Makefile is `makefile`).
+fn demo(makefile: &str) -> Scratch {
+    let s = Scratch::new();
+    s.recipe("demo", &local("demo"));
+    std::fs::create_dir_all(s.path().join("src")).unwrap();
+    std::fs::write(s.path().join("src/Makefile"), makefile).unwrap();
+    s
+}
+
+fn url_recipe(url: &str, sha256: &str) -> String {
+    minimal_recipe("demo").replace(
+        "path = \"src\"",
+        &format!("sha256 = \"{sha256}\"\nurls = [\"{url}\"]"),
+    )
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recipe mistakes and unknown names: exit 2 under every command that meets them.
+
+#[test]
+fn recipe_mistakes_exit_2() {
+    let s = demo("all:\n");
+    s.recipe("syntax", "name = \"syntax\"\nversion = \n");
+    s.recipe(
+        "field",
+        &minimal_recipe("field").replace("[build]", "[build]\nflavour = \"x\""),
+    );
+    std::fs::write(s.recipes().join("unreadable.toml"), b"name = \"\xff\"\n").unwrap();
+    cli("recipe_syntax", 2, s.cmd().args(["show", "syntax"]));
+    cli("recipe_unknown_field", 2, s.cmd().args(["plan", "field"]));
+    cli("recipe_unknown", 2, s.cmd().args(["plan", "nope"]));
+    cli("recipe_unreadable", 2, s.cmd().args(["show", "unreadable"]));
+    // The same mistake is the same error and code under `build` as under `plan`.
+    let planned = run(s.cmd().args(["plan", "field"]));
+    let built = run(s.cmd().args(["build", "-q", "field"]));
+    assert_eq!((planned.code, &planned.stderr), (built.code, &built.stderr));
+}
+
+/// Mistakes found while planning (an unknown `${VAR}`, a dependency cycle) exited 2 under
+/// `recipe plan` but 1 under `recipe build`: now 2 under both.
+#[test]
+fn planning_mistakes_exit_2_under_plan_and_build() {
+    let s = demo("all:\n");
+    s.recipe(
+        "var",
+        &local("var").replace("[build]", "[build]\nmake-args = [\"${NOPE}\"]"),
+    );
+    let cyclic = |name: &str, dep: &str| {
+        // Libraries (no app files), so that each may depend on the other.
+        local(name)
+            .replace(
+                "license = \"MIT\"",
+                &format!("license = \"MIT\"\ndepends = [\"{dep}\"]"),
+            )
+            .replace("[app]\nfiles = [\"/usr/local/bin/demo\"]\n", "")
+    };
+    s.recipe("a", &cyclic("a", "b"));
+    s.recipe("b", &cyclic("b", "a"));
+    cli("plan_unknown_variable", 2, s.cmd().args(["plan", "var"]));
+    cli("plan_cycle", 2, s.cmd().args(["plan", "a"]));
+    let zig = fake_zig();
+    for name in ["var", "a"] {
+        let planned = run(s.cmd().args(["plan", name]));
+        let built = run(with_zig(&s, &zig).args(["build", "-q", name]));
+        assert_eq!(built.code, 2, "{}", built.stderr);
+        assert_eq!(planned.stderr, built.stderr);
+    }
+}
+
+/// A local source folder that cannot be read (a FIFO in it) is bad input under `plan` and
+/// `build` alike (it was 1 under `build`).
+#[test]
+fn an_unreadable_local_source_exits_2() {
+    let s = demo("all:\n");
+    let fifo = std::ffi::CString::new(
+        s.path()
+            .join("src/pipe")
+            .into_os_string()
+            .into_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    cli("local_source_fifo", 2, s.cmd().args(["plan", "demo"]));
+    let zig = fake_zig();
+    cli(
+        "local_source_fifo_build",
+        2,
+        with_zig(&s, &zig).args(["build", "-q", "demo"]),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad options and environment values: exit 2.
+
+#[test]
+fn bad_options_exit_2() {
+    let s = demo("all:\n");
+    cli(
+        "arch_unknown",
+        2,
+        s.cmd().args(["plan", "demo", "--arch", "sparc"]),
+    );
+    cli(
+        "arch_unknown_verify",
+        2,
+        s.cmd().args(["verify", "--arch", "armhf", "/bin/sh"]),
+    );
+    cli(
+        "user_option",
+        2,
+        s.cmd().args(["build", "demo", "--user", "0:0"]),
+    );
+    cli(
+        "emit_context_two_recipes",
+        2,
+        s.cmd()
+            .args(["build", "demo", "demo", "--emit-context", "ctx"]),
+    );
+    cli("clap_usage", 2, s.cmd().args(["build"]));
+}
+
+/// Bad environment values exited 1 under `build` and `push`: they are input, exit 2.
+#[test]
+fn bad_environment_values_exit_2() {
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &url_recipe(
+            &format!("http://127.0.0.1:{}/x", closed_port()),
+            &"1".repeat(64),
+        ),
+    );
+    let zig = fake_zig();
+    cli(
+        "env_max_download",
+        2,
+        with_zig(&s, &zig)
+            .env("RECIPE_MAX_DOWNLOAD", "lots")
+            .args(["build", "-q", "demo"]),
+    );
+    cli(
+        "env_toolchains",
+        2,
+        s.cmd()
+            .env("RECIPE_TOOLCHAINS", s.path().join("nope.toml"))
+            .args(["toolchain", "--print", "zig"]),
+    );
+    cli(
+        "env_check_max_unpacked",
+        2,
+        recipe()
+            .env("RECIPE_CHECK_MAX_UNPACKED", "lots")
+            .args(["check", "/bin/sh"]),
+    );
+    let (_t, out) = image_dir();
+    cli(
+        "env_registry_timeout",
+        2,
+        push_cmd(&out, "127.0.0.1:1/app:1").env("RECIPE_REGISTRY_TIMEOUT", "soon"),
+    );
+    cli(
+        "env_registry_auth",
+        2,
+        push_cmd(&out, "127.0.0.1:1/app:1").env("REGISTRY_AUTH", "no-colon"),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input files: a file to verify or a target to check that cannot be read is exit 2 (`verify`
+// said 1); one that reads but fails is exit 1.
+
+#[test]
+fn unreadable_inputs_exit_2_and_failed_verdicts_1() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("missing");
+    let o = cli(
+        "verify_missing_file",
+        2,
+        recipe().arg("verify").arg(&missing),
+    );
+    assert!(o.stdout.contains("FAIL: cannot read"), "{}", o.stdout);
+    cli("check_missing_file", 2, recipe().arg("check").arg(&missing));
+    let other = t.path().join("other.tar");
+    std::fs::write(&other, tar_bytes(&[E::File(b"x", b"y", 0o644)])).unwrap();
+    cli("check_not_an_image", 2, recipe().arg("check").arg(&other));
+    // Both bad: each is printed, the last decides the code.
+    cli(
+        "check_two_missing",
+        2,
+        recipe()
+            .arg("check")
+            .arg(&missing)
+            .arg(t.path().join("also-missing")),
+    );
+    let text = t.path().join("text");
+    std::fs::write(&text, "not an elf").unwrap();
+    run(recipe().arg("verify").arg(&text)).failure(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builds that fail: exit 1, the step named.
+
+#[test]
+fn a_failing_make_step_exits_1() {
+    if !crate::util::require_tool("make") {
+        return;
+    }
+    let s = demo("all:\n\t@echo compiling; echo 'demo.c:1: error: oops' >&2; exit 3\n");
+    let zig = fake_zig();
+    cli(
+        "build_step_failed",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo"]),
+    );
+}
+
+#[test]
+fn sources_that_cannot_be_fetched_exit_1() {
+    let server = crate::util::serve(&[("/demo.tar.gz", b"not what the recipe says")]);
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &url_recipe(&server.url("/demo.tar.gz"), &"0".repeat(64)),
+    );
+    let zig = fake_zig();
+    cli(
+        "source_mismatch",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo"]),
+    );
+    s.recipe(
+        "demo",
+        &url_recipe(&server.url("/gone.tar.gz"), &"0".repeat(64)),
+    );
+    cli(
+        "source_http_status",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo"]),
+    );
+    let url = format!("http://127.0.0.1:{}/x.tar.gz", closed_port());
+    s.recipe("demo", &url_recipe(&url, &"0".repeat(64)));
+    cli(
+        "source_connection_refused",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo"]),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push: no image, a bad reference (2); a registry that refuses or stays silent (1).
+
+/// A one-arch image as `recipe build` leaves it in `OUT/app/oci`.
+fn image_dir() -> (tempfile::TempDir, PathBuf) {
+    use recipe::image::{Entry, ImageConfig, PlatformImage, User, base_entries, write_layout};
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let mut entries = base_entries(&User::default(), &[]);
+    entries.push(Entry::bytes("/usr/local/bin/app", 0o755, b"app\n".to_vec()));
+    let image = PlatformImage {
+        arch: Arch::Amd64,
+        entries,
+        config: ImageConfig {
+            entrypoint: vec!["/usr/local/bin/app".into()],
+            ..ImageConfig::default()
+        },
+        history: "recipe build app 1".into(),
+    };
+    write_layout(&out.join("app").join("oci"), "app:1", &[image]).unwrap();
+    (t, out)
+}
+
+fn push_cmd(out: &Path, reference: &str) -> Command {
+    let mut c = recipe();
+    c.args(["push", "app", reference, "--insecure", "--out"])
+        .arg(out);
+    c.env_remove("REGISTRY_AUTH");
+    c
+}
+
+#[test]
+fn push_errors() {
+    let (_t, out) = image_dir();
+    cli(
+        "push_no_image",
+        2,
+        recipe()
+            .args(["push", "redis", "127.0.0.1:1/app", "--out"])
+            .arg(&out),
+    );
+    cli(
+        "push_bad_reference",
+        2,
+        &mut push_cmd(&out, "127.0.0.1:1/App:x"),
+    );
+    std::fs::write(out.join("app/oci/index.json"), "{").unwrap();
+    cli("push_bad_layout", 2, &mut push_cmd(&out, "127.0.0.1:1/app"));
+    let (_t, out) = image_dir();
+    cli(
+        "push_connection_refused",
+        1,
+        &mut push_cmd(&out, &format!("127.0.0.1:{}/app:1", closed_port())),
+    );
+    // A registry that accepts connections and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        for s in listener.incoming() {
+            kept.push(s);
+        }
+    });
+    cli(
+        "push_silent_registry",
+        1,
+        push_cmd(&out, &format!("{host}/app:1")).env("RECIPE_REGISTRY_TIMEOUT", "1"),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every subcommand follows the contract.
+
+#[test]
+fn every_subcommand_follows_the_exit_contract() {
+    let s = demo("all:\n");
+    s.recipe("broken", "name = ");
+    let t = tempfile::tempdir().unwrap();
+    let text = t.path().join("text");
+    std::fs::write(&text, "not an elf").unwrap();
+    let app = t.path().join("root");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::write(app.join("run.sh"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(
+        app.join("run.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let zig = fake_zig();
+    let missing = t.path().join("missing");
+    let m = missing.to_str().unwrap();
+    let (text_s, app_s) = (text.to_str().unwrap(), app.to_str().unwrap());
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["list"], 0),
+        (vec!["show", "demo"], 0),
+        (vec!["show", "broken"], 2),
+        (vec!["show", "nope"], 2),
+        (vec!["plan", "demo"], 0),
+        (vec!["plan", "broken"], 2),
+        (vec!["plan", "demo", "--arch", "x"], 2),
+        (vec!["build", "-q", "broken"], 2),
+        (vec!["build", "-q", "nope"], 2),
+        (vec!["build", "-q", "demo", "--arch", "x"], 2),
+        (vec!["cache", "ls"], 0),
+        (vec!["cache", "gc"], 0),
+        (vec!["cache", "gc", "--all"], 0),
+        (vec!["verify", text_s], 1),
+        (vec!["verify", m], 2),
+        (vec!["verify", text_s, m], 2),
+        (vec!["verify", "--arch", "x", text_s], 2),
+        (vec!["check", app_s], 1),
+        (vec!["check", m], 2),
+        (vec!["check", app_s, m], 2),
+        (vec!["check", "--arch", "x", app_s], 2),
+        (vec!["push", "nope", "127.0.0.1:1/app"], 2),
+        (vec!["toolchain", "--print", "zig"], 0),
+        (vec!["toolchain", "--print", "rust"], 2),
+        (vec!["frobnicate"], 2),
+        (vec!["--help"], 0),
+        (vec!["--version"], 0),
+    ];
+    for (args, code) in cases {
+        let o = run(with_zig(&s, &zig).args(&args));
+        assert_eq!(
+            o.code,
+            code,
+            "`recipe {}`\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            o.stdout,
+            o.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors too deep to produce cheaply: built as values, drawn as the command line draws them.
+
+fn io(kind: ErrorKind) -> std::io::Error {
+    std::io::Error::from(kind)
+}
+
+fn step() -> BuildError {
+    BuildError::Step {
+        recipe: "redis".into(),
+        arch: Arch::Arm64,
+        step: "build".into(),
+        command: "make -j8".into(),
+        status: "exit status: 2".into(),
+        log: "/cache/work/redis-arm64/build.log".into(),
+        tail: "server.c:1: error: oops\nmake: *** [all] Error 1".into(),
+    }
+}
+
+#[test]
+fn pipeline_errors_are_drawn() {
+    drawn(vec![
+        (
+            "pipeline_verify",
+            1,
+            PipelineError::Verify {
+                recipe: "redis".into(),
+                arch: Arch::Armv7,
+                file: "/usr/local/bin/redis-server".into(),
+                reasons: "  - dynamic: PT_INTERP /lib/ld-linux-armhf.so.3".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_smoke",
+            1,
+            PipelineError::Smoke {
+                recipe: "redis".into(),
+                arch: Arch::Arm64,
+                command: "qemu-aarch64 redis-server --version".into(),
+                outcome: "exited with status 1 without printing `Redis server`".into(),
+                output: "Illegal instruction".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_smoke_program",
+            2,
+            PipelineError::SmokeProgram {
+                recipe: "redis".into(),
+                program: "redis-cli".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_unsafe_image",
+            2,
+            PipelineError::UnsafeImage {
+                recipe: "redis".into(),
+                reason: "user 0:0 is root".into(),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_io",
+            1,
+            PipelineError::Io {
+                path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+                source: io(ErrorKind::NotFound),
+            }
+            .into(),
+        ),
+        (
+            "pipeline_local_source",
+            2,
+            PipelineError::LocalSource {
+                path: "/src/redis".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }
+            .into(),
+        ),
+        (
+            "cache_io",
+            1,
+            CacheError::Io {
+                what: "rename",
+                path: "/cache/builds/.tmp-1".into(),
+                source: io(ErrorKind::StorageFull),
+            }
+            .into(),
+        ),
+    ]);
+}
+
+#[test]
+fn smoke_errors_are_drawn() {
+    let run = |source| PipelineError::SmokeRun {
+        recipe: "redis".into(),
+        source,
+    };
+    drawn(vec![
+        (
+            "smoke_missing_qemu",
+            1,
+            run(SmokeError::MissingQemu {
+                arch: Arch::Arm64,
+                qemu: "qemu-aarch64",
+                package: "qemu-user-static",
+            })
+            .into(),
+        ),
+        (
+            "smoke_no_runner",
+            1,
+            run(SmokeError::NoRunner {
+                arch: Arch::Amd64,
+                host: "riscv64",
+            })
+            .into(),
+        ),
+        (
+            "smoke_missing_binary",
+            1,
+            run(SmokeError::MissingBinary(
+                "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+            ))
+            .into(),
+        ),
+        (
+            "smoke_spawn",
+            1,
+            run(SmokeError::Spawn {
+                command: "qemu-aarch64 redis".into(),
+                source: io(ErrorKind::PermissionDenied),
+            })
+            .into(),
+        ),
+    ]);
+}
+
+#[test]
+fn build_and_toolchain_errors_are_drawn() {
+    let b = |e: BuildError| Error::from(PipelineError::Build(e));
+    let t = |e: ToolchainError| Error::from(PipelineError::Toolchain(e));
+    drawn(vec![
+        ("build_step", 1, b(step())),
+        (
+            "build_missing_file",
+            1,
+            b(BuildError::MissingFile {
+                recipe: "redis".into(),
+                arch: Arch::Amd64,
+                file: "/usr/local/bin/redis".into(),
+                path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+            }),
+        ),
+        (
+            "build_bad_link",
+            1,
+            b(BuildError::BadLink {
+                recipe: "redis".into(),
+                arch: Arch::Amd64,
+                reason: "`/usr/local/bin/x` leads to `/etc`, which the install does not have"
+                    .into(),
+            }),
+        ),
+        (
+            "build_io",
+            1,
+            b(BuildError::Io {
+                what: "cannot create the work folder",
+                path: "/cache/work/redis-amd64".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }),
+        ),
+        (
+            "build_toolchain",
+            1,
+            b(BuildError::Toolchain(ToolchainError::Io {
+                path: "/cache/toolchains".into(),
+                source: io(ErrorKind::ReadOnlyFilesystem),
+            })),
+        ),
+        (
+            "toolchain_spec",
+            2,
+            t(ToolchainError::Spec(
+                "zig.toml: missing field `version`".into(),
+            )),
+        ),
+        (
+            "toolchain_zig",
+            1,
+            t(ToolchainError::Zig {
+                version: "0.14.0".into(),
+                reason: "`pip install` failed: no network".into(),
+            }),
+        ),
+        (
+            "toolchain_meson",
+            1,
+            t(ToolchainError::Meson {
+                version: "1.7.0".into(),
+                reason: "`pip install` failed: no network".into(),
+            }),
+        ),
+        (
+            "toolchain_go",
+            1,
+            t(ToolchainError::Go {
+                version: "1.24.1".into(),
+                reason: "`go version` printed nothing".into(),
+            }),
+        ),
+        (
+            "toolchain_io",
+            1,
+            ToolchainError::Io {
+                path: "/cache/toolchains".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }
+            .into(),
+        ),
+    ]);
+}
+
+#[test]
+fn source_input_errors_are_drawn() {
+    let s = |e: SourceError| {
+        Error::from(PipelineError::Build(BuildError::Source {
+            recipe: "redis".into(),
+            source: e,
+        }))
+    };
+    let sha = "a".repeat(64);
+    drawn(vec![
+        (
+            "source_bad_sha256",
+            2,
+            s(SourceError::BadSha256("abc".into())),
+        ),
+        (
+            "source_no_origins",
+            2,
+            s(SourceError::NoOrigins(sha.clone())),
+        ),
+        (
+            "source_bad_url",
+            2,
+            s(SourceError::BadUrl("ftp://example.org/x".into())),
+        ),
+        (
+            "source_bad_name",
+            2,
+            s(SourceError::BadName {
+                what: "Debian package",
+                value: "-rf".into(),
+            }),
+        ),
+        (
+            "source_bad_limit",
+            2,
+            s(SourceError::BadLimit {
+                var: "RECIPE_MAX_EXTRACT",
+                value: "lots".into(),
+            }),
+        ),
+        (
+            "source_all_origins_input",
+            2,
+            s(SourceError::AllOriginsFailed {
+                sha256: sha.clone(),
+                errors: vec![SourceError::BadUrl("ftp://a/x".into())],
+            }),
+        ),
+        (
+            "source_all_origins_failed",
+            1,
+            s(SourceError::AllOriginsFailed {
+                sha256: sha.clone(),
+                errors: vec![
+                    SourceError::BadUrl("ftp://a/x".into()),
+                    SourceError::HttpStatus {
+                        url: "https://b/x".into(),
+                        status: 404,
+                    },
+                ],
+            }),
+        ),
+    ]);
+}
+
+#[test]
+fn fetch_errors_are_drawn() {
+    let s = |e: SourceError| {
+        Error::from(PipelineError::Build(BuildError::Source {
+            recipe: "redis".into(),
+            source: e,
+        }))
+    };
+    drawn(vec![
+        (
+            "source_no_deb_src",
+            1,
+            s(SourceError::NoDebSrc {
+                package: "redis".into(),
+                version: "5:7.0.15-1".into(),
+            }),
+        ),
+        (
+            "source_command",
+            1,
+            s(SourceError::Command {
+                command: "apt-get source --download-only redis=5:7.0.15-1".into(),
+                detail: "exit status: 100".into(),
+            }),
+        ),
+        (
+            "source_unsafe_entry",
+            1,
+            s(SourceError::UnsafeEntry {
+                archive: "/cache/sources/sha256/x".into(),
+                entry: "../../etc/passwd".into(),
+                reason: "it leads outside the destination".into(),
+            }),
+        ),
+        (
+            "source_bad_archive",
+            1,
+            s(SourceError::BadArchive {
+                archive: "/cache/sources/sha256/x".into(),
+                reason: "not a tar, zip, gzip, xz or bzip2 file".into(),
+            }),
+        ),
+        (
+            "source_declared_too_big",
+            1,
+            s(SourceError::DeclaredTooBig {
+                url: "https://example.org/x.tar.gz".into(),
+                declared: 1 << 40,
+                cap: 4 << 30,
+            }),
+        ),
+        (
+            "source_download_too_big",
+            1,
+            s(SourceError::DownloadTooBig {
+                what: "GET https://example.org/x.tar.gz".into(),
+                cap: 4 << 30,
+            }),
+        ),
+        (
+            "source_extract_too_big",
+            1,
+            s(SourceError::ExtractTooBig {
+                archive: "/cache/sources/sha256/x".into(),
+                entry: "big".into(),
+                cap: 16 << 30,
+            }),
+        ),
+        (
+            "source_too_many_entries",
+            1,
+            s(SourceError::TooManyEntries {
+                archive: "/cache/sources/sha256/x".into(),
+                cap: 1_000_000,
+            }),
+        ),
+        (
+            "source_dest_not_empty",
+            1,
+            s(SourceError::DestNotEmpty(
+                "/cache/work/redis-amd64/src".into(),
+            )),
+        ),
+        (
+            "source_io",
+            1,
+            s(SourceError::Io {
+                context: "cannot write `/cache/sources/tmp`".into(),
+                source: io(ErrorKind::StorageFull),
+            }),
+        ),
+    ]);
+}
+
+#[test]
+fn image_errors_are_drawn() {
+    let i = |e: ImageError| {
+        Error::from(PipelineError::Image {
+            recipe: "redis".into(),
+            source: e,
+        })
+    };
+    drawn(vec![
+        (
+            "image_invalid_path",
+            1,
+            i(ImageError::InvalidPath {
+                path: "/usr/../etc".into(),
+                reason: "`..` is not allowed",
+            }),
+        ),
+        (
+            "image_duplicate",
+            1,
+            i(ImageError::Duplicate("/usr/local/bin/redis".into())),
+        ),
+        (
+            "image_set_id",
+            1,
+            i(ImageError::SetId {
+                path: "/usr/local/bin/redis".into(),
+                mode: 0o4755,
+            }),
+        ),
+        (
+            "image_invalid_mode",
+            1,
+            i(ImageError::InvalidMode {
+                path: "/data".into(),
+                mode: 0o10777,
+            }),
+        ),
+        (
+            "image_not_a_directory",
+            1,
+            i(ImageError::NotADirectory {
+                path: "/data".into(),
+            }),
+        ),
+        (
+            "image_invalid_link_target",
+            1,
+            i(ImageError::InvalidLinkTarget {
+                path: "/usr/local/bin/x".into(),
+                reason: "empty",
+            }),
+        ),
+    ]);
+}
+
+#[test]
+fn image_read_errors_are_drawn() {
+    let i = |e: ImageError| {
+        Error::from(PipelineError::Image {
+            recipe: "redis".into(),
+            source: e,
+        })
+    };
+    drawn(vec![
+        (
+            "image_not_a_file",
+            1,
+            i(ImageError::NotAFile {
+                source_path: "/cache/work/redis-amd64/dest/x".into(),
+                image_path: "/usr/local/bin/x".into(),
+            }),
+        ),
+        (
+            "image_changed",
+            1,
+            i(ImageError::Changed {
+                path: "/cache/work/redis-amd64/dest/x".into(),
+                expected: 42,
+            }),
+        ),
+        (
+            "image_read",
+            1,
+            i(ImageError::Read {
+                path: "/cache/work/redis-amd64/dest/x".into(),
+                source: io(ErrorKind::PermissionDenied),
+            }),
+        ),
+        (
+            "image_write",
+            1,
+            i(ImageError::Write {
+                path: "/out/redis/oci/blobs".into(),
+                source: io(ErrorKind::StorageFull),
+            }),
+        ),
+        (
+            "image_invalid_tag",
+            1,
+            i(ImageError::InvalidTag("-x".into())),
+        ),
+        ("image_no_platforms", 1, i(ImageError::NoPlatforms)),
+        (
+            "image_duplicate_arch",
+            1,
+            i(ImageError::DuplicateArch(Arch::Arm64)),
+        ),
+        (
+            "image_not_a_layout",
+            1,
+            i(ImageError::NotALayout("/out/redis/oci".into())),
+        ),
+        (
+            "image_bad_layout",
+            1,
+            i(ImageError::BadLayout {
+                path: "/out/redis/oci".into(),
+                reason: "index.json is not JSON".into(),
+            }),
+        ),
+        ("image_configs_differ", 1, i(ImageError::ConfigsDiffer)),
+        (
+            "image_unexpected_file",
+            1,
+            i(ImageError::UnexpectedFile {
+                path: "/out/redis/oci/blobs/x".into(),
+                kind: "a symlink",
+            }),
+        ),
+    ]);
+}
+
+#[test]
+fn usage_errors_are_drawn() {
+    drawn(vec![
+        (
+            "usage_unreadable",
+            2,
+            UsageError::Unreadable {
+                path: "/tmp/x".into(),
+                reason: "a FIFO, not a regular file".into(),
+            }
+            .into(),
+        ),
+        (
+            "usage_no_image",
+            2,
+            UsageError::NoImage {
+                name: "redis".into(),
+                out: "out".into(),
+            }
+            .into(),
+        ),
+    ]);
+}
