@@ -459,16 +459,17 @@ fn in_image(r: &verify::ElfReport, ctx: Context<'_>) -> verify::ElfReport {
     let mut r = r.clone();
     if let (Some(facts), Some(tree)) = (&r.facts, ctx.tree) {
         let runtime_files = facts.runtime_files.clone();
-        r.findings.retain(|f| f.code != "runtime-file");
+        r.findings
+            .retain(|f| !matches!(f.code, verify::Code::RuntimeFile(_)));
         let expect = verify::Expect {
             image_files: Some(tree.nodes.keys().cloned().collect()),
             ..verify::Expect::default()
         };
-        verify::deep::runtime_file_findings(&runtime_files, &expect, &mut r.findings);
+        verify::runtime::runtime_file_findings(&runtime_files, &expect, &mut r.findings);
     }
     if let Some(accepted) = ctx.accepted {
         for f in &mut r.findings {
-            if let Some(why) = accepted.get(f.code) {
+            if let Some(why) = accepted.get(f.code.as_str()) {
                 f.message = format!(
                     "accepted by the image ({}{}: {why}): {}",
                     crate::recipe::ACCEPT_LABEL,
@@ -476,7 +477,7 @@ fn in_image(r: &verify::ElfReport, ctx: Context<'_>) -> verify::ElfReport {
                     f.message
                 );
                 f.severity = verify::Severity::Info;
-                f.code = "accepted";
+                f.code = verify::Code::Accepted;
             }
         }
     }

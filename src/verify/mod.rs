@@ -1,18 +1,36 @@
 //! Proves a built binary is what we promise: a fully static ELF executable for its arch
 //! ([`elf::check_elf`], a pure function over bytes), and that it runs ([`smoke::run_smoke`],
 //! natively or under qemu-user).
+//!
+//! Layers, each importing only those below it (no module imports one that imports it back):
+//! - leaves: [`finding`] (findings, severity, codes), [`expect`] (what the caller expects),
+//!   [`facts`] (what was learned), `header` (the hand-read ELF header), `strings` and `symbols`
+//!   (what the binary names), [`goinfo`] (Go build info);
+//! - checks: [`arm`] (ARM ABI), [`runtime`] (runtime files), [`deep`] (libc, dlopen, shell,
+//!   hardening, Go expectations);
+//! - the orchestrator: [`elf`] ([`check_elf`]), and apart from it [`smoke`].
 
 pub mod arm;
 pub mod deep;
 pub mod elf;
+pub mod expect;
 pub mod facts;
+pub mod finding;
 pub mod goinfo;
+mod header;
+mod linkage;
+pub mod runtime;
 pub mod smoke;
+mod strings;
+mod symbols;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
-pub use deep::{Expect, GoExpect};
-pub use elf::{ElfReport, Finding, Severity, check_elf, check_elf_with};
-pub use facts::{ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile};
+pub use elf::{ElfReport, check_elf, check_elf_with};
+pub use expect::{Expect, GoExpect};
+pub use facts::{
+    ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,
+};
+pub use finding::{Code, Finding, Severity, UnknownCode};
 pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
 
 /// A file's bytes for checking: memory-mapped, so a large binary is not copied into memory
