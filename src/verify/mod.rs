@@ -64,3 +64,96 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
     let map = unsafe { memmap2::Mmap::map(&file)? };
     Ok(FileBytes::Mapped(map))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The sibling modules each file of `src/<dir>/` imports (`super::name`, `super::{a, b}`;
+    /// lowercase names only, outside its tests).
+    fn imports(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(dir);
+        let mut graph = BTreeMap::new();
+        for e in std::fs::read_dir(&root).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            let mut deps = BTreeSet::new();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (_, rest) in line
+                    .match_indices("super::")
+                    .map(|(i, _)| line.split_at(i + 7))
+                {
+                    let ident = |n: &str| {
+                        n.trim()
+                            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    let names: Vec<String> = match rest.strip_prefix('{') {
+                        Some(group) => group
+                            .split('}')
+                            .next()
+                            .unwrap_or("")
+                            .split(',')
+                            .map(ident)
+                            .collect(),
+                        None => vec![ident(rest)],
+                    };
+                    for n in names {
+                        if n.starts_with(|c: char| c.is_ascii_lowercase()) && n != name {
+                            deps.insert(n);
+                        }
+                    }
+                }
+            }
+            graph.insert(name, deps);
+        }
+        graph
+    }
+
+    /// A module path `from` -> ... -> `from` through sibling modules, if there is one.
+    fn cycle(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Option<Vec<String>> {
+        let mut stack = vec![vec![from.to_string()]];
+        let mut seen = BTreeSet::new();
+        while let Some(path) = stack.pop() {
+            let last = path.last().unwrap();
+            for dep in graph.get(last).into_iter().flatten() {
+                if dep == from {
+                    return Some([path.clone(), vec![dep.clone()]].concat());
+                }
+                if graph.contains_key(dep) && seen.insert(dep.clone()) {
+                    stack.push([path.clone(), vec![dep.clone()]].concat());
+                }
+            }
+        }
+        None
+    }
+
+    /// ARCHITECTURE's layering: in `verify/` and `source/`, no module imports one that imports
+    /// it back (shared types live in leaf modules; `mod.rs` is the root and its functions are
+    /// helpers, so calls from it into a child are not counted).
+    #[test]
+    fn verify_and_source_modules_import_no_cycle() {
+        for dir in ["verify", "source"] {
+            let mut graph = imports(dir);
+            graph.remove("mod");
+            for m in graph.keys() {
+                assert_eq!(cycle(&graph, m), None, "import cycle in src/{dir}/");
+            }
+        }
+        // The origins share `download`, never each other.
+        let source = imports("source");
+        for origin in ["debian", "gomod", "http", "pypi"] {
+            let deps = &source[origin];
+            assert!(deps.contains("download"), "{origin}: {deps:?}");
+            for other in ["debian", "gomod", "http", "pypi", "store"] {
+                assert!(!deps.contains(other), "{origin} imports {other}");
+            }
+        }
+    }
+}
