@@ -8,6 +8,7 @@
 //! are capped in entries, name length, decompressed bytes and count ([`limits`]), loops are
 //! bounded and symlinks resolve with a hop limit.
 
+pub mod analyse;
 pub mod classify;
 pub mod image;
 pub mod limits;
@@ -15,21 +16,21 @@ pub mod render;
 pub mod tree;
 pub mod verdict;
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::Value;
 
+pub use analyse::analyse_image;
 pub use classify::{FileInfo, FileKind};
 pub use verdict::{Judgement, Verdict, judge};
 
 use crate::arch::Arch;
 use crate::text::{Escaped, path as shown};
-use crate::verify::{self, ElfFacts, Finding};
+use crate::verify::{ElfFacts, Finding};
+use analyse::{Context, app, survey};
 use tree::{Node, Tree};
 
 /// What to check and the limits that keep hostile input cheap.
@@ -405,241 +406,6 @@ fn empty_platform(platform: Option<String>, arch: Option<Arch>) -> PlatformRepor
         runtimes: Vec::new(),
         notes: Vec::new(),
     }
-}
-
-/// What an app is judged against: the tree it lives in (for runtime files) and the needs its
-/// image accepts (`org.recipe.accept.CODE` labels).
-#[derive(Default, Clone, Copy)]
-struct Context<'a> {
-    tree: Option<&'a Tree>,
-    accepted: Option<&'a BTreeMap<String, String>>,
-}
-
-fn app(
-    path: &str,
-    resolved: Option<String>,
-    invoked: &str,
-    kind: &FileKind,
-    expected: Option<Arch>,
-    ctx: Context<'_>,
-) -> App {
-    let in_context;
-    let kind = match kind {
-        FileKind::Elf(r) => {
-            in_context = FileKind::Elf(Box::new(in_image(r, ctx)));
-            &in_context
-        }
-        _ => kind,
-    };
-    let j = judge(kind, invoked, expected);
-    let (description, findings, facts) = match kind {
-        FileKind::Elf(r) => (
-            Some(r.description.clone()),
-            r.findings.clone(),
-            r.facts.clone(),
-        ),
-        _ => (None, Vec::new(), None),
-    };
-    App {
-        path: path.to_string(),
-        resolved,
-        verdict: j.verdict,
-        summary: j.summary,
-        reasons: j.reasons,
-        description,
-        findings,
-        facts,
-    }
-}
-
-/// The report in its image: runtime-file findings redone against the files the tree holds (a
-/// binary that reads a CA bundle the image lacks gets a warning), and needs the image accepts
-/// turned into notes that say so.
-fn in_image(r: &verify::ElfReport, ctx: Context<'_>) -> verify::ElfReport {
-    let mut r = r.clone();
-    if let (Some(facts), Some(tree)) = (&r.facts, ctx.tree) {
-        let runtime_files = facts.runtime_files.clone();
-        r.findings.retain(|f| f.code != "runtime-file");
-        let expect = verify::Expect {
-            image_files: Some(tree.nodes.keys().cloned().collect()),
-            ..verify::Expect::default()
-        };
-        verify::deep::runtime_file_findings(&runtime_files, &expect, &mut r.findings);
-    }
-    if let Some(accepted) = ctx.accepted {
-        for f in &mut r.findings {
-            if let Some(why) = accepted.get(f.code) {
-                f.message = format!(
-                    "accepted by the image ({}{}: {why}): {}",
-                    crate::recipe::ACCEPT_LABEL,
-                    f.code,
-                    f.message
-                );
-                f.severity = verify::Severity::Info;
-                f.code = "accepted";
-            }
-        }
-    }
-    r
-}
-
-fn base(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
-/// Runtime evidence and the executables of a tree.
-fn survey(
-    tree: &Tree,
-    expected: Option<Arch>,
-    skip: Option<&str>,
-    accepted: Option<&BTreeMap<String, String>>,
-) -> (Vec<Evidence>, Vec<App>) {
-    let ctx = Context {
-        tree: Some(tree),
-        accepted,
-    };
-    let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
-    let mut exes = Vec::new();
-    for (path, node) in &tree.nodes {
-        let Node::File(info) = node else { continue };
-        let rt = classify::runtime_evidence(path).or(match &info.kind {
-            FileKind::DotNet { .. } => Some(".NET"),
-            FileKind::Jar | FileKind::JavaClass => Some("Java"),
-            FileKind::Elf(_) => {
-                verdict::interpreter_runtime(base(path)).filter(|r| *r != "a shell")
-            }
-            _ => None,
-        });
-        if let Some(rt) = rt {
-            evidence
-                .entry(rt)
-                .or_insert_with(|| Evidence {
-                    runtime: rt,
-                    files: 0,
-                    example: path.clone(),
-                })
-                .files += 1;
-        }
-        if info.is_executable() && Some(path.as_str()) != skip {
-            exes.push(app(path, None, base(path), &info.kind, expected, ctx));
-        }
-    }
-    (evidence.into_values().collect(), exes)
-}
-
-/// The report of one image platform: the entrypoint (or Cmd[0]) resolved through the image's
-/// symlinks and `PATH` is the app; other executables are listed.
-pub fn analyse_image(
-    tree: Tree,
-    platform: &str,
-    arch: Option<Arch>,
-    config: &Value,
-) -> PlatformReport {
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .take(4096)
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    // Needs the image says it does without: `org.recipe.accept.CODE = "why"` labels.
-    let accepted: BTreeMap<String, String> = config["Labels"]
-        .as_object()
-        .map(|labels| {
-            labels
-                .iter()
-                .take(1024)
-                .filter_map(|(k, v)| {
-                    let code = k.strip_prefix(crate::recipe::ACCEPT_LABEL)?;
-                    crate::recipe::ACCEPTABLE
-                        .contains(&code)
-                        .then(|| (code.to_string(), v.as_str().unwrap_or("").to_string()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let ctx = Context {
-        tree: Some(&tree),
-        accepted: Some(&accepted),
-    };
-    let entry = strings(&config["Entrypoint"]);
-    let cmd = strings(&config["Cmd"]);
-    let argv = if entry.is_empty() { cmd } else { entry };
-    let mut p = empty_platform(Some(platform.to_string()), arch);
-    p.user = config["User"]
-        .as_str()
-        .filter(|u| !u.is_empty())
-        .map(str::to_string);
-    p.notes = tree.notes.clone();
-    let mut found: Option<String> = None;
-    match argv.first() {
-        None => p
-            .notes
-            .push("the image has no Entrypoint and no Cmd: nothing to run".to_string()),
-        Some(argv0) => {
-            let path_var = strings(&config["Env"])
-                .into_iter()
-                .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
-                .unwrap_or_else(|| {
-                    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()
-                });
-            let candidates: Vec<String> = if argv0.contains('/') {
-                vec![if argv0.starts_with('/') {
-                    argv0.clone()
-                } else {
-                    let wd = config["WorkingDir"].as_str().unwrap_or("/");
-                    format!("{wd}/{argv0}")
-                }]
-            } else {
-                path_var
-                    .split(':')
-                    .filter(|d| !d.is_empty())
-                    .take(64)
-                    .map(|d| format!("{}/{argv0}", d.trim_end_matches('/')))
-                    .collect()
-            };
-            let mut last_err = format!("`{argv0}` is not on the image's PATH ({path_var})");
-            for c in &candidates {
-                match tree.resolve(c) {
-                    Ok(real) => match tree.nodes.get(&real) {
-                        Some(Node::File(info)) => {
-                            let resolved = (real != *c).then(|| real.clone());
-                            p.apps
-                                .push(app(c, resolved, base(argv0), &info.kind, arch, ctx));
-                            found = Some(real);
-                            break;
-                        }
-                        _ => last_err = format!("{c} is not a regular file"),
-                    },
-                    Err(e) => {
-                        if argv0.contains('/') {
-                            last_err = e;
-                        }
-                    }
-                }
-            }
-            if found.is_none() {
-                p.apps.push(App {
-                    path: argv0.clone(),
-                    resolved: None,
-                    verdict: Verdict::Unreadable,
-                    summary: "the entrypoint is not in the image".to_string(),
-                    reasons: vec![last_err],
-                    description: None,
-                    findings: Vec::new(),
-                    facts: None,
-                });
-            }
-            p.entrypoint = Some(argv);
-        }
-    }
-    let (runtimes, others) = survey(&tree, arch, found.as_deref(), Some(&accepted));
-    p.runtimes = runtimes;
-    p.other_executables = others;
-    p
 }
 
 /// Walks a directory (without following symlinks), reading each regular file; FIFOs, devices

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::classify::FileKind;
 use crate::arch::Arch;
-use crate::verify::{ElfReport, Severity};
+use crate::verify::{Code, ElfFacts, ElfReport, Severity};
 
 /// Can this app go distroless?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -128,13 +128,14 @@ pub fn replacement(lib: &str) -> String {
     }
 }
 
-const WRONG_ARCH: [&str; 6] = [
-    "wrong-machine",
-    "class",
-    "endianness",
-    "soft-float",
-    "arm-eabi",
-    "arm-arch",
+/// The findings that mean the binary is for another arch (or ABI) than the one wanted.
+const WRONG_ARCH: [Code; 6] = [
+    Code::WrongMachine,
+    Code::Class,
+    Code::Endianness,
+    Code::SoftFloat,
+    Code::ArmEabi,
+    Code::ArmArch,
 ];
 
 /// Judges one app. `invoked` is the name it is started by (a symlink's name, e.g. `sh` for
@@ -198,7 +199,7 @@ pub fn judge(kind: &FileKind, invoked: &str, expected: Option<Arch>) -> Judgemen
     }
 }
 
-fn has(r: &ElfReport, code: &str) -> Option<String> {
+fn has(r: &ElfReport, code: Code) -> Option<String> {
     r.findings
         .iter()
         .find(|f| f.code == code)
@@ -216,116 +217,11 @@ fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement 
             why,
         );
     };
-    // A cut-off or malformed file: whatever it was, it cannot run as it is.
-    let broken: Vec<String> = r
-        .findings
-        .iter()
-        .filter(|f| matches!(f.code, "truncated" | "malformed"))
-        .map(|f| f.message.clone())
-        .collect();
-    if let Some(first) = broken.first() {
-        return judged(Verdict::Unreadable, first.clone(), broken);
+    if let Some(j) = broken_or_runtime(r, facts, invoked) {
+        return j;
     }
-    // A runtime: the interpreter itself, one linked in, or a shell it runs.
-    if let Some(rt) = interpreter_runtime(invoked) {
-        return judged(
-            Verdict::NeedsRuntime,
-            format!("this is {rt} itself (`{invoked}`)"),
-            vec![format!(
-                "`{invoked}` is an interpreter: the app is the program it runs, which needs {rt}"
-            )],
-        );
-    }
-    if let Some((lib, rt)) = facts
-        .needed
-        .iter()
-        .find_map(|l| library_runtime(l).map(|rt| (l, rt)))
-    {
-        return judged(
-            Verdict::NeedsRuntime,
-            format!("embeds {rt} ({lib})"),
-            vec![format!(
-                "links {lib}: it runs {rt} code, which needs {rt}'s runtime and libraries"
-            )],
-        );
-    }
-    if let Some(m) = has(r, "shell") {
-        return judged(
-            Verdict::NeedsRuntime,
-            "runs a shell (/bin/sh)",
-            vec![format!(
-                "{m}: a distroless image has no shell; it needs one, or the code must not exec it"
-            )],
-        );
-    }
-
-    let mut reasons = Vec::new();
-    let mut summary = None;
-    let wrong: Vec<String> = r
-        .findings
-        .iter()
-        .filter(|f| WRONG_ARCH.contains(&f.code))
-        .map(|f| f.message.clone())
-        .collect();
-    if !wrong.is_empty() {
-        let arch = expected
-            .or(r.arch)
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "the target arch".to_string());
-        summary.get_or_insert(format!("rebuild for {arch}"));
-        reasons.push(format!("rebuild for {arch}: {}", wrong.join("; ")));
-    }
-    let dynamic = facts.interpreter.is_some() || !facts.needed.is_empty();
-    if dynamic {
-        let cgo = facts
-            .go
-            .as_ref()
-            .is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
-        if cgo {
-            summary.get_or_insert("Go with cgo: rebuild with CGO_ENABLED=0".to_string());
-            reasons.push(
-                "a Go binary built with cgo (CGO_ENABLED=1): rebuild with CGO_ENABLED=0"
-                    .to_string(),
-            );
-        } else {
-            summary.get_or_insert(format!(
-                "dynamically linked ({} {})",
-                facts.needed.len(),
-                if facts.needed.len() == 1 {
-                    "library"
-                } else {
-                    "libraries"
-                }
-            ));
-        }
-        if let Some(i) = &facts.interpreter {
-            reasons.push(format!("loader {i} → {}", replacement(base(i))));
-        }
-        for lib in &facts.needed {
-            reasons.push(format!("needs {lib} → {}", replacement(lib)));
-        }
-    }
-    if let Some(m) = has(r, "nss") {
-        summary.get_or_insert("static glibc with NSS: rebuild against musl".to_string());
-        reasons.push(m);
-    }
-    if let Some(m) = has(r, "dlopen") {
-        summary.get_or_insert("loads plugins with dlopen".to_string());
-        reasons.push(format!(
-            "{m}; link them in, or build without plugin loading"
-        ));
-    }
-    // Any other error (e.g. `not-executable`) also stands in the way.
-    for f in r.findings.iter().filter(|f| {
-        f.severity == Severity::Error
-            && !WRONG_ARCH.contains(&f.code)
-            && !["dynamic", "nss"].contains(&f.code)
-    }) {
-        summary.get_or_insert(f.message.clone());
-        reasons.push(f.message.clone());
-    }
-    if let Some(summary) = summary {
-        return judged(Verdict::ReadyAfterStaticRebuild, summary, reasons);
+    if let Some(j) = static_rebuild(r, facts, expected) {
+        return j;
     }
     let mut reasons = vec![r.description.clone()];
     reasons.extend(
@@ -345,6 +241,127 @@ fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement 
     )
 }
 
+/// A cut-off or malformed file (unreadable), or one that needs a runtime: an interpreter
+/// itself, one linked in, or a shell it runs.
+fn broken_or_runtime(r: &ElfReport, facts: &ElfFacts, invoked: &str) -> Option<Judgement> {
+    // A cut-off or malformed file: whatever it was, it cannot run as it is.
+    let broken: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, Code::Truncated | Code::Malformed))
+        .map(|f| f.message.clone())
+        .collect();
+    if let Some(first) = broken.first() {
+        return Some(judged(Verdict::Unreadable, first.clone(), broken));
+    }
+    if let Some(rt) = interpreter_runtime(invoked) {
+        return Some(judged(
+            Verdict::NeedsRuntime,
+            format!("this is {rt} itself (`{invoked}`)"),
+            vec![format!(
+                "`{invoked}` is an interpreter: the app is the program it runs, which needs {rt}"
+            )],
+        ));
+    }
+    if let Some((lib, rt)) = facts
+        .needed
+        .iter()
+        .find_map(|l| library_runtime(l).map(|rt| (l, rt)))
+    {
+        return Some(judged(
+            Verdict::NeedsRuntime,
+            format!("embeds {rt} ({lib})"),
+            vec![format!(
+                "links {lib}: it runs {rt} code, which needs {rt}'s runtime and libraries"
+            )],
+        ));
+    }
+    let m = has(r, Code::Shell)?;
+    Some(judged(
+        Verdict::NeedsRuntime,
+        "runs a shell (/bin/sh)",
+        vec![format!(
+            "{m}: a distroless image has no shell; it needs one, or the code must not exec it"
+        )],
+    ))
+}
+
+/// What a static rebuild must fix, if anything: the wrong arch, dynamic linking, NSS, dlopen,
+/// any other error.
+fn static_rebuild(r: &ElfReport, facts: &ElfFacts, expected: Option<Arch>) -> Option<Judgement> {
+    let mut reasons = Vec::new();
+    let mut summary = None;
+    let wrong: Vec<String> = r
+        .findings
+        .iter()
+        .filter(|f| WRONG_ARCH.contains(&f.code))
+        .map(|f| f.message.clone())
+        .collect();
+    if !wrong.is_empty() {
+        let arch = expected
+            .or(r.arch)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "the target arch".to_string());
+        summary.get_or_insert(format!("rebuild for {arch}"));
+        reasons.push(format!("rebuild for {arch}: {}", wrong.join("; ")));
+    }
+    dynamic_reasons(facts, &mut summary, &mut reasons);
+    if let Some(m) = has(r, Code::Nss) {
+        summary.get_or_insert("static glibc with NSS: rebuild against musl".to_string());
+        reasons.push(m);
+    }
+    if let Some(m) = has(r, Code::Dlopen) {
+        summary.get_or_insert("loads plugins with dlopen".to_string());
+        reasons.push(format!(
+            "{m}; link them in, or build without plugin loading"
+        ));
+    }
+    // Any other error (e.g. `not-executable`) also stands in the way.
+    for f in r.findings.iter().filter(|f| {
+        f.severity == Severity::Error
+            && !WRONG_ARCH.contains(&f.code)
+            && !matches!(f.code, Code::Dynamic | Code::Nss)
+    }) {
+        summary.get_or_insert(f.message.clone());
+        reasons.push(f.message.clone());
+    }
+    summary.map(|summary| judged(Verdict::ReadyAfterStaticRebuild, summary, reasons))
+}
+
+/// For a dynamically linked binary: the summary (cgo, or how many libraries) and a reason per
+/// loader and library, with what replaces it.
+fn dynamic_reasons(facts: &ElfFacts, summary: &mut Option<String>, reasons: &mut Vec<String>) {
+    if facts.interpreter.is_none() && facts.needed.is_empty() {
+        return;
+    }
+    let cgo = facts
+        .go
+        .as_ref()
+        .is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
+    if cgo {
+        summary.get_or_insert("Go with cgo: rebuild with CGO_ENABLED=0".to_string());
+        reasons.push(
+            "a Go binary built with cgo (CGO_ENABLED=1): rebuild with CGO_ENABLED=0".to_string(),
+        );
+    } else {
+        summary.get_or_insert(format!(
+            "dynamically linked ({} {})",
+            facts.needed.len(),
+            if facts.needed.len() == 1 {
+                "library"
+            } else {
+                "libraries"
+            }
+        ));
+    }
+    if let Some(i) = &facts.interpreter {
+        reasons.push(format!("loader {i} → {}", replacement(base(i))));
+    }
+    for lib in &facts.needed {
+        reasons.push(format!("needs {lib} → {}", replacement(lib)));
+    }
+}
+
 fn base(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
@@ -352,7 +369,7 @@ fn base(p: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::{ElfFacts, Finding, GoBuildInfo};
+    use crate::verify::{Finding, GoBuildInfo};
 
     fn elf(facts: ElfFacts, findings: Vec<(&'static str, Severity)>) -> FileKind {
         FileKind::Elf(Box::new(ElfReport {
@@ -362,7 +379,7 @@ mod tests {
                 .into_iter()
                 .map(|(code, severity)| Finding {
                     severity,
-                    code,
+                    code: code.parse().expect("a code name"),
                     message: format!("{code} message"),
                 })
                 .collect(),

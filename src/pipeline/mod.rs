@@ -453,7 +453,7 @@ fn check_files(
             .iter()
             .filter(|f| f.severity == verify::Severity::Warning)
         {
-            match r.accept.get(w.code) {
+            match r.accept.get(w.code.as_str()) {
                 Some(why) => progress.note(
                     &id,
                     &format!("{}: accepted `{}`: {why}", f.image_path, w.code),

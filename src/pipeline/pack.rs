@@ -136,14 +136,17 @@ fn image_check(
             for f in report
                 .findings
                 .iter()
-                .filter(|f| f.code == "runtime-file" && f.severity == verify::Severity::Warning)
+                .filter(|f| f.severity == verify::Severity::Warning)
             {
-                let hint = if f.message.contains("CA certificates") {
-                    " (add `include = [\"ca-certificates\"]` to [image])"
-                } else if f.message.contains("time zones") {
-                    " (add `include = [\"tzdata\"]` to [image])"
-                } else {
-                    ""
+                let verify::Code::RuntimeFile(kind) = f.code else {
+                    continue;
+                };
+                let hint = match kind {
+                    verify::RuntimeKind::CaBundle => {
+                        " (add `include = [\"ca-certificates\"]` to [image])"
+                    }
+                    verify::RuntimeKind::Zoneinfo => " (add `include = [\"tzdata\"]` to [image])",
+                    _ => "",
                 };
                 progress.note(
                     &format!("{}/{}", r.name, img.arch),

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use super::store::{Fetched, adopt_file};
-use super::{DebianSource, SourceError, io_err};
+use super::download::{
+    Fetched, adopt_file, check_file_name, check_name, run_tool, status_text, tail, temp_dir_in,
+};
+use super::{DebianSource, SourceError};
 
 /// Runs `apt-get source --download-only PACKAGE=VERSION` in a new temporary directory inside
 /// `tmp_dir` and takes the file named `d.file` from it.
@@ -20,7 +22,7 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
         .current_dir(dir.path())
         .envs(crate::process::host_env())
         .env("DEBIAN_FRONTEND", "noninteractive");
-    let output = super::run_tool(&mut cmd, &command)?;
+    let output = run_tool(&mut cmd, &command)?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -38,7 +40,7 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
                 version: d.version.clone(),
             });
         }
-        let mut detail = format!("{}: {}", super::status_text(&output), tail(&text, 15));
+        let mut detail = format!("{}: {}", status_text(&output), tail(&text, 15));
         if text.contains("Unable to find a source package") {
             detail.push_str(" (is the version right, and was `apt-get update` run since deb-src entries were enabled?)");
         }
@@ -64,51 +66,4 @@ pub(crate) fn download(d: &DebianSource, tmp_dir: &Path) -> Result<Fetched, Sour
         });
     }
     adopt_file(path, dir)
-}
-
-/// Refuses empty names, names that would read as an option, and whitespace or control characters.
-pub(crate) fn check_name(what: &'static str, value: &str) -> Result<(), SourceError> {
-    if value.is_empty()
-        || value.starts_with('-')
-        || value.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(SourceError::BadName {
-            what,
-            value: value.to_string(),
-        });
-    }
-    Ok(())
-}
-
-/// [`check_name`], and a plain file name: no `/`, not `.` or `..`.
-pub(crate) fn check_file_name(what: &'static str, value: &str) -> Result<(), SourceError> {
-    check_name(what, value)?;
-    if value.contains('/') || value == "." || value == ".." {
-        return Err(SourceError::BadName {
-            what,
-            value: value.to_string(),
-        });
-    }
-    Ok(())
-}
-
-/// A new temporary folder inside `tmp_dir` for one download (removed when dropped).
-pub(crate) fn temp_dir_in(tmp_dir: &Path, prefix: &str) -> Result<tempfile::TempDir, SourceError> {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir_in(tmp_dir)
-        .map_err(io_err(format!(
-            "creating a temporary directory in {}",
-            tmp_dir.display()
-        )))
-}
-
-/// The last `n` non-empty lines of `text`, joined with "; ".
-pub(crate) fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines[lines.len().saturating_sub(n)..].join("; ")
 }

@@ -524,6 +524,8 @@ impl Extractor<'_> {
         }
     }
 
+    /// Writes one entry: a directory, file, symlink or hard link, its name checked and its
+    /// parents made (never through a symlink).
     fn entry(
         &mut self,
         name: &str,
@@ -557,90 +559,14 @@ impl Extractor<'_> {
             Kind::File(reader) => {
                 self.clear(name, &path)?;
                 self.symlinks.remove(&rel);
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io_err(format!("creating {}", path.display())))?;
-                io::copy(reader, &mut f).map_err(|e| self.read_error(Some(name), e))?;
-                f.set_permissions(Permissions::from_mode((mode & 0o777) | 0o600))
-                    .map_err(io_err(format!("setting the mode of {}", path.display())))?;
-                if let Some(t) = mtime {
-                    f.set_modified(t)
-                        .map_err(io_err(format!("setting the mtime of {}", path.display())))?;
-                }
+                self.file(name, &path, reader, mode, mtime)?;
             }
             Kind::Symlink(target) => {
-                if target.is_empty() {
-                    return Err(self.refuse(name, "symlink with an empty target"));
-                }
-                if target.len() > self.limits.max_path_len {
-                    return Err(self.refuse(
-                        name,
-                        format!(
-                            "its symlink target is over the cap of {} bytes",
-                            self.limits.max_path_len
-                        ),
-                    ));
-                }
-                resolve_within(self.root, &comps[..comps.len() - 1], &target).map_err(|why| {
-                    self.refuse(
-                        name,
-                        format!(
-                            "symlink target {:?} {why}",
-                            String::from_utf8_lossy(&target)
-                        ),
-                    )
-                })?;
-                self.clear(name, &path)?;
-                std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path)
-                    .map_err(io_err(format!("creating symlink {}", path.display())))?;
+                self.symlink(name, &comps, &path, &target)?;
                 self.symlinks.insert(rel, name.to_string());
             }
             Kind::Hardlink(target) => {
-                let target_name = String::from_utf8_lossy(&target).into_owned();
-                let tcomps = match self.rel_components(&target_name, &target) {
-                    Ok(Some(t)) => t,
-                    Ok(None) => {
-                        return Err(self.refuse(
-                            name,
-                            format!(
-                                "hard link target {target_name:?} is outside the extracted tree"
-                            ),
-                        ));
-                    }
-                    Err(e) => {
-                        return Err(self.refuse(name, format!("hard link target refused: {e}")));
-                    }
-                };
-                let mut tpath = self.root.to_path_buf();
-                for c in &tcomps {
-                    tpath.push(c);
-                    match fs::symlink_metadata(&tpath) {
-                        Ok(m) if m.file_type().is_symlink() => {
-                            return Err(self.refuse(
-                                name,
-                                format!("hard link target {target_name:?} goes through a symlink"),
-                            ));
-                        }
-                        Ok(_) => {}
-                        Err(_) => {
-                            return Err(self.refuse(
-                                name,
-                                format!(
-                                    "hard link target {target_name:?} was not extracted before it"
-                                ),
-                            ));
-                        }
-                    }
-                }
-                if !fs::symlink_metadata(&tpath).is_ok_and(|m| m.is_file()) {
-                    return Err(self.refuse(
-                        name,
-                        format!("hard link target {target_name:?} is not a regular file"),
-                    ));
-                }
+                let tpath = self.hardlink_target(name, &target)?;
                 if tpath == path {
                     return Ok(());
                 }
@@ -651,6 +577,107 @@ impl Extractor<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A new regular file at `path` (nothing there now) with `reader`'s bytes, its mode (owner
+    /// read and write always) and mtime.
+    fn file(
+        &self,
+        name: &str,
+        path: &Path,
+        reader: &mut dyn Read,
+        mode: u32,
+        mtime: Option<SystemTime>,
+    ) -> Result<(), SourceError> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(io_err(format!("creating {}", path.display())))?;
+        io::copy(reader, &mut f).map_err(|e| self.read_error(Some(name), e))?;
+        f.set_permissions(Permissions::from_mode((mode & 0o777) | 0o600))
+            .map_err(io_err(format!("setting the mode of {}", path.display())))?;
+        if let Some(t) = mtime {
+            f.set_modified(t)
+                .map_err(io_err(format!("setting the mtime of {}", path.display())))?;
+        }
+        Ok(())
+    }
+
+    /// A symlink at `path` to `target`, which must resolve inside the tree.
+    fn symlink(
+        &self,
+        name: &str,
+        comps: &[OsString],
+        path: &Path,
+        target: &[u8],
+    ) -> Result<(), SourceError> {
+        if target.is_empty() {
+            return Err(self.refuse(name, "symlink with an empty target"));
+        }
+        if target.len() > self.limits.max_path_len {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "its symlink target is over the cap of {} bytes",
+                    self.limits.max_path_len
+                ),
+            ));
+        }
+        resolve_within(self.root, &comps[..comps.len() - 1], target).map_err(|why| {
+            self.refuse(
+                name,
+                format!("symlink target {:?} {why}", String::from_utf8_lossy(target)),
+            )
+        })?;
+        self.clear(name, path)?;
+        std::os::unix::fs::symlink(OsStr::from_bytes(target), path)
+            .map_err(io_err(format!("creating symlink {}", path.display())))
+    }
+
+    /// Where a hard link's target is: a regular file inside the tree, extracted before it, not
+    /// reached through a symlink.
+    fn hardlink_target(&self, name: &str, target: &[u8]) -> Result<PathBuf, SourceError> {
+        let target_name = String::from_utf8_lossy(target).into_owned();
+        let tcomps = match self.rel_components(&target_name, target) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return Err(self.refuse(
+                    name,
+                    format!("hard link target {target_name:?} is outside the extracted tree"),
+                ));
+            }
+            Err(e) => {
+                return Err(self.refuse(name, format!("hard link target refused: {e}")));
+            }
+        };
+        let mut tpath = self.root.to_path_buf();
+        for c in &tcomps {
+            tpath.push(c);
+            match fs::symlink_metadata(&tpath) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(self.refuse(
+                        name,
+                        format!("hard link target {target_name:?} goes through a symlink"),
+                    ));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(self.refuse(
+                        name,
+                        format!("hard link target {target_name:?} was not extracted before it"),
+                    ));
+                }
+            }
+        }
+        if !fs::symlink_metadata(&tpath).is_ok_and(|m| m.is_file()) {
+            return Err(self.refuse(
+                name,
+                format!("hard link target {target_name:?} is not a regular file"),
+            ));
+        }
+        Ok(tpath)
     }
 
     /// Checks every symlink again against the final tree, then applies directory modes and

@@ -6,8 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::SourceError;
-use super::debian::{check_name, tail, temp_dir_in};
-use super::store::{Fetched, adopt_file};
+use super::download::{Fetched, adopt_file, check_name, run_tool, status_text, tail, temp_dir_in};
 
 /// How many leading path components to strip when extracting a Go module zip.
 ///
@@ -48,7 +47,7 @@ pub(crate) fn download(
         .env("GOFLAGS", "-modcacherw")
         .env("GO111MODULE", "on")
         .env("GOTOOLCHAIN", "local");
-    let output = super::run_tool(&mut cmd, &command)?;
+    let output = run_tool(&mut cmd, &command)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let json: Option<serde_json::Value> = serde_json::from_str(&stdout).ok();
     let field = |k: &str| {
@@ -68,7 +67,7 @@ pub(crate) fn download(
         let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
         return Err(SourceError::Command {
             command,
-            detail: format!("{}: {}", super::status_text(&output), tail(&text, 15)),
+            detail: format!("{}: {}", status_text(&output), tail(&text, 15)),
         });
     }
     let Some(zip) = field("Zip").map(PathBuf::from) else {

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::SourceError;
+use super::download::{Fetched, stream_to_temp};
 use super::limits::Limits;
-use super::store::{Fetched, stream_to_temp};
 
 /// Downloads `url` into a temporary file inside `tmp_dir`.
 ///

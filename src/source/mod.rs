@@ -9,6 +9,7 @@
 //! outside the destination.
 
 mod debian;
+mod download;
 mod extract;
 mod fingerprint;
 mod gomod;
@@ -20,12 +21,13 @@ mod store;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use download::sha256_file;
 pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
 pub(crate) use fingerprint::{checked_symlink, open_regular};
 pub use gomod::go_module_strip;
 pub use limits::Limits;
-pub use store::{Store, sha256_file};
+pub use store::Store;
 
 /// A file of a Debian source package, fetched with `apt-get source --download-only`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,35 +208,6 @@ fn list(errors: &[SourceError]) -> String {
 }
 
 /// Wraps an io error with what was being done.
-/// Runs a host tool of an origin (apt-get, go, pip) through the process layer: its own process
-/// group, the host environment's registry settings only ([`crate::process::host_env`]), its
-/// output captured up to 1 MiB a stream, and killed after an hour.
-pub(crate) fn run_tool(
-    cmd: &mut std::process::Command,
-    command: &str,
-) -> Result<crate::process::Captured, SourceError> {
-    let out = crate::process::capture(
-        cmd,
-        crate::process::Capture {
-            timeout: Some(std::time::Duration::from_secs(3600)),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| SourceError::Command {
-        command: command.to_string(),
-        detail: e.to_string(),
-    })?;
-    Ok(out)
-}
-
-/// How a captured tool ended, for messages.
-pub(crate) fn status_text(c: &crate::process::Captured) -> String {
-    match c.status {
-        Some(s) => s.to_string(),
-        None => "killed after an hour".to_string(),
-    }
-}
-
 pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> SourceError {
     let context = context.into();
     move |source| SourceError::Io { context, source }

@@ -5,8 +5,9 @@
 use std::path::Path;
 
 use super::SourceError;
-use super::debian::{check_file_name, check_name, tail, temp_dir_in};
-use super::store::{Fetched, adopt_file};
+use super::download::{
+    Fetched, adopt_file, check_file_name, check_name, run_tool, status_text, tail, temp_dir_in,
+};
 
 /// Downloads `file` of `package==version` from PyPI into a temporary folder inside `tmp_dir`.
 pub(crate) fn download(
@@ -35,7 +36,7 @@ pub(crate) fn download(
         .arg(dir.path())
         .arg(&spec)
         .env("PIP_NO_INPUT", "1");
-    let output = super::run_tool(&mut cmd, &command)?;
+    let output = run_tool(&mut cmd, &command)?;
     let path = dir.path().join(file);
     if !path.is_file() {
         let text = format!(
@@ -46,7 +47,7 @@ pub(crate) fn download(
         let detail = if output.success() {
             format!("it did not produce {file}: {}", tail(&text, 5))
         } else {
-            format!("{}: {}", super::status_text(&output), tail(&text, 10))
+            format!("{}: {}", status_text(&output), tail(&text, 10))
         };
         return Err(SourceError::Command { command, detail });
     }

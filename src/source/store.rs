@@ -1,11 +1,10 @@
 //! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes.
 
-use crate::digest::HashWriter;
 use std::fs;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::limits::{Budget, Capped, Limits};
+use super::download::sha256_file;
+use super::limits::Limits;
 use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err, pypi};
 
 /// A content-addressed store of downloaded files. Every file in it lives at
@@ -17,33 +16,6 @@ pub struct Store {
     /// Caps given with [`Store::with_limits`]; `None` reads them with [`Limits::from_env`] at
     /// each fetch.
     limits: Option<Limits>,
-}
-
-/// Bytes an origin produced, in a temporary place inside `<root>/tmp`, with their sha256.
-pub(crate) struct Fetched {
-    pub path: PathBuf,
-    pub sha256: String,
-    /// Keeps the temporary file or directory alive; dropping it removes what is left.
-    pub keep: Keep,
-}
-
-pub(crate) enum Keep {
-    File(tempfile::TempPath),
-    Dir(tempfile::TempDir),
-}
-
-impl Fetched {
-    /// Moves the file to `dest` (atomic rename on the same filesystem) and cleans up the rest.
-    fn persist(self, dest: &Path) -> io::Result<()> {
-        match self.keep {
-            Keep::File(tmp) => tmp.persist(dest).map(|_| ()).map_err(|e| e.error),
-            Keep::Dir(dir) => {
-                fs::rename(&self.path, dest)?;
-                drop(dir);
-                Ok(())
-            }
-        }
-    }
 }
 
 impl Store {
@@ -182,63 +154,4 @@ pub(crate) fn normalize_sha256(s: &str) -> Result<String, SourceError> {
     } else {
         Err(SourceError::BadSha256(s.to_string()))
     }
-}
-
-/// The sha256 of a file's bytes, in lowercase hex.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = fs::File::open(path)?;
-    let mut hasher = HashWriter::new(io::sink());
-    io::copy(&mut file, &mut hasher)?;
-    Ok(hasher.finish().1)
-}
-
-/// Copies `reader` into a new temporary file in `tmp_dir`, hashing on the way. More than `cap`
-/// bytes is an error, and the temporary file is removed.
-pub(crate) fn stream_to_temp(
-    reader: &mut dyn Read,
-    tmp_dir: &Path,
-    what: &str,
-    cap: u64,
-) -> Result<Fetched, SourceError> {
-    let file = tempfile::Builder::new()
-        .prefix("download-")
-        .tempfile_in(tmp_dir)
-        .map_err(io_err(format!(
-            "creating a temporary file in {}",
-            tmp_dir.display()
-        )))?;
-    let (file, temp_path) = file.into_parts();
-    let mut w = HashWriter::new(io::BufWriter::with_capacity(1 << 16, file));
-    let budget = Budget::new(cap);
-    if let Err(e) = io::copy(&mut Capped::new(reader, &budget), &mut w) {
-        if budget.exceeded() {
-            return Err(SourceError::DownloadTooBig {
-                what: what.to_string(),
-                cap,
-            });
-        }
-        return Err(io_err(format!("downloading {what}"))(e));
-    }
-    let (buf, sha256, _) = w.finish();
-    let file = buf.into_inner().map_err(|e| SourceError::Io {
-        context: format!("writing download of {what}"),
-        source: e.into_error(),
-    })?;
-    file.sync_all()
-        .map_err(io_err(format!("writing download of {what}")))?;
-    Ok(Fetched {
-        path: temp_path.to_path_buf(),
-        sha256,
-        keep: Keep::File(temp_path),
-    })
-}
-
-/// Hashes a file that an external tool left inside the temporary directory `dir`.
-pub(crate) fn adopt_file(path: PathBuf, dir: tempfile::TempDir) -> Result<Fetched, SourceError> {
-    let sha256 = sha256_file(&path).map_err(io_err(format!("reading {}", path.display())))?;
-    Ok(Fetched {
-        path,
-        sha256,
-        keep: Keep::Dir(dir),
-    })
 }

@@ -4,7 +4,8 @@
 
 use goblin::elf::Elf;
 
-use super::elf::*;
+use super::finding::{Code, Finding, error, info, warning};
+use super::header::{RawHeader, rd_u32};
 use crate::arch::ArchInfo;
 
 pub(super) const EF_ARM_EABIMASK: u32 = 0xff00_0000;
@@ -183,6 +184,8 @@ fn section_bytes(bytes: &[u8], off: u64, size: u64) -> Option<&[u8]> {
     bytes.get(s..s.checked_add(n)?)
 }
 
+/// The ARM checks for an arch that wants hard-float EABI5 or a minimum CPU arch: findings, and
+/// two description words (`EABI5 hard-float`, `ARMv7`).
 pub(super) fn check_arm(
     bytes: &[u8],
     elf: &Elf<'_>,
@@ -191,45 +194,63 @@ pub(super) fn check_arm(
     desc: &mut Vec<String>,
     findings: &mut Vec<Finding>,
 ) {
-    let want = ti.elf;
     let flags = hdr.e_flags;
-    let eabi = (flags & EF_ARM_EABIMASK) >> 24;
-
-    // .ARM.attributes, by type or by name.
-    let attr_sh = elf.section_headers.iter().find(|sh| {
-        sh.sh_type == SHT_ARM_ATTRIBUTES
-            || elf.shdr_strtab.get_at(sh.sh_name) == Some(".ARM.attributes")
-    });
-    let attrs = match attr_sh {
-        None => None,
-        Some(sh) => match section_bytes(bytes, sh.sh_offset, sh.sh_size)
-            .ok_or_else(|| "section lies outside the file".to_string())
-            .and_then(|d| parse_arm_attributes(d, hdr.little))
-        {
-            Ok(a) => Some(a),
-            Err(e) => {
-                findings.push(error(
-                    "arm-attributes",
-                    format!("cannot read .ARM.attributes: {e}"),
-                ));
-                None
-            }
-        },
-    };
+    let attrs = read_attributes(bytes, elf, hdr.little, findings);
     let go = if attrs.is_none() {
         go_arm(bytes, elf)
     } else {
         None
     };
+    let eabi_word = check_eabi(flags, ti, findings);
+    let float_word = if ti.elf.arm_hard_float_eabi5 {
+        check_hard_float(flags, attrs.as_ref(), go, ti, findings)
+    } else if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+        "hard-float"
+    } else if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
+        "soft-float"
+    } else {
+        "float ABI unrecorded"
+    };
+    desc.push(format!("{eabi_word} {float_word}"));
+    desc.push(check_cpu_arch(attrs.as_ref(), go, ti, findings));
+}
 
-    // EABI version.
+/// `.ARM.attributes`, found by type or by name; an `arm-attributes` finding when unreadable.
+fn read_attributes(
+    bytes: &[u8],
+    elf: &Elf<'_>,
+    little: bool,
+    findings: &mut Vec<Finding>,
+) -> Option<ArmAttributes> {
+    let sh = elf.section_headers.iter().find(|sh| {
+        sh.sh_type == SHT_ARM_ATTRIBUTES
+            || elf.shdr_strtab.get_at(sh.sh_name) == Some(".ARM.attributes")
+    })?;
+    match section_bytes(bytes, sh.sh_offset, sh.sh_size)
+        .ok_or_else(|| "section lies outside the file".to_string())
+        .and_then(|d| parse_arm_attributes(d, little))
+    {
+        Ok(a) => Some(a),
+        Err(e) => {
+            findings.push(error(
+                Code::ArmAttributes,
+                format!("cannot read .ARM.attributes: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+/// The EABI version word, with an `arm-eabi` finding when EABI5 is wanted and not there.
+fn check_eabi(flags: u32, ti: &ArchInfo, findings: &mut Vec<Finding>) -> String {
+    let eabi = (flags & EF_ARM_EABIMASK) >> 24;
     let mut eabi_word = format!("EABI{eabi}");
-    if want.arm_hard_float_eabi5 && eabi != 5 {
+    if ti.elf.arm_hard_float_eabi5 && eabi != 5 {
         if eabi == 0 {
             eabi_word = "no EABI".into();
         }
         findings.push(error(
-            "arm-eabi",
+            Code::ArmEabi,
             format!(
                 "e_flags {flags:#010x} give EABI version {eabi}, expected EABI5: build with the {} \
                  triple",
@@ -237,87 +258,103 @@ pub(super) fn check_arm(
             ),
         ));
     }
+    eabi_word
+}
 
-    // Float ABI.
-    let float_word;
-    if want.arm_hard_float_eabi5 {
-        let mut soft_reasons = Vec::new();
-        if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
-            soft_reasons.push(format!(
-                "e_flags {flags:#010x} lack the hard-float bit (0x400) and have the soft-float \
-                 bit (0x200)"
-            ));
-        } else if flags & EF_ARM_ABI_FLOAT_HARD == 0 && attrs.is_some() {
-            soft_reasons.push(format!(
-                "e_flags {flags:#010x} lack the hard-float bit (0x400)"
-            ));
-        }
-        if let Some(a) = &attrs {
-            let v = a.vfp_args.unwrap_or(0);
-            if v != VFP_ARGS_VFP && v != VFP_ARGS_COMPATIBLE {
-                let what = match v {
-                    0 => "base AAPCS, floats in core registers",
-                    2 => "toolchain-specific",
-                    _ => "unknown",
-                };
-                let shown = if a.vfp_args.is_some() {
-                    format!("{v}")
-                } else {
-                    "absent (0)".into()
-                };
-                soft_reasons.push(format!(
-                    "Tag_ABI_VFP_args is {shown} ({what}), not VFP registers"
-                ));
-            }
-        }
-        if let Some((n, true)) = go {
-            soft_reasons.push(format!("Go build info says GOARM={n},softfloat"));
-        }
-        if !soft_reasons.is_empty() {
-            float_word = "soft-float";
-            findings.push(error(
-                "soft-float",
-                format!(
-                    "soft-float ABI: {}; build with the hard-float triple {}",
-                    soft_reasons.join("; "),
-                    ti.triple
-                ),
-            ));
-        } else if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-            float_word = "hard-float";
-        } else if let Some((n, false)) = go {
-            // Go's internal linker writes e_flags 0x5000002 and no .ARM.attributes; a fully static
-            // Go binary calls no foreign code, and GOARM>=6 uses VFP.
-            float_word = "hard-float";
-            findings.push(info(
-                "go-buildinfo",
-                format!(
-                    "float ABI from the Go build info (GOARM={n}); e_flags {flags:#010x} record none"
-                ),
-            ));
-        } else {
-            float_word = "float ABI unrecorded";
-            findings.push(warning(
-                "float-abi-unknown",
-                format!(
-                    "e_flags {flags:#010x} record no float ABI and there is no .ARM.attributes \
-                     or Go build info: cannot confirm hard-float"
-                ),
-            ));
-        }
+/// The float ABI word where hard-float is wanted: a `soft-float` error with every reason found
+/// (e_flags, Tag_ABI_VFP_args, GOARM), or where nothing records it a note (Go) or a warning.
+fn check_hard_float(
+    flags: u32,
+    attrs: Option<&ArmAttributes>,
+    go: Option<(u8, bool)>,
+    ti: &ArchInfo,
+    findings: &mut Vec<Finding>,
+) -> &'static str {
+    let soft_reasons = soft_float_reasons(flags, attrs, go);
+    if !soft_reasons.is_empty() {
+        findings.push(error(
+            Code::SoftFloat,
+            format!(
+                "soft-float ABI: {}; build with the hard-float triple {}",
+                soft_reasons.join("; "),
+                ti.triple
+            ),
+        ));
+        "soft-float"
+    } else if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
+        "hard-float"
+    } else if let Some((n, false)) = go {
+        // Go's internal linker writes e_flags 0x5000002 and no .ARM.attributes; a fully static
+        // Go binary calls no foreign code, and GOARM>=6 uses VFP.
+        findings.push(info(
+            Code::GoBuildinfo,
+            format!(
+                "float ABI from the Go build info (GOARM={n}); e_flags {flags:#010x} record none"
+            ),
+        ));
+        "hard-float"
     } else {
-        float_word = if flags & EF_ARM_ABI_FLOAT_HARD != 0 {
-            "hard-float"
-        } else if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
-            "soft-float"
-        } else {
-            "float ABI unrecorded"
-        };
+        findings.push(warning(
+            Code::FloatAbiUnknown,
+            format!(
+                "e_flags {flags:#010x} record no float ABI and there is no .ARM.attributes \
+                 or Go build info: cannot confirm hard-float"
+            ),
+        ));
+        "float ABI unrecorded"
     }
-    desc.push(format!("{eabi_word} {float_word}"));
+}
 
-    // CPU arch.
-    let (cpu_word, cpu_val, source) = match (&attrs, go) {
+/// Why the binary uses the soft-float ABI, if it does.
+fn soft_float_reasons(
+    flags: u32,
+    attrs: Option<&ArmAttributes>,
+    go: Option<(u8, bool)>,
+) -> Vec<String> {
+    let mut soft_reasons = Vec::new();
+    if flags & EF_ARM_ABI_FLOAT_SOFT != 0 {
+        soft_reasons.push(format!(
+            "e_flags {flags:#010x} lack the hard-float bit (0x400) and have the soft-float \
+             bit (0x200)"
+        ));
+    } else if flags & EF_ARM_ABI_FLOAT_HARD == 0 && attrs.is_some() {
+        soft_reasons.push(format!(
+            "e_flags {flags:#010x} lack the hard-float bit (0x400)"
+        ));
+    }
+    if let Some(a) = attrs {
+        let v = a.vfp_args.unwrap_or(0);
+        if v != VFP_ARGS_VFP && v != VFP_ARGS_COMPATIBLE {
+            let what = match v {
+                0 => "base AAPCS, floats in core registers",
+                2 => "toolchain-specific",
+                _ => "unknown",
+            };
+            let shown = if a.vfp_args.is_some() {
+                format!("{v}")
+            } else {
+                "absent (0)".into()
+            };
+            soft_reasons.push(format!(
+                "Tag_ABI_VFP_args is {shown} ({what}), not VFP registers"
+            ));
+        }
+    }
+    if let Some((n, true)) = go {
+        soft_reasons.push(format!("Go build info says GOARM={n},softfloat"));
+    }
+    soft_reasons
+}
+
+/// The CPU arch word, from `.ARM.attributes` or GOARM, with `arm-arch` errors below the arch's
+/// minimum or for a microcontroller profile, and `arm-arch-unknown` when nothing records it.
+fn check_cpu_arch(
+    attrs: Option<&ArmAttributes>,
+    go: Option<(u8, bool)>,
+    ti: &ArchInfo,
+    findings: &mut Vec<Finding>,
+) -> String {
+    let (cpu_word, cpu_val, source) = match (attrs, go) {
         (Some(a), _) => {
             let v = a.cpu_arch.unwrap_or(0);
             (arm_cpu_arch_name(v), Some(v), format!("Tag_CPU_arch {v}"))
@@ -333,43 +370,40 @@ pub(super) fn check_arm(
         }
         (None, None) => ("arch unrecorded".to_string(), None, String::new()),
     };
-    desc.push(cpu_word.clone());
-    if let Some(min) = want.arm_min_cpu_arch {
-        let min = u64::from(min);
-        match cpu_val {
-            Some(v) if v < min || arm_is_m_profile(v) => {
-                let extra = if arm_is_m_profile(v) {
-                    ", a microcontroller profile"
-                } else {
-                    ""
-                };
-                findings.push(error(
-                    "arm-arch",
-                    format!(
-                        "built for {cpu_word} ({source}){extra}, expected {}: build with -mcpu={}",
-                        arm_cpu_arch_name(min),
-                        ti.zig_cpu.unwrap_or("<the table's cpu>")
-                    ),
-                ));
-            }
-            Some(_) => {}
-            None => findings.push(warning(
-                "arm-arch-unknown",
+    let Some(min) = ti.elf.arm_min_cpu_arch.map(u64::from) else {
+        return cpu_word;
+    };
+    match cpu_val {
+        Some(v) if v < min || arm_is_m_profile(v) => {
+            let extra = if arm_is_m_profile(v) {
+                ", a microcontroller profile"
+            } else {
+                ""
+            };
+            findings.push(error(
+                Code::ArmArch,
                 format!(
-                    "no .ARM.attributes and no Go build info: cannot confirm the CPU arch is {}",
-                    arm_cpu_arch_name(min)
+                    "built for {cpu_word} ({source}){extra}, expected {}: build with -mcpu={}",
+                    arm_cpu_arch_name(min),
+                    ti.zig_cpu.unwrap_or("<the table's cpu>")
                 ),
-            )),
+            ));
         }
+        Some(_) => {}
+        None => findings.push(warning(
+            Code::ArmArchUnknown,
+            format!(
+                "no .ARM.attributes and no Go build info: cannot confirm the CPU arch is {}",
+                arm_cpu_arch_name(min)
+            ),
+        )),
     }
-    if let Some(a) = &attrs
-        && a.cpu_arch_profile == Some(u64::from(b'M'))
-        && want.arm_min_cpu_arch.is_some()
-    {
+    if attrs.is_some_and(|a| a.cpu_arch_profile == Some(u64::from(b'M'))) {
         findings.push(error(
-            "arm-arch",
+            Code::ArmArch,
             "Tag_CPU_arch_profile is 'M' (microcontroller), expected an application profile"
                 .to_string(),
         ));
     }
+    cpu_word
 }

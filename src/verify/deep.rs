@@ -3,115 +3,23 @@
 //! shell, the files it reads (CA bundle, zoneinfo, user database), hardening, and for Go binaries
 //! the build info checked against what the recipe asked for. Pure functions over the bytes.
 
-use std::collections::BTreeSet;
-
 use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
 use goblin::elf::header::ET_DYN;
 use goblin::elf::program_header::{PF_X, PT_GNU_RELRO, PT_GNU_STACK};
 use goblin::elf::section_header::SHT_SYMTAB;
 
-use super::elf::{Finding, error, info, warning};
-use super::facts::{ElfFacts, GoBuildInfo, Hardening, Libc, Relro, RuntimeFile};
+use super::expect::{Expect, GoExpect};
+use super::facts::{ElfFacts, GoBuildInfo, Hardening, Libc, Relro};
+use super::finding::{Code, Finding, error, info, warning};
+use super::runtime::{runtime_file_findings, runtime_files};
+use super::strings::Strings;
+use super::symbols::{DLOPEN_FUNCTIONS, NSS_FUNCTIONS, SHELL_FUNCTIONS, Symbols};
 use crate::arch::Arch;
-
-/// What the caller knows the binary should be: its arch, for Go what the recipe asked of the
-/// Go toolchain, and the files the image will hold (to say which runtime files are missing).
-#[derive(Debug, Clone, Default)]
-pub struct Expect {
-    pub arch: Option<Arch>,
-    pub go: Option<GoExpect>,
-    /// Absolute paths of every file, folder and link in the image; None when unknown.
-    pub image_files: Option<BTreeSet<String>>,
-}
-
-impl Expect {
-    pub fn arch(arch: Option<Arch>) -> Expect {
-        Expect {
-            arch,
-            ..Expect::default()
-        }
-    }
-}
-
-/// What a Go build was asked for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GoExpect {
-    /// `go1.26.8`.
-    pub go_version: Option<String>,
-    pub cgo: bool,
-    /// Build tags that must appear in `-tags`.
-    pub tags: Vec<String>,
-    /// The main module's path, when the source is a Go module.
-    pub module: Option<String>,
-}
 
 /// musl's default thread stack size, and the most it takes from PT_GNU_STACK.
 const MUSL_THREAD_STACK: u64 = 128 * 1024;
 const MUSL_THREAD_STACK_MAX: u64 = 8 * 1024 * 1024;
-
-/// Functions that make glibc consult NSS (and so `dlopen` `libnss_*.so.2`, even when static).
-const NSS_FUNCTIONS: &[&str] = &[
-    "getpwnam",
-    "getpwnam_r",
-    "getpwuid",
-    "getpwuid_r",
-    "getpwent",
-    "getgrnam",
-    "getgrnam_r",
-    "getgrgid",
-    "getgrgid_r",
-    "getgrent",
-    "getgrouplist",
-    "initgroups",
-    "getaddrinfo",
-    "gethostbyname",
-    "gethostbyname2",
-    "gethostbyname_r",
-    "gethostbyaddr",
-    "getnameinfo",
-    "getservbyname",
-    "getservbyport",
-    "getprotobyname",
-    "getspnam",
-];
-
-const SHELL_FUNCTIONS: &[&str] = &[
-    "system",
-    "popen",
-    "execl",
-    "execlp",
-    "execle",
-    "execv",
-    "execvp",
-    "execvpe",
-    "posix_spawn",
-    "posix_spawnp",
-    "wordexp",
-];
-
-/// Paths binaries look for at run time, and what each is.
-const RUNTIME_FILES: &[(&str, &str)] = &[
-    ("/etc/ssl/certs/ca-certificates.crt", CA_BUNDLE),
-    ("/etc/pki/tls/certs/ca-bundle.crt", CA_BUNDLE),
-    ("/etc/ssl/ca-bundle.pem", CA_BUNDLE),
-    ("/etc/pki/tls/cacert.pem", CA_BUNDLE),
-    ("/etc/ssl/cert.pem", CA_BUNDLE),
-    ("/etc/ssl/certs", CA_BUNDLE),
-    ("/usr/share/zoneinfo", ZONEINFO),
-    ("/etc/localtime", ZONEINFO),
-    ("/etc/passwd", USERS),
-    ("/etc/group", USERS),
-    ("/etc/nsswitch.conf", NSSWITCH),
-    ("/etc/resolv.conf", RESOLVER),
-    ("/etc/hosts", HOSTS),
-];
-const NSSWITCH: &str = "the name service switch";
-const RESOLVER: &str = "the DNS resolver config";
-const HOSTS: &str = "the hosts file";
-const CA_BUNDLE: &str = "CA certificates";
-const ZONEINFO: &str = "time zones";
-const USERS: &str = "the user database";
 
 /// Fills the deep facts of a parsed ELF and adds the findings they call for.
 pub(super) fn inspect(
@@ -127,7 +35,7 @@ pub(super) fn inspect(
         Some(Ok(g)) => Some(g),
         Some(Err(e)) => {
             findings.push(error(
-                "go-buildinfo",
+                Code::GoBuildinfo,
                 format!("unreadable Go build info: {e}"),
             ));
             None
@@ -142,7 +50,7 @@ pub(super) fn inspect(
         && is_static
     {
         findings.push(warning(
-            "glibc-static",
+            Code::GlibcStatic,
             format!(
                 "glibc linked statically ({evidence}): glibc does not support static linking \
                  fully; musl does"
@@ -160,7 +68,7 @@ pub(super) fn inspect(
                 format!("it calls {}", nss.join(", "))
             };
             findings.push(error(
-                "nss",
+                Code::Nss,
                 format!(
                     "static glibc with NSS lookups ({what}): since glibc 2.34 the `files` and \
                      `dns` sources are built in, but any other source named in \
@@ -179,7 +87,7 @@ pub(super) fn inspect(
     };
     if let Some(ev) = &facts.dlopen {
         findings.push(warning(
-            "dlopen",
+            Code::Dlopen,
             format!(
                 "loads code at run time ({ev}): in a static binary dlopen always fails, so \
                  plugins, engines or modules it would load are unavailable"
@@ -189,7 +97,7 @@ pub(super) fn inspect(
     facts.shell = shell(&strings, &syms);
     if let Some(ev) = &facts.shell {
         findings.push(warning(
-            "shell",
+            Code::Shell,
             format!("runs a shell ({ev}); a distroless image has no /bin/sh, so those calls fail"),
         ));
     }
@@ -205,175 +113,6 @@ pub(super) fn inspect(
     if let Some(go) = &expect.go {
         check_go(facts.go.as_ref(), go, expect.arch, findings);
     }
-}
-
-/// Symbol names from `.dynsym` and `.symtab` (imports and, when not stripped, definitions).
-/// Of the symbol names the deep check asks about (NSS, shell and dlopen functions), those the
-/// binary imports (`.dynsym`) or, with `symtab`, defines (`.symtab`: only worth reading for a
-/// static glibc, whose NSS calls have no other trace; a large Go binary has 100,000 symbols).
-struct Symbols {
-    names: BTreeSet<&'static str>,
-}
-
-const DLOPEN_FUNCTIONS: &[&str] = &["dlopen", "dlmopen", "dlsym", "dlvsym"];
-
-impl Symbols {
-    fn of(elf: &Elf<'_>, symtab: bool) -> Symbols {
-        use std::collections::HashSet;
-        use std::sync::OnceLock;
-        static WANTED: OnceLock<HashSet<&'static str>> = OnceLock::new();
-        let wanted = WANTED.get_or_init(|| {
-            NSS_FUNCTIONS
-                .iter()
-                .chain(SHELL_FUNCTIONS)
-                .chain(DLOPEN_FUNCTIONS)
-                .copied()
-                .collect()
-        });
-        let mut names = BTreeSet::new();
-        let mut look = |name: Option<&str>| {
-            if let Some(w) = name.and_then(|n| wanted.get(strip_version(n))) {
-                names.insert(*w);
-            }
-        };
-        // Imports only: what a dynamic executable defines in .dynsym it exports (a cgo binary
-        // exports its whole Go runtime, 170,000 names for dockerd), and exports call nothing.
-        for s in elf.dynsyms.iter().filter(|s| s.st_shndx == 0) {
-            look(elf.dynstrtab.get_at(s.st_name));
-        }
-        if symtab {
-            for s in elf.syms.iter() {
-                look(elf.strtab.get_at(s.st_name));
-            }
-        }
-        Symbols { names }
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.names.contains(name)
-    }
-}
-
-fn strip_version(n: &str) -> &str {
-    n.split_once('@').map_or(n, |(name, _)| name)
-}
-
-/// Every string the deep check looks for, found in one pass over the file's data.
-const MARKERS: &[&str] = &[
-    "/bin/sh",
-    "/bin/bash",
-    "Dynamic loading not supported",
-    "GLIBC_TUNABLES",
-    "GNU C Library",
-    "No error information",
-    "nsswitch.conf",
-    "GLIBC_2.",
-];
-
-/// Which markers and runtime-file paths occur in the file's data (allocated, non-executable
-/// sections: .rodata, .data, .dynstr, ...; the whole file when it has no section headers), in
-/// one Aho-Corasick pass, so a large binary's code and debug info are not scanned at all. A path
-/// that only occurs inside a longer one is not reported on its own.
-pub(super) struct Strings {
-    /// Needle -> found anywhere.
-    found: BTreeSet<&'static str>,
-    /// Needle -> found as a whole path (not followed by more path characters).
-    whole: BTreeSet<&'static str>,
-    /// Every `GLIBC_x.y[.z]` seen.
-    glibc: Vec<String>,
-}
-
-impl Strings {
-    pub(super) fn scan(bytes: &[u8], elf: &Elf<'_>) -> Strings {
-        Strings::in_ranges(bytes, data_ranges(bytes, elf))
-    }
-
-    fn in_ranges(bytes: &[u8], ranges: Vec<std::ops::Range<usize>>) -> Strings {
-        use aho_corasick::AhoCorasick;
-        use std::sync::OnceLock;
-        static AC: OnceLock<(AhoCorasick, Vec<&'static str>)> = OnceLock::new();
-        let (ac, needles) = AC.get_or_init(|| {
-            let needles: Vec<&'static str> = MARKERS
-                .iter()
-                .copied()
-                .chain(RUNTIME_FILES.iter().map(|(p, _)| *p))
-                .collect();
-            // Leftmost-longest, not overlapping: several times faster, and a path found inside a
-            // longer one (`/etc/ssl/certs` in the bundle's path) adds nothing.
-            let ac = AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(&needles)
-                .expect("fixed needles build");
-            (ac, needles)
-        });
-        let mut out = Strings {
-            found: BTreeSet::new(),
-            whole: BTreeSet::new(),
-            glibc: Vec::new(),
-        };
-        for range in ranges {
-            let hay = &bytes[range];
-            for m in ac.find_iter(hay) {
-                let needle = needles[m.pattern().as_usize()];
-                out.found.insert(needle);
-                let next = hay.get(m.end()).copied().unwrap_or(0);
-                if !(next.is_ascii_alphanumeric() || matches!(next, b'_' | b'-' | b'.')) {
-                    out.whole.insert(needle);
-                }
-                if needle == "GLIBC_2." {
-                    let rest = &hay[m.start() + 6..];
-                    let n = rest
-                        .iter()
-                        .take(16)
-                        .take_while(|c| c.is_ascii_digit() || **c == b'.')
-                        .count();
-                    out.glibc
-                        .push(String::from_utf8_lossy(&rest[..n]).into_owned());
-                }
-            }
-        }
-        // A needle inside a found one was there too (`nsswitch.conf` in `/etc/nsswitch.conf`).
-        let inner: Vec<&'static str> = needles
-            .iter()
-            .copied()
-            .filter(|n| out.found.iter().any(|f| f != n && f.contains(n)))
-            .collect();
-        out.found.extend(inner);
-        out
-    }
-
-    fn has(&self, needle: &str) -> bool {
-        self.found.contains(needle)
-    }
-
-    fn has_path(&self, needle: &str) -> bool {
-        self.whole.contains(needle)
-    }
-}
-
-/// The parts of the file that hold data: allocated sections that are not code and not NOBITS,
-/// or the whole file when there are no section headers (or they are unreadable).
-fn data_ranges(bytes: &[u8], elf: &Elf<'_>) -> Vec<std::ops::Range<usize>> {
-    use goblin::elf::section_header::{SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS};
-    let mut ranges: Vec<std::ops::Range<usize>> = elf
-        .section_headers
-        .iter()
-        .filter(|sh| {
-            sh.sh_flags & u64::from(SHF_ALLOC) != 0
-                && sh.sh_flags & u64::from(SHF_EXECINSTR) == 0
-                && sh.sh_type != SHT_NOBITS
-        })
-        .filter_map(|sh| {
-            let start = usize::try_from(sh.sh_offset).ok()?;
-            let end = start.checked_add(usize::try_from(sh.sh_size).ok()?)?;
-            (end <= bytes.len() && start < end).then_some(start..end)
-        })
-        .collect();
-    if ranges.is_empty() {
-        return std::iter::once(0..bytes.len()).collect();
-    }
-    ranges.sort_by_key(|r| r.start);
-    ranges
 }
 
 fn libc(strings: &Strings, elf: &Elf<'_>, facts: &ElfFacts) -> Libc {
@@ -478,78 +217,6 @@ fn shell(strings: &Strings, syms: &Symbols) -> Option<String> {
     })
 }
 
-fn runtime_files(strings: &Strings) -> Vec<RuntimeFile> {
-    let found: Vec<&(&str, &str)> = RUNTIME_FILES
-        .iter()
-        .filter(|(p, _)| strings.has(p))
-        .collect();
-    // A folder is worth naming only when no file under it was found.
-    let under = |dir: &str| {
-        found.iter().any(|(p, _)| {
-            p.len() > dir.len() && p.starts_with(dir) && p.as_bytes()[dir.len()] == b'/'
-        })
-    };
-    found
-        .iter()
-        .filter(|(p, _)| !under(p))
-        .map(|&&(path, what)| RuntimeFile {
-            path: path.to_string(),
-            what,
-        })
-        .collect()
-}
-
-/// The `runtime-file` findings for `files`: notes, or warnings for those the image (when
-/// `expect.image_files` is known) lacks.
-pub fn runtime_file_findings(files: &[RuntimeFile], expect: &Expect, findings: &mut Vec<Finding>) {
-    let mut kinds: Vec<&str> = files.iter().map(|f| f.what).collect();
-    kinds.dedup();
-    for what in kinds {
-        let paths: Vec<&str> = files
-            .iter()
-            .filter(|f| f.what == what)
-            .map(|f| f.path.as_str())
-            .collect();
-        let listed = paths
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Container runtimes provide resolv.conf and hosts; without nsswitch.conf, musl never
-        // reads it and Go and glibc fall back to `files dns`.
-        let provided_by_runtime = matches!(what, RESOLVER | HOSTS | NSSWITCH);
-        let missing = match &expect.image_files {
-            Some(have) if !provided_by_runtime => !paths.iter().any(|p| image_has(have, p)),
-            _ => false,
-        };
-        if missing {
-            let consequence = match what {
-                CA_BUNDLE => "TLS connections cannot verify servers",
-                ZONEINFO => "time zones other than UTC are unknown",
-                USERS => "user and group names do not resolve",
-                _ => "reads of it fail",
-            };
-            findings.push(warning(
-                "runtime-file",
-                format!("reads {what} from {listed}; the image has none, so {consequence}"),
-            ));
-        } else {
-            findings.push(info("runtime-file", format!("reads {what} from {listed}")));
-        }
-    }
-}
-
-/// True when the image holds `path` or something under it.
-fn image_has(have: &BTreeSet<String>, path: &str) -> bool {
-    if have.contains(path) {
-        return true;
-    }
-    let prefix = format!("{path}/");
-    have.range(prefix.clone()..)
-        .next()
-        .is_some_and(|p| p.starts_with(&prefix))
-}
-
 fn hardening(elf: &Elf<'_>, facts: &ElfFacts, syms: &Symbols) -> Hardening {
     let stack = elf
         .program_headers
@@ -626,9 +293,9 @@ fn hardening_finding(h: &Hardening, facts: &ElfFacts) -> Option<Finding> {
     }
     let line = format!("hardening: {}", parts.join(", "));
     Some(if h.nx_stack {
-        info("hardening", line)
+        info(Code::Hardening, line)
     } else {
-        warning("hardening", line)
+        warning(Code::Hardening, line)
     })
 }
 
@@ -641,12 +308,12 @@ fn check_go(
 ) {
     let Some(got) = got else {
         findings.push(error(
-            "go-buildinfo",
+            Code::GoBuildinfo,
             "no Go build info: this is not a binary the Go toolchain built".into(),
         ));
         return;
     };
-    let mut bad = |what: String| findings.push(error("go-buildinfo", what));
+    let mut bad = |what: String| findings.push(error(Code::GoBuildinfo, what));
     if let Some(v) = &want.go_version
         && &got.go_version != v
     {
@@ -722,57 +389,7 @@ mod tests {
         assert_eq!(glibc_version(&all(b"GLIBC_2.").glibc), None);
     }
 
-    fn all(b: &[u8]) -> Strings {
-        Strings::in_ranges(b, std::iter::once(0..b.len()).collect())
-    }
-
-    #[test]
-    fn paths_match_whole() {
-        assert!(all(b"a\0/bin/sh\0b").has_path("/bin/sh"));
-        assert!(!all(b"/bin/shutdown").has_path("/bin/sh"));
-        assert!(all(b"/bin/shutdown").has("/bin/sh"));
-        assert!(all(b"x/bin/sh").has_path("/bin/sh"));
-        // Found inside a longer needle: still found.
-        assert!(all(b"\0/etc/nsswitch.conf\0").has("nsswitch.conf"));
-        assert!(all(b"\0/etc/ssl/certs/ca-certificates.crt\0").has("/etc/ssl/certs"));
-    }
-
-    #[test]
-    fn image_has_folders_by_prefix() {
-        let have: BTreeSet<String> = [
-            "/etc/ssl/certs/ca-certificates.crt",
-            "/usr/share/zoneinfo/UTC",
-        ]
-        .map(String::from)
-        .into();
-        assert!(image_has(&have, "/etc/ssl/certs"));
-        assert!(image_has(&have, "/usr/share/zoneinfo"));
-        assert!(!image_has(&have, "/etc/ssl/cert.pem"));
-        assert!(!image_has(&have, "/usr/share/zone"));
-    }
-
-    #[test]
-    fn missing_runtime_files_warn_only_when_the_image_is_known() {
-        let files = runtime_files(&all(
-            b"\0/etc/ssl/certs/ca-certificates.crt\0/etc/resolv.conf\0",
-        ));
-        assert_eq!(files.len(), 2, "{files:?}"); // the bundle (not its folder), resolv.conf
-        let mut f = Vec::new();
-        runtime_file_findings(&files, &Expect::default(), &mut f);
-        assert!(f.iter().all(|f| f.severity == super::super::Severity::Info));
-        let mut f = Vec::new();
-        let e = Expect {
-            image_files: Some(BTreeSet::from(["/etc/passwd".to_string()])),
-            ..Expect::default()
-        };
-        runtime_file_findings(&files, &e, &mut f);
-        let warns: Vec<_> = f
-            .iter()
-            .filter(|f| f.severity == super::super::Severity::Warning)
-            .collect();
-        assert_eq!(warns.len(), 1, "{f:?}");
-        assert!(warns[0].message.contains("TLS connections cannot verify"));
-    }
+    use crate::verify::strings::tests::all;
 
     #[test]
     fn go_expectations() {
@@ -820,6 +437,6 @@ mod tests {
         );
         let mut f = Vec::new();
         check_go(None, &want, None, &mut f);
-        assert_eq!(f[0].code, "go-buildinfo");
+        assert_eq!(f[0].code, Code::GoBuildinfo);
     }
 }

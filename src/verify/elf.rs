@@ -5,56 +5,15 @@
 //! goblin sees it, goblin's own sanity checks bound every count by the file size, and the whole
 //! check runs under `catch_unwind` as a last resort.
 
-use std::fmt;
-
 use goblin::elf::Elf;
-use goblin::elf::dynamic::{DT_NEEDED, DT_SONAME};
-use goblin::elf::header::{ET_CORE, ET_DYN, ET_EXEC, ET_REL};
-use goblin::elf::program_header::PT_INTERP;
 use goblin::options::ParseOptions;
 use serde::Serialize;
 
-use super::deep::Expect;
-use super::facts::{ElfFacts, ElfKind, Libc};
+use super::expect::Expect;
+use super::facts::{ElfFacts, Libc};
+use super::finding::{Code, Finding, Severity, error, escaped};
+use super::header::{RawHeader, endian_name, machine_name, read_header};
 use crate::arch::Arch;
-
-/// How bad a finding is: any [`Severity::Error`] fails the check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        })
-    }
-}
-
-/// One thing the check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable short name: `not-elf`, `truncated`, `unparsable`, `class`, `endianness`,
-    /// `wrong-machine`, `unknown-machine`, `dynamic`, `not-executable`, `arm-eabi`,
-    /// `soft-float`, `arm-arch`, `arm-attributes`, `float-abi-unknown`, `arm-arch-unknown`,
-    /// `go-buildinfo`, `malformed`, `truncated`, and from the deep check `glibc-static`, `nss`,
-    /// `dlopen`, `shell`, `runtime-file`, `hardening`.
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} [{}]: {}", self.severity, self.code, self.message)
-    }
-}
 
 /// What [`check_elf`] found about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,13 +51,6 @@ impl ElfReport {
     }
 }
 
-// ELF format constants (not arch facts: the ARM ELF ABI's spelling of them).
-const EI_NIDENT: usize = 16;
-const ELFCLASS32: u8 = 1;
-const ELFCLASS64: u8 = 2;
-const ELFDATA2LSB: u8 = 1;
-const ELFDATA2MSB: u8 = 2;
-
 /// Checks that `bytes` is a fully static ELF executable for `expected` (or, with None, for any
 /// arch of ours, reporting which).
 pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
@@ -114,7 +66,7 @@ pub fn check_elf_with(bytes: &[u8], expect: &Expect) -> ElfReport {
             arch: None,
             description: "ELF (unparsable)".to_string(),
             findings: vec![error(
-                "unparsable",
+                Code::Unparsable,
                 "the ELF parser failed on this file: it is malformed".to_string(),
             )],
             facts: None,
@@ -122,154 +74,12 @@ pub fn check_elf_with(bytes: &[u8], expect: &Expect) -> ElfReport {
     }
 }
 
-/// A message or description with the names it quotes from the file (libraries, paths, Go
-/// modules) made safe to print ([`crate::text::escape`]).
-fn escaped(s: String) -> String {
-    match crate::text::escape(&s) {
-        std::borrow::Cow::Borrowed(_) => s,
-        std::borrow::Cow::Owned(e) => e,
-    }
-}
-
-pub(super) fn error(code: &'static str, message: String) -> Finding {
-    Finding {
-        severity: Severity::Error,
-        code,
-        message: escaped(message),
-    }
-}
-pub(super) fn warning(code: &'static str, message: String) -> Finding {
-    Finding {
-        severity: Severity::Warning,
-        code,
-        message: escaped(message),
-    }
-}
-pub(super) fn info(code: &'static str, message: String) -> Finding {
-    Finding {
-        severity: Severity::Info,
-        code,
-        message: escaped(message),
-    }
-}
-
-/// The ELF header fields we need, read by hand with bounds checks.
-pub(super) struct RawHeader {
-    pub(super) class_bits: u8,
-    pub(super) little: bool,
-    pub(super) e_type: u16,
-    pub(super) e_machine: u16,
-    pub(super) e_flags: u32,
-}
-
-pub(super) fn rd_u16(b: &[u8], off: usize, little: bool) -> Option<u16> {
-    let s: [u8; 2] = b.get(off..off.checked_add(2)?)?.try_into().ok()?;
-    Some(if little {
-        u16::from_le_bytes(s)
-    } else {
-        u16::from_be_bytes(s)
-    })
-}
-pub(super) fn rd_u32(b: &[u8], off: usize, little: bool) -> Option<u32> {
-    let s: [u8; 4] = b.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if little {
-        u32::from_le_bytes(s)
-    } else {
-        u32::from_be_bytes(s)
-    })
-}
-
-fn read_header(bytes: &[u8]) -> Result<RawHeader, Finding> {
-    if bytes.is_empty() {
-        return Err(error(
-            "not-elf",
-            "not an ELF file: the file is empty".to_string(),
-        ));
-    }
-    if !bytes.starts_with(b"\x7fELF") {
-        let what = if bytes.starts_with(b"#!") {
-            let line = bytes.split(|&c| c == b'\n').next().unwrap_or_default();
-            let line = String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned();
-            format!("a script (`{line}`), not a compiled binary")
-        } else if bytes.starts_with(b"!<arch>\n") {
-            "an `ar` archive (a static library), not an executable".to_string()
-        } else {
-            let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
-            format!("no ELF magic (starts with {})", head.join(" "))
-        };
-        return Err(error("not-elf", format!("not an ELF file: {what}")));
-    }
-    if bytes.len() < EI_NIDENT {
-        return Err(error(
-            "truncated",
-            format!(
-                "truncated ELF header: {} bytes, e_ident alone is {EI_NIDENT}",
-                bytes.len()
-            ),
-        ));
-    }
-    let class_bits = match bytes[4] {
-        ELFCLASS32 => 32,
-        ELFCLASS64 => 64,
-        c => {
-            return Err(error(
-                "class",
-                format!("invalid ELF class {c} (EI_CLASS must be 1 for 32-bit or 2 for 64-bit)"),
-            ));
-        }
-    };
-    let little = match bytes[5] {
-        ELFDATA2LSB => true,
-        ELFDATA2MSB => false,
-        d => {
-            return Err(error(
-                "endianness",
-                format!("invalid ELF byte order {d} (EI_DATA must be 1 or 2)"),
-            ));
-        }
-    };
-    let (ehsize, flags_off) = if class_bits == 32 { (52, 36) } else { (64, 48) };
-    if bytes.len() < ehsize {
-        return Err(error(
-            "truncated",
-            format!(
-                "truncated ELF header: {} bytes, an ELF{class_bits} header is {ehsize}",
-                bytes.len()
-            ),
-        ));
-    }
-    // In bounds: checked against ehsize above.
-    Ok(RawHeader {
-        class_bits,
-        little,
-        e_type: rd_u16(bytes, 16, little).unwrap_or(0),
-        e_machine: rd_u16(bytes, 18, little).unwrap_or(0),
-        e_flags: rd_u32(bytes, flags_off, little).unwrap_or(0),
-    })
-}
-
-/// Human name of an `e_machine`: the table's for ours, goblin's otherwise.
-pub(super) fn machine_name(machine: u16) -> String {
-    match Arch::ALL
-        .iter()
-        .map(|a| a.info())
-        .find(|i| i.elf.machine == machine)
-    {
-        Some(i) => i.elf.machine_name.to_string(),
-        None => format!(
-            "{} (e_machine {machine})",
-            goblin::elf::header::machine_to_str(machine)
-        ),
-    }
-}
-
 fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
-    let expected = expect.arch;
     let hdr = match read_header(bytes) {
         Ok(h) => h,
         Err(f) => {
             let description = match f.code {
-                "not-elf" => "not ELF".to_string(),
+                Code::NotElf => "not ELF".to_string(),
                 _ => "ELF (truncated or invalid header)".to_string(),
             };
             return ElfReport {
@@ -289,19 +99,60 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
     if !hdr.little {
         desc[0].push_str(" big-endian");
     }
+    let (detected, machine_ok) = check_machine(&hdr, expect.arch, &mut findings);
+    let target = expect.arch.or(detected);
+    if let Some(t) = target
+        && t.info().elf.little_endian != hdr.little
+    {
+        findings.push(error(
+            Code::Endianness,
+            format!(
+                "byte order is {}, expected {} for {t}",
+                endian_name(hdr.little),
+                endian_name(t.info().elf.little_endian)
+            ),
+        ));
+    }
+    let facts = match parse(bytes, &mut findings) {
+        Some(elf) => {
+            let target = target.filter(|_| machine_ok);
+            let parsed = Parsed {
+                bytes,
+                elf: &elf,
+                hdr: &hdr,
+            };
+            Some(inspect(&parsed, expect, target, &mut desc, &mut findings))
+        }
+        None => {
+            desc.push("unparsable".to_string());
+            None
+        }
+    };
+    ElfReport {
+        arch: detected,
+        description: escaped(desc.join(", ")),
+        findings,
+        facts,
+    }
+}
 
-    // Which of our arches the header says, then which one we hold it to.
+/// Which of our arches the header says, and whether it is the one expected (a finding when
+/// not, or when it is none of ours).
+fn check_machine(
+    hdr: &RawHeader,
+    expected: Option<Arch>,
+    findings: &mut Vec<Finding>,
+) -> (Option<Arch>, bool) {
     let detected = Arch::ALL.into_iter().find(|a| {
         let e = a.info().elf;
         e.machine == hdr.e_machine && e.class_bits == hdr.class_bits
     });
-    let target = expected.or(detected);
     let machine_ok = match (expected, detected) {
         (Some(exp), _) => {
             let e = exp.info().elf;
             if e.machine != hdr.e_machine {
                 findings.push(error(
-                    "wrong-machine",
+                    Code::WrongMachine,
                     format!(
                         "machine is {}, expected {} (for {exp}): rebuild with -target {}",
                         machine_name(hdr.e_machine),
@@ -312,7 +163,7 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
                 false
             } else if e.class_bits != hdr.class_bits {
                 findings.push(error(
-                    "class",
+                    Code::Class,
                     format!(
                         "ELF class is {}-bit, expected {}-bit for {exp}",
                         hdr.class_bits, e.class_bits
@@ -326,7 +177,7 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
         (None, Some(_)) => true,
         (None, None) => {
             findings.push(error(
-                "unknown-machine",
+                Code::UnknownMachine,
                 format!(
                     "machine is {} ({}-bit), not one of ours ({})",
                     machine_name(hdr.e_machine),
@@ -337,81 +188,79 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
             false
         }
     };
-    if let Some(t) = target
-        && t.info().elf.little_endian != hdr.little
-    {
-        findings.push(error(
-            "endianness",
-            format!(
-                "byte order is {}, expected {} for {t}",
-                endian_name(hdr.little),
-                endian_name(t.info().elf.little_endian)
-            ),
-        ));
-    }
+    (detected, machine_ok)
+}
 
-    // Full parse: strict, then permissive (with a warning) before giving up.
-    let elf = match parse_guarded(bytes, false) {
+/// The full parse: strict, then permissive (with an error finding) before giving up (another).
+fn parse<'a>(bytes: &'a [u8], findings: &mut Vec<Finding>) -> Option<Elf<'a>> {
+    match parse_guarded(bytes, false) {
         Ok(e) => Some(e),
         Err(strict_err) => match parse_guarded(bytes, true) {
             Ok(e) => {
                 // A real executable parses strictly; facts still come from what could be read.
                 findings.push(error(
-                    "malformed",
+                    Code::Malformed,
                     format!("malformed ELF (read leniently, parts skipped): {strict_err}"),
                 ));
                 Some(e)
             }
             Err(_) => {
                 findings.push(error(
-                    "unparsable",
+                    Code::Unparsable,
                     format!("cannot parse the ELF: {strict_err}"),
                 ));
                 None
             }
         },
+    }
+}
+
+/// A parsed file: its bytes, goblin's view and the hand-read header.
+struct Parsed<'a, 'b> {
+    bytes: &'a [u8],
+    elf: &'b Elf<'a>,
+    hdr: &'b RawHeader,
+}
+
+/// The checks of a parsed file: extent, ARM ABI (for `target`, the arch it is held to when its
+/// machine is right), linkage and the deep check; returns the facts and adds to `desc`.
+fn inspect(
+    p: &Parsed<'_, '_>,
+    expect: &Expect,
+    target: Option<Arch>,
+    desc: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) -> ElfFacts {
+    let (bytes, elf, hdr) = (p.bytes, p.elf, p.hdr);
+    check_extent(bytes, elf, findings);
+    if let Some(t) = target {
+        let ti = t.info();
+        if ti.elf.arm_hard_float_eabi5 || ti.elf.arm_min_cpu_arch.is_some() {
+            super::arm::check_arm(bytes, elf, hdr, ti, desc, findings);
+        }
+    }
+    let mut f = ElfFacts {
+        class_bits: hdr.class_bits,
+        machine: machine_name(hdr.e_machine),
+        little_endian: hdr.little,
+        ..ElfFacts::default()
     };
-
-    let mut facts = None;
-    if let Some(elf) = &elf {
-        check_extent(bytes, elf, &mut findings);
-        if let (Some(t), true) = (target, machine_ok) {
-            let ti = t.info();
-            if ti.elf.arm_hard_float_eabi5 || ti.elf.arm_min_cpu_arch.is_some() {
-                super::arm::check_arm(bytes, elf, &hdr, ti, &mut desc, &mut findings);
-            }
-        }
-        let mut f = ElfFacts {
-            class_bits: hdr.class_bits,
-            machine: machine_name(hdr.e_machine),
-            little_endian: hdr.little,
-            ..ElfFacts::default()
-        };
-        desc.push(check_linkage(bytes, elf, &hdr, &mut f, &mut findings));
-        super::deep::inspect(bytes, elf, expect, &mut f, &mut findings);
-        match &f.libc {
-            Libc::Musl => desc.push("musl".into()),
-            Libc::Glibc { version, .. } => desc.push(match version {
-                Some(v) => format!("glibc {v}"),
-                None => "glibc".into(),
-            }),
-            Libc::None if f.go.is_some() => {}
-            Libc::None | Libc::Unknown => {}
-        }
-        if let Some(go) = &f.go {
-            desc.push(format!("Go {}", go.go_version.trim_start_matches("go")));
-        }
-        facts = Some(f);
-    } else {
-        desc.push("unparsable".to_string());
+    desc.push(super::linkage::check_linkage(
+        bytes, elf, hdr, &mut f, findings,
+    ));
+    super::deep::inspect(bytes, elf, expect, &mut f, findings);
+    match &f.libc {
+        Libc::Musl => desc.push("musl".into()),
+        Libc::Glibc { version, .. } => desc.push(match version {
+            Some(v) => format!("glibc {v}"),
+            None => "glibc".into(),
+        }),
+        Libc::None | Libc::Unknown => {}
     }
-
-    ElfReport {
-        arch: detected,
-        description: escaped(desc.join(", ")),
-        findings,
-        facts,
+    if let Some(go) = &f.go {
+        desc.push(format!("Go {}", go.go_version.trim_start_matches("go")));
     }
+    f
 }
 
 /// Every segment's bytes and the section header table must lie inside the file: a cut-off
@@ -426,7 +275,7 @@ fn check_extent(bytes: &[u8], elf: &Elf<'_>, findings: &mut Vec<Finding>) {
         .find(|(_, ph)| end(ph.p_offset, ph.p_filesz) > len)
     {
         findings.push(error(
-            "truncated",
+            Code::Truncated,
             format!(
                 "truncated: segment {i} ends at byte {}, but the file has {len} bytes",
                 end(ph.p_offset, ph.p_filesz)
@@ -438,17 +287,9 @@ fn check_extent(bytes: &[u8], elf: &Elf<'_>, findings: &mut Vec<Finding>) {
     let table = end(h.e_shoff, u64::from(h.e_shnum) * u64::from(h.e_shentsize));
     if h.e_shoff != 0 && table > len {
         findings.push(error(
-            "truncated",
+            Code::Truncated,
             format!("truncated: the section header table ends at byte {table}, but the file has {len} bytes"),
         ));
-    }
-}
-
-fn endian_name(little: bool) -> &'static str {
-    if little {
-        "little-endian"
-    } else {
-        "big-endian"
     }
 }
 
@@ -465,137 +306,12 @@ fn parse_guarded(bytes: &[u8], permissive: bool) -> Result<Elf<'_>, String> {
     }
 }
 
-/// Static, static-pie or not; executable or not. Returns the description word.
-fn check_linkage(
-    bytes: &[u8],
-    elf: &Elf<'_>,
-    hdr: &RawHeader,
-    facts: &mut ElfFacts,
-    findings: &mut Vec<Finding>,
-) -> String {
-    // PT_INTERP, even when goblin could not read its string (e.g. not UTF-8).
-    let interp: Option<String> = elf
-        .program_headers
-        .iter()
-        .find(|ph| ph.p_type == PT_INTERP)
-        .map(|ph| {
-            elf.interpreter.map(str::to_string).unwrap_or_else(|| {
-                let s = usize::try_from(ph.p_offset).ok();
-                let n = usize::try_from(ph.p_filesz).ok();
-                match (s, n) {
-                    (Some(s), Some(n)) => s
-                        .checked_add(n)
-                        .and_then(|e| bytes.get(s..e))
-                        .map(|b| {
-                            let b = b.split(|&c| c == 0).next().unwrap_or_default();
-                            String::from_utf8_lossy(b).into_owned()
-                        })
-                        .unwrap_or_else(|| "<unreadable>".to_string()),
-                    _ => "<unreadable>".to_string(),
-                }
-            })
-        });
-    // Every DT_NEEDED, even those whose name goblin could not read.
-    let mut needed: Vec<String> = Vec::new();
-    let mut soname = None;
-    if let Some(dynamic) = &elf.dynamic {
-        for d in &dynamic.dyns {
-            let tag = d.d_tag;
-            if tag == DT_NEEDED || tag == DT_SONAME {
-                let name = usize::try_from(d.d_val)
-                    .ok()
-                    .and_then(|off| elf.dynstrtab.get_at(off))
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("<unreadable name at {:#x}>", d.d_val));
-                if tag == DT_NEEDED {
-                    needed.push(name);
-                } else {
-                    soname = Some(name);
-                }
-            }
-        }
-    }
-    let is_dynamic = interp.is_some() || !needed.is_empty();
-    facts.interpreter = interp.clone();
-    facts.needed = needed.clone();
-    facts.soname = soname.clone();
-    facts.kind = match hdr.e_type {
-        ET_EXEC => ElfKind::Executable,
-        ET_DYN if interp.is_none() && (soname.is_some() || elf.entry == 0) => {
-            ElfKind::SharedLibrary
-        }
-        ET_DYN => ElfKind::Executable,
-        ET_REL => ElfKind::Relocatable,
-        ET_CORE => ElfKind::Core,
-        _ => ElfKind::Other,
-    };
-    facts.static_pie = hdr.e_type == ET_DYN && !is_dynamic && facts.kind == ElfKind::Executable;
-    if is_dynamic {
-        let mut parts = Vec::new();
-        if let Some(i) = &interp {
-            parts.push(format!("PT_INTERP {i}"));
-        }
-        if !needed.is_empty() {
-            parts.push(format!("needs {}", needed.join(", ")));
-        }
-        findings.push(error("dynamic", format!("dynamic: {}", parts.join(", "))));
-    }
-
-    match hdr.e_type {
-        ET_EXEC => {
-            if is_dynamic {
-                "dynamic".into()
-            } else {
-                "static".into()
-            }
-        }
-        ET_DYN => {
-            if interp.is_none() && (soname.is_some() || elf.entry == 0) {
-                let what = match &soname {
-                    Some(s) => format!("a shared library (SONAME {s})"),
-                    None => "a shared library (ET_DYN with no entry point)".to_string(),
-                };
-                findings.push(error(
-                    "not-executable",
-                    format!("{what}, not an executable: link the program itself, statically"),
-                ));
-                "shared library".into()
-            } else if is_dynamic {
-                "dynamic-pie".into()
-            } else {
-                "static-pie".into()
-            }
-        }
-        ET_REL => {
-            findings.push(error(
-                "not-executable",
-                "a relocatable object (ET_REL, a .o file), not an executable: the link step did \
-                 not run"
-                    .to_string(),
-            ));
-            "relocatable".into()
-        }
-        ET_CORE => {
-            findings.push(error(
-                "not-executable",
-                "a core dump (ET_CORE), not an executable".to_string(),
-            ));
-            "core dump".into()
-        }
-        t => {
-            findings.push(error(
-                "not-executable",
-                format!("ELF type {t:#x} is not an executable (expected ET_EXEC or ET_DYN)"),
-            ));
-            format!("type {t:#x}")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::verify::arm::*;
+    use crate::verify::header::*;
+    use goblin::elf::header::{ET_CORE, ET_EXEC, ET_REL};
 
     /// A minimal, valid ELF64 x86-64 static executable header (no program or section headers).
     fn tiny_elf64(machine: u16, e_type: u16) -> Vec<u8> {
@@ -642,11 +358,11 @@ mod tests {
             r.description,
             "ELF 32-bit ARM, EABI5 hard-float, arch unrecorded, static"
         );
-        assert!(r.findings.iter().any(|f| f.code == "arm-arch-unknown"));
+        assert!(r.findings.iter().any(|f| f.code == Code::ArmArchUnknown));
         // Go's internal linker (0x5000002) without build info: warnings only.
         let r = check_elf(&tiny_arm(0x0500_0002), None);
         assert!(r.passed(), "{r:?}");
-        assert!(r.findings.iter().any(|f| f.code == "float-abi-unknown"));
+        assert!(r.findings.iter().any(|f| f.code == Code::FloatAbiUnknown));
         // Soft-float bit, and an old EABI.
         assert_eq!(
             codes(&check_elf(&tiny_arm(0x0500_0200), None)),
@@ -664,12 +380,15 @@ mod tests {
     }
 
     fn codes(r: &ElfReport) -> Vec<&'static str> {
-        r.errors().map(|f| f.code).collect()
+        r.errors().map(|f| f.code.as_str()).collect()
     }
 
     #[test]
     fn messages_quote_names_escaped() {
-        let f = error("needed", "needs lib\x1b[31m.so\nrecipe: ok".to_string());
+        let f = error(
+            Code::Dynamic,
+            "needs lib\x1b[31m.so\nrecipe: ok".to_string(),
+        );
         assert_eq!(f.message, "needs lib\\x1b[31m.so\\nrecipe: ok");
         assert_eq!(escaped("plain".to_string()), "plain");
     }

@@ -66,8 +66,85 @@ pub enum Libc {
 pub struct RuntimeFile {
     /// The path as found in the binary, e.g. `/etc/ssl/certs/ca-certificates.crt`.
     pub path: String,
-    /// What it is for, e.g. `CA bundle`, `zoneinfo`, `user database`.
-    pub what: &'static str,
+    /// What it is for; in JSON (`what`) its description, e.g. `CA certificates`.
+    #[serde(rename = "what")]
+    pub kind: RuntimeKind,
+}
+
+/// What a [`RuntimeFile`] is for. A `runtime-file` finding carries it
+/// ([`super::Code::RuntimeFile`]), so callers match on the kind, never on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuntimeKind {
+    /// A CA bundle or folder (`/etc/ssl/certs/ca-certificates.crt`, ...).
+    CaBundle,
+    /// Time zone data (`/usr/share/zoneinfo`, `/etc/localtime`).
+    Zoneinfo,
+    /// The user and group database (`/etc/passwd`, `/etc/group`).
+    Users,
+    /// `/etc/nsswitch.conf`.
+    NameServiceSwitch,
+    /// `/etc/resolv.conf`.
+    Resolver,
+    /// `/etc/hosts`.
+    Hosts,
+}
+
+impl RuntimeKind {
+    /// Paths binaries look for at run time, and what each is. (A folder is named only when no
+    /// file under it is found.)
+    pub const PATHS: &[(&str, RuntimeKind)] = &[
+        ("/etc/ssl/certs/ca-certificates.crt", RuntimeKind::CaBundle),
+        ("/etc/pki/tls/certs/ca-bundle.crt", RuntimeKind::CaBundle),
+        ("/etc/ssl/ca-bundle.pem", RuntimeKind::CaBundle),
+        ("/etc/pki/tls/cacert.pem", RuntimeKind::CaBundle),
+        ("/etc/ssl/cert.pem", RuntimeKind::CaBundle),
+        ("/etc/ssl/certs", RuntimeKind::CaBundle),
+        ("/usr/share/zoneinfo", RuntimeKind::Zoneinfo),
+        ("/etc/localtime", RuntimeKind::Zoneinfo),
+        ("/etc/passwd", RuntimeKind::Users),
+        ("/etc/group", RuntimeKind::Users),
+        ("/etc/nsswitch.conf", RuntimeKind::NameServiceSwitch),
+        ("/etc/resolv.conf", RuntimeKind::Resolver),
+        ("/etc/hosts", RuntimeKind::Hosts),
+    ];
+
+    /// What the file is, as messages and `--json` say it: `CA certificates`, `time zones`, ...
+    pub const fn describe(self) -> &'static str {
+        match self {
+            RuntimeKind::CaBundle => "CA certificates",
+            RuntimeKind::Zoneinfo => "time zones",
+            RuntimeKind::Users => "the user database",
+            RuntimeKind::NameServiceSwitch => "the name service switch",
+            RuntimeKind::Resolver => "the DNS resolver config",
+            RuntimeKind::Hosts => "the hosts file",
+        }
+    }
+
+    /// True for files container runtimes provide (resolv.conf, hosts), or whose absence is the
+    /// default (without nsswitch.conf musl never reads it; Go and glibc fall back to
+    /// `files dns`): an image lacking them is not worth a warning.
+    pub const fn provided_by_runtime(self) -> bool {
+        matches!(
+            self,
+            RuntimeKind::Resolver | RuntimeKind::Hosts | RuntimeKind::NameServiceSwitch
+        )
+    }
+
+    /// What goes wrong when the image lacks it.
+    pub const fn consequence(self) -> &'static str {
+        match self {
+            RuntimeKind::CaBundle => "TLS connections cannot verify servers",
+            RuntimeKind::Zoneinfo => "time zones other than UTC are unknown",
+            RuntimeKind::Users => "user and group names do not resolve",
+            _ => "reads of it fail",
+        }
+    }
+}
+
+impl Serialize for RuntimeKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.describe())
+    }
 }
 
 /// Hardening properties from the program headers and dynamic section.

@@ -1,18 +1,36 @@
 //! Proves a built binary is what we promise: a fully static ELF executable for its arch
 //! ([`elf::check_elf`], a pure function over bytes), and that it runs ([`smoke::run_smoke`],
 //! natively or under qemu-user).
+//!
+//! Layers, each importing only those below it (no module imports one that imports it back):
+//! - leaves: [`finding`] (findings, severity, codes), [`expect`] (what the caller expects),
+//!   [`facts`] (what was learned), `header` (the hand-read ELF header), `strings` and `symbols`
+//!   (what the binary names), [`goinfo`] (Go build info);
+//! - checks: [`arm`] (ARM ABI), [`runtime`] (runtime files), [`deep`] (libc, dlopen, shell,
+//!   hardening, Go expectations);
+//! - the orchestrator: [`elf`] ([`check_elf`]), and apart from it [`smoke`].
 
 pub mod arm;
 pub mod deep;
 pub mod elf;
+pub mod expect;
 pub mod facts;
+pub mod finding;
 pub mod goinfo;
+mod header;
+mod linkage;
+pub mod runtime;
 pub mod smoke;
+mod strings;
+mod symbols;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
-pub use deep::{Expect, GoExpect};
-pub use elf::{ElfReport, Finding, Severity, check_elf, check_elf_with};
-pub use facts::{ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile};
+pub use elf::{ElfReport, check_elf, check_elf_with};
+pub use expect::{Expect, GoExpect};
+pub use facts::{
+    ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,
+};
+pub use finding::{Code, Finding, Severity, UnknownCode};
 pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
 
 /// A file's bytes for checking: memory-mapped, so a large binary is not copied into memory
@@ -45,4 +63,97 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
     // (ripgrep's too). The files checked are build outputs and files given on the command line.
     let map = unsafe { memmap2::Mmap::map(&file)? };
     Ok(FileBytes::Mapped(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The sibling modules each file of `src/<dir>/` imports (`super::name`, `super::{a, b}`;
+    /// lowercase names only, outside its tests).
+    fn imports(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(dir);
+        let mut graph = BTreeMap::new();
+        for e in std::fs::read_dir(&root).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            let mut deps = BTreeSet::new();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (_, rest) in line
+                    .match_indices("super::")
+                    .map(|(i, _)| line.split_at(i + 7))
+                {
+                    let ident = |n: &str| {
+                        n.trim()
+                            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .next()
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    let names: Vec<String> = match rest.strip_prefix('{') {
+                        Some(group) => group
+                            .split('}')
+                            .next()
+                            .unwrap_or("")
+                            .split(',')
+                            .map(ident)
+                            .collect(),
+                        None => vec![ident(rest)],
+                    };
+                    for n in names {
+                        if n.starts_with(|c: char| c.is_ascii_lowercase()) && n != name {
+                            deps.insert(n);
+                        }
+                    }
+                }
+            }
+            graph.insert(name, deps);
+        }
+        graph
+    }
+
+    /// A module path `from` -> ... -> `from` through sibling modules, if there is one.
+    fn cycle(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Option<Vec<String>> {
+        let mut stack = vec![vec![from.to_string()]];
+        let mut seen = BTreeSet::new();
+        while let Some(path) = stack.pop() {
+            let last = path.last().unwrap();
+            for dep in graph.get(last).into_iter().flatten() {
+                if dep == from {
+                    return Some([path.clone(), vec![dep.clone()]].concat());
+                }
+                if graph.contains_key(dep) && seen.insert(dep.clone()) {
+                    stack.push([path.clone(), vec![dep.clone()]].concat());
+                }
+            }
+        }
+        None
+    }
+
+    /// ARCHITECTURE's layering: in `verify/` and `source/`, no module imports one that imports
+    /// it back (shared types live in leaf modules; `mod.rs` is the root and its functions are
+    /// helpers, so calls from it into a child are not counted).
+    #[test]
+    fn verify_and_source_modules_import_no_cycle() {
+        for dir in ["verify", "source"] {
+            let mut graph = imports(dir);
+            graph.remove("mod");
+            for m in graph.keys() {
+                assert_eq!(cycle(&graph, m), None, "import cycle in src/{dir}/");
+            }
+        }
+        // The origins share `download`, never each other.
+        let source = imports("source");
+        for origin in ["debian", "gomod", "http", "pypi"] {
+            let deps = &source[origin];
+            assert!(deps.contains("download"), "{origin}: {deps:?}");
+            for other in ["debian", "gomod", "http", "pypi", "store"] {
+                assert!(!deps.contains(other), "{origin} imports {other}");
+            }
+        }
+    }
 }

@@ -142,7 +142,7 @@ fn check(path: &Path, expected: Option<Arch>) -> recipe::verify::ElfReport {
 }
 
 fn error_codes(r: &recipe::verify::ElfReport) -> Vec<&'static str> {
-    r.errors().map(|f| f.code).collect()
+    r.errors().map(|f| f.code.as_str()).collect()
 }
 
 #[test]
@@ -229,7 +229,13 @@ fn verify_armv6_soft_float_fails_as_armv7() {
             codes.contains(&"soft-float") && codes.contains(&"arm-arch"),
             "{r:#?}"
         );
-        let msg = |code| &r.findings.iter().find(|f| f.code == code).unwrap().message;
+        let msg = |code| {
+            &r.findings
+                .iter()
+                .find(|f| f.code.as_str() == code)
+                .unwrap()
+                .message
+        };
         assert!(
             msg("arm-arch").starts_with("built for ARMv6"),
             "{}",
@@ -277,7 +283,7 @@ fn verify_host_ls_is_dynamic() {
     let m = &r
         .findings
         .iter()
-        .find(|f| f.code == "dynamic")
+        .find(|f| f.code == recipe::verify::Code::Dynamic)
         .unwrap()
         .message;
     assert!(
@@ -534,7 +540,7 @@ fn codes_of(r: &recipe::verify::ElfReport, sev: recipe::verify::Severity) -> Vec
     r.findings
         .iter()
         .filter(|f| f.severity == sev)
-        .map(|f| f.code)
+        .map(|f| f.code.as_str())
         .collect()
 }
 
@@ -578,7 +584,11 @@ fn verify_glibc_static_with_and_without_getpwnam() {
     );
     let r = check(&pw, Some(Arch::Amd64));
     assert_eq!(error_codes(&r), ["nss"], "{r:#?}");
-    let nss = r.findings.iter().find(|f| f.code == "nss").unwrap();
+    let nss = r
+        .findings
+        .iter()
+        .find(|f| f.code == recipe::verify::Code::Nss)
+        .unwrap();
     assert!(nss.message.contains("it calls getpwnam"), "{}", nss.message);
     assert!(
         nss.message.contains("rebuild against musl"),
