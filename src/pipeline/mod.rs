@@ -212,7 +212,11 @@ pub fn build(
     distrust_changed_entries(&mut graph, settings, progress)?;
     let tools = provision(settings, &specs, &graph, progress)?;
 
-    let store = source::Store::new(settings.cache.join("sources"));
+    let mut store = source::Store::new(settings.cache.join("sources"));
+    if let Some(go) = &tools.go {
+        // Go modules are fetched with the pinned Go, never whatever `go` is on PATH.
+        store = store.with_go(go.pinned.clone());
+    }
     let cache = Cache::new(&settings.cache);
     let deps: Vec<Vec<usize>> = graph
         .nodes

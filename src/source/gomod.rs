@@ -18,10 +18,12 @@ pub fn go_module_strip(module: &str) -> usize {
     module.split('/').filter(|c| !c.is_empty()).count()
 }
 
-/// Runs `go mod download -json MODULE@VERSION` with `GOMODCACHE` in a new temporary directory
+/// Runs `go mod download -json MODULE@VERSION` (with `go`, the pinned toolchain's binary, or
+/// `go` from PATH) with `GOMODCACHE` in a new temporary directory
 /// inside `tmp_dir` (and `GOFLAGS=-modcacherw`, so that directory can be removed) and takes
 /// the module zip it reports.
 pub(crate) fn download(
+    go: Option<&Path>,
     module: &str,
     version: &str,
     tmp_dir: &Path,
@@ -39,7 +41,7 @@ pub(crate) fn download(
     let spec = format!("{module}@{version}");
     let command = format!("go mod download -json {spec}");
     // Run outside any module (the temporary directory has no go.mod), with our own cache.
-    let mut cmd = crate::process::command("go");
+    let mut cmd = crate::process::command(go.unwrap_or(Path::new("go")));
     cmd.args(["mod", "download", "-json", &spec])
         .current_dir(dir.path())
         .envs(crate::process::host_env())

@@ -16,6 +16,9 @@ pub struct Store {
     /// Caps given with [`Store::with_limits`]; `None` reads them with [`Limits::from_env`] at
     /// each fetch.
     limits: Option<Limits>,
+    /// The pinned Go's own `go` binary, for Go module origins ([`Store::with_go`]); without
+    /// it, `go` from PATH.
+    go: Option<PathBuf>,
 }
 
 impl Store {
@@ -24,7 +27,15 @@ impl Store {
         Store {
             root: root.into(),
             limits: None,
+            go: None,
         }
+    }
+
+    /// Fetches Go modules with this `go` binary (the pinned toolchain's, run with
+    /// `GOTOOLCHAIN=local`), not whatever `go` is on PATH.
+    pub fn with_go(mut self, go: PathBuf) -> Self {
+        self.go = Some(go);
+        self
     }
 
     /// A store whose downloads run under `limits` instead of the environment's.
@@ -32,6 +43,7 @@ impl Store {
         Store {
             root: root.into(),
             limits: Some(limits),
+            go: None,
         }
     }
 
@@ -115,7 +127,9 @@ impl Store {
         let fetched = match origin {
             Origin::Url(url) => http::download(url, &tmp, limits)?,
             Origin::Debian(d) => debian::download(d, &tmp)?,
-            Origin::GoModule { module, version } => gomod::download(module, version, &tmp)?,
+            Origin::GoModule { module, version } => {
+                gomod::download(self.go.as_deref(), module, version, &tmp)?
+            }
             Origin::Pypi {
                 package,
                 version,

@@ -38,7 +38,11 @@ pub struct Zig {
 /// Go ready to run: the launcher and the environment that pins its version.
 #[derive(Debug, Clone)]
 pub struct Go {
+    /// The launcher found on PATH (it runs the pinned version through `GOTOOLCHAIN`).
     pub exe: PathBuf,
+    /// The pinned toolchain's own `go` (`GOROOT/bin/go`), run with `GOTOOLCHAIN=local` where
+    /// our Go environment does not apply (fetching a module into a temporary module cache).
+    pub pinned: PathBuf,
     pub version: String,
     pub env: Vec<(String, String)>,
 }
@@ -228,15 +232,26 @@ pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainEr
     let env = go_env(spec, cache);
     let mut cmd = crate::process::command(&exe);
     cmd.envs(crate::process::host_env())
-        .args(["env", "GOVERSION"])
+        .args(["env", "GOVERSION", "GOROOT"])
         .envs(env.iter().map(|(k, v)| (k, v)));
-    let version = output_of(&mut cmd)
-        .ok_or_else(|| err("`go env GOVERSION` failed with the pinned GOTOOLCHAIN".into()))?;
+    let out = output_of(&mut cmd).ok_or_else(|| {
+        err("`go env GOVERSION GOROOT` failed with the pinned GOTOOLCHAIN".into())
+    })?;
+    let mut lines = out.lines();
+    let (version, goroot) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
     if version != format!("go{}", spec.version) {
         return Err(err(format!("`go env GOVERSION` says {version}")));
     }
+    let pinned = Path::new(goroot).join("bin").join("go");
+    if !pinned.is_file() {
+        return Err(err(format!(
+            "the pinned toolchain has no `{}`",
+            crate::text::path(&pinned)
+        )));
+    }
     Ok(Go {
         exe,
+        pinned,
         version: spec.version.clone(),
         env,
     })
