@@ -1,6 +1,7 @@
 //! Walking a folder: every entry below it, symlinks not followed, sorted by path. The one walker
 //! of every module that reads a tree (`recipe check` on a root filesystem, the image writer
-//! packing a layout, the files of an included recipe). [`open_regular`] is the one way files
+//! packing a layout, the files of an included recipe, a local source's fingerprint and copy,
+//! cache manifests and sizes, a Go module cache made writable). [`open_regular`] is the one way files
 //! found by a walk, or named on the command line, are opened for reading: regular files only, so
 //! a FIFO, a device or a socket is refused instead of blocking the reader.
 
@@ -29,6 +30,15 @@ pub struct WalkError {
 
 /// Every entry below `root` (not `root` itself), sorted by relative path.
 pub fn walk(root: &Path) -> Result<Vec<Entry>, WalkError> {
+    walk_skipping(root, |_| false)
+}
+
+/// Like [`walk`], leaving out every entry whose file name `skip` accepts (and, for a folder,
+/// all it holds): a source tree's `.git` and `target`.
+pub fn walk_skipping(
+    root: &Path,
+    skip: impl Fn(&std::ffi::OsStr) -> bool,
+) -> Result<Vec<Entry>, WalkError> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -38,6 +48,9 @@ pub fn walk(root: &Path) -> Result<Vec<Entry>, WalkError> {
         };
         for e in std::fs::read_dir(&dir).map_err(err)? {
             let e = e.map_err(err)?;
+            if skip(&e.file_name()) {
+                continue;
+            }
             let path = e.path();
             let file_type = e.file_type().map_err(|source| WalkError {
                 path: path.clone(),

@@ -10,27 +10,16 @@ use std::path::Path;
 /// that is absolute or leads out of `from` (nothing is ever read through it from the build
 /// machine). Copied files keep their permission bits without setuid, setgid and sticky.
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    copy_within(from, from, to)
-}
-
-fn copy_within(base: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == ".git" || name == "target" {
-            continue;
-        }
-        let src = entry.path();
-        let dst = to.join(&name);
-        let ty = entry.file_type()?;
-        if ty.is_symlink() {
-            std::os::unix::fs::symlink(crate::source::checked_symlink(base, &src)?, &dst)?;
-        } else if ty.is_dir() {
-            copy_within(base, &src, &dst)?;
+    for e in crate::source::source_tree(from)? {
+        let dst = to.join(&e.rel);
+        if e.file_type.is_symlink() {
+            std::os::unix::fs::symlink(crate::source::checked_symlink(from, &e.path)?, &dst)?;
+        } else if e.file_type.is_dir() {
+            std::fs::create_dir_all(&dst)?;
         } else {
-            let mut input = crate::source::open_regular(base, &src, ty)?;
+            let mut input = crate::source::open_regular(from, &e.path, e.file_type)?;
             let mode = input.metadata()?.permissions().mode() & 0o777;
             // Never write through a symlink an earlier tree left at this path.
             if std::fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_dir()) {

@@ -21,35 +21,17 @@ use sha2::{Digest, Sha256};
 use crate::text;
 
 pub fn fingerprint_dir(dir: &Path) -> std::io::Result<String> {
-    let mut h = Sha256::new();
-    walk(dir, dir, &mut h)?;
-    Ok(hex::encode(h.finalize()))
-}
-
-fn walk(base: &Path, dir: &Path, h: &mut Sha256) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name();
-        if name == ".git" || name == "target" {
-            continue;
-        }
-        let path = e.path();
-        let rel = path
-            .strip_prefix(base)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .into_owned();
-        let ty = e.file_type()?;
-        if ty.is_symlink() {
-            let target = checked_symlink(base, &path)?;
+    let mut h = Sha256::new();
+    for e in source_tree(dir)? {
+        let rel = e.rel.to_string_lossy();
+        if e.file_type.is_symlink() {
+            let target = checked_symlink(dir, &e.path)?;
             h.update(format!("L {rel} -> {}\n", target.display()).as_bytes());
-        } else if ty.is_dir() {
+        } else if e.file_type.is_dir() {
             h.update(format!("D {rel}\n").as_bytes());
-            walk(base, &path, h)?;
         } else {
-            let mut f = open_regular(base, &path, ty)?;
+            let mut f = open_regular(dir, &e.path, e.file_type)?;
             let meta = f.metadata()?;
             let exec = meta.permissions().mode() & 0o111 != 0;
             h.update(
@@ -65,7 +47,14 @@ fn walk(base: &Path, dir: &Path, h: &mut Sha256) -> std::io::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The entries of a local source tree in path order, without `.git` and `target` (never part
+/// of a source), through the one walker.
+pub(crate) fn source_tree(dir: &Path) -> std::io::Result<Vec<crate::walk::Entry>> {
+    crate::walk::walk_skipping(dir, |name| name == ".git" || name == "target")
+        .map_err(|e| std::io::Error::new(e.source.kind(), e.to_string()))
 }
 
 /// What a special file is, in words; `None` for regular files, folders and symlinks.

@@ -93,15 +93,18 @@ pub(crate) fn download(
 /// Makes every directory under `dir` owner-writable, so that it can be removed even if the Go
 /// command left read-only directories (it does without `-modcacherw`).
 fn make_writable(dir: &Path) {
-    if let Ok(meta) = fs::symlink_metadata(dir) {
-        let mut perm = meta.permissions();
-        perm.set_mode(perm.mode() | 0o700);
-        let _ = fs::set_permissions(dir, perm);
-    }
-    let Ok(rd) = fs::read_dir(dir) else { return };
-    for entry in rd.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            make_writable(&entry.path());
+    let folders = std::iter::once(dir.to_path_buf()).chain(
+        crate::walk::walk(dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.file_type.is_dir())
+            .map(|e| e.path),
+    );
+    for d in folders {
+        if let Ok(meta) = fs::symlink_metadata(&d) {
+            let mut perm = meta.permissions();
+            perm.set_mode(perm.mode() | 0o700);
+            let _ = fs::set_permissions(&d, perm);
         }
     }
 }

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 pub use download::sha256_file;
 pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
-pub(crate) use fingerprint::{checked_symlink, open_regular};
+pub(crate) use fingerprint::{checked_symlink, open_regular, source_tree};
 pub use gomod::go_module_strip;
 pub use limits::Limits;
 pub use store::Store;
