@@ -9,11 +9,8 @@ use crate::report;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(required = true)]
-    names: Vec<String>,
-    /// amd64, arm64, armv7, a comma-separated list, or all.
-    #[arg(long, default_value = "amd64")]
-    arch: String,
+    #[command(flatten)]
+    targets: super::Targets,
     /// Where images and binaries are written (`OUT/NAME/`).
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -35,13 +32,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
-    let arches = super::arches(&args.arch)?;
+    let arches = super::arches(&args.targets.arch)?;
     let users = args
         .users
         .iter()
         .map(|u| crate::recipe::user_option(u))
         .collect::<Result<Vec<_>, _>>()?;
-    if args.emit_context.is_some() && args.names.len() > 1 {
+    if args.emit_context.is_some() && args.targets.names.len() > 1 {
         return Err(UsageError::EmitContextNeedsOne.into());
     }
     let settings = Settings {
@@ -51,7 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         emit_context: args.emit_context,
         ..ctx.settings(args.jobs)
     };
-    let recipes = pipeline::load_all(&settings, &args.names)?;
+    let recipes = pipeline::load_all(&settings, &args.targets.names)?;
     let progress = Display::new(ctx.quiet);
     let built = pipeline::build(&settings, &recipes, &arches, &progress);
     progress.finish();

@@ -81,6 +81,28 @@ fn default_cache() -> PathBuf {
 }
 
 /// `--arch` of `build` and `plan`: one arch, a comma-separated list, or `all`.
+/// The recipes and arches `build` and `plan` work on.
+#[derive(clap::Args, Debug)]
+pub struct Targets {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// amd64, arm64, armv7, a comma-separated list, or all.
+    #[arg(long, default_value = "amd64")]
+    pub arch: String,
+}
+
+impl Targets {
+    /// The arches asked for, and the recipes named, each loaded and validated.
+    fn load(
+        &self,
+        settings: &crate::pipeline::Settings,
+    ) -> Result<(Vec<Arch>, Vec<crate::recipe::Recipe>), Error> {
+        let arches = arches(&self.arch)?;
+        let recipes = crate::pipeline::load_all(settings, &self.names)?;
+        Ok((arches, recipes))
+    }
+}
+
 fn arches(list: &str) -> Result<Vec<Arch>, Error> {
     Ok(Arch::parse_list(list)?)
 }

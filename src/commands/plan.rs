@@ -6,19 +6,16 @@ use crate::{pipeline, report};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(required = true)]
-    names: Vec<String>,
-    #[arg(long, default_value = "amd64")]
-    arch: String,
+    #[command(flatten)]
+    targets: super::Targets,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
-    let arches = super::arches(&args.arch)?;
     let settings = ctx.settings(None);
-    let recipes = pipeline::load_all(&settings, &args.names)?;
+    let (arches, recipes) = args.targets.load(&settings)?;
     let planned = pipeline::plan(&settings, &recipes, &arches)?;
     if args.json {
         println!(
