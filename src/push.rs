@@ -22,13 +22,22 @@ const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Manifests and the index are read whole; nothing of ours comes near this.
 const MAX_JSON: u64 = 4 << 20;
 
-/// How to reach the registry.
-#[derive(Debug, Clone, Default)]
+/// How to reach the registry. (Its `Debug` never shows the password.)
+#[derive(Clone, Default)]
 pub struct PushOptions {
     /// Plain http (for a registry on 127.0.0.1 without TLS).
     pub insecure: bool,
     /// HTTP basic credentials (`REGISTRY_AUTH=user:password`); anonymous without.
     pub basic_auth: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for PushOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushOptions")
+            .field("insecure", &self.insecure)
+            .field("basic_auth", &crate::registry::redacted(&self.basic_auth))
+            .finish()
+    }
 }
 
 /// What a push did.
@@ -323,6 +332,24 @@ pub fn push(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let o = PushOptions {
+            insecure: false,
+            basic_auth: Some(("me".into(), "hunter2".into())),
+        };
+        let shown = format!("{o:?}");
+        assert!(
+            shown.contains("me") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let r = crate::registry::Options {
+            basic_auth: o.basic_auth.clone(),
+            ..Default::default()
+        };
+        assert!(!format!("{r:?}").contains("hunter2"));
+    }
     use crate::arch::Arch;
     use crate::image::{Entry, ImageConfig, PlatformImage, write_layout};
 

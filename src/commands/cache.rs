@@ -34,6 +34,13 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             println!("removed {n} entries ({})", report::human_size(bytes));
             let (n, bytes) = cache::gc_work(&ctx.cache, &keep);
             println!("removed {n} work folders ({})", report::human_size(bytes));
+            // Partial downloads of killed runs: nothing reads them, an hour idle means dead.
+            let sources = crate::source::Store::new(ctx.cache.join("sources"));
+            let (n, bytes) = sources.gc_tmp(std::time::Duration::from_secs(3600));
+            println!(
+                "removed {n} unfinished downloads ({})",
+                report::human_size(bytes)
+            );
         }
     }
     Ok(Exit::Ok)

@@ -234,12 +234,12 @@ pub enum ImageError {
         crate::text::path(path)
     )]
     Changed { path: PathBuf, expected: u64 },
-    #[error("cannot read {}: {source}", crate::text::path(path))]
+    #[error("cannot read {}", crate::text::path(path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {}: {source}", crate::text::path(path))]
+    #[error("cannot write {}", crate::text::path(path))]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -54,10 +54,24 @@ pub fn load(cat: &Catalogue, name_or_path: &str) -> Result<Recipe, LoadError> {
     load_file(&path)
 }
 
+/// The largest recipe file read: real ones are a few KiB.
+const MAX_RECIPE_FILE: u64 = 1 << 20;
+
 pub fn load_file(path: &Path) -> Result<Recipe, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    // A regular file only (a FIFO named as a recipe must not block), and a bounded read.
+    let (file, meta) = crate::walk::open_regular(path, true).map_err(io)?;
+    if meta.len() > MAX_RECIPE_FILE {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_RECIPE_FILE} bytes, no recipe is"),
+        )));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_RECIPE_FILE), &mut text)
+        .map_err(io)?;
     Ok(parse(path, &text)?)
 }

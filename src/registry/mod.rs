@@ -105,14 +105,29 @@ pub fn parse_basic_auth(v: &str) -> Result<(String, String), AuthError> {
     }
 }
 
-/// Where to reach a registry and as whom.
-#[derive(Debug, Clone, Default)]
+/// Where to reach a registry and as whom. (Its `Debug` never shows the password.)
+#[derive(Clone, Default)]
 pub struct Options {
     /// Plain http (for a registry on 127.0.0.1 without TLS).
     pub insecure: bool,
     /// HTTP basic credentials, also given to a token realm; anonymous without.
     pub basic_auth: Option<(String, String)>,
     pub timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("insecure", &self.insecure)
+            .field("basic_auth", &redacted(&self.basic_auth))
+            .field("timeouts", &self.timeouts)
+            .finish()
+    }
+}
+
+/// Basic credentials for `Debug` output: the user, never the password.
+pub fn redacted(auth: &Option<(String, String)>) -> Option<(String, &'static str)> {
+    auth.as_ref().map(|(user, _)| (user.clone(), "<password>"))
 }
 
 /// What went wrong in one exchange with a registry: its answer, or the lack of one.

@@ -113,7 +113,7 @@ pub enum SourceError {
     #[error("GET {url}: http status {status}")]
     HttpStatus { url: String, status: u16 },
 
-    #[error("GET {url}: {source}")]
+    #[error("GET {url}")]
     Http {
         url: String,
         #[source]
@@ -186,7 +186,7 @@ pub enum SourceError {
     #[error("destination {0} exists and is not an empty directory")]
     DestNotEmpty(PathBuf),
 
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         context: String,
         #[source]
@@ -203,8 +203,20 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// One line per origin's error, each with its causes (`GET URL: io: connection refused`).
 fn list(errors: &[SourceError]) -> String {
-    errors.iter().map(|e| format!("\n  - {e}")).collect()
+    errors
+        .iter()
+        .map(|e| {
+            let mut line = format!("\n  - {e}");
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                line.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            line
+        })
+        .collect()
 }
 
 /// Wraps an io error with what was being done.

@@ -58,6 +58,42 @@ impl Store {
     }
 
     /// Where downloads in progress go.
+    /// Removes what a killed fetch left in `<root>/tmp`: entries not written to for `age`
+    /// (a fetch still running keeps writing, so its files stay young). Returns how many were
+    /// removed and their bytes.
+    pub fn gc_tmp(&self, age: std::time::Duration) -> (usize, u64) {
+        let (mut n, mut bytes) = (0, 0);
+        let now = std::time::SystemTime::now();
+        for e in fs::read_dir(self.tmp_dir()).into_iter().flatten().flatten() {
+            let Ok(meta) = e.path().symlink_metadata() else {
+                continue;
+            };
+            let idle = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|d| d >= age);
+            if !idle {
+                continue;
+            }
+            let size = if meta.is_dir() {
+                crate::cache::dir_size(&e.path())
+            } else {
+                meta.len()
+            };
+            let gone = if meta.is_dir() {
+                fs::remove_dir_all(e.path())
+            } else {
+                fs::remove_file(e.path())
+            };
+            if gone.is_ok() {
+                n += 1;
+                bytes += size;
+            }
+        }
+        (n, bytes)
+    }
+
     pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
@@ -167,5 +203,29 @@ pub(crate) fn normalize_sha256(s: &str) -> Result<String, SourceError> {
         Ok(s.to_ascii_lowercase())
     } else {
         Err(SourceError::BadSha256(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gc_tmp_removes_only_idle_leftovers() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::new(t.path());
+        fs::create_dir_all(store.tmp_dir().join("apt-source-x")).unwrap();
+        fs::write(store.tmp_dir().join("apt-source-x/a.tar"), b"12345").unwrap();
+        fs::write(store.tmp_dir().join("download-y"), b"123").unwrap();
+        fs::write(store.tmp_dir().join("fresh"), b"1").unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for p in ["apt-source-x", "download-y"] {
+            fs::File::open(store.tmp_dir().join(p))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        assert_eq!(store.gc_tmp(std::time::Duration::from_secs(3600)), (2, 8));
+        assert!(store.tmp_dir().join("fresh").is_file());
     }
 }

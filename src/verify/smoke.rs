@@ -30,7 +30,7 @@ pub enum SmokeError {
     NoRunner { arch: Arch, host: &'static str },
     #[error("binary to smoke-test not found: {0}")]
     MissingBinary(PathBuf),
-    #[error("cannot start `{command}`: {source}")]
+    #[error("cannot start `{command}`")]
     Spawn {
         command: String,
         source: std::io::Error,

@@ -648,3 +648,36 @@ fn an_app_in_depends_is_located() {
         out.stderr
     );
 }
+
+/// A FIFO where a recipe file should be is refused at once, never opened for a blocking read.
+#[test]
+fn a_fifo_named_as_a_recipe_is_refused_without_blocking() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes()).unwrap();
+    let fifo = s.recipes().join("demo.toml");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo(3) on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let mut child = s
+        .cmd()
+        .args(["show", "demo"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`recipe show` blocked on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("a FIFO, not a regular file"), "{err}");
+}

@@ -246,7 +246,7 @@ impl Catalogue {
     pub fn find(&self, name_or_path: &str) -> Option<PathBuf> {
         if name_or_path.ends_with(".toml") {
             let p = PathBuf::from(name_or_path);
-            return p.is_file().then_some(p);
+            return present(&p).then_some(p);
         }
         if name_or_path.is_empty() || name_or_path.contains(['/', '\0']) {
             return None;
@@ -254,6 +254,12 @@ impl Catalogue {
         self.dirs
             .iter()
             .map(|d| d.join(format!("{name_or_path}.toml")))
-            .find(|p| p.is_file())
+            .find(|p| present(p))
     }
+}
+
+/// True when something that is not a folder is at `p` (a FIFO or device too: loading it then
+/// says what it is, instead of "unknown recipe").
+fn present(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| !m.is_dir())
 }
