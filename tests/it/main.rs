@@ -8,6 +8,7 @@ mod docs;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;
+mod harness;
 mod image;
 mod push;
 mod recipes;
