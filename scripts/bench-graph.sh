@@ -10,14 +10,28 @@
 # so no run pays for them. recipe also verifies, strips and smoke-tests every binary and packs
 # the image; the script does none of that.
 #
+# The build cache whose zig, musl caches and sources are shared is RECIPE_CACHE (default
+# ~/.cache/recipe); the catalogue is RECIPE_RECIPES (default recipes/). TOUCHED's recipe file is
+# changed in place during the run and restored on exit.
+#
 # Usage: scripts/bench-graph.sh [NAME [TOUCHED [ARCH]]]
+#        scripts/bench-graph.sh --short    CI's short mode: the fixture graph hello-dep on
+#                                          libgreet (tests/fixtures/recipes) for amd64 with the
+#                                          debug build; checks that every run works, not speed
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --short ]; then
+  set -- hello-dep libgreet amd64
+  export RECIPE_RECIPES=$PWD/tests/fixtures/recipes
+  cargo build -q
+  BIN=$PWD/target/debug/recipe
+else
+  cargo build --release -q
+  BIN=$PWD/target/release/recipe
+fi
 NAME=${1:-curl}
 TOUCHED=${2:-zlib}
 ARCH=${3:-all}
-cargo build --release -q
-BIN=$PWD/target/release/recipe
 SHARED=${RECIPE_CACHE:-$HOME/.cache/recipe}
 RECIPES=${RECIPE_RECIPES:-$PWD/recipes}
 export RECIPE_RECIPES="$RECIPES"
@@ -58,6 +72,16 @@ t0=$(now)
 bash "$WORK/seq.sh" 2>"$WORK/seq.err" || { echo "the sequential script failed:" >&2; tail -20 "$WORK/seq.err" >&2; find "$WORK/c2/work" -name build.log -exec tail -15 {} + >&2; exit 1; }
 t1=$(now)
 seq=$(echo "$t1 - $t0" | bc)
+# the sequential script installed what recipe installed (the app files of NAME, every arch)
+python3 - "$WORK/o1/$NAME/bin" "$WORK/c2/work" <<'PY' || exit 1
+import os, sys
+bins, work = sys.argv[1:]
+for arch in sorted(os.listdir(bins)):
+    dests = [os.path.join(work, d, "dest") for d in os.listdir(work) if f"-{arch}-" in d]
+    for name in sorted(os.listdir(os.path.join(bins, arch))):
+        if not any(name in files for dest in dests for _, _, files in os.walk(dest)):
+            sys.exit(f"bench-graph: the sequential script did not install {name} for {arch}")
+PY
 
 printf '%-34s %10s\n' "run ($NAME, --arch $ARCH)" "seconds"
 printf '%-34s %10.2f\n' "recipe, cold cache" "$cold" "sequential script, same commands" "$seq" \

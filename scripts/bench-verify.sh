@@ -8,19 +8,31 @@
 # machine may be shared). `recipe verify` exits 1 when a file fails (dynamic binaries do): that
 # is expected; only a crash or a usage error fails this script.
 #   scripts/bench-verify.sh            needs: bash scripts/setup.sh (file, binutils, time), cargo
+#   scripts/bench-verify.sh --short    CI's short mode: the debug build, one run, at most 40
+#                                      system binaries and 40 seeds, large binaries of 4 and
+#                                      8 MiB; checks that the script works, not speed
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-runs=${BENCH_RUNS:-3}
+if [ "${1:-}" = --short ]; then
+  short=yes runs=1 max_set1=40 blob_mib=4 blob2_mib=8
+else
+  short=no runs=${BENCH_RUNS:-3} max_set1=1000000 blob_mib=64 blob2_mib=160
+fi
 
 for tool in file readelf /usr/bin/time gcc; do
   command -v "$tool" >/dev/null || { echo "bench-verify: $tool is missing: run bash scripts/setup.sh" >&2; exit 2; }
 done
 
-echo "building recipe (cargo build --release)..." >&2
-cargo build --release --quiet
-recipe=$root/target/release/recipe
+if [ "$short" = yes ]; then
+  cargo build --quiet
+  recipe=$root/target/debug/recipe
+else
+  echo "building recipe (cargo build --release)..." >&2
+  cargo build --release --quiet
+  recipe=$root/target/release/recipe
+fi
 
 is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; }
 
@@ -84,16 +96,19 @@ table() {
 }
 
 # --- Set 1: the system's binaries and the fuzz seeds ------------------------------------------
-mapfile -t files < <(
-  {
-    find /usr/bin /usr/sbin \( -type f -o -type l \) -print0 | xargs -0 readlink -e 2>/dev/null |
-      sort -u | while IFS= read -r f; do [ -f "$f" ] && is_elf "$f" && echo "$f"; done
-    find fuzz/corpus/elf -type f ! -name README.md | sort
-  }
-)
+# (each list on its own: a failing readlink (a dangling link) or a last file that is not ELF must
+# not end the list early, as they once did, silently dropping the seeds)
+system_elves() {
+  find /usr/bin /usr/sbin \( -type f -o -type l \) -print0 | { xargs -0 readlink -e 2>/dev/null || true; } |
+    sort -u | while IFS= read -r f; do if [ -f "$f" ] && is_elf "$f"; then echo "$f"; fi; done
+}
+mapfile -t system < <(system_elves | head -n "$max_set1")
+mapfile -t seeds < <(find fuzz/corpus/elf -type f ! -name README.md | sort | head -n "$max_set1")
+[ ${#system[@]} -gt 0 ] || { echo "bench-verify: no ELF file under /usr/bin or /usr/sbin" >&2; exit 1; }
+[ ${#seeds[@]} -gt 0 ] || { echo "bench-verify: no fuzz seed in fuzz/corpus/elf" >&2; exit 1; }
+files=("${system[@]}" "${seeds[@]}")
 n=${#files[@]}
-seeds=$(find fuzz/corpus/elf -type f | wc -l)
-echo "set 1: $n files, $(total_mib "${files[@]}") MiB ($((n - seeds)) ELF files from /usr/bin and /usr/sbin, $seeds from fuzz/corpus/elf); best of $runs runs"
+echo "set 1: $n files, $(total_mib "${files[@]}") MiB (${#system[@]} ELF files from /usr/bin and /usr/sbin, ${#seeds[@]} from fuzz/corpus/elf); best of $runs runs"
 baseline "${files[@]}"  # warm the page cache for both sides
 base=$(best_of baseline "${files[@]}")
 rec=$(best_of run_recipe verify "${files[@]}")
@@ -104,13 +119,15 @@ table "set 1: system binaries + fuzz seeds" "$n" "$base" "$rec" "$chk"
 big=$(mktemp -d)
 trap 'rm -rf "$big"' EXIT
 # A C program with a 64 MiB initialised array: a real static ELF whose file is mostly .rodata.
-printf 'const char blob[64 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' > "$big/blob.c"
-gcc -O0 -static "$big/blob.c" -o "$big/blob-64M-static"
-printf 'const char blob[160 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' > "$big/blob2.c"
-gcc -O0 -static-pie "$big/blob2.c" -o "$big/blob-160M-static-pie"
-cp "$big/blob-64M-static" "$big/blob-64M-static-copy"
-bigs=("$big"/blob-64M-static "$big"/blob-64M-static-copy "$big"/blob-160M-static-pie)
-for f in "$root/target/debug/recipe" "$root/target/release/recipe"; do
+printf 'const char blob[%d << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' "$blob_mib" > "$big/blob.c"
+gcc -O0 -static "$big/blob.c" -o "$big/blob-${blob_mib}M-static"
+printf 'const char blob[%d << 20] = {1};\nint main(void) { return blob[0] - 1; }\n' "$blob2_mib" > "$big/blob2.c"
+gcc -O0 -static-pie "$big/blob2.c" -o "$big/blob-${blob2_mib}M-static-pie"
+cp "$big/blob-${blob_mib}M-static" "$big/blob-${blob_mib}M-static-copy"
+bigs=("$big/blob-${blob_mib}M-static" "$big/blob-${blob_mib}M-static-copy" "$big/blob-${blob2_mib}M-static-pie")
+bigs_from=("$root/target/debug/recipe" "$root/target/release/recipe")
+[ "$short" = no ] || bigs_from=()
+for f in "${bigs_from[@]}"; do
   if [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt $((20 << 20)) ]; then cp "$f" "$big/$(basename "$(dirname "$f")")-recipe"; bigs+=("$big/$(basename "$(dirname "$f")")-recipe"); fi
 done
 nb=${#bigs[@]}

@@ -62,5 +62,11 @@ if ! "$spdx_venv/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $spdx
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup" >&2; exit 1; }
+# the fuzz targets (scripts/fuzz.sh, whose short mode CI runs) build with the nightly toolchain;
+# fuzz.sh installs cargo-fuzz itself
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  command -v rustup >/dev/null || { echo "setup: rustup is missing; the fuzz targets need Rust's nightly toolchain" >&2; exit 1; }
+  rustup toolchain install nightly --profile minimal
+fi
 command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
 echo "setup: ready"

@@ -250,6 +250,104 @@ fn control_characters_of_a_failed_build_reach_the_terminal_escaped() {
     );
 }
 
+/// A scratch catalogue holding one script recipe `bad` on the hello-c fixture (its `script` and
+/// `[smoke]` given as TOML), built for amd64 with a private cache that shares zig. The build
+/// must fail with exit 1 and leave nothing behind: no cache entry (`recipe cache ls` and the
+/// cache's `builds/`), no image or binaries in `out/`. None when skipped.
+fn build_failing(script: &str, smoke: &str) -> Option<(Scratch, Output)> {
+    if !require_tool("python3") {
+        return None;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    s.recipe(
+        "bad",
+        &format!(
+            "name = \"bad\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             [source]\npath = \"{}\"\n[build]\nsystem = \"script\"\nscript = {script}\n\
+             [app]\nfiles = [\"/usr/local/bin/hello\"]\n{smoke}",
+            root().join("tests/fixtures/hello-c").display()
+        ),
+    );
+    crate::graph::link_zig(&s);
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "bad", "--arch", "amd64"]))
+    .failure(1);
+    let ls = run(s.cmd_private_cache().args(["cache", "ls"])).success();
+    assert!(
+        !ls.stdout.lines().any(|l| l.starts_with("bad")),
+        "a cache entry of a failed build:\n{}",
+        ls.stdout
+    );
+    let builds: Vec<String> = std::fs::read_dir(s.cache().join("builds"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.')) // `.locks`
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        builds.is_empty(),
+        "left under the cache's builds/: {builds:?}"
+    );
+    let out = files_under(&s.out());
+    assert!(out.is_empty(), "output of a failed build in out/: {out:?}");
+    Some((s, o))
+}
+
+/// A build whose binary fails verification (dynamically linked against glibc by the host's gcc)
+/// exits 1, caches nothing, writes no image, and says the verify step failed, for which file,
+/// and why.
+#[test]
+fn a_build_that_fails_verification_caches_nothing_and_names_the_step_and_file() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let Some((_s, o)) = build_failing(
+        r#"["mkdir -p $DESTDIR/usr/local/bin", "/usr/bin/gcc -O2 -o $DESTDIR/usr/local/bin/hello hello.c"]"#,
+        "[smoke]\ncommand = [\"hello\", \"--version\"]\nexpect = \"hello-c 1.0\"\n",
+    ) else {
+        return;
+    };
+    o.stderr_has("bad for amd64: `/usr/local/bin/hello` fails verification")
+        .stderr_has("dynamic: PT_INTERP");
+}
+
+/// A build whose smoke test prints something else than its `expect` exits 1, caches nothing,
+/// writes no image, and says the smoke step failed, the command it ran and what it printed.
+#[test]
+fn a_build_whose_smoke_test_fails_caches_nothing_and_shows_the_output() {
+    let Some((_s, o)) = build_failing(
+        r#"["mkdir -p $DESTDIR/usr/local/bin", "$CC -static -O2 -o $DESTDIR/usr/local/bin/hello hello.c"]"#,
+        "[smoke]\ncommand = [\"hello\", \"--version\"]\nexpect = \"goodbye-c 2.0\"\n",
+    ) else {
+        return;
+    };
+    o.stderr_has("bad for amd64: smoke test failed: `")
+        .stderr_has("/usr/local/bin/hello --version` exited with status 0")
+        .stderr_has("lacks `goodbye-c 2.0`")
+        .stderr_has("hello-c 1.0 (x86_64)");
+}
+
+/// A smoke test whose command exits non-zero and prints something else than its `expect` fails
+/// the build the same way, and the error gives the exit status and the output. (A non-zero
+/// status alone is no failure: many tools print `--help` with status 1 or 2.)
+#[test]
+fn a_build_whose_smoke_command_exits_non_zero_caches_nothing_and_shows_the_status() {
+    let Some((_s, o)) = build_failing(
+        r#"["mkdir -p $DESTDIR/usr/local/bin", "printf '#include <stdio.h>\\nint main(void) { puts(\"crashed-here\"); return 7; }\\n' > fail.c", "$CC -static -O2 -o $DESTDIR/usr/local/bin/hello fail.c"]"#,
+        "[smoke]\ncommand = [\"hello\"]\nexpect = \"all good\"\n",
+    ) else {
+        return;
+    };
+    o.stderr_has("bad for amd64: smoke test failed: `")
+        .stderr_has("/usr/local/bin/hello` exited with status 7")
+        .stderr_has("lacks `all good`")
+        .stderr_has("crashed-here");
+}
+
 /// Real apps: under CI, redis and go-httpbin for arm64; with RECIPE_REAL_APPS=all, every arch.
 fn real_arches() -> Option<&'static str> {
     match std::env::var("RECIPE_REAL_APPS").ok().as_deref() {
@@ -257,7 +355,7 @@ fn real_arches() -> Option<&'static str> {
         Some(_) => Some("arm64"),
         None if std::env::var_os("CI").is_some() => Some("arm64"),
         None => {
-            eprintln!("skipped: set RECIPE_REAL_APPS=1 (arm64) or =all to build the real apps");
+            skip("set RECIPE_REAL_APPS=1 (arm64) or =all to build the real apps");
             None
         }
     }

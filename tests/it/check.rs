@@ -73,7 +73,7 @@ fn debian_busybox_static_follows_its_findings() {
             std::env::var_os("CI").is_none(),
             "/bin/busybox (busybox-static) is required under CI"
         );
-        eprintln!("skipped: /bin/busybox missing (apt-get install busybox-static)");
+        crate::util::skip("/bin/busybox missing (apt-get install busybox-static)");
         return;
     }
     let (code, v) = check_json(&[bb]);
@@ -216,7 +216,7 @@ fn unpacked_deb_of_hello_needs_a_static_rebuild() {
             "apt-get download hello failed under CI: {}",
             dl.stderr
         );
-        eprintln!("skipped: apt-get download hello failed: {}", dl.stderr);
+        crate::util::skip(&format!("apt-get download hello failed: {}", dl.stderr));
         return;
     }
     let deb = std::fs::read_dir(t.path())

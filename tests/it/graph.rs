@@ -613,7 +613,7 @@ fn pgrep(marker: &str) -> bool {
 /// Points a scratch cache's zig install and per-target zig caches at the shared ones, so a
 /// private cache does not build musl's libc again. (Only the install: the wrappers name the
 /// cache they live in, and must not be written into the shared cache from a scratch one.)
-fn link_zig(s: &Scratch) {
+pub(crate) fn link_zig(s: &Scratch) {
     let shared = shared_cache();
     let zig = run(recipe().args(["toolchain", "--print", "zig"]))
         .success()

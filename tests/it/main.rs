@@ -9,6 +9,7 @@ mod errors;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;
+mod harness;
 mod image;
 mod invariants;
 mod push;

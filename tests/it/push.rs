@@ -491,7 +491,7 @@ fn a_huge_error_answer_is_capped_and_escaped() {
             std::env::var_os("CI").is_none(),
             "/usr/bin/time is required under CI"
         );
-        eprintln!("skipped: no /usr/bin/time");
+        crate::util::skip("no /usr/bin/time");
         return;
     }
     let (t, out) = image_dir();

@@ -34,20 +34,56 @@ pub fn shared_cache() -> PathBuf {
     root().join("target").join("test-cache")
 }
 
-/// True when `tool` is on PATH. Without it the test is skipped with a message, except under CI
+/// True when `tool` is on PATH. Without it the test is skipped ([`skip`]), except under CI
 /// (`CI` set), where a missing tool is a failure: CI never passes by skipping.
+#[track_caller]
 pub fn require_tool(tool: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false);
-    if found {
-        return true;
+    if !found {
+        skip(&format!("`{tool}` is not on PATH"));
     }
+    found
+}
+
+/// Where [`skip`] records skipped tests, one `TEST: REASON` line each: `.ci/run` counts and
+/// lists them after `cargo test` (and empties the file before). `target/tmp/skipped-tests.txt`,
+/// or the file `RECIPE_TEST_SKIPS` names (the harness's own test points it elsewhere).
+pub fn skips_file() -> PathBuf {
+    std::env::var_os("RECIPE_TEST_SKIPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests.txt"))
+}
+
+/// Marks the running test as skipped for `reason` (the caller then returns without checking
+/// anything). Under CI (`CI` set) it panics instead: CI never passes by skipping. The line
+/// `SKIPPED TEST: REASON` goes straight to the terminal, past libtest's capture of passing
+/// tests' output, and is appended to [`skips_file`].
+#[track_caller]
+pub fn skip(reason: &str) {
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .unwrap_or("a test (run on the main thread)")
+        .to_string();
+    let reason = recipe::text::escape(reason);
     if std::env::var_os("CI").is_some() {
-        panic!("`{tool}` is required under CI but is not on PATH");
+        panic!("{test} would be skipped, which CI does not allow: {reason}");
     }
-    eprintln!("skipped: `{tool}` is not on PATH");
-    false
+    let line = format!("{test}: {reason}\n");
+    // io::stderr(), not eprintln!: the macro's output is captured and shown only on failure.
+    let _ = std::io::stderr().write_all(format!("SKIPPED {line}").as_bytes());
+    let file = skips_file();
+    let _ = std::fs::create_dir_all(file.parent().unwrap());
+    // One short write in append mode: lines of tests skipping at once do not interleave.
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
 }
 
 /// A throwaway recipe catalogue: write recipe files into it and run `recipe` against it.
