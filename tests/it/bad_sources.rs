@@ -30,16 +30,21 @@ fn gz(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-/// The cache holds no source file, no temp file and no unpacked tree; the output has no image.
-fn nothing_left(s: &Scratch) {
-    let sources = files_under(&s.cache().join("sources"));
-    assert!(sources.is_empty(), "left in the source store: {sources:?}");
+/// No half-extracted source tree of `demo` and no image of it.
+fn no_source_tree_or_image(s: &Scratch) {
     let src = s.cache().join("work/demo-amd64/src");
     assert!(
         !src.exists() || std::fs::read_dir(&src).unwrap().next().is_none(),
         "a half-extracted source"
     );
     assert!(!s.out().join("demo").exists(), "output of a failed build");
+}
+
+/// The cache holds no source file, no temp file and no unpacked tree; the output has no image.
+fn nothing_left(s: &Scratch) {
+    let sources = files_under(&s.cache().join("sources"));
+    assert!(sources.is_empty(), "left in the source store: {sources:?}");
+    no_source_tree_or_image(s);
 }
 
 #[test]
@@ -102,23 +107,6 @@ fn archive_escaping_with_dotdot_or_absolute_paths_is_refused() {
 // ---------------------------------------------------------------------------------------------
 // Caps on downloads and extraction, and special files in a local source. The builds below fail
 // before any compiler runs: a stand-in `zig` that only answers its version is put on PATH.
-
-/// A folder holding a `zig` that prints the pinned version and does nothing else.
-fn fake_zig() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let spec = std::fs::read_to_string(root().join("toolchains/zig.toml")).unwrap();
-    let version = spec
-        .lines()
-        .find_map(|l| l.strip_prefix("version = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let zig = dir.path().join("zig");
-    std::fs::write(&zig, format!("#!/bin/sh\necho {version}\n")).unwrap();
-    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
 
 /// `recipe build demo` with a private cache, the stand-in zig and the given environment.
 fn build_cmd(s: &Scratch, zig: &tempfile::TempDir, env: &[(&str, &str)]) -> std::process::Command {
@@ -200,12 +188,7 @@ fn cache_stays_small(s: &Scratch) {
     assert!(used < 4 << 20, "the cache uses {used} bytes");
     let tmp = files_under(&s.cache().join("sources/tmp"));
     assert!(tmp.is_empty(), "partial download left: {tmp:?}");
-    let src = s.cache().join("work/demo-amd64/src");
-    assert!(
-        !src.exists() || std::fs::read_dir(&src).unwrap().next().is_none(),
-        "a half-extracted source"
-    );
-    assert!(!s.out().join("demo").exists(), "output of a failed build");
+    no_source_tree_or_image(s);
 }
 
 /// A gzip'd tar whose one file, `demo-1.0/zeros`, is `mib` MiB of zeros, small on disk: the
@@ -226,18 +209,26 @@ fn gzip_bomb(mib: u64) -> Vec<u8> {
     out
 }
 
+/// `recipe build demo` of a recipe whose source is `tarball`, served on 127.0.0.1, with the
+/// stand-in zig and `env`; the scratch catalogue and the outcome.
+fn build_served(tarball: &[u8], env: &[(&str, &str)]) -> (Scratch, Output) {
+    let server = serve(&[("/demo.tar.gz", tarball)]);
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &recipe_for(&server.url("/demo.tar.gz"), &sha(tarball)),
+    );
+    let zig = fake_zig();
+    let o = run_guarded(&mut build_cmd(&s, &zig, env));
+    (s, o)
+}
+
 #[test]
 fn gzip_bomb_stops_at_the_extract_cap() {
     let bomb = gzip_bomb(200);
     assert!(bomb.len() < 1 << 20, "the bomb is {} bytes", bomb.len());
-    let server = serve(&[("/demo.tar.gz", &bomb)]);
-    let s = Scratch::new();
-    s.recipe(
-        "demo",
-        &recipe_for(&server.url("/demo.tar.gz"), &sha(&bomb)),
-    );
-    let zig = fake_zig();
-    let o = run_guarded(&mut build_cmd(&s, &zig, &[("RECIPE_MAX_EXTRACT", "16M")])).failure(1);
+    let (s, o) = build_served(&bomb, &[("RECIPE_MAX_EXTRACT", "16M")]);
+    let o = o.failure(1);
     o.stderr_has("cannot get the source of demo")
         .stderr_has("demo-1.0/zeros")
         .stderr_has("extraction cap of 16 MiB")
@@ -265,14 +256,8 @@ fn sparse_tar_entry_is_refused() {
     bytes.extend_from_slice(&[b'x'; 512]);
     bytes.extend_from_slice(&[0u8; 1024]);
     let tarball = gz(&bytes);
-    let server = serve(&[("/demo.tar.gz", &tarball)]);
-    let s = Scratch::new();
-    s.recipe(
-        "demo",
-        &recipe_for(&server.url("/demo.tar.gz"), &sha(&tarball)),
-    );
-    let zig = fake_zig();
-    let o = run_guarded(&mut build_cmd(&s, &zig, &[])).failure(1);
+    let (s, o) = build_served(&tarball, &[]);
+    let o = o.failure(1);
     o.stderr_has("demo-1.0/huge")
         .stderr_has("sparse entries are not supported");
     cache_stays_small(&s);

@@ -21,7 +21,7 @@ use recipe::source::SourceError;
 use recipe::toolchain::ToolchainError;
 use recipe::verify::smoke::SmokeError;
 
-use crate::util::{E, Output, Scratch, minimal_recipe, recipe, root, run, tar_bytes};
+use crate::util::{E, Output, Scratch, fake_zig, minimal_recipe, recipe, root, run, tar_bytes};
 
 /// insta with the filters for what changes between runs: temp folders, the checkout, digests,
 /// cache key prefixes, ports, durations.
@@ -89,24 +89,6 @@ fn drawn(cases: Vec<(&str, i32, Error)>) {
             .bind(|| insta::assert_snapshot!(name, format!("exit: {}\n{}", e.exit_code(), text)));
         assert_eq!(e.exit_code(), code, "{name}: {text}");
     }
-}
-
-/// A folder holding a `zig` that prints the pinned version and does nothing else: builds get
-/// past provisioning without a compiler.
-fn fake_zig() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let spec = std::fs::read_to_string(root().join("toolchains/zig.toml")).unwrap();
-    let version = spec
-        .lines()
-        .find_map(|l| l.strip_prefix("version = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let zig = dir.path().join("zig");
-    std::fs::write(&zig, format!("#!/bin/sh\necho {version}\n")).unwrap();
-    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
 }
 
 /// `recipe` in `s`, with a private cache and the stand-in zig first on PATH.

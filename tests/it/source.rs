@@ -628,12 +628,7 @@ fn source_overlong_paths_are_refused() {
     let mut pax = pax_record("path", &long);
     pax.extend(pax_record("mtime", "1"));
     let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_ustar();
-    h.set_path("PaxHeaders/x").unwrap();
-    h.set_entry_type(tar::EntryType::XHeader);
-    h.set_size(pax.len() as u64);
-    h.set_cksum();
-    b.append(&h, &pax[..]).unwrap();
+    append_pax(&mut b, "PaxHeaders/x", &pax);
     let mut h = tar::Header::new_ustar();
     h.set_path("top/short").unwrap();
     h.set_size(1);
@@ -688,6 +683,16 @@ fn source_overlong_paths_are_refused() {
 }
 
 /// One PAX record: `LEN KEY=VALUE\n`, LEN counting itself.
+/// Appends a PAX extended header entry at `path` holding the records `pax`.
+fn append_pax(b: &mut tar::Builder<Vec<u8>>, path: &str, pax: &[u8]) {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(path).unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(pax.len() as u64);
+    h.set_cksum();
+    b.append(&h, pax).unwrap();
+}
+
 fn pax_record(key: &str, value: &str) -> Vec<u8> {
     let body = format!(" {key}={value}\n");
     let mut len = body.len() + 1;
@@ -711,12 +716,7 @@ fn source_sparse_entries_are_refused() {
         pax.extend(pax_record(k, v));
     }
     let mut b = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_ustar();
-    h.set_path("top/PaxHeaders/huge").unwrap();
-    h.set_entry_type(tar::EntryType::XHeader);
-    h.set_size(pax.len() as u64);
-    h.set_cksum();
-    b.append(&h, &pax[..]).unwrap();
+    append_pax(&mut b, "top/PaxHeaders/huge", &pax);
     let mut h = tar::Header::new_ustar();
     h.set_path("top/GNUSparseFile.0/huge").unwrap();
     h.set_entry_type(tar::EntryType::Regular);
@@ -866,12 +866,7 @@ fn source_long_names_and_links_still_extract() {
         .unwrap();
     let mut pax = pax_record("path", &pax_name);
     pax.extend(pax_record("linkpath", &pax_link));
-    let mut h = tar::Header::new_ustar();
-    h.set_path("PaxHeaders/p").unwrap();
-    h.set_entry_type(tar::EntryType::XHeader);
-    h.set_size(pax.len() as u64);
-    h.set_cksum();
-    b.append(&h, &pax[..]).unwrap();
+    append_pax(&mut b, "PaxHeaders/p", &pax);
     let mut h = tar::Header::new_ustar();
     h.set_path("top/short").unwrap();
     h.set_entry_type(tar::EntryType::Symlink);

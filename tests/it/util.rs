@@ -371,3 +371,21 @@ files = ["/usr/local/bin/demo"]
 "#
     )
 }
+
+/// A folder holding a `zig` that prints the pinned version and does nothing else: builds get
+/// past provisioning without a compiler.
+pub fn fake_zig() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let spec = std::fs::read_to_string(root().join("toolchains/zig.toml")).unwrap();
+    let version = spec
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let zig = dir.path().join("zig");
+    std::fs::write(&zig, format!("#!/bin/sh\necho {version}\n")).unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
