@@ -186,11 +186,75 @@ impl Build {
 #[derive(Debug, Clone)]
 pub struct Smoke {
     /// argv; the first element is an app file (absolute path in the image, or a file name
-    /// among the app files).
+    /// among the app files). In the service form, `{port}` in an argument is the chosen port.
     pub command: Vec<String>,
+    /// The `--version` form: text the output must contain (empty in the service form).
     pub expect: String,
+    /// The `--version` form: seconds before the command is killed. The service form: seconds
+    /// to wait for the port, and for each request.
     pub timeout_secs: u64,
+    /// The service form: the app keeps running and answers requests.
+    pub service: Option<Service>,
 }
+
+/// A service smoke test: start the app, wait for `{port}`, send requests, stop it with SIGTERM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub listen: Listen,
+    /// Seconds the app has to exit after SIGTERM.
+    pub stop_grace_secs: u64,
+    /// Paths relative to the recipe's folder, written (with `{port}` filled in) to the same
+    /// relative paths in the app's working folder.
+    pub files: Vec<SmokeFile>,
+    pub requests: Vec<Request>,
+}
+
+/// A file beside the recipe for a service smoke test, with where the recipe names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmokeFile {
+    pub path: String,
+    pub span: std::ops::Range<usize>,
+}
+
+/// The protocol the app's port is probed with before the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    Tcp,
+    Udp,
+}
+
+/// One step of a service smoke test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Send these bytes over TCP; the answer must contain `expect`.
+    Tcp { send: String, expect: String },
+    /// An HTTP/1.1 request; the answer has `status` and its body contains `body`.
+    Http {
+        method: String,
+        path: String,
+        status: u16,
+        body: String,
+    },
+    /// A DNS query over UDP; the answer holds `address`.
+    Dns {
+        name: String,
+        kind: DnsKind,
+        address: std::net::IpAddr,
+    },
+    /// Run an app file (under the same emulator); its output must contain `expect`.
+    Run { argv: Vec<String>, expect: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsKind {
+    A,
+    Aaaa,
+}
+
+/// Default seconds a service smoke test's app has to exit after SIGTERM.
+pub const DEFAULT_STOP_GRACE_SECS: u64 = 10;
+/// The placeholder for the chosen port in a service smoke test's arguments, files and requests.
+pub const PORT_PLACEHOLDER: &str = "{port}";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -136,9 +136,58 @@ pub struct AppTable {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SmokeTable {
     pub command: Spanned<Vec<String>>,
-    pub expect: Spanned<String>,
+    /// The `--version` form: text the command's output must contain.
     #[serde(default)]
-    pub timeout: Option<u64>,
+    pub expect: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<u64>>,
+    /// The service form: `"tcp"` or `"udp"`, the protocol of `{port}` on 127.0.0.1.
+    #[serde(default)]
+    pub listen: Option<Spanned<String>>,
+    #[serde(default)]
+    pub stop_grace: Option<Spanned<u64>>,
+    /// Files beside the recipe copied (with `{port}` filled in) into the app's scratch folder.
+    #[serde(default)]
+    pub files: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub request: Vec<Spanned<RequestTable>>,
+}
+
+/// `[[smoke.request]]`: exactly one of `tcp`, `http`, `dns`, `run`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RequestTable {
+    #[serde(default)]
+    pub tcp: Option<Spanned<String>>,
+    #[serde(default)]
+    pub http: Option<Spanned<HttpTable>>,
+    #[serde(default)]
+    pub dns: Option<Spanned<DnsTable>>,
+    #[serde(default)]
+    pub run: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub expect: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HttpTable {
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub status: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DnsTable {
+    pub name: Spanned<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    pub address: Spanned<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

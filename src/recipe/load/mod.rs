@@ -14,6 +14,8 @@ use super::schema;
 
 mod build;
 mod image;
+mod smoke;
+pub use smoke::{app_program, check_smoke_files};
 mod source;
 
 /// Parses and validates the recipe text `text` read from `file`: the whole check, pure (no
@@ -125,7 +127,10 @@ impl Validator<'_> {
                 (Vec::new(), BTreeMap::new())
             }
         };
-        let smoke = raw.smoke.map(|s| self.smoke(s.into_inner())).transpose()?;
+        let smoke = raw
+            .smoke
+            .map(|s| self.smoke(s.into_inner(), &app_files))
+            .transpose()?;
         let image = self.image(
             raw.image.map(Spanned::into_inner).unwrap_or_default(),
             &app_files,
@@ -166,28 +171,6 @@ impl Validator<'_> {
             return Err(refuse("image", i.span()));
         }
         Ok(())
-    }
-
-    fn smoke(&self, s: schema::SmokeTable) -> R<Smoke> {
-        if s.command.get_ref().is_empty() {
-            return Err(self.err(
-                s.command.span(),
-                "the smoke command is empty".into(),
-                Some("give the program and its arguments, e.g. [\"app\", \"--version\"]".into()),
-            ));
-        }
-        if s.expect.get_ref().is_empty() {
-            return Err(self.err(
-                s.expect.span(),
-                "`expect` is empty, so any output would pass".into(),
-                Some("give text the command's output must contain".into()),
-            ));
-        }
-        Ok(Smoke {
-            command: s.command.into_inner(),
-            expect: s.expect.into_inner(),
-            timeout_secs: s.timeout.unwrap_or(60),
-        })
     }
 
     /// Recipes named by this one (`what`: `depends on`, `includes`): valid names, none twice,

@@ -1,0 +1,387 @@
+//! `[smoke]`: the `--version` form (`command` + `expect`) and the service form (`listen`,
+//! `[[smoke.request]]`, `files`, `stop-grace`).
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::{R, Validator};
+use crate::recipe::model::*;
+use crate::recipe::schema::{DnsTable, HttpTable, RequestTable, SmokeTable};
+
+/// The `--version` form's default timeout, in seconds.
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// The longest `timeout` or `stop-grace` accepted, in seconds (an hour: no smoke test needs
+/// more, and a typo of a few zeros is caught).
+const MAX_SECS: u64 = 3600;
+
+impl Validator<'_> {
+    pub(super) fn smoke(&self, s: SmokeTable, app_files: &[String]) -> R<Smoke> {
+        self.smoke_program(&s.command, app_files, "the smoke command is empty")?;
+        let timeout_secs = self.seconds(s.timeout.as_ref(), DEFAULT_TIMEOUT_SECS, "timeout")?;
+        let service = match &s.listen {
+            Some(listen) => Some(self.service(&s, listen, app_files)?),
+            None => {
+                self.version_form_only(&s)?;
+                None
+            }
+        };
+        let expect = match (&s.expect, &service) {
+            (Some(e), None) => self.nonempty_expect(e)?,
+            (Some(e), Some(_)) => {
+                return Err(self.err(
+                    e.span(),
+                    "a service smoke test (`listen`) has no top-level `expect`".into(),
+                    Some("put `expect` in a [[smoke.request]] instead".into()),
+                ));
+            }
+            (None, None) => {
+                return Err(self.err(
+                    s.command.span(),
+                    "the smoke test has neither `expect` nor `listen`".into(),
+                    Some(
+                        "add expect = \"text the output must contain\", or listen = \"tcp\" \
+                         with [[smoke.request]] tables"
+                            .into(),
+                    ),
+                ));
+            }
+            (None, Some(_)) => String::new(),
+        };
+        Ok(Smoke {
+            command: s.command.into_inner(),
+            expect,
+            timeout_secs,
+            service,
+        })
+    }
+
+    /// `argv` is not empty and its program is one of the app files (by path or file name).
+    fn smoke_program(
+        &self,
+        argv: &Spanned<Vec<String>>,
+        app_files: &[String],
+        empty: &str,
+    ) -> R<()> {
+        let Some(program) = argv.get_ref().first() else {
+            return Err(self.err(
+                argv.span(),
+                empty.into(),
+                Some("give the program and its arguments, e.g. [\"app\", \"--version\"]".into()),
+            ));
+        };
+        if app_program(app_files, program).is_none() {
+            return Err(self.err(
+                argv.span(),
+                format!("`{program}` is not one of the app files"),
+                Some(format!(
+                    "name an app file by its path or file name: {}",
+                    app_files.join(", ")
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    fn seconds(&self, v: Option<&Spanned<u64>>, default: u64, key: &str) -> R<u64> {
+        let Some(v) = v else { return Ok(default) };
+        if *v.get_ref() == 0 || *v.get_ref() > MAX_SECS {
+            return Err(self.err(
+                v.span(),
+                format!(
+                    "`{key}` is {} seconds, not within 1..={MAX_SECS}",
+                    v.get_ref()
+                ),
+                None,
+            ));
+        }
+        Ok(*v.get_ref())
+    }
+
+    fn nonempty_expect(&self, e: &Spanned<String>) -> R<String> {
+        if e.get_ref().is_empty() {
+            return Err(self.err(
+                e.span(),
+                "`expect` is empty, so any output would pass".into(),
+                Some("give text the command's output must contain".into()),
+            ));
+        }
+        Ok(e.get_ref().clone())
+    }
+
+    /// Keys of the service form in a `--version` smoke test.
+    fn version_form_only(&self, s: &SmokeTable) -> R<()> {
+        let stray = s
+            .request
+            .first()
+            .map(|r| ("[[smoke.request]]", r.span()))
+            .or(s.files.first().map(|f| ("files", f.span())))
+            .or(s.stop_grace.as_ref().map(|g| ("stop-grace", g.span())));
+        match stray {
+            Some((what, span)) => Err(self.err(
+                span,
+                format!("`{what}` belongs to a service smoke test, which needs `listen`"),
+                Some("add listen = \"tcp\" (or \"udp\") for an app that serves on {port}".into()),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn service(
+        &self,
+        s: &SmokeTable,
+        listen: &Spanned<String>,
+        app_files: &[String],
+    ) -> R<Service> {
+        let listen = match listen.get_ref().as_str() {
+            "tcp" => Listen::Tcp,
+            "udp" => Listen::Udp,
+            other => {
+                return Err(self.err(
+                    listen.span(),
+                    format!("unknown `listen` protocol `{other}`"),
+                    Some("use \"tcp\" or \"udp\"".into()),
+                ));
+            }
+        };
+        if s.request.is_empty() {
+            return Err(self.err(
+                s.command.span(),
+                "a service smoke test has no [[smoke.request]]".into(),
+                Some("add at least one request: tcp, http, dns or run".into()),
+            ));
+        }
+        let requests = s
+            .request
+            .iter()
+            .map(|r| self.request(r.get_ref(), r.span(), app_files))
+            .collect::<R<Vec<_>>>()?;
+        Ok(Service {
+            listen,
+            stop_grace_secs: self.seconds(
+                s.stop_grace.as_ref(),
+                DEFAULT_STOP_GRACE_SECS,
+                "stop-grace",
+            )?,
+            files: s
+                .files
+                .iter()
+                .map(|f| self.smoke_file(f))
+                .collect::<R<_>>()?,
+            requests,
+        })
+    }
+
+    /// A relative path inside the recipe's folder: no `..`, not absolute, not empty.
+    fn smoke_file(&self, f: &Spanned<String>) -> R<SmokeFile> {
+        use std::path::{Component, Path};
+        let p = Path::new(f.get_ref());
+        if f.get_ref().is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(self.err(
+                f.span(),
+                format!(
+                    "smoke file `{}` is not a relative path inside the recipe's folder",
+                    f.get_ref()
+                ),
+                Some(
+                    "name a file beside the recipe, e.g. \"app.conf\" or \"conf/app.conf\"".into(),
+                ),
+            ));
+        }
+        Ok(SmokeFile {
+            path: f.get_ref().clone(),
+            span: f.span(),
+        })
+    }
+
+    fn request(&self, r: &RequestTable, span: Range<usize>, app_files: &[String]) -> R<Request> {
+        let kinds = [
+            r.tcp.is_some(),
+            r.http.is_some(),
+            r.dns.is_some(),
+            r.run.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(self.err(
+                span,
+                "a smoke request has exactly one of `tcp`, `http`, `dns`, `run`".into(),
+                None,
+            ));
+        }
+        let need_expect = r.tcp.is_some() || r.run.is_some();
+        match (&r.expect, need_expect) {
+            (None, true) => {
+                return Err(self.err(
+                    span,
+                    "a `tcp` or `run` request needs `expect`".into(),
+                    Some("give text the answer must contain".into()),
+                ));
+            }
+            (Some(e), false) => {
+                return Err(self.err(
+                    e.span(),
+                    "`expect` belongs to `tcp` and `run` requests".into(),
+                    Some("an `http` request checks `status` and `body`, a `dns` request its `address`".into()),
+                ));
+            }
+            _ => {}
+        }
+        let expect = || {
+            r.expect
+                .as_ref()
+                .map(|e| self.nonempty_expect(e))
+                .transpose()
+        };
+        if let Some(t) = &r.tcp {
+            return self.tcp_request(t, expect()?.unwrap_or_default());
+        }
+        if let Some(h) = &r.http {
+            return self.http_request(h.get_ref());
+        }
+        if let Some(d) = &r.dns {
+            return self.dns_request(d.get_ref());
+        }
+        let run = r.run.as_ref().expect("one kind is set");
+        self.smoke_program(run, app_files, "the `run` command is empty")?;
+        Ok(Request::Run {
+            argv: run.get_ref().clone(),
+            expect: expect()?.unwrap_or_default(),
+        })
+    }
+
+    fn tcp_request(&self, t: &Spanned<String>, expect: String) -> R<Request> {
+        if t.get_ref().is_empty() {
+            return Err(self.err(t.span(), "the `tcp` request sends nothing".into(), None));
+        }
+        Ok(Request::Tcp {
+            send: t.get_ref().clone(),
+            expect,
+        })
+    }
+
+    fn http_request(&self, h: &HttpTable) -> R<Request> {
+        let method = h
+            .method
+            .as_ref()
+            .map_or("GET".to_string(), |m| m.get_ref().clone());
+        if let Some(m) = &h.method
+            && (m.get_ref().is_empty() || !m.get_ref().bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(self.err(
+                m.span(),
+                format!("HTTP method `{}` is not upper-case letters", m.get_ref()),
+                Some("e.g. \"GET\", \"POST\", \"HEAD\"".into()),
+            ));
+        }
+        let path = h.path.get_ref();
+        if !path.starts_with('/') || path.contains([' ', '\r', '\n']) {
+            return Err(self.err(
+                h.path.span(),
+                format!(
+                    "HTTP path `{path}` does not start with `/` or holds a space or line break"
+                ),
+                None,
+            ));
+        }
+        let status = match &h.status {
+            None => 200,
+            Some(s) if (100..=599).contains(s.get_ref()) => *s.get_ref() as u16,
+            Some(s) => {
+                return Err(self.err(
+                    s.span(),
+                    format!("HTTP status {} is not within 100..=599", s.get_ref()),
+                    None,
+                ));
+            }
+        };
+        Ok(Request::Http {
+            method,
+            path: path.clone(),
+            status,
+            body: h.body.clone().unwrap_or_default(),
+        })
+    }
+
+    fn dns_request(&self, d: &DnsTable) -> R<Request> {
+        let name = d.name.get_ref();
+        let labels_ok = name
+            .trim_end_matches('.')
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.is_ascii());
+        if !labels_ok || name.len() > 253 {
+            return Err(self.err(
+                d.name.span(),
+                format!(
+                    "`{name}` is not a DNS name (ASCII labels of 1 to 63 bytes, at most 253 bytes)"
+                ),
+                None,
+            ));
+        }
+        let kind = match d.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("A") => DnsKind::A,
+            Some("AAAA") => DnsKind::Aaaa,
+            Some(other) => {
+                let span = d.kind.as_ref().map(Spanned::span).unwrap_or_default();
+                return Err(self.err(
+                    span,
+                    format!("unknown DNS type `{other}`"),
+                    Some("use \"A\" or \"AAAA\"".into()),
+                ));
+            }
+        };
+        let address: std::net::IpAddr = d.address.get_ref().parse().map_err(|_| {
+            self.err(
+                d.address.span(),
+                format!("`{}` is not an IP address", d.address.get_ref()),
+                None,
+            )
+        })?;
+        if address.is_ipv4() != (kind == DnsKind::A) {
+            return Err(self.err(
+                d.address.span(),
+                format!(
+                    "`{address}` does not fit a {} record",
+                    d.kind.as_ref().map_or("A", |k| k.get_ref())
+                ),
+                None,
+            ));
+        }
+        Ok(Request::Dns {
+            name: name.clone(),
+            kind,
+            address,
+        })
+    }
+}
+
+/// The app file `program` names: its absolute path, or the file name of one.
+pub fn app_program<'a>(app_files: &'a [String], program: &str) -> Option<&'a String> {
+    app_files.iter().find(|f| {
+        *f == program
+            || std::path::Path::new(f).file_name().and_then(|n| n.to_str()) == Some(program)
+    })
+}
+
+/// Every smoke file of `r` is a regular file beside the recipe (the one check of a recipe that
+/// reads the disk, done by [`crate::recipe::load_file`] after [`super::parse`]).
+pub fn check_smoke_files(r: &Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
+    let Some(service) = r.smoke.as_ref().and_then(|s| s.service.as_ref()) else {
+        return Ok(());
+    };
+    let dir = r.file.parent().unwrap_or(std::path::Path::new("."));
+    for f in &service.files {
+        if !dir.join(&f.path).is_file() {
+            return Err(Box::new(crate::recipe::RecipeError::new(
+                &r.file,
+                &r.text,
+                f.span.clone(),
+                format!("smoke file `{}` does not exist beside the recipe", f.path),
+                Some(format!(
+                    "create `{}`",
+                    crate::text::path(&dir.join(&f.path))
+                )),
+            )));
+        }
+    }
+    Ok(())
+}
