@@ -161,7 +161,9 @@ impl ExitCode for PipelineError {
             PipelineError::Cache(e) => e.exit(),
             PipelineError::Toolchain(e) => e.exit(),
             PipelineError::Build(e) => e.exit(),
-            PipelineError::Verify { .. } | PipelineError::Smoke { .. } => Failed,
+            PipelineError::Verify { .. }
+            | PipelineError::Smoke { .. }
+            | PipelineError::ServiceSmoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
             // The recipe's smoke command names no app file; the recipe's user or writable
             // folders break the image rules (checked at load, again when packing).

@@ -66,6 +66,12 @@ pub enum PipelineError {
         outcome: String,
         output: String,
     },
+    #[error("{recipe} for {arch}: service smoke test failed at {failure}")]
+    ServiceSmoke {
+        recipe: String,
+        arch: Arch,
+        failure: Box<verify::service::ServiceFailure>,
+    },
     #[error("{recipe}: smoke command `{program}` is not one of the app files")]
     SmokeProgram { recipe: String, program: String },
     #[error("{recipe}: cannot run the smoke test")]
@@ -520,6 +526,9 @@ fn smoke(
         path: cwd.clone(),
         source,
     })?;
+    if let Some(service) = &s.service {
+        return smoke_service(r, job, files, service, &file.host_path, progress);
+    }
     let outcome = verify::smoke::run_smoke(
         job.arch,
         &file.host_path,
@@ -550,4 +559,63 @@ fn smoke(
     }
     progress.note(&id, &format!("smoke test passed: `{}`", outcome.command));
     Ok(())
+}
+
+/// The service form of the smoke test: the app runs in `smoke/` of the job's folder with the
+/// recipe's smoke files beside it.
+fn smoke_service(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    service: &recipe::Service,
+    binary: &Path,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let s = r.smoke.as_ref().expect("a smoke test");
+    let dir = r.file.parent().unwrap_or(Path::new("."));
+    let mut contents = Vec::new();
+    for f in &service.files {
+        let path = dir.join(&f.path);
+        let bytes = std::fs::read(&path).map_err(|source| PipelineError::Io { path, source })?;
+        contents.push((f.path.clone(), bytes));
+    }
+    let program = |name: &str| {
+        files
+            .iter()
+            .find(|f| {
+                f.image_path == name
+                    || Path::new(&f.image_path)
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        == Some(name)
+            })
+            .map(|f| f.host_path.clone())
+    };
+    let run = verify::service::ServiceRun {
+        arch: job.arch,
+        binary,
+        args: &s.command[1..],
+        service,
+        files: &contents,
+        cwd: &job.work.join("smoke"),
+        log: &job.work.join("smoke.log"),
+        program: &program,
+        timeout: Duration::from_secs(s.timeout_secs),
+    };
+    let outcome = verify::service::run_service(&run).map_err(|source| PipelineError::SmokeRun {
+        recipe: r.name.clone(),
+        source,
+    })?;
+    match outcome {
+        Ok(summary) => {
+            let id = format!("{}/{}", r.name, job.arch);
+            progress.note(&id, &format!("smoke test passed: {summary}"));
+            Ok(())
+        }
+        Err(failure) => Err(PipelineError::ServiceSmoke {
+            recipe: r.name.clone(),
+            arch: job.arch,
+            failure: Box::new(failure),
+        }),
+    }
 }

@@ -85,7 +85,7 @@ pub fn runner(arch: Arch) -> Result<Vec<String>, SmokeError> {
     }
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&c))

@@ -1,0 +1,384 @@
+//! The service smoke test: start the app (natively or under qemu-user, see
+//! [`super::smoke::runner`]) with `{port}` filled in, wait until it listens on 127.0.0.1, send
+//! the recipe's requests ([`probe`]), stop it with SIGTERM and check that it exits within its
+//! grace period. A failure names its step, what was sent, what came back, and the app's last
+//! output lines.
+
+pub mod dns;
+pub mod probe;
+
+use std::fmt;
+use std::net::{Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::smoke::{SmokeError, run_smoke, runner, shell_quote};
+use crate::arch::Arch;
+use crate::process::Running;
+use crate::recipe::{Listen, PORT_PLACEHOLDER, Request, Service};
+
+/// Attempts with a fresh port when the app exits before it listens (another process may have
+/// taken the port between our release of it and the app's bind).
+pub const PORT_ATTEMPTS: usize = 3;
+/// The app's last output lines shown with a failure.
+pub const TAIL_LINES: usize = 20;
+/// At most this many bytes of the end of the app's output are read for those lines.
+const TAIL_BYTES: u64 = 16 * 1024;
+
+/// One service smoke test to run.
+pub struct ServiceRun<'a> {
+    pub arch: Arch,
+    /// The app file to start, and its arguments (with `{port}`).
+    pub binary: &'a Path,
+    pub args: &'a [String],
+    pub service: &'a Service,
+    /// The files of [`Service::files`] as (relative path, bytes with `{port}`).
+    pub files: &'a [(String, Vec<u8>)],
+    /// The app's working folder (created and filled here).
+    pub cwd: &'a Path,
+    /// Where the app's stdout and stderr go.
+    pub log: &'a Path,
+    /// The host path of the app file a `run` request names.
+    pub program: &'a dyn Fn(&str) -> Option<PathBuf>,
+    /// How long to wait for the port, and for each request.
+    pub timeout: Duration,
+}
+
+/// Why a service smoke test failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFailure {
+    /// "start", "request 2 (tcp)", "stop".
+    pub step: String,
+    /// The app's command line.
+    pub command: String,
+    pub sent: String,
+    pub received: String,
+    pub reason: String,
+    /// The app's last output lines.
+    pub output: String,
+}
+
+impl fmt::Display for ServiceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::text::{escape, escape_lines};
+        writeln!(f, "step {}: {}", self.step, escape(&self.reason))?;
+        writeln!(f, "app: `{}`", escape(&self.command))?;
+        writeln!(f, "sent: {:?}", self.sent)?;
+        writeln!(f, "received: {:?}", self.received)?;
+        write!(
+            f,
+            "last output lines of the app:\n{}",
+            escape_lines(&self.output)
+        )
+    }
+}
+
+/// Runs the service smoke test. `Ok(Err(_))` is a failed test, `Err` one that could not run.
+pub fn run_service(r: &ServiceRun) -> Result<Result<String, ServiceFailure>, SmokeError> {
+    let binary = std::path::absolute(r.binary).unwrap_or_else(|_| r.binary.to_path_buf());
+    if !binary.is_file() {
+        return Err(SmokeError::MissingBinary(binary));
+    }
+    let mut last = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let port = free_port(r.service.listen).map_err(|source| SmokeError::Spawn {
+            command: "a free port on 127.0.0.1".into(),
+            source,
+        })?;
+        match attempt(r, &binary, port)? {
+            Attempt::ExitedEarly(f) => last = Some(f),
+            Attempt::Done(outcome) => return Ok(outcome),
+        }
+    }
+    Ok(Err(last.expect("at least one attempt")))
+}
+
+enum Attempt {
+    /// The app ended before its port opened: maybe the port was taken; try another.
+    ExitedEarly(ServiceFailure),
+    Done(Result<String, ServiceFailure>),
+}
+
+/// A port free on 127.0.0.1 right now (bound to port 0 and released).
+pub fn free_port(listen: Listen) -> std::io::Result<u16> {
+    let any = (Ipv4Addr::LOCALHOST, 0);
+    match listen {
+        Listen::Tcp => Ok(TcpListener::bind(any)?.local_addr()?.port()),
+        Listen::Udp => Ok(UdpSocket::bind(any)?.local_addr()?.port()),
+    }
+}
+
+fn fill(s: &str, port: u16) -> String {
+    s.replace(PORT_PLACEHOLDER, &port.to_string())
+}
+
+fn write_files(r: &ServiceRun, port: u16) -> Result<(), SmokeError> {
+    let io = |path: &Path, source| SmokeError::Spawn {
+        command: format!("writing `{}`", crate::text::path(path)),
+        source,
+    };
+    std::fs::create_dir_all(r.cwd).map_err(|e| io(r.cwd, e))?;
+    for (rel, bytes) in r.files {
+        let dest = r.cwd.join(rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        let data = match std::str::from_utf8(bytes) {
+            Ok(text) => fill(text, port).into_bytes(),
+            Err(_) => bytes.clone(), // not text: copied as it is
+        };
+        std::fs::write(&dest, data).map_err(|e| io(&dest, e))?;
+    }
+    Ok(())
+}
+
+fn start(r: &ServiceRun, binary: &Path, port: u16) -> Result<(Running, String), SmokeError> {
+    write_files(r, port)?;
+    let mut argv = runner(r.arch)?;
+    argv.push(binary.to_string_lossy().into_owned());
+    argv.extend(r.args.iter().map(|a| fill(a, port)));
+    let command = argv
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let spawn_err = |source| SmokeError::Spawn {
+        command: command.clone(),
+        source,
+    };
+    let log = std::fs::File::create(r.log).map_err(spawn_err)?;
+    let mut cmd = crate::process::command(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(r.cwd)
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", r.cwd)
+        .stdout(log.try_clone().map_err(spawn_err)?)
+        .stderr(log);
+    let running = crate::process::spawn(&mut cmd).map_err(spawn_err)?;
+    Ok((running, command))
+}
+
+fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeError> {
+    let (mut app, command) = start(r, binary, port)?;
+    let fail = |step: String, sent: String, received: String, reason: String| ServiceFailure {
+        step,
+        command: command.clone(),
+        sent,
+        received,
+        reason,
+        output: tail(r.log),
+    };
+    let what = match r.service.listen {
+        Listen::Tcp => format!("tcp port {port}"),
+        Listen::Udp => format!("udp port {port}"),
+    };
+    match wait_ready(&mut app, r.service.listen, port, r.timeout) {
+        Ready::Yes => {}
+        Ready::Exited(status) => {
+            let reason = format!("the app exited ({status}) before it listened on {what}");
+            return Ok(Attempt::ExitedEarly(fail(
+                "start".into(),
+                String::new(),
+                String::new(),
+                reason,
+            )));
+        }
+        Ready::Timeout => {
+            let _ = app.kill();
+            let reason = format!("nothing listened on {what} within {:?}", r.timeout);
+            return Ok(Attempt::Done(Err(fail(
+                "start".into(),
+                String::new(),
+                String::new(),
+                reason,
+            ))));
+        }
+    }
+    let mut done = Vec::new();
+    for (i, req) in r.service.requests.iter().enumerate() {
+        let step = format!("request {} ({})", i + 1, kind(req));
+        match request(r, req, port)? {
+            Ok(_) => done.push(step),
+            Err((sent, miss)) => {
+                let _ = app.kill();
+                return Ok(Attempt::Done(Err(fail(
+                    step,
+                    sent,
+                    miss.received,
+                    miss.reason,
+                ))));
+            }
+        }
+    }
+    let grace = Duration::from_secs(r.service.stop_grace_secs);
+    let (status, in_time) = app.terminate(grace).map_err(|source| SmokeError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    if !in_time {
+        let reason = format!("the app did not exit within {grace:?} of SIGTERM and was killed");
+        return Ok(Attempt::Done(Err(fail(
+            "stop".into(),
+            "SIGTERM".into(),
+            String::new(),
+            reason,
+        ))));
+    }
+    Ok(Attempt::Done(Ok(format!(
+        "`{command}` answered {} request(s) on {what} and stopped ({status})",
+        done.len()
+    ))))
+}
+
+fn kind(r: &Request) -> &'static str {
+    match r {
+        Request::Tcp { .. } => "tcp",
+        Request::Http { .. } => "http",
+        Request::Dns { .. } => "dns",
+        Request::Run { .. } => "run",
+    }
+}
+
+/// Sends one request: what passed, or (what was sent, what came back and why it fails).
+fn request(
+    r: &ServiceRun,
+    req: &Request,
+    port: u16,
+) -> Result<Result<String, (String, probe::Miss)>, SmokeError> {
+    let t = r.timeout;
+    Ok(match req {
+        Request::Tcp { send, expect } => {
+            let send = fill(send, port);
+            probe::tcp(port, &send, expect, t).map_err(|m| (send, m))
+        }
+        Request::Http {
+            method,
+            path,
+            status,
+            body,
+        } => {
+            let path = fill(path, port);
+            probe::http(port, method, &path, *status, body, t)
+                .map_err(|m| (probe::http_request(method, &path, port), m))
+        }
+        Request::Dns {
+            name,
+            kind,
+            address,
+        } => probe::dns(port, name, *kind, *address, t)
+            .map_err(|m| (format!("{name} {kind:?} over udp"), m)),
+        Request::Run { argv, expect } => return run_client(r, argv, expect, port),
+    })
+}
+
+fn run_client(
+    r: &ServiceRun,
+    argv: &[String],
+    expect: &str,
+    port: u16,
+) -> Result<Result<String, (String, probe::Miss)>, SmokeError> {
+    let args: Vec<String> = argv[1..].iter().map(|a| fill(a, port)).collect();
+    let program =
+        (r.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
+    let o = run_smoke(r.arch, &program, &args, expect, r.cwd, r.timeout)?;
+    if o.passed {
+        return Ok(Ok(o.output));
+    }
+    let reason = o.reason.clone();
+    Ok(Err((
+        o.command,
+        probe::Miss {
+            received: o.output,
+            reason,
+        },
+    )))
+}
+
+enum Ready {
+    Yes,
+    Exited(std::process::ExitStatus),
+    Timeout,
+}
+
+/// Polls until the port is open, the app exits, or `timeout` passed.
+fn wait_ready(app: &mut Running, listen: Listen, port: u16, timeout: Duration) -> Ready {
+    let deadline = Instant::now() + timeout;
+    let addr = (Ipv4Addr::LOCALHOST, port).into();
+    loop {
+        let open = match listen {
+            Listen::Tcp => TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok(),
+            Listen::Udp => udp_bound(port),
+        };
+        if open {
+            return Ready::Yes;
+        }
+        match app.wait_timeout(Duration::from_millis(50)) {
+            Ok(Some(status)) => return Ready::Exited(status),
+            Ok(None) if Instant::now() < deadline => {}
+            _ => return Ready::Timeout,
+        }
+    }
+}
+
+/// Whether some socket is bound to UDP `port` on this machine (from /proc/net/udp and udp6:
+/// UDP has no connection to try; an emulated app's sockets are the host's).
+fn udp_bound(port: u16) -> bool {
+    let want = format!(":{port:04X}");
+    ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            t.lines()
+                .skip(1)
+                .filter_map(|l| l.split_whitespace().nth(1))
+                .any(|local| local.ends_with(&want))
+        })
+    })
+}
+
+/// The last [`TAIL_LINES`] lines of the app's output.
+fn tail(log: &Path) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(log) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)));
+    let mut buf = Vec::new();
+    let _ = f.take(TAIL_BYTES).read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_bindable_and_placeholders_filled() {
+        let p = free_port(Listen::Tcp).unwrap();
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok());
+        assert_eq!(fill("127.0.0.1:{port} -p {port}", 7), "127.0.0.1:7 -p 7");
+    }
+
+    #[test]
+    fn a_bound_udp_port_is_seen() {
+        let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = s.local_addr().unwrap().port();
+        assert!(udp_bound(port));
+        drop(s);
+        assert!(!udp_bound(port));
+    }
+
+    #[test]
+    fn the_tail_is_the_last_lines() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("log");
+        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&log, text).unwrap();
+        let t = tail(&log);
+        assert!(t.starts_with("line 31\n") && t.ends_with("line 50"), "{t}");
+    }
+}

@@ -1,0 +1,281 @@
+//! The requests of a service smoke test, each against 127.0.0.1:port, each returning what was
+//! received, or why the answer is wrong ([`Miss`]).
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use super::dns;
+use crate::recipe::DnsKind;
+
+/// At most this much of an answer is read (the rest is dropped).
+pub const MAX_ANSWER: usize = 64 * 1024;
+
+/// A wrong or missing answer: what came back (lossy text), and why it does not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    pub received: String,
+    pub reason: String,
+}
+
+fn miss(received: &[u8], reason: impl Into<String>) -> Miss {
+    Miss {
+        received: String::from_utf8_lossy(received).into_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn local(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// Connects, sends `send`, reads until `done` says the answer is complete, the peer closes,
+/// [`MAX_ANSWER`] bytes, or `timeout`.
+fn exchange(
+    port: u16,
+    send: &[u8],
+    timeout: Duration,
+    done: impl Fn(&[u8]) -> bool,
+) -> Result<Vec<u8>, Miss> {
+    let mut s = TcpStream::connect_timeout(&local(port), timeout)
+        .map_err(|e| miss(b"", format!("cannot connect: {e}")))?;
+    s.set_write_timeout(Some(timeout)).ok();
+    s.write_all(send)
+        .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    while got.len() < MAX_ANSWER && !done(&got) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        s.set_read_timeout(Some(left)).ok();
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n.min(MAX_ANSWER - got.len())]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    Ok(got)
+}
+
+/// Raw TCP: the answer contains `expect`.
+pub fn tcp(port: u16, send: &str, expect: &str, timeout: Duration) -> Result<String, Miss> {
+    let got = exchange(port, send.as_bytes(), timeout, |g| {
+        memchr::memmem::find(g, expect.as_bytes()).is_some()
+    })?;
+    if memchr::memmem::find(&got, expect.as_bytes()).is_none() {
+        return Err(miss(
+            &got,
+            format!("the answer does not contain {expect:?}"),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
+
+/// The request line and headers of an HTTP/1.1 request that closes the connection.
+pub fn http_request(method: &str, path: &str, port: u16) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: recipe-smoke\r\n\
+         Accept: */*\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// The status code and the (de-chunked) body of an HTTP/1.x answer.
+pub fn parse_http(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let head_end = memchr::memmem::find(raw, b"\r\n\r\n").ok_or("no end of the headers")?;
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    let status_line = head.lines().next().unwrap_or("");
+    let mut parts = status_line.split(' ');
+    let (Some(version), Some(code)) = (parts.next(), parts.next()) else {
+        return Err(format!("no status line: {status_line:?}"));
+    };
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|_| version.starts_with("HTTP/1."))
+        .ok_or_else(|| format!("not an HTTP/1 status line: {status_line:?}"))?;
+    let body = &raw[head_end + 4..];
+    let chunked = head.lines().skip(1).any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    Ok((
+        status,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        },
+    ))
+}
+
+/// A chunked body's data (as far as it goes: a cut-off answer gives what arrived).
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = memchr::memmem::find(b, b"\r\n") {
+        let size = String::from_utf8_lossy(&b[..eol]);
+        let size = size.split(';').next().unwrap_or("").trim();
+        let Ok(n) = usize::from_str_radix(size, 16) else {
+            break;
+        };
+        let data = &b[eol + 2..];
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[..n.min(data.len())]);
+        b = data.get(n + 2..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// HTTP: the answer has `status` and its body contains `body`.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    status: u16,
+    body: &str,
+    timeout: Duration,
+) -> Result<String, Miss> {
+    let got = exchange(
+        port,
+        http_request(method, path, port).as_bytes(),
+        timeout,
+        |_| false,
+    )?;
+    let (code, data) = parse_http(&got).map_err(|r| miss(&got, r))?;
+    if code != status {
+        return Err(miss(&got, format!("status {code}, expected {status}")));
+    }
+    if memchr::memmem::find(&data, body.as_bytes()).is_none() {
+        return Err(miss(&got, format!("the body does not contain {body:?}")));
+    }
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
+
+/// DNS over UDP: the answer holds `address`. Returns the addresses it holds.
+pub fn dns(
+    port: u16,
+    name: &str,
+    kind: DnsKind,
+    address: std::net::IpAddr,
+    timeout: Duration,
+) -> Result<String, Miss> {
+    let id = (std::process::id() as u16) ^ port;
+    let q = dns::query(id, name, kind);
+    let sock = UdpSocket::bind(local(0)).map_err(|e| miss(b"", format!("no UDP socket: {e}")))?;
+    sock.connect(local(port))
+        .and_then(|_| sock.send(&q))
+        .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
+    sock.set_read_timeout(Some(timeout)).ok();
+    let mut buf = vec![0u8; 4096];
+    let n = sock
+        .recv(&mut buf)
+        .map_err(|e| miss(b"", format!("no answer: {e}")))?;
+    let got = dns::answer(&buf[..n], id, kind).map_err(|r| miss(&buf[..n], r))?;
+    let shown = got
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !got.contains(&address) {
+        return Err(Miss {
+            received: format!("addresses [{shown}]"),
+            reason: format!("the answer does not hold {address}"),
+        });
+    }
+    Ok(format!("addresses [{shown}]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A server that answers one connection with `answer` after reading the request.
+    fn one_shot(answer: &'static [u8]) -> u16 {
+        let l = TcpListener::bind(local(0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            s.write_all(answer).unwrap();
+        });
+        port
+    }
+
+    const T: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn tcp_passes_on_the_expected_text_and_shows_what_came_back_otherwise() {
+        assert!(tcp(one_shot(b"+PONG\r\n"), "PING\r\n", "+PONG", T).is_ok());
+        let m = tcp(one_shot(b"-ERR unknown\r\n"), "PING\r\n", "+PONG", T).unwrap_err();
+        assert_eq!(m.received, "-ERR unknown\r\n");
+        assert!(m.reason.contains("+PONG"), "{m:?}");
+    }
+
+    #[test]
+    fn http_checks_status_and_body() {
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert!(http(one_shot(ok), "GET", "/", 200, "hell", T).is_ok());
+        let m = http(one_shot(ok), "GET", "/", 204, "", T).unwrap_err();
+        assert!(m.reason.contains("status 200, expected 204"), "{m:?}");
+        let m = http(one_shot(ok), "GET", "/", 200, "bye", T).unwrap_err();
+        assert!(
+            m.reason.contains("body") && m.received.contains("hello"),
+            "{m:?}"
+        );
+        let m = http(one_shot(b"+PONG\r\n"), "GET", "/", 200, "", T).unwrap_err();
+        assert!(m.reason.contains("headers"), "{m:?}");
+    }
+
+    #[test]
+    fn http_parsing_reads_chunked_bodies() {
+        let raw = b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n";
+        assert_eq!(parse_http(raw).unwrap(), (404, b"hello".to_vec()));
+        assert!(parse_http(b"SSH-2.0 x\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn the_http_request_names_host_and_closes() {
+        let r = http_request("HEAD", "/x?y=1", 8080);
+        assert!(
+            r.starts_with("HEAD /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"),
+            "{r}"
+        );
+        assert!(r.ends_with("Connection: close\r\n\r\n"));
+    }
+
+    /// A UDP server that answers one query with `addr` (an A record) and the response code.
+    fn dns_server(addr: [u8; 4], rcode: u8) -> u16 {
+        let s = UdpSocket::bind(local(0)).unwrap();
+        let port = s.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            let (n, from) = s.recv_from(&mut buf).unwrap();
+            let mut r = buf[..n].to_vec();
+            r[2] = 0x81;
+            r[3] = 0x80 | rcode;
+            r[7] = 1;
+            r.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+            r.extend_from_slice(&addr);
+            s.send_to(&r, from).unwrap();
+        });
+        port
+    }
+
+    #[test]
+    fn dns_finds_the_address_or_says_what_came_back() {
+        let want = "10.1.2.3".parse().unwrap();
+        let ok = dns(dns_server([10, 1, 2, 3], 0), "a.test", DnsKind::A, want, T).unwrap();
+        assert_eq!(ok, "addresses [10.1.2.3]");
+        let m = dns(dns_server([10, 9, 9, 9], 0), "a.test", DnsKind::A, want, T).unwrap_err();
+        assert_eq!(m.received, "addresses [10.9.9.9]");
+        let m = dns(dns_server([10, 1, 2, 3], 3), "a.test", DnsKind::A, want, T).unwrap_err();
+        assert!(m.reason.contains("code 3"), "{m:?}");
+    }
+}
