@@ -16,6 +16,7 @@ mod push;
 mod recipes;
 mod run;
 mod sbom;
+mod service;
 mod source;
 mod util;
 mod verify;
