@@ -544,6 +544,23 @@ fn pipeline_errors_are_drawn() {
             .into(),
         ),
         (
+            "pipeline_service_smoke",
+            1,
+            PipelineError::ServiceSmoke {
+                recipe: "redis".into(),
+                arch: Arch::Arm64,
+                failure: Box::new(recipe::verify::service::ServiceFailure {
+                    step: "request 1 (tcp)".into(),
+                    command: "qemu-aarch64 redis-server --port 40000".into(),
+                    sent: "PING\r\n".into(),
+                    received: "-ERR unknown command\r\n".into(),
+                    reason: "the answer does not contain \"+PONG\"".into(),
+                    output: "Ready to accept connections tcp\n\x1b[31mwarning".into(),
+                }),
+            }
+            .into(),
+        ),
+        (
             "pipeline_smoke_program",
             2,
             PipelineError::SmokeProgram {
