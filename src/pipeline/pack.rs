@@ -423,7 +423,11 @@ fn recipe_file_entries(r: &Recipe, user: &image::User) -> Vec<image::Entry> {
         .files
         .iter()
         .map(|f| {
-            let bytes = f.contents.as_ref().map(|c| c.bytes.to_vec()).unwrap_or_default();
+            let bytes = f
+                .contents
+                .as_ref()
+                .map(|c| c.bytes.to_vec())
+                .unwrap_or_default();
             let (uid, gid) = match f.owner {
                 recipe::Owner::Root => (0, 0),
                 recipe::Owner::User => (user.uid, user.gid),

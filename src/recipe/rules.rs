@@ -463,7 +463,8 @@ pub fn file_mode(s: &str) -> Result<u32, Refusal> {
          setgid or sticky bit and not writable by others";
     let shown = crate::text::escape(s);
     let digits = s.strip_prefix("0o").unwrap_or(s);
-    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
         return Err(refuse(format!("`{shown}` is not an octal file mode"), HELP));
     }
     let mode = u32::from_str_radix(digits, 8).expect("octal digits");
@@ -485,7 +486,12 @@ pub fn file_mode(s: &str) -> Result<u32, Refusal> {
 /// An image file's owner and mode together: a root-owned file must be readable by others
 /// (the app runs as its own user, and as any `--user`), a user-owned one must lie inside one
 /// of the image's `writable` folders (the only place the app writes).
-pub fn file_owner(to: &str, mode: u32, user_owned: bool, writable: &[String]) -> Result<(), Refusal> {
+pub fn file_owner(
+    to: &str,
+    mode: u32,
+    user_owned: bool,
+    writable: &[String],
+) -> Result<(), Refusal> {
     let shown = crate::text::escape(to);
     if user_owned {
         if !writable.iter().any(|w| to != w && within(to, w)) {
@@ -503,7 +509,9 @@ pub fn file_owner(to: &str, mode: u32, user_owned: bool, writable: &[String]) ->
         }
     } else if mode & 0o004 == 0 {
         return Err(refuse(
-            format!("`{shown}` is owned by root and the app user may not read it (mode {mode:04o})"),
+            format!(
+                "`{shown}` is owned by root and the app user may not read it (mode {mode:04o})"
+            ),
             "the app runs as its own user: give others read permission, e.g. \"0644\", or set \
              owner = \"user\" inside a writable folder",
         ));

@@ -759,7 +759,12 @@ fn image_files_are_checked_at_load_time() {
                 "help: the image's /etc/passwd and /etc/group hold root, nobody and the app user",
             ),
             refused(
-                f("demo.conf", "/var/lib/db/sbom/demo.spdx.json", "0644", "root"),
+                f(
+                    "demo.conf",
+                    "/var/lib/db/sbom/demo.spdx.json",
+                    "0644",
+                    "root",
+                ),
                 "demo.toml:19:6: image file `/var/lib/db/sbom/demo.spdx.json` collides with the SBOM folder `/var/lib/db`",
                 "help: the image's SBOM is written there",
             ),
@@ -819,7 +824,10 @@ fn image_file_from_must_be_a_regular_file_beside_the_recipe() {
         &|d| {
             std::fs::create_dir(conf(d)).unwrap();
             let fifo = std::ffi::CString::new(
-                conf(d).join("demo.conf").into_os_string().into_encoded_bytes(),
+                conf(d)
+                    .join("demo.conf")
+                    .into_os_string()
+                    .into_encoded_bytes(),
             )
             .unwrap();
             assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);

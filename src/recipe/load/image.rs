@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::{R, Validator};
-use crate::recipe::model::{FileContents, ImageFile, MAX_IMAGE_FILE, Owner};
 use crate::recipe::model::*;
+use crate::recipe::model::{FileContents, ImageFile, MAX_IMAGE_FILE, Owner};
 use crate::recipe::rules;
 use crate::recipe::schema;
 
@@ -177,7 +177,11 @@ impl Validator<'_> {
                 ))
             };
             const MOVE: &str = "put the file at a path of its own, e.g. \"/etc/APP/APP.conf\"";
-            if let Some(a) = app_files.iter().chain(entrypoint.first()).find(|a| clash(&to, a)) {
+            if let Some(a) = app_files
+                .iter()
+                .chain(entrypoint.first())
+                .find(|a| clash(&to, a))
+            {
                 return collide(format!("the app file `{}`", crate::text::escape(a)), MOVE);
             }
             if let Some(b) = BASE_PATHS.iter().find(|b| to == **b) {
@@ -206,7 +210,10 @@ impl Validator<'_> {
             }
             if let Some(o) = out.iter().find(|o| clash(&to, &o.to)) {
                 return collide(
-                    format!("the image file `{}` declared before", crate::text::escape(&o.to)),
+                    format!(
+                        "the image file `{}` declared before",
+                        crate::text::escape(&o.to)
+                    ),
                     "each image file has a path of its own",
                 );
             }
