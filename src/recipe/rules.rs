@@ -647,3 +647,65 @@ mod tests {
         assert!(r.help.contains("`${SYSROOT}`"), "{}", r.help);
     }
 }
+
+#[cfg(test)]
+mod image_file_tests {
+    use super::*;
+
+    #[test]
+    fn file_modes_are_octal_and_safe() {
+        for (s, m) in [
+            ("0644", 0o644),
+            ("644", 0o644),
+            ("0o600", 0o600),
+            ("0755", 0o755),
+        ] {
+            assert_eq!(file_mode(s), Ok(m), "{s}");
+        }
+        for s in [
+            "",
+            "0o",
+            "08",
+            "rw-r--r--",
+            "00644",
+            "4755",
+            "2755",
+            "1644",
+            "0666",
+            "0777",
+        ] {
+            assert!(file_mode(s).is_err(), "{s} accepted");
+        }
+    }
+
+    #[test]
+    fn files_beside_the_recipe_stay_inside_its_folder() {
+        for ok in ["a.conf", "nginx/nginx.conf", "a..b", ".hidden"] {
+            assert_eq!(beside_recipe(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "",
+            "/etc/x",
+            "../x",
+            "a/../../x",
+            "a/..",
+            "./a",
+            "a//b",
+            "a/",
+            "a\u{1b}b",
+        ] {
+            assert!(beside_recipe(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn owners_and_modes_fit_together() {
+        let w = ["/data".to_string()];
+        assert!(file_owner("/data/x", 0o600, true, &w).is_ok());
+        assert!(file_owner("/data", 0o600, true, &w).is_err());
+        assert!(file_owner("/etc/x", 0o644, true, &w).is_err());
+        assert!(file_owner("/data/x", 0o044, true, &w).is_err());
+        assert!(file_owner("/etc/x", 0o644, false, &w).is_ok());
+        assert!(file_owner("/etc/x", 0o640, false, &w).is_err());
+    }
+}
