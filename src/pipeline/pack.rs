@@ -23,8 +23,8 @@ fn image_user(r: &Recipe) -> image::User {
     }
 }
 
-/// What an image is made of: the recipe (its image settings), each arch's cache key, the
-/// timestamp, this program's version and the SBOM. The same key means the same image bytes.
+/// What an image is made of: the recipe (its image settings), the contents of its
+/// `[[image.file]]`s, each arch's cache key, the timestamp, this program's version and the SBOM. The same key means the same image bytes.
 pub(super) fn image_key(
     settings: &Settings,
     r: &Recipe,
@@ -36,6 +36,11 @@ pub(super) fn image_key(
     h.update(plan::graph::BUILD_LOGIC);
     h.update(env!("CARGO_PKG_VERSION"));
     h.update(&r.text);
+    // The files beside the recipe: their declaration is in the text, their bytes are not.
+    for f in &r.image.files {
+        h.update(&f.to);
+        h.update(f.contents.as_ref().map_or("unread", |c| c.sha256.as_str()));
+    }
     h.update(settings.source_date_epoch.to_le_bytes());
     for k in keys {
         h.update(k);
@@ -384,8 +389,8 @@ fn image_config(
     }
 }
 
-/// One platform image per arch: the base contents, the app's and included recipes' files, and
-/// that arch's SBOM.
+/// One platform image per arch: the base contents, the app's and included recipes' files, the
+/// recipe's `[[image.file]]`s, and that arch's SBOM.
 fn platform_images(
     r: &Recipe,
     per_arch: &[ArchFiles],
@@ -398,6 +403,7 @@ fn platform_images(
         .map(|f| {
             let mut entries = image::base_entries(user, &r.image.writable);
             entries.extend(file_entries(f.app.iter().chain(&f.extra)));
+            entries.extend(recipe_file_entries(r, user));
             let doc = sbom.for_arch(f.arch).to_vec();
             entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
             image::PlatformImage {
@@ -405,6 +411,33 @@ fn platform_images(
                 entries,
                 config: config.clone(),
                 history: format!("recipe build {} {}", r.name, r.version),
+            }
+        })
+        .collect()
+}
+
+/// The entries of the recipe's `[[image.file]]`s: the bytes read at load time, the declared
+/// mode, owned by root or by `user` (the image's user, a `--user` variant's too).
+fn recipe_file_entries(r: &Recipe, user: &image::User) -> Vec<image::Entry> {
+    r.image
+        .files
+        .iter()
+        .map(|f| {
+            let bytes = f
+                .contents
+                .as_ref()
+                .map(|c| c.bytes.to_vec())
+                .unwrap_or_default();
+            let (uid, gid) = match f.owner {
+                recipe::Owner::Root => (0, 0),
+                recipe::Owner::User => (user.uid, user.gid),
+            };
+            image::Entry {
+                path: f.to.clone(),
+                kind: image::EntryKind::File(image::FileSource::Bytes(bytes)),
+                mode: f.mode,
+                uid,
+                gid,
             }
         })
         .collect()
@@ -436,8 +469,9 @@ fn publish_file(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
 }
 
 /// The load-time rules once more, where the image's users and folders are written: whatever
-/// called this, an image never gets a root user, a forged passwd line or a writable system
-/// folder.
+/// called this, an image never gets a root user, a forged passwd line, a writable system
+/// folder, an unread, setuid or world-writable image file or a user-owned one outside the
+/// writable folders.
 fn image_safety(r: &Recipe, user: &image::User) -> Result<(), PipelineError> {
     let mut programs = r.app_files.clone();
     programs.extend(r.image.entrypoint.first().cloned());
@@ -448,6 +482,28 @@ fn image_safety(r: &Recipe, user: &image::User) -> Result<(), PipelineError> {
                 .writable
                 .iter()
                 .try_for_each(|w| recipe::rules::writable(w, &programs).map(|_| ()))
+        })
+        .and_then(|_| {
+            r.image.files.iter().try_for_each(|f| {
+                if f.contents.is_none() {
+                    return Err(recipe::rules::Refusal {
+                        message: format!(
+                            "image file `{}` was never read from `{}`",
+                            crate::text::escape(&f.to),
+                            crate::text::escape(&f.from)
+                        ),
+                        help: String::new(),
+                    });
+                }
+                recipe::rules::file_mode(&format!("{:o}", f.mode)).and_then(|mode| {
+                    recipe::rules::file_owner(
+                        &f.to,
+                        mode,
+                        f.owner == recipe::Owner::User,
+                        &r.image.writable,
+                    )
+                })
+            })
         });
     check.map_err(|refusal| PipelineError::UnsafeImage {
         recipe: r.name.clone(),

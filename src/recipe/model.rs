@@ -279,7 +279,61 @@ pub struct Image {
     /// an app's verified files (e.g. the health probe).
     pub include: Vec<Dep>,
     pub health: Option<Health>,
+    /// `[[image.file]]`: files beside the recipe, in every platform's layer.
+    pub files: Vec<ImageFile>,
 }
+
+/// A file beside the recipe that the image holds (e.g. a default config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFile {
+    /// Relative to the recipe's folder, normal (no `.`, `..`, `//`), as written.
+    pub from: String,
+    /// Its normal absolute path in the image.
+    pub to: String,
+    /// Permission bits: never setuid, setgid, sticky or world-writable.
+    pub mode: u32,
+    pub owner: Owner,
+    /// Where `from` is written in the recipe file (errors reading it point there).
+    pub span: std::ops::Range<usize>,
+    /// The bytes, read by [`crate::recipe::load_file`]; `None` after [`crate::recipe::parse`]
+    /// alone, which reads nothing.
+    pub contents: Option<FileContents>,
+}
+
+/// Who owns an image file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Root,
+    /// The image's user (its uid and gid): a file the app rewrites, inside a writable folder.
+    User,
+}
+
+/// The bytes of an image file and their sha256 (hex): shared, printed as the digest only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileContents {
+    pub bytes: std::sync::Arc<[u8]>,
+    pub sha256: String,
+}
+
+impl FileContents {
+    pub fn new(bytes: Vec<u8>) -> FileContents {
+        use sha2::Digest;
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        FileContents {
+            bytes: bytes.into(),
+            sha256,
+        }
+    }
+}
+
+impl std::fmt::Debug for FileContents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes, sha256 {}", self.bytes.len(), self.sha256)
+    }
+}
+
+/// The largest file a recipe ships in its image: configs are a few KiB.
+pub const MAX_IMAGE_FILE: u64 = 1 << 20;
 
 /// The findings an app may accept in `[app] accept`: features a static build gives up.
 pub const ACCEPTABLE: &[&str] = &["dlopen", "shell"];

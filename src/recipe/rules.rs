@@ -15,6 +15,9 @@ pub const MAX_USER_NAME: usize = 32;
 /// uids and gids are below 2^31: larger ones are negative to much software, and
 /// 4294967295 (`-1`) means "no change" to `chown`.
 pub const MAX_ID: u32 = (1 << 31) - 1;
+/// Where the image's SBOM lives (`sbom::image_path`): no recipe file goes there.
+pub const SBOM_FOLDER: &str = "/var/lib/db";
+
 /// Folders the image's system and metadata live in: a writable folder is never one of them,
 /// inside one, or above one (the owner of a folder can rename what it holds).
 pub const SYSTEM_FOLDERS: &[&str] = &[
@@ -418,6 +421,104 @@ pub fn known_variables(text: &str) -> Result<(), Refusal> {
     }
 }
 
+/// A path beside the recipe (`[[image.file]] from`): relative, inside the recipe's folder,
+/// normal (no empty, `.` or `..` component), printable. Returns it as written.
+pub fn beside_recipe(p: &str) -> Result<String, Refusal> {
+    const HELP: &str = "name a file in the recipe's folder or below it, e.g. \"nginx/nginx.conf\"";
+    let shown = crate::text::escape(p);
+    if p.is_empty() {
+        return Err(refuse("the file name is empty".into(), HELP));
+    }
+    if p.chars().any(char::is_control) {
+        return Err(refuse(
+            format!("file `{shown}` holds a control character"),
+            "file names in recipes are printable text",
+        ));
+    }
+    if p.starts_with('/') {
+        return Err(refuse(
+            format!("file `{shown}` is an absolute path, not one beside the recipe"),
+            HELP,
+        ));
+    }
+    if p.split('/').any(|c| c == "..") {
+        return Err(refuse(
+            format!("file `{shown}` leads out of the recipe's folder"),
+            HELP,
+        ));
+    }
+    if p.split('/').any(|c| matches!(c, "" | ".")) {
+        return Err(refuse(
+            format!("file `{shown}` is not a normal path (no `.`, `//` or trailing `/`)"),
+            HELP,
+        ));
+    }
+    Ok(p.to_string())
+}
+
+/// The mode of an image file, as an octal string (`"0644"`, `"644"`, `"0o644"`): permission
+/// bits only, never setuid, setgid or sticky, never writable by others.
+pub fn file_mode(s: &str) -> Result<u32, Refusal> {
+    const HELP: &str = "write the permission bits in octal, e.g. \"0644\" or \"0640\"; no setuid, \
+         setgid or sticky bit and not writable by others";
+    let shown = crate::text::escape(s);
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return Err(refuse(format!("`{shown}` is not an octal file mode"), HELP));
+    }
+    let mode = u32::from_str_radix(digits, 8).expect("octal digits");
+    if mode & 0o7000 != 0 {
+        return Err(refuse(
+            format!("mode `{shown}` sets the setuid, setgid or sticky bit"),
+            HELP,
+        ));
+    }
+    if mode & 0o002 != 0 {
+        return Err(refuse(
+            format!("mode `{shown}` makes the file writable by everyone"),
+            HELP,
+        ));
+    }
+    Ok(mode)
+}
+
+/// An image file's owner and mode together: a root-owned file must be readable by others
+/// (the app runs as its own user, and as any `--user`), a user-owned one must lie inside one
+/// of the image's `writable` folders (the only place the app writes).
+pub fn file_owner(
+    to: &str,
+    mode: u32,
+    user_owned: bool,
+    writable: &[String],
+) -> Result<(), Refusal> {
+    let shown = crate::text::escape(to);
+    if user_owned {
+        if !writable.iter().any(|w| to != w && within(to, w)) {
+            return Err(refuse(
+                format!("`{shown}` is owned by the user but lies in no writable folder"),
+                "a file the app rewrites goes inside a folder listed in [image] `writable`; \
+                 otherwise leave it owned by root",
+            ));
+        }
+        if mode & 0o400 == 0 {
+            return Err(refuse(
+                format!("`{shown}` is owned by the user, who may not read it (mode {mode:04o})"),
+                "give the owner read permission, e.g. \"0600\"",
+            ));
+        }
+    } else if mode & 0o004 == 0 {
+        return Err(refuse(
+            format!(
+                "`{shown}` is owned by root and the app user may not read it (mode {mode:04o})"
+            ),
+            "the app runs as its own user: give others read permission, e.g. \"0644\", or set \
+             owner = \"user\" inside a writable folder",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,5 +645,67 @@ mod tests {
             "unknown variable `${NOPE}` in `-I${NOPE}/include`"
         );
         assert!(r.help.contains("`${SYSROOT}`"), "{}", r.help);
+    }
+}
+
+#[cfg(test)]
+mod image_file_tests {
+    use super::*;
+
+    #[test]
+    fn file_modes_are_octal_and_safe() {
+        for (s, m) in [
+            ("0644", 0o644),
+            ("644", 0o644),
+            ("0o600", 0o600),
+            ("0755", 0o755),
+        ] {
+            assert_eq!(file_mode(s), Ok(m), "{s}");
+        }
+        for s in [
+            "",
+            "0o",
+            "08",
+            "rw-r--r--",
+            "00644",
+            "4755",
+            "2755",
+            "1644",
+            "0666",
+            "0777",
+        ] {
+            assert!(file_mode(s).is_err(), "{s} accepted");
+        }
+    }
+
+    #[test]
+    fn files_beside_the_recipe_stay_inside_its_folder() {
+        for ok in ["a.conf", "nginx/nginx.conf", "a..b", ".hidden"] {
+            assert_eq!(beside_recipe(ok).as_deref(), Ok(ok));
+        }
+        for bad in [
+            "",
+            "/etc/x",
+            "../x",
+            "a/../../x",
+            "a/..",
+            "./a",
+            "a//b",
+            "a/",
+            "a\u{1b}b",
+        ] {
+            assert!(beside_recipe(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn owners_and_modes_fit_together() {
+        let w = ["/data".to_string()];
+        assert!(file_owner("/data/x", 0o600, true, &w).is_ok());
+        assert!(file_owner("/data", 0o600, true, &w).is_err());
+        assert!(file_owner("/etc/x", 0o644, true, &w).is_err());
+        assert!(file_owner("/data/x", 0o044, true, &w).is_err());
+        assert!(file_owner("/etc/x", 0o644, false, &w).is_ok());
+        assert!(file_owner("/etc/x", 0o640, false, &w).is_err());
     }
 }

@@ -218,6 +218,25 @@ pub struct ImageTable {
     pub include: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub health: Option<Spanned<HealthTable>>,
+    /// `[[image.file]]`: files beside the recipe shipped in the image.
+    #[serde(default, rename = "file")]
+    pub files: Vec<Spanned<FileTable>>,
+}
+
+/// `[[image.file]]`: a file beside the recipe, copied into the image.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileTable {
+    /// Relative to the recipe's folder, e.g. `"nginx/nginx.conf"`.
+    pub from: Spanned<String>,
+    /// Its path in the image, e.g. `"/etc/nginx/nginx.conf"`.
+    pub to: Spanned<String>,
+    /// Octal permission bits as a string, e.g. `"0644"` (the default).
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// `"root"` (the default) or `"user"` (the image's user).
+    #[serde(default)]
+    pub owner: Option<Spanned<String>>,
 }
 
 /// `[image.health]`: a probe the image's Healthcheck runs, without a shell.

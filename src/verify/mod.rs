@@ -80,7 +80,9 @@ mod tests {
         for e in std::fs::read_dir(&root).unwrap() {
             let path = e.unwrap().path();
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).unwrap();
+            // A folder module is its `mod.rs` (its own files' `super::` is the folder's).
+            let file = if path.is_dir() { path.join("mod.rs") } else { path };
+            let text = std::fs::read_to_string(&file).unwrap();
             let code = text.split("#[cfg(test)]").next().unwrap();
             let mut deps = BTreeSet::new();
             for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {

@@ -11,6 +11,7 @@ mod go_binaries;
 mod graph;
 mod harness;
 mod image;
+mod image_files;
 mod invariants;
 mod push;
 mod recipes;

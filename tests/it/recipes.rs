@@ -681,3 +681,190 @@ fn a_fifo_named_as_a_recipe_is_refused_without_blocking() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("a FIFO, not a regular file"), "{err}");
 }
+
+/// Issue 11, item 2: `[[image.file]]` with `from`, `to`, `mode` and `owner` (lines 17-21;
+/// `from` at 18:8, `to` at 19:6, `mode` at 20:8, `owner` at 21:9).
+fn with_file(from: &str, to: &str, mode: &str, owner: &str) -> String {
+    format!(
+        "{}\n[image]\nwritable = [\"/data\"]\n[[image.file]]\nfrom = \"{from}\"\nto = \"{to}\"\nmode = \"{mode}\"\nowner = \"{owner}\"\n",
+        good()
+    )
+}
+
+/// Issue 11, item 2: a declared image file is refused at load time, located, when its `from`
+/// leaves the recipe's folder, its mode is unsafe, its path collides with what the image holds
+/// anyway, or its owner cannot be right.
+#[test]
+fn image_files_are_checked_at_load_time() {
+    const FROM: &str = "help: name a file in the recipe's folder or below it";
+    const MODE: &str = "help: write the permission bits in octal";
+    const MOVE: &str = "help: put the file at a path of its own";
+    let f = |from: &str, to: &str, mode: &str, owner: &str| with_file(from, to, mode, owner);
+    refuse_all(
+        "demo",
+        &[
+            refused(
+                f("../secret.conf", "/etc/demo.conf", "0644", "root"),
+                "demo.toml:18:8: file `../secret.conf` leads out of the recipe's folder",
+                FROM,
+            ),
+            refused(
+                f("conf/../../x", "/etc/demo.conf", "0644", "root"),
+                "demo.toml:18:8: file `conf/../../x` leads out of the recipe's folder",
+                FROM,
+            ),
+            refused(
+                f("/etc/shadow", "/etc/demo.conf", "0644", "root"),
+                "demo.toml:18:8: file `/etc/shadow` is an absolute path, not one beside the recipe",
+                FROM,
+            ),
+            refused(
+                f("demo.conf", "etc/demo.conf", "0644", "root"),
+                "demo.toml:19:6: image file `etc/demo.conf` is not an absolute path inside the image",
+                "help: write it as an absolute path",
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "rw-r--r--", "root"),
+                "demo.toml:20:8: `rw-r--r--` is not an octal file mode",
+                MODE,
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "0648", "root"),
+                "demo.toml:20:8: `0648` is not an octal file mode",
+                MODE,
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "4755", "root"),
+                "demo.toml:20:8: mode `4755` sets the setuid, setgid or sticky bit",
+                MODE,
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "0666", "root"),
+                "demo.toml:20:8: mode `0666` makes the file writable by everyone",
+                MODE,
+            ),
+            refused(
+                f("demo.conf", "/usr/local/bin/demo", "0644", "root"),
+                "demo.toml:19:6: image file `/usr/local/bin/demo` collides with the app file `/usr/local/bin/demo`",
+                MOVE,
+            ),
+            refused(
+                f("demo.conf", "/usr/local/bin/demo/x.conf", "0644", "root"),
+                "demo.toml:19:6: image file `/usr/local/bin/demo/x.conf` collides with the app file `/usr/local/bin/demo`",
+                MOVE,
+            ),
+            refused(
+                f("passwd", "/etc/passwd", "0644", "root"),
+                "demo.toml:19:6: image file `/etc/passwd` collides with `/etc/passwd`, which the image writes itself",
+                "help: the image's /etc/passwd and /etc/group hold root, nobody and the app user",
+            ),
+            refused(
+                f(
+                    "demo.conf",
+                    "/var/lib/db/sbom/demo.spdx.json",
+                    "0644",
+                    "root",
+                ),
+                "demo.toml:19:6: image file `/var/lib/db/sbom/demo.spdx.json` collides with the SBOM folder `/var/lib/db`",
+                "help: the image's SBOM is written there",
+            ),
+            refused(
+                f("demo.conf", "/data", "0644", "root"),
+                "demo.toml:19:6: image file `/data` collides with the writable folder `/data`",
+                MOVE,
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "0644", "user"),
+                "demo.toml:21:9: `/etc/demo.conf` is owned by the user but lies in no writable folder",
+                "help: a file the app rewrites goes inside a folder listed in [image] `writable`",
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "0644", "nginx"),
+                "demo.toml:21:9: unknown owner `nginx`",
+                "help: an image file is owned by \"root\" (the default) or by the image's \"user\"",
+            ),
+            refused(
+                f("demo.conf", "/etc/demo.conf", "0600", "root"),
+                "demo.toml:21:9: `/etc/demo.conf` is owned by root and the app user may not read it (mode 0600)",
+                "help: the app runs as its own user",
+            ),
+            refused(
+                format!(
+                    "{}[[image.file]]\nfrom = \"other.conf\"\nto = \"/etc/demo.conf\"\n",
+                    f("demo.conf", "/etc/demo.conf", "0644", "root")
+                ),
+                "demo.toml:24:6: image file `/etc/demo.conf` collides with the image file `/etc/demo.conf` declared before",
+                "help: each image file has a path of its own",
+            ),
+        ],
+    );
+}
+
+/// Issue 11, item 2: the file named by `from` is read at load time, from the recipe's folder
+/// only: a missing file, a FIFO (never opened, so nothing blocks), a symlink (which could lead
+/// out) and a folder are errors at `from`; a good one loads.
+#[test]
+fn image_file_from_must_be_a_regular_file_beside_the_recipe() {
+    let text = with_file("conf/demo.conf", "/etc/demo/demo.conf", "0644", "root");
+    let case = |setup: &dyn Fn(&std::path::Path), says: &str| {
+        let s = Scratch::new();
+        s.recipe("demo", &text);
+        setup(&s.recipes());
+        let out = run(s.cmd().args(["show", "demo"]));
+        assert_eq!(out.code, 2, "{says}: {}", out.stderr);
+        out.stderr_has(says)
+            .stderr_has("help: `from` names a regular file of at most 1048576 bytes");
+    };
+    let conf = |d: &std::path::Path| d.join("conf");
+    case(
+        &|_| {},
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: it does not exist",
+    );
+    case(
+        &|d| {
+            std::fs::create_dir(conf(d)).unwrap();
+            let fifo = std::ffi::CString::new(
+                conf(d)
+                    .join("demo.conf")
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            )
+            .unwrap();
+            assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        },
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: a FIFO, not a regular file",
+    );
+    case(
+        &|d| {
+            std::os::unix::fs::symlink("/etc", conf(d)).unwrap();
+        },
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: `conf` is a symlink",
+    );
+    case(
+        &|d| {
+            std::fs::create_dir(conf(d)).unwrap();
+            std::os::unix::fs::symlink("/etc/hostname", conf(d).join("demo.conf")).unwrap();
+        },
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: `conf/demo.conf` is a symlink",
+    );
+    case(
+        &|d| {
+            std::fs::create_dir_all(conf(d).join("demo.conf")).unwrap();
+        },
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: a directory, not a regular file",
+    );
+    case(
+        &|d| {
+            std::fs::create_dir(conf(d)).unwrap();
+            let big = std::fs::File::create(conf(d).join("demo.conf")).unwrap();
+            big.set_len(1_048_577).unwrap();
+        },
+        "demo.toml:18:8: cannot read image file `conf/demo.conf`: it is 1048577 bytes, more than the 1048576",
+    );
+    // The good case loads.
+    let s = Scratch::new();
+    s.recipe("demo", &text);
+    std::fs::create_dir(conf(&s.recipes())).unwrap();
+    std::fs::write(conf(&s.recipes()).join("demo.conf"), "listen 8080;\n").unwrap();
+    run(s.cmd().args(["show", "demo"])).success();
+}

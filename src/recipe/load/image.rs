@@ -1,11 +1,13 @@
 //! The app's files and accepted needs, `[image]` and `[image.health]`.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
 use super::{R, Validator};
 use crate::recipe::model::*;
+use crate::recipe::model::{FileContents, ImageFile, MAX_IMAGE_FILE, Owner};
 use crate::recipe::rules;
 use crate::recipe::schema;
 
@@ -132,7 +134,9 @@ impl Validator<'_> {
                 span: i.health.as_ref().map(|h| h.span()).unwrap_or(0..0),
             });
         }
+        let files = self.image_files(&i.files, app_files, &entrypoint, &writable, &i)?;
         Ok(Image {
+            files,
             entrypoint,
             cmd: i.cmd,
             env: i.env,
@@ -145,6 +149,107 @@ impl Validator<'_> {
             include,
             health,
         })
+    }
+
+    /// `[[image.file]]`: each `from` a normal path beside the recipe, each `to` a normal image
+    /// path that collides with nothing else the image holds, a safe mode, a permitted owner.
+    /// The files are not read here ([`read_image_files`] does).
+    fn image_files(
+        &self,
+        list: &[Spanned<schema::FileTable>],
+        app_files: &[String],
+        entrypoint: &[String],
+        writable: &[String],
+        i: &schema::ImageTable,
+    ) -> R<Vec<ImageFile>> {
+        let clash = |a: &str, b: &str| rules::within(a, b) || rules::within(b, a);
+        let mut out: Vec<ImageFile> = Vec::new();
+        for f in list {
+            let t = f.get_ref();
+            let from = self.check(t.from.span(), rules::beside_recipe(t.from.get_ref()))?;
+            let to = self.image_path(&t.to, "image file")?;
+            let shown = crate::text::escape(&to);
+            let collide = |what: String, help: &str| {
+                Err(self.err(
+                    t.to.span(),
+                    format!("image file `{shown}` collides with {what}"),
+                    Some(help.to_string()),
+                ))
+            };
+            const MOVE: &str = "put the file at a path of its own, e.g. \"/etc/APP/APP.conf\"";
+            if let Some(a) = app_files
+                .iter()
+                .chain(entrypoint.first())
+                .find(|a| clash(&to, a))
+            {
+                return collide(format!("the app file `{}`", crate::text::escape(a)), MOVE);
+            }
+            if let Some(b) = BASE_PATHS.iter().find(|b| to == **b) {
+                return collide(
+                    format!("`{b}`, which the image writes itself"),
+                    "the image's /etc/passwd and /etc/group hold root, nobody and the app user; \
+                     set the user with [image] `user` and `user-name`",
+                );
+            }
+            if rules::within(&to, rules::SBOM_FOLDER) {
+                return collide(
+                    format!("the SBOM folder `{}`", rules::SBOM_FOLDER),
+                    "the image's SBOM is written there; put the file elsewhere",
+                );
+            }
+            let folders = writable
+                .iter()
+                .map(|w| ("writable folder", w.as_str()))
+                .chain(i.volumes.iter().map(|v| ("volume", v.get_ref().as_str())))
+                .chain(i.workdir.iter().map(|w| ("workdir", w.get_ref().as_str())));
+            for (what, dir) in folders {
+                let dir = dir.trim_end_matches('/');
+                if to == dir || rules::within(dir, &to) {
+                    return collide(format!("the {what} `{}`", crate::text::escape(dir)), MOVE);
+                }
+            }
+            if let Some(o) = out.iter().find(|o| clash(&to, &o.to)) {
+                return collide(
+                    format!(
+                        "the image file `{}` declared before",
+                        crate::text::escape(&o.to)
+                    ),
+                    "each image file has a path of its own",
+                );
+            }
+            let mode = match &t.mode {
+                Some(m) => self.check(m.span(), rules::file_mode(m.get_ref()))?,
+                None => 0o644,
+            };
+            let owner = match &t.owner {
+                None => Owner::Root,
+                Some(o) => match o.get_ref().as_str() {
+                    "root" => Owner::Root,
+                    "user" => Owner::User,
+                    other => {
+                        return Err(self.err(
+                            o.span(),
+                            format!("unknown owner `{}`", crate::text::escape(other)),
+                            Some("an image file is owned by \"root\" (the default) or by the image's \"user\"".into()),
+                        ));
+                    }
+                },
+            };
+            let at = t.owner.as_ref().map(|o| o.span()).unwrap_or(t.to.span());
+            self.check(
+                at,
+                rules::file_owner(&to, mode, owner == Owner::User, writable),
+            )?;
+            out.push(ImageFile {
+                from,
+                to,
+                mode,
+                owner,
+                span: t.from.span(),
+                contents: None,
+            });
+        }
+        Ok(out)
     }
 
     fn health(&self, h: &Spanned<schema::HealthTable>) -> R<Health> {
@@ -235,4 +340,82 @@ impl Validator<'_> {
             ))),
         }
     }
+}
+
+/// Files the image writes itself: an image file may not be one of them.
+const BASE_PATHS: &[&str] = &["/etc", "/etc/passwd", "/etc/group", "/tmp"];
+
+/// Reads the bytes of each `[[image.file]]` of `recipe` (loaded from `file`, whose text is
+/// `text`) from the recipe's folder: every component a real folder (no symlink on the way,
+/// so nothing leads out), the file itself a regular file (a FIFO or device is never opened),
+/// at most [`MAX_IMAGE_FILE`] bytes. A failure points at the file's `from`.
+pub fn read_image_files(file: &Path, text: &str, recipe: &mut Recipe) -> R<()> {
+    let v = Validator { file, text };
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    for f in &mut recipe.image.files {
+        let bytes = read_beside(&dir, &f.from).map_err(|why| {
+            v.err(
+                f.span.clone(),
+                format!(
+                    "cannot read image file `{}`: {why}",
+                    crate::text::escape(&f.from)
+                ),
+                Some(format!(
+                    "`from` names a regular file of at most {MAX_IMAGE_FILE} bytes in the \
+                     recipe's folder `{}` or below it",
+                    crate::text::path(&dir)
+                )),
+            )
+        })?;
+        f.contents = Some(FileContents::new(bytes));
+    }
+    Ok(())
+}
+
+/// The bytes of `rel` (a normal relative path) under `dir`, following no symlink.
+fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let comps: Vec<&str> = rel.split('/').collect();
+    let mut at = dir.to_path_buf();
+    for (n, c) in comps.iter().enumerate() {
+        at.push(c);
+        let meta = std::fs::symlink_metadata(&at).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+            _ => e.to_string(),
+        })?;
+        let last = n + 1 == comps.len();
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "`{}` is a symlink (followed nowhere, so nothing leads out of the folder)",
+                crate::text::escape(&comps[..=n].join("/"))
+            ));
+        }
+        if !last && !meta.is_dir() {
+            return Err(format!(
+                "`{}` is {}, not a folder",
+                crate::text::escape(&comps[..=n].join("/")),
+                crate::walk::kind_name(meta.file_type())
+            ));
+        }
+    }
+    let (file, meta) = crate::walk::open_regular(&at, false).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_IMAGE_FILE {
+        return Err(format!(
+            "it is {} bytes, more than the {MAX_IMAGE_FILE} an image file may have",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_IMAGE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_IMAGE_FILE {
+        return Err(format!(
+            "it grew past the {MAX_IMAGE_FILE} bytes an image file may have"
+        ));
+    }
+    Ok(bytes)
 }

@@ -18,6 +18,8 @@ mod smoke;
 pub use smoke::{app_program, check_smoke_files};
 mod source;
 
+pub use image::read_image_files;
+
 /// Parses and validates the recipe text `text` read from `file`: the whole check, pure (no
 /// I/O; `file` only names the recipe and places its errors). [`super::load_file`] reads a file
 /// and calls this.
