@@ -572,13 +572,12 @@ fn smoke_service(
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let s = r.smoke.as_ref().expect("a smoke test");
-    let dir = r.file.parent().unwrap_or(Path::new("."));
-    let mut contents = Vec::new();
-    for f in &service.files {
-        let path = dir.join(&f.path);
-        let bytes = std::fs::read(&path).map_err(|source| PipelineError::Io { path, source })?;
-        contents.push((f.path.clone(), bytes));
-    }
+    // The files were read when the recipe was loaded (and are part of its key).
+    let contents: Vec<(String, Vec<u8>)> = service
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.contents.clone().unwrap_or_default()))
+        .collect();
     let program = |name: &str| {
         files
             .iter()

@@ -392,3 +392,40 @@ fn an_app_in_depends_is_located() {
 "#
     );
 }
+
+#[test]
+fn a_changed_smoke_file_misses_the_recipe() {
+    let (mut r, c, f) = (catalogue(), ctx(), fingerprints());
+    let mut other = r["other"].clone();
+    other.smoke = Some(crate::recipe::Smoke {
+        command: vec!["other".into()],
+        expect: String::new(),
+        timeout_secs: 10,
+        service: Some(crate::recipe::Service {
+            listen: crate::recipe::Listen::Tcp,
+            stop_grace_secs: 10,
+            files: vec![crate::recipe::SmokeFile {
+                path: "app.conf".into(),
+                span: 0..0,
+                contents: Some(b"port {port}".to_vec()),
+            }],
+            requests: vec![],
+        }),
+    });
+    r.insert("other".into(), other.clone());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    // The same text, another smoke file: the smoke result of the entry no longer applies.
+    if let Some(s) = other.smoke.as_mut().and_then(|s| s.service.as_mut()) {
+        s.files[0].contents = Some(b"port {port}\nverbose".to_vec());
+    }
+    r.insert("other".into(), other);
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        misses(&g),
+        expect(&[
+            ("lib", None),
+            ("app", None),
+            ("other", Some(Miss::Changed(vec![Change::Recipe]))),
+        ])
+    );
+}

@@ -74,7 +74,7 @@ pub fn load_file(path: &Path) -> Result<Recipe, LoadError> {
     std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_RECIPE_FILE), &mut text)
         .map_err(io)?;
     let mut recipe = parse(path, &text)?;
-    load::check_smoke_files(&recipe)?;
+    load::read_smoke_files(&mut recipe)?;
     load::read_image_files(path, &text, &mut recipe)?;
     Ok(recipe)
 }

@@ -214,6 +214,9 @@ pub struct Service {
 pub struct SmokeFile {
     pub path: String,
     pub span: std::ops::Range<usize>,
+    /// The file's bytes, read by `recipe::load_file` (no symlink on the way, a regular file,
+    /// capped); `None` for a recipe parsed from text only.
+    pub contents: Option<Vec<u8>>,
 }
 
 /// The protocol the app's port is probed with before the requests.

@@ -81,7 +81,11 @@ mod tests {
             let path = e.unwrap().path();
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
             // A folder module is its `mod.rs` (its own files' `super::` is the folder's).
-            let file = if path.is_dir() { path.join("mod.rs") } else { path };
+            let file = if path.is_dir() {
+                path.join("mod.rs")
+            } else {
+                path
+            };
             let text = std::fs::read_to_string(&file).unwrap();
             let code = text.split("#[cfg(test)]").next().unwrap();
             let mut deps = BTreeSet::new();

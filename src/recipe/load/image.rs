@@ -376,7 +376,7 @@ pub fn read_image_files(file: &Path, text: &str, recipe: &mut Recipe) -> R<()> {
 }
 
 /// The bytes of `rel` (a normal relative path) under `dir`, following no symlink.
-fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
+pub(super) fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let comps: Vec<&str> = rel.split('/').collect();
     let mut at = dir.to_path_buf();

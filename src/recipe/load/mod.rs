@@ -15,7 +15,7 @@ use super::schema;
 mod build;
 mod image;
 mod smoke;
-pub use smoke::{app_program, check_smoke_files};
+pub use smoke::{app_program, read_smoke_files};
 mod source;
 
 pub use image::read_image_files;

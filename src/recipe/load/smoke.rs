@@ -191,6 +191,7 @@ impl Validator<'_> {
         Ok(SmokeFile {
             path: f.get_ref().clone(),
             span: f.span(),
+            contents: None,
         })
     }
 
@@ -362,26 +363,41 @@ pub fn app_program<'a>(app_files: &'a [String], program: &str) -> Option<&'a Str
     })
 }
 
-/// Every smoke file of `r` is a regular file beside the recipe (the one check of a recipe that
-/// reads the disk, done by [`crate::recipe::load_file`] after [`super::parse`]).
-pub fn check_smoke_files(r: &Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
-    let Some(service) = r.smoke.as_ref().and_then(|s| s.service.as_ref()) else {
+/// Reads the service smoke test's files beside the recipe (as `[[image.file]]`s are read: no
+/// symlink on the way, a regular file, capped), so that their bytes are part of the recipe's
+/// identity (the build key) and the smoke test never reads the folder again.
+pub fn read_smoke_files(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
+    let dir = match r.file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let (file, text) = (r.file.clone(), r.text.clone());
+    let Some(service) = r.smoke.as_mut().and_then(|s| s.service.as_mut()) else {
         return Ok(());
     };
-    let dir = r.file.parent().unwrap_or(std::path::Path::new("."));
-    for f in &service.files {
-        if !dir.join(&f.path).is_file() {
-            return Err(Box::new(crate::recipe::RecipeError::new(
-                &r.file,
-                &r.text,
+    for f in &mut service.files {
+        let bytes = super::image::read_beside(&dir, &f.path).map_err(|why| {
+            Box::new(crate::recipe::RecipeError::new(
+                &file,
+                &text,
                 f.span.clone(),
-                format!("smoke file `{}` does not exist beside the recipe", f.path),
+                match why.as_str() {
+                    "it does not exist" => format!(
+                        "smoke file `{}` does not exist beside the recipe",
+                        crate::text::escape(&f.path)
+                    ),
+                    _ => format!(
+                        "cannot read smoke file `{}`: {why}",
+                        crate::text::escape(&f.path)
+                    ),
+                },
                 Some(format!(
-                    "create `{}`",
-                    crate::text::path(&dir.join(&f.path))
+                    "name a regular file in the recipe's folder `{}` or below it",
+                    crate::text::path(&dir)
                 )),
-            )));
-        }
+            ))
+        })?;
+        f.contents = Some(bytes);
     }
     Ok(())
 }
