@@ -218,3 +218,20 @@ fn a_dns_address_mismatch_under_qemu_fails_the_build_with_the_addresses_that_cam
         .stderr_has("received: \"addresses [10.0.0.1]\"")
         .stderr_has("dns hello.test. type 1");
 }
+
+#[test]
+fn a_service_that_ignores_sigterm_fails_the_stop_step_and_is_killed() {
+    let Some(o) = failing("amd64", |t| {
+        t.replace(
+            "\"127.0.0.1:{port}\"]",
+            "\"127.0.0.1:{port}\", \"-ignore-term\"]",
+        )
+        .replace("stop-grace = 10", "stop-grace = 1")
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step stop")
+        .stderr_has("the app did not exit within 1s of SIGTERM and was killed")
+        .stderr_has("sent: \"SIGTERM\"")
+        .stderr_has("hello-svc: ignoring SIGTERM");
+}
