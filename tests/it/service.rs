@@ -1,6 +1,9 @@
-//! Service smoke tests (`[smoke] listen`): the recipe mistakes, each at file:line:column.
+//! Service smoke tests (`[smoke] listen`): the recipe mistakes, each at file:line:column, and
+//! the hello-svc fixture built and smoke-tested end to end (passing, and failing at a request).
 
-use crate::util::{Output, Scratch, minimal_recipe, run};
+use crate::util::{
+    Output, Scratch, build_lock, files_under, minimal_recipe, require_tool, root, run, shared_cache,
+};
 
 /// `recipe show demo` of the minimal recipe with `smoke` appended: must fail with exit 2.
 fn bad(smoke: &str) -> Output {
@@ -59,4 +62,176 @@ fn a_smoke_file_that_does_not_exist_is_located() {
         "{SERVICE}files = [\"../x.conf\"]\n[[smoke.request]]\ntcp = \"PING\"\nexpect = \"PONG\"\n"
     ))
     .stderr_has("is not a relative path inside the recipe's folder");
+}
+
+// End to end: the hello-svc fixture (a Go service serving HTTP and a PING line on TCP and DNS
+// on UDP, all on `{port}`, with its own client) built and smoke-tested for real.
+
+/// A scratch catalogue holding the hello-svc fixture recipe (its source path made absolute)
+/// with `edit` applied to its text, and a private cache whose Go build cache is the shared
+/// one (so the standard library is not compiled again). None when the tools are missing.
+fn svc_scratch(edit: impl Fn(String) -> String) -> Option<Scratch> {
+    if !require_tool("go") || !require_tool("qemu-aarch64-static") {
+        return None;
+    }
+    let text = std::fs::read_to_string(root().join("tests/fixtures/recipes/hello-svc.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../hello-svc\"",
+            &format!(
+                "path = \"{}\"",
+                root().join("tests/fixtures/hello-svc").display()
+            ),
+        );
+    let s = Scratch::new();
+    s.recipe("hello-svc", &edit(text));
+    let shared = shared_cache().join("go");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(s.cache()).unwrap();
+    std::os::unix::fs::symlink(&shared, s.cache().join("go")).unwrap();
+    Some(s)
+}
+
+/// The command lines of the processes that mention `marker` (the scratch folder: the app's
+/// path, natively or under qemu, is inside it).
+fn processes_of(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if line.contains(marker) && line.contains("hello-svc") {
+            found.push(line);
+        }
+    }
+    found
+}
+
+/// The recipes with an entry in the scratch's private cache.
+fn cached(s: &Scratch) -> Vec<String> {
+    let ls = run(s.cmd_private_cache().args(["cache", "ls"])).success();
+    ls.stdout
+        .lines()
+        .filter(|l| l.starts_with("hello-svc"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_service_is_started_probed_over_http_tcp_dns_and_its_client_and_stopped_on_every_arch() {
+    let _l = build_lock();
+    let Some(s) = svc_scratch(|t| t) else {
+        return;
+    };
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64,arm64"]))
+    .success();
+    for arch in ["amd64", "arm64"] {
+        let line = o
+            .stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("hello-svc/{arch}: smoke test passed")))
+            .unwrap_or_else(|| panic!("no passed smoke test for {arch}:\n{}", o.stderr));
+        assert!(
+            line.contains("answered 4 request(s) on tcp port")
+                && line.contains("stopped (exit status: 0)"),
+            "{line}"
+        );
+    }
+    assert!(
+        o.stderr.contains("qemu-aarch64-static"),
+        "arm64 did not run under qemu:\n{}",
+        o.stderr
+    );
+    let entries = cached(&s);
+    assert!(
+        entries.iter().any(|l| l.contains("amd64")) && entries.iter().any(|l| l.contains("arm64")),
+        "{entries:?}"
+    );
+    let left = processes_of(&s.path().display().to_string());
+    assert!(left.is_empty(), "the app still runs: {left:?}");
+}
+
+/// Builds the edited fixture for `arch`, which must fail (exit 1) and cache nothing, and leave
+/// no process of the app behind.
+fn failing(arch: &str, edit: impl Fn(String) -> String) -> Option<Output> {
+    let _l = build_lock();
+    let s = svc_scratch(|t| {
+        let edited = edit(t.clone());
+        assert_ne!(edited, t, "the edit changed nothing");
+        edited
+    })?;
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", arch]))
+    .failure(1);
+    assert!(cached(&s).is_empty(), "a failed build was cached");
+    let builds: Vec<_> = std::fs::read_dir(s.cache().join("builds"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name())
+                .filter(|n| !n.to_string_lossy().starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        builds.is_empty(),
+        "left under the cache's builds/: {builds:?}"
+    );
+    let out = files_under(&s.out());
+    assert!(out.is_empty(), "output of a failed build in out/: {out:?}");
+    let left = processes_of(&s.path().display().to_string());
+    assert!(left.is_empty(), "the app still runs: {left:?}");
+    Some(o)
+}
+
+#[test]
+fn a_wrong_http_body_fails_the_build_naming_the_request_what_was_sent_and_what_came_back() {
+    let Some(o) = failing("amd64", |t| {
+        t.replace("body = \"hello-svc 1.0\"", "body = \"hello-svc 2.0\"")
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 1 (http)")
+        .stderr_has("the body does not contain \"hello-svc 2.0\"")
+        .stderr_has("sent: \"GET /hello HTTP/1.1\\r\\nHost: 127.0.0.1:")
+        .stderr_has("received: \"HTTP/1.1 200 OK\\r\\n")
+        .stderr_has("hello-svc 1.0\\n\"")
+        .stderr_has("last output lines of the app:")
+        .stderr_has("hello-svc 1.0 listening on 127.0.0.1:")
+        .stderr_has("http GET /hello");
+}
+
+#[test]
+fn a_dns_address_mismatch_under_qemu_fails_the_build_with_the_addresses_that_came_back() {
+    let Some(o) = failing("arm64", |t| {
+        t.replace("address = \"10.0.0.1\"", "address = \"10.0.0.2\"")
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 3 (dns)")
+        .stderr_has("the answer does not hold 10.0.0.2")
+        .stderr_has("app: `/usr/bin/qemu-aarch64-static ")
+        .stderr_has("sent: \"hello.test A over udp\"")
+        .stderr_has("received: \"addresses [10.0.0.1]\"")
+        .stderr_has("dns hello.test. type 1");
+}
+
+#[test]
+fn a_service_that_ignores_sigterm_fails_the_stop_step_and_is_killed() {
+    let Some(o) = failing("amd64", |t| {
+        t.replace(
+            "\"127.0.0.1:{port}\"]",
+            "\"127.0.0.1:{port}\", \"-ignore-term\"]",
+        )
+        .replace("stop-grace = 10", "stop-grace = 1")
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step stop")
+        .stderr_has("the app did not exit within 1s of SIGTERM and was killed")
+        .stderr_has("sent: \"SIGTERM\"")
+        .stderr_has("hello-svc: ignoring SIGTERM");
 }
