@@ -280,20 +280,7 @@ fn build_failing(script: &str, smoke: &str) -> Option<(Scratch, Output)> {
         "a cache entry of a failed build:\n{}",
         ls.stdout
     );
-    let builds: Vec<String> = std::fs::read_dir(s.cache().join("builds"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.')) // `.locks`
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        builds.is_empty(),
-        "left under the cache's builds/: {builds:?}"
-    );
-    let out = files_under(&s.out());
-    assert!(out.is_empty(), "output of a failed build in out/: {out:?}");
+    nothing_built_kept(&s);
     Some((s, o))
 }
 

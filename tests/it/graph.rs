@@ -440,14 +440,8 @@ fn a_tampered_cache_entry_is_rebuilt_never_packed() {
 
 /// Entries of the first layer of the single-platform image in `layout`: (path, type, target).
 fn layer_entries(layout: &Path) -> Vec<(String, tar::EntryType, String)> {
-    let blob = |d: &str| {
-        layout
-            .join("blobs/sha256")
-            .join(d.trim_start_matches("sha256:"))
-    };
-    let json = |p: std::path::PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
+    let blob = |d: &str| crate::util::layout_blob(layout, d);
+    let json = crate::util::read_json;
     let index = json(layout.join("index.json"));
     let mut top = json(blob(index["manifests"][0]["digest"].as_str().unwrap()));
     if top["manifests"].is_array() {

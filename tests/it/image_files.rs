@@ -47,14 +47,8 @@ struct Item {
 /// The entries of each platform's (only) layer of the layout at `layout`, by path.
 fn layers(layout: &Path) -> Vec<std::collections::BTreeMap<String, Item>> {
     use std::io::Read;
-    let blob = |d: &str| {
-        layout
-            .join("blobs/sha256")
-            .join(d.trim_start_matches("sha256:"))
-    };
-    let json = |p: std::path::PathBuf| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
+    let blob = |d: &str| crate::util::layout_blob(layout, d);
+    let json = crate::util::read_json;
     let index = json(layout.join("index.json"));
     let top = json(blob(index["manifests"][0]["digest"].as_str().unwrap()));
     let manifests: Vec<serde_json::Value> = match top["manifests"].as_array() {

@@ -2,7 +2,8 @@
 //! the hello-svc fixture built and smoke-tested end to end (passing, and failing at a request).
 
 use crate::util::{
-    Output, Scratch, build_lock, files_under, minimal_recipe, require_tool, root, run, shared_cache,
+    Output, Scratch, build_lock, minimal_recipe, nothing_built_kept, require_tool, root, run,
+    shared_cache,
 };
 
 /// `recipe show demo` of the minimal recipe with `smoke` appended: must fail with exit 2.
@@ -168,20 +169,7 @@ fn failing(arch: &str, edit: impl Fn(String) -> String) -> Option<Output> {
         .args(["build", "hello-svc", "--arch", arch]))
     .failure(1);
     assert!(cached(&s).is_empty(), "a failed build was cached");
-    let builds: Vec<_> = std::fs::read_dir(s.cache().join("builds"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name())
-                .filter(|n| !n.to_string_lossy().starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    assert!(
-        builds.is_empty(),
-        "left under the cache's builds/: {builds:?}"
-    );
-    let out = files_under(&s.out());
-    assert!(out.is_empty(), "output of a failed build in out/: {out:?}");
+    nothing_built_kept(&s);
     let left = processes_of(&s.path().display().to_string());
     assert!(left.is_empty(), "the app still runs: {left:?}");
     Some(o)

@@ -389,3 +389,34 @@ pub fn fake_zig() -> tempfile::TempDir {
     std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
+
+/// After a failed build with a private cache: no entry under the cache's `builds/` (its
+/// `.locks` aside) and nothing in `out/`.
+pub fn nothing_built_kept(s: &Scratch) {
+    let builds: Vec<String> = std::fs::read_dir(s.cache().join("builds"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        builds.is_empty(),
+        "left under the cache's builds/: {builds:?}"
+    );
+    let out = files_under(&s.out());
+    assert!(out.is_empty(), "output of a failed build in out/: {out:?}");
+}
+
+/// The path of the blob `digest` (`sha256:HEX`) of the OCI layout at `layout`.
+pub fn layout_blob(layout: &Path, digest: &str) -> PathBuf {
+    layout
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: PathBuf) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
