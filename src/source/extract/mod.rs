@@ -1,5 +1,14 @@
 //! Safe archive extraction: tar (plain, gz, xz, bz2) and zip, sniffed by magic bytes, unpacked
 //! into a temporary sibling of the destination and renamed into place only when all went well.
+//! `tar.rs` and `zip.rs` read the formats; both hand each entry to the one [`Extractor`] here,
+//! which checks its path, caps and links; `paths.rs` resolves links inside the tree.
+
+mod paths;
+mod tar;
+mod zip;
+
+use paths::join;
+pub(crate) use paths::resolve_within;
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -8,9 +17,9 @@ use std::io::{self, BufReader, Read};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use super::limits::{Budget, Capped, Limits};
+use super::limits::{Budget, Limits};
 use super::{SourceError, io_err};
 
 /// The archive formats [`extract`] understands.
@@ -256,201 +265,6 @@ impl Extractor<'_> {
         Ok(())
     }
 
-    /// Reads a tar stream; the decompressed stream (headers, long names and skipped data
-    /// included) counts against the extraction cap.
-    ///
-    /// Entries are read raw: GNU long names and links and PAX headers are read here, each only
-    /// after its size is checked against a cap, so no header can make the reader allocate by a
-    /// size it claims. They apply to the next entry as GNU tar applies them: a GNU long name
-    /// first, then a PAX `path`, then the header's own name (the same for link targets).
-    fn tar(&mut self, reader: impl Read) -> Result<(), SourceError> {
-        use tar::EntryType as T;
-        let mut archive = tar::Archive::new(Capped::new(reader, self.budget));
-        let entries = archive
-            .entries()
-            .map_err(|e| bad(self.archive, format!("reading: {e}")))?
-            .raw(true);
-        let mut n = 0u64;
-        let mut meta = TarMeta::default();
-        for entry in entries {
-            let mut entry = entry.map_err(|e| self.read_error(None, e))?;
-            n += 1;
-            self.count(n)?;
-            let ty = entry.header().entry_type();
-            if matches!(
-                ty,
-                T::GNULongName | T::GNULongLink | T::XHeader | T::XGlobalHeader
-            ) {
-                self.tar_meta(&mut entry, &mut meta)?;
-                continue;
-            }
-            let this = std::mem::take(&mut meta);
-            let raw = match this.gnu_name.or(this.pax_path) {
-                Some(name) => name,
-                None => entry.path_bytes().into_owned(),
-            };
-            let name = String::from_utf8_lossy(&raw).into_owned();
-            self.current = Some(name.clone());
-            if raw.len() > self.limits.max_path_len {
-                return Err(self.refuse(
-                    &name,
-                    format!(
-                        "its path is {} bytes long, over the cap of {}",
-                        raw.len(),
-                        self.limits.max_path_len
-                    ),
-                ));
-            }
-            if ty == T::GNUSparse || this.sparse {
-                return Err(self.refuse(
-                    &name,
-                    "sparse entries are not supported (their holes would be written out in full)",
-                ));
-            }
-            if let Some(size) = this.pax_size
-                && entry.header().entry_size().ok() != Some(size)
-            {
-                return Err(self.refuse(
-                    &name,
-                    "its PAX `size` differs from its header's (not supported)",
-                ));
-            }
-            let header = entry.header();
-            let mode = header.mode().unwrap_or(0o644);
-            let mtime = header
-                .mtime()
-                .ok()
-                .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-            let link = match this.gnu_link.or(this.pax_link) {
-                Some(l) => Some(l),
-                None => entry.link_name_bytes().map(|l| l.into_owned()),
-            };
-            let kind = match ty {
-                T::Regular | T::Continuous => Kind::File(&mut entry),
-                T::Directory => Kind::Dir,
-                T::Symlink => Kind::Symlink(link.unwrap_or_default()),
-                T::Link => Kind::Hardlink(link.unwrap_or_default()),
-                other => {
-                    return Err(self.refuse(&name, format!("unsupported entry type {other:?}")));
-                }
-            };
-            self.entry(&name, &raw, kind, mode, mtime)?;
-        }
-        Ok(())
-    }
-
-    /// Reads a GNU long name or link, or a PAX header, into `meta` for the next entry; its size
-    /// is checked before any of it is read.
-    fn tar_meta<R: Read>(
-        &self,
-        entry: &mut tar::Entry<'_, R>,
-        meta: &mut TarMeta,
-    ) -> Result<(), SourceError> {
-        use tar::EntryType as T;
-        let ty = entry.header().entry_type();
-        let what = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let cap = match ty {
-            T::GNULongName | T::GNULongLink => self.limits.max_path_len as u64 + 1,
-            _ => MAX_PAX_HEADER,
-        };
-        let size = entry
-            .header()
-            .entry_size()
-            .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
-        if size > cap {
-            let reason = match ty {
-                T::GNULongName | T::GNULongLink => format!(
-                    "a GNU long name of {size} bytes, over the cap of {}",
-                    self.limits.max_path_len
-                ),
-                _ => format!("a PAX header of {size} bytes, over the cap of {cap}"),
-            };
-            return Err(self.refuse(&what, reason));
-        }
-        let mut data = Vec::with_capacity(size as usize);
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| self.read_error(Some(&what), e))?;
-        let trimmed = |mut d: Vec<u8>| {
-            if d.last() == Some(&0) {
-                d.pop();
-            }
-            d
-        };
-        match ty {
-            T::GNULongName => meta.gnu_name = Some(trimmed(data)),
-            T::GNULongLink => meta.gnu_link = Some(trimmed(data)),
-            T::XHeader => {
-                for ext in tar::PaxExtensions::new(&data) {
-                    let ext =
-                        ext.map_err(|e| self.refuse(&what, format!("malformed PAX header: {e}")))?;
-                    match ext.key_bytes() {
-                        b"path" => meta.pax_path = Some(ext.value_bytes().to_vec()),
-                        b"linkpath" => meta.pax_link = Some(ext.value_bytes().to_vec()),
-                        b"size" => {
-                            let v = ext.value().ok().and_then(|v| v.parse().ok());
-                            let Some(v) = v else {
-                                return Err(self.refuse(&what, "malformed PAX `size`"));
-                            };
-                            meta.pax_size = Some(v);
-                        }
-                        k if k.starts_with(b"GNU.sparse.") => meta.sparse = true,
-                        _ => {}
-                    }
-                }
-            }
-            // A global PAX header changes nothing this extractor keeps.
-            _ => {}
-        }
-        Ok(())
-    }
-
-    fn zip(&mut self, file: File) -> Result<(), SourceError> {
-        let mut zip =
-            zip::ZipArchive::new(file).map_err(|e| bad(self.archive, format!("reading: {e}")))?;
-        self.count(zip.len() as u64)?;
-        for i in 0..zip.len() {
-            let f = zip
-                .by_index(i)
-                .map_err(|e| bad(self.archive, format!("reading: {e}")))?;
-            let name = match f.name() {
-                Ok(n) => n.into_owned(),
-                Err(_) => String::from_utf8_lossy(f.name_raw()).into_owned(),
-            };
-            if name.len() > self.limits.max_path_len {
-                return Err(self.refuse(
-                    &name,
-                    format!(
-                        "its path is {} bytes long, over the cap of {}",
-                        name.len(),
-                        self.limits.max_path_len
-                    ),
-                ));
-            }
-            let is_dir = f.is_dir();
-            let is_symlink = f.is_symlink();
-            let mode = f.unix_mode().unwrap_or(if is_dir { 0o755 } else { 0o644 });
-            let mtime = f.last_modified().and_then(zip_time);
-            // The data of every entry counts against the extraction cap as it is inflated,
-            // whatever size the zip's directory claims.
-            let mut f = Capped::new(f, self.budget);
-            let kind = if is_dir {
-                Kind::Dir
-            } else if is_symlink {
-                let mut target = Vec::new();
-                (&mut f)
-                    .take(self.limits.max_path_len as u64 + 1)
-                    .read_to_end(&mut target)
-                    .map_err(|e| self.read_error(Some(&name), e))?;
-                Kind::Symlink(target)
-            } else {
-                Kind::File(&mut f)
-            };
-            self.entry(&name, name.as_bytes(), kind, mode, mtime)?;
-        }
-        Ok(())
-    }
-
     /// Checks an entry's path and returns its components after stripping, or `None` when
     /// stripping leaves nothing.
     fn rel_components(
@@ -683,10 +497,13 @@ impl Extractor<'_> {
     /// Checks every symlink again against the final tree, then applies directory modes and
     /// mtimes (deepest first, after their contents are written).
     fn finish(&mut self) -> Result<(), SourceError> {
-        let mut found = Vec::new();
-        find_symlinks(self.root, Path::new(""), &mut found)
-            .map_err(io_err(format!("walking {}", self.root.display())))?;
-        for rel in found {
+        let found = crate::walk::walk(self.root)
+            .map_err(|e| io_err(format!("walking {}", self.root.display()))(e.source))?;
+        for rel in found
+            .into_iter()
+            .filter(|e| e.file_type.is_symlink())
+            .map(|e| e.rel)
+        {
             let full = self.root.join(&rel);
             let target = fs::read_link(&full)
                 .map_err(io_err(format!("reading symlink {}", full.display())))?;
@@ -720,112 +537,4 @@ impl Extractor<'_> {
         }
         Ok(())
     }
-}
-
-/// Longest PAX header read, in bytes: 1 MiB (real ones hold a few short records).
-const MAX_PAX_HEADER: u64 = 1 << 20;
-
-/// What GNU long-name and PAX headers said about the next tar entry.
-#[derive(Default)]
-struct TarMeta {
-    gnu_name: Option<Vec<u8>>,
-    gnu_link: Option<Vec<u8>>,
-    pax_path: Option<Vec<u8>>,
-    pax_link: Option<Vec<u8>>,
-    pax_size: Option<u64>,
-    /// A `GNU.sparse.*` record: the entry's data is a map of holes, not the file's bytes.
-    sparse: bool,
-}
-
-fn join(comps: &[OsString]) -> PathBuf {
-    comps.iter().collect()
-}
-
-/// Collects the relative paths of all symlinks under `root/rel`, without following any.
-fn find_symlinks(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in fs::read_dir(root.join(rel))? {
-        let entry = entry?;
-        let t = entry.file_type()?;
-        let child = rel.join(entry.file_name());
-        if t.is_symlink() {
-            out.push(child);
-        } else if t.is_dir() {
-            find_symlinks(root, &child, out)?;
-        }
-    }
-    Ok(())
-}
-
-/// Resolves `target` as the kernel would from the directory `start` (components relative to
-/// `root`), following the symlinks that exist under `root`, and fails if it ever leaves `root`.
-/// Parts that do not exist (yet) are taken as plain names.
-pub(crate) fn resolve_within(root: &Path, start: &[OsString], target: &[u8]) -> Result<(), String> {
-    if target.starts_with(b"/") {
-        return Err("is absolute".to_string());
-    }
-    let mut stack: Vec<OsString> = start.to_vec();
-    let mut queue: std::collections::VecDeque<OsString> = split(target).collect();
-    let mut hops = 0;
-    while let Some(c) = queue.pop_front() {
-        match c.as_bytes() {
-            b"" | b"." => continue,
-            b".." => {
-                if stack.pop().is_none() {
-                    return Err("points outside the tree".to_string());
-                }
-                continue;
-            }
-            _ => {}
-        }
-        stack.push(c);
-        let here = root.join(join(&stack));
-        if fs::symlink_metadata(&here).is_ok_and(|m| m.file_type().is_symlink()) {
-            hops += 1;
-            if hops > 40 {
-                return Err("has too many levels of symlinks".to_string());
-            }
-            let next = fs::read_link(&here).map_err(|e| format!("cannot be read: {e}"))?;
-            let next = next.as_os_str().as_bytes();
-            if next.starts_with(b"/") {
-                return Err("goes through a symlink to an absolute path".to_string());
-            }
-            stack.pop();
-            for (i, part) in split(next).enumerate() {
-                queue.insert(i, part);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn split(path: &[u8]) -> impl Iterator<Item = OsString> + '_ {
-    path.split(|&b| b == b'/')
-        .map(|c| OsString::from_vec(c.to_vec()))
-}
-
-/// A zip timestamp (local time without a zone; taken as UTC) as a `SystemTime`.
-fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
-    let (y, m, d) = (
-        i64::from(t.year()),
-        i64::from(t.month()),
-        i64::from(t.day()),
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
-        return None;
-    }
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400
-        + i64::from(t.hour()) * 3600
-        + i64::from(t.minute()) * 60
-        + i64::from(t.second());
-    u64::try_from(secs)
-        .ok()
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
 }
