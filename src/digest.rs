@@ -5,6 +5,11 @@ use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
 
+/// `sha256:` and the hex SHA-256 of `bytes`: an OCI digest.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
 pub struct HashWriter<W> {
     inner: W,
     hasher: Sha256,

@@ -454,23 +454,14 @@ fn case_encode(s: &str) -> String {
 
 /// Percent-encodes all but the unreserved characters.
 fn purl_segment(s: &str) -> String {
-    encode(s, b"-._~")
+    crate::text::percent_encode(s, crate::text::UNRESERVED)
 }
 
+/// Like [`purl_segment`], keeping `:` and `/` too.
 fn purl_qualifier(s: &str) -> String {
-    encode(s, b"-._~:/")
-}
-
-fn encode(s: &str, keep: &[u8]) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const QUALIFIER: &percent_encoding::AsciiSet =
+        &crate::text::UNRESERVED.remove(b':').remove(b'/');
+    crate::text::percent_encode(s, QUALIFIER)
 }
 
 /// `pkg:golang/<path>@<version>`, each path segment encoded.

@@ -88,6 +88,19 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// Everything but ASCII letters, digits and RFC 3986's unreserved `-._~` (for URL query values
+/// and purl segments).
+pub const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` percent-encoded: every character of `set` as `%XX` of its UTF-8 bytes.
+pub fn percent_encode(s: &str, set: &'static percent_encoding::AsciiSet) -> String {
+    percent_encoding::utf8_percent_encode(s, set).to_string()
+}
+
 /// A path for messages: lossy UTF-8, escaped.
 pub fn path(p: &Path) -> String {
     escape(&p.to_string_lossy()).into_owned()

@@ -2,7 +2,6 @@
 //! the same image always gets the same bytes and digests.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::ImageConfig;
 use crate::arch::Arch;
@@ -15,10 +14,7 @@ pub(crate) const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name"
 /// The content of the `oci-layout` file.
 pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
-/// `sha256:<hex>` of `bytes`.
-pub(crate) fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
+pub(crate) use crate::digest::sha256;
 
 /// A JSON document as the exact bytes that get hashed and written.
 #[derive(Debug, Clone, PartialEq, Eq)]

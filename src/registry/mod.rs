@@ -16,7 +16,6 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use ureq::http::Response;
 
 pub use reference::{Reference, ReferenceError, api_host, digest_ok};
@@ -205,10 +204,7 @@ fn status_line(status: u16) -> String {
     }
 }
 
-/// `sha256:` and the hex SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
+pub use crate::digest::sha256;
 
 /// Outside text for a message: escaped, cut to `max` characters.
 fn shorten(s: &str, max: usize) -> String {
@@ -262,12 +258,7 @@ fn error_body(resp: Response<ureq::Body>) -> String {
 
 /// `s` percent-encoded for a query value (RFC 3986 unreserved characters kept).
 fn query_escape(s: &str) -> String {
-    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
+    crate::text::percent_encode(s, crate::text::UNRESERVED)
 }
 
 /// Standard base64 with padding (HTTP basic credentials).

@@ -85,16 +85,7 @@ pub fn runner(arch: Arch) -> Result<Vec<String>, SmokeError> {
     }
 }
 
-pub(crate) fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
+pub(crate) use crate::plan::shell_quote;
 
 /// Runs `binary args...` (via [`runner`]) with a timeout (the child is killed after `timeout`), in
 /// `cwd`, with a clean environment (PATH only), and checks that the combined output contains
