@@ -29,15 +29,7 @@ pub fn escape_lines(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c != '\n' && unsafe_char(c)) {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c == '\n' {
-            out.push(c);
-        } else {
-            push_escaped(&mut out, c);
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(escape_rendered(s, false))
 }
 
 /// A whole rendered report (miette's output): every control character but the newline is
@@ -99,6 +91,23 @@ pub const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHA
 /// `s` percent-encoded: every character of `set` as `%XX` of its UTF-8 bytes.
 pub fn percent_encode(s: &str, set: &'static percent_encoding::AsciiSet) -> String {
     percent_encoding::utf8_percent_encode(s, set).to_string()
+}
+
+/// The last `n` lines of a log file (lossy UTF-8, not escaped), read from its last 16 KiB
+/// only: a huge log costs nothing to quote. Empty when it cannot be read.
+pub fn file_tail(path: &Path, n: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL_BYTES: u64 = 16 * 1024;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)));
+    let mut buf = Vec::new();
+    let _ = f.take(TAIL_BYTES).read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A path for messages: lossy UTF-8, escaped.

@@ -35,12 +35,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// The last `n` lines of a text file (lossy), indented for an error message.
 pub fn tail(path: &Path, n: usize) -> String {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(n);
-    lines[start..]
-        .iter()
+    crate::text::file_tail(path, n)
+        .lines()
         .map(|l| format!("  | {l}"))
         .collect::<Vec<_>>()
         .join("\n")

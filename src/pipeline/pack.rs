@@ -130,10 +130,7 @@ fn image_check(
             let image::EntryKind::File(image::FileSource::Path(host)) = &e.kind else {
                 continue;
             };
-            let bytes = verify::read_file(host).map_err(|source| PipelineError::Io {
-                path: host.clone(),
-                source,
-            })?;
+            let bytes = verify::read_file(host).map_err(io(host))?;
             if !bytes.starts_with(b"\x7fELF") {
                 continue;
             }
@@ -189,10 +186,7 @@ pub(super) fn image_sbom(
     for ArchFiles { arch, app, .. } in per_arch {
         let mut infos = Vec::new();
         for f in app {
-            let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
-                path: f.host_path.clone(),
-                source,
-            })?;
+            let bytes = verify::read_file(&f.host_path).map_err(io(&f.host_path))?;
             if let Some(Ok(info)) = verify::goinfo::read_go_buildinfo(&bytes) {
                 infos.push(info);
             }
@@ -445,10 +439,6 @@ fn recipe_file_entries(r: &Recipe, user: &image::User) -> Vec<image::Entry> {
 
 /// The app binaries beside the image, one folder per arch, each folder replaced whole.
 fn write_binaries(t: &Target, per_arch: &[ArchFiles]) -> Result<(), PipelineError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PipelineError::Io { path, source }
-    };
     for (ArchFiles { app, .. }, (_, bin_dir)) in per_arch.iter().zip(&t.bin_dirs) {
         let tmp = crate::publish::temp_dir_beside(bin_dir).map_err(io(bin_dir))?;
         for f in app {
@@ -462,10 +452,13 @@ fn write_binaries(t: &Target, per_arch: &[ArchFiles]) -> Result<(), PipelineErro
 
 /// Writes `bytes` to `path` ([`crate::publish::write_file`]).
 fn publish_file(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
-    crate::publish::write_file(path, bytes).map_err(|source| PipelineError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::publish::write_file(path, bytes).map_err(io(path))
+}
+
+/// An I/O error about `path`, for `map_err`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PipelineError + use<> {
+    let path = path.to_path_buf();
+    move |source| PipelineError::Io { path, source }
 }
 
 /// The load-time rules once more, where the image's users and folders are written: whatever
@@ -514,10 +507,6 @@ fn image_safety(r: &Recipe, user: &image::User) -> Result<(), PipelineError> {
 /// Takes the lock of an image folder (`DIR/.lock`, held until dropped) and removes what a run
 /// killed while holding it left behind (its temporary names start with a dot).
 fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PipelineError::Io { path, source }
-    };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(".lock");
     let file = std::fs::File::options()
@@ -553,21 +542,11 @@ fn lock_image_dir(dir: &Path) -> Result<std::fs::File, PipelineError> {
 /// 0644; never setuid, setgid or writable by others, whatever the install gave it.
 fn copy_binary(from: &Path, to: &Path) -> Result<(), PipelineError> {
     use std::os::unix::fs::PermissionsExt;
-    let err = |source| PipelineError::Io {
-        path: from.to_path_buf(),
-        source,
-    };
-    let mut src = std::fs::File::open(from).map_err(err)?;
-    let mut dst = std::fs::File::create(to).map_err(|source| PipelineError::Io {
-        path: to.to_path_buf(),
-        source,
-    })?;
-    std::io::copy(&mut src, &mut dst).map_err(err)?;
+    let mut src = std::fs::File::open(from).map_err(io(from))?;
+    let mut dst = std::fs::File::create(to).map_err(io(to))?;
+    std::io::copy(&mut src, &mut dst).map_err(io(from))?;
     dst.set_permissions(std::fs::Permissions::from_mode(file_mode(from)))
-        .map_err(|source| PipelineError::Io {
-            path: to.to_path_buf(),
-            source,
-        })
+        .map_err(io(to))
 }
 
 /// The image entries of installed files: each file once, owned by root, mode 0755 or 0644; a

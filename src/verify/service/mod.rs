@@ -22,8 +22,6 @@ use crate::recipe::{Listen, PORT_PLACEHOLDER, Request, Service};
 pub const PORT_ATTEMPTS: usize = 3;
 /// The app's last output lines shown with a failure.
 pub const TAIL_LINES: usize = 20;
-/// At most this many bytes of the end of the app's output are read for those lines.
-const TAIL_BYTES: u64 = 16 * 1024;
 
 /// One service smoke test to run.
 pub struct ServiceRun<'a> {
@@ -339,17 +337,7 @@ fn udp_bound(port: u16) -> bool {
 
 /// The last [`TAIL_LINES`] lines of the app's output.
 fn tail(log: &Path) -> String {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(log) else {
-        return String::new();
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)));
-    let mut buf = Vec::new();
-    let _ = f.take(TAIL_BYTES).read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+    crate::text::file_tail(log, TAIL_LINES)
 }
 
 #[cfg(test)]
