@@ -8,31 +8,25 @@
 //! flow (`WWW-Authenticate: Bearer realm=..,service=..,scope=..` answered by a token from the
 //! realm), chosen by the registry's challenge on a `401`. One client talks to one repository.
 
+mod auth;
+mod failure;
 mod reference;
+mod timeouts;
 
 use std::cell::RefCell;
-use std::fmt;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
 use ureq::http::Response;
 
+pub use auth::{AUTH_ENV, AuthError, basic_auth_from_env, parse_basic_auth, redacted};
+use auth::{base64, parse_challenge};
+pub use failure::{Failure, MAX_ERROR_BODY, RegistryError, SHOWN_ERROR};
+use failure::{error_body, shorten, status_line, unexpected};
 pub use reference::{Reference, ReferenceError, api_host, digest_ok};
+pub use timeouts::{CONNECT_TIMEOUT, READ_TIMEOUT, SettingError, TIMEOUT_ENV, Timeouts};
 
-/// The environment variable that sets both registry timeouts, in seconds.
-pub const TIMEOUT_ENV: &str = "RECIPE_REGISTRY_TIMEOUT";
-/// Time to set up a connection (TCP and TLS) to a registry, unless [`TIMEOUT_ENV`] says
-/// otherwise.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Time a registry may stay silent: waiting for an answer's head, receiving an answer's body
-/// (all small), and any single write of an upload (a slow, steady upload is fine; a stalled one
-/// fails). Unless [`TIMEOUT_ENV`] says otherwise.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
-/// Bytes of an error answer read (the rest is never read); registries send a few hundred.
-pub const MAX_ERROR_BODY: u64 = 64 << 10;
-/// Characters of an error answer shown in a message.
-pub const SHOWN_ERROR: usize = 300;
 /// Bytes of a token answer read; tokens are a few KiB.
 pub const MAX_TOKEN_BODY: u64 = 1 << 20;
 /// Bytes of a manifest or index read when pulling; ours are a few KiB, the spec suggests
@@ -40,69 +34,6 @@ pub const MAX_TOKEN_BODY: u64 = 1 << 20;
 pub const MAX_MANIFEST: u64 = 4 << 20;
 
 const DIGEST_HEADER: &str = "docker-content-digest";
-
-/// How long to wait for a registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    pub connect: Duration,
-    pub read: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            connect: CONNECT_TIMEOUT,
-            read: READ_TIMEOUT,
-        }
-    }
-}
-
-impl Timeouts {
-    /// The defaults, or both set to [`TIMEOUT_ENV`]'s seconds (1 to 3600) when it is set: the
-    /// one place that variable is read.
-    pub fn from_env() -> Result<Timeouts, SettingError> {
-        match std::env::var(TIMEOUT_ENV) {
-            Err(_) => Ok(Timeouts::default()),
-            Ok(v) => match v.trim().parse::<u64>() {
-                Ok(s @ 1..=3600) => Ok(Timeouts {
-                    connect: Duration::from_secs(s),
-                    read: Duration::from_secs(s),
-                }),
-                _ => Err(SettingError(crate::text::escape(&v).into_owned())),
-            },
-        }
-    }
-}
-
-/// A bad [`TIMEOUT_ENV`].
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("`RECIPE_REGISTRY_TIMEOUT` must be a number of seconds from 1 to 3600, not `{0}`")]
-pub struct SettingError(String);
-
-/// The environment variable holding HTTP basic credentials, `user:password`.
-pub const AUTH_ENV: &str = "REGISTRY_AUTH";
-
-/// A malformed [`AUTH_ENV`] (its value is never shown: it holds a password).
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("REGISTRY_AUTH must be `user:password`")]
-pub struct AuthError;
-
-/// HTTP basic credentials from [`AUTH_ENV`] (none when it is unset): the one place that
-/// variable is read.
-pub fn basic_auth_from_env() -> Result<Option<(String, String)>, AuthError> {
-    match std::env::var(AUTH_ENV) {
-        Ok(v) => parse_basic_auth(&v).map(Some),
-        Err(_) => Ok(None),
-    }
-}
-
-/// `user:password` split at the first `:` (a password may hold more).
-pub fn parse_basic_auth(v: &str) -> Result<(String, String), AuthError> {
-    match v.split_once(':') {
-        Some((u, p)) => Ok((u.to_string(), p.to_string())),
-        None => Err(AuthError),
-    }
-}
 
 /// Where to reach a registry and as whom. (Its `Debug` never shows the password.)
 #[derive(Clone, Default)]
@@ -124,191 +55,11 @@ impl std::fmt::Debug for Options {
     }
 }
 
-/// Basic credentials for `Debug` output: the user, never the password.
-pub fn redacted(auth: &Option<(String, String)>) -> Option<(String, &'static str)> {
-    auth.as_ref().map(|(user, _)| (user.clone(), "<password>"))
-}
-
-/// What went wrong in one exchange with a registry: its answer, or the lack of one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// No connection, or no answer in time (already worded).
-    Transport(String),
-    /// An answer with an unexpected status; `body` is escaped and shortened.
-    Status {
-        method: &'static str,
-        status: u16,
-        body: String,
-    },
-    /// A redirect where none is followed.
-    Redirect {
-        method: &'static str,
-        status: u16,
-        location: String,
-    },
-    /// The registry named another digest than ours.
-    Digest { ours: String, theirs: String },
-    /// Anything else the registry got wrong (already worded and escaped).
-    Protocol(String),
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Transport(m) | Failure::Protocol(m) => f.write_str(m),
-            Failure::Status {
-                method,
-                status,
-                body,
-            } => {
-                write!(f, "{method} answered `{}`", status_line(*status))?;
-                if !body.is_empty() {
-                    write!(f, ": {body}")?;
-                }
-                Ok(())
-            }
-            Failure::Redirect {
-                method,
-                status,
-                location,
-            } => write!(
-                f,
-                "{method} answered `{}` to `{location}`; redirects are not followed",
-                status_line(*status)
-            ),
-            Failure::Digest { ours, theirs } => write!(
-                f,
-                "the registry answered digest `{theirs}` for `{ours}`; the content differs"
-            ),
-        }
-    }
-}
-
-/// A failure with the registry and the object it was about.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("registry {registry}: cannot {action}: {failure}")]
-pub struct RegistryError {
-    pub registry: String,
-    /// `push blob sha256:… (a linux/amd64 layer)`.
-    pub action: String,
-    pub failure: Failure,
-}
-
-fn status_line(status: u16) -> String {
-    match ureq::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-    {
-        Some(r) => format!("{status} {r}"),
-        None => status.to_string(),
-    }
-}
-
 pub use crate::digest::sha256;
-
-/// Outside text for a message: escaped, cut to `max` characters.
-fn shorten(s: &str, max: usize) -> String {
-    let s = crate::text::escape(s.trim());
-    let n = s.chars().count();
-    if n <= max {
-        return s.into_owned();
-    }
-    let cut: String = s.chars().take(max).collect();
-    format!("{cut}… ({} more characters)", n - max)
-}
-
-/// An error answer's body, read up to [`MAX_ERROR_BODY`]: the distribution spec's
-/// `{"errors":[{"code","message"}]}` as `CODE: message`, else the text; escaped and shortened.
-fn error_body(resp: Response<ureq::Body>) -> String {
-    let mut buf = Vec::new();
-    let more = resp
-        .into_body()
-        .into_reader()
-        .take(MAX_ERROR_BODY)
-        .read_to_end(&mut buf)
-        .is_ok()
-        && buf.len() as u64 == MAX_ERROR_BODY;
-    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&buf)
-        && let Some(errors) = v["errors"].as_array()
-    {
-        let parts: Vec<String> = errors
-            .iter()
-            .map(|e| {
-                let code = e["code"].as_str().unwrap_or("");
-                let msg = e["message"].as_str().unwrap_or("");
-                match (code.is_empty(), msg.is_empty()) {
-                    (false, false) => format!("{code}: {msg}"),
-                    (true, _) => msg.to_string(),
-                    (_, true) => code.to_string(),
-                }
-            })
-            .collect();
-        return shorten(&parts.join("; "), SHOWN_ERROR);
-    }
-    let text = String::from_utf8_lossy(&buf);
-    if more {
-        let cut: String = crate::text::escape(text.trim_start())
-            .chars()
-            .take(SHOWN_ERROR)
-            .collect();
-        return format!("{cut}… (an answer over {MAX_ERROR_BODY} bytes, the rest not read)");
-    }
-    shorten(&text, SHOWN_ERROR)
-}
 
 /// `s` percent-encoded for a query value (RFC 3986 unreserved characters kept).
 fn query_escape(s: &str) -> String {
     crate::text::percent_encode(s, crate::text::UNRESERVED)
-}
-
-/// Standard base64 with padding (HTTP basic credentials).
-fn base64(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// A `WWW-Authenticate` challenge: the scheme (lowercase) and its parameters.
-fn parse_challenge(h: &str) -> (String, Vec<(String, String)>) {
-    let h = h.trim();
-    let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
-    let mut params = Vec::new();
-    let mut chars = rest.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
-            chars.next();
-        }
-        let key: String = chars
-            .by_ref()
-            .take_while(|c| *c != '=')
-            .collect::<String>()
-            .trim()
-            .to_ascii_lowercase();
-        if key.is_empty() {
-            break;
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '"' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(c) = chars.peek().copied() {
-                if c == ',' {
-                    break;
-                }
-                value.push(c);
-                chars.next();
-            }
-            value = value.trim().to_string();
-        }
-        params.push((key, value));
-    }
-    (scheme.to_ascii_lowercase(), params)
 }
 
 /// A client for one repository of one registry.
@@ -663,24 +414,6 @@ fn check_digest(resp: &Response<ureq::Body>, digest: &str) -> Result<(), Failure
             theirs: shorten(theirs, 80),
         }),
         _ => Ok(()),
-    }
-}
-
-/// The failure of an answer with an unexpected status.
-fn unexpected(method: &'static str, resp: Response<ureq::Body>) -> Failure {
-    let status = resp.status().as_u16();
-    if (300..400).contains(&status) {
-        let location = header(&resp, "location").unwrap_or("").to_string();
-        return Failure::Redirect {
-            method,
-            status,
-            location: shorten(&location, SHOWN_ERROR),
-        };
-    }
-    Failure::Status {
-        method,
-        status,
-        body: error_body(resp),
     }
 }
 
