@@ -1,0 +1,495 @@
+//! SPDX 2.3 JSON software bills of materials: the app, the C libraries linked into it and the Go
+//! modules compiled into it, so scanners that cannot see inside a static binary still can.
+//!
+//! Pure: [`document`] and [`image_sbom`] turn recipes and Go build info into bytes, with no
+//! clock, no randomness and no file access. The same input gives the same bytes: packages and
+//! relationships are sorted, `created` is SOURCE_DATE_EPOCH, and `documentNamespace` is derived
+//! from the hash of the rest of the document.
+//!
+//! What is listed: the app recipe (APPLICATION), every recipe reached from it through `depends`
+//! (LIBRARY; `host-depends` are build tools, not linked in, and are left out), and for Go
+//! binaries the Go standard library and every module of the build info. Relationships, per the
+//! SPDX 2.3 table (clause 11.1, "Is to be used when SPDXRef-A statically links to SPDXRef-B",
+//! e.g. "An APPLICATION file 'myapp' statically links to BINARY zlib.a"):
+//! `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib` for every library of the closure,
+//! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use sha2::Digest;
+
+use crate::arch::Arch;
+use crate::recipe::{Origin, Recipe, Source};
+use crate::verify::{GoBuildInfo, GoModule};
+
+mod locate;
+
+pub use locate::{debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
+use locate::{origin_url, purl_qualifier, purl_ref, purl_segment};
+
+/// Where the document lies in an image, for `NAME`: Syft and Trivy look for `*.spdx.json` here.
+pub fn image_path(name: &str) -> String {
+    format!("/var/lib/db/sbom/{name}.spdx.json")
+}
+
+/// The file name beside the image: `NAME-VERSION.spdx.json`.
+pub fn file_name(r: &Recipe) -> String {
+    format!("{}-{}.spdx.json", r.name, r.version)
+}
+
+const NOASSERTION: &str = "NOASSERTION";
+
+/// An SPDX 2.3 document, as the JSON schema names its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Document {
+    pub spdx_version: String,
+    pub data_license: String,
+    #[serde(rename = "SPDXID")]
+    pub spdx_id: String,
+    pub name: String,
+    pub document_namespace: String,
+    pub creation_info: CreationInfo,
+    pub packages: Vec<Package>,
+    pub relationships: Vec<Relationship>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationInfo {
+    pub created: String,
+    pub creators: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Package {
+    #[serde(rename = "SPDXID")]
+    pub spdx_id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_info: Option<String>,
+    pub supplier: String,
+    pub download_location: String,
+    /// Always false: no file-level analysis (and so checksums are allowed).
+    pub files_analyzed: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checksums: Vec<Checksum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_info: Option<String>,
+    pub license_concluded: String,
+    pub license_declared: String,
+    pub copyright_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external_refs: Vec<ExternalRef>,
+    pub primary_package_purpose: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checksum {
+    pub algorithm: String,
+    pub checksum_value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalRef {
+    pub reference_category: String,
+    pub reference_type: String,
+    pub reference_locator: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Relationship {
+    pub spdx_element_id: String,
+    pub relationship_type: String,
+    pub related_spdx_element: String,
+}
+
+/// What a document is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub app: &'a Recipe,
+    /// The recipes reached from the app through `depends` (any order; duplicates ignored).
+    pub libraries: &'a [Recipe],
+    /// The Go build info of the app's binaries (none for C apps).
+    pub go: &'a [GoBuildInfo],
+    /// SOURCE_DATE_EPOCH, the document's `created`.
+    pub source_date_epoch: u64,
+}
+
+/// The documents of one multi-arch image: one per platform layer (the Go build info of that
+/// platform's binaries), and one beside the image listing the union. They are the same bytes
+/// unless the Go build info differs between arches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSbom {
+    pub per_arch: Vec<(Arch, Vec<u8>)>,
+    pub combined: Vec<u8>,
+}
+
+impl ImageSbom {
+    /// The document for `arch`'s layer (the combined one for an arch not given).
+    pub fn for_arch(&self, arch: Arch) -> &[u8] {
+        self.per_arch
+            .iter()
+            .find(|(a, _)| *a == arch)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&self.combined)
+    }
+}
+
+/// Every document of an image: `go` holds each arch's Go build info.
+pub fn image_sbom(
+    app: &Recipe,
+    libraries: &[Recipe],
+    go: &[(Arch, Vec<GoBuildInfo>)],
+    source_date_epoch: u64,
+) -> ImageSbom {
+    let doc = |go: &[GoBuildInfo]| {
+        to_json(&document(&Input {
+            app,
+            libraries,
+            go,
+            source_date_epoch,
+        }))
+    };
+    let all: Vec<GoBuildInfo> = go.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    ImageSbom {
+        per_arch: go.iter().map(|(a, g)| (*a, doc(g))).collect(),
+        combined: doc(&all),
+    }
+}
+
+/// The document as pretty JSON with a final newline.
+pub fn to_json(doc: &Document) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(doc).expect("an SPDX document serialises");
+    v.push(b'\n');
+    v
+}
+
+/// Builds the document. Pure and deterministic.
+pub fn document(input: &Input<'_>) -> Document {
+    let app = input.app;
+    let mut ids = Ids::default();
+    let app_id = ids.take("Package", &app.name);
+    let mut packages = vec![recipe_package(app, app_id.clone(), "APPLICATION")];
+    let mut relationships = vec![rel("SPDXRef-DOCUMENT", "DESCRIBES", &app_id)];
+
+    let libs: BTreeMap<&str, &Recipe> = input
+        .libraries
+        .iter()
+        .filter(|l| l.name != app.name)
+        .map(|l| (l.name.as_str(), l))
+        .collect();
+    let mut lib_ids: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, lib) in &libs {
+        let id = ids.take("Package", name);
+        packages.push(recipe_package(lib, id.clone(), "LIBRARY"));
+        relationships.push(rel(&app_id, "STATIC_LINK", &id));
+        lib_ids.insert(name, id);
+    }
+    // The dependency graph as the recipes state it: direct edges only.
+    for r in std::iter::once(app).chain(libs.values().copied()) {
+        let from = if r.name == app.name {
+            &app_id
+        } else {
+            &lib_ids[r.name.as_str()]
+        };
+        for d in &r.depends {
+            if let Some(to) = lib_ids.get(d.name.as_str()) {
+                relationships.push(rel(from, "DEPENDS_ON", to));
+            }
+        }
+    }
+
+    // Go: the standard library (per toolchain version) and every module, deduplicated.
+    let go_versions: BTreeSet<&str> = input
+        .go
+        .iter()
+        .map(|g| g.go_version.as_str())
+        .filter(|v| !v.is_empty())
+        .collect();
+    for v in go_versions {
+        let id = ids.take("Package-go-stdlib", v);
+        packages.push(stdlib_package(v, id.clone()));
+        relationships.push(rel(&app_id, "CONTAINS", &id));
+    }
+    let app_module = match &app.source {
+        Source::Archive { origins, .. } => origins.iter().find_map(|o| match o {
+            Origin::GoModule { module, version } => Some((module.as_str(), version.as_str())),
+            _ => None,
+        }),
+        Source::Path(_) => None,
+    };
+    let mut modules: BTreeMap<(String, String), (&GoModule, bool)> = BTreeMap::new();
+    for g in input.go {
+        if let Some(m) = &g.main {
+            // The app's own module, when the recipe fetched exactly it, is the app package.
+            if app_module != Some((m.path.as_str(), m.version.as_str())) {
+                modules
+                    .entry((m.path.clone(), m.version.clone()))
+                    .or_insert((m, true));
+            }
+        }
+        for m in &g.deps {
+            modules
+                .entry((m.path.clone(), m.version.clone()))
+                .or_insert((m, false));
+        }
+    }
+    for ((path, version), (m, main)) in &modules {
+        let id = ids.take("Package-go", &format!("{path}-{version}"));
+        packages.push(module_package(m, *main, id.clone()));
+        relationships.push(rel(&app_id, "CONTAINS", &id));
+    }
+
+    // DESCRIBES first, then the rest sorted.
+    relationships[1..].sort();
+    relationships.dedup();
+
+    let mut doc = Document {
+        spdx_version: "SPDX-2.3".into(),
+        data_license: "CC0-1.0".into(),
+        spdx_id: "SPDXRef-DOCUMENT".into(),
+        name: format!("{}-{}", app.name, app.version),
+        document_namespace: String::new(),
+        creation_info: CreationInfo {
+            created: crate::image::rfc3339(input.source_date_epoch),
+            creators: vec![format!("Tool: recipe-{}", env!("CARGO_PKG_VERSION"))],
+        },
+        packages,
+        relationships,
+    };
+    let hash = hex::encode(sha2::Sha256::digest(to_json(&doc)));
+    doc.document_namespace = format!(
+        "https://spdx.org/spdxdocs/recipe/{}-{}-{}",
+        app.name,
+        app.version,
+        &hash[..32]
+    );
+    doc
+}
+
+fn rel(a: &str, ty: &str, b: &str) -> Relationship {
+    Relationship {
+        spdx_element_id: a.to_string(),
+        relationship_type: ty.to_string(),
+        related_spdx_element: b.to_string(),
+    }
+}
+
+/// SPDX identifiers: `SPDXRef-` then letters, digits, `.` and `-`; unique within the document.
+#[derive(Default)]
+struct Ids(BTreeSet<String>);
+
+impl Ids {
+    fn take(&mut self, kind: &str, name: &str) -> String {
+        let clean: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let base = format!("SPDXRef-{kind}-{clean}");
+        let mut id = base.clone();
+        let mut n = 2;
+        while !self.0.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        id
+    }
+}
+
+/// A recipe as a package: where its source comes from, its sha256, its license.
+fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
+    let (download, checksums, purl, source_info) = match &r.source {
+        Source::Path(_) => (
+            NOASSERTION.to_string(),
+            Vec::new(),
+            format!(
+                "pkg:generic/{}@{}",
+                purl_segment(&r.name),
+                purl_segment(&r.version)
+            ),
+            Some("built from a local directory (no pinned archive, so no checksum)".to_string()),
+        ),
+        Source::Archive {
+            sha256, origins, ..
+        } => {
+            let download = origins
+                .iter()
+                .find_map(|o| match o {
+                    Origin::Url(u) => Some(u.clone()),
+                    _ => None,
+                })
+                .or_else(|| origins.first().map(origin_url))
+                .unwrap_or_else(|| NOASSERTION.to_string());
+            let purl = match origins.first() {
+                Some(Origin::GoModule { module, version }) => golang_purl(module, version),
+                _ => {
+                    let mut p = format!(
+                        "pkg:generic/{}@{}",
+                        purl_segment(&r.name),
+                        purl_segment(&r.version)
+                    );
+                    if download != NOASSERTION {
+                        p += &format!("?download_url={}", purl_qualifier(&download));
+                    }
+                    p
+                }
+            };
+            let source_info = origins.iter().find_map(|o| match o {
+                Origin::Debian {
+                    package,
+                    version,
+                    file,
+                } => Some(format!(
+                    "upstream source as Debian source package {package} {version} ships it \
+                         ({file}); Debian's patches are not applied"
+                )),
+                _ => None,
+            });
+            (
+                download,
+                vec![Checksum {
+                    algorithm: "SHA256".into(),
+                    checksum_value: sha256.to_ascii_lowercase(),
+                }],
+                purl,
+                source_info,
+            )
+        }
+    };
+    Package {
+        spdx_id: id,
+        name: r.name.clone(),
+        version_info: Some(r.version.clone()),
+        supplier: NOASSERTION.into(),
+        download_location: download,
+        files_analyzed: false,
+        checksums,
+        homepage: Some(r.homepage.clone()).filter(|h| !h.is_empty()),
+        source_info,
+        license_concluded: license(&r.license),
+        license_declared: license(&r.license),
+        copyright_text: NOASSERTION.into(),
+        description: r.description.clone(),
+        comment: None,
+        external_refs: vec![purl_ref(purl)],
+        primary_package_purpose: purpose.into(),
+    }
+}
+
+fn license(l: &str) -> String {
+    if l.trim().is_empty() {
+        NOASSERTION.into()
+    } else {
+        l.trim().to_string()
+    }
+}
+
+/// Go's standard library at the toolchain version (`go1.26.8`): what Grype matches Go's own
+/// advisories against.
+fn stdlib_package(go_version: &str, id: String) -> Package {
+    let bare = go_version.trim_start_matches("go");
+    let mut refs = vec![purl_ref(format!(
+        "pkg:golang/stdlib@{}",
+        purl_segment(bare)
+    ))];
+    let cpe_ok = !bare.is_empty()
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if cpe_ok {
+        refs.insert(
+            0,
+            ExternalRef {
+                reference_category: "SECURITY".into(),
+                reference_type: "cpe23Type".into(),
+                reference_locator: format!("cpe:2.3:a:golang:go:{bare}:-:*:*:*:*:*:*"),
+            },
+        );
+    }
+    Package {
+        spdx_id: id,
+        name: "stdlib".into(),
+        version_info: Some(go_version.to_string()),
+        supplier: NOASSERTION.into(),
+        download_location: NOASSERTION.into(),
+        files_analyzed: false,
+        checksums: Vec::new(),
+        homepage: Some("https://go.dev".into()),
+        source_info: None,
+        license_concluded: "BSD-3-Clause".into(),
+        license_declared: "BSD-3-Clause".into(),
+        copyright_text: NOASSERTION.into(),
+        description: None,
+        comment: Some("the Go standard library and runtime the binary was built with".into()),
+        external_refs: refs,
+        primary_package_purpose: "LIBRARY".into(),
+    }
+}
+
+/// A Go module from the build info. Its code is what the `=>` replacement points at, when
+/// there is one; the `h1:` sum goes in the comment (SPDX checksums have no such algorithm).
+fn module_package(m: &GoModule, main: bool, id: String) -> Package {
+    let real = m.replace.as_deref().unwrap_or(m);
+    // A replacement by a local directory has no version and nothing to download.
+    let fetchable = !real.version.is_empty() && real.version != "(devel)";
+    let mut comment = Vec::new();
+    if main {
+        comment.push("the main module".to_string());
+    }
+    if let Some(r) = &m.replace {
+        comment.push(if r.version.is_empty() {
+            format!("replaced by the local directory {}", r.path)
+        } else {
+            format!("replaced by {} {}", r.path, r.version)
+        });
+    }
+    if let Some(sum) = real.sum.as_ref().or(m.sum.as_ref()) {
+        comment.push(format!("go.sum {sum}"));
+    }
+    Package {
+        spdx_id: id,
+        name: m.path.clone(),
+        version_info: Some(m.version.clone()).filter(|v| !v.is_empty()),
+        supplier: NOASSERTION.into(),
+        download_location: if fetchable {
+            go_proxy_url(&real.path, &real.version)
+        } else {
+            NOASSERTION.into()
+        },
+        files_analyzed: false,
+        checksums: Vec::new(),
+        homepage: None,
+        source_info: None,
+        license_concluded: NOASSERTION.into(),
+        license_declared: NOASSERTION.into(),
+        copyright_text: NOASSERTION.into(),
+        description: None,
+        comment: Some(comment.join("; ")).filter(|c| !c.is_empty()),
+        external_refs: vec![purl_ref(golang_purl(
+            if fetchable { &real.path } else { &m.path },
+            if fetchable { &real.version } else { &m.version },
+        ))],
+        primary_package_purpose: if main { "APPLICATION" } else { "LIBRARY" }.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

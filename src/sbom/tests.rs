@@ -1,0 +1,415 @@
+use super::*;
+use serde_json::Value;
+
+fn recipe(name: &str, text: &str) -> Recipe {
+    crate::recipe::parse(std::path::Path::new(&format!("/r/{name}.toml")), text)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+fn curl() -> (Recipe, Vec<Recipe>) {
+    let app = recipe(
+        "curl",
+        r#"name = "curl"
+version = "7.88.1"
+license = "curl"
+homepage = "https://curl.se"
+depends = ["zlib", "openssl"]
+host-depends = ["gen-tool"]
+[source]
+sha256 = "cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7"
+[source.debian]
+package = "curl"
+version = "7.88.1-10+deb12u15"
+file = "curl_7.88.1.orig.tar.gz"
+[build]
+system = "autotools"
+[app]
+files = ["/usr/local/bin/curl"]
+"#,
+    );
+    let zlib = recipe(
+        "zlib",
+        r#"name = "zlib"
+version = "1.2.13"
+license = "Zlib"
+homepage = "https://zlib.net"
+[source]
+sha256 = "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1"
+[source.debian]
+package = "zlib"
+version = "1:1.2.13.dfsg-1"
+file = "zlib_1.2.13.dfsg.orig.tar.bz2"
+[build]
+system = "make"
+"#,
+    );
+    let openssl = recipe(
+        "openssl",
+        r#"name = "openssl"
+version = "3.0.22"
+license = "Apache-2.0"
+homepage = "https://www.openssl.org"
+depends = ["zlib"]
+[source]
+sha256 = "67ebca7e50d17383028045486653492195b83db95f8558709701bb47b5c1ef81"
+urls = ["https://www.openssl.org/source/openssl-3.0.22.tar.gz"]
+[build]
+system = "make"
+"#,
+    );
+    (app, vec![openssl, zlib])
+}
+
+fn json(doc: &Document) -> Value {
+    serde_json::from_slice(&to_json(doc)).unwrap()
+}
+
+fn package<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no package {name} in {v:#}"))
+}
+
+fn has_rel(v: &Value, a: &str, ty: &str, b: &str) -> bool {
+    v["relationships"].as_array().unwrap().iter().any(|r| {
+        r["spdxElementId"] == a && r["relationshipType"] == ty && r["relatedSpdxElement"] == b
+    })
+}
+
+#[test]
+fn curl_lists_its_libraries_with_versions_checksums_and_licenses() {
+    let (app, libs) = curl();
+    let v = json(&document(&Input {
+        app: &app,
+        libraries: &libs,
+        go: &[],
+        source_date_epoch: 0,
+    }));
+    assert_eq!(v["spdxVersion"], "SPDX-2.3");
+    assert_eq!(v["dataLicense"], "CC0-1.0");
+    assert_eq!(v["SPDXID"], "SPDXRef-DOCUMENT");
+    assert_eq!(v["name"], "curl-7.88.1");
+    assert_eq!(v["creationInfo"]["created"], "1970-01-01T00:00:00Z");
+    assert_eq!(
+        v["creationInfo"]["creators"][0],
+        format!("Tool: recipe-{}", env!("CARGO_PKG_VERSION"))
+    );
+    let ns = v["documentNamespace"].as_str().unwrap();
+    assert!(
+        ns.starts_with("https://spdx.org/spdxdocs/recipe/curl-7.88.1-"),
+        "{ns}"
+    );
+    assert_eq!(v["packages"].as_array().unwrap().len(), 3, "{v:#}");
+
+    let curl = package(&v, "curl");
+    assert_eq!(curl["SPDXID"], "SPDXRef-Package-curl");
+    assert_eq!(curl["versionInfo"], "7.88.1");
+    assert_eq!(curl["primaryPackagePurpose"], "APPLICATION");
+    assert_eq!(curl["licenseDeclared"], "curl");
+    assert_eq!(curl["licenseConcluded"], "curl");
+    assert_eq!(curl["filesAnalyzed"], false);
+    assert_eq!(curl["checksums"][0]["algorithm"], "SHA256");
+    assert_eq!(
+        curl["checksums"][0]["checksumValue"],
+        "cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7"
+    );
+    assert_eq!(
+        curl["downloadLocation"],
+        "https://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.gz"
+    );
+    assert_eq!(
+        curl["externalRefs"][0]["referenceLocator"],
+        "pkg:generic/curl@7.88.1?download_url=https://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.gz"
+    );
+    assert!(
+        curl["sourceInfo"]
+            .as_str()
+            .unwrap()
+            .contains("7.88.1-10+deb12u15")
+    );
+
+    let zlib = package(&v, "zlib");
+    assert_eq!(zlib["versionInfo"], "1.2.13");
+    assert_eq!(zlib["licenseDeclared"], "Zlib");
+    assert_eq!(zlib["primaryPackagePurpose"], "LIBRARY");
+    assert_eq!(
+        zlib["checksums"][0]["checksumValue"],
+        "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1"
+    );
+    let openssl = package(&v, "openssl");
+    assert_eq!(openssl["versionInfo"], "3.0.22");
+    assert_eq!(openssl["licenseDeclared"], "Apache-2.0");
+    assert_eq!(
+        openssl["downloadLocation"],
+        "https://www.openssl.org/source/openssl-3.0.22.tar.gz"
+    );
+
+    assert_eq!(v["relationships"][0]["relationshipType"], "DESCRIBES");
+    assert!(has_rel(
+        &v,
+        "SPDXRef-DOCUMENT",
+        "DESCRIBES",
+        "SPDXRef-Package-curl"
+    ));
+    for lib in ["zlib", "openssl"] {
+        let id = format!("SPDXRef-Package-{lib}");
+        assert!(has_rel(&v, "SPDXRef-Package-curl", "STATIC_LINK", &id));
+        assert!(has_rel(&v, "SPDXRef-Package-curl", "DEPENDS_ON", &id));
+    }
+    assert!(has_rel(
+        &v,
+        "SPDXRef-Package-openssl",
+        "DEPENDS_ON",
+        "SPDXRef-Package-zlib"
+    ));
+    assert_eq!(v["relationships"].as_array().unwrap().len(), 6, "{v:#}");
+    // The host tool is not linked in and not listed.
+    assert!(
+        !to_json(&document(&Input {
+            app: &app,
+            libraries: &libs,
+            go: &[],
+            source_date_epoch: 0,
+        }))
+        .windows(8)
+        .any(|w| w == b"gen-tool")
+    );
+}
+
+#[test]
+fn output_is_deterministic_and_follows_the_epoch() {
+    let (app, libs) = curl();
+    let mut rev = libs.clone();
+    rev.reverse();
+    let doc = |libs: &[Recipe], epoch| {
+        to_json(&document(&Input {
+            app: &app,
+            libraries: libs,
+            go: &[],
+            source_date_epoch: epoch,
+        }))
+    };
+    let a = doc(&libs, 1_700_000_000);
+    assert_eq!(a, doc(&rev, 1_700_000_000), "library order matters");
+    assert_eq!(a, doc(&libs, 1_700_000_000));
+    let v: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(v["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+    let b = doc(&libs, 0);
+    assert_ne!(a, b);
+    let vb: Value = serde_json::from_slice(&b).unwrap();
+    assert_ne!(
+        v["documentNamespace"], vb["documentNamespace"],
+        "the namespace follows the content"
+    );
+    assert!(a.ends_with(b"}\n"));
+}
+
+fn gomod(path: &str, version: &str, sum: Option<&str>) -> GoModule {
+    GoModule {
+        path: path.into(),
+        version: version.into(),
+        sum: sum.map(Into::into),
+        replace: None,
+    }
+}
+
+fn go_app() -> Recipe {
+    recipe(
+        "httpbin",
+        r#"name = "httpbin"
+version = "2.26.0"
+license = "MIT"
+homepage = "https://github.com/mccutchen/go-httpbin"
+[source]
+sha256 = "c1c4cd19044723cb2fc4044cfab8f3e7b2a9c2086fe50c88c397c87d089ca21f"
+[source.go-module]
+module = "github.com/mccutchen/go-httpbin/v2"
+version = "v2.26.0"
+[build]
+system = "go"
+[app]
+files = ["/usr/local/bin/go-httpbin"]
+"#,
+    )
+}
+
+fn go_info(arch: &str, deps: Vec<GoModule>) -> GoBuildInfo {
+    GoBuildInfo {
+        go_version: "go1.26.8".into(),
+        path: "github.com/mccutchen/go-httpbin/v2/cmd/go-httpbin".into(),
+        main: Some(gomod("github.com/mccutchen/go-httpbin/v2", "v2.26.0", None)),
+        deps,
+        settings: vec![("GOARCH".into(), arch.into())],
+    }
+}
+
+#[test]
+fn go_modules_and_the_standard_library_are_listed() {
+    let app = go_app();
+    let mut replaced = gomod("golang.org/x/sys", "v0.1.0", Some("h1:old="));
+    replaced.replace = Some(Box::new(gomod(
+        "github.com/Fork/Sys",
+        "v0.2.0",
+        Some("h1:new="),
+    )));
+    let deps = vec![
+        gomod("github.com/BurntSushi/toml", "v1.3.2", Some("h1:abc=")),
+        replaced,
+    ];
+    let v = json(&document(&Input {
+        app: &app,
+        libraries: &[],
+        go: &[go_info("amd64", deps)],
+        source_date_epoch: 0,
+    }));
+    // The app, stdlib, two deps; the main module is the app (the recipe fetched exactly it).
+    assert_eq!(v["packages"].as_array().unwrap().len(), 4, "{v:#}");
+    let appp = package(&v, "httpbin");
+    assert_eq!(
+        appp["externalRefs"][0]["referenceLocator"],
+        "pkg:golang/github.com/mccutchen/go-httpbin/v2@v2.26.0"
+    );
+    assert_eq!(
+        appp["downloadLocation"],
+        "https://proxy.golang.org/github.com/mccutchen/go-httpbin/v2/@v/v2.26.0.zip"
+    );
+    let toml = package(&v, "github.com/BurntSushi/toml");
+    assert_eq!(toml["versionInfo"], "v1.3.2");
+    assert_eq!(toml["licenseDeclared"], "NOASSERTION");
+    assert_eq!(toml["primaryPackagePurpose"], "LIBRARY");
+    assert!(toml.get("checksums").is_none());
+    assert!(toml["comment"].as_str().unwrap().contains("h1:abc="));
+    assert_eq!(
+        toml["downloadLocation"],
+        "https://proxy.golang.org/github.com/!burnt!sushi/toml/@v/v1.3.2.zip"
+    );
+    assert_eq!(
+        toml["externalRefs"][0]["referenceLocator"],
+        "pkg:golang/github.com/BurntSushi/toml@v1.3.2"
+    );
+    let sys = package(&v, "golang.org/x/sys");
+    assert_eq!(
+        sys["externalRefs"][0]["referenceLocator"],
+        "pkg:golang/github.com/Fork/Sys@v0.2.0"
+    );
+    assert!(sys["comment"].as_str().unwrap().contains("h1:new="));
+    let std = package(&v, "stdlib");
+    assert_eq!(std["versionInfo"], "go1.26.8");
+    let refs: Vec<&str> = std["externalRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["referenceLocator"].as_str().unwrap())
+        .collect();
+    assert!(refs.contains(&"pkg:golang/stdlib@1.26.8"), "{refs:?}");
+    for p in v["packages"].as_array().unwrap().iter().skip(1) {
+        assert!(
+            has_rel(
+                &v,
+                "SPDXRef-Package-httpbin",
+                "CONTAINS",
+                p["SPDXID"].as_str().unwrap()
+            ),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn a_local_go_app_lists_its_main_module() {
+    let app = recipe(
+        "hello-go",
+        "name = \"hello-go\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+         [source]\npath = \"src\"\n[build]\nsystem = \"go\"\n[app]\nfiles = [\"/usr/local/bin/hello-go\"]\n",
+    );
+    let info = GoBuildInfo {
+        go_version: "go1.26.8".into(),
+        path: "hello-go".into(),
+        main: Some(gomod("hello-go", "(devel)", None)),
+        ..GoBuildInfo::default()
+    };
+    let v = json(&document(&Input {
+        app: &app,
+        libraries: &[],
+        go: &[info],
+        source_date_epoch: 0,
+    }));
+    let appp = package(&v, "hello-go");
+    assert_eq!(appp["downloadLocation"], "NOASSERTION");
+    assert!(appp.get("checksums").is_none());
+    let main = &v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hello-go" && p["versionInfo"] == "(devel)")
+        .expect("the main module");
+    assert_eq!(main["primaryPackagePurpose"], "APPLICATION");
+    assert_eq!(main["downloadLocation"], "NOASSERTION");
+    assert_eq!(
+        main["externalRefs"][0]["referenceLocator"],
+        "pkg:golang/hello-go"
+    );
+    // IDs are unique even when names collide.
+    let ids: BTreeSet<&str> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["SPDXID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), v["packages"].as_array().unwrap().len());
+}
+
+#[test]
+fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
+    let app = go_app();
+    let same = image_sbom(
+        &app,
+        &[],
+        &[
+            (Arch::Amd64, vec![go_info("amd64", vec![])]),
+            (Arch::Arm64, vec![go_info("arm64", vec![])]),
+        ],
+        0,
+    );
+    assert_eq!(same.for_arch(Arch::Amd64), same.combined.as_slice());
+    assert_eq!(same.for_arch(Arch::Arm64), same.combined.as_slice());
+
+    let extra = gomod("golang.org/x/sys", "v0.1.0", None);
+    let differ = image_sbom(
+        &app,
+        &[],
+        &[
+            (Arch::Amd64, vec![go_info("amd64", vec![])]),
+            (Arch::Armv7, vec![go_info("arm", vec![extra])]),
+        ],
+        0,
+    );
+    assert_eq!(differ.for_arch(Arch::Amd64), same.combined.as_slice());
+    let has = |b: &[u8]| String::from_utf8_lossy(b).contains("golang.org/x/sys");
+    assert!(!has(differ.for_arch(Arch::Amd64)));
+    assert!(has(differ.for_arch(Arch::Armv7)));
+    assert!(has(&differ.combined));
+}
+
+#[test]
+fn urls_and_purls() {
+    assert_eq!(
+        debian_pool_url("libxml2", "libxml2_2.9.14+dfsg.orig.tar.xz"),
+        "https://deb.debian.org/debian/pool/main/libx/libxml2/libxml2_2.9.14+dfsg.orig.tar.xz"
+    );
+    assert_eq!(
+        debian_pool_url("lib", "lib_1.orig.tar.gz"),
+        "https://deb.debian.org/debian/pool/main/l/lib/lib_1.orig.tar.gz"
+    );
+    assert_eq!(
+        go_proxy_url("github.com/Azure/azure-sdk-for-go", "v1.0.0-RC1"),
+        "https://proxy.golang.org/github.com/!azure/azure-sdk-for-go/@v/v1.0.0-!r!c1.zip"
+    );
+    assert_eq!(
+        golang_purl("github.com/x/y", "v2.0.0+incompatible"),
+        "pkg:golang/github.com/x/y@v2.0.0%2Bincompatible"
+    );
+}
