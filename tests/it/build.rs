@@ -524,11 +524,7 @@ fn real_curl_with_openssl_and_zlib() {
         .arg("-out")
         .arg(&cert))
     .success();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::util::free_port();
     let mut server = std::process::Command::new("openssl")
         .args([
             "s_server",

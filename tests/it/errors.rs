@@ -124,11 +124,7 @@ fn url_recipe(url: &str, sha256: &str) -> String {
 
 /// A port nothing listens on.
 fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::util::free_port()
 }
 
 // ---------------------------------------------------------------------------------------------

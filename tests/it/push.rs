@@ -30,11 +30,7 @@ impl Registry {
         }
         let dir = tempfile::tempdir().unwrap();
         // A free port: bound, read and released just before the registry binds it.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::util::free_port();
         let config = dir.path().join("config.yml");
         fs::write(
             &config,
@@ -272,11 +268,7 @@ fn a_failing_index_push_is_not_reported_as_done() {
 #[test]
 fn no_registry_and_no_image_are_named() {
     let (_t, out) = image_dir();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::util::free_port();
     run(&mut push(&format!("127.0.0.1:{port}/app"), &out))
         .failure(1)
         .stderr_has(&format!("registry 127.0.0.1:{port}: cannot push"))

@@ -10,14 +10,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Unpacks one platform of the layout; returns the rootfs.
 fn unpack(layout: &Path, tag: &str, oarch: &str, variant: Option<&str>, dir: &Path) -> PathBuf {
     let single = dir.join("single");

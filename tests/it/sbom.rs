@@ -51,11 +51,6 @@ fn has_rel(doc: &Value, a: &Value, ty: &str, b: &Value) -> bool {
     })
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 /// For each platform of the layout (`arch/variant` as the index says it): the file at `path`
 /// inside its one layer, read from the gzip tar blob itself.
 fn file_in_layers(layout: &Path, path: &str) -> Vec<(String, Option<Vec<u8>>)> {
@@ -67,7 +62,7 @@ fn file_in_layers(layout: &Path, path: &str) -> Vec<(String, Option<Vec<u8>>)> {
         )
         .unwrap()
     };
-    let index = read_json(&layout.join("index.json"));
+    let index = read_json(layout.join("index.json"));
     let top: Value =
         serde_json::from_slice(&blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap();
     let mut out = Vec::new();

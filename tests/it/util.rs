@@ -417,6 +417,13 @@ pub fn layout_blob(layout: &Path, digest: &str) -> PathBuf {
 }
 
 /// A JSON file, parsed.
-pub fn read_json(path: PathBuf) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
+    let path = path.as_ref();
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A TCP port free on 127.0.0.1 right now (bound to port 0 and released).
+pub fn free_port() -> u16 {
+    recipe::verify::service::free_port(recipe::recipe::Listen::Tcp).unwrap()
 }
