@@ -105,6 +105,11 @@ pub enum UsageError {
     /// A file given to `recipe verify` that cannot be read (its row says so too).
     #[error("cannot read {}: {reason}", crate::text::path(path))]
     Unreadable { path: PathBuf, reason: String },
+    #[error(
+        "--all: no recipe in {}",
+        dirs.iter().map(|d| crate::text::path(d)).collect::<Vec<_>>().join(", ")
+    )]
+    EmptyCatalogue { dirs: Vec<PathBuf> },
 }
 
 impl ExitCode for Error {

@@ -38,7 +38,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         .iter()
         .map(|u| crate::recipe::user_option(u))
         .collect::<Result<Vec<_>, _>>()?;
-    if args.emit_context.is_some() && args.targets.names.len() > 1 {
+    if args.emit_context.is_some() && (args.targets.all || args.targets.names.len() > 1) {
         return Err(UsageError::EmitContextNeedsOne.into());
     }
     let settings = Settings {
@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         emit_context: args.emit_context,
         ..ctx.settings(args.jobs)
     };
-    let recipes = pipeline::load_all(&settings, &args.targets.names)?;
+    let recipes = args.targets.recipes(&settings)?;
     let progress = Display::new(ctx.quiet);
     let built = pipeline::build(&settings, &recipes, &arches, &progress);
     progress.finish();

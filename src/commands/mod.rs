@@ -17,7 +17,7 @@ pub mod verify;
 use std::path::PathBuf;
 
 use crate::arch::Arch;
-use crate::error::{Error, Exit};
+use crate::error::{Error, Exit, UsageError};
 use crate::pipeline::Settings;
 use crate::recipe::Catalogue;
 
@@ -80,12 +80,17 @@ fn default_cache() -> PathBuf {
     }
 }
 
-/// `--arch` of `build` and `plan`: one arch, a comma-separated list, or `all`.
-/// The recipes and arches `build` and `plan` work on.
+/// The recipes and arches `build` and `plan` work on: the recipes named, or with `--all` every
+/// recipe of the catalogue (libraries are built too; images are packed for apps), and `--arch`:
+/// one arch, a comma-separated list, or `all`.
 #[derive(clap::Args, Debug)]
 pub struct Targets {
-    #[arg(required = true)]
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub names: Vec<String>,
+    /// Every recipe of the catalogue (`--recipes`): a recipe that does not load stops the run
+    /// before any work starts.
+    #[arg(long)]
+    pub all: bool,
     /// amd64, arm64, armv7, a comma-separated list, or all.
     #[arg(long, default_value = "amd64")]
     pub arch: String,
@@ -98,8 +103,27 @@ impl Targets {
         settings: &crate::pipeline::Settings,
     ) -> Result<(Vec<Arch>, Vec<crate::recipe::Recipe>), Error> {
         let arches = arches(&self.arch)?;
-        let recipes = crate::pipeline::load_all(settings, &self.names)?;
-        Ok((arches, recipes))
+        Ok((arches, self.recipes(settings)?))
+    }
+
+    /// The recipes named, or every recipe of the catalogue with `--all`, loaded and validated.
+    fn recipes(
+        &self,
+        settings: &crate::pipeline::Settings,
+    ) -> Result<Vec<crate::recipe::Recipe>, Error> {
+        let names = if self.all {
+            let names = settings.catalogue.names();
+            if names.is_empty() {
+                return Err(UsageError::EmptyCatalogue {
+                    dirs: settings.catalogue.dirs.clone(),
+                }
+                .into());
+            }
+            names
+        } else {
+            self.names.clone()
+        };
+        Ok(crate::pipeline::load_all(settings, &names)?)
     }
 }
 

@@ -231,6 +231,19 @@ fn bad_options_exit_2() {
             .args(["build", "demo", "demo", "--emit-context", "ctx"]),
     );
     cli("clap_usage", 2, s.cmd().args(["build"]));
+    cli(
+        "all_and_names",
+        2,
+        s.cmd().args(["build", "--all", "demo"]),
+    );
+    let empty = tempfile::tempdir().unwrap();
+    cli(
+        "all_empty_catalogue",
+        2,
+        s.cmd()
+            .args(["plan", "--all", "--recipes"])
+            .arg(empty.path()),
+    );
 }
 
 /// Bad environment values exited 1 under `build` and `push`: they are input, exit 2.

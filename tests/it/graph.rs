@@ -58,12 +58,12 @@ fn salt() -> String {
 
 /// (recipe/arch, hit?, why) for each job of `recipe plan --json`.
 fn plan(s: &Scratch, names: &[&str], arch: &str) -> Vec<(String, bool, String)> {
-    let o = run(s
-        .cmd()
-        .arg("plan")
-        .args(names)
-        .args(["--arch", arch, "--json"]))
-    .success();
+    let mut c = s.cmd();
+    c.arg("plan");
+    if names.is_empty() {
+        c.arg("--all");
+    }
+    let o = run(c.args(names).args(["--arch", arch, "--json"])).success();
     let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
     v["jobs"]
         .as_array()
@@ -136,6 +136,18 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
     assert!(o.stderr.contains("hello-dep/amd64: build"), "{}", o.stderr);
     assert!(o.stderr.contains("hello-c/amd64: cached"), "{}", o.stderr);
     assert!(!o.stderr.contains("hello-c/amd64: build"), "{}", o.stderr);
+
+    // `--all` is every recipe of the catalogue: the library is built (here: found in the cache)
+    // and each app gets its image; the library gets none.
+    let all = plan(&s, &[], "amd64");
+    let mut ids: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["hello-c/amd64", "hello-dep/amd64", "libgreet/amd64"]);
+    let o = run(s.cmd().args(["build", "--all", "--arch", "amd64"])).success();
+    assert_eq!(o.stderr.matches(": cached").count(), 3, "{}", o.stderr);
+    assert!(s.out().join("hello-dep/oci/index.json").is_file());
+    assert!(s.out().join("hello-c/oci/index.json").is_file());
+    assert!(!s.out().join("libgreet").exists());
 }
 
 #[test]
