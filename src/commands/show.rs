@@ -33,11 +33,7 @@ fn show(r: &Recipe) -> String {
     }
     s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
     if let Some(sm) = &r.smoke {
-        s.push_str(&format!(
-            "smoke:      {} (expects `{}`)\n",
-            sm.command.join(" "),
-            sm.expect
-        ));
+        s.push_str(&smoke(sm));
     }
     s.push_str(&format!("entrypoint: {}\n", r.image.entrypoint.join(" ")));
     s.push_str(&format!(
@@ -49,6 +45,50 @@ fn show(r: &Recipe) -> String {
     }
     if !r.image.volumes.is_empty() {
         s.push_str(&format!("volumes:    {}\n", r.image.volumes.join(", ")));
+    }
+    s
+}
+
+/// The `smoke:` line, and a line per served file or service request.
+fn smoke(sm: &crate::recipe::Smoke) -> String {
+    use crate::recipe::Request;
+    let command = text::escape(&sm.command.join(" ")).into_owned();
+    let mut s = match &sm.service {
+        None => format!("smoke:      {command} (expects `{}`)\n", text::escape(&sm.expect)),
+        Some(svc) => format!(
+            "smoke:      {command} (a service on {} {{port}}, stopped within {} s)\n",
+            match svc.listen {
+                crate::recipe::Listen::Tcp => "tcp",
+                crate::recipe::Listen::Udp => "udp",
+            },
+            svc.stop_grace_secs
+        ),
+    };
+    if sm.serve.is_some() {
+        s.push_str("  serves    http on {port}\n");
+    }
+    for f in &sm.files {
+        s.push_str(&format!("  file      {}\n", text::escape(&f.path)));
+    }
+    for req in sm.service.iter().flat_map(|svc| &svc.requests) {
+        let line = match req {
+            Request::Tcp { send, expect } => format!("tcp {send:?} expects {expect:?}"),
+            Request::Http {
+                method,
+                path,
+                status,
+                body,
+            } => format!("http {method} {path} -> {status} {body:?}"),
+            Request::Dns {
+                name,
+                kind,
+                address,
+            } => format!("dns {name} {kind:?} -> {address}"),
+            Request::Run { argv, expect } => {
+                format!("run {} expects {expect:?}", argv.join(" "))
+            }
+        };
+        s.push_str(&format!("  request   {}\n", text::escape(&line)));
     }
     s
 }

@@ -529,26 +529,58 @@ fn smoke(
     if let Some(service) = &s.service {
         return smoke_service(r, job, files, service, &file.host_path, progress);
     }
+    let run_err = |source| PipelineError::SmokeRun {
+        recipe: r.name.clone(),
+        source,
+    };
+    // A client app's server (`serve`): its port fills `{port}` in the files and arguments.
+    let server = match s.serve {
+        Some(recipe::Serve::Http) => Some(
+            verify::serve::HttpServer::start(smoke_files(s, None))
+                .map_err(|source| verify::smoke::SmokeError::Spawn {
+                    command: "an HTTP server on 127.0.0.1".into(),
+                    source,
+                })
+                .map_err(run_err)?,
+        ),
+        None => None,
+    };
+    let port = server.as_ref().map(|h| h.port());
+    verify::service::write_files(&cwd, &smoke_files(s, port), port.unwrap_or(0))
+        .map_err(run_err)?;
+    let args: Vec<String> = s.command[1..]
+        .iter()
+        .map(|a| match port {
+            Some(p) => a.replace(recipe::PORT_PLACEHOLDER, &p.to_string()),
+            None => a.clone(),
+        })
+        .collect();
     let outcome = verify::smoke::run_smoke(
         job.arch,
         &file.host_path,
-        &s.command[1..],
+        &args,
         &s.expect,
         &cwd,
         Duration::from_secs(s.timeout_secs),
     )
-    .map_err(|source| PipelineError::SmokeRun {
-        recipe: r.name.clone(),
-        source,
-    })?;
+    .map_err(run_err)?;
+    let asked = server.map(|h| h.stop());
     if !outcome.passed {
-        let how = match outcome.status {
+        let mut how = match outcome.status {
             Some(c) => format!("exited with status {c} and its output lacks `{}`", s.expect),
             None => format!(
                 "did not finish or was killed; its output lacks `{}`",
                 s.expect
             ),
         };
+        match asked.as_deref() {
+            Some([]) => how.push_str("; the smoke test's HTTP server got no request"),
+            Some(lines) => {
+                how.push_str("; the smoke test's HTTP server got: ");
+                how.push_str(&lines.join(", "));
+            }
+            None => {}
+        }
         return Err(PipelineError::Smoke {
             recipe: r.name.clone(),
             arch: job.arch,
@@ -559,6 +591,24 @@ fn smoke(
     }
     progress.note(&id, &format!("smoke test passed: `{}`", outcome.command));
     Ok(())
+}
+
+/// The smoke files as (relative path, bytes), `{port}` filled in when given (text files only).
+fn smoke_files(s: &recipe::Smoke, port: Option<u16>) -> Vec<(String, Vec<u8>)> {
+    s.files
+        .iter()
+        .map(|f| {
+            let bytes = f.contents.clone().unwrap_or_default();
+            let bytes = match (port, String::from_utf8(bytes)) {
+                (Some(p), Ok(text)) => text
+                    .replace(recipe::PORT_PLACEHOLDER, &p.to_string())
+                    .into_bytes(),
+                (_, Ok(text)) => text.into_bytes(),
+                (_, Err(e)) => e.into_bytes(),
+            };
+            (f.path.clone(), bytes)
+        })
+        .collect()
 }
 
 /// The service form of the smoke test: the app runs in `smoke/` of the job's folder with the
@@ -572,12 +622,9 @@ fn smoke_service(
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let s = r.smoke.as_ref().expect("a smoke test");
-    // The files were read when the recipe was loaded (and are part of its key).
-    let contents: Vec<(String, Vec<u8>)> = service
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), f.contents.clone().unwrap_or_default()))
-        .collect();
+    // The files were read when the recipe was loaded (and are part of its key); the service
+    // fills `{port}` in them itself, once it has chosen the port.
+    let contents = smoke_files(s, None);
     let program = |name: &str| {
         files
             .iter()

@@ -401,21 +401,22 @@ fn a_changed_smoke_file_misses_the_recipe() {
         command: vec!["other".into()],
         expect: String::new(),
         timeout_secs: 10,
+        files: vec![crate::recipe::SmokeFile {
+            path: "app.conf".into(),
+            span: 0..0,
+            contents: Some(b"port {port}".to_vec()),
+        }],
+        serve: None,
         service: Some(crate::recipe::Service {
             listen: crate::recipe::Listen::Tcp,
             stop_grace_secs: 10,
-            files: vec![crate::recipe::SmokeFile {
-                path: "app.conf".into(),
-                span: 0..0,
-                contents: Some(b"port {port}".to_vec()),
-            }],
             requests: vec![],
         }),
     });
     r.insert("other".into(), other.clone());
     let view = cached(&plan(&r, &c, &f, &CacheView::default()));
     // The same text, another smoke file: the smoke result of the entry no longer applies.
-    if let Some(s) = other.smoke.as_mut().and_then(|s| s.service.as_mut()) {
+    if let Some(s) = other.smoke.as_mut() {
         s.files[0].contents = Some(b"port {port}\nverbose".to_vec());
     }
     r.insert("other".into(), other);

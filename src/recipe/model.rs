@@ -193,8 +193,20 @@ pub struct Smoke {
     /// The `--version` form: seconds before the command is killed. The service form: seconds
     /// to wait for the port, and for each request.
     pub timeout_secs: u64,
+    /// Paths relative to the recipe's folder, written (with `{port}` filled in) to the same
+    /// relative paths in the app's working folder; with `serve`, also what the server serves.
+    pub files: Vec<SmokeFile>,
+    /// The `--version` form: a server on 127.0.0.1 `{port}` for a client app to talk to.
+    pub serve: Option<Serve>,
     /// The service form: the app keeps running and answers requests.
     pub service: Option<Service>,
+}
+
+/// A server the smoke test runs for a client app (curl, a downloader) while its command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serve {
+    /// HTTP/1.1 on `{port}`: `GET /PATH` answers the smoke file PATH (with `{port}` filled in).
+    Http,
 }
 
 /// A service smoke test: start the app, wait for `{port}`, send requests, stop it with SIGTERM.
@@ -203,9 +215,6 @@ pub struct Service {
     pub listen: Listen,
     /// Seconds the app has to exit after SIGTERM.
     pub stop_grace_secs: u64,
-    /// Paths relative to the recipe's folder, written (with `{port}` filled in) to the same
-    /// relative paths in the app's working folder.
-    pub files: Vec<SmokeFile>,
     pub requests: Vec<Request>,
 }
 

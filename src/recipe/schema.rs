@@ -146,6 +146,9 @@ pub struct SmokeTable {
     pub listen: Option<Spanned<String>>,
     #[serde(default)]
     pub stop_grace: Option<Spanned<u64>>,
+    /// The `--version` form: `"http"`, a server of the smoke files on `{port}` for a client app.
+    #[serde(default)]
+    pub serve: Option<Spanned<String>>,
     /// Files beside the recipe copied (with `{port}` filled in) into the app's scratch folder.
     #[serde(default)]
     pub files: Vec<Spanned<String>>,

@@ -20,6 +20,7 @@ pub mod goinfo;
 mod header;
 mod linkage;
 pub mod runtime;
+pub mod serve;
 pub mod service;
 pub mod smoke;
 mod strings;

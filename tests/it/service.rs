@@ -223,3 +223,55 @@ fn a_service_that_ignores_sigterm_fails_the_stop_step_and_is_killed() {
         .stderr_has("sent: \"SIGTERM\"")
         .stderr_has("hello-svc: ignoring SIGTERM");
 }
+
+/// The client form (`serve = "http"`): the smoke test serves the recipe's files on `{port}` while
+/// the app (here hello-svc's `-get` client) runs to its end; a wrong path fails the build naming
+/// what the server was asked.
+#[test]
+fn a_client_app_fetches_a_served_file_and_a_wrong_path_names_what_the_server_got() {
+    let _l = build_lock();
+    let client = |path: &str| {
+        let path = path.to_string();
+        move |t: String| {
+            let head = t.split("[smoke]").next().unwrap().to_string();
+            format!(
+                "{head}[smoke]\ncommand = [\"hello-svc\", \"-get\", \"http://127.0.0.1:{{port}}/{path}\"]\n\
+                 serve = \"http\"\nfiles = [\"greeting.txt\"]\nexpect = \"greetings on port \"\n"
+            )
+        }
+    };
+    let Some(s) = svc_scratch(client("greeting.txt")) else {
+        return;
+    };
+    std::fs::write(s.recipes().join("greeting.txt"), "greetings on port {port}\n").unwrap();
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "arm64"]))
+    .success();
+    o.stderr_has("hello-svc/arm64: smoke test passed");
+    drop(s);
+
+    let Some(s) = svc_scratch(client("missing.txt")) else {
+        return;
+    };
+    std::fs::write(s.recipes().join("greeting.txt"), "greetings on port {port}\n").unwrap();
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"]))
+    .failure(1);
+    o.stderr_has("the smoke test's HTTP server got: GET /missing.txt -> 404")
+        .stderr_has("hello-svc: HTTP status 404");
+    assert!(cached(&s).is_empty(), "a failed build was cached");
+}
+
+#[test]
+fn serve_mistakes_are_located() {
+    bad("[smoke]\ncommand = [\"demo\"]\nexpect = \"x\"\nserve = \"ftp\"\n")
+        .stderr_has("demo.toml:18:9: unknown `serve` protocol `ftp`");
+    bad("[smoke]\ncommand = [\"demo\"]\nexpect = \"x\"\nserve = \"http\"\n")
+        .stderr_has("serves the smoke `files`, and there are none");
+    bad(&format!(
+        "{SERVICE}serve = \"http\"\n[[smoke.request]]\ntcp = \"PING\"\nexpect = \"PONG\"\n"
+    ))
+    .stderr_has("`serve` belongs to a smoke test that runs to its end");
+}

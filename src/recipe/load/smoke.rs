@@ -26,6 +26,7 @@ impl Validator<'_> {
                 None
             }
         };
+        let serve = self.serve(&s)?;
         let expect = match (&s.expect, &service) {
             (Some(e), None) => self.nonempty_expect(e)?,
             (Some(e), Some(_)) => {
@@ -49,11 +50,44 @@ impl Validator<'_> {
             (None, Some(_)) => String::new(),
         };
         Ok(Smoke {
+            files: s
+                .files
+                .iter()
+                .map(|f| self.smoke_file(f))
+                .collect::<R<_>>()?,
             command: s.command.into_inner(),
             expect,
             timeout_secs,
+            serve,
             service,
         })
+    }
+
+    /// `serve`: only in the `--version` form, `"http"`, with files to serve.
+    fn serve(&self, s: &SmokeTable) -> R<Option<Serve>> {
+        let Some(v) = &s.serve else { return Ok(None) };
+        if s.listen.is_some() {
+            return Err(self.err(
+                v.span(),
+                "`serve` belongs to a smoke test that runs to its end (`expect`), not to a service (`listen`)".into(),
+                Some("a service is the server: send it [[smoke.request]]s instead".into()),
+            ));
+        }
+        if v.get_ref() != "http" {
+            return Err(self.err(
+                v.span(),
+                format!("unknown `serve` protocol `{}`", v.get_ref()),
+                Some("use \"http\"".into()),
+            ));
+        }
+        if s.files.is_empty() {
+            return Err(self.err(
+                v.span(),
+                "`serve = \"http\"` serves the smoke `files`, and there are none".into(),
+                Some("add files = [\"hello.txt\"] (files beside the recipe)".into()),
+            ));
+        }
+        Ok(Some(Serve::Http))
     }
 
     /// `argv` is not empty and its program is one of the app files (by path or file name).
@@ -115,7 +149,6 @@ impl Validator<'_> {
             .request
             .first()
             .map(|r| ("[[smoke.request]]", r.span()))
-            .or(s.files.first().map(|f| ("files", f.span())))
             .or(s.stop_grace.as_ref().map(|g| ("stop-grace", g.span())));
         match stray {
             Some((what, span)) => Err(self.err(
@@ -163,11 +196,6 @@ impl Validator<'_> {
                 DEFAULT_STOP_GRACE_SECS,
                 "stop-grace",
             )?,
-            files: s
-                .files
-                .iter()
-                .map(|f| self.smoke_file(f))
-                .collect::<R<_>>()?,
             requests,
         })
     }
@@ -372,10 +400,10 @@ pub fn read_smoke_files(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeE
         _ => std::path::PathBuf::from("."),
     };
     let (file, text) = (r.file.clone(), r.text.clone());
-    let Some(service) = r.smoke.as_mut().and_then(|s| s.service.as_mut()) else {
+    let Some(smoke) = r.smoke.as_mut() else {
         return Ok(());
     };
-    for f in &mut service.files {
+    for f in &mut smoke.files {
         let bytes = super::image::read_beside(&dir, &f.path).map_err(|why| {
             Box::new(crate::recipe::RecipeError::new(
                 &file,

@@ -110,14 +110,15 @@ fn fill(s: &str, port: u16) -> String {
     s.replace(PORT_PLACEHOLDER, &port.to_string())
 }
 
-fn write_files(r: &ServiceRun, port: u16) -> Result<(), SmokeError> {
+/// Writes the smoke files into `cwd`, `{port}` filled in (in text files).
+pub fn write_files(cwd: &Path, files: &[(String, Vec<u8>)], port: u16) -> Result<(), SmokeError> {
     let io = |path: &Path, source| SmokeError::Spawn {
         command: format!("writing `{}`", crate::text::path(path)),
         source,
     };
-    std::fs::create_dir_all(r.cwd).map_err(|e| io(r.cwd, e))?;
-    for (rel, bytes) in r.files {
-        let dest = r.cwd.join(rel);
+    std::fs::create_dir_all(cwd).map_err(|e| io(cwd, e))?;
+    for (rel, bytes) in files {
+        let dest = cwd.join(rel);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
@@ -131,7 +132,7 @@ fn write_files(r: &ServiceRun, port: u16) -> Result<(), SmokeError> {
 }
 
 fn start(r: &ServiceRun, binary: &Path, port: u16) -> Result<(Running, String), SmokeError> {
-    write_files(r, port)?;
+    write_files(r.cwd, r.files, port)?;
     let mut argv = runner(r.arch)?;
     argv.push(binary.to_string_lossy().into_owned());
     argv.extend(r.args.iter().map(|a| fill(a, port)));
