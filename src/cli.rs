@@ -56,6 +56,9 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
+    /// Run a built image (the build machine's arch) in podman or docker, read-only, without
+    /// capabilities, as its user, and send it the recipe's smoke requests from outside.
+    Test(commands::test::Args),
 }
 
 /// Runs the command line and returns the exit code (the table in [`crate::error`]): 0 done,
@@ -93,6 +96,7 @@ fn dispatch(cli: Cli) -> commands::Outcome {
         Command::Toolchain(args) => commands::toolchain::run(&ctx, args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Check(args) => commands::check::run(&ctx, args),
+        Command::Test(args) => commands::test::run(&ctx, args),
     }
 }
 

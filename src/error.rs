@@ -16,6 +16,7 @@ use crate::arch::UnknownArch;
 use crate::build::BuildError;
 use crate::cache::CacheError;
 use crate::check::CheckError;
+use crate::container::ContainerError;
 use crate::image::ImageError;
 use crate::pipeline::PipelineError;
 use crate::plan::{GraphError, PlanError};
@@ -88,6 +89,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Usage(#[from] UsageError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Container(#[from] ContainerError),
 }
 
 /// A mistake in how `recipe` was called that only the command itself can see.
@@ -121,7 +125,19 @@ impl ExitCode for Error {
             Error::Check(e) => e.exit(),
             Error::Cache(e) => e.exit(),
             Error::Toolchain(e) => e.exit(),
+            Error::Container(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
+        }
+    }
+}
+
+impl ExitCode for ContainerError {
+    fn exit(&self) -> Exit {
+        match self {
+            ContainerError::NoSmoke { .. } | ContainerError::NoPort { .. } => Usage,
+            ContainerError::Engine { .. }
+            | ContainerError::Smoke { .. }
+            | ContainerError::Failed { .. } => Failed,
         }
     }
 }

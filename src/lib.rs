@@ -17,6 +17,7 @@ pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod container;
 pub mod digest;
 pub mod error;
 pub mod image;

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod progress;
 pub mod push;
 pub mod show;
+pub mod test;
 pub mod toolchain;
 pub mod verify;
 

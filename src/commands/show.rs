@@ -54,7 +54,10 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
     use crate::recipe::Request;
     let command = text::escape(&sm.command.join(" ")).into_owned();
     let mut s = match &sm.service {
-        None => format!("smoke:      {command} (expects `{}`)\n", text::escape(&sm.expect)),
+        None => format!(
+            "smoke:      {command} (expects `{}`)\n",
+            text::escape(&sm.expect)
+        ),
         Some(svc) => format!(
             "smoke:      {command} (a service on {} {{port}}, stopped within {} s)\n",
             match svc.listen {

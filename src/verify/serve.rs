@@ -78,7 +78,9 @@ fn serve(server: &tiny_http::Server, files: &[(String, Vec<u8>)], log: &Mutex<Ve
             (tiny_http::Method::Get | tiny_http::Method::Head, Some((_, bytes))) => {
                 (200, bytes.clone())
             }
-            (tiny_http::Method::Get | tiny_http::Method::Head, None) => (404, b"not found\n".to_vec()),
+            (tiny_http::Method::Get | tiny_http::Method::Head, None) => {
+                (404, b"not found\n".to_vec())
+            }
             _ => (405, b"method not allowed\n".to_vec()),
         };
         {
@@ -103,7 +105,11 @@ mod tests {
 
     fn get(port: u16, path: &str) -> String {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out

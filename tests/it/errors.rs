@@ -231,11 +231,7 @@ fn bad_options_exit_2() {
             .args(["build", "demo", "demo", "--emit-context", "ctx"]),
     );
     cli("clap_usage", 2, s.cmd().args(["build"]));
-    cli(
-        "all_and_names",
-        2,
-        s.cmd().args(["build", "--all", "demo"]),
-    );
+    cli("all_and_names", 2, s.cmd().args(["build", "--all", "demo"]));
     let empty = tempfile::tempdir().unwrap();
     cli(
         "all_empty_catalogue",
@@ -1061,6 +1057,47 @@ fn usage_errors_are_drawn() {
             UsageError::NoImage {
                 name: "redis".into(),
                 out: "out".into(),
+            }
+            .into(),
+        ),
+    ]);
+}
+
+#[test]
+fn container_errors_are_drawn() {
+    use recipe::container::ContainerError;
+    use recipe::verify::service::ServiceFailure;
+    drawn(vec![
+        (
+            "container_no_smoke",
+            2,
+            ContainerError::NoSmoke {
+                name: "zlib".into(),
+            }
+            .into(),
+        ),
+        (
+            "container_no_port",
+            2,
+            ContainerError::NoPort {
+                name: "dnsmasq".into(),
+                proto: "udp",
+            }
+            .into(),
+        ),
+        (
+            "container_failed",
+            1,
+            ContainerError::Failed {
+                name: "redis".into(),
+                failure: Box::new(ServiceFailure {
+                    step: "request 2 (tcp)".into(),
+                    command: "podman run -d --name recipe-test-redis-1 --read-only IMAGE".into(),
+                    sent: "GET k\r\n".into(),
+                    received: "-ERR\x1b[31m\r\n".into(),
+                    reason: "the answer does not contain \"$1\"".into(),
+                    output: "1:M 26 Nov 2026 Ready to accept connections tcp".into(),
+                }),
             }
             .into(),
         ),

@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod check;
+mod container;
 mod context;
 mod docs;
 mod errors;

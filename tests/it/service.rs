@@ -243,7 +243,11 @@ fn a_client_app_fetches_a_served_file_and_a_wrong_path_names_what_the_server_got
     let Some(s) = svc_scratch(client("greeting.txt")) else {
         return;
     };
-    std::fs::write(s.recipes().join("greeting.txt"), "greetings on port {port}\n").unwrap();
+    std::fs::write(
+        s.recipes().join("greeting.txt"),
+        "greetings on port {port}\n",
+    )
+    .unwrap();
     let o = run(s
         .cmd_private_cache()
         .args(["build", "hello-svc", "--arch", "arm64"]))
@@ -254,7 +258,11 @@ fn a_client_app_fetches_a_served_file_and_a_wrong_path_names_what_the_server_got
     let Some(s) = svc_scratch(client("missing.txt")) else {
         return;
     };
-    std::fs::write(s.recipes().join("greeting.txt"), "greetings on port {port}\n").unwrap();
+    std::fs::write(
+        s.recipes().join("greeting.txt"),
+        "greetings on port {port}\n",
+    )
+    .unwrap();
     let o = run(s
         .cmd_private_cache()
         .args(["build", "hello-svc", "--arch", "amd64"]))

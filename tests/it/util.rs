@@ -346,6 +346,26 @@ impl Podman {
     }
 }
 
+impl Podman {
+    /// An executable that runs this podman (its storage and settings), for `recipe test
+    /// --engine`.
+    pub fn engine(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.dir.path().join("podman");
+        let d = self.dir.path().display();
+        std::fs::write(
+            &p,
+            format!(
+                "#!/bin/sh\nexport CONTAINERS_CONF={d}/containers.conf\n\
+                 exec podman --root {d}/root --runroot {d}/runroot --storage-driver vfs \"$@\"\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+}
+
 impl Drop for Podman {
     fn drop(&mut self) {
         let _ = self.cmd().args(["rmi", "-a", "-f"]).output();

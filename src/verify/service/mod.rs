@@ -197,9 +197,16 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         }
     }
     let mut done = Vec::new();
+    let target = Target {
+        port,
+        timeout: r.timeout,
+        arch: r.arch,
+        program: r.program,
+        cwd: r.cwd,
+    };
     for (i, req) in r.service.requests.iter().enumerate() {
         let step = format!("request {} ({})", i + 1, kind(req));
-        match request(r, req, port)? {
+        match request(&target, req)? {
             Ok(_) => done.push(step),
             Err((sent, miss)) => {
                 let _ = app.kill();
@@ -232,7 +239,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
     ))))
 }
 
-fn kind(r: &Request) -> &'static str {
+/// The request's kind, as the recipe names it.
+pub fn kind(r: &Request) -> &'static str {
     match r {
         Request::Tcp { .. } => "tcp",
         Request::Http { .. } => "http",
@@ -241,17 +249,30 @@ fn kind(r: &Request) -> &'static str {
     }
 }
 
-/// Sends one request: what passed, or (what was sent, what came back and why it fails).
-fn request(
-    r: &ServiceRun,
-    req: &Request,
-    port: u16,
-) -> Result<Result<String, (String, probe::Miss)>, SmokeError> {
-    let t = r.timeout;
+/// Where requests go: the app's port on 127.0.0.1, and how a `run` request's client runs.
+pub struct Target<'a> {
+    pub port: u16,
+    /// How long each request may take.
+    pub timeout: Duration,
+    /// The arch the clients are built for (run natively or under qemu-user).
+    pub arch: Arch,
+    /// The host path of the app file a `run` request names.
+    pub program: &'a dyn Fn(&str) -> Option<PathBuf>,
+    /// The clients' working folder.
+    pub cwd: &'a Path,
+}
+
+/// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
+pub type Answer = Result<String, (String, probe::Miss)>;
+
+/// Sends one request (`{port}` filled in). `Err` only when a client cannot be started.
+pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
+    let port = t.port;
+    let timeout = t.timeout;
     Ok(match req {
         Request::Tcp { send, expect } => {
             let send = fill(send, port);
-            probe::tcp(port, &send, expect, t).map_err(|m| (send, m))
+            probe::tcp(port, &send, expect, timeout).map_err(|m| (send, m))
         }
         Request::Http {
             method,
@@ -260,29 +281,24 @@ fn request(
             body,
         } => {
             let path = fill(path, port);
-            probe::http(port, method, &path, *status, body, t)
+            probe::http(port, method, &path, *status, body, timeout)
                 .map_err(|m| (probe::http_request(method, &path, port), m))
         }
         Request::Dns {
             name,
             kind,
             address,
-        } => probe::dns(port, name, *kind, *address, t)
+        } => probe::dns(port, name, *kind, *address, timeout)
             .map_err(|m| (format!("{name} {kind:?} over udp"), m)),
-        Request::Run { argv, expect } => return run_client(r, argv, expect, port),
+        Request::Run { argv, expect } => return run_client(t, argv, expect),
     })
 }
 
-fn run_client(
-    r: &ServiceRun,
-    argv: &[String],
-    expect: &str,
-    port: u16,
-) -> Result<Result<String, (String, probe::Miss)>, SmokeError> {
-    let args: Vec<String> = argv[1..].iter().map(|a| fill(a, port)).collect();
+fn run_client(t: &Target, argv: &[String], expect: &str) -> Result<Answer, SmokeError> {
+    let args: Vec<String> = argv[1..].iter().map(|a| fill(a, t.port)).collect();
     let program =
-        (r.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
-    let o = run_smoke(r.arch, &program, &args, expect, r.cwd, r.timeout)?;
+        (t.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
+    let o = run_smoke(t.arch, &program, &args, expect, t.cwd, t.timeout)?;
     if o.passed {
         return Ok(Ok(o.output));
     }

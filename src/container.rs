@@ -1,0 +1,640 @@
+//! `recipe test`: a built image run where people run it. The host's image (amd64 here) is
+//! loaded into a container engine (podman, or docker) and started the hardened way: read-only
+//! root filesystem, every capability dropped, no new privileges, as the image's own user, its
+//! writable folders as anonymous volumes. Then the recipe's smoke test talks to it from outside:
+//! a service's requests go to its published port (a free port of 127.0.0.1), a client app's
+//! command runs in the container against the smoke test's server on the host's network. Last,
+//! the container is stopped with SIGTERM and must exit within the smoke test's grace period.
+//!
+//! [`plan`] is pure (the engine's arguments from the recipe); [`run`] executes it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::arch::Arch;
+use crate::process::Capture;
+use crate::recipe::{Listen, PORT_PLACEHOLDER, Recipe, Serve};
+use crate::verify::service::{self, ServiceFailure, Target};
+use crate::verify::smoke::SmokeError;
+
+/// Output kept from one engine command.
+const MAX_ENGINE_OUTPUT: usize = 64 * 1024;
+/// How long loading the image and other engine commands may take.
+const ENGINE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The container's last log lines shown with a failure.
+const LOG_LINES: usize = 20;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ContainerError {
+    #[error("`{name}` has no smoke test: there is nothing to send to its container")]
+    NoSmoke { name: String },
+    #[error(
+        "the image of `{name}` publishes no {proto} port (`[image] ports`) for the smoke requests"
+    )]
+    NoPort { name: String, proto: &'static str },
+    #[error("`{command}` failed: {detail}")]
+    Engine { command: String, detail: String },
+    #[error("cannot run the container test of `{name}`")]
+    Smoke {
+        name: String,
+        #[source]
+        source: SmokeError,
+    },
+    #[error("the container test of `{name}` failed at {failure}")]
+    Failed {
+        name: String,
+        failure: Box<ServiceFailure>,
+    },
+}
+
+/// What the container is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The container's name (unique to this run).
+    pub container: String,
+    /// `run` arguments after the engine's name and before the image.
+    pub run: Vec<String>,
+    /// Arguments after the image (a client app's smoke arguments).
+    pub args: Vec<String>,
+    pub kind: Kind,
+    /// Seconds the app has to exit after SIGTERM.
+    pub grace: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A service: `listen` on the image's `port`, published on 127.0.0.1 `host_port`.
+    Service { listen: Listen, host_port: u16 },
+    /// A client app: runs to its end on the host's network; its output must contain `expect`.
+    Client { expect: String },
+}
+
+/// The engine's arguments for `recipe`'s smoke test in a container (pure). `host_port` is the
+/// free port a service is published on, or the port of a client app's server.
+pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, ContainerError> {
+    let s = r.smoke.as_ref().ok_or_else(|| ContainerError::NoSmoke {
+        name: r.name.clone(),
+    })?;
+    let mut run: Vec<String> = [
+        "run",
+        "-d",
+        "--name",
+        container,
+        "--read-only",
+        "--cap-drop",
+        "all",
+        "--security-opt",
+        "no-new-privileges",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The image's own user, stated so that no engine default can replace it.
+    run.extend([
+        "--user".into(),
+        format!("{}:{}", r.image.user.uid, r.image.user.gid),
+    ]);
+    // Writable folders stay writable on a read-only root as anonymous volumes (the engine
+    // copies the image's folder, owner included, into each).
+    for w in &r.image.writable {
+        run.extend(["--volume".into(), w.clone()]);
+    }
+    let fill = |a: &String| a.replace(PORT_PLACEHOLDER, &host_port.to_string());
+    let kind = match &s.service {
+        Some(svc) => {
+            let proto = match svc.listen {
+                Listen::Tcp => "tcp",
+                Listen::Udp => "udp",
+            };
+            let port = r
+                .image
+                .ports
+                .iter()
+                .find_map(|p| p.strip_suffix(&format!("/{proto}")))
+                .ok_or_else(|| ContainerError::NoPort {
+                    name: r.name.clone(),
+                    proto,
+                })?;
+            run.extend([
+                "--publish".into(),
+                format!("127.0.0.1:{host_port}:{port}/{proto}"),
+            ]);
+            // The same port of the other protocol too (DNS answers on both): `{port}` is one
+            // number for every request.
+            let other = if proto == "tcp" { "udp" } else { "tcp" };
+            if r.image.ports.contains(&format!("{port}/{other}")) {
+                run.extend([
+                    "--publish".into(),
+                    format!("127.0.0.1:{host_port}:{port}/{other}"),
+                ]);
+            }
+            Kind::Service {
+                listen: svc.listen,
+                host_port,
+            }
+        }
+        None => {
+            // The client reaches the smoke test's server on the host's 127.0.0.1.
+            run.extend(["--network".into(), "host".into()]);
+            let program = &s.command[0];
+            let entry = r.image.entrypoint.first();
+            let is_entry = entry.is_some_and(|e| {
+                e == program || Path::new(e).file_name().and_then(|n| n.to_str()) == Some(program)
+            });
+            if !is_entry {
+                let path = crate::recipe::load::app_program(&r.app_files, program)
+                    .cloned()
+                    .unwrap_or_else(|| program.clone());
+                run.extend(["--entrypoint".into(), path]);
+            }
+            Kind::Client {
+                expect: s.expect.clone(),
+            }
+        }
+    };
+    let args = match kind {
+        Kind::Client { .. } => s.command[1..].iter().map(fill).collect(),
+        Kind::Service { .. } => Vec::new(),
+    };
+    Ok(Plan {
+        container: container.to_string(),
+        run,
+        args,
+        kind,
+        grace: s
+            .service
+            .as_ref()
+            .map_or(crate::recipe::DEFAULT_STOP_GRACE_SECS, |v| {
+                v.stop_grace_secs
+            }),
+    })
+}
+
+/// The engine: its program, and whether docker's `load` or podman's `pull docker-archive:`
+/// loads the archive.
+pub struct Engine {
+    pub program: PathBuf,
+}
+
+impl Engine {
+    fn run(&self, args: &[String], timeout: Duration) -> Result<String, ContainerError> {
+        let command = format!(
+            "{} {}",
+            self.program.display(),
+            args.iter()
+                .map(|a| crate::plan::shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let mut cmd = crate::process::command(&self.program);
+        cmd.args(args).envs(std::env::vars_os());
+        let out = crate::process::capture(
+            &mut cmd,
+            Capture {
+                timeout: Some(timeout),
+                max: MAX_ENGINE_OUTPUT,
+                merge: false,
+            },
+        )
+        .map_err(|e| ContainerError::Engine {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+        if !out.success() {
+            return Err(ContainerError::Engine {
+                command,
+                detail: format!(
+                    "{}: {}",
+                    match out.status.and_then(|s| s.code()) {
+                        Some(c) => format!("exit status {c}"),
+                        None => "timed out or killed".into(),
+                    },
+                    crate::text::escape_lines(String::from_utf8_lossy(&out.stderr).trim_end())
+                ),
+            });
+        }
+        Ok(out.stdout_text())
+    }
+
+    /// Loads the docker-archive view of OUT/NAME/NAME-VERSION.oci.tar (the build machine's
+    /// platform); returns the image ID.
+    pub fn load(&self, archive: &Path) -> Result<String, ContainerError> {
+        let stem = self
+            .program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let out = if stem.contains("docker") {
+            self.run(
+                &["load".into(), "-q".into(), "-i".into(), path_arg(archive)],
+                ENGINE_TIMEOUT,
+            )?
+        } else {
+            self.run(
+                &[
+                    "pull".into(),
+                    "-q".into(),
+                    format!("docker-archive:{}", path_arg(archive)),
+                ],
+                ENGINE_TIMEOUT,
+            )?
+        };
+        // podman prints the ID; docker `Loaded image: NAME:TAG` or `Loaded image ID: sha256:..`.
+        let last = out.lines().last().unwrap_or_default().trim();
+        let id = last
+            .rsplit_once(": ")
+            .map_or(last, |(_, id)| id)
+            .to_string();
+        if id.is_empty() {
+            return Err(ContainerError::Engine {
+                command: format!("load {}", archive.display()),
+                detail: "the engine named no image".into(),
+            });
+        }
+        Ok(id)
+    }
+
+    fn logs(&self, container: &str) -> String {
+        let mut cmd = crate::process::command(&self.program);
+        cmd.args(["logs", container]).envs(std::env::vars_os());
+        let out = crate::process::capture(
+            &mut cmd,
+            Capture {
+                timeout: Some(Duration::from_secs(30)),
+                max: MAX_ENGINE_OUTPUT,
+                merge: true,
+            },
+        );
+        let text = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(LOG_LINES)..].join("\n")
+    }
+
+    fn remove(&self, container: &str) {
+        let _ = self.run(
+            &["rm".into(), "-f".into(), container.into()],
+            Duration::from_secs(60),
+        );
+    }
+}
+
+fn path_arg(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Where `run` finds what it needs.
+pub struct Inputs<'a> {
+    pub recipe: &'a Recipe,
+    pub engine: &'a Engine,
+    /// OUT/NAME/NAME-VERSION.oci.tar.
+    pub archive: &'a Path,
+    /// OUT/NAME/bin/ARCH/: the app files a `run` request names.
+    pub bin: &'a Path,
+    /// How long to wait for the port, and for each request.
+    pub timeout: Duration,
+}
+
+/// Loads, starts, probes and stops; the summary line, or why it failed.
+pub fn run(i: &Inputs) -> Result<String, ContainerError> {
+    let r = i.recipe;
+    let smoke_err = |source| ContainerError::Smoke {
+        name: r.name.clone(),
+        source,
+    };
+    let image = i.engine.load(i.archive)?;
+    let container = format!("recipe-test-{}-{}", r.name, std::process::id());
+    i.engine.remove(&container);
+    let listen = r
+        .smoke
+        .as_ref()
+        .and_then(|s| s.service.as_ref())
+        .map(|s| s.listen);
+    // A client app's server, or a free port to publish a service on.
+    let server = match r.smoke.as_ref().and_then(|s| s.serve) {
+        Some(Serve::Http) => Some(
+            crate::verify::serve::HttpServer::start(served_files(r))
+                .map_err(|source| SmokeError::Spawn {
+                    command: "an HTTP server on 127.0.0.1".into(),
+                    source,
+                })
+                .map_err(smoke_err)?,
+        ),
+        None => None,
+    };
+    let port = match (&server, listen) {
+        (Some(s), _) => s.port(),
+        (None, Some(l)) => service::free_port(l)
+            .map_err(|source| SmokeError::Spawn {
+                command: "a free port on 127.0.0.1".into(),
+                source,
+            })
+            .map_err(smoke_err)?,
+        (None, None) => 0,
+    };
+    let p = plan(r, &container, port)?;
+    let mut args = p.run.clone();
+    args.push(image.clone());
+    args.extend(p.args.iter().cloned());
+    let command = format!("{} {}", i.engine.program.display(), args.join(" "));
+    let outcome = i
+        .engine
+        .run(&args, ENGINE_TIMEOUT)
+        .and_then(|_| match &p.kind {
+            Kind::Service { listen, host_port } => {
+                probe_service(i, &p, &command, *listen, *host_port).map_err(smoke_err)
+            }
+            Kind::Client { expect } => Ok(wait_client(i, &p, &command, expect)),
+        });
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            i.engine.remove(&container);
+            return Err(e);
+        }
+    };
+    let result = match outcome {
+        Ok(summary) => Ok(summary),
+        Err(mut failure) => {
+            failure.output = i.engine.logs(&container);
+            Err(ContainerError::Failed {
+                name: r.name.clone(),
+                failure: Box::new(failure),
+            })
+        }
+    };
+    i.engine.remove(&container);
+    result
+}
+
+fn served_files(r: &Recipe) -> Vec<(String, Vec<u8>)> {
+    r.smoke
+        .iter()
+        .flat_map(|s| &s.files)
+        .map(|f| (f.path.clone(), f.contents.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn failure(
+    step: &str,
+    command: &str,
+    sent: String,
+    received: String,
+    reason: String,
+) -> ServiceFailure {
+    ServiceFailure {
+        step: step.into(),
+        command: command.into(),
+        sent,
+        received,
+        reason,
+        output: String::new(),
+    }
+}
+
+/// Sends the requests (the first one again while nothing comes back, until the timeout: a
+/// published port may accept before the app listens), then stops the container.
+fn probe_service(
+    i: &Inputs,
+    p: &Plan,
+    command: &str,
+    listen: Listen,
+    port: u16,
+) -> Result<Result<String, ServiceFailure>, SmokeError> {
+    let r = i.recipe;
+    let svc = r
+        .smoke
+        .as_ref()
+        .and_then(|s| s.service.as_ref())
+        .expect("a service");
+    let program = |name: &str| {
+        crate::recipe::load::app_program(&r.app_files, name)
+            .and_then(|f| Path::new(f).file_name())
+            .map(|n| i.bin.join(n))
+    };
+    let cwd = tempfile::tempdir().map_err(|source| SmokeError::Spawn {
+        command: "a scratch folder".into(),
+        source,
+    })?;
+    let host = Arch::host().unwrap_or(Arch::Amd64);
+    let target = Target {
+        port,
+        timeout: Duration::from_secs(5).min(i.timeout),
+        arch: host,
+        program: &program,
+        cwd: cwd.path(),
+    };
+    let deadline = Instant::now() + i.timeout;
+    let mut answered = 0;
+    for (n, req) in svc.requests.iter().enumerate() {
+        let step = format!("request {} ({})", n + 1, service::kind(req));
+        let answer = loop {
+            let a = service::request(&target, req)?;
+            let silent = matches!(&a, Err((_, miss)) if miss.received.is_empty());
+            if !silent || n > 0 || Instant::now() >= deadline {
+                break a;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        if let Err((sent, miss)) = answer {
+            return Ok(Err(failure(
+                &step,
+                command,
+                sent,
+                miss.received,
+                miss.reason,
+            )));
+        }
+        answered += 1;
+    }
+    let what = match listen {
+        Listen::Tcp => "tcp",
+        Listen::Udp => "udp",
+    };
+    // `stop -t GRACE` sends SIGTERM, then SIGKILL after GRACE; a kill is exit status 137.
+    let stop = i.engine.run(
+        &[
+            "stop".into(),
+            "-t".into(),
+            p.grace.to_string(),
+            p.container.clone(),
+        ],
+        Duration::from_secs(p.grace + 60),
+    );
+    let code = exit_code(i, &p.container);
+    match (stop, code) {
+        (Ok(_), Some(c)) if c != 137 => Ok(Ok(format!(
+            "the container answered {answered} request(s) on {what} port {port} and stopped (exit status {c})"
+        ))),
+        (stop, code) => Ok(Err(failure(
+            "stop",
+            command,
+            "SIGTERM".into(),
+            String::new(),
+            match stop {
+                Err(e) => e.to_string(),
+                Ok(_) => format!(
+                    "the container did not exit within {} s of SIGTERM and was killed (exit status {})",
+                    p.grace,
+                    code.map_or("unknown".into(), |c| c.to_string())
+                ),
+            },
+        ))),
+    }
+}
+
+fn exit_code(i: &Inputs, container: &str) -> Option<i32> {
+    i.engine
+        .run(
+            &[
+                "inspect".into(),
+                "--format".into(),
+                "{{.State.ExitCode}}".into(),
+                container.into(),
+            ],
+            Duration::from_secs(60),
+        )
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A client app runs to its end; its logs must contain `expect`.
+fn wait_client(
+    i: &Inputs,
+    p: &Plan,
+    command: &str,
+    expect: &str,
+) -> Result<String, ServiceFailure> {
+    let deadline = Instant::now() + i.timeout;
+    let code = loop {
+        let running = i
+            .engine
+            .run(
+                &[
+                    "inspect".into(),
+                    "--format".into(),
+                    "{{.State.Running}}".into(),
+                    p.container.clone(),
+                ],
+                Duration::from_secs(60),
+            )
+            .map(|s| s.trim() == "true")
+            .unwrap_or(false);
+        if !running {
+            break exit_code(i, &p.container);
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let logs = i.engine.logs(&p.container);
+    match code {
+        Some(c) if logs.contains(expect) => Ok(format!(
+            "the container ran `{}` to its end (exit status {c}) with `{expect}` in its output",
+            p.args.join(" ")
+        )),
+        _ => Err(failure(
+            "run",
+            command,
+            String::new(),
+            logs,
+            match code {
+                None => format!("did not finish within {:?}", i.timeout),
+                Some(c) => format!("exited with status {c} and its output lacks `{expect}`"),
+            },
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(smoke_and_image: &str) -> Recipe {
+        let text = format!(
+            "name = \"demo\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             [source]\npath = \"src\"\n[build]\nsystem = \"make\"\n\
+             [app]\nfiles = [\"/usr/local/bin/demo\", \"/usr/local/bin/demo-cli\"]\n{smoke_and_image}"
+        );
+        crate::recipe::parse(Path::new("/r/demo.toml"), &text).unwrap()
+    }
+
+    const SERVICE: &str = "[smoke]\ncommand = [\"demo\", \"-p\", \"{port}\"]\nlisten = \"udp\"\nstop-grace = 3\n\
+        [[smoke.request]]\ndns = { name = \"a.test\", address = \"10.0.0.1\" }\n";
+
+    #[test]
+    fn a_service_is_published_hardened_on_both_protocols_of_its_port() {
+        let r = recipe(&format!(
+            "{SERVICE}[image]\nports = [5353, \"5353/udp\"]\nuser = \"101:102\"\nwritable = [\"/data\"]\n"
+        ));
+        let p = plan(&r, "c1", 40000).unwrap();
+        assert_eq!(
+            p.run.join(" "),
+            "run -d --name c1 --read-only --cap-drop all --security-opt no-new-privileges \
+             --user 101:102 --volume /data --publish 127.0.0.1:40000:5353/udp \
+             --publish 127.0.0.1:40000:5353/tcp"
+        );
+        assert!(p.args.is_empty());
+        assert_eq!(p.grace, 3);
+        assert_eq!(
+            p.kind,
+            Kind::Service {
+                listen: Listen::Udp,
+                host_port: 40000
+            }
+        );
+    }
+
+    #[test]
+    fn a_service_without_a_port_of_its_protocol_is_refused() {
+        let r = recipe(&format!("{SERVICE}[image]\nports = [5353]\n"));
+        assert!(matches!(
+            plan(&r, "c1", 40000),
+            Err(ContainerError::NoPort { proto: "udp", .. })
+        ));
+    }
+
+    #[test]
+    fn a_client_runs_on_the_host_network_through_its_own_program() {
+        let r = recipe(
+            "[smoke]\ncommand = [\"demo-cli\", \"get\", \"http://127.0.0.1:{port}/x\"]\n\
+             serve = \"http\"\nfiles = [\"x\"]\nexpect = \"hello\"\n",
+        );
+        let p = plan(&r, "c2", 41000).unwrap();
+        let run = p.run.join(" ");
+        assert!(
+            run.ends_with("--network host --entrypoint /usr/local/bin/demo-cli"),
+            "{run}"
+        );
+        assert_eq!(p.args, ["get", "http://127.0.0.1:41000/x"]);
+        assert_eq!(
+            p.kind,
+            Kind::Client {
+                expect: "hello".into()
+            }
+        );
+        // The entrypoint's own program needs no --entrypoint.
+        let r = recipe("[smoke]\ncommand = [\"demo\", \"--version\"]\nexpect = \"demo 1\"\n");
+        assert!(
+            !plan(&r, "c3", 0)
+                .unwrap()
+                .run
+                .contains(&"--entrypoint".into())
+        );
+    }
+
+    #[test]
+    fn a_recipe_without_a_smoke_test_is_refused() {
+        let r = recipe("");
+        assert!(matches!(
+            plan(&r, "c", 1),
+            Err(ContainerError::NoSmoke { .. })
+        ));
+    }
+}

@@ -1,0 +1,103 @@
+//! `recipe test`: a built image run under podman (read-only, no capabilities, no new
+//! privileges, as its user) and sent the recipe's smoke requests from outside; a wrong answer
+//! fails with the step and the container's logs; a client app runs in the container against
+//! the smoke test's server.
+
+use crate::util::*;
+
+/// The hello-svc fixture recipe as an image that serves on 8080 (TCP and UDP), with `edit`
+/// applied; its source path made absolute.
+fn hello_svc(s: &Scratch, edit: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/recipes/hello-svc.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../hello-svc\"",
+            &format!(
+                "path = \"{}\"",
+                root().join("tests/fixtures/hello-svc").display()
+            ),
+        );
+    let text = format!(
+        "{text}\n[image]\ncmd = [\"-addr\", \"0.0.0.0:8080\"]\nports = [8080, \"8080/udp\"]\n\
+         writable = [\"/var/lib/hello\"]\n"
+    );
+    s.recipe("hello-svc", &edit(text));
+}
+
+fn tools() -> bool {
+    require_tool("podman") && require_tool("go") && require_tool("runc")
+}
+
+#[test]
+fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
+    if !tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    hello_svc(&s, |t| t);
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let p = Podman::new();
+    let o = run(s
+        .cmd()
+        .args(["test", "hello-svc", "--engine"])
+        .arg(p.engine()))
+    .success();
+    // http, tcp, dns (over the published UDP port) and the client run on the host.
+    o.stdout_has("hello-svc: the container answered 4 request(s) on tcp port")
+        .stdout_has("and stopped (exit status 0)");
+    // Nothing is left running.
+    let ps = run(p.cmd().args(["ps", "-a", "--format", "{{.Names}}"])).success();
+    assert!(!ps.stdout.contains("recipe-test-"), "{}", ps.stdout);
+
+    // The same image with a request it does not answer as asked: exit 1, the step, what was
+    // sent and came back, and the container's own log lines.
+    hello_svc(&s, |t| {
+        t.replace("body = \"hello-svc 1.0\"", "body = \"hello-svc 2.0\"")
+    });
+    let o = run(s
+        .cmd()
+        .args(["test", "hello-svc", "--engine"])
+        .arg(p.engine()))
+    .failure(1);
+    o.stderr_has("the container test of `hello-svc` failed at step request 1 (http)")
+        .stderr_has("the body does not contain \"hello-svc 2.0\"")
+        .stderr_has("hello-svc 1.0 listening on 0.0.0.0:8080");
+    let ps = run(p.cmd().args(["ps", "-a", "--format", "{{.Names}}"])).success();
+    assert!(!ps.stdout.contains("recipe-test-"), "{}", ps.stdout);
+}
+
+#[test]
+fn a_client_image_fetches_from_the_smoke_tests_server() {
+    if !tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let client = |t: String| {
+        let head = t.split("[smoke]").next().unwrap().to_string();
+        format!(
+            "{head}[smoke]\ncommand = [\"hello-svc\", \"-get\", \"http://127.0.0.1:{{port}}/greeting.txt\"]\n\
+             serve = \"http\"\nfiles = [\"greeting.txt\"]\nexpect = \"greetings\"\n"
+        )
+    };
+    hello_svc(&s, client);
+    std::fs::write(s.recipes().join("greeting.txt"), "greetings\n").unwrap();
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let p = Podman::new();
+    run(s
+        .cmd()
+        .args(["test", "hello-svc", "--engine"])
+        .arg(p.engine()))
+    .success()
+    .stdout_has("to its end (exit status 0) with `greetings` in its output");
+}
+
+#[test]
+fn test_needs_a_built_image_and_a_port_of_the_smoke_protocol() {
+    let s = Scratch::new();
+    hello_svc(&s, |t| t);
+    run(s.cmd().args(["test", "hello-svc"]))
+        .failure(2)
+        .stderr_has("no image of `hello-svc`");
+}
