@@ -665,6 +665,12 @@ fn build_and_toolchain_errors_are_drawn() {
                 arch: Arch::Amd64,
                 file: "/usr/local/bin/redis".into(),
                 path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+                installed: vec![
+                    "/usr/local/bin/redis-server".into(),
+                    "/usr/local/bin/redis-cli".into(),
+                    "/usr/local/bin/bad\x1bname".into(),
+                ],
+                more: 2,
             }),
         ),
         (

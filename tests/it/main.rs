@@ -6,6 +6,7 @@ mod check;
 mod context;
 mod docs;
 mod errors;
+mod format_gaps;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;

@@ -194,6 +194,19 @@ impl<'a> Shared<'a> {
         })
     }
 
+    /// make's goals for the build step: the recipe's `make-targets`, or none (the default goal).
+    fn make_targets(&self) -> Vec<String> {
+        self.o.make_targets.clone().unwrap_or_default()
+    }
+
+    /// make's goals for the install step: the recipe's `install-targets`, or `install`.
+    fn install_targets(&self) -> Vec<String> {
+        self.o
+            .install_targets
+            .clone()
+            .unwrap_or_else(|| vec!["install".to_string()])
+    }
+
     /// The wrappers as `NAME=path` arguments (`CC=...`), for make's command line.
     fn tool_args(&self) -> Vec<String> {
         self.tools()
