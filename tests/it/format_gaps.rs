@@ -232,3 +232,119 @@ fn go_packages_are_paths_or_named_tables() {
         assert_eq!(&e, says, "{line}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Debian: a 404 served by another version that lists the same bytes
+
+/// A folder with a fake `apt-get` and `apt-cache` to put first on PATH. `apt-cache showsrc
+/// demo` prints a stanza per `(version, sha256)`, each listing `file` with that sha256;
+/// `apt-get source --download-only demo=VERSION` writes `bytes` as `file` for the versions in
+/// `serves` and fails as a 404 does (a 2,000-character line among others) for the rest.
+pub(crate) fn fake_apt(
+    file: &str,
+    bytes: &[u8],
+    listed: &[(&str, &str)],
+    serves: &[&str],
+) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    std::fs::write(dir.path().join("orig"), bytes).unwrap();
+    let showsrc: String = listed
+        .iter()
+        .map(|(v, sha)| {
+            format!(
+                "Package: demo\nBinary: demo\nVersion: {v}\nChecksums-Sha256:\n \
+                 {sha} {} {file}\nDirectory: pool/main/d/demo\n\n",
+                bytes.len()
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("showsrc"), showsrc).unwrap();
+    let cases: String = serves
+        .iter()
+        .map(|v| format!("demo={v}) cp {d}/orig ./{file}; exit 0;;\n"))
+        .collect();
+    let long = format!(
+        "E: Failed to fetch http://security.debian.example/pool/updates/main/d/demo/{file}  \
+         404  Not Found [IP: 127.0.0.1 80]{}",
+        " ".repeat(8) + &"E: Failed to fetch http://x/y 404 Not Found ".repeat(40)
+    );
+    let get = format!(
+        "#!/bin/sh\ncase \"$3\" in\n{cases}*) echo 'Reading package lists...'; \
+         echo 'NOTICE: demo packaging is maintained in git'; echo '{long}' >&2; \
+         echo 'E: Some files failed to download' >&2; exit 100;;\nesac\n"
+    );
+    let cache = format!("#!/bin/sh\ncat {d}/showsrc\n");
+    for (name, text) in [("apt-get", get), ("apt-cache", cache)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+/// `cmd` with `first` before the rest of PATH.
+pub(crate) fn path_first(cmd: &mut std::process::Command, first: &Path) {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![first.to_path_buf()];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs).unwrap());
+}
+
+/// A recipe whose source is `demo`'s `file` at `version` from Debian, pinned by `sha256`.
+pub(crate) fn debian_recipe(version: &str, file: &str, sha256: &str) -> String {
+    format!(
+        "name = \"demo\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\n\
+         [source]\nsha256 = \"{sha256}\"\n\n[source.debian]\npackage = \"demo\"\n\
+         version = \"{version}\"\nfile = \"{file}\"\n\n[build]\nsystem = \"make\"\n\n\
+         [app]\nfiles = [\"/usr/local/bin/demo\"]\n\n[smoke]\ncommand = [\"demo\", \"--version\"]\n\
+         expect = \"demo 1.0\"\n"
+    )
+}
+
+#[test]
+fn a_debian_file_that_404s_is_fetched_from_another_version_with_the_same_bytes() {
+    if !require_tool("python3") {
+        return;
+    }
+    // A small C project as Debian's orig tarball; the marker makes its sha256 new to the shared
+    // source store, so the origin really runs.
+    let marker = format!("{:?} {}", std::time::SystemTime::now(), std::process::id());
+    let makefile = b"demo: demo.c\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ demo.c\n\
+        install: demo\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin\n\tcp demo $(DESTDIR)$(PREFIX)/bin/demo\n";
+    let c = b"#include <stdio.h>\nint main(void) { puts(\"demo 1.0\"); return 0; }\n";
+    let tar = crate::util::tar_bytes(&[
+        crate::util::E::Dir(b"demo-1.0/"),
+        crate::util::E::File(b"demo-1.0/Makefile", makefile, 0o644),
+        crate::util::E::File(b"demo-1.0/demo.c", c, 0o644),
+        crate::util::E::File(b"demo-1.0/MARKER", marker.as_bytes(), 0o644),
+    ]);
+    let sha = crate::util::sha(&tar);
+    let file = "demo_1.0.orig.tar";
+    let other = "9".repeat(64);
+    let apt = fake_apt(
+        file,
+        &tar,
+        &[("1.0-1+deb12u1", &sha), ("0.9-1", &other), ("1.0-1", &sha)],
+        &["1.0-1", "0.9-1"],
+    );
+    let _l = build_lock();
+    let s = Scratch::new();
+    s.recipe("demo", &debian_recipe("1.0-1+deb12u1", file, &sha));
+    let mut cmd = s.cmd();
+    path_first(&mut cmd, apt.path());
+    let out = run(cmd.args(["build", "demo", "--arch", "amd64"]))
+        .success()
+        .stderr_has(
+            "demo=1.0-1+deb12u1 did not deliver demo_1.0.orig.tar; demo=1.0-1 lists the same \
+             file with the same sha256 and served it",
+        );
+    assert!(
+        out.stderr.contains(&format!("stored sha256 {sha}")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("0.9-1"), "{}", out.stderr);
+    assert!(s.out().join("demo/bin/amd64/demo").is_file());
+}
