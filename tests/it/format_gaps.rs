@@ -157,7 +157,7 @@ fn a_go_module_with_a_major_version_suffix_installs_the_named_binary() {
     let out = run(fixtures(&s).args(["build", "fmt-go-v2", "--arch", "amd64"])).success();
     let bin = s.out().join("fmt-go-v2/bin/amd64/hello-v2");
     assert!(bin.is_file(), "{}", out.stderr);
-    let v = run(&mut std::process::Command::new(&bin).arg("--version")).success();
+    let v = run(std::process::Command::new(&bin).arg("--version")).success();
     assert_eq!(v.stdout.trim(), "fmt-go-v2 2.0");
 }
 
