@@ -65,14 +65,18 @@ pub enum BuildError {
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(
-        "{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`)",
-        crate::text::path(path)
+        "{recipe} for {arch}: the build did not install app file `{file}` (looked for `{}`); {}",
+        crate::text::path(path), installed_text(installed, *more)
     )]
     MissingFile {
         recipe: String,
         arch: Arch,
         file: String,
         path: PathBuf,
+        /// What the build did install: the first [`MAX_LISTED`] files (not folders) under
+        /// DESTDIR, as image paths, sorted; `more` counts the rest.
+        installed: Vec<String>,
+        more: usize,
     },
     #[error("{recipe} for {arch}: app file {reason}")]
     BadLink {
@@ -325,6 +329,38 @@ fn run_command(
     })
 }
 
+/// The most installed files a missing-app-file error lists.
+pub const MAX_LISTED: usize = 40;
+
+/// "it installed N files: ..." for [`BuildError::MissingFile`], one file a line.
+fn installed_text(installed: &[String], more: usize) -> String {
+    if installed.is_empty() {
+        return "it installed no files".into();
+    }
+    let n = installed.len() + more;
+    let mut out = format!("it installed {n} file{}:", if n == 1 { "" } else { "s" });
+    for f in installed {
+        out.push_str(&format!("\n    {}", crate::text::escape(f)));
+    }
+    if more > 0 {
+        out.push_str(&format!("\n    ... and {more} more"));
+    }
+    out
+}
+
+/// Every file (not folder) under `dest` as its image path, sorted: the first [`MAX_LISTED`]
+/// and how many more there are. An unreadable tree lists what could be read.
+fn installed_files(dest: &Path) -> (Vec<String>, usize) {
+    let files: Vec<String> = crate::walk::walk(dest)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.file_type.is_dir())
+        .map(|e| format!("/{}", e.rel.display()))
+        .collect();
+    let more = files.len().saturating_sub(MAX_LISTED);
+    (files.into_iter().take(MAX_LISTED).collect(), more)
+}
+
 fn collect(recipe: &Recipe, job: &Job) -> Result<Vec<AppFile>, BuildError> {
     app_files(recipe, job.arch, &job.dest)
 }
@@ -338,11 +374,14 @@ pub fn app_files(recipe: &Recipe, arch: Arch, dest: &Path) -> Result<Vec<AppFile
         .map(|f| {
             let plain = dest.join(f.trim_start_matches('/'));
             if std::fs::symlink_metadata(&plain).is_err() {
+                let (installed, more) = installed_files(dest);
                 return Err(BuildError::MissingFile {
                     recipe: recipe.name.clone(),
                     arch,
                     file: f.clone(),
                     path: plain,
+                    installed,
+                    more,
                 });
             }
             let r = install::resolve(dest, f).map_err(|reason| BuildError::BadLink {

@@ -120,6 +120,14 @@ impl System {
     }
 }
 
+/// A Go package to build, and the name of its binary when the recipe gives one (otherwise
+/// go's own choice: the last element of the import path, or the one before a `/vN` suffix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoPackage {
+    pub path: String,
+    pub name: Option<String>,
+}
+
 /// Options of one build, common ones merged with the arch's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
@@ -131,9 +139,13 @@ pub struct Options {
     pub make_args: Vec<String>,
     /// None: the build system's default install arguments.
     pub install_args: Option<Vec<String>>,
+    /// make's goals for the build step; None: the Makefile's default goal.
+    pub make_targets: Option<Vec<String>>,
+    /// make's goals for the install step; None: `install`.
+    pub install_targets: Option<Vec<String>>,
     pub cmake_args: Vec<String>,
     pub meson_args: Vec<String>,
-    pub packages: Vec<String>,
+    pub packages: Vec<GoPackage>,
     pub tags: Vec<String>,
     pub go_ldflags: Vec<String>,
     pub cgo: bool,
@@ -155,6 +167,12 @@ impl Options {
         o.make_args.extend(other.make_args.iter().cloned());
         if let Some(a) = &other.install_args {
             o.install_args = Some(a.clone());
+        }
+        if let Some(t) = &other.make_targets {
+            o.make_targets = Some(t.clone());
+        }
+        if let Some(t) = &other.install_targets {
+            o.install_targets = Some(t.clone());
         }
         o.cmake_args.extend(other.cmake_args.iter().cloned());
         o.meson_args.extend(other.meson_args.iter().cloned());

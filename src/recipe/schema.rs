@@ -107,12 +107,20 @@ pub struct OptionsTable {
     pub make_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub install_args: Option<Spanned<Vec<Spanned<String>>>>,
+    /// make's goals for the build step (default: the Makefile's default goal).
+    #[serde(default)]
+    pub make_targets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// make's goals for the install step (default `["install"]`).
+    #[serde(default)]
+    pub install_targets: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub cmake_args: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub meson_args: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Go packages to build: a path (`"./cmd/app"`), or `{ path = "./cmd/app", name = "app" }`
+    /// to name the binary.
     #[serde(default)]
-    pub packages: Option<Spanned<Vec<Spanned<String>>>>,
+    pub packages: Option<Spanned<Vec<Spanned<GoPackageEntry>>>>,
     #[serde(default)]
     pub tags: Option<Spanned<Vec<String>>>,
     #[serde(default)]
@@ -121,6 +129,51 @@ pub struct OptionsTable {
     pub cgo: Option<Spanned<bool>>,
     #[serde(default)]
     pub script: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// One entry of `[build] packages`: a package path, or a table that also names the binary.
+/// (A hand-written `Deserialize`: an untagged enum would lose the spans of the table's values.)
+#[derive(Debug)]
+pub enum GoPackageEntry {
+    Path(String),
+    Named {
+        path: Spanned<String>,
+        name: Option<Spanned<String>>,
+    },
+}
+
+impl<'de> Deserialize<'de> for GoPackageEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GoPackageEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a package path or a table `{ path = \"./cmd/app\", name = \"app\" }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(GoPackageEntry::Path(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let (mut path, mut name) = (None, None);
+                while let Some(key) = m.next_key::<String>()? {
+                    match key.as_str() {
+                        "path" if path.is_none() => path = Some(m.next_value()?),
+                        "name" if name.is_none() => name = Some(m.next_value()?),
+                        "path" => return Err(A::Error::duplicate_field("path")),
+                        "name" => return Err(A::Error::duplicate_field("name")),
+                        other => return Err(A::Error::unknown_field(other, &["path", "name"])),
+                    }
+                }
+                let path = path.ok_or_else(|| A::Error::missing_field("path"))?;
+                Ok(GoPackageEntry::Named { path, name })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

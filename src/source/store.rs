@@ -139,7 +139,10 @@ impl Store {
         for origin in &f.origins {
             progress(&format!("fetching {origin}"));
             match self.try_origin(origin, &sha256, &dest, &limits) {
-                Ok(()) => {
+                Ok(note) => {
+                    if let Some(note) = note {
+                        progress(&note);
+                    }
                     progress(&format!("stored sha256 {sha256} from {origin}"));
                     return Ok(dest);
                 }
@@ -158,11 +161,16 @@ impl Store {
         sha256: &str,
         dest: &Path,
         limits: &Limits,
-    ) -> Result<(), SourceError> {
+    ) -> Result<Option<String>, SourceError> {
         let tmp = self.tmp_dir();
+        let mut note = None;
         let fetched = match origin {
             Origin::Url(url) => http::download(url, &tmp, limits)?,
-            Origin::Debian(d) => debian::download(d, &tmp)?,
+            Origin::Debian(d) => {
+                let (f, n) = debian::download(d, sha256, &tmp, &debian::APT)?;
+                note = n;
+                f
+            }
             Origin::GoModule { module, version } => {
                 gomod::download(self.go.as_deref(), module, version, &tmp)?
             }
@@ -186,14 +194,18 @@ impl Store {
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.
             return Err(SourceError::Mismatch {
-                origin: origin.to_string(),
+                origin: match &note {
+                    Some(n) => format!("{origin} ({n})"),
+                    None => origin.to_string(),
+                },
                 expected: sha256.to_string(),
                 got: fetched.sha256,
             });
         }
         fetched
             .persist(dest)
-            .map_err(io_err(format!("moving download into {}", dest.display())))
+            .map_err(io_err(format!("moving download into {}", dest.display())))?;
+        Ok(note)
     }
 }
 

@@ -369,6 +369,22 @@ fn sources_that_cannot_be_fetched_exit_1() {
     );
 }
 
+/// A Debian source file that 404s for the pinned version and for the other version listing
+/// the same bytes: apt's output comes back as its last lines, each on its own line, capped.
+#[test]
+fn a_debian_file_no_version_serves_exits_1() {
+    use crate::format_gaps::{debian_recipe, fake_apt, path_first};
+    let file = "demo_1.0.orig.tar.gz";
+    let sha = "3".repeat(64);
+    let apt = fake_apt(file, b"x", &[("1.0-1+deb12u1", &sha), ("1.0-1", &sha)], &[]);
+    let s = Scratch::new();
+    s.recipe("demo", &debian_recipe("1.0-1+deb12u1", file, &sha));
+    let zig = fake_zig();
+    let mut cmd = with_zig(&s, &zig);
+    path_first(&mut cmd, apt.path());
+    cli("source_debian_404", 1, cmd.args(["build", "-q", "demo"]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Push: no image, a bad reference (2); a registry that refuses or stays silent (1).
 
@@ -674,6 +690,12 @@ fn build_and_toolchain_errors_are_drawn() {
                 arch: Arch::Amd64,
                 file: "/usr/local/bin/redis".into(),
                 path: "/cache/work/redis-amd64/dest/usr/local/bin/redis".into(),
+                installed: vec![
+                    "/usr/local/bin/redis-server".into(),
+                    "/usr/local/bin/redis-cli".into(),
+                    "/usr/local/bin/bad\x1bname".into(),
+                ],
+                more: 2,
             }),
         ),
         (

@@ -7,6 +7,7 @@ mod container;
 mod context;
 mod docs;
 mod errors;
+mod format_gaps;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;

@@ -1,4 +1,5 @@
-//! `autotools`: `./configure --host=<target> --build=<build machine>`, make, make install.
+//! `autotools`: `./configure --host=<target> --build=<build machine>`, make, make install (the
+//! goals of both make steps as for `make`: `make-targets`, `install-targets`).
 
 use super::Shared;
 use crate::arch::Arch;
@@ -36,11 +37,10 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     let mut build = vec!["make".to_string()];
     build.extend(b.make_j.iter().cloned());
     build.extend(b.subst(&b.o.make_args)?);
-    let mut install = vec![
-        "make".to_string(),
-        "install".to_string(),
-        format!("DESTDIR={}", b.dest),
-    ];
+    build.extend(b.make_targets());
+    let mut install = vec!["make".to_string()];
+    install.extend(b.install_targets());
+    install.push(format!("DESTDIR={}", b.dest));
     if let Some(a) = &b.o.install_args {
         install.extend(b.subst(a)?);
     }

@@ -194,6 +194,19 @@ impl<'a> Shared<'a> {
         })
     }
 
+    /// make's goals for the build step: the recipe's `make-targets`, or none (the default goal).
+    fn make_targets(&self) -> Vec<String> {
+        self.o.make_targets.clone().unwrap_or_default()
+    }
+
+    /// make's goals for the install step: the recipe's `install-targets`, or `install`.
+    fn install_targets(&self) -> Vec<String> {
+        self.o
+            .install_targets
+            .clone()
+            .unwrap_or_else(|| vec!["install".to_string()])
+    }
+
     /// The wrappers as `NAME=path` arguments (`CC=...`), for make's command line.
     fn tool_args(&self) -> Vec<String> {
         self.tools()
@@ -289,5 +302,96 @@ mod tests {
         names.sort();
         known.sort();
         assert_eq!(names, known);
+    }
+
+    fn argvs(system: System, o: &Options) -> Vec<Vec<String>> {
+        let ctx = Context {
+            cache: "/cache".into(),
+            jobs: 2,
+            zig_version: "0.0".into(),
+            go_version: "1.24.0".into(),
+            jobserver: true,
+            go_env: vec![],
+            host_path: "/usr/bin".into(),
+            source_date_epoch: 1,
+        };
+        let l = Layout {
+            work: "/w".into(),
+            src: "/w/src".into(),
+            dest: "/w/dest".into(),
+            sysroot: "/w/sysroot".into(),
+            host_bins: vec![],
+        };
+        steps(system, o, Arch::Amd64, &ctx, &l)
+            .unwrap()
+            .into_iter()
+            .map(|s| match s {
+                Step::Run(c) => c.argv,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    /// `make-targets` and `install-targets` are make's goals in both make-driven systems; by
+    /// default the build has none and the install is `install`.
+    #[test]
+    fn make_and_install_targets() {
+        for system in [System::Make, System::Autotools] {
+            let steps = argvs(system, &Options::default());
+            let (build, install) = (&steps[steps.len() - 2], &steps[steps.len() - 1]);
+            assert!(!build.iter().any(|a| a == "app"), "{build:?}");
+            assert_eq!(install[..2], ["make", "install"], "{install:?}");
+            let o = Options {
+                make_targets: Some(vec!["app".into(), "tool".into()]),
+                install_targets: Some(vec!["install-app".into()]),
+                ..Options::default()
+            };
+            let steps = argvs(system, &o);
+            let (build, install) = (&steps[steps.len() - 2], &steps[steps.len() - 1]);
+            assert_eq!(build[build.len() - 2..], ["app", "tool"], "{build:?}");
+            assert_eq!(install[..2], ["make", "install-app"], "{install:?}");
+            assert!(!install.iter().any(|a| a == "install"), "{install:?}");
+        }
+    }
+
+    /// A named Go package is built alone into `bin/NAME`; the others together into `bin/`.
+    #[test]
+    fn named_go_packages_get_their_own_output() {
+        use crate::recipe::GoPackage;
+        let o = Options {
+            packages: vec![
+                GoPackage {
+                    path: "./cmd/a".into(),
+                    name: None,
+                },
+                GoPackage {
+                    path: ".".into(),
+                    name: Some("app-v2".into()),
+                },
+            ],
+            ..Options::default()
+        };
+        let steps = argvs(System::Go, &o);
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert_eq!(
+            steps[0][steps[0].len() - 2..],
+            ["/w/dest/usr/local/bin/", "./cmd/a"]
+        );
+        assert_eq!(
+            steps[1][steps[1].len() - 2..],
+            ["/w/dest/usr/local/bin/app-v2", "."]
+        );
+        let only_named = Options {
+            packages: vec![GoPackage {
+                path: ".".into(),
+                name: Some("x".into()),
+            }],
+            ..Options::default()
+        };
+        assert_eq!(argvs(System::Go, &only_named).len(), 1);
+        assert_eq!(
+            argvs(System::Go, &Options::default())[0].last().unwrap(),
+            "."
+        );
     }
 }

@@ -9,9 +9,9 @@ use toml::Spanned;
 
 use super::{R, Validator};
 use crate::arch::Arch;
-use crate::recipe::model::{Build, Options, System};
+use crate::recipe::model::{Build, GoPackage, Options, System};
 use crate::recipe::rules;
-use crate::recipe::schema::OptionsTable;
+use crate::recipe::schema::{GoPackageEntry, OptionsTable};
 
 /// An option key, where the recipe sets it, and the build systems that read it.
 type Applies<'a> = (&'static str, Option<Range<usize>>, &'a [System]);
@@ -96,7 +96,12 @@ impl Validator<'_> {
                 .transpose()?,
             cmake_args: list(&o.cmake_args)?,
             meson_args: list(&o.meson_args)?,
-            packages: list(&o.packages)?,
+            make_targets: self.targets("make-targets", &o.make_targets)?,
+            install_targets: self.targets("install-targets", &o.install_targets)?,
+            packages: match &o.packages {
+                Some(p) => self.packages(p.get_ref())?,
+                None => Vec::new(),
+            },
             tags: o
                 .tags
                 .as_ref()
@@ -114,10 +119,16 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [Applies; 10] = [
+        let keys: [Applies; 12] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
+            ("make-targets", span(&o.make_targets), &[Make, Autotools]),
+            (
+                "install-targets",
+                span(&o.install_targets),
+                &[Make, Autotools],
+            ),
             ("cmake-args", span(&o.cmake_args), &[Cmake]),
             ("meson-args", span(&o.meson_args), &[Meson]),
             ("packages", span(&o.packages), &[Go]),
@@ -148,6 +159,63 @@ impl Validator<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `make-targets` / `install-targets`: a non-empty list of make goals, each a plain name
+    /// (a `NAME=value` or an option belongs in `make-args` / `install-args`).
+    fn targets(
+        &self,
+        key: &str,
+        v: &Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> R<Option<Vec<String>>> {
+        let Some(list) = v else { return Ok(None) };
+        if list.get_ref().is_empty() {
+            return Err(self.err(
+                list.span(),
+                format!("`{key}` is empty"),
+                Some(format!(
+                    "name at least one make target, or leave `{key}` out for the default"
+                )),
+            ));
+        }
+        let mut out = Vec::new();
+        for t in list.get_ref() {
+            self.check(t.span(), rules::make_target(t.get_ref()))?;
+            out.push(t.get_ref().clone());
+        }
+        Ok(Some(out))
+    }
+
+    /// `packages`: each a package path (with `${NAME}` variables) and maybe its binary's name.
+    fn packages(&self, v: &[Spanned<GoPackageEntry>]) -> R<Vec<GoPackage>> {
+        let mut out: Vec<GoPackage> = Vec::new();
+        for p in v {
+            let (path, name) = match p.get_ref() {
+                GoPackageEntry::Path(path) => {
+                    let s = Spanned::new(p.span(), path.clone());
+                    (self.string(&s)?, None)
+                }
+                GoPackageEntry::Named { path, name } => {
+                    let name = match name {
+                        Some(n) => {
+                            self.check(n.span(), rules::binary_name(n.get_ref()))?;
+                            if out.iter().any(|o| o.name.as_deref() == Some(n.get_ref())) {
+                                return Err(self.err(
+                                    n.span(),
+                                    format!("two packages are named `{}`", n.get_ref()),
+                                    Some("give each package's binary its own name".into()),
+                                ));
+                            }
+                            Some(n.get_ref().clone())
+                        }
+                        None => None,
+                    };
+                    (self.string(path)?, name)
+                }
+            };
+            out.push(GoPackage { path, name });
+        }
+        Ok(out)
     }
 
     /// Option strings whose `${NAME}` variables planning replaces: each name must be known.

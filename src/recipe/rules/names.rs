@@ -1,4 +1,5 @@
-//! Recipe names (image repository components), versions (image tags) and image users.
+//! Recipe names (image repository components), versions (image tags), image users, make
+//! targets and Go binary names.
 
 use super::super::model::User;
 use super::{Refusal, refuse};
@@ -254,6 +255,57 @@ pub fn user_option(s: &str) -> Result<User, UserOptionError> {
     })
 }
 
+/// A make goal in `make-targets` / `install-targets`: a plain target name, not an option
+/// (`-k`), a variable assignment (`V=1`) or anything with spaces, `$` or control characters.
+pub fn make_target(t: &str) -> Result<(), Refusal> {
+    let help = "a make target is a plain name such as `app` or `install-app`; options and \
+                `NAME=value` go in `make-args` or `install-args`";
+    let shown = crate::text::escape(t);
+    if t.is_empty() {
+        return Err(refuse("empty make target".into(), help));
+    }
+    if t.starts_with('-') {
+        return Err(refuse(
+            format!("`{shown}` is an option, not a make target"),
+            help,
+        ));
+    }
+    if t.contains('=') {
+        return Err(refuse(
+            format!("`{shown}` is a variable assignment, not a make target"),
+            help,
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '$')
+    {
+        return Err(refuse(
+            format!("make target `{shown}` holds a space, `$` or a control character"),
+            help,
+        ));
+    }
+    Ok(())
+}
+
+/// The name of a Go binary (`[build] packages`, `name = ...`): a plain file name of letters,
+/// digits, `.`, `_`, `-` and `+`, not starting with `.` or `-`, at most 128 characters.
+pub fn binary_name(n: &str) -> Result<(), Refusal> {
+    let help = "a binary name is a file name such as `app` or `app-v2`: letters, digits, `.`, \
+                `_`, `-` and `+`, not starting with `.` or `-`";
+    let ok = !n.is_empty()
+        && n.len() <= 128
+        && !n.starts_with(['.', '-'])
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'));
+    if !ok {
+        return Err(refuse(
+            format!("invalid binary name `{}`", crate::text::escape(n)),
+            help,
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::*;
@@ -331,6 +383,20 @@ mod tests {
         ] {
             let r = user(bad).unwrap_err();
             assert!(r.message.contains(says), "{bad}: {}", r.message);
+        }
+    }
+
+    #[test]
+    fn make_targets_and_binary_names() {
+        assert!(make_target("install-app").is_ok());
+        assert!(make_target("lib/foo.a").is_ok());
+        for bad in ["", "-k", "V=1", "a b", "$(X)", "a\tb"] {
+            assert!(make_target(bad).is_err(), "{bad:?}");
+        }
+        assert!(binary_name("app-v2").is_ok());
+        assert!(binary_name("example.org").is_ok());
+        for bad in ["", ".x", "-x", "a/b", "..", "a b", &"a".repeat(129)] {
+            assert!(binary_name(bad).is_err(), "{bad:?}");
         }
     }
 }
