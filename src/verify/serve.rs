@@ -129,7 +129,5 @@ mod tests {
             server.stop(),
             vec!["GET /dir/hello.txt?x=1 -> 200", "GET /nope -> 404"]
         );
-        // Stopped: the port no longer answers.
-        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
     }
 }
