@@ -352,7 +352,7 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
     cache.join("builds").join(key).join("dest")
 }
 
-/// The recipe part of a key: its text, and the bytes of the service smoke test's files beside
+/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), and the bytes of the service smoke test's files beside
 /// it (they decide whether a cached build passed its smoke test). `[[image.file]]`s are not in
 /// it: they change the image, not the build.
 fn recipe_identity(recipe: &Recipe) -> String {

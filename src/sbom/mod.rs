@@ -25,8 +25,8 @@ use crate::verify::{GoBuildInfo, GoModule};
 
 mod locate;
 
-pub use locate::{debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
-use locate::{origin_url, purl_qualifier, purl_ref, purl_segment};
+use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
+pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
 
 /// Where the document lies in an image, for `NAME`: Syft and Trivy look for `*.spdx.json` here.
 pub fn image_path(name: &str) -> String {
@@ -389,7 +389,14 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
         copyright_text: NOASSERTION.into(),
         description: r.description.clone(),
         comment: None,
-        external_refs: vec![purl_ref(purl)],
+        external_refs: r
+            .cpe
+            .as_ref()
+            .and_then(|c| cpe23(&c.vendor, &c.product, &r.version))
+            .map(cpe_ref)
+            .into_iter()
+            .chain([purl_ref(purl)])
+            .collect(),
         primary_package_purpose: purpose.into(),
     }
 }
@@ -417,11 +424,7 @@ fn stdlib_package(go_version: &str, id: String) -> Package {
     if cpe_ok {
         refs.insert(
             0,
-            ExternalRef {
-                reference_category: "SECURITY".into(),
-                reference_type: "cpe23Type".into(),
-                reference_locator: format!("cpe:2.3:a:golang:go:{bare}:-:*:*:*:*:*:*"),
-            },
+            cpe_ref(format!("cpe:2.3:a:golang:go:{bare}:-:*:*:*:*:*:*")),
         );
     }
     Package {
