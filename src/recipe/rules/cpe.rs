@@ -19,7 +19,7 @@ pub const CPE_QUOTED: &str = "\\*?!\"#$%&'()+,/:;<=>@[]^`{|}~";
 /// printable ASCII punctuation. Returns the two parts as written (still escaped).
 pub fn cpe(s: &str) -> Result<(String, String), Refusal> {
     let shown = crate::text::escape(s);
-    let bad = |why: String| refuse(format!("invalid `cpe` \"{shown}\": {why}"), HELP);
+    let bad = |why: String| refuse(format!("invalid CPE `{shown}`: {why}"), HELP);
     let mut parts: Vec<String> = vec![String::new()];
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -76,7 +76,8 @@ pub fn cpe(s: &str) -> Result<(String, String), Refusal> {
             "no `:` between vendor and product".to_string()
         } else {
             format!(
-                "{} unescaped `:`; give exactly one, between vendor and product",
+                "{} unescaped `:`; give one, between vendor and product (the version is the \
+                 recipe's)",
                 p.len() - 1
             )
         })
@@ -138,7 +139,7 @@ mod tests {
         ] {
             let r = cpe(bad).unwrap_err();
             assert!(r.message.contains(says), "{bad}: {}", r.message);
-            assert!(r.message.starts_with("invalid `cpe`"), "{}", r.message);
+            assert!(r.message.starts_with("invalid CPE `"), "{}", r.message);
         }
     }
 }
