@@ -1,6 +1,8 @@
 //! The SPDX SBOM of built images: beside the image and inside every platform's layer, valid SPDX
-//! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it.
+//! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it, each with the CPE its
+//! recipe names; and Syft, reading the image, finds every C/C++ component with that CPE.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,6 +164,21 @@ fn c_app_sbom_lists_its_static_library() {
     }
     assert!(has_rel(&doc, app, "STATIC_LINK", lib), "{doc:#}");
     assert!(has_rel(&doc, app, "DEPENDS_ON", lib), "{doc:#}");
+    // The recipes' `cpe`, as security references (pyspdxtools checked them against the SPDX 2.3
+    // cpe23Type pattern above).
+    assert_eq!(
+        cpes_of(&doc),
+        BTreeMap::from([
+            (
+                "hello-dep".to_string(),
+                "cpe:2.3:a:example:hello-dep:1.0:*:*:*:*:*:*:*".to_string()
+            ),
+            (
+                "libgreet".to_string(),
+                "cpe:2.3:a:example:libgreet:1.0:*:*:*:*:*:*:*".to_string()
+            ),
+        ])
+    );
     assert_eq!(doc["relationships"][0]["relationshipType"], "DESCRIBES");
     assert_eq!(doc["relationships"][0]["relatedSpdxElement"], app["SPDXID"]);
 }
@@ -195,4 +212,108 @@ fn go_app_sbom_lists_its_main_module_and_stdlib() {
             .any(|r| r["relationshipType"] == "STATIC_LINK"),
         "{doc:#}"
     );
+}
+
+/// Each C/C++ package of the document (the app and its libraries: not Go modules or Go's
+/// standard library) by name, with its one `cpe23Type` reference; panics for one without.
+fn cpes_of(doc: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for p in doc["packages"].as_array().unwrap() {
+        let refs = p["externalRefs"].as_array().unwrap();
+        let is_go = refs.iter().any(|r| {
+            r["referenceLocator"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("pkg:golang/"))
+        });
+        if is_go {
+            continue;
+        }
+        let cpes: Vec<&Value> = refs
+            .iter()
+            .filter(|r| r["referenceType"] == "cpe23Type")
+            .collect();
+        assert_eq!(cpes.len(), 1, "{p:#}");
+        assert_eq!(cpes[0]["referenceCategory"], "SECURITY", "{p:#}");
+        out.insert(
+            p["name"].as_str().unwrap().to_string(),
+            cpes[0]["referenceLocator"].as_str().unwrap().to_string(),
+        );
+    }
+    out
+}
+
+/// Where scripts/setup.sh installs `syft` (`go install` through the Go module proxy), or PATH.
+/// None (skip) without it, except under CI.
+fn syft() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/opt/recipe-tools/bin/syft");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    require_tool("syft").then(|| PathBuf::from("syft"))
+}
+
+/// What scanners see: Syft, with only its `sbom-cataloger` (it reads the SPDX documents it finds
+/// in the image), lists every C/C++ component of the SBOM, on every platform of the layout, with
+/// the CPE its recipe declares, and with no CPE of its own guessing (a fixture vendor
+/// `example` that no guess from the name could give).
+#[test]
+fn syft_reads_every_c_component_with_its_cpe() {
+    if !build_tools() {
+        return;
+    }
+    let Some(syft) = syft() else { return };
+    let _l = build_lock();
+    let s = build_fixture("hello-dep");
+    let doc = beside_and_in_layers(&s, "hello-dep");
+    let expected = cpes_of(&doc);
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        ["hello-dep", "libgreet"],
+        "{doc:#}"
+    );
+    let layout = s.out().join("hello-dep/oci");
+    for (platform, arch) in [
+        ("linux/amd64", "amd64"),
+        ("linux/arm64", "arm64"),
+        ("linux/arm/v7", "arm"),
+    ] {
+        let o = run(Command::new(&syft)
+            .arg("scan")
+            .arg(format!("oci-dir:{}", layout.display()))
+            .args(["--platform", platform])
+            .args(["--override-default-catalogers", "sbom-cataloger"])
+            .args(["-o", "json", "-q"])
+            .env("SYFT_CHECK_FOR_APP_UPDATE", "false"));
+        assert_eq!(o.code, 0, "syft on {platform}: {}", o.stderr);
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert_eq!(v["source"]["metadata"]["architecture"], arch, "{platform}");
+        let mut found: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for a in v["artifacts"].as_array().unwrap() {
+            assert_eq!(a["foundBy"], "sbom-cataloger", "{a:#}");
+            let paths: Vec<&str> = a["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["path"].as_str().unwrap())
+                .collect();
+            assert_eq!(paths, ["/var/lib/db/sbom/hello-dep.spdx.json"], "{a:#}");
+            let cpes = a["cpes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["cpe"].as_str().unwrap().to_string(),
+                        c["source"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            found.insert(a["name"].as_str().unwrap().to_string(), cpes);
+        }
+        let want: BTreeMap<String, Vec<(String, String)>> = expected
+            .iter()
+            .map(|(n, c)| (n.clone(), vec![(c.clone(), "declared".to_string())]))
+            .collect();
+        assert_eq!(found, want, "{platform}");
+    }
 }
