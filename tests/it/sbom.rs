@@ -317,3 +317,88 @@ fn syft_reads_every_c_component_with_its_cpe() {
         assert_eq!(found, want, "{platform}");
     }
 }
+
+/// The fixtures `libgreet` and `hello-dep` in `s`'s catalogue, their sources given by absolute
+/// path, with `edit` applied to each text.
+fn fixture_catalogue(s: &Scratch, edit: impl Fn(&str) -> String) {
+    for name in ["libgreet", "hello-dep"] {
+        let text =
+            std::fs::read_to_string(root().join(format!("tests/fixtures/recipes/{name}.toml")))
+                .unwrap();
+        let src = root().join("tests/fixtures").join(name);
+        let text = text.replace(
+            &format!("path = \"../{name}\""),
+            &format!("path = \"{}\"", src.display()),
+        );
+        s.recipe(name, &edit(&text));
+    }
+}
+
+/// Whether each job of `recipe plan NAME --arch amd64` is a cache hit, and why not.
+fn plan_hits(s: &Scratch, name: &str) -> Vec<(bool, String)> {
+    let o = run(s.cmd().args(["plan", name, "--arch", "amd64", "--json"])).success();
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["cache"] == "hit",
+                j["why"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A `cpe` names the package for scanners: changing it rebuilds nothing (it is out of the build
+/// key) but the SBOM, and so the image, carry the new name. Any other change to the text does
+/// rebuild (the control).
+#[test]
+fn a_changed_cpe_rebuilds_nothing_but_renames_the_package_in_the_sbom() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    fixture_catalogue(&s, |t| t.to_string());
+    run(s
+        .cmd()
+        .args(["build", "-q", "hello-dep", "--arch", "amd64"]))
+    .success();
+    assert!(plan_hits(&s, "hello-dep").iter().all(|(hit, _)| *hit));
+
+    fixture_catalogue(&s, |t| t.replace("cpe = \"example:", "cpe = \"other:"));
+    let hits = plan_hits(&s, "hello-dep");
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().all(|(hit, _)| *hit), "{hits:?}");
+    run(s
+        .cmd()
+        .args(["build", "-q", "hello-dep", "--arch", "amd64"]))
+    .success();
+    let beside = s.out().join("hello-dep/hello-dep-1.0.spdx.json");
+    validate_spdx(&beside);
+    let doc = read_json(&beside);
+    assert_eq!(
+        cpes_of(&doc)["libgreet"],
+        "cpe:2.3:a:other:libgreet:1.0:*:*:*:*:*:*:*"
+    );
+    let layer = file_in_layers(
+        &s.out().join("hello-dep/oci"),
+        "/var/lib/db/sbom/hello-dep.spdx.json",
+    );
+    assert_eq!(layer.len(), 1);
+    assert_eq!(
+        layer[0].1.as_deref(),
+        Some(std::fs::read(&beside).unwrap().as_slice()),
+        "the image's SBOM is the new one"
+    );
+
+    // The control: the same kind of edit to another line is a change to the build.
+    fixture_catalogue(&s, |t| {
+        t.replace("cpe = \"example:", "cpe = \"other:")
+            .replace("license = \"MIT\"", "license = \"MIT OR Apache-2.0\"")
+    });
+    let hits = plan_hits(&s, "hello-dep");
+    assert!(hits.iter().all(|(hit, _)| !*hit), "{hits:?}");
+}
