@@ -13,6 +13,13 @@
 //! e.g. "An APPLICATION file 'myapp' statically links to BINARY zlib.a"):
 //! `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib` for every library of the closure,
 //! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
+//!
+//! How scanners name each package: a purl (`pkg:golang/...` for Go modules and the standard
+//! library, which Grype matches against the Go advisories; `pkg:generic/...` for recipes built
+//! from an upstream tarball, since they are neither Debian's builds nor any package manager's)
+//! and, for a recipe with `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
+//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` (SPDX 2.3 annex F.2), which is what Grype
+//! matches NVD's CVEs against for a package of no known type. Syft reads it as a declared CPE.
 
 use std::collections::{BTreeMap, BTreeSet};
 
