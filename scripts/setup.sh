@@ -69,4 +69,11 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   rustup toolchain install nightly --profile minimal
 fi
 command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
+# the SBOM tests read images with Syft (its sbom-cataloger), built from source through the Go
+# module proxy (go checks the modules against the checksum database); ~13 min the first time
+syft_bin=/opt/recipe-tools/bin/syft
+syft_version=v1.57.1
+if ! go version -m "$syft_bin" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/anchore/syft[[:space:]]*$syft_version[[:space:]]"; then
+  GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/anchore/syft/cmd/syft@$syft_version"
+fi
 echo "setup: ready"

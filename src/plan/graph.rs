@@ -352,12 +352,12 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
     cache.join("builds").join(key).join("dest")
 }
 
-/// The recipe part of a key: its text, and the bytes of the smoke test's files beside
-/// it (they decide whether a cached build passed its smoke test). `[[image.file]]`s are not in
-/// it: they change the image, not the build.
+/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), and the
+/// bytes of the smoke test's files beside it (they decide whether a cached build passed its
+/// smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
 fn recipe_identity(recipe: &Recipe) -> String {
     let mut h = Sha256::new();
-    h.update(recipe.text.as_bytes());
+    h.update(recipe.build_text().as_bytes());
     if let Some(smoke) = &recipe.smoke {
         for f in &smoke.files {
             h.update(format!("\0smoke-file {}\0", f.path).as_bytes());

@@ -12,6 +12,8 @@ pub struct Recipe {
     pub license: String,
     pub homepage: String,
     pub description: Option<String>,
+    /// `cpe = "vendor:product"`: what scanners match CVEs against (the SBOM's `cpe23Type`).
+    pub cpe: Option<Cpe>,
     /// The recipe file this came from, and its bytes (hashed into build keys, shown in errors).
     pub file: PathBuf,
     pub text: String,
@@ -35,7 +37,32 @@ pub struct Dep {
     pub span: std::ops::Range<usize>,
 }
 
+/// A recipe's CPE 2.3 vendor and product (NVD's names), as the formatted string writes them:
+/// lowercase, punctuation but `.`, `_` and `-` escaped with `\`. The version is the recipe's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cpe {
+    pub vendor: String,
+    pub product: String,
+    /// The bytes of the recipe text holding the `cpe = ...` line (with its line end).
+    pub line: std::ops::Range<usize>,
+}
+
 impl Recipe {
+    /// The recipe text as build keys hash it: the whole text but the `cpe` line. The CPE names
+    /// the package for scanners: it changes the SBOM and so the image (whose key hashes the
+    /// whole text and the SBOM), never the binaries, so changing it rebuilds nothing.
+    pub fn build_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.cpe {
+            Some(c) if self.text.get(c.line.clone()).is_some() => {
+                let mut t = String::with_capacity(self.text.len());
+                t.push_str(&self.text[..c.line.start]);
+                t.push_str(&self.text[c.line.end..]);
+                t.into()
+            }
+            _ => self.text.as_str().into(),
+        }
+    }
+
     /// A library installs headers and archives for dependents; it has no app and no image.
     pub fn is_library(&self) -> bool {
         self.app_files.is_empty()

@@ -15,6 +15,9 @@ pub struct RecipeFile {
     pub homepage: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// `"vendor:product"` of the CPE 2.3 name (NVD's), for the SBOM.
+    #[serde(default)]
+    pub cpe: Option<Spanned<String>>,
     /// Library recipes this one builds against, for the same arch.
     #[serde(default)]
     pub depends: Vec<Spanned<String>>,

@@ -1,5 +1,6 @@
-//! Where a package can be found: the download URL of a recipe's origin (Debian pool, PyPI,
-//! the Go module proxy) and its purl, encoded as the purl spec asks.
+//! Where a package can be found and what it is called: the download URL of a recipe's origin
+//! (Debian pool, PyPI, the Go module proxy), its purl, encoded as the purl spec asks, and its
+//! CPE 2.3 name, escaped as the formatted-string binding asks.
 
 use super::ExternalRef;
 use crate::recipe::Origin;
@@ -79,6 +80,50 @@ pub fn golang_purl(module: &str, version: &str) -> String {
         p += &format!("@{}", purl_segment(version));
     }
     p
+}
+
+/// `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*`: an application (`a`), any update,
+/// edition, language, software edition, target and other. `vendor` and `product` come as the
+/// recipe's `cpe` holds them (already in formatted-string form); the version is escaped here.
+/// None for a version the binding cannot carry (empty, or not printable ASCII).
+pub fn cpe23(vendor: &str, product: &str, version: &str) -> Option<String> {
+    Some(format!(
+        "cpe:2.3:a:{vendor}:{product}:{}:*:*:*:*:*:*:*",
+        cpe_value(version)?
+    ))
+}
+
+/// One value of a CPE 2.3 formatted string (NISTIR 7695, 6.2): letters (lowercased, as NVD
+/// writes its names and as matching compares them), digits, `.`, `_` and `-` as they are, every
+/// other printable ASCII character escaped with `\`. None for an empty value (which would read
+/// as ANY), a lone `-` (NA), a space or a character outside printable ASCII, none of which the
+/// binding can carry.
+pub fn cpe_value(s: &str) -> Option<String> {
+    if s.is_empty() || s == "-" {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') => {
+                out.push(c.to_ascii_lowercase())
+            }
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+pub(super) fn cpe_ref(locator: String) -> ExternalRef {
+    ExternalRef {
+        reference_category: "SECURITY".into(),
+        reference_type: "cpe23Type".into(),
+        reference_locator: locator,
+    }
 }
 
 pub(super) fn purl_ref(locator: String) -> ExternalRef {

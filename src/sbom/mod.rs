@@ -13,6 +13,13 @@
 //! e.g. "An APPLICATION file 'myapp' statically links to BINARY zlib.a"):
 //! `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib` for every library of the closure,
 //! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
+//!
+//! How scanners name each package: a purl (`pkg:golang/...` for Go modules and the standard
+//! library, which Grype matches against the Go advisories; `pkg:generic/...` for recipes built
+//! from an upstream tarball, since they are neither Debian's builds nor any package manager's)
+//! and, for a recipe with `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
+//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` (SPDX 2.3 annex F.2), which is what Grype
+//! matches NVD's CVEs against for a package of no known type. Syft reads it as a declared CPE.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,8 +32,8 @@ use crate::verify::{GoBuildInfo, GoModule};
 
 mod locate;
 
-pub use locate::{debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
-use locate::{origin_url, purl_qualifier, purl_ref, purl_segment};
+use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
+pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
 
 /// Where the document lies in an image, for `NAME`: Syft and Trivy look for `*.spdx.json` here.
 pub fn image_path(name: &str) -> String {
@@ -389,7 +396,14 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
         copyright_text: NOASSERTION.into(),
         description: r.description.clone(),
         comment: None,
-        external_refs: vec![purl_ref(purl)],
+        external_refs: r
+            .cpe
+            .as_ref()
+            .and_then(|c| cpe23(&c.vendor, &c.product, &r.version))
+            .map(cpe_ref)
+            .into_iter()
+            .chain([purl_ref(purl)])
+            .collect(),
         primary_package_purpose: purpose.into(),
     }
 }
@@ -417,11 +431,7 @@ fn stdlib_package(go_version: &str, id: String) -> Package {
     if cpe_ok {
         refs.insert(
             0,
-            ExternalRef {
-                reference_category: "SECURITY".into(),
-                reference_type: "cpe23Type".into(),
-                reference_locator: format!("cpe:2.3:a:golang:go:{bare}:-:*:*:*:*:*:*"),
-            },
+            cpe_ref(format!("cpe:2.3:a:golang:go:{bare}:-:*:*:*:*:*:*")),
         );
     }
     Package {

@@ -13,6 +13,7 @@ fn curl() -> (Recipe, Vec<Recipe>) {
 version = "7.88.1"
 license = "curl"
 homepage = "https://curl.se"
+cpe = "haxx:curl"
 depends = ["zlib", "openssl"]
 host-depends = ["gen-tool"]
 [source]
@@ -33,6 +34,7 @@ files = ["/usr/local/bin/curl"]
 version = "1.2.13"
 license = "Zlib"
 homepage = "https://zlib.net"
+cpe = "zlib:zlib" # NVD's name
 [source]
 sha256 = "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1"
 [source.debian]
@@ -120,8 +122,19 @@ fn curl_lists_its_libraries_with_versions_checksums_and_licenses() {
         curl["downloadLocation"],
         "https://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.gz"
     );
+    // The CPE first (what scanners match CVEs against), then the purl.
+    assert_eq!(curl["externalRefs"][0]["referenceCategory"], "SECURITY");
+    assert_eq!(curl["externalRefs"][0]["referenceType"], "cpe23Type");
     assert_eq!(
         curl["externalRefs"][0]["referenceLocator"],
+        "cpe:2.3:a:haxx:curl:7.88.1:*:*:*:*:*:*:*"
+    );
+    assert_eq!(
+        curl["externalRefs"][1]["referenceCategory"],
+        "PACKAGE-MANAGER"
+    );
+    assert_eq!(
+        curl["externalRefs"][1]["referenceLocator"],
         "pkg:generic/curl@7.88.1?download_url=https://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.gz"
     );
     assert!(
@@ -139,8 +152,15 @@ fn curl_lists_its_libraries_with_versions_checksums_and_licenses() {
         zlib["checksums"][0]["checksumValue"],
         "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1"
     );
+    assert_eq!(
+        zlib["externalRefs"][0]["referenceLocator"],
+        "cpe:2.3:a:zlib:zlib:1.2.13:*:*:*:*:*:*:*"
+    );
     let openssl = package(&v, "openssl");
     assert_eq!(openssl["versionInfo"], "3.0.22");
+    // No `cpe` in its recipe: the purl alone.
+    assert_eq!(openssl["externalRefs"].as_array().unwrap().len(), 1);
+    assert_eq!(openssl["externalRefs"][0]["referenceType"], "purl");
     assert_eq!(openssl["licenseDeclared"], "Apache-2.0");
     assert_eq!(
         openssl["downloadLocation"],
@@ -411,5 +431,77 @@ fn urls_and_purls() {
     assert_eq!(
         golang_purl("github.com/x/y", "v2.0.0+incompatible"),
         "pkg:golang/github.com/x/y@v2.0.0%2Bincompatible"
+    );
+}
+
+#[test]
+fn cpe_values_are_escaped_as_the_formatted_string_binding_asks() {
+    for (value, bound) in [
+        ("7.88.1", "7.88.1"),
+        ("1.2.13", "1.2.13"),
+        ("2026a", "2026a"),
+        ("v2-rc.1_x", "v2-rc.1_x"),
+        // NVD writes its names in lowercase, and matching compares them so.
+        ("1.0RC1", "1.0rc1"),
+        // Every other printable ASCII character is escaped with a backslash.
+        ("1.0+dfsg", r"1.0\+dfsg"),
+        ("2:1.0", r"2\:1.0"),
+        ("1*", r"1\*"),
+        ("a?b", r"a\?b"),
+        (r"a\b", r"a\\b"),
+        ("1-", "1-"),
+    ] {
+        assert_eq!(cpe_value(value).as_deref(), Some(bound), "{value}");
+    }
+    // What the binding cannot carry: no value (that would read as ANY), a lone `-` (that is NA),
+    // spaces, non-ASCII.
+    for bad in ["", "-", "1 0", "1\t", "1.0é"] {
+        assert_eq!(cpe_value(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        cpe23("haxx", "curl", "8.11.1").as_deref(),
+        Some("cpe:2.3:a:haxx:curl:8.11.1:*:*:*:*:*:*:*")
+    );
+    assert_eq!(
+        cpe23("notepad-plus-plus", r"notepad\+\+", "8.0+1").as_deref(),
+        Some(r"cpe:2.3:a:notepad-plus-plus:notepad\+\+:8.0\+1:*:*:*:*:*:*:*")
+    );
+    assert_eq!(cpe23("a", "b", ""), None);
+}
+
+#[test]
+fn the_cpe_line_is_out_of_the_build_text_but_in_the_document() {
+    let text = |cpe: &str| {
+        format!(
+            "name = \"x\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"\"\n{cpe}\
+             [source]\npath = \"src\"\n[build]\nsystem = \"make\"\n[app]\nfiles = [\"/x\"]\n"
+        )
+    };
+    let bare = recipe("x", &text(""));
+    let with = recipe("x", &text("cpe = \"example:x\"  # a comment\n"));
+    let other = recipe("x", &text("  cpe = 'other:x'\n"));
+    assert_eq!(bare.build_text(), bare.text);
+    assert_eq!(with.build_text(), bare.text);
+    assert_eq!(other.build_text(), bare.text);
+    let cpe = with.cpe.as_ref().unwrap();
+    assert_eq!(
+        (cpe.vendor.as_str(), cpe.product.as_str()),
+        ("example", "x")
+    );
+    // The document (and so the image key, which hashes it) does change.
+    let doc = |r: &Recipe| {
+        to_json(&document(&Input {
+            app: r,
+            libraries: &[],
+            go: &[],
+            source_date_epoch: 0,
+        }))
+    };
+    assert_ne!(doc(&with), doc(&bare));
+    assert_ne!(doc(&with), doc(&other));
+    assert!(
+        String::from_utf8(doc(&other))
+            .unwrap()
+            .contains("cpe:2.3:a:other:x:1.0:")
     );
 }

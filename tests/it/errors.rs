@@ -149,6 +149,22 @@ fn recipe_mistakes_exit_2() {
     assert_eq!((planned.code, &planned.stderr), (built.code, &built.stderr));
 }
 
+/// A `cpe` that is not one CPE 2.3 `vendor:product` (here with the version pasted after it) is
+/// a recipe error at its `file:line:column`, under every command.
+#[test]
+fn a_bad_cpe_exits_2() {
+    let s = demo("all:\n");
+    s.recipe(
+        "cpe",
+        &local("cpe").replace(
+            "homepage = \"https://example.invalid\"\n",
+            "homepage = \"https://example.invalid\"\ncpe = \"haxx:curl:7.88.1\"\n",
+        ),
+    );
+    cli("recipe_bad_cpe", 2, s.cmd().args(["show", "cpe"]));
+    assert_eq!(run(s.cmd().args(["build", "-q", "cpe"])).code, 2);
+}
+
 /// Mistakes found while planning (an unknown `${VAR}`, a dependency cycle) exited 2 under
 /// `recipe plan` but 1 under `recipe build`: now 2 under both.
 #[test]

@@ -1,6 +1,8 @@
 //! The SPDX SBOM of built images: beside the image and inside every platform's layer, valid SPDX
-//! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it.
+//! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it, each with the CPE its
+//! recipe names; and Syft, reading the image, finds every C/C++ component with that CPE.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,6 +164,21 @@ fn c_app_sbom_lists_its_static_library() {
     }
     assert!(has_rel(&doc, app, "STATIC_LINK", lib), "{doc:#}");
     assert!(has_rel(&doc, app, "DEPENDS_ON", lib), "{doc:#}");
+    // The recipes' `cpe`, as security references (pyspdxtools checked them against the SPDX 2.3
+    // cpe23Type pattern above).
+    assert_eq!(
+        cpes_of(&doc),
+        BTreeMap::from([
+            (
+                "hello-dep".to_string(),
+                "cpe:2.3:a:example:hello-dep:1.0:*:*:*:*:*:*:*".to_string()
+            ),
+            (
+                "libgreet".to_string(),
+                "cpe:2.3:a:example:libgreet:1.0:*:*:*:*:*:*:*".to_string()
+            ),
+        ])
+    );
     assert_eq!(doc["relationships"][0]["relationshipType"], "DESCRIBES");
     assert_eq!(doc["relationships"][0]["relatedSpdxElement"], app["SPDXID"]);
 }
@@ -195,4 +212,193 @@ fn go_app_sbom_lists_its_main_module_and_stdlib() {
             .any(|r| r["relationshipType"] == "STATIC_LINK"),
         "{doc:#}"
     );
+}
+
+/// Each C/C++ package of the document (the app and its libraries: not Go modules or Go's
+/// standard library) by name, with its one `cpe23Type` reference; panics for one without.
+fn cpes_of(doc: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for p in doc["packages"].as_array().unwrap() {
+        let refs = p["externalRefs"].as_array().unwrap();
+        let is_go = refs.iter().any(|r| {
+            r["referenceLocator"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("pkg:golang/"))
+        });
+        if is_go {
+            continue;
+        }
+        let cpes: Vec<&Value> = refs
+            .iter()
+            .filter(|r| r["referenceType"] == "cpe23Type")
+            .collect();
+        assert_eq!(cpes.len(), 1, "{p:#}");
+        assert_eq!(cpes[0]["referenceCategory"], "SECURITY", "{p:#}");
+        out.insert(
+            p["name"].as_str().unwrap().to_string(),
+            cpes[0]["referenceLocator"].as_str().unwrap().to_string(),
+        );
+    }
+    out
+}
+
+/// Where scripts/setup.sh installs `syft` (`go install` through the Go module proxy), or PATH.
+/// None (skip) without it, except under CI.
+fn syft() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/opt/recipe-tools/bin/syft");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    require_tool("syft").then(|| PathBuf::from("syft"))
+}
+
+/// What scanners see: Syft, with only its `sbom-cataloger` (it reads the SPDX documents it finds
+/// in the image), lists every C/C++ component of the SBOM, on every platform of the layout, with
+/// the CPE its recipe declares, and with no CPE of its own guessing (a fixture vendor
+/// `example` that no guess from the name could give).
+#[test]
+fn syft_reads_every_c_component_with_its_cpe() {
+    if !build_tools() {
+        return;
+    }
+    let Some(syft) = syft() else { return };
+    let _l = build_lock();
+    let s = build_fixture("hello-dep");
+    let doc = beside_and_in_layers(&s, "hello-dep");
+    let expected = cpes_of(&doc);
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        ["hello-dep", "libgreet"],
+        "{doc:#}"
+    );
+    let layout = s.out().join("hello-dep/oci");
+    for (platform, arch) in [
+        ("linux/amd64", "amd64"),
+        ("linux/arm64", "arm64"),
+        ("linux/arm/v7", "arm"),
+    ] {
+        let o = run(Command::new(&syft)
+            .arg("scan")
+            .arg(format!("oci-dir:{}", layout.display()))
+            .args(["--platform", platform])
+            .args(["--override-default-catalogers", "sbom-cataloger"])
+            .args(["-o", "json", "-q"])
+            .env("SYFT_CHECK_FOR_APP_UPDATE", "false"));
+        assert_eq!(o.code, 0, "syft on {platform}: {}", o.stderr);
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert_eq!(v["source"]["metadata"]["architecture"], arch, "{platform}");
+        let mut found: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for a in v["artifacts"].as_array().unwrap() {
+            assert_eq!(a["foundBy"], "sbom-cataloger", "{a:#}");
+            let paths: Vec<&str> = a["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["path"].as_str().unwrap())
+                .collect();
+            assert_eq!(paths, ["/var/lib/db/sbom/hello-dep.spdx.json"], "{a:#}");
+            let cpes = a["cpes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["cpe"].as_str().unwrap().to_string(),
+                        c["source"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            found.insert(a["name"].as_str().unwrap().to_string(), cpes);
+        }
+        let want: BTreeMap<String, Vec<(String, String)>> = expected
+            .iter()
+            .map(|(n, c)| (n.clone(), vec![(c.clone(), "declared".to_string())]))
+            .collect();
+        assert_eq!(found, want, "{platform}");
+    }
+}
+
+/// The fixtures `libgreet` and `hello-dep` in `s`'s catalogue, their sources given by absolute
+/// path, with `edit` applied to each text.
+fn fixture_catalogue(s: &Scratch, edit: impl Fn(&str) -> String) {
+    for name in ["libgreet", "hello-dep"] {
+        let text =
+            std::fs::read_to_string(root().join(format!("tests/fixtures/recipes/{name}.toml")))
+                .unwrap();
+        let src = root().join("tests/fixtures").join(name);
+        let text = text.replace(
+            &format!("path = \"../{name}\""),
+            &format!("path = \"{}\"", src.display()),
+        );
+        s.recipe(name, &edit(&text));
+    }
+}
+
+/// Whether each job of `recipe plan NAME --arch amd64` is a cache hit, and why not.
+fn plan_hits(s: &Scratch, name: &str) -> Vec<(bool, String)> {
+    let o = run(s.cmd().args(["plan", name, "--arch", "amd64", "--json"])).success();
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["cache"] == "hit",
+                j["why"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A `cpe` names the package for scanners: changing it rebuilds nothing (it is out of the build
+/// key) but the SBOM, and so the image, carry the new name. Any other change to the text does
+/// rebuild (the control).
+#[test]
+fn a_changed_cpe_rebuilds_nothing_but_renames_the_package_in_the_sbom() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    fixture_catalogue(&s, |t| t.to_string());
+    run(s
+        .cmd()
+        .args(["build", "-q", "hello-dep", "--arch", "amd64"]))
+    .success();
+    assert!(plan_hits(&s, "hello-dep").iter().all(|(hit, _)| *hit));
+
+    fixture_catalogue(&s, |t| t.replace("cpe = \"example:", "cpe = \"other:"));
+    let hits = plan_hits(&s, "hello-dep");
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits.iter().all(|(hit, _)| *hit), "{hits:?}");
+    run(s
+        .cmd()
+        .args(["build", "-q", "hello-dep", "--arch", "amd64"]))
+    .success();
+    let beside = s.out().join("hello-dep/hello-dep-1.0.spdx.json");
+    validate_spdx(&beside);
+    let doc = read_json(&beside);
+    assert_eq!(
+        cpes_of(&doc)["libgreet"],
+        "cpe:2.3:a:other:libgreet:1.0:*:*:*:*:*:*:*"
+    );
+    let layer = file_in_layers(
+        &s.out().join("hello-dep/oci"),
+        "/var/lib/db/sbom/hello-dep.spdx.json",
+    );
+    assert_eq!(layer.len(), 1);
+    assert_eq!(
+        layer[0].1.as_deref(),
+        Some(std::fs::read(&beside).unwrap().as_slice()),
+        "the image's SBOM is the new one"
+    );
+
+    // The control: the same kind of edit to another line is a change to the build.
+    fixture_catalogue(&s, |t| {
+        t.replace("cpe = \"example:", "cpe = \"other:")
+            .replace("license = \"MIT\"", "license = \"MIT OR Apache-2.0\"")
+    });
+    let hits = plan_hits(&s, "hello-dep");
+    assert!(hits.iter().all(|(hit, _)| !*hit), "{hits:?}");
 }

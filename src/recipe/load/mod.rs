@@ -115,6 +115,7 @@ impl Validator<'_> {
             ));
         }
         self.check(raw.version.span(), rules::version(raw.version.get_ref()))?;
+        let cpe = raw.cpe.as_ref().map(|c| self.cpe(c)).transpose()?;
         let source = self.source(&raw.source)?;
         let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
@@ -144,6 +145,7 @@ impl Validator<'_> {
             license: raw.license,
             homepage: raw.homepage,
             description: raw.description,
+            cpe,
             file: self.file.to_path_buf(),
             text: self.text.to_string(),
             depends,
@@ -154,6 +156,23 @@ impl Validator<'_> {
             accept,
             smoke,
             image,
+        })
+    }
+
+    /// `cpe = "vendor:product"` ([`rules::cpe`]), with the line that holds it: its value's
+    /// span widened to whole lines (a key/value pair has its lines to itself in TOML, but for a
+    /// comment after it).
+    fn cpe(&self, c: &Spanned<String>) -> R<Cpe> {
+        let (vendor, product) = self.check(c.span(), rules::cpe(c.get_ref()))?;
+        let span = c.span();
+        let start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = self.text[span.end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| span.end + i + 1);
+        Ok(Cpe {
+            vendor,
+            product,
+            line: start..end,
         })
     }
 

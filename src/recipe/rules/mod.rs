@@ -3,12 +3,15 @@
 //! and a help line saying what is allowed.
 //!
 //! `names.rs`: recipe names, versions and image users; `paths.rs`: image paths, writable
-//! folders and files beside the recipe; `variables.rs`: `${NAME}` in build options.
+//! folders and files beside the recipe; `variables.rs`: `${NAME}` in build options; `cpe.rs`:
+//! the `cpe` vendor and product.
 
+mod cpe;
 mod names;
 mod paths;
 mod variables;
 
+pub use cpe::*;
 pub use names::*;
 pub use paths::*;
 pub use variables::*;
