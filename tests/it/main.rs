@@ -21,3 +21,4 @@ mod service;
 mod source;
 mod util;
 mod verify;
+mod wrapper;

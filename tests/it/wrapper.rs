@@ -1,0 +1,240 @@
+//! The compiler wrappers behave like a native compiler to build systems: the probes of
+//! autoconf and of Makefiles get the same answers through `<triple>-cc` as through the host's
+//! gcc, for every arch; and the fixtures whose builds those answers broke build now.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use recipe::arch::Arch;
+
+use crate::util::*;
+
+/// A compiler under test: its name in messages, `CC` and the environment it runs with.
+struct Cc {
+    name: String,
+    cc: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// The answer of one probe.
+#[derive(Debug)]
+struct Answer {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Our wrappers for `arch`, written by `recipe toolchain` into the shared cache (zig's libc
+/// built there once per target), or None when skipped.
+fn ours(arch: Arch) -> Option<Cc> {
+    if !require_tool("python3") {
+        return None;
+    }
+    run(recipe().args(["toolchain", "--print", "zig"])).success();
+    let version = recipe::toolchain::Specs::load(None).unwrap().zig.version;
+    let cache = shared_cache();
+    let w = recipe::toolchain::wrappers::paths(&cache, &version, arch);
+    let triple = arch.info().triple;
+    Some(Cc {
+        name: format!("{triple}-cc"),
+        cc: w.cc,
+        env: vec![
+            (
+                "ZIG_GLOBAL_CACHE_DIR".into(),
+                cache.join("zig").join(triple).display().to_string(),
+            ),
+            (
+                "ZIG_LOCAL_CACHE_DIR".into(),
+                cache.join("zig").join(triple).display().to_string(),
+            ),
+        ],
+    })
+}
+
+fn gcc() -> Option<Cc> {
+    require_tool("gcc").then(|| Cc {
+        name: "gcc".into(),
+        cc: "gcc".into(),
+        env: vec![],
+    })
+}
+
+/// Runs the shell `script` with `$CC` set, in a fresh folder holding `files`.
+fn probe(cc: &Cc, files: &[(&str, &str)], script: &str) -> Answer {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+    let o = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(dir.path())
+        .env("CC", &cc.cc)
+        .envs(cc.env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    Answer {
+        ok: o.status.success(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+const MAIN: &str = "int main(void) { return 0; }\n";
+const DYNAMIC_LIST: &str = "{ main; };\n";
+const VERSION_SCRIPT: &str = "V1 { global: main; local: *; };\n";
+
+/// The probes: a name, the files, the script, and whether gcc's answer is yes (checked, so a
+/// probe that says nothing about the compiler cannot hide here).
+fn probes() -> Vec<(
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    String,
+    bool,
+)> {
+    let conf = |body: &str| -> Vec<(&'static str, &'static str)> {
+        vec![(
+            "conftest.c",
+            Box::leak(format!("/* confdefs.h */\n#define PACKAGE \"x\"\n{body}").into_boxed_str()),
+        )]
+    };
+    let mut v = vec![
+        // autoconf's AC_PROG_CC, AC_COMPILE_IFELSE, AC_LINK_IFELSE, AC_PROG_CPP, AC_CHECK_FUNC.
+        ("compile", conf(MAIN), "$CC -c conftest.c && test -s conftest.o".to_string(), true),
+        ("link", conf(MAIN), "$CC -o conftest conftest.c && test -s conftest".to_string(), true),
+        (
+            "compile error",
+            conf("int main(void) { return undeclared_thing; }\n"),
+            "$CC -c conftest.c".to_string(),
+            false,
+        ),
+        (
+            "preprocess",
+            conf("#ifdef __STDC__\n# include <limits.h>\n#else\n# include <assert.h>\n#endif\n\t\t     Syntax error\n"),
+            "$CC -E conftest.c > conftest.i && grep -q 'Syntax error' conftest.i".to_string(),
+            true,
+        ),
+        (
+            "preprocess a missing header",
+            conf("#include <ac_nonexistent.h>\n"),
+            "$CC -E conftest.c >/dev/null".to_string(),
+            false,
+        ),
+        (
+            "function exists",
+            conf("char strlen (void);\nint main (void) { return strlen (); }\n"),
+            "$CC -o conftest conftest.c".to_string(),
+            true,
+        ),
+        (
+            "function missing",
+            conf("char recipe_no_such_function (void);\nint main (void) { return recipe_no_such_function (); }\n"),
+            "$CC -o conftest conftest.c".to_string(),
+            false,
+        ),
+        (
+            "preprocess to -o file",
+            conf("int preprocessed_marker;\n"),
+            "$CC -E conftest.c -o conftest.i && grep -q preprocessed_marker conftest.i".to_string(),
+            true,
+        ),
+        (
+            "version-script link",
+            vec![("conftest.c", MAIN), ("conftest.map", VERSION_SCRIPT)],
+            "$CC -o conftest conftest.c -Wl,--version-script=conftest.map".to_string(),
+            true,
+        ),
+        (
+            "dynamic-list link",
+            vec![("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
+            "$CC -rdynamic -o conftest conftest.c -Wl,--dynamic-list=conftest.dyn".to_string(),
+            true,
+        ),
+        (
+            "dynamic-list in a comma list",
+            vec![("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
+            "$CC -o conftest conftest.c -Wl,-z,relro,--dynamic-list,conftest.dyn,--as-needed -Wl,-E -Wl,--export-dynamic"
+                .to_string(),
+            true,
+        ),
+    ];
+    // The cc-opt pattern of Makefiles (Linux's `cc-option`, and many apps'): preprocess empty
+    // input with the flag, output to /dev/null, stdout onto stdin's read-only /dev/null.
+    for (flag, gcc_takes) in [
+        ("-fwrapv", true),
+        ("-fno-strict-aliasing", true),
+        ("-fno-strict-overflow", true),
+        ("-fstack-protector-strong", true),
+        ("-Wno-unused-parameter", true),
+        ("-frecipe-no-such-flag", false),
+    ] {
+        v.push((
+            Box::leak(format!("cc-opt {flag}").into_boxed_str()),
+            vec![],
+            format!("$CC -Werror {flag} -E -xc - -o /dev/null </dev/null >&0"),
+            gcc_takes,
+        ));
+    }
+    v
+}
+
+fn conformance(arch: Arch) {
+    let (Some(gcc), Some(ours)) = (gcc(), ours(arch)) else {
+        return;
+    };
+    let mut differ = Vec::new();
+    for (name, files, script, gcc_says) in probes() {
+        let g = probe(&gcc, &files, &script);
+        assert_eq!(g.ok, gcc_says, "gcc's answer to `{name}` changed: {g:?}");
+        let o = probe(&ours, &files, &script);
+        if o.ok != g.ok {
+            differ.push(format!(
+                "{name} (`{script}`): gcc {}, {} {}: {}",
+                g.ok, ours.name, o.ok, o.stderr
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "{arch}:\n{}", differ.join("\n"));
+
+    // -dumpmachine: one line, a triple of the target (gcc's is the build machine's).
+    let dm = probe(&ours, &[], "$CC -dumpmachine");
+    let line = dm.stdout.trim();
+    let target_cpu = arch.info().triple.split('-').next().unwrap();
+    assert!(dm.ok && !line.contains('\n'), "{dm:?}");
+    assert!(
+        line.starts_with(&format!("{target_cpu}-")) && line.contains("linux-musl"),
+        "{arch}: -dumpmachine says {line}"
+    );
+    let g = probe(&gcc, &[], "$CC -dumpmachine");
+    assert!(g.ok && g.stdout.trim().contains("linux"), "{g:?}");
+
+    // -print-prog-name=ld: a linker that runs and calls itself GNU (libtool's test), for the
+    // target: ours names our LD wrapper, not the build machine's /usr/bin/ld.
+    for cc in [&gcc, &ours] {
+        let a = probe(cc, &[], "ld=$($CC -print-prog-name=ld) && \"$ld\" -v");
+        assert!(a.ok && a.stdout.contains("GNU"), "{}: {a:?}", cc.name);
+    }
+    let ld = probe(&ours, &[], "$CC -print-prog-name=ld");
+    assert!(
+        ld.stdout
+            .trim()
+            .ends_with(&format!("{}-ld", arch.info().triple)),
+        "{ld:?}"
+    );
+}
+
+#[test]
+fn probes_answer_like_gcc_for_amd64() {
+    conformance(Arch::Amd64);
+}
+
+#[test]
+fn probes_answer_like_gcc_for_arm64() {
+    conformance(Arch::Arm64);
+}
+
+#[test]
+fn probes_answer_like_gcc_for_armv7() {
+    conformance(Arch::Armv7);
+}
