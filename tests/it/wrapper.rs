@@ -238,3 +238,72 @@ fn probes_answer_like_gcc_for_arm64() {
 fn probes_answer_like_gcc_for_armv7() {
     conformance(Arch::Armv7);
 }
+
+/// Builds the fixture recipe `name` for every arch from scratch (`--rebuild`: the build
+/// cache must not answer for the wrappers) and checks each binary is static and passed its
+/// smoke test (which is where a silently miscompiled app shows).
+fn builds_for_every_arch(name: &str) {
+    if !require_tool("python3")
+        || !require_tool("qemu-aarch64-static")
+        || !require_tool("qemu-arm-static")
+    {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let out = run(s
+        .cmd()
+        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
+        .args(["build", name, "--arch", "all", "--rebuild"]))
+    .success();
+    for arch in Arch::ALL {
+        assert!(
+            out.stderr
+                .contains(&format!("{name}/{arch}: smoke test passed")),
+            "{arch}: {}",
+            out.stderr
+        );
+        let bin = s.out().join(name).join("bin").join(arch.name()).join(name);
+        run(recipe().args(["verify", "--arch", arch.name()]).arg(&bin))
+            .success()
+            .stdout_has("static");
+    }
+}
+
+/// `$(CC) -Werror -fwrapv -E -xc - -o /dev/null </dev/null >&0` must succeed, or the Makefile
+/// drops -fwrapv and the program (which checks itself) is miscompiled.
+#[test]
+fn a_makefile_cc_opt_probe_keeps_its_flag() {
+    builds_for_every_arch("wrap-ccopt");
+}
+
+/// `-rdynamic -Wl,--dynamic-list=FILE` links (zig rejected the dynamic list).
+#[test]
+fn a_dynamic_list_link_builds() {
+    builds_for_every_arch("wrap-dynlist");
+}
+
+/// A configure that turns coverage on where it finds gcov does not find the build machine's.
+#[test]
+fn a_configure_that_finds_gcov_does_not_turn_coverage_on() {
+    builds_for_every_arch("wrap-gcov");
+}
+
+/// Coverage asked for anyway fails at once, naming the flag, as a probe needs it to.
+#[test]
+fn coverage_instrumentation_is_refused_naming_the_flag() {
+    let Some(ours) = ours(Arch::Amd64) else {
+        return;
+    };
+    let a = probe(
+        &ours,
+        &[("conftest.c", MAIN)],
+        "$CC --coverage -c conftest.c",
+    );
+    assert!(!a.ok, "{a:?}");
+    assert!(
+        a.stderr
+            .contains("recipe: `--coverage` asks for coverage instrumentation"),
+        "{a:?}"
+    );
+}
