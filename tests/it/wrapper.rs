@@ -2,7 +2,7 @@
 //! autoconf and of Makefiles get the same answers through `<triple>-cc` as through the host's
 //! gcc, for every arch; and the fixtures whose builds those answers broke build now.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use recipe::arch::Arch;
@@ -85,77 +85,113 @@ const MAIN: &str = "int main(void) { return 0; }\n";
 const DYNAMIC_LIST: &str = "{ main; };\n";
 const VERSION_SCRIPT: &str = "V1 { global: main; local: *; };\n";
 
-/// The probes: a name, the files, the script, and whether gcc's answer is yes (checked, so a
-/// probe that says nothing about the compiler cannot hide here).
-fn probes() -> Vec<(
-    &'static str,
-    Vec<(&'static str, &'static str)>,
-    String,
-    bool,
-)> {
-    let conf = |body: &str| -> Vec<(&'static str, &'static str)> {
-        vec![(
-            "conftest.c",
-            Box::leak(format!("/* confdefs.h */\n#define PACKAGE \"x\"\n{body}").into_boxed_str()),
-        )]
-    };
+/// One probe: a name, the files it starts from, the script, and whether gcc's answer is yes
+/// (checked, so that a probe that says nothing about the compiler cannot hide here).
+struct Probe {
+    name: String,
+    files: Vec<(&'static str, String)>,
+    script: String,
+    gcc_says: bool,
+}
+
+fn p(name: &str, files: &[(&'static str, &str)], script: &str, gcc_says: bool) -> Probe {
+    Probe {
+        name: name.into(),
+        files: files.iter().map(|(n, t)| (*n, t.to_string())).collect(),
+        script: script.into(),
+        gcc_says,
+    }
+}
+
+/// A `conftest.c` as autoconf writes it: confdefs first, then the test body.
+fn conftest(body: &str) -> String {
+    format!("/* confdefs.h */\n#define PACKAGE \"x\"\n{body}")
+}
+
+fn probes() -> Vec<Probe> {
+    let c = |body: &str| conftest(body);
     let mut v = vec![
         // autoconf's AC_PROG_CC, AC_COMPILE_IFELSE, AC_LINK_IFELSE, AC_PROG_CPP, AC_CHECK_FUNC.
-        ("compile", conf(MAIN), "$CC -c conftest.c && test -s conftest.o".to_string(), true),
-        ("link", conf(MAIN), "$CC -o conftest conftest.c && test -s conftest".to_string(), true),
-        (
+        p(
+            "compile",
+            &[("conftest.c", &c(MAIN))],
+            "$CC -c conftest.c && test -s conftest.o",
+            true,
+        ),
+        p(
+            "link",
+            &[("conftest.c", &c(MAIN))],
+            "$CC -o conftest conftest.c && test -s conftest",
+            true,
+        ),
+        p(
             "compile error",
-            conf("int main(void) { return undeclared_thing; }\n"),
-            "$CC -c conftest.c".to_string(),
+            &[(
+                "conftest.c",
+                &c("int main(void) { return undeclared_thing; }\n"),
+            )],
+            "$CC -c conftest.c",
             false,
         ),
-        (
+        p(
             "preprocess",
-            conf("#ifdef __STDC__\n# include <limits.h>\n#else\n# include <assert.h>\n#endif\n\t\t     Syntax error\n"),
-            "$CC -E conftest.c > conftest.i && grep -q 'Syntax error' conftest.i".to_string(),
+            &[(
+                "conftest.c",
+                &c(
+                    "#ifdef __STDC__\n# include <limits.h>\n#else\n# include <assert.h>\n#endif\n\t\t     Syntax error\n",
+                ),
+            )],
+            "$CC -E conftest.c > conftest.i && grep -q 'Syntax error' conftest.i",
             true,
         ),
-        (
+        p(
             "preprocess a missing header",
-            conf("#include <ac_nonexistent.h>\n"),
-            "$CC -E conftest.c >/dev/null".to_string(),
+            &[("conftest.c", &c("#include <ac_nonexistent.h>\n"))],
+            "$CC -E conftest.c >/dev/null",
             false,
         ),
-        (
+        p(
             "function exists",
-            conf("char strlen (void);\nint main (void) { return strlen (); }\n"),
-            "$CC -o conftest conftest.c".to_string(),
+            &[(
+                "conftest.c",
+                &c("char strlen (void);\nint main (void) { return strlen (); }\n"),
+            )],
+            "$CC -o conftest conftest.c",
             true,
         ),
-        (
+        p(
             "function missing",
-            conf("char recipe_no_such_function (void);\nint main (void) { return recipe_no_such_function (); }\n"),
-            "$CC -o conftest conftest.c".to_string(),
+            &[(
+                "conftest.c",
+                &c(
+                    "char recipe_no_such_function (void);\nint main (void) { return recipe_no_such_function (); }\n",
+                ),
+            )],
+            "$CC -o conftest conftest.c",
             false,
         ),
-        (
+        p(
             "preprocess to -o file",
-            conf("int preprocessed_marker;\n"),
-            "$CC -E conftest.c -o conftest.i && grep -q preprocessed_marker conftest.i".to_string(),
+            &[("conftest.c", &c("int preprocessed_marker;\n"))],
+            "$CC -E conftest.c -o conftest.i && grep -q preprocessed_marker conftest.i",
             true,
         ),
-        (
+        p(
             "version-script link",
-            vec![("conftest.c", MAIN), ("conftest.map", VERSION_SCRIPT)],
-            "$CC -o conftest conftest.c -Wl,--version-script=conftest.map".to_string(),
+            &[("conftest.c", MAIN), ("conftest.map", VERSION_SCRIPT)],
+            "$CC -o conftest conftest.c -Wl,--version-script=conftest.map",
             true,
         ),
-        (
+        p(
             "dynamic-list link",
-            vec![("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
-            "$CC -rdynamic -o conftest conftest.c -Wl,--dynamic-list=conftest.dyn".to_string(),
+            &[("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
+            "$CC -rdynamic -o conftest conftest.c -Wl,--dynamic-list=conftest.dyn",
             true,
         ),
-        (
+        p(
             "dynamic-list in a comma list",
-            vec![("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
-            "$CC -o conftest conftest.c -Wl,-z,relro,--dynamic-list,conftest.dyn,--as-needed -Wl,-E -Wl,--export-dynamic"
-                .to_string(),
+            &[("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
+            "$CC -o conftest conftest.c -Wl,-z,relro,--dynamic-list,conftest.dyn,--as-needed -Wl,-E -Wl,--export-dynamic",
             true,
         ),
     ];
@@ -169,10 +205,10 @@ fn probes() -> Vec<(
         ("-Wno-unused-parameter", true),
         ("-frecipe-no-such-flag", false),
     ] {
-        v.push((
-            Box::leak(format!("cc-opt {flag}").into_boxed_str()),
-            vec![],
-            format!("$CC -Werror {flag} -E -xc - -o /dev/null </dev/null >&0"),
+        v.push(p(
+            &format!("cc-opt {flag}"),
+            &[],
+            &format!("$CC -Werror {flag} -E -xc - -o /dev/null </dev/null >&0"),
             gcc_takes,
         ));
     }
@@ -184,7 +220,14 @@ fn conformance(arch: Arch) {
         return;
     };
     let mut differ = Vec::new();
-    for (name, files, script, gcc_says) in probes() {
+    for Probe {
+        name,
+        files,
+        script,
+        gcc_says,
+    } in probes()
+    {
+        let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
         let g = probe(&gcc, &files, &script);
         assert_eq!(g.ok, gcc_says, "gcc's answer to `{name}` changed: {g:?}");
         let o = probe(&ours, &files, &script);
