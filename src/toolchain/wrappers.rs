@@ -95,7 +95,8 @@ pub fn scripts(zig: &Path, recipe: &Path, arch: Arch) -> Vec<(String, String)> {
 }
 
 /// Writes the wrappers for `arch` under `<cache>/toolchains/zig-<version>-wrappers/<triple>`
-/// (idempotent; each file is written to a temporary name and renamed).
+/// (idempotent; each file is written to a temporary name and renamed). CC and CXX name the
+/// running `recipe` executable, so the last `recipe` that wrote them runs the wrapper mode.
 pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainError> {
     use std::os::unix::fs::PermissionsExt;
     let w = paths(cache, &zig.version, arch);
@@ -128,7 +129,12 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainE
             .tempfile_in(&dir)
             .map_err(|e| io(&dir, e))?;
         std::fs::write(tmp.path(), &text).map_err(|e| io(tmp.path(), e))?;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
+        let mode = if name.ends_with(".site") {
+            0o644
+        } else {
+            0o755
+        };
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
             .map_err(|e| io(tmp.path(), e))?;
         tmp.persist(&path).map_err(|e| io(&path, e.error))?;
     }
