@@ -41,6 +41,24 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
     c
 }
 
+/// The compiler a wrapper-mode `recipe` stands in for (`zig cc`, see `toolchain::cc`): it keeps
+/// the caller's environment and standard streams, since the build system called it as its
+/// compiler, and it joins none of this layer's groups (wrapper mode runs before [`init`], and
+/// the build step that called the wrapper is already in a group of its own).
+pub fn compiler(program: impl AsRef<OsStr>) -> Command {
+    Command::new(program)
+}
+
+/// Replaces this process with `cmd` (a [`compiler`]); returns only when that fails.
+pub fn exec(cmd: &mut Command) -> io::Error {
+    cmd.exec()
+}
+
+/// Runs a [`compiler`] to its end, in the foreground of this process.
+pub fn run_compiler(cmd: &mut Command) -> io::Result<ExitStatus> {
+    cmd.status()
+}
+
 /// The host variables a host tool (apt-get, pip, go, a version probe) needs to reach its
 /// registry: PATH, HOME, the proxy and CA-bundle settings, pip's and pyenv's own configuration
 /// and Go's proxy settings, plus a fixed C locale so that its output is stable. Nothing else

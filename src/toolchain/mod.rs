@@ -1,6 +1,7 @@
 //! Toolchains: zig for C/C++ and Go for Go, provisioned on first use into the cache, and the
 //! per-target wrapper executables build systems are given (CC, CXX, AR, RANLIB, STRIP).
 
+pub mod cc;
 pub mod spec;
 pub mod wrappers;
 

@@ -210,15 +210,17 @@ fn the_patterns_catch_what_the_arch_table_spells() {
 }
 
 /// The leak guard refuses every Debian multiarch folder of the table (an arm64 build machine's
-/// `/usr/lib/aarch64-linux-gnu` as much as an x86_64 one's), and passes sysroot paths.
+/// `/usr/lib/aarch64-linux-gnu` as much as an x86_64 one's), and passes sysroot paths: the
+/// generated `cc` wrapper run by `sh`, with `recipe` in wrapper mode and `true` for zig.
 #[test]
 fn the_leak_guard_refuses_the_host_folders_of_every_build_machine_arch() {
-    if !require_tool("sh") {
+    if !require_tool("sh") || !require_tool("true") {
         return;
     }
     let s = Scratch::new();
     for target in Arch::ALL {
-        let scripts = recipe::toolchain::wrappers::scripts(Path::new("/bin/true"), target);
+        let scripts =
+            recipe::toolchain::wrappers::scripts(Path::new("/bin/true"), &recipe_bin(), target);
         let (_, cc) = scripts
             .iter()
             .find(|(n, _)| n.ends_with("-cc"))

@@ -23,3 +23,4 @@ mod service;
 mod source;
 mod util;
 mod verify;
+mod wrapper;

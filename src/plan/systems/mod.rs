@@ -137,6 +137,8 @@ impl<'a> Shared<'a> {
         let mut env: BTreeMap<String, String> = [
             ("PATH", path.join(":")),
             ("PKG_CONFIG", w.pkg_config.display().to_string()),
+            // autoconf's site defaults for a cross build (build-machine programs not found).
+            ("CONFIG_SITE", w.config_site.display().to_string()),
             (
                 "PKG_CONFIG_LIBDIR",
                 format!("{sys_prefix}/lib/pkgconfig:{sys_prefix}/share/pkgconfig"),

@@ -1,0 +1,98 @@
+//! Wrapper mode: the `recipe` executable run as a target's C or C++ compiler. The generated
+//! `<triple>-cc`/`<triple>-c++` files ([`super::wrappers`]) exec `recipe __recipe-cc DRIVER
+//! ARCH ZIG WRAPPER ARGS...`; `main` calls [`main_if_wrapper`] before anything else, so a
+//! compile (build systems run thousands) starts no watchdog, no signal thread and no CLI. The
+//! arguments go through [`filter::filter`], then zig replaces this process (`exec`), but for
+//! `-E -o FILE`, where zig runs as a child with its stdout sent to FILE.
+
+pub mod filter;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::arch::Arch;
+
+/// The first argument that selects wrapper mode.
+pub const MODE: &str = "__recipe-cc";
+
+/// Runs wrapper mode and returns its exit code when the first argument is [`MODE`]; `None`
+/// for every other command line.
+pub fn main_if_wrapper() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != MODE {
+        return None;
+    }
+    Some(run(args.collect()))
+}
+
+/// Wrapper mode on `DRIVER ARCH ZIG WRAPPER ARGS...` (`DRIVER` is `cc` or `c++`; `WRAPPER` the
+/// generated file's own path, whose folder holds the sibling wrappers).
+fn run(args: Vec<OsString>) -> i32 {
+    let [driver, arch, zig, me, rest @ ..] = args.as_slice() else {
+        eprintln!("recipe: {MODE} needs DRIVER ARCH ZIG WRAPPER before the compiler's arguments");
+        return 2;
+    };
+    let Some(arch) = arch.to_str().and_then(|a| a.parse::<Arch>().ok()) else {
+        eprintln!("recipe: {MODE}: unknown arch `{}`", arch.to_string_lossy());
+        return 2;
+    };
+    let info = arch.info();
+    let multiarch: Vec<&str> = Arch::ALL.iter().map(|a| a.info().multiarch).collect();
+    let dir = Path::new(me).parent().unwrap_or(Path::new("."));
+    let cx = filter::Context {
+        triple: info.triple,
+        dir,
+        multiarch: &multiarch,
+    };
+    match filter::filter(&cx, rest) {
+        filter::Action::Answer(line) => {
+            println!("{line}");
+            0
+        }
+        filter::Action::Refuse(message) => {
+            eprintln!("recipe: {message}");
+            1
+        }
+        filter::Action::Run { args, stdout } => {
+            let mut cmd = crate::process::compiler(zig);
+            cmd.arg(driver).arg("-target").arg(info.triple);
+            if let Some(cpu) = info.zig_cpu {
+                cmd.arg(format!("-mcpu={cpu}"));
+            }
+            cmd.args(args);
+            let Some(file) = stdout else {
+                let e = crate::process::exec(&mut cmd);
+                eprintln!(
+                    "recipe: cannot run `{}`: {e}",
+                    crate::text::path(Path::new(zig))
+                );
+                return 127;
+            };
+            let out = match std::fs::File::create(&file) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("recipe: cannot write `{}`: {e}", crate::text::path(&file));
+                    return 1;
+                }
+            };
+            cmd.stdout(out);
+            match crate::process::run_compiler(&mut cmd) {
+                Ok(status) => {
+                    use std::os::unix::process::ExitStatusExt;
+                    status
+                        .code()
+                        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+                }
+                Err(e) => {
+                    eprintln!(
+                        "recipe: cannot run `{}`: {e}",
+                        crate::text::path(Path::new(zig))
+                    );
+                    127
+                }
+            }
+        }
+    }
+}
