@@ -246,8 +246,21 @@ fn variables(arch: Arch, jobs: &str, l: &Layout, w: &Wrappers) -> BTreeMap<&'sta
         ("AR", w.ar.display().to_string()),
         ("RANLIB", w.ranlib.display().to_string()),
         ("STRIP", w.strip.display().to_string()),
+        ("EMULATOR", emulator(arch).to_string()),
     ];
     values.into_iter().collect()
+}
+
+/// The program that runs the target's programs on this build machine, for builds that run what
+/// they compiled (configure scripts' test programs): the arch's qemu-user binary by name (found
+/// on PATH when it runs; the smoke test needs it too), or nothing when the target is the build
+/// machine's own arch.
+fn emulator(arch: Arch) -> &'static str {
+    if Arch::host() == Some(arch) {
+        ""
+    } else {
+        arch.info().qemu.unwrap_or("")
+    }
 }
 
 /// Replaces `${NAME}` with its value. The loader refuses unknown names
@@ -395,5 +408,22 @@ mod tests {
             argvs(System::Go, &Options::default())[0].last().unwrap(),
             "."
         );
+    }
+    /// `EMULATOR` runs target programs: nothing for the build machine's arch, the arch's
+    /// qemu-user binary for the others.
+    #[test]
+    fn the_emulator_is_empty_natively_and_qemu_otherwise() {
+        for arch in Arch::ALL {
+            let want = if Arch::host() == Some(arch) {
+                ""
+            } else {
+                arch.info().qemu.unwrap()
+            };
+            assert_eq!(emulator(arch), want, "{arch}");
+        }
+        if Arch::host() == Some(Arch::Amd64) {
+            assert_eq!(emulator(Arch::Arm64), "qemu-aarch64-static");
+            assert_eq!(emulator(Arch::Armv7), "qemu-arm-static");
+        }
     }
 }

@@ -6,7 +6,7 @@ use super::Refusal;
 /// ([`crate::plan::systems`]) and puts it in the build's environment too.
 pub const VARIABLES: &[&str] = &[
     "DESTDIR", "PREFIX", "JOBS", "TRIPLE", "ARCH", "SRC", "SYSROOT", "CC", "CXX", "AR", "RANLIB",
-    "STRIP",
+    "STRIP", "EMULATOR",
 ];
 
 /// Every `${NAME}` of `text`, in order, with its byte range in `text`. A `${` without a closing
