@@ -416,6 +416,30 @@ fn check_distroless_ready(oci: &Path, arches: &[&str]) {
     }
 }
 
+/// Real servers in real containers: under CI (and with RECIPE_REAL_APPS) redis and go-httpbin
+/// are built for amd64 and `recipe test` runs each image under podman, read-only, with no
+/// capabilities, as its user, and sends it the recipe's smoke requests from outside (redis:
+/// PING/SET/GET and `redis-cli` on the host; go-httpbin: `GET /get`).
+#[test]
+fn real_servers_answer_from_hardened_podman_containers() {
+    if real_arches().is_none() || !tools_for_builds() || !require_tool("podman") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let p = Podman::new();
+    for name in ["redis", "go-httpbin"] {
+        let mut c = s.cmd();
+        c.env("RECIPE_RECIPES", root().join("recipes"));
+        run(c.args(["build", name, "--arch", "amd64"])).success();
+        let mut c = s.cmd();
+        c.env("RECIPE_RECIPES", root().join("recipes"));
+        run(c.args(["test", name, "--engine"]).arg(p.engine()))
+            .success()
+            .stdout_has(&format!("{name}: the container answered"));
+    }
+}
+
 #[test]
 fn real_c_app_redis() {
     build_real("redis", "redis:7.0.15", &["redis-server", "redis-cli"]);
