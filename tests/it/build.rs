@@ -5,12 +5,6 @@ use std::path::Path;
 
 use crate::util::*;
 
-fn tools_for_builds() -> bool {
-    require_tool("python3")
-        && require_tool("qemu-aarch64-static")
-        && require_tool("qemu-arm-static")
-}
-
 fn fixture_scratch() -> Scratch {
     let s = Scratch::new();
     std::fs::create_dir_all(s.path()).unwrap();

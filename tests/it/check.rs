@@ -246,10 +246,7 @@ fn heading(arch: Arch) -> String {
 /// archive of it are all distroless-ready.
 #[test]
 fn built_image_is_distroless_ready_in_every_form() {
-    if !require_tool("python3")
-        || !require_tool("qemu-aarch64-static")
-        || !require_tool("qemu-arm-static")
-    {
+    if !tools_for_builds() {
         return;
     }
     let _l = build_lock();

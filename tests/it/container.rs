@@ -8,15 +8,7 @@ use crate::util::*;
 /// The hello-svc fixture recipe as an image that serves on 8080 (TCP and UDP), with `edit`
 /// applied; its source path made absolute.
 fn hello_svc(s: &Scratch, edit: impl Fn(String) -> String) {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/recipes/hello-svc.toml"))
-        .unwrap()
-        .replace(
-            "path = \"../hello-svc\"",
-            &format!(
-                "path = \"{}\"",
-                root().join("tests/fixtures/hello-svc").display()
-            ),
-        );
+    let text = crate::service::hello_svc_recipe();
     let text = format!(
         "{text}\n[image]\ncmd = [\"-addr\", \"0.0.0.0:8080\"]\nports = [8080, \"8080/udp\"]\n\
          writable = [\"/var/lib/hello\"]\n"

@@ -75,15 +75,7 @@ fn svc_scratch(edit: impl Fn(String) -> String) -> Option<Scratch> {
     if !require_tool("go") || !require_tool("qemu-aarch64-static") {
         return None;
     }
-    let text = std::fs::read_to_string(root().join("tests/fixtures/recipes/hello-svc.toml"))
-        .unwrap()
-        .replace(
-            "path = \"../hello-svc\"",
-            &format!(
-                "path = \"{}\"",
-                root().join("tests/fixtures/hello-svc").display()
-            ),
-        );
+    let text = hello_svc_recipe();
     let s = Scratch::new();
     s.recipe("hello-svc", &edit(text));
     let shared = shared_cache().join("go");
@@ -91,6 +83,19 @@ fn svc_scratch(edit: impl Fn(String) -> String) -> Option<Scratch> {
     std::fs::create_dir_all(s.cache()).unwrap();
     std::os::unix::fs::symlink(&shared, s.cache().join("go")).unwrap();
     Some(s)
+}
+
+/// The hello-svc fixture recipe with its source path made absolute (for a scratch catalogue).
+pub fn hello_svc_recipe() -> String {
+    std::fs::read_to_string(root().join("tests/fixtures/recipes/hello-svc.toml"))
+        .unwrap()
+        .replace(
+            "path = \"../hello-svc\"",
+            &format!(
+                "path = \"{}\"",
+                root().join("tests/fixtures/hello-svc").display()
+            ),
+        )
 }
 
 /// The command lines of the processes that mention `marker` (the scratch folder: the app's
@@ -240,34 +245,28 @@ fn a_client_app_fetches_a_served_file_and_a_wrong_path_names_what_the_server_got
             )
         }
     };
-    let Some(s) = svc_scratch(client("greeting.txt")) else {
+    // The client recipe fetching `path`, built for `arch`.
+    let build = |path: &str, arch: &str| {
+        let s = svc_scratch(client(path))?;
+        std::fs::write(
+            s.recipes().join("greeting.txt"),
+            "greetings on port {port}\n",
+        )
+        .unwrap();
+        let o = run(s
+            .cmd_private_cache()
+            .args(["build", "hello-svc", "--arch", arch]));
+        Some((s, o))
+    };
+    let Some((_, o)) = build("greeting.txt", "arm64") else {
         return;
     };
-    std::fs::write(
-        s.recipes().join("greeting.txt"),
-        "greetings on port {port}\n",
-    )
-    .unwrap();
-    let o = run(s
-        .cmd_private_cache()
-        .args(["build", "hello-svc", "--arch", "arm64"]))
-    .success();
-    o.stderr_has("hello-svc/arm64: smoke test passed");
-    drop(s);
-
-    let Some(s) = svc_scratch(client("missing.txt")) else {
+    o.success().stderr_has("hello-svc/arm64: smoke test passed");
+    let Some((s, o)) = build("missing.txt", "amd64") else {
         return;
     };
-    std::fs::write(
-        s.recipes().join("greeting.txt"),
-        "greetings on port {port}\n",
-    )
-    .unwrap();
-    let o = run(s
-        .cmd_private_cache()
-        .args(["build", "hello-svc", "--arch", "amd64"]))
-    .failure(1);
-    o.stderr_has("the smoke test's HTTP server got: GET /missing.txt -> 404")
+    o.failure(1)
+        .stderr_has("the smoke test's HTTP server got: GET /missing.txt -> 404")
         .stderr_has("hello-svc: HTTP status 404");
     assert!(cached(&s).is_empty(), "a failed build was cached");
 }

@@ -372,6 +372,14 @@ impl Drop for Podman {
     }
 }
 
+/// What a build for every arch needs (python3 for pip's zig, qemu-user for the smoke tests);
+/// a missing one is a skip.
+pub fn tools_for_builds() -> bool {
+    require_tool("python3")
+        && require_tool("qemu-aarch64-static")
+        && require_tool("qemu-arm-static")
+}
+
 /// The smallest valid recipe named `name` (a local source, make, one app file).
 pub fn minimal_recipe(name: &str) -> String {
     format!(

@@ -286,10 +286,7 @@ fn probes_answer_like_gcc_for_armv7() {
 /// cache must not answer for the wrappers) and checks each binary is static and passed its
 /// smoke test (which is where a silently miscompiled app shows).
 fn builds_for_every_arch(name: &str) {
-    if !require_tool("python3")
-        || !require_tool("qemu-aarch64-static")
-        || !require_tool("qemu-arm-static")
-    {
+    if !tools_for_builds() {
         return;
     }
     let _l = build_lock();

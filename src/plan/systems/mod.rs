@@ -303,13 +303,7 @@ mod tests {
     /// the loader accepts always has a value.
     #[test]
     fn every_variable_the_loader_accepts_has_a_value() {
-        let l = Layout {
-            work: "/w".into(),
-            src: "/w/src".into(),
-            dest: "/w/dest".into(),
-            sysroot: "/w/sysroot".into(),
-            host_bins: vec![],
-        };
+        let l = layout();
         let w = wrappers::paths(std::path::Path::new("/c"), "0.0", Arch::Amd64);
         let vars = variables(Arch::Amd64, "2", &l, &w);
         let mut names: Vec<&str> = vars.keys().copied().collect();
@@ -317,6 +311,16 @@ mod tests {
         names.sort();
         known.sort();
         assert_eq!(names, known);
+    }
+
+    fn layout() -> Layout {
+        Layout {
+            work: "/w".into(),
+            src: "/w/src".into(),
+            dest: "/w/dest".into(),
+            sysroot: "/w/sysroot".into(),
+            host_bins: vec![],
+        }
     }
 
     fn argvs(system: System, o: &Options) -> Vec<Vec<String>> {
@@ -330,13 +334,7 @@ mod tests {
             host_path: "/usr/bin".into(),
             source_date_epoch: 1,
         };
-        let l = Layout {
-            work: "/w".into(),
-            src: "/w/src".into(),
-            dest: "/w/dest".into(),
-            sysroot: "/w/sysroot".into(),
-            host_bins: vec![],
-        };
+        let l = layout();
         steps(system, o, Arch::Amd64, &ctx, &l)
             .unwrap()
             .into_iter()
