@@ -26,6 +26,11 @@ fn show(r: &Recipe) -> String {
         text::escape(&r.homepage)
     ));
     s.push_str(&format!("file:       {}\n", text::path(&r.file)));
+    if let Some(c) = &r.cpe {
+        let name = crate::sbom::cpe23(&c.vendor, &c.product, &r.version)
+            .unwrap_or_else(|| format!("{}:{} (the version has no CPE form)", c.vendor, c.product));
+        s.push_str(&format!("cpe:        {}\n", text::escape(&name)));
+    }
     s.push_str(&source(&r.source));
     s.push_str(&format!("build:      {}\n", r.build.system.name()));
     for a in r.build.per_arch.keys() {
