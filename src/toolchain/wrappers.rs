@@ -206,46 +206,6 @@ pub fn paths(cache: &Path, version: &str, arch: Arch) -> Wrappers {
 mod tests {
     use super::*;
 
-    /// Runs the `uname` of `arch` with `args`, the variable set or not.
-    fn uname_says(arch: Arch, args: &[&str], set: bool) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("uname");
-        std::fs::write(&path, uname(arch.info().uname_machine)).unwrap();
-        let mut cmd = std::process::Command::new("/bin/sh");
-        cmd.arg(&path).args(args);
-        cmd.env_remove(super::super::cc::launcher::ENV);
-        if set {
-            cmd.env(super::super::cc::launcher::ENV, "1");
-        }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{o:?}");
-        String::from_utf8(o.stdout).unwrap().trim().to_string()
-    }
-
-    /// While the configure step runs target programs, `uname -m` is the target's machine;
-    /// any other question, or outside that step, the build machine's `uname` answers.
-    #[test]
-    fn the_target_uname_answers_the_machine_only_when_asked_to() {
-        let host = |args: &[&str]| {
-            let o = std::process::Command::new("uname")
-                .args(args)
-                .output()
-                .unwrap();
-            String::from_utf8(o.stdout).unwrap().trim().to_string()
-        };
-        for arch in Arch::ALL {
-            let m = arch.info().uname_machine;
-            assert_eq!(uname_says(arch, &["-m"], true), m);
-            assert_eq!(uname_says(arch, &["--machine"], true), m);
-            assert_eq!(uname_says(arch, &["-m"], false), host(&["-m"]));
-            assert_eq!(uname_says(arch, &["-s"], true), host(&["-s"]));
-            assert_eq!(uname_says(arch, &["-sr"], true), host(&["-sr"]));
-        }
-        assert_eq!(Arch::Armv7.info().uname_machine, "armv7l");
-        assert_eq!(Arch::Arm64.info().uname_machine, "aarch64");
-        assert_eq!(Arch::Amd64.info().uname_machine, "x86_64");
-    }
-
     #[test]
     fn the_target_uname_is_in_its_own_folder() {
         let w = paths(Path::new("/c"), "0.1", Arch::Armv7);
