@@ -98,7 +98,7 @@ fn without_the_key_configure_cannot_run_its_test_program() {
 }
 
 /// A script that leaves RECIPE_RUN_TARGET_PROGRAMS on for `make` installs a launcher instead of
-/// the program: verify refuses it as a script, and nothing is packed.
+/// the program: the build's verify step refuses it, and nothing is packed.
 #[test]
 fn a_launcher_that_reaches_the_install_fails_verify() {
     if !tools() {
@@ -115,8 +115,20 @@ fn a_launcher_that_reaches_the_install_fails_verify() {
         .args(["build", FIXTURE, "--arch", "arm64", "--rebuild"]))
     .failure(1)
     .stderr_has(&format!("`/usr/local/bin/{FIXTURE}` fails verification"))
-    .stderr_has("not an ELF file: a script (`#!/bin/sh`)");
+    .stderr_has("not the program but a launcher that runs it under qemu-user")
+    .stderr_has("`RECIPE_RUN_TARGET_PROGRAMS` set");
     assert!(!s.out().join(FIXTURE).join("oci").exists());
+    // `recipe verify` on such a launcher says what it is.
+    let dir = tempfile::tempdir().unwrap();
+    let launcher = dir.path().join(FIXTURE);
+    std::fs::write(
+        &launcher,
+        recipe::toolchain::cc::launcher::script("qemu-aarch64-static", &dir.path().join("x")),
+    )
+    .unwrap();
+    run(recipe().args(["verify", "--arch", "arm64"]).arg(&launcher))
+        .failure(1)
+        .stdout_has("not an ELF file: a script (`#!/bin/sh`)");
 }
 
 fn refused(build: &str) -> Output {

@@ -224,7 +224,7 @@ mod launcher {
     use std::ffi::OsString;
     use std::path::PathBuf;
 
-    use super::super::launcher::{Launch, plan, script};
+    use super::super::launcher::{Launch, is_launcher, plan, script};
 
     const QEMU: &str = "qemu-arm-static";
 
@@ -338,6 +338,9 @@ mod launcher {
             s.ends_with("\nexec 'qemu-arm-static' '/w/src/objs/autotest.target' \"$@\"\n"),
             "{s}"
         );
+        assert!(is_launcher(s.as_bytes()));
+        assert!(!is_launcher(b"#!/bin/sh\necho hi\n"));
+        assert!(!is_launcher(b"\x7fELF"));
         // Any path survives the shell.
         let s = script(QEMU, std::path::Path::new("/w/it's $HOME/a b"));
         assert!(
