@@ -65,6 +65,9 @@ pub struct ArchInfo {
     /// Debian's multiarch folder name (`/usr/lib/<multiarch>`, `/usr/include/<multiarch>`):
     /// the build machine's own libraries and headers, which the leak guard keeps out.
     pub multiarch: &'static str,
+    /// What `uname -m` prints on a Linux machine of this arch: the machine name a configure
+    /// script that asks `uname` gets when it runs target programs (`run-target-programs`).
+    pub uname_machine: &'static str,
     pub elf: ElfIdentity,
 }
 
@@ -91,6 +94,7 @@ static TABLE: [ArchInfo; 3] = [
         rust_arch: "x86_64",
         gnu_build_triple: "x86_64-pc-linux-gnu",
         multiarch: "x86_64-linux-gnu",
+        uname_machine: "x86_64",
         elf: ElfIdentity {
             class_bits: 64,
             little_endian: true,
@@ -117,6 +121,7 @@ static TABLE: [ArchInfo; 3] = [
         rust_arch: "aarch64",
         gnu_build_triple: "aarch64-unknown-linux-gnu",
         multiarch: "aarch64-linux-gnu",
+        uname_machine: "aarch64",
         elf: ElfIdentity {
             class_bits: 64,
             little_endian: true,
@@ -144,6 +149,7 @@ static TABLE: [ArchInfo; 3] = [
         rust_arch: "arm",
         gnu_build_triple: "armv7l-unknown-linux-gnueabihf",
         multiarch: "arm-linux-gnueabihf",
+        uname_machine: "armv7l",
         elf: ElfIdentity {
             class_bits: 32,
             little_endian: true,

@@ -440,6 +440,18 @@ fn check_files(
             path: f.host_path.clone(),
             source,
         })?;
+        if crate::toolchain::cc::launcher::is_launcher(&bytes) {
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: f.image_path.clone(),
+                reasons: format!(
+                    "  - not the program but a launcher that runs it under qemu-user: it was \
+                     linked with `{}` set, which belongs on the configure command only",
+                    crate::toolchain::cc::launcher::ENV
+                ),
+            });
+        }
         if !bytes.starts_with(b"\x7fELF") {
             continue; // data files are not executables
         }

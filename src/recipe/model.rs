@@ -177,6 +177,10 @@ pub struct Options {
     pub go_ldflags: Vec<String>,
     pub cgo: bool,
     pub script: Vec<String>,
+    /// `run-target-programs`: the configure step (a script: where it sets
+    /// `RECIPE_RUN_TARGET_PROGRAMS`) runs the target programs it links, under the arch's
+    /// qemu-user in a cross build, and `uname -m` answers the target's machine there.
+    pub run_target_programs: bool,
 }
 
 impl Options {
@@ -208,6 +212,7 @@ impl Options {
         o.go_ldflags.extend(other.go_ldflags.iter().cloned());
         o.cgo |= other.cgo;
         o.script.extend(other.script.iter().cloned());
+        o.run_target_programs |= other.run_target_programs;
         o
     }
 }

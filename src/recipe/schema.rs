@@ -132,6 +132,10 @@ pub struct OptionsTable {
     pub cgo: Option<Spanned<bool>>,
     #[serde(default)]
     pub script: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The configure step runs the target programs it links, under qemu-user in a cross build
+    /// (`RECIPE_RUN_TARGET_PROGRAMS`), and `uname -m` answers the target's machine.
+    #[serde(default)]
+    pub run_target_programs: Option<Spanned<bool>>,
 }
 
 /// One entry of `[build] packages`: a package path, or a table that also names the binary.

@@ -18,6 +18,7 @@ mod invariants;
 mod push;
 mod recipes;
 mod run;
+mod run_target_programs;
 mod sbom;
 mod service;
 mod source;

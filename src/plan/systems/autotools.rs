@@ -1,5 +1,7 @@
 //! `autotools`: `./configure --host=<target> --build=<build machine>`, make, make install (the
-//! goals of both make steps as for `make`: `make-targets`, `install-targets`).
+//! goals of both make steps as for `make`: `make-targets`, `install-targets`). With
+//! `run-target-programs`, configure runs the test programs it links (`AC_RUN_IFELSE`) under
+//! qemu-user, through the wrappers' launchers.
 
 use super::Shared;
 use crate::arch::Arch;
@@ -45,7 +47,7 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
         install.extend(b.subst(a)?);
     }
     Ok(vec![
-        b.run("configure", configure, &env, &b.cwd),
+        b.run("configure", configure, &b.configure_env(&env), &b.cwd),
         b.run("build", build, &env, &b.cwd),
         b.run("install", install, &env, &b.cwd),
     ])

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use super::{Command, Context, PREFIX, PlanError, Step};
 use crate::arch::Arch;
 use crate::recipe::{Options, System, rules};
+use crate::toolchain::cc::launcher;
 use crate::toolchain::wrappers::{self, Wrappers};
 
 pub struct Layout {
@@ -131,6 +132,11 @@ impl<'a> Shared<'a> {
         let sysroot = l.sysroot.display().to_string();
         let sys_prefix = self.sys_prefix();
         let mut path = vec![w.dir.display().to_string()];
+        // A script sets RECIPE_RUN_TARGET_PROGRAMS itself, around its configure command; the
+        // target's `uname` answers only there.
+        if system == System::Script && self.o.run_target_programs {
+            path.insert(0, w.run_target.display().to_string());
+        }
         path.extend(l.host_bins.iter().map(|b| b.display().to_string()));
         path.push(ctx.host_path.clone());
         let triple = self.arch.info().triple;
@@ -173,6 +179,29 @@ impl<'a> Shared<'a> {
             env.insert(k.clone(), substitute(v, &self.vars)?);
         }
         Ok(env)
+    }
+
+    /// The environment of a configure step (autotools) with `run-target-programs`: the
+    /// wrappers link launchers for the programs it runs (under qemu-user in a cross build,
+    /// [`crate::toolchain::cc::launcher`]), and `uname -m` answers the target's machine. The
+    /// build and install steps keep `env`: they link real programs.
+    fn configure_env(&self, env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut env = env.clone();
+        if self.o.run_target_programs {
+            env.insert(launcher::ENV.into(), "1".into());
+            let path = env.get("PATH").cloned().unwrap_or_default();
+            env.insert(
+                "PATH".into(),
+                format!("{}:{path}", self.w.run_target.display()),
+            );
+        }
+        env
+    }
+
+    /// The program that runs target programs in a build with `run-target-programs` (cmake's
+    /// `CMAKE_CROSSCOMPILING_EMULATOR`, meson's `exe_wrapper`): None without the key or natively.
+    fn target_runner(&self) -> Option<&'static str> {
+        Some(emulator(self.arch)).filter(|e| self.o.run_target_programs && !e.is_empty())
     }
 
     /// `args` with their `${NAME}` variables replaced.
@@ -407,6 +436,130 @@ mod tests {
             "."
         );
     }
+    fn plan_for(system: System, o: &Options, arch: Arch) -> Vec<Step> {
+        let ctx = Context {
+            cache: "/cache".into(),
+            jobs: 2,
+            zig_version: "0.0".into(),
+            go_version: "1.24.0".into(),
+            jobserver: true,
+            go_env: vec![],
+            host_path: "/usr/bin".into(),
+            source_date_epoch: 1,
+        };
+        let l = Layout {
+            work: "/w".into(),
+            src: "/w/src".into(),
+            dest: "/w/dest".into(),
+            sysroot: "/w/sysroot".into(),
+            host_bins: vec![],
+        };
+        steps(system, o, arch, &ctx, &l).unwrap()
+    }
+
+    /// The environments of the run steps by name.
+    fn envs(steps: &[Step]) -> BTreeMap<String, BTreeMap<String, String>> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Run(c) => Some((c.name.clone(), c.env.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// `run-target-programs`: autotools' configure step (only) links launchers and has the
+    /// target's `uname` first on PATH; a script has that `uname` on PATH and sets the variable
+    /// itself; without the key nothing changes.
+    #[test]
+    fn run_target_programs_reaches_the_configure_step_only() {
+        let on = Options {
+            run_target_programs: true,
+            ..Options::default()
+        };
+        let run_target = wrappers::paths(std::path::Path::new("/cache"), "0.0", Arch::Armv7)
+            .run_target
+            .display()
+            .to_string();
+        let e = envs(&plan_for(System::Autotools, &on, Arch::Armv7));
+        assert_eq!(e["configure"][launcher::ENV], "1");
+        assert!(e["configure"]["PATH"].starts_with(&format!("{run_target}:")));
+        for step in ["build", "install"] {
+            assert!(!e[step].contains_key(launcher::ENV), "{step}");
+            assert!(!e[step]["PATH"].contains(&run_target), "{step}");
+        }
+        let script = Options {
+            script: vec!["true".into()],
+            ..on.clone()
+        };
+        let e = envs(&plan_for(System::Script, &script, Arch::Armv7));
+        assert!(!e["script"].contains_key(launcher::ENV));
+        assert!(e["script"]["PATH"].starts_with(&format!("{run_target}:")));
+        for system in [
+            System::Autotools,
+            System::Script,
+            System::Cmake,
+            System::Meson,
+        ] {
+            let off = Options {
+                script: vec!["true".into()],
+                ..Options::default()
+            };
+            for (step, env) in envs(&plan_for(system, &off, Arch::Armv7)) {
+                assert!(!env.contains_key(launcher::ENV), "{system:?} {step}");
+                assert!(!env["PATH"].contains(&run_target), "{system:?} {step}");
+            }
+        }
+    }
+
+    /// cmake and meson run target programs their own way: the emulator in the toolchain file
+    /// and the cross file, in a cross build with the key only.
+    #[test]
+    fn cmake_and_meson_get_the_emulator_with_the_key() {
+        let on = Options {
+            run_target_programs: true,
+            ..Options::default()
+        };
+        let written = |system, o: &Options, arch| -> String {
+            plan_for(system, o, arch)
+                .into_iter()
+                .find_map(|s| match s {
+                    Step::Write { contents, .. } => Some(contents),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        for arch in Arch::ALL {
+            let qemu = emulator(arch);
+            let cmake = written(System::Cmake, &on, arch);
+            let meson = written(System::Meson, &on, arch);
+            if qemu.is_empty() {
+                assert!(!cmake.contains("CMAKE_CROSSCOMPILING_EMULATOR"), "{cmake}");
+                assert!(!meson.contains("\nexe_wrapper = "), "{meson}");
+            } else {
+                assert!(
+                    cmake.contains(&format!("set(CMAKE_CROSSCOMPILING_EMULATOR \"{qemu}\")\n")),
+                    "{cmake}"
+                );
+                assert!(
+                    meson.contains(&format!("exe_wrapper = ['{qemu}']\n")),
+                    "{meson}"
+                );
+            }
+            let off = Options::default();
+            assert!(!written(System::Cmake, &off, arch).contains("CMAKE_CROSSCOMPILING_EMULATOR"));
+            assert!(!written(System::Meson, &off, arch).contains("\nexe_wrapper = "));
+            // Nothing launches in cmake's and meson's steps: their compiler checks read the
+            // programs they link.
+            for (step, env) in envs(&plan_for(System::Cmake, &on, arch))
+                .into_iter()
+                .chain(envs(&plan_for(System::Meson, &on, arch)))
+            {
+                assert!(!env.contains_key(launcher::ENV), "{step}");
+            }
+        }
+    }
+
     /// `EMULATOR` runs target programs: nothing for the build machine's arch, the arch's
     /// qemu-user binary for the others.
     #[test]

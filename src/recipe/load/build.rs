@@ -12,6 +12,7 @@ use crate::arch::Arch;
 use crate::recipe::model::{Build, GoPackage, Options, System};
 use crate::recipe::rules;
 use crate::recipe::schema::{GoPackageEntry, OptionsTable};
+use crate::toolchain::cc::launcher::ENV as RUN_TARGET_ENV;
 
 /// An option key, where the recipe sets it, and the build systems that read it.
 type Applies<'a> = (&'static str, Option<Range<usize>>, &'a [System]);
@@ -60,6 +61,9 @@ impl Validator<'_> {
                 .map_err(|e: crate::arch::UnknownArch| self.err(key.span(), e.to_string(), None))?;
             per_arch.insert(arch, self.options(system, opts)?);
         }
+        if system == System::Script {
+            self.script_runs_target_programs(b)?;
+        }
         Ok(Build {
             system,
             common,
@@ -80,6 +84,17 @@ impl Validator<'_> {
         };
         let mut env = BTreeMap::new();
         for (k, v) in &o.env {
+            if k == RUN_TARGET_ENV {
+                return Err(self.err(
+                    v.span(),
+                    format!("`{RUN_TARGET_ENV}` cannot be set in `env`"),
+                    Some(
+                        "say `run-target-programs = true`: it is set for the configure step \
+                         only, so that the build itself links real programs"
+                            .into(),
+                    ),
+                ));
+            }
             env.insert(k.clone(), self.string(v)?);
         }
         Ok(Options {
@@ -110,7 +125,68 @@ impl Validator<'_> {
             go_ldflags: list(&o.go_ldflags)?,
             cgo: o.cgo.as_ref().map(|s| *s.get_ref()).unwrap_or(false),
             script: list(&o.script)?,
+            run_target_programs: o.run_target_programs.as_ref().is_some_and(|s| *s.get_ref()),
         })
+    }
+
+    /// A script build sets `RECIPE_RUN_TARGET_PROGRAMS` itself, around its configure command
+    /// (the build after it must link real programs): `run-target-programs` (which puts the
+    /// target's `uname` on PATH) and that variable in the script go together, for every arch.
+    fn script_runs_target_programs(&self, b: &OptionsTable) -> R<()> {
+        let arch_tables: Vec<&OptionsTable> = b
+            .arch
+            .as_ref()
+            .map(|a| a.get_ref().values().collect())
+            .unwrap_or_default();
+        let key = |t: &OptionsTable| {
+            t.run_target_programs
+                .as_ref()
+                .filter(|k| *k.get_ref())
+                .map(Spanned::span)
+        };
+        let mention = |t: &OptionsTable| {
+            t.script.as_ref().and_then(|s| {
+                s.get_ref()
+                    .iter()
+                    .find(|l| l.get_ref().contains(RUN_TARGET_ENV))
+                    .map(Spanned::span)
+            })
+        };
+        // Each arch's build: [build] with its own table, or [build] alone.
+        let mut builds: Vec<[&OptionsTable; 2]> = arch_tables.iter().map(|t| [b, *t]).collect();
+        builds.push([b, b]);
+        for tables in builds {
+            let on = tables.iter().find_map(|t| key(t));
+            let said = tables.iter().find_map(|t| mention(t));
+            match (on, said) {
+                (Some(on), None) => {
+                    return Err(self.err(
+                        on,
+                        format!(
+                            "`run-target-programs` is on but the script never sets \
+                             `{RUN_TARGET_ENV}`"
+                        ),
+                        Some(format!(
+                            "run the configure command as `{RUN_TARGET_ENV}=1 ./configure ...`; \
+                             the build after it must link real programs"
+                        )),
+                    ));
+                }
+                (None, Some(line)) => {
+                    return Err(self.err(
+                        line,
+                        format!("the script sets `{RUN_TARGET_ENV}` without `run-target-programs`"),
+                        Some(
+                            "add `run-target-programs = true` to [build]: it also gives the \
+                             configure step the target's `uname -m`"
+                                .into(),
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Which keys each build system reads; a key it would ignore is a mistake.
@@ -119,7 +195,7 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [Applies; 12] = [
+        let keys: [Applies; 13] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
@@ -136,6 +212,11 @@ impl Validator<'_> {
             ("go-ldflags", span(&o.go_ldflags), &[Go]),
             ("cgo", span(&o.cgo), &[Go]),
             ("script", span(&o.script), &[Script]),
+            (
+                "run-target-programs",
+                span(&o.run_target_programs),
+                &[Autotools, Cmake, Meson, Script],
+            ),
         ];
         for (field, span, systems) in keys {
             if let Some(span) = span

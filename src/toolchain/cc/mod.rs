@@ -3,9 +3,12 @@
 //! ARCH ZIG WRAPPER ARGS...`; `main` calls [`main_if_wrapper`] before anything else, so a
 //! compile (build systems run thousands) starts no watchdog, no signal thread and no CLI. The
 //! arguments go through [`filter::filter`], then zig replaces this process (`exec`), but for
-//! `-E -o FILE`, where zig runs as a child with its stdout sent to FILE.
+//! `-E -o FILE`, where zig runs as a child with its stdout sent to FILE, and for the link of
+//! an executable that the build will run ([`launcher`]: `RECIPE_RUN_TARGET_PROGRAMS` in a cross
+//! build), where zig links `OUT.target` as a child and the wrapper writes a launcher at `OUT`.
 
 pub mod filter;
+pub mod launcher;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +64,14 @@ fn run(args: Vec<OsString>) -> i32 {
             if let Some(cpu) = info.zig_cpu {
                 cmd.arg(format!("-mcpu={cpu}"));
             }
+            if stdout.is_none() {
+                let enabled = std::env::var_os(launcher::ENV).is_some_and(|v| !v.is_empty());
+                let emulator = std::env::var("EMULATOR").unwrap_or_default();
+                if let Some(plan) = launcher::plan(&args, enabled, &emulator) {
+                    cmd.args(&plan.args);
+                    return link_and_launch(&mut cmd, zig, &plan, &emulator);
+                }
+            }
             cmd.args(args);
             let Some(file) = stdout else {
                 let e = crate::process::exec(&mut cmd);
@@ -78,21 +89,79 @@ fn run(args: Vec<OsString>) -> i32 {
                 }
             };
             cmd.stdout(out);
-            match crate::process::run_compiler(&mut cmd) {
-                Ok(status) => {
-                    use std::os::unix::process::ExitStatusExt;
-                    status
-                        .code()
-                        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-                }
-                Err(e) => {
-                    eprintln!(
-                        "recipe: cannot run `{}`: {e}",
-                        crate::text::path(Path::new(zig))
-                    );
-                    127
-                }
-            }
+            run_child(&mut cmd, zig)
         }
     }
+}
+
+/// Runs zig as a child to its end: its exit code (128 + the signal when killed), or 127 when
+/// it cannot start.
+fn run_child(cmd: &mut std::process::Command, zig: &OsString) -> i32 {
+    match crate::process::run_compiler(cmd) {
+        Ok(status) => {
+            use std::os::unix::process::ExitStatusExt;
+            status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+        }
+        Err(e) => {
+            eprintln!(
+                "recipe: cannot run `{}`: {e}",
+                crate::text::path(Path::new(zig))
+            );
+            127
+        }
+    }
+}
+
+/// Links `plan.target` with `cmd` (zig), then writes the launcher at `plan.out`. A failed link
+/// leaves neither file, as a failed link of `OUT` leaves no `OUT`.
+fn link_and_launch(
+    cmd: &mut std::process::Command,
+    zig: &OsString,
+    plan: &launcher::Launch,
+    emulator: &str,
+) -> i32 {
+    let code = run_child(cmd, zig);
+    if code != 0 {
+        let _ = std::fs::remove_file(&plan.out);
+        let _ = std::fs::remove_file(&plan.target);
+        return code;
+    }
+    let target = match std::path::absolute(&plan.target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "recipe: cannot resolve `{}`: {e}",
+                crate::text::path(&plan.target)
+            );
+            return 1;
+        }
+    };
+    match write_launcher(&plan.out, &launcher::script(emulator, &target)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!(
+                "recipe: cannot write the launcher `{}`: {e}",
+                crate::text::path(&plan.out)
+            );
+            1
+        }
+    }
+}
+
+/// Writes `text` at `out` as an executable file, through a temporary file renamed into place.
+fn write_launcher(out: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".recipe-launcher.")
+        .tempfile_in(dir)?;
+    std::fs::write(tmp.path(), text)?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
+    tmp.persist(out).map_err(|e| e.error)?;
+    Ok(())
 }

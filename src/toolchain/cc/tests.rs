@@ -219,3 +219,133 @@ fn print_prog_name_names_our_wrappers_for_our_tools_only() {
     }
     assert_eq!(passed(&["-print-prog-name=as"]), ["-print-prog-name=as"]);
 }
+
+mod launcher {
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    use super::super::launcher::{Launch, is_launcher, plan, script};
+
+    const QEMU: &str = "qemu-arm-static";
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    fn launch(args: &[&str]) -> Option<Launch> {
+        plan(&os(args), true, QEMU)
+    }
+
+    fn strs(l: &Launch) -> Vec<String> {
+        l.args
+            .iter()
+            .map(|a| a.clone().into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_link_of_an_executable_goes_to_out_target() {
+        let l = launch(&["-O2", "-o", "objs/autotest", "objs/autotest.c", "-static"]).unwrap();
+        assert_eq!(l.out, PathBuf::from("objs/autotest"));
+        assert_eq!(l.target, PathBuf::from("objs/autotest.target"));
+        assert_eq!(
+            strs(&l),
+            [
+                "-O2",
+                "-o",
+                "objs/autotest.target",
+                "objs/autotest.c",
+                "-static"
+            ]
+        );
+        // The joined form keeps its shape.
+        let l = launch(&["-oconftest", "conftest.c"]).unwrap();
+        assert_eq!(l.out, PathBuf::from("conftest"));
+        assert_eq!(strs(&l), ["-oconftest.target", "conftest.c"]);
+        // Objects and archives are inputs too; the last `-o` is the one the driver uses.
+        let l = launch(&["main.o", "-lm", "libx.a", "-o", "a", "-o", "b"]).unwrap();
+        assert_eq!(l.out, PathBuf::from("b"));
+        assert_eq!(
+            strs(&l),
+            ["main.o", "-lm", "libx.a", "-o", "a", "-o", "b.target"]
+        );
+    }
+
+    #[test]
+    fn without_o_the_driver_s_a_out_is_the_launcher() {
+        let l = launch(&["conftest.c"]).unwrap();
+        assert_eq!(l.out, PathBuf::from("a.out"));
+        assert_eq!(l.target, PathBuf::from("a.out.target"));
+        assert_eq!(strs(&l), ["conftest.c", "-o", "a.out.target"]);
+    }
+
+    #[test]
+    fn compiles_libraries_and_other_outputs_are_left_alone() {
+        for args in [
+            &["-c", "a.c", "-o", "a"][..],
+            &["-S", "a.c", "-o", "a"],
+            &["-E", "a.c"],
+            &["-M", "a.c"],
+            &["-MM", "a.c"],
+            &["-fsyntax-only", "a.c"],
+            &["-shared", "a.c", "-o", "liba"],
+            &["-r", "a.o", "b.o", "-o", "ab"],
+            &["-Wl,-r", "a.o", "-o", "ab"],
+            &["-Wl,--shared", "a.o", "-o", "x"],
+            &["-Xlinker", "--relocatable", "a.o", "-o", "x"],
+            &["a.c", "-o", "a.o"],
+            &["a.c", "-o", "liba.a"],
+            &["a.c", "-o", "liba.so"],
+            &["a.c", "-o", "liba.so.1.2"],
+            &["a.c", "-o", "x.lo"],
+            &["a.h", "-o", "a.h.gch"],
+            &["a.c", "-o", "/dev/null"],
+            &["a.c", "-o", "-"],
+            &["a.c", "-o"],
+            // No input: a question to the driver, not a link.
+            &["--version"],
+            &["-v"],
+            &["-dumpmachine"],
+            &["-print-prog-name=cc1"],
+            &[
+                "-o", "x", "-I", "inc", "-L", "lib", "-x", "c", "-include", "h.h",
+            ],
+        ] {
+            assert_eq!(launch(args), None, "{args:?}");
+        }
+    }
+
+    /// The dependency-file options that do not stop the link do not stop the launcher.
+    #[test]
+    fn dependency_files_do_not_stop_a_link() {
+        let l = launch(&["-MD", "-MF", "x.d", "-MT", "x", "x.c", "-o", "x"]).unwrap();
+        assert_eq!(l.out, PathBuf::from("x"));
+    }
+
+    #[test]
+    fn only_when_asked_and_only_with_an_emulator() {
+        let args = os(&["conftest.c", "-o", "conftest"]);
+        assert_eq!(plan(&args, false, QEMU), None);
+        assert_eq!(plan(&args, true, ""), None, "natively nothing changes");
+        assert!(plan(&args, true, QEMU).is_some());
+    }
+
+    #[test]
+    fn the_launcher_execs_the_emulator_on_the_absolute_target() {
+        let s = script(QEMU, std::path::Path::new("/w/src/objs/autotest.target"));
+        assert!(s.starts_with("#!/bin/sh\n"), "{s}");
+        assert!(
+            s.ends_with("\nexec 'qemu-arm-static' '/w/src/objs/autotest.target' \"$@\"\n"),
+            "{s}"
+        );
+        assert!(is_launcher(s.as_bytes()));
+        assert!(!is_launcher(b"#!/bin/sh\necho hi\n"));
+        assert!(!is_launcher(b"\x7fELF"));
+        // Any path survives the shell.
+        let s = script(QEMU, std::path::Path::new("/w/it's $HOME/a b"));
+        assert!(
+            s.contains(r#"exec 'qemu-arm-static' '/w/it'\''s $HOME/a b' "$@""#),
+            "{s}"
+        );
+    }
+}
