@@ -88,7 +88,7 @@ pub fn runner(arch: Arch) -> Result<Vec<String>, SmokeError> {
 pub(crate) use crate::plan::shell_quote;
 
 /// Runs `binary args...` (via [`runner`]) with a timeout (the child is killed after `timeout`), in
-/// `cwd`, with a clean environment (PATH only), and checks that the combined output contains
+/// `cwd`, with a clean environment (PATH, and HOME set to `cwd`), and checks that the combined output contains
 /// `expect`.
 pub fn run_smoke(
     arch: Arch,
@@ -111,10 +111,14 @@ pub fn run_smoke(
         .collect::<Vec<_>>()
         .join(" ");
     let mut cmd = crate::process::command(&argv[0]);
-    cmd.args(&argv[1..]).current_dir(cwd).env(
-        "PATH",
-        std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-    );
+    // HOME is the scratch folder, as for a service (apps that read ~/ must not see ours).
+    cmd.args(&argv[1..])
+        .current_dir(cwd)
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        )
+        .env("HOME", cwd);
     let captured = crate::process::capture(
         &mut cmd,
         crate::process::Capture {
@@ -170,6 +174,31 @@ mod tests {
         if let Some(h) = Arch::host() {
             assert!(runner(h).unwrap().is_empty());
         }
+    }
+
+    /// The program sees PATH and a HOME of its own (the scratch folder), nothing of ours.
+    #[test]
+    fn the_environment_is_path_and_a_scratch_home() {
+        let Some(host) = Arch::host() else { return };
+        let d = tempfile::tempdir().unwrap();
+        let home = format!("HOME={}", d.path().display());
+        let o = run_smoke(
+            host,
+            Path::new("/usr/bin/env"),
+            &[],
+            &home,
+            d.path(),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+        assert!(o.passed, "{o:?}");
+        let mut names: Vec<&str> = o
+            .output
+            .lines()
+            .filter_map(|l| l.split('=').next())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["HOME", "PATH"], "{}", o.output);
     }
 
     #[test]
