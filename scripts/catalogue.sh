@@ -24,7 +24,13 @@ if [ "${1:-}" = --short ]; then
   SHORT=yes
   shift
 fi
-OUT=${1:-$(mktemp -d /tmp/recipe-catalogue.XXXXXX)}
+if [ -n "${1:-}" ]; then
+  OUT=$1
+else
+  OUT=$(mktemp -d /tmp/recipe-catalogue.XXXXXX)
+  # the short mode's scratch output (cache, images, podman storage) is not kept
+  [ $SHORT = yes ] && trap 'rm -rf "$OUT"' EXIT
+fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CACHE=$OUT/cache
