@@ -2,9 +2,15 @@
 //! every symlink. Written when the entry is committed and checked each time it is used, so an
 //! entry changed after the fact (one byte of a binary, a file swapped for a script, a file added)
 //! is a miss, never packed.
+//!
+//! A file is hashed again only when its inode, size, mode or ctime differ from what was seen
+//! when the entry was made ([`Seen`]): any write, chmod or replacement of a file sets its ctime
+//! to the time of the change (user space cannot set it back), so a no-op run does not read every
+//! byte of the cache. An entry made before `Seen` existed is hashed in full once, and its
+//! manifest then records what was seen (`Cache::verify`).
 
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +35,9 @@ pub enum Kind {
         mode: u32,
         size: u64,
         sha256: String,
+        /// The file's identity and change time when the entry was made.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen: Option<Seen>,
     },
     Symlink {
         target: String,
@@ -37,8 +46,33 @@ pub enum Kind {
     Other,
 }
 
+/// A file's inode and change time (seconds and nanoseconds): equal, the file was not written,
+/// replaced or chmod-ed since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub ino: u64,
+    pub ctime: i64,
+    pub ctime_nsec: i64,
+}
+
+impl Seen {
+    fn of(m: &std::fs::Metadata) -> Seen {
+        Seen {
+            ino: m.ino(),
+            ctime: m.ctime(),
+            ctime_nsec: m.ctime_nsec(),
+        }
+    }
+}
+
 /// The manifest of the tree at `root`, in path order.
 pub fn of_tree(root: &Path) -> io::Result<Vec<Item>> {
+    of_tree_knowing(root, &[])
+}
+
+/// [`of_tree`], taking a file's sha256 from `known` (sorted by path) instead of reading it
+/// when the file's inode, size, mode and ctime are those `known` saw.
+fn of_tree_knowing(root: &Path, known: &[Item]) -> io::Result<Vec<Item>> {
     let entries = crate::walk::walk(root).map_err(|e| io::Error::new(e.source.kind(), e))?;
     let mut items = Vec::with_capacity(entries.len());
     for e in entries {
@@ -53,11 +87,36 @@ pub fn of_tree(root: &Path) -> io::Result<Vec<Item>> {
             }
         } else if e.file_type.is_file() {
             let mut f = std::fs::File::open(&e.path)?;
-            let mode = f.metadata()?.permissions().mode() & 0o7777;
-            let mut w = HashWriter::new(io::sink());
-            io::copy(&mut f, &mut w)?;
-            let (_, sha256, size) = w.finish();
-            Kind::File { mode, size, sha256 }
+            let meta = f.metadata()?;
+            let mode = meta.permissions().mode() & 0o7777;
+            let seen = Seen::of(&meta);
+            let unchanged = known
+                .binary_search_by(|k| k.path.as_str().cmp(&path))
+                .ok()
+                .and_then(|i| match &known[i].kind {
+                    Kind::File {
+                        mode: m,
+                        size: s,
+                        sha256,
+                        seen: Some(was),
+                    } if *m == mode && *s == meta.len() && *was == seen => Some(sha256.clone()),
+                    _ => None,
+                });
+            let (sha256, size) = match unchanged {
+                Some(sha256) => (sha256, meta.len()),
+                None => {
+                    let mut w = HashWriter::new(io::sink());
+                    io::copy(&mut f, &mut w)?;
+                    let (_, sha256, size) = w.finish();
+                    (sha256, size)
+                }
+            };
+            Kind::File {
+                mode,
+                size,
+                sha256,
+                seen: Some(seen),
+            }
         } else {
             Kind::Other
         };
@@ -69,10 +128,20 @@ pub fn of_tree(root: &Path) -> io::Result<Vec<Item>> {
 /// The first difference between the tree at `root` and `expected`, said for people; `None`
 /// when they agree.
 pub fn differs(root: &Path, expected: &[Item]) -> Option<String> {
-    let actual = match of_tree(root) {
-        Ok(a) => a,
-        Err(e) => return Some(format!("cannot read it: {e}")),
-    };
+    check(root, expected).err()
+}
+
+/// The tree at `root` as it is now (with what is seen of each file), when it agrees with
+/// `expected`; otherwise its first difference, said for people.
+pub fn check(root: &Path, expected: &[Item]) -> Result<Vec<Item>, String> {
+    let actual = of_tree_knowing(root, expected).map_err(|e| format!("cannot read it: {e}"))?;
+    match first_difference(&actual, expected) {
+        None => Ok(actual),
+        Some(d) => Err(d),
+    }
+}
+
+fn first_difference(actual: &[Item], expected: &[Item]) -> Option<String> {
     let mut a = actual.iter().peekable();
     let mut b = expected.iter().peekable();
     loop {
@@ -87,7 +156,7 @@ pub fn differs(root: &Path, expected: &[Item]) -> Option<String> {
                 return Some(format!("`{}` is missing", esc(&y.path)));
             }
             (Some(x), Some(y)) => {
-                if x.kind != y.kind {
+                if !same(&x.kind, &y.kind) {
                     return Some(format!(
                         "`{}` changed ({})",
                         esc(&x.path),
@@ -98,6 +167,27 @@ pub fn differs(root: &Path, expected: &[Item]) -> Option<String> {
                 b.next();
             }
         }
+    }
+}
+
+/// The same content and mode (whatever was seen of the file).
+fn same(a: &Kind, b: &Kind) -> bool {
+    match (a, b) {
+        (
+            Kind::File {
+                mode: m1,
+                size: s1,
+                sha256: h1,
+                ..
+            },
+            Kind::File {
+                mode: m2,
+                size: s2,
+                sha256: h2,
+                ..
+            },
+        ) => m1 == m2 && s1 == s2 && h1 == h2,
+        _ => a == b,
     }
 }
 
@@ -161,6 +251,38 @@ mod tests {
         );
         std::fs::remove_file(root.join("usr/bin/alias")).unwrap();
         assert_eq!(differs(root, &m).unwrap(), "`usr/bin/alias` is missing");
+    }
+
+    /// Rewriting a file moves its ctime, so it is hashed again: a changed byte whose mtime and
+    /// size are put back is still found, and the same bytes written again still agree.
+    #[test]
+    fn a_rewritten_file_is_hashed_again_even_with_its_mtime_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        std::fs::write(&app, b"\x7fELF app").unwrap();
+        let m = of_tree(dir.path()).unwrap();
+        assert!(matches!(&m[0].kind, Kind::File { seen: Some(_), .. }));
+        let mtime = std::fs::metadata(&app).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&app, b"\x7fELF apq").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&app)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(
+            differs(dir.path(), &m).unwrap(),
+            "`app` changed (its content)"
+        );
+        std::fs::write(&app, b"\x7fELF app").unwrap();
+        assert_eq!(differs(dir.path(), &m), None);
+        // A manifest of an older `recipe` (nothing seen) is checked by hashing.
+        let mut old = m.clone();
+        if let Kind::File { seen, .. } = &mut old[0].kind {
+            *seen = None;
+        }
+        assert_eq!(differs(dir.path(), &old), None);
     }
 
     fn m_mode(m: &[Item], path: &str) -> u32 {

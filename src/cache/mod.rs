@@ -128,10 +128,16 @@ impl Cache {
         if meta.key != key {
             return Err(format!("its meta.json names another key ({})", meta.key));
         }
-        match manifest::differs(&entry.join("dest"), &meta.files) {
-            None => Ok(()),
-            Some(d) => Err(d),
+        let now = manifest::check(&entry.join("dest"), &meta.files)?;
+        // The content agrees; when what was seen of the files moved (a manifest of an older
+        // `recipe`, a file copied back), remember it now, so the next check reads no byte again.
+        if now != meta.files {
+            let mut meta = meta;
+            meta.files = now;
+            let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
+            let _ = crate::publish::write_file(&entry.join("meta.json"), &json);
         }
+        Ok(())
     }
 
     /// Removes the entry of `key` (moved aside first, so it disappears at once).

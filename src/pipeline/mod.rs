@@ -115,6 +115,9 @@ pub struct Built {
     pub archive: PathBuf,
     pub written: image::Written,
     pub binaries: Vec<(Arch, PathBuf)>,
+    /// `recipe check` calls every platform's entrypoint distroless-ready (said when the image
+    /// was written, kept in its stamp).
+    pub distroless: bool,
 }
 
 /// Loads all recipes first, so that a mistake in any of them stops the run before any work.

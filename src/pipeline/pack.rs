@@ -59,6 +59,11 @@ pub(super) fn image_key(
 struct Stamp {
     key: String,
     written: image::Written,
+    /// What `recipe check` said of the image when it was written (every platform's entrypoint
+    /// distroless-ready), so that an unchanged image is not read again to say it. A stamp
+    /// without it (an older `recipe`'s) means "write the image again".
+    #[serde(default)]
+    distroless: Option<bool>,
 }
 
 /// The files of one arch's image: the app's (verified, also copied beside the image) and those
@@ -263,8 +268,9 @@ impl Target {
         }
     }
 
-    fn built(&self, r: &Recipe, written: image::Written) -> Built {
+    fn built(&self, r: &Recipe, written: image::Written, distroless: bool) -> Built {
         Built {
+            distroless,
             recipe: r.clone(),
             image: format!("{}:{}", r.name, self.tag),
             user: format!("{}:{}", self.user.uid, self.user.gid),
@@ -276,7 +282,7 @@ impl Target {
     }
 
     /// What the stamp says was written, when it is this image and all its parts are there.
-    fn unchanged(&self) -> Option<image::Written> {
+    fn unchanged(&self) -> Option<(image::Written, bool)> {
         let bytes = std::fs::read(&self.stamp).ok()?;
         let stamp = serde_json::from_slice::<Stamp>(&bytes).ok()?;
         let whole = stamp.key == self.key
@@ -284,7 +290,7 @@ impl Target {
             && self.archive.is_file()
             && self.sbom.is_file()
             && self.bin_dirs.iter().all(|(_, d)| d.is_dir());
-        whole.then_some(stamp.written)
+        whole.then_some((stamp.written, stamp.distroless?))
     }
 }
 
@@ -304,10 +310,10 @@ pub(super) fn pack(
     // The same image is already there: nothing to write.
     // (--emit-context writes the image again: the context is made from its entries.)
     if settings.emit_context.is_none()
-        && let Some(written) = t.unchanged()
+        && let Some((written, distroless)) = t.unchanged()
     {
         progress.step(&t.id, "image (unchanged)");
-        return Ok(t.built(r, written));
+        return Ok(t.built(r, written, distroless));
     }
     let _ = std::fs::remove_file(&t.stamp);
     progress.step(&t.id, "image");
@@ -327,13 +333,17 @@ pub(super) fn pack(
     // The SBOM, beside the image (for every arch; each layer holds its own arch's).
     publish_file(&t.sbom, &sbom.combined)?;
     write_binaries(&t, per_arch)?;
+    // What `recipe check` says of the image just written, every platform.
+    let distroless = crate::check::check_path(&t.layout, &Default::default())
+        .is_ok_and(|c| c.distroless_ready());
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),
         written: written.clone(),
+        distroless: Some(distroless),
     })
     .expect("stamp serialises");
     publish_file(&t.stamp, &stamp)?;
-    Ok(t.built(r, written))
+    Ok(t.built(r, written, distroless))
 }
 
 /// The image configuration of `r`: user, entrypoint, environment (with `SSL_CERT_FILE` when
