@@ -396,7 +396,8 @@ fn failure(
 }
 
 /// Sends the requests (the first one again while nothing comes back, until the timeout: a
-/// published port may accept before the app listens), then stops the container.
+/// published port may accept before the app listens; a `wait` one until it passes), then stops
+/// the container.
 fn probe_service(
     i: &Inputs,
     p: &Plan,
@@ -430,16 +431,8 @@ fn probe_service(
     let deadline = Instant::now() + i.timeout;
     let mut answered = 0;
     for (n, req) in svc.requests.iter().enumerate() {
-        let step = format!("request {} ({})", n + 1, service::kind(req));
-        let answer = loop {
-            let a = service::request(&target, req)?;
-            let silent = matches!(&a, Err((_, miss)) if miss.received.is_empty());
-            if !silent || n > 0 || Instant::now() >= deadline {
-                break a;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        };
-        if let Err((sent, miss)) = answer {
+        let step = format!("request {} ({})", n + 1, service::kind(&req.request));
+        if let Err((sent, miss)) = service::send(&target, req, deadline, n == 0)? {
             return Ok(Err(failure(
                 &step,
                 command,

@@ -78,8 +78,8 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
     for f in &sm.files {
         s.push_str(&format!("  file      {}\n", text::escape(&f.path)));
     }
-    for req in sm.service.iter().flat_map(|svc| &svc.requests) {
-        let line = match req {
+    for step in sm.service.iter().flat_map(|svc| &svc.requests) {
+        let line = match &step.request {
             Request::Tcp { send, expect } => format!("tcp {send:?} expects {expect:?}"),
             Request::Http {
                 method,
@@ -96,7 +96,12 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
                 format!("run {} expects {expect:?}", argv.join(" "))
             }
         };
-        s.push_str(&format!("  request   {}\n", text::escape(&line)));
+        let wait = if step.wait {
+            " (again until it passes)"
+        } else {
+            ""
+        };
+        s.push_str(&format!("  request   {}{wait}\n", text::escape(&line)));
     }
     s
 }

@@ -265,7 +265,7 @@ pub struct Service {
     pub listen: Listen,
     /// Seconds the app has to exit after SIGTERM.
     pub stop_grace_secs: u64,
-    pub requests: Vec<Request>,
+    pub requests: Vec<SmokeRequest>,
 }
 
 /// A file beside the recipe for a service smoke test, with where the recipe names it.
@@ -285,7 +285,16 @@ pub enum Listen {
     Udp,
 }
 
-/// One step of a service smoke test.
+/// One step of a service smoke test, and whether to send it again until it passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmokeRequest {
+    pub request: Request,
+    /// `wait = true`: sent again until it passes, within the smoke test's `timeout` (a server
+    /// that listens before it is ready: routes loaded after the port opens).
+    pub wait: bool,
+}
+
+/// What a service smoke test sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Send these bytes over TCP; the answer must contain `expect`.

@@ -230,6 +230,9 @@ pub struct RequestTable {
     pub run: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub expect: Option<Spanned<String>>,
+    /// Send it again until it passes (within the smoke test's timeout).
+    #[serde(default)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -282,3 +282,40 @@ fn serve_mistakes_are_located() {
     ))
     .stderr_has("`serve` belongs to a smoke test that runs to its end");
 }
+
+/// A server that listens before it is ready (HTTP 503 for its first 2 s): a plain request fails
+/// at once with what came back; `wait = true` sends it again until it passes.
+#[test]
+fn a_wait_request_is_sent_again_until_the_server_is_ready() {
+    let warm = |wait: bool| {
+        move |t: String| {
+            let t = t.replace(
+                "command = [\"hello-svc\", \"-addr\", \"127.0.0.1:{port}\"]",
+                "command = [\"hello-svc\", \"-addr\", \"127.0.0.1:{port}\", \"-warmup\", \"2s\"]",
+            );
+            if wait {
+                t.replacen(
+                    "http = { method = \"GET\", path = \"/hello\"",
+                    "wait = true\nhttp = { method = \"GET\", path = \"/hello\"",
+                    1,
+                )
+            } else {
+                t
+            }
+        }
+    };
+    let Some(o) = failing("amd64", warm(false)) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 1 (http)")
+        .stderr_has("HTTP/1.1 503 Service Unavailable");
+    let _l = build_lock();
+    let Some(s) = svc_scratch(warm(true)) else {
+        return;
+    };
+    run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"]))
+    .success()
+    .stderr_has("hello-svc/amd64: smoke test passed");
+}

@@ -187,7 +187,12 @@ impl Validator<'_> {
         let requests = s
             .request
             .iter()
-            .map(|r| self.request(r.get_ref(), r.span(), app_files))
+            .map(|r| {
+                Ok(SmokeRequest {
+                    request: self.request(r.get_ref(), r.span(), app_files)?,
+                    wait: r.get_ref().wait,
+                })
+            })
             .collect::<R<Vec<_>>>()?;
         Ok(Service {
             listen,

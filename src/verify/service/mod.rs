@@ -204,9 +204,10 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         program: r.program,
         cwd: r.cwd,
     };
+    let deadline = Instant::now() + r.timeout;
     for (i, req) in r.service.requests.iter().enumerate() {
-        let step = format!("request {} ({})", i + 1, kind(req));
-        match request(&target, req)? {
+        let step = format!("request {} ({})", i + 1, kind(&req.request));
+        match send(&target, req, deadline, false)? {
             Ok(_) => done.push(step),
             Err((sent, miss)) => {
                 let _ = app.kill();
@@ -264,6 +265,28 @@ pub struct Target<'a> {
 
 /// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
 pub type Answer = Result<String, (String, probe::Miss)>;
+
+/// Sends `req`, again (every quarter second, until `deadline`) while it fails and it has
+/// `wait`, or, with `while_silent`, while nothing came back (a published port that accepts
+/// before the app listens). `Err` only when a client cannot be started.
+pub fn send(
+    t: &Target,
+    req: &crate::recipe::SmokeRequest,
+    deadline: Instant,
+    while_silent: bool,
+) -> Result<Answer, SmokeError> {
+    loop {
+        let a = request(t, &req.request)?;
+        let again = match &a {
+            Ok(_) => false,
+            Err((_, miss)) => req.wait || (while_silent && miss.received.is_empty()),
+        };
+        if !again || Instant::now() >= deadline {
+            return Ok(a);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
 
 /// Sends one request (`{port}` filled in). `Err` only when a client cannot be started.
 pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
