@@ -352,8 +352,8 @@ mod tests {
         }
     }
 
-    fn argvs(system: System, o: &Options) -> Vec<Vec<String>> {
-        let ctx = Context {
+    fn context() -> Context {
+        Context {
             cache: "/cache".into(),
             jobs: 2,
             zig_version: "0.0".into(),
@@ -362,7 +362,11 @@ mod tests {
             go_env: vec![],
             host_path: "/usr/bin".into(),
             source_date_epoch: 1,
-        };
+        }
+    }
+
+    fn argvs(system: System, o: &Options) -> Vec<Vec<String>> {
+        let ctx = context();
         let l = layout();
         steps(system, o, Arch::Amd64, &ctx, &l)
             .unwrap()
@@ -437,24 +441,8 @@ mod tests {
         );
     }
     fn plan_for(system: System, o: &Options, arch: Arch) -> Vec<Step> {
-        let ctx = Context {
-            cache: "/cache".into(),
-            jobs: 2,
-            zig_version: "0.0".into(),
-            go_version: "1.24.0".into(),
-            jobserver: true,
-            go_env: vec![],
-            host_path: "/usr/bin".into(),
-            source_date_epoch: 1,
-        };
-        let l = Layout {
-            work: "/w".into(),
-            src: "/w/src".into(),
-            dest: "/w/dest".into(),
-            sysroot: "/w/sysroot".into(),
-            host_bins: vec![],
-        };
-        steps(system, o, arch, &ctx, &l).unwrap()
+        let ctx = context();
+        steps(system, o, arch, &ctx, &layout()).unwrap()
     }
 
     /// The environments of the run steps by name.
