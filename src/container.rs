@@ -316,12 +316,14 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
     // A client app's server, or a free port to publish a service on.
     let server = match r.smoke.as_ref().and_then(|s| s.serve) {
         Some(Serve::Http) => Some(
-            crate::verify::serve::HttpServer::start(served_files(r))
-                .map_err(|source| SmokeError::Spawn {
-                    command: "an HTTP server on 127.0.0.1".into(),
-                    source,
-                })
-                .map_err(smoke_err)?,
+            crate::verify::serve::HttpServer::start(
+                r.smoke.as_ref().map(|s| s.file_bytes()).unwrap_or_default(),
+            )
+            .map_err(|source| SmokeError::Spawn {
+                command: "an HTTP server on 127.0.0.1".into(),
+                source,
+            })
+            .map_err(smoke_err)?,
         ),
         None => None,
     };
@@ -368,14 +370,6 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
     };
     i.engine.remove(&container);
     result
-}
-
-fn served_files(r: &Recipe) -> Vec<(String, Vec<u8>)> {
-    r.smoke
-        .iter()
-        .flat_map(|s| &s.files)
-        .map(|f| (f.path.clone(), f.contents.clone().unwrap_or_default()))
-        .collect()
 }
 
 fn failure(

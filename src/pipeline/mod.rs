@@ -523,19 +523,10 @@ fn smoke(
     let id = format!("{}/{}", r.name, job.arch);
     progress.step(&id, "smoke");
     let program = &s.command[0];
-    let file = files
-        .iter()
-        .find(|f| {
-            &f.image_path == program
-                || Path::new(&f.image_path)
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    == Some(program)
-        })
-        .ok_or_else(|| PipelineError::SmokeProgram {
-            recipe: r.name.clone(),
-            program: program.clone(),
-        })?;
+    let file = app_file(files, program).ok_or_else(|| PipelineError::SmokeProgram {
+        recipe: r.name.clone(),
+        program: program.clone(),
+    })?;
     let cwd = job.work.join("smoke");
     std::fs::create_dir_all(&cwd).map_err(|source| PipelineError::Io {
         path: cwd.clone(),
@@ -551,7 +542,7 @@ fn smoke(
     // A client app's server (`serve`): its port fills `{port}` in the files and arguments.
     let server = match s.serve {
         Some(recipe::Serve::Http) => Some(
-            verify::serve::HttpServer::start(smoke_files(s, None))
+            verify::serve::HttpServer::start(s.file_bytes())
                 .map_err(|source| verify::smoke::SmokeError::Spawn {
                     command: "an HTTP server on 127.0.0.1".into(),
                     source,
@@ -561,8 +552,7 @@ fn smoke(
         None => None,
     };
     let port = server.as_ref().map(|h| h.port());
-    verify::service::write_files(&cwd, &smoke_files(s, port), port.unwrap_or(0))
-        .map_err(run_err)?;
+    verify::service::write_files(&cwd, &s.file_bytes(), port.unwrap_or(0)).map_err(run_err)?;
     let args: Vec<String> = s.command[1..]
         .iter()
         .map(|a| match port {
@@ -608,22 +598,15 @@ fn smoke(
     Ok(())
 }
 
-/// The smoke files as (relative path, bytes), `{port}` filled in when given (text files only).
-fn smoke_files(s: &recipe::Smoke, port: Option<u16>) -> Vec<(String, Vec<u8>)> {
-    s.files
-        .iter()
-        .map(|f| {
-            let bytes = f.contents.clone().unwrap_or_default();
-            let bytes = match (port, String::from_utf8(bytes)) {
-                (Some(p), Ok(text)) => text
-                    .replace(recipe::PORT_PLACEHOLDER, &p.to_string())
-                    .into_bytes(),
-                (_, Ok(text)) => text.into_bytes(),
-                (_, Err(e)) => e.into_bytes(),
-            };
-            (f.path.clone(), bytes)
-        })
-        .collect()
+/// The app file a smoke command names, by its path in the image or its file name.
+fn app_file<'a>(files: &'a [AppFile], name: &str) -> Option<&'a AppFile> {
+    files.iter().find(|f| {
+        f.image_path == name
+            || Path::new(&f.image_path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                == Some(name)
+    })
 }
 
 /// The service form of the smoke test: the app runs in `smoke/` of the job's folder with the
@@ -639,19 +622,8 @@ fn smoke_service(
     let s = r.smoke.as_ref().expect("a smoke test");
     // The files were read when the recipe was loaded (and are part of its key); the service
     // fills `{port}` in them itself, once it has chosen the port.
-    let contents = smoke_files(s, None);
-    let program = |name: &str| {
-        files
-            .iter()
-            .find(|f| {
-                f.image_path == name
-                    || Path::new(&f.image_path)
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        == Some(name)
-            })
-            .map(|f| f.host_path.clone())
-    };
+    let contents = s.file_bytes();
+    let program = |name: &str| app_file(files, name).map(|f| f.host_path.clone());
     let run = verify::service::ServiceRun {
         arch: job.arch,
         binary,

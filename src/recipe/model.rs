@@ -252,6 +252,17 @@ pub struct Smoke {
     pub service: Option<Service>,
 }
 
+impl Smoke {
+    /// The smoke files as (relative path, bytes as read beside the recipe); `{port}` is filled
+    /// in where they are written (`verify::service::write_files`).
+    pub fn file_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        self.files
+            .iter()
+            .map(|f| (f.path.clone(), f.contents.clone().unwrap_or_default()))
+            .collect()
+    }
+}
+
 /// A server the smoke test runs for a client app (curl, a downloader) while its command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Serve {

@@ -1,3 +1,5 @@
+//! Unit tests of the SBOM document: packages, relationships, purls and CPE references.
+
 use super::*;
 use serde_json::Value;
 

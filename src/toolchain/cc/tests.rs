@@ -1,3 +1,5 @@
+//! Unit tests of the compiler-wrapper mode: the argument filter and the launcher rule.
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 

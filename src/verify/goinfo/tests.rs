@@ -1,3 +1,5 @@
+//! Unit tests of the Go build info reader: finding, decoding and parsing the module text.
+
 use super::*;
 use crate::verify::facts::GoModule;
 
