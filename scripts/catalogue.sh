@@ -58,6 +58,7 @@ else
   ARCHES=${ARCHES:-amd64 arm64 armv7}
 fi
 export RECIPE_RECIPES=$RECIPES RECIPE_CACHE=$CACHE
+SELECT=${APPS:+given}
 if [ -z "${APPS:-}" ]; then
   APPS=$(grep -l '^\[app\]' "$RECIPES"/*.toml | xargs -n1 basename | sed 's/\.toml$//' | grep -vx healthcheck | tr '\n' ' ')
 fi
@@ -84,10 +85,12 @@ for app in $APPS; do
   done
 done
 
-# Everything is in the cache now: the whole catalogue again is a no-op, and writes the table.
+# Everything is in the cache now: the whole catalogue again (`build --all`, or the APPS given)
+# is a no-op, and writes the table.
 arch_list=$(echo $ARCHES | tr ' ' ',')
 t0=$(now)
-"$BIN" --quiet build $APPS --arch "$arch_list" --out "$OUT/images" >"$OUT/table.txt"
+if [ -n "$SELECT" ] || [ $SHORT = yes ]; then set -- $APPS; else set -- --all; fi
+"$BIN" --quiet build "$@" --arch "$arch_list" --out "$OUT/images" >"$OUT/table.txt"
 noop=$(echo "$(now) - $t0" | bc)
 echo "noop	$arch_list	$noop" >>"$TIMES"
 

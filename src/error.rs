@@ -183,6 +183,7 @@ impl ExitCode for PipelineError {
             PipelineError::Toolchain(e) => e.exit(),
             PipelineError::Build(e) => e.exit(),
             PipelineError::Verify { .. }
+            | PipelineError::PackedUnknown { .. }
             | PipelineError::Smoke { .. }
             | PipelineError::ServiceSmoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
@@ -214,6 +215,7 @@ impl ExitCode for ToolchainError {
             ToolchainError::Zig { .. }
             | ToolchainError::Meson { .. }
             | ToolchainError::Go { .. }
+            | ToolchainError::Upx { .. }
             | ToolchainError::Io { .. } => Failed,
         }
     }

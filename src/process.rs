@@ -86,7 +86,7 @@ pub fn host_env() -> Vec<(String, String)> {
         "GOSUMDB",
         "GOINSECURE",
     ];
-    const KEEP_PREFIX: &[&str] = &["PIP_", "PYENV"];
+    const KEEP_PREFIX: &[&str] = &["PIP_", "PYENV", "NPM_CONFIG_", "npm_config_"];
     let mut env = vec![("LC_ALL".to_string(), "C".to_string())];
     for (k, v) in std::env::vars() {
         if KEEP.contains(&k.as_str()) || KEEP_PREFIX.iter().any(|p| k.starts_with(p)) {

@@ -1,6 +1,7 @@
 //! Executing a planned job: prepare its directory, get its source, provision the toolchain,
 //! run each step with its output in the job's log, and collect the app files it installed.
 
+pub mod compress;
 mod fsutil;
 pub mod install;
 pub mod schedule;
@@ -38,6 +39,7 @@ pub struct Tools {
     pub zig: Option<Zig>,
     pub go: Option<Go>,
     pub meson: Option<PathBuf>,
+    pub upx: Option<crate::toolchain::upx::Upx>,
     pub jobserver: Option<jobserver::Client>,
 }
 

@@ -30,6 +30,9 @@ pub struct Meta {
     pub size: u64,
     /// Every file of the installed tree (filled in by [`Cache::commit`]).
     pub files: Vec<manifest::Item>,
+    /// The app files packed by `[app] compress`, as they were before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packed: Vec<crate::build::compress::Packed>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -117,17 +120,23 @@ impl Cache {
         Ok(entry)
     }
 
-    /// Checks the entry of `key` against its manifest: `Err` says how it differs (or why it
-    /// cannot be read), and the entry must not be used.
-    pub fn verify(&self, key: &str) -> Result<(), String> {
-        let entry = self.entry(key);
-        let bytes = std::fs::read(entry.join("meta.json"))
+    /// What the entry of `key` says about itself; `Err` says why it cannot be read.
+    pub fn meta(&self, key: &str) -> Result<Meta, String> {
+        let bytes = std::fs::read(self.entry(key).join("meta.json"))
             .map_err(|e| format!("cannot read its meta.json: {e}"))?;
         let meta: Meta = serde_json::from_slice(&bytes)
             .map_err(|e| format!("its meta.json is not valid: {e}"))?;
         if meta.key != key {
             return Err(format!("its meta.json names another key ({})", meta.key));
         }
+        Ok(meta)
+    }
+
+    /// Checks the entry of `key` against its manifest: `Err` says how it differs (or why it
+    /// cannot be read), and the entry must not be used.
+    pub fn verify(&self, key: &str) -> Result<(), String> {
+        let entry = self.entry(key);
+        let meta = self.meta(key)?;
         let now = manifest::check(&entry.join("dest"), &meta.files)?;
         // The content agrees; when what was seen of the files moved (a manifest of an older
         // `recipe`, a file copied back), remember it now, so the next check reads no byte again.

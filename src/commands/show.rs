@@ -37,6 +37,12 @@ fn show(r: &Recipe) -> String {
         s.push_str(&format!("  override  {a}\n"));
     }
     s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
+    if let Some(c) = r.compress {
+        s.push_str(&format!(
+            "compress:   {} (verified, then packed; the packed files are smoke-tested)\n",
+            c.as_str()
+        ));
+    }
     if let Some(sm) = &r.smoke {
         s.push_str(&smoke(sm));
     }

@@ -1,5 +1,5 @@
-//! `recipe toolchain`: provision the pinned zig (and its per-target wrappers) and Go into the
-//! cache, and say where they are.
+//! `recipe toolchain`: provision the pinned zig (and its per-target wrappers), Go and UPX into
+//! the cache, and say where they are.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +11,8 @@ use crate::toolchain::{self, Specs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Print only the path of this toolchain's executable (`zig` or `go`).
-    #[arg(long, value_parser = ["zig", "go"])]
+    /// Print only the path of this toolchain's executable (`zig`, `go` or `upx`).
+    #[arg(long, value_parser = ["zig", "go", "upx"])]
     print: Option<String>,
 }
 
@@ -24,10 +24,19 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     )?;
     let print = args.print.as_deref();
     let progress = Display::new(ctx.quiet || print.is_some());
-    if print != Some("go") {
+    if print.is_none() || print == Some("zig") {
         zig(&specs, &ctx.cache, print.is_some(), &progress)?;
     }
-    if print != Some("zig") {
+    if print.is_none() || print == Some("upx") {
+        let upx = toolchain::upx::provision(&specs.upx, &ctx.cache, &mut |m: &str| {
+            progress.note("upx", m)
+        })?;
+        match print {
+            Some(_) => println!("{}", upx.exe.display()),
+            None => println!("upx {}: {}", upx.version, upx.exe.display()),
+        }
+    }
+    if print.is_none() || print == Some("go") {
         let go = toolchain::provision_go(&specs.go, &ctx.cache)?;
         match print {
             Some(_) => println!("{}", go.exe.display()),

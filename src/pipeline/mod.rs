@@ -51,6 +51,12 @@ pub enum PipelineError {
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(transparent)]
     Build(#[from] BuildError),
+    #[error("{recipe} for {arch}: cannot read what its cache entry says it packed: {why}")]
+    PackedUnknown {
+        recipe: String,
+        arch: Arch,
+        why: String,
+    },
     #[error("{recipe} for {arch}: `{file}` fails verification:\n{reasons}")]
     Verify {
         recipe: String,
@@ -198,6 +204,7 @@ pub fn plan(
         jobs: settings.jobs,
         zig_version: specs.zig.version.clone(),
         go_version: specs.go.version.clone(),
+        upx: toolchain::upx::identity(&specs.upx),
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
@@ -271,8 +278,16 @@ fn provision(
         zig: None,
         go: None,
         meson: None,
+        upx: None,
         jobserver: None,
     };
+    if misses.iter().any(|n| n.recipe.compress.is_some()) {
+        tools.upx = Some(toolchain::upx::provision(
+            &specs.upx,
+            &settings.cache,
+            &mut |m: &str| progress.note("upx", m),
+        )?);
+    }
     if misses.iter().any(|n| n.job.system == recipe::System::Meson) {
         tools.meson = Some(toolchain::provision_meson(
             &specs.meson,
@@ -324,6 +339,7 @@ fn pack_app(
         .copied()
         .filter(|&i| graph.nodes[i].recipe.name == r.name)
         .collect();
+    let cache = Cache::new(&settings.cache);
     let mut per_arch = Vec::new();
     let mut keys: Vec<&str> = Vec::new();
     for &i in &roots {
@@ -334,10 +350,24 @@ fn pack_app(
             keys.push(&graph.nodes[p].key);
             extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
         }
+        let packed = match node.recipe.compress {
+            Some(_) => {
+                cache
+                    .meta(&node.key)
+                    .map_err(|why| PipelineError::PackedUnknown {
+                        recipe: r.name.clone(),
+                        arch: node.arch,
+                        why,
+                    })?
+                    .packed
+            }
+            None => Vec::new(),
+        };
         per_arch.push(ArchFiles {
             arch: node.arch,
             app: results[i].clone(),
             extra,
+            packed,
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
@@ -395,6 +425,14 @@ fn run_node(
         let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
         let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
         check_files(r, &node.job, &files, go_version, progress)?;
+        let packed = if r.compress.is_some() {
+            progress.step(&id, "compress");
+            let packed = build::compress::compress(r, &node.job, &files, tools)?;
+            check_packed(r, &node.job, &files, &packed, progress)?;
+            packed
+        } else {
+            Vec::new()
+        };
         smoke(r, &node.job, &files, progress)?;
         let meta = cache::Meta {
             recipe: r.name.clone(),
@@ -408,6 +446,7 @@ fn run_node(
                 .unwrap_or(0),
             size: cache::dir_size(&node.job.dest),
             files: Vec::new(),
+            packed,
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);
@@ -486,6 +525,55 @@ fn check_files(
                 None => progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message)),
             }
         }
+    }
+    Ok(())
+}
+
+/// Verifies the packed files again (a static ELF for the job's arch: the packer's own loader
+/// is what runs now) and says how much each shrank. What is inside was verified before packing.
+fn check_packed(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    packed: &[build::compress::Packed],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let id = format!("{}/{}", r.name, job.arch);
+    let expect = verify::Expect {
+        arch: Some(job.arch),
+        go: None,
+        image_files: None,
+    };
+    for p in packed {
+        let f = app_file(files, &p.path).expect("a packed file is an app file");
+        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
+        let report = verify::check_elf_with(&bytes, &expect);
+        if !report.passed() {
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: p.path.clone(),
+                reasons: report
+                    .errors()
+                    .map(|f| format!("  - after packing with {}: {}", p.tool, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+        progress.note(
+            &id,
+            &format!(
+                "{}: packed with {}: {} -> {} ({}%)",
+                p.path,
+                p.tool,
+                crate::report::human_size(p.size),
+                crate::report::human_size(p.packed_size),
+                p.packed_size * 100 / p.size.max(1)
+            ),
+        );
     }
     Ok(())
 }

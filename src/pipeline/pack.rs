@@ -72,6 +72,8 @@ pub(super) struct ArchFiles {
     pub(super) arch: Arch,
     pub(super) app: Vec<AppFile>,
     pub(super) extra: Vec<AppFile>,
+    /// The app files `[app] compress` packed, as they were before (from the cache entry).
+    pub(super) packed: Vec<crate::build::compress::Packed>,
 }
 
 /// The files an included recipe puts in an image: an app's verified files, or every file of a
@@ -188,9 +190,17 @@ pub(super) fn image_sbom(
         }
     }
     let mut go = Vec::new();
-    for ArchFiles { arch, app, .. } in per_arch {
+    for ArchFiles {
+        arch, app, packed, ..
+    } in per_arch
+    {
         let mut infos = Vec::new();
         for f in app {
+            // A packed file hides its build info: the one read before packing stands in.
+            if let Some(p) = packed.iter().find(|p| p.path == f.image_path) {
+                infos.extend(p.go.clone());
+                continue;
+            }
             let bytes = verify::read_file(&f.host_path).map_err(io(&f.host_path))?;
             if let Some(Ok(info)) = verify::goinfo::read_go_buildinfo(&bytes) {
                 infos.push(info);

@@ -292,11 +292,15 @@ impl Builder<'_> {
 
     /// What the key of `recipe` for `arch` is made of.
     fn inputs(&self, recipe: &Recipe, arch: Arch, deps: BTreeMap<String, String>) -> Inputs {
-        let toolchain = match recipe.build.system {
+        let mut toolchain = match recipe.build.system {
             System::Go if !recipe.build.options(arch).cgo => format!("go {}", self.ctx.go_version),
             System::Go => format!("go {} + zig {}", self.ctx.go_version, self.ctx.zig_version),
             _ => format!("zig {}", self.ctx.zig_version),
         };
+        if recipe.compress.is_some() {
+            toolchain.push_str(" + ");
+            toolchain.push_str(&self.ctx.upx);
+        }
         Inputs {
             recipe: recipe_identity(recipe),
             source: source_identity(

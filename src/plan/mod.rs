@@ -24,6 +24,8 @@ pub struct Context {
     pub jobs: usize,
     pub zig_version: String,
     pub go_version: String,
+    /// The packer's identity (`toolchain::upx::identity`), in the key of recipes that pack.
+    pub upx: String,
     /// A GNU make jobserver is shared with the builds: `make` gets no `-j` of its own.
     pub jobserver: bool,
     /// GOTOOLCHAIN, GOCACHE... from the Go toolchain.

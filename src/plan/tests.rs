@@ -13,6 +13,7 @@ fn ctx() -> Context {
         cache: "/cache".into(),
         jobs: 2,
         zig_version: "0.14.0".into(),
+        upx: "upx 3.94 (0123456789abcdef)".into(),
         go_version: "1.24.0".into(),
         jobserver: true,
         go_env: vec![],
@@ -195,6 +196,46 @@ fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
             .iter()
             .all(|n| n.miss.is_none())
     );
+}
+
+#[test]
+fn the_packer_is_in_the_key_of_packing_recipes_only() {
+    let f = fingerprints();
+    let mut r = catalogue();
+    let plain = recipe("other", "", "", true);
+    let packing = plain.text.replace("[app]\n", "[app]\ncompress = \"upx\"\n");
+    r.insert(
+        "other".into(),
+        recipe::parse(&plain.file, &packing).unwrap(),
+    );
+    let c = ctx();
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    let other = |g: &Graph| {
+        g.nodes
+            .iter()
+            .position(|n| n.recipe.name == "other")
+            .unwrap()
+    };
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        g.nodes[other(&g)].inputs.toolchain,
+        "zig 0.14.0 + upx 3.94 (0123456789abcdef)"
+    );
+    let mut newer = ctx();
+    newer.upx = "upx 4.2.4 (fedcba9876543210)".into();
+    let g = plan(&r, &newer, &f, &view);
+    for n in &g.nodes {
+        match n.recipe.name.as_str() {
+            "other" => assert_eq!(
+                n.miss.as_ref().map(ToString::to_string).as_deref(),
+                Some(
+                    "toolchain changed (zig 0.14.0 + upx 3.94 (0123456789abcdef) -> \
+                     zig 0.14.0 + upx 4.2.4 (fedcba9876543210))"
+                )
+            ),
+            _ => assert_eq!(n.miss, None, "{}", n.recipe.name),
+        }
+    }
 }
 
 #[test]

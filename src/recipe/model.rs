@@ -26,8 +26,35 @@ pub struct Recipe {
     pub app_files: Vec<String>,
     /// `[app] accept`: finding code (`dlopen`, `shell`) -> why the app does without it.
     pub accept: BTreeMap<String, String>,
+    /// `[app] compress`: how the app's executables are packed after they are verified.
+    pub compress: Option<Compress>,
     pub smoke: Option<Smoke>,
     pub image: Image,
+}
+
+/// An executable packer (`[app] compress`). The packed file is what the smoke test runs and
+/// the image holds; the unpacked one is verified first and its Go build info kept for the SBOM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compress {
+    /// UPX with LZMA (`toolchains/upx.toml`).
+    Upx,
+}
+
+impl Compress {
+    pub const NAMES: &[&str] = &["upx"];
+
+    pub fn parse(name: &str) -> Option<Compress> {
+        match name {
+            "upx" => Some(Compress::Upx),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compress::Upx => "upx",
+        }
+    }
 }
 
 /// A dependency by name, with where the recipe names it (for errors about it).

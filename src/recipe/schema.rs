@@ -190,6 +190,9 @@ pub struct AppTable {
     /// Needs the static build knowingly gives up, each with its reason: `dlopen`, `shell`.
     #[serde(default)]
     pub accept: BTreeMap<String, Spanned<String>>,
+    /// `"upx"`: pack the app's executables (checked and smoke-tested as packed).
+    #[serde(default)]
+    pub compress: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,9 @@
-//! Toolchains: zig for C/C++ and Go for Go, provisioned on first use into the cache, and the
+//! Toolchains: zig for C/C++, Go for Go and UPX for packing, provisioned on first use into the cache, and the
 //! per-target wrapper executables build systems are given (CC, CXX, AR, RANLIB, STRIP).
 
 pub mod cc;
 pub mod spec;
+pub mod upx;
 pub mod wrappers;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ pub enum ToolchainError {
     Meson { version: String, reason: String },
     #[error("cannot provision go {version}: {reason}")]
     Go { version: String, reason: String },
+    #[error("cannot provision upx {version}: {reason}")]
+    Upx { version: String, reason: String },
     #[error("cannot write toolchain files in `{}`", crate::text::path(path))]
     Io {
         path: PathBuf,

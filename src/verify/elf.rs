@@ -15,6 +15,12 @@ use super::finding::{Code, Finding, Severity, error, escaped};
 use super::header::{RawHeader, endian_name, machine_name, read_header};
 use crate::arch::Arch;
 
+/// True for an executable packed with UPX: its loader stub's header, `UPX!`, follows the
+/// program headers at the start of the file. What is inside was compressed and cannot be read.
+pub fn is_upx_packed(bytes: &[u8]) -> bool {
+    memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"UPX!").is_some()
+}
+
 /// What [`check_elf`] found about one file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ElfReport {
@@ -128,6 +134,9 @@ fn check_inner(bytes: &[u8], expect: &Expect) -> ElfReport {
             None
         }
     };
+    if is_upx_packed(bytes) {
+        desc.push("UPX-packed".to_string());
+    }
     ElfReport {
         arch: detected,
         description: escaped(desc.join(", ")),

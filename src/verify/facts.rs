@@ -1,7 +1,7 @@
 //! What the deep ELF check learned about a binary, as plain data: the facts `recipe check` turns
 //! into a verdict and `recipe verify --json` prints. Filled by [`super::elf::check_elf`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the ELF says about how the binary will run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -171,7 +171,7 @@ pub enum Relro {
 }
 
 /// Go's build info (`runtime/debug.BuildInfo`), read from the `.go.buildinfo` blob.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoBuildInfo {
     /// e.g. `go1.26.8`.
     pub go_version: String,
@@ -194,7 +194,7 @@ impl GoBuildInfo {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoModule {
     pub path: String,
     pub version: String,

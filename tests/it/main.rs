@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod check;
+mod compress;
 mod container;
 mod context;
 mod docs;

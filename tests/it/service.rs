@@ -71,7 +71,7 @@ fn a_smoke_file_that_does_not_exist_is_located() {
 /// A scratch catalogue holding the hello-svc fixture recipe (its source path made absolute)
 /// with `edit` applied to its text, and a private cache whose Go build cache is the shared
 /// one (so the standard library is not compiled again). None when the tools are missing.
-fn svc_scratch(edit: impl Fn(String) -> String) -> Option<Scratch> {
+pub fn svc_scratch(edit: impl Fn(String) -> String) -> Option<Scratch> {
     if !require_tool("go") || !require_tool("qemu-aarch64-static") {
         return None;
     }

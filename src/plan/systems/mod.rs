@@ -357,6 +357,7 @@ mod tests {
             cache: "/cache".into(),
             jobs: 2,
             zig_version: "0.0".into(),
+            upx: "upx 3.94 (0123456789abcdef)".into(),
             go_version: "1.24.0".into(),
             jobserver: true,
             go_env: vec![],

@@ -41,6 +41,21 @@ impl Validator<'_> {
         Ok(out)
     }
 
+    /// `[app] compress`: a packer this build knows.
+    pub(super) fn compress(&self, c: &Spanned<String>) -> R<Compress> {
+        Compress::parse(c.get_ref()).ok_or_else(|| {
+            self.err(
+                c.span(),
+                format!("unknown compression `{}`", crate::text::escape(c.get_ref())),
+                Some(format!(
+                    "the packers are: {} (UPX with LZMA; leave `compress` out to ship the \
+                     executables as built)",
+                    Compress::NAMES.join(", ")
+                )),
+            )
+        })
+    }
+
     pub(super) fn app_files(&self, files: &Spanned<Vec<Spanned<String>>>) -> R<Vec<String>> {
         if files.get_ref().is_empty() {
             return Err(self.err(

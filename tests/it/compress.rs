@@ -1,0 +1,136 @@
+//! `[app] compress = "upx"`: the app is verified, then packed, and the packed program is what
+//! the smoke test runs (under qemu for a foreign arch), the image holds and the SBOM describes.
+
+use std::path::Path;
+
+use crate::sbom::spdx_package;
+use crate::service::svc_scratch;
+use crate::util::{Scratch, build_lock, minimal_recipe, nothing_built_kept, require_tool, run};
+
+#[test]
+fn an_unknown_packer_is_located() {
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &minimal_recipe("demo").replace("[app]\n", "[app]\ncompress = \"gzip\"\n"),
+    );
+    run(s.cmd().args(["show", "demo"]))
+        .failure(2)
+        .stderr_has("demo.toml:")
+        .stderr_has("unknown compression `gzip`")
+        .stderr_has("the packers are: upx");
+}
+
+fn packed_by_upx(file: &Path) -> bool {
+    let bytes = std::fs::read(file).unwrap();
+    bytes.starts_with(b"\x7fELF") && bytes[..1024].windows(4).any(|w| w == b"UPX!")
+}
+
+#[test]
+fn a_packed_service_is_smoke_tested_packed_and_keeps_its_go_modules_in_the_sbom() {
+    let _l = build_lock();
+    if !require_tool("npm") || !require_tool("qemu-arm-static") {
+        return;
+    }
+    let Some(s) = svc_scratch(|t| t.replace("[app]\n", "[app]\ncompress = \"upx\"\n")) else {
+        return;
+    };
+    let build = || {
+        run(s
+            .cmd_private_cache()
+            .args(["build", "hello-svc", "--arch", "all"]))
+        .success()
+    };
+    let o = build();
+    let index = std::fs::read(s.out().join("hello-svc/oci/index.json")).unwrap();
+    for arch in ["amd64", "arm64", "armv7"] {
+        let packed = format!("hello-svc/{arch}: /usr/local/bin/hello-svc: packed with upx 3.94: ");
+        let at = |needle: &str| {
+            o.stderr
+                .find(needle)
+                .unwrap_or_else(|| panic!("no `{needle}`:\n{}", o.stderr))
+        };
+        // Verified before packing, smoke-tested after.
+        assert!(at(&packed) < at(&format!("hello-svc/{arch}: smoke test passed")));
+        let bin = s.out().join(format!("hello-svc/bin/{arch}/hello-svc"));
+        assert!(
+            packed_by_upx(&bin),
+            "{arch}: the image's binary is not packed"
+        );
+        run(crate::util::recipe().arg("verify").arg(&bin))
+            .success()
+            .stdout_has("static, UPX-packed");
+    }
+    // The entry remembers each file as it was before packing, with its Go build info.
+    let mut metas = 0;
+    for e in std::fs::read_dir(s.cache().join("builds"))
+        .unwrap()
+        .flatten()
+    {
+        let Ok(bytes) = std::fs::read(e.path().join("meta.json")) else {
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let p = &meta["packed"][0];
+        assert_eq!(p["path"], "/usr/local/bin/hello-svc", "{meta:#}");
+        assert!(
+            p["size"].as_u64().unwrap() > p["packed_size"].as_u64().unwrap(),
+            "{p:#}"
+        );
+        assert_eq!(p["go"]["path"], "example.com/hello-svc", "{p:#}");
+        metas += 1;
+    }
+    assert_eq!(metas, 3);
+    // The packed binaries hide their build info; the SBOM still lists the module and Go.
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(s.out().join("hello-svc/hello-svc-1.0.spdx.json")).unwrap(),
+    )
+    .unwrap();
+    spdx_package(&doc, "example.com/hello-svc");
+    let std = spdx_package(&doc, "stdlib");
+    assert!(
+        std["versionInfo"].as_str().unwrap().starts_with("go1."),
+        "{std}"
+    );
+    // Packing is reproducible and cached: a second build reuses both entries and writes the
+    // same image.
+    let again = build();
+    assert!(!again.stderr.contains("packed with"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read(s.out().join("hello-svc/oci/index.json")).unwrap(),
+        index
+    );
+}
+
+/// Packing can break a program (UPX 3.94's arm64 LZMA loader stops at start): the smoke test
+/// runs the packed file, so the build fails there, names the packer's step before it, and
+/// caches nothing.
+#[test]
+fn a_packed_program_that_does_not_start_fails_the_build_and_caches_nothing() {
+    let _l = build_lock();
+    if !require_tool("npm") {
+        return;
+    }
+    let Some(s) = svc_scratch(|t| t.replace("[app]\n", "[app]\ncompress = \"upx\"\n")) else {
+        return;
+    };
+    let toolchains = s.path().join("toolchains");
+    std::fs::create_dir(&toolchains).unwrap();
+    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
+        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
+        let text = text.replace(
+            "arm64 = [\"-q\", \"--best\"]",
+            "arm64 = [\"-q\", \"--lzma\"]",
+        );
+        std::fs::write(toolchains.join(f), text).unwrap();
+    }
+    let o = run(s
+        .cmd_private_cache()
+        .env("RECIPE_TOOLCHAINS", &toolchains)
+        .args(["build", "hello-svc", "--arch", "arm64"]))
+    .failure(1)
+    .stderr_has("hello-svc/arm64: /usr/local/bin/hello-svc: packed with upx 3.94: ")
+    .stderr_has("service smoke test failed at step start: the app exited");
+    assert!(o.stderr.contains("PROT_EXEC"), "{}", o.stderr);
+    nothing_built_kept(&s);
+}
