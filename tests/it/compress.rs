@@ -5,21 +5,7 @@ use std::path::Path;
 
 use crate::sbom::spdx_package;
 use crate::service::svc_scratch;
-use crate::util::{Scratch, build_lock, minimal_recipe, nothing_built_kept, require_tool, run};
-
-#[test]
-fn an_unknown_packer_is_located() {
-    let s = Scratch::new();
-    s.recipe(
-        "demo",
-        &minimal_recipe("demo").replace("[app]\n", "[app]\ncompress = \"gzip\"\n"),
-    );
-    run(s.cmd().args(["show", "demo"]))
-        .failure(2)
-        .stderr_has("demo.toml:")
-        .stderr_has("unknown compression `gzip`")
-        .stderr_has("the packers are: upx");
-}
+use crate::util::{build_lock, nothing_built_kept, require_tool, run};
 
 fn packed_by_upx(file: &Path) -> bool {
     let bytes = std::fs::read(file).unwrap();

@@ -165,6 +165,18 @@ fn a_bad_cpe_exits_2() {
     assert_eq!(run(s.cmd().args(["build", "-q", "cpe"])).code, 2);
 }
 
+/// An unknown packer in `[app] compress` is a recipe error at its `file:line:column`.
+#[test]
+fn an_unknown_packer_exits_2() {
+    let s = demo("all:\n");
+    s.recipe(
+        "packed",
+        &local("packed").replace("[app]\n", "[app]\ncompress = \"zstd\"\n"),
+    );
+    cli("recipe_unknown_packer", 2, s.cmd().args(["show", "packed"]));
+    assert_eq!(run(s.cmd().args(["build", "-q", "packed"])).code, 2);
+}
+
 /// Mistakes found while planning (an unknown `${VAR}`, a dependency cycle) exited 2 under
 /// `recipe plan` but 1 under `recipe build`: now 2 under both.
 #[test]
