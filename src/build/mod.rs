@@ -141,8 +141,14 @@ pub fn run_job(
             copy_tree(tree, &job.sysroot).map_err(io("cannot assemble the sysroot from", tree))?;
         }
     }
+    std::fs::create_dir_all(&job.host_sysroot).map_err(io("cannot create", &job.host_sysroot))?;
+    for tree in &job.host_sysroot_from {
+        copy_tree(tree, &job.host_sysroot)
+            .map_err(io("cannot assemble the host tools' tree from", tree))?;
+    }
     progress.step(&id, "fetch");
     fetch_source(recipe, job, store, progress, &id)?;
+    apply_patches(recipe, job, &mut log, tools, progress, &id)?;
 
     if job.needs_zig
         && let Some(zig) = &tools.zig
@@ -164,6 +170,51 @@ pub fn run_job(
         strip(recipe, job, &files, &mut log, tools, cache, progress, &id)?;
     }
     Ok(files)
+}
+
+/// Applies the recipe's patches in order to the unpacked source, each a step of its own in the
+/// log (`patch NAME`): `patch -p1 --forward --batch`, so a hunk that does not apply, or a patch
+/// already applied, fails the build naming the patch.
+fn apply_patches(
+    recipe: &Recipe,
+    job: &Job,
+    log: &mut File,
+    tools: &Tools,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<(), BuildError> {
+    if recipe.patches.is_empty() {
+        return Ok(());
+    }
+    let dir = job.work.join("patches");
+    std::fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
+    for (n, p) in recipe.patches.iter().enumerate() {
+        let name = p.path.rsplit('/').next().unwrap_or(&p.path);
+        progress.step(id, &format!("patch {name}"));
+        let file = dir.join(format!("{n:03}-{name}"));
+        let bytes = p
+            .contents
+            .as_ref()
+            .map(|c| c.bytes.to_vec())
+            .unwrap_or_default();
+        std::fs::write(&file, bytes).map_err(io("cannot write", &file))?;
+        let cmd = crate::plan::Command {
+            name: format!("patch {}", p.path),
+            argv: vec![
+                "patch".into(),
+                "-p1".into(),
+                "--forward".into(),
+                "--batch".into(),
+                "--no-backup-if-mismatch".into(),
+                "--input".into(),
+                file.display().to_string(),
+            ],
+            env: crate::process::host_env().into_iter().collect(),
+            cwd: job.src.clone(),
+        };
+        run_command(recipe, job, &cmd, log, tools)?;
+    }
+    Ok(())
 }
 
 /// Strips the ELF app files of a C build in place (Go builds are linked with `-s -w`).

@@ -32,6 +32,14 @@ fn show(r: &Recipe) -> String {
         s.push_str(&format!("cpe:        {}\n", text::escape(&name)));
     }
     s.push_str(&source(&r.source));
+    for p in &r.patches {
+        let sha = p.contents.as_ref().map_or("", |c| c.sha256.as_str());
+        s.push_str(&format!(
+            "  patch     {} (sha256 {})\n",
+            text::escape(&p.path),
+            &sha[..sha.len().min(16)]
+        ));
+    }
     s.push_str(&format!("build:      {}\n", r.build.system.name()));
     for a in r.build.per_arch.keys() {
         s.push_str(&format!("  override  {a}\n"));

@@ -201,8 +201,8 @@ impl Builder<'_> {
         } else {
             Some(Miss::between(&inputs, self.cache.latest.get(&id)))
         };
-        let (sysroot_from, host_bins) = self.sysroot(&deps, &host_deps);
-        let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_bins)?;
+        let (sysroot_from, host_from) = self.sysroot(&deps, &host_deps);
+        let job = super::job_with(&recipe, arch, self.ctx, &key, sysroot_from, host_from)?;
         self.nodes.push(Node {
             recipe,
             arch,
@@ -313,8 +313,8 @@ impl Builder<'_> {
         }
     }
 
-    /// Everything a job builds against (the dependencies and theirs, each once) and the `bin`
-    /// folders of its host tools.
+    /// Everything a job builds against (the dependencies and theirs, each once) and the
+    /// installed trees of its host tools.
     fn sysroot(&self, deps: &[usize], host_deps: &[usize]) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let mut sysroot_from = Vec::new();
         let mut seen = BTreeSet::new();
@@ -326,11 +326,11 @@ impl Builder<'_> {
             }
         }
         sysroot_from.sort();
-        let host_bins = host_deps
+        let host_from = host_deps
             .iter()
-            .map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key).join("usr/local/bin"))
+            .map(|&i| entry_dest(&self.ctx.cache, &self.nodes[i].key))
             .collect();
-        (sysroot_from, host_bins)
+        (sysroot_from, host_from)
     }
 }
 
@@ -362,6 +362,15 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
 fn recipe_identity(recipe: &Recipe) -> String {
     let mut h = Sha256::new();
     h.update(recipe.build_text().as_bytes());
+    for p in &recipe.patches {
+        h.update(format!("\0patch {}\0", p.path).as_bytes());
+        h.update(
+            p.contents
+                .as_ref()
+                .map_or("", |c| c.sha256.as_str())
+                .as_bytes(),
+        );
+    }
     if let Some(smoke) = &recipe.smoke {
         for f in &smoke.files {
             h.update(format!("\0smoke-file {}\0", f.path).as_bytes());

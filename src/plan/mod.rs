@@ -47,6 +47,10 @@ pub struct Job {
     /// `sysroot` before the build).
     pub sysroot_from: Vec<PathBuf>,
     pub sysroot: PathBuf,
+    /// The cache entry's installed trees of the host tools (`host-depends`), assembled into
+    /// `host_sysroot` (`${HOST_SYSROOT}`) before the build; their `usr/local/bin` is on PATH.
+    pub host_sysroot_from: Vec<PathBuf>,
+    pub host_sysroot: PathBuf,
     /// Scratch directory of this job: `src/`, `dest/`, `build.log`, zig's local cache.
     pub work: PathBuf,
     pub src: PathBuf,
@@ -123,19 +127,22 @@ pub fn work_dir(cache: &Path, recipe: &str, arch: Arch, key: &str) -> PathBuf {
 }
 
 /// Plans the build of `recipe` for `arch` whose output has cache key `key`, against the
-/// installed trees `sysroot_from`, with host tools from `host_bins` on PATH.
+/// installed trees `sysroot_from`, with the host tools installed in `host_from` (their
+/// `usr/local/bin` on PATH, their trees merged as `${HOST_SYSROOT}`).
 pub fn job_with(
     recipe: &Recipe,
     arch: Arch,
     ctx: &Context,
     key: &str,
     sysroot_from: Vec<PathBuf>,
-    host_bins: Vec<PathBuf>,
+    host_from: Vec<PathBuf>,
 ) -> Result<Job, PlanError> {
     let work = work_dir(&ctx.cache, &recipe.name, arch, key);
     let src = work.join("src");
     let dest = work.join("dest");
     let sysroot = work.join("sysroot");
+    let host_sysroot = work.join("host-sysroot");
+    let host_bins = host_from.iter().map(|d| d.join("usr/local/bin")).collect();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
@@ -144,6 +151,7 @@ pub fn job_with(
         src: src.clone(),
         dest: dest.clone(),
         sysroot: sysroot.clone(),
+        host_sysroot: host_sysroot.clone(),
         host_bins,
     };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
@@ -154,6 +162,8 @@ pub fn job_with(
         key: key.to_string(),
         sysroot_from,
         sysroot,
+        host_sysroot_from: host_from,
+        host_sysroot,
         log: work.join("build.log"),
         work,
         src,

@@ -75,6 +75,7 @@ pub fn load_file(path: &Path) -> Result<Recipe, LoadError> {
         .map_err(io)?;
     let mut recipe = parse(path, &text)?;
     load::read_smoke_files(&mut recipe)?;
+    load::read_patches(&mut recipe)?;
     load::read_image_files(path, &text, &mut recipe)?;
     Ok(recipe)
 }

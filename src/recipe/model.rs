@@ -20,6 +20,8 @@ pub struct Recipe {
     pub depends: Vec<Dep>,
     pub host_depends: Vec<Dep>,
     pub source: Source,
+    /// `[source] patches`: applied in order to the source before the build steps.
+    pub patches: Vec<Patch>,
     pub build: Build,
     /// Absolute paths inside the install tree (and so the image) that make up the app; empty
     /// for a library.
@@ -390,6 +392,18 @@ pub struct Image {
     pub health: Option<Health>,
     /// `[[image.file]]`: files beside the recipe, in every platform's layer.
     pub files: Vec<ImageFile>,
+}
+
+/// A patch file beside the recipe (`[source] patches`), applied with `patch -p1` to the
+/// unpacked source; its bytes are part of the build key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patch {
+    /// Relative to the recipe's folder, normal, as written.
+    pub path: String,
+    /// Where it is written in the recipe file (errors reading it point there).
+    pub span: std::ops::Range<usize>,
+    /// The bytes, read by [`crate::recipe::load_file`]; `None` after [`crate::recipe::parse`].
+    pub contents: Option<FileContents>,
 }
 
 /// A file beside the recipe that the image holds (e.g. a default config).

@@ -59,6 +59,9 @@ pub struct SourceTable {
     /// What the sha256 pins, in words (e.g. "Debian's orig tarball, identical to upstream").
     #[serde(default)]
     pub note: Option<String>,
+    /// Patch files beside the recipe, applied in order to the unpacked source.
+    #[serde(default)]
+    pub patches: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -165,6 +165,21 @@ fn a_bad_cpe_exits_2() {
     assert_eq!(run(s.cmd().args(["build", "-q", "cpe"])).code, 2);
 }
 
+/// A patch file that is not beside the recipe is a recipe error at its `file:line:column`.
+#[test]
+fn a_missing_patch_exits_2() {
+    let s = demo("all:\n");
+    s.recipe(
+        "patched",
+        &local("patched").replace(
+            "path = \"../src\"\n",
+            "path = \"../src\"\npatches = [\"patched/0001-fix.patch\"]\n",
+        ),
+    );
+    cli("recipe_missing_patch", 2, s.cmd().args(["show", "patched"]));
+    assert_eq!(run(s.cmd().args(["build", "-q", "patched"])).code, 2);
+}
+
 /// An unknown packer in `[app] compress` is a recipe error at its `file:line:column`.
 #[test]
 fn an_unknown_packer_exits_2() {

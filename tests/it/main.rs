@@ -16,6 +16,7 @@ mod harness;
 mod image;
 mod image_files;
 mod invariants;
+mod patches;
 mod push;
 mod recipes;
 mod run;

@@ -27,6 +27,8 @@ pub struct Layout {
     pub dest: PathBuf,
     /// The dependencies' installed trees, merged; `usr/local/{include,lib}` in it.
     pub sysroot: PathBuf,
+    /// The host tools' installed trees, merged (`${HOST_SYSROOT}`).
+    pub host_sysroot: PathBuf,
     /// `bin` folders of host tools, put on PATH.
     pub host_bins: Vec<PathBuf>,
 }
@@ -270,6 +272,7 @@ fn variables(arch: Arch, jobs: &str, l: &Layout, w: &Wrappers) -> BTreeMap<&'sta
         ("ARCH", info.name.to_string()),
         ("SRC", l.src.display().to_string()),
         ("SYSROOT", l.sysroot.display().to_string()),
+        ("HOST_SYSROOT", l.host_sysroot.display().to_string()),
         ("CC", w.cc.display().to_string()),
         ("CXX", w.cxx.display().to_string()),
         ("AR", w.ar.display().to_string()),
@@ -348,6 +351,7 @@ mod tests {
             src: "/w/src".into(),
             dest: "/w/dest".into(),
             sysroot: "/w/sysroot".into(),
+            host_sysroot: "/w/host-sysroot".into(),
             host_bins: vec![],
         }
     }

@@ -19,6 +19,7 @@ pub use smoke::{app_program, read_smoke_files};
 mod source;
 
 pub use image::read_image_files;
+pub use source::read_patches;
 
 /// Parses and validates the recipe text `text` read from `file`: the whole check, pure (no
 /// I/O; `file` only names the recipe and places its errors). [`super::load_file`] reads a file
@@ -117,6 +118,7 @@ impl Validator<'_> {
         self.check(raw.version.span(), rules::version(raw.version.get_ref()))?;
         let cpe = raw.cpe.as_ref().map(|c| self.cpe(c)).transpose()?;
         let source = self.source(&raw.source)?;
+        let patches = self.patches(&raw.source.get_ref().patches)?;
         let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
         let host_depends = self.deps(&raw.host_depends, &name, "depends on")?;
@@ -157,6 +159,7 @@ impl Validator<'_> {
             depends,
             host_depends,
             source,
+            patches,
             build,
             app_files,
             accept,

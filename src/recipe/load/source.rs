@@ -1,4 +1,5 @@
-//! `[source]`: a local directory, or an archive pinned by sha256 with the places it comes from.
+//! `[source]`: a local directory, or an archive pinned by sha256 with the places it comes from,
+//! and the patches applied to it.
 
 use std::ops::Range;
 use std::path::Path;
@@ -6,7 +7,8 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::{R, Validator};
-use crate::recipe::model::{Origin, Source};
+use crate::recipe::model::{Origin, Patch, Recipe, Source};
+use crate::recipe::rules;
 use crate::recipe::schema::SourceTable;
 
 const KIND_HELP: &str = "a source is either a local directory (`path`) or an archive pinned by \
@@ -132,4 +134,63 @@ impl Validator<'_> {
         }
         Ok((origins, strip))
     }
+}
+
+impl Validator<'_> {
+    /// `[source] patches`: each a normal path beside the recipe, none twice.
+    pub(super) fn patches(&self, patches: &[Spanned<String>]) -> R<Vec<Patch>> {
+        let mut out: Vec<Patch> = Vec::new();
+        for p in patches {
+            let path = self.check(p.span(), rules::beside_recipe(p.get_ref()))?;
+            if out.iter().any(|q| q.path == path) {
+                return Err(self.err(
+                    p.span(),
+                    format!("patch `{}` is listed twice", crate::text::escape(&path)),
+                    Some("a patch applies once: list each file one time, in order".into()),
+                ));
+            }
+            out.push(Patch {
+                path,
+                span: p.span(),
+                contents: None,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Reads each patch of `r` from the recipe's folder (as image files are read: no symlink on the
+/// way, a regular file, capped), so its bytes are in the build key and the build never reads
+/// the folder again.
+pub fn read_patches(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
+    let dir = match r.file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let (file, text) = (r.file.clone(), r.text.clone());
+    for p in &mut r.patches {
+        let bytes = super::image::read_beside(&dir, &p.path).map_err(|why| {
+            Box::new(crate::recipe::RecipeError::new(
+                &file,
+                &text,
+                p.span.clone(),
+                match why.as_str() {
+                    "it does not exist" => format!(
+                        "patch `{}` does not exist beside the recipe",
+                        crate::text::escape(&p.path)
+                    ),
+                    _ => format!(
+                        "cannot read patch `{}`: {why}",
+                        crate::text::escape(&p.path)
+                    ),
+                },
+                Some(format!(
+                    "name a regular file in the recipe's folder `{}` or below it",
+                    crate::text::path(&dir)
+                )),
+            ))
+        })?;
+        p.contents = Some(crate::recipe::FileContents::new(bytes));
+    }
+    Ok(())
 }

@@ -5,8 +5,20 @@ use super::Refusal;
 /// The names a build option may use as `${NAME}`; planning gives each its value
 /// ([`crate::plan::systems`]) and puts it in the build's environment too.
 pub const VARIABLES: &[&str] = &[
-    "DESTDIR", "PREFIX", "JOBS", "TRIPLE", "ARCH", "SRC", "SYSROOT", "CC", "CXX", "AR", "RANLIB",
-    "STRIP", "EMULATOR",
+    "DESTDIR",
+    "PREFIX",
+    "JOBS",
+    "TRIPLE",
+    "ARCH",
+    "SRC",
+    "SYSROOT",
+    "HOST_SYSROOT",
+    "CC",
+    "CXX",
+    "AR",
+    "RANLIB",
+    "STRIP",
+    "EMULATOR",
 ];
 
 /// Every `${NAME}` of `text`, in order, with its byte range in `text`. A `${` without a closing
