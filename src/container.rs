@@ -421,6 +421,7 @@ fn probe_service(
         arch: host,
         program: &program,
         cwd: cwd.path(),
+        cookies: Default::default(),
     };
     let deadline = Instant::now() + i.timeout;
     let mut answered = 0;

@@ -100,7 +100,11 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
                 path,
                 status,
                 body,
-            } => format!("http {method} {path} -> {status} {body:?}"),
+                form,
+            } => match form {
+                Some(f) => format!("http {method} {path} form {f:?} -> {status} {body:?}"),
+                None => format!("http {method} {path} -> {status} {body:?}"),
+            },
             Request::Dns {
                 name,
                 kind,

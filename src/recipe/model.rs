@@ -345,6 +345,8 @@ pub enum Request {
         path: String,
         status: u16,
         body: String,
+        /// Sent as an `application/x-www-form-urlencoded` body (`{port}` filled in).
+        form: Option<String>,
     },
     /// A DNS query over UDP; the answer holds `address`.
     Dns {

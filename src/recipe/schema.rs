@@ -251,6 +251,9 @@ pub struct HttpTable {
     pub status: Option<Spanned<i64>>,
     #[serde(default)]
     pub body: Option<String>,
+    /// A request body sent as `application/x-www-form-urlencoded` (a login form).
+    #[serde(default)]
+    pub form: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -197,6 +197,38 @@ fn a_wrong_http_body_fails_the_build_naming_the_request_what_was_sent_and_what_c
         .stderr_has("http GET /hello");
 }
 
+/// A login form (`form`), whose answer sets a session cookie, then a page that needs it.
+const LOGIN: &str = "\n[[smoke.request]]\nhttp = { path = \"/private\", status = 403 }\n\
+    [[smoke.request]]\nhttp = { method = \"POST\", path = \"/login\", form = \"user=admin&pass=s3cret\", body = \"Ok.\" }\n\
+    [[smoke.request]]\nhttp = { path = \"/private\", body = \"private hello-svc 1.0\" }\n";
+
+#[test]
+fn a_login_form_sets_a_cookie_that_the_next_requests_send() {
+    let _l = build_lock();
+    let Some(s) = svc_scratch(|t| t + LOGIN) else {
+        return;
+    };
+    run(s.cmd_private_cache().args(["show", "hello-svc"]))
+        .success()
+        .stdout_has("http POST /login form \"user=admin&pass=s3cret\" -> 200 \"Ok.\"");
+    run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"]))
+    .success()
+    .stderr_has("answered 7 request(s) on tcp port");
+}
+
+#[test]
+fn a_refused_login_fails_at_its_request_showing_the_form_sent() {
+    let Some(o) = failing("amd64", |t| t + &LOGIN.replace("s3cret", "wrong")) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 6 (http)")
+        .stderr_has("status 401, expected 200")
+        .stderr_has("Content-Length: 21\\r\\n\\r\\nuser=admin&pass=wrong\"")
+        .stderr_has("Fails.");
+}
+
 #[test]
 fn a_dns_address_mismatch_under_qemu_fails_the_build_with_the_addresses_that_came_back() {
     let Some(o) = failing("arm64", |t| {

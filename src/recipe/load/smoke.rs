@@ -328,11 +328,21 @@ impl Validator<'_> {
                 ));
             }
         };
+        if let Some(f) = &h.form
+            && f.get_ref().chars().any(char::is_control)
+        {
+            return Err(self.err(
+                f.span(),
+                "an HTTP `form` holds a control character".into(),
+                Some("write it URL-encoded, e.g. \"username=admin&password=a%20b\"".into()),
+            ));
+        }
         Ok(Request::Http {
             method,
             path: path.clone(),
             status,
             body: h.body.clone().unwrap_or_default(),
+            form: h.form.as_ref().map(|f| f.get_ref().clone()),
         })
     }
 

@@ -203,6 +203,7 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         arch: r.arch,
         program: r.program,
         cwd: r.cwd,
+        cookies: Default::default(),
     };
     let deadline = Instant::now() + r.timeout;
     for (i, req) in r.service.requests.iter().enumerate() {
@@ -261,6 +262,8 @@ pub struct Target<'a> {
     pub program: &'a dyn Fn(&str) -> Option<PathBuf>,
     /// The clients' working folder.
     pub cwd: &'a Path,
+    /// Cookies the app set, sent back on the following HTTP requests (a login, then an API).
+    pub cookies: std::cell::RefCell<probe::Cookies>,
 }
 
 /// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
@@ -302,10 +305,13 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             path,
             status,
             body,
+            form,
         } => {
             let path = fill(path, port);
-            probe::http(port, method, &path, *status, body, timeout)
-                .map_err(|m| (probe::http_request(method, &path, port), m))
+            let form = form.as_ref().map(|f| fill(f, port));
+            let mut jar = t.cookies.borrow_mut();
+            let sent = probe::http_request(method, &path, port, form.as_deref(), &jar);
+            probe::http(port, &sent, *status, body, timeout, &mut jar).map_err(|m| (sent, m))
         }
         Request::Dns {
             name,

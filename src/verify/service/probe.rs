@@ -76,11 +76,52 @@ pub fn tcp(port: u16, send: &str, expect: &str, timeout: Duration) -> Result<Str
 }
 
 /// The request line and headers of an HTTP/1.1 request that closes the connection.
-pub fn http_request(method: &str, path: &str, port: u16) -> String {
-    format!(
+pub fn http_request(
+    method: &str,
+    path: &str,
+    port: u16,
+    form: Option<&str>,
+    cookies: &Cookies,
+) -> String {
+    let mut r = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: recipe-smoke\r\n\
-         Accept: */*\r\nConnection: close\r\n\r\n"
-    )
+         Accept: */*\r\nConnection: close\r\n"
+    );
+    if !cookies.is_empty() {
+        let pairs: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        r.push_str(&format!("Cookie: {}\r\n", pairs.join("; ")));
+    }
+    match form {
+        Some(f) => r.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{f}",
+            f.len()
+        )),
+        None => r.push_str("\r\n"),
+    }
+    r
+}
+
+/// The cookies a smoke test keeps between its HTTP requests: name -> value.
+pub type Cookies = std::collections::BTreeMap<String, String>;
+
+/// Remembers the `Set-Cookie` name=value pairs of an HTTP answer's headers in `jar`.
+pub fn keep_cookies(raw: &[u8], jar: &mut Cookies) {
+    let end = memchr::memmem::find(raw, b"\r\n\r\n").unwrap_or(raw.len());
+    for line in String::from_utf8_lossy(&raw[..end]).lines().skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("set-cookie") {
+            continue;
+        }
+        let pair = value.split(';').next().unwrap_or("").trim();
+        if let Some((k, v)) = pair.split_once('=')
+            && !k.trim().is_empty()
+            && !pair.chars().any(char::is_control)
+        {
+            jar.insert(k.trim().to_string(), v.trim().to_string());
+        }
+    }
 }
 
 /// The status code and the (de-chunked) body of an HTTP/1.x answer.
@@ -132,20 +173,17 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 /// HTTP: the answer has `status` and its body contains `body`.
+/// The request is [`http_request`]'s; the cookies the answer sets are kept in `jar`.
 pub fn http(
     port: u16,
-    method: &str,
-    path: &str,
+    request: &str,
     status: u16,
     body: &str,
     timeout: Duration,
+    jar: &mut Cookies,
 ) -> Result<String, Miss> {
-    let got = exchange(
-        port,
-        http_request(method, path, port).as_bytes(),
-        timeout,
-        |_| false,
-    )?;
+    let got = exchange(port, request.as_bytes(), timeout, |_| false)?;
+    keep_cookies(&got, jar);
     let (code, data) = parse_http(&got).map_err(|r| miss(&got, r))?;
     if code != status {
         return Err(miss(&got, format!("status {code}, expected {status}")));
@@ -218,18 +256,20 @@ mod tests {
         assert!(m.reason.contains("+PONG"), "{m:?}");
     }
 
+    const GET: &str = "GET / HTTP/1.1\r\n\r\n";
+
     #[test]
     fn http_checks_status_and_body() {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        assert!(http(one_shot(ok), "GET", "/", 200, "hell", T).is_ok());
-        let m = http(one_shot(ok), "GET", "/", 204, "", T).unwrap_err();
+        assert!(http(one_shot(ok), GET, 200, "hell", T, &mut Cookies::new()).is_ok());
+        let m = http(one_shot(ok), GET, 204, "", T, &mut Cookies::new()).unwrap_err();
         assert!(m.reason.contains("status 200, expected 204"), "{m:?}");
-        let m = http(one_shot(ok), "GET", "/", 200, "bye", T).unwrap_err();
+        let m = http(one_shot(ok), GET, 200, "bye", T, &mut Cookies::new()).unwrap_err();
         assert!(
             m.reason.contains("body") && m.received.contains("hello"),
             "{m:?}"
         );
-        let m = http(one_shot(b"+PONG\r\n"), "GET", "/", 200, "", T).unwrap_err();
+        let m = http(one_shot(b"+PONG\r\n"), GET, 200, "", T, &mut Cookies::new()).unwrap_err();
         assert!(m.reason.contains("headers"), "{m:?}");
     }
 
@@ -242,12 +282,37 @@ mod tests {
 
     #[test]
     fn the_http_request_names_host_and_closes() {
-        let r = http_request("HEAD", "/x?y=1", 8080);
+        let r = http_request("HEAD", "/x?y=1", 8080, None, &Cookies::new());
         assert!(
             r.starts_with("HEAD /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"),
             "{r}"
         );
         assert!(r.ends_with("Connection: close\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_form_is_sent_with_its_length_and_the_kept_cookies_go_back() {
+        let mut jar = Cookies::new();
+        keep_cookies(
+            b"HTTP/1.1 200 OK\r\nset-cookie: SID=abc/+=; HttpOnly; path=/\r\n\
+              Set-Cookie: lang=en\r\nX: Set-Cookie: no=pe\r\n\r\nSet-Cookie: body=no",
+            &mut jar,
+        );
+        assert_eq!(
+            jar.iter().collect::<Vec<_>>(),
+            [
+                (&"SID".to_string(), &"abc/+=".to_string()),
+                (&"lang".to_string(), &"en".to_string())
+            ]
+        );
+        let r = http_request("POST", "/login", 80, Some("user=a&pass=b"), &jar);
+        assert!(r.contains("\r\nCookie: SID=abc/+=; lang=en\r\n"), "{r}");
+        assert!(
+            r.ends_with(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\nuser=a&pass=b"
+            ),
+            "{r}"
+        );
     }
 
     /// A UDP server that answers one query with `addr` (an A record) and the response code.
