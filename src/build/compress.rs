@@ -26,6 +26,10 @@ pub struct Packed {
     pub packed_size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go: Option<GoBuildInfo>,
+    /// The runtime files (CA bundle, zoneinfo, ...) whose paths the unpacked program holds,
+    /// which the packed one hides from the image's runtime-file check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime: Vec<String>,
 }
 
 /// Packs every ELF file among `files` (each installed file once, however many app files name
@@ -55,6 +59,10 @@ pub fn compress(
             continue;
         }
         let go = crate::verify::goinfo::read_go_buildinfo(&bytes).and_then(Result::ok);
+        let runtime = crate::verify::check_elf(&bytes, Some(job.arch))
+            .facts
+            .map(|f| f.runtime_files.into_iter().map(|r| r.path).collect())
+            .unwrap_or_default();
         let (size, sha256) = (bytes.len() as u64, crate::digest::sha256(&bytes));
         drop(bytes);
         let out = out_dir.join(i.to_string());
@@ -92,6 +100,7 @@ pub fn compress(
             sha256: sha256.trim_start_matches("sha256:").to_string(),
             packed_size,
             go,
+            runtime,
         });
     }
     Ok(packed)

@@ -173,8 +173,9 @@ pub fn run_job(
 }
 
 /// Applies the recipe's patches in order to the unpacked source, each a step of its own in the
-/// log (`patch NAME`): `patch -p1 --forward --batch`, so a hunk that does not apply, or a patch
-/// already applied, fails the build naming the patch.
+/// log (`patch NAME`): `patch -p1 --forward --batch --fuzz=0`, so a hunk that does not apply
+/// exactly (no fuzz: every context line as written), or a patch already applied, fails the
+/// build naming the patch.
 fn apply_patches(
     recipe: &Recipe,
     job: &Job,
@@ -205,6 +206,7 @@ fn apply_patches(
                 "-p1".into(),
                 "--forward".into(),
                 "--batch".into(),
+                "--fuzz=0".into(),
                 "--no-backup-if-mismatch".into(),
                 "--input".into(),
                 file.display().to_string(),

@@ -30,10 +30,16 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     if print.is_none() || print == Some("upx") {
         let upx = toolchain::upx::provision(&specs.upx, &ctx.cache, &mut |m: &str| {
             progress.note("upx", m)
-        })?;
-        match print {
-            Some(_) => println!("{}", upx.exe.display()),
-            None => println!("upx {}: {}", upx.version, upx.exe.display()),
+        });
+        match (upx, print) {
+            (Ok(upx), Some(_)) => println!("{}", upx.exe.display()),
+            (Ok(upx), None) => println!("upx {}: {}", upx.version, upx.exe.display()),
+            (Err(e), Some(_)) => return Err(e.into()),
+            // Only recipes with `[app] compress` need it: the others build without.
+            (Err(e), None) => progress.note(
+                "upx",
+                &format!("warning: {e} (only `[app] compress` needs it)"),
+            ),
         }
     }
     if print.is_none() || print == Some("go") {

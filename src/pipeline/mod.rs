@@ -51,10 +51,11 @@ pub enum PipelineError {
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(transparent)]
     Build(#[from] BuildError),
-    #[error("{recipe} for {arch}: cannot read what its cache entry says it packed: {why}")]
+    #[error("{recipe} for {arch}: `{file}` is packed, but what it was before is unknown: {why}")]
     PackedUnknown {
         recipe: String,
         arch: Arch,
+        file: String,
         why: String,
     },
     #[error("{recipe} for {arch}: `{file}` fails verification:\n{reasons}")]
@@ -204,7 +205,10 @@ pub fn plan(
         jobs: settings.jobs,
         zig_version: specs.zig.version.clone(),
         go_version: specs.go.version.clone(),
-        upx: toolchain::upx::identity(&specs.upx),
+        upx: Arch::ALL
+            .into_iter()
+            .map(|a| (a, toolchain::upx::identity(&specs.upx, a)))
+            .collect(),
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
@@ -351,16 +355,7 @@ fn pack_app(
             extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
         }
         let packed = match node.recipe.compress {
-            Some(_) => {
-                cache
-                    .meta(&node.key)
-                    .map_err(|why| PipelineError::PackedUnknown {
-                        recipe: r.name.clone(),
-                        arch: node.arch,
-                        why,
-                    })?
-                    .packed
-            }
+            Some(_) => packed_records(&cache, node, &results[i])?,
             None => Vec::new(),
         };
         per_arch.push(ArchFiles {
@@ -376,6 +371,55 @@ fn pack_app(
     variants
         .map(|user| pack(settings, r, &per_arch, &sbom, &key, user, progress))
         .collect()
+}
+
+/// What the cache entry of a packing node says its app files were before packing; a packed
+/// file without a record (a `meta.json` rewritten without them) is an error, never an SBOM
+/// that silently lacks its Go modules.
+fn packed_records(
+    cache: &Cache,
+    node: &plan::Node,
+    files: &[AppFile],
+) -> Result<Vec<build::compress::Packed>, PipelineError> {
+    let unknown = |file: String, why: String| PipelineError::PackedUnknown {
+        recipe: node.recipe.name.clone(),
+        arch: node.arch,
+        file,
+        why,
+    };
+    let meta = cache.meta(&node.key).map_err(|why| {
+        unknown(
+            files
+                .first()
+                .map_or(String::new(), |f| f.image_path.clone()),
+            why,
+        )
+    })?;
+    for f in files {
+        let head = read_head(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
+        if verify::is_upx_packed(&head) && !meta.packed.iter().any(|p| p.path == f.image_path) {
+            return Err(unknown(
+                f.image_path.clone(),
+                "its cache entry's meta.json has no record of it (its Go modules and runtime \
+                 files are unknown); build it again with `--rebuild`"
+                    .into(),
+            ));
+        }
+    }
+    Ok(meta.packed)
+}
+
+/// The first KiB of a file (where a packer's header is).
+fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1024);
+    std::fs::File::open(path)?
+        .take(1024)
+        .read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// Checks every entry the plan would reuse against its manifest; one that changed since it was

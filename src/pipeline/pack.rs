@@ -125,6 +125,7 @@ pub(super) fn part_files(
 fn image_check(
     r: &Recipe,
     images: &[image::PlatformImage],
+    per_arch: &[ArchFiles],
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     for img in images {
@@ -133,17 +134,43 @@ fn image_check(
             go: None,
             image_files: Some(img.entries.iter().map(|e| e.path.clone()).collect()),
         };
+        let packed = per_arch
+            .iter()
+            .find(|a| a.arch == img.arch)
+            .map_or(&[][..], |a| a.packed.as_slice());
         for e in &img.entries {
             let image::EntryKind::File(image::FileSource::Path(host)) = &e.kind else {
                 continue;
             };
-            let bytes = verify::read_file(host).map_err(io(host))?;
-            if !bytes.starts_with(b"\x7fELF") {
-                continue;
-            }
-            let report = verify::check_elf_with(&bytes, &expect);
-            for f in report
-                .findings
+            let findings = match packed.iter().find(|p| p.path == e.path) {
+                // A packed program hides its strings: the paths read before packing stand in.
+                Some(p) => {
+                    let files: Vec<verify::RuntimeFile> = p
+                        .runtime
+                        .iter()
+                        .filter_map(|path| {
+                            verify::RuntimeKind::PATHS
+                                .iter()
+                                .find(|(known, _)| known == path)
+                                .map(|&(_, kind)| verify::RuntimeFile {
+                                    path: path.clone(),
+                                    kind,
+                                })
+                        })
+                        .collect();
+                    let mut findings = Vec::new();
+                    verify::runtime::runtime_file_findings(&files, &expect, &mut findings);
+                    findings
+                }
+                None => {
+                    let bytes = verify::read_file(host).map_err(io(host))?;
+                    if !bytes.starts_with(b"\x7fELF") {
+                        continue;
+                    }
+                    verify::check_elf_with(&bytes, &expect).findings
+                }
+            };
+            for f in findings
                 .iter()
                 .filter(|f| f.severity == verify::Severity::Warning)
             {
@@ -336,7 +363,7 @@ pub(super) fn pack(
     if let (Some(ctx), None) = (&settings.emit_context, variant) {
         image::write_context(ctx, &images).map_err(err)?;
     }
-    image_check(r, &images, progress)?;
+    image_check(r, &images, per_arch, progress)?;
     let written =
         image::write_layout(&t.layout, &format!("{}:{}", r.name, t.tag), &images).map_err(err)?;
     image::write_archive(&t.layout, &t.archive).map_err(err)?;

@@ -299,7 +299,7 @@ impl Builder<'_> {
         };
         if recipe.compress.is_some() {
             toolchain.push_str(" + ");
-            toolchain.push_str(&self.ctx.upx);
+            toolchain.push_str(self.ctx.upx.get(&arch).map_or("upx", String::as_str));
         }
         Inputs {
             recipe: recipe_identity(recipe),
@@ -356,9 +356,9 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
     cache.join("builds").join(key).join("dest")
 }
 
-/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), and the
-/// bytes of the smoke test's files beside it (they decide whether a cached build passed its
-/// smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
+/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), the bytes
+/// of its patches, and of the smoke test's files beside it (they decide whether a cached build
+/// passed its smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
 fn recipe_identity(recipe: &Recipe) -> String {
     let mut h = Sha256::new();
     h.update(recipe.build_text().as_bytes());

@@ -24,8 +24,9 @@ pub struct Context {
     pub jobs: usize,
     pub zig_version: String,
     pub go_version: String,
-    /// The packer's identity (`toolchain::upx::identity`), in the key of recipes that pack.
-    pub upx: String,
+    /// The packer's identity per arch (`toolchain::upx::identity`), in the key of recipes
+    /// that pack.
+    pub upx: BTreeMap<Arch, String>,
     /// A GNU make jobserver is shared with the builds: `make` gets no `-j` of its own.
     pub jobserver: bool,
     /// GOTOOLCHAIN, GOCACHE... from the Go toolchain.
@@ -142,7 +143,7 @@ pub fn job_with(
     let dest = work.join("dest");
     let sysroot = work.join("sysroot");
     let host_sysroot = work.join("host-sysroot");
-    let host_bins = host_from.iter().map(|d| d.join("usr/local/bin")).collect();
+    let host_bins: Vec<PathBuf> = host_from.iter().map(|d| d.join("usr/local/bin")).collect();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
@@ -162,7 +163,12 @@ pub fn job_with(
         key: key.to_string(),
         sysroot_from,
         sysroot,
-        host_sysroot_from: host_from,
+        // Assembled only for a recipe that names it (Qt's host tree is large).
+        host_sysroot_from: if recipe.text.contains("HOST_SYSROOT") {
+            host_from
+        } else {
+            Vec::new()
+        },
         host_sysroot,
         log: work.join("build.log"),
         work,

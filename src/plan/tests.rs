@@ -13,7 +13,11 @@ fn ctx() -> Context {
         cache: "/cache".into(),
         jobs: 2,
         zig_version: "0.14.0".into(),
-        upx: "upx 3.94 (0123456789abcdef)".into(),
+        upx: [(
+            Arch::Amd64,
+            "upx 3.94 (0123456789abcdef) -q --lzma".to_string(),
+        )]
+        .into(),
         go_version: "1.24.0".into(),
         jobserver: true,
         go_env: vec![],
@@ -219,18 +223,22 @@ fn the_packer_is_in_the_key_of_packing_recipes_only() {
     let g = plan(&r, &c, &f, &view);
     assert_eq!(
         g.nodes[other(&g)].inputs.toolchain,
-        "zig 0.14.0 + upx 3.94 (0123456789abcdef)"
+        "zig 0.14.0 + upx 3.94 (0123456789abcdef) -q --lzma"
     );
     let mut newer = ctx();
-    newer.upx = "upx 4.2.4 (fedcba9876543210)".into();
+    newer.upx = [(
+        Arch::Amd64,
+        "upx 4.2.4 (fedcba9876543210) -q --lzma".to_string(),
+    )]
+    .into();
     let g = plan(&r, &newer, &f, &view);
     for n in &g.nodes {
         match n.recipe.name.as_str() {
             "other" => assert_eq!(
                 n.miss.as_ref().map(ToString::to_string).as_deref(),
                 Some(
-                    "toolchain changed (zig 0.14.0 + upx 3.94 (0123456789abcdef) -> \
-                     zig 0.14.0 + upx 4.2.4 (fedcba9876543210))"
+                    "toolchain changed (zig 0.14.0 + upx 3.94 (0123456789abcdef) -q --lzma -> \
+                     zig 0.14.0 + upx 4.2.4 (fedcba9876543210) -q --lzma)"
                 )
             ),
             _ => assert_eq!(n.miss, None, "{}", n.recipe.name),

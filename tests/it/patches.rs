@@ -90,6 +90,27 @@ fn a_patch_that_does_not_apply_fails_the_build_naming_it() {
     nothing_built_kept(&s);
 }
 
+/// A hunk whose context drifted (one context line differs) would apply with GNU patch's default
+/// fuzz, somewhere near; here it fails.
+#[test]
+fn a_patch_whose_context_drifted_does_not_apply() {
+    if !require_tool("patch") {
+        return;
+    }
+    let _l = build_lock();
+    let s = patched(|t| t);
+    let p1 = s.recipes().join("hello-patched/0001-version.patch");
+    let text = std::fs::read_to_string(&p1).unwrap();
+    std::fs::write(&p1, text.replace(" #endif\n", " #endif /* drifted */\n")).unwrap();
+    run(s
+        .cmd_private_cache()
+        .args(["build", "hello-patched", "--arch", "amd64"]))
+    .failure(1)
+    .stderr_has("step `patch hello-patched/0001-version.patch` of hello-patched for amd64 failed")
+    .stderr_has("--fuzz=0");
+    nothing_built_kept(&s);
+}
+
 #[test]
 fn a_missing_or_repeated_patch_is_located() {
     let s = patched(|t| {

@@ -32,6 +32,20 @@ fn an_unknown_request_kind_is_located() {
 }
 
 #[test]
+fn a_form_on_a_get_or_with_a_line_break_is_located() {
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\nhttp = {{ method = \"GET\", path = \"/\", form = \"a=b\" }}\n"
+    ))
+    .stderr_has(
+        "demo.toml:19:45: an HTTP `form` is a request body, which a GET request has none of",
+    );
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\nhttp = {{ path = \"/\", form = \"a=b\\r\\nX: y\" }}\n"
+    ))
+    .stderr_has("demo.toml:19:29: an HTTP `form` holds a control character");
+}
+
+#[test]
 fn a_status_or_dns_address_out_of_range_is_located() {
     bad(&format!(
         "{SERVICE}[[smoke.request]]\nhttp = {{ path = \"/\", status = 700 }}\n"
@@ -141,7 +155,7 @@ fn a_service_is_started_probed_over_http_tcp_dns_and_its_client_and_stopped_on_e
             .find(|l| l.starts_with(&format!("hello-svc/{arch}: smoke test passed")))
             .unwrap_or_else(|| panic!("no passed smoke test for {arch}:\n{}", o.stderr));
         assert!(
-            line.contains("answered 4 request(s) on tcp port")
+            line.contains("answered 7 request(s) on tcp port")
                 && line.contains("stopped (exit status: 0)"),
             "{line}"
         );
@@ -197,30 +211,20 @@ fn a_wrong_http_body_fails_the_build_naming_the_request_what_was_sent_and_what_c
         .stderr_has("http GET /hello");
 }
 
-/// A login form (`form`), whose answer sets a session cookie, then a page that needs it.
-const LOGIN: &str = "\n[[smoke.request]]\nhttp = { path = \"/private\", status = 403 }\n\
-    [[smoke.request]]\nhttp = { method = \"POST\", path = \"/login\", form = \"user=admin&pass=s3cret\", body = \"Ok.\" }\n\
-    [[smoke.request]]\nhttp = { path = \"/private\", body = \"private hello-svc 1.0\" }\n";
-
+/// The fixture logs in with a form (request 6), whose answer sets the session cookie that
+/// request 7 needs; `recipe show` lists the form.
 #[test]
-fn a_login_form_sets_a_cookie_that_the_next_requests_send() {
-    let _l = build_lock();
-    let Some(s) = svc_scratch(|t| t + LOGIN) else {
-        return;
-    };
-    run(s.cmd_private_cache().args(["show", "hello-svc"]))
+fn a_login_form_is_shown() {
+    let s = Scratch::new();
+    s.recipe("hello-svc", &hello_svc_recipe());
+    run(s.cmd().args(["show", "hello-svc"]))
         .success()
         .stdout_has("http POST /login form \"user=admin&pass=s3cret\" -> 200 \"Ok.\"");
-    run(s
-        .cmd_private_cache()
-        .args(["build", "hello-svc", "--arch", "amd64"]))
-    .success()
-    .stderr_has("answered 7 request(s) on tcp port");
 }
 
 #[test]
 fn a_refused_login_fails_at_its_request_showing_the_form_sent() {
-    let Some(o) = failing("amd64", |t| t + &LOGIN.replace("s3cret", "wrong")) else {
+    let Some(o) = failing("amd64", |t| t.replace("s3cret", "wrong")) else {
         return;
     };
     o.stderr_has("service smoke test failed at step request 6 (http)")

@@ -361,7 +361,7 @@ mod tests {
             cache: "/cache".into(),
             jobs: 2,
             zig_version: "0.0".into(),
-            upx: "upx 3.94 (0123456789abcdef)".into(),
+            upx: Default::default(),
             go_version: "1.24.0".into(),
             jobserver: true,
             go_env: vec![],

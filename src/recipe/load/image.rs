@@ -48,7 +48,7 @@ impl Validator<'_> {
                 c.span(),
                 format!("unknown compression `{}`", crate::text::escape(c.get_ref())),
                 Some(format!(
-                    "the packers are: {} (UPX with LZMA; leave `compress` out to ship the \
+                    "the packers are: {} (UPX: LZMA, NRV on arm64; leave `compress` out to ship the \
                      executables as built)",
                     Compress::NAMES.join(", ")
                 )),
@@ -366,10 +366,7 @@ const BASE_PATHS: &[&str] = &["/etc", "/etc/passwd", "/etc/group", "/tmp"];
 /// at most [`MAX_IMAGE_FILE`] bytes. A failure points at the file's `from`.
 pub fn read_image_files(file: &Path, text: &str, recipe: &mut Recipe) -> R<()> {
     let v = Validator { file, text };
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = recipe_dir(file);
     for f in &mut recipe.image.files {
         let bytes = read_beside(&dir, &f.from).map_err(|why| {
             v.err(
@@ -390,6 +387,45 @@ pub fn read_image_files(file: &Path, text: &str, recipe: &mut Recipe) -> R<()> {
     Ok(())
 }
 
+/// The folder the files beside recipe `file` are read from.
+pub(super) fn recipe_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The bytes of `rel` beside the recipe `file` (whose text is `text`), for a `what` (`patch`,
+/// `smoke file`) named at `span`: a missing file or any failure is a recipe error there.
+pub(super) fn read_named_beside(
+    file: &Path,
+    text: &str,
+    rel: &str,
+    span: std::ops::Range<usize>,
+    what: &str,
+) -> Result<Vec<u8>, Box<crate::recipe::RecipeError>> {
+    let dir = recipe_dir(file);
+    read_beside(&dir, rel).map_err(|why| {
+        let rel = crate::text::escape(rel);
+        Box::new(crate::recipe::RecipeError::new(
+            file,
+            text,
+            span,
+            match why.as_str() {
+                MISSING => format!("{what} `{rel}` does not exist beside the recipe"),
+                _ => format!("cannot read {what} `{rel}`: {why}"),
+            },
+            Some(format!(
+                "name a regular file in the recipe's folder `{}` or below it",
+                crate::text::path(&dir)
+            )),
+        ))
+    })
+}
+
+/// What [`read_beside`] says of a file that is not there.
+const MISSING: &str = "it does not exist";
+
 /// The bytes of `rel` (a normal relative path) under `dir`, following no symlink.
 pub(super) fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
     use std::io::Read;
@@ -398,7 +434,7 @@ pub(super) fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
     for (n, c) in comps.iter().enumerate() {
         at.push(c);
         let meta = std::fs::symlink_metadata(&at).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "it does not exist".to_string(),
+            std::io::ErrorKind::NotFound => MISSING.to_string(),
             _ => e.to_string(),
         })?;
         let last = n + 1 == comps.len();
@@ -419,7 +455,7 @@ pub(super) fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
     let (file, meta) = crate::walk::open_regular(&at, false).map_err(|e| e.to_string())?;
     if meta.len() > MAX_IMAGE_FILE {
         return Err(format!(
-            "it is {} bytes, more than the {MAX_IMAGE_FILE} an image file may have",
+            "it is {} bytes, more than the {MAX_IMAGE_FILE} a file beside a recipe may have",
             meta.len()
         ));
     }
@@ -429,7 +465,7 @@ pub(super) fn read_beside(dir: &Path, rel: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_IMAGE_FILE {
         return Err(format!(
-            "it grew past the {MAX_IMAGE_FILE} bytes an image file may have"
+            "it grew past the {MAX_IMAGE_FILE} bytes a file beside a recipe may have"
         ));
     }
     Ok(bytes)

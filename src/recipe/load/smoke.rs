@@ -294,10 +294,11 @@ impl Validator<'_> {
     }
 
     fn http_request(&self, h: &HttpTable) -> R<Request> {
-        let method = h
-            .method
-            .as_ref()
-            .map_or("GET".to_string(), |m| m.get_ref().clone());
+        // A form is a body: POST unless the recipe names another method.
+        let method = h.method.as_ref().map_or(
+            if h.form.is_some() { "POST" } else { "GET" }.to_string(),
+            |m| m.get_ref().clone(),
+        );
         if let Some(m) = &h.method
             && (m.get_ref().is_empty() || !m.get_ref().bytes().all(|b| b.is_ascii_uppercase()))
         {
@@ -328,6 +329,18 @@ impl Validator<'_> {
                 ));
             }
         };
+        if let Some(f) = &h.form
+            && (method == "GET" || method == "HEAD")
+        {
+            return Err(self.err(
+                f.span(),
+                format!("an HTTP `form` is a request body, which a {method} request has none of"),
+                Some(
+                    "leave `method` out (a form is sent with POST) or name POST, PUT or PATCH"
+                        .into(),
+                ),
+            ));
+        }
         if let Some(f) = &h.form
             && f.get_ref().chars().any(char::is_control)
         {
@@ -410,37 +423,17 @@ pub fn app_program<'a>(app_files: &'a [String], program: &str) -> Option<&'a Str
 /// symlink on the way, a regular file, capped), so that their bytes are part of the recipe's
 /// identity (the build key) and the smoke test never reads the folder again.
 pub fn read_smoke_files(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
-    let dir = match r.file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let (file, text) = (r.file.clone(), r.text.clone());
     let Some(smoke) = r.smoke.as_mut() else {
         return Ok(());
     };
     for f in &mut smoke.files {
-        let bytes = super::image::read_beside(&dir, &f.path).map_err(|why| {
-            Box::new(crate::recipe::RecipeError::new(
-                &file,
-                &text,
-                f.span.clone(),
-                match why.as_str() {
-                    "it does not exist" => format!(
-                        "smoke file `{}` does not exist beside the recipe",
-                        crate::text::escape(&f.path)
-                    ),
-                    _ => format!(
-                        "cannot read smoke file `{}`: {why}",
-                        crate::text::escape(&f.path)
-                    ),
-                },
-                Some(format!(
-                    "name a regular file in the recipe's folder `{}` or below it",
-                    crate::text::path(&dir)
-                )),
-            ))
-        })?;
-        f.contents = Some(bytes);
+        f.contents = Some(super::image::read_named_beside(
+            &r.file,
+            &r.text,
+            &f.path,
+            f.span.clone(),
+            "smoke file",
+        )?);
     }
     Ok(())
 }

@@ -163,33 +163,9 @@ impl Validator<'_> {
 /// way, a regular file, capped), so its bytes are in the build key and the build never reads
 /// the folder again.
 pub fn read_patches(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeError>> {
-    let dir = match r.file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let (file, text) = (r.file.clone(), r.text.clone());
     for p in &mut r.patches {
-        let bytes = super::image::read_beside(&dir, &p.path).map_err(|why| {
-            Box::new(crate::recipe::RecipeError::new(
-                &file,
-                &text,
-                p.span.clone(),
-                match why.as_str() {
-                    "it does not exist" => format!(
-                        "patch `{}` does not exist beside the recipe",
-                        crate::text::escape(&p.path)
-                    ),
-                    _ => format!(
-                        "cannot read patch `{}`: {why}",
-                        crate::text::escape(&p.path)
-                    ),
-                },
-                Some(format!(
-                    "name a regular file in the recipe's folder `{}` or below it",
-                    crate::text::path(&dir)
-                )),
-            ))
-        })?;
+        let bytes =
+            super::image::read_named_beside(&r.file, &r.text, &p.path, p.span.clone(), "patch")?;
         p.contents = Some(crate::recipe::FileContents::new(bytes));
     }
     Ok(())

@@ -105,21 +105,32 @@ pub fn http_request(
 pub type Cookies = std::collections::BTreeMap<String, String>;
 
 /// Remembers the `Set-Cookie` name=value pairs of an HTTP answer's headers in `jar`.
+/// A cookie set empty or already expired (`Max-Age=0`) is dropped from the jar.
 pub fn keep_cookies(raw: &[u8], jar: &mut Cookies) {
-    let end = memchr::memmem::find(raw, b"\r\n\r\n").unwrap_or(raw.len());
-    for line in String::from_utf8_lossy(&raw[..end]).lines().skip(1) {
+    let Some(end) = memchr::memmem::find(raw, b"\r\n\r\n") else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&raw[..end]).split("\r\n").skip(1) {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
         if !name.trim().eq_ignore_ascii_case("set-cookie") {
             continue;
         }
-        let pair = value.split(';').next().unwrap_or("").trim();
-        if let Some((k, v)) = pair.split_once('=')
-            && !k.trim().is_empty()
-            && !pair.chars().any(char::is_control)
-        {
-            jar.insert(k.trim().to_string(), v.trim().to_string());
+        let mut attrs = value.split(';');
+        let pair = attrs.next().unwrap_or("").trim();
+        let Some((k, v)) = pair.split_once('=') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || value.chars().any(char::is_control) {
+            continue;
+        }
+        let expired = attrs.any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+        if v.is_empty() || expired {
+            jar.remove(k);
+        } else {
+            jar.insert(k.to_string(), v.to_string());
         }
     }
 }
@@ -305,6 +316,19 @@ mod tests {
                 (&"lang".to_string(), &"en".to_string())
             ]
         );
+        // A cookie emptied or expired is dropped; one holding a control character (a CR that
+        // would start a header of its own) is never kept; a body's lines are not headers.
+        keep_cookies(
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: gone=x\r\nSet-Cookie: a=b\rX-Evil: 1\r\n\
+              Set-Cookie: z=1\0\r\n\r\n",
+            &mut jar,
+        );
+        keep_cookies(
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: gone=; Max-Age=0\r\n\r\n",
+            &mut jar,
+        );
+        keep_cookies(b"HTTP/1.1 200 OK\nSet-Cookie: bare=lf\n\nx", &mut jar);
+        assert_eq!(jar.keys().collect::<Vec<_>>(), ["SID", "lang"]);
         let r = http_request("POST", "/login", 80, Some("user=a&pass=b"), &jar);
         assert!(r.contains("\r\nCookie: SID=abc/+=; lang=en\r\n"), "{r}");
         assert!(
