@@ -7,6 +7,18 @@ use crate::sbom::spdx_package;
 use crate::service::svc_scratch;
 use crate::util::{build_lock, nothing_built_kept, require_tool, run};
 
+/// A `RECIPE_TOOLCHAINS` folder in `s`: the project's toolchain files with `from` replaced by
+/// `to`.
+fn toolchains_with(s: &crate::util::Scratch, from: &str, to: &str) -> std::path::PathBuf {
+    let toolchains = s.path().join("toolchains");
+    std::fs::create_dir(&toolchains).unwrap();
+    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
+        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
+        std::fs::write(toolchains.join(f), text.replace(from, to)).unwrap();
+    }
+    toolchains
+}
+
 fn packed_by_upx(file: &Path) -> bool {
     let bytes = std::fs::read(file).unwrap();
     bytes.starts_with(b"\x7fELF")
@@ -125,16 +137,11 @@ fn a_packed_program_that_does_not_start_fails_the_build_and_caches_nothing() {
     let Some(s) = svc_scratch(|t| t.replace("[app]\n", "[app]\ncompress = \"upx\"\n")) else {
         return;
     };
-    let toolchains = s.path().join("toolchains");
-    std::fs::create_dir(&toolchains).unwrap();
-    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
-        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
-        let text = text.replace(
-            "arm64 = [\"-q\", \"--best\"]",
-            "arm64 = [\"-q\", \"--lzma\"]",
-        );
-        std::fs::write(toolchains.join(f), text).unwrap();
-    }
+    let toolchains = toolchains_with(
+        &s,
+        "arm64 = [\"-q\", \"--best\"]",
+        "arm64 = [\"-q\", \"--lzma\"]",
+    );
     let o = run(s
         .cmd_private_cache()
         .env("RECIPE_TOOLCHAINS", &toolchains)
@@ -154,16 +161,11 @@ fn a_upx_tarball_with_another_sha256_is_refused() {
         return;
     }
     let s = crate::util::Scratch::new();
-    let toolchains = s.path().join("toolchains");
-    std::fs::create_dir(&toolchains).unwrap();
-    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
-        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
-        let text = text.replace(
-            "tarball-sha256 = \"4ddb92cf6615549b376aadd86c000e102b1511b23844eca71f391b493473580c\"",
-            &format!("tarball-sha256 = \"{}\"", "0".repeat(64)),
-        );
-        std::fs::write(toolchains.join(f), text).unwrap();
-    }
+    let toolchains = toolchains_with(
+        &s,
+        "tarball-sha256 = \"4ddb92cf6615549b376aadd86c000e102b1511b23844eca71f391b493473580c\"",
+        &format!("tarball-sha256 = \"{}\"", "0".repeat(64)),
+    );
     run(s
         .cmd_private_cache()
         .env("RECIPE_TOOLCHAINS", &toolchains)
