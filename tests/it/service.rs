@@ -355,3 +355,19 @@ fn a_wait_request_is_sent_again_until_the_server_is_ready() {
     .success()
     .stderr_has("hello-svc/amd64: smoke test passed");
 }
+
+/// A C++17 service (CMake, zig's libc++, static) logs in through a form and reads the version
+/// with the session's cookie, under qemu: the mechanisms qbittorrent's smoke test uses, in CI.
+#[test]
+fn a_cxx_service_logs_in_and_reads_its_version_with_the_session_under_qemu() {
+    if !require_tool("qemu-aarch64-static") || !require_tool("cmake") {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    let mut c = s.cmd();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    let o = run(c.args(["build", "hello-cxx", "--arch", "arm64"])).success();
+    o.stderr_has("hello-cxx/arm64: /usr/local/bin/hello-cxx: ELF 64-bit AArch64")
+        .stderr_has("answered 4 request(s) on tcp port");
+}
