@@ -367,7 +367,7 @@ fn a_cxx_service_logs_in_and_reads_its_version_with_the_session_under_qemu() {
     let s = Scratch::new();
     let mut c = s.cmd();
     c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
-    let o = run(c.args(["build", "hello-cxx", "--arch", "arm64"])).success();
+    let o = run(c.args(["build", "hello-cxx", "--arch", "arm64", "--rebuild"])).success();
     o.stderr_has("hello-cxx/arm64: /usr/local/bin/hello-cxx: ELF 64-bit AArch64")
         .stderr_has("answered 4 request(s) on tcp port");
 }
