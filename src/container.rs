@@ -63,8 +63,12 @@ pub struct Plan {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    /// A service: `listen` on the image's `port`, published on 127.0.0.1 `host_port`.
-    Service { listen: Listen, host_port: u16 },
+    /// A service: `listen` on the image's `image_port`, published on 127.0.0.1 `host_port`.
+    Service {
+        listen: Listen,
+        host_port: u16,
+        image_port: u16,
+    },
     /// A client app: runs to its end on the host's network; its output must contain `expect`.
     Client { expect: String },
 }
@@ -130,6 +134,7 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
             Kind::Service {
                 listen: svc.listen,
                 host_port,
+                image_port: port.parse().unwrap_or(host_port),
             }
         }
         None => {
@@ -346,9 +351,12 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
         .engine
         .run(&args, ENGINE_TIMEOUT)
         .and_then(|_| match &p.kind {
-            Kind::Service { listen, host_port } => {
-                probe_service(i, &p, &command, *listen, *host_port).map_err(smoke_err)
-            }
+            Kind::Service {
+                listen,
+                host_port,
+                image_port,
+            } => probe_service(i, &p, &command, *listen, (*host_port, *image_port))
+                .map_err(smoke_err),
             Kind::Client { expect } => Ok(wait_client(i, &p, &command, expect)),
         });
     let outcome = match outcome {
@@ -397,7 +405,7 @@ fn probe_service(
     p: &Plan,
     command: &str,
     listen: Listen,
-    port: u16,
+    (port, image_port): (u16, u16),
 ) -> Result<Result<String, ServiceFailure>, SmokeError> {
     let r = i.recipe;
     let svc = r
@@ -417,6 +425,9 @@ fn probe_service(
     let host = Arch::host().unwrap_or(Arch::Amd64);
     let target = Target {
         port,
+        // As the app is addressed when its port is published on the same number (`-p
+        // 8080:8080`): an app that checks the Host header's port (qBittorrent) answers.
+        host_port: image_port,
         timeout: Duration::from_secs(5).min(i.timeout),
         arch: host,
         program: &program,
@@ -574,7 +585,8 @@ mod tests {
             p.kind,
             Kind::Service {
                 listen: Listen::Udp,
-                host_port: 40000
+                host_port: 40000,
+                image_port: 5353,
             }
         );
     }

@@ -199,6 +199,7 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
     let mut done = Vec::new();
     let target = Target {
         port,
+        host_port: port,
         timeout: r.timeout,
         arch: r.arch,
         program: r.program,
@@ -254,6 +255,9 @@ pub fn kind(r: &Request) -> &'static str {
 /// Where requests go: the app's port on 127.0.0.1, and how a `run` request's client runs.
 pub struct Target<'a> {
     pub port: u16,
+    /// The port HTTP requests name in their `Host` header: `port`, or in a container test the
+    /// image's own port (as if published on the same number).
+    pub host_port: u16,
     /// How long each request may take.
     pub timeout: Duration,
     /// The arch the clients are built for (run natively or under qemu-user).
@@ -310,7 +314,7 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             let path = fill(path, port);
             let form = form.as_ref().map(|f| fill(f, port));
             let mut jar = t.cookies.borrow_mut();
-            let sent = probe::http_request(method, &path, port, form.as_deref(), &jar);
+            let sent = probe::http_request(method, &path, t.host_port, form.as_deref(), &jar);
             probe::http(port, &sent, *status, body, timeout, &mut jar).map_err(|m| (sent, m))
         }
         Request::Dns {
