@@ -11,6 +11,9 @@ use crate::plan::Job;
 use crate::recipe::{Compress, Recipe};
 use crate::verify::GoBuildInfo;
 
+/// What verify found in each ELF app file (by its host path): the runtime files it reads.
+pub type Verified = std::collections::BTreeMap<std::path::PathBuf, Vec<String>>;
+
 /// One packed app file, as its cache entry remembers it: what it was before packing (the
 /// verified file) and the Go build info read from it then, which the packed file hides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +43,7 @@ pub fn compress(
     job: &Job,
     files: &[AppFile],
     tools: &Tools,
+    verified: &Verified,
 ) -> Result<Vec<Packed>, BuildError> {
     let Some(how) = recipe.compress else {
         return Ok(Vec::new());
@@ -59,10 +63,7 @@ pub fn compress(
             continue;
         }
         let go = crate::verify::goinfo::read_go_buildinfo(&bytes).and_then(Result::ok);
-        let runtime = crate::verify::check_elf(&bytes, Some(job.arch))
-            .facts
-            .map(|f| f.runtime_files.into_iter().map(|r| r.path).collect())
-            .unwrap_or_default();
+        let runtime = verified.get(&f.host_path).cloned().unwrap_or_default();
         let (size, sha256) = (bytes.len() as u64, crate::digest::sha256(&bytes));
         drop(bytes);
         let out = out_dir.join(i.to_string());

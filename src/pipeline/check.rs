@@ -36,11 +36,12 @@ pub(super) fn packed_records(
         )
     })?;
     for f in files {
-        let head = read_head(&f.host_path).map_err(|source| PipelineError::Io {
+        // Mapped, not read: only the packer's header at the start is looked at.
+        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
             path: f.host_path.clone(),
             source,
         })?;
-        if verify::is_upx_packed(&head) && !meta.packed.iter().any(|p| p.path == f.image_path) {
+        if verify::is_upx_packed(&bytes) && !meta.packed.iter().any(|p| p.path == f.image_path) {
             return Err(unknown(
                 f.image_path.clone(),
                 "its cache entry's meta.json has no record of it (its Go modules and runtime \
@@ -52,27 +53,19 @@ pub(super) fn packed_records(
     Ok(meta.packed)
 }
 
-/// The first KiB of a file (where a packer's header is).
-fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(1024);
-    std::fs::File::open(path)?
-        .take(1024)
-        .read_to_end(&mut head)?;
-    Ok(head)
-}
-
 /// Verifies every ELF file of a job against what its recipe asked for (arch, and for Go the
-/// toolchain, cgo, tags and module) and the files its image will hold.
+/// toolchain, cgo, tags and module) and the files its image will hold; returns the runtime
+/// files each one reads (what a packer keeps for the image's check).
 pub(super) fn check_files(
     r: &Recipe,
     job: &plan::Job,
     files: &[AppFile],
     go_version: Option<String>,
     progress: &dyn Progress,
-) -> Result<(), PipelineError> {
+) -> Result<build::compress::Verified, PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
     progress.step(&id, "verify");
+    let mut verified = build::compress::Verified::new();
     let expect = verify::Expect {
         arch: Some(job.arch),
         go: go_expect(r, job.arch, go_version),
@@ -114,6 +107,11 @@ pub(super) fn check_files(
             });
         }
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
+        let runtime = report
+            .facts
+            .as_ref()
+            .map(|facts| facts.runtime_files.iter().map(|r| r.path.clone()).collect());
+        verified.insert(f.host_path.clone(), runtime.unwrap_or_default());
         for w in report
             .findings
             .iter()
@@ -128,7 +126,7 @@ pub(super) fn check_files(
             }
         }
     }
-    Ok(())
+    Ok(verified)
 }
 
 /// Verifies the packed files again (a static ELF for the job's arch: the packer's own loader

@@ -420,10 +420,10 @@ fn run_node(
     if settings.rebuild || !cache.has(&node.key) {
         let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
         let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
-        check_files(r, &node.job, &files, go_version, progress)?;
+        let verified = check_files(r, &node.job, &files, go_version, progress)?;
         let packed = if r.compress.is_some() {
             progress.step(&id, "compress");
-            let packed = build::compress::compress(r, &node.job, &files, tools)?;
+            let packed = build::compress::compress(r, &node.job, &files, tools, &verified)?;
             check_packed(r, &node.job, &files, &packed, progress)?;
             packed
         } else {
