@@ -56,6 +56,17 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
+    /// Make CI pipelines of the job graph (GitHub Actions, GitLab) that share a signed
+    /// remote build cache.
+    Ci {
+        #[command(subcommand)]
+        command: commands::ci::Args,
+    },
+    /// Make and rotate the keys that sign remote build-cache entries.
+    Key {
+        #[command(subcommand)]
+        command: commands::key::Args,
+    },
     /// Run a built image (the build machine's arch) in podman or docker, read-only, without
     /// capabilities, as its user, and send it the recipe's smoke requests from outside.
     Test(commands::test::Args),
@@ -97,6 +108,8 @@ fn dispatch(cli: Cli) -> commands::Outcome {
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Check(args) => commands::check::run(&ctx, args),
         Command::Test(args) => commands::test::run(&ctx, args),
+        Command::Ci { command } => commands::ci::run(&ctx, command),
+        Command::Key { command } => commands::key::run(command),
     }
 }
 

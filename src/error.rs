@@ -23,6 +23,7 @@ use crate::plan::{GraphError, PlanError};
 use crate::push::PushError;
 use crate::recipe::{LoadError, RecipeError, rules::UserOptionError};
 use crate::registry::{AuthError, RegistryError, SettingError};
+use crate::remote::{KeyError, RemoteError};
 use crate::source::SourceError;
 use crate::toolchain::ToolchainError;
 use crate::verify::smoke::SmokeError;
@@ -92,6 +93,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Container(#[from] ContainerError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(#[from] RemoteError),
 }
 
 /// A mistake in how `recipe` was called that only the command itself can see.
@@ -114,6 +118,21 @@ pub enum UsageError {
         dirs.iter().map(|d| crate::text::path(d)).collect::<Vec<_>>().join(", ")
     )]
     EmptyCatalogue { dirs: Vec<PathBuf> },
+    #[error("`recipe ci` needs --remote-cache: the jobs share their work through it")]
+    CiNeedsRemote,
+    #[error("the workflow has {levels} levels of jobs, the graph now has {depth}")]
+    #[diagnostic(help(
+        "run the `recipe ci github` command named in the workflow's first line again, and commit the file"
+    ))]
+    StaleWorkflow { levels: usize, depth: usize },
+    #[error("the new key must have another name than the old one (`{name}`)")]
+    SameKeyName { name: String },
+    #[error("cannot write `{}`", crate::text::path(path))]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ExitCode for Error {
@@ -126,6 +145,7 @@ impl ExitCode for Error {
             Error::Cache(e) => e.exit(),
             Error::Toolchain(e) => e.exit(),
             Error::Container(e) => e.exit(),
+            Error::Remote(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -182,6 +202,7 @@ impl ExitCode for PipelineError {
             PipelineError::Cache(e) => e.exit(),
             PipelineError::Toolchain(e) => e.exit(),
             PipelineError::Build(e) => e.exit(),
+            PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
             | PipelineError::PackedUnknown { .. }
             | PipelineError::Smoke { .. }
@@ -196,6 +217,27 @@ impl ExitCode for PipelineError {
             // Reading what a build installed, the jobserver, the image folder.
             PipelineError::Io { .. } => Failed,
         }
+    }
+}
+
+impl ExitCode for RemoteError {
+    fn exit(&self) -> Exit {
+        match self {
+            // `--remote-cache`, `--trust`, the signing key, `RECIPE_REGISTRY_TIMEOUT`: input.
+            RemoteError::Reference { .. }
+            | RemoteError::Key(_)
+            | RemoteError::KeyFile { .. }
+            | RemoteError::NoTrust
+            | RemoteError::Settings(_) => Usage,
+            // The registry refused or did not answer; the local entry could not be read.
+            RemoteError::Push { .. } | RemoteError::Pack { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for KeyError {
+    fn exit(&self) -> Exit {
+        Usage
     }
 }
 

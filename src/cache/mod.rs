@@ -120,6 +120,24 @@ impl Cache {
         Ok(entry)
     }
 
+    /// A scratch folder among the entries (`.tmp-WHAT-*`: removed when dropped, and by `gc`
+    /// after a killed run), where an entry is put together before [`Cache::adopt`].
+    pub fn scratch(&self, what: &str) -> Result<tempfile::TempDir, CacheError> {
+        std::fs::create_dir_all(&self.root).map_err(io("create", &self.root))?;
+        tempfile::Builder::new()
+            .prefix(&format!(".tmp-{what}-"))
+            .tempdir_in(&self.root)
+            .map_err(io("create a folder in", &self.root))
+    }
+
+    /// Makes the complete entry folder `tmp` (from [`Cache::scratch`]: `dest/`, `meta.json`,
+    /// `build.log`) the entry of `key`, by one rename.
+    pub fn adopt(&self, tmp: &Path, key: &str) -> Result<PathBuf, CacheError> {
+        let entry = self.entry(key);
+        crate::publish::replace_dir(tmp, &entry).map_err(io("publish", &entry))?;
+        Ok(entry)
+    }
+
     /// What the entry of `key` says about itself; `Err` says why it cannot be read.
     pub fn meta(&self, key: &str) -> Result<Meta, String> {
         let bytes = std::fs::read(self.entry(key).join("meta.json"))

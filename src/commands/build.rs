@@ -29,6 +29,12 @@ pub struct Args {
     /// per platform: linux/amd64, ...); one recipe only.
     #[arg(long, value_name = "DIR")]
     emit_context: Option<PathBuf>,
+    /// Build, verify, smoke-test and store the jobs; pack no image (a CI runner's share of
+    /// a graph, pushed to the remote cache).
+    #[arg(long, conflicts_with_all = ["users", "emit_context"])]
+    no_image: bool,
+    #[command(flatten)]
+    remote: super::RemoteArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
@@ -46,6 +52,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         rebuild: args.rebuild,
         users,
         emit_context: args.emit_context,
+        remote: args.remote.remote()?,
+        no_image: args.no_image,
         ..ctx.settings(args.jobs)
     };
     let recipes = args.targets.recipes(&settings)?;
@@ -53,6 +61,9 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let built = pipeline::build(&settings, &recipes, &arches, &progress);
     progress.finish();
     let built = built.map_err(Error::from)?;
+    if settings.no_image {
+        return Ok(Exit::Ok);
+    }
     let rows: Vec<report::Row> = built
         .iter()
         .map(|b| report::Row::of(b, b.distroless))

@@ -6,6 +6,8 @@
 pub mod build;
 pub mod cache;
 pub mod check;
+pub mod ci;
+pub mod key;
 pub mod list;
 pub mod plan;
 pub mod progress;
@@ -67,6 +69,8 @@ impl Context {
             rebuild: false,
             users: Vec::new(),
             emit_context: None,
+            remote: None,
+            no_image: false,
         }
     }
 }
@@ -140,4 +144,86 @@ fn arch(name: Option<&str>) -> Result<Option<Arch>, Error> {
 /// Exit 0 when every verdict passed, else 1.
 fn verdict(all_passed: bool) -> Exit {
     if all_passed { Exit::Ok } else { Exit::Failed }
+}
+
+/// The remote build cache, for `build` and `plan`: where it is, whom to trust, and the key
+/// this machine signs with (none: it only reads). Each has an environment variable, so a CI
+/// workflow sets them once.
+#[derive(clap::Args, Debug, Default)]
+pub struct RemoteArgs {
+    /// A registry repository holding build-cache entries (`REGISTRY/REPO`): each job is looked
+    /// up there before it is built, and pushed there after when a signing key is given.
+    #[arg(long, env = "RECIPE_REMOTE_CACHE", value_name = "REGISTRY/REPO")]
+    pub remote_cache: Option<String>,
+    /// A public key whose signed entries are used (`NAME:BASE64`, as `recipe key generate`
+    /// prints it). Repeatable; the variable takes several, separated by spaces or commas.
+    #[arg(long = "trust", value_name = "NAME:KEY")]
+    pub trust: Vec<String>,
+    /// The file holding the key that signs what this machine pushes (without one, and
+    /// without `RECIPE_CACHE_SIGNING_KEY`, the remote cache is read-only).
+    #[arg(long, env = "RECIPE_CACHE_SIGNING_KEY_FILE", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+    /// Plain http to the remote cache's registry (one on 127.0.0.1 without TLS).
+    #[arg(long, env = "RECIPE_REMOTE_CACHE_INSECURE")]
+    pub remote_cache_insecure: bool,
+}
+
+/// The variable with more keys to trust.
+pub const TRUST_ENV: &str = "RECIPE_CACHE_TRUST";
+/// The variable with the signing key itself (a CI secret); empty means none (a fork's pull
+/// request gets no secrets).
+pub const SIGNING_KEY_ENV: &str = "RECIPE_CACHE_SIGNING_KEY";
+
+impl RemoteArgs {
+    /// The keys to trust: `--trust` and `RECIPE_CACHE_TRUST`, each checked.
+    pub fn trusted(&self) -> Result<Vec<crate::remote::PublicKey>, Error> {
+        let from_env = std::env::var(TRUST_ENV).unwrap_or_default();
+        let mut keys: Vec<crate::remote::PublicKey> = Vec::new();
+        for t in self
+            .trust
+            .iter()
+            .flat_map(|t| t.split([',', ' ', '\n', '\t']))
+            .chain(from_env.split([',', ' ', '\n', '\t']))
+            .filter(|t| !t.trim().is_empty())
+        {
+            let k = crate::remote::PublicKey::parse(t).map_err(crate::remote::RemoteError::from)?;
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// The remote cache asked for, if any.
+    pub fn remote(&self) -> Result<Option<std::sync::Arc<crate::remote::Remote>>, Error> {
+        use crate::remote::{Remote, RemoteError, SecretKey};
+        let Some(at) = &self.remote_cache else {
+            return Ok(None);
+        };
+        let trusted = self.trusted()?;
+        let signer = match &self.signing_key {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| RemoteError::KeyFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
+            }
+            None => match std::env::var(SIGNING_KEY_ENV) {
+                Ok(text) if !text.trim().is_empty() => {
+                    Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
+                }
+                _ => None,
+            },
+        };
+        let remote = Remote::new(
+            at,
+            self.remote_cache_insecure,
+            crate::registry::basic_auth_from_env()?,
+            trusted,
+            signer,
+        )?;
+        Ok(Some(std::sync::Arc::new(remote)))
+    }
 }

@@ -1,4 +1,5 @@
-//! `recipe plan`: the job graph (recipe, arch, role, cache hit or miss and why), nothing built.
+//! `recipe plan`: the job graph (recipe, arch, role, cache hit, remote hit or miss and why),
+//! nothing built.
 
 use super::{Context, Outcome};
 use crate::error::Exit;
@@ -11,12 +12,19 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    remote: super::RemoteArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let settings = ctx.settings(None);
     let (arches, recipes) = args.targets.load(&settings)?;
-    let planned = pipeline::plan(&settings, &recipes, &arches)?;
+    let mut planned = pipeline::plan(&settings, &recipes, &arches)?;
+    if let Some(remote) = args.remote.remote()? {
+        let progress = super::progress::Display::new(ctx.quiet);
+        pipeline::find_remote(&mut planned.graph, &settings, &remote, &progress);
+        progress.finish();
+    }
     if args.json {
         println!(
             "{}",

@@ -36,6 +36,11 @@ pub struct Settings {
     pub users: Vec<recipe::User>,
     /// Also write each image as a BuildKit build context here (`--emit-context`).
     pub emit_context: Option<PathBuf>,
+    /// The remote build cache (`--remote-cache`): entries looked up before building, pushed
+    /// after, when a signing key is given.
+    pub remote: Option<std::sync::Arc<crate::remote::Remote>>,
+    /// Build and store the jobs, pack no image (`--no-image`: a CI runner's share of a graph).
+    pub no_image: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -52,6 +57,9 @@ pub enum PipelineError {
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(transparent)]
     Build(#[from] BuildError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
     #[error("{recipe} for {arch}: `{file}` is packed, but what it was before is unknown: {why}")]
     PackedUnknown {
         recipe: String,
@@ -231,6 +239,11 @@ pub fn build(
         mut graph, specs, ..
     } = plan(settings, recipes, arches)?;
     distrust_changed_entries(&mut graph, settings, progress)?;
+    if let Some(remote) = &settings.remote
+        && !settings.rebuild
+    {
+        fetch_remote(&mut graph, settings, remote, progress)?;
+    }
     let tools = provision(settings, &specs, &graph, progress)?;
 
     let mut store = source::Store::new(settings.cache.join("sources"));
@@ -260,6 +273,9 @@ pub fn build(
     })?;
 
     let mut out = Vec::new();
+    if settings.no_image {
+        return Ok(out);
+    }
     for r in recipes.iter().filter(|r| !r.is_library()) {
         out.extend(pack_app(settings, r, &graph, &results, progress)?);
     }
@@ -403,6 +419,102 @@ fn distrust_changed_entries(
     Ok(())
 }
 
+/// Looks every node the local cache misses up in the remote cache, in parallel: those with a
+/// trusted entry there are marked `remote` (still misses here) and returned with what was
+/// found. An entry that is there but refused (unsigned, untrusted, another key's, the registry
+/// answering nonsense) is a warning with its reason.
+pub fn find_remote(
+    graph: &mut plan::Graph,
+    settings: &Settings,
+    remote: &crate::remote::Remote,
+    progress: &dyn Progress,
+) -> Vec<(usize, crate::remote::Found)> {
+    let todo: Vec<usize> = (0..graph.nodes.len())
+        .filter(|&i| graph.nodes[i].miss.is_some())
+        .collect();
+    let lookups =
+        build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
+            let node = &graph.nodes[todo[t]];
+            match remote.lookup(&node.key) {
+                Ok(found) => Ok::<_, std::convert::Infallible>(found),
+                Err(why) => {
+                    refused(node, &why, progress);
+                    Ok(None)
+                }
+            }
+        });
+    let Ok(lookups) = lookups;
+    let mut found = Vec::new();
+    for (t, f) in lookups.into_iter().enumerate() {
+        if let Some(f) = f {
+            graph.nodes[todo[t]].remote = true;
+            found.push((todo[t], f));
+        }
+    }
+    found
+}
+
+fn refused(node: &plan::Node, why: &str, progress: &dyn Progress) {
+    progress.note(
+        &node.id(),
+        &format!(
+            "warning: remote cache entry {} refused: {why}; building it",
+            &node.key[..12]
+        ),
+    );
+}
+
+/// Fetches every trusted entry [`find_remote`] finds into the local cache, in parallel: those
+/// nodes are hits now. One whose content is refused (a layer changed or cut short, a tree
+/// that does not match its signed manifest) is a warning with its reason, and is built.
+fn fetch_remote(
+    graph: &mut plan::Graph,
+    settings: &Settings,
+    remote: &crate::remote::Remote,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let found = find_remote(graph, settings, remote, progress);
+    let cache = Cache::new(&settings.cache);
+    let fetched =
+        build::schedule::run_graph(&vec![Vec::new(); found.len()], settings.jobs.max(1), |t| {
+            let (i, f) = &found[t];
+            let node = &graph.nodes[*i];
+            let id = node.id();
+            let _lock = cache.lock(&node.key)?;
+            if cache.has(&node.key) {
+                return Ok(true); // another `recipe` on this machine fetched or built it meanwhile
+            }
+            progress.step(&id, "remote cache");
+            match remote.fetch(f, &node.key, &node.recipe.name, node.arch.name(), &cache) {
+                Ok(()) => {
+                    progress.note(
+                        &id,
+                        &format!(
+                            "fetched from the remote cache ({}, {} bytes, signed by `{}`)",
+                            &node.key[..12],
+                            f.size(),
+                            f.signer()
+                        ),
+                    );
+                    Ok(true)
+                }
+                Err(why) => {
+                    refused(node, &why, progress);
+                    Ok::<bool, PipelineError>(false)
+                }
+            }
+        })?;
+    for ((i, _), hit) in found.iter().zip(fetched) {
+        let node = &mut graph.nodes[*i];
+        if hit {
+            node.miss = None;
+        } else {
+            node.remote = false;
+        }
+    }
+    Ok(())
+}
+
 /// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
 /// is held throughout, so a second `recipe` waits and then reuses this one's entry.
 fn run_node(
@@ -450,6 +562,17 @@ fn run_node(
             &id,
             &format!("stored in the build cache ({})", &node.key[..12]),
         );
+        if let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) {
+            remote.push(cache, &node.key, &id)?;
+            progress.note(
+                &id,
+                &format!(
+                    "pushed to the remote cache {} ({})",
+                    remote.at(),
+                    &node.key[..12]
+                ),
+            );
+        }
     } else {
         progress.step(&id, "cached");
     }

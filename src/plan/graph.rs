@@ -42,6 +42,8 @@ pub struct Node {
     pub job: Job,
     /// Some(reason) when this node builds instead of reusing its cache entry.
     pub miss: Option<Miss>,
+    /// Its entry is (or will be) fetched from the remote cache: a trusted one is there.
+    pub remote: bool,
 }
 
 impl Node {
@@ -214,6 +216,7 @@ impl Builder<'_> {
             inputs,
             job,
             miss,
+            remote: false,
         });
         let i = self.nodes.len() - 1;
         self.index.insert(id, i);

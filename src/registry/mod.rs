@@ -404,6 +404,51 @@ impl Client {
         }
         Ok((media, buf))
     }
+
+    /// GETs blob `digest`, which must be exactly `size` bytes, into `to` (created): streamed,
+    /// never more than `size + 1` bytes read, the length and sha256 checked at the end (a
+    /// short, long or changed blob is a failure and `to` must not be used). The body may take
+    /// as long as it takes while bytes keep coming (each read has the read timeout).
+    pub fn get_blob(&self, digest: &str, size: u64, to: &Path) -> Result<(), Failure> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.call(&|a, auth| {
+            let mut r = a.get(&url).config().timeout_recv_body(None).build();
+            if let Some(v) = auth {
+                r = r.header("Authorization", v);
+            }
+            r.call()
+        })?;
+        if resp.status().as_u16() != 200 {
+            return Err(unexpected("GET", resp));
+        }
+        let file = std::fs::File::create(to)
+            .map_err(|e| Failure::Transport(format!("cannot write `{}`: {e}", to.display())))?;
+        let mut w = crate::digest::HashWriter::new(std::io::BufWriter::new(file));
+        let mut body = resp.into_body().into_reader().take(size.saturating_add(1));
+        std::io::copy(&mut body, &mut w)
+            .map_err(|e| Failure::Transport(crate::text::escape(&e.to_string()).into_owned()))?;
+        let (inner, hex, got) = w.finish();
+        inner
+            .into_inner()
+            .map_err(|e| Failure::Transport(format!("cannot write `{}`: {e}", to.display())))?;
+        if got != size {
+            return Err(Failure::Protocol(format!(
+                "blob {digest} is {} bytes, not the {size} its manifest says{}",
+                if got > size {
+                    format!("more than {size}")
+                } else {
+                    got.to_string()
+                },
+                if got < size { " (truncated)" } else { "" }
+            )));
+        }
+        if format!("sha256:{hex}") != digest {
+            return Err(Failure::Protocol(format!(
+                "blob {digest} hashes to sha256:{hex}: its content was changed"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A `Docker-Content-Digest`, when sent, must be `digest`.

@@ -131,6 +131,7 @@ pub fn plan_table(g: &crate::plan::Graph) -> String {
                 n.key[..12].to_string(),
                 match &n.miss {
                     None => "hit".to_string(),
+                    Some(_) if n.remote => "remote".to_string(),
                     Some(why) => format!("miss: {why}"),
                 },
                 n.deps
@@ -168,7 +169,11 @@ pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
                 "arch": n.arch.name(),
                 "for": roles(n),
                 "key": n.key,
-                "cache": if n.miss.is_some() { "miss" } else { "hit" },
+                "cache": match (&n.miss, n.remote) {
+                    (None, _) => "hit",
+                    (Some(_), true) => "remote",
+                    (Some(_), false) => "miss",
+                },
                 "why": n.miss,
                 "needs": n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>(),
                 "source": match &n.recipe.source {

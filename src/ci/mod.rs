@@ -1,0 +1,185 @@
+//! A planned job graph as a CI engine's job graph (pure: text from a [`Spec`]).
+//!
+//! GitHub Actions cannot make jobs at run time, only matrices: `github.rs` writes a workflow
+//! with a `plan` job that prints each level of the graph as a matrix (`recipe ci matrix`: the
+//! jobs neither cache has), one job per level (every earlier level in its `needs`, fail-fast
+//! off, skipped when its level is empty), and an `images` job that packs every image from the
+//! remote cache and pushes it. GitLab runs a child pipeline made at run time: `gitlab.rs`
+//! writes one job per node with exactly its dependencies in `needs`. Both are deterministic:
+//! the same recipes and options give the same bytes, so CI can check a committed file.
+
+pub mod github;
+pub mod gitlab;
+
+use serde::Serialize;
+
+use crate::plan::Graph;
+
+/// One job of the graph as a CI job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Job {
+    pub recipe: String,
+    pub arch: String,
+    /// 0 for a job with no dependencies, else one more than its deepest dependency.
+    #[serde(skip)]
+    pub level: usize,
+    /// The jobs (`recipe/arch`) it needs built first.
+    #[serde(skip)]
+    pub needs: Vec<String>,
+    /// Neither the local nor the remote cache has it.
+    #[serde(skip)]
+    pub builds: bool,
+}
+
+impl Job {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.recipe, self.arch)
+    }
+}
+
+/// What the generated file is about.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// How the file was made, for its header and `--check` (`recipe ci github ...`).
+    pub command: String,
+    /// `--recipes`, when not `recipes` (given to every job as `RECIPE_RECIPES`).
+    pub recipes: Option<String>,
+    /// The recipes to build (`--all` when empty) and the apps among them (their images).
+    pub names: Vec<String>,
+    pub apps: Vec<String>,
+    /// `--arch` as the builds take it.
+    pub arch: String,
+    pub jobs: Vec<Job>,
+    pub remote_cache: String,
+    pub trust: Vec<String>,
+    /// Where images are pushed (`REGISTRY/NAMESPACE`: each app as `NAMESPACE/NAME:VERSION`);
+    /// none: images are built, not pushed.
+    pub image_repo: Option<String>,
+    /// Shell lines that make `recipe` and what builds need available on a fresh runner.
+    pub setup: Vec<String>,
+    /// A plain-http registry (one on 127.0.0.1, for a local run).
+    pub insecure: bool,
+}
+
+impl Spec {
+    /// How many levels the graph has.
+    pub fn depth(&self) -> usize {
+        self.jobs.iter().map(|j| j.level + 1).max().unwrap_or(0)
+    }
+
+    /// The targets as `recipe` takes them: the names, or `--all`.
+    pub fn targets(&self) -> String {
+        if self.names.is_empty() {
+            "--all".into()
+        } else {
+            self.names.join(" ")
+        }
+    }
+}
+
+/// The graph's nodes as CI jobs, in graph order (dependencies first).
+pub fn jobs(g: &Graph) -> Vec<Job> {
+    let mut level = vec![0usize; g.nodes.len()];
+    // Nodes come after the nodes they need, so one pass sees every dependency's level first.
+    for (i, n) in g.nodes.iter().enumerate() {
+        level[i] = n
+            .deps
+            .iter()
+            .chain(&n.host_deps)
+            .map(|&d| level[d] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    g.nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Job {
+            recipe: n.recipe.name.clone(),
+            arch: n.arch.name().to_string(),
+            level: level[i],
+            needs: n
+                .deps
+                .iter()
+                .chain(&n.host_deps)
+                .map(|&d| g.nodes[d].id())
+                .collect(),
+            builds: n.miss.is_some() && !n.remote,
+        })
+        .collect()
+}
+
+/// `levelN=JSON` lines for `$GITHUB_OUTPUT`: each level's jobs that must be built, as a
+/// matrix (`[]` for none), for `levels` levels. `Err` gives the graph's depth when it has more
+/// levels than the workflow (made before a recipe gained a dependency).
+pub fn matrix(jobs: &[Job], levels: usize) -> Result<String, usize> {
+    let depth = jobs.iter().map(|j| j.level + 1).max().unwrap_or(0);
+    if depth > levels {
+        return Err(depth);
+    }
+    let mut out = String::new();
+    for l in 0..levels {
+        let these: Vec<&Job> = jobs.iter().filter(|j| j.level == l && j.builds).collect();
+        out.push_str(&format!(
+            "level{l}={}\n",
+            serde_json::to_string(&these).expect("json")
+        ));
+    }
+    Ok(out)
+}
+
+/// `s` as a YAML double-quoted scalar (JSON's string syntax is YAML's).
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("json string")
+}
+
+/// `s` as one shell word (single quotes).
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(recipe: &str, arch: &str, level: usize, builds: bool) -> Job {
+        Job {
+            recipe: recipe.into(),
+            arch: arch.into(),
+            level,
+            needs: Vec::new(),
+            builds,
+        }
+    }
+
+    #[test]
+    fn the_matrix_lists_each_level_of_what_builds() {
+        let jobs = [
+            job("zlib", "amd64", 0, true),
+            job("zlib", "arm64", 0, false),
+            job("curl", "amd64", 1, true),
+        ];
+        assert_eq!(
+            matrix(&jobs, 3).unwrap(),
+            "level0=[{\"recipe\":\"zlib\",\"arch\":\"amd64\"}]\n\
+             level1=[{\"recipe\":\"curl\",\"arch\":\"amd64\"}]\n\
+             level2=[]\n"
+        );
+        assert_eq!(matrix(&jobs, 1), Err(2));
+    }
+
+    #[test]
+    fn words_are_quoted_for_the_shell_and_yaml() {
+        assert_eq!(shell_word("curl"), "curl");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(quote("a: \"b\"\n"), "\"a: \\\"b\\\"\\n\"");
+    }
+}

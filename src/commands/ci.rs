@@ -1,0 +1,210 @@
+//! `recipe ci github|gitlab|matrix`: the job graph as a CI engine's jobs (`crate::ci`).
+
+use std::path::PathBuf;
+
+use super::{Context, Outcome, RemoteArgs, Targets};
+use crate::ci::{self, Spec};
+use crate::error::{Exit, UsageError};
+use crate::pipeline;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Args {
+    /// Write a GitHub Actions workflow: a plan job, one matrix job per level of the graph,
+    /// an images job; builds share the signed remote cache.
+    Github(Generate),
+    /// Write a GitLab child pipeline: one job per job of the graph that neither cache has,
+    /// `needs` naming exactly its dependencies, then an images job.
+    Gitlab(Generate),
+    /// Print each level's jobs that neither cache has as `levelN=JSON` lines (the GitHub
+    /// workflow's plan job writes them to `$GITHUB_OUTPUT`).
+    Matrix(Matrix),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Generate {
+    #[command(flatten)]
+    targets: Targets,
+    #[command(flatten)]
+    remote: RemoteArgs,
+    /// Where images are pushed: `REGISTRY/NAMESPACE` (each app as `NAMESPACE/NAME`, tagged
+    /// with its version); without it images are built, not pushed.
+    #[arg(long, value_name = "REGISTRY/NAMESPACE")]
+    image_repo: Option<String>,
+    /// A shell line each job runs first, to put `recipe` and what builds need (qemu-user,
+    /// binutils of each arch) on a fresh runner. Repeatable.
+    #[arg(long, value_name = "LINE")]
+    setup: Vec<String>,
+    /// Write the file here instead of printing it.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Write nothing: exit 1 when `--output`'s file is not what would be written.
+    #[arg(long, requires = "output")]
+    check: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Matrix {
+    #[command(flatten)]
+    targets: Targets,
+    #[command(flatten)]
+    remote: RemoteArgs,
+    /// How many levels the workflow has (a graph with more: the workflow is out of date).
+    #[arg(long)]
+    levels: usize,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    match args {
+        Args::Github(g) => generate(ctx, g, "github"),
+        Args::Gitlab(g) => generate(ctx, g, "gitlab"),
+        Args::Matrix(m) => matrix(ctx, m),
+    }
+}
+
+/// The graph's jobs, with what the caches (local, and remote when given) already have.
+fn jobs(
+    ctx: &Context,
+    targets: &Targets,
+    remote: &RemoteArgs,
+) -> Result<(Vec<ci::Job>, Vec<String>), crate::error::Error> {
+    let settings = ctx.settings(None);
+    let (arches, recipes) = targets.load(&settings)?;
+    let mut planned = pipeline::plan(&settings, &recipes, &arches)?;
+    if let Some(remote) = remote.remote()? {
+        let progress = super::progress::Display::new(true);
+        pipeline::find_remote(&mut planned.graph, &settings, &remote, &progress);
+    }
+    let apps = recipes
+        .iter()
+        .filter(|r| !r.is_library())
+        .map(|r| r.name.clone())
+        .collect();
+    Ok((ci::jobs(&planned.graph), apps))
+}
+
+fn matrix(ctx: &Context, m: Matrix) -> Outcome {
+    let (jobs, _) = jobs(ctx, &m.targets, &m.remote)?;
+    match ci::matrix(&jobs, m.levels) {
+        Ok(lines) => {
+            print!("{lines}");
+            Ok(Exit::Ok)
+        }
+        Err(depth) => Err(UsageError::StaleWorkflow {
+            levels: m.levels,
+            depth,
+        }
+        .into()),
+    }
+}
+
+fn generate(ctx: &Context, g: Generate, engine: &str) -> Outcome {
+    let Some(remote_cache) = g.remote.remote_cache.clone() else {
+        return Err(UsageError::CiNeedsRemote.into());
+    };
+    // The keys are checked now; the file names them for every job.
+    let trust: Vec<String> = g.remote.trusted()?.iter().map(|k| k.to_text()).collect();
+    if trust.is_empty() {
+        return Err(crate::remote::RemoteError::NoTrust.into());
+    }
+    // GitHub's file is made once and committed: it must not depend on what a cache holds.
+    let remote = if engine == "gitlab" {
+        &g.remote
+    } else {
+        &RemoteArgs::default()
+    };
+    let (jobs, apps) = jobs(ctx, &g.targets, remote)?;
+    let arch = crate::arch::Arch::parse_list(&g.targets.arch)?
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let names = if g.targets.all {
+        Vec::new()
+    } else {
+        g.targets.names.clone()
+    };
+    let mut command = vec!["recipe".to_string()];
+    if ctx.catalogue.dirs != [PathBuf::from("recipes")] {
+        let dirs = std::env::join_paths(&ctx.catalogue.dirs).unwrap_or_default();
+        command.extend(["--recipes".into(), ci::shell_word(&dirs.to_string_lossy())]);
+    }
+    command.extend(["ci".into(), engine.into()]);
+    command.push(if names.is_empty() {
+        "--all".into()
+    } else {
+        names
+            .iter()
+            .map(|n| ci::shell_word(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    command.extend(["--arch".into(), arch.clone()]);
+    command.extend(["--remote-cache".into(), ci::shell_word(&remote_cache)]);
+    for t in &trust {
+        command.extend(["--trust".into(), ci::shell_word(t)]);
+    }
+    if g.remote.remote_cache_insecure {
+        command.push("--remote-cache-insecure".into());
+    }
+    if let Some(r) = &g.image_repo {
+        command.extend(["--image-repo".into(), ci::shell_word(r)]);
+    }
+    for s in &g.setup {
+        command.extend(["--setup".into(), ci::shell_word(s)]);
+    }
+    if let Some(o) = &g.output {
+        command.extend(["--output".into(), ci::shell_word(&o.to_string_lossy())]);
+    }
+    let recipes_dir = (ctx.catalogue.dirs != [PathBuf::from("recipes")]).then(|| {
+        std::env::join_paths(&ctx.catalogue.dirs)
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    });
+    let spec = Spec {
+        recipes: recipes_dir,
+        command: command.join(" "),
+        names,
+        apps,
+        arch,
+        jobs,
+        remote_cache,
+        trust,
+        image_repo: g.image_repo.clone(),
+        setup: g.setup.clone(),
+        insecure: g.remote.remote_cache_insecure,
+    };
+    let text = match engine {
+        "github" => ci::github::workflow(&spec),
+        _ => ci::gitlab::pipeline(&spec),
+    };
+    let Some(path) = g.output else {
+        print!("{text}");
+        return Ok(Exit::Ok);
+    };
+    if g.check {
+        let now = std::fs::read(&path).unwrap_or_default();
+        if now == text.as_bytes() {
+            println!("{} is up to date", path.display());
+            return Ok(Exit::Ok);
+        }
+        eprintln!(
+            "{} is not what `{}` writes now: run it again and commit the file",
+            path.display(),
+            spec.command
+        );
+        return Ok(Exit::Failed);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| UsageError::Output {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    crate::publish::write_file(&path, text.as_bytes()).map_err(|source| UsageError::Output {
+        path: path.clone(),
+        source,
+    })?;
+    println!("wrote {}", path.display());
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,217 @@
+//! Signing keys of the remote build cache, written like Nix's binary-cache keys: `NAME:BASE64`,
+//! the secret key's 64 bytes (ed25519 seed, then public key) or the public key's 32 bytes (so
+//! a secret given where a public key belongs is refused, not trusted). The name travels with
+//! every signature, so a reader looks the signer up among the keys it trusts by name and
+//! checks the signature with that key only.
+
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, Verifier};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Longest key name.
+const MAX_NAME: usize = 64;
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("{what} `{}` is not `NAME:BASE64`", crate::text::escape(&shown(text)))]
+    #[diagnostic(help("a key is one line, as `recipe key generate` writes it"))]
+    Form { what: &'static str, text: String },
+    #[error(
+        "key name `{}` must be 1 to {MAX_NAME} letters, digits, `.`, `_` or `-`",
+        crate::text::escape(name)
+    )]
+    Name { name: String },
+    #[error("{what} `{name}`: its key is not {len} bytes of base64")]
+    Bytes {
+        what: &'static str,
+        name: String,
+        len: usize,
+    },
+    #[error("signing key `{name}`: its public half does not belong to its seed")]
+    Halves { name: String },
+    #[error("{what} `{name}` is not a valid ed25519 public key")]
+    Point { what: &'static str, name: String },
+}
+
+/// At most 40 characters of a rejected key, so a secret pasted in the wrong place is not
+/// printed whole.
+fn shown(text: &str) -> String {
+    let t: String = text.chars().take(40).collect();
+    if t.len() < text.len() {
+        format!("{t}...")
+    } else {
+        t
+    }
+}
+
+/// Whether `name` can name a key.
+pub fn name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn split<'a, const N: usize>(
+    what: &'static str,
+    text: &'a str,
+) -> Result<(&'a str, [u8; N]), KeyError> {
+    let text = text.trim();
+    let Some((name, b64)) = text.split_once(':') else {
+        return Err(KeyError::Form {
+            what,
+            text: text.to_string(),
+        });
+    };
+    if !name_ok(name) {
+        return Err(KeyError::Name { name: name.into() });
+    }
+    let bytes = B64
+        .decode(b64)
+        .ok()
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .ok_or_else(|| KeyError::Bytes {
+            what,
+            name: name.into(),
+            len: N,
+        })?;
+    Ok((name, bytes))
+}
+
+/// A key the maintainer holds: signs the entries this machine pushes.
+pub struct SecretKey {
+    pub name: String,
+    key: ed25519_dalek::SigningKey,
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretKey({})", self.name)
+    }
+}
+
+/// A key a reader trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    pub name: String,
+    key: ed25519_dalek::VerifyingKey,
+}
+
+impl SecretKey {
+    /// A new key named `name`, from the operating system's random source.
+    pub fn generate(name: &str) -> Result<SecretKey, KeyError> {
+        if !name_ok(name) {
+            return Err(KeyError::Name { name: name.into() });
+        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).expect("the operating system's random source");
+        Ok(SecretKey {
+            name: name.into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<SecretKey, KeyError> {
+        let (name, bytes) = split::<64>("signing key", text)?;
+        let key = ed25519_dalek::SigningKey::from_keypair_bytes(&bytes)
+            .map_err(|_| KeyError::Halves { name: name.into() })?;
+        Ok(SecretKey {
+            name: name.into(),
+            key,
+        })
+    }
+
+    /// `NAME:BASE64` of the seed and public key: the secret file's one line.
+    pub fn to_text(&self) -> String {
+        format!("{}:{}", self.name, B64.encode(self.key.to_keypair_bytes()))
+    }
+
+    pub fn public(&self) -> PublicKey {
+        PublicKey {
+            name: self.name.clone(),
+            key: self.key.verifying_key(),
+        }
+    }
+
+    /// The signature of `message`, base64.
+    pub fn sign(&self, message: &[u8]) -> String {
+        B64.encode(self.key.sign(message).to_bytes())
+    }
+}
+
+impl PublicKey {
+    pub fn parse(text: &str) -> Result<PublicKey, KeyError> {
+        let (name, bytes) = split::<32>("trusted key", text)?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Point {
+            what: "trusted key",
+            name: name.into(),
+        })?;
+        Ok(PublicKey {
+            name: name.into(),
+            key,
+        })
+    }
+
+    /// `NAME:BASE64`: what readers are told to trust.
+    pub fn to_text(&self) -> String {
+        format!("{}:{}", self.name, B64.encode(self.key.to_bytes()))
+    }
+
+    /// Whether `signature` (base64) is this key's over `message` (strict verification: no
+    /// malleable or small-order signatures).
+    pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
+        let Ok(bytes) = B64.decode(signature.trim()) else {
+            return false;
+        };
+        let Ok(sig) = Signature::from_slice(&bytes) else {
+            return false;
+        };
+        self.key.verify_strict(message, &sig).is_ok() && self.key.verify(message, &sig).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_signs_what_its_public_key_verifies() {
+        let k = SecretKey::generate("ci-2026").unwrap();
+        let again = SecretKey::parse(&k.to_text()).unwrap();
+        assert_eq!(again.public(), k.public());
+        let p = PublicKey::parse(&k.public().to_text()).unwrap();
+        let sig = k.sign(b"message");
+        assert!(p.verifies(b"message", &sig));
+        assert!(!p.verifies(b"messagf", &sig));
+        let other = SecretKey::generate("ci-2026").unwrap().public();
+        assert!(!other.verifies(b"message", &sig));
+        assert!(!p.verifies(b"message", "not base64!"));
+        assert!(!p.verifies(b"message", "AAAA"));
+    }
+
+    #[test]
+    fn malformed_keys_are_named() {
+        assert!(matches!(
+            PublicKey::parse("no-colon"),
+            Err(KeyError::Form { .. })
+        ));
+        assert!(matches!(
+            PublicKey::parse("bad name:AAAA"),
+            Err(KeyError::Name { .. })
+        ));
+        assert!(matches!(
+            PublicKey::parse("k:AAAA"),
+            Err(KeyError::Bytes { .. })
+        ));
+        let secret = SecretKey::generate("k").unwrap().to_text();
+        let e = PublicKey::parse(&format!("{secret}x"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(&secret[10..]), "{e}");
+        assert!(SecretKey::generate("").is_err());
+        assert!(name_ok("ci-2026.a_b"));
+        assert!(!name_ok(&"a".repeat(65)));
+    }
+}
