@@ -46,6 +46,9 @@ spdx_venv=/opt/recipe-tools/spdx
 spdx_tools_version=0.8.5
 [ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
+# actionlint checks `recipe ci github`'s workflow, with shellcheck for its `run:` scripts
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+
 # Debian source packages are one origin of recipe sources (apt verifies them).
 srcs=/etc/apt/sources.list.d/debian-src.sources
 updated=no
@@ -79,5 +82,10 @@ syft_bin=/opt/recipe-tools/bin/syft
 syft_version=v1.57.1
 if ! go version -m "$syft_bin" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/anchore/syft[[:space:]]*$syft_version[[:space:]]"; then
   GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/anchore/syft/cmd/syft@$syft_version"
+fi
+# `recipe ci github`'s workflow is checked with actionlint (from source, through the proxy)
+actionlint_version=v1.7.12
+if ! go version -m /opt/recipe-tools/bin/actionlint 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/rhysd/actionlint[[:space:]]*$actionlint_version[[:space:]]"; then
+  GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
 fi
 echo "setup: ready"

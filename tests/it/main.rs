@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod check;
+mod ci;
 mod compress;
 mod container;
 mod context;
@@ -19,6 +20,7 @@ mod invariants;
 mod patches;
 mod push;
 mod recipes;
+mod remote;
 mod run;
 mod run_target_programs;
 mod sbom;

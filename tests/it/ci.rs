@@ -1,0 +1,159 @@
+//! `recipe ci`: the generated GitHub workflow passes actionlint and is checked for staleness;
+//! the GitLab child pipeline is pinned (one job per node, exact `needs`).
+
+use crate::util::{Scratch, require_tool, root, run};
+
+/// A public key (the test signs nothing with it).
+const TRUST: &str = "ci-test:eU1eMXxaOULm2EUjUQYoyAOEJxBjZ71aejaYlv4aFa0=";
+
+fn ci(s: &Scratch) -> std::process::Command {
+    let mut c = s.cmd_private_cache();
+    // Relative, as in a repository: the generated files name it.
+    c.current_dir(root());
+    c.env("RECIPE_RECIPES", "tests/fixtures/recipes");
+    for v in [
+        "RECIPE_REMOTE_CACHE",
+        "RECIPE_CACHE_TRUST",
+        "RECIPE_CACHE_SIGNING_KEY",
+        "RECIPE_REMOTE_CACHE_INSECURE",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+const GRAPH: [&str; 4] = ["hello-dep", "hello-gen", "--arch", "all"];
+
+#[test]
+fn the_github_workflow_passes_actionlint_and_knows_when_it_is_stale() {
+    let s = Scratch::new();
+    let file = s.path().join("recipe.yml");
+    let args = |extra: &[&str]| {
+        let mut v: Vec<String> = ["ci", "github"].iter().map(|a| a.to_string()).collect();
+        v.extend(GRAPH.iter().map(|a| a.to_string()));
+        v.extend(
+            [
+                "--remote-cache",
+                "ghcr.io/acme/recipe-cache",
+                "--trust",
+                TRUST,
+                "--image-repo",
+                "ghcr.io/acme",
+                "--setup",
+                "sudo apt-get install -y qemu-user-static",
+                "--setup",
+                "cargo install --locked --git https://example.invalid/recipe recipe",
+                "--output",
+            ]
+            .iter()
+            .map(|a| a.to_string()),
+        );
+        v.push(file.display().to_string());
+        v.extend(extra.iter().map(|a| a.to_string()));
+        v
+    };
+    let out = run(ci(&s).args(args(&[]))).success();
+    assert!(out.stdout.contains("wrote"), "{}", out.stdout);
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Two levels (libraries and host tools, then the apps), then the images.
+    assert!(
+        text.contains("  level1:\n    needs: [plan, level0]\n"),
+        "{text}"
+    );
+    assert!(!text.contains("level2"), "{text}");
+    assert!(
+        text.contains("  images:\n    needs: [plan, level0, level1]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("recipe ci matrix hello-dep hello-gen --arch amd64,arm64,armv7 --levels 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("RECIPE_RECIPES: \"tests/fixtures/recipes\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("recipe push hello-gen \"$RECIPE_IMAGE_REPO/hello-gen\""),
+        "{text}"
+    );
+
+    // Deterministic: made again, the same bytes; `--check` agrees, and sees an edit.
+    run(ci(&s).args(args(&[]))).success();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    run(ci(&s).args(args(&["--check"])))
+        .success()
+        .stdout_has("is up to date");
+    std::fs::write(&file, text.replace("fail-fast: false", "fail-fast: true")).unwrap();
+    run(ci(&s).args(args(&["--check"])))
+        .failure(1)
+        .stderr_has("run it again and commit the file");
+
+    // Where scripts/setup.sh installs it, or PATH.
+    let fixed = std::path::PathBuf::from("/opt/recipe-tools/bin/actionlint");
+    let actionlint = if fixed.is_file() {
+        fixed
+    } else if require_tool("actionlint") {
+        "actionlint".into()
+    } else {
+        return;
+    };
+    run(ci(&s).args(args(&[]))).success();
+    let lint = std::process::Command::new(actionlint)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "actionlint:\n{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
+#[test]
+fn the_gitlab_child_pipeline_has_a_job_per_node_and_exact_needs() {
+    let s = Scratch::new();
+    let mut args = vec!["ci", "gitlab"];
+    args.extend(GRAPH);
+    args.extend([
+        "--remote-cache",
+        "registry.example/cache",
+        "--trust",
+        TRUST,
+        "--image-repo",
+        "registry.example/apps",
+        "--setup",
+        "apt-get install -y qemu-user-static",
+    ]);
+    let out = run(ci(&s).args(&args)).success();
+    insta::assert_snapshot!("gitlab_child_pipeline", out.stdout);
+}
+
+#[test]
+fn the_matrix_lists_each_level_and_refuses_a_stale_workflow() {
+    let s = Scratch::new();
+    let mut args = vec!["ci", "matrix"];
+    args.extend(GRAPH);
+    args.extend(["--levels", "3"]);
+    let out = run(ci(&s).args(&args)).success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("level0=[{\"recipe\":\"libgreet\",\"arch\":\"amd64\"}"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines[1].contains("{\"recipe\":\"hello-gen\",\"arch\":\"armv7\"}"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines[2], "level2=[]");
+    let v: serde_json::Value = serde_json::from_str(lines[0].split_once('=').unwrap().1).unwrap();
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        4,
+        "3 libgreet and the host tool"
+    );
+}

@@ -1,0 +1,426 @@
+//! The remote build cache in a real registry (Debian's docker-registry on 127.0.0.1): a graph
+//! built by separate runners with empty caches builds each job once and packs the same image as
+//! one machine; every kind of poisoned entry is refused with its reason and rebuilt.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use recipe::registry::{Client, Options};
+
+use crate::graph::link_zig;
+use crate::push::Registry;
+use crate::util::{Scratch, build_lock, read_json, require_tool, root, run, sha};
+
+const REPO: &str = "cache";
+
+/// A runner: an empty build cache of its own (zig and its libc linked in, as a CI runner would
+/// restore its toolchain), the fixture recipes.
+fn runner() -> Scratch {
+    let s = Scratch::new();
+    link_zig(&s);
+    s
+}
+
+fn cmd(s: &Scratch, reg: &Registry, args: &[&str]) -> Command {
+    let mut c = s.cmd_private_cache();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    c.env("RECIPE_REMOTE_CACHE", format!("{}/{REPO}", reg.host()));
+    c.env("RECIPE_REMOTE_CACHE_INSECURE", "true");
+    c.env_remove("RECIPE_CACHE_SIGNING_KEY");
+    c.args(args);
+    c
+}
+
+/// `recipe key generate NAME` in `dir`: (secret file, public key text).
+fn key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let out = run(Command::new(crate::util::recipe_bin())
+        .args(["key", "generate", name, "--out"])
+        .arg(dir))
+    .success();
+    assert!(out.stdout.contains("--trust"), "{}", out.stdout);
+    let public = std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap();
+    (
+        dir.join(format!("{name}.secret")),
+        public.trim().to_string(),
+    )
+}
+
+/// The jobs a run built, from its progress lines.
+fn built(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains(": stored in the build cache"))
+        .map(|l| l.split(": ").next().unwrap().to_string())
+        .collect()
+}
+
+fn index_digest(s: &Scratch, app: &str) -> String {
+    let bytes = std::fs::read(s.out().join(app).join("oci/index.json")).unwrap();
+    sha(&bytes)
+}
+
+fn tools() -> bool {
+    require_tool("docker-registry") && crate::util::tools_for_builds()
+}
+
+#[test]
+fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
+    if !tools() || !require_tool("qemu-aarch64-static") || !require_tool("qemu-arm-static") {
+        return;
+    }
+    let _l = build_lock();
+    let reg = Registry::start().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let (secret, public) = key(keys.path(), "ci-2026");
+    let apps = ["hello-dep", "hello-gen"];
+    fn targets<'a>(apps: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
+        let mut v = apps.to_vec();
+        v.extend(["--arch", "all"]);
+        v.extend(rest);
+        v
+    }
+
+    // The plan job: each level's jobs as a matrix.
+    let levels = |reg: &Registry| -> Vec<Vec<(String, String)>> {
+        let s = runner();
+        let mut args = vec!["ci", "matrix"];
+        args.extend(targets(&apps, &["--levels", "3", "--trust", &public]));
+        let out = run(&mut cmd(&s, reg, &args)).success();
+        out.stdout
+            .lines()
+            .map(|l| {
+                let (_, json) = l.split_once('=').unwrap();
+                let v: serde_json::Value = serde_json::from_str(json).unwrap();
+                v.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|j| {
+                        (
+                            j["recipe"].as_str().unwrap().to_string(),
+                            j["arch"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let plan = levels(&reg);
+    assert_eq!(plan.len(), 3, "{plan:?}");
+    assert_eq!(plan.iter().map(Vec::len).sum::<usize>(), 10, "{plan:?}");
+    assert!(
+        plan[0].contains(&("libgreet".into(), "armv7".into())),
+        "{plan:?}"
+    );
+    assert!(
+        plan[1].contains(&("hello-gen".into(), "arm64".into())),
+        "{plan:?}"
+    );
+
+    // Each level's jobs run at once, each in its own process with its own empty cache.
+    let mut built_by: BTreeMap<String, usize> = BTreeMap::new();
+    for level in &plan {
+        let children: Vec<_> = level
+            .iter()
+            .map(|(r, a)| {
+                let s = runner();
+                let child = cmd(
+                    &s,
+                    &reg,
+                    &["build", r, "--arch", a, "--no-image", "--trust", &public],
+                )
+                .arg("--signing-key")
+                .arg(&secret)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+                (s, format!("{r}/{a}"), child)
+            })
+            .collect();
+        for (_s, id, child) in children {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{id}: {stderr}");
+            // A runner builds its own job; what it needs comes from the registry.
+            assert_eq!(built(&stderr), [id.clone()], "{stderr}");
+            assert!(
+                stderr.contains(&format!("{id}: pushed to the remote cache")),
+                "{stderr}"
+            );
+            for b in built(&stderr) {
+                *built_by.entry(b).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(built_by.len(), 10, "{built_by:?}");
+    assert!(built_by.values().all(|&n| n == 1), "{built_by:?}");
+
+    // The images job: everything from the registry, nothing built, without a signing key.
+    let images = runner();
+    let mut args = vec!["build"];
+    args.extend(targets(&apps, &["--trust", &public]));
+    let out = run(&mut cmd(&images, &reg, &args)).success();
+    assert_eq!(built(&out.stderr), Vec::<String>::new(), "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("fetched from the remote cache").count(),
+        10,
+        "{}",
+        out.stderr
+    );
+
+    // One machine, no remote cache: the same index, byte for byte.
+    let one = runner();
+    let mut c = one.cmd_private_cache();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    c.args(["build", "hello-dep", "hello-gen", "--arch", "all"]);
+    let out = run(&mut c).success();
+    assert_eq!(built(&out.stderr).len(), 10, "{}", out.stderr);
+    for app in apps {
+        assert_eq!(index_digest(&images, app), index_digest(&one, app), "{app}");
+    }
+
+    // A second full run builds nothing: every level is empty.
+    let again = levels(&reg);
+    assert!(again.iter().all(Vec::is_empty), "{again:?}");
+}
+
+/// The key and the manifest (bytes) of `hello-c/amd64`'s entry in the registry.
+fn entry(s: &Scratch, reg: &Registry, client: &Client) -> (String, Vec<u8>) {
+    let out = run(cmd(s, reg, &["plan", "hello-c", "--json"]).env_remove("RECIPE_REMOTE_CACHE"))
+        .success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let key = v["jobs"][0]["key"].as_str().unwrap().to_string();
+    let (_, bytes) = client
+        .get_manifest(&key, "application/vnd.oci.image.manifest.v1+json")
+        .unwrap();
+    (key, bytes)
+}
+
+#[test]
+fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_image() {
+    if !tools() || !require_tool("qemu-aarch64-static") {
+        return;
+    }
+    let _l = build_lock();
+    let reg = Registry::start().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let (secret, public) = key(keys.path(), "maintainer");
+    let (stranger, _) = key(keys.path(), "stranger");
+    let client = Client::new(
+        &reg.host(),
+        REPO,
+        &Options {
+            insecure: true,
+            ..Options::default()
+        },
+    );
+
+    // The maintainer's build pushes hello-c for amd64 (and arm64: another key's entry).
+    let maker = runner();
+    let out = run(cmd(
+        &maker,
+        &reg,
+        &[
+            "build",
+            "hello-c",
+            "--arch",
+            "amd64,arm64",
+            "--trust",
+            &public,
+        ],
+    )
+    .arg("--signing-key")
+    .arg(&secret))
+    .success();
+    assert_eq!(built(&out.stderr).len(), 2, "{}", out.stderr);
+    let (key, good) = entry(&maker, &reg, &client);
+    let manifest: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    let tree = manifest["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tree_bytes = std::fs::read(reg.blob_file(&tree)).unwrap();
+
+    // A reader with an empty cache: the entry is used as it is.
+    let reader = runner();
+    let out = run(&mut cmd(
+        &reader,
+        &reg,
+        &["build", "hello-c", "--trust", &public],
+    ))
+    .success();
+    assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("signed by `maintainer`"),
+        "{}",
+        out.stderr
+    );
+    let good_index = index_digest(&reader, "hello-c");
+
+    // Each poisoning, then a reader with an empty cache (no signing key: it never writes).
+    let check = |what: &str, reason: &str| {
+        let s = runner();
+        let out = run(&mut cmd(
+            &s,
+            &reg,
+            &["build", "hello-c", "--trust", &public],
+        ))
+        .success();
+        assert!(
+            out.stderr.contains(&format!(
+                "hello-c/amd64: warning: remote cache entry {} refused: ",
+                &key[..12]
+            )) && out.stderr.contains(reason),
+            "{what}: expected `{reason}` in:\n{}",
+            out.stderr
+        );
+        assert_eq!(
+            built(&out.stderr),
+            ["hello-c/amd64"],
+            "{what}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            index_digest(&s, "hello-c"),
+            good_index,
+            "{what}: another image"
+        );
+    };
+    let put = |bytes: &[u8]| {
+        client
+            .put_manifest(&key, "application/vnd.oci.image.manifest.v1+json", bytes)
+            .unwrap()
+    };
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = manifest.clone();
+        f(&mut v);
+        put(&serde_json::to_vec(&v).unwrap());
+    };
+
+    edit(&|v| {
+        let a = v["annotations"].as_object_mut().unwrap();
+        a.remove("org.recipe.cache.signature");
+        a.remove("org.recipe.cache.signer");
+    });
+    check("unsigned", "it is not signed");
+
+    // The stranger's build of the same job, pushed over the maintainer's tag.
+    let s = runner();
+    run(cmd(
+        &s,
+        &reg,
+        &["build", "hello-c", "--no-image", "--trust", &public],
+    )
+    .env(
+        "RECIPE_CACHE_SIGNING_KEY",
+        std::fs::read_to_string(&stranger).unwrap(),
+    ))
+    .success();
+    check(
+        "untrusted signer",
+        "it is signed by `stranger`, a key not trusted here",
+    );
+
+    // A changed layer: another blob put in the manifest, the signature kept.
+    let other = keys.path().join("other.tar.gz");
+    std::fs::write(&other, b"not the tree").unwrap();
+    let other_digest = format!("sha256:{}", sha(b"not the tree"));
+    client.upload_blob(&other_digest, &other, 12).unwrap();
+    edit(&|v| {
+        v["layers"][0]["digest"] = other_digest.clone().into();
+        v["layers"][0]["size"] = 12.into();
+    });
+    check("changed layer in the manifest", "does not verify");
+
+    // A changed layer behind the registry's back: the manifest is the signed one.
+    put(&good);
+    let mut changed = tree_bytes.clone();
+    let mid = changed.len() / 2;
+    changed[mid] ^= 0xff;
+    std::fs::write(reg.blob_file(&tree), &changed).unwrap();
+    check("changed blob", "its content was changed");
+
+    // A truncated blob.
+    std::fs::write(reg.blob_file(&tree), &tree_bytes[..tree_bytes.len() / 2]).unwrap();
+    check("truncated blob", "(truncated)");
+    std::fs::write(reg.blob_file(&tree), &tree_bytes).unwrap();
+
+    // The tag moved to another key's entry (hello-c for arm64).
+    let arm = {
+        let out = run(cmd(
+            &maker,
+            &reg,
+            &["plan", "hello-c", "--arch", "arm64", "--json"],
+        )
+        .env_remove("RECIPE_REMOTE_CACHE"))
+        .success();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["jobs"][0]["key"].as_str().unwrap().to_string()
+    };
+    let (_, arm_manifest) = client
+        .get_manifest(&arm, "application/vnd.oci.image.manifest.v1+json")
+        .unwrap();
+    put(&arm_manifest);
+    check("tag moved", "the tag points at the entry of another key");
+
+    // Put back, the entry is used again (and no reader wrote anything meanwhile).
+    put(&good);
+    let s = runner();
+    let out = run(&mut cmd(
+        &s,
+        &reg,
+        &["build", "hello-c", "--trust", &public],
+    ))
+    .success();
+    assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
+    assert_eq!(index_digest(&s, "hello-c"), good_index);
+}
+
+#[test]
+fn a_registry_that_answers_garbage_is_a_miss_with_a_warning() {
+    if !crate::util::tools_for_builds() {
+        return;
+    }
+    let _l = build_lock();
+    let s = runner();
+    let mut plan = s.cmd_private_cache();
+    plan.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    let out = run(plan.args(["plan", "hello-c", "--json"])).success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let key = v["jobs"][0]["key"].as_str().unwrap().to_string();
+    let server = crate::util::serve(&[(
+        &format!("/v2/{REPO}/manifests/{key}"),
+        b"<html>hello</html>".as_slice(),
+    )]);
+    let at = server.url("").trim_start_matches("http://").to_string();
+    let (_, public) = key_pair();
+    let mut c = s.cmd_private_cache();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    let out = run(c
+        .args([
+            "build",
+            "hello-c",
+            "--remote-cache-insecure",
+            "--trust",
+            &public,
+            "--remote-cache",
+        ])
+        .arg(format!("{at}/{REPO}")))
+    .success();
+    assert!(
+        out.stderr
+            .contains("refused: its manifest is not a valid OCI manifest"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(built(&out.stderr), ["hello-c/amd64"], "{}", out.stderr);
+    assert!(server.hits() >= 1);
+    let _ = read_json(s.out().join("hello-c/oci/index.json"));
+}
+
+fn key_pair() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = key(dir.path(), "k");
+    (dir, public)
+}
