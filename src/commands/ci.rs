@@ -68,9 +68,10 @@ fn jobs(
     remote: &RemoteArgs,
 ) -> Result<(Vec<ci::Job>, Vec<String>), crate::error::Error> {
     let settings = ctx.settings(None);
+    let remote = remote.remote()?;
     let (arches, recipes) = targets.load(&settings)?;
     let mut planned = pipeline::plan(&settings, &recipes, &arches)?;
-    if let Some(remote) = remote.remote()? {
+    if let Some(remote) = remote {
         let progress = super::progress::Display::new(true);
         pipeline::find_remote(&mut planned.graph, &settings, &remote, &progress);
     }

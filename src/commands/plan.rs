@@ -19,8 +19,9 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let settings = ctx.settings(None);
     let (arches, recipes) = args.targets.load(&settings)?;
+    let remote = args.remote.remote()?;
     let mut planned = pipeline::plan(&settings, &recipes, &arches)?;
-    if let Some(remote) = args.remote.remote()? {
+    if let Some(remote) = remote {
         let progress = super::progress::Display::new(ctx.quiet);
         pipeline::find_remote(&mut planned.graph, &settings, &remote, &progress);
         progress.finish();

@@ -23,6 +23,9 @@ pub enum KeyError {
     )]
     Name { name: String },
     #[error("{what} `{name}`: its key is not {len} bytes of base64")]
+    #[diagnostic(help(
+        "`recipe key generate` writes NAME.secret (64 bytes: sign with it) and NAME.pub (32 bytes: trust it)"
+    ))]
     Bytes {
         what: &'static str,
         name: String,

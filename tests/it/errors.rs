@@ -1186,3 +1186,95 @@ fn container_errors_are_drawn() {
         ),
     ]);
 }
+
+// The remote cache and `recipe ci`: mistakes in what it was told (2); a push the registry
+// refuses (1).
+#[test]
+fn remote_cache_errors() {
+    let s = Scratch::new();
+    s.recipe("app", &minimal_recipe("app"));
+    let clean = |c: &mut Command| {
+        for v in [
+            "RECIPE_REMOTE_CACHE",
+            "RECIPE_CACHE_TRUST",
+            "RECIPE_CACHE_SIGNING_KEY",
+            "RECIPE_CACHE_SIGNING_KEY_FILE",
+        ] {
+            c.env_remove(v);
+        }
+    };
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    cli(
+        "remote_no_trust",
+        2,
+        c.args(["plan", "app", "--remote-cache", "127.0.0.1:5000/cache"]),
+    );
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    cli(
+        "remote_bad_trust",
+        2,
+        c.args([
+            "plan",
+            "app",
+            "--remote-cache",
+            "127.0.0.1:5000/cache",
+            "--trust",
+            "ci:AAAA",
+        ]),
+    );
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    cli(
+        "remote_tagged",
+        2,
+        c.args([
+            "plan",
+            "app",
+            "--remote-cache",
+            "127.0.0.1:5000/cache:v1",
+            "--trust",
+            "ci-test:eU1eMXxaOULm2EUjUQYoyAOEJxBjZ71aejaYlv4aFa0=",
+        ]),
+    );
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    // A public key where the secret belongs.
+    c.env(
+        "RECIPE_CACHE_SIGNING_KEY",
+        "ci-test:eU1eMXxaOULm2EUjUQYoyAOEJxBjZ71aejaYlv4aFa0=",
+    );
+    cli(
+        "remote_public_as_secret",
+        2,
+        c.args(["plan", "app", "--remote-cache", "127.0.0.1:5000/cache"]),
+    );
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    cli("ci_needs_remote", 2, c.args(["ci", "github", "app"]));
+    let mut c = s.cmd_private_cache();
+    clean(&mut c);
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    cli(
+        "ci_stale_workflow",
+        2,
+        c.args(["ci", "matrix", "hello-dep", "--levels", "1"]),
+    );
+    let key = |args: &[&str]| {
+        let mut c = Command::new(crate::util::recipe_bin());
+        c.current_dir(s.path()).env("NO_COLOR", "1").args(args);
+        c
+    };
+    run(&mut key(&["key", "generate", "k", "--out", "keys"])).success();
+    cli(
+        "key_exists",
+        2,
+        &mut key(&["key", "generate", "k", "--out", "keys"]),
+    );
+    cli(
+        "key_rotate_same_name",
+        2,
+        &mut key(&["key", "rotate", "keys/k.secret", "k", "--out", "keys"]),
+    );
+}
