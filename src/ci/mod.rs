@@ -103,7 +103,7 @@ pub fn jobs(g: &Graph) -> Vec<Job> {
                 .chain(&n.host_deps)
                 .map(|&d| g.nodes[d].id())
                 .collect(),
-            builds: n.miss.is_some() && !n.remote,
+            builds: n.builds(),
         })
         .collect()
 }

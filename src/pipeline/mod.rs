@@ -261,7 +261,7 @@ pub fn build(
         let node = &graph.nodes[i];
         // One token of the shared pool per running job; its make takes more from the pool.
         let _token = match &tools.jobserver {
-            Some(c) if settings.rebuild || node.miss.is_some() => {
+            Some(c) if settings.rebuild || node.builds() => {
                 Some(c.acquire().map_err(|source| PipelineError::Io {
                     path: "jobserver".into(),
                     source,
@@ -293,7 +293,7 @@ fn provision(
     let misses: Vec<&plan::Node> = graph
         .nodes
         .iter()
-        .filter(|n| settings.rebuild || n.miss.is_some())
+        .filter(|n| settings.rebuild || n.builds())
         .collect();
     let mut tools = Tools {
         zig: None,
@@ -464,55 +464,102 @@ fn refused(node: &plan::Node, why: &str, progress: &dyn Progress) {
     );
 }
 
-/// Fetches every trusted entry [`find_remote`] finds into the local cache, in parallel: those
-/// nodes are hits now. One whose content is refused (a layer changed or cut short, a tree
-/// that does not match its signed manifest) is a warning with its reason, and is built.
+/// The nodes whose entries must be in the local cache: what the jobs that build stand on
+/// (their dependencies and theirs, their host tools) and, when images are packed, the apps
+/// and what their images include. The others may stay in the remote cache.
+fn needed_here(graph: &plan::Graph, images: bool) -> std::collections::BTreeSet<usize> {
+    let mut need = std::collections::BTreeSet::new();
+    let mut stack: Vec<usize> = Vec::new();
+    for n in graph.nodes.iter().filter(|n| n.builds()) {
+        stack.extend(&n.deps);
+        need.extend(&n.host_deps);
+    }
+    while let Some(i) = stack.pop() {
+        if need.insert(i) {
+            stack.extend(&graph.nodes[i].deps);
+        }
+    }
+    if images {
+        for &r in &graph.roots {
+            need.insert(r);
+            need.extend(&graph.nodes[r].image_parts);
+        }
+    }
+    need
+}
+
+/// Fetches the trusted entries [`find_remote`] finds that are needed here ([`needed_here`])
+/// into the local cache, in parallel: those nodes are hits now. One whose content is refused
+/// (a layer changed or cut short, a tree that does not match its signed manifest) is a warning
+/// with its reason and is built, and what it stands on is then fetched too.
 fn fetch_remote(
     graph: &mut plan::Graph,
     settings: &Settings,
     remote: &crate::remote::Remote,
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
-    let found = find_remote(graph, settings, remote, progress);
+    let mut found: BTreeMap<usize, crate::remote::Found> =
+        find_remote(graph, settings, remote, progress)
+            .into_iter()
+            .collect();
     let cache = Cache::new(&settings.cache);
-    let fetched =
-        build::schedule::run_graph(&vec![Vec::new(); found.len()], settings.jobs.max(1), |t| {
-            let (i, f) = &found[t];
-            let node = &graph.nodes[*i];
-            let id = node.id();
-            let _lock = cache.lock(&node.key)?;
-            if cache.has(&node.key) {
-                return Ok(true); // another `recipe` on this machine fetched or built it meanwhile
+    loop {
+        let need = needed_here(graph, !settings.no_image);
+        let todo: Vec<(usize, crate::remote::Found)> = need
+            .iter()
+            .filter_map(|i| found.remove(i).map(|f| (*i, f)))
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let fetched =
+            build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
+                let (i, f) = &todo[t];
+                fetch_one(&graph.nodes[*i], f, remote, &cache, progress)
+            })?;
+        for ((i, _), hit) in todo.iter().zip(fetched) {
+            let node = &mut graph.nodes[*i];
+            if hit {
+                node.miss = None;
+            } else {
+                node.remote = false;
             }
-            progress.step(&id, "remote cache");
-            match remote.fetch(f, &node.key, &node.recipe.name, node.arch.name(), &cache) {
-                Ok(()) => {
-                    progress.note(
-                        &id,
-                        &format!(
-                            "fetched from the remote cache ({}, {} bytes, signed by `{}`)",
-                            &node.key[..12],
-                            f.size(),
-                            f.signer()
-                        ),
-                    );
-                    Ok(true)
-                }
-                Err(why) => {
-                    refused(node, &why, progress);
-                    Ok::<bool, PipelineError>(false)
-                }
-            }
-        })?;
-    for ((i, _), hit) in found.iter().zip(fetched) {
-        let node = &mut graph.nodes[*i];
-        if hit {
-            node.miss = None;
-        } else {
-            node.remote = false;
         }
     }
-    Ok(())
+}
+
+/// Fetches one node's entry under its lock; false when it was refused (said as a warning).
+fn fetch_one(
+    node: &plan::Node,
+    f: &crate::remote::Found,
+    remote: &crate::remote::Remote,
+    cache: &Cache,
+    progress: &dyn Progress,
+) -> Result<bool, PipelineError> {
+    let id = node.id();
+    let _lock = cache.lock(&node.key)?;
+    if cache.has(&node.key) {
+        return Ok(true); // another `recipe` on this machine fetched or built it meanwhile
+    }
+    progress.step(&id, "remote cache");
+    match remote.fetch(f, &node.key, &node.recipe.name, node.arch.name(), cache) {
+        Ok(()) => {
+            progress.note(
+                &id,
+                &format!(
+                    "fetched from the remote cache ({}, {} bytes, signed by `{}`)",
+                    &node.key[..12],
+                    f.size(),
+                    f.signer()
+                ),
+            );
+            Ok(true)
+        }
+        Err(why) => {
+            refused(node, &why, progress);
+            Ok(false)
+        }
+    }
 }
 
 /// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
@@ -527,6 +574,11 @@ fn run_node(
 ) -> Result<Vec<AppFile>, PipelineError> {
     let r = &node.recipe;
     let id = node.id();
+    if node.remote && node.miss.is_some() {
+        // Nothing here stands on it: it stays in the remote cache.
+        progress.step(&id, "in the remote cache");
+        return Ok(Vec::new());
+    }
     let _lock = cache.lock(&node.key)?;
     let entry = cache.entry(&node.key);
     if settings.rebuild || !cache.has(&node.key) {

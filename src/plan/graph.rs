@@ -50,6 +50,11 @@ impl Node {
     pub fn id(&self) -> String {
         format!("{}/{}", self.recipe.name, self.arch)
     }
+
+    /// Neither cache has it: it is built.
+    pub fn builds(&self) -> bool {
+        self.miss.is_some() && !self.remote
+    }
 }
 
 /// Nodes in dependency order: every node comes after the nodes it needs.

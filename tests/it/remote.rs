@@ -162,9 +162,10 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
     args.extend(targets(&apps, &["--trust", &public]));
     let out = run(&mut cmd(&images, &reg, &args)).success();
     assert_eq!(built(&out.stderr), Vec::<String>::new(), "{}", out.stderr);
+    // Only what the images hold is fetched (the apps, 3 arches each), not their libraries.
     assert_eq!(
         out.stderr.matches("fetched from the remote cache").count(),
-        10,
+        6,
         "{}",
         out.stderr
     );
@@ -180,9 +181,85 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
         assert_eq!(index_digest(&images, app), index_digest(&one, app), "{app}");
     }
 
-    // A second full run builds nothing: every level is empty.
+    // A second full run builds nothing: every level is empty, and a runner given a job anyway
+    // neither builds nor fetches anything.
     let again = levels(&reg);
     assert!(again.iter().all(Vec::is_empty), "{again:?}");
+    let late = runner();
+    let out = run(&mut cmd(
+        &late,
+        &reg,
+        &[
+            "build",
+            "hello-dep",
+            "--arch",
+            "arm64",
+            "--no-image",
+            "--trust",
+            &public,
+        ],
+    ))
+    .success();
+    assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
+    assert!(!out.stderr.contains("fetched"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hello-dep/arm64: in the remote cache"),
+        "{}",
+        out.stderr
+    );
+
+    // An app's entry refused: it is built, and only then is the library it stands on fetched.
+    let keys_of = |s: &Scratch| -> BTreeMap<String, String> {
+        let out = run(
+            cmd(s, &reg, &["plan", "hello-dep", "--arch", "arm64", "--json"])
+                .env_remove("RECIPE_REMOTE_CACHE"),
+        )
+        .success();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| {
+                (
+                    j["recipe"].as_str().unwrap().to_string(),
+                    j["key"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let k = keys_of(&late);
+    let client = Client::new(
+        &reg.host(),
+        REPO,
+        &Options {
+            insecure: true,
+            ..Options::default()
+        },
+    );
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    let (_, lib) = client.get_manifest(&k["libgreet"], media).unwrap();
+    client.put_manifest(&k["hello-dep"], media, &lib).unwrap();
+    let s = runner();
+    let out = run(&mut cmd(
+        &s,
+        &reg,
+        &["build", "hello-dep", "--arch", "arm64", "--trust", &public],
+    ))
+    .success();
+    assert_eq!(built(&out.stderr), ["hello-dep/arm64"], "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the tag points at the entry of another key"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("libgreet/arm64: fetched from the remote cache"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The key and the manifest (bytes) of `hello-c/amd64`'s entry in the registry.
