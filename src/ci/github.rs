@@ -49,7 +49,7 @@ pub fn workflow(spec: &Spec) -> String {
     y.push_str("    steps:\n      - uses: actions/checkout@v4\n");
     setup(&mut y, spec);
     y.push_str(&format!(
-        "      - name: The workflow is up to date\n        run: {} --check\n",
+        "      - name: The workflow is up to date\n        run: |\n          # shellcheck disable=SC2016 # the setup lines, quoted as they were given\n          {} --check\n",
         spec.command
     ));
     y.push_str(&format!(

@@ -98,7 +98,15 @@ fn matrix(ctx: &Context, m: Matrix) -> Outcome {
     }
 }
 
-fn generate(ctx: &Context, g: Generate, engine: &str) -> Outcome {
+fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
+    // A setup line is a line: one given with newlines is several.
+    g.setup = g
+        .setup
+        .iter()
+        .flat_map(|l| l.lines())
+        .map(str::to_string)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let Some(remote_cache) = g.remote.remote_cache.clone() else {
         return Err(UsageError::CiNeedsRemote.into());
     };
