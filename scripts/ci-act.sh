@@ -13,7 +13,7 @@
 #   - a pull_request run (no signing key) reads the cache and signs, pushes nothing.
 # act and actionlint are installed with `go install` through the Go module proxy when missing.
 #
-# Usage: scripts/ci-act.sh
+# Usage: scripts/ci-act.sh [--short]   (the whole run takes seconds: --short, CI's, is the same)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -173,6 +173,14 @@ impl Remote {
         cache: &Cache,
     ) -> Result<(), String> {
         let c = &found.0;
+        // A download cap holds for cache entries as for sources (`RECIPE_MAX_DOWNLOAD`).
+        let limits = crate::source::Limits::from_env().map_err(|e| e.to_string())?;
+        if c.tree.size > limits.max_download {
+            return Err(format!(
+                "its tree is {} bytes, above the download cap of {} (`RECIPE_MAX_DOWNLOAD`)",
+                c.tree.size, limits.max_download
+            ));
+        }
         let tmp = cache.scratch("remote").map_err(|e| e.to_string())?;
         let client = self.client();
         let get = |d: &Descriptor, name: &str| -> Result<PathBuf, String> {
