@@ -40,14 +40,7 @@ cp "$RECIPES/$TOUCHED.toml" "$WORK/touched.orig"
 trap 'cp "$WORK/touched.orig" "$RECIPES/$TOUCHED.toml"; rm -rf "$WORK"' EXIT
 
 now() { date +%s.%N; }
-fresh_cache() { # a cache that shares the tool installs, zig caches and sources, nothing else
-  mkdir -p "$1/toolchains"
-  for d in zig sources go; do mkdir -p "$SHARED/$d"; ln -s "$SHARED/$d" "$1/$d"; done
-  # the installs only: the wrappers name the cache they live in
-  for t in "$SHARED"/toolchains/*; do
-    case "$t" in *-wrappers) ;; *) ln -s "$t" "$1/toolchains/$(basename "$t")" ;; esac
-  done
-}
+. scripts/lib.sh   # fresh_cache
 
 echo "warming up toolchains and sources (not timed)..." >&2
 RECIPE_CACHE="$SHARED" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/warm" >/dev/null

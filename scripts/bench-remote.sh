@@ -41,32 +41,10 @@ cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-fresh_cache() { # shares the tool installs, zig caches and sources, nothing else
-  mkdir -p "$1/toolchains"
-  for d in zig sources go; do mkdir -p "$SHARED/$d"; ln -s "$SHARED/$d" "$1/$d"; done
-  for t in "$SHARED"/toolchains/*; do
-    case "$t" in *-wrappers) ;; *) ln -s "$t" "$1/toolchains/$(basename "$t")" ;; esac
-  done
-}
+. scripts/lib.sh   # fresh_cache, start_registry
 
-# The registry, on a free port.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/registry.yml" <<YML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-http:
-  addr: 127.0.0.1:$PORT
-YML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REG_PID=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-export RECIPE_REMOTE_CACHE=127.0.0.1:$PORT/cache RECIPE_REMOTE_CACHE_INSECURE=true
+start_registry "$WORK/registry"
+export RECIPE_REMOTE_CACHE=127.0.0.1:$REG_PORT/cache RECIPE_REMOTE_CACHE_INSECURE=true
 "$BIN" key generate bench --out "$WORK/keys" >/dev/null
 export RECIPE_CACHE_TRUST=$(cat "$WORK/keys/bench.pub")
 SECRET="$WORK/keys/bench.secret"

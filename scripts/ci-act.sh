@@ -29,13 +29,9 @@ REG_PID=
 cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; [ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# The registry.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$WORK/registry" "$PORT" >"$WORK/registry.yml"
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REG_PID=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+. scripts/lib.sh   # fresh_cache, start_registry
+start_registry "$WORK/registry"
+PORT=$REG_PORT
 
 # A repository as a maintainer's: the recipes, a signing key (its secret outside the repo).
 REPO=$WORK/repo
@@ -78,9 +74,7 @@ twice=$(grep -o '[a-z-]*/[a-z0-9]*: stored in the build cache' "$WORK/act1.log" 
 [ "$built" -eq 10 ] && [ -z "$twice" ] || { echo "ci-act: $built builds, 10 jobs (twice: $twice)" >&2; exit 1; }
 
 # One machine, no remote cache.
-mkdir -p "$WORK/one/toolchains"
-for d in zig sources go; do ln -s "$SHARED/$d" "$WORK/one/$d"; done
-for t in "$SHARED"/toolchains/*; do case "$t" in *-wrappers) ;; *) ln -s "$t" "$WORK/one/toolchains/" ;; esac; done
+fresh_cache "$WORK/one"
 (cd "$WORK" && RECIPE_CACHE=$WORK/one recipe --quiet --recipes "$REPO/fixtures/recipes" build hello-dep hello-gen --arch all >/dev/null)
 for app in hello-dep hello-gen; do
   ours=$(ours "$app")

@@ -1,6 +1,6 @@
 //! The GitHub Actions workflow (see the module above): `plan`, `level0..levelN`, `images`.
 
-use super::{Spec, quote, shell_word};
+use super::{Spec, shell_word};
 
 /// The workflow's text.
 pub fn workflow(spec: &Spec) -> String {
@@ -15,23 +15,7 @@ pub fn workflow(spec: &Spec) -> String {
          permissions:\n  contents: read\n  packages: write\n\n",
     );
     y.push_str("env:\n");
-    if let Some(dir) = &spec.recipes {
-        y.push_str(&format!("  RECIPE_RECIPES: {}\n", quote(dir)));
-    }
-    y.push_str(&format!(
-        "  RECIPE_REMOTE_CACHE: {}\n",
-        quote(&spec.remote_cache)
-    ));
-    y.push_str(&format!(
-        "  RECIPE_CACHE_TRUST: {}\n",
-        quote(&spec.trust.join(" "))
-    ));
-    if spec.insecure {
-        y.push_str("  RECIPE_REMOTE_CACHE_INSECURE: \"true\"\n");
-    }
-    if let Some(repo) = &spec.image_repo {
-        y.push_str(&format!("  RECIPE_IMAGE_REPO: {}\n", quote(repo)));
-    }
+    y.push_str(&spec.variables());
     y.push_str(
         "  # Builds of pull requests read the cache and never sign or push (a fork's get no secrets).\n\
          \x20 RECIPE_CACHE_SIGNING_KEY: ${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY || '' }}\n\

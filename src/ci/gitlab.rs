@@ -16,23 +16,7 @@ pub fn pipeline(spec: &Spec) -> String {
         spec.command
     ));
     y.push_str("stages: [build, images]\n\nvariables:\n");
-    if let Some(dir) = &spec.recipes {
-        y.push_str(&format!("  RECIPE_RECIPES: {}\n", quote(dir)));
-    }
-    y.push_str(&format!(
-        "  RECIPE_REMOTE_CACHE: {}\n",
-        quote(&spec.remote_cache)
-    ));
-    y.push_str(&format!(
-        "  RECIPE_CACHE_TRUST: {}\n",
-        quote(&spec.trust.join(" "))
-    ));
-    if spec.insecure {
-        y.push_str("  RECIPE_REMOTE_CACHE_INSECURE: \"true\"\n");
-    }
-    if let Some(repo) = &spec.image_repo {
-        y.push_str(&format!("  RECIPE_IMAGE_REPO: {}\n", quote(repo)));
-    }
+    y.push_str(&spec.variables());
     if !spec.setup.is_empty() {
         y.push_str("\ndefault:\n  before_script:\n");
         for line in &spec.setup {

@@ -67,6 +67,26 @@ impl Spec {
         self.jobs.iter().map(|j| j.level + 1).max().unwrap_or(0)
     }
 
+    /// The variables every job gets (GitHub's `env`, GitLab's `variables`), as YAML lines
+    /// indented by two spaces.
+    pub fn variables(&self) -> String {
+        let mut v = Vec::new();
+        if let Some(dir) = &self.recipes {
+            v.push(("RECIPE_RECIPES", dir.clone()));
+        }
+        v.push(("RECIPE_REMOTE_CACHE", self.remote_cache.clone()));
+        v.push(("RECIPE_CACHE_TRUST", self.trust.join(" ")));
+        if self.insecure {
+            v.push(("RECIPE_REMOTE_CACHE_INSECURE", "true".into()));
+        }
+        if let Some(repo) = &self.image_repo {
+            v.push(("RECIPE_IMAGE_REPO", repo.clone()));
+        }
+        v.iter()
+            .map(|(k, val)| format!("  {k}: {}\n", quote(val)))
+            .collect()
+    }
+
     /// The targets as `recipe` takes them: the names, or `--all`.
     pub fn targets(&self) -> String {
         if self.names.is_empty() {

@@ -356,17 +356,16 @@ impl Client {
         check_digest(&resp, &sha256(bytes))
     }
 
-    /// GETs the manifest `reference` (a tag or digest) accepting `accept`: its media type and
-    /// bytes, at most [`MAX_MANIFEST`], checked against the digest asked for or the one the
-    /// registry names.
-    pub fn get_manifest(
-        &self,
-        reference: &str,
-        accept: &str,
-    ) -> Result<(String, Vec<u8>), Failure> {
-        let url = self.url(&format!("manifests/{reference}"));
+    /// GETs `path` of the repository: a manifest (`accept` given: its small body must arrive
+    /// within the read timeout) or a blob (no `accept`: its body may take as long as bytes keep
+    /// coming); anything but `200` is a failure.
+    fn get(&self, path: &str, accept: Option<&str>) -> Result<Response<ureq::Body>, Failure> {
+        let url = self.url(path);
         let resp = self.call(&|a, auth| {
-            let mut r = a.get(&url).header("Accept", accept);
+            let mut r = match accept {
+                Some(types) => a.get(&url).header("Accept", types),
+                None => a.get(&url).config().timeout_recv_body(None).build(),
+            };
             if let Some(v) = auth {
                 r = r.header("Authorization", v);
             }
@@ -375,6 +374,18 @@ impl Client {
         if resp.status().as_u16() != 200 {
             return Err(unexpected("GET", resp));
         }
+        Ok(resp)
+    }
+
+    /// GETs the manifest `reference` (a tag or digest) accepting `accept`: its media type and
+    /// bytes, at most [`MAX_MANIFEST`], checked against the digest asked for or the one the
+    /// registry names.
+    pub fn get_manifest(
+        &self,
+        reference: &str,
+        accept: &str,
+    ) -> Result<(String, Vec<u8>), Failure> {
+        let resp = self.get(&format!("manifests/{reference}"), Some(accept))?;
         let media = header(&resp, "content-type").unwrap_or("").to_string();
         let named = header(&resp, DIGEST_HEADER).map(str::to_string);
         let mut buf = Vec::new();
@@ -410,17 +421,7 @@ impl Client {
     /// short, long or changed blob is a failure and `to` must not be used). The body may take
     /// as long as it takes while bytes keep coming (each read has the read timeout).
     pub fn get_blob(&self, digest: &str, size: u64, to: &Path) -> Result<(), Failure> {
-        let url = self.url(&format!("blobs/{digest}"));
-        let resp = self.call(&|a, auth| {
-            let mut r = a.get(&url).config().timeout_recv_body(None).build();
-            if let Some(v) = auth {
-                r = r.header("Authorization", v);
-            }
-            r.call()
-        })?;
-        if resp.status().as_u16() != 200 {
-            return Err(unexpected("GET", resp));
-        }
+        let resp = self.get(&format!("blobs/{digest}"), None)?;
         let file = std::fs::File::create(to)
             .map_err(|e| Failure::Transport(format!("cannot write `{}`: {e}", to.display())))?;
         let mut w = crate::digest::HashWriter::new(std::io::BufWriter::new(file));

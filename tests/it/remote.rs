@@ -209,37 +209,12 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
     );
 
     // An app's entry refused: it is built, and only then is the library it stands on fetched.
-    let keys_of = |s: &Scratch| -> BTreeMap<String, String> {
-        let out = run(
-            cmd(s, &reg, &["plan", "hello-dep", "--arch", "arm64", "--json"])
-                .env_remove("RECIPE_REMOTE_CACHE"),
-        )
-        .success();
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        v["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|j| {
-                (
-                    j["recipe"].as_str().unwrap().to_string(),
-                    j["key"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    };
-    let k = keys_of(&late);
-    let client = Client::new(
-        &reg.host(),
-        REPO,
-        &Options {
-            insecure: true,
-            ..Options::default()
-        },
-    );
-    let media = "application/vnd.oci.image.manifest.v1+json";
-    let (_, lib) = client.get_manifest(&k["libgreet"], media).unwrap();
-    client.put_manifest(&k["hello-dep"], media, &lib).unwrap();
+    let k = plan_keys(&late, "hello-dep", "arm64");
+    let client = client(&reg);
+    let (_, lib) = client.get_manifest(&k["libgreet"], MANIFEST).unwrap();
+    client
+        .put_manifest(&k["hello-dep"], MANIFEST, &lib)
+        .unwrap();
     let s = runner();
     let out = run(&mut cmd(
         &s,
@@ -262,16 +237,39 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
     );
 }
 
-/// The key and the manifest (bytes) of `hello-c/amd64`'s entry in the registry.
-fn entry(s: &Scratch, reg: &Registry, client: &Client) -> (String, Vec<u8>) {
-    let out = run(cmd(s, reg, &["plan", "hello-c", "--json"]).env_remove("RECIPE_REMOTE_CACHE"))
-        .success();
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// The cache key of each recipe of `app`'s graph for `arch`, from `recipe plan --json` (the
+/// fixture catalogue, no remote cache).
+fn plan_keys(s: &Scratch, app: &str, arch: &str) -> BTreeMap<String, String> {
+    let mut c = s.cmd_private_cache();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    c.env_remove("RECIPE_REMOTE_CACHE");
+    let out = run(c.args(["plan", app, "--arch", arch, "--json"])).success();
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let key = v["jobs"][0]["key"].as_str().unwrap().to_string();
-    let (_, bytes) = client
-        .get_manifest(&key, "application/vnd.oci.image.manifest.v1+json")
-        .unwrap();
-    (key, bytes)
+    v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["recipe"].as_str().unwrap().to_string(),
+                j["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A client of the test registry's cache repository.
+fn client(reg: &Registry) -> Client {
+    Client::new(
+        &reg.host(),
+        REPO,
+        &Options {
+            insecure: true,
+            ..Options::default()
+        },
+    )
 }
 
 #[test]
@@ -284,14 +282,7 @@ fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_imag
     let keys = tempfile::tempdir().unwrap();
     let (secret, public) = key(keys.path(), "maintainer");
     let (stranger, _) = key(keys.path(), "stranger");
-    let client = Client::new(
-        &reg.host(),
-        REPO,
-        &Options {
-            insecure: true,
-            ..Options::default()
-        },
-    );
+    let client = client(&reg);
 
     // The maintainer's build pushes hello-c for amd64 (and arm64: another key's entry).
     let maker = runner();
@@ -311,7 +302,8 @@ fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_imag
     .arg(&secret))
     .success();
     assert_eq!(built(&out.stderr).len(), 2, "{}", out.stderr);
-    let (key, good) = entry(&maker, &reg, &client);
+    let key = plan_keys(&maker, "hello-c", "amd64")["hello-c"].clone();
+    let (_, good) = client.get_manifest(&key, MANIFEST).unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&good).unwrap();
     let tree = manifest["layers"][0]["digest"]
         .as_str()
@@ -364,11 +356,7 @@ fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_imag
             "{what}: another image"
         );
     };
-    let put = |bytes: &[u8]| {
-        client
-            .put_manifest(&key, "application/vnd.oci.image.manifest.v1+json", bytes)
-            .unwrap()
-    };
+    let put = |bytes: &[u8]| client.put_manifest(&key, MANIFEST, bytes).unwrap();
     let edit = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut v = manifest.clone();
         f(&mut v);
@@ -424,20 +412,8 @@ fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_imag
     std::fs::write(reg.blob_file(&tree), &tree_bytes).unwrap();
 
     // The tag moved to another key's entry (hello-c for arm64).
-    let arm = {
-        let out = run(cmd(
-            &maker,
-            &reg,
-            &["plan", "hello-c", "--arch", "arm64", "--json"],
-        )
-        .env_remove("RECIPE_REMOTE_CACHE"))
-        .success();
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        v["jobs"][0]["key"].as_str().unwrap().to_string()
-    };
-    let (_, arm_manifest) = client
-        .get_manifest(&arm, "application/vnd.oci.image.manifest.v1+json")
-        .unwrap();
+    let arm = plan_keys(&maker, "hello-c", "arm64")["hello-c"].clone();
+    let (_, arm_manifest) = client.get_manifest(&arm, MANIFEST).unwrap();
     put(&arm_manifest);
     check("tag moved", "the tag points at the entry of another key");
 
@@ -461,11 +437,7 @@ fn a_registry_that_answers_garbage_is_a_miss_with_a_warning() {
     }
     let _l = build_lock();
     let s = runner();
-    let mut plan = s.cmd_private_cache();
-    plan.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
-    let out = run(plan.args(["plan", "hello-c", "--json"])).success();
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let key = v["jobs"][0]["key"].as_str().unwrap().to_string();
+    let key = plan_keys(&s, "hello-c", "amd64")["hello-c"].clone();
     let server = crate::util::serve(&[(
         &format!("/v2/{REPO}/manifests/{key}"),
         b"<html>hello</html>".as_slice(),
