@@ -272,162 +272,219 @@ fn client(reg: &Registry) -> Client {
     )
 }
 
-#[test]
-fn poisoned_entries_are_refused_with_their_reason_and_rebuilt_into_the_same_image() {
-    if !tools() || !require_tool("qemu-aarch64-static") {
-        return;
-    }
-    let _l = build_lock();
-    let reg = Registry::start().unwrap();
-    let keys = tempfile::tempdir().unwrap();
-    let (secret, public) = key(keys.path(), "maintainer");
-    let (stranger, _) = key(keys.path(), "stranger");
-    let client = client(&reg);
+/// A registry holding the maintainer's signed entry of `hello-c` (amd64, and arm64: another
+/// key's entry), and what a reader with an empty cache makes of it when nothing is wrong.
+struct Poisoning {
+    reg: Registry,
+    keys: tempfile::TempDir,
+    public: String,
+    client: Client,
+    /// hello-c/amd64's key, its signed manifest (bytes and JSON), its tree layer and bytes.
+    key: String,
+    good: Vec<u8>,
+    manifest: serde_json::Value,
+    tree: String,
+    tree_bytes: Vec<u8>,
+    /// The image a reader packs from the good entry.
+    good_index: String,
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
 
-    // The maintainer's build pushes hello-c for amd64 (and arm64: another key's entry).
-    let maker = runner();
-    let out = run(cmd(
-        &maker,
-        &reg,
-        &[
-            "build",
-            "hello-c",
-            "--arch",
-            "amd64,arm64",
-            "--trust",
-            &public,
-        ],
-    )
-    .arg("--signing-key")
-    .arg(&secret))
-    .success();
-    assert_eq!(built(&out.stderr).len(), 2, "{}", out.stderr);
-    let key = plan_keys(&maker, "hello-c", "amd64")["hello-c"].clone();
-    let (_, good) = client.get_manifest(&key, MANIFEST).unwrap();
-    let manifest: serde_json::Value = serde_json::from_slice(&good).unwrap();
-    let tree = manifest["layers"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let tree_bytes = std::fs::read(reg.blob_file(&tree)).unwrap();
-
-    // A reader with an empty cache: the entry is used as it is.
-    let reader = runner();
-    let out = run(&mut cmd(
-        &reader,
-        &reg,
-        &["build", "hello-c", "--trust", &public],
-    ))
-    .success();
-    assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("signed by `maintainer`"),
-        "{}",
-        out.stderr
-    );
-    let good_index = index_digest(&reader, "hello-c");
-
-    // Each poisoning, then a reader with an empty cache (no signing key: it never writes).
-    let check = |what: &str, reason: &str| {
-        let s = runner();
+impl Poisoning {
+    fn new() -> Option<Poisoning> {
+        if !tools() || !require_tool("qemu-aarch64-static") {
+            return None;
+        }
+        let lock = build_lock();
+        let reg = Registry::start().unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let (secret, public) = key(keys.path(), "maintainer");
+        let client = client(&reg);
+        let maker = runner();
+        let out = run(cmd(
+            &maker,
+            &reg,
+            &[
+                "build",
+                "hello-c",
+                "--arch",
+                "amd64,arm64",
+                "--trust",
+                &public,
+            ],
+        )
+        .arg("--signing-key")
+        .arg(&secret))
+        .success();
+        assert_eq!(built(&out.stderr).len(), 2, "{}", out.stderr);
+        let key = plan_keys(&maker, "hello-c", "amd64")["hello-c"].clone();
+        let (_, good) = client.get_manifest(&key, MANIFEST).unwrap();
+        let manifest: serde_json::Value = serde_json::from_slice(&good).unwrap();
+        let tree = manifest["layers"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let tree_bytes = std::fs::read(reg.blob_file(&tree)).unwrap();
+        // A reader with an empty cache: the entry is used as it is.
+        let reader = runner();
         let out = run(&mut cmd(
-            &s,
+            &reader,
             &reg,
             &["build", "hello-c", "--trust", &public],
         ))
         .success();
+        assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
         assert!(
-            out.stderr.contains(&format!(
-                "hello-c/amd64: warning: remote cache entry {} refused: ",
-                &key[..12]
-            )) && out.stderr.contains(reason),
-            "{what}: expected `{reason}` in:\n{}",
+            out.stderr.contains("signed by `maintainer`"),
+            "{}",
             out.stderr
         );
-        assert_eq!(
-            built(&out.stderr),
-            ["hello-c/amd64"],
-            "{what}: {}",
+        let good_index = index_digest(&reader, "hello-c");
+        Some(Poisoning {
+            reg,
+            keys,
+            public,
+            client,
+            key,
+            good,
+            manifest,
+            tree,
+            tree_bytes,
+            good_index,
+            _lock: lock,
+        })
+    }
+
+    /// A reader with an empty cache and no signing key (it never writes) refuses the entry for
+    /// `reason`, builds the job and packs the same image.
+    fn refused(&self, reason: &str) {
+        let s = runner();
+        let out = run(&mut cmd(
+            &s,
+            &self.reg,
+            &["build", "hello-c", "--trust", &self.public],
+        ))
+        .success();
+        let warning = format!(
+            "hello-c/amd64: warning: remote cache entry {} refused: ",
+            &self.key[..12]
+        );
+        assert!(
+            out.stderr.contains(&warning) && out.stderr.contains(reason),
+            "expected `{reason}` in:\n{}",
             out.stderr
         );
+        assert_eq!(built(&out.stderr), ["hello-c/amd64"], "{}", out.stderr);
         assert_eq!(
             index_digest(&s, "hello-c"),
-            good_index,
-            "{what}: another image"
+            self.good_index,
+            "another image"
         );
-    };
-    let put = |bytes: &[u8]| client.put_manifest(&key, MANIFEST, bytes).unwrap();
-    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
-        let mut v = manifest.clone();
-        f(&mut v);
-        put(&serde_json::to_vec(&v).unwrap());
-    };
+    }
 
-    edit(&|v| {
+    fn put(&self, bytes: &[u8]) {
+        self.client
+            .put_manifest(&self.key, MANIFEST, bytes)
+            .unwrap();
+    }
+
+    /// The signed manifest changed by `f`, under the key's tag.
+    fn edit(&self, f: impl Fn(&mut serde_json::Value)) {
+        let mut v = self.manifest.clone();
+        f(&mut v);
+        self.put(&serde_json::to_vec(&v).unwrap());
+    }
+}
+
+#[test]
+fn an_unsigned_entry_is_refused_and_rebuilt() {
+    let Some(p) = Poisoning::new() else { return };
+    p.edit(|v| {
         let a = v["annotations"].as_object_mut().unwrap();
         a.remove("org.recipe.cache.signature");
         a.remove("org.recipe.cache.signer");
     });
-    check("unsigned", "it is not signed");
+    p.refused("it is not signed");
+}
 
-    // The stranger's build of the same job, pushed over the maintainer's tag.
+#[test]
+fn an_entry_signed_by_an_untrusted_key_is_refused_and_rebuilt() {
+    let Some(p) = Poisoning::new() else { return };
+    // A stranger's build of the same job (`--rebuild`: it would use the maintainer's entry),
+    // pushed over the maintainer's tag.
+    let (stranger, _) = key(p.keys.path(), "stranger");
     let s = runner();
     run(cmd(
         &s,
-        &reg,
-        &["build", "hello-c", "--no-image", "--trust", &public],
+        &p.reg,
+        &[
+            "build",
+            "hello-c",
+            "--rebuild",
+            "--no-image",
+            "--trust",
+            &p.public,
+        ],
     )
     .env(
         "RECIPE_CACHE_SIGNING_KEY",
         std::fs::read_to_string(&stranger).unwrap(),
     ))
     .success();
-    check(
-        "untrusted signer",
-        "it is signed by `stranger`, a key not trusted here",
-    );
+    p.refused("it is signed by `stranger`, a key not trusted here");
+}
 
-    // A changed layer: another blob put in the manifest, the signature kept.
-    let other = keys.path().join("other.tar.gz");
+#[test]
+fn an_entry_with_a_changed_layer_is_refused_and_rebuilt() {
+    let Some(p) = Poisoning::new() else { return };
+    // Another blob put in the manifest, the signature kept.
+    let other = p.keys.path().join("other.tar.gz");
     std::fs::write(&other, b"not the tree").unwrap();
-    let other_digest = format!("sha256:{}", sha(b"not the tree"));
-    client.upload_blob(&other_digest, &other, 12).unwrap();
-    edit(&|v| {
-        v["layers"][0]["digest"] = other_digest.clone().into();
+    let digest = format!("sha256:{}", sha(b"not the tree"));
+    p.client.upload_blob(&digest, &other, 12).unwrap();
+    p.edit(|v| {
+        v["layers"][0]["digest"] = digest.clone().into();
         v["layers"][0]["size"] = 12.into();
     });
-    check("changed layer in the manifest", "does not verify");
-
-    // A changed layer behind the registry's back: the manifest is the signed one.
-    put(&good);
-    let mut changed = tree_bytes.clone();
+    p.refused("does not verify");
+    // Behind the registry's back: the manifest is the signed one, the blob's bytes are not.
+    p.put(&p.good);
+    let mut changed = p.tree_bytes.clone();
     let mid = changed.len() / 2;
     changed[mid] ^= 0xff;
-    std::fs::write(reg.blob_file(&tree), &changed).unwrap();
-    check("changed blob", "its content was changed");
+    std::fs::write(p.reg.blob_file(&p.tree), &changed).unwrap();
+    p.refused("its content was changed");
+}
 
-    // A truncated blob.
-    std::fs::write(reg.blob_file(&tree), &tree_bytes[..tree_bytes.len() / 2]).unwrap();
-    check("truncated blob", "(truncated)");
-    std::fs::write(reg.blob_file(&tree), &tree_bytes).unwrap();
+#[test]
+fn a_truncated_blob_is_refused_and_rebuilt() {
+    let Some(p) = Poisoning::new() else { return };
+    std::fs::write(
+        p.reg.blob_file(&p.tree),
+        &p.tree_bytes[..p.tree_bytes.len() / 2],
+    )
+    .unwrap();
+    p.refused("(truncated)");
+}
 
-    // The tag moved to another key's entry (hello-c for arm64).
-    let arm = plan_keys(&maker, "hello-c", "arm64")["hello-c"].clone();
-    let (_, arm_manifest) = client.get_manifest(&arm, MANIFEST).unwrap();
-    put(&arm_manifest);
-    check("tag moved", "the tag points at the entry of another key");
-
-    // Put back, the entry is used again (and no reader wrote anything meanwhile).
-    put(&good);
+#[test]
+fn a_tag_moved_to_another_keys_entry_is_refused_and_rebuilt() {
+    let Some(p) = Poisoning::new() else { return };
+    let arm = plan_keys(&runner(), "hello-c", "arm64")["hello-c"].clone();
+    let (_, arm_manifest) = p.client.get_manifest(&arm, MANIFEST).unwrap();
+    p.put(&arm_manifest);
+    p.refused("the tag points at the entry of another key");
+    // Put back, the entry is used again: no reader wrote anything meanwhile.
+    p.put(&p.good);
     let s = runner();
     let out = run(&mut cmd(
         &s,
-        &reg,
-        &["build", "hello-c", "--trust", &public],
+        &p.reg,
+        &["build", "hello-c", "--trust", &p.public],
     ))
     .success();
     assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
-    assert_eq!(index_digest(&s, "hello-c"), good_index);
+    assert_eq!(index_digest(&s, "hello-c"), p.good_index);
 }
 
 #[test]
