@@ -564,6 +564,92 @@ pub fn advise(program: &str, soname: &str) -> Option<String> {
     library(soname).map(Library::advice)
 }
 
+/// What a static rebuild of one or more programs takes, from their sonames: the sentence
+/// `recipe check` prints, grouped and without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// `the Python module (--without-pythonmodule ...)`, `D-Bus`.
+    pub without: Vec<String>,
+    /// `OpenSSL (catalogue recipe `openssl`)`, `nettle`.
+    pub link: Vec<String>,
+    /// Libraries that cannot be static: `OpenGL`.
+    pub blocked: Vec<String>,
+    /// Sonames the table does not know: link them statically, if they build static.
+    pub unknown: Vec<String>,
+}
+
+fn push_once(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+impl Plan {
+    /// Adds what `program` needs of `soname` to the plan.
+    pub fn add(&mut self, program: &str, soname: &str) {
+        if let Some(p) = program_switch(program, soname) {
+            push_once(&mut self.without, format!("{} ({})", p.what, p.switch));
+            return;
+        }
+        let Some(l) = library(soname) else {
+            push_once(&mut self.unknown, stem(soname).to_string());
+            return;
+        };
+        match l.action {
+            Action::Musl | Action::Toolchain => {}
+            Action::LinkStatic { recipe: Some(r) } => {
+                push_once(&mut self.link, format!("{} (recipe `{r}`)", l.name))
+            }
+            Action::LinkStatic { recipe: None } => push_once(&mut self.link, l.name.to_string()),
+            Action::BuildWithout { what, switches } => {
+                let sw: Vec<&str> = switches.iter().map(|(_, s)| *s).collect();
+                push_once(
+                    &mut self.without,
+                    if sw.is_empty() {
+                        what.to_string()
+                    } else {
+                        format!("{what} ({})", sw.join(" or "))
+                    },
+                )
+            }
+            Action::Embedded { language } => push_once(
+                &mut self.without,
+                format!("the embedded {language} (a plugin, if optional)"),
+            ),
+            Action::NotStatic { .. } => push_once(&mut self.blocked, l.name.to_string()),
+        }
+    }
+
+    /// Nothing beyond musl and the toolchain.
+    pub fn is_empty(&self) -> bool {
+        self.without.is_empty()
+            && self.link.is_empty()
+            && self.blocked.is_empty()
+            && self.unknown.is_empty()
+    }
+
+    /// `build without D-Bus, IDN; link nettle, GMP statically; ...`; empty for an empty plan.
+    pub fn sentence(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.blocked.is_empty() {
+            parts.push(format!("cannot be static: {}", self.blocked.join(", ")));
+        }
+        if !self.without.is_empty() {
+            parts.push(format!("build without {}", self.without.join(", ")));
+        }
+        if !self.link.is_empty() {
+            parts.push(format!("link {} statically", self.link.join(", ")));
+        }
+        if !self.unknown.is_empty() {
+            parts.push(format!(
+                "link {} statically (not in the advice table)",
+                self.unknown.join(", ")
+            ));
+        }
+        parts.join("; ")
+    }
+}
+
 /// A Go module that needs cgo: its C code is the point of it, so `CGO_ENABLED=0` breaks the
 /// build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -859,6 +945,40 @@ mod tests {
         for p in PROGRAM_SWITCHES {
             assert!(library(&format!("{}.so.1", p.soname_prefix)).is_some());
         }
+    }
+
+    #[test]
+    fn plans_group_and_dedupe() {
+        let mut p = Plan::default();
+        for s in [
+            "libssl.so.3",
+            "libcrypto.so.3",
+            "libpython3.11.so.1.0",
+            "libsystemd.so.0",
+            "libc.so.6",
+            "libfoo.so.1",
+        ] {
+            p.add("unbound", s);
+        }
+        assert_eq!(
+            p.sentence(),
+            "build without the Python module (--without-pythonmodule (the default; Debian \
+             passes --with-pythonmodule)), systemd support (leave out --enable-systemd); link \
+             OpenSSL (recipe `openssl`) statically; link libfoo statically (not in the advice \
+             table)"
+        );
+        let mut p = Plan::default();
+        p.add("app", "libGL.so.1");
+        p.add("app", "libperl.so.5.36");
+        assert_eq!(p.blocked, ["OpenGL"]);
+        assert!(
+            p.sentence()
+                .starts_with("cannot be static: OpenGL; build without the embedded Perl")
+        );
+        let mut p = Plan::default();
+        p.add("app", "libc.so.6");
+        p.add("app", "libstdc++.so.6");
+        assert!(p.is_empty());
     }
 
     #[test]
