@@ -465,7 +465,7 @@ pub static PROGRAM_SWITCHES: &[ProgramSwitch] = &[
         programs: UNBOUND,
         soname_prefix: "libpython",
         what: "the Python module",
-        switch: "--without-pythonmodule (the default; Debian passes --with-pythonmodule)",
+        switch: "--without-pythonmodule, the default (Debian passes --with-pythonmodule)",
     },
     ProgramSwitch {
         programs: UNBOUND,
@@ -489,7 +489,7 @@ pub static PROGRAM_SWITCHES: &[ProgramSwitch] = &[
         programs: UNBOUND,
         soname_prefix: "libevent",
         what: "libevent",
-        switch: "--without-libevent (its own event loop)",
+        switch: "--without-libevent",
     },
     ProgramSwitch {
         programs: &["dnsmasq"],
@@ -962,7 +962,7 @@ mod tests {
         }
         assert_eq!(
             p.sentence(),
-            "build without the Python module (--without-pythonmodule (the default; Debian \
+            "build without the Python module (--without-pythonmodule, the default (Debian \
              passes --with-pythonmodule)), systemd support (leave out --enable-systemd); link \
              OpenSSL (recipe `openssl`) statically; link libfoo statically (not in the advice \
              table)"

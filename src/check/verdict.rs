@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::advice::{self, Plan};
+use super::advice;
 use super::classify::FileKind;
 use crate::arch::Arch;
 use crate::verify::{Code, ElfFacts, ElfReport, Severity};
@@ -374,20 +374,11 @@ fn dynamic_reasons(
                 .to_string(),
         );
     } else {
-        let mut plan = Plan::default();
-        for lib in &facts.needed {
-            plan.add(invoked, lib);
-        }
         let n = facts.needed.len();
-        let count = format!(
+        summary.get_or_insert(format!(
             "dynamically linked ({n} {})",
             if n == 1 { "library" } else { "libraries" }
-        );
-        summary.get_or_insert(if plan.is_empty() {
-            format!("{count}: musl, linked statically")
-        } else {
-            format!("{count}: {}", plan.sentence())
-        });
+        ));
     }
     if let Some(i) = &facts.interpreter {
         reasons.push(format!("loader {i} → {}", library_advice(invoked, base(i))));
@@ -519,15 +510,18 @@ mod tests {
             None,
         );
         assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild, "{j:?}");
-        assert!(j.summary.contains("--without-pythonmodule"), "{j:?}");
-        assert!(!j.summary.contains("needs a runtime"), "{j:?}");
+        let all = j.reasons.join("\n");
+        assert!(all.contains("--without-pythonmodule"), "{all}");
         let j = judge(
             &elf(dynamic(&["libperl.so.5.36", "libc.so.6"]), vec![]),
             "app",
             None,
         );
         assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild, "{j:?}");
-        assert!(j.summary.contains("the embedded Perl"), "{j:?}");
+        assert!(
+            j.reasons.join("\n").contains("embeds Perl as a plugin"),
+            "{j:?}"
+        );
         for lib in [
             "libGL.so.1",
             "libpam.so.0",
