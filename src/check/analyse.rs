@@ -420,3 +420,87 @@ fn entrypoint_app(
     };
     (missing, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::ElfFacts;
+
+    fn elf(path: &str, verdict: Verdict, needed: &[&str]) -> App {
+        App {
+            path: path.to_string(),
+            resolved: None,
+            verdict,
+            summary: format!("dynamically linked ({} libraries)", needed.len()),
+            reasons: Vec::new(),
+            description: Some("ELF 64-bit x86-64".to_string()),
+            findings: Vec::new(),
+            facts: Some(ElfFacts {
+                needed: needed.iter().map(|s| s.to_string()).collect(),
+                ..ElfFacts::default()
+            }),
+        }
+    }
+
+    fn script(path: &str) -> App {
+        App {
+            path: path.to_string(),
+            resolved: None,
+            verdict: Verdict::NeedsRuntime,
+            summary: "script: needs a shell (sh)".to_string(),
+            reasons: Vec::new(),
+            description: None,
+            findings: Vec::new(),
+            facts: None,
+        }
+    }
+
+    #[test]
+    fn the_daemon_decides_and_scripts_are_listed() {
+        let apps = [
+            elf(
+                "/usr/bin/tool",
+                Verdict::ReadyAfterStaticRebuild,
+                &["libc.so.6"],
+            ),
+            script("/usr/sbin/x-setup"),
+            elf(
+                "/usr/sbin/food",
+                Verdict::ReadyAfterStaticRebuild,
+                &["libsystemd.so.0", "libz.so.1", "libc.so.6"],
+            ),
+        ];
+        let a = answer(&apps).unwrap();
+        assert_eq!(a.app, "food");
+        assert_eq!(a.daemon, "/usr/sbin/food");
+        assert_eq!(a.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert_eq!(a.scripts, ["/usr/sbin/x-setup"]);
+        assert_eq!(
+            a.line,
+            "food (/usr/sbin/food): ready after a static rebuild: build without systemd \
+             (sd_notify, the journal); link zlib (recipe `zlib`) statically; helper scripts: \
+             x-setup needs a shell (sh)"
+        );
+    }
+
+    #[test]
+    fn scripts_alone_are_the_app() {
+        let a = answer(&[script("/usr/bin/app")]).unwrap();
+        assert_eq!(a.verdict, Verdict::NeedsRuntime);
+        assert!(a.scripts.is_empty());
+        assert_eq!(
+            a.line,
+            "app (/usr/bin/app): needs a runtime: app: script: needs a shell (sh)"
+        );
+        assert!(answer(&[]).is_none());
+    }
+
+    #[test]
+    fn a_ready_app_needs_nothing() {
+        let mut s = elf("/app", Verdict::DistrolessReady, &[]);
+        s.summary = "static executable".to_string();
+        let a = answer(&[s]).unwrap();
+        assert_eq!(a.line, "app (/app): distroless-ready");
+        assert!(a.advice.is_empty());
+    }
+}
