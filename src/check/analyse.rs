@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::Value;
 
+use super::advice;
 use super::classify::{self, FileKind};
 use super::tree::{Node, Tree};
 use super::verdict::{self, Verdict, judge};
@@ -94,19 +96,56 @@ fn base(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-/// Runtime evidence and the executables of a tree.
+/// An executable a container does not need: service-manager glue or a plugin of another
+/// program ([`classify::GLUE`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Glue {
+    pub path: String,
+    /// `a SysV init script`, `a munin plugin`.
+    pub what: &'static str,
+}
+
+/// The one answer for the app a tree holds: whether it can go distroless and what it takes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// The app's name: its daemon's (a program in `sbin`), else its first program's.
+    pub app: String,
+    /// The path of that program.
+    pub daemon: String,
+    /// The verdict of its programs (the worst of them); helper scripts do not set it when
+    /// there are compiled programs.
+    pub verdict: Verdict,
+    /// The programs the verdict is about.
+    pub programs: Vec<String>,
+    /// Helper scripts beside compiled programs, each needing its interpreter.
+    pub scripts: Vec<String>,
+    /// What it takes, from the advice table; empty when nothing is needed.
+    pub advice: String,
+    /// The line `recipe check` prints: `dnsmasq: ready after a static rebuild: build without ...`.
+    pub line: String,
+}
+
+/// Runtime evidence, the executables of a tree (glue left out), and the glue.
+pub(super) struct Survey {
+    pub runtimes: Vec<Evidence>,
+    pub exes: Vec<App>,
+    pub glue: Vec<Glue>,
+}
+
+/// Runtime evidence and the executables of a tree, glue apart.
 pub(super) fn survey(
     tree: &Tree,
     expected: Option<Arch>,
     skip: Option<&str>,
     accepted: Option<&BTreeMap<String, String>>,
-) -> (Vec<Evidence>, Vec<App>) {
+) -> Survey {
     let ctx = Context {
         tree: Some(tree),
         accepted,
     };
     let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
     let mut exes = Vec::new();
+    let mut glue = Vec::new();
     for (path, node) in &tree.nodes {
         let Node::File(info) = node else { continue };
         let rt = classify::runtime_evidence(path).or(match &info.kind {
@@ -128,10 +167,122 @@ pub(super) fn survey(
                 .files += 1;
         }
         if info.is_executable() && Some(path.as_str()) != skip {
-            exes.push(app(path, None, base(path), &info.kind, expected, ctx));
+            match classify::glue(path) {
+                Some(what) => glue.push(Glue {
+                    path: path.clone(),
+                    what,
+                }),
+                None => exes.push(app(path, None, base(path), &info.kind, expected, ctx)),
+            }
         }
     }
-    (evidence.into_values().collect(), exes)
+    Survey {
+        runtimes: evidence.into_values().collect(),
+        exes,
+        glue,
+    }
+}
+
+/// The report of a directory (a root filesystem, an unpacked package): its apps are the
+/// programs in `bin`, `sbin` and `libexec` (every executable, when none is there), other
+/// executables are listed, glue apart, and one answer for the whole.
+pub(super) fn analyse_dir(tree: &Tree, arch: Option<Arch>) -> PlatformReport {
+    let mut p = empty_platform(None, arch);
+    let s = survey(tree, arch, None, None);
+    let (apps, others): (Vec<App>, Vec<App>) = s
+        .exes
+        .into_iter()
+        .partition(|a| classify::program_dir(&a.path));
+    if apps.is_empty() {
+        p.apps = others;
+    } else {
+        p.apps = apps;
+        p.other_executables = others;
+    }
+    p.runtimes = s.runtimes;
+    p.glue = s.glue;
+    p.answer = answer(&p.apps);
+    p.notes = tree.notes.clone();
+    p
+}
+
+fn is_script(a: &App) -> bool {
+    a.description.is_none()
+}
+
+/// The one answer for a set of apps: compiled programs decide it (helper scripts beside them
+/// are listed), and the advice is the table's plan for every library they need.
+pub fn answer(apps: &[App]) -> Option<Answer> {
+    let compiled: Vec<&App> = apps.iter().filter(|a| !is_script(a)).collect();
+    let (primary, scripts): (Vec<&App>, Vec<&App>) = if compiled.is_empty() {
+        (apps.iter().collect(), Vec::new())
+    } else {
+        (compiled, apps.iter().filter(|a| is_script(a)).collect())
+    };
+    let verdict = primary.iter().map(|a| a.verdict).max()?;
+    let daemon = primary
+        .iter()
+        .find(|a| a.path.split('/').any(|c| c == "sbin"))
+        .unwrap_or(&primary[0]);
+    let name = base(&daemon.path).to_string();
+    let mut plan = advice::Plan::default();
+    for a in &primary {
+        if let Some(f) = &a.facts {
+            for lib in &f.needed {
+                plan.add(base(&a.path), lib);
+            }
+        }
+    }
+    let worst: Vec<&&App> = primary.iter().filter(|a| a.verdict == verdict).collect();
+    let advice = match verdict {
+        Verdict::DistrolessReady => String::new(),
+        Verdict::ReadyAfterStaticRebuild if !plan.is_empty() => {
+            let mut s = plan.sentence();
+            // Needs beyond the libraries (NSS in a static glibc, dlopen, the wrong arch).
+            for a in &worst {
+                if !a.summary.starts_with("dynamically linked") {
+                    s.push_str(&format!("; {}: {}", base(&a.path), a.summary));
+                }
+            }
+            s
+        }
+        _ => {
+            let mut seen: Vec<String> = Vec::new();
+            for a in &worst {
+                let s = format!("{}: {}", base(&a.path), a.summary);
+                if !seen.contains(&s) {
+                    seen.push(s);
+                }
+            }
+            seen.join("; ")
+        }
+    };
+    let mut line = format!("{name} ({}): {verdict}", daemon.path);
+    if !advice.is_empty() {
+        line.push_str(&format!(": {advice}"));
+    }
+    if !scripts.is_empty() {
+        let names: Vec<String> = scripts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    base(&a.path),
+                    a.summary.trim_start_matches("script: ")
+                )
+            })
+            .collect();
+        line.push_str(&format!("; helper scripts: {}", names.join(", ")));
+    }
+    Some(Answer {
+        app: name,
+        daemon: daemon.path.clone(),
+        verdict,
+        programs: primary.iter().map(|a| a.path.clone()).collect(),
+        scripts: scripts.iter().map(|a| a.path.clone()).collect(),
+        advice,
+        line,
+    })
 }
 
 /// The report of one image platform: the entrypoint (or Cmd[0]) resolved through the image's
@@ -168,9 +319,11 @@ pub fn analyse_image(
             p.entrypoint = Some(argv);
         }
     }
-    let (runtimes, others) = survey(&tree, arch, found.as_deref(), Some(&accepted));
-    p.runtimes = runtimes;
-    p.other_executables = others;
+    let s = survey(&tree, arch, found.as_deref(), Some(&accepted));
+    p.runtimes = s.runtimes;
+    p.other_executables = s.exes;
+    p.glue = s.glue;
+    p.answer = answer(&p.apps);
     p
 }
 
@@ -266,4 +419,88 @@ fn entrypoint_app(
         facts: None,
     };
     (missing, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::ElfFacts;
+
+    fn elf(path: &str, verdict: Verdict, needed: &[&str]) -> App {
+        App {
+            path: path.to_string(),
+            resolved: None,
+            verdict,
+            summary: format!("dynamically linked ({} libraries)", needed.len()),
+            reasons: Vec::new(),
+            description: Some("ELF 64-bit x86-64".to_string()),
+            findings: Vec::new(),
+            facts: Some(ElfFacts {
+                needed: needed.iter().map(|s| s.to_string()).collect(),
+                ..ElfFacts::default()
+            }),
+        }
+    }
+
+    fn script(path: &str) -> App {
+        App {
+            path: path.to_string(),
+            resolved: None,
+            verdict: Verdict::NeedsRuntime,
+            summary: "script: needs a shell (sh)".to_string(),
+            reasons: Vec::new(),
+            description: None,
+            findings: Vec::new(),
+            facts: None,
+        }
+    }
+
+    #[test]
+    fn the_daemon_decides_and_scripts_are_listed() {
+        let apps = [
+            elf(
+                "/usr/bin/tool",
+                Verdict::ReadyAfterStaticRebuild,
+                &["libc.so.6"],
+            ),
+            script("/usr/sbin/x-setup"),
+            elf(
+                "/usr/sbin/food",
+                Verdict::ReadyAfterStaticRebuild,
+                &["libsystemd.so.0", "libz.so.1", "libc.so.6"],
+            ),
+        ];
+        let a = answer(&apps).unwrap();
+        assert_eq!(a.app, "food");
+        assert_eq!(a.daemon, "/usr/sbin/food");
+        assert_eq!(a.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert_eq!(a.scripts, ["/usr/sbin/x-setup"]);
+        assert_eq!(
+            a.line,
+            "food (/usr/sbin/food): ready after a static rebuild: build without systemd \
+             (sd_notify, the journal); link zlib (recipe `zlib`) statically; helper scripts: \
+             x-setup needs a shell (sh)"
+        );
+    }
+
+    #[test]
+    fn scripts_alone_are_the_app() {
+        let a = answer(&[script("/usr/bin/app")]).unwrap();
+        assert_eq!(a.verdict, Verdict::NeedsRuntime);
+        assert!(a.scripts.is_empty());
+        assert_eq!(
+            a.line,
+            "app (/usr/bin/app): needs a runtime: app: script: needs a shell (sh)"
+        );
+        assert!(answer(&[]).is_none());
+    }
+
+    #[test]
+    fn a_ready_app_needs_nothing() {
+        let mut s = elf("/app", Verdict::DistrolessReady, &[]);
+        s.summary = "static executable".to_string();
+        let a = answer(&[s]).unwrap();
+        assert_eq!(a.line, "app (/app): distroless-ready");
+        assert!(a.advice.is_empty());
+    }
 }

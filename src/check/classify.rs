@@ -208,6 +208,71 @@ pub fn runtime_evidence(path: &str) -> Option<&'static str> {
     None
 }
 
+/// Service-manager glue and plugins of other programs, by path prefix: files a container does
+/// not need to run the app (it is started by the container runtime, not by init, ifupdown or
+/// cron). The first match wins.
+pub static GLUE: &[(&str, &str)] = &[
+    ("/etc/init.d/", "a SysV init script"),
+    ("/etc/rc.d/", "an init script"),
+    ("/etc/sv/", "a runit service"),
+    ("/etc/service/", "a runit service"),
+    ("/etc/insserv.conf.d/", "init ordering"),
+    ("/usr/lib/systemd/", "systemd glue"),
+    ("/lib/systemd/", "systemd glue"),
+    ("/etc/systemd/", "systemd glue"),
+    (
+        "/usr/lib/NetworkManager/",
+        "a NetworkManager dispatcher hook",
+    ),
+    ("/etc/NetworkManager/", "a NetworkManager dispatcher hook"),
+    ("/etc/network/if-", "an ifupdown hook"),
+    ("/etc/ppp/", "a ppp hook"),
+    ("/etc/dhcp/", "a DHCP client hook"),
+    ("/etc/resolvconf/", "a resolvconf hook"),
+    ("/usr/lib/resolvconf/", "a resolvconf hook"),
+    ("/lib/resolvconf/", "a resolvconf hook"),
+    ("/usr/share/munin/plugins/", "a munin plugin"),
+    ("/etc/munin/plugins/", "a munin plugin"),
+    ("/usr/lib/nagios/plugins/", "a nagios plugin"),
+    ("/usr/lib/check_mk_agent/", "a check_mk plugin"),
+    ("/etc/logrotate.d/", "a logrotate rule"),
+    ("/etc/cron", "a cron job"),
+    ("/etc/anacron", "a cron job"),
+    ("/usr/share/bash-completion/", "bash completion"),
+    ("/etc/bash_completion.d/", "bash completion"),
+    ("/usr/share/zsh/", "zsh completion"),
+    ("/usr/share/fish/", "fish completion"),
+    ("/usr/share/dbus-1/", "D-Bus configuration"),
+    ("/etc/dbus-1/", "D-Bus configuration"),
+    ("/etc/apparmor.d/", "an AppArmor profile"),
+    ("/usr/lib/udev/", "a udev helper"),
+    ("/lib/udev/", "a udev helper"),
+    ("/usr/share/initramfs-tools/", "an initramfs hook"),
+    ("/etc/initramfs-tools/", "an initramfs hook"),
+    ("/etc/kernel/", "a kernel install hook"),
+    ("/usr/lib/pm-utils/", "a suspend hook"),
+    ("/etc/X11/", "an X session hook"),
+    ("/usr/share/doc/", "documentation"),
+    ("/usr/share/lintian/", "packaging metadata"),
+    ("/var/lib/dpkg/", "packaging metadata"),
+    ("/DEBIAN/", "packaging metadata"),
+];
+
+/// What glue a path is (an init script, a munin plugin...), if it is: [`GLUE`].
+pub fn glue(path: &str) -> Option<&'static str> {
+    GLUE.iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, what)| *what)
+}
+
+/// True for a program's place: directly in a `bin` or `sbin` directory (`/usr/sbin/dnsmasq`,
+/// `/app/bin/server`), or anywhere under `libexec`.
+pub fn program_dir(path: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    parts.pop();
+    matches!(parts.last(), Some(&"bin") | Some(&"sbin")) || parts.contains(&"libexec")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +369,76 @@ mod tests {
             Some("Node.js")
         );
         assert_eq!(runtime_evidence("/usr/lib/libz.so.1"), None);
+    }
+
+    #[test]
+    fn glue_by_path() {
+        for (path, what) in [
+            ("/etc/init.d/dnsmasq", "init script"),
+            (
+                "/etc/NetworkManager/dispatcher.d/20-chrony",
+                "NetworkManager",
+            ),
+            (
+                "/usr/lib/NetworkManager/dispatcher.d/20-chrony-dhcp",
+                "NetworkManager",
+            ),
+            ("/usr/share/munin/plugins/unbound_munin_", "munin plugin"),
+            ("/etc/ppp/ip-up.d/chrony", "ppp hook"),
+            ("/usr/lib/systemd/system-generators/x", "systemd"),
+            ("/lib/systemd/system/x.service", "systemd"),
+            ("/etc/network/if-up.d/chrony", "ifupdown"),
+            ("/etc/network/if-post-down.d/chrony", "ifupdown"),
+            ("/etc/resolvconf/update.d/unbound", "resolvconf"),
+            ("/usr/lib/resolvconf/dpkg-event.d/unbound", "resolvconf"),
+            ("/etc/logrotate.d/x", "logrotate"),
+            ("/etc/cron.daily/x", "cron"),
+            (
+                "/usr/share/bash-completion/completions/x",
+                "bash completion",
+            ),
+            ("/usr/share/dbus-1/system.d/x.conf", "D-Bus"),
+            ("/etc/apparmor.d/usr.sbin.x", "AppArmor"),
+            ("/etc/sv/dnsmasq/run", "runit"),
+        ] {
+            assert!(
+                glue(path).is_some_and(|g| g.contains(what)),
+                "{path}: {:?}",
+                glue(path)
+            );
+        }
+        for path in [
+            "/usr/sbin/dnsmasq",
+            "/usr/bin/chronyc",
+            "/usr/libexec/unbound-helper",
+            "/etc/dnsmasq.conf",
+            "/app/server",
+            "/etc/initial",
+        ] {
+            assert_eq!(glue(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn program_dirs() {
+        for p in [
+            "/usr/sbin/dnsmasq",
+            "/bin/ls",
+            "/usr/local/bin/app.py",
+            "/usr/libexec/unbound-helper",
+            "/usr/libexec/chrony/chrony-helper",
+            "/app/bin/server",
+        ] {
+            assert!(program_dir(p), "{p}");
+        }
+        for p in [
+            "/app/server",
+            "/usr/lib/x86_64-linux-gnu/x",
+            "/etc/init.d/x",
+            "/bin",
+        ] {
+            assert!(!program_dir(p), "{p}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! are capped in entries, name length, decompressed bytes and count ([`limits`]), loops are
 //! bounded and symlinks resolve with a hop limit.
 
+pub mod advice;
 pub mod analyse;
 pub mod classify;
 pub mod image;
@@ -30,7 +31,7 @@ pub use verdict::{Judgement, Verdict, judge};
 use crate::arch::Arch;
 use crate::text::{Escaped, path as shown};
 use crate::verify::{ElfFacts, Finding};
-use analyse::{Context, app, survey};
+use analyse::{Context, app};
 use tree::{Node, Tree};
 
 /// What to check and the limits that keep hostile input cheap.
@@ -147,8 +148,13 @@ pub struct PlatformReport {
     pub user: Option<String>,
     /// The apps: the entrypoint of an image, every executable of a directory.
     pub apps: Vec<App>,
-    /// An image's executables other than its entrypoint.
+    /// An image's executables other than its entrypoint; a directory's outside `bin`, `sbin`
+    /// and `libexec`.
     pub other_executables: Vec<App>,
+    /// Executables a container does not need: service-manager glue, plugins of other programs.
+    pub glue: Vec<analyse::Glue>,
+    /// The one answer for the app: can it go distroless, and what it takes.
+    pub answer: Option<analyse::Answer>,
     pub runtimes: Vec<Evidence>,
     pub notes: Vec<String>,
 }
@@ -294,6 +300,7 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
         });
     }
     p.apps.push(app);
+    p.answer = analyse::answer(&p.apps);
     Ok(Report {
         target,
         kind: TargetKind::File,
@@ -403,6 +410,8 @@ fn empty_platform(platform: Option<String>, arch: Option<Arch>) -> PlatformRepor
         user: None,
         apps: Vec::new(),
         other_executables: Vec::new(),
+        glue: Vec::new(),
+        answer: None,
         runtimes: Vec::new(),
         notes: Vec::new(),
     }
@@ -455,11 +464,7 @@ fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
             tree.nodes.insert(rel, Node::File(info));
         }
     }
-    let mut p = empty_platform(None, opts.arch);
-    let (runtimes, apps) = survey(&tree, opts.arch, None, None);
-    p.runtimes = runtimes;
-    p.apps = apps;
-    p.notes = tree.notes;
+    let p = analyse::analyse_dir(&tree, opts.arch);
     Ok(Report {
         target: root.display().to_string(),
         kind: TargetKind::Directory,

@@ -84,6 +84,9 @@ pub fn human(reports: &[Report]) -> String {
                 }
                 out.push('\n');
             }
+            if let Some(a) = &p.answer {
+                out.push_str(&format!("  answer: {}\n", escape(&a.line)));
+            }
             if p.apps.is_empty() {
                 out.push_str("  no executables\n");
             }
@@ -94,6 +97,23 @@ pub fn human(reports: &[Report]) -> String {
                     p.other_executables.len()
                 ));
                 rows(&p.other_executables, false, &mut out);
+            }
+            if !p.glue.is_empty() {
+                out.push_str(&format!(
+                    "  not needed in a container ({}): service-manager glue and plugins of other \
+                     programs\n",
+                    p.glue.len()
+                ));
+                let w = p
+                    .glue
+                    .iter()
+                    .map(|g| escape(&g.path).chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .min(60);
+                for g in &p.glue {
+                    out.push_str(&format!("    {:<w$}  {}\n", escape(&g.path), g.what));
+                }
             }
             for e in &p.runtimes {
                 out.push_str(&format!(

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::advice;
 use super::classify::FileKind;
 use crate::arch::Arch;
 use crate::verify::{Code, ElfFacts, ElfReport, Severity};
@@ -85,20 +86,18 @@ pub fn interpreter_runtime(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The runtime a DT_NEEDED library embeds, if any.
+/// The runtime a DT_NEEDED library is, if any: the app runs on it (Node.js, a JVM, .NET...).
+/// Runtimes embedded as plugins (libpython, libperl, liblua) are in the advice table instead
+/// ([`advice::Action::Embedded`]): a static build leaves them out.
 fn library_runtime(lib: &str) -> Option<&'static str> {
-    let table: [(&str, &str); 11] = [
-        ("libpython", "Python"),
+    let table: [(&str, &str); 7] = [
         ("libnode.so", "Node.js"),
         ("libjvm.so", "Java"),
         ("libcoreclr.so", ".NET"),
         ("libhostfxr.so", ".NET"),
         ("libmono", ".NET"),
         ("libruby", "Ruby"),
-        ("libperl.so", "Perl"),
         ("libphp", "PHP"),
-        ("libluajit", "Lua"),
-        ("liblua", "Lua"),
     ];
     table
         .iter()
@@ -106,26 +105,13 @@ fn library_runtime(lib: &str) -> Option<&'static str> {
         .map(|(_, r)| *r)
 }
 
-/// What replaces a shared library in a static build.
-pub fn replacement(lib: &str) -> String {
-    let stem = lib.split(".so").next().unwrap_or(lib);
-    match stem {
-        "libc" | "libm" | "libpthread" | "libdl" | "librt" | "libutil" | "libresolv"
-        | "libcrypt" => "musl, linked statically".to_string(),
-        _ if stem.starts_with("ld-linux") || stem.starts_with("ld64") || stem == "ld-musl" => {
-            "musl, linked statically (no dynamic loader)".to_string()
-        }
-        "libssl" | "libcrypto" => "OpenSSL built static".to_string(),
-        "libz" => "zlib built static".to_string(),
-        "libstdc++" | "libgcc_s" | "libc++" | "libc++abi" | "libunwind" => {
-            "linked statically (zig's libc++)".to_string()
-        }
-        "libcurl" => "curl built static".to_string(),
-        _ => {
-            let name = stem.strip_prefix("lib").unwrap_or(stem);
-            format!("a static build of {name}")
-        }
-    }
+/// The advice for one library `program` needs, from the table ([`advice::advise`]); a library
+/// the table does not know is linked statically, if it builds static.
+pub fn library_advice(program: &str, lib: &str) -> String {
+    advice::advise(program, lib).unwrap_or_else(|| {
+        let stem = lib.split(".so").next().unwrap_or(lib);
+        format!("link {stem} statically (not in the advice table: check that it builds static)")
+    })
 }
 
 /// The findings that mean the binary is for another arch (or ABI) than the one wanted.
@@ -220,7 +206,7 @@ fn judge_elf(r: &ElfReport, invoked: &str, expected: Option<Arch>) -> Judgement 
     if let Some(j) = broken_or_runtime(r, facts, invoked) {
         return j;
     }
-    if let Some(j) = static_rebuild(r, facts, expected) {
+    if let Some(j) = static_rebuild(r, facts, invoked, expected) {
         return j;
     }
     let mut reasons = vec![r.description.clone()];
@@ -276,6 +262,21 @@ fn broken_or_runtime(r: &ElfReport, facts: &ElfFacts, invoked: &str) -> Option<J
             )],
         ));
     }
+    let blocked: Vec<&String> = facts
+        .needed
+        .iter()
+        .filter(|l| advice::library(l).is_some_and(advice::Library::blocks))
+        .collect();
+    if let Some(first) = blocked.first() {
+        return Some(judged(
+            Verdict::NeedsRuntime,
+            format!("needs {first}, which cannot be static"),
+            blocked
+                .iter()
+                .map(|l| format!("needs {l} → {}", library_advice(invoked, l)))
+                .collect(),
+        ));
+    }
     let m = has(r, Code::Shell)?;
     Some(judged(
         Verdict::NeedsRuntime,
@@ -288,7 +289,12 @@ fn broken_or_runtime(r: &ElfReport, facts: &ElfFacts, invoked: &str) -> Option<J
 
 /// What a static rebuild must fix, if anything: the wrong arch, dynamic linking, NSS, dlopen,
 /// any other error.
-fn static_rebuild(r: &ElfReport, facts: &ElfFacts, expected: Option<Arch>) -> Option<Judgement> {
+fn static_rebuild(
+    r: &ElfReport,
+    facts: &ElfFacts,
+    invoked: &str,
+    expected: Option<Arch>,
+) -> Option<Judgement> {
     let mut reasons = Vec::new();
     let mut summary = None;
     let wrong: Vec<String> = r
@@ -305,7 +311,7 @@ fn static_rebuild(r: &ElfReport, facts: &ElfFacts, expected: Option<Arch>) -> Op
         summary.get_or_insert(format!("rebuild for {arch}"));
         reasons.push(format!("rebuild for {arch}: {}", wrong.join("; ")));
     }
-    dynamic_reasons(facts, &mut summary, &mut reasons);
+    dynamic_reasons(facts, invoked, &mut summary, &mut reasons);
     if let Some(m) = has(r, Code::Nss) {
         summary.get_or_insert("static glibc with NSS: rebuild against musl".to_string());
         reasons.push(m);
@@ -328,37 +334,57 @@ fn static_rebuild(r: &ElfReport, facts: &ElfFacts, expected: Option<Arch>) -> Op
     summary.map(|summary| judged(Verdict::ReadyAfterStaticRebuild, summary, reasons))
 }
 
-/// For a dynamically linked binary: the summary (cgo, or how many libraries) and a reason per
-/// loader and library, with what replaces it.
-fn dynamic_reasons(facts: &ElfFacts, summary: &mut Option<String>, reasons: &mut Vec<String>) {
+/// For a dynamically linked binary: the summary (cgo, or how many libraries and the plan for
+/// them) and a reason per loader and library, with the table's advice ([`advice`]).
+fn dynamic_reasons(
+    facts: &ElfFacts,
+    invoked: &str,
+    summary: &mut Option<String>,
+    reasons: &mut Vec<String>,
+) {
     if facts.interpreter.is_none() && facts.needed.is_empty() {
         return;
     }
-    let cgo = facts
-        .go
-        .as_ref()
-        .is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
-    if cgo {
+    let go = facts.go.as_ref();
+    let cgo = go.is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
+    let cgo_only: Vec<(&str, &advice::GoModule)> = go
+        .map(|g| {
+            g.deps
+                .iter()
+                .filter_map(|d| advice::cgo_module(&d.path).map(|m| (d.path.as_str(), m)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some((path, _)) = cgo_only.first().filter(|_| cgo) {
+        summary.get_or_insert(format!(
+            "Go with cgo, which {path} needs: link its C code statically (musl)"
+        ));
+        for (path, m) in &cgo_only {
+            reasons.push(format!(
+                "needs cgo: {path}, {}: keep CGO_ENABLED=1 and link statically against musl \
+                 (zig cc), not CGO_ENABLED=0",
+                m.why
+            ));
+        }
+    } else if cgo {
         summary.get_or_insert("Go with cgo: rebuild with CGO_ENABLED=0".to_string());
         reasons.push(
-            "a Go binary built with cgo (CGO_ENABLED=1): rebuild with CGO_ENABLED=0".to_string(),
+            "a Go binary built with cgo (CGO_ENABLED=1), and no module of its build info needs \
+             cgo: rebuild with CGO_ENABLED=0"
+                .to_string(),
         );
     } else {
+        let n = facts.needed.len();
         summary.get_or_insert(format!(
-            "dynamically linked ({} {})",
-            facts.needed.len(),
-            if facts.needed.len() == 1 {
-                "library"
-            } else {
-                "libraries"
-            }
+            "dynamically linked ({n} {})",
+            if n == 1 { "library" } else { "libraries" }
         ));
     }
     if let Some(i) = &facts.interpreter {
-        reasons.push(format!("loader {i} → {}", replacement(base(i))));
+        reasons.push(format!("loader {i} → {}", library_advice(invoked, base(i))));
     }
     for lib in &facts.needed {
-        reasons.push(format!("needs {lib} → {}", replacement(lib)));
+        reasons.push(format!("needs {lib} → {}", library_advice(invoked, lib)));
     }
 }
 
@@ -432,10 +458,10 @@ mod tests {
         let all = j.reasons.join("\n");
         for want in [
             "libc.so.6 → musl",
-            "libssl.so.3 → OpenSSL built static",
-            "libz.so.1 → zlib",
-            "libselinux.so.1 → a static build of selinux",
-            "libstdc++.so.6 → linked statically (zig's libc++)",
+            "libssl.so.3 → link OpenSSL statically (catalogue recipe `openssl`)",
+            "libz.so.1 → link zlib statically (catalogue recipe `zlib`)",
+            "libselinux.so.1 → build without SELinux",
+            "libstdc++.so.6 → the C++ runtime: linked statically by the toolchain (zig)",
             "ld-linux-x86-64.so.2 → musl",
         ] {
             assert!(all.contains(want), "{want}: {all}");
@@ -451,9 +477,64 @@ mod tests {
             settings: vec![("CGO_ENABLED".into(), "1".into())],
             ..GoBuildInfo::default()
         });
-        let j = judge(&elf(f, vec![]), "app", None);
+        let j = judge(&elf(f.clone(), vec![]), "app", None);
         assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
         assert!(j.summary.contains("CGO_ENABLED=0"), "{j:?}");
+        // A cgo-only module in the build info: that advice would break the build.
+        let mut g = f.go.clone().unwrap();
+        g.deps.push(crate::verify::GoModule {
+            path: "github.com/mattn/go-sqlite3".into(),
+            version: "v1.14.22".into(),
+            ..Default::default()
+        });
+        f.go = Some(g);
+        let j = judge(&elf(f, vec![]), "app", None);
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert!(!j.summary.contains("CGO_ENABLED=0"), "{j:?}");
+        let all = j.reasons.join("\n");
+        assert!(
+            all.contains("needs cgo: github.com/mattn/go-sqlite3, compiles SQLite's C source"),
+            "{all}"
+        );
+        assert!(all.contains("not CGO_ENABLED=0"), "{all}");
+    }
+
+    #[test]
+    fn embedded_plugins_and_libraries_that_cannot_be_static() {
+        let j = judge(
+            &elf(
+                dynamic(&["libpython3.11.so.1.0", "libsystemd.so.0", "libc.so.6"]),
+                vec![],
+            ),
+            "unbound",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild, "{j:?}");
+        let all = j.reasons.join("\n");
+        assert!(all.contains("--without-pythonmodule"), "{all}");
+        let j = judge(
+            &elf(dynamic(&["libperl.so.5.36", "libc.so.6"]), vec![]),
+            "app",
+            None,
+        );
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild, "{j:?}");
+        assert!(
+            j.reasons.join("\n").contains("embeds Perl as a plugin"),
+            "{j:?}"
+        );
+        for lib in [
+            "libGL.so.1",
+            "libpam.so.0",
+            "libnss_systemd.so.2",
+            "libvulkan.so.1",
+        ] {
+            let j = judge(&elf(dynamic(&[lib, "libc.so.6"]), vec![]), "app", None);
+            assert_eq!(j.verdict, Verdict::NeedsRuntime, "{lib}");
+            assert!(
+                j.reasons[0].contains("cannot be linked statically"),
+                "{j:?}"
+            );
+        }
     }
 
     #[test]
@@ -491,19 +572,11 @@ mod tests {
 
     #[test]
     fn runtimes() {
-        let j = judge(
-            &elf(dynamic(&["libpython3.11.so.1.0", "libc.so.6"]), vec![]),
-            "app",
-            None,
-        );
-        assert_eq!(j.verdict, Verdict::NeedsRuntime);
-        assert!(j.summary.contains("Python"), "{j:?}");
         for lib in [
             "libnode.so.108",
             "libjvm.so",
             "libcoreclr.so",
             "libruby-3.1.so.3.1",
-            "libluajit-5.1.so.2",
         ] {
             assert_eq!(
                 judge(&elf(dynamic(&[lib]), vec![]), "app", None).verdict,
