@@ -8,6 +8,7 @@
 //! are capped in entries, name length, decompressed bytes and count ([`limits`]), loops are
 //! bounded and symlinks resolve with a hop limit.
 
+pub mod advice;
 pub mod analyse;
 pub mod classify;
 pub mod image;
