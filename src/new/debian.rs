@@ -430,7 +430,12 @@ pub fn from_debian(
                     other.programs.join(", ")
                 ));
             }
-            let mapped = map_libraries(&b.needed, &b.depends, system);
+            let programs: Vec<String> = b
+                .programs
+                .iter()
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                .collect();
+            let mapped = map_libraries(&programs, &b.needed, &b.depends, system);
             d.guesses.push(format!(
                 "libraries Debian's {} links: {}",
                 b.name,

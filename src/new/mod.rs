@@ -262,50 +262,88 @@ pub enum Mapped {
     Depend(String),
     /// Linked statically, but the catalogue has no recipe for it: the user must check.
     NoRecipe { library: String },
-    /// An optional integration to build without, with the build switches that do it (for this
-    /// build system; empty when the table knows none).
-    Without { what: String, switches: Vec<String> },
-    /// libc (musl) and what comes with it: nothing to do.
-    Libc,
+    /// An optional integration to build without: `switches` are build arguments to add (empty
+    /// when the table gives none for this build system, or gives advice that is not
+    /// arguments, e.g. dnsmasq's "leave -DHAVE_DBUS out of COPTS", its default).
+    Without {
+        what: String,
+        switches: Vec<String>,
+        advice: String,
+    },
+    /// Cannot be linked statically, or embeds a language runtime: the user must decide.
+    Blocker { advice: String },
+    /// libc (musl) or the compiler's runtime: nothing to do.
+    Nothing,
     /// The table does not know it.
     Unknown(String),
 }
 
+/// Build arguments in a switch of the table: every word an option (`--without-x`, `-Dx=off`)
+/// or a make variable (`USE_SYSTEMD=no`); free text is not arguments.
+fn switch_args(switch: &str) -> Option<Vec<String>> {
+    let words: Vec<String> = switch.split_whitespace().map(str::to_string).collect();
+    let ok = !words.is_empty()
+        && words.iter().all(|w| {
+            w.starts_with('-')
+                || w.split_once('=').is_some_and(|(k, _)| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                })
+        });
+    ok.then_some(words)
+}
+
 /// The libraries (sonames from DT_NEEDED, then Debian package names from `Depends` for what
-/// the sonames did not cover) mapped through the library table, each library once.
-pub fn map_libraries(sonames: &[String], packages: &[String], system: &str) -> Vec<Mapped> {
+/// the sonames did not cover) mapped through the library table
+/// ([`crate::check::advice`]): a program's own switch first (chronyd's `--without-seccomp`),
+/// else the library's entry; each library once.
+pub fn map_libraries(
+    programs: &[String],
+    sonames: &[String],
+    packages: &[String],
+    system: &str,
+) -> Vec<Mapped> {
+    use crate::check::advice;
     let mut out: Vec<Mapped> = Vec::new();
     let mut seen: Vec<&'static str> = Vec::new();
-    let mut push = |m: Mapped, out: &mut Vec<Mapped>| {
-        if !out.contains(&m) {
-            out.push(m);
-        }
-    };
     for so in sonames {
-        match crate::check::advice::library(so) {
+        if let Some(ps) = programs
+            .iter()
+            .find_map(|p| advice::program_switch(p, so))
+        {
+            if let Some(lib) = advice::library(so) {
+                seen.push(lib.name);
+            }
+            let m = Mapped::Without {
+                what: ps.what.to_string(),
+                switches: switch_args(ps.switch).unwrap_or_default(),
+                advice: ps.advice(),
+            };
+            if !out.contains(&m) {
+                out.push(m);
+            }
+            continue;
+        }
+        match advice::library(so) {
             Some(lib) => {
                 if seen.contains(&lib.name) {
                     continue;
                 }
                 seen.push(lib.name);
-                push(mapped(lib, system), &mut out);
+                out.push(mapped(lib, system));
             }
-            None => push(Mapped::Unknown(so.clone()), &mut out),
+            None => out.push(Mapped::Unknown(so.clone())),
         }
     }
     for pkg in packages {
-        // Only library packages: `adduser`, `lsb-base` and the like are install-time glue.
-        if !pkg.starts_with("lib") {
-            continue;
-        }
-        if let Some(lib) = crate::check::advice::debian_package(pkg) {
+        if let Some(lib) = advice::debian_package(pkg) {
             if seen.contains(&lib.name) {
                 continue;
             }
             seen.push(lib.name);
-            push(mapped(lib, system), &mut out);
-        } else if sonames.is_empty() {
-            push(Mapped::Unknown(pkg.clone()), &mut out);
+            out.push(mapped(lib, system));
+        } else if sonames.is_empty() && pkg.starts_with("lib") {
+            // Other packages (`adduser`, `lsb-base`) are install-time glue.
+            out.push(Mapped::Unknown(pkg.clone()));
         }
     }
     out
@@ -313,22 +351,24 @@ pub fn map_libraries(sonames: &[String], packages: &[String], system: &str) -> V
 
 fn mapped(lib: &crate::check::advice::Library, system: &str) -> Mapped {
     use crate::check::advice::Action;
-    match &lib.action {
+    match lib.action {
         Action::LinkStatic { recipe: Some(r) } => Mapped::Depend(r.to_string()),
         Action::LinkStatic { recipe: None } => Mapped::NoRecipe {
             library: lib.name.to_string(),
         },
-        Action::BuildWithout { what, .. } => Mapped::Without {
+        Action::BuildWithout { what, switches } => Mapped::Without {
             what: what.to_string(),
-            switches: lib
-                .switches_for(system)
+            switches: switches
                 .iter()
-                .map(|s| s.to_string())
-                .collect(),
+                .find(|(sys, _)| *sys == system)
+                .and_then(|(_, sw)| switch_args(sw))
+                .unwrap_or_default(),
+            advice: lib.advice(),
         },
-        Action::Musl => Mapped::Libc,
-        #[allow(unreachable_patterns)]
-        _ => Mapped::Unknown(lib.name.to_string()),
+        Action::NotStatic { .. } | Action::Embedded { .. } => Mapped::Blocker {
+            advice: lib.advice(),
+        },
+        Action::Musl | Action::Toolchain => Mapped::Nothing,
     }
 }
 
@@ -534,15 +574,18 @@ pub fn apply_mapping(d: &mut Draft, mapped: &[Mapped], switches_key: Option<&str
             Mapped::NoRecipe { library } => d.checks.push(format!(
                 "no catalogue recipe for {library}: the distro's build links it; write one and add it to `depends`, or build without it"
             )),
-            Mapped::Without { what, switches } => {
-                if switches.is_empty() || switches_key.is_none() {
-                    d.checks.push(format!(
-                        "{what}: the distro's build links it; build without it (find the switch that turns it off)"
+            Mapped::Without {
+                what,
+                switches,
+                advice,
+            } => {
+                let Some(key) = switches_key.filter(|_| !switches.is_empty()) else {
+                    d.guesses.push(format!(
+                        "built without {what}, as the table advises: {advice}"
                     ));
                     continue;
-                }
-                let key = switches_key.unwrap_or_default().to_string();
-                match d.options.iter_mut().find(|(k, _)| *k == key) {
+                };
+                match d.options.iter_mut().find(|(k, _)| k == key) {
                     Some((_, v)) => {
                         for sw in switches {
                             if !v.contains(sw) {
@@ -550,14 +593,15 @@ pub fn apply_mapping(d: &mut Draft, mapped: &[Mapped], switches_key: Option<&str
                             }
                         }
                     }
-                    None => d.options.push((key.clone(), switches.clone())),
+                    None => d.options.push((key.to_string(), switches.clone())),
                 }
                 d.guesses.push(format!(
-                    "built without {what}: {} in `{key}`",
+                    "built without {what}: {} (the distro's build links it)",
                     switches.join(" ")
                 ));
             }
-            Mapped::Libc => {}
+            Mapped::Blocker { advice } => d.checks.push(advice.clone()),
+            Mapped::Nothing => {}
             Mapped::Unknown(lib) => d.checks.push(format!(
                 "no catalogue recipe for {lib}: the distro's build links it; if the build needs it, write a recipe and add it to `depends`"
             )),
@@ -643,6 +687,35 @@ mod tests {
     }
 
     #[test]
+    fn libraries_map_through_the_table() {
+        let so = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let got = map_libraries(
+            &so(&["chronyd", "chronyc"]),
+            &so(&["libc.so.6", "libseccomp.so.2", "libssl.so.3", "libgmp.so.10", "libfoo.so.1"]),
+            &so(&["adduser", "libgmp10", "zlib1g"]),
+            "script",
+        );
+        assert_eq!(got[0], Mapped::Nothing);
+        assert!(
+            matches!(&got[1], Mapped::Without { switches, .. } if switches == &["--without-seccomp"]),
+            "{got:?}"
+        );
+        assert_eq!(got[2], Mapped::Depend("openssl".into()));
+        assert_eq!(got[3], Mapped::NoRecipe { library: "GMP".into() });
+        assert_eq!(got[4], Mapped::Unknown("libfoo.so.1".into()));
+        // From Depends only what the sonames did not cover: zlib (GMP was seen).
+        assert_eq!(got[5], Mapped::Depend("zlib".into()));
+        assert_eq!(got.len(), 6);
+        // Free-text advice is not arguments.
+        assert_eq!(switch_args("leave -DHAVE_DBUS out of COPTS"), None);
+        assert_eq!(
+            switch_args("--disable-nts --without-gnutls"),
+            Some(so(&["--disable-nts", "--without-gnutls"]))
+        );
+        assert_eq!(switch_args("USE_SYSTEMD=no"), Some(so(&["USE_SYSTEMD=no"])));
+    }
+
+    #[test]
     fn names_are_made_recipe_names() {
         assert_eq!(recipe_name("go-httpbin"), "go-httpbin");
         assert_eq!(recipe_name("Foo_Bar+x"), "foo_bar-x");
@@ -683,9 +756,10 @@ mod tests {
                 Mapped::Without {
                     what: "systemd".into(),
                     switches: vec!["USE_SYSTEMD=no".into()],
+                    advice: String::new(),
                 },
                 Mapped::Unknown("libfoo.so.1".into()),
-                Mapped::Libc,
+                Mapped::Nothing,
             ],
             Some("make-args"),
         );
