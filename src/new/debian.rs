@@ -311,7 +311,9 @@ pub fn from_debian(
     };
     let version = upstream_version(file, &req.package).unwrap_or_else(|| {
         let v = req.version.split_once(':').map_or(&*req.version, |x| x.1);
-        v.rsplit_once('-').map_or(v, |x| x.0).replace(['+', '~'], "-")
+        v.rsplit_once('-')
+            .map_or(v, |x| x.0)
+            .replace(['+', '~'], "-")
     });
 
     // The sources: apt checks them against the signed index, the store the sha256 it lists.
@@ -334,7 +336,8 @@ pub fn from_debian(
         .map_err(io_err("creating a scratch folder"))?;
     let tree = work.path().join("src");
     crate::source::extract(&archive, &tree, 1)?;
-    let detected = super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
+    let detected =
+        super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
 
     // The binary packages.
     let names: Vec<&String> = match &req.binary {
@@ -404,7 +407,8 @@ pub fn from_debian(
         .unwrap_or_else(|| format!("{} (from Debian's source package)", req.package));
 
     let (system, key) = draft_build(&mut d, detected, &tree);
-    d.guesses.push(format!("build system: {}", detected.describe()));
+    d.guesses
+        .push(format!("build system: {}", detected.describe()));
 
     match main {
         Some(b) => {
@@ -420,7 +424,10 @@ pub fn from_debian(
                 req.version,
                 d.files.join(", ")
             ));
-            for other in bins.iter().filter(|o| o.name != b.name && !o.programs.is_empty()) {
+            for other in bins
+                .iter()
+                .filter(|o| o.name != b.name && !o.programs.is_empty())
+            {
                 if other.programs.iter().all(|p| b.programs.contains(p)) {
                     continue;
                 }
@@ -470,7 +477,11 @@ pub fn from_debian(
 
 /// Sets `system` and its options from the detected build system; returns the system's name
 /// (for the table's switches) and the option key the switches go into.
-fn draft_build(d: &mut Draft, detected: Detected, tree: &Path) -> (&'static str, Option<&'static str>) {
+fn draft_build(
+    d: &mut Draft,
+    detected: Detected,
+    tree: &Path,
+) -> (&'static str, Option<&'static str>) {
     match detected {
         Detected::Make => {
             d.system = "make".into();
@@ -487,7 +498,8 @@ fn draft_build(d: &mut Draft, detected: Detected, tree: &Path) -> (&'static str,
                     "The Makefile sets CFLAGS/LDFLAGS itself, so they are given on make's command line."
                         .into(),
                 );
-                d.guesses.push(format!("make arguments {}", flags.join(" ")));
+                d.guesses
+                    .push(format!("make arguments {}", flags.join(" ")));
                 d.options.push(("make-args".into(), flags.clone()));
             }
             if !facts.knows_destdir {
@@ -495,8 +507,9 @@ fn draft_build(d: &mut Draft, detected: Detected, tree: &Path) -> (&'static str,
                 install.push("PREFIX=${DESTDIR}/usr/local".into());
                 d.build_comment
                     .push("The Makefiles know no DESTDIR: the install goes into PREFIX.".into());
-                d.guesses
-                    .push("install with PREFIX=${DESTDIR}/usr/local (no DESTDIR in the Makefiles)".into());
+                d.guesses.push(
+                    "install with PREFIX=${DESTDIR}/usr/local (no DESTDIR in the Makefiles)".into(),
+                );
                 d.options.push(("install-args".into(), install));
             } else if !flags.is_empty() {
                 let mut install = flags;
@@ -508,11 +521,13 @@ fn draft_build(d: &mut Draft, detected: Detected, tree: &Path) -> (&'static str,
         Detected::Autotools => {
             d.system = "autotools".into();
             if tree.join("ltmain.sh").is_file() || tree.join("build-aux/ltmain.sh").is_file() {
-                d.build_comment
-                    .push("libtool swallows -static: -all-static makes the programs static.".into());
+                d.build_comment.push(
+                    "libtool swallows -static: -all-static makes the programs static.".into(),
+                );
                 d.options
                     .push(("make-args".into(), vec!["LDFLAGS=-all-static".into()]));
-                d.guesses.push("make arguments LDFLAGS=-all-static (libtool)".into());
+                d.guesses
+                    .push("make arguments LDFLAGS=-all-static (libtool)".into());
             }
             ("autotools", Some("configure-args"))
         }
@@ -642,7 +657,13 @@ mod tests {
     #[test]
     fn only_app_packages_are_read() {
         let keep: Vec<&str> = [
-            "dnsmasq", "dnsmasq-base", "libfoo1", "foo-dev", "foo-doc", "foo-common", "redis-tools",
+            "dnsmasq",
+            "dnsmasq-base",
+            "libfoo1",
+            "foo-dev",
+            "foo-doc",
+            "foo-common",
+            "redis-tools",
         ]
         .into_iter()
         .filter(|n| is_app_candidate(n))

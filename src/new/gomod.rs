@@ -23,9 +23,9 @@ impl GoRequest {
             value: spec.to_string(),
             why,
         };
-        let (module, version) = spec
-            .split_once('@')
-            .ok_or_else(|| bad("expected MODULE@VERSION, e.g. `github.com/mccutchen/go-httpbin/v2@v2.26.0`"))?;
+        let (module, version) = spec.split_once('@').ok_or_else(|| {
+            bad("expected MODULE@VERSION, e.g. `github.com/mccutchen/go-httpbin/v2@v2.26.0`")
+        })?;
         let ok = |s: &str| {
             !s.is_empty()
                 && !s.starts_with(['-', '/', '.'])
@@ -50,7 +50,8 @@ impl GoRequest {
 pub(crate) fn module_base(module: &str) -> &str {
     let mut parts = module.rsplit('/');
     let last = parts.next().unwrap_or(module);
-    let is_major = last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
+    let is_major =
+        last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
     if is_major {
         parts.next().unwrap_or(last)
     } else {
@@ -66,8 +67,19 @@ pub(crate) fn main_packages(root: &Path) -> Vec<String> {
             c.starts_with(['.', '_'])
                 || matches!(
                     c,
-                    "testdata" | "vendor" | "internal" | "example" | "examples" | "test" | "tests"
-                        | "tools" | "hack" | "scripts" | "e2e" | "benchmarks" | "docs"
+                    "testdata"
+                        | "vendor"
+                        | "internal"
+                        | "example"
+                        | "examples"
+                        | "test"
+                        | "tests"
+                        | "tools"
+                        | "hack"
+                        | "scripts"
+                        | "e2e"
+                        | "benchmarks"
+                        | "docs"
                 )
         })
     };
@@ -97,7 +109,11 @@ pub(crate) fn main_packages(root: &Path) -> Vec<String> {
         }
         if is_main {
             let r = rel.to_string_lossy();
-            out.push(if r.is_empty() { ".".to_string() } else { format!("./{r}") });
+            out.push(if r.is_empty() {
+                ".".to_string()
+            } else {
+                format!("./{r}")
+            });
         }
     }
     out.sort();
@@ -122,7 +138,9 @@ fn package_clause(text: &str) -> Option<&str> {
             in_block = !l.contains("*/");
             continue;
         }
-        return l.strip_prefix("package ").map(|r| r.split_whitespace().next().unwrap_or(""));
+        return l
+            .strip_prefix("package ")
+            .map(|r| r.split_whitespace().next().unwrap_or(""));
     }
     None
 }
@@ -328,7 +346,10 @@ mod tests {
 
     #[test]
     fn binaries_are_named_as_go_names_them() {
-        assert_eq!(module_base("github.com/mccutchen/go-httpbin/v2"), "go-httpbin");
+        assert_eq!(
+            module_base("github.com/mccutchen/go-httpbin/v2"),
+            "go-httpbin"
+        );
         assert_eq!(module_base("github.com/traefik/whoami"), "whoami");
     }
 
@@ -342,7 +363,10 @@ mod tests {
         };
         w("go.mod", "module example.org/app\n");
         w("lib.go", "// Package app.\npackage app\n");
-        w("cmd/app/main.go", "//go:build linux\n\n/* x\n*/\npackage main\n");
+        w(
+            "cmd/app/main.go",
+            "//go:build linux\n\n/* x\n*/\npackage main\n",
+        );
         w("cmd/app/main_test.go", "package main_test\n");
         w("examples/demo/main.go", "package main\n");
         w("internal/tool/main.go", "package main\n");

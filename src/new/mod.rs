@@ -47,7 +47,9 @@ pub enum NewError {
     NoTarball { package: String, version: String },
 
     #[error("the Go module proxy has no `{}@{}`", crate::text::escape(.module), crate::text::escape(.version))]
-    #[diagnostic(help("check the module path (with its major version suffix, e.g. `/v2`) and the version tag"))]
+    #[diagnostic(help(
+        "check the module path (with its major version suffix, e.g. `/v2`) and the version tag"
+    ))]
     UnknownModule {
         module: String,
         version: String,
@@ -206,7 +208,12 @@ pub fn makefile_facts(root: &Path) -> MakefileFacts {
 /// An SPDX identifier guessed from the tree's licence file, and the file it came from.
 pub fn guess_license(root: &Path) -> Option<(String, String)> {
     for name in [
-        "LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING", "LICENCE", "COPYING.txt",
+        "LICENSE",
+        "LICENSE.txt",
+        "LICENSE.md",
+        "COPYING",
+        "LICENCE",
+        "COPYING.txt",
     ] {
         let Ok(text) = std::fs::read_to_string(root.join(name)) else {
             continue;
@@ -221,7 +228,9 @@ pub fn guess_license(root: &Path) -> Option<(String, String)> {
 /// The SPDX identifier of a licence text, for the common ones; `None` when unsure.
 pub fn license_of(text: &str) -> Option<&'static str> {
     let t = text.to_ascii_lowercase();
-    if t.contains("gnu general public license") && !t.contains("lesser") {
+    // The title is near the top; the GPL's own text mentions the Lesser GPL further down.
+    let head: String = t.chars().take(600).collect();
+    if head.contains("gnu general public license") && !head.contains("lesser") {
         if t.contains("version 3") {
             return Some("GPL-3.0-or-later");
         }
@@ -229,7 +238,7 @@ pub fn license_of(text: &str) -> Option<&'static str> {
             return Some("GPL-2.0-or-later");
         }
     }
-    if t.contains("gnu lesser general public license") && t.contains("version 2.1") {
+    if head.contains("gnu lesser general public license") && head.contains("version 2.1") {
         return Some("LGPL-2.1-or-later");
     }
     if t.contains("apache license") && t.contains("version 2.0") {
@@ -242,12 +251,13 @@ pub fn license_of(text: &str) -> Option<&'static str> {
         return Some("MIT");
     }
     if t.contains("redistribution and use in source and binary forms") {
-        return Some(if t.contains("neither the name") || t.contains("may not be used to endorse")
-        {
-            "BSD-3-Clause"
-        } else {
-            "BSD-2-Clause"
-        });
+        return Some(
+            if t.contains("neither the name") || t.contains("may not be used to endorse") {
+                "BSD-3-Clause"
+            } else {
+                "BSD-2-Clause"
+            },
+        );
     }
     if t.contains("permission to use, copy, modify, and/or distribute this software") {
         return Some("ISC");
@@ -306,17 +316,14 @@ pub fn map_libraries(
     let mut out: Vec<Mapped> = Vec::new();
     let mut seen: Vec<&'static str> = Vec::new();
     for so in sonames {
-        if let Some(ps) = programs
-            .iter()
-            .find_map(|p| advice::program_switch(p, so))
-        {
+        if let Some(ps) = programs.iter().find_map(|p| advice::program_switch(p, so)) {
             if let Some(lib) = advice::library(so) {
                 seen.push(lib.name);
             }
             let m = Mapped::Without {
                 what: ps.what.to_string(),
                 switches: switch_args(ps.switch).unwrap_or_default(),
-                advice: ps.advice(),
+                advice: ps.switch.to_string(),
             };
             if !out.contains(&m) {
                 out.push(m);
@@ -437,7 +444,10 @@ pub fn render(d: &Draft) -> String {
     );
     let _ = writeln!(s, "name = {}", q(&d.name));
     let _ = writeln!(s, "version = {}", q(&d.version));
-    let _ = writeln!(s, "# CHECK: the licence is guessed from the source's licence file.");
+    let _ = writeln!(
+        s,
+        "# CHECK: the licence is guessed from the source's licence file."
+    );
     let _ = writeln!(s, "license = {}", q(&d.license));
     let _ = writeln!(s, "homepage = {}", q(&d.homepage));
     let _ = writeln!(s, "description = {}", q(&d.description));
@@ -581,7 +591,7 @@ pub fn apply_mapping(d: &mut Draft, mapped: &[Mapped], switches_key: Option<&str
             } => {
                 let Some(key) = switches_key.filter(|_| !switches.is_empty()) else {
                     d.guesses.push(format!(
-                        "built without {what}, as the table advises: {advice}"
+                        "built without {what} (the table: {advice})"
                     ));
                     continue;
                 };
@@ -627,19 +637,43 @@ mod tests {
     fn build_systems_are_detected_from_the_tree() {
         let cases: &[(&[(&str, &str)], Option<Detected>)] = &[
             (
-                &[("configure", "#! /bin/sh\n# Generated by GNU Autoconf 2.71\n"), ("CMakeLists.txt", "")],
+                &[
+                    (
+                        "configure",
+                        "#! /bin/sh\n# Generated by GNU Autoconf 2.71\n",
+                    ),
+                    ("CMakeLists.txt", ""),
+                ],
                 Some(Detected::Autotools),
             ),
             (
                 &[("configure", "#!/bin/sh\n"), ("configure.ac", "AC_INIT")],
                 Some(Detected::Autotools),
             ),
-            (&[("configure", "#!/bin/sh\n# chrony's own\n"), ("Makefile.in", "")], Some(Detected::HandWrittenConfigure)),
-            (&[("configure.ac", "AC_INIT"), ("Makefile.am", "")], Some(Detected::AutotoolsUngenerated)),
-            (&[("meson.build", ""), ("CMakeLists.txt", "")], Some(Detected::Meson)),
-            (&[("CMakeLists.txt", ""), ("Makefile", "")], Some(Detected::Cmake)),
+            (
+                &[
+                    ("configure", "#!/bin/sh\n# chrony's own\n"),
+                    ("Makefile.in", ""),
+                ],
+                Some(Detected::HandWrittenConfigure),
+            ),
+            (
+                &[("configure.ac", "AC_INIT"), ("Makefile.am", "")],
+                Some(Detected::AutotoolsUngenerated),
+            ),
+            (
+                &[("meson.build", ""), ("CMakeLists.txt", "")],
+                Some(Detected::Meson),
+            ),
+            (
+                &[("CMakeLists.txt", ""), ("Makefile", "")],
+                Some(Detected::Cmake),
+            ),
             (&[("Makefile", "all:\n")], Some(Detected::Make)),
-            (&[("go.mod", "module x\n"), ("Makefile", "")], Some(Detected::Go)),
+            (
+                &[("go.mod", "module x\n"), ("Makefile", "")],
+                Some(Detected::Go),
+            ),
             (&[("README", "")], None),
         ];
         for (files, want) in cases {
@@ -651,7 +685,10 @@ mod tests {
     #[test]
     fn makefile_facts_find_fixed_flags_and_destdir() {
         let t = tree(&[
-            ("Makefile", "PREFIX = /usr/local\nCFLAGS = -Wall -O2\nLDFLAGS =\nall:\n"),
+            (
+                "Makefile",
+                "PREFIX = /usr/local\nCFLAGS = -Wall -O2\nLDFLAGS =\nall:\n",
+            ),
             ("src/Makefile", "install:\n\tcp x $(DESTDIR)$(PREFIX)/bin\n"),
         ]);
         assert_eq!(
@@ -684,6 +721,12 @@ mod tests {
             Some("BSD-3-Clause")
         );
         assert_eq!(license_of("All rights reserved."), None);
+        // The GPL's text names the Lesser GPL near its end: still the GPL.
+        let gpl = format!(
+            "GNU GENERAL PUBLIC LICENSE\nVersion 2, June 1991\n{}use the GNU Lesser General Public License",
+            "x".repeat(1000)
+        );
+        assert_eq!(license_of(&gpl), Some("GPL-2.0-or-later"));
     }
 
     #[test]
@@ -691,7 +734,13 @@ mod tests {
         let so = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let got = map_libraries(
             &so(&["chronyd", "chronyc"]),
-            &so(&["libc.so.6", "libseccomp.so.2", "libssl.so.3", "libgmp.so.10", "libfoo.so.1"]),
+            &so(&[
+                "libc.so.6",
+                "libseccomp.so.2",
+                "libssl.so.3",
+                "libgmp.so.10",
+                "libfoo.so.1",
+            ]),
             &so(&["adduser", "libgmp10", "zlib1g"]),
             "script",
         );
@@ -701,7 +750,12 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got[2], Mapped::Depend("openssl".into()));
-        assert_eq!(got[3], Mapped::NoRecipe { library: "GMP".into() });
+        assert_eq!(
+            got[3],
+            Mapped::NoRecipe {
+                library: "GMP".into()
+            }
+        );
         assert_eq!(got[4], Mapped::Unknown("libfoo.so.1".into()));
         // From Depends only what the sonames did not cover: zlib (GMP was seen).
         assert_eq!(got[5], Mapped::Depend("zlib".into()));
