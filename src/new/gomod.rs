@@ -265,9 +265,10 @@ pub fn from_go(
         }
     };
     let chosen: Vec<String> = if packages.is_empty() {
-        d.checks.push(format!(
+        d.checks.push(
             "[build] packages: no `package main` found outside examples and tests; `.` is a placeholder"
-        ));
+                .into(),
+        );
         vec![".".into()]
     } else {
         packages.clone()

@@ -633,9 +633,11 @@ mod tests {
         d
     }
 
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<Detected>);
+
     #[test]
     fn build_systems_are_detected_from_the_tree() {
-        let cases: &[(&[(&str, &str)], Option<Detected>)] = &[
+        let cases: &[Case] = &[
             (
                 &[
                     (
