@@ -56,6 +56,9 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
+    /// Write a first recipe for an app from a Debian source package (`NAME --debian VERSION`)
+    /// or a Go module (`--go MODULE@VERSION`), and say what was guessed and what to check.
+    New(commands::new::Args),
     /// Make CI pipelines of the job graph (GitHub Actions, GitLab) that share a signed
     /// remote build cache.
     Ci {
@@ -108,6 +111,7 @@ fn dispatch(cli: Cli) -> commands::Outcome {
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Check(args) => commands::check::run(&ctx, args),
         Command::Test(args) => commands::test::run(&ctx, args),
+        Command::New(args) => commands::new::run(&ctx, args),
         Command::Ci { command } => commands::ci::run(&ctx, command),
         Command::Key { command } => commands::key::run(command),
     }

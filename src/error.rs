@@ -5,7 +5,7 @@
 //! |------|-----------|------|
 //! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
 //! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing or not answering, the build cache's disk; a `verify` or `check` verdict that is not a pass |
-//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`) |
+//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version apt does not know, a Go module version the proxy does not have |
 //!
 //! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
 //! A new error variant is a compile error here until someone decides its row.
@@ -18,6 +18,7 @@ use crate::cache::CacheError;
 use crate::check::CheckError;
 use crate::container::ContainerError;
 use crate::image::ImageError;
+use crate::new::NewError;
 use crate::pipeline::PipelineError;
 use crate::plan::{GraphError, PlanError};
 use crate::push::PushError;
@@ -73,6 +74,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Check(#[from] CheckError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    New(#[from] NewError),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Cache(#[from] CacheError),
@@ -142,6 +146,7 @@ impl ExitCode for Error {
             Error::Pipeline(e) => e.exit(),
             Error::Push(e) => e.exit(),
             Error::Check(e) => e.exit(),
+            Error::New(e) => e.exit(),
             Error::Cache(e) => e.exit(),
             Error::Toolchain(e) => e.exit(),
             Error::Container(e) => e.exit(),
@@ -370,6 +375,26 @@ impl ExitCode for RegistryError {
 impl ExitCode for SettingError {
     fn exit(&self) -> Exit {
         Usage
+    }
+}
+
+impl ExitCode for NewError {
+    fn exit(&self) -> Exit {
+        match self {
+            // An existing recipe, a malformed name, a package, version or module that does not
+            // exist, a source with no build system `recipe new` knows: retrying cannot help.
+            NewError::Exists(_)
+            | NewError::BadInput { .. }
+            | NewError::UnknownDebian { .. }
+            | NewError::NoTarball { .. }
+            | NewError::UnknownModule { .. }
+            | NewError::NoBuildSystem(_) => Usage,
+            // A host tool failed (apt, dpkg-deb), the scratch folder or the recipe could not be
+            // written.
+            NewError::Tool { .. } | NewError::Io { .. } => Failed,
+            NewError::Source(e) => e.exit(),
+            NewError::Toolchain(e) => e.exit(),
+        }
     }
 }
 

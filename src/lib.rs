@@ -22,6 +22,7 @@ pub mod container;
 pub mod digest;
 pub mod error;
 pub mod image;
+pub mod new;
 pub mod pipeline;
 pub mod plan;
 pub mod process;

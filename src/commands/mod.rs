@@ -9,6 +9,7 @@ pub mod check;
 pub mod ci;
 pub mod key;
 pub mod list;
+pub mod new;
 pub mod plan;
 pub mod progress;
 pub mod push;

@@ -155,6 +155,57 @@ impl Store {
         Err(SourceError::AllOriginsFailed { sha256, errors })
     }
 
+    /// Fetches from one origin without a pin, for `recipe new` writing the pin: the bytes are
+    /// hashed by us as they arrive (apt has checked a Debian file against the signed index, go
+    /// a module zip against the checksum database) and stored under that sha256. Returns the
+    /// stored path and its sha256. The download cap applies as for [`Store::fetch`].
+    pub fn fetch_unpinned(
+        &self,
+        origin: &Origin,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<(PathBuf, String), SourceError> {
+        let limits = match self.limits {
+            Some(l) => l,
+            None => Limits::from_env()?,
+        };
+        let tmp = self.tmp_dir();
+        fs::create_dir_all(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
+        let sha_dir = self.root.join("sha256");
+        fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
+        progress(&format!("fetching {origin}"));
+        let fetched = match origin {
+            Origin::Url(url) => http::download(url, &tmp, &limits)?,
+            // No pin to look for elsewhere: only the version named.
+            Origin::Debian(d) => debian::download(d, "", &tmp, &debian::APT)?.0,
+            Origin::GoModule { module, version } => {
+                gomod::download(self.go.as_deref(), module, version, &tmp)?
+            }
+            Origin::Pypi {
+                package,
+                version,
+                file,
+            } => pypi::download(package, version, file, &tmp)?,
+        };
+        let size = fs::metadata(&fetched.path)
+            .map_err(io_err(format!("reading {}", fetched.path.display())))?
+            .len();
+        if size > limits.max_download {
+            return Err(SourceError::DownloadTooBig {
+                what: origin.to_string(),
+                cap: limits.max_download,
+            });
+        }
+        let sha256 = fetched.sha256.clone();
+        let dest = self.path_of(&sha256);
+        if !dest.is_file() {
+            fetched
+                .persist(&dest)
+                .map_err(io_err(format!("moving download into {}", dest.display())))?;
+        }
+        progress(&format!("stored sha256 {sha256} from {origin}"));
+        Ok((dest, sha256))
+    }
+
     fn try_origin(
         &self,
         origin: &Origin,

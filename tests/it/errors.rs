@@ -1278,3 +1278,76 @@ fn remote_cache_errors() {
         &mut key(&["key", "rotate", "keys/k.secret", "k", "--out", "keys"]),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `recipe new`: bad input exits 2 and writes nothing.
+
+#[test]
+fn recipe_new_bad_input_exits_2() {
+    use crate::format_gaps::{fake_apt, path_first};
+    let s = Scratch::new();
+    s.recipe("demo", &minimal_recipe("demo"));
+    let before = std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap();
+    // An existing recipe is refused before anything is fetched.
+    cli(
+        "new_exists",
+        2,
+        s.cmd().args(["new", "-q", "demo", "--debian", "1.0-1"]),
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap(),
+        before
+    );
+    // A version apt does not list: the versions it does list are named.
+    let apt = fake_apt(
+        "demo_1.0.orig.tar.gz",
+        b"x",
+        &[("1.0-1", &"3".repeat(64))],
+        &[],
+    );
+    let t = Scratch::new();
+    let mut cmd = t.cmd();
+    path_first(&mut cmd, apt.path());
+    cli(
+        "new_unknown_debian_version",
+        2,
+        cmd.args(["new", "-q", "demo", "--debian", "9.9-9"]),
+    );
+    cli(
+        "new_bad_debian_name",
+        2,
+        t.cmd().args(["new", "-q", "demo;x", "--debian", "1.0-1"]),
+    );
+    cli(
+        "new_bad_go_module",
+        2,
+        t.cmd()
+            .args(["new", "-q", "--go", "github.com/mccutchen/go-httpbin/v2"]),
+    );
+    assert!(!t.recipes().exists(), "nothing is written");
+}
+
+/// A module version the Go module proxy does not have (the real proxy, through the pinned Go).
+#[test]
+fn recipe_new_unknown_go_module_exits_2() {
+    if !crate::util::require_tool("go") {
+        return;
+    }
+    let t = Scratch::new();
+    let o = cli(
+        "new_unknown_go_module",
+        2,
+        t.cmd().args([
+            "new",
+            "-q",
+            "--go",
+            "github.com/mccutchen/go-httpbin/v2@v2.99.99",
+        ]),
+    );
+    assert!(
+        o.stderr.contains("the Go module proxy has no"),
+        "{}",
+        o.stderr
+    );
+    assert!(!t.recipes().exists(), "nothing is written");
+}

@@ -18,6 +18,7 @@ mod harness;
 mod image;
 mod image_files;
 mod invariants;
+mod new;
 mod patches;
 mod push;
 mod recipes;

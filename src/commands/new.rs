@@ -1,0 +1,77 @@
+//! `recipe new`: a first recipe for an app from a Debian source package or a Go module,
+//! written into the catalogue folder, with what was guessed and what to check.
+
+use super::{Context, Outcome};
+use crate::error::Exit;
+use crate::new::{self, DebianRequest, GoRequest};
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("origin").required(true).args(["debian", "go"])))]
+pub struct Args {
+    /// The Debian source package (with `--debian`), or the recipe's name (with `--go`;
+    /// default: the binary's name).
+    name: Option<String>,
+    /// The Debian source package's exact version, e.g. `2.90-4~deb12u2` (`apt-cache showsrc
+    /// NAME` lists them).
+    #[arg(long, value_name = "VERSION", requires = "name")]
+    debian: Option<String>,
+    /// With `--debian`: the binary package whose programs make the app (default: guessed).
+    #[arg(long, value_name = "PACKAGE", requires = "debian")]
+    binary: Option<String>,
+    /// A Go module at a version: `MODULE@VERSION`, e.g.
+    /// `github.com/mccutchen/go-httpbin/v2@v2.26.0`.
+    #[arg(long, value_name = "MODULE@VERSION", conflicts_with = "debian")]
+    go: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    // Where the recipe goes: the first catalogue folder.
+    let dir = ctx
+        .catalogue
+        .dirs
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "recipes".into());
+    let quiet = ctx.quiet;
+    let mut progress = |line: &str| {
+        if !quiet {
+            eprintln!("{}", crate::text::escape(line));
+        }
+    };
+    let draft = match (&args.debian, &args.go) {
+        (Some(version), _) => {
+            let package = args.name.clone().unwrap_or_default();
+            // Refuse before any download.
+            refuse_existing(&dir, &crate::new::recipe_name(&package))?;
+            new::from_debian(
+                &DebianRequest {
+                    package,
+                    version: version.clone(),
+                    binary: args.binary.clone(),
+                },
+                &ctx.cache,
+                &mut progress,
+            )?
+        }
+        (None, Some(spec)) => {
+            let req = GoRequest::parse(spec, args.name.clone())?;
+            if let Some(n) = &req.name {
+                refuse_existing(&dir, n)?;
+            }
+            let toolchains = std::env::var_os("RECIPE_TOOLCHAINS").map(std::path::PathBuf::from);
+            new::from_go(&req, &ctx.cache, toolchains.as_deref(), &mut progress)?
+        }
+        (None, None) => unreachable!("clap requires --debian or --go"),
+    };
+    let path = new::write(&draft, &dir)?;
+    print!("{}", new::report(&draft, &path));
+    Ok(Exit::Ok)
+}
+
+fn refuse_existing(dir: &std::path::Path, name: &str) -> Result<(), new::NewError> {
+    let path = dir.join(format!("{name}.toml"));
+    if path.symlink_metadata().is_ok() {
+        return Err(new::NewError::Exists(path));
+    }
+    Ok(())
+}

@@ -1,0 +1,699 @@
+//! A first recipe from a Debian source package: the upstream tarball and its sha256 from
+//! `apt-cache showsrc` (the signed Sources index), fetched and checked through the source
+//! store; the build system from the unpacked tree; `[app] files`, the smoke test guess and the
+//! libraries from the binary packages (`apt-get download`, `dpkg-deb -R`: the programs under
+//! `/usr/sbin` and `/usr/bin`, their DT_NEEDED and the package's `Depends`).
+
+use std::path::Path;
+
+use super::{Detected, Draft, NewError, apply_mapping, io_err, map_libraries};
+use crate::source::{DebianSource, Fetch, Origin, Store};
+
+/// `recipe new NAME --debian VERSION [--binary PKG]`.
+#[derive(Debug, Clone)]
+pub struct DebianRequest {
+    pub package: String,
+    pub version: String,
+    /// The binary package whose programs make the app (default: guessed).
+    pub binary: Option<String>,
+}
+
+/// One stanza of `apt-cache showsrc`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct SrcStanza {
+    pub package: String,
+    pub version: String,
+    pub binaries: Vec<String>,
+    pub homepage: Option<String>,
+    /// `(sha256, file)` from `Checksums-Sha256`.
+    pub sha256: Vec<(String, String)>,
+}
+
+pub(crate) fn parse_showsrc(text: &str) -> Vec<SrcStanza> {
+    let mut out = Vec::new();
+    for stanza in text.split("\n\n") {
+        let mut s = SrcStanza::default();
+        let mut in_sha = false;
+        for line in stanza.lines() {
+            if let Some(rest) = line.strip_prefix([' ', '\t']) {
+                if in_sha {
+                    let f: Vec<&str> = rest.split_whitespace().collect();
+                    if let [sum, _size, name] = f[..] {
+                        s.sha256.push((sum.to_ascii_lowercase(), name.to_string()));
+                    }
+                }
+                continue;
+            }
+            in_sha = false;
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match key {
+                "Package" => s.package = value.into(),
+                "Version" => s.version = value.into(),
+                "Homepage" => s.homepage = Some(value.into()),
+                "Binary" => {
+                    s.binaries = value
+                        .split(',')
+                        .map(|b| b.trim().to_string())
+                        .filter(|b| !b.is_empty())
+                        .collect()
+                }
+                "Checksums-Sha256" => in_sha = true,
+                _ => {}
+            }
+        }
+        if !s.package.is_empty() {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The upstream tarball of a stanza: `*.orig.tar.*` (not a signature), or a native package's
+/// `PKG_VERSION.tar.*`.
+pub(crate) fn tarball(s: &SrcStanza) -> Option<&(String, String)> {
+    let is_sig = |f: &str| f.ends_with(".asc") || f.ends_with(".sig");
+    s.sha256
+        .iter()
+        .find(|(_, f)| f.contains(".orig.tar.") && !is_sig(f))
+        .or_else(|| {
+            s.sha256
+                .iter()
+                .find(|(_, f)| f.contains(".tar.") && !f.contains(".debian.tar.") && !is_sig(f))
+        })
+}
+
+/// The upstream version in a tarball name `PKG_VERSION.orig.tar.xz`, made a recipe version
+/// (`+` and `~` become `-`).
+pub(crate) fn upstream_version(file: &str, package: &str) -> Option<String> {
+    let rest = file.strip_prefix(package)?.strip_prefix('_')?;
+    let v = rest
+        .split(".orig.tar.")
+        .next()
+        .filter(|v| *v != rest)
+        .or_else(|| rest.split(".tar.").next())?;
+    Some(v.replace(['+', '~'], "-"))
+}
+
+/// Checks a package name or version handed to apt.
+fn check(what: &'static str, v: &str) -> Result<(), NewError> {
+    let ok = !v.is_empty()
+        && !v.starts_with('-')
+        && v.len() <= 200
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.~:_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(NewError::BadInput {
+            what,
+            value: v.to_string(),
+            why: "letters, digits and `+-.~:_` only, not starting with `-`",
+        })
+    }
+}
+
+/// Runs a host tool through the process layer and returns its output; a failure is a
+/// [`NewError::Tool`] with its last lines.
+pub(super) fn run(cmd: &mut std::process::Command, command: &str) -> Result<String, NewError> {
+    let out = crate::process::capture(
+        cmd,
+        crate::process::Capture {
+            timeout: Some(std::time::Duration::from_secs(1800)),
+            merge: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| NewError::Tool {
+        command: command.to_string(),
+        detail: e.to_string(),
+    })?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.success() {
+        let tail: Vec<&str> = text.lines().rev().take(6).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(NewError::Tool {
+            command: command.to_string(),
+            detail: crate::text::escape(&tail.join("\n    ")).into_owned(),
+        });
+    }
+    Ok(text)
+}
+
+fn tool(name: &str) -> std::process::Command {
+    let mut cmd = crate::process::command(name);
+    cmd.envs(crate::process::host_env())
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    cmd
+}
+
+/// What one binary package holds.
+#[derive(Debug, Default)]
+struct Binary {
+    name: String,
+    /// `/usr/sbin/X`, `/usr/bin/X` that are ELF files (or links to them), sbin first.
+    programs: Vec<String>,
+    needed: Vec<String>,
+    depends: Vec<String>,
+    description: Option<String>,
+}
+
+/// Packages that hold no app: libraries, headers, debug symbols, documentation, data.
+fn is_app_candidate(name: &str) -> bool {
+    !(name.starts_with("lib")
+        || [
+            "-dev", "-doc", "-dbg", "-dbgsym", "-common", "-data", "-udeb",
+        ]
+        .iter()
+        .any(|s| name.ends_with(s)))
+}
+
+fn unpack_binary(name: &str, version: &str, dir: &Path) -> Result<Binary, NewError> {
+    let spec = format!("{name}={version}");
+    let mut cmd = tool("apt-get");
+    cmd.args(["download", &spec]).current_dir(dir);
+    run(&mut cmd, &format!("apt-get download {spec}"))?;
+    let deb = std::fs::read_dir(dir)
+        .map_err(io_err(format!("reading {}", dir.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "deb")
+                && p.file_name()
+                    .is_some_and(|f| f.to_string_lossy().starts_with(&format!("{name}_")))
+        })
+        .ok_or_else(|| NewError::Tool {
+            command: format!("apt-get download {spec}"),
+            detail: "it wrote no .deb".into(),
+        })?;
+    let tree = dir.join(format!("{name}.tree"));
+    let mut cmd = tool("dpkg-deb");
+    cmd.arg("-R").arg(&deb).arg(&tree);
+    run(&mut cmd, &format!("dpkg-deb -R {}", deb.display()))?;
+    let control = std::fs::read_to_string(tree.join("DEBIAN/control")).unwrap_or_default();
+    let mut b = Binary {
+        name: name.to_string(),
+        ..Binary::default()
+    };
+    for line in control.lines() {
+        if let Some(v) = line.strip_prefix("Depends:") {
+            b.depends = v
+                .split(',')
+                .filter_map(|d| d.split_whitespace().next())
+                .map(|d| d.split(':').next().unwrap_or(d).to_string())
+                .collect();
+        }
+        if let Some(v) = line.strip_prefix("Description:") {
+            b.description = Some(v.trim().to_string());
+        }
+    }
+    for folder in ["usr/sbin", "usr/bin"] {
+        let mut names: Vec<_> = std::fs::read_dir(tree.join(folder))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for n in names {
+            let path = tree.join(folder).join(&n);
+            // A link is followed inside the package only.
+            let target = match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&path) {
+                    Ok(t) if !t.is_absolute() && !t.to_string_lossy().contains("..") => {
+                        tree.join(folder).join(t)
+                    }
+                    _ => continue,
+                },
+                Ok(m) if m.is_file() => path.clone(),
+                _ => continue,
+            };
+            let Ok(bytes) = std::fs::read(&target) else {
+                continue;
+            };
+            let Ok(elf) = goblin::elf::Elf::parse(&bytes) else {
+                continue;
+            };
+            for lib in &elf.libraries {
+                if !b.needed.iter().any(|l| l == lib) {
+                    b.needed.push(lib.to_string());
+                }
+            }
+            b.programs.push(format!("/{folder}/{n}"));
+        }
+    }
+    Ok(b)
+}
+
+/// Picks the binary package that is the app: the one named, else the first of the source's
+/// name, `NAME-base`, `NAME-server`, `NAME-daemon`, `NAMEd`, else the first with programs.
+fn main_binary<'a>(source: &str, bins: &'a [Binary]) -> Option<&'a Binary> {
+    let with_programs: Vec<&Binary> = bins.iter().filter(|b| !b.programs.is_empty()).collect();
+    for n in [
+        source.to_string(),
+        format!("{source}-base"),
+        format!("{source}-server"),
+        format!("{source}-daemon"),
+        format!("{source}d"),
+    ] {
+        if let Some(b) = with_programs.iter().find(|b| b.name == n) {
+            return Some(b);
+        }
+    }
+    with_programs.first().copied()
+}
+
+/// `/usr/sbin/X` becomes `/usr/local/sbin/X` (the recipe's prefix).
+fn local(program: &str) -> String {
+    match program.strip_prefix("/usr/") {
+        Some(rest) => format!("/usr/local/{rest}"),
+        None => program.to_string(),
+    }
+}
+
+pub fn from_debian(
+    req: &DebianRequest,
+    cache: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Draft, NewError> {
+    check("debian package", &req.package)?;
+    check("debian version", &req.version)?;
+    if let Some(b) = &req.binary {
+        check("binary package", b)?;
+    }
+    let mut cmd = tool("apt-cache");
+    cmd.args(["showsrc", &req.package]);
+    let text = run(&mut cmd, &format!("apt-cache showsrc {}", req.package))?;
+    let stanzas = parse_showsrc(&text);
+    let Some(src) = stanzas
+        .iter()
+        .find(|s| s.package == req.package && s.version == req.version)
+    else {
+        let mut known: Vec<String> = stanzas
+            .iter()
+            .filter(|s| s.package == req.package)
+            .map(|s| s.version.clone())
+            .collect();
+        known.dedup();
+        return Err(NewError::UnknownDebian {
+            package: req.package.clone(),
+            version: req.version.clone(),
+            known,
+        });
+    };
+    let Some((sha256, file)) = tarball(src) else {
+        return Err(NewError::NoTarball {
+            package: req.package.clone(),
+            version: req.version.clone(),
+        });
+    };
+    let version = upstream_version(file, &req.package).unwrap_or_else(|| {
+        let v = req.version.split_once(':').map_or(&*req.version, |x| x.1);
+        v.rsplit_once('-')
+            .map_or(v, |x| x.0)
+            .replace(['+', '~'], "-")
+    });
+
+    // The sources: apt checks them against the signed index, the store the sha256 it lists.
+    let store = Store::new(cache.join("sources"));
+    let origin = DebianSource {
+        package: req.package.clone(),
+        version: req.version.clone(),
+        file: file.clone(),
+    };
+    let archive = store.fetch(
+        &Fetch {
+            sha256: sha256.clone(),
+            origins: vec![Origin::Debian(origin)],
+        },
+        progress,
+    )?;
+    let work = tempfile::Builder::new()
+        .prefix("recipe-new-")
+        .tempdir_in(crate::new::scratch(cache)?)
+        .map_err(io_err("creating a scratch folder"))?;
+    let tree = work.path().join("src");
+    crate::source::extract(&archive, &tree, 1)?;
+    let detected =
+        super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
+
+    // The binary packages.
+    let names: Vec<&String> = match &req.binary {
+        Some(b) => vec![b],
+        None => src
+            .binaries
+            .iter()
+            .filter(|b| is_app_candidate(b))
+            .collect(),
+    };
+    let mut bins = Vec::new();
+    for n in names {
+        progress(&format!("reading the binary package {n}={}", req.version));
+        let dir = work.path().join(format!("deb-{n}"));
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        match unpack_binary(n, &req.version, &dir) {
+            Ok(b) => bins.push(b),
+            Err(e) if req.binary.is_some() => return Err(e),
+            Err(e) => progress(&format!("skipped {n}: {e}")),
+        }
+    }
+    let main = main_binary(&req.package, &bins);
+
+    let mut d = Draft {
+        name: super::recipe_name(&req.package),
+        version: version.clone(),
+        homepage: src
+            .homepage
+            .clone()
+            .unwrap_or_else(|| format!("https://tracker.debian.org/pkg/{}", req.package)),
+        sha256: sha256.clone(),
+        note: format!("the bytes of Debian's {file}"),
+        origin_table: "source.debian".into(),
+        origin_lines: vec![
+            ("package".into(), req.package.clone()),
+            ("version".into(), req.version.clone()),
+            ("file".into(), file.clone()),
+        ],
+        source_comment: vec![format!(
+            "sha256 of {file} as Debian's signed Sources index lists it for {}={} \
+             (apt-cache showsrc); apt and the store checked the bytes against it.",
+            req.package, req.version
+        )],
+        ..Draft::default()
+    };
+    d.guesses.push(format!(
+        "source: {file}, sha256 {sha256} (Debian's signed Sources index)"
+    ));
+    match super::guess_license(&tree) {
+        Some((id, from)) => {
+            d.license = id.clone();
+            d.guesses.push(format!("license {id}, from {from}"));
+            d.checks.push(format!(
+                "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
+            ));
+        }
+        None => {
+            d.license = "NOASSERTION".into();
+            d.checks.push(
+                "license: no licence file recognised; set the SPDX expression (`NOASSERTION` now)"
+                    .into(),
+            );
+        }
+    }
+    d.description = main
+        .and_then(|b| b.description.clone())
+        .unwrap_or_else(|| format!("{} (from Debian's source package)", req.package));
+
+    let (system, key) = draft_build(&mut d, detected, &tree);
+    d.guesses
+        .push(format!("build system: {}", detected.describe()));
+
+    match main {
+        Some(b) => {
+            d.files = b.programs.iter().map(|p| local(p)).collect();
+            d.files_comment.push(format!(
+                "CHECK: Debian's {} installs {}; here under the recipe's prefix /usr/local.",
+                b.name,
+                b.programs.join(", ")
+            ));
+            d.guesses.push(format!(
+                "app files from Debian's {} {}: {}",
+                b.name,
+                req.version,
+                d.files.join(", ")
+            ));
+            for other in bins
+                .iter()
+                .filter(|o| o.name != b.name && !o.programs.is_empty())
+            {
+                if other.programs.iter().all(|p| b.programs.contains(p)) {
+                    continue;
+                }
+                d.files_comment.push(format!(
+                    "Debian's {} also has {} (not listed: add them if this build installs them)",
+                    other.name,
+                    other.programs.join(", ")
+                ));
+            }
+            let programs: Vec<String> = b
+                .programs
+                .iter()
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+                .collect();
+            let mapped = map_libraries(&programs, &b.needed, &b.depends, system);
+            d.guesses.push(format!(
+                "libraries Debian's {} links: {}",
+                b.name,
+                if b.needed.is_empty() {
+                    "none".to_string()
+                } else {
+                    b.needed.join(", ")
+                }
+            ));
+            apply_mapping(&mut d, &mapped, key);
+            finish_script_switches(&mut d);
+            if let Some(first) = d.files.first() {
+                let program = first.rsplit('/').next().unwrap_or(first).to_string();
+                d.smoke = Some((vec![program.clone(), "--version".into()], version.clone()));
+                d.guesses.push(format!(
+                    "smoke test: `{program} --version` prints {version}"
+                ));
+            }
+        }
+        None => {
+            d.files = vec![format!("/usr/local/bin/{}", d.name)];
+            d.checks.push(format!(
+                "[app] files: no binary package of {} has programs in /usr/sbin or /usr/bin; \
+                 `/usr/local/bin/{}` is a placeholder (name the package with --binary)",
+                req.package, d.name
+            ));
+        }
+    }
+    image_defaults(&mut d);
+    Ok(d)
+}
+
+/// Sets `system` and its options from the detected build system; returns the system's name
+/// (for the table's switches) and the option key the switches go into.
+fn draft_build(
+    d: &mut Draft,
+    detected: Detected,
+    tree: &Path,
+) -> (&'static str, Option<&'static str>) {
+    match detected {
+        Detected::Make => {
+            d.system = "make".into();
+            let facts = super::makefile_facts(tree);
+            let mut flags = Vec::new();
+            if facts.sets_cflags {
+                flags.push("CFLAGS=-O2".to_string());
+            }
+            if facts.sets_ldflags {
+                flags.push("LDFLAGS=-static".to_string());
+            }
+            if !flags.is_empty() {
+                d.build_comment.push(
+                    "The Makefile sets CFLAGS/LDFLAGS itself, so they are given on make's command line."
+                        .into(),
+                );
+                d.guesses
+                    .push(format!("make arguments {}", flags.join(" ")));
+                d.options.push(("make-args".into(), flags.clone()));
+            }
+            if !facts.knows_destdir {
+                let mut install = flags;
+                install.push("PREFIX=${DESTDIR}/usr/local".into());
+                d.build_comment
+                    .push("The Makefiles know no DESTDIR: the install goes into PREFIX.".into());
+                d.guesses.push(
+                    "install with PREFIX=${DESTDIR}/usr/local (no DESTDIR in the Makefiles)".into(),
+                );
+                d.options.push(("install-args".into(), install));
+            } else if !flags.is_empty() {
+                let mut install = flags;
+                install.extend(["PREFIX=/usr/local".into(), "DESTDIR=${DESTDIR}".into()]);
+                d.options.push(("install-args".into(), install));
+            }
+            ("make", Some("make-args"))
+        }
+        Detected::Autotools => {
+            d.system = "autotools".into();
+            if tree.join("ltmain.sh").is_file() || tree.join("build-aux/ltmain.sh").is_file() {
+                d.build_comment.push(
+                    "libtool swallows -static: -all-static makes the programs static.".into(),
+                );
+                d.options
+                    .push(("make-args".into(), vec!["LDFLAGS=-all-static".into()]));
+                d.guesses
+                    .push("make arguments LDFLAGS=-all-static (libtool)".into());
+            }
+            ("autotools", Some("configure-args"))
+        }
+        Detected::AutotoolsUngenerated => {
+            d.system = "script".into();
+            d.options.push((
+                "script".into(),
+                vec![
+                    "autoreconf -fi".into(),
+                    "./configure --host=${TRIPLE} --prefix=${PREFIX} --enable-static --disable-shared"
+                        .into(),
+                    "make -j${JOBS}".into(),
+                    "make install DESTDIR=${DESTDIR}".into(),
+                ],
+            ));
+            d.checks.push(
+                "build: the tarball has no generated configure; the script runs autoreconf, which the build machine must have".into(),
+            );
+            ("autotools", Some(SCRIPT_CONFIGURE))
+        }
+        Detected::HandWrittenConfigure => {
+            d.system = "script".into();
+            d.build_comment.push(
+                "configure is hand-written (not autoconf): it has no --host; for arm64/armv7 give it the target the way it takes it (per arch in [build.arch.NAME]).".into(),
+            );
+            d.options.push((
+                "script".into(),
+                vec![
+                    "./configure --prefix=${PREFIX}".into(),
+                    "make -j${JOBS}".into(),
+                    "make install DESTDIR=${DESTDIR}".into(),
+                ],
+            ));
+            d.checks.push(
+                "build: configure is hand-written (no --host): read `./configure --help` for how it takes the target before building arm64/armv7".into(),
+            );
+            ("script", Some(SCRIPT_CONFIGURE))
+        }
+        Detected::Meson => {
+            d.system = "meson".into();
+            ("meson", Some("meson-args"))
+        }
+        Detected::Cmake => {
+            d.system = "cmake".into();
+            ("cmake", Some("cmake-args"))
+        }
+        Detected::Go => {
+            d.system = "go".into();
+            d.checks.push(
+                "build: the Debian source has a go.mod; `recipe new --go MODULE@VERSION` pins the module instead".into(),
+            );
+            ("go", None)
+        }
+    }
+}
+
+/// The pseudo option key whose switches are appended to a script's configure line.
+const SCRIPT_CONFIGURE: &str = "script-configure";
+
+fn finish_script_switches(d: &mut Draft) {
+    let Some(pos) = d.options.iter().position(|(k, _)| k == SCRIPT_CONFIGURE) else {
+        return;
+    };
+    let (_, switches) = d.options.remove(pos);
+    if let Some((_, lines)) = d.options.iter_mut().find(|(k, _)| k == "script")
+        && let Some(line) = lines.iter_mut().find(|l| l.starts_with("./configure"))
+    {
+        for s in switches {
+            line.push(' ');
+            line.push_str(&s);
+        }
+    }
+}
+
+fn image_defaults(d: &mut Draft) {
+    d.image_comment.push(
+        "CHECK: the entrypoint is the first app file; ports, volumes, writable folders, the user \
+         and a config file ([[image.file]]) are not guessed."
+            .into(),
+    );
+    d.checks.push(
+        "[image]: add ports, writable folders and a config file ([[image.file]]) the app needs"
+            .into(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOWSRC: &str = "Package: dnsmasq\nBinary: dnsmasq, dnsmasq-base, dnsmasq-base-lua, dnsmasq-utils\n\
+        Version: 2.90-4~deb12u2\nHomepage: https://thekelleys.org.uk/dnsmasq/doc.html\nFiles:\n \
+        58b511a118301b8fe4e89f9734957937 570672 dnsmasq_2.90.orig.tar.xz\nChecksums-Sha256:\n \
+        8E50309BD837BFEC9649A812E066C09B6988B73D749B7D293C06C57D46A109E4 570672 dnsmasq_2.90.orig.tar.xz\n \
+        1111111111111111111111111111111111111111111111111111111111111111 833 dnsmasq_2.90.orig.tar.xz.asc\n \
+        2222222222222222222222222222222222222222222222222222222222222222 100 dnsmasq_2.90-4~deb12u2.debian.tar.xz\n\
+        Package-List:\n dnsmasq deb net optional arch=all\n\n\
+        Package: dnsmasq\nVersion: 2.89-1\nChecksums-Sha256:\n \
+        3333333333333333333333333333333333333333333333333333333333333333 1 dnsmasq_2.89.orig.tar.xz\n";
+
+    #[test]
+    fn the_tarball_and_its_sha256_come_from_the_index() {
+        let s = parse_showsrc(SHOWSRC);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].binaries.len(), 4);
+        assert_eq!(
+            s[0].homepage.as_deref(),
+            Some("https://thekelleys.org.uk/dnsmasq/doc.html")
+        );
+        let (sha, file) = tarball(&s[0]).unwrap();
+        assert_eq!(file, "dnsmasq_2.90.orig.tar.xz");
+        assert_eq!(
+            sha,
+            "8e50309bd837bfec9649a812e066c09b6988b73d749b7d293c06c57d46a109e4"
+        );
+        assert_eq!(upstream_version(file, "dnsmasq").as_deref(), Some("2.90"));
+        assert_eq!(
+            upstream_version("zlib_1.2.13.dfsg.orig.tar.gz", "zlib").as_deref(),
+            Some("1.2.13.dfsg")
+        );
+        assert_eq!(
+            upstream_version("foo_1.0+ds.tar.xz", "foo").as_deref(),
+            Some("1.0-ds")
+        );
+    }
+
+    #[test]
+    fn only_app_packages_are_read() {
+        let keep: Vec<&str> = [
+            "dnsmasq",
+            "dnsmasq-base",
+            "libfoo1",
+            "foo-dev",
+            "foo-doc",
+            "foo-common",
+            "redis-tools",
+        ]
+        .into_iter()
+        .filter(|n| is_app_candidate(n))
+        .collect();
+        assert_eq!(keep, ["dnsmasq", "dnsmasq-base", "redis-tools"]);
+    }
+
+    #[test]
+    fn the_main_package_is_named_after_the_source() {
+        let b = |name: &str, programs: &[&str]| Binary {
+            name: name.into(),
+            programs: programs.iter().map(|p| p.to_string()).collect(),
+            ..Binary::default()
+        };
+        let bins = [
+            b("dnsmasq", &[]),
+            b("dnsmasq-utils", &["/usr/bin/dhcp_release"]),
+            b("dnsmasq-base", &["/usr/sbin/dnsmasq"]),
+            b("dnsmasq-base-lua", &["/usr/sbin/dnsmasq"]),
+        ];
+        assert_eq!(main_binary("dnsmasq", &bins).unwrap().name, "dnsmasq-base");
+        let bins = [b("chrony", &["/usr/sbin/chronyd", "/usr/bin/chronyc"])];
+        assert_eq!(main_binary("chrony", &bins).unwrap().name, "chrony");
+        assert_eq!(local("/usr/sbin/chronyd"), "/usr/local/sbin/chronyd");
+    }
+
+    #[test]
+    fn bad_names_are_refused_before_apt_sees_them() {
+        assert!(check("debian package", "-oAPT::x").is_err());
+        assert!(check("debian version", "1.0 2").is_err());
+        assert!(check("debian version", "5:7.0.15-1~deb12u10").is_ok());
+    }
+}

@@ -1,0 +1,123 @@
+//! `recipe new` on apps of the catalogue: two C apps from Debian source packages (dnsmasq:
+//! plain make; chrony: a hand-written configure) and one Go module (go-httpbin). Each written
+//! recipe pins the same bytes as the catalogue's own, loads, and builds for amd64 (verify and
+//! smoke test) with none of the edits `recipe new` listed applied: none of them is needed for
+//! the build (they are licence, image and description checks).
+
+use crate::util::{Scratch, build_lock, root, run, tools_for_builds};
+
+/// The catalogue recipe's `[source] sha256`.
+fn catalogue_sha256(name: &str) -> String {
+    let text =
+        std::fs::read_to_string(root().join("recipes").join(format!("{name}.toml"))).unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    v["source"]["sha256"].as_str().unwrap().to_string()
+}
+
+fn written(s: &Scratch, name: &str) -> toml::Value {
+    let text = std::fs::read_to_string(s.recipes().join(format!("{name}.toml"))).unwrap();
+    toml::from_str(&text).unwrap()
+}
+
+/// The numbered edits of `recipe new`'s report.
+fn checks(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("check:"))
+        .skip(1)
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn recipe_new_writes_recipes_that_build_for_amd64() {
+    if !tools_for_builds()
+        || !crate::util::require_tool("go")
+        || !crate::util::require_tool("apt-get")
+        || !crate::util::require_tool("dpkg-deb")
+    {
+        return;
+    }
+    let _lock = build_lock();
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes()).unwrap();
+    let cases: [(&str, &[&str]); 3] = [
+        ("dnsmasq", &["dnsmasq", "--debian", "2.90-4~deb12u2"]),
+        ("chrony", &["chrony", "--debian", "4.3-2+deb12u3"]),
+        (
+            "go-httpbin",
+            &["--go", "github.com/mccutchen/go-httpbin/v2@v2.26.0"],
+        ),
+    ];
+    for (name, args) in cases {
+        let o = run(s.cmd().arg("new").arg("-q").args(args)).success();
+        println!("$ recipe new {}\n{}", args.join(" "), o.stdout);
+        assert!(o.stdout.starts_with("wrote "), "{}", o.stdout);
+        // Every edit it names is a check that the build does not need.
+        for c in checks(&o.stdout) {
+            assert!(
+                [
+                    "license:",
+                    "no catalogue recipe for",
+                    "[image]:",
+                    "build: configure is hand-written",
+                    "description:",
+                    "[smoke]:"
+                ]
+                .iter()
+                .any(|k| c.contains(k)),
+                "{name}: an edit the build might need: {c}"
+            );
+        }
+        let w = written(&s, name);
+        assert_eq!(
+            w["source"]["sha256"].as_str().unwrap(),
+            catalogue_sha256(name),
+            "{name}: the pin differs from the catalogue's"
+        );
+        run(s.cmd().args(["show", name])).success();
+        // A second time: refused, the file unchanged.
+        let before = std::fs::read(s.recipes().join(format!("{name}.toml"))).unwrap();
+        run(s.cmd().arg("new").arg("-q").args(args)).failure(2);
+        assert_eq!(
+            before,
+            std::fs::read(s.recipes().join(format!("{name}.toml"))).unwrap()
+        );
+    }
+    // What the tree and the Debian packages told it.
+    let d = written(&s, "dnsmasq");
+    assert_eq!(d["build"]["system"].as_str(), Some("make"));
+    assert_eq!(
+        d["app"]["files"][0].as_str(),
+        Some("/usr/local/sbin/dnsmasq")
+    );
+    let c = written(&s, "chrony");
+    assert_eq!(c["build"]["system"].as_str(), Some("script"));
+    let configure = c["build"]["script"][0].as_str().unwrap();
+    for switch in [
+        "--without-seccomp",
+        "--without-libcap",
+        "--without-editline",
+        "--disable-nts",
+    ] {
+        assert!(configure.contains(switch), "{configure}");
+    }
+    let g = written(&s, "go-httpbin");
+    assert_eq!(g["build"]["packages"][0].as_str(), Some("./cmd/go-httpbin"));
+    assert_eq!(g["license"].as_str(), Some("MIT"));
+
+    // Unchanged, they build: fetch, build, verify static, smoke test, image.
+    let o = run(s.cmd().args([
+        "build",
+        "dnsmasq",
+        "chrony",
+        "go-httpbin",
+        "--arch",
+        "amd64",
+    ]))
+    .success();
+    println!("{}", o.stdout);
+    assert!(s.out().join("dnsmasq").is_dir(), "{}", o.stdout);
+    assert!(s.out().join("chrony").is_dir(), "{}", o.stdout);
+    assert!(s.out().join("go-httpbin").is_dir(), "{}", o.stdout);
+}
