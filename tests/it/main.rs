@@ -3,6 +3,7 @@
 mod bad_sources;
 mod build;
 mod check;
+mod check_registry;
 mod ci;
 mod compress;
 mod container;
