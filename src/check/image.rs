@@ -271,7 +271,10 @@ pub fn check_oci(blobs: &mut dyn Blobs, opts: &Options) -> Result<Vec<PlatformRe
         }
         // A platform the index names and that is not wanted is skipped before its manifest
         // and config are read (a registry then fetches nothing of it).
-        if let Some(p) = desc.get("platform").filter(|p| p.get("architecture").is_some()) {
+        if let Some(p) = desc
+            .get("platform")
+            .filter(|p| p.get("architecture").is_some())
+        {
             let (pname, arch) = platform_of(Some(p), &Value::Null);
             if pname.contains("/unknown") || !wanted(&pname, arch, opts) {
                 others.extend(other_os(&pname));

@@ -97,7 +97,10 @@ pub enum CheckError {
     #[diagnostic(help("a size in bytes, or with a suffix: `512M`, `16G`"))]
     Env { value: String },
     /// An argument that is no file here and names no registry.
-    #[error("`{}`: no such file or directory, and no image reference with a registry", Escaped(target))]
+    #[error(
+        "`{}`: no such file or directory, and no image reference with a registry",
+        Escaped(target)
+    )]
     #[diagnostic(help(
         "a registry image is `HOST[:PORT]/REPO[:TAG|@DIGEST]` or `docker://REFERENCE`; a local \
          engine's image `podman:IMAGE` or `docker-daemon:IMAGE`"
@@ -133,7 +136,11 @@ pub enum CheckError {
         cap: &'static str,
     },
     /// A local engine could not save the image.
-    #[error("cannot save `{}` from its engine: `{}` failed: {detail}", Escaped(target), Escaped(command))]
+    #[error(
+        "cannot save `{}` from its engine: `{}` failed: {detail}",
+        Escaped(target),
+        Escaped(command)
+    )]
     Engine {
         target: String,
         command: String,

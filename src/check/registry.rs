@@ -44,7 +44,10 @@ pub enum Target {
     Path(PathBuf),
     Registry(Reference),
     /// `podman:IMAGE` (engine `podman`) or `docker-daemon:IMAGE` (engine `docker`).
-    Engine { engine: Engine, image: String },
+    Engine {
+        engine: Engine,
+        image: String,
+    },
 }
 
 /// A local container engine whose store an image is saved from.
@@ -82,11 +85,10 @@ impl Target {
             return Ok(Target::Path(path.to_path_buf()));
         };
         let reference = |r: &str| {
-            r.parse::<Reference>()
-                .map_err(|e| CheckError::Reference {
-                    target: s.to_string(),
-                    reason: e.to_string(),
-                })
+            r.parse::<Reference>().map_err(|e| CheckError::Reference {
+                target: s.to_string(),
+                reason: e.to_string(),
+            })
         };
         if let Some(r) = s.strip_prefix("docker://") {
             return Ok(Target::Registry(reference(r)?));
@@ -105,13 +107,20 @@ impl Target {
                 });
             }
         }
+        if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") {
+            return Ok(Target::Path(path.to_path_buf()));
+        }
         let host = s.split_once('/').map(|(h, _)| h);
         if host.is_some_and(|h| h.contains('.') || h.contains(':') || h == "localhost") {
             return Ok(Target::Registry(reference(s)?));
         }
-        Err(CheckError::NoTarget {
-            target: s.to_string(),
-        })
+        // `redis:7`: a reference without a registry, or a file that is not there.
+        if s.parse::<Reference>().is_ok() {
+            return Err(CheckError::NoTarget {
+                target: s.to_string(),
+            });
+        }
+        Ok(Target::Path(path.to_path_buf()))
     }
 }
 
@@ -132,13 +141,10 @@ pub fn check_reference(
     let opts = &opts.with_env()?;
     let shown = reference.to_string();
     let client = Client::new(&reference.registry, &reference.repository, &pull.registry);
-    let dir = tempfile::Builder::new()
-        .prefix("recipe-check-")
-        .tempdir()
-        .map_err(|error| CheckError::Read {
-            path: std::env::temp_dir(),
-            error,
-        })?;
+    let dir = tempfile::tempdir().map_err(|error| CheckError::Read {
+        path: std::env::temp_dir(),
+        error,
+    })?;
     let mut blobs = RegistryBlobs {
         client,
         reference: shown.clone(),
@@ -174,13 +180,10 @@ pub fn check_engine(
         .engine
         .as_ref()
         .map_or_else(|| engine.program().into(), |p| p.clone().into_os_string());
-    let dir = tempfile::Builder::new()
-        .prefix("recipe-check-")
-        .tempdir()
-        .map_err(|error| CheckError::Read {
-            path: std::env::temp_dir(),
-            error,
-        })?;
+    let dir = tempfile::tempdir().map_err(|error| CheckError::Read {
+        path: std::env::temp_dir(),
+        error,
+    })?;
     let archive = dir.path().join("image.tar");
     let mut args: Vec<OsString> = match engine {
         Engine::Podman => ["image", "save", "--format", "oci-archive", "-o"]
@@ -212,14 +215,16 @@ pub fn check_engine(
     )
     .map_err(|e| engine_err(e.to_string()))?;
     if !out.success() {
-        return Err(engine_err(format!(
-            "{}: {}",
-            match out.status.and_then(|s| s.code()) {
-                Some(c) => format!("exit status {c}"),
-                None => "timed out or killed".into(),
-            },
-            crate::text::escape_lines(String::from_utf8_lossy(&out.stdout).trim_end())
-        )));
+        let status = match out.status.and_then(|s| s.code()) {
+            Some(c) => format!("exit status {c}"),
+            None => "timed out or killed".into(),
+        };
+        let said = String::from_utf8_lossy(&out.stdout);
+        return Err(engine_err(if said.trim().is_empty() {
+            status
+        } else {
+            format!("{status}: {}", crate::text::escape_lines(said.trim_end()))
+        }));
     }
     let mut report = super::check_path(&archive, opts).map_err(|e| match e {
         CheckError::Target { what, .. } => CheckError::Pulled {
@@ -478,7 +483,10 @@ mod tests {
         let Target::Registry(r) = parse("127.0.0.1:5000/app:1").unwrap() else {
             panic!()
         };
-        assert_eq!((r.registry.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", Some("1")));
+        assert_eq!(
+            (r.registry.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", Some("1"))
+        );
         assert!(matches!(parse("localhost/app"), Ok(Target::Registry(_))));
         let pinned = format!("ghcr.io/o/app@sha256:{}", "a".repeat(64));
         assert!(matches!(parse(&pinned), Ok(Target::Registry(_))));
@@ -500,13 +508,21 @@ mod tests {
                 ..
             })
         ));
+        for missing in ["/no/such/file", "./x.tar", "Out/App"] {
+            assert_eq!(parse(missing).unwrap(), Target::Path(missing.into()));
+        }
         for missing in ["no-such-file.tar", "out/app/oci", "redis:7"] {
             assert!(
                 matches!(parse(missing), Err(CheckError::NoTarget { .. })),
                 "{missing}"
             );
         }
-        for bad in ["docker://UPPER/x", "example.org/App", "podman:", "podman:-x"] {
+        for bad in [
+            "docker://UPPER/x",
+            "example.org/App",
+            "podman:",
+            "podman:-x",
+        ] {
             assert!(
                 matches!(parse(bad), Err(CheckError::Reference { .. })),
                 "{bad}"

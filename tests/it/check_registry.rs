@@ -138,7 +138,13 @@ fn c_app(out: &Path) -> (Written, PathBuf) {
 
 fn push(out: &Path, name: &str, host: &str) {
     run(recipe()
-        .args(["push", name, &format!("{host}/{name}:1"), "--insecure", "--out"])
+        .args([
+            "push",
+            name,
+            &format!("{host}/{name}:1"),
+            "--insecure",
+            "--out",
+        ])
         .arg(out))
     .success();
 }
@@ -217,7 +223,11 @@ fn registry_images_get_the_verdicts_of_their_archives_fetching_only_what_is_need
     let (arm64, armv7) = (&py.platforms[1], &py.platforms[2]);
     assert_eq!(arm64.layer_digest, armv7.layer_digest, "a shared layer");
     assert_eq!(blob_gets(&seen), wanted, "{seen:#?}");
-    assert_eq!(manifest_gets(&seen), 4, "the tag's index and 3 manifests: {seen:#?}");
+    assert_eq!(
+        manifest_gets(&seen),
+        4,
+        "the tag's index and 3 manifests: {seen:#?}"
+    );
 
     // One platform: its manifest, config and layer only.
     let (o, one) = check(&["--insecure", "--arch", "arm64", &format!("{host}/pyapp:1")]);
@@ -292,7 +302,11 @@ fn registry_bad_input_is_exit_2_naming_the_reference_and_the_object() {
             .envs(env.iter().copied())
             .arg("check")
             .args(args));
-        assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left behind");
+        assert_eq!(
+            fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "nothing left behind"
+        );
         o
     };
 
@@ -312,7 +326,9 @@ fn registry_bad_input_is_exit_2_naming_the_reference_and_the_object() {
         &[("RECIPE_CHECK_MAX_UNPACKED", "1K")],
     )
     .failure(2)
-    .stderr_has(&format!("the layer {layer} of linux/amd64 of `{host}/lsapp:1` is"))
+    .stderr_has(&format!(
+        "the layer {layer} of linux/amd64 of `{host}/lsapp:1` is"
+    ))
     .stderr_has("more than 1 KiB, the limit for one layer");
     assert!(blob_gets(&proxy.take()).get(layer).is_none());
 
@@ -324,7 +340,9 @@ fn registry_bad_input_is_exit_2_naming_the_reference_and_the_object() {
     fs::write(&file, &bytes).unwrap();
     check(&["--insecure", &format!("{host}/lsapp:1")], &[])
         .failure(2)
-        .stderr_has(&format!("cannot read the layer {layer} of linux/amd64 of `{host}/lsapp:1`"))
+        .stderr_has(&format!(
+            "cannot read the layer {layer} of linux/amd64 of `{host}/lsapp:1`"
+        ))
         .stderr_has("its content was changed");
 
     // No registry there: the registry failed, exit 1.
@@ -349,11 +367,7 @@ fn a_podman_image_gets_the_verdicts_of_its_archive() {
     let out = t.path().join("out");
     let (_, ls_archive) = c_app(&out);
     let podman = Podman::new();
-    run(podman
-        .cmd()
-        .args(["load", "-q", "-i"])
-        .arg(&ls_archive))
-    .success();
+    run(podman.cmd().args(["load", "-q", "-i"]).arg(&ls_archive)).success();
     let (_, from_archive) = check(&[ls_archive.to_str().unwrap()]);
     let engine = podman.engine();
     let (o, saved) = check(&[
@@ -363,7 +377,10 @@ fn a_podman_image_gets_the_verdicts_of_its_archive() {
     ]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert_eq!(saved["targets"][0]["target"], "podman:localhost/lsapp:1");
-    assert_eq!(platforms(&saved)[0]["apps"], platforms(&from_archive)[0]["apps"]);
+    assert_eq!(
+        platforms(&saved)[0]["apps"],
+        platforms(&from_archive)[0]["apps"]
+    );
     let o = run(recipe()
         .args(["check", "--engine"])
         .arg(&engine)
