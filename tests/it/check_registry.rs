@@ -27,6 +27,12 @@ struct Counting {
 
 impl Counting {
     fn start(upstream: String) -> Counting {
+        Counting::with(upstream, false)
+    }
+
+    /// With `redirect`, blob GETs answer `307` to `/storage/...` of the proxy, which serves the
+    /// registry's blob: a registry that sends downloads to its storage.
+    fn with(upstream: String, redirect: bool) -> Counting {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let host = listener.local_addr().unwrap().to_string();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -35,7 +41,7 @@ impl Counting {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 let (up, kept) = (upstream.clone(), kept.clone());
-                std::thread::spawn(move || forward(client, &up, &kept));
+                std::thread::spawn(move || forward(client, &up, &kept, redirect));
             }
         });
         Counting { host, seen }
@@ -47,7 +53,7 @@ impl Counting {
     }
 }
 
-fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<String>>) {
+fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<String>>, redirect: bool) {
     let mut head = Vec::new();
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -58,13 +64,25 @@ fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<String>>) {
     }
     let head = String::from_utf8_lossy(&head).into_owned();
     let mut lines = head.split("\r\n");
-    let first = lines.next().unwrap_or_default().to_string();
+    let mut first = lines.next().unwrap_or_default().to_string();
     let mut parts = first.split(' ');
-    seen.lock().unwrap().push(format!(
-        "{} {}",
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default()
-    ));
+    let (method, path) = (
+        parts.next().unwrap_or_default().to_string(),
+        parts.next().unwrap_or_default().to_string(),
+    );
+    seen.lock().unwrap().push(format!("{method} {path}"));
+    if redirect && method == "GET" && path.starts_with("/v2/") && path.contains("/blobs/") {
+        let _ = write!(
+            client,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{}/storage{path}\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+            client.local_addr().unwrap()
+        );
+        return;
+    }
+    if let Some(p) = path.strip_prefix("/storage") {
+        first = format!("{method} {p} HTTP/1.1");
+    }
     let mut out = format!("{first}\r\n");
     for l in lines.filter(|l| !l.is_empty()) {
         if !l.to_ascii_lowercase().starts_with("connection:") {
@@ -257,6 +275,29 @@ fn registry_images_get_the_verdicts_of_their_archives_fetching_only_what_is_need
     assert!(app["reasons"].to_string().contains("libc.so.6"), "{app}");
 }
 
+/// A registry that sends blob downloads elsewhere (as Docker Hub and ghcr.io do): followed,
+/// without credentials, the bytes checked; the verdicts are the archive's.
+#[test]
+fn blobs_redirected_to_storage_are_followed_and_checked() {
+    let Some(reg) = Registry::start() else { return };
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let (ls, ls_archive) = c_app(&out);
+    push(&out, "lsapp", &reg.host());
+    let proxy = Counting::with(reg.host(), true);
+    let (_, from_archive) = check(&[ls_archive.to_str().unwrap()]);
+    let (o, pulled) = check(&["--insecure", &format!("{}/lsapp:1", proxy.host)]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(platforms(&pulled), platforms(&from_archive));
+    let layer = &ls.platforms[0].layer_digest;
+    let seen = proxy.take();
+    assert!(
+        seen.iter()
+            .any(|s| s == &format!("GET /storage/v2/lsapp/blobs/{layer}")),
+        "{seen:#?}"
+    );
+}
+
 /// A single Docker v2 schema 2 manifest by tag (skopeo's conversion of the layout), not an
 /// index: the platform comes from the config, the verdict is the archive's.
 #[test]
@@ -330,7 +371,7 @@ fn registry_bad_input_is_exit_2_naming_the_reference_and_the_object() {
         "the layer {layer} of linux/amd64 of `{host}/lsapp:1` is"
     ))
     .stderr_has("more than 1 KiB, the limit for one layer");
-    assert!(blob_gets(&proxy.take()).get(layer).is_none());
+    assert!(!blob_gets(&proxy.take()).contains_key(layer));
 
     // The registry serves other bytes for the layer than its digest.
     let file = reg.blob_file(layer);
