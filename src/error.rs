@@ -4,8 +4,8 @@
 //! | code | [`Exit`]  | when |
 //! |------|-----------|------|
 //! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
-//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing or not answering, the build cache's disk; a `verify` or `check` verdict that is not a pass |
-//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version apt does not know, a Go module version the proxy does not have |
+//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass |
+//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version apt does not know, a Go module version the proxy does not have |
 //!
 //! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
 //! A new error variant is a compile error here until someone decides its row.
@@ -23,7 +23,7 @@ use crate::pipeline::PipelineError;
 use crate::plan::{GraphError, PlanError};
 use crate::push::PushError;
 use crate::recipe::{LoadError, RecipeError, rules::UserOptionError};
-use crate::registry::{AuthError, RegistryError, SettingError};
+use crate::registry::{AuthError, Failure, RegistryError, SettingError};
 use crate::remote::{KeyError, RemoteError};
 use crate::source::SourceError;
 use crate::toolchain::ToolchainError;
@@ -100,6 +100,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Remote(#[from] RemoteError),
+    /// `RECIPE_REGISTRY_TIMEOUT`, read by `recipe check` of a registry image.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Setting(#[from] SettingError),
 }
 
 /// A mistake in how `recipe` was called that only the command itself can see.
@@ -151,6 +155,7 @@ impl ExitCode for Error {
             Error::Toolchain(e) => e.exit(),
             Error::Container(e) => e.exit(),
             Error::Remote(e) => e.exit(),
+            Error::Setting(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -407,6 +412,23 @@ impl ExitCode for CheckError {
             | CheckError::Corrupt { .. }
             | CheckError::Target { .. }
             | CheckError::Env { .. } => Usage,
+            // A target that is neither a file nor a reference, a malformed reference, an image
+            // that is not one, larger than the caps, or an engine that cannot save it: input.
+            CheckError::NoTarget { .. }
+            | CheckError::Reference { .. }
+            | CheckError::Pulled { .. }
+            | CheckError::TooLarge { .. }
+            | CheckError::Engine { .. } => Usage,
+            // What the registry served: a tag that does not resolve (404), a refusal, changed
+            // bytes are input; no answer, or a server error, is the registry failing.
+            CheckError::Fetch { failure, .. } => match failure {
+                Failure::Transport(_) => Failed,
+                Failure::Status { status, .. } if *status >= 500 => Failed,
+                Failure::Status { .. }
+                | Failure::Redirect { .. }
+                | Failure::Digest { .. }
+                | Failure::Protocol(_) => Usage,
+            },
         }
     }
 }

@@ -257,6 +257,7 @@ pub fn check_oci(blobs: &mut dyn Blobs, opts: &Options) -> Result<Vec<PlatformRe
     let mut platforms = Vec::new();
     let mut seen = BTreeSet::new();
     let mut steps = 0;
+    let mut others = Vec::new();
     while let Some((desc, depth)) = todo.pop() {
         steps += 1;
         if steps > MAX_MANIFESTS {
@@ -267,6 +268,18 @@ pub fn check_oci(blobs: &mut dyn Blobs, opts: &Options) -> Result<Vec<PlatformRe
         let name = blob_name(&desc["digest"])?;
         if !seen.insert(name.clone()) {
             continue;
+        }
+        // A platform the index names and that is not wanted is skipped before its manifest
+        // and config are read (a registry then fetches nothing of it).
+        if let Some(p) = desc
+            .get("platform")
+            .filter(|p| p.get("architecture").is_some())
+        {
+            let (pname, arch) = platform_of(Some(p), &Value::Null);
+            if pname.contains("/unknown") || !wanted(&pname, arch, opts) {
+                others.extend(other_os(&pname));
+                continue;
+            }
         }
         let m = json(blobs, &name, opts)?;
         if m.get("manifests").is_some() {
@@ -299,7 +312,34 @@ pub fn check_oci(blobs: &mut dyn Blobs, opts: &Options) -> Result<Vec<PlatformRe
             layers,
         });
     }
+    if platforms.is_empty() && !others.is_empty() {
+        return Err(only_other_os(&others));
+    }
     read_platforms(blobs, platforms, opts)
+}
+
+/// Whether a platform (`linux/arm/v7`, its arch) is one to check: a linux one, of `--arch`
+/// when given.
+fn wanted(name: &str, arch: Option<Arch>, opts: &Options) -> bool {
+    name.starts_with("linux/") && opts.arch.is_none_or(|want| arch == Some(want))
+}
+
+/// The platform, when it is for another OS than linux (attestations, `unknown/unknown`, aside).
+fn other_os(name: &str) -> Option<String> {
+    (!name.starts_with("linux/") && !name.starts_with("unknown/")).then(|| name.to_string())
+}
+
+/// The error for an image whose platforms are all for other OSes.
+fn only_other_os(others: &[String]) -> CheckError {
+    let mut names = others.to_vec();
+    names.sort();
+    names.dedup();
+    CheckError::Corrupt {
+        what: format!(
+            "an image for {}, not for linux: `recipe check` reads linux images",
+            names.join(", ")
+        ),
+    }
 }
 
 fn manifests_of(index: &Value) -> Vec<Value> {
@@ -355,7 +395,11 @@ fn read_platforms(
     opts: &Options,
 ) -> Result<Vec<PlatformReport>, CheckError> {
     platforms.sort_by(|a, b| (a.arch, &a.name).cmp(&(b.arch, &b.name)));
-    platforms.retain(|p| opts.arch.is_none_or(|want| p.arch == Some(want)));
+    let others: Vec<String> = platforms.iter().filter_map(|p| other_os(&p.name)).collect();
+    if !platforms.is_empty() && others.len() == platforms.len() {
+        return Err(only_other_os(&others));
+    }
+    platforms.retain(|p| wanted(&p.name, p.arch, opts));
     for p in &platforms {
         if p.layers.len() > MAX_LAYERS {
             return Err(CheckError::Corrupt {

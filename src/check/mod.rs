@@ -13,6 +13,7 @@ pub mod analyse;
 pub mod classify;
 pub mod image;
 pub mod limits;
+pub mod registry;
 pub mod render;
 pub mod tree;
 pub mod verdict;
@@ -64,7 +65,7 @@ impl Default for Options {
 
 impl Options {
     /// These options with [`limits::ENV_MAX_UNPACKED`] applied: the one place it is read.
-    fn with_env(&self) -> Result<Options, CheckError> {
+    pub(crate) fn with_env(&self) -> Result<Options, CheckError> {
         let mut o = self.clone();
         match limits::unpacked_from_env() {
             Ok(None) => {}
@@ -96,6 +97,56 @@ pub enum CheckError {
     #[error("`{}` is `{}`: not a size", limits::ENV_MAX_UNPACKED, Escaped(value))]
     #[diagnostic(help("a size in bytes, or with a suffix: `512M`, `16G`"))]
     Env { value: String },
+    /// An argument that is no file here and names no registry.
+    #[error(
+        "`{}`: no such file or directory, and no image reference with a registry",
+        Escaped(target)
+    )]
+    #[diagnostic(help(
+        "a registry image is `HOST[:PORT]/REPO[:TAG|@DIGEST]` or `docker://REFERENCE`; a local \
+         engine's image `podman:IMAGE` or `docker-daemon:IMAGE`"
+    ))]
+    NoTarget { target: String },
+    #[error("invalid image reference `{}`: {reason}", Escaped(target))]
+    Reference { target: String, reason: String },
+    /// Something inside a pulled or saved image is wrong.
+    #[error("`{reference}`: {}", Escaped(what))]
+    Pulled { reference: String, what: String },
+    /// The registry did not give an object of the image.
+    #[error("cannot read the {object} of `{reference}`: {failure}")]
+    Fetch {
+        reference: String,
+        /// `layer sha256:… of linux/arm64`.
+        object: String,
+        failure: crate::registry::Failure,
+    },
+    #[error(
+        "the {object} of `{reference}` is {size} bytes, more than {}, the limit for {cap}",
+        limits::size(*limit)
+    )]
+    #[diagnostic(help(
+        "layers are limited by `RECIPE_CHECK_MAX_UNPACKED` (64 GiB for a whole image, 16 GiB for \
+         one layer by default); manifests to 4 MiB, image JSON to 16 MiB"
+    ))]
+    TooLarge {
+        reference: String,
+        object: String,
+        size: u64,
+        limit: u64,
+        /// `one layer`, `all layers`, `a manifest`, `image JSON`.
+        cap: &'static str,
+    },
+    /// A local engine could not save the image.
+    #[error(
+        "cannot save `{}` from its engine: `{}` failed: {detail}",
+        Escaped(target),
+        Escaped(command)
+    )]
+    Engine {
+        target: String,
+        command: String,
+        detail: String,
+    },
 }
 
 /// What kind of target was read.
@@ -107,6 +158,8 @@ pub enum TargetKind {
     OciLayout,
     OciArchive,
     DockerArchive,
+    /// An image pulled from a registry.
+    Registry,
 }
 
 /// One app (or other executable) and its verdict.

@@ -142,6 +142,7 @@ fn kind_name(r: &Report) -> &'static str {
         super::TargetKind::OciLayout => "OCI layout",
         super::TargetKind::OciArchive => "OCI archive",
         super::TargetKind::DockerArchive => "docker archive",
+        super::TargetKind::Registry => "registry",
     }
 }
 

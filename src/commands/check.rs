@@ -1,22 +1,33 @@
 //! `recipe check`: can each app of the targets go distroless? A verdict that is not ready is
-//! exit 1; a target that cannot be read is bad input, exit 2.
+//! exit 1; a target that cannot be read is bad input, exit 2. A target is a path, a registry
+//! image (`HOST[:PORT]/REPO[:TAG|@DIGEST]`, `docker://REFERENCE`) or a local engine's image
+//! (`podman:IMAGE`, `docker-daemon:IMAGE`): see [`check::registry`].
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::{Context, Outcome};
-use crate::check;
+use crate::check::{self, registry::Target};
 use crate::error::Error;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Files, directories, image layouts or archives; registry images `HOST[:PORT]/REPO[:TAG]`
+    /// (or `docker://REFERENCE`); `podman:IMAGE` or `docker-daemon:IMAGE`.
     #[arg(required = true)]
-    targets: Vec<PathBuf>,
+    targets: Vec<OsString>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Only this platform of an image; the arch files must be for.
     #[arg(long)]
     arch: Option<String>,
+    /// Plain http instead of https for registry images (a local registry without TLS).
+    #[arg(long)]
+    insecure: bool,
+    /// The program for `podman:` and `docker-daemon:` images (default: `podman`, `docker`).
+    #[arg(long)]
+    engine: Option<PathBuf>,
 }
 
 pub fn run(_ctx: &Context, args: Args) -> Outcome {
@@ -24,10 +35,30 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
         arch: super::arch(args.arch.as_deref())?,
         ..Default::default()
     };
+    let targets: Vec<Result<Target, check::CheckError>> =
+        args.targets.iter().map(|t| Target::parse(t)).collect();
+    let mut pull = check::registry::PullOptions {
+        engine: args.engine,
+        ..Default::default()
+    };
+    if targets.iter().any(|t| matches!(t, Ok(Target::Registry(_)))) {
+        pull.registry = crate::registry::Options {
+            insecure: args.insecure,
+            basic_auth: crate::registry::basic_auth_from_env()?,
+            timeouts: crate::registry::Timeouts::from_env()?,
+        };
+    }
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    for t in &args.targets {
-        match check::check_path(t, &opts) {
+    for t in targets {
+        let report = t.and_then(|t| match t {
+            Target::Path(p) => check::check_path(&p, &opts),
+            Target::Registry(r) => check::registry::check_reference(&r, &opts, &pull),
+            Target::Engine { engine, image } => {
+                check::registry::check_engine(engine, &image, &opts, &pull)
+            }
+        });
+        match report {
             Ok(r) => reports.push(r),
             Err(e) => errors.push(Error::from(e)),
         }

@@ -1,7 +1,9 @@
 //! A small blocking client for OCI registries (the distribution API over `ureq`) that trusts
 //! no answer: every request has connect and read timeouts, error bodies are read up to
-//! [`MAX_ERROR_BODY`] and printed escaped and shortened, no redirect is ever followed, a blob is
-//! present only when the registry itself answers `200` for that digest, and every digest a
+//! [`MAX_ERROR_BODY`] and printed escaped and shortened, no redirect is followed (except by a
+//! blob GET, to where the registry stores its bytes: at most [`MAX_BLOB_REDIRECTS`], https
+//! only unless `insecure`, without our credentials, the bytes checked against the digest), a blob
+//! is present only when the registry itself answers `200` for that digest, and every digest a
 //! registry returns is compared with ours.
 //!
 //! Authentication: anonymous, HTTP basic (`REGISTRY_AUTH=user:password`), and the bearer-token
@@ -34,6 +36,8 @@ pub const MAX_TOKEN_BODY: u64 = 1 << 20;
 pub const MAX_MANIFEST: u64 = 4 << 20;
 
 const DIGEST_HEADER: &str = "docker-content-digest";
+/// Redirects a blob GET follows: registries send blob downloads to their storage (S3, a CDN).
+pub const MAX_BLOB_REDIRECTS: usize = 3;
 
 /// Where to reach a registry and as whom. (Its `Debug` never shows the password.)
 #[derive(Clone, Default)]
@@ -360,8 +364,17 @@ impl Client {
     /// within the read timeout) or a blob (no `accept`: its body may take as long as bytes keep
     /// coming); anything but `200` is a failure.
     fn get(&self, path: &str, accept: Option<&str>) -> Result<Response<ureq::Body>, Failure> {
+        let resp = self.request(path, accept)?;
+        if resp.status().as_u16() != 200 {
+            return Err(unexpected("GET", resp));
+        }
+        Ok(resp)
+    }
+
+    /// [`Client::get`]'s request, whatever the answer.
+    fn request(&self, path: &str, accept: Option<&str>) -> Result<Response<ureq::Body>, Failure> {
         let url = self.url(path);
-        let resp = self.call(&|a, auth| {
+        self.call(&|a, auth| {
             let mut r = match accept {
                 Some(types) => a.get(&url).header("Accept", types),
                 None => a.get(&url).config().timeout_recv_body(None).build(),
@@ -370,11 +383,7 @@ impl Client {
                 r = r.header("Authorization", v);
             }
             r.call()
-        })?;
-        if resp.status().as_u16() != 200 {
-            return Err(unexpected("GET", resp));
-        }
-        Ok(resp)
+        })
     }
 
     /// GETs the manifest `reference` (a tag or digest) accepting `accept`: its media type and
@@ -416,12 +425,44 @@ impl Client {
         Ok((media, buf))
     }
 
+    /// Where a blob GET's redirect leads, when it may be followed: a path on this registry, an
+    /// https URL, or (with `insecure` only) an http URL. Credentials are never sent there.
+    fn blob_location(&self, resp: &Response<ureq::Body>) -> Option<String> {
+        let loc = header(resp, "location")?;
+        if loc.starts_with('/') && !loc.starts_with("//") {
+            return Some(format!("{}{loc}", self.base));
+        }
+        let lower = loc.to_ascii_lowercase();
+        (lower.starts_with("https://") || (self.opts.insecure && lower.starts_with("http://")))
+            .then(|| loc.to_string())
+    }
+
     /// GETs blob `digest`, which must be exactly `size` bytes, into `to` (created): streamed,
     /// never more than `size + 1` bytes read, the length and sha256 checked at the end (a
     /// short, long or changed blob is a failure and `to` must not be used). The body may take
     /// as long as it takes while bytes keep coming (each read has the read timeout).
     pub fn get_blob(&self, digest: &str, size: u64, to: &Path) -> Result<(), Failure> {
-        let resp = self.get(&format!("blobs/{digest}"), None)?;
+        let mut resp = self.request(&format!("blobs/{digest}"), None)?;
+        for _ in 0..MAX_BLOB_REDIRECTS {
+            if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+                break;
+            }
+            let Some(next) = self.blob_location(&resp) else {
+                break;
+            };
+            drop(resp);
+            resp = self
+                .agent
+                .get(&next)
+                .config()
+                .timeout_recv_body(None)
+                .build()
+                .call()
+                .map_err(|e| self.transport(e))?;
+        }
+        if resp.status().as_u16() != 200 {
+            return Err(unexpected("GET", resp));
+        }
         let file = std::fs::File::create(to)
             .map_err(|e| Failure::Transport(format!("cannot write `{}`: {e}", to.display())))?;
         let mut w = crate::digest::HashWriter::new(std::io::BufWriter::new(file));

@@ -1351,3 +1351,77 @@ fn recipe_new_unknown_go_module_exits_2() {
     );
     assert!(!t.recipes().exists(), "nothing is written");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `recipe check` of images where they live: a registry answering what a registry should not,
+// a target that is nothing, an engine that cannot save.
+
+#[test]
+fn check_registry_errors() {
+    let windows = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{}", "1".repeat(64)),
+            "size": 500,
+            "platform": {"os": "windows", "architecture": "amd64"},
+        }],
+    })
+    .to_string();
+    let huge = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{}", "2".repeat(64)),
+            "size": 5_000_000,
+            "platform": {"os": "linux", "architecture": "amd64"},
+        }],
+    })
+    .to_string();
+    let zeros = format!("sha256:{}", "0".repeat(64));
+    let server = crate::util::serve(&[
+        ("/v2/app/manifests/windows", windows.as_bytes()),
+        ("/v2/app/manifests/huge", huge.as_bytes()),
+        (&format!("/v2/app/manifests/{zeros}"), b"{}"),
+    ]);
+    let host = server.url("").trim_start_matches("http://").to_string();
+    let check = |target: &str| {
+        let mut c = recipe();
+        c.args(["check", "--insecure", target])
+            .env_remove("REGISTRY_AUTH");
+        c
+    };
+    cli(
+        "check_registry_not_found",
+        2,
+        &mut check(&format!("{host}/app:nope")),
+    );
+    cli(
+        "check_registry_other_os",
+        2,
+        &mut check(&format!("{host}/app:windows")),
+    );
+    cli(
+        "check_registry_too_large",
+        2,
+        &mut check(&format!("{host}/app:huge")),
+    );
+    cli(
+        "check_registry_digest_mismatch",
+        2,
+        &mut check(&format!("{host}/app@{zeros}")),
+    );
+    cli(
+        "check_registry_no_answer",
+        1,
+        &mut check(&format!("127.0.0.1:{}/app:1", closed_port())),
+    );
+    cli("check_not_a_target", 2, &mut check("app:1"));
+    cli("check_bad_reference", 2, &mut check("docker://App"));
+    cli(
+        "check_engine_fails",
+        2,
+        recipe().args(["check", "--engine", "/bin/false", "podman:app:1"]),
+    );
+}

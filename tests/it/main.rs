@@ -4,6 +4,7 @@ mod bad_sources;
 mod build;
 mod check;
 mod check_apps;
+mod check_registry;
 mod ci;
 mod compress;
 mod container;
