@@ -143,7 +143,7 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(out.status.success(), "{id}: {stderr}");
             // A runner builds its own job; what it needs comes from the registry.
-            assert_eq!(built(&stderr), [id.clone()], "{stderr}");
+            assert_eq!(built(&stderr), std::slice::from_ref(&id), "{stderr}");
             assert!(
                 stderr.contains(&format!("{id}: pushed to the remote cache")),
                 "{stderr}"
