@@ -173,28 +173,8 @@ impl Store {
         let sha_dir = self.root.join("sha256");
         fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
         progress(&format!("fetching {origin}"));
-        let fetched = match origin {
-            Origin::Url(url) => http::download(url, &tmp, &limits)?,
-            // No pin to look for elsewhere: only the version named.
-            Origin::Debian(d) => debian::download(d, "", &tmp, &debian::APT)?.0,
-            Origin::GoModule { module, version } => {
-                gomod::download(self.go.as_deref(), module, version, &tmp)?
-            }
-            Origin::Pypi {
-                package,
-                version,
-                file,
-            } => pypi::download(package, version, file, &tmp)?,
-        };
-        let size = fs::metadata(&fetched.path)
-            .map_err(io_err(format!("reading {}", fetched.path.display())))?
-            .len();
-        if size > limits.max_download {
-            return Err(SourceError::DownloadTooBig {
-                what: origin.to_string(),
-                cap: limits.max_download,
-            });
-        }
+        // No pin to look for elsewhere: only the version named.
+        let (fetched, _) = self.download(origin, "", &tmp, &limits)?;
         let sha256 = fetched.sha256.clone();
         let dest = self.path_of(&sha256);
         if !dest.is_file() {
@@ -206,30 +186,31 @@ impl Store {
         Ok((dest, sha256))
     }
 
-    fn try_origin(
+    /// Downloads from `origin` into `tmp` (Debian: another version's file is taken only with
+    /// the same name and `pin`; the note says which), within the download cap.
+    fn download(
         &self,
         origin: &Origin,
-        sha256: &str,
-        dest: &Path,
+        pin: &str,
+        tmp: &Path,
         limits: &Limits,
-    ) -> Result<Option<String>, SourceError> {
-        let tmp = self.tmp_dir();
+    ) -> Result<(super::download::Fetched, Option<String>), SourceError> {
         let mut note = None;
         let fetched = match origin {
-            Origin::Url(url) => http::download(url, &tmp, limits)?,
+            Origin::Url(url) => http::download(url, tmp, limits)?,
             Origin::Debian(d) => {
-                let (f, n) = debian::download(d, sha256, &tmp, &debian::APT)?;
+                let (f, n) = debian::download(d, pin, tmp, &debian::APT)?;
                 note = n;
                 f
             }
             Origin::GoModule { module, version } => {
-                gomod::download(self.go.as_deref(), module, version, &tmp)?
+                gomod::download(self.go.as_deref(), module, version, tmp)?
             }
             Origin::Pypi {
                 package,
                 version,
                 file,
-            } => pypi::download(package, version, file, &tmp)?,
+            } => pypi::download(package, version, file, tmp)?,
         };
         // apt, go and pip write their files themselves; a file over the cap is refused here
         // (and removed when `fetched` is dropped).
@@ -242,6 +223,18 @@ impl Store {
                 cap: limits.max_download,
             });
         }
+        Ok((fetched, note))
+    }
+
+    fn try_origin(
+        &self,
+        origin: &Origin,
+        sha256: &str,
+        dest: &Path,
+        limits: &Limits,
+    ) -> Result<Option<String>, SourceError> {
+        let tmp = self.tmp_dir();
+        let (fetched, note) = self.download(origin, sha256, &tmp, limits)?;
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.
             return Err(SourceError::Mismatch {
