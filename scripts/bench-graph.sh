@@ -20,14 +20,13 @@
 #                                          debug build; checks that every run works, not speed
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh   # build_bin, fresh_cache, start_registry
 if [ "${1:-}" = --short ]; then
   set -- hello-dep libgreet amd64
   export RECIPE_RECIPES=$PWD/tests/fixtures/recipes
-  cargo build -q
-  BIN=$PWD/target/debug/recipe
+  build_bin debug
 else
-  cargo build --release -q
-  BIN=$PWD/target/release/recipe
+  build_bin release
 fi
 NAME=${1:-curl}
 TOUCHED=${2:-zlib}
@@ -40,7 +39,6 @@ cp "$RECIPES/$TOUCHED.toml" "$WORK/touched.orig"
 trap 'cp "$WORK/touched.orig" "$RECIPES/$TOUCHED.toml"; rm -rf "$WORK"' EXIT
 
 now() { date +%s.%N; }
-. scripts/lib.sh   # fresh_cache
 
 echo "warming up toolchains and sources (not timed)..." >&2
 RECIPE_CACHE="$SHARED" "$BIN" --quiet build "$NAME" --arch "$ARCH" --out "$WORK/warm" >/dev/null

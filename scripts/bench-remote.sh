@@ -13,6 +13,10 @@
 # Every run shares zig, its per-target musl caches and the sources, warmed up first (not timed);
 # a CI runner would restore them from its toolchain cache. The machine has 2 cores: the runner
 # processes share them, so `runners` shows the cost of the handoffs, not a speedup.
+# Every build runs with its cache at the same path (FIXED, bind-mounted in a mount namespace of
+# its own when run as root), as on CI runners, whose caches are all at ~/.cache/recipe: some
+# builds record their build paths (OpenSSL keeps its compiler command line, with the sysroot's
+# path, in libcrypto), so byte-identical entries need identical paths.
 # It also checks: each job is built exactly once across the runners, and the images job's index
 # digest equals the one-machine build's.
 #
@@ -21,14 +25,13 @@
 #                                          libgreet for amd64,arm64 with the debug build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh   # build_bin, fresh_cache, start_registry
 if [ "${1:-}" = --short ]; then
   set -- hello-dep amd64,arm64 2
   export RECIPE_RECIPES=$PWD/tests/fixtures/recipes
-  cargo build -q
-  BIN=$PWD/target/debug/recipe
+  build_bin debug
 else
-  cargo build --release -q
-  BIN=$PWD/target/release/recipe
+  build_bin release
 fi
 NAME=${1:-curl}
 ARCH=${2:-all}
@@ -41,7 +44,17 @@ cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-. scripts/lib.sh   # fresh_cache, start_registry
+FIXED=/var/tmp/recipe-bench-cache
+in_cache() { # DIR CMD...: CMD with the cache DIR at $FIXED (its own mount namespace)
+  local dir=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+    mkdir -p "$FIXED"
+    unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$dir" "$FIXED" \
+      env RECIPE_CACHE="$FIXED" "$@"
+  else
+    RECIPE_CACHE="$dir" "$@"
+  fi
+}
 
 start_registry "$WORK/registry"
 export RECIPE_REMOTE_CACHE=127.0.0.1:$REG_PORT/cache RECIPE_REMOTE_CACHE_INSECURE=true
@@ -55,14 +68,14 @@ env -u RECIPE_REMOTE_CACHE RECIPE_CACHE="$SHARED" "$BIN" --quiet build "$NAME" -
 # one machine, no remote cache
 fresh_cache "$WORK/one"
 t0=$(now)
-env -u RECIPE_REMOTE_CACHE RECIPE_CACHE="$WORK/one" "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/one-out" >"$WORK/one.log" 2>&1
+in_cache "$WORK/one" env -u RECIPE_REMOTE_CACHE "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/one-out" >"$WORK/one.log" 2>&1
 t1=$(now)
 one=$(echo "$t1 - $t0" | bc)
 
 # runners
 t0=$(now)
 fresh_cache "$WORK/plan"
-RECIPE_CACHE="$WORK/plan" "$BIN" --quiet ci matrix "$NAME" --arch "$ARCH" --levels 16 >"$WORK/matrix"
+in_cache "$WORK/plan" "$BIN" --quiet ci matrix "$NAME" --arch "$ARCH" --levels 16 >"$WORK/matrix"
 for r in $(seq "$RUNNERS"); do fresh_cache "$WORK/runner$r"; done
 while IFS='=' read -r level json; do
   jobs=$(python3 -c 'import json,sys; print("\n".join(j["recipe"]+" "+j["arch"] for j in json.loads(sys.argv[1])))' "$json")
@@ -73,7 +86,7 @@ while IFS='=' read -r level json; do
     [ -z "$mine" ] && continue
     (
       echo "$mine" | while read -r recipe arch; do
-        RECIPE_CACHE="$WORK/runner$r" "$BIN" build "$recipe" --arch "$arch" --no-image --signing-key "$SECRET" \
+        in_cache "$WORK/runner$r" "$BIN" build "$recipe" --arch "$arch" --no-image --signing-key "$SECRET" \
           >>"$WORK/runner$r.log" 2>&1 || { echo "runner $r: $recipe/$arch failed:" >&2; tail -30 "$WORK/runner$r.log" >&2; exit 1; }
       done
     ) &
@@ -83,14 +96,14 @@ while IFS='=' read -r level json; do
   echo "  $level done" >&2
 done <"$WORK/matrix"
 fresh_cache "$WORK/images"
-RECIPE_CACHE="$WORK/images" "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/images-out" >"$WORK/images.log" 2>&1
+in_cache "$WORK/images" "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/images-out" >"$WORK/images.log" 2>&1
 t1=$(now)
 runners=$(echo "$t1 - $t0" | bc)
 
 # fetch everything again into a fresh cache
 fresh_cache "$WORK/fetch"
 t0=$(now)
-RECIPE_CACHE="$WORK/fetch" "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/fetch-out" >"$WORK/fetch.log" 2>&1
+in_cache "$WORK/fetch" "$BIN" build "$NAME" --arch "$ARCH" --out "$WORK/fetch-out" >"$WORK/fetch.log" 2>&1
 t1=$(now)
 fetch=$(echo "$t1 - $t0" | bc)
 

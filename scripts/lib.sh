@@ -1,5 +1,11 @@
 # Shell helpers the scripts share (sourced, not run).
 
+# build_bin debug|release: builds recipe and sets BIN to it.
+build_bin() {
+  if [ "$1" = debug ]; then cargo build -q; else cargo build --release -q; fi
+  BIN=$PWD/target/$1/recipe
+}
+
 # fresh_cache DIR: a recipe cache that shares SHARED's tool installs, zig caches, Go and the
 # sources, nothing else (the wrappers are not shared: they name the cache they live in).
 fresh_cache() {
