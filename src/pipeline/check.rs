@@ -61,9 +61,11 @@ pub(super) fn check_files(
     job: &plan::Job,
     files: &[AppFile],
     go_version: Option<String>,
+    cache: &std::path::Path,
     progress: &dyn Progress,
 ) -> Result<build::compress::Verified, PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
+    let cache_path = cache.to_string_lossy();
     progress.step(&id, "verify");
     let mut verified = build::compress::Verified::new();
     let expect = verify::Expect {
@@ -107,6 +109,19 @@ pub(super) fn check_files(
             });
         }
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
+        // The key says nothing of where the cache is: a file that records it differs between
+        // machines whose caches are elsewhere (OpenSSL keeps its compiler command line).
+        if memchr::memmem::find(&bytes, cache_path.as_bytes()).is_some() {
+            progress.note(
+                &id,
+                &format!(
+                    "warning: {} records the build cache's path `{}`: its bytes depend on where \
+                     the cache is (machines sharing entries need the same cache path: docs/ci.md)",
+                    f.image_path,
+                    crate::text::path(cache)
+                ),
+            );
+        }
         let runtime = report
             .facts
             .as_ref()

@@ -584,7 +584,7 @@ fn run_node(
     if settings.rebuild || !cache.has(&node.key) {
         let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
         let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
-        let verified = check_files(r, &node.job, &files, go_version, progress)?;
+        let verified = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
         let packed = if r.compress.is_some() {
             progress.step(&id, "compress");
             let packed = build::compress::compress(r, &node.job, &files, tools, &verified)?;

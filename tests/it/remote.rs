@@ -530,3 +530,50 @@ fn key_pair() -> (tempfile::TempDir, String) {
     let (_, public) = key(dir.path(), "k");
     (dir, public)
 }
+
+/// A build that records where it was built (here the source folder, under the cache; OpenSSL
+/// does the same with its compiler command line) is said to depend on the cache's path; one
+/// that does not (hello-c) is not.
+#[test]
+fn a_file_that_records_the_cache_path_is_warned_about() {
+    if !crate::util::tools_for_builds() {
+        return;
+    }
+    let _l = build_lock();
+    let s = runner();
+    let src = s.recipes().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("demo.c"),
+        "#include <stdio.h>\nint main(void) { puts(BUILT_IN); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("Makefile"),
+        "demo: demo.c\n\t$(CC) $(CFLAGS) $(LDFLAGS) -DBUILT_IN='\"$(CURDIR)\"' -o $@ demo.c\n\
+         install: demo\n\tmkdir -p $(DESTDIR)/usr/local/bin\n\tcp demo $(DESTDIR)/usr/local/bin/demo\n",
+    )
+    .unwrap();
+    s.recipe("demo", &crate::util::minimal_recipe("demo"));
+    let out = run(s.cmd_private_cache().args(["build", "demo", "--no-image"])).success();
+    let cache = std::fs::canonicalize(s.cache()).unwrap_or(s.cache());
+    assert!(
+        out.stderr.contains(&format!(
+            "demo/amd64: warning: /usr/local/bin/demo records the build cache's path `{}`",
+            s.cache().display()
+        )) || out.stderr.contains(&format!(
+            "records the build cache's path `{}`",
+            cache.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    let mut c = s.cmd_private_cache();
+    c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
+    let out = run(c.args(["build", "hello-c", "--no-image"])).success();
+    assert!(
+        !out.stderr.contains("records the build cache's path"),
+        "{}",
+        out.stderr
+    );
+}
