@@ -1,6 +1,19 @@
 //! The GitHub Actions workflow (see the module above): `plan`, `level0..levelN`, `images`.
+//!
+//! Secrets are scoped as tightly as GitHub allows: the signing key and the registry's write
+//! credentials live in the `recipe-release` environment, whose deployment rule (set by the
+//! maintainer: `main` and `v*` tags) GitHub enforces whatever a branch's copy of this file
+//! says; jobs of other refs run in `recipe-pull-request`, which holds no signing key. Inside a
+//! job, only the steps that run `recipe` get them (never checkout or the setup lines), and
+//! checkout keeps no token.
 
 use super::{Spec, shell_word};
+
+/// The environment a job that may sign runs in.
+const ENVIRONMENT: &str = "${{ github.event_name != 'pull_request' && (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/v')) && 'recipe-release' || 'recipe-pull-request' }}";
+/// A step's environment: the registry's credentials, and the signing key when it signs.
+const READ: &str = "        env:\n          REGISTRY_AUTH: ${{ secrets.REGISTRY_AUTH }}\n";
+const SIGN: &str = "          RECIPE_CACHE_SIGNING_KEY: ${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY || '' }}\n";
 
 /// The workflow's text.
 pub fn workflow(spec: &Spec) -> String {
@@ -12,16 +25,11 @@ pub fn workflow(spec: &Spec) -> String {
     ));
     y.push_str(
         "name: recipe\n\non:\n  push:\n    branches: [main]\n    tags: [\"v*\"]\n  pull_request:\n  workflow_dispatch:\n\n\
-         permissions:\n  contents: read\n  packages: write\n\n",
+         permissions:\n  contents: read\n\n",
     );
     y.push_str("env:\n");
     y.push_str(&spec.variables());
-    y.push_str(
-        "  # Builds of pull requests read the cache and never sign or push (a fork's get no secrets).\n\
-         \x20 RECIPE_CACHE_SIGNING_KEY: ${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY || '' }}\n\
-         \x20 REGISTRY_AUTH: ${{ secrets.REGISTRY_AUTH }}\n\n",
-    );
-    y.push_str("jobs:\n");
+    y.push_str("\njobs:\n");
 
     // plan
     y.push_str("  plan:\n    runs-on: ubuntu-latest\n    outputs:\n");
@@ -30,14 +38,14 @@ pub fn workflow(spec: &Spec) -> String {
             "      level{l}: ${{{{ steps.plan.outputs.level{l} }}}}\n"
         ));
     }
-    y.push_str("    steps:\n      - uses: actions/checkout@v4\n");
-    setup(&mut y, spec);
+    y.push_str("    steps:\n");
+    checkout_and_setup(&mut y, spec);
     y.push_str(&format!(
         "      - name: The workflow is up to date\n        run: |\n          # shellcheck disable=SC2016 # the setup lines, quoted as they were given\n          {} --check\n",
         spec.command
     ));
     y.push_str(&format!(
-        "      - id: plan\n        name: Plan (the jobs neither cache has, level by level)\n        run: recipe ci matrix {} --arch {} --levels {depth} >> \"$GITHUB_OUTPUT\"\n",
+        "      - id: plan\n        name: Plan (the jobs neither cache has, level by level)\n{READ}        run: recipe ci matrix {} --arch {} --levels {depth} >> \"$GITHUB_OUTPUT\"\n",
         spec.targets(),
         shell_word(&spec.arch)
     ));
@@ -49,14 +57,15 @@ pub fn workflow(spec: &Spec) -> String {
             .collect();
         y.push_str(&format!(
             "\n  level{l}:\n    needs: [{}]\n    if: ${{{{ !cancelled() && !contains(needs.*.result, 'failure') && needs.plan.outputs.level{l} != '[]' }}}}\n\
-             \x20   runs-on: ubuntu-latest\n    strategy:\n      fail-fast: false\n      matrix:\n        job: ${{{{ fromJSON(needs.plan.outputs.level{l}) }}}}\n\
-             \x20   name: ${{{{ matrix.job.recipe }}}} (${{{{ matrix.job.arch }}}})\n    steps:\n      - uses: actions/checkout@v4\n",
+             \x20   runs-on: ubuntu-latest\n    environment: {ENVIRONMENT}\n    permissions:\n      contents: read\n      packages: write\n\
+             \x20   strategy:\n      fail-fast: false\n      matrix:\n        job: ${{{{ fromJSON(needs.plan.outputs.level{l}) }}}}\n\
+             \x20   name: ${{{{ matrix.job.recipe }}}} (${{{{ matrix.job.arch }}}})\n    steps:\n",
             needs.join(", ")
         ));
-        setup(&mut y, spec);
-        y.push_str(
-            "      - name: Build, verify, smoke-test, push to the remote cache\n        env:\n          RECIPE: ${{ matrix.job.recipe }}\n          ARCH: ${{ matrix.job.arch }}\n        run: recipe build \"$RECIPE\" --arch \"$ARCH\" --no-image\n",
-        );
+        checkout_and_setup(&mut y, spec);
+        y.push_str(&format!(
+            "      - name: Build, verify, smoke-test, push to the remote cache\n{READ}{SIGN}          RECIPE: ${{{{ matrix.job.recipe }}}}\n          ARCH: ${{{{ matrix.job.arch }}}}\n        run: recipe build \"$RECIPE\" --arch \"$ARCH\" --no-image\n",
+        ));
     }
 
     // images
@@ -64,17 +73,20 @@ pub fn workflow(spec: &Spec) -> String {
         .chain((0..depth).map(|e| format!("level{e}")))
         .collect();
     y.push_str(&format!(
-        "\n  images:\n    needs: [{}]\n    if: ${{{{ !cancelled() && !contains(needs.*.result, 'failure') }}}}\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n",
+        "\n  images:\n    needs: [{}]\n    if: ${{{{ !cancelled() && !contains(needs.*.result, 'failure') }}}}\n    runs-on: ubuntu-latest\n\
+         \x20   environment: {ENVIRONMENT}\n    permissions:\n      contents: read\n      packages: write\n    steps:\n",
         needs.join(", ")
     ));
-    setup(&mut y, spec);
+    checkout_and_setup(&mut y, spec);
     y.push_str(&format!(
-        "      - name: Images (every job from the remote cache)\n        run: recipe build {} --arch {}\n",
+        "      - name: Images (every job from the remote cache)\n{READ}        run: recipe build {} --arch {}\n",
         spec.targets(),
         shell_word(&spec.arch)
     ));
     if spec.image_repo.is_some() && !spec.apps.is_empty() {
-        y.push_str("      - name: Push the images\n        if: ${{ github.event_name != 'pull_request' }}\n        run: |\n");
+        y.push_str(&format!(
+            "      - name: Push the images\n        if: ${{{{ github.event_name != 'pull_request' }}}}\n{READ}        run: |\n"
+        ));
         for app in &spec.apps {
             y.push_str(&format!(
                 "          recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"{}\n",
@@ -85,7 +97,11 @@ pub fn workflow(spec: &Spec) -> String {
     y
 }
 
-fn setup(y: &mut String, spec: &Spec) {
+/// Checkout (keeping no token in `.git/config`) and the setup lines.
+fn checkout_and_setup(y: &mut String, spec: &Spec) {
+    y.push_str(
+        "      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n",
+    );
     if spec.setup.is_empty() {
         return;
     }

@@ -92,7 +92,11 @@ impl Spec {
         if self.names.is_empty() {
             "--all".into()
         } else {
-            self.names.join(" ")
+            self.names
+                .iter()
+                .map(|n| shell_word(n))
+                .collect::<Vec<_>>()
+                .join(" ")
         }
     }
 }

@@ -140,13 +140,16 @@ pub fn check(key: &str, bytes: &[u8], trusted: &[PublicKey]) -> Result<Checked, 
     let Some(signature) = m.annotations.get(SIGNATURE) else {
         return Err("it is not signed".into());
     };
-    let Some(public) = trusted.iter().find(|k| &k.name == signer) else {
+    // Two trusted keys may share a name (a key made again instead of rotated): any may verify.
+    let named: Vec<&PublicKey> = trusted.iter().filter(|k| &k.name == signer).collect();
+    if named.is_empty() {
         return Err(format!(
             "it is signed by `{}`, a key not trusted here",
             crate::text::escape(&signer.chars().take(64).collect::<String>())
         ));
-    };
-    if !public.verifies(&message(key, &m.layers), signature) {
+    }
+    let signed = message(key, &m.layers);
+    if !named.iter().any(|k| k.verifies(&signed, signature)) {
         return Err(format!(
             "its signature by `{signer}` does not verify: the entry was changed after it was signed"
         ));
@@ -280,6 +283,15 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid")
         );
+    }
+
+    #[test]
+    fn any_trusted_key_of_the_signers_name_may_verify() {
+        let old = SecretKey::generate("ci").unwrap();
+        let new = SecretKey::generate("ci").unwrap();
+        let m = manifest(KEY_A, "zlib", "arm64", layers(), &new);
+        assert!(check(KEY_A, &m, &[old.public(), new.public()]).is_ok());
+        assert!(check(KEY_A, &m, &[old.public()]).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ const MAX_NAME: usize = 64;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("{what} `{}` is not `NAME:BASE64`", crate::text::escape(&shown(text)))]
+    #[error("{what} `{}` is not `NAME:BASE64`", crate::text::escape(&shown(what, text)))]
     #[diagnostic(help("a key is one line, as `recipe key generate` writes it"))]
     Form { what: &'static str, text: String },
     #[error(
@@ -37,10 +37,13 @@ pub enum KeyError {
     Point { what: &'static str, name: String },
 }
 
-/// At most 40 characters of a rejected key, so a secret pasted in the wrong place is not
-/// printed whole.
-fn shown(text: &str) -> String {
-    let t: String = text.chars().take(40).collect();
+/// What of a rejected key may be printed: nothing of a signing key (a few characters of a
+/// seed narrow it down), at most 8 characters of a public one.
+fn shown(what: &str, text: &str) -> String {
+    if what != "trusted key" {
+        return "(not shown)".to_string();
+    }
+    let t: String = text.chars().take(8).collect();
     if t.len() < text.len() {
         format!("{t}...")
     } else {
@@ -214,6 +217,10 @@ mod tests {
             .to_string();
         assert!(!e.contains(&secret[10..]), "{e}");
         assert!(SecretKey::generate("").is_err());
+        // A signing key without its name: not a character of it is printed.
+        let seed = secret.split_once(':').unwrap().1;
+        let e = SecretKey::parse(seed).unwrap_err().to_string();
+        assert!(!e.contains(&seed[..4]), "{e}");
         assert!(name_ok("ci-2026.a_b"));
         assert!(!name_ok(&"a".repeat(65)));
     }

@@ -222,6 +222,11 @@ impl Remote {
         gunzip_capped(&log, &tmp.path().join("build.log"), artifact::MAX_LOG)
             .map_err(|e| format!("its build log: {e}"))?;
         std::fs::remove_file(&log).map_err(|e| e.to_string())?;
+        // When it came here: planning compares the newest entries of a recipe by this.
+        meta.created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
         crate::publish::write_file(&meta_path, &json).map_err(|e| e.to_string())?;
         let tmp = tmp.keep();
@@ -303,10 +308,22 @@ fn set_modes(dest: &Path, files: &[crate::cache::manifest::Item]) -> io::Result<
     // Deepest first, so a folder made read-only does not stop the rest.
     for item in files.iter().rev() {
         let mode = match &item.kind {
-            Kind::File { mode, .. } | Kind::Dir { mode } => *mode & 0o777,
+            Kind::File { mode, .. } | Kind::Dir { mode } => *mode & 0o7777,
             _ => continue,
         };
-        let path = dest.join(&item.path);
+        // Only paths inside the tree: nothing absolute, no `..` (the manifest check refuses
+        // the entry afterwards; no chmod may happen elsewhere before that).
+        let rel = Path::new(&item.path);
+        if !rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(io::Error::other(format!(
+                "its meta.json names a path outside the tree: `{}`",
+                crate::text::escape(&item.path)
+            )));
+        }
+        let path = dest.join(rel);
         match std::fs::symlink_metadata(&path) {
             Ok(m) if !m.file_type().is_symlink() => {
                 std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?
@@ -386,4 +403,34 @@ fn gunzip_capped(from: &Path, to: &Path, cap: u64) -> io::Result<()> {
         return Err(io::Error::other(format!("larger than {cap} bytes")));
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cache::manifest::{Item, Kind};
+
+    #[test]
+    fn modes_are_set_only_inside_the_tree() {
+        let t = tempfile::tempdir().unwrap();
+        let dest = t.path().join("dest");
+        std::fs::create_dir_all(&dest).unwrap();
+        let outside = t.path().join("outside");
+        std::fs::write(&outside, b"x").unwrap();
+        for path in ["../outside", "/etc/passwd", "a/../../outside"] {
+            let files = [Item {
+                path: path.into(),
+                kind: Kind::File {
+                    mode: 0o777,
+                    size: 1,
+                    sha256: String::new(),
+                    seen: None,
+                },
+            }];
+            let e = super::set_modes(&dest, &files).unwrap_err();
+            assert!(e.to_string().contains("outside the tree"), "{e}");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&outside).unwrap().permissions().mode();
+        assert_ne!(mode & 0o777, 0o777, "the file outside was not touched");
+    }
 }
