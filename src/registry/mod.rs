@@ -443,6 +443,7 @@ impl Client {
     /// as long as it takes while bytes keep coming (each read has the read timeout).
     pub fn get_blob(&self, digest: &str, size: u64, to: &Path) -> Result<(), Failure> {
         let mut resp = self.request(&format!("blobs/{digest}"), None)?;
+        let mut redirected = false;
         for _ in 0..MAX_BLOB_REDIRECTS {
             if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
                 break;
@@ -459,16 +460,46 @@ impl Client {
                 .build()
                 .call()
                 .map_err(|e| self.transport(e))?;
+            redirected = true;
         }
-        if resp.status().as_u16() != 200 {
-            return Err(unexpected("GET", resp));
+        match resp.status().as_u16() {
+            200 => {}
+            // Where a redirect led is not the registry: its answer's body is not shown.
+            status if redirected => {
+                return Err(Failure::Status {
+                    method: "GET",
+                    status,
+                    body: String::new(),
+                });
+            }
+            _ => return Err(unexpected("GET", resp)),
         }
         let file = std::fs::File::create(to)
             .map_err(|e| Failure::Transport(format!("cannot write `{}`: {e}", to.display())))?;
         let mut w = crate::digest::HashWriter::new(std::io::BufWriter::new(file));
-        let mut body = resp.into_body().into_reader().take(size.saturating_add(1));
-        std::io::copy(&mut body, &mut w)
-            .map_err(|e| Failure::Transport(crate::text::escape(&e.to_string()).into_owned()))?;
+        // A blob may take its time, not forever: at least MIN_BLOB_RATE on the whole.
+        let allowed = self
+            .opts
+            .timeouts
+            .read
+            .max(Duration::from_secs(size / MIN_BLOB_RATE));
+        let mut body = Paced {
+            inner: resp.into_body().into_reader(),
+            start: std::time::Instant::now(),
+            allowed,
+        }
+        .take(size.saturating_add(1));
+        std::io::copy(&mut body, &mut w).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                Failure::Transport(format!(
+                    "blob {digest} did not arrive within {} s (slower than {} KiB/s; `{TIMEOUT_ENV}`)",
+                    allowed.as_secs(),
+                    MIN_BLOB_RATE >> 10
+                ))
+            } else {
+                Failure::Transport(crate::text::escape(&e.to_string()).into_owned())
+            }
+        })?;
         let (inner, hex, got) = w.finish();
         inner
             .into_inner()
@@ -490,6 +521,29 @@ impl Client {
             )));
         }
         Ok(())
+    }
+}
+
+/// The slowest a blob may arrive on the whole, in bytes per second (each read also has the read
+/// timeout): a registry dripping a byte per read timeout must not hold a job for days.
+const MIN_BLOB_RATE: u64 = 64 << 10;
+
+/// A reader that fails with `TimedOut` once `allowed` has passed since `start`.
+struct Paced<R> {
+    inner: R,
+    start: std::time::Instant,
+    allowed: Duration,
+}
+
+impl<R: Read> Read for Paced<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.start.elapsed() > self.allowed {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the blob is arriving too slowly",
+            ));
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -548,6 +602,25 @@ mod tests {
         assert_eq!(s, "basic");
         assert_eq!(p[0].1, "a \"b\"");
         assert_eq!(p[1], ("charset".into(), "UTF-8".into()));
+    }
+
+    #[test]
+    fn a_blob_that_takes_too_long_is_cut_off() {
+        let mut fast = Paced {
+            inner: &b"abc"[..],
+            start: std::time::Instant::now(),
+            allowed: Duration::from_secs(3600),
+        };
+        let mut out = Vec::new();
+        fast.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abc");
+        let mut slow = Paced {
+            inner: &b"abc"[..],
+            start: std::time::Instant::now() - Duration::from_secs(2),
+            allowed: Duration::from_secs(1),
+        };
+        let e = slow.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
     }
 
     #[test]
