@@ -133,6 +133,12 @@ pub enum UsageError {
         "run the `recipe ci github` command named in the workflow's first line again, and commit the file"
     ))]
     StaleWorkflow { levels: usize, depth: usize },
+    #[error("`recipe cache push` needs --remote-cache (or `RECIPE_REMOTE_CACHE`)")]
+    PushNeedsRemote,
+    #[error(
+        "`recipe cache push` needs a signing key: --signing-key FILE or `RECIPE_CACHE_SIGNING_KEY`"
+    )]
+    PushNeedsKey,
     #[error("the new key must have another name than the old one (`{name}`)")]
     SameKeyName { name: String },
     #[error("cannot write `{}`", crate::text::path(path))]

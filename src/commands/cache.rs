@@ -1,4 +1,4 @@
-//! `recipe cache ls` and `recipe cache gc`.
+//! `recipe cache ls`, `recipe cache gc` and `recipe cache push`.
 
 use std::collections::BTreeSet;
 
@@ -18,11 +18,20 @@ pub enum Args {
         #[arg(long)]
         all: bool,
     },
+    /// Sign and push the local entries of a graph that the remote cache lacks (a machine that
+    /// built Qt seeds the shared cache; a runner whose push failed pushes later).
+    Push {
+        #[command(flatten)]
+        targets: super::Targets,
+        #[command(flatten)]
+        remote: super::RemoteArgs,
+    },
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let store = Cache::new(&ctx.cache);
     match args {
+        Args::Push { targets, remote } => return push(ctx, &targets, &remote),
         Args::Ls => print!("{}", report::cache_table(&store.list())),
         Args::Gc { all } => {
             let keep = if all {
@@ -58,4 +67,45 @@ fn planned_keys(ctx: &Context) -> Result<BTreeSet<String>, crate::error::Error> 
         .collect();
     let planned = pipeline::plan(&settings, &recipes, &Arch::ALL)?;
     Ok(planned.graph.nodes.iter().map(|n| n.key.clone()).collect())
+}
+
+/// `recipe cache push`: every local entry of the graph, checked against its manifest, that the
+/// remote cache has no trusted entry for, signed and pushed.
+fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> Outcome {
+    use crate::error::UsageError;
+    let Some(remote) = remote.remote()? else {
+        return Err(UsageError::PushNeedsRemote.into());
+    };
+    if !remote.pushes() {
+        return Err(UsageError::PushNeedsKey.into());
+    }
+    let settings = ctx.settings(None);
+    let (arches, recipes) = targets.load(&settings)?;
+    let planned = pipeline::plan(&settings, &recipes, &arches)?;
+    let store = Cache::new(&ctx.cache);
+    let (mut pushed, mut there, mut absent) = (0, 0, 0);
+    for node in &planned.graph.nodes {
+        let id = node.id();
+        let _lock = store.lock(&node.key)?;
+        if node.miss.is_some() || store.verify(&node.key).is_err() {
+            absent += 1; // not built here, or changed since: nothing to vouch for
+            continue;
+        }
+        match remote.lookup(&node.key) {
+            Ok(Some(_)) => there += 1,
+            found => {
+                if let Err(why) = found {
+                    eprintln!("{id}: the remote entry is refused ({why}): replacing it");
+                }
+                remote.push(&store, &node.key, &id)?;
+                eprintln!("{id}: pushed ({})", &node.key[..12]);
+                pushed += 1;
+            }
+        }
+    }
+    println!(
+        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache",
+        remote.at()
+    );
+    Ok(Exit::Ok)
 }

@@ -577,3 +577,71 @@ fn a_file_that_records_the_cache_path_is_warned_about() {
         out.stderr
     );
 }
+
+/// `recipe cache push` seeds the remote cache from what one machine built without it: what is
+/// missing is pushed, what is there is not, and a reader then builds nothing.
+#[test]
+fn cache_push_seeds_the_remote_cache_from_local_entries() {
+    if !tools() || !require_tool("qemu-aarch64-static") {
+        return;
+    }
+    let _l = build_lock();
+    let reg = Registry::start().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let (secret, public) = key(keys.path(), "maintainer");
+    let local = runner();
+    run(cmd(
+        &local,
+        &reg,
+        &["build", "hello-dep", "--arch", "arm64", "--no-image"],
+    )
+    .env_remove("RECIPE_REMOTE_CACHE"))
+    .success();
+    let push = |s: &Scratch| {
+        run(cmd(
+            s,
+            &reg,
+            &[
+                "cache",
+                "push",
+                "hello-dep",
+                "--arch",
+                "arm64",
+                "--trust",
+                &public,
+            ],
+        )
+        .arg("--signing-key")
+        .arg(&secret))
+        .success()
+    };
+    let out = push(&local);
+    assert!(
+        out.stdout.contains("pushed 2 entries"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let out = push(&local);
+    assert!(
+        out.stdout.contains("pushed 0 entries") && out.stdout.contains("2 already there"),
+        "{}",
+        out.stdout
+    );
+    // Without a signing key it refuses; a reader with an empty cache builds nothing.
+    run(&mut cmd(
+        &local,
+        &reg,
+        &["cache", "push", "hello-dep", "--trust", &public],
+    ))
+    .failure(2)
+    .stderr_has("needs a signing key");
+    let reader = runner();
+    let out = run(&mut cmd(
+        &reader,
+        &reg,
+        &["build", "hello-dep", "--arch", "arm64", "--trust", &public],
+    ))
+    .success();
+    assert!(built(&out.stderr).is_empty(), "{}", out.stderr);
+}
