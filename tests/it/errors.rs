@@ -1255,7 +1255,11 @@ fn remote_cache_errors() {
     cli("ci_needs_remote", 2, c.args(["ci", "github", "app"]));
     let mut c = s.cmd_private_cache();
     clean(&mut c);
-    cli("cache_push_needs_remote", 2, c.args(["cache", "push", "app"]));
+    cli(
+        "cache_push_needs_remote",
+        2,
+        c.args(["cache", "push", "app"]),
+    );
     let mut c = s.cmd_private_cache();
     clean(&mut c);
     c.env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"));
