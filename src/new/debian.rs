@@ -273,6 +273,8 @@ fn local(program: &str) -> String {
     }
 }
 
+/// A first recipe for Debian's source package `req`: its pin from the signed index, its tree's
+/// build system and licence, and the app files, libraries and smoke test of its binary package.
 pub fn from_debian(
     req: &DebianRequest,
     cache: &Path,
@@ -283,33 +285,8 @@ pub fn from_debian(
     if let Some(b) = &req.binary {
         check("binary package", b)?;
     }
-    let mut cmd = tool("apt-cache");
-    cmd.args(["showsrc", &req.package]);
-    let text = run(&mut cmd, &format!("apt-cache showsrc {}", req.package))?;
-    let stanzas = parse_showsrc(&text);
-    let Some(src) = stanzas
-        .iter()
-        .find(|s| s.package == req.package && s.version == req.version)
-    else {
-        let mut known: Vec<String> = stanzas
-            .iter()
-            .filter(|s| s.package == req.package)
-            .map(|s| s.version.clone())
-            .collect();
-        known.dedup();
-        return Err(NewError::UnknownDebian {
-            package: req.package.clone(),
-            version: req.version.clone(),
-            known,
-        });
-    };
-    let Some((sha256, file)) = tarball(src) else {
-        return Err(NewError::NoTarball {
-            package: req.package.clone(),
-            version: req.version.clone(),
-        });
-    };
-    let version = upstream_version(file, &req.package).unwrap_or_else(|| {
+    let (src, sha256, file) = source_stanza(req)?;
+    let version = upstream_version(&file, &req.package).unwrap_or_else(|| {
         let v = req.version.split_once(':').map_or(&*req.version, |x| x.1);
         v.rsplit_once('-')
             .map_or(v, |x| x.0)
@@ -330,138 +307,26 @@ pub fn from_debian(
         },
         progress,
     )?;
-    let work = tempfile::Builder::new()
-        .prefix("recipe-new-")
-        .tempdir_in(crate::new::scratch(cache)?)
-        .map_err(io_err("creating a scratch folder"))?;
-    let tree = work.path().join("src");
-    crate::source::extract(&archive, &tree, 1)?;
+    let (work, tree) = super::unpack(cache, &archive, 1)?;
     let detected =
         super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
-
-    // The binary packages.
-    let names: Vec<&String> = match &req.binary {
-        Some(b) => vec![b],
-        None => src
-            .binaries
-            .iter()
-            .filter(|b| is_app_candidate(b))
-            .collect(),
-    };
-    let mut bins = Vec::new();
-    for n in names {
-        progress(&format!("reading the binary package {n}={}", req.version));
-        let dir = work.path().join(format!("deb-{n}"));
-        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-        match unpack_binary(n, &req.version, &dir) {
-            Ok(b) => bins.push(b),
-            Err(e) if req.binary.is_some() => return Err(e),
-            Err(e) => progress(&format!("skipped {n}: {e}")),
-        }
-    }
+    let bins = binaries(req, &src, work.path(), progress)?;
     let main = main_binary(&req.package, &bins);
 
-    let mut d = Draft {
-        name: super::recipe_name(&req.package),
-        version: version.clone(),
-        homepage: src
-            .homepage
-            .clone()
-            .unwrap_or_else(|| format!("https://tracker.debian.org/pkg/{}", req.package)),
-        sha256: sha256.clone(),
-        note: format!("the bytes of Debian's {file}"),
-        origin_table: "source.debian".into(),
-        origin_lines: vec![
-            ("package".into(), req.package.clone()),
-            ("version".into(), req.version.clone()),
-            ("file".into(), file.clone()),
-        ],
-        source_comment: vec![format!(
-            "sha256 of {file} as Debian's signed Sources index lists it for {}={} \
-             (apt-cache showsrc); apt and the store checked the bytes against it.",
-            req.package, req.version
-        )],
-        ..Draft::default()
-    };
-    d.guesses.push(format!(
-        "source: {file}, sha256 {sha256} (Debian's signed Sources index)"
-    ));
-    match super::guess_license(&tree) {
-        Some((id, from)) => {
-            d.license = id.clone();
-            d.guesses.push(format!("license {id}, from {from}"));
-            d.checks.push(format!(
-                "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
-            ));
-        }
-        None => {
-            d.license = "NOASSERTION".into();
-            d.checks.push(
-                "license: no licence file recognised; set the SPDX expression (`NOASSERTION` now)"
-                    .into(),
-            );
-        }
+    let mut d = source_draft(req, &src, &sha256, &file, &version);
+    if let Some((id, from)) = super::license(&mut d, &tree) {
+        d.checks.push(format!(
+            "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
+        ));
     }
     d.description = main
         .and_then(|b| b.description.clone())
         .unwrap_or_else(|| format!("{} (from Debian's source package)", req.package));
-
     let (system, key) = draft_build(&mut d, detected, &tree);
     d.guesses
         .push(format!("build system: {}", detected.describe()));
-
     match main {
-        Some(b) => {
-            d.files = b.programs.iter().map(|p| local(p)).collect();
-            d.files_comment.push(format!(
-                "CHECK: Debian's {} installs {}; here under the recipe's prefix /usr/local.",
-                b.name,
-                b.programs.join(", ")
-            ));
-            d.guesses.push(format!(
-                "app files from Debian's {} {}: {}",
-                b.name,
-                req.version,
-                d.files.join(", ")
-            ));
-            for other in bins
-                .iter()
-                .filter(|o| o.name != b.name && !o.programs.is_empty())
-            {
-                if other.programs.iter().all(|p| b.programs.contains(p)) {
-                    continue;
-                }
-                d.files_comment.push(format!(
-                    "Debian's {} also has {} (not listed: add them if this build installs them)",
-                    other.name,
-                    other.programs.join(", ")
-                ));
-            }
-            let programs: Vec<String> = b
-                .programs
-                .iter()
-                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
-                .collect();
-            let mapped = map_libraries(&programs, &b.needed, &b.depends, system);
-            d.guesses.push(format!(
-                "libraries Debian's {} links: {}",
-                b.name,
-                if b.needed.is_empty() {
-                    "none".to_string()
-                } else {
-                    b.needed.join(", ")
-                }
-            ));
-            apply_mapping(&mut d, &mapped, key);
-            finish_script_switches(&mut d);
-            if let Some(first) = d.files.first() {
-                let program = first.rsplit('/').next().unwrap_or(first).to_string();
-                d.smoke = Some((vec![program.clone(), "--version".into()], version.clone()));
-                d.guesses.push(format!(
-                    "smoke test: `{program} --version` prints {version}"
-                ));
-            }
-        }
+        Some(b) => app_from_binary(&mut d, b, &bins, req, system, key, &version),
         None => {
             d.files = vec![format!("/usr/local/bin/{}", d.name)];
             d.checks.push(format!(
@@ -473,6 +338,168 @@ pub fn from_debian(
     }
     image_defaults(&mut d);
     Ok(d)
+}
+
+/// The `apt-cache showsrc` stanza of the version asked for, and its upstream tarball's sha256
+/// and file name as the signed index lists them.
+fn source_stanza(req: &DebianRequest) -> Result<(SrcStanza, String, String), NewError> {
+    let mut cmd = tool("apt-cache");
+    cmd.args(["showsrc", &req.package]);
+    let text = run(&mut cmd, &format!("apt-cache showsrc {}", req.package))?;
+    let stanzas = parse_showsrc(&text);
+    let Some(src) = stanzas
+        .iter()
+        .find(|s| s.package == req.package && s.version == req.version)
+    else {
+        let mut known: Vec<String> = stanzas
+            .iter()
+            .filter(|s| s.package == req.package)
+            .map(|s| s.version.clone())
+            .collect();
+        known.dedup();
+        return Err(NewError::UnknownDebian {
+            package: req.package.clone(),
+            version: req.version.clone(),
+            known,
+        });
+    };
+    let Some((sha256, file)) = tarball(src).cloned() else {
+        return Err(NewError::NoTarball {
+            package: req.package.clone(),
+            version: req.version.clone(),
+        });
+    };
+    Ok((src.clone(), sha256, file))
+}
+
+/// The binary packages read (`--binary`, or every one that may hold an app), each unpacked in
+/// `work`; one that cannot be read is skipped with a note unless it was named.
+fn binaries(
+    req: &DebianRequest,
+    src: &SrcStanza,
+    work: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Binary>, NewError> {
+    let names: Vec<&String> = match &req.binary {
+        Some(b) => vec![b],
+        None => src
+            .binaries
+            .iter()
+            .filter(|b| is_app_candidate(b))
+            .collect(),
+    };
+    let mut bins = Vec::new();
+    for n in names {
+        progress(&format!("reading the binary package {n}={}", req.version));
+        let dir = work.join(format!("deb-{n}"));
+        std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        match unpack_binary(n, &req.version, &dir) {
+            Ok(b) => bins.push(b),
+            Err(e) if req.binary.is_some() => return Err(e),
+            Err(e) => progress(&format!("skipped {n}: {e}")),
+        }
+    }
+    Ok(bins)
+}
+
+/// The draft's name, version, homepage and source pin.
+fn source_draft(
+    req: &DebianRequest,
+    src: &SrcStanza,
+    sha256: &str,
+    file: &str,
+    version: &str,
+) -> Draft {
+    let mut d = Draft {
+        name: super::recipe_name(&req.package),
+        version: version.to_string(),
+        homepage: src
+            .homepage
+            .clone()
+            .unwrap_or_else(|| format!("https://tracker.debian.org/pkg/{}", req.package)),
+        sha256: sha256.to_string(),
+        note: format!("the bytes of Debian's {file}"),
+        origin_table: "source.debian".into(),
+        origin_lines: vec![
+            ("package".into(), req.package.clone()),
+            ("version".into(), req.version.clone()),
+            ("file".into(), file.to_string()),
+        ],
+        source_comment: vec![format!(
+            "sha256 of {file} as Debian's signed Sources index lists it for {}={} \
+             (apt-cache showsrc); apt and the store checked the bytes against it.",
+            req.package, req.version
+        )],
+        ..Draft::default()
+    };
+    d.guesses.push(format!(
+        "source: {file}, sha256 {sha256} (Debian's signed Sources index)"
+    ));
+    d
+}
+
+/// The app files, libraries and smoke test from the main binary package `b`.
+fn app_from_binary(
+    d: &mut Draft,
+    b: &Binary,
+    bins: &[Binary],
+    req: &DebianRequest,
+    system: &str,
+    key: Option<&str>,
+    version: &str,
+) {
+    d.files = b.programs.iter().map(|p| local(p)).collect();
+    d.files_comment.push(format!(
+        "CHECK: Debian's {} installs {}; here under the recipe's prefix /usr/local.",
+        b.name,
+        b.programs.join(", ")
+    ));
+    d.guesses.push(format!(
+        "app files from Debian's {} {}: {}",
+        b.name,
+        req.version,
+        d.files.join(", ")
+    ));
+    for other in bins
+        .iter()
+        .filter(|o| o.name != b.name && !o.programs.is_empty())
+    {
+        if other.programs.iter().all(|p| b.programs.contains(p)) {
+            continue;
+        }
+        d.files_comment.push(format!(
+            "Debian's {} also has {} (not listed: add them if this build installs them)",
+            other.name,
+            other.programs.join(", ")
+        ));
+    }
+    let programs: Vec<String> = b
+        .programs
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+        .collect();
+    let mapped = map_libraries(&programs, &b.needed, &b.depends, system);
+    d.guesses.push(format!(
+        "libraries Debian's {} links: {}",
+        b.name,
+        if b.needed.is_empty() {
+            "none".to_string()
+        } else {
+            b.needed.join(", ")
+        }
+    ));
+    apply_mapping(d, &mapped, key);
+    finish_script_switches(d);
+    if let Some(first) = d.files.first() {
+        let program = first.rsplit('/').next().unwrap_or(first).to_string();
+        d.smoke = Some((
+            vec![program.clone(), "--version".into()],
+            version.to_string(),
+        ));
+        d.guesses.push(format!(
+            "smoke test: `{program} --version` prints {version}"
+        ));
+    }
 }
 
 /// Sets `system` and its options from the detected build system; returns the system's name

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Draft, NewError, io_err};
+use super::{Draft, NewError};
 use crate::source::{Origin, SourceError, Store};
 
 /// `recipe new --go MODULE@VERSION [NAME]`.
@@ -164,6 +164,8 @@ fn uses_cgo(root: &Path) -> bool {
         })
 }
 
+/// A first recipe for the Go module `req`: its zip's sha256 through the pinned Go, its main
+/// packages as app files, a commented smoke test and image defaults.
 pub fn from_go(
     req: &GoRequest,
     cache: &Path,
@@ -189,26 +191,29 @@ pub fn from_go(
         }
         Err(e) => return Err(e.into()),
     };
-    let work = tempfile::Builder::new()
-        .prefix("recipe-new-")
-        .tempdir_in(super::scratch(cache)?)
-        .map_err(io_err("creating a scratch folder"))?;
-    let tree = work.path().join("src");
-    crate::source::extract(&zip, &tree, crate::source::go_module_strip(&req.module))?;
+    let (_work, tree) = super::unpack(cache, &zip, crate::source::go_module_strip(&req.module))?;
     if !tree.join("go.mod").is_file() {
         return Err(NewError::NoBuildSystem(req.module.clone()));
     }
-
-    let base = module_base(&req.module).to_string();
-    let packages = main_packages(&tree);
     let version = req.version.trim_start_matches('v').replace('+', "-");
+    let mut d = module_draft(req, &sha256, &specs.go.version, &version);
+    super::license(&mut d, &tree);
+    d.checks
+        .push("description: one line saying what the app is".into());
+    app_files(&mut d, &tree, module_base(&req.module));
+    smoke_and_image(&mut d, &version);
+    Ok(d)
+}
+
+/// The draft's name, version, homepage and source pin.
+fn module_draft(req: &GoRequest, sha256: &str, go_version: &str, version: &str) -> Draft {
     let name = req
         .name
         .clone()
-        .unwrap_or_else(|| super::recipe_name(&base));
+        .unwrap_or_else(|| super::recipe_name(module_base(&req.module)));
     let mut d = Draft {
-        name: name.clone(),
-        version: version.clone(),
+        name,
+        version: version.to_string(),
         homepage: match req.module.strip_prefix("github.com/") {
             Some(rest) => {
                 let repo: Vec<&str> = rest.splitn(3, '/').take(2).collect();
@@ -217,15 +222,14 @@ pub fn from_go(
             None => format!("https://pkg.go.dev/{}", req.module),
         },
         description: format!("{} (Go)", req.module),
-        sha256: sha256.clone(),
+        sha256: sha256.to_string(),
         note: format!(
             "the module zip of {}@{} from the Go module proxy",
             req.module, req.version
         ),
         source_comment: vec![format!(
             "sha256 of the module zip the Go module proxy served for this version, hashed by \
-             `recipe new`; `go mod download` (Go {}) checked it against Go's checksum database.",
-            specs.go.version
+             `recipe new`; `go mod download` (Go {go_version}) checked it against Go's checksum database."
         )],
         origin_table: "source.go-module".into(),
         origin_lines: vec![
@@ -240,30 +244,20 @@ pub fn from_go(
         req.module, req.version
     ));
     d.guesses.push("build system: go (go.mod)".into());
-    match super::guess_license(&tree) {
-        Some((id, from)) => {
-            d.license = id.clone();
-            d.guesses.push(format!("license {id}, from {from}"));
-        }
-        None => {
-            d.license = "NOASSERTION".into();
-            d.checks.push(
-                "license: no licence file recognised; set the SPDX expression (`NOASSERTION` now)"
-                    .into(),
-            );
-        }
-    }
-    d.checks
-        .push("description: one line saying what the app is".into());
+    d
+}
 
-    // The binaries: `go build` names each after its folder (the root: after the module).
+/// The main packages as `[build] packages` and app files (`go build` names each binary after
+/// its folder; the module's root after the module, `base`).
+fn app_files(d: &mut Draft, tree: &Path, base: &str) {
     let binary = |p: &str| -> String {
         if p == "." {
-            base.clone()
+            base.to_string()
         } else {
             p.rsplit('/').next().unwrap_or(p).to_string()
         }
     };
+    let packages = main_packages(tree);
     let chosen: Vec<String> = if packages.is_empty() {
         d.checks.push(
             "[build] packages: no `package main` found outside examples and tests; `.` is a placeholder"
@@ -271,7 +265,7 @@ pub fn from_go(
         );
         vec![".".into()]
     } else {
-        packages.clone()
+        packages
     };
     if chosen != ["."] {
         d.options.push(("packages".into(), chosen.clone()));
@@ -290,12 +284,17 @@ pub fn from_go(
             "[build] packages: more than one main package; keep the ones the image needs".into(),
         );
     }
-    if uses_cgo(&tree) {
+    if uses_cgo(tree) {
         d.checks.push(
             "the module imports \"C\" (cgo): if the app's packages need it, set `cgo = true` in [build]"
                 .into(),
         );
     }
+}
+
+/// A commented smoke test (Go programs print their version in different ways) and what the
+/// image needs checked.
+fn smoke_and_image(d: &mut Draft, version: &str) {
     let program = d
         .files
         .first()
@@ -322,7 +321,6 @@ pub fn from_go(
         "[image]: add ports, cmd, and include = [\"ca-certificates\"] if it makes TLS connections"
             .into(),
     );
-    Ok(d)
 }
 
 #[cfg(test)]

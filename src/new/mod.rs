@@ -92,6 +92,42 @@ pub(crate) fn scratch(cache: &Path) -> Result<PathBuf, NewError> {
     Ok(dir)
 }
 
+/// Unpacks `archive` (the first `strip` path components dropped) into a scratch folder of the
+/// cache: the folder (removed when dropped) and the tree in it.
+pub(crate) fn unpack(
+    cache: &Path,
+    archive: &Path,
+    strip: usize,
+) -> Result<(tempfile::TempDir, PathBuf), NewError> {
+    let work = tempfile::Builder::new()
+        .prefix("recipe-new-")
+        .tempdir_in(scratch(cache)?)
+        .map_err(io_err("creating a scratch folder"))?;
+    let tree = work.path().join("src");
+    crate::source::extract(archive, &tree, strip)?;
+    Ok((work, tree))
+}
+
+/// Sets the draft's licence from the tree's licence file (a guess), or `NOASSERTION` with a
+/// check; returns the identifier and the file it came from, when one was recognised.
+pub(crate) fn license(d: &mut Draft, tree: &Path) -> Option<(String, String)> {
+    match guess_license(tree) {
+        Some((id, from)) => {
+            d.license = id.clone();
+            d.guesses.push(format!("license {id}, from {from}"));
+            Some((id, from))
+        }
+        None => {
+            d.license = "NOASSERTION".into();
+            d.checks.push(
+                "license: no licence file recognised; set the SPDX expression (`NOASSERTION` now)"
+                    .into(),
+            );
+            None
+        }
+    }
+}
+
 /// What one library a distro build links means for the static recipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mapped {
