@@ -88,3 +88,18 @@ fn every_child_process_goes_through_the_process_layer() {
         "Command::new outside src/process.rs: {offenders:?}"
     );
 }
+
+/// The README shows the short modes exactly as `.ci/run` runs them, in its order.
+#[test]
+fn the_readme_lists_what_ci_runs() {
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let lines: Vec<&str> = ci.lines().filter(|l| l.starts_with("short ")).collect();
+    assert!(lines.len() >= 5, "{lines:?}");
+    let mut at = 0;
+    for l in lines {
+        let found = readme[at..].find(l);
+        assert!(found.is_some(), "README.md lacks `{l}` (in `.ci/run`'s order)");
+        at += found.unwrap() + l.len();
+    }
+}
