@@ -41,8 +41,9 @@ export PATH=$BIN_DIR:$TOOLS:$PATH
 recipe key generate ci-act --out "$WORK/keys" >/dev/null
 PUBLIC=$(cat "$WORK/keys/ci-act.pub")
 # Each job gets a build cache of its own under its runner's temp folder; zig, its musl caches
-# and the sources are linked in from SHARED, as a runner restores its toolchain cache.
-SEED='mkdir -p "$RUNNER_TEMP/cache/toolchains" && for d in zig sources go; do ln -sfn "'$SHARED'/$d" "$RUNNER_TEMP/cache/$d"; done && for t in "'$SHARED'"/toolchains/*; do case "$t" in *-wrappers) ;; *) ln -sfn "$t" "$RUNNER_TEMP/cache/toolchains/";; esac; done && echo "RECIPE_CACHE=$RUNNER_TEMP/cache" >>"$GITHUB_ENV"'
+# and the sources are linked in from SHARED (fresh_cache of scripts/lib.sh), as a runner
+# restores its toolchain cache.
+SEED="SHARED='$SHARED' && . '$ROOT/scripts/lib.sh' && fresh_cache \"\$RUNNER_TEMP/cache\" && echo \"RECIPE_CACHE=\$RUNNER_TEMP/cache\" >>\"\$GITHUB_ENV\""
 (
   cd "$REPO"
   recipe --recipes fixtures/recipes ci github hello-dep hello-gen --arch all \

@@ -16,8 +16,7 @@ use crate::registry::{
     self, Client, Failure, Reference, RegistryError, SettingError, Timeouts, sha256,
 };
 
-const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+use crate::image::{MEDIA_INDEX, MEDIA_MANIFEST};
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Manifests and the index are read whole; nothing of ours comes near this.
 const MAX_JSON: u64 = 4 << 20;

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{PublicKey, SecretKey};
 
-pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The OCI image manifest's media type (an artifact is one).
+pub(crate) use crate::image::MEDIA_MANIFEST as MANIFEST;
 pub const ARTIFACT_TYPE: &str = "application/vnd.recipe.cache.entry.v1";
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 /// `{}`, the empty config's bytes, and their digest.

@@ -99,7 +99,10 @@ fn the_readme_lists_what_ci_runs() {
     let mut at = 0;
     for l in lines {
         let found = readme[at..].find(l);
-        assert!(found.is_some(), "README.md lacks `{l}` (in `.ci/run`'s order)");
+        assert!(
+            found.is_some(),
+            "README.md lacks `{l}` (in `.ci/run`'s order)"
+        );
         at += found.unwrap() + l.len();
     }
 }
