@@ -19,6 +19,7 @@ pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod container;
+pub mod debian;
 pub mod digest;
 pub mod error;
 pub mod image;

@@ -33,6 +33,10 @@ pub struct Meta {
     /// The app files packed by `[app] compress`, as they were before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packed: Vec<crate::build::compress::Packed>,
+    /// What the build made of a Debian source package (`[source.debian]`): the patches applied
+    /// and left out, and the CVE ids each names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debian: Option<crate::debian::Applied>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

@@ -607,6 +607,7 @@ fn run_node(
             size: cache::dir_size(&node.job.dest),
             files: Vec::new(),
             packed,
+            debian: None,
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);

@@ -20,6 +20,9 @@ pub struct Recipe {
     pub depends: Vec<Dep>,
     pub host_depends: Vec<Dep>,
     pub source: Source,
+    /// `[source.debian]`: the Debian source package the archive comes from, whose patch series
+    /// is applied before the recipe's own `patches`.
+    pub debian: Option<DebianPackage>,
     /// `[source] patches`: applied in order to the source before the build steps.
     pub patches: Vec<Patch>,
     pub build: Build,
@@ -137,6 +140,27 @@ pub enum Origin {
         version: String,
         file: String,
     },
+}
+
+/// A Debian source package: the release its version belongs to, Debian's part of it (pinned)
+/// and the patches of its series a recipe leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebianPackage {
+    pub package: String,
+    pub version: String,
+    /// A codename of [`crate::debian::RELEASES`].
+    pub release: String,
+    /// `debian.tar.*` or `.diff.gz`; `None` for a native package (no `.orig.` tarball).
+    pub changes: Option<PinnedFile>,
+    /// Patch name -> why it is not applied, with where the reason is written.
+    pub leave_out: BTreeMap<String, (String, std::ops::Range<usize>)>,
+}
+
+/// A file of a source package and the sha256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedFile {
+    pub file: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -69,7 +69,22 @@ pub struct SourceTable {
 pub struct DebianTable {
     pub package: String,
     pub version: String,
+    /// The upstream tarball (`*.orig.tar.*`) whose bytes `[source] sha256` pins, or a native
+    /// package's one tarball.
     pub file: String,
+    /// The Debian release the version belongs to, by codename (`bookworm`, `trixie`): the
+    /// SBOM's `distro` qualifier.
+    #[serde(default)]
+    pub release: Option<Spanned<String>>,
+    /// Debian's part of the source package: `debian.tar.*` (format 3.0 (quilt)) or `.diff.gz`
+    /// (format 1.0), whose patch series is applied before the build.
+    #[serde(default)]
+    pub debian_file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub debian_sha256: Option<Spanned<String>>,
+    /// Patches of the series not applied: patch name -> why.
+    #[serde(default)]
+    pub leave_out: BTreeMap<String, Spanned<String>>,
 }
 
 /// `[source.pypi]`: a file PyPI distributes (a wheel), fetched with `pip download`.

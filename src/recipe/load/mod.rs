@@ -118,6 +118,7 @@ impl Validator<'_> {
         self.check(raw.version.span(), rules::version(raw.version.get_ref()))?;
         let cpe = raw.cpe.as_ref().map(|c| self.cpe(c)).transpose()?;
         let source = self.source(&raw.source)?;
+        let debian = self.debian_package(&raw.source)?;
         let patches = self.patches(&raw.source.get_ref().patches)?;
         let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
@@ -159,6 +160,7 @@ impl Validator<'_> {
             depends,
             host_depends,
             source,
+            debian,
             patches,
             build,
             app_files,

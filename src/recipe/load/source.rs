@@ -7,7 +7,9 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::{R, Validator};
-use crate::recipe::model::{Origin, Patch, Recipe, Source};
+use std::collections::BTreeMap;
+
+use crate::recipe::model::{DebianPackage, Origin, Patch, PinnedFile, Recipe, Source};
 use crate::recipe::rules;
 use crate::recipe::schema::SourceTable;
 
@@ -28,18 +30,7 @@ impl Validator<'_> {
                 Some("pin the archive with `sha256 = \"<64 hex digits>\"` and say where it comes from (`urls`, `debian`, `go-module`), or give a local `path`".into()),
             ));
         };
-        let hex = sha.get_ref();
-        if hex.len() != 64
-            || !hex
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        {
-            return Err(self.err(
-                sha.span(),
-                format!("`{hex}` is not a sha256"),
-                Some("expected 64 lowercase hexadecimal digits".into()),
-            ));
-        }
+        let hex = self.sha256(sha)?;
         let (origins, strip) = self.origins(t)?;
         if origins.is_empty() {
             return Err(self.err(
@@ -56,6 +47,154 @@ impl Validator<'_> {
             origins,
             strip: t.strip.as_ref().map(|s| *s.get_ref()).unwrap_or(strip),
         })
+    }
+
+    /// A sha256 as 64 lowercase hexadecimal digits.
+    fn sha256<'s>(&self, sha: &'s Spanned<String>) -> R<&'s String> {
+        let hex = sha.get_ref();
+        if hex.len() != 64
+            || !hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
+            return Err(self.err(
+                sha.span(),
+                format!("`{}` is not a sha256", crate::text::escape(hex)),
+                Some("expected 64 lowercase hexadecimal digits".into()),
+            ));
+        }
+        Ok(hex)
+    }
+
+    /// `[source.debian]` as a source package: its release, Debian's part pinned (required
+    /// with an `.orig` tarball, refused for a native package) and the patches left out.
+    pub(super) fn debian_package(&self, s: &Spanned<SourceTable>) -> R<Option<DebianPackage>> {
+        let Some(d) = &s.get_ref().debian else {
+            return Ok(None);
+        };
+        let span = d.span();
+        let d = d.get_ref();
+        let Some(release) = &d.release else {
+            return Err(self.err(
+                span,
+                "`[source.debian]` does not say which Debian release its version belongs to".into(),
+                Some(format!(
+                    "add `release = \"bookworm\"` (or another codename: {})",
+                    crate::debian::codenames()
+                )),
+            ));
+        };
+        if crate::debian::release_number(release.get_ref()).is_none() {
+            return Err(self.err(
+                release.span(),
+                format!(
+                    "`{}` is not a Debian release this recipe format knows",
+                    crate::text::escape(release.get_ref())
+                ),
+                Some(format!("give a codename: {}", crate::debian::codenames())),
+            ));
+        }
+        let native = !d.file.contains(".orig.");
+        let changes = match (&d.debian_file, &d.debian_sha256) {
+            (Some(f), Some(sha)) => {
+                if native {
+                    return Err(self.err(
+                        f.span(),
+                        "a native Debian package has no separate Debian part".into(),
+                        Some(format!(
+                            "`file` ({}) is not an `.orig` tarball, so it holds `debian/` \
+                             itself: leave `debian-file` and `debian-sha256` out",
+                            crate::text::escape(&d.file)
+                        )),
+                    ));
+                }
+                let file = f.get_ref();
+                if !crate::debian::is_changes_file(file) {
+                    return Err(self.err(
+                        f.span(),
+                        format!(
+                            "`{}` is not Debian's part of a source package",
+                            crate::text::escape(file)
+                        ),
+                        Some(
+                            "expected the `.debian.tar.xz` (or .gz, .bz2) of format 3.0 \
+                             (quilt), or the `.diff.gz` of format 1.0"
+                                .into(),
+                        ),
+                    ));
+                }
+                Some(PinnedFile {
+                    file: file.clone(),
+                    sha256: self.sha256(sha)?.clone(),
+                })
+            }
+            (None, None) if native => None,
+            (Some(f), None) => {
+                return Err(self.err(
+                    f.span(),
+                    "`debian-file` is given without its `debian-sha256`".into(),
+                    Some("pin its bytes: `recipe update NAME` writes both".into()),
+                ));
+            }
+            (None, Some(sha)) => {
+                return Err(self.err(
+                    sha.span(),
+                    "`debian-sha256` is given without the `debian-file` it pins".into(),
+                    None,
+                ));
+            }
+            (None, None) => {
+                return Err(self.err(
+                    span,
+                    "Debian's patches are not pinned: the source would be built without the \
+                     fixes Debian's security team puts in them"
+                        .into(),
+                    Some(format!(
+                        "add `debian-file = \"{}\"` and its `debian-sha256` (`recipe update \
+                         NAME` writes both); a patch that must not apply goes in \
+                         `[source.debian.leave-out]` with the reason",
+                        crate::text::escape(&crate::debian::changes_file_name(
+                            &d.package, &d.version
+                        ))
+                    )),
+                ));
+            }
+        };
+        let mut leave_out = BTreeMap::new();
+        for (name, why) in &d.leave_out {
+            if changes.is_none() {
+                return Err(self.err(
+                    why.span(),
+                    "a native Debian package has no patch series to leave a patch out of".into(),
+                    None,
+                ));
+            }
+            if !crate::debian::series::is_patch_name(name) {
+                return Err(self.err(
+                    why.span(),
+                    format!(
+                        "`{}` is not a patch name of a series",
+                        crate::text::escape(name)
+                    ),
+                    Some("name the patch as `debian/patches/series` lists it".into()),
+                ));
+            }
+            if why.get_ref().trim().is_empty() {
+                return Err(self.err(
+                    why.span(),
+                    format!("leaving out `{}` needs a reason", crate::text::escape(name)),
+                    Some("say why the patch must not apply to this build".into()),
+                ));
+            }
+            leave_out.insert(name.clone(), (why.get_ref().clone(), why.span()));
+        }
+        Ok(Some(DebianPackage {
+            package: d.package.clone(),
+            version: d.version.clone(),
+            release: release.get_ref().clone(),
+            changes,
+            leave_out,
+        }))
     }
 
     /// A local directory: nothing of an archive may come with it (the first such key found is
