@@ -49,6 +49,9 @@ enum Command {
     List,
     /// Show what a recipe says, validated.
     Show(commands::show::Args),
+    /// Fetch and unpack a recipe's source into a folder, Debian's patches and the recipe's own
+    /// applied: the tree its build starts from.
+    Source(commands::source::Args),
     /// Provision the pinned toolchains (zig, Go) into the cache and show where they are.
     Toolchain(commands::toolchain::Args),
     /// Check that files are fully static ELF executables (for an arch, if given).
@@ -107,6 +110,7 @@ fn dispatch(cli: Cli) -> commands::Outcome {
         Command::Cache { command } => commands::cache::run(&ctx, command),
         Command::List => commands::list::run(&ctx),
         Command::Show(args) => commands::show::run(&ctx, args),
+        Command::Source(args) => commands::source::run(&ctx, args),
         Command::Toolchain(args) => commands::toolchain::run(&ctx, args),
         Command::Verify(args) => commands::verify::run(&ctx, args),
         Command::Check(args) => commands::check::run(&ctx, args),

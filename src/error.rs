@@ -128,6 +128,11 @@ pub enum UsageError {
     EmptyCatalogue { dirs: Vec<PathBuf> },
     #[error("`recipe ci` needs --remote-cache: the jobs share their work through it")]
     CiNeedsRemote,
+    #[error(
+        "{} is not empty: give a folder that does not exist yet",
+        crate::text::path(path)
+    )]
+    NotEmpty { path: PathBuf },
     #[error("the workflow has {levels} levels of jobs, the graph now has {depth}")]
     #[diagnostic(help(
         "run the `recipe ci github` command named in the workflow's first line again, and commit the file"
@@ -284,6 +289,10 @@ impl ExitCode for BuildError {
         match self {
             BuildError::Source { source, .. } => source.exit(),
             BuildError::Toolchain(e) => e.exit(),
+            // The recipe names a patch its source does not have.
+            BuildError::Recipe(_) => Usage,
+            // Debian's part of the source is not what a source package holds.
+            BuildError::DebianSeries { .. } => Failed,
             // A step failed, or it did not install what the recipe lists: found by building.
             BuildError::Step { .. }
             | BuildError::MissingFile { .. }

@@ -2,6 +2,7 @@
 //! run each step with its output in the job's log, and collect the app files it installed.
 
 pub mod compress;
+pub mod debian;
 mod fsutil;
 pub mod install;
 pub mod schedule;
@@ -43,7 +44,7 @@ pub struct Tools {
     pub jobserver: Option<jobserver::Client>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum BuildError {
     #[error(
         "step `{step}` of {recipe} for {arch} failed: `{command}` {status}\nlog: {}\nlast lines of the log:\n{tail}",
@@ -64,6 +65,12 @@ pub enum BuildError {
         #[source]
         source: source::SourceError,
     },
+    #[error("{recipe}: Debian's patch series cannot be read: {reason}")]
+    DebianSeries { recipe: String, reason: String },
+    /// A recipe mistake only the source shows (a left-out patch the series does not list).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Recipe(Box<crate::recipe::RecipeError>),
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(
@@ -114,7 +121,15 @@ pub struct AppFile {
     pub link: Option<(String, String)>,
 }
 
-/// Runs `job` for `recipe` to the end of its build steps and returns its app files.
+/// What a job's build steps leave: its app files and, for a Debian source package, what was
+/// applied of Debian's part.
+#[derive(Debug)]
+pub struct Built {
+    pub files: Vec<AppFile>,
+    pub debian: Option<crate::debian::Applied>,
+}
+
+/// Runs `job` for `recipe` to the end of its build steps: its app files and what was applied.
 pub fn run_job(
     recipe: &Recipe,
     job: &Job,
@@ -122,7 +137,7 @@ pub fn run_job(
     store: &source::Store,
     cache: &Path,
     progress: &dyn Progress,
-) -> Result<Vec<AppFile>, BuildError> {
+) -> Result<Built, BuildError> {
     let id = format!("{}/{}", job.recipe, job.arch);
     // A fresh directory every time: nothing of an earlier (maybe killed) run is trusted.
     if job.work.exists() {
@@ -146,9 +161,7 @@ pub fn run_job(
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;
     }
-    progress.step(&id, "fetch");
-    fetch_source(recipe, job, store, progress, &id)?;
-    apply_patches(recipe, job, &mut log, tools, progress, &id)?;
+    let debian = unpack_source(recipe, job, store, &mut log, tools, progress, &id)?;
 
     if job.needs_zig
         && let Some(zig) = &tools.zig
@@ -169,7 +182,26 @@ pub fn run_job(
     if job.needs_zig {
         strip(recipe, job, &files, &mut log, tools, cache, progress, &id)?;
     }
-    Ok(files)
+    Ok(Built { files, debian })
+}
+
+/// Fetches and unpacks `recipe`'s source into `job.src`, Debian's part and then the recipe's
+/// own patches applied, each a step in the log: the tree the build steps start from, and what
+/// was applied of Debian's part.
+pub fn unpack_source(
+    recipe: &Recipe,
+    job: &Job,
+    store: &source::Store,
+    log: &mut File,
+    tools: &Tools,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<Option<crate::debian::Applied>, BuildError> {
+    progress.step(id, "fetch");
+    fetch_source(recipe, job, store, progress, id)?;
+    let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
+    apply_patches(recipe, job, log, tools, progress, id)?;
+    Ok(debian)
 }
 
 /// Applies the recipe's patches in order to the unpacked source, each a step of its own in the
@@ -325,7 +357,7 @@ fn fetch_source(
     Ok(())
 }
 
-fn run_command(
+pub(super) fn run_command(
     recipe: &Recipe,
     job: &Job,
     cmd: &crate::plan::Command,

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod progress;
 pub mod push;
 pub mod show;
+pub mod source;
 pub mod test;
 pub mod toolchain;
 pub mod verify;

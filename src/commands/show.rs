@@ -13,7 +13,68 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let r = recipe::load(&ctx.catalogue, &args.name)?;
     print!("{}", show(&r));
+    if let Some(deb) = &r.debian {
+        print!("{}", debian(ctx, deb));
+    }
     Ok(Exit::Ok)
+}
+
+/// `[source.debian]`'s package and Debian's part, with its patch series as the fetched file
+/// lists it (each left-out patch with its reason); a series that cannot be fetched is said so,
+/// and the rest of `show` stands.
+fn debian(ctx: &Context, deb: &recipe::DebianPackage) -> String {
+    let mut s = format!(
+        "debian:     {} {} ({})\n",
+        deb.package, deb.version, deb.release
+    );
+    let Some(changes) = &deb.changes else {
+        s.push_str(&match &deb.unpatched {
+            Some(why) => format!("  unpatched {}\n", text::escape(why)),
+            None => "  native    (no patch series)\n".into(),
+        });
+        return s;
+    };
+    s.push_str(&format!(
+        "  part      {} (sha256 {})\n",
+        changes.file,
+        &changes.sha256[..16]
+    ));
+    let store = crate::source::Store::new(ctx.cache.join("sources"));
+    let scratch = match tempfile::Builder::new().prefix("show-").tempdir() {
+        Ok(t) => t,
+        Err(e) => return s + &format!("  series    (cannot make a scratch folder: {e})\n"),
+    };
+    match crate::build::debian::series_of(deb, &store, scratch.path()) {
+        Ok(Some((format, entries))) => {
+            let out = entries.iter().filter(|(_, why)| why.is_some()).count();
+            s.push_str(&format!(
+                "  series    {}: {} patches, {} applied, {} left out\n",
+                serde_json::to_value(format)
+                    .expect("json")
+                    .as_str()
+                    .unwrap_or(""),
+                entries.len(),
+                entries.len() - out,
+                out
+            ));
+            for (name, why) in entries {
+                s.push_str(&match why {
+                    None => format!("  patch     {}\n", text::escape(&name)),
+                    Some(w) => format!(
+                        "  left out  {}: {}\n",
+                        text::escape(&name),
+                        text::escape(&w)
+                    ),
+                });
+            }
+        }
+        Ok(None) => {}
+        Err(e) => s.push_str(&format!(
+            "  series    (cannot be read: {})\n",
+            text::escape(&e.to_string())
+        )),
+    }
+    s
 }
 
 fn show(r: &Recipe) -> String {

@@ -58,6 +58,9 @@ pub enum Format {
     /// `1.0`: one `.diff.gz` against the upstream tree.
     #[serde(rename = "1.0")]
     Diff,
+    /// `3.0 (native)`: one tarball holding `debian/` itself, no patches.
+    #[serde(rename = "3.0 (native)")]
+    Native,
 }
 
 impl Format {

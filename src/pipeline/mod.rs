@@ -56,6 +56,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Build(#[from] BuildError),
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -582,7 +583,8 @@ fn run_node(
     let _lock = cache.lock(&node.key)?;
     let entry = cache.entry(&node.key);
     if settings.rebuild || !cache.has(&node.key) {
-        let files = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
+        let build::Built { files, debian } =
+            build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
         let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
         let verified = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
         let packed = if r.compress.is_some() {
@@ -607,7 +609,7 @@ fn run_node(
             size: cache::dir_size(&node.job.dest),
             files: Vec::new(),
             packed,
-            debian: None,
+            debian,
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);

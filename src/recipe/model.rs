@@ -142,6 +142,14 @@ pub enum Origin {
     },
 }
 
+impl DebianPackage {
+    /// Whether the build is Debian's source package (its patches applied, or a native one),
+    /// so that scanners may know it by Debian's name and version.
+    pub fn is_debians(&self) -> bool {
+        self.unpatched.is_none()
+    }
+}
+
 /// A Debian source package: the release its version belongs to, Debian's part of it (pinned)
 /// and the patches of its series a recipe leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +158,12 @@ pub struct DebianPackage {
     pub version: String,
     /// A codename of [`crate::debian::RELEASES`].
     pub release: String,
-    /// `debian.tar.*` or `.diff.gz`; `None` for a native package (no `.orig.` tarball).
+    /// `debian.tar.*` or `.diff.gz`; `None` for a native package (no `.orig.` tarball) or one
+    /// built `unpatched`.
     pub changes: Option<PinnedFile>,
+    /// `unpatched = "why"`: Debian's part is not applied (say, not served where the build can
+    /// fetch it); nothing Debian fixed is claimed.
+    pub unpatched: Option<String>,
     /// Patch name -> why it is not applied, with where the reason is written.
     pub leave_out: BTreeMap<String, (String, std::ops::Range<usize>)>,
 }

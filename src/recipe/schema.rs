@@ -82,6 +82,10 @@ pub struct DebianTable {
     pub debian_file: Option<Spanned<String>>,
     #[serde(default)]
     pub debian_sha256: Option<Spanned<String>>,
+    /// Why the source is built without Debian's part (instead of `debian-file`): its scanners'
+    /// identity is then the upstream one, not Debian's.
+    #[serde(default)]
+    pub unpatched: Option<Spanned<String>>,
     /// Patches of the series not applied: patch name -> why.
     #[serde(default)]
     pub leave_out: BTreeMap<String, Spanned<String>>,

@@ -1431,3 +1431,64 @@ fn check_registry_errors() {
         recipe().args(["check", "--engine", "/bin/false", "podman:app:1"]),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `[source.debian]`: Debian's part pinned, its release named, left-out patches in its series.
+
+/// A recipe whose source is dnsmasq's Debian source package, `debian` its table's lines.
+fn debian_recipe(name: &str, debian: &str) -> String {
+    minimal_recipe(name).replace(
+        "path = \"src\"",
+        &format!(
+            "sha256 = \"8e50309bd837bfec9649a812e066c09b6988b73d749b7d293c06c57d46a109e4\"\n\n\
+             [source.debian]\npackage = \"dnsmasq\"\nversion = \"2.90-4~deb12u2\"\n\
+             file = \"dnsmasq_2.90.orig.tar.xz\"\n{debian}"
+        ),
+    )
+}
+
+#[test]
+fn debian_source_mistakes_exit_2() {
+    let part = "debian-file = \"dnsmasq_2.90-4~deb12u2.debian.tar.xz\"\n\
+                debian-sha256 = \"f30e80854745f495b6c1de09502b50c3a5fb4d078b6e651970bf46220de84648\"\n";
+    let s = Scratch::new();
+    s.recipe("norelease", &debian_recipe("norelease", part));
+    s.recipe(
+        "unpinned",
+        &debian_recipe("unpinned", "release = \"bookworm\"\n"),
+    );
+    s.recipe(
+        "both",
+        &debian_recipe(
+            "both",
+            &format!("release = \"bookworm\"\n{part}unpatched = \"no reason\"\n"),
+        ),
+    );
+    s.recipe(
+        "notinseries",
+        &debian_recipe(
+            "notinseries",
+            &format!(
+                "release = \"bookworm\"\n{part}\n[source.debian.leave-out]\n\
+                 \"no-such.patch\" = \"a test\"\n"
+            ),
+        ),
+    );
+    cli("debian_no_release", 2, s.cmd().args(["show", "norelease"]));
+    cli(
+        "debian_part_not_pinned",
+        2,
+        s.cmd().args(["plan", "unpinned"]),
+    );
+    cli(
+        "debian_part_and_unpatched",
+        2,
+        s.cmd().args(["show", "both"]),
+    );
+    let dir = s.path().join("tree");
+    cli(
+        "debian_left_out_not_in_series",
+        2,
+        s.cmd().args(["source", "notinseries"]).arg(&dir),
+    );
+}

@@ -9,6 +9,7 @@ mod ci;
 mod compress;
 mod container;
 mod context;
+mod debian;
 mod docs;
 mod errors;
 mod format_gaps;

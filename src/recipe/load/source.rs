@@ -95,6 +95,28 @@ impl Validator<'_> {
             ));
         }
         let native = !d.file.contains(".orig.");
+        let unpatched = match (&d.unpatched, &d.debian_file) {
+            (Some(u), Some(f)) => {
+                return Err(self.err(
+                    f.span(),
+                    "`debian-file` and `unpatched` cannot both be given".into(),
+                    Some(format!(
+                        "the source is either built with Debian's part or without it \
+                         (`unpatched = \"{}\"`)",
+                        crate::text::escape(u.get_ref())
+                    )),
+                ));
+            }
+            (Some(u), None) if u.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    u.span(),
+                    "`unpatched` needs a reason".into(),
+                    Some("say why Debian's patches cannot be applied to this build".into()),
+                ));
+            }
+            (Some(u), None) => Some(u.get_ref().clone()),
+            (None, _) => None,
+        };
         let changes = match (&d.debian_file, &d.debian_sha256) {
             (Some(f), Some(sha)) => {
                 if native {
@@ -128,7 +150,7 @@ impl Validator<'_> {
                     sha256: self.sha256(sha)?.clone(),
                 })
             }
-            (None, None) if native => None,
+            (None, None) if native || unpatched.is_some() => None,
             (Some(f), None) => {
                 return Err(self.err(
                     f.span(),
@@ -193,6 +215,7 @@ impl Validator<'_> {
             version: d.version.clone(),
             release: release.get_ref().clone(),
             changes,
+            unpatched,
             leave_out,
         }))
     }

@@ -1,0 +1,307 @@
+//! Debian's part of a `[source.debian]` source, laid out as `dpkg-source -x` lays it out and
+//! applied before the recipe's own patches: for format 3.0 (quilt) the `debian.tar.*` replaces
+//! any upstream `debian/` and each patch of `debian/patches/series` (or `debian.series`) is
+//! applied in order with `dpkg-source`'s `patch` options; for format 1.0 the `.diff.gz` is
+//! applied, then the series it adds (as Debian's build applies it). Every patch is a step of
+//! its own in `build.log` (`debian patch NAME`); a patch the recipe leaves out is logged with
+//! its reason and not applied. What was applied, and the CVE ids each patch and the changelog
+//! name, come back as the [`Applied`] record the cache entry keeps.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use super::{BuildError, Progress, Tools, io, run_command};
+use crate::debian::{Applied, Format, LeftOut, PatchRecord, cves, series};
+use crate::plan::Job;
+use crate::recipe::{DebianPackage, Recipe};
+use crate::source;
+
+/// The most bytes of a patch, a series or a changelog read for their CVE ids.
+const MAX_TEXT: u64 = 16 << 20;
+
+/// Applies Debian's part of `recipe`'s source to the unpacked tree `job.src`, when the recipe
+/// has one; the record of what was done.
+pub(super) fn apply(
+    recipe: &Recipe,
+    job: &Job,
+    store: &source::Store,
+    log: &mut File,
+    tools: &Tools,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<Option<Applied>, BuildError> {
+    let Some(deb) = &recipe.debian else {
+        return Ok(None);
+    };
+    if let Some(why) = &deb.unpatched {
+        writeln!(
+            log,
+            "==> debian part of {}={}: not applied: {why}",
+            deb.package, deb.version
+        )
+        .ok();
+        return Ok(None);
+    }
+    let mut applied = Applied {
+        package: deb.package.clone(),
+        version: deb.version.clone(),
+        release: deb.release.clone(),
+        format: Format::Native,
+        patches: Vec::new(),
+        left_out: Vec::new(),
+        changelog_cves: Vec::new(),
+    };
+    if let Some(changes) = &deb.changes {
+        progress.step(id, "debian part");
+        let err = |source| BuildError::Source {
+            recipe: recipe.name.clone(),
+            source,
+        };
+        let fetch = source::Fetch {
+            sha256: changes.sha256.clone(),
+            origins: vec![source::Origin::Debian(source::DebianSource {
+                package: deb.package.clone(),
+                version: deb.version.clone(),
+                file: changes.file.clone(),
+            })],
+        };
+        let file = store
+            .fetch(&fetch, &mut |m: &str| progress.note(id, m))
+            .map_err(err)?;
+        applied.format = Format::of(&changes.file).expect("validated at load");
+        let mut run = Run {
+            recipe,
+            job,
+            log,
+            tools,
+            progress,
+            id,
+        };
+        match applied.format {
+            Format::Quilt => unpack_debian_tar(&file, job).map_err(err)?,
+            Format::Diff => run.diff(&file)?,
+            Format::Native => {}
+        }
+        let (patches, left_out) = run.series(deb)?;
+        applied.patches = patches;
+        applied.left_out = left_out;
+    }
+    let changelog = job.src.join("debian/changelog");
+    if changelog.is_file() {
+        let text = read_capped(&changelog).map_err(io("cannot read", &changelog))?;
+        applied.changelog_cves = cves::in_text(&text).into_iter().collect();
+    }
+    Ok(Some(applied))
+}
+
+/// What applying a patch needs of the job.
+struct Run<'a> {
+    recipe: &'a Recipe,
+    job: &'a Job,
+    log: &'a mut File,
+    tools: &'a Tools,
+    progress: &'a dyn Progress,
+    id: &'a str,
+}
+
+/// Extracts a `debian.tar.*` beside the source and moves its `debian/` into it, in place of
+/// any upstream `debian/` (as `dpkg-source -x` does for format 3.0 (quilt)).
+fn unpack_debian_tar(file: &Path, job: &Job) -> Result<(), source::SourceError> {
+    let part = job.work.join("debian-part");
+    let _ = std::fs::remove_dir_all(&part);
+    source::extract(file, &part, 0)?;
+    let from = part.join("debian");
+    if !from.is_dir() {
+        return Err(source::SourceError::BadArchive {
+            archive: file.to_path_buf(),
+            reason: "Debian's part holds no `debian/` folder".into(),
+        });
+    }
+    let to = job.src.join("debian");
+    if std::fs::symlink_metadata(&to).is_ok() {
+        let removed = if to.is_dir() {
+            std::fs::remove_dir_all(&to)
+        } else {
+            std::fs::remove_file(&to)
+        };
+        removed.map_err(source::io_err(format!("removing {}", to.display())))?;
+    }
+    std::fs::rename(&from, &to).map_err(source::io_err(format!("moving {}", from.display())))?;
+    let _ = std::fs::remove_dir_all(&part);
+    Ok(())
+}
+
+impl Run<'_> {
+    /// Applies a format 1.0 `.diff.gz` to the tree, as one step.
+    fn diff(&mut self, file: &Path) -> Result<(), BuildError> {
+        let plain = self.job.work.join("debian.diff");
+        let input = File::open(file).map_err(io("cannot open", file))?;
+        let mut gz = flate2::read::GzDecoder::new(input).take(MAX_TEXT * 4);
+        let mut out = File::create(&plain).map_err(io("cannot create", &plain))?;
+        std::io::copy(&mut gz, &mut out).map_err(io("cannot decompress", file))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.patch(&format!("debian diff {name}"), &plain, 1)
+    }
+
+    /// The series: each patch applied in order, or logged as left out; every name the recipe
+    /// leaves out must be in it.
+    fn series(
+        &mut self,
+        deb: &DebianPackage,
+    ) -> Result<(Vec<PatchRecord>, Vec<LeftOut>), BuildError> {
+        let dir = self.job.src.join("debian/patches");
+        let file = [dir.join("debian.series"), dir.join("series")]
+            .into_iter()
+            .find(|f| f.is_file());
+        let entries = match &file {
+            Some(f) => {
+                let text = read_capped(f).map_err(io("cannot read", f))?;
+                series::parse(&text).map_err(|e| BuildError::DebianSeries {
+                    recipe: self.recipe.name.clone(),
+                    reason: e.to_string(),
+                })?
+            }
+            None => Vec::new(),
+        };
+        if let Some((name, (_, span))) = deb
+            .leave_out
+            .iter()
+            .find(|(name, _)| !entries.iter().any(|e| &e.name == *name))
+        {
+            let listed: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+            return Err(BuildError::Recipe(Box::new(self.recipe.error_at(
+                span.clone(),
+                format!(
+                    "`{}` is not a patch of {}={}'s series",
+                    crate::text::escape(name),
+                    deb.package,
+                    deb.version
+                ),
+                Some(if listed.is_empty() {
+                    "the source package has no patch series".into()
+                } else {
+                    format!(
+                        "its series lists: {}",
+                        crate::text::escape(&listed.join(", "))
+                    )
+                }),
+            ))));
+        }
+        let mut patches = Vec::new();
+        let mut left_out = Vec::new();
+        for e in entries {
+            let path = dir.join(&e.name);
+            let text = read_capped(&path).map_err(io("cannot read the Debian patch", &path))?;
+            let cves: Vec<String> = cves::of_patch(&e.name, &text).into_iter().collect();
+            if let Some((reason, _)) = deb.leave_out.get(&e.name) {
+                writeln!(self.log, "==> debian patch {}: left out: {reason}", e.name).ok();
+                left_out.push(LeftOut {
+                    name: e.name,
+                    reason: reason.clone(),
+                    cves,
+                });
+                continue;
+            }
+            self.patch(&format!("debian patch {}", e.name), &path, e.strip)?;
+            patches.push(PatchRecord { name: e.name, cves });
+        }
+        Ok((patches, left_out))
+    }
+
+    /// One patch applied to the tree with the options `dpkg-source` gives `patch`: no fuzz,
+    /// not reversed, not interactive, unified, no backups or reject files, emptied files
+    /// removed.
+    fn patch(&mut self, name: &str, file: &Path, strip: u32) -> Result<(), BuildError> {
+        self.progress.step(self.id, name);
+        let cmd = crate::plan::Command {
+            name: name.to_string(),
+            argv: patch_argv(file, strip),
+            env: crate::process::host_env().into_iter().collect(),
+            cwd: self.job.src.clone(),
+        };
+        run_command(self.recipe, self.job, &cmd, self.log, self.tools)
+    }
+}
+
+/// `patch`'s arguments for one Debian patch (dpkg-source's `-t -F 0 -N -u -V never -E`, and
+/// no backup or reject file).
+pub(super) fn patch_argv(file: &Path, strip: u32) -> Vec<String> {
+    [
+        "patch",
+        "-t",
+        "-F",
+        "0",
+        "-N",
+        "-u",
+        "-V",
+        "never",
+        "-E",
+        "--no-backup-if-mismatch",
+        "--reject-file=-",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("-p{strip}"),
+        "-i".into(),
+        file.display().to_string(),
+    ])
+    .collect()
+}
+
+/// The patch series of `deb`'s Debian part, read from the fetched file (unpacked in
+/// `scratch`), each entry with the reason when the recipe leaves it out; for format 1.0 the
+/// one diff stands as the first entry. `None` for a package without a Debian part applied.
+pub fn series_of(
+    deb: &DebianPackage,
+    store: &source::Store,
+    scratch: &Path,
+) -> Result<Option<(Format, Vec<(String, Option<String>)>)>, source::SourceError> {
+    let Some(changes) = &deb.changes else {
+        return Ok(None);
+    };
+    let fetch = source::Fetch {
+        sha256: changes.sha256.clone(),
+        origins: vec![source::Origin::Debian(source::DebianSource {
+            package: deb.package.clone(),
+            version: deb.version.clone(),
+            file: changes.file.clone(),
+        })],
+    };
+    let file = store.fetch(&fetch, &mut |_| {})?;
+    let format = Format::of(&changes.file).expect("validated at load");
+    let mut out = Vec::new();
+    if format == Format::Diff {
+        out.push((changes.file.clone(), None));
+        return Ok(Some((format, out)));
+    }
+    source::extract(&file, scratch, 0)?;
+    let dir = scratch.join("debian/patches");
+    let series = [dir.join("debian.series"), dir.join("series")]
+        .into_iter()
+        .find(|f| f.is_file());
+    if let Some(f) = series {
+        let text = read_capped(&f).map_err(source::io_err(format!("reading {}", f.display())))?;
+        let entries = series::parse(&text).map_err(|e| source::SourceError::BadArchive {
+            archive: file.clone(),
+            reason: e.to_string(),
+        })?;
+        for e in entries {
+            let why = deb.leave_out.get(&e.name).map(|(w, _)| w.clone());
+            out.push((e.name, why));
+        }
+    }
+    Ok(Some((format, out)))
+}
+
+/// A text file of Debian's part, at most [`MAX_TEXT`] bytes, read as UTF-8 with replacements.
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    let (f, _) = crate::walk::open_regular(path, false)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_TEXT).read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,96 @@
+//! `recipe source NAME DIR`: the tree a build of NAME starts from, fetched and unpacked into DIR
+//! with Debian's part and the recipe's own patches applied (each a step in `DIR.log`), nothing
+//! built: to read what the build compiles, or to write a patch against it.
+
+use std::path::PathBuf;
+
+use super::{Context, Outcome};
+use crate::error::{Exit, UsageError};
+use crate::pipeline::PipelineError;
+use crate::{build, recipe};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The recipe.
+    name: String,
+    /// A folder that does not exist yet (or is empty); its log is written beside it (`DIR.log`).
+    dir: PathBuf,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Outcome {
+    let r = recipe::load(&ctx.catalogue, &args.name)?;
+    let dir = std::path::absolute(&args.dir).unwrap_or(args.dir.clone());
+    if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) || dir.is_file() {
+        return Err(UsageError::NotEmpty { path: dir }.into());
+    }
+    let work = tempfile::Builder::new()
+        .prefix(".recipe-source-")
+        .tempdir_in(dir.parent().unwrap_or(&dir))
+        .map_err(|e| UsageError::Unreadable {
+            path: dir.clone(),
+            reason: e.to_string(),
+        })?;
+    let mut log_name = dir.file_name().unwrap_or_default().to_os_string();
+    log_name.push(".log");
+    let log_path = dir.with_file_name(log_name);
+    let job = crate::plan::Job {
+        recipe: r.name.clone(),
+        arch: crate::arch::Arch::build_machine(),
+        system: r.build.system,
+        key: String::new(),
+        sysroot_from: Vec::new(),
+        sysroot: work.path().join("sysroot"),
+        host_sysroot_from: Vec::new(),
+        host_sysroot: work.path().join("host-sysroot"),
+        work: work.path().to_path_buf(),
+        src: dir.clone(),
+        dest: work.path().join("dest"),
+        log: log_path.clone(),
+        needs_zig: false,
+        needs_go: false,
+        steps: Vec::new(),
+    };
+    let io = |what, path: &PathBuf| {
+        let path = path.clone();
+        move |e: std::io::Error| UsageError::Unreadable {
+            path,
+            reason: format!("{what}: {e}"),
+        }
+    };
+    std::fs::create_dir_all(&dir).map_err(io("cannot create it", &dir))?;
+    let mut log = std::fs::File::create(&log_path).map_err(io("cannot create", &log_path))?;
+    let tools = build::Tools {
+        zig: None,
+        go: None,
+        meson: None,
+        upx: None,
+        jobserver: None,
+    };
+    let store = crate::source::Store::new(ctx.cache.join("sources"));
+    let progress = super::progress::Display::new(ctx.quiet);
+    let id = r.name.clone();
+    let applied = build::unpack_source(&r, &job, &store, &mut log, &tools, &progress, &id)
+        .map_err(PipelineError::from);
+    progress.finish();
+    let applied = applied?;
+    println!(
+        "{}: the source of {} {}",
+        crate::text::path(&dir),
+        r.name,
+        r.version
+    );
+    if let Some(a) = applied {
+        println!(
+            "debian {} {}: {} patches applied, {} left out",
+            a.package,
+            a.version,
+            a.patches.len(),
+            a.left_out.len()
+        );
+    }
+    if !r.patches.is_empty() {
+        println!("the recipe's own patches: {} applied", r.patches.len());
+    }
+    println!("log: {}", crate::text::path(&log_path));
+    Ok(Exit::Ok)
+}
