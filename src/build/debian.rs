@@ -87,11 +87,8 @@ pub(super) fn apply(
         applied.patches = patches;
         applied.left_out = left_out;
     }
-    let changelog = job.src.join("debian/changelog");
-    if changelog.is_file() {
-        let text = read_capped(&changelog).map_err(io("cannot read", &changelog))?;
-        applied.changelog_cves = cves::in_text(&text).into_iter().collect();
-    }
+    let debian = job.src.join("debian");
+    applied.changelog_cves = changelog_cves(&debian).map_err(io("cannot read", &debian))?;
     Ok(Some(applied))
 }
 
@@ -153,26 +150,17 @@ impl Run<'_> {
         &mut self,
         deb: &DebianPackage,
     ) -> Result<(Vec<PatchRecord>, Vec<LeftOut>), BuildError> {
-        let dir = self.job.src.join("debian/patches");
-        let file = [dir.join("debian.series"), dir.join("series")]
-            .into_iter()
-            .find(|f| f.is_file());
-        let entries = match &file {
-            Some(f) => {
-                let text = read_capped(f).map_err(io("cannot read", f))?;
-                series::parse(&text).map_err(|e| BuildError::DebianSeries {
-                    recipe: self.recipe.name.clone(),
-                    reason: e.to_string(),
-                })?
-            }
-            None => Vec::new(),
-        };
+        let debian = self.job.src.join("debian");
+        let entries = read_series(&debian).map_err(|reason| BuildError::DebianSeries {
+            recipe: self.recipe.name.clone(),
+            reason,
+        })?;
         if let Some((name, (_, span))) = deb
             .leave_out
             .iter()
-            .find(|(name, _)| !entries.iter().any(|e| &e.name == *name))
+            .find(|(name, _)| !entries.iter().any(|(e, _)| &e.name == *name))
         {
-            let listed: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+            let listed: Vec<&str> = entries.iter().map(|(e, _)| e.name.as_str()).collect();
             return Err(BuildError::Recipe(Box::new(self.recipe.error_at(
                 span.clone(),
                 format!(
@@ -191,25 +179,21 @@ impl Run<'_> {
                 }),
             ))));
         }
-        let mut patches = Vec::new();
-        let mut left_out = Vec::new();
-        for e in entries {
-            let path = dir.join(&e.name);
-            let text = read_capped(&path).map_err(io("cannot read the Debian patch", &path))?;
-            let cves: Vec<String> = cves::of_patch(&e.name, &text).into_iter().collect();
-            if let Some((reason, _)) = deb.leave_out.get(&e.name) {
-                writeln!(self.log, "==> debian patch {}: left out: {reason}", e.name).ok();
-                left_out.push(LeftOut {
-                    name: e.name,
-                    reason: reason.clone(),
-                    cves,
-                });
-                continue;
-            }
-            self.patch(&format!("debian patch {}", e.name), &path, e.strip)?;
-            patches.push(PatchRecord { name: e.name, cves });
+        let (patches, left_out) = split(deb, entries);
+        for l in &left_out {
+            writeln!(
+                self.log,
+                "==> debian patch {}: left out: {}",
+                l.name, l.reason
+            )
+            .ok();
         }
-        Ok((patches, left_out))
+        for p in &patches {
+            let strip = p.1;
+            let path = debian.join("patches").join(&p.0.name);
+            self.patch(&format!("debian patch {}", p.0.name), &path, strip)?;
+        }
+        Ok((patches.into_iter().map(|p| p.0).collect(), left_out))
     }
 
     /// One patch applied to the tree with the options `dpkg-source` gives `patch`: no fuzz,
@@ -253,14 +237,55 @@ pub(super) fn patch_argv(file: &Path, strip: u32) -> Vec<String> {
     .collect()
 }
 
-/// The patch series of `deb`'s Debian part, read from the fetched file (unpacked in
-/// `scratch`), each entry with the reason when the recipe leaves it out; for format 1.0 the
-/// one diff stands as the first entry. `None` for a package without a Debian part applied.
-pub fn series_of(
+/// The series of `deb`'s Debian part as its entries' order and left-out patches make it, each
+/// with the CVE ids it names: [`split`] of [`read_series`].
+type Split = (Vec<(PatchRecord, u32)>, Vec<LeftOut>);
+
+fn split(deb: &DebianPackage, entries: Vec<(series::Entry, Vec<String>)>) -> Split {
+    let mut patches = Vec::new();
+    let mut left_out = Vec::new();
+    for (e, cves) in entries {
+        match deb.leave_out.get(&e.name) {
+            Some((reason, _)) => left_out.push(LeftOut {
+                name: e.name,
+                reason: reason.clone(),
+                cves,
+            }),
+            None => patches.push((PatchRecord { name: e.name, cves }, e.strip)),
+        }
+    }
+    (patches, left_out)
+}
+
+/// The series under `debian` (`patches/debian.series`, else `patches/series`; none is an empty
+/// series), each entry with the CVE ids its name and header name.
+fn read_series(debian: &Path) -> Result<Vec<(series::Entry, Vec<String>)>, String> {
+    let dir = debian.join("patches");
+    let Some(file) = [dir.join("debian.series"), dir.join("series")]
+        .into_iter()
+        .find(|f| f.is_file())
+    else {
+        return Ok(Vec::new());
+    };
+    let text = read_capped(&file).map_err(|e| format!("reading the series: {e}"))?;
+    let mut out = Vec::new();
+    for e in series::parse(&text).map_err(|e| e.to_string())? {
+        let text = read_capped(&dir.join(&e.name))
+            .map_err(|err| format!("reading patch {}: {err}", crate::text::escape(&e.name)))?;
+        let cves = cves::of_patch(&e.name, &text).into_iter().collect();
+        out.push((e, cves));
+    }
+    Ok(out)
+}
+
+/// What a build of `deb` would apply, read from its fetched Debian part (unpacked in `scratch`)
+/// without applying it: the record [`apply`] makes, for `recipe show`. A format 1.0 diff is its
+/// one "patch", with the CVE ids of its whole text. `None` without a Debian part.
+pub fn describe(
     deb: &DebianPackage,
     store: &source::Store,
     scratch: &Path,
-) -> Result<Option<(Format, Vec<(String, Option<String>)>)>, source::SourceError> {
+) -> Result<Option<Applied>, source::SourceError> {
     let Some(changes) = &deb.changes else {
         return Ok(None);
     };
@@ -274,28 +299,51 @@ pub fn series_of(
     };
     let file = store.fetch(&fetch, &mut |_| {})?;
     let format = Format::of(&changes.file).expect("validated at load");
-    let mut out = Vec::new();
+    let mut applied = Applied {
+        package: deb.package.clone(),
+        version: deb.version.clone(),
+        release: deb.release.clone(),
+        format,
+        patches: Vec::new(),
+        left_out: Vec::new(),
+        changelog_cves: Vec::new(),
+    };
+    let bad = |reason: String| source::SourceError::BadArchive {
+        archive: file.clone(),
+        reason,
+    };
     if format == Format::Diff {
-        out.push((changes.file.clone(), None));
-        return Ok(Some((format, out)));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(File::open(&file).map_err(source::io_err("reading"))?)
+            .take(MAX_TEXT * 4)
+            .read_to_string(&mut text)
+            .map_err(|e| bad(e.to_string()))?;
+        let cves: Vec<String> = cves::in_text(&text).into_iter().collect();
+        applied.patches.push(PatchRecord {
+            name: changes.file.clone(),
+            cves: cves.clone(),
+        });
+        applied.changelog_cves = cves;
+        return Ok(Some(applied));
     }
     source::extract(&file, scratch, 0)?;
-    let dir = scratch.join("debian/patches");
-    let series = [dir.join("debian.series"), dir.join("series")]
-        .into_iter()
-        .find(|f| f.is_file());
-    if let Some(f) = series {
-        let text = read_capped(&f).map_err(source::io_err(format!("reading {}", f.display())))?;
-        let entries = series::parse(&text).map_err(|e| source::SourceError::BadArchive {
-            archive: file.clone(),
-            reason: e.to_string(),
-        })?;
-        for e in entries {
-            let why = deb.leave_out.get(&e.name).map(|(w, _)| w.clone());
-            out.push((e.name, why));
-        }
+    let debian = scratch.join("debian");
+    let (patches, left_out) = split(deb, read_series(&debian).map_err(bad)?);
+    applied.patches = patches.into_iter().map(|p| p.0).collect();
+    applied.left_out = left_out;
+    applied.changelog_cves = changelog_cves(&debian).map_err(|e| bad(e.to_string()))?;
+    Ok(Some(applied))
+}
+
+/// The CVE ids `debian/changelog` names (none without one).
+fn changelog_cves(debian: &Path) -> std::io::Result<Vec<String>> {
+    let changelog = debian.join("changelog");
+    if !changelog.is_file() {
+        return Ok(Vec::new());
     }
-    Ok(Some((format, out)))
+    Ok(cves::in_text(&read_capped(&changelog)?)
+        .into_iter()
+        .collect())
 }
 
 /// A text file of Debian's part, at most [`MAX_TEXT`] bytes, read as UTF-8 with replacements.

@@ -19,6 +19,43 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     Ok(Exit::Ok)
 }
 
+/// The series a build applies, each patch with the CVE ids it names, the left-out ones with
+/// their reasons, and the CVE ids the image may state fixed.
+fn applied(a: &crate::debian::Applied) -> String {
+    let format = serde_json::to_value(a.format).expect("json");
+    let mut s = format!(
+        "  series    {}: {} applied, {} left out\n",
+        format.as_str().unwrap_or(""),
+        a.patches.len(),
+        a.left_out.len()
+    );
+    let cves = |c: &[String]| match c.len() {
+        0 => String::new(),
+        _ => format!(" ({})", c.join(", ")),
+    };
+    for p in &a.patches {
+        s.push_str(&format!(
+            "  patch     {}{}\n",
+            text::escape(&p.name),
+            cves(&p.cves)
+        ));
+    }
+    for l in &a.left_out {
+        s.push_str(&format!(
+            "  left out  {}: {}{}\n",
+            text::escape(&l.name),
+            text::escape(&l.reason),
+            cves(&l.cves)
+        ));
+    }
+    let fixed = a.fixed();
+    s.push_str(&format!(
+        "  fixes     {} CVEs (stated fixed in the image's VEX)\n",
+        fixed.len()
+    ));
+    s
+}
+
 /// `[source.debian]`'s package and Debian's part, with its patch series as the fetched file
 /// lists it (each left-out patch with its reason); a series that cannot be fetched is said so,
 /// and the rest of `show` stands.
@@ -44,30 +81,8 @@ fn debian(ctx: &Context, deb: &recipe::DebianPackage) -> String {
         Ok(t) => t,
         Err(e) => return s + &format!("  series    (cannot make a scratch folder: {e})\n"),
     };
-    match crate::build::debian::series_of(deb, &store, scratch.path()) {
-        Ok(Some((format, entries))) => {
-            let out = entries.iter().filter(|(_, why)| why.is_some()).count();
-            s.push_str(&format!(
-                "  series    {}: {} patches, {} applied, {} left out\n",
-                serde_json::to_value(format)
-                    .expect("json")
-                    .as_str()
-                    .unwrap_or(""),
-                entries.len(),
-                entries.len() - out,
-                out
-            ));
-            for (name, why) in entries {
-                s.push_str(&match why {
-                    None => format!("  patch     {}\n", text::escape(&name)),
-                    Some(w) => format!(
-                        "  left out  {}: {}\n",
-                        text::escape(&name),
-                        text::escape(&w)
-                    ),
-                });
-            }
-        }
+    match crate::build::debian::describe(deb, &store, scratch.path()) {
+        Ok(Some(a)) => s.push_str(&applied(&a)),
         Ok(None) => {}
         Err(e) => s.push_str(&format!(
             "  series    (cannot be read: {})\n",
