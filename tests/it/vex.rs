@@ -281,6 +281,15 @@ fn images_carry_vex_of_their_debian_records_and_vexctl_reads_it() {
     assert_eq!(std::fs::read(&beside_file).unwrap(), beside_bytes);
 }
 
+/// The statements of an OpenVEX document as vexctl reads it (`vexctl merge FILE`); without
+/// vexctl (skipped, except under CI), as the file says.
+pub fn read_with_vexctl(file: &Path) -> Vec<(String, String)> {
+    match vexctl() {
+        Some(vexctl) => vexctl_merge(&vexctl, file, &[]),
+        None => statements(&read_json(file)),
+    }
+}
+
 /// `vexctl merge [--product P] FILE`: the statements of the merged document.
 fn vexctl_merge(vexctl: &Path, file: &Path, products: &[&str]) -> Vec<(String, String)> {
     let mut c = Command::new(vexctl);
