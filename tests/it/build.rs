@@ -495,7 +495,9 @@ fn real_curl_with_openssl_and_zlib() {
     // curl is Debian's source package with its patch series applied: Debian's purl beside the
     // CPE, and the VEX beside the image states the SOCKS5 heap overflow fixed (vexctl reads it).
     let curl = crate::sbom::spdx_package(&doc, "curl");
-    let purl = curl["externalRefs"][1]["referenceLocator"].as_str().unwrap();
+    let purl = curl["externalRefs"][1]["referenceLocator"]
+        .as_str()
+        .unwrap();
     assert!(
         purl.starts_with("pkg:deb/debian/curl@7.88.1-") && purl.ends_with("&distro=debian-12"),
         "{curl}"
