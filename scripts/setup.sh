@@ -80,12 +80,28 @@ command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or new
 # module proxy (go checks the modules against the checksum database); ~13 min the first time
 syft_bin=/opt/recipe-tools/bin/syft
 syft_version=v1.57.1
-if ! go version -m "$syft_bin" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/anchore/syft[[:space:]]*$syft_version[[:space:]]"; then
+if ! go version -m "$syft_bin" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/anchore/syft[[:space:]]*${syft_version}[[:space:]]"; then
   GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/anchore/syft/cmd/syft@$syft_version"
+fi
+# the VEX tests check every OpenVEX document recipe writes with vexctl (from source, through the
+# proxy; ~6 min the first time). The proxy refuses vexctl's version list, which
+# `go install MODULE@VERSION` reads for deprecation notices, so the pinned version is required
+# by a throwaway module and installed from there
+vexctl_version=v0.4.4
+if ! go version -m /opt/recipe-tools/bin/vexctl 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/openvex/vexctl[[:space:]]*${vexctl_version}[[:space:]]"; then
+  vexctl_mod=$(mktemp -d)
+  if ! (cd "$vexctl_mod" && go mod init recipe-setup/vexctl >/dev/null 2>&1 \
+    && GOFLAGS=-buildvcs=false go get "github.com/openvex/vexctl@$vexctl_version" \
+    && GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install github.com/openvex/vexctl); then
+    rm -rf "$vexctl_mod"
+    echo "setup: could not install vexctl $vexctl_version" >&2
+    exit 1
+  fi
+  rm -rf "$vexctl_mod"
 fi
 # `recipe ci github`'s workflow is checked with actionlint (from source, through the proxy)
 actionlint_version=v1.7.12
-if ! go version -m /opt/recipe-tools/bin/actionlint 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/rhysd/actionlint[[:space:]]*$actionlint_version[[:space:]]"; then
+if ! go version -m /opt/recipe-tools/bin/actionlint 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/rhysd/actionlint[[:space:]]*${actionlint_version}[[:space:]]"; then
   GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
 fi
 echo "setup: ready"

@@ -38,4 +38,5 @@ pub mod source;
 pub mod text;
 pub mod toolchain;
 pub mod verify;
+pub mod vex;
 pub mod walk;

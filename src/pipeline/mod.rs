@@ -384,10 +384,11 @@ fn pack_app(
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
-    let key = image_key(settings, r, &keys, &sbom);
+    let vex = pack::image_vex(settings, r, graph, &roots, progress);
+    let key = image_key(settings, r, &keys, &sbom, &vex);
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants
-        .map(|user| pack(settings, r, &per_arch, &sbom, &key, user, progress))
+        .map(|user| pack(settings, r, &per_arch, (&sbom, &vex), &key, user, progress))
         .collect()
 }
 
@@ -484,6 +485,18 @@ fn needed_here(graph: &plan::Graph, images: bool) -> std::collections::BTreeSet<
         for &r in &graph.roots {
             need.insert(r);
             need.extend(&graph.nodes[r].image_parts);
+        }
+        // The image's VEX reads the Debian record in the entry of every Debian-sourced
+        // library an app links.
+        let mut stack: Vec<usize> = graph.roots.clone();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(i) = stack.pop() {
+            if seen.insert(i) {
+                if graph.nodes[i].recipe.debian.is_some() {
+                    need.insert(i);
+                }
+                stack.extend(&graph.nodes[i].deps);
+            }
         }
     }
     need

@@ -1,5 +1,5 @@
 //! Packing: one image per app recipe from its verified files, the files of the recipes it
-//! includes, its SBOM and the base contents; the image check of runtime files against the
+//! includes, its SBOM, its OpenVEX document and the base contents; the image check of runtime files against the
 //! image; `--user` variants; the stamp that skips an unchanged image; the binaries beside it.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use crate::plan;
 use crate::recipe::{self, Recipe};
 use crate::sbom;
 use crate::verify;
+use crate::vex;
 use std::collections::BTreeMap;
 
 /// The image's user, as the image writer takes it.
@@ -30,6 +31,7 @@ pub(super) fn image_key(
     r: &Recipe,
     keys: &[&str],
     sbom: &sbom::ImageSbom,
+    vex: &ImageVex,
 ) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
@@ -50,6 +52,8 @@ pub(super) fn image_key(
         h.update(arch.name());
         h.update(doc);
     }
+    // The VEX inside the image; the one beside it follows from it and the image's digest.
+    h.update(vex.inside.as_deref().unwrap_or(b"no vex"));
     hex::encode(h.finalize())
 }
 
@@ -239,6 +243,85 @@ pub(super) fn image_sbom(
     Ok(sbom::image_sbom(r, &libs, &go, settings.source_date_epoch))
 }
 
+/// What the image's OpenVEX documents are made of: each Debian-sourced component as its cache
+/// entries recorded it, and the copy inside the image (None: the image states nothing).
+pub(super) struct ImageVex {
+    pub(super) components: Vec<vex::Component>,
+    pub(super) inside: Option<Vec<u8>>,
+}
+
+impl ImageVex {
+    /// The document beside the image whose index is `index_digest`.
+    fn beside(&self, settings: &Settings, r: &Recipe, index_digest: &str) -> Option<Vec<u8>> {
+        let scope = vex::Scope::Image {
+            name: &r.name,
+            index_digest,
+        };
+        vex::document(
+            &r.name,
+            &r.version,
+            &self.components,
+            scope,
+            settings.source_date_epoch,
+        )
+        .map(|d| vex::to_json(&d))
+    }
+}
+
+/// The VEX of `r`'s image: the Debian records ([`crate::debian::Applied`]) in the cache entries
+/// of its nodes and of every library they reach through `depends` (the SBOM's closure), read
+/// from each entry's `meta.json`. A Debian-sourced entry without a record (made by an older
+/// `recipe`) gets a warning and no statement: nothing is claimed for it.
+pub(super) fn image_vex(
+    settings: &Settings,
+    r: &Recipe,
+    graph: &plan::Graph,
+    roots: &[usize],
+    progress: &dyn Progress,
+) -> ImageVex {
+    let cache = crate::cache::Cache::new(&settings.cache);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: Vec<usize> = roots.to_vec();
+    let mut records = Vec::new();
+    while let Some(i) = todo.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let node = &graph.nodes[i];
+        todo.extend(&node.deps);
+        if node.recipe.debian.is_none() {
+            continue;
+        }
+        let why = match cache.meta(&node.key) {
+            Ok(meta) => match meta.debian {
+                Some(applied) => {
+                    records.push(applied);
+                    continue;
+                }
+                None => "its cache entry has no record of Debian's patch series".to_string(),
+            },
+            Err(why) => format!("its cache entry: {why}"),
+        };
+        progress.note(
+            &node.id(),
+            &format!(
+                "warning: the image's VEX states nothing about {}: {why} (`--rebuild` makes one)",
+                node.recipe.name
+            ),
+        );
+    }
+    let components = vex::components(&records);
+    let inside = vex::document(
+        &r.name,
+        &r.version,
+        &components,
+        vex::Scope::Components,
+        settings.source_date_epoch,
+    )
+    .map(|d| vex::to_json(&d));
+    ImageVex { components, inside }
+}
+
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.
 struct Target {
     /// For progress lines: `redis`, or `redis as 99:100`.
@@ -253,6 +336,8 @@ struct Target {
     archive: PathBuf,
     stamp: PathBuf,
     sbom: PathBuf,
+    /// The OpenVEX document beside the image (written only when it states something).
+    vex: PathBuf,
     bin_dirs: Vec<(Arch, PathBuf)>,
 }
 
@@ -293,6 +378,7 @@ impl Target {
             archive: dir.join(format!("{}-{tag}.oci.tar", r.name)),
             stamp: dir.join(".recipe-image.json"),
             sbom: dir.join(sbom::file_name(r)),
+            vex: dir.join(vex::file_name(&r.name, &r.version)),
             bin_dirs: per_arch
                 .iter()
                 .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
@@ -319,13 +405,14 @@ impl Target {
     }
 
     /// What the stamp says was written, when it is this image and all its parts are there.
-    fn unchanged(&self) -> Option<(image::Written, bool)> {
+    fn unchanged(&self, vex: &ImageVex) -> Option<(image::Written, bool)> {
         let bytes = std::fs::read(&self.stamp).ok()?;
         let stamp = serde_json::from_slice::<Stamp>(&bytes).ok()?;
         let whole = stamp.key == self.key
             && self.layout.join("index.json").is_file()
             && self.archive.is_file()
             && self.sbom.is_file()
+            && self.vex.is_file() == vex.inside.is_some()
             && self.bin_dirs.iter().all(|(_, d)| d.is_dir());
         whole.then_some((stamp.written, stamp.distroless?))
     }
@@ -335,7 +422,7 @@ pub(super) fn pack(
     settings: &Settings,
     r: &Recipe,
     per_arch: &[ArchFiles],
-    sbom: &sbom::ImageSbom,
+    (sbom, vex): (&sbom::ImageSbom, &ImageVex),
     key: &str,
     variant: Option<&recipe::User>,
     progress: &dyn Progress,
@@ -347,7 +434,7 @@ pub(super) fn pack(
     // The same image is already there: nothing to write.
     // (--emit-context writes the image again: the context is made from its entries.)
     if settings.emit_context.is_none()
-        && let Some((written, distroless)) = t.unchanged()
+        && let Some((written, distroless)) = t.unchanged(vex)
     {
         progress.step(&t.id, "image (unchanged)");
         return Ok(t.built(r, written, distroless));
@@ -355,7 +442,7 @@ pub(super) fn pack(
     let _ = std::fs::remove_file(&t.stamp);
     progress.step(&t.id, "image");
     let config = image_config(settings, r, per_arch, &t.user);
-    let images = platform_images(r, per_arch, sbom, &t.user, &config);
+    let images = platform_images(r, per_arch, (sbom, vex), &t.user, &config);
     let err = |source| PipelineError::Image {
         recipe: r.name.clone(),
         source,
@@ -369,6 +456,15 @@ pub(super) fn pack(
     image::write_archive(&t.layout, &t.archive).map_err(err)?;
     // The SBOM, beside the image (for every arch; each layer holds its own arch's).
     publish_file(&t.sbom, &sbom.combined)?;
+    // The VEX beside it names the image by the digest just written; none when nothing is
+    // stated (and an earlier one goes).
+    match vex.beside(settings, r, &written.index_digest) {
+        Some(doc) => publish_file(&t.vex, &doc)?,
+        None => match std::fs::remove_file(&t.vex) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&t.vex)(e)),
+            _ => {}
+        },
+    }
     write_binaries(&t, per_arch)?;
     // What `recipe check` says of the image just written, every platform.
     let distroless = crate::check::check_path(&t.layout, &Default::default())
@@ -431,11 +527,11 @@ fn image_config(
 }
 
 /// One platform image per arch: the base contents, the app's and included recipes' files, the
-/// recipe's `[[image.file]]`s, and that arch's SBOM.
+/// recipe's `[[image.file]]`s, that arch's SBOM and the VEX (the same for every arch).
 fn platform_images(
     r: &Recipe,
     per_arch: &[ArchFiles],
-    sbom: &sbom::ImageSbom,
+    (sbom, vex): (&sbom::ImageSbom, &ImageVex),
     user: &image::User,
     config: &image::ImageConfig,
 ) -> Vec<image::PlatformImage> {
@@ -447,6 +543,13 @@ fn platform_images(
             entries.extend(recipe_file_entries(r, user));
             let doc = sbom.for_arch(f.arch).to_vec();
             entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
+            if let Some(doc) = &vex.inside {
+                entries.push(image::Entry::bytes(
+                    vex::image_path(&r.name),
+                    0o644,
+                    doc.clone(),
+                ));
+            }
             image::PlatformImage {
                 arch: f.arch,
                 entries,

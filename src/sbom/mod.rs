@@ -15,11 +15,15 @@
 //! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
 //!
 //! How scanners name each package: a purl (`pkg:golang/...` for Go modules and the standard
-//! library, which Grype matches against the Go advisories; `pkg:generic/...` for recipes built
-//! from an upstream tarball, since they are neither Debian's builds nor any package manager's)
-//! and, for a recipe with `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
-//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` (SPDX 2.3 annex F.2), which is what Grype
-//! matches NVD's CVEs against for a package of no known type. Syft reads it as a declared CPE.
+//! library, which Grype matches against the Go advisories; for a recipe from a Debian source
+//! package (`[source.debian]`), Debian's
+//! `pkg:deb/debian/NAME@VERSION?arch=source&distro=debian-N`, the name Debian's advisories and
+//! the image's OpenVEX statements ([`crate::vex`]) use; `pkg:generic/...` for recipes built
+//! from any other upstream tarball, since they are no package manager's) and, for a recipe with
+//! `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
+//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` with the upstream version (SPDX 2.3 annex
+//! F.2), which is what Grype matches NVD's CVEs against. Syft reads it as a declared CPE. One
+//! purl per package: scanners take one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -345,8 +349,10 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                 })
                 .or_else(|| origins.first().map(origin_url))
                 .unwrap_or_else(|| NOASSERTION.to_string());
-            let purl = match origins.first() {
-                Some(Origin::GoModule { module, version }) => golang_purl(module, version),
+            let purl = match (&r.debian, origins.first()) {
+                // Debian's source package, which Debian's advisories name (and the VEX too).
+                (Some(d), _) => crate::debian::purl(&d.package, &d.version, &d.release),
+                (None, Some(Origin::GoModule { module, version })) => golang_purl(module, version),
                 _ => {
                     let mut p = format!(
                         "pkg:generic/{}@{}",
@@ -364,10 +370,7 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                     package,
                     version,
                     file,
-                } => Some(format!(
-                    "upstream source as Debian source package {package} {version} ships it \
-                         ({file}); Debian's patches are not applied"
-                )),
+                } => Some(debian_source_info(r, package, version, file)),
                 _ => None,
             });
             (
@@ -406,6 +409,25 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
             .collect(),
         primary_package_purpose: purpose.into(),
     }
+}
+
+/// What a Debian-sourced package was built from: the upstream tarball of the source package,
+/// with Debian's patch series applied but the patches the recipe leaves out.
+fn debian_source_info(r: &Recipe, package: &str, version: &str, file: &str) -> String {
+    let mut s =
+        format!("upstream source as Debian source package {package} {version} ships it ({file})");
+    match &r.debian {
+        Some(d) if d.changes.is_some() => {
+            s += ", with Debian's patch series applied";
+            if !d.leave_out.is_empty() {
+                let names: Vec<&str> = d.leave_out.keys().map(String::as_str).collect();
+                s += &format!(" except {} (left out by the recipe)", names.join(", "));
+            }
+        }
+        Some(_) => s += " (a native package: Debian's changes are in it)",
+        None => s += "; Debian's patches are not applied",
+    }
+    s
 }
 
 fn license(l: &str) -> String {

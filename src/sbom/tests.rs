@@ -23,7 +23,12 @@ sha256 = "cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7"
 [source.debian]
 package = "curl"
 version = "7.88.1-10+deb12u15"
+release = "bookworm"
 file = "curl_7.88.1.orig.tar.gz"
+debian-file = "curl_7.88.1-10+deb12u15.debian.tar.xz"
+debian-sha256 = "961b78bc48492c5693e4decb352ddd176f343260a8956f48b2887874048ef23b"
+[source.debian.leave-out]
+"CVE-2024-2398.patch" = "a test's reason"
 [build]
 system = "autotools"
 [app]
@@ -42,7 +47,10 @@ sha256 = "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1"
 [source.debian]
 package = "zlib"
 version = "1:1.2.13.dfsg-1"
+release = "bookworm"
 file = "zlib_1.2.13.dfsg.orig.tar.bz2"
+debian-file = "zlib_1.2.13.dfsg-1.debian.tar.xz"
+debian-sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
 [build]
 system = "make"
 "#,
@@ -137,13 +145,15 @@ fn curl_lists_its_libraries_with_versions_checksums_and_licenses() {
     );
     assert_eq!(
         curl["externalRefs"][1]["referenceLocator"],
-        "pkg:generic/curl@7.88.1?download_url=https://deb.debian.org/debian/pool/main/c/curl/curl_7.88.1.orig.tar.gz"
+        "pkg:deb/debian/curl@7.88.1-10%2Bdeb12u15?arch=source&distro=debian-12"
     );
-    assert!(
-        curl["sourceInfo"]
-            .as_str()
-            .unwrap()
-            .contains("7.88.1-10+deb12u15")
+    // One purl: Debian's, not a generic one beside it.
+    assert_eq!(curl["externalRefs"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        curl["sourceInfo"],
+        "upstream source as Debian source package curl 7.88.1-10+deb12u15 ships it \
+         (curl_7.88.1.orig.tar.gz), with Debian's patch series applied except \
+         CVE-2024-2398.patch (left out by the recipe)"
     );
 
     let zlib = package(&v, "zlib");
@@ -157,6 +167,11 @@ fn curl_lists_its_libraries_with_versions_checksums_and_licenses() {
     assert_eq!(
         zlib["externalRefs"][0]["referenceLocator"],
         "cpe:2.3:a:zlib:zlib:1.2.13:*:*:*:*:*:*:*"
+    );
+    // The epoch is part of Debian's version: `:` percent-encoded.
+    assert_eq!(
+        zlib["externalRefs"][1]["referenceLocator"],
+        "pkg:deb/debian/zlib@1%3A1.2.13.dfsg-1?arch=source&distro=debian-12"
     );
     let openssl = package(&v, "openssl");
     assert_eq!(openssl["versionInfo"], "3.0.22");

@@ -492,6 +492,24 @@ fn real_curl_with_openssl_and_zlib() {
             "{p}"
         );
     }
+    // curl is Debian's source package with its patch series applied: Debian's purl beside the
+    // CPE, and the VEX beside the image states the SOCKS5 heap overflow fixed (vexctl reads it).
+    let curl = crate::sbom::spdx_package(&doc, "curl");
+    let purl = curl["externalRefs"][1]["referenceLocator"]
+        .as_str()
+        .unwrap();
+    assert!(
+        purl.starts_with("pkg:deb/debian/curl@7.88.1-") && purl.ends_with("&distro=debian-12"),
+        "{curl}"
+    );
+    let vex = s.out().join("curl/curl-7.88.1.openvex.json");
+    let stated = crate::vex::read_with_vexctl(&vex);
+    assert!(
+        stated
+            .iter()
+            .any(|(cve, status)| cve == "CVE-2023-38545" && status == "fixed"),
+        "{stated:?}"
+    );
     for a in &arches {
         let bin = s.out().join("curl/bin").join(a).join("curl");
         run(recipe().args(["verify", "--arch", a]).arg(&bin)).success();

@@ -32,4 +32,5 @@ mod service;
 mod source;
 mod util;
 mod verify;
+mod vex;
 mod wrapper;
