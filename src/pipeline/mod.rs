@@ -492,7 +492,12 @@ fn needed_here(graph: &plan::Graph, images: bool) -> std::collections::BTreeSet<
         let mut seen = std::collections::BTreeSet::new();
         while let Some(i) = stack.pop() {
             if seen.insert(i) {
-                if graph.nodes[i].recipe.debian.is_some() {
+                if graph.nodes[i]
+                    .recipe
+                    .debian
+                    .as_ref()
+                    .is_some_and(|d| d.is_debians())
+                {
                     need.insert(i);
                 }
                 stack.extend(&graph.nodes[i].deps);

@@ -289,7 +289,7 @@ pub(super) fn image_vex(
         }
         let node = &graph.nodes[i];
         todo.extend(&node.deps);
-        if node.recipe.debian.is_none() {
+        if !node.recipe.debian.as_ref().is_some_and(|d| d.is_debians()) {
             continue;
         }
         let why = match cache.meta(&node.key) {

@@ -349,8 +349,12 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                 })
                 .or_else(|| origins.first().map(origin_url))
                 .unwrap_or_else(|| NOASSERTION.to_string());
-            let purl = match (&r.debian, origins.first()) {
-                // Debian's source package, which Debian's advisories name (and the VEX too).
+            let purl = match (
+                r.debian.as_ref().filter(|d| d.is_debians()),
+                origins.first(),
+            ) {
+                // Debian's source package, which Debian's advisories name (and the VEX too);
+                // built `unpatched`, it is not Debian's and keeps the generic purl.
                 (Some(d), _) => crate::debian::purl(&d.package, &d.version, &d.release),
                 (None, Some(Origin::GoModule { module, version })) => golang_purl(module, version),
                 _ => {
@@ -423,6 +427,12 @@ fn debian_source_info(r: &Recipe, package: &str, version: &str, file: &str) -> S
                 let names: Vec<&str> = d.leave_out.keys().map(String::as_str).collect();
                 s += &format!(" except {} (left out by the recipe)", names.join(", "));
             }
+        }
+        Some(d) if d.unpatched.is_some() => {
+            s += &format!(
+                "; Debian's patches are not applied: {}",
+                d.unpatched.as_deref().unwrap_or_default()
+            )
         }
         Some(_) => s += " (a native package: Debian's changes are in it)",
         None => s += "; Debian's patches are not applied",
