@@ -133,6 +133,11 @@ pub enum UsageError {
         crate::text::path(path)
     )]
     NotEmpty { path: PathBuf },
+    #[error(
+        "`--schedule {}` is not a cron line: give five fields (e.g. `17 4 * * 1`), or `none`",
+        crate::text::escape(cron)
+    )]
+    BadSchedule { cron: String },
     #[error("the workflow has {levels} levels of jobs, the graph now has {depth}")]
     #[diagnostic(help(
         "run the `recipe ci github` command named in the workflow's first line again, and commit the file"

@@ -5,7 +5,8 @@
 //! maintainer: `main` and `v*` tags) GitHub enforces whatever a branch's copy of this file
 //! says; jobs of other refs run in `recipe-pull-request`, which holds no signing key. Inside a
 //! job, only the steps that run `recipe` get them (never checkout or the setup lines), and
-//! checkout keeps no token.
+//! checkout keeps no token. Scheduled runs (`--schedule`, weekly by default) apply the
+//! security uploads of the recipes' Debian releases in every job before it plans or builds.
 
 use super::{Spec, shell_word};
 
@@ -24,9 +25,14 @@ pub fn workflow(spec: &Spec) -> String {
         spec.command
     ));
     y.push_str(
-        "name: recipe\n\non:\n  push:\n    branches: [main]\n    tags: [\"v*\"]\n  pull_request:\n  workflow_dispatch:\n\n\
-         permissions:\n  contents: read\n\n",
+        "name: recipe\n\non:\n  push:\n    branches: [main]\n    tags: [\"v*\"]\n  pull_request:\n  workflow_dispatch:\n",
     );
+    if let Some(cron) = &spec.schedule {
+        // Scheduled runs apply the security uploads of the recipes' Debian releases and
+        // rebuild what they change (the `Security updates` step of every job).
+        y.push_str(&format!("  schedule:\n    - cron: '{cron}'\n"));
+    }
+    y.push_str("\npermissions:\n  contents: read\n\n");
     y.push_str("env:\n");
     y.push_str(&spec.variables());
     y.push_str("\njobs:\n");
@@ -102,11 +108,18 @@ fn checkout_and_setup(y: &mut String, spec: &Spec) {
     y.push_str(
         "      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n",
     );
-    if spec.setup.is_empty() {
-        return;
+    if !spec.setup.is_empty() {
+        y.push_str("      - name: Setup\n        run: |\n");
+        for line in &spec.setup {
+            y.push_str(&format!("          {line}\n"));
+        }
     }
-    y.push_str("      - name: Setup\n        run: |\n");
-    for line in &spec.setup {
-        y.push_str(&format!("          {line}\n"));
+    if spec.schedule.is_some() {
+        y.push_str(
+            "      - name: Security updates (scheduled runs)\n        if: ${{ github.event_name == 'schedule' }}\n        run: |\n",
+        );
+        for line in super::SECURITY_UPDATE {
+            y.push_str(&format!("          {line}\n"));
+        }
     }
 }

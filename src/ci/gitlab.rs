@@ -1,5 +1,7 @@
 //! The GitLab child pipeline (see the module above): one job per node that must be built,
 //! `needs` naming exactly its dependencies among them, and an `images` job after them all.
+//! With `--security-updates` (the parent job's choice on scheduled pipelines) every job first
+//! applies the security uploads of the recipes' Debian releases.
 
 use super::{Spec, quote, shell_word};
 
@@ -17,9 +19,18 @@ pub fn pipeline(spec: &Spec) -> String {
     ));
     y.push_str("stages: [build, images]\n\nvariables:\n");
     y.push_str(&spec.variables());
-    if !spec.setup.is_empty() {
+    let updates = spec
+        .security_updates
+        .then_some(super::SECURITY_UPDATE.as_slice())
+        .unwrap_or_default();
+    if !spec.setup.is_empty() || !updates.is_empty() {
         y.push_str("\ndefault:\n  before_script:\n");
-        for line in &spec.setup {
+        for line in spec
+            .setup
+            .iter()
+            .map(String::as_str)
+            .chain(updates.iter().copied())
+        {
             y.push_str(&format!("    - {}\n", quote(line)));
         }
     }

@@ -59,6 +59,34 @@ pub struct Spec {
     pub setup: Vec<String>,
     /// A plain-http registry (one on 127.0.0.1, for a local run).
     pub insecure: bool,
+    /// GitHub: when scheduled runs start (a cron line); none: no scheduled runs.
+    pub schedule: Option<String>,
+    /// GitLab: every job applies pending security updates to the recipes first (the parent
+    /// job passes it on scheduled pipelines; GitHub's jobs do it on `schedule` events).
+    pub security_updates: bool,
+}
+
+/// What a job runs, before anything else, to bring the recipes to the security uploads of
+/// their Debian releases: the report (a pending update exits 1, which is why `|| true`), then
+/// the update of exactly those pins. Every job runs it, so all of a run's jobs plan the same
+/// keys (each runner has its own checkout).
+pub const SECURITY_UPDATE: [&str; 2] = [
+    "recipe outdated --all || true",
+    "recipe update --security --all",
+];
+
+/// The default `--schedule`: weekly, Monday 04:17 UTC.
+pub const WEEKLY: &str = "17 4 * * 1";
+
+/// Whether `cron` is a five-field cron line (digits, names, `*`, `/`, `,`, `-` only).
+pub fn is_cron(cron: &str) -> bool {
+    let fields: Vec<&str> = cron.split(' ').collect();
+    fields.len() == 5
+        && fields.iter().all(|f| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "*/,-".contains(c))
+        })
 }
 
 impl Spec {

@@ -34,6 +34,14 @@ pub struct Generate {
     /// binutils of each arch) on a fresh runner. Repeatable.
     #[arg(long, value_name = "LINE")]
     setup: Vec<String>,
+    /// GitHub: when scheduled runs apply the recipes' pending security updates and rebuild
+    /// (a cron line; `none`: no scheduled runs).
+    #[arg(long, value_name = "CRON", default_value = ci::WEEKLY)]
+    schedule: String,
+    /// GitLab: every job first applies the recipes' pending security updates (give it when
+    /// the parent job runs in a scheduled pipeline).
+    #[arg(long)]
+    security_updates: bool,
     /// Write the file here instead of printing it.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -161,6 +169,22 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
     for s in &g.setup {
         command.extend(["--setup".into(), ci::shell_word(s)]);
     }
+    let schedule = match g.schedule.as_str() {
+        "none" => None,
+        cron if ci::is_cron(cron) => Some(cron.to_string()),
+        cron => {
+            return Err(UsageError::BadSchedule {
+                cron: cron.to_string(),
+            }
+            .into());
+        }
+    };
+    if g.schedule != ci::WEEKLY {
+        command.extend(["--schedule".into(), ci::shell_word(&g.schedule)]);
+    }
+    if g.security_updates {
+        command.push("--security-updates".into());
+    }
     if let Some(o) = &g.output {
         command.extend(["--output".into(), ci::shell_word(&o.to_string_lossy())]);
     }
@@ -182,6 +206,8 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
         image_repo: g.image_repo.clone(),
         setup: g.setup.clone(),
         insecure: g.remote.remote_cache_insecure,
+        schedule: (engine == "github").then_some(schedule).flatten(),
+        security_updates: g.security_updates,
     };
     let text = match engine {
         "github" => ci::github::workflow(&spec),

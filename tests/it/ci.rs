@@ -77,6 +77,17 @@ fn the_github_workflow_passes_actionlint_and_knows_when_it_is_stale() {
         text.contains("recipe push hello-gen \"$RECIPE_IMAGE_REPO/hello-gen\""),
         "{text}"
     );
+    // Weekly scheduled runs by default; each job applies the pending security updates on them.
+    assert!(
+        text.contains("  schedule:\n    - cron: '17 4 * * 1'\n"),
+        "{text}"
+    );
+    let updates = "      - name: Security updates (scheduled runs)\n        if: ${{ github.event_name == 'schedule' }}\n        run: |\n          recipe outdated --all || true\n          recipe update --security --all\n";
+    assert_eq!(
+        text.matches(updates).count(),
+        4,
+        "plan, two levels, images: {text}"
+    );
 
     // Deterministic: made again, the same bytes; `--check` agrees, and sees an edit.
     run(ci(&s).args(args(&[]))).success();
@@ -88,6 +99,23 @@ fn the_github_workflow_passes_actionlint_and_knows_when_it_is_stale() {
     run(ci(&s).args(args(&["--check"])))
         .failure(1)
         .stderr_has("run it again and commit the file");
+
+    // Another schedule is named in the command line; `none` drops scheduled runs; a schedule
+    // that is not a cron line is refused.
+    let other = run(ci(&s).args(args(&["--schedule", "0 2 * * *"]))).success();
+    assert!(other.stdout.contains("wrote"), "{}", other.stdout);
+    let text2 = std::fs::read_to_string(&file).unwrap();
+    assert!(text2.contains("    - cron: '0 2 * * *'\n"), "{text2}");
+    assert!(text2.contains("--schedule '0 2 * * *'"), "{text2}");
+    run(ci(&s).args(args(&["--schedule", "none"]))).success();
+    let none = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !none.contains("  schedule:") && !none.contains("Security updates"),
+        "{none}"
+    );
+    run(ci(&s).args(args(&["--schedule", "weekly\n  evil: 1"])))
+        .failure(2)
+        .stderr_has("is not a cron line");
 
     // Where scripts/setup.sh installs it, or PATH.
     let fixed = std::path::PathBuf::from("/opt/recipe-tools/bin/actionlint");
@@ -128,6 +156,16 @@ fn the_gitlab_child_pipeline_has_a_job_per_node_and_exact_needs() {
     ]);
     let out = run(ci(&s).args(&args)).success();
     insta::assert_snapshot!("gitlab_child_pipeline", out.stdout);
+    // On a scheduled pipeline the parent passes `--security-updates`: every job updates first.
+    args.push("--security-updates");
+    let out = run(ci(&s).args(&args)).success();
+    assert!(
+        out.stdout.contains(
+            "  before_script:\n    - \"apt-get install -y qemu-user-static\"\n    - \"recipe outdated --all || true\"\n    - \"recipe update --security --all\"\n"
+        ),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
