@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 
 use crate::arch::UnknownArch;
+use crate::archive::ArchiveError;
 use crate::build::BuildError;
 use crate::cache::CacheError;
 use crate::check::CheckError;
@@ -100,6 +101,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Remote(#[from] RemoteError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Archive(#[from] ArchiveError),
     /// `RECIPE_REGISTRY_TIMEOUT`, read by `recipe check` of a registry image.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -162,6 +166,7 @@ impl ExitCode for Error {
             Error::Container(e) => e.exit(),
             Error::Remote(e) => e.exit(),
             Error::Setting(e) => e.exit(),
+            Error::Archive(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -251,6 +256,24 @@ impl ExitCode for RemoteError {
     }
 }
 
+impl ExitCode for ArchiveError {
+    fn exit(&self) -> Exit {
+        match self {
+            // `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`: input.
+            ArchiveError::BadSetting { .. } => Usage,
+            ArchiveError::Source(e) => e.exit(),
+            // The mirror did not answer, or served an index that is not signed by a trusted
+            // key, stale, another suite's, or other bytes than the signed sha256: a fetch failed.
+            ArchiveError::Fetch { .. }
+            | ArchiveError::BadSignature { .. }
+            | ArchiveError::Expired { .. }
+            | ArchiveError::WrongSuite { .. }
+            | ArchiveError::BadIndex { .. }
+            | ArchiveError::Io { .. } => Failed,
+        }
+    }
+}
+
 impl ExitCode for KeyError {
     fn exit(&self) -> Exit {
         Usage
@@ -301,7 +324,8 @@ impl ExitCode for SourceError {
             | SourceError::NoOrigins(_)
             | SourceError::BadUrl(_)
             | SourceError::BadName { .. }
-            | SourceError::BadLimit { .. } => Usage,
+            | SourceError::BadLimit { .. }
+            | SourceError::BadMirror { .. } => Usage,
             // Every origin failed: input only when each failed for an input reason.
             SourceError::AllOriginsFailed { errors, .. } => {
                 if !errors.is_empty() && errors.iter().all(|e| e.exit() == Usage) {
@@ -314,7 +338,7 @@ impl ExitCode for SourceError {
             SourceError::Mismatch { .. }
             | SourceError::HttpStatus { .. }
             | SourceError::Http { .. }
-            | SourceError::NoDebSrc { .. }
+            | SourceError::NotInPool { .. }
             | SourceError::Command { .. }
             | SourceError::UnsafeEntry { .. }
             | SourceError::BadArchive { .. }

@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod arch;
+pub mod archive;
 pub mod build;
 pub mod cache;
 pub mod check;

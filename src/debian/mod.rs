@@ -5,6 +5,7 @@
 
 pub mod cves;
 pub mod index;
+pub mod mirror;
 pub mod series;
 pub mod suites;
 pub mod version;
