@@ -56,7 +56,7 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
-    /// Write a first recipe for an app from a Debian source package (`NAME --debian VERSION`)
+    /// Write a first recipe for an app from a Debian source package (`NAME --debian [VERSION]`)
     /// or a Go module (`--go MODULE@VERSION`), and say what was guessed and what to check.
     New(commands::new::Args),
     /// Make CI pipelines of the job graph (GitHub Actions, GitLab) that share a signed

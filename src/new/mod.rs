@@ -32,13 +32,14 @@ pub enum NewError {
     },
 
     #[error(
-        "apt knows no source package `{}` at version `{}`{}",
+        "no configured suite's signed index lists the source package `{}` at version `{}`{}",
         crate::text::escape(.package),
         crate::text::escape(.version),
-        if .known.is_empty() { String::new() } else { format!(" (it knows: {})", crate::text::escape(&.known.join(", "))) }
+        if .known.is_empty() { String::new() } else { format!(" (they list: {})", crate::text::escape(&.known.join(", "))) }
     )]
     #[diagnostic(help(
-        "is the name the source package's (`apt-cache showsrc NAME`), and are deb-src entries enabled?"
+        "give the source package's name (tracker.debian.org/pkg/NAME) and one of its versions; \
+         the suites read are `RECIPE_DEBIAN_SUITES` or `--suites`"
     ))]
     UnknownDebian {
         package: String,
@@ -68,6 +69,10 @@ pub enum NewError {
 
     #[error(transparent)]
     Source(#[from] SourceError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
 
     #[error(transparent)]
     Toolchain(#[from] crate::toolchain::ToolchainError),
