@@ -470,7 +470,10 @@ mod tests {
             origin_lines: vec![
                 ("package".into(), "demo".into()),
                 ("version".into(), "1.0-1".into()),
+                ("release".into(), "bookworm".into()),
                 ("file".into(), "demo_1.0.orig.tar.gz".into()),
+                ("debian-file".into(), "demo_1.0-1.debian.tar.xz".into()),
+                ("debian-sha256".into(), "3".repeat(64)),
             ],
             system: "make".into(),
             options: vec![("make-args".into(), vec!["LDFLAGS=-static".into()])],
