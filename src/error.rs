@@ -20,6 +20,8 @@ use crate::check::CheckError;
 use crate::container::ContainerError;
 use crate::image::ImageError;
 use crate::new::NewError;
+use crate::pins::Verdict;
+use crate::pins::update::UpdateError;
 use crate::pipeline::PipelineError;
 use crate::plan::{GraphError, PlanError};
 use crate::push::PushError;
@@ -104,6 +106,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Update(#[from] UpdateError),
     /// `RECIPE_REGISTRY_TIMEOUT`, read by `recipe check` of a registry image.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -167,6 +172,7 @@ impl ExitCode for Error {
             Error::Remote(e) => e.exit(),
             Error::Setting(e) => e.exit(),
             Error::Archive(e) => e.exit(),
+            Error::Update(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -270,6 +276,35 @@ impl ExitCode for ArchiveError {
             | ArchiveError::WrongSuite { .. }
             | ArchiveError::BadIndex { .. }
             | ArchiveError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for UpdateError {
+    fn exit(&self) -> Exit {
+        match self {
+            // A recipe with nothing to update, a version its release does not list, a recipe
+            // file whose pins are not where the format puts them: input.
+            UpdateError::NotPinned { .. }
+            | UpdateError::UnknownVersion { .. }
+            | UpdateError::Edit { .. } => Usage,
+            UpdateError::Archive(e) => e.exit(),
+            UpdateError::Source(e) => e.exit(),
+            UpdateError::Toolchain(e) => e.exit(),
+            UpdateError::Write { .. } => Failed,
+        }
+    }
+}
+
+/// `recipe outdated`'s verdict: 1 when a security update is pending for a recipe, or a pin
+/// could not be checked; 0 otherwise (a pending update that is not a security update, or a
+/// newer version in another release, is shown but exits 0).
+impl ExitCode for Verdict {
+    fn exit(&self) -> Exit {
+        if self.security_pending || self.failed {
+            Failed
+        } else {
+            Exit::Ok
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod image;
 pub mod new;
+pub mod pins;
 pub mod pipeline;
 pub mod plan;
 pub mod process;

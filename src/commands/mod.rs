@@ -10,12 +10,14 @@ pub mod ci;
 pub mod key;
 pub mod list;
 pub mod new;
+pub mod outdated;
 pub mod plan;
 pub mod progress;
 pub mod push;
 pub mod show;
 pub mod test;
 pub mod toolchain;
+pub mod update;
 pub mod verify;
 
 use std::path::PathBuf;

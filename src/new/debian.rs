@@ -35,7 +35,7 @@ pub(crate) struct Found {
 
 /// The upstream version in a tarball name `PKG_VERSION.orig.tar.xz`, made a recipe version
 /// (`+` and `~` become `-`).
-pub(crate) fn upstream_version(file: &str, package: &str) -> Option<String> {
+pub fn upstream_version(file: &str, package: &str) -> Option<String> {
     let rest = file.strip_prefix(package)?.strip_prefix('_')?;
     let v = rest
         .split(".orig.tar.")

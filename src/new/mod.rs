@@ -11,7 +11,7 @@ mod gomod;
 
 use std::path::{Path, PathBuf};
 
-pub use debian::{DebianRequest, from_debian};
+pub use debian::{DebianRequest, from_debian, upstream_version as upstream_version_of};
 pub use detect::{Detected, MakefileFacts, detect, guess_license, license_of, makefile_facts};
 pub use draft::{Draft, recipe_name, render, report, write};
 pub use gomod::{GoRequest, from_go};
