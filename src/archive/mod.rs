@@ -59,8 +59,8 @@ pub enum ArchiveError {
 
     #[error("{url}: refused, the signature does not verify against {keyring}: {}", crate::text::escape(.reason))]
     #[diagnostic(help(
-        "the mirror served an index Debian's keys did not sign; to trust other keys (a private \
-         mirror), name them in `RECIPE_DEBIAN_KEYRING`"
+        "no trusted key signed the index the mirror served (it was changed, or the mirror is not \
+         Debian's); a private mirror's own keys are trusted through `RECIPE_DEBIAN_KEYRING`"
     ))]
     BadSignature {
         url: String,

@@ -131,7 +131,7 @@ impl SourceEntry {
         let is_sig = |f: &str| f.ends_with(".asc") || f.ends_with(".sig");
         self.files
             .iter()
-            .find(|l| l.name.contains(".orig.tar.") && !is_sig(&l.name))
+            .find(|l| l.name.contains(".orig.tar") && !is_sig(&l.name))
             .or_else(|| {
                 self.files.iter().find(|l| {
                     l.name.contains(".tar.") && !super::is_changes_file(&l.name) && !is_sig(&l.name)

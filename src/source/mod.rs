@@ -124,7 +124,7 @@ pub enum SourceError {
     #[error("invalid {what} {value:?}")]
     BadName { what: &'static str, value: String },
 
-    #[error("{file} is in neither archive's pool of {mirror}:{}", list(errors))]
+    #[error("{file} is in neither archive's pool of {mirror} ({})", inline(errors))]
     NotInPool {
         file: String,
         mirror: String,
@@ -225,6 +225,15 @@ fn list(errors: &[SourceError]) -> String {
             line
         })
         .collect()
+}
+
+/// The errors on one line, separated by `; `, each with its causes.
+fn inline(errors: &[SourceError]) -> String {
+    list(errors)
+        .split("\n  - ")
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Wraps an io error with what was being done.

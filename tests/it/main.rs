@@ -9,6 +9,7 @@ mod ci;
 mod compress;
 mod container;
 mod context;
+mod debian_archive;
 mod docs;
 mod errors;
 mod format_gaps;
