@@ -12,7 +12,7 @@ pub fn paragraphs(text: &str) -> impl Iterator<Item = Paragraph<'_>> {
     let mut lines = text.lines();
     std::iter::from_fn(move || {
         let mut p: Paragraph = Vec::new();
-        while let Some(line) = lines.next() {
+        for line in lines.by_ref() {
             if line.trim().is_empty() {
                 if p.is_empty() {
                     continue;
