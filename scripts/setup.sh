@@ -46,6 +46,9 @@ spdx_venv=/opt/recipe-tools/spdx
 spdx_tools_version=0.8.5
 [ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
+# the Debian archive tests sign a fake mirror's indexes with a throwaway gpg key
+command -v gpg >/dev/null || need_apt+=(gpg)
+
 # actionlint checks `recipe ci github`'s workflow, with shellcheck for its `run:` scripts
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 

@@ -257,6 +257,9 @@ pub fn update_debian(
         }
     }
     let (_, entry) = choose_debian(d, &listed, to)?;
+    if entry.version == d.version {
+        return Ok(Vec::new());
+    }
     let edit_err = |reason: String| UpdateError::Edit {
         path: r.file.clone(),
         key: "source.debian".into(),
