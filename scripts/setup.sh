@@ -46,20 +46,16 @@ spdx_venv=/opt/recipe-tools/spdx
 spdx_tools_version=0.8.5
 [ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
 
+# the Debian archive tests sign a fake mirror's indexes with a throwaway gpg key
+command -v gpg >/dev/null || need_apt+=(gpg)
+
 # actionlint checks `recipe ci github`'s workflow, with shellcheck for its `run:` scripts
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 
-# Debian source packages are one origin of recipe sources (apt verifies them).
-srcs=/etc/apt/sources.list.d/debian-src.sources
-updated=no
-if [ ! -f "$srcs" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$srcs"
-  apt-get update -qq
-  updated=yes
-fi
-
+# Debian source packages need no deb-src entries: `recipe` fetches them from the mirror's pool
+# and reads the signed Sources indexes itself (src/source/debian.rs, src/archive/).
 if [ ${#need_apt[@]} -gt 0 ]; then
-  [ "$updated" = yes ] || apt-get update -qq
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 

@@ -59,9 +59,16 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
-    /// Write a first recipe for an app from a Debian source package (`NAME --debian VERSION`)
+    /// Write a first recipe for an app from a Debian source package (`NAME --debian [VERSION]`)
     /// or a Go module (`--go MODULE@VERSION`), and say what was guessed and what to check.
     New(commands::new::Args),
+    /// Each recipe's pinned version against the newest its origin has now (Debian suites'
+    /// signed indexes, the Go module proxy) and the pinned toolchains; exit 1 when a security
+    /// update is pending.
+    Outdated(commands::outdated::Args),
+    /// Rewrite a recipe's pins (version, files, sha256s) to a newer version in place, keeping
+    /// its comments, and show what `recipe plan` will rebuild.
+    Update(commands::update::Args),
     /// Make CI pipelines of the job graph (GitHub Actions, GitLab) that share a signed
     /// remote build cache.
     Ci {
@@ -116,6 +123,8 @@ fn dispatch(cli: Cli) -> commands::Outcome {
         Command::Check(args) => commands::check::run(&ctx, args),
         Command::Test(args) => commands::test::run(&ctx, args),
         Command::New(args) => commands::new::run(&ctx, args),
+        Command::Outdated(args) => commands::outdated::run(&ctx, args),
+        Command::Update(args) => commands::update::run(&ctx, args),
         Command::Ci { command } => commands::ci::run(&ctx, command),
         Command::Key { command } => commands::key::run(command),
     }

@@ -4,8 +4,8 @@
 //! | code | [`Exit`]  | when |
 //! |------|-----------|------|
 //! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
-//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass |
-//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version apt does not know, a Go module version the proxy does not have |
+//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass; a Debian index the mirror served that is refused (no trusted signature, past `Valid-Until`, another suite's, other bytes than signed); `recipe outdated`: a security update pending for a recipe, or a pin that could not be checked |
+//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version no configured suite's signed index lists, a Go module version the proxy does not have; `RECIPE_DEBIAN_MIRROR`, `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`; for `recipe update`: a recipe with no Debian or Go module pin, a `--to` version its release does not list |
 //!
 //! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
 //! A new error variant is a compile error here until someone decides its row.
@@ -13,12 +13,15 @@
 use std::path::PathBuf;
 
 use crate::arch::UnknownArch;
+use crate::archive::ArchiveError;
 use crate::build::BuildError;
 use crate::cache::CacheError;
 use crate::check::CheckError;
 use crate::container::ContainerError;
 use crate::image::ImageError;
 use crate::new::NewError;
+use crate::pins::Verdict;
+use crate::pins::update::UpdateError;
 use crate::pipeline::PipelineError;
 use crate::plan::{GraphError, PlanError};
 use crate::push::PushError;
@@ -100,6 +103,12 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Remote(#[from] RemoteError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Update(#[from] UpdateError),
     /// `RECIPE_REGISTRY_TIMEOUT`, read by `recipe check` of a registry image.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -172,6 +181,8 @@ impl ExitCode for Error {
             Error::Container(e) => e.exit(),
             Error::Remote(e) => e.exit(),
             Error::Setting(e) => e.exit(),
+            Error::Archive(e) => e.exit(),
+            Error::Update(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -261,6 +272,53 @@ impl ExitCode for RemoteError {
     }
 }
 
+impl ExitCode for ArchiveError {
+    fn exit(&self) -> Exit {
+        match self {
+            // `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`: input.
+            ArchiveError::BadSetting { .. } => Usage,
+            ArchiveError::Source(e) => e.exit(),
+            // The mirror did not answer, or served an index that is not signed by a trusted
+            // key, stale, another suite's, or other bytes than the signed sha256: a fetch failed.
+            ArchiveError::Fetch { .. }
+            | ArchiveError::BadSignature { .. }
+            | ArchiveError::Expired { .. }
+            | ArchiveError::WrongSuite { .. }
+            | ArchiveError::BadIndex { .. }
+            | ArchiveError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for UpdateError {
+    fn exit(&self) -> Exit {
+        match self {
+            // A recipe with nothing to update, a version its release does not list, a recipe
+            // file whose pins are not where the format puts them: input.
+            UpdateError::NotPinned { .. }
+            | UpdateError::UnknownVersion { .. }
+            | UpdateError::Edit { .. } => Usage,
+            UpdateError::Archive(e) => e.exit(),
+            UpdateError::Source(e) => e.exit(),
+            UpdateError::Toolchain(e) => e.exit(),
+            UpdateError::Write { .. } => Failed,
+        }
+    }
+}
+
+/// `recipe outdated`'s verdict: 1 when a security update is pending for a recipe, or a pin
+/// could not be checked; 0 otherwise (a pending update that is not a security update, or a
+/// newer version in another release, is shown but exits 0).
+impl ExitCode for Verdict {
+    fn exit(&self) -> Exit {
+        if self.security_pending || self.failed {
+            Failed
+        } else {
+            Exit::Ok
+        }
+    }
+}
+
 impl ExitCode for KeyError {
     fn exit(&self) -> Exit {
         Usage
@@ -315,7 +373,8 @@ impl ExitCode for SourceError {
             | SourceError::NoOrigins(_)
             | SourceError::BadUrl(_)
             | SourceError::BadName { .. }
-            | SourceError::BadLimit { .. } => Usage,
+            | SourceError::BadLimit { .. }
+            | SourceError::BadMirror { .. } => Usage,
             // Every origin failed: input only when each failed for an input reason.
             SourceError::AllOriginsFailed { errors, .. } => {
                 if !errors.is_empty() && errors.iter().all(|e| e.exit() == Usage) {
@@ -328,7 +387,7 @@ impl ExitCode for SourceError {
             SourceError::Mismatch { .. }
             | SourceError::HttpStatus { .. }
             | SourceError::Http { .. }
-            | SourceError::NoDebSrc { .. }
+            | SourceError::NotInPool { .. }
             | SourceError::Command { .. }
             | SourceError::UnsafeEntry { .. }
             | SourceError::BadArchive { .. }
@@ -418,6 +477,7 @@ impl ExitCode for NewError {
             // written.
             NewError::Tool { .. } | NewError::Io { .. } => Failed,
             NewError::Source(e) => e.exit(),
+            NewError::Archive(e) => e.exit(),
             NewError::Toolchain(e) => e.exit(),
         }
     }

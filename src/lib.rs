@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod arch;
+pub mod archive;
 pub mod build;
 pub mod cache;
 pub mod check;
@@ -24,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod image;
 pub mod new;
+pub mod pins;
 pub mod pipeline;
 pub mod plan;
 pub mod process;

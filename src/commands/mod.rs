@@ -10,6 +10,7 @@ pub mod ci;
 pub mod key;
 pub mod list;
 pub mod new;
+pub mod outdated;
 pub mod plan;
 pub mod progress;
 pub mod push;
@@ -17,6 +18,7 @@ pub mod show;
 pub mod source;
 pub mod test;
 pub mod toolchain;
+pub mod update;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -11,10 +11,14 @@ pub struct Args {
     /// The Debian source package (with `--debian`), or the recipe's name (with `--go`;
     /// default: the binary's name).
     name: Option<String>,
-    /// The Debian source package's exact version, e.g. `2.90-4~deb12u2` (`apt-cache showsrc
-    /// NAME` lists them).
-    #[arg(long, value_name = "VERSION", requires = "name")]
+    /// From Debian's source package NAME: at this exact version (e.g. `2.90-4~deb12u2`), or
+    /// without one the newest of the newest release among the suites read.
+    #[arg(long, value_name = "VERSION", requires = "name", num_args = 0..=1, default_missing_value = "")]
     debian: Option<String>,
+    /// With `--debian`: the suites whose signed Sources indexes are read (comma-separated;
+    /// default `RECIPE_DEBIAN_SUITES` or bookworm, trixie with their -updates and -security).
+    #[arg(long, value_name = "SUITES", requires = "debian")]
+    suites: Option<String>,
     /// With `--debian`: the binary package whose programs make the app (default: guessed).
     #[arg(long, value_name = "PACKAGE", requires = "debian")]
     binary: Option<String>,
@@ -43,12 +47,15 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             let package = args.name.clone().unwrap_or_default();
             // Refuse before any download.
             refuse_existing(&dir, &crate::new::recipe_name(&package))?;
+            let settings = crate::archive::Settings::from_env(&ctx.cache, args.suites.as_deref())?;
+            let mut indexes = crate::archive::Indexes::new(settings);
             new::from_debian(
                 &DebianRequest {
                     package,
-                    version: version.clone(),
+                    version: Some(version.clone()).filter(|v| !v.is_empty()),
                     binary: args.binary.clone(),
                 },
+                &mut indexes,
                 &ctx.cache,
                 &mut progress,
             )?

@@ -4,7 +4,11 @@
 //! access here.
 
 pub mod cves;
+pub mod index;
+pub mod mirror;
 pub mod series;
+pub mod suites;
+pub mod version;
 
 use std::collections::BTreeSet;
 

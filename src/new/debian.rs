@@ -1,93 +1,41 @@
-//! A first recipe from a Debian source package: the upstream tarball and its sha256 from
-//! `apt-cache showsrc` (the signed Sources index), fetched and checked through the source
-//! store; the build system from the unpacked tree; `[app] files`, the smoke test guess and the
-//! libraries from the binary packages (`apt-get download`, `dpkg-deb -R`: the programs under
-//! `/usr/sbin` and `/usr/bin`, their DT_NEEDED and the package's `Depends`).
+//! A first recipe from a Debian source package: the version (asked for, or the newest of the
+//! newest release among the configured suites), its upstream tarball and Debian's part with
+//! their sha256 from the suites' signed Sources indexes ([`crate::archive`]), fetched from the
+//! pool and checked through the source store; the build system from the unpacked tree;
+//! `[app] files`, the smoke test guess and the libraries from the binary packages when this
+//! machine has apt (`apt-get download`, `dpkg-deb -R`: the programs under `/usr/sbin` and
+//! `/usr/bin`, their DT_NEEDED and the package's `Depends`).
 
 use std::path::Path;
 
 use super::{Detected, Draft, NewError, apply_mapping, io_err, map_libraries};
+use crate::archive::Indexes;
+use crate::debian::index::SourceEntry;
+use crate::debian::version;
 use crate::source::{DebianSource, Fetch, Origin, Store};
 
-/// `recipe new NAME --debian VERSION [--binary PKG]`.
+/// `recipe new NAME --debian [VERSION] [--binary PKG]`.
 #[derive(Debug, Clone)]
 pub struct DebianRequest {
     pub package: String,
-    pub version: String,
+    /// `None`: the newest version of the newest release among the configured suites.
+    pub version: Option<String>,
     /// The binary package whose programs make the app (default: guessed).
     pub binary: Option<String>,
 }
 
-/// One stanza of `apt-cache showsrc`.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct SrcStanza {
-    pub package: String,
-    pub version: String,
-    pub binaries: Vec<String>,
-    pub homepage: Option<String>,
-    /// `(sha256, file)` from `Checksums-Sha256`.
-    pub sha256: Vec<(String, String)>,
-}
-
-pub(crate) fn parse_showsrc(text: &str) -> Vec<SrcStanza> {
-    let mut out = Vec::new();
-    for stanza in text.split("\n\n") {
-        let mut s = SrcStanza::default();
-        let mut in_sha = false;
-        for line in stanza.lines() {
-            if let Some(rest) = line.strip_prefix([' ', '\t']) {
-                if in_sha {
-                    let f: Vec<&str> = rest.split_whitespace().collect();
-                    if let [sum, _size, name] = f[..] {
-                        s.sha256.push((sum.to_ascii_lowercase(), name.to_string()));
-                    }
-                }
-                continue;
-            }
-            in_sha = false;
-            let Some((key, value)) = line.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match key {
-                "Package" => s.package = value.into(),
-                "Version" => s.version = value.into(),
-                "Homepage" => s.homepage = Some(value.into()),
-                "Binary" => {
-                    s.binaries = value
-                        .split(',')
-                        .map(|b| b.trim().to_string())
-                        .filter(|b| !b.is_empty())
-                        .collect()
-                }
-                "Checksums-Sha256" => in_sha = true,
-                _ => {}
-            }
-        }
-        if !s.package.is_empty() {
-            out.push(s);
-        }
-    }
-    out
-}
-
-/// The upstream tarball of a stanza: `*.orig.tar.*` (not a signature), or a native package's
-/// `PKG_VERSION.tar.*`.
-pub(crate) fn tarball(s: &SrcStanza) -> Option<&(String, String)> {
-    let is_sig = |f: &str| f.ends_with(".asc") || f.ends_with(".sig");
-    s.sha256
-        .iter()
-        .find(|(_, f)| f.contains(".orig.tar.") && !is_sig(f))
-        .or_else(|| {
-            s.sha256
-                .iter()
-                .find(|(_, f)| f.contains(".tar.") && !f.contains(".debian.tar.") && !is_sig(f))
-        })
+/// A source package version as a signed index lists it, and the release it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub entry: SourceEntry,
+    /// The codename of the suite's release (`bookworm`).
+    pub release: String,
+    pub suite: String,
 }
 
 /// The upstream version in a tarball name `PKG_VERSION.orig.tar.xz`, made a recipe version
 /// (`+` and `~` become `-`).
-pub(crate) fn upstream_version(file: &str, package: &str) -> Option<String> {
+pub fn upstream_version(file: &str, package: &str) -> Option<String> {
     let rest = file.strip_prefix(package)?.strip_prefix('_')?;
     let v = rest
         .split(".orig.tar.")
@@ -273,47 +221,63 @@ fn local(program: &str) -> String {
     }
 }
 
-/// A first recipe for Debian's source package `req`: its pin from the signed index, its tree's
-/// build system and licence, and the app files, libraries and smoke test of its binary package.
+/// A first recipe for Debian's source package `req`: its pins from the signed indexes, its
+/// tree's build system and licence, and the app files, libraries and smoke test of its binary
+/// package.
 pub fn from_debian(
     req: &DebianRequest,
+    indexes: &mut Indexes,
     cache: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Draft, NewError> {
     check("debian package", &req.package)?;
-    check("debian version", &req.version)?;
+    if let Some(v) = &req.version {
+        check("debian version", v)?;
+    }
     if let Some(b) = &req.binary {
         check("binary package", b)?;
     }
-    let (src, sha256, file) = source_stanza(req)?;
-    let version = upstream_version(&file, &req.package).unwrap_or_else(|| {
-        let v = req.version.split_once(':').map_or(&*req.version, |x| x.1);
+    let found = find(indexes, &req.package, req.version.as_deref(), progress)?;
+    let debian_version = found.entry.version.clone();
+    let Some(tarball) = found.entry.tarball().cloned() else {
+        return Err(NewError::NoTarball {
+            package: req.package.clone(),
+            version: debian_version,
+        });
+    };
+    let version = upstream_version(&tarball.name, &req.package).unwrap_or_else(|| {
+        let v = crate::debian::without_epoch(&debian_version);
         v.rsplit_once('-')
             .map_or(v, |x| x.0)
             .replace(['+', '~'], "-")
     });
 
-    // The sources: apt checks them against the signed index, the store the sha256 it lists.
+    // The files, from the pool: the store checks the sha256 the signed index lists.
     let store = Store::new(cache.join("sources"));
-    let origin = DebianSource {
-        package: req.package.clone(),
-        version: req.version.clone(),
-        file: file.clone(),
+    let fetch = |file: &str, sha256: &str, progress: &mut dyn FnMut(&str)| {
+        store.fetch(
+            &Fetch {
+                sha256: sha256.to_string(),
+                origins: vec![Origin::Debian(DebianSource {
+                    package: req.package.clone(),
+                    version: debian_version.clone(),
+                    file: file.to_string(),
+                })],
+            },
+            progress,
+        )
     };
-    let archive = store.fetch(
-        &Fetch {
-            sha256: sha256.clone(),
-            origins: vec![Origin::Debian(origin)],
-        },
-        progress,
-    )?;
+    let archive = fetch(&tarball.name, &tarball.sha256, progress)?;
+    if let Some(c) = found.entry.changes() {
+        fetch(&c.name, &c.sha256, progress)?;
+    }
     let (work, tree) = super::unpack(cache, &archive, 1)?;
     let detected =
         super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
-    let bins = binaries(req, &src, work.path(), progress)?;
+    let bins = binaries(req, &found.entry, work.path(), progress)?;
     let main = main_binary(&req.package, &bins);
 
-    let mut d = source_draft(req, &src, &sha256, &file, &version);
+    let mut d = source_draft(&found, &tarball.sha256, &tarball.name, &version);
     if let Some((id, from)) = super::license(&mut d, &tree) {
         d.checks.push(format!(
             "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
@@ -326,12 +290,13 @@ pub fn from_debian(
     d.guesses
         .push(format!("build system: {}", detected.describe()));
     match main {
-        Some(b) => app_from_binary(&mut d, b, &bins, req, system, key, &version),
+        Some(b) => app_from_binary(&mut d, b, &bins, &debian_version, system, key, &version),
         None => {
             d.files = vec![format!("/usr/local/bin/{}", d.name)];
             d.checks.push(format!(
-                "[app] files: no binary package of {} has programs in /usr/sbin or /usr/bin; \
-                 `/usr/local/bin/{}` is a placeholder (name the package with --binary)",
+                "[app] files: no binary package of {} has programs in /usr/sbin or /usr/bin \
+                 (or apt could not fetch them); `/usr/local/bin/{}` is a placeholder (name the \
+                 package with --binary)",
                 req.package, d.name
             ));
         }
@@ -340,43 +305,59 @@ pub fn from_debian(
     Ok(d)
 }
 
-/// The `apt-cache showsrc` stanza of the version asked for, and its upstream tarball's sha256
-/// and file name as the signed index lists them.
-fn source_stanza(req: &DebianRequest) -> Result<(SrcStanza, String, String), NewError> {
-    let mut cmd = tool("apt-cache");
-    cmd.args(["showsrc", &req.package]);
-    let text = run(&mut cmd, &format!("apt-cache showsrc {}", req.package))?;
-    let stanzas = parse_showsrc(&text);
-    let Some(src) = stanzas
+/// `package` at `version` in a configured suite's signed index; without a version, the newest
+/// version of the newest release that has the package (across that release's suites:
+/// `bookworm`, `bookworm-updates`, `bookworm-security`).
+pub(crate) fn find(
+    indexes: &mut Indexes,
+    package: &str,
+    version: Option<&str>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Found, NewError> {
+    let mut candidates: Vec<Found> = Vec::new();
+    for index in indexes.all(progress)? {
+        for e in index.versions(package) {
+            candidates.push(Found {
+                entry: e.clone(),
+                release: index.suite.release().to_string(),
+                suite: index.suite.name.clone(),
+            });
+        }
+    }
+    pick(candidates, package, version)
+}
+
+/// The choice [`find`] makes among what the indexes list.
+fn pick(candidates: Vec<Found>, package: &str, version: Option<&str>) -> Result<Found, NewError> {
+    let release_rank = |f: &Found| crate::debian::release_number(&f.release).unwrap_or(0);
+    let chosen = match version {
+        Some(v) => candidates.iter().find(|f| f.entry.version == v),
+        None => candidates.iter().max_by(|a, b| {
+            release_rank(a)
+                .cmp(&release_rank(b))
+                .then_with(|| version::compare(&a.entry.version, &b.entry.version))
+        }),
+    };
+    if let Some(f) = chosen {
+        return Ok(f.clone());
+    }
+    let mut known: Vec<String> = candidates
         .iter()
-        .find(|s| s.package == req.package && s.version == req.version)
-    else {
-        let mut known: Vec<String> = stanzas
-            .iter()
-            .filter(|s| s.package == req.package)
-            .map(|s| s.version.clone())
-            .collect();
-        known.dedup();
-        return Err(NewError::UnknownDebian {
-            package: req.package.clone(),
-            version: req.version.clone(),
-            known,
-        });
-    };
-    let Some((sha256, file)) = tarball(src).cloned() else {
-        return Err(NewError::NoTarball {
-            package: req.package.clone(),
-            version: req.version.clone(),
-        });
-    };
-    Ok((src.clone(), sha256, file))
+        .map(|f| format!("{} ({})", f.entry.version, f.suite))
+        .collect();
+    known.dedup();
+    Err(NewError::UnknownDebian {
+        package: package.to_string(),
+        version: version.unwrap_or("any").to_string(),
+        known,
+    })
 }
 
 /// The binary packages read (`--binary`, or every one that may hold an app), each unpacked in
 /// `work`; one that cannot be read is skipped with a note unless it was named.
 fn binaries(
     req: &DebianRequest,
-    src: &SrcStanza,
+    src: &SourceEntry,
     work: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<Binary>, NewError> {
@@ -390,10 +371,10 @@ fn binaries(
     };
     let mut bins = Vec::new();
     for n in names {
-        progress(&format!("reading the binary package {n}={}", req.version));
+        progress(&format!("reading the binary package {n}={}", src.version));
         let dir = work.join(format!("deb-{n}"));
         std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
-        match unpack_binary(n, &req.version, &dir) {
+        match unpack_binary(n, &src.version, &dir) {
             Ok(b) => bins.push(b),
             Err(e) if req.binary.is_some() => return Err(e),
             Err(e) => progress(&format!("skipped {n}: {e}")),
@@ -402,38 +383,40 @@ fn binaries(
     Ok(bins)
 }
 
-/// The draft's name, version, homepage and source pin.
-fn source_draft(
-    req: &DebianRequest,
-    src: &SrcStanza,
-    sha256: &str,
-    file: &str,
-    version: &str,
-) -> Draft {
+/// The draft's name, version, homepage and source pins.
+fn source_draft(found: &Found, sha256: &str, file: &str, version: &str) -> Draft {
+    let e = &found.entry;
+    let mut lines = vec![
+        ("package".into(), e.package.clone()),
+        ("version".into(), e.version.clone()),
+        ("release".into(), found.release.clone()),
+        ("file".into(), file.to_string()),
+    ];
+    if let Some(c) = e.changes() {
+        lines.push(("debian-file".into(), c.name.clone()));
+        lines.push(("debian-sha256".into(), c.sha256.clone()));
+    }
     let mut d = Draft {
-        name: super::recipe_name(&req.package),
+        name: super::recipe_name(&e.package),
         version: version.to_string(),
-        homepage: src
+        homepage: e
             .homepage
             .clone()
-            .unwrap_or_else(|| format!("https://tracker.debian.org/pkg/{}", req.package)),
+            .unwrap_or_else(|| format!("https://tracker.debian.org/pkg/{}", e.package)),
         sha256: sha256.to_string(),
-        note: format!("the bytes of Debian's {file}"),
+        note: format!("the bytes of Debian's {file} ({})", found.release),
         origin_table: "source.debian".into(),
-        origin_lines: vec![
-            ("package".into(), req.package.clone()),
-            ("version".into(), req.version.clone()),
-            ("file".into(), file.to_string()),
-        ],
+        origin_lines: lines,
         source_comment: vec![format!(
-            "sha256 of {file} as Debian's signed Sources index lists it for {}={} \
-             (apt-cache showsrc); apt and the store checked the bytes against it.",
-            req.package, req.version
+            "sha256 of {file} as Debian's signed Sources index of {} lists it for {}={}; the \
+             store checked the bytes fetched from the pool against it.",
+            found.suite, e.package, e.version
         )],
         ..Draft::default()
     };
     d.guesses.push(format!(
-        "source: {file}, sha256 {sha256} (Debian's signed Sources index)"
+        "source: {}={} from {}: {file}, sha256 {sha256} (Debian's signed Sources index)",
+        e.package, e.version, found.suite
     ));
     d
 }
@@ -443,7 +426,7 @@ fn app_from_binary(
     d: &mut Draft,
     b: &Binary,
     bins: &[Binary],
-    req: &DebianRequest,
+    debian_version: &str,
     system: &str,
     key: Option<&str>,
     version: &str,
@@ -457,7 +440,7 @@ fn app_from_binary(
     d.guesses.push(format!(
         "app files from Debian's {} {}: {}",
         b.name,
-        req.version,
+        debian_version,
         d.files.join(", ")
     ));
     for other in bins
@@ -657,20 +640,23 @@ mod tests {
 
     #[test]
     fn the_tarball_and_its_sha256_come_from_the_index() {
-        let s = parse_showsrc(SHOWSRC);
+        let s = crate::debian::index::parse_sources(SHOWSRC);
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].binaries.len(), 4);
         assert_eq!(
             s[0].homepage.as_deref(),
             Some("https://thekelleys.org.uk/dnsmasq/doc.html")
         );
-        let (sha, file) = tarball(&s[0]).unwrap();
-        assert_eq!(file, "dnsmasq_2.90.orig.tar.xz");
+        let t = s[0].tarball().unwrap();
+        assert_eq!(t.name, "dnsmasq_2.90.orig.tar.xz");
         assert_eq!(
-            sha,
+            t.sha256,
             "8e50309bd837bfec9649a812e066c09b6988b73d749b7d293c06c57d46a109e4"
         );
-        assert_eq!(upstream_version(file, "dnsmasq").as_deref(), Some("2.90"));
+        assert_eq!(
+            upstream_version(&t.name, "dnsmasq").as_deref(),
+            Some("2.90")
+        );
         assert_eq!(
             upstream_version("zlib_1.2.13.dfsg.orig.tar.gz", "zlib").as_deref(),
             Some("1.2.13.dfsg")
@@ -679,6 +665,39 @@ mod tests {
             upstream_version("foo_1.0+ds.tar.xz", "foo").as_deref(),
             Some("1.0-ds")
         );
+    }
+
+    #[test]
+    fn without_a_version_the_newest_of_the_newest_release_is_chosen() {
+        let f = |v: &str, suite: &str| Found {
+            entry: SourceEntry {
+                package: "dnsmasq".into(),
+                version: v.into(),
+                ..SourceEntry::default()
+            },
+            release: suite.split('-').next().unwrap().into(),
+            suite: suite.into(),
+        };
+        let all = vec![
+            f("2.90-4~deb12u1", "bookworm"),
+            f("2.90-4~deb12u2", "bookworm-security"),
+            f("2.91-1", "trixie"),
+            f("2.91-1+deb13u1", "trixie-security"),
+        ];
+        let got = pick(all.clone(), "dnsmasq", None).unwrap();
+        assert_eq!(got.entry.version, "2.91-1+deb13u1");
+        assert_eq!(got.release, "trixie");
+        let got = pick(all.clone(), "dnsmasq", Some("2.90-4~deb12u2")).unwrap();
+        assert_eq!(
+            (got.release.as_str(), got.suite.as_str()),
+            ("bookworm", "bookworm-security")
+        );
+        let e = pick(all, "dnsmasq", Some("9.9-9"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("2.90-4~deb12u1 (bookworm)"), "{e}");
+        assert!(pick(Vec::new(), "nothing", None).is_err());
     }
 
     #[test]

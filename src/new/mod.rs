@@ -11,7 +11,7 @@ mod gomod;
 
 use std::path::{Path, PathBuf};
 
-pub use debian::{DebianRequest, from_debian};
+pub use debian::{DebianRequest, from_debian, upstream_version as upstream_version_of};
 pub use detect::{Detected, MakefileFacts, detect, guess_license, license_of, makefile_facts};
 pub use draft::{Draft, recipe_name, render, report, write};
 pub use gomod::{GoRequest, from_go};
@@ -32,13 +32,14 @@ pub enum NewError {
     },
 
     #[error(
-        "apt knows no source package `{}` at version `{}`{}",
+        "no configured suite's signed index lists the source package `{}` at version `{}`{}",
         crate::text::escape(.package),
         crate::text::escape(.version),
-        if .known.is_empty() { String::new() } else { format!(" (it knows: {})", crate::text::escape(&.known.join(", "))) }
+        if .known.is_empty() { String::new() } else { format!(" (they list: {})", crate::text::escape(&.known.join(", "))) }
     )]
     #[diagnostic(help(
-        "is the name the source package's (`apt-cache showsrc NAME`), and are deb-src entries enabled?"
+        "give the source package's name (tracker.debian.org/pkg/NAME) and one of its versions; \
+         the suites read are `RECIPE_DEBIAN_SUITES` or `--suites`"
     ))]
     UnknownDebian {
         package: String,
@@ -68,6 +69,10 @@ pub enum NewError {
 
     #[error(transparent)]
     Source(#[from] SourceError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
 
     #[error(transparent)]
     Toolchain(#[from] crate::toolchain::ToolchainError),
@@ -465,7 +470,10 @@ mod tests {
             origin_lines: vec![
                 ("package".into(), "demo".into()),
                 ("version".into(), "1.0-1".into()),
+                ("release".into(), "bookworm".into()),
                 ("file".into(), "demo_1.0.orig.tar.gz".into()),
+                ("debian-file".into(), "demo_1.0-1.debian.tar.xz".into()),
+                ("debian-sha256".into(), "3".repeat(64)),
             ],
             system: "make".into(),
             options: vec![("make-args".into(), vec!["LDFLAGS=-static".into()])],

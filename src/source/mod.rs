@@ -21,6 +21,7 @@ mod store;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use debian::{ENV_MIRROR as ENV_DEBIAN_MIRROR, mirror as debian_mirror};
 pub use download::sha256_file;
 pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
@@ -29,7 +30,7 @@ pub use gomod::go_module_strip;
 pub use limits::Limits;
 pub use store::Store;
 
-/// A file of a Debian source package, fetched with `apt-get source --download-only`.
+/// A file of a Debian source package, fetched from the mirror's pool (`debian.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DebianSource {
     /// Source (or binary) package name, e.g. `redis`.
@@ -123,13 +124,20 @@ pub enum SourceError {
     #[error("invalid {what} {value:?}")]
     BadName { what: &'static str, value: String },
 
+    #[error("{file} is in neither archive's pool of {mirror} ({})", inline(errors))]
+    NotInPool {
+        file: String,
+        mirror: String,
+        errors: Vec<SourceError>,
+    },
+
     #[error(
-        "apt has no deb-src entries, so `apt-get source {package}={version}` cannot work; enable \
-         them (on Debian 12: `sed 's/^Types: deb$/Types: deb-src/' \
-         /etc/apt/sources.list.d/debian.sources > /etc/apt/sources.list.d/debian-src.sources \
-         && apt-get update`)"
+        "invalid `{}` value {}: expected the http(s) URL under which `debian/` and \
+         `debian-security/` live, such as `http://deb.debian.org`",
+        debian::ENV_MIRROR,
+        Quoted(value)
     )]
-    NoDebSrc { package: String, version: String },
+    BadMirror { value: String },
 
     #[error("`{command}` failed: {detail}")]
     Command { command: String, detail: String },
@@ -217,6 +225,15 @@ fn list(errors: &[SourceError]) -> String {
             line
         })
         .collect()
+}
+
+/// The errors on one line, separated by `; `, each with its causes.
+fn inline(errors: &[SourceError]) -> String {
+    list(errors)
+        .split("\n  - ")
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Wraps an io error with what was being done.

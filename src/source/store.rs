@@ -156,8 +156,7 @@ impl Store {
     }
 
     /// Fetches from one origin without a pin, for `recipe new` writing the pin: the bytes are
-    /// hashed by us as they arrive (apt has checked a Debian file against the signed index, go
-    /// a module zip against the checksum database) and stored under that sha256. Returns the
+    /// hashed by us as they arrive (go has checked a module zip against the checksum database) and stored under that sha256. Returns the
     /// stored path and its sha256. The download cap applies as for [`Store::fetch`].
     pub fn fetch_unpinned(
         &self,
@@ -173,8 +172,7 @@ impl Store {
         let sha_dir = self.root.join("sha256");
         fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
         progress(&format!("fetching {origin}"));
-        // No pin to look for elsewhere: only the version named.
-        let (fetched, _) = self.download(origin, "", &tmp, &limits)?;
+        let (fetched, _) = self.download(origin, &tmp, &limits)?;
         let sha256 = fetched.sha256.clone();
         let dest = self.path_of(&sha256);
         if !dest.is_file() {
@@ -186,12 +184,11 @@ impl Store {
         Ok((dest, sha256))
     }
 
-    /// Downloads from `origin` into `tmp` (Debian: another version's file is taken only with
-    /// the same name and `pin`; the note says which), within the download cap.
+    /// Downloads from `origin` into `tmp` (the note says where a Debian file came from),
+    /// within the download cap.
     fn download(
         &self,
         origin: &Origin,
-        pin: &str,
         tmp: &Path,
         limits: &Limits,
     ) -> Result<(super::download::Fetched, Option<String>), SourceError> {
@@ -199,7 +196,7 @@ impl Store {
         let fetched = match origin {
             Origin::Url(url) => http::download(url, tmp, limits)?,
             Origin::Debian(d) => {
-                let (f, n) = debian::download(d, pin, tmp, &debian::APT)?;
+                let (f, n) = debian::download(d, tmp, limits, http::download)?;
                 note = n;
                 f
             }
@@ -212,7 +209,7 @@ impl Store {
                 file,
             } => pypi::download(package, version, file, tmp)?,
         };
-        // apt, go and pip write their files themselves; a file over the cap is refused here
+        // go and pip write their files themselves; a file over the cap is refused here
         // (and removed when `fetched` is dropped).
         let size = fs::metadata(&fetched.path)
             .map_err(io_err(format!("reading {}", fetched.path.display())))?
@@ -234,7 +231,7 @@ impl Store {
         limits: &Limits,
     ) -> Result<Option<String>, SourceError> {
         let tmp = self.tmp_dir();
-        let (fetched, note) = self.download(origin, sha256, &tmp, limits)?;
+        let (fetched, note) = self.download(origin, &tmp, limits)?;
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.
             return Err(SourceError::Mismatch {

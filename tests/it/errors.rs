@@ -42,6 +42,7 @@ fn settings() -> insta::Settings {
     s.add_filter(r"-[0-9a-f]{12}\b", "-[KEY]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     s.add_filter(r"\(\d+(\.\d+)?m?s\)", "([DURATION])");
+    s.add_filter(r"key ids: [0-9a-f, ]+\)", "key ids: [KEYIDS])");
     s
 }
 
@@ -412,20 +413,130 @@ fn sources_that_cannot_be_fetched_exit_1() {
     );
 }
 
-/// A Debian source file that 404s for the pinned version and for the other version listing
-/// the same bytes: apt's output comes back as its last lines, each on its own line, capped.
+/// A Debian source file neither pool of the mirror serves: each archive's answer is listed.
 #[test]
-fn a_debian_file_no_version_serves_exits_1() {
-    use crate::format_gaps::{debian_recipe, fake_apt, path_first};
-    let file = "demo_1.0.orig.tar.gz";
-    let sha = "3".repeat(64);
-    let apt = fake_apt(file, b"x", &[("1.0-1+deb12u1", &sha), ("1.0-1", &sha)], &[]);
+fn a_debian_file_no_pool_serves_exits_1() {
+    let server = crate::util::serve(&[]);
     let s = Scratch::new();
-    s.recipe("demo", &debian_recipe("1.0-1+deb12u1", file, &sha));
+    let (orig, debian) = (b"x".as_slice(), b"y".as_slice());
+    s.recipe(
+        "demo",
+        &crate::debian_archive::demo_recipe("1.0-1+deb12u1", orig, debian),
+    );
     let zig = fake_zig();
     let mut cmd = with_zig(&s, &zig);
-    path_first(&mut cmd, apt.path());
+    cmd.env("RECIPE_DEBIAN_MIRROR", server.url(""));
     cli("source_debian_404", 1, cmd.args(["build", "-q", "demo"]));
+}
+
+/// The Debian archive's errors as `recipe outdated` and `recipe update` meet them: an index
+/// whose signature does not verify, a bad setting, a recipe with nothing to update, a version
+/// its release does not list.
+#[test]
+fn debian_archive_errors() {
+    use crate::debian_archive::{Listed, Signer, cmd, demo_recipe, mirror, suite_files};
+    let Some(signer) = Signer::new() else {
+        return;
+    };
+    let listed = Listed {
+        version: "1.0-1".into(),
+        files: vec![("demo_1.0.orig.tar".into(), b"x".to_vec())],
+    };
+    let server = mirror(suite_files(&signer, "bookworm", &[listed], true));
+    let s = Scratch::new();
+    s.recipe("demo", &demo_recipe("1.0-1", b"x", b"y"));
+    s.recipe("local", &minimal_recipe("local"));
+    cli(
+        "archive_bad_signature",
+        1,
+        cmd(&s, &server, &signer, "bookworm").args(["outdated", "-q", "demo", "--no-toolchains"]),
+    );
+    cli(
+        "archive_bad_suites",
+        2,
+        cmd(&s, &server, &signer, "bookworm,../x").args([
+            "outdated",
+            "-q",
+            "demo",
+            "--no-toolchains",
+        ]),
+    );
+    cli(
+        "archive_bad_mirror",
+        2,
+        cmd(&s, &server, &signer, "bookworm")
+            .env("RECIPE_DEBIAN_MIRROR", "ftp://mirror.example")
+            .args(["outdated", "-q", "demo", "--no-toolchains"]),
+    );
+    cli(
+        "update_not_pinned",
+        2,
+        cmd(&s, &server, &signer, "bookworm").args(["update", "-q", "local"]),
+    );
+    let good = Listed {
+        version: "1.0-1".into(),
+        files: vec![("demo_1.0.orig.tar".into(), b"x".to_vec())],
+    };
+    let server = mirror(suite_files(&signer, "bookworm", &[good], false));
+    cli(
+        "update_unknown_version",
+        2,
+        cmd(&s, &server, &signer, "bookworm").args(["update", "-q", "demo", "--to", "9.9-9"]),
+    );
+    cli(
+        "new_unknown_debian_version",
+        2,
+        cmd(&Scratch::new(), &server, &signer, "bookworm")
+            .args(["new", "-q", "demo", "--debian", "9.9-9"]),
+    );
+}
+
+/// The archive's errors that need a misbehaving mirror, built as values.
+#[test]
+fn archive_errors_are_drawn() {
+    use recipe::archive::ArchiveError;
+    let url = "http://127.0.0.1:8080/debian/dists/bookworm/InRelease".to_string();
+    drawn(vec![
+        (
+            "archive_expired",
+            1,
+            ArchiveError::Expired {
+                url: url.clone(),
+                valid_until: "Sat, 10 Jun 2023 08:55:30 UTC".into(),
+            }
+            .into(),
+        ),
+        (
+            "archive_wrong_suite",
+            1,
+            ArchiveError::WrongSuite {
+                url: url.clone(),
+                suite: "bookworm-security".into(),
+                got: "bookworm".into(),
+            }
+            .into(),
+        ),
+        (
+            "archive_bad_index",
+            1,
+            ArchiveError::BadIndex {
+                url: url.replace("InRelease", "main/source/Sources.xz"),
+                reason:
+                    "refused, its sha256 is 1111 (3 bytes), the signed index lists 2222 (4 bytes)"
+                        .into(),
+            }
+            .into(),
+        ),
+        (
+            "archive_fetch",
+            1,
+            ArchiveError::Fetch {
+                url,
+                detail: "http status 404".into(),
+            }
+            .into(),
+        ),
+    ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -543,6 +654,9 @@ fn every_subcommand_follows_the_exit_contract() {
         (vec!["check", app_s, m], 2),
         (vec!["check", "--arch", "x", app_s], 2),
         (vec!["push", "nope", "127.0.0.1:1/app"], 2),
+        (vec!["outdated", "demo", "--no-toolchains"], 0),
+        (vec!["update", "demo"], 2),
+        (vec!["update", "nope"], 2),
         (vec!["toolchain", "--print", "zig"], 0),
         (vec!["toolchain", "--print", "rust"], 2),
         (vec!["frobnicate"], 2),
@@ -905,19 +1019,29 @@ fn fetch_errors_are_drawn() {
     };
     drawn(vec![
         (
-            "source_no_deb_src",
+            "source_not_in_pool",
             1,
-            s(SourceError::NoDebSrc {
-                package: "redis".into(),
-                version: "5:7.0.15-1".into(),
+            s(SourceError::NotInPool {
+                file: "redis_7.0.15.orig.tar.gz".into(),
+                mirror: "http://deb.debian.org".into(),
+                errors: vec![
+                    SourceError::HttpStatus {
+                        url: "http://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz".into(),
+                        status: 404,
+                    },
+                    SourceError::HttpStatus {
+                        url: "http://deb.debian.org/debian-security/pool/updates/main/r/redis/redis_7.0.15.orig.tar.gz".into(),
+                        status: 404,
+                    },
+                ],
             }),
         ),
         (
             "source_command",
             1,
             s(SourceError::Command {
-                command: "apt-get source --download-only redis=5:7.0.15-1".into(),
-                detail: "exit status: 100".into(),
+                command: "go mod download -json example.org/x@v1.0.0".into(),
+                detail: "exit status: 1".into(),
             }),
         ),
         (
@@ -1291,7 +1415,6 @@ fn remote_cache_errors() {
 
 #[test]
 fn recipe_new_bad_input_exits_2() {
-    use crate::format_gaps::{fake_apt, path_first};
     let s = Scratch::new();
     s.recipe("demo", &minimal_recipe("demo"));
     let before = std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap();
@@ -1305,21 +1428,7 @@ fn recipe_new_bad_input_exits_2() {
         std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap(),
         before
     );
-    // A version apt does not list: the versions it does list are named.
-    let apt = fake_apt(
-        "demo_1.0.orig.tar.gz",
-        b"x",
-        &[("1.0-1", &"3".repeat(64))],
-        &[],
-    );
     let t = Scratch::new();
-    let mut cmd = t.cmd();
-    path_first(&mut cmd, apt.path());
-    cli(
-        "new_unknown_debian_version",
-        2,
-        cmd.args(["new", "-q", "demo", "--debian", "9.9-9"]),
-    );
     cli(
         "new_bad_debian_name",
         2,

@@ -10,6 +10,7 @@ mod compress;
 mod container;
 mod context;
 mod debian;
+mod debian_archive;
 mod docs;
 mod errors;
 mod format_gaps;

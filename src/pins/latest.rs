@@ -1,0 +1,194 @@
+//! What the registries offer now, through their ordinary clients and the process layer: a Go
+//! module's latest version (`go list -m -json MODULE@latest`), the newest stable Go toolchain
+//! (`go list -m -versions -json golang.org/toolchain`) and the newest `ziglang` on PyPI
+//! (`pip index versions ziglang`). Each with the host's registry settings
+//! ([`crate::process::host_env`], so `GOPROXY` and pip's index come from the host), bounded in
+//! time and output.
+
+use std::path::Path;
+use std::time::Duration;
+
+/// Runs a registry client and returns its stdout, or a one-line reason.
+fn client(cmd: &mut std::process::Command, shown: &str) -> Result<String, String> {
+    let out = crate::process::capture(
+        cmd,
+        crate::process::Capture {
+            timeout: Some(Duration::from_secs(120)),
+            max: 4 << 20,
+            merge: false,
+        },
+    )
+    .map_err(|e| format!("`{shown}`: {e}"))?;
+    if !out.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(format!("`{shown}` failed: {}", last.trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn go(go: &Path, scratch: &Path) -> std::process::Command {
+    let mut cmd = crate::process::command(go);
+    cmd.current_dir(scratch)
+        .envs(crate::process::host_env())
+        .env("GO111MODULE", "on")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "-modcacherw")
+        .env("GOMODCACHE", scratch.join("modcache"));
+    cmd
+}
+
+/// The Go module proxy's latest version of `module` (`go list -m -json MODULE@latest`, run
+/// outside any module in `scratch`).
+pub fn go_module(go_exe: &Path, scratch: &Path, module: &str) -> Result<String, String> {
+    if module.starts_with('-') || module.contains(['@', ' ']) {
+        return Err(format!(
+            "invalid module path `{}`",
+            crate::text::escape(module)
+        ));
+    }
+    let spec = format!("{module}@latest");
+    let text = client(
+        go(go_exe, scratch).args(["list", "-m", "-json", &spec]),
+        &format!("go list -m -json {spec}"),
+    )?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    v.get("Version")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| "the proxy named no version".into())
+}
+
+/// The newest stable Go release the proxy has as a toolchain module
+/// (`v0.0.1-go1.26.8.linux-amd64` -> `1.26.8`).
+pub fn go_toolchain(go_exe: &Path, scratch: &Path) -> Result<String, String> {
+    let text = client(
+        go(go_exe, scratch).args(["list", "-m", "-versions", "-json", "golang.org/toolchain"]),
+        "go list -m -versions -json golang.org/toolchain",
+    )?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let versions = v.get("Versions").and_then(|v| v.as_array()).cloned();
+    newest_go(
+        versions
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str()),
+    )
+    .ok_or_else(|| "the proxy lists no stable Go toolchain".into())
+}
+
+/// The newest stable `X.Y.Z` among toolchain module versions (pure).
+fn newest_go<'a>(versions: impl Iterator<Item = &'a str>) -> Option<String> {
+    versions
+        .filter_map(|v| v.strip_prefix("v0.0.1-go")?.strip_suffix(".linux-amd64"))
+        .filter(|v| {
+            v.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .max_by(|a, b| compare_numbers(a, b))
+        .map(str::to_string)
+}
+
+/// The newest `ziglang` version on PyPI (`pip index versions ziglang`: its first line is
+/// `ziglang (0.17.1)`).
+pub fn zig(package: &str) -> Result<String, String> {
+    let python = which("python3").ok_or("`python3` is not on PATH (needed for pip)")?;
+    let mut cmd = crate::process::command(python);
+    cmd.envs(crate::process::host_env()).args([
+        "-m",
+        "pip",
+        "index",
+        "versions",
+        "--disable-pip-version-check",
+        package,
+    ]);
+    let text = client(&mut cmd, &format!("pip index versions {package}"))?;
+    pip_latest(&text, package).ok_or_else(|| format!("pip listed no version of {package}"))
+}
+
+fn pip_latest(text: &str, package: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix(package)?
+            .trim()
+            .strip_prefix('(')?
+            .strip_suffix(')')
+            .map(str::to_string)
+    })
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Dotted numbers compared numerically, part by part.
+fn compare_numbers(a: &str, b: &str) -> std::cmp::Ordering {
+    let parts = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    parts(a).cmp(&parts(b))
+}
+
+/// Whether `a` is a newer version than `b`, as semantic versions (`v1.10.0` > `v1.9.3`; a
+/// prerelease `-rc.1` below its release; `+incompatible` and build metadata ignored).
+pub fn semver_newer(a: &str, b: &str) -> bool {
+    let split = |s: &str| -> (Vec<u64>, Option<String>) {
+        let s = s.trim_start_matches('v');
+        let s = s.split('+').next().unwrap_or(s);
+        let (core, pre) = match s.split_once('-') {
+            Some((c, p)) => (c, Some(p.to_string())),
+            None => (s, None),
+        };
+        (
+            core.split('.').map(|p| p.parse().unwrap_or(0)).collect(),
+            pre,
+        )
+    };
+    let ((ca, pa), (cb, pb)) = (split(a), split(b));
+    match ca.cmp(&cb) {
+        std::cmp::Ordering::Equal => match (pa, pb) {
+            (None, Some(_)) => true,
+            (Some(x), Some(y)) => x > y,
+            _ => false,
+        },
+        o => o.is_gt(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert!(semver_newer("v1.10.0", "v1.9.3"));
+        assert!(!semver_newer("v2.26.0", "v2.26.0"));
+        assert!(semver_newer("v2.26.0", "v2.26.0-rc.1"));
+        assert!(!semver_newer("v2.26.0-rc.1", "v2.26.0"));
+        assert!(semver_newer("0.17.1", "0.17.0"));
+        assert!(semver_newer("1.27.4", "1.26.8"));
+        let got = newest_go(
+            [
+                "v0.0.1-go1.26.8.linux-amd64",
+                "v0.0.1-go1.27.4.linux-amd64",
+                "v0.0.1-go1.28rc1.linux-amd64",
+                "v0.0.1-go1.27.10.linux-arm64",
+                "v0.0.1-go1.9.7.linux-amd64",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(got.as_deref(), Some("1.27.4"));
+        assert_eq!(
+            pip_latest(
+                "ziglang (0.17.1)\nAvailable versions: 0.17.1, 0.17.0\n",
+                "ziglang"
+            )
+            .as_deref(),
+            Some("0.17.1")
+        );
+    }
+}
