@@ -296,12 +296,15 @@ impl ExitCode for UpdateError {
             // A recipe with nothing to update, a version its release does not list, a recipe
             // file whose pins are not where the format puts them: input.
             UpdateError::NotPinned { .. }
+            | UpdateError::ToNeedsOne
             | UpdateError::UnknownVersion { .. }
             | UpdateError::Edit { .. } => Usage,
             UpdateError::Archive(e) => e.exit(),
             UpdateError::Source(e) => e.exit(),
             UpdateError::Toolchain(e) => e.exit(),
             UpdateError::Write { .. } => Failed,
+            // Each recipe's own error was printed with its code's reason; some update failed.
+            UpdateError::SomeFailed { .. } => Failed,
         }
     }
 }

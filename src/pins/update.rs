@@ -38,6 +38,12 @@ pub enum UpdateError {
         known: Vec<String>,
     },
 
+    #[error("`--to` names one version: give one recipe")]
+    ToNeedsOne,
+
+    #[error("{} could not be updated (each error is above)", crate::text::escape(&.names.join(", ")))]
+    SomeFailed { names: Vec<String> },
+
     #[error("{}: cannot rewrite `{key}`: {reason}", crate::text::path(path))]
     Edit {
         path: PathBuf,
@@ -283,6 +289,32 @@ pub fn update_debian(
         )?;
     }
     write(r, &edits)
+}
+
+/// The newest version a security suite of `d`'s release lists that is newer than the pin: what
+/// `recipe update --security` moves the recipe to (`None`: no security update is pending).
+pub fn security_target(
+    d: &DebianPackage,
+    indexes: &mut Indexes,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<String>, UpdateError> {
+    let mut best: Option<String> = None;
+    for s in release_suites(&indexes.settings.suites, &d.release) {
+        if !s.is_security() {
+            continue;
+        }
+        let index = indexes.get(&s, progress)?;
+        for e in index.versions(&d.package) {
+            let newer = version::compare(&e.version, &d.version).is_gt();
+            let better = best
+                .as_deref()
+                .is_none_or(|b| version::compare(&e.version, b).is_gt());
+            if newer && better {
+                best = Some(e.version.clone());
+            }
+        }
+    }
+    Ok(best)
 }
 
 /// Updates a Go module recipe to `to` or the proxy's latest: the module zip's sha256 through

@@ -82,7 +82,7 @@ fn the_github_workflow_passes_actionlint_and_knows_when_it_is_stale() {
         text.contains("  schedule:\n    - cron: '17 4 * * 1'\n"),
         "{text}"
     );
-    let updates = "      - name: Security updates (scheduled runs)\n        if: ${{ github.event_name == 'schedule' }}\n        run: |\n          recipe outdated --all || true\n          recipe update --security --all\n";
+    let updates = "      - name: Security updates (scheduled runs)\n        if: ${{ github.event_name == 'schedule' }}\n        run: |\n          recipe outdated --all || true\n          recipe update --security --all || echo 'recipe update: some security updates could not be applied; see above'\n";
     assert_eq!(
         text.matches(updates).count(),
         4,
@@ -161,7 +161,7 @@ fn the_gitlab_child_pipeline_has_a_job_per_node_and_exact_needs() {
     let out = run(ci(&s).args(&args)).success();
     assert!(
         out.stdout.contains(
-            "  before_script:\n    - \"apt-get install -y qemu-user-static\"\n    - \"recipe outdated --all || true\"\n    - \"recipe update --security --all\"\n"
+            "  before_script:\n    - \"apt-get install -y qemu-user-static\"\n    - \"recipe outdated --all || true\"\n    - \"recipe update --security --all || echo 'recipe update: some security updates could not be applied; see above'\"\n"
         ),
         "{}",
         out.stdout

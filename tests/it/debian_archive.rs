@@ -424,3 +424,28 @@ fn update_changes_the_pins_and_keeps_every_comment() {
         expected
     );
 }
+
+/// `update --security --all` (what scheduled CI runs apply) moves a recipe only to a newer
+/// version of a security suite of its release, and leaves a current one as it is.
+#[test]
+fn update_security_moves_only_to_a_security_upload() {
+    let Some(signer) = Signer::new() else {
+        return;
+    };
+    let (server, text) = demo_mirror(&signer, "1.0-1", Some("1.0-1+deb12u1"), false);
+    let s = Scratch::new();
+    s.recipe("demo", &text);
+    run(cmd(&s, &server, &signer, SUITES).args(["update", "--security", "--all"]))
+        .success()
+        .stdout_has("source.debian.version: 1.0-1 -> 1.0-1+deb12u1");
+    let after = std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap();
+    assert!(after.contains("version = \"1.0-1+deb12u1\""), "{after}");
+    // Nothing newer in a security suite: nothing changes (trixie's 2.0-1 is not this release).
+    run(cmd(&s, &server, &signer, SUITES).args(["update", "--security", "demo"]))
+        .success()
+        .stdout_has("no security update is pending");
+    assert_eq!(
+        std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap(),
+        after
+    );
+}
