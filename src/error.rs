@@ -138,6 +138,20 @@ pub enum UsageError {
         crate::text::escape(cron)
     )]
     BadSchedule { cron: String },
+    /// A value `recipe ci` would write into the workflow that YAML or the CI engine would
+    /// read as more than a value.
+    #[error(
+        "{option} `{}` cannot go into a CI file: {why}",
+        crate::text::escape(value)
+    )]
+    #[diagnostic(help(
+        "give each setup line as its own `--setup`, and repositories as `REGISTRY/NAMESPACE`"
+    ))]
+    CiValue {
+        option: &'static str,
+        value: String,
+        why: String,
+    },
     #[error("the workflow has {levels} levels of jobs, the graph now has {depth}")]
     #[diagnostic(help(
         "run the `recipe ci github` command named in the workflow's first line again, and commit the file"

@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let store = Cache::new(&ctx.cache);
     match args {
         Args::Push { targets, remote } => return push(ctx, &targets, &remote),
-        Args::Ls => print!("{}", report::cache_table(&store.list())),
+        Args::Ls => out!("{}", report::cache_table(&store.list())),
         Args::Gc { all } => {
             let keep = if all {
                 BTreeSet::new()
@@ -40,13 +40,13 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
                 planned_keys(ctx)?
             };
             let (n, bytes) = store.gc(&keep)?;
-            println!("removed {n} entries ({})", report::human_size(bytes));
+            outln!("removed {n} entries ({})", report::human_size(bytes));
             let (n, bytes) = cache::gc_work(&ctx.cache, &keep);
-            println!("removed {n} work folders ({})", report::human_size(bytes));
+            outln!("removed {n} work folders ({})", report::human_size(bytes));
             // Partial downloads of killed runs: nothing reads them, an hour idle means dead.
             let sources = crate::source::Store::new(ctx.cache.join("sources"));
             let (n, bytes) = sources.gc_tmp(std::time::Duration::from_secs(3600));
-            println!(
+            outln!(
                 "removed {n} unfinished downloads ({})",
                 report::human_size(bytes)
             );
@@ -103,7 +103,7 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
             }
         }
     }
-    println!(
+    outln!(
         "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache",
         remote.at()
     );
