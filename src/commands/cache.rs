@@ -83,12 +83,20 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
     let (arches, recipes) = targets.load(&settings)?;
     let planned = pipeline::plan(&settings, &recipes, &arches)?;
     let store = Cache::new(&ctx.cache);
+    let go_version = format!("go{}", planned.specs.go.version);
     let (mut pushed, mut there, mut absent) = (0, 0, 0);
+    let mut refused = Vec::new();
     for node in &planned.graph.nodes {
         let id = node.id();
         let _lock = store.lock(&node.key)?;
         if node.miss.is_some() || store.verify(&node.key).is_err() {
             absent += 1; // not built here, or changed since: nothing to vouch for
+            continue;
+        }
+        // What is signed is vouched for: its app files are judged again first.
+        if let Err(e) = pipeline::recheck_entry(node, &ctx.cache, Some(go_version.clone())) {
+            eprintln!("{id}: not pushed: its entry fails verification");
+            refused.push(e.into());
             continue;
         }
         match remote.lookup(&node.key) {
@@ -104,8 +112,14 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
         }
     }
     outln!(
-        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache",
-        remote.at()
+        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache{}",
+        remote.at(),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(", {} refused", refused.len())
+        }
     );
+    crate::cli::first_error(refused)?;
     Ok(Exit::Ok)
 }

@@ -14,7 +14,11 @@ pub fn run(ctx: &Context) -> Outcome {
                 r.build.system.name(),
                 crate::text::escape(&r.description.unwrap_or_default())
             ),
-            Err(_) => outln!("{name:<16} (invalid: run `recipe show {name}`)"),
+            // The name is the file's: any bytes a file name may hold, escape sequences too.
+            Err(_) => {
+                let name = crate::text::escape(&name);
+                outln!("{name:<16} (invalid: run `recipe show {name}`)")
+            }
         }
     }
     Ok(Exit::Ok)
