@@ -187,13 +187,13 @@ fn breaks_yaml(c: char) -> bool {
 
 /// Why a value given to `recipe ci` (a setup line, a repository, a folder) cannot be written
 /// into a workflow: a character that would end the YAML line it stands on (and start a job of
-/// the attacker's), or `${{`, which GitHub evaluates wherever it appears (a secret, for one).
+/// the attacker's), any other control character but a tab, or `${{`, which GitHub evaluates wherever it appears (a secret, for one).
 /// The references are checked by their own parsers; this is what every value must pass.
 pub fn check_value(value: &str) -> Result<(), &'static str> {
     if value.contains("${{") {
         return Err("`${{` starts a GitHub expression, which would be evaluated in the workflow");
     }
-    if value.chars().any(breaks_yaml) {
+    if value.chars().any(|c| c != '\t' && breaks_yaml(c)) {
         return Err("it holds a line break or another control character");
     }
     Ok(())
@@ -225,7 +225,7 @@ pub fn quote(s: &str) -> String {
 pub fn comment(s: &str) -> String {
     s.chars()
         .map(|c| {
-            if breaks_yaml(c) {
+            if c != '\t' && breaks_yaml(c) {
                 format!("\\u{:04x}", c as u32)
             } else {
                 c.to_string()
