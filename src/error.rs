@@ -5,7 +5,7 @@
 //! |------|-----------|------|
 //! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
 //! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass; a Debian index the mirror served that is refused (no trusted signature, past `Valid-Until`, another suite's, other bytes than signed); `recipe outdated`: a security update pending for a recipe, or a pin that could not be checked |
-//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); for `recipe new`: a recipe of that name already there, a Debian source package or version no configured suite's signed index lists, a Go module version the proxy does not have; `RECIPE_DEBIAN_MIRROR`, `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`; for `recipe update`: a recipe with no Debian or Go module pin, a `--to` version its release does not list |
+//! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); a value `recipe ci` cannot write into a CI file (a control character, `${{`, a malformed reference), a `--schedule` that is no cron line; `recipe source` into a folder that is not empty; for `recipe new`: a recipe of that name already there, a Debian source package or version no configured suite's signed index lists, a Go module version the proxy does not have; `RECIPE_DEBIAN_MIRROR`, `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`; for `recipe update`: a recipe with no Debian or Go module pin, a `--to` version its release does not list |
 //!
 //! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
 //! A new error variant is a compile error here until someone decides its row.
@@ -147,6 +147,20 @@ pub enum UsageError {
         crate::text::escape(cron)
     )]
     BadSchedule { cron: String },
+    /// A value `recipe ci` would write into the workflow that YAML or the CI engine would
+    /// read as more than a value.
+    #[error(
+        "{option} `{}` cannot go into a CI file: {why}",
+        crate::text::escape(value)
+    )]
+    #[diagnostic(help(
+        "give each setup line as its own `--setup`, and repositories as `REGISTRY/NAMESPACE`"
+    ))]
+    CiValue {
+        option: &'static str,
+        value: String,
+        why: String,
+    },
     #[error("the workflow has {levels} levels of jobs, the graph now has {depth}")]
     #[diagnostic(help(
         "run the `recipe ci github` command named in the workflow's first line again, and commit the file"

@@ -3,7 +3,8 @@
 //! packing a layout, the files of an included recipe, a local source's fingerprint and copy,
 //! cache manifests and sizes, a Go module cache made writable). [`open_regular`] is the one way files
 //! found by a walk, or named on the command line, are opened for reading: regular files only, so
-//! a FIFO, a device or a socket is refused instead of blocking the reader.
+//! a FIFO, a device or a socket is refused instead of blocking the reader; [`read_capped`] reads
+//! a small one whole, up to a cap.
 
 use std::fs::{File, FileType, Metadata};
 use std::io;
@@ -130,6 +131,30 @@ pub fn open_regular(path: &Path, follow: bool) -> io::Result<(File, Metadata)> {
     Ok((file, meta))
 }
 
+/// Reads the whole of `path`, a regular file ([`open_regular`], symlinks followed) of at most
+/// `max` bytes: how a small file named by the user (a signing key, a workflow to compare, a
+/// recipe) is read, so `/dev/zero`, a FIFO or a huge file is refused, never read without end.
+/// A larger file (or one that grows past `max` while read) is `InvalidData`, naming the cap.
+pub fn read_capped(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes, the most read of such a file"),
+        )
+    };
+    let (file, meta) = open_regular(path, true)?;
+    if meta.len() > max {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +174,18 @@ mod tests {
         assert_eq!(open_regular(&t.path().join("l"), true).unwrap().1.len(), 1);
         assert!(open_regular(&t.path().join("l"), false).is_err());
         assert!(open_regular(t.path(), true).is_err());
+    }
+
+    #[test]
+    fn capped_reads_refuse_devices_fifos_and_large_files() {
+        let t = tempfile::tempdir().unwrap();
+        let e = read_capped(Path::new("/dev/zero"), 64).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        assert_eq!(e.to_string(), "a character device, not a regular file");
+        std::fs::write(t.path().join("a"), [7u8; 65]).unwrap();
+        let e = read_capped(&t.path().join("a"), 64).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(read_capped(&t.path().join("a"), 65).unwrap().len(), 65);
     }
 
     #[test]

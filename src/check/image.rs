@@ -420,8 +420,18 @@ fn read_platforms(
     }
     let mut again: HashMap<String, Rc<Vec<Op>>> = HashMap::new();
     let mut unpacked = 0u64;
-    let mut out = Vec::new();
+    let mut out: Vec<PlatformReport> = Vec::new();
+    // Platforms with the same layers, arch and config are the same answer: judged once.
+    let mut judged: HashMap<(&[String], Option<Arch>, String), usize> = HashMap::new();
+    let mut work = 0usize;
     for p in &platforms {
+        let same = (p.layers.as_slice(), p.arch, p.config["config"].to_string());
+        if let Some(&i) = judged.get(&same) {
+            let mut report = out[i].clone();
+            report.platform = Some(p.name.clone());
+            out.push(report);
+            continue;
+        }
         let mut tree = Tree::default();
         for layer in &p.layers {
             if let Some(ops) = again.get(layer) {
@@ -442,6 +452,17 @@ fn read_platforms(
                 again.insert(layer.clone(), Rc::new(ops));
             }
         }
+        work = work.saturating_add(tree.entries + tree.nodes.len());
+        if work > opts.max_target_entries {
+            return Err(CheckError::Corrupt {
+                what: format!(
+                    "platform {}: the image's platforms make more than {} entries to read and \
+                     judge together, the limit for one image",
+                    p.name, opts.max_target_entries
+                ),
+            });
+        }
+        judged.insert(same, out.len());
         out.push(analyse_image(tree, &p.name, p.arch, &p.config["config"]));
     }
     Ok(out)

@@ -25,6 +25,11 @@ pub const MAX_ENTRY_HEADERS: u64 = 256 << 10;
 pub const MAX_LAYER_ENTRIES: usize = 1_000_000;
 /// Most entries read out of all the layers of one image platform: 4,000,000.
 pub const MAX_IMAGE_ENTRIES: usize = 4_000_000;
+/// Most entries applied (read, or replayed from a layer read before) and judged for one
+/// target, every platform together: 16,000,000. Platforms with the same layers, arch and
+/// config are judged once; this bounds the work of an image whose platforms each list a large
+/// layer again in another order (without it, 256 platforms of 4,000,000 entries each).
+pub const MAX_TARGET_ENTRIES: usize = 16_000_000;
 /// Most bytes of entry names read out of all the layers of one image platform: 256 MiB.
 pub const MAX_IMAGE_NAME_BYTES: u64 = 256 << 20;
 /// Most layers one image platform may list: 256 (docker and overlayfs stop at 127). A layer

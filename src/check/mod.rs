@@ -49,6 +49,9 @@ pub struct Options {
     pub max_layer_bytes: u64,
     /// Most bytes the layers of one target may decompress to ([`limits::MAX_IMAGE_BYTES`]).
     pub max_image_bytes: u64,
+    /// Most entries applied (read or replayed) and judged for one target, every platform
+    /// together ([`limits::MAX_TARGET_ENTRIES`]).
+    pub max_target_entries: usize,
 }
 
 impl Default for Options {
@@ -59,6 +62,7 @@ impl Default for Options {
             max_file_size: 512 << 20,
             max_layer_bytes: limits::MAX_LAYER_BYTES,
             max_image_bytes: limits::MAX_IMAGE_BYTES,
+            max_target_entries: limits::MAX_TARGET_ENTRIES,
         }
     }
 }

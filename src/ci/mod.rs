@@ -180,9 +180,59 @@ pub fn matrix(jobs: &[Job], levels: usize) -> Result<String, usize> {
     Ok(out)
 }
 
-/// `s` as a YAML double-quoted scalar (JSON's string syntax is YAML's).
+/// Whether `c` may not appear raw in a generated file: a control character (line breaks, NEL
+/// and DEL included) or one of YAML 1.1's other line breaks (LS, PS) or a byte-order mark.
+fn breaks_yaml(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// Why a value given to `recipe ci` (a setup line, a repository, a folder) cannot be written
+/// into a workflow: a character that would end the YAML line it stands on (and start a job of
+/// the attacker's), any other control character but a tab, or `${{`, which GitHub evaluates wherever it appears (a secret, for one).
+/// The references are checked by their own parsers; this is what every value must pass.
+pub fn check_value(value: &str) -> Result<(), &'static str> {
+    if value.contains("${{") {
+        return Err("`${{` starts a GitHub expression, which would be evaluated in the workflow");
+    }
+    if value.chars().any(|c| c != '\t' && breaks_yaml(c)) {
+        return Err("it holds a line break or another control character");
+    }
+    Ok(())
+}
+
+/// `s` as a YAML double-quoted scalar: `"` and `\\` escaped, and every character that is not
+/// printable or that YAML takes for a line break as an escape (`\\n`, `\\u2028`), so a value
+/// always stays one scalar on one line, whatever it holds.
 pub fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("json string")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if breaks_yaml(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `s` for the text of a YAML comment line: a character that would end the line escaped (the
+/// values in it were checked by [`check_value`]; this keeps the comment one line regardless).
+pub fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c != '\t' && breaks_yaml(c) {
+                format!("\\u{:04x}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `s` as one shell word (single quotes).
@@ -234,5 +284,31 @@ mod tests {
         assert_eq!(shell_word("it's"), "'it'\\''s'");
         assert_eq!(shell_word(""), "''");
         assert_eq!(quote("a: \"b\"\n"), "\"a: \\\"b\\\"\\n\"");
+    }
+
+    #[test]
+    fn every_value_stays_one_yaml_scalar() {
+        for raw in [
+            "a\nb: c",
+            "a\rb",
+            "x\u{85}y",
+            "x\u{2028}y\u{2029}",
+            "\u{7f}\u{1b}[2J",
+            "\\\"",
+            "plain",
+        ] {
+            let q = quote(raw);
+            assert!(
+                !q.chars().skip(1).take(q.len() - 2).any(breaks_yaml),
+                "{q:?}"
+            );
+            // Read back as the value given (YAML's double-quoted scalars take JSON's escapes).
+            let back: String = serde_json::from_str(&q).unwrap();
+            assert_eq!(back, raw);
+            assert!(!comment(raw).chars().any(breaks_yaml));
+        }
+        assert!(check_value("${{ secrets.KEY }}").is_err());
+        assert!(check_value("a\rb").is_err());
+        assert!(check_value("sudo apt-get install -y qemu-user-static").is_ok());
     }
 }

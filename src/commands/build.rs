@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         .iter()
         .map(|b| report::Row::of(b, b.distroless))
         .collect();
-    print!("{}", report::table(&rows));
-    print!("{}", report::written(&built));
+    out!("{}", report::table(&rows));
+    out!("{}", report::written(&built));
     Ok(Exit::Ok)
 }

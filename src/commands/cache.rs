@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let store = Cache::new(&ctx.cache);
     match args {
         Args::Push { targets, remote } => return push(ctx, &targets, &remote),
-        Args::Ls => print!("{}", report::cache_table(&store.list())),
+        Args::Ls => out!("{}", report::cache_table(&store.list())),
         Args::Gc { all } => {
             let keep = if all {
                 BTreeSet::new()
@@ -40,13 +40,13 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
                 planned_keys(ctx)?
             };
             let (n, bytes) = store.gc(&keep)?;
-            println!("removed {n} entries ({})", report::human_size(bytes));
+            outln!("removed {n} entries ({})", report::human_size(bytes));
             let (n, bytes) = cache::gc_work(&ctx.cache, &keep);
-            println!("removed {n} work folders ({})", report::human_size(bytes));
+            outln!("removed {n} work folders ({})", report::human_size(bytes));
             // Partial downloads of killed runs: nothing reads them, an hour idle means dead.
             let sources = crate::source::Store::new(ctx.cache.join("sources"));
             let (n, bytes) = sources.gc_tmp(std::time::Duration::from_secs(3600));
-            println!(
+            outln!(
                 "removed {n} unfinished downloads ({})",
                 report::human_size(bytes)
             );
@@ -83,12 +83,20 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
     let (arches, recipes) = targets.load(&settings)?;
     let planned = pipeline::plan(&settings, &recipes, &arches)?;
     let store = Cache::new(&ctx.cache);
+    let go_version = format!("go{}", planned.specs.go.version);
     let (mut pushed, mut there, mut absent) = (0, 0, 0);
+    let mut refused = Vec::new();
     for node in &planned.graph.nodes {
         let id = node.id();
         let _lock = store.lock(&node.key)?;
         if node.miss.is_some() || store.verify(&node.key).is_err() {
             absent += 1; // not built here, or changed since: nothing to vouch for
+            continue;
+        }
+        // What is signed is vouched for: its app files are judged again first.
+        if let Err(e) = pipeline::recheck_entry(node, &ctx.cache, Some(go_version.clone())) {
+            eprintln!("{id}: not pushed: its entry fails verification");
+            refused.push(e.into());
             continue;
         }
         match remote.lookup(&node.key) {
@@ -103,9 +111,15 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
             }
         }
     }
-    println!(
-        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache",
-        remote.at()
+    outln!(
+        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache{}",
+        remote.at(),
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(", {} refused", refused.len())
+        }
     );
+    crate::cli::first_error(refused)?;
     Ok(Exit::Ok)
 }

@@ -64,12 +64,12 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
         }
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&check::render::json(&reports)).expect("json")
         );
     } else if !reports.is_empty() {
-        print!("{}", check::render::human(&reports));
+        out!("{}", check::render::human(&reports));
     }
     crate::cli::first_error(errors)?;
     Ok(super::verdict(

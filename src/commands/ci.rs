@@ -1,5 +1,6 @@
 //! `recipe ci github|gitlab|matrix`: the job graph as a CI engine's jobs (`crate::ci`).
 
+use std::io::ErrorKind;
 use std::path::PathBuf;
 
 use super::{Context, Outcome, RemoteArgs, Targets};
@@ -56,10 +57,14 @@ pub struct Matrix {
     targets: Targets,
     #[command(flatten)]
     remote: RemoteArgs,
-    /// How many levels the workflow has (a graph with more: the workflow is out of date).
-    #[arg(long)]
-    levels: usize,
+    /// How many levels the workflow has (a graph with more: the workflow is out of date), at
+    /// most 256 (GitHub runs at most 256 jobs of a matrix, and as many jobs in a workflow).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=MAX_LEVELS))]
+    levels: u16,
 }
+
+/// The most levels `recipe ci matrix` prints.
+const MAX_LEVELS: i64 = 256;
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     match args {
@@ -93,28 +98,66 @@ fn jobs(
 
 fn matrix(ctx: &Context, m: Matrix) -> Outcome {
     let (jobs, _) = jobs(ctx, &m.targets, &m.remote)?;
-    match ci::matrix(&jobs, m.levels) {
+    let levels = usize::from(m.levels);
+    match ci::matrix(&jobs, levels) {
         Ok(lines) => {
-            print!("{lines}");
+            out!("{lines}");
             Ok(Exit::Ok)
         }
-        Err(depth) => Err(UsageError::StaleWorkflow {
-            levels: m.levels,
-            depth,
-        }
-        .into()),
+        Err(depth) => Err(UsageError::StaleWorkflow { levels, depth }.into()),
     }
 }
 
-fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
-    // A setup line is a line: one given with newlines is several.
+/// Checks every value `recipe ci` writes into the file as given: the repositories by their
+/// parsers, each value by [`ci::check_value`] (no line break or other control character, no
+/// `${{`). A setup line given with newlines is several lines, each trimmed.
+fn check_values(ctx: &Context, g: &mut Generate) -> Result<(), crate::error::Error> {
     g.setup = g
         .setup
         .iter()
-        .flat_map(|l| l.lines())
-        .map(str::to_string)
-        .filter(|l| !l.trim().is_empty())
+        .flat_map(|l| l.split('\n'))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
         .collect();
+    let bad = |option: &'static str, value: &str, why: String| UsageError::CiValue {
+        option,
+        value: value.to_string(),
+        why,
+    };
+    let check = |option: &'static str, value: &str| {
+        ci::check_value(value).map_err(|why| bad(option, value, why.to_string()))
+    };
+    for line in &g.setup {
+        check("--setup", line)?;
+    }
+    if let Some(at) = &g.remote.remote_cache {
+        crate::remote::repository(at)?;
+    }
+    if let Some(repo) = &g.image_repo {
+        check("--image-repo", repo)?;
+        let why = match repo.parse::<crate::registry::Reference>() {
+            Err(e) => Some(e.to_string()),
+            Ok(r) if r.tag.is_some() || r.digest.is_some() => Some(
+                "name a namespace, without a tag or digest: each image is tagged with its version"
+                    .into(),
+            ),
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            return Err(bad("--image-repo", repo, why).into());
+        }
+    }
+    for dir in &ctx.catalogue.dirs {
+        check("--recipes", &dir.to_string_lossy())?;
+    }
+    if let Some(o) = &g.output {
+        check("--output", &o.to_string_lossy())?;
+    }
+    Ok(())
+}
+
+fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
+    check_values(ctx, &mut g)?;
     let Some(remote_cache) = g.remote.remote_cache.clone() else {
         return Err(UsageError::CiNeedsRemote.into());
     };
@@ -214,13 +257,27 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
         _ => ci::gitlab::pipeline(&spec),
     };
     let Some(path) = g.output else {
-        print!("{text}");
+        out!("{text}");
         return Ok(Exit::Ok);
     };
     if g.check {
-        let now = std::fs::read(&path).unwrap_or_default();
+        // A regular file, read no further than what would be written (and one byte more): a
+        // device, a FIFO or a huge file is never read without end.
+        let now = match crate::walk::read_capped(&path, text.len() as u64) {
+            Ok(bytes) => bytes,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => {
+                Vec::new()
+            }
+            Err(e) => {
+                return Err(UsageError::Unreadable {
+                    path,
+                    reason: e.to_string(),
+                }
+                .into());
+            }
+        };
         if now == text.as_bytes() {
-            println!("{} is up to date", path.display());
+            outln!("{} is up to date", path.display());
             return Ok(Exit::Ok);
         }
         eprintln!(
@@ -240,6 +297,6 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
         path: path.clone(),
         source,
     })?;
-    println!("wrote {}", path.display());
+    outln!("wrote {}", path.display());
     Ok(Exit::Ok)
 }

@@ -41,46 +41,46 @@ pub fn run(args: Args) -> Outcome {
         Args::Generate { name, out } => {
             let key = generate(&name, &out)?;
             let public = key.public().to_text();
-            println!("Use it:");
-            println!("  writers (CI pushes to main, a maintainer's machine): the secret file, as");
-            println!(
+            outln!("Use it:");
+            outln!("  writers (CI pushes to main, a maintainer's machine): the secret file, as");
+            outln!(
                 "    --signing-key {} or the secret RECIPE_CACHE_SIGNING_KEY",
                 secret_path(&out, &name).display()
             );
-            println!("  readers (every runner, pull requests, users): trust the public key,");
-            println!("    --trust {public}");
-            println!("    or RECIPE_CACHE_TRUST=\"{public}\"");
+            outln!("  readers (every runner, pull requests, users): trust the public key,");
+            outln!("    --trust {public}");
+            outln!("    or RECIPE_CACHE_TRUST=\"{public}\"");
             Ok(Exit::Ok)
         }
         Args::Public { secret } => {
-            println!("{}", read_secret(&secret)?.public().to_text());
+            outln!("{}", super::read_signing_key(&secret)?.public().to_text());
             Ok(Exit::Ok)
         }
         Args::Rotate { old, name, out } => {
-            let old = read_secret(&old)?;
+            let old = super::read_signing_key(&old)?;
             if old.name == name {
                 return Err(UsageError::SameKeyName { name }.into());
             }
             let new = generate(&name, &out)?;
             let (n, o) = (new.public().to_text(), old.public().to_text());
-            println!("Rotate in three steps:");
-            println!(
+            outln!("Rotate in three steps:");
+            outln!(
                 "  1. readers trust both keys (entries signed by `{}` stay usable):",
                 old.name
             );
-            println!("       RECIPE_CACHE_TRUST=\"{n} {o}\"");
-            println!(
+            outln!("       RECIPE_CACHE_TRUST=\"{n} {o}\"");
+            outln!(
                 "  2. writers sign with the new key: set the secret RECIPE_CACHE_SIGNING_KEY to the"
             );
-            println!("     contents of {}", secret_path(&out, &name).display());
-            println!(
+            outln!("     contents of {}", secret_path(&out, &name).display());
+            outln!(
                 "  3. once nothing needs the old entries (or the old key may be compromised: at once),"
             );
-            println!(
+            outln!(
                 "     trust only the new key; entries signed by `{}` are then rebuilt:",
                 old.name
             );
-            println!("       RECIPE_CACHE_TRUST=\"{n}\"");
+            outln!("       RECIPE_CACHE_TRUST=\"{n}\"");
             Ok(Exit::Ok)
         }
     }
@@ -91,46 +91,46 @@ fn secret_path(out: &Path, name: &str) -> PathBuf {
 }
 
 /// Makes key `name` and writes `OUT/NAME.secret` (mode 0600) and `OUT/NAME.pub`; an existing
-/// file is never overwritten.
+/// file is never overwritten. Both files are created before either is written, and the first
+/// is removed again when the second cannot be made: a `NAME.pub` already there leaves no
+/// orphan `NAME.secret` behind.
 fn generate(name: &str, out: &Path) -> Result<SecretKey, crate::error::Error> {
     let key = SecretKey::generate(name).map_err(RemoteError::from)?;
-    let write = |path: PathBuf, text: String, mode: u32| -> Result<(), crate::error::Error> {
+    let failed = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| UsageError::Output { path, source }
+    };
+    let create = |path: &Path, mode: u32| {
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
-            .open(&path)
-            .map_err(|source| UsageError::Output {
-                path: path.clone(),
-                source,
-            })?;
+            .open(path)
+            .map_err(failed(path))
+    };
+    std::fs::create_dir_all(out).map_err(failed(out))?;
+    let (secret, public) = (secret_path(out, name), out.join(format!("{name}.pub")));
+    let secret_file = create(&secret, 0o600)?;
+    let public_file = create(&public, 0o644).inspect_err(|_| {
+        let _ = std::fs::remove_file(&secret);
+    })?;
+    let written = [
+        (secret_file, &secret, key.to_text()),
+        (public_file, &public, key.public().to_text()),
+    ]
+    .into_iter()
+    .try_for_each(|(mut f, path, text)| {
         f.write_all(format!("{text}\n").as_bytes())
             .and_then(|()| f.sync_all())
-            .map_err(|source| UsageError::Output {
-                path: path.clone(),
-                source,
-            })?;
-        println!("wrote {}", path.display());
-        Ok(())
-    };
-    std::fs::create_dir_all(out).map_err(|source| UsageError::Output {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    write(secret_path(out, name), key.to_text(), 0o600)?;
-    write(
-        out.join(format!("{name}.pub")),
-        key.public().to_text(),
-        0o644,
-    )?;
+            .map_err(failed(path))
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&secret);
+        let _ = std::fs::remove_file(&public);
+        return Err(e.into());
+    }
+    outln!("wrote {}", secret.display());
+    outln!("wrote {}", public.display());
     Ok(key)
-}
-
-fn read_secret(path: &Path) -> Result<SecretKey, crate::error::Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| RemoteError::KeyFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(SecretKey::parse(&text).map_err(RemoteError::from)?)
 }

@@ -7,14 +7,18 @@ use crate::recipe;
 pub fn run(ctx: &Context) -> Outcome {
     for name in ctx.catalogue.names() {
         match recipe::load(&ctx.catalogue, &name) {
-            Ok(r) => println!(
+            Ok(r) => outln!(
                 "{:<16} {:<12} {:<10} {}",
                 r.name,
                 r.version,
                 r.build.system.name(),
                 crate::text::escape(&r.description.unwrap_or_default())
             ),
-            Err(_) => println!("{name:<16} (invalid: run `recipe show {name}`)"),
+            // The name is the file's: any bytes a file name may hold, escape sequences too.
+            Err(_) => {
+                let name = crate::text::escape(&name);
+                outln!("{name:<16} (invalid: run `recipe show {name}`)")
+            }
         }
     }
     Ok(Exit::Ok)

@@ -3,6 +3,18 @@
 //! prints what the user reads, and returns an [`Exit`] (0, or 1 for a verdict that is not a
 //! pass) or an [`Error`] that knows its own exit code. `cli.rs` parses and dispatches.
 
+/// `println!` for what a command prints on stdout, through [`write_out`]: a reader that went
+/// away (`recipe key generate | head -1`) is no panic.
+macro_rules! outln {
+    () => { $crate::commands::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::commands::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` through [`write_out`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::commands::write_out(format_args!($($arg)*)) };
+}
+
 pub mod build;
 pub mod cache;
 pub mod check;
@@ -27,6 +39,19 @@ use crate::arch::Arch;
 use crate::error::{Error, Exit, UsageError};
 use crate::pipeline::Settings;
 use crate::recipe::Catalogue;
+
+/// Writes a command's output to stdout. A closed pipe (the reader, `head`, went away) drops
+/// the output and the command goes on to do everything it was asked, exiting as it would have;
+/// any other failure to write panics, as `println!` does.
+pub fn write_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    match std::io::stdout().lock().write_fmt(args) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            panic!("failed printing to stdout: {e}")
+        }
+        _ => {}
+    }
+}
 
 /// What a command returns: how it ended, or the error to render.
 pub type Outcome = Result<Exit, Error>;
@@ -172,6 +197,27 @@ pub struct RemoteArgs {
     pub remote_cache_insecure: bool,
 }
 
+/// The most bytes read of a key file: a key is one line of about 140 characters.
+const MAX_KEY_FILE: u64 = 4 << 10;
+
+/// The signing key in the file at `path` (`--signing-key`, `recipe key public` and `rotate`):
+/// a regular file of at most [`MAX_KEY_FILE`] bytes, so `/dev/zero` or a FIFO is refused.
+pub fn read_signing_key(path: &std::path::Path) -> Result<crate::remote::SecretKey, Error> {
+    use crate::remote::RemoteError;
+    let unreadable = |source| RemoteError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = crate::walk::read_capped(path, MAX_KEY_FILE).map_err(unreadable)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        unreadable(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not text",
+        ))
+    })?;
+    Ok(crate::remote::SecretKey::parse(&text).map_err(RemoteError::from)?)
+}
+
 /// The variable with more keys to trust.
 pub const TRUST_ENV: &str = "RECIPE_CACHE_TRUST";
 /// The variable with the signing key itself (a CI secret); empty means none (a fork's pull
@@ -206,14 +252,7 @@ impl RemoteArgs {
         };
         let trusted = self.trusted()?;
         let signer = match &self.signing_key {
-            Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).map_err(|source| RemoteError::KeyFile {
-                        path: path.clone(),
-                        source,
-                    })?;
-                Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
-            }
+            Some(path) => Some(read_signing_key(path)?),
             None => match std::env::var(SIGNING_KEY_ENV) {
                 Ok(text) if !text.trim().is_empty() => {
                     Some(SecretKey::parse(&text).map_err(RemoteError::from)?)

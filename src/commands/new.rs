@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         (None, None) => unreachable!("clap requires --debian or --go"),
     };
     let path = new::write(&draft, &dir)?;
-    print!("{}", new::report(&draft, &path));
+    out!("{}", new::report(&draft, &path));
     Ok(Exit::Ok)
 }
 

@@ -27,12 +27,12 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         progress.finish();
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&report::plan_json(&planned.graph)).expect("json")
         );
     } else {
-        print!("{}", report::plan_table(&planned.graph));
+        out!("{}", report::plan_table(&planned.graph));
     }
     Ok(Exit::Ok)
 }

@@ -36,9 +36,13 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let pushed = crate::push::push(&layout, &args.reference, &opts, &progress);
     progress.finish();
     let pushed = pushed?;
-    println!(
+    outln!(
         "pushed {}@{} ({} blobs uploaded, {} already there, {} manifests)",
-        pushed.reference, pushed.digest, pushed.uploaded, pushed.present, pushed.manifests
+        pushed.reference,
+        pushed.digest,
+        pushed.uploaded,
+        pushed.present,
+        pushed.manifests
     );
     Ok(Exit::Ok)
 }

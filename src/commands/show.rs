@@ -12,9 +12,9 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let r = recipe::load(&ctx.catalogue, &args.name)?;
-    print!("{}", show(&r));
+    out!("{}", show(&r));
     if let Some(deb) = &r.debian {
-        print!("{}", debian(ctx, deb));
+        out!("{}", debian(ctx, deb));
     }
     Ok(Exit::Ok)
 }

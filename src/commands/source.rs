@@ -73,14 +73,14 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         .map_err(PipelineError::from);
     progress.finish();
     let applied = applied?;
-    println!(
+    outln!(
         "{}: the source of {} {}",
         crate::text::path(&dir),
         r.name,
         r.version
     );
     if let Some(a) = applied {
-        println!(
+        outln!(
             "debian {} {}: {} patches applied, {} left out",
             a.package,
             a.version,
@@ -89,8 +89,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         );
     }
     if !r.patches.is_empty() {
-        println!("the recipe's own patches: {} applied", r.patches.len());
+        outln!("the recipe's own patches: {} applied", r.patches.len());
     }
-    println!("log: {}", crate::text::path(&log_path));
+    outln!("log: {}", crate::text::path(&log_path));
     Ok(Exit::Ok)
 }

@@ -32,8 +32,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             progress.note("upx", m)
         });
         match (upx, print) {
-            (Ok(upx), Some(_)) => println!("{}", upx.exe.display()),
-            (Ok(upx), None) => println!("upx {}: {}", upx.version, upx.exe.display()),
+            (Ok(upx), Some(_)) => outln!("{}", upx.exe.display()),
+            (Ok(upx), None) => outln!("upx {}: {}", upx.version, upx.exe.display()),
             (Err(e), Some(_)) => return Err(e.into()),
             // Only recipes with `[app] compress` need it: the others build without.
             (Err(e), None) => progress.note(
@@ -45,8 +45,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     if print.is_none() || print == Some("go") {
         let go = toolchain::provision_go(&specs.go, &ctx.cache)?;
         match print {
-            Some(_) => println!("{}", go.exe.display()),
-            None => println!(
+            Some(_) => outln!("{}", go.exe.display()),
+            None => outln!(
                 "go {}: {} (GOTOOLCHAIN=go{})",
                 go.version,
                 go.exe.display(),
@@ -64,13 +64,13 @@ fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Resu
         toolchain::wrappers::write(&zig, arch, cache)?;
     }
     if path_only {
-        println!("{}", zig.exe.display());
+        outln!("{}", zig.exe.display());
         return Ok(());
     }
-    println!("zig {}: {}", zig.version, zig.exe.display());
+    outln!("zig {}: {}", zig.version, zig.exe.display());
     for arch in Arch::ALL {
         let w = toolchain::wrappers::paths(cache, &zig.version, arch);
-        println!(
+        outln!(
             "  {arch}: CC={} (wrappers in {})",
             w.cc.display(),
             w.dir.display()

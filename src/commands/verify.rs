@@ -39,11 +39,11 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
         if args.json {
             json.push(report::verify_json(p, &checked));
         } else {
-            print!("{}", report::verify_text(p, &checked));
+            out!("{}", report::verify_text(p, &checked));
         }
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json).expect("JSON serialises")
         );

@@ -152,6 +152,14 @@ pub fn report(d: &Draft, path: &Path) -> String {
 
 /// Writes the draft as `DIR/NAME.toml`, refusing to replace a file that is there.
 pub fn write(d: &Draft, dir: &Path) -> Result<PathBuf, NewError> {
+    // The one writer checks the name too, whoever made the draft: `NAME.toml` stays in `dir`.
+    if crate::recipe::rules::recipe_name(&d.name).is_err() {
+        return Err(NewError::BadInput {
+            what: "recipe name",
+            value: d.name.clone(),
+            why: "not a recipe name, so not a file name in the catalogue",
+        });
+    }
     let path = dir.join(format!("{}.toml", d.name));
     if path.symlink_metadata().is_ok() {
         return Err(NewError::Exists(path));

@@ -38,6 +38,18 @@ impl GoRequest {
         if !ok(version) || !version.starts_with('v') || version.contains('/') {
             return Err(bad("the version must be a tag like `v1.2.3`"));
         }
+        // The name becomes the file name `NAME.toml`: a recipe name, checked before anything
+        // is fetched (`../../x` or a newline would put a file outside the catalogue).
+        if let Some(n) = &name
+            && crate::recipe::rules::recipe_name(n).is_err()
+        {
+            return Err(NewError::BadInput {
+                what: "recipe name",
+                value: n.clone(),
+                why: "a recipe name is lowercase letters and digits, separated by single `.`, \
+                      `_` or `__`, or by dashes, e.g. `go-httpbin`",
+            });
+        }
         Ok(GoRequest {
             module: module.to_string(),
             version: version.to_string(),

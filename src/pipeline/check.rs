@@ -75,39 +75,10 @@ pub(super) fn check_files(
         image_files: None,
     };
     for f in files {
-        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
-            path: f.host_path.clone(),
-            source,
-        })?;
-        if crate::toolchain::cc::launcher::is_launcher(&bytes) {
-            return Err(PipelineError::Verify {
-                recipe: r.name.clone(),
-                arch: job.arch,
-                file: f.image_path.clone(),
-                reasons: format!(
-                    "  - not the program but a launcher that runs it under qemu-user: it was \
-                     linked with `{}` set, which belongs on the configure command only",
-                    crate::toolchain::cc::launcher::ENV
-                ),
-            });
-        }
-        if !bytes.starts_with(b"\x7fELF") {
+        let bytes = read(&f.host_path)?;
+        let Some(report) = judge(&r.name, job.arch, &f.image_path, &bytes, &expect)? else {
             continue; // data files are not executables
-        }
-        let report = verify::check_elf_with(&bytes, &expect);
-        if !report.passed() {
-            let reasons = report
-                .errors()
-                .map(|f| format!("  - {}", f.message))
-                .collect::<Vec<_>>()
-                .join("\n");
-            return Err(PipelineError::Verify {
-                recipe: r.name.clone(),
-                arch: job.arch,
-                file: f.image_path.clone(),
-                reasons,
-            });
-        }
+        };
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
         // The key says nothing of where the cache is: a file that records it differs between
         // machines whose caches are elsewhere (OpenSSL keeps its compiler command line).
@@ -142,6 +113,98 @@ pub(super) fn check_files(
         }
     }
     Ok(verified)
+}
+
+/// The bytes of `path` (mapped).
+fn read(path: &Path) -> Result<verify::FileBytes, PipelineError> {
+    verify::read_file(path).map_err(|source| PipelineError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Judges one file of `recipe`'s image for `arch` as an app file: a launcher, a script (`#!`)
+/// or an ELF that is not what `expect` asks (a static executable of the arch, and for Go the
+/// build info) fails verification; anything else is data (`Ok(None)`). App files, the image's
+/// `[[image.file]]`s and the files of a reused cache entry all go through it.
+fn judge(
+    recipe: &str,
+    arch: Arch,
+    file: &str,
+    bytes: &[u8],
+    expect: &verify::Expect,
+) -> Result<Option<verify::ElfReport>, PipelineError> {
+    let failed = |reasons: String| PipelineError::Verify {
+        recipe: recipe.to_string(),
+        arch,
+        file: file.to_string(),
+        reasons,
+    };
+    if crate::toolchain::cc::launcher::is_launcher(bytes) {
+        return Err(failed(format!(
+            "  - not the program but a launcher that runs it under qemu-user: it was \
+             linked with `{}` set, which belongs on the configure command only",
+            crate::toolchain::cc::launcher::ENV
+        )));
+    }
+    if !bytes.starts_with(b"\x7fELF") && !bytes.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let report = verify::check_elf_with(bytes, expect);
+    if !report.passed() {
+        return Err(failed(
+            report
+                .errors()
+                .map(|f| format!("  - {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+    Ok(Some(report))
+}
+
+/// The app files of a reused cache entry (made here before, or fetched from the remote cache),
+/// judged again as when they were built, before anything packs them or signs them for a
+/// remote cache: that the tree matches `meta.json` says only that neither changed alone, and
+/// both can be rewritten together. A packed file is judged as a static ELF of the arch (its Go
+/// build info is inside the packed data).
+pub fn recheck_entry(
+    node: &plan::Node,
+    cache_root: &Path,
+    go_version: Option<String>,
+) -> Result<Vec<AppFile>, PipelineError> {
+    let r = &node.recipe;
+    let dest = plan::graph::entry_dest(cache_root, &node.key);
+    let files = build::app_files(r, node.arch, &dest)?;
+    let go = go_expect(r, node.arch, go_version);
+    for f in &files {
+        let bytes = read(&f.host_path)?;
+        let expect = verify::Expect {
+            arch: Some(node.arch),
+            go: go.clone().filter(|_| !verify::is_upx_packed(&bytes)),
+            image_files: None,
+        };
+        judge(&r.name, node.arch, &f.image_path, &bytes, &expect)?;
+    }
+    Ok(files)
+}
+
+/// The recipe's `[[image.file]]`s judged as app files of each arch the image has: a shell at
+/// `/bin/sh`, a dynamic ELF or a script added beside the app is refused like an app file would
+/// be, before anything is built.
+pub(super) fn check_image_files(r: &Recipe, arches: &[Arch]) -> Result<(), PipelineError> {
+    for &arch in arches {
+        let expect = verify::Expect {
+            arch: Some(arch),
+            go: None,
+            image_files: None,
+        };
+        for f in &r.image.files {
+            let bytes = f.contents.as_ref().map_or(&[][..], |c| &c.bytes[..]);
+            judge(&r.name, arch, &f.to, bytes, &expect)?;
+        }
+    }
+    Ok(())
 }
 
 /// Verifies the packed files again (a static ELF for the job's arch: the packer's own loader

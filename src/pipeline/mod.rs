@@ -17,7 +17,8 @@ use crate::verify;
 
 mod check;
 mod pack;
-use check::{check_files, check_packed, packed_records, smoke};
+pub use check::recheck_entry;
+use check::{check_files, check_image_files, check_packed, packed_records, smoke};
 use pack::{ArchFiles, image_key, image_sbom, pack, part_files};
 
 /// Where things are and how much to do at once.
@@ -239,7 +240,13 @@ pub fn build(
     let Planned {
         mut graph, specs, ..
     } = plan(settings, recipes, arches)?;
+    if !settings.no_image {
+        for r in recipes.iter().filter(|r| !r.is_library()) {
+            check_image_files(r, arches)?;
+        }
+    }
     distrust_changed_entries(&mut graph, settings, progress)?;
+    let go_version = format!("go{}", specs.go.version);
     if let Some(remote) = &settings.remote
         && !settings.rebuild
     {
@@ -270,7 +277,14 @@ pub fn build(
             }
             _ => None,
         };
-        run_node(node, &tools, &store, &cache, settings, progress)
+        run_node(
+            node,
+            (&tools, &go_version),
+            &store,
+            &cache,
+            settings,
+            progress,
+        )
     })?;
 
     let mut out = Vec::new();
@@ -581,11 +595,13 @@ fn fetch_one(
     }
 }
 
-/// One node: reuse its cache entry, or build, verify, smoke-test and store it. The key's lock
-/// is held throughout, so a second `recipe` waits and then reuses this one's entry.
+/// One node: reuse its cache entry after judging its app files again ([`recheck_entry`]), or
+/// build, verify, smoke-test and store it; returns the entry's app files. The key's lock is
+/// held throughout, so a second `recipe` waits and then reuses this one's entry. `go_version`
+/// is the pinned Go's, which the entry's Go binaries record.
 fn run_node(
     node: &plan::Node,
-    tools: &Tools,
+    (tools, go_version): (&Tools, &str),
     store: &source::Store,
     cache: &Cache,
     settings: &Settings,
@@ -648,6 +664,7 @@ fn run_node(
         }
     } else {
         progress.step(&id, "cached");
+        return recheck_entry(node, &settings.cache, Some(go_version.to_string()));
     }
     Ok(build::app_files(r, node.arch, &entry.join("dest"))?)
 }

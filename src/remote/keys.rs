@@ -14,12 +14,19 @@ const MAX_NAME: usize = 64;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("{what} `{}` is not `NAME:BASE64`", crate::text::escape(&shown(what, text)))]
-    #[diagnostic(help("a key is one line, as `recipe key generate` writes it"))]
-    Form { what: &'static str, text: String },
+    /// Not one character of the text is kept: a secret key pasted where a public one belongs
+    /// (or without its name) must not reach a terminal or a CI log, not even its start.
+    #[error("{what} ({chars} characters, not shown) is not `NAME:BASE64`")]
+    #[diagnostic(help("{}", form_help(*secret)))]
+    Form {
+        what: &'static str,
+        chars: usize,
+        /// It is the base64 of a signing key's 64 bytes.
+        secret: bool,
+    },
     #[error(
-        "key name `{}` must be 1 to {MAX_NAME} letters, digits, `.`, `_` or `-`",
-        crate::text::escape(name)
+        "key name {} must be 1 to {MAX_NAME} letters, digits, `.`, `_` or `-`",
+        shown_name(name)
     )]
     Name { name: String },
     #[error("{what} `{name}`: its key is not {len} bytes of base64")]
@@ -37,17 +44,22 @@ pub enum KeyError {
     Point { what: &'static str, name: String },
 }
 
-/// What of a rejected key may be printed: nothing of a signing key (a few characters of a
-/// seed narrow it down), at most 8 characters of a public one.
-fn shown(what: &str, text: &str) -> String {
-    if what != "trusted key" {
-        return "(not shown)".to_string();
-    }
-    let t: String = text.chars().take(8).collect();
-    if t.len() < text.len() {
-        format!("{t}...")
+fn form_help(secret: bool) -> &'static str {
+    if secret {
+        "that is the base64 of a signing key: keep it secret, and trust its public key instead \
+         (`recipe key public NAME.secret` prints it)"
     } else {
-        t
+        "a key is one line, as `recipe key generate` writes it"
+    }
+}
+
+/// A rejected key name as it may be printed: a short one (escaped), never a long run of
+/// characters that may be a key's base64.
+fn shown_name(name: &str) -> String {
+    if name.chars().count() <= MAX_NAME {
+        format!("`{}`", crate::text::escape(name))
+    } else {
+        format!("({} characters, not shown)", name.chars().count())
     }
 }
 
@@ -68,7 +80,8 @@ fn split<'a, const N: usize>(
     let Some((name, b64)) = text.split_once(':') else {
         return Err(KeyError::Form {
             what,
-            text: text.to_string(),
+            chars: text.chars().count(),
+            secret: B64.decode(text).is_ok_and(|b| b.len() == 64),
         });
     };
     if !name_ok(name) {
@@ -216,6 +229,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains(&secret[10..]), "{e}");
+        // The secret's base64 alone, where a public key belongs: not a character of it is
+        // printed, and the help says what it is.
+        let b64 = secret.split_once(':').unwrap().1;
+        let e = PublicKey::parse(b64).unwrap_err();
+        assert_eq!(
+            e,
+            KeyError::Form {
+                what: "trusted key",
+                chars: 88,
+                secret: true
+            }
+        );
+        assert!(!e.to_string().contains(&b64[..4]), "{e}");
+        // A long "name" may be a key too.
+        let e = PublicKey::parse(&format!("{b64}x:AAAA"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(&b64[..8]) && e.contains("89 characters"), "{e}");
         assert!(SecretKey::generate("").is_err());
         // A signing key without its name: not a character of it is printed.
         let seed = secret.split_once(':').unwrap().1;

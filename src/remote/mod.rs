@@ -76,6 +76,23 @@ pub enum RemoteError {
     Pack { id: String, reason: String },
 }
 
+/// `--remote-cache`'s repository (`REGISTRY/REPO`, no tag or digest: the tags are the keys).
+pub fn repository(at: &str) -> Result<Reference, RemoteError> {
+    let bad = |reason: String| RemoteError::Reference {
+        given: at.to_string(),
+        reason,
+    };
+    let r: Reference = at
+        .parse()
+        .map_err(|e: registry::ReferenceError| bad(e.to_string()))?;
+    if r.tag.is_some() || r.digest.is_some() {
+        return Err(bad(
+            "name a repository, without a tag or digest: the tags are the cache keys".into(),
+        ));
+    }
+    Ok(r)
+}
+
 /// A trusted entry found under a key, not fetched yet.
 #[derive(Debug, Clone)]
 pub struct Found(Checked);
@@ -100,18 +117,7 @@ impl Remote {
         mut trusted: Vec<PublicKey>,
         signer: Option<SecretKey>,
     ) -> Result<Remote, RemoteError> {
-        let bad = |reason: String| RemoteError::Reference {
-            given: at.to_string(),
-            reason,
-        };
-        let r: Reference = at
-            .parse()
-            .map_err(|e: registry::ReferenceError| bad(e.to_string()))?;
-        if r.tag.is_some() || r.digest.is_some() {
-            return Err(bad(
-                "name a repository, without a tag or digest: the tags are the cache keys".into(),
-            ));
-        }
+        let r = repository(at)?;
         if let Some(s) = &signer
             && !trusted.contains(&s.public())
         {

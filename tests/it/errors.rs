@@ -60,7 +60,7 @@ fn regex_escape(s: &str) -> String {
 
 /// Runs `cmd` and pins its exit code and stderr as snapshot `name`; checks the code is `code`.
 #[track_caller]
-fn cli(name: &str, code: i32, cmd: &mut Command) -> Output {
+pub(crate) fn cli(name: &str, code: i32, cmd: &mut Command) -> Output {
     let o = run(cmd);
     let args: Vec<String> = cmd
         .get_args()
@@ -83,7 +83,7 @@ fn cli(name: &str, code: i32, cmd: &mut Command) -> Output {
 
 /// Pins the exit code and the rendering of each constructed error.
 #[track_caller]
-fn drawn(cases: Vec<(&str, i32, Error)>) {
+pub(crate) fn drawn(cases: Vec<(&str, i32, Error)>) {
     for (name, code, e) in cases {
         let text = recipe::cli::render(&e, false);
         settings()

@@ -17,6 +17,7 @@ mod format_gaps;
 mod fuzz_corpus;
 mod go_binaries;
 mod graph;
+mod harden;
 mod harness;
 mod image;
 mod image_files;

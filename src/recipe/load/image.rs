@@ -149,7 +149,8 @@ impl Validator<'_> {
                 span: i.health.as_ref().map(|h| h.span()).unwrap_or(0..0),
             });
         }
-        let files = self.image_files(&i.files, app_files, &entrypoint, &writable, &i)?;
+        let probe = health.as_ref().map(|_| HEALTH_PROBE_PATH);
+        let files = self.image_files(&i.files, app_files, &entrypoint, &writable, probe, &i)?;
         Ok(Image {
             files,
             entrypoint,
@@ -175,6 +176,7 @@ impl Validator<'_> {
         app_files: &[String],
         entrypoint: &[String],
         writable: &[String],
+        probe: Option<&str>,
         i: &schema::ImageTable,
     ) -> R<Vec<ImageFile>> {
         let clash = |a: &str, b: &str| rules::within(a, b) || rules::within(b, a);
@@ -198,6 +200,13 @@ impl Validator<'_> {
                 .find(|a| clash(&to, a))
             {
                 return collide(format!("the app file `{}`", crate::text::escape(a)), MOVE);
+            }
+            // `[image.health]` puts the probe there (the `healthcheck` recipe's app file).
+            if let Some(p) = probe.filter(|p| clash(&to, p)) {
+                return collide(
+                    format!("the health probe `{p}`, which `[image.health]` puts in the image"),
+                    MOVE,
+                );
             }
             if let Some(b) = BASE_PATHS.iter().find(|b| to == **b) {
                 return collide(
