@@ -73,6 +73,7 @@ impl Context {
             emit_context: None,
             remote: None,
             no_image: false,
+            no_sandbox: false,
         }
     }
 }
@@ -212,8 +213,8 @@ impl RemoteArgs {
                     })?;
                 Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
             }
-            None => match std::env::var(SIGNING_KEY_ENV) {
-                Ok(text) if !text.trim().is_empty() => {
+            None => match crate::secrets::var(SIGNING_KEY_ENV) {
+                Some(text) if !text.trim().is_empty() => {
                     Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
                 }
                 _ => None,
