@@ -54,7 +54,8 @@ pub(super) fn setup(keep: &[PathBuf]) -> Result<(), String> {
     let binds = kept_under_tmp(keep);
     let mut opened = Vec::new();
     for b in &binds {
-        opened.push((open_path(&b.src)?, b));
+        // Whether it is a folder, while it can still be seen.
+        opened.push((open_path(&b.src)?, b.src.is_dir(), b));
     }
     mount(
         Some("proc"),
@@ -84,8 +85,8 @@ pub(super) fn setup(keep: &[PathBuf]) -> Result<(), String> {
         )
         .map_err(|e| format!("cannot mount a fresh /tmp: {e}"))?;
     }
-    for (fd, b) in opened {
-        bind(&fd, b)?;
+    for (fd, dir, b) in opened {
+        bind(&fd, dir, b)?;
     }
     Ok(())
 }
@@ -107,9 +108,9 @@ fn open_path(p: &Path) -> Result<OwnedFd, String> {
 
 /// Mounts what `fd` opened at `b.dst`, making the mount point (a folder, or an empty file for a
 /// file) first.
-fn bind(fd: &OwnedFd, b: &Bind) -> Result<(), String> {
+fn bind(fd: &OwnedFd, dir: bool, b: &Bind) -> Result<(), String> {
     let fail = |what: &str, e: io::Error| format!("cannot {what} `{}`: {e}", b.dst.display());
-    if b.src.is_dir() {
+    if dir {
         std::fs::create_dir_all(&b.dst).map_err(|e| fail("make the mount point", e))?;
     } else {
         if let Some(parent) = b.dst.parent() {
