@@ -109,7 +109,11 @@ impl Sandbox {
             Sandbox::On { exe, keep: always } => {
                 let mut c = crate::process::command(exe);
                 c.arg(MODE);
-                for p in always.iter().map(PathBuf::as_path).chain(keep.iter().copied()) {
+                for p in always
+                    .iter()
+                    .map(PathBuf::as_path)
+                    .chain(keep.iter().copied())
+                {
                     c.arg("--keep").arg(p);
                 }
                 c.arg("--").args(argv);
