@@ -438,7 +438,15 @@ fn run_in(
     let err_out = log
         .try_clone()
         .map_err(io("cannot write the log", &job.log))?;
-    let mut command = sandbox.command(&argv, &[&job.work, &cmd.cwd]);
+    // What the step must see where it is, even under the sandbox's fresh /tmp: the job's
+    // folders, its working folder and the program it runs (the build cache and the `recipe`
+    // binary are kept by the sandbox itself).
+    let program = Path::new(&argv[0]);
+    let mut keep = vec![job.work.as_path(), cmd.cwd.as_path()];
+    if program.is_absolute() {
+        keep.push(program);
+    }
+    let mut command = sandbox.command(&argv, &keep);
     command
         .current_dir(&cmd.cwd)
         .envs(&cmd.env)
