@@ -35,6 +35,7 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 # recipe check's tests: binaries this project did not build, and a .deb to unpack; gcc with
 # glibc's static libc (for them and for scripts/bench-verify.sh's large test binaries)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
+command -v bwrap >/dev/null || need_apt+=(bubblewrap) # scripts/bench-sandbox.sh
 command -v gcc >/dev/null || need_apt+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_apt+=(libc6-dev)
 command -v dpkg-deb >/dev/null || need_apt+=(dpkg-dev)

@@ -88,7 +88,9 @@ enum Command {
 /// Runs the command line and returns the exit code (the table in [`crate::error`]): 0 done,
 /// 1 a build, verification, smoke test, push or check failed, 2 bad input or usage.
 pub fn main() -> i32 {
-    // First, while `recipe` has one thread: the watchdog and the signal thread.
+    // First, while `recipe` has one thread: the secrets out of the environment (before the
+    // watchdog is forked with a copy of it), then the watchdog and the signal thread.
+    crate::secrets::take();
     crate::process::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,

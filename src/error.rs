@@ -4,7 +4,7 @@
 //! | code | [`Exit`]  | when |
 //! |------|-----------|------|
 //! | 0    | `Ok`      | the command did what it was asked; every file verified, every app ready |
-//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass; a Debian index the mirror served that is refused (no trusted signature, past `Valid-Until`, another suite's, other bytes than signed); `recipe outdated`: a security update pending for a recipe, or a pin that could not be checked |
+//! | 1    | `Failed`  | something was tried and failed: a build step, verification, a smoke test, fetching a source (every origin failed, a wrong sha256 served, a hostile archive), provisioning a toolchain, making the build steps' sandbox (namespaces this machine cannot make: `--no-sandbox` builds anyway), a registry refusing a push or not answering (a registry image to check: no answer or a 5xx), the build cache's disk; a `verify` or `check` verdict that is not a pass; a Debian index the mirror served that is refused (no trusted signature, past `Valid-Until`, another suite's, other bytes than signed); `recipe outdated`: a security update pending for a recipe, or a pin that could not be checked |
 //! | 2    | `Usage`   | the input is wrong and retrying cannot help: a recipe mistake (also those found while planning: unknown `${VAR}`, a dependency cycle, a smoke command that is no app file), an unknown recipe or arch, an unreadable or malformed input file (a recipe, a file to verify, a target to check, an image layout to push, a local source folder; a registry image to check that does not resolve, is larger than the caps, or was served with other bytes than its digest, an image for another OS), a bad option or environment value (`--user`, `--emit-context`, `REGISTRY_AUTH`, `RECIPE_REGISTRY_TIMEOUT`, `RECIPE_MAX_DOWNLOAD`, `RECIPE_MAX_EXTRACT`, `RECIPE_CHECK_MAX_UNPACKED`, `RECIPE_TOOLCHAINS`'s file, `--remote-cache`, `--trust`/`RECIPE_CACHE_TRUST`, a signing key); a workflow older than its graph (`recipe ci matrix`); a value `recipe ci` cannot write into a CI file (a control character, `${{`, a malformed reference), a `--schedule` that is no cron line; `recipe source` into a folder that is not empty; for `recipe new`: a recipe of that name already there, a Debian source package or version no configured suite's signed index lists, a Go module version the proxy does not have; `RECIPE_DEBIAN_MIRROR`, `RECIPE_DEBIAN_SUITES`/`--suites`, `RECIPE_DEBIAN_KEYRING`; for `recipe update`: a recipe with no Debian or Go module pin, a `--to` version its release does not list |
 //!
 //! Argument errors found by clap exit 2 too (and `--help`, `--version` 0), as clap decides.
@@ -28,6 +28,7 @@ use crate::push::PushError;
 use crate::recipe::{LoadError, RecipeError, rules::UserOptionError};
 use crate::registry::{AuthError, Failure, RegistryError, SettingError};
 use crate::remote::{KeyError, RemoteError};
+use crate::sandbox::SandboxError;
 use crate::source::SourceError;
 use crate::toolchain::ToolchainError;
 use crate::verify::smoke::SmokeError;
@@ -252,6 +253,7 @@ impl ExitCode for PipelineError {
             PipelineError::Graph(e) => e.exit(),
             PipelineError::Cache(e) => e.exit(),
             PipelineError::Toolchain(e) => e.exit(),
+            PipelineError::Sandbox(e) => e.exit(),
             PipelineError::Build(e) => e.exit(),
             PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
@@ -346,6 +348,15 @@ impl ExitCode for CacheError {
     fn exit(&self) -> Exit {
         match self {
             CacheError::Io { .. } => Failed,
+        }
+    }
+}
+
+impl ExitCode for SandboxError {
+    fn exit(&self) -> Exit {
+        match self {
+            // The machine cannot make namespaces: the build was tried and cannot run here.
+            SandboxError::Unavailable { .. } => Failed,
         }
     }
 }

@@ -5,5 +5,9 @@ fn main() {
     if let Some(code) = recipe::toolchain::cc::main_if_wrapper() {
         std::process::exit(code);
     }
+    // A build step's sandbox (`recipe __sandbox ...`), the same way.
+    if let Some(code) = recipe::sandbox::main_if_sandbox() {
+        std::process::exit(code);
+    }
     std::process::exit(recipe::cli::main());
 }

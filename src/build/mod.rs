@@ -42,6 +42,8 @@ pub struct Tools {
     pub meson: Option<PathBuf>,
     pub upx: Option<crate::toolchain::upx::Upx>,
     pub jobserver: Option<jobserver::Client>,
+    /// How the steps run: in the sandbox, or not (`--no-sandbox`).
+    pub sandbox: crate::sandbox::Sandbox,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -148,6 +150,7 @@ pub fn run_job(
     }
     std::fs::create_dir_all(&job.dest).map_err(io("cannot create", &job.dest))?;
     let mut log = File::create(&job.log).map_err(io("cannot create the log", &job.log))?;
+    writeln!(log, "{}", crate::sandbox::log_line(&tools.sandbox)).ok();
 
     if !job.sysroot_from.is_empty() {
         progress.step(&id, "sysroot");
@@ -168,6 +171,7 @@ pub fn run_job(
     {
         toolchain::wrappers::write(zig, job.arch, cache)?;
     }
+    go_modules(recipe, job, &mut log, tools, progress, &id)?;
     for step in &job.steps {
         progress.step(&id, step.name());
         match step {
@@ -357,12 +361,60 @@ fn fetch_source(
     Ok(())
 }
 
+/// The Go modules a Go job's `go.mod` requires, downloaded before its build steps (which have
+/// no network in the sandbox) into the pinned toolchain's module cache, as a fetch: outside the
+/// sandbox, with the host's registry settings, each module checked by go against the
+/// module's `go.sum` (itself part of the source the recipe pins). A `go mod download` step in
+/// the log.
+fn go_modules(
+    recipe: &Recipe,
+    job: &Job,
+    log: &mut File,
+    tools: &Tools,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<(), BuildError> {
+    let Some(go) = &tools.go else { return Ok(()) };
+    let Some(cwd) = job.steps.iter().find_map(|s| match s {
+        Step::Run(c) if c.argv.first().is_some_and(|a| a == "go") => Some(c.cwd.clone()),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    if !cwd.join("go.mod").is_file() {
+        return Ok(());
+    }
+    progress.step(id, "go mod download");
+    let mut env: std::collections::BTreeMap<String, String> =
+        crate::process::host_env().into_iter().collect();
+    env.extend(go.env.iter().cloned());
+    let cmd = crate::plan::Command {
+        name: "go mod download".into(),
+        argv: vec!["go".into(), "mod".into(), "download".into()],
+        env,
+        cwd,
+    };
+    run_in(recipe, job, &cmd, log, tools, &crate::sandbox::Sandbox::Off)
+}
+
 pub(super) fn run_command(
     recipe: &Recipe,
     job: &Job,
     cmd: &crate::plan::Command,
     log: &mut File,
     tools: &Tools,
+) -> Result<(), BuildError> {
+    run_in(recipe, job, cmd, log, tools, &tools.sandbox)
+}
+
+/// Runs one step with its output in the log, in `sandbox`.
+fn run_in(
+    recipe: &Recipe,
+    job: &Job,
+    cmd: &crate::plan::Command,
+    log: &mut File,
+    tools: &Tools,
+    sandbox: &crate::sandbox::Sandbox,
 ) -> Result<(), BuildError> {
     writeln!(
         log,
@@ -386,9 +438,16 @@ pub(super) fn run_command(
     let err_out = log
         .try_clone()
         .map_err(io("cannot write the log", &job.log))?;
-    let mut command = crate::process::command(&argv[0]);
+    // What the step must see where it is, even under the sandbox's fresh /tmp: the job's
+    // folders, its working folder and the program it runs (the build cache and the `recipe`
+    // binary are kept by the sandbox itself).
+    let program = Path::new(&argv[0]);
+    let mut keep = vec![job.work.as_path(), cmd.cwd.as_path()];
+    if program.is_absolute() {
+        keep.push(program);
+    }
+    let mut command = sandbox.command(&argv, &keep);
     command
-        .args(&argv[1..])
         .current_dir(&cmd.cwd)
         .envs(&cmd.env)
         .stdout(out)

@@ -37,6 +37,11 @@ pub struct Meta {
     /// and left out, and the CVE ids each names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debian: Option<crate::debian::Applied>,
+    /// True when every build step ran in the sandbox (`crate::sandbox`); false for a
+    /// `--no-sandbox` build and for entries made before the sandbox existed. Only sandboxed
+    /// entries are pushed to a remote cache.
+    #[serde(default)]
+    pub sandbox: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

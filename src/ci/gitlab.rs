@@ -19,10 +19,11 @@ pub fn pipeline(spec: &Spec) -> String {
     ));
     y.push_str("stages: [build, images]\n\nvariables:\n");
     y.push_str(&spec.variables());
-    let updates = spec
-        .security_updates
-        .then_some(super::SECURITY_UPDATE.as_slice())
-        .unwrap_or_default();
+    let updates: &[&str] = if spec.security_updates {
+        &super::SECURITY_UPDATE
+    } else {
+        &[]
+    };
     if !spec.setup.is_empty() || !updates.is_empty() {
         y.push_str("\ndefault:\n  before_script:\n");
         for line in spec

@@ -33,6 +33,11 @@ pub struct Args {
     /// a graph, pushed to the remote cache).
     #[arg(long, conflicts_with_all = ["users", "emit_context"])]
     no_image: bool,
+    /// Run the build steps without the sandbox (their own mount, PID, network, IPC and UTS
+    /// namespaces), where namespaces cannot be made: recorded in the build log and the
+    /// entry's `meta.json`; such entries are never pushed to a remote cache.
+    #[arg(long)]
+    no_sandbox: bool,
     #[command(flatten)]
     remote: super::RemoteArgs,
 }
@@ -54,6 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         emit_context: args.emit_context,
         remote: args.remote.remote()?,
         no_image: args.no_image,
+        no_sandbox: args.no_sandbox,
         ..ctx.settings(args.jobs)
     };
     let recipes = args.targets.recipes(&settings)?;

@@ -84,7 +84,7 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
     let planned = pipeline::plan(&settings, &recipes, &arches)?;
     let store = Cache::new(&ctx.cache);
     let go_version = format!("go{}", planned.specs.go.version);
-    let (mut pushed, mut there, mut absent) = (0, 0, 0);
+    let (mut pushed, mut there, mut absent, mut unsandboxed) = (0, 0, 0, 0);
     let mut refused = Vec::new();
     for node in &planned.graph.nodes {
         let id = node.id();
@@ -105,14 +105,28 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
                 if let Err(why) = found {
                     eprintln!("{id}: the remote entry is refused ({why}): replacing it");
                 }
-                remote.push(&store, &node.key, &id)?;
-                eprintln!("{id}: pushed ({})", &node.key[..12]);
-                pushed += 1;
+                match remote.push(&store, &node.key, &id)? {
+                    crate::remote::Pushed::Yes => {
+                        eprintln!("{id}: pushed ({})", &node.key[..12]);
+                        pushed += 1;
+                    }
+                    crate::remote::Pushed::Unsandboxed => {
+                        eprintln!(
+                            "{id}: built without the sandbox (--no-sandbox, or before it existed): never pushed"
+                        );
+                        unsandboxed += 1;
+                    }
+                }
             }
         }
     }
+    let unsandboxed = if unsandboxed > 0 {
+        format!(", {unsandboxed} built without the sandbox (not pushed)")
+    } else {
+        String::new()
+    };
     outln!(
-        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache{}",
+        "pushed {pushed} entries to {}, {there} already there, {absent} not in this cache{unsandboxed}{}",
         remote.at(),
         if refused.is_empty() {
             String::new()

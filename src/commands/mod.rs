@@ -100,6 +100,7 @@ impl Context {
             emit_context: None,
             remote: None,
             no_image: false,
+            no_sandbox: false,
         }
     }
 }
@@ -253,8 +254,8 @@ impl RemoteArgs {
         let trusted = self.trusted()?;
         let signer = match &self.signing_key {
             Some(path) => Some(read_signing_key(path)?),
-            None => match std::env::var(SIGNING_KEY_ENV) {
-                Ok(text) if !text.trim().is_empty() => {
+            None => match crate::secrets::var(SIGNING_KEY_ENV) {
+                Some(text) if !text.trim().is_empty() => {
                     Some(SecretKey::parse(&text).map_err(RemoteError::from)?)
                 }
                 _ => None,

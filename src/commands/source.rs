@@ -15,6 +15,9 @@ pub struct Args {
     name: String,
     /// A folder that does not exist yet (or is empty); its log is written beside it (`DIR.log`).
     dir: PathBuf,
+    /// Apply the patches without the sandbox (see `recipe build --no-sandbox`).
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
@@ -65,6 +68,11 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         meson: None,
         upx: None,
         jobserver: None,
+        sandbox: if args.no_sandbox {
+            crate::sandbox::Sandbox::Off
+        } else {
+            crate::sandbox::Sandbox::check(&ctx.cache).map_err(PipelineError::from)?
+        },
     };
     let store = crate::source::Store::new(ctx.cache.join("sources"));
     let progress = super::progress::Display::new(ctx.quiet);

@@ -42,6 +42,9 @@ pub struct Settings {
     pub remote: Option<std::sync::Arc<crate::remote::Remote>>,
     /// Build and store the jobs, pack no image (`--no-image`: a CI runner's share of a graph).
     pub no_image: bool,
+    /// Run build steps without the sandbox (`--no-sandbox`): recorded in each entry's
+    /// `meta.json` and build log; such entries are never pushed to a remote cache.
+    pub no_sandbox: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -56,6 +59,9 @@ pub enum PipelineError {
     Cache(#[from] cache::CacheError),
     #[error(transparent)]
     Toolchain(#[from] toolchain::ToolchainError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Build(#[from] BuildError),
@@ -316,7 +322,11 @@ fn provision(
         meson: None,
         upx: None,
         jobserver: None,
+        sandbox: crate::sandbox::Sandbox::Off,
     };
+    if !misses.is_empty() && !settings.no_sandbox {
+        tools.sandbox = crate::sandbox::Sandbox::check(&settings.cache)?;
+    }
     if misses.iter().any(|n| n.recipe.compress.is_some()) {
         tools.upx = Some(toolchain::upx::provision(
             &specs.upx,
@@ -644,6 +654,7 @@ fn run_node(
             files: Vec::new(),
             packed,
             debian,
+            sandbox: tools.sandbox.is_on(),
         };
         cache.commit(&node.job.dest, &node.job.log, &meta)?;
         let _ = std::fs::remove_dir_all(&node.job.work);
@@ -652,15 +663,17 @@ fn run_node(
             &format!("stored in the build cache ({})", &node.key[..12]),
         );
         if let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) {
-            remote.push(cache, &node.key, &id)?;
-            progress.note(
-                &id,
-                &format!(
+            let note = match remote.push(cache, &node.key, &id)? {
+                crate::remote::Pushed::Yes => format!(
                     "pushed to the remote cache {} ({})",
                     remote.at(),
                     &node.key[..12]
                 ),
-            );
+                crate::remote::Pushed::Unsandboxed => {
+                    "built with --no-sandbox: not pushed to the remote cache".to_string()
+                }
+            };
+            progress.note(&id, &note);
         }
     } else {
         progress.step(&id, "cached");

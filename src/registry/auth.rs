@@ -12,10 +12,10 @@ pub struct AuthError;
 /// HTTP basic credentials from [`AUTH_ENV`] (none when it is unset or empty, as a CI secret
 /// that is not given to a fork's pull request): the one place that variable is read.
 pub fn basic_auth_from_env() -> Result<Option<(String, String)>, AuthError> {
-    match std::env::var(AUTH_ENV) {
-        Ok(v) if v.is_empty() => Ok(None),
-        Ok(v) => parse_basic_auth(&v).map(Some),
-        Err(_) => Ok(None),
+    match crate::secrets::var(AUTH_ENV) {
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => parse_basic_auth(&v).map(Some),
+        None => Ok(None),
     }
 }
 

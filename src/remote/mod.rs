@@ -23,6 +23,15 @@ use crate::registry::{self, Client, Failure, Reference, RegistryError};
 use artifact::{Checked, Descriptor};
 pub use keys::{KeyError, PublicKey, SecretKey};
 
+/// What [`Remote::push`] did with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// Signed and pushed (or nothing to do without a signing key).
+    Yes,
+    /// Not pushed: its build steps ran without the sandbox (`--no-sandbox`).
+    Unsandboxed,
+}
+
 /// What `recipe` was told about the remote cache.
 pub struct Remote {
     registry: String,
@@ -243,18 +252,24 @@ impl Remote {
         Ok(())
     }
 
+    /// Signs and pushes the local entry of `key`, unless its steps ran without the sandbox
+    /// (`meta.json`'s `sandbox`: such an entry is never pushed).
+    ///
     /// Signs and pushes the local entry of `key` (`id` names the job in messages): the empty
     /// config, its three layers, then the manifest under the tag `key`. A layer the registry
     /// already has is not sent again.
-    pub fn push(&self, cache: &Cache, key: &str, id: &str) -> Result<(), RemoteError> {
+    pub fn push(&self, cache: &Cache, key: &str, id: &str) -> Result<Pushed, RemoteError> {
         let Some(signer) = &self.signer else {
-            return Ok(());
+            return Ok(Pushed::Yes);
         };
         let pack = |reason: String| RemoteError::Pack {
             id: id.to_string(),
             reason,
         };
         let meta = cache.meta(key).map_err(pack)?;
+        if !meta.sandbox {
+            return Ok(Pushed::Unsandboxed);
+        }
         let entry = cache.entry(key);
         let tmp = cache.scratch("push").map_err(|e| pack(e.to_string()))?;
         let config = tmp.path().join("config");
@@ -302,7 +317,7 @@ impl Remote {
         client
             .put_manifest(key, artifact::MANIFEST, &manifest)
             .map_err(|f| failed(format!("push the manifest as tag `{key}`"), f))?;
-        Ok(())
+        Ok(Pushed::Yes)
     }
 }
 

@@ -840,6 +840,15 @@ fn build_and_toolchain_errors_are_drawn() {
     drawn(vec![
         ("build_step", 1, b(step())),
         (
+            "sandbox_unavailable",
+            1,
+            PipelineError::Sandbox(recipe::sandbox::SandboxError::Unavailable {
+                what: "cannot create a network namespace: No space left on device (os error 28)"
+                    .into(),
+            })
+            .into(),
+        ),
+        (
             "build_missing_file",
             1,
             b(BuildError::MissingFile {

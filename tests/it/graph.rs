@@ -359,7 +359,9 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
     for (signal, code) in [(libc::SIGKILL, None), (libc::SIGTERM, Some(143))] {
         let s = Scratch::new();
         let marker = format!("stray{signal}-{}", salt());
-        let flag = s.path().join("slow-mode");
+        // In the build cache: a build step sees its own fresh /tmp, not the scratch folder.
+        let flag = s.cache().join("slow-mode");
+        std::fs::create_dir_all(s.cache()).unwrap();
         std::fs::write(&flag, "").unwrap();
         stray_writer_recipe(&s, &marker, &flag);
         link_zig(&s);

@@ -29,6 +29,7 @@ mod recipes;
 mod remote;
 mod run;
 mod run_target_programs;
+mod sandbox;
 mod sbom;
 mod service;
 mod source;

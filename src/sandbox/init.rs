@@ -1,0 +1,303 @@
+//! The sandbox mode, `recipe __sandbox [--probe] [--keep PATH]... -- PROGRAM ARGS...`: the
+//! process the process layer starts for a build step. It makes the namespaces, forks PID 1 of
+//! the new PID namespace (this file's [`init`]), which mounts the fresh `/proc` and `/tmp`,
+//! names the host `recipe`, forks and execs the step, reaps every process and exits with the
+//! step's status; the kernel then kills whatever is left in the namespace.
+//!
+//! Nothing here is shared with the CLI: `main` enters [`super::main_if_sandbox`] before the
+//! watchdog, the signal thread and clap, while the process has one thread, so the forks below
+//! are plain forks of a single-threaded program.
+
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The exit code of a sandbox that could not be set up (its reason on stderr).
+pub const SETUP_FAILED: i32 = 125;
+/// The exit code when the step's program could not be started.
+pub const EXEC_FAILED: i32 = 127;
+
+/// What the sandbox was asked for on its command line.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Request {
+    /// Set everything up, then exit 0 without running anything (the check before a build).
+    pub probe: bool,
+    /// Paths that stay visible where they are although they lie under the fresh `/tmp`.
+    pub keep: Vec<PathBuf>,
+    /// The step's argv (looked up on the step's own PATH).
+    pub argv: Vec<OsString>,
+}
+
+/// Parses the arguments after `__sandbox`.
+pub(super) fn parse(args: Vec<OsString>) -> Result<Request, String> {
+    let mut r = Request::default();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--probe") => r.probe = true,
+            Some("--keep") => r.keep.push(it.next().ok_or("--keep needs a path")?.into()),
+            Some("--") => {
+                r.argv = it.collect();
+                break;
+            }
+            _ => return Err(format!("unknown argument `{}`", a.to_string_lossy())),
+        }
+    }
+    if r.argv.is_empty() && !r.probe {
+        return Err("no program after `--`".into());
+    }
+    Ok(r)
+}
+
+/// A namespace the sandbox makes: its `unshare` flag and the name an error gives it.
+const NAMESPACES: [(libc::c_int, &str); 5] = [
+    (libc::CLONE_NEWNS, "mount"),
+    (libc::CLONE_NEWPID, "PID"),
+    (libc::CLONE_NEWNET, "network"),
+    (libc::CLONE_NEWIPC, "IPC"),
+    (libc::CLONE_NEWUTS, "UTS"),
+];
+
+/// The whole sandbox: namespaces, PID 1, the step. Returns this process's exit code.
+pub(super) fn run(req: Request) -> i32 {
+    if let Err(e) = unshare_all() {
+        eprintln!("recipe sandbox: {e}");
+        return SETUP_FAILED;
+    }
+    let (death_r, death_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return setup_failed(format!("cannot make a pipe: {e}")),
+    };
+    let (status_r, status_w) = match pipe() {
+        Ok(p) => p,
+        Err(e) => return setup_failed(format!("cannot make a pipe: {e}")),
+    };
+    // SAFETY: this process has one thread (see the module doc).
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return setup_failed(format!(
+            "cannot start PID 1: {}",
+            io::Error::last_os_error()
+        ));
+    }
+    if pid == 0 {
+        // SAFETY: closing the ends PID 1 does not use; it never returns.
+        unsafe {
+            libc::close(death_w);
+            libc::close(status_r);
+        }
+        init(&req, death_r, status_w);
+    }
+    // SAFETY: the outer process keeps the death pipe's write end open until it exits and reads
+    // the status PID 1 reports.
+    unsafe {
+        libc::close(death_r);
+        libc::close(status_w);
+    }
+    let init_status = wait_for(pid);
+    let mut raw = [0u8; 4];
+    // SAFETY: a read of four bytes into our buffer.
+    let n = unsafe { libc::read(status_r, raw.as_mut_ptr().cast(), 4) };
+    let status = if n == 4 {
+        i32::from_ne_bytes(raw)
+    } else {
+        init_status
+    };
+    exit_like(status)
+}
+
+/// Makes every namespace, one `unshare` each so a failure names the one that could not be
+/// made; a user namespace first (mapping the caller to root) when `recipe` is not root.
+fn unshare_all() -> Result<(), String> {
+    // SAFETY: plain syscalls on this process.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if uid != 0 {
+        // SAFETY: unshare(2) of this process.
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+            return Err(missing("user", io::Error::last_os_error()));
+        }
+        let write = |file: &str, text: String| {
+            std::fs::write(file, text)
+                .map_err(|e| format!("cannot map the user into its namespace ({file}): {e}"))
+        };
+        write("/proc/self/setgroups", "deny".into())?;
+        write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+        write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    }
+    for (flag, name) in NAMESPACES {
+        // SAFETY: unshare(2) of this process.
+        if unsafe { libc::unshare(flag) } != 0 {
+            return Err(missing(name, io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+/// The line naming a namespace that could not be made.
+fn missing(name: &str, e: io::Error) -> String {
+    format!("cannot create a {name} namespace: {e}")
+}
+
+fn setup_failed(why: String) -> i32 {
+    eprintln!("recipe sandbox: {why}");
+    SETUP_FAILED
+}
+
+fn pipe() -> io::Result<(i32, i32)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills two descriptors, closed on exec so the step never holds them.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fds[0], fds[1]))
+}
+
+/// Waits for `pid` and returns its raw wait status.
+fn wait_for(pid: i32) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid(2) of our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return status;
+        }
+        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return (SETUP_FAILED & 0xff) << 8;
+        }
+    }
+}
+
+/// Ends the outer process as the step ended: the same exit code, or killed by the same signal
+/// (so the build reports "was killed" as it would without the sandbox).
+fn exit_like(status: i32) -> i32 {
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        // SAFETY: default disposition and an unblocked signal, then raise it on ourselves.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::prctl(libc::PR_SET_DUMPABLE, 0);
+            libc::raise(sig);
+        }
+        return 128 + sig;
+    }
+    libc::WEXITSTATUS(status)
+}
+
+/// PID 1 of the new PID namespace: dies with the outer process, sets up the mounts and the
+/// host name, runs the step, reaps every process, and exits with the step's status (written
+/// to `status_w` first, raw, so a signal is reported as a signal).
+fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
+    // SAFETY: prctl and poll on this process; the outer process may have died before the
+    // death signal was armed: then its end of the pipe is closed already.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+        let mut p = libc::pollfd {
+            fd: death_r,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if libc::poll(&mut p, 1, 0) > 0 && p.revents & libc::POLLHUP != 0 {
+            libc::_exit(137);
+        }
+    }
+    if let Err(e) = super::mounts::setup(&req.keep) {
+        eprintln!("recipe sandbox: {e}");
+        // SAFETY: ends PID 1 (and so the namespace).
+        unsafe { libc::_exit(SETUP_FAILED) }
+    }
+    // SAFETY: sethostname(2) in our own UTS namespace.
+    unsafe { libc::sethostname(c"recipe".as_ptr(), 6) };
+    if req.probe {
+        // SAFETY: as above.
+        unsafe { libc::_exit(0) }
+    }
+    let step = start(&req.argv);
+    let status = reap_until(step);
+    // SAFETY: a four-byte write to our pipe, then the end of PID 1: the kernel kills every
+    // process left in the namespace before the outer process sees us exit.
+    unsafe {
+        libc::write(status_w, status.to_ne_bytes().as_ptr().cast(), 4);
+        libc::_exit(if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        })
+    }
+}
+
+/// Forks and execs the step (its environment is this process's, set by the caller); returns
+/// its pid. In the child, a failed exec ends it with [`EXEC_FAILED`] and the reason on stderr.
+fn start(argv: &[OsString]) -> i32 {
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).unwrap_or_default())
+        .collect();
+    let mut ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: PID 1 has one thread; the child only resets its signal mask and execs.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: in the child: an empty signal mask as a fresh process has, then exec.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            libc::execvp(ptrs[0], ptrs.as_ptr());
+        }
+        let e = io::Error::last_os_error();
+        eprintln!(
+            "recipe sandbox: cannot run `{}`: {e}",
+            Path::new(&argv[0]).display()
+        );
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(EXEC_FAILED) }
+    }
+    if pid < 0 {
+        eprintln!(
+            "recipe sandbox: cannot start the step: {}",
+            io::Error::last_os_error()
+        );
+        // SAFETY: ends PID 1.
+        unsafe { libc::_exit(SETUP_FAILED) }
+    }
+    pid
+}
+
+/// Reaps every child of PID 1 (orphans of the namespace come here too) until `step` exits;
+/// returns its raw status.
+fn reap_until(step: i32) -> i32 {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid(2) of any child of ours.
+        let r = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if r == step {
+            return status;
+        }
+        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return (SETUP_FAILED & 0xff) << 8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments() {
+        let a = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
+        let r = parse(a(&["--keep", "/tmp/x", "--", "make", "-j2"])).unwrap();
+        assert_eq!(r.keep, vec![PathBuf::from("/tmp/x")]);
+        assert_eq!(r.argv, a(&["make", "-j2"]));
+        assert!(!r.probe);
+        assert!(parse(a(&["--probe"])).unwrap().probe);
+        assert!(parse(a(&["--"])).is_err());
+        assert!(parse(a(&["--keep"])).is_err());
+        assert!(parse(a(&["--bogus", "--", "x"])).is_err());
+    }
+}
