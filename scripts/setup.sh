@@ -23,6 +23,10 @@ command -v npm >/dev/null || need_apt+=(npm)
 # `[source] patches` are applied with GNU patch
 command -v patch >/dev/null || need_apt+=(patch)
 command -v make >/dev/null || need_apt+=(make)
+# Debian's security patches change grammar files (unbound's configparser.y): make regenerates
+# the parser, as Debian's build does with its Build-Depends bison and flex
+command -v bison >/dev/null || need_apt+=(bison)
+command -v flex >/dev/null || need_apt+=(flex)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v bc >/dev/null || need_apt+=(bc)

@@ -446,6 +446,20 @@ fn run_in(
     if program.is_absolute() {
         keep.push(program);
     }
+    // The step's PATH folders under the machine's temporary folder (where the sandbox mounts
+    // its own), so that the programs it names are found.
+    let tmp = std::env::temp_dir();
+    let path_dirs: Vec<PathBuf> = cmd
+        .env
+        .get("PATH")
+        .map(|p| std::env::split_paths(p).collect())
+        .unwrap_or_default();
+    keep.extend(
+        path_dirs
+            .iter()
+            .filter(|d| d.is_absolute() && (d.starts_with(&tmp) || d.starts_with("/tmp")))
+            .map(PathBuf::as_path),
+    );
     let mut command = sandbox.command(&argv, &keep);
     command
         .current_dir(&cmd.cwd)
