@@ -58,16 +58,10 @@ pub(super) fn apply(
             recipe: recipe.name.clone(),
             source,
         };
-        let fetch = source::Fetch {
-            sha256: changes.sha256.clone(),
-            origins: vec![source::Origin::Debian(source::DebianSource {
-                package: deb.package.clone(),
-                version: deb.version.clone(),
-                file: changes.file.clone(),
-            })],
-        };
         let file = store
-            .fetch(&fetch, &mut |m: &str| progress.note(id, m))
+            .fetch(&part_fetch(deb, changes), &mut |m: &str| {
+                progress.note(id, m)
+            })
             .map_err(err)?;
         applied.format = Format::of(&changes.file).expect("validated at load");
         let mut run = Run {
@@ -196,45 +190,24 @@ impl Run<'_> {
         Ok((patches.into_iter().map(|p| p.0).collect(), left_out))
     }
 
-    /// One patch applied to the tree with the options `dpkg-source` gives `patch`: no fuzz,
-    /// not reversed, not interactive, unified, no backups or reject files, emptied files
-    /// removed.
+    /// One patch applied to the tree ([`super::patch_step`]).
     fn patch(&mut self, name: &str, file: &Path, strip: u32) -> Result<(), BuildError> {
         self.progress.step(self.id, name);
-        let cmd = crate::plan::Command {
-            name: name.to_string(),
-            argv: patch_argv(file, strip),
-            env: crate::process::host_env().into_iter().collect(),
-            cwd: self.job.src.clone(),
-        };
+        let cmd = super::patch_step(name.to_string(), file, strip, &self.job.src);
         run_command(self.recipe, self.job, &cmd, self.log, self.tools)
     }
 }
 
-/// `patch`'s arguments for one Debian patch (dpkg-source's `-t -F 0 -N -u -V never -E`, and
-/// no backup or reject file).
-pub(super) fn patch_argv(file: &Path, strip: u32) -> Vec<String> {
-    [
-        "patch",
-        "-t",
-        "-F",
-        "0",
-        "-N",
-        "-u",
-        "-V",
-        "never",
-        "-E",
-        "--no-backup-if-mismatch",
-        "--reject-file=-",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        format!("-p{strip}"),
-        "-i".into(),
-        file.display().to_string(),
-    ])
-    .collect()
+/// Where Debian's part of `deb` comes from: its pool, pinned by its sha256.
+fn part_fetch(deb: &DebianPackage, changes: &crate::recipe::PinnedFile) -> source::Fetch {
+    source::Fetch {
+        sha256: changes.sha256.clone(),
+        origins: vec![source::Origin::Debian(source::DebianSource {
+            package: deb.package.clone(),
+            version: deb.version.clone(),
+            file: changes.file.clone(),
+        })],
+    }
 }
 
 /// The series of `deb`'s Debian part as its entries' order and left-out patches make it, each
@@ -289,15 +262,7 @@ pub fn describe(
     let Some(changes) = &deb.changes else {
         return Ok(None);
     };
-    let fetch = source::Fetch {
-        sha256: changes.sha256.clone(),
-        origins: vec![source::Origin::Debian(source::DebianSource {
-            package: deb.package.clone(),
-            version: deb.version.clone(),
-            file: changes.file.clone(),
-        })],
-    };
-    let file = store.fetch(&fetch, &mut |_| {})?;
+    let file = store.fetch(&part_fetch(deb, changes), &mut |_| {})?;
     let format = Format::of(&changes.file).expect("validated at load");
     let mut applied = Applied {
         package: deb.package.clone(),

@@ -209,9 +209,8 @@ pub fn unpack_source(
 }
 
 /// Applies the recipe's patches in order to the unpacked source, each a step of its own in the
-/// log (`patch NAME`): `patch -p1 --forward --batch --fuzz=0`, so a hunk that does not apply
-/// exactly (no fuzz: every context line as written), or a patch already applied, fails the
-/// build naming the patch.
+/// log (`patch NAME`, [`patch_step`]), so a hunk that does not apply exactly, or a patch
+/// already applied, fails the build naming the patch.
 fn apply_patches(
     recipe: &Recipe,
     job: &Job,
@@ -235,24 +234,48 @@ fn apply_patches(
             .map(|c| c.bytes.to_vec())
             .unwrap_or_default();
         std::fs::write(&file, bytes).map_err(io("cannot write", &file))?;
-        let cmd = crate::plan::Command {
-            name: format!("patch {}", p.path),
-            argv: vec![
-                "patch".into(),
-                "-p1".into(),
-                "--forward".into(),
-                "--batch".into(),
-                "--fuzz=0".into(),
-                "--no-backup-if-mismatch".into(),
-                "--input".into(),
-                file.display().to_string(),
-            ],
-            env: crate::process::host_env().into_iter().collect(),
-            cwd: job.src.clone(),
-        };
+        let cmd = patch_step(format!("patch {}", p.path), &file, 1, &job.src);
         run_command(recipe, job, &cmd, log, tools)?;
     }
     Ok(())
+}
+
+/// The step that applies one patch file to the tree `cwd`, for Debian's series and the
+/// recipe's own patches alike, with the options `dpkg-source` gives `patch`: no fuzz (every
+/// context line as written), not reversed or applied twice (`-N`), never interactive (`-t`),
+/// files a patch empties removed (`-E`), no backup or reject files.
+pub(super) fn patch_step(
+    name: String,
+    file: &Path,
+    strip: u32,
+    cwd: &Path,
+) -> crate::plan::Command {
+    let argv = [
+        "patch",
+        "-t",
+        "-F",
+        "0",
+        "-N",
+        "-V",
+        "never",
+        "-E",
+        "--no-backup-if-mismatch",
+        "--reject-file=-",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("-p{strip}"),
+        "-i".into(),
+        file.display().to_string(),
+    ])
+    .collect();
+    crate::plan::Command {
+        name,
+        argv,
+        env: crate::process::host_env().into_iter().collect(),
+        cwd: cwd.to_path_buf(),
+    }
 }
 
 /// Strips the ELF app files of a C build in place (Go builds are linked with `-s -w`).
