@@ -17,6 +17,7 @@ use crate::verify;
 
 mod check;
 mod pack;
+mod vex;
 pub use check::recheck_entry;
 use check::{check_files, check_image_files, check_packed, packed_records, smoke};
 use pack::{ArchFiles, image_key, image_sbom, pack, part_files};
@@ -408,7 +409,7 @@ fn pack_app(
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
-    let vex = pack::image_vex(settings, r, graph, &roots, progress);
+    let vex = vex::image_vex(settings, r, graph, &roots, progress);
     let key = image_key(settings, r, &keys, &sbom, &vex);
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants
