@@ -53,6 +53,34 @@ pub fn write_out(args: std::fmt::Arguments) {
     }
 }
 
+/// The recipes whose pins `recipe outdated` and `recipe update` read, and the Debian suites
+/// they compare them with.
+#[derive(clap::Args, Debug)]
+pub struct Pins {
+    /// The recipes (or --all).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    names: Vec<String>,
+    /// Every recipe of the catalogue.
+    #[arg(long)]
+    all: bool,
+    /// The Debian suites read (comma-separated; default `RECIPE_DEBIAN_SUITES` or bookworm,
+    /// trixie with their -updates and -security).
+    #[arg(long, value_name = "SUITES")]
+    suites: Option<String>,
+}
+
+impl Pins {
+    /// The recipes named (or every one), loaded and validated.
+    pub fn recipes(&self, settings: &Settings) -> Result<Vec<crate::recipe::Recipe>, Error> {
+        Targets {
+            names: self.names.clone(),
+            all: self.all,
+            arch: "amd64".into(),
+        }
+        .recipes(settings)
+    }
+}
+
 /// What a command returns: how it ended, or the error to render.
 pub type Outcome = Result<Exit, Error>;
 

@@ -8,19 +8,11 @@ use crate::pins::{self, Row, Verdict};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The recipes to check (default with --all: every recipe of the catalogue).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
-    names: Vec<String>,
-    /// Every recipe of the catalogue.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    pins: super::Pins,
     /// Print JSON (every recipe, its pin, what each suite or registry has, the status).
     #[arg(long)]
     json: bool,
-    /// The Debian suites read (comma-separated; default `RECIPE_DEBIAN_SUITES` or bookworm,
-    /// trixie with their -updates and -security).
-    #[arg(long, value_name = "SUITES")]
-    suites: Option<String>,
     /// Do not ask the Go module proxy and PyPI about the Go and zig toolchains.
     #[arg(long)]
     no_toolchains: bool,
@@ -28,12 +20,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let settings = ctx.settings(None);
-    let recipes = super::Targets {
-        names: args.names.clone(),
-        all: args.all,
-        arch: "amd64".into(),
-    }
-    .recipes(&settings)?;
+    let recipes = args.pins.recipes(&settings)?;
     let quiet = ctx.quiet;
     let mut progress = |line: &str| {
         if !quiet {
@@ -44,7 +31,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let debian = recipes.iter().any(|r| r.debian.is_some());
     let mut indexes = None;
     if debian {
-        let s = crate::archive::Settings::from_env(&ctx.cache, args.suites.as_deref())?;
+        let s = crate::archive::Settings::from_env(&ctx.cache, args.pins.suites.as_deref())?;
         let mut ix = crate::archive::Indexes::new(s);
         ix.all(&mut progress)?;
         indexes = Some(ix);

@@ -9,12 +9,8 @@ use crate::pins::{self, update};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The recipes to update.
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
-    names: Vec<String>,
-    /// Every recipe of the catalogue.
-    #[arg(long)]
-    all: bool,
+    #[command(flatten)]
+    pins: super::Pins,
     /// Only security updates: a Debian recipe moves to the newest version of a security suite
     /// of its release, when it is newer than the pin; other recipes are left as they are.
     #[arg(long, conflicts_with = "to")]
@@ -23,10 +19,6 @@ pub struct Args {
     /// release, or a Go module version (default: the newest).
     #[arg(long, value_name = "VERSION")]
     to: Option<String>,
-    /// The Debian suites read (comma-separated; default `RECIPE_DEBIAN_SUITES` or bookworm,
-    /// trixie with their -updates and -security).
-    #[arg(long, value_name = "SUITES")]
-    suites: Option<String>,
     /// The arches the plan is shown for: amd64, arm64, armv7, a comma-separated list, or all.
     #[arg(long, default_value = "amd64")]
     arch: String,
@@ -35,12 +27,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let settings = ctx.settings(None);
     let arches = super::arches(&args.arch)?;
-    let recipes = super::Targets {
-        names: args.names.clone(),
-        all: args.all,
-        arch: "amd64".into(),
-    }
-    .recipes(&settings)?;
+    let recipes = args.pins.recipes(&settings)?;
     if args.to.is_some() && recipes.len() != 1 {
         return Err(update::UpdateError::ToNeedsOne.into());
     }
@@ -52,7 +39,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     };
     let mut indexes = None;
     if recipes.iter().any(|r| r.debian.is_some()) {
-        let s = crate::archive::Settings::from_env(&ctx.cache, args.suites.as_deref())?;
+        let s = crate::archive::Settings::from_env(&ctx.cache, args.pins.suites.as_deref())?;
         indexes = Some(crate::archive::Indexes::new(s));
     }
     let mut updated = Vec::new();

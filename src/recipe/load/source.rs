@@ -117,7 +117,28 @@ impl Validator<'_> {
             (Some(u), None) => Some(u.get_ref().clone()),
             (None, _) => None,
         };
-        let changes = match (&d.debian_file, &d.debian_sha256) {
+        let changes = self.debian_part(d, span, native || unpatched.is_some())?;
+        let leave_out = self.leave_out(d, changes.is_some())?;
+        Ok(Some(DebianPackage {
+            package: d.package.clone(),
+            version: d.version.clone(),
+            release: release.get_ref().clone(),
+            changes,
+            unpatched,
+            leave_out,
+        }))
+    }
+
+    /// Debian's part pinned (`debian-file` with `debian-sha256`); none where `without` (a
+    /// native package, or one built `unpatched`), required otherwise.
+    fn debian_part(
+        &self,
+        d: &crate::recipe::schema::DebianTable,
+        span: Range<usize>,
+        without: bool,
+    ) -> R<Option<PinnedFile>> {
+        let native = !d.file.contains(".orig.");
+        Ok(match (&d.debian_file, &d.debian_sha256) {
             (Some(f), Some(sha)) => {
                 if native {
                     return Err(self.err(
@@ -150,7 +171,7 @@ impl Validator<'_> {
                     sha256: self.sha256(sha)?.clone(),
                 })
             }
-            (None, None) if native || unpatched.is_some() => None,
+            (None, None) if without => None,
             (Some(f), None) => {
                 return Err(self.err(
                     f.span(),
@@ -181,10 +202,18 @@ impl Validator<'_> {
                     )),
                 ));
             }
-        };
+        })
+    }
+
+    /// `[source.debian.leave-out]`: patch names of the series, each with a reason.
+    fn leave_out(
+        &self,
+        d: &crate::recipe::schema::DebianTable,
+        has_part: bool,
+    ) -> R<BTreeMap<String, (String, Range<usize>)>> {
         let mut leave_out = BTreeMap::new();
         for (name, why) in &d.leave_out {
-            if changes.is_none() {
+            if !has_part {
                 return Err(self.err(
                     why.span(),
                     "a native Debian package has no patch series to leave a patch out of".into(),
@@ -210,14 +239,7 @@ impl Validator<'_> {
             }
             leave_out.insert(name.clone(), (why.get_ref().clone(), why.span()));
         }
-        Ok(Some(DebianPackage {
-            package: d.package.clone(),
-            version: d.version.clone(),
-            release: release.get_ref().clone(),
-            changes,
-            unpatched,
-            leave_out,
-        }))
+        Ok(leave_out)
     }
 
     /// A local directory: nothing of an archive may come with it (the first such key found is
