@@ -183,35 +183,6 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
     } else {
         g.targets.names.clone()
     };
-    let mut command = vec!["recipe".to_string()];
-    if ctx.catalogue.dirs != [PathBuf::from("recipes")] {
-        let dirs = std::env::join_paths(&ctx.catalogue.dirs).unwrap_or_default();
-        command.extend(["--recipes".into(), ci::shell_word(&dirs.to_string_lossy())]);
-    }
-    command.extend(["ci".into(), engine.into()]);
-    command.push(if names.is_empty() {
-        "--all".into()
-    } else {
-        names
-            .iter()
-            .map(|n| ci::shell_word(n))
-            .collect::<Vec<_>>()
-            .join(" ")
-    });
-    command.extend(["--arch".into(), arch.clone()]);
-    command.extend(["--remote-cache".into(), ci::shell_word(&remote_cache)]);
-    for t in &trust {
-        command.extend(["--trust".into(), ci::shell_word(t)]);
-    }
-    if g.remote.remote_cache_insecure {
-        command.push("--remote-cache-insecure".into());
-    }
-    if let Some(r) = &g.image_repo {
-        command.extend(["--image-repo".into(), ci::shell_word(r)]);
-    }
-    for s in &g.setup {
-        command.extend(["--setup".into(), ci::shell_word(s)]);
-    }
     let schedule = match g.schedule.as_str() {
         "none" => None,
         cron if ci::is_cron(cron) => Some(cron.to_string()),
@@ -222,15 +193,7 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
             .into());
         }
     };
-    if g.schedule != ci::WEEKLY {
-        command.extend(["--schedule".into(), ci::shell_word(&g.schedule)]);
-    }
-    if g.security_updates {
-        command.push("--security-updates".into());
-    }
-    if let Some(o) = &g.output {
-        command.extend(["--output".into(), ci::shell_word(&o.to_string_lossy())]);
-    }
+    let command = command_line(ctx, &g, engine, &names, &arch, &remote_cache, &trust);
     let recipes_dir = (ctx.catalogue.dirs != [PathBuf::from("recipes")]).then(|| {
         std::env::join_paths(&ctx.catalogue.dirs)
             .unwrap_or_default()
@@ -239,7 +202,7 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
     });
     let spec = Spec {
         recipes: recipes_dir,
-        command: command.join(" "),
+        command,
         names,
         apps,
         arch,
@@ -299,4 +262,56 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
     })?;
     outln!("wrote {}", path.display());
     Ok(Exit::Ok)
+}
+
+/// How the file is made, as its header and `--check` name it: `recipe ... ci ENGINE ...` with
+/// every option given, each value shell-quoted.
+fn command_line(
+    ctx: &Context,
+    g: &Generate,
+    engine: &str,
+    names: &[String],
+    arch: &str,
+    remote_cache: &str,
+    trust: &[String],
+) -> String {
+    let mut command = vec!["recipe".to_string()];
+    if ctx.catalogue.dirs != [PathBuf::from("recipes")] {
+        let dirs = std::env::join_paths(&ctx.catalogue.dirs).unwrap_or_default();
+        command.extend(["--recipes".into(), ci::shell_word(&dirs.to_string_lossy())]);
+    }
+    command.extend(["ci".into(), engine.into()]);
+    command.push(if names.is_empty() {
+        "--all".into()
+    } else {
+        names
+            .iter()
+            .map(|n| ci::shell_word(n))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    command.extend(["--arch".into(), arch.to_string()]);
+    command.extend(["--remote-cache".into(), ci::shell_word(remote_cache)]);
+    for t in trust {
+        command.extend(["--trust".into(), ci::shell_word(t)]);
+    }
+    if g.remote.remote_cache_insecure {
+        command.push("--remote-cache-insecure".into());
+    }
+    if let Some(r) = &g.image_repo {
+        command.extend(["--image-repo".into(), ci::shell_word(r)]);
+    }
+    for s in &g.setup {
+        command.extend(["--setup".into(), ci::shell_word(s)]);
+    }
+    if g.schedule != ci::WEEKLY {
+        command.extend(["--schedule".into(), ci::shell_word(&g.schedule)]);
+    }
+    if g.security_updates {
+        command.push("--security-updates".into());
+    }
+    if let Some(o) = &g.output {
+        command.extend(["--output".into(), ci::shell_word(&o.to_string_lossy())]);
+    }
+    command.join(" ")
 }
