@@ -193,7 +193,7 @@ impl Run<'_> {
     /// One patch applied to the tree ([`super::patch_step`]).
     fn patch(&mut self, name: &str, file: &Path, strip: u32) -> Result<(), BuildError> {
         self.progress.step(self.id, name);
-        let cmd = super::patch_step(name.to_string(), file, strip, &self.job.src);
+        let cmd = super::patch_step(name.to_string(), file, strip, self.job);
         run_command(self.recipe, self.job, &cmd, self.log, self.tools)
     }
 }

@@ -169,14 +169,15 @@ pub fn run_job(
     if job.needs_zig
         && let Some(zig) = &tools.zig
     {
-        toolchain::wrappers::write(zig, job.arch, cache)?;
+        toolchain::wrappers::write(zig, job.arch, cache, job.view.fixed)?;
     }
     go_modules(recipe, job, &mut log, tools, progress, &id)?;
     for step in &job.steps {
         progress.step(&id, step.name());
         match step {
             Step::Write { path, contents, .. } => {
-                std::fs::write(path, contents).map_err(io("cannot write", path))?;
+                let real = job.view.real(path);
+                std::fs::write(&real, contents).map_err(io("cannot write", &real))?;
                 writeln!(log, "==> wrote {}", path.display()).ok();
             }
             Step::Run(cmd) => run_command(recipe, job, cmd, &mut log, tools)?,
@@ -234,7 +235,7 @@ fn apply_patches(
             .map(|c| c.bytes.to_vec())
             .unwrap_or_default();
         std::fs::write(&file, bytes).map_err(io("cannot write", &file))?;
-        let cmd = patch_step(format!("patch {}", p.path), &file, 1, &job.src);
+        let cmd = patch_step(format!("patch {}", p.path), &file, 1, job);
         run_command(recipe, job, &cmd, log, tools)?;
     }
     Ok(())
@@ -248,7 +249,7 @@ pub(super) fn patch_step(
     name: String,
     file: &Path,
     strip: u32,
-    cwd: &Path,
+    job: &Job,
 ) -> crate::plan::Command {
     let argv = [
         "patch",
@@ -267,14 +268,14 @@ pub(super) fn patch_step(
     .chain([
         format!("-p{strip}"),
         "-i".into(),
-        file.display().to_string(),
+        job.view.seen(file).display().to_string(),
     ])
     .collect();
     crate::plan::Command {
         name,
         argv,
         env: crate::process::host_env().into_iter().collect(),
-        cwd: cwd.to_path_buf(),
+        cwd: job.view.seen(&job.src),
     }
 }
 
@@ -293,14 +294,19 @@ fn strip(
     let elves: Vec<String> = files
         .iter()
         .filter(|f| fsutil::is_elf(&f.host_path))
-        .map(|f| f.host_path.display().to_string())
+        .map(|f| job.view.seen(&f.host_path).display().to_string())
         .collect();
     let Some(zig) = &tools.zig else { return Ok(()) };
     if elves.is_empty() {
         return Ok(());
     }
     progress.step(id, "strip");
-    let w = toolchain::wrappers::paths(cache, &zig.version, job.arch);
+    let w = toolchain::wrappers::paths(
+        &job.view.cache(cache),
+        &zig.version,
+        job.arch,
+        job.view.fixed,
+    );
     let env = match job.steps.iter().find_map(|s| match s {
         Step::Run(c) => Some(c.env.clone()),
         _ => None,
@@ -318,7 +324,7 @@ fn strip(
         name: "strip".into(),
         argv,
         env,
-        cwd: job.dest.clone(),
+        cwd: job.view.seen(&job.dest),
     };
     run_command(recipe, job, &cmd, log, tools)
 }
@@ -404,6 +410,8 @@ fn go_modules(
     }) else {
         return Ok(());
     };
+    // Run outside the sandbox: where the folder really is.
+    let cwd = job.view.real(&cwd);
     if !cwd.join("go.mod").is_file() {
         return Ok(());
     }
@@ -451,8 +459,8 @@ fn run_in(
     let mut argv = cmd.argv.clone();
     // The pinned tools stand in for their names.
     match (argv[0].as_str(), &tools.go, &tools.meson) {
-        ("go", Some(go), _) => argv[0] = go.exe.display().to_string(),
-        ("meson", _, Some(meson)) => argv[0] = meson.display().to_string(),
+        ("go", Some(go), _) => argv[0] = job.view.seen(&go.exe).display().to_string(),
+        ("meson", _, Some(meson)) => argv[0] = job.view.seen(meson).display().to_string(),
         _ => {}
     }
     let out = log
@@ -461,34 +469,14 @@ fn run_in(
     let err_out = log
         .try_clone()
         .map_err(io("cannot write the log", &job.log))?;
-    // What the step must see where it is, even under the sandbox's fresh /tmp: the job's
-    // folders, its working folder and the program it runs (the build cache and the `recipe`
-    // binary are kept by the sandbox itself).
-    let program = Path::new(&argv[0]);
-    let mut keep = vec![job.work.as_path(), cmd.cwd.as_path()];
-    if program.is_absolute() {
-        keep.push(program);
-    }
-    // The step's PATH folders under the machine's temporary folder (where the sandbox mounts
-    // its own), so that the programs it names are found.
-    let tmp = std::env::temp_dir();
-    let path_dirs: Vec<PathBuf> = cmd
-        .env
-        .get("PATH")
-        .map(|p| std::env::split_paths(p).collect())
-        .unwrap_or_default();
-    keep.extend(
-        path_dirs
-            .iter()
-            .filter(|d| d.is_absolute() && (d.starts_with(&tmp) || d.starts_with("/tmp")))
-            .map(PathBuf::as_path),
+    let mounts = sandbox.mounts(
+        &job.view,
+        tools.zig.as_ref().map(|z| z.exe.as_path()),
+        cmd.env.get("PATH").map(String::as_str),
+        Path::new(&argv[0]),
     );
-    let mut command = sandbox.command(&argv, &keep);
-    command
-        .current_dir(&cmd.cwd)
-        .envs(&cmd.env)
-        .stdout(out)
-        .stderr(err_out);
+    let mut command = sandbox.command(&argv, &mounts, &cmd.cwd);
+    command.envs(&cmd.env).stdout(out).stderr(err_out);
     if let Some(client) = &tools.jobserver {
         client.configure_make(&mut command);
     }

@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let mut log_name = dir.file_name().unwrap_or_default().to_os_string();
     log_name.push(".log");
     let log_path = dir.with_file_name(log_name);
-    let job = crate::plan::Job {
+    let mut job = crate::plan::Job {
         recipe: r.name.clone(),
         arch: crate::arch::Arch::build_machine(),
         system: r.build.system,
@@ -49,6 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         src: dir.clone(),
         dest: work.path().join("dest"),
         log: log_path.clone(),
+        view: crate::plan::View::as_is(),
         needs_zig: false,
         needs_go: false,
         steps: Vec::new(),
@@ -71,9 +72,25 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         sandbox: if args.no_sandbox {
             crate::sandbox::Sandbox::Off
         } else {
-            crate::sandbox::Sandbox::check(&ctx.cache).map_err(PipelineError::from)?
+            crate::sandbox::Sandbox::check().map_err(PipelineError::from)?
         },
     };
+    if tools.sandbox.is_on() {
+        // The patch steps see the scratch folder at /build and the tree at /build/src, as a
+        // build's steps do.
+        let mount = |real: &std::path::Path, seen: &str| crate::plan::view::Mount {
+            real: real.to_path_buf(),
+            seen: seen.into(),
+            writable: true,
+        };
+        job.view = crate::plan::View {
+            fixed: true,
+            mounts: vec![
+                mount(&job.work, crate::plan::view::BUILD),
+                mount(&dir, "/build/src"),
+            ],
+        };
+    }
     let store = crate::source::Store::new(ctx.cache.join("sources"));
     let progress = super::progress::Display::new(ctx.quiet);
     let id = r.name.clone();

@@ -61,7 +61,7 @@ fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Resu
     let zig = toolchain::provision_zig(&specs.zig, cache, &mut |m: &str| progress.note("zig", m))?;
     // The per-target wrappers too, for use outside recipe (and by the benchmark).
     for arch in Arch::ALL {
-        toolchain::wrappers::write(&zig, arch, cache)?;
+        toolchain::wrappers::write(&zig, arch, cache, false)?;
     }
     if path_only {
         outln!("{}", zig.exe.display());
@@ -69,7 +69,7 @@ fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Resu
     }
     outln!("zig {}: {}", zig.version, zig.exe.display());
     for arch in Arch::ALL {
-        let w = toolchain::wrappers::paths(cache, &zig.version, arch);
+        let w = toolchain::wrappers::paths(cache, &zig.version, arch, false);
         outln!(
             "  {arch}: CC={} (wrappers in {})",
             w.cc.display(),

@@ -231,6 +231,7 @@ pub fn plan(
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
         source_date_epoch: settings.source_date_epoch,
+        fixed_paths: !settings.no_sandbox,
     };
     let names: Vec<String> = roots.iter().map(|r| r.name.clone()).collect();
     let view = Cache::new(&settings.cache).view();
@@ -326,7 +327,7 @@ fn provision(
         sandbox: crate::sandbox::Sandbox::Off,
     };
     if !misses.is_empty() && !settings.no_sandbox {
-        tools.sandbox = crate::sandbox::Sandbox::check(&settings.cache)?;
+        tools.sandbox = crate::sandbox::Sandbox::check()?;
     }
     if misses.iter().any(|n| n.recipe.compress.is_some()) {
         tools.upx = Some(toolchain::upx::provision(
@@ -356,7 +357,7 @@ fn provision(
             .map(|n| n.arch)
             .collect();
         for arch in arches {
-            toolchain::wrappers::write(&zig, arch, &settings.cache)?;
+            toolchain::wrappers::write(&zig, arch, &settings.cache, !settings.no_sandbox)?;
         }
         tools.zig = Some(zig);
     }

@@ -81,13 +81,23 @@ pub struct Inputs {
     pub toolchain: String,
     pub arch: String,
     pub deps: BTreeMap<String, String>,
+    /// Where the steps see the job's folders and the cache: `fixed` in the sandbox (the same
+    /// on every machine), or `as is in <cache>` without it, since a build may record them.
+    #[serde(default)]
+    pub paths: String,
 }
 
 impl Inputs {
     pub fn key(&self) -> String {
         let mut h = Sha256::new();
         h.update(BUILD_LOGIC.as_bytes());
-        for part in [&self.recipe, &self.source, &self.toolchain, &self.arch] {
+        for part in [
+            &self.recipe,
+            &self.source,
+            &self.toolchain,
+            &self.arch,
+            &self.paths,
+        ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
@@ -318,6 +328,11 @@ impl Builder<'_> {
             toolchain,
             arch: arch.name().to_string(),
             deps,
+            paths: if self.ctx.fixed_paths {
+                "fixed".into()
+            } else {
+                format!("as is in {}", self.ctx.cache.display())
+            },
         }
     }
 

@@ -30,6 +30,9 @@ pub enum Change {
         old: String,
         new: String,
     },
+    /// The paths the steps see changed (built with or without the sandbox, or the cache moved
+    /// under `--no-sandbox`).
+    Paths { old: String, new: String },
     /// A dependency's key changed (its name, without `host:`).
     Dependency(String),
     /// A dependency the newest entry did not have.
@@ -56,7 +59,7 @@ impl Miss {
 }
 
 impl Change {
-    /// What differs from `old` to `new`, in a fixed order: recipe, source, toolchain, then the
+    /// What differs from `old` to `new`, in a fixed order: recipe, source, toolchain, paths, then the
     /// dependencies by name.
     pub fn between(new: &Inputs, old: &Inputs) -> Vec<Change> {
         let mut why = Vec::new();
@@ -70,6 +73,12 @@ impl Change {
             why.push(Change::Toolchain {
                 old: old.toolchain.clone(),
                 new: new.toolchain.clone(),
+            });
+        }
+        if new.paths != old.paths {
+            why.push(Change::Paths {
+                old: old.paths.clone(),
+                new: new.paths.clone(),
             });
         }
         let shown = |name: &str| name.trim_start_matches("host:").to_string();
@@ -93,6 +102,10 @@ impl fmt::Display for Change {
             Change::Recipe => f.write_str("recipe changed"),
             Change::Source => f.write_str("source changed"),
             Change::Toolchain { old, new } => write!(f, "toolchain changed ({old} -> {new})"),
+            Change::Paths { old, new } => {
+                let old = if old.is_empty() { "as is" } else { old };
+                write!(f, "paths the steps see changed ({old} -> {new})")
+            }
             Change::Dependency(d) => write!(f, "dependency {d} changed"),
             Change::NewDependency(d) => write!(f, "new dependency {d}"),
             Change::DroppedDependency(d) => write!(f, "dependency {d} dropped"),

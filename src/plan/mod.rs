@@ -4,11 +4,13 @@
 pub mod graph;
 pub mod miss;
 pub mod systems;
+pub mod view;
 #[cfg(test)]
 mod tests;
 
 pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
 pub use miss::{Change, Miss};
+pub use view::View;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,9 @@ pub struct Context {
     /// The host PATH, which the wrapper directory is put in front of.
     pub host_path: String,
     pub source_date_epoch: u64,
+    /// Steps see the job's folders and the cache at fixed paths ([`view`]; in the sandbox), or
+    /// where they are (`--no-sandbox`).
+    pub fixed_paths: bool,
 }
 
 /// One build of one recipe for one arch.
@@ -58,6 +63,8 @@ pub struct Job {
     /// Where the build system installs (DESTDIR).
     pub dest: PathBuf,
     pub log: PathBuf,
+    /// How the steps see the paths above and the cache: every path in `steps` is a seen one.
+    pub view: View,
     /// Whether the zig wrappers for this arch are needed.
     pub needs_zig: bool,
     pub needs_go: bool,
@@ -143,17 +150,31 @@ pub fn job_with(
     let dest = work.join("dest");
     let sysroot = work.join("sysroot");
     let host_sysroot = work.join("host-sysroot");
-    let host_bins: Vec<PathBuf> = host_from.iter().map(|d| d.join("usr/local/bin")).collect();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
+    let view = if ctx.fixed_paths {
+        View::fixed(view::Parts {
+            cache: &ctx.cache,
+            work: &work,
+            host_entries: &host_from,
+            go: needs_go,
+        })
+    } else {
+        View::as_is()
+    };
     let layout = systems::Layout {
-        work: work.clone(),
-        src: src.clone(),
-        dest: dest.clone(),
-        sysroot: sysroot.clone(),
-        host_sysroot: host_sysroot.clone(),
-        host_bins,
+        work: view.seen(&work),
+        src: view.seen(&src),
+        dest: view.seen(&dest),
+        sysroot: view.seen(&sysroot),
+        host_sysroot: view.seen(&host_sysroot),
+        host_bins: host_from
+            .iter()
+            .map(|d| view.seen(&d.join("usr/local/bin")))
+            .collect(),
+        cache: view.cache(&ctx.cache),
+        view: view.clone(),
     };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
     Ok(Job {
@@ -171,6 +192,7 @@ pub fn job_with(
         },
         host_sysroot,
         log: work.join("build.log"),
+        view,
         work,
         src,
         dest,

@@ -23,6 +23,7 @@ fn ctx() -> Context {
         go_env: vec![],
         host_path: "/usr/bin".into(),
         source_date_epoch: 1,
+        fixed_paths: true,
     }
 }
 
@@ -477,5 +478,48 @@ fn a_changed_smoke_file_misses_the_recipe() {
             ("app", None),
             ("other", Some(Miss::Changed(vec![Change::Recipe]))),
         ])
+    );
+}
+
+/// In the sandbox the steps see fixed paths, so the keys and every step's words are the same
+/// whatever the cache's path; without it the cache's path is in both, and a change between the
+/// two is a miss that says so.
+#[test]
+fn fixed_paths_make_keys_and_steps_independent_of_the_cache_path() {
+    let steps = |g: &Graph| -> Vec<String> {
+        g.nodes
+            .iter()
+            .flat_map(|n| n.job.steps.iter())
+            .map(|s| format!("{s:?}"))
+            .collect()
+    };
+    let mut moved = ctx();
+    moved.cache = "/elsewhere/cache".into();
+    let (a, b) = (
+        plan(&catalogue(), &ctx(), &fingerprints(), &CacheView::default()),
+        plan(&catalogue(), &moved, &fingerprints(), &CacheView::default()),
+    );
+    let keys = |g: &Graph| g.nodes.iter().map(|n| n.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&a), keys(&b));
+    assert_eq!(steps(&a), steps(&b));
+    assert!(
+        steps(&a)
+            .iter()
+            .all(|s| !s.replace("/recipe/cache/", "").contains("/cache/")),
+        "a step names the real cache"
+    );
+    assert!(steps(&a).iter().any(|s| s.contains("/build/src")));
+    assert!(a.nodes[0].job.work.starts_with("/cache/work"), "the real folder");
+
+    let (mut plain, mut plain_moved) = (ctx(), moved.clone());
+    plain.fixed_paths = false;
+    plain_moved.fixed_paths = false;
+    let c = plan(&catalogue(), &plain, &fingerprints(), &cached(&a));
+    let d = plan(&catalogue(), &plain_moved, &fingerprints(), &CacheView::default());
+    assert_ne!(keys(&c), keys(&d));
+    assert!(steps(&c).iter().any(|s| s.contains("/cache/work/")));
+    assert_eq!(
+        c.nodes[0].miss.as_ref().map(ToString::to_string).as_deref(),
+        Some("paths the steps see changed (fixed -> as is in /cache)")
     );
 }

@@ -1,7 +1,7 @@
-//! The sandbox mode, `recipe __sandbox [--probe] [--keep PATH]... -- PROGRAM ARGS...`: the
-//! process the process layer starts for a build step. It makes the namespaces, forks PID 1 of
-//! the new PID namespace (this file's [`init`]), which mounts the fresh `/proc` and `/tmp`,
-//! names the host `recipe`, forks and execs the step, reaps every process and exits with the
+//! The sandbox mode, `recipe __sandbox [--probe] [--bind|--ro-bind SRC DST]... [--chdir DIR]
+//! -- PROGRAM ARGS...`: the process the process layer starts for a build step. It makes the
+//! namespaces, forks PID 1 of the new PID namespace (this file's [`init`]), which makes the new
+//! root ([`super::mounts`]), enters DIR, names the host `recipe`, forks and execs the step, reaps every process and exits with the
 //! step's status; the kernel then kills whatever is left in the namespace.
 //!
 //! Nothing here is shared with the CLI: `main` enters [`super::main_if_sandbox`] before the
@@ -23,8 +23,10 @@ pub const EXEC_FAILED: i32 = 127;
 pub(super) struct Request {
     /// Set everything up, then exit 0 without running anything (the check before a build).
     pub probe: bool,
-    /// Paths that stay visible where they are although they lie under the fresh `/tmp`.
-    pub keep: Vec<PathBuf>,
+    /// What the step sees besides the system folders, and where.
+    pub binds: Vec<super::mounts::Bind>,
+    /// The step's working folder (as the step sees it).
+    pub chdir: Option<PathBuf>,
     /// The step's argv (looked up on the step's own PATH).
     pub argv: Vec<OsString>,
 }
@@ -36,7 +38,16 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<Request, String> {
     while let Some(a) = it.next() {
         match a.to_str() {
             Some("--probe") => r.probe = true,
-            Some("--keep") => r.keep.push(it.next().ok_or("--keep needs a path")?.into()),
+            Some(flag @ ("--bind" | "--ro-bind")) => {
+                let src = it.next().ok_or(format!("{flag} needs two paths"))?;
+                let dst = it.next().ok_or(format!("{flag} needs two paths"))?;
+                r.binds.push(super::mounts::Bind {
+                    src: src.into(),
+                    dst: dst.into(),
+                    writable: flag == "--bind",
+                });
+            }
+            Some("--chdir") => r.chdir = Some(it.next().ok_or("--chdir needs a path")?.into()),
             Some("--") => {
                 r.argv = it.collect();
                 break;
@@ -205,7 +216,12 @@ fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
             libc::_exit(137);
         }
     }
-    if let Err(e) = super::mounts::setup(&req.keep) {
+    let entered = super::mounts::setup(&req.binds).and_then(|()| {
+        let dir = req.chdir.as_deref().unwrap_or(Path::new("/"));
+        std::env::set_current_dir(dir)
+            .map_err(|e| format!("cannot enter the step's folder `{}`: {e}", dir.display()))
+    });
+    if let Err(e) = entered {
         eprintln!("recipe sandbox: {e}");
         // SAFETY: ends PID 1 (and so the namespace).
         unsafe { libc::_exit(SETUP_FAILED) }
@@ -291,13 +307,26 @@ mod tests {
     #[test]
     fn arguments() {
         let a = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
-        let r = parse(a(&["--keep", "/tmp/x", "--", "make", "-j2"])).unwrap();
-        assert_eq!(r.keep, vec![PathBuf::from("/tmp/x")]);
+        let r = parse(a(&[
+            "--bind", "/c/w", "/build", "--ro-bind", "/c/t", "/t", "--chdir", "/build/src", "--",
+            "make", "-j2",
+        ]))
+        .unwrap();
+        let bind = |src: &str, dst: &str, writable| super::super::mounts::Bind {
+            src: src.into(),
+            dst: dst.into(),
+            writable,
+        };
+        assert_eq!(
+            r.binds,
+            vec![bind("/c/w", "/build", true), bind("/c/t", "/t", false)]
+        );
+        assert_eq!(r.chdir, Some(PathBuf::from("/build/src")));
         assert_eq!(r.argv, a(&["make", "-j2"]));
         assert!(!r.probe);
         assert!(parse(a(&["--probe"])).unwrap().probe);
         assert!(parse(a(&["--"])).is_err());
-        assert!(parse(a(&["--keep"])).is_err());
+        assert!(parse(a(&["--bind", "/a"])).is_err());
         assert!(parse(a(&["--bogus", "--", "x"])).is_err());
     }
 }

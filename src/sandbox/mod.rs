@@ -5,8 +5,8 @@
 //! loopback that is down; when it ends, or when `recipe` dies (`kill -9` included), every
 //! process left in its namespace is killed by the kernel.
 //!
-//! The step is started through the process layer as `recipe __sandbox --keep PATH... --
-//! ARGV...` ([`Sandbox::command`]), so its process group, watchdog and death signal are the
+//! The step is started through the process layer as `recipe __sandbox --bind SRC DST...
+//! --chdir DIR -- ARGV...` ([`Sandbox::command`]), so its process group, watchdog and death signal are the
 //! process layer's as for any child; `main` enters [`main_if_sandbox`] before the CLI, and
 //! [`init`] does the rest (namespaces, PID 1, mounts in [`mounts`]). [`Sandbox::check`] runs
 //! the same setup once before a build (`--probe`), so a machine that cannot make namespaces
@@ -20,6 +20,8 @@ mod mounts;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::plan::view::{self, Mount, View};
 
 /// The first argument that selects the sandbox mode.
 pub const MODE: &str = "__sandbox";
@@ -57,17 +59,16 @@ pub enum SandboxError {
 /// How build steps run.
 #[derive(Debug, Clone)]
 pub enum Sandbox {
-    /// In the sandbox: `exe` is this `recipe` (run as `recipe __sandbox`), `keep` the paths
-    /// every step needs to see where they are (the build cache, the `recipe` binary).
-    On { exe: PathBuf, keep: Vec<PathBuf> },
+    /// In the sandbox: `exe` is this `recipe` (run as `recipe __sandbox`).
+    On { exe: PathBuf },
     /// As plain children (`--no-sandbox`).
     Off,
 }
 
 impl Sandbox {
-    /// The sandbox for steps that use `cache`, once this machine has shown it can make one
-    /// (`recipe __sandbox --probe`: the namespaces, PID 1, the mounts).
-    pub fn check(cache: &Path) -> Result<Sandbox, SandboxError> {
+    /// The sandbox for build steps, once this machine has shown it can make one (`recipe
+    /// __sandbox --probe`: the namespaces, PID 1, the new root).
+    pub fn check() -> Result<Sandbox, SandboxError> {
         let unavailable = |what: String| SandboxError::Unavailable { what };
         let exe = std::env::current_exe()
             .map_err(|e| unavailable(format!("cannot find the `recipe` binary: {e}")))?;
@@ -88,38 +89,81 @@ impl Sandbox {
             let what = line.strip_prefix("recipe sandbox: ").unwrap_or(line);
             return Err(unavailable(crate::text::escape(what).into_owned()));
         }
-        let keep = vec![cache.to_path_buf(), exe.clone()];
-        Ok(Sandbox::On { exe, keep })
+        Ok(Sandbox::On { exe })
     }
 
     pub fn is_on(&self) -> bool {
         matches!(self, Sandbox::On { .. })
     }
 
-    /// The command that runs `argv` (its program looked up on the PATH the caller sets) in the
-    /// sandbox, or plainly when it is off. `keep`: more paths the step must see where they are
-    /// (the job's folders, its working folder).
-    pub fn command(&self, argv: &[String], keep: &[&Path]) -> Command {
+    /// The command that runs `argv` (its program looked up on the PATH the caller sets) in
+    /// `cwd`, in the sandbox with `mounts` shown (besides the system folders), or plainly when
+    /// it is off (then `mounts` are where they are and `cwd` is a real path).
+    pub fn command(&self, argv: &[String], mounts: &[Mount], cwd: &Path) -> Command {
         match self {
             Sandbox::Off => {
                 let mut c = crate::process::command(&argv[0]);
-                c.args(&argv[1..]);
+                c.args(&argv[1..]).current_dir(cwd);
                 c
             }
-            Sandbox::On { exe, keep: always } => {
+            Sandbox::On { exe } => {
                 let mut c = crate::process::command(exe);
                 c.arg(MODE);
-                for p in always
-                    .iter()
-                    .map(PathBuf::as_path)
-                    .chain(keep.iter().copied())
-                {
-                    c.arg("--keep").arg(p);
+                for m in mounts {
+                    c.arg(if m.writable { "--bind" } else { "--ro-bind" })
+                        .arg(&m.real)
+                        .arg(&m.seen);
                 }
-                c.arg("--").args(argv);
+                c.arg("--chdir").arg(cwd).arg("--").args(argv);
+                // The outer process starts anywhere; the step enters `cwd` inside.
+                c.current_dir("/");
                 c
             }
         }
+    }
+
+    /// Every mount a step of a job seen through `view` needs: the view's, the `recipe`
+    /// binary and zig (at their fixed places), and the folders of the step's PATH and of its
+    /// program that lie outside the system folders and the view (read-only, where they are:
+    /// a Go launcher in a home folder, a test's tools).
+    pub fn mounts(
+        &self,
+        view: &View,
+        zig: Option<&Path>,
+        path: Option<&str>,
+        program: &Path,
+    ) -> Vec<Mount> {
+        let Sandbox::On { exe } = self else {
+            return Vec::new();
+        };
+        let mut out = view.mounts.clone();
+        if view.fixed {
+            out.push(view::exe(exe));
+            if let Some(z) = zig.and_then(|z| z.canonicalize().ok())
+                && let (_, Some(m)) = view::zig(&z)
+            {
+                out.push(m);
+            }
+        }
+        let mut dirs: Vec<PathBuf> = path
+            .map(|p| std::env::split_paths(p).collect())
+            .unwrap_or_default();
+        if program.is_absolute()
+            && let Some(parent) = program.parent()
+        {
+            dirs.push(parent.to_path_buf());
+        }
+        for d in dirs {
+            let seen = out.iter().any(|m| d.starts_with(&m.seen));
+            if d.is_absolute() && !seen && !view::in_system(&d) && d.is_dir() {
+                out.push(Mount {
+                    real: d.clone(),
+                    seen: d,
+                    writable: false,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -127,7 +171,7 @@ impl Sandbox {
 pub fn log_line(sandbox: &Sandbox) -> &'static str {
     match sandbox {
         Sandbox::On { .. } => {
-            "==> sandbox: each step in new mount, PID, network, IPC and UTS namespaces (no network, a fresh /proc and /tmp)"
+            "==> sandbox: each step in new mount, PID, network, IPC and UTS namespaces (no network, a fresh /proc and /tmp, the system folders read-only, the job's folder at /build)"
         }
         Sandbox::Off => {
             "==> no sandbox (--no-sandbox): steps see the network, the machine's processes and /tmp; this entry is never pushed to a remote cache"
@@ -142,18 +186,30 @@ mod tests {
     #[test]
     fn commands_wrap_the_step_only_when_on() {
         let argv = vec!["make".to_string(), "-j2".to_string()];
-        let off = Sandbox::Off.command(&argv, &[]);
+        let off = Sandbox::Off.command(&argv, &[], Path::new("/w/src"));
         assert_eq!(off.get_program(), "make");
-        let on = Sandbox::On {
-            exe: "/r".into(),
-            keep: vec!["/c".into()],
-        }
-        .command(&argv, &[Path::new("/w")]);
+        assert_eq!(off.get_current_dir(), Some(Path::new("/w/src")));
+        let mounts = [
+            Mount {
+                real: "/c/w".into(),
+                seen: "/build".into(),
+                writable: true,
+            },
+            Mount {
+                real: "/c/t".into(),
+                seen: "/t".into(),
+                writable: false,
+            },
+        ];
+        let on = Sandbox::On { exe: "/r".into() }.command(&argv, &mounts, Path::new("/build/src"));
         assert_eq!(on.get_program(), "/r");
         let args: Vec<_> = on.get_args().collect();
         assert_eq!(
             args,
-            [MODE, "--keep", "/c", "--keep", "/w", "--", "make", "-j2"]
+            [
+                MODE, "--bind", "/c/w", "/build", "--ro-bind", "/c/t", "/t", "--chdir",
+                "/build/src", "--", "make", "-j2"
+            ]
         );
     }
 }

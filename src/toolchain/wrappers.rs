@@ -132,9 +132,12 @@ pub fn scripts(zig: &Path, recipe: &Path, arch: Arch) -> Vec<(String, String)> {
 /// Writes the wrappers for `arch` under `<cache>/toolchains/zig-<version>-wrappers/<triple>`
 /// (idempotent; each file is written to a temporary name and renamed). CC and CXX name the
 /// running `recipe` executable, so the last `recipe` that wrote them runs the wrapper mode.
-pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainError> {
+/// `fixed`: the wrappers of sandboxed steps, in `zig-<version>-wrappers-sandbox/<triple>`,
+/// naming zig and `recipe` where the sandbox shows them ([`crate::plan::view`]): the same text
+/// on every machine.
+pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrappers, ToolchainError> {
     use std::os::unix::fs::PermissionsExt;
-    let w = paths(cache, &zig.version, arch);
+    let w = paths(cache, &zig.version, arch, fixed);
     let dir = w.dir.clone();
     let io = |path: &Path, source| ToolchainError::Io {
         path: path.to_path_buf(),
@@ -150,10 +153,16 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainE
         });
     }
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    let recipe = std::env::current_exe().map_err(|e| io(Path::new("/proc/self/exe"), e))?;
+    let (zig_exe, recipe) = if fixed {
+        let real = zig.exe.canonicalize().map_err(|e| io(&zig.exe, e))?;
+        (crate::plan::view::zig(&real).0, crate::plan::view::EXE.into())
+    } else {
+        let exe = std::env::current_exe().map_err(|e| io(Path::new("/proc/self/exe"), e))?;
+        (zig.exe.clone(), exe)
+    };
     let site = ("config.site".to_string(), config_site(arch.info().triple));
     std::fs::create_dir_all(&w.run_target).map_err(|e| io(&w.run_target, e))?;
-    for (name, text) in scripts(&zig.exe, &recipe, arch).into_iter().chain([site]) {
+    for (name, text) in scripts(&zig_exe, &recipe, arch).into_iter().chain([site]) {
         let path = dir.join(&name);
         if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
             continue;
@@ -181,12 +190,14 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path) -> Result<Wrappers, ToolchainE
     Ok(w)
 }
 
-/// Where the wrappers of zig `version` for `arch` live under `cache` (pure).
-pub fn paths(cache: &Path, version: &str, arch: Arch) -> Wrappers {
+/// Where the wrappers of zig `version` for `arch` live under `cache` (pure); `fixed`: those of
+/// sandboxed steps.
+pub fn paths(cache: &Path, version: &str, arch: Arch, fixed: bool) -> Wrappers {
     let t = arch.info().triple;
+    let suffix = if fixed { "-sandbox" } else { "" };
     let dir = cache
         .join("toolchains")
-        .join(format!("zig-{version}-wrappers"))
+        .join(format!("zig-{version}-wrappers{suffix}"))
         .join(t);
     Wrappers {
         cc: dir.join(format!("{t}-cc")),
@@ -208,7 +219,7 @@ mod tests {
 
     #[test]
     fn the_target_uname_is_in_its_own_folder() {
-        let w = paths(Path::new("/c"), "0.1", Arch::Armv7);
+        let w = paths(Path::new("/c"), "0.1", Arch::Armv7, false);
         assert_eq!(w.run_target, w.dir.join(RUN_TARGET_DIR));
         let files = scripts(Path::new("/z/zig"), Path::new("/r/recipe"), Arch::Armv7);
         assert!(

@@ -113,8 +113,10 @@ fn gone_within(token: &str, secs: u64) -> Vec<u32> {
 }
 
 /// In the sandbox a step finds only `lo`, none of `recipe`'s environment (secrets or not) in
-/// any `/proc/*/environ` (it reads its own), the host name `recipe`; its `setsid` children are
-/// gone when the build returns and never write their marker. The entry says `sandbox: true`.
+/// any `/proc/*/environ` (it reads its own), the host name `recipe`; it works in `/build/src`,
+/// cannot write `/usr`, and sees neither `/etc/shadow`'s hashes, nor the build cache, nor a
+/// file beside it; its `setsid` children are gone when the build returns. The entry says
+/// `sandbox: true`.
 #[test]
 fn a_sandboxed_step_sees_no_network_no_secret_and_leaves_no_process() {
     if !require_tool("python3") {
@@ -123,13 +125,28 @@ fn a_sandboxed_step_sees_no_network_no_secret_and_leaves_no_process() {
     let _l = build_lock();
     let s = Scratch::new();
     crate::graph::link_zig(&s);
-    let marker = s.cache().join("marker");
     let mut lines = facts();
+    // The new root: the job's folder at fixed paths, the system folders read-only, the
+    // machine's secrets, home folders and build cache out of sight.
+    let real_cache = s.cache().canonicalize().unwrap();
+    let planted = real_cache.parent().unwrap().join("planted-secret");
+    std::fs::write(&planted, "secret").unwrap();
+    lines.extend([
+        "echo \"cwd: $(pwd)\"".to_string(),
+        "if touch /usr/sandbox-probe 2>/dev/null; then echo 'usr: writable'; else echo 'usr: read-only'; fi".into(),
+        "if [ -s /etc/shadow ]; then echo 'shadow: readable'; else echo 'shadow: hidden'; fi".into(),
+        format!(
+            "if [ -e {} ]; then echo 'planted file: seen'; else echo 'planted file: absent'; fi",
+            planted.display()
+        ),
+        format!(
+            "if [ -e {}/builds ]; then echo 'cache: seen'; else echo 'cache: absent'; fi",
+            real_cache.display()
+        ),
+        "if touch /tmp/x /build/x; then echo 'tmp and build: writable'; fi".into(),
+    ]);
     lines.push("setsid sh -c 'sleep 300 # sandbox-test-orphan' > /dev/null 2>&1 &".into());
-    lines.push(format!(
-        "setsid sh -c 'sleep 2; touch {}' > /dev/null 2>&1 &",
-        marker.display()
-    ));
+    lines.push("setsid sh -c 'sleep 2; touch /build/marker' > /dev/null 2>&1 &".into());
     probe_recipe(&s, &lines);
     run(&mut build_cmd(&s, &[])).success();
     let left = gone_within("sandbox-test-orphan", 5);
@@ -145,13 +162,20 @@ fn a_sandboxed_step_sees_no_network_no_secret_and_leaves_no_process() {
         "absent auth\n",
         "absent key\n",
         "absent canary\n",
+        "cwd: /build/src\n",
+        "usr: read-only\n",
+        "shadow: hidden\n",
+        "planted file: absent\n",
+        "cache: absent\n",
+        "tmp and build: writable\n",
     ] {
         assert!(log.contains(want), "the log lacks {want:?}:\n{log}");
     }
     let meta = read_json(entry.join("meta.json"));
     assert_eq!(meta["sandbox"], true);
+    // The marker's writer was killed with the step (the job's folder is gone besides).
     std::thread::sleep(Duration::from_secs(3));
-    assert!(!marker.exists(), "a process of the step wrote its marker");
+    assert!(gone_within("sleep 2; touch /build/marker", 1).is_empty());
 }
 
 /// `--no-sandbox` builds with the machine's network and processes in view, says so in the
@@ -193,13 +217,20 @@ fn kill_9_of_recipe_leaves_no_process_of_the_step() {
     let _l = build_lock();
     let s = Scratch::new();
     crate::graph::link_zig(&s);
-    let ready = s.cache().join("ready");
+    // The step writes only its job's folder (/build inside, under the cache's work/ outside).
+    let ready = || {
+        std::fs::read_dir(s.cache().join("work"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().join("ready").exists())
+    };
     probe_recipe(
         &s,
         &[
             "setsid sh -c 'sleep 300 # sandbox-test-kill9' > /dev/null 2>&1 &".into(),
             "sh -c 'sleep 300 # sandbox-test-kill9-step' &".into(),
-            format!("touch {}", ready.display()),
+            "touch /build/ready".into(),
             "wait".into(),
         ],
     );
@@ -209,7 +240,7 @@ fn kill_9_of_recipe_leaves_no_process_of_the_step() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !ready.exists() {
+    while !ready() {
         assert!(Instant::now() < deadline, "the step never started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -263,4 +294,54 @@ fn unshared(s: &Scratch, extra: &str) -> std::process::Command {
         .env("NO_COLOR", "1")
         .current_dir(s.path());
     c
+}
+
+/// Issue 21's "same paths everywhere": a C file compiled by its absolute path (so `__FILE__`
+/// holds it) gives the same bytes with two caches at two paths, since every step sees the
+/// job's folder at `/build`; the program prints the path it was built at.
+#[test]
+fn a_file_compiled_by_absolute_path_gives_the_same_bytes_under_two_cache_paths() {
+    if !require_tool("python3") {
+        return;
+    }
+    let _l = build_lock();
+    let build = |s: &Scratch| -> Vec<u8> {
+        crate::graph::link_zig(s);
+        let src = s.path().join("where-src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(
+            src.join("where.c"),
+            "#include <stdio.h>\nint main(void) { puts(__FILE__); return 0; }\n",
+        )
+        .unwrap();
+        s.recipe(
+            "where",
+            &format!(
+                "name = \"where\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+                 [source]\npath = \"{}\"\n[build]\nsystem = \"script\"\n\
+                 script = [\"$CC -g -O2 -o where \\\"$(pwd)/where.c\\\"\", \"mkdir -p $DESTDIR/usr/local/bin\", \"cp where $DESTDIR/usr/local/bin/where\"]\n\
+                 [app]\nfiles = [\"/usr/local/bin/where\"]\n\
+                 [smoke]\ncommand = [\"where\"]\nexpect = \"/build/src/where.c\"\n",
+                src.display()
+            ),
+        );
+        let mut c = s.cmd_private_cache();
+        c.args(["build", "where", "--arch", "amd64", "--no-image"]);
+        run(&mut c).success();
+        let entry = std::fs::read_dir(s.cache().join("builds"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .expect("a cache entry");
+        std::fs::read(entry.join("dest/usr/local/bin/where")).unwrap()
+    };
+    let (a, b) = (Scratch::new(), Scratch::new());
+    assert_ne!(a.cache(), b.cache());
+    let (x, y) = (build(&a), build(&b));
+    assert!(
+        x.windows(18).any(|w| w == b"/build/src/where.c"),
+        "the program holds the path it was built at"
+    );
+    assert!(x == y, "the two caches gave different bytes");
 }

@@ -33,7 +33,7 @@ fn ours(arch: Arch) -> Option<Cc> {
     run(recipe().args(["toolchain", "--print", "zig"])).success();
     let version = recipe::toolchain::Specs::load(None).unwrap().zig.version;
     let cache = shared_cache();
-    let w = recipe::toolchain::wrappers::paths(&cache, &version, arch);
+    let w = recipe::toolchain::wrappers::paths(&cache, &version, arch, false);
     let triple = arch.info().triple;
     Some(Cc {
         name: format!("{triple}-cc"),

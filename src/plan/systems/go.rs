@@ -11,7 +11,7 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     env.remove("CC");
     env.remove("CXX");
     for (k, v) in &b.ctx.go_env {
-        env.insert(k.clone(), v.clone());
+        env.insert(k.clone(), b.l.view.seen_text(v));
     }
     for (k, v) in b.arch.go_env() {
         env.insert(k.into(), v.into());

@@ -31,6 +31,10 @@ pub struct Layout {
     pub host_sysroot: PathBuf,
     /// `bin` folders of host tools, put on PATH.
     pub host_bins: Vec<PathBuf>,
+    /// The build cache (its toolchains, zig's and Go's caches).
+    pub cache: PathBuf,
+    /// How steps see the machine: every path above is already a seen one.
+    pub view: super::View,
 }
 
 /// The steps of a `system` build of one recipe (options `o`) for `arch`.
@@ -83,7 +87,7 @@ impl<'a> Shared<'a> {
         ctx: &'a Context,
         l: &'a Layout,
     ) -> Result<Self, PlanError> {
-        let w = wrappers::paths(&ctx.cache, &ctx.zig_version, arch);
+        let w = wrappers::paths(&l.cache, &ctx.zig_version, arch, l.view.fixed);
         let jobs = ctx.jobs.max(1).to_string();
         let make_j = if ctx.jobserver {
             vec![]
@@ -158,7 +162,7 @@ impl<'a> Shared<'a> {
             ("SOURCE_DATE_EPOCH", ctx.source_date_epoch.to_string()),
             (
                 "ZIG_GLOBAL_CACHE_DIR",
-                ctx.cache.join("zig").join(triple).display().to_string(),
+                l.cache.join("zig").join(triple).display().to_string(),
             ),
             (
                 "ZIG_LOCAL_CACHE_DIR",
@@ -336,7 +340,7 @@ mod tests {
     #[test]
     fn every_variable_the_loader_accepts_has_a_value() {
         let l = layout();
-        let w = wrappers::paths(std::path::Path::new("/c"), "0.0", Arch::Amd64);
+        let w = wrappers::paths(std::path::Path::new("/c"), "0.0", Arch::Amd64, false);
         let vars = variables(Arch::Amd64, "2", &l, &w);
         let mut names: Vec<&str> = vars.keys().copied().collect();
         let mut known = rules::VARIABLES.to_vec();
@@ -353,6 +357,8 @@ mod tests {
             sysroot: "/w/sysroot".into(),
             host_sysroot: "/w/host-sysroot".into(),
             host_bins: vec![],
+            cache: "/cache".into(),
+            view: crate::plan::View::as_is(),
         }
     }
 
@@ -367,6 +373,7 @@ mod tests {
             go_env: vec![],
             host_path: "/usr/bin".into(),
             source_date_epoch: 1,
+            fixed_paths: false,
         }
     }
 
@@ -470,7 +477,7 @@ mod tests {
             run_target_programs: true,
             ..Options::default()
         };
-        let run_target = wrappers::paths(std::path::Path::new("/cache"), "0.0", Arch::Armv7)
+        let run_target = wrappers::paths(std::path::Path::new("/cache"), "0.0", Arch::Armv7, false)
             .run_target
             .display()
             .to_string();
