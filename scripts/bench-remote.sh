@@ -13,10 +13,9 @@
 # Every run shares zig, its per-target musl caches and the sources, warmed up first (not timed);
 # a CI runner would restore them from its toolchain cache. The machine has 2 cores: the runner
 # processes share them, so `runners` shows the cost of the handoffs, not a speedup.
-# Every build runs with its cache at the same path (FIXED, bind-mounted in a mount namespace of
-# its own when run as root), as on CI runners, whose caches are all at ~/.cache/recipe: some
-# builds record their build paths (OpenSSL keeps its compiler command line, with the sysroot's
-# path, in libcrypto), so byte-identical entries need identical paths.
+# Every cache is at a path of its own: build steps see the job's folders and the cache at fixed
+# paths in the sandbox (/build, /recipe/cache), so entries are byte-identical whatever the cache's
+# path (OpenSSL records its build paths in libcrypto, and they are the same everywhere).
 # It also checks: each job is built exactly once across the runners, and the images job's index
 # digest equals the one-machine build's.
 #
@@ -44,16 +43,9 @@ cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 now() { date +%s.%N; }
-FIXED=/var/tmp/recipe-bench-cache
-in_cache() { # DIR CMD...: CMD with the cache DIR at $FIXED (its own mount namespace)
+in_cache() { # DIR CMD...: CMD with the build cache DIR
   local dir=$1; shift
-  if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-    mkdir -p "$FIXED"
-    unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$dir" "$FIXED" \
-      env RECIPE_CACHE="$FIXED" "$@"
-  else
-    RECIPE_CACHE="$dir" "$@"
-  fi
+  RECIPE_CACHE="$dir" "$@"
 }
 
 start_registry "$WORK/registry"

@@ -2,8 +2,9 @@
 # The sandbox's cost per build step: a trivial step (`/bin/true`) run N times, one after the
 # other, in three ways, in one run:
 #   plain:   /bin/true                                  (what `--no-sandbox` starts)
-#   recipe:  recipe __sandbox --keep DIR -- /bin/true   (recipe's own init: mount, PID, network,
-#            IPC and UTS namespaces, a fresh /proc, /sys and /tmp, DIR bound back)
+#   recipe:  recipe __sandbox --bind DIR /build -- /bin/true   (recipe's own init: mount, PID,
+#            network, IPC and UTS namespaces, a new root of the read-only system folders, a
+#            fresh /proc, /sys, /dev and /tmp, DIR at /build)
 #   bwrap:   bwrap with the same namespaces and mounts  (Debian's bubblewrap)
 # and prints the milliseconds per step of each and its ratio to the plain baseline measured in
 # the same run. Each way runs its N steps 3 times; the best round counts (the machine may be
@@ -34,11 +35,17 @@ user=()
 [ "$(id -u)" = 0 ] || user=(--unshare-user --uid 0 --gid 0)
 
 plain() { /bin/true; }
-sandboxed() { "$recipe" __sandbox --keep "$keep" -- /bin/true; }
+sandboxed() { "$recipe" __sandbox --bind "$keep" /build -- /bin/true; }
+# The system folders as recipe shows them: read-only folders, symlinks made again.
+system=()
+for d in usr bin sbin lib lib32 lib64 libx32 etc; do
+  if [ -L "/$d" ]; then system+=(--symlink "$(readlink "/$d")" "/$d")
+  elif [ -d "/$d" ]; then system+=(--ro-bind "/$d" "/$d"); fi
+done
 bwrapped() {
   bwrap "${user[@]}" --unshare-pid --unshare-net --unshare-ipc --unshare-uts \
-    --hostname recipe --die-with-parent --dev-bind / / --proc /proc --ro-bind /sys /sys \
-    --tmpfs /tmp --bind "$keep" "$keep" -- /bin/true
+    --hostname recipe --die-with-parent "${system[@]}" --dev /dev --proc /proc \
+    --ro-bind /sys /sys --tmpfs /tmp --bind "$keep" /build --remount-ro / -- /bin/true
 }
 
 # best NAME: the best of $rounds rounds of $n steps, in ms per step.
