@@ -136,7 +136,19 @@ impl Sandbox {
         let Sandbox::On { exe } = self else {
             return Vec::new();
         };
-        let mut out = view.mounts.clone();
+        // A writable cache folder not made yet (zig's cache before zig ran) is made now; a
+        // read-only one that does not exist (no module downloaded) is left out.
+        let mut out: Vec<Mount> = view
+            .mounts
+            .iter()
+            .filter(|m| {
+                if m.writable {
+                    let _ = std::fs::create_dir_all(&m.real);
+                }
+                m.real.exists()
+            })
+            .cloned()
+            .collect();
         if view.fixed {
             out.push(view::exe(exe));
             if let Some(z) = zig.and_then(|z| z.canonicalize().ok())
