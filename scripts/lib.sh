@@ -7,7 +7,8 @@ build_bin() {
 }
 
 # fresh_cache DIR: a recipe cache that shares SHARED's tool installs, zig caches, Go and the
-# sources, nothing else (the wrappers are not shared: they name the cache they live in).
+# sources, nothing else (the wrappers of unsandboxed steps are not shared: they name the cache
+# they live in; the sandbox's name only fixed paths).
 fresh_cache() {
   mkdir -p "$1/toolchains"
   for d in zig sources go; do mkdir -p "$SHARED/$d"; ln -s "$SHARED/$d" "$1/$d"; done

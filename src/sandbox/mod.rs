@@ -147,7 +147,7 @@ impl Sandbox {
                 }
                 m.real.exists()
             })
-            .cloned()
+            .flat_map(|m| expand_links(m.clone()))
             .collect();
         if view.fixed {
             out.push(view::exe(exe));
@@ -179,6 +179,30 @@ impl Sandbox {
     }
 }
 
+/// `m`, or, when its folder holds symlinks (a cache whose toolchains are links to a shared
+/// install), one mount per entry of the folder, each link resolved: a link to a path outside
+/// the mount would point at nothing in the sandbox.
+fn expand_links(m: Mount) -> Vec<Mount> {
+    let Ok(entries) = std::fs::read_dir(&m.real) else {
+        return vec![m];
+    };
+    let entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    if !entries.iter().any(|p| p.is_symlink()) {
+        return vec![m];
+    }
+    entries
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_owned();
+            Some(Mount {
+                real: p.canonicalize().ok()?,
+                seen: m.seen.join(name),
+                writable: m.writable,
+            })
+        })
+        .collect()
+}
+
 /// A line for the build log saying how the steps ran.
 pub fn log_line(sandbox: &Sandbox) -> &'static str {
     match sandbox {
@@ -194,6 +218,40 @@ pub fn log_line(sandbox: &Sandbox) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_of_links_is_bound_entry_by_entry_each_link_resolved() {
+        let t = tempfile::tempdir().unwrap();
+        let (shared, cache) = (t.path().join("shared"), t.path().join("toolchains"));
+        std::fs::create_dir_all(shared.join("zig-1")).unwrap();
+        std::fs::create_dir_all(cache.join("own")).unwrap();
+        std::os::unix::fs::symlink(shared.join("zig-1"), cache.join("zig-1")).unwrap();
+        let m = Mount {
+            real: cache.clone(),
+            seen: "/recipe/cache/toolchains".into(),
+            writable: false,
+        };
+        let mut got = expand_links(m.clone());
+        got.sort_by(|a, b| a.seen.cmp(&b.seen));
+        let canon = |p: PathBuf| p.canonicalize().unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Mount {
+                    real: canon(cache.join("own")),
+                    seen: "/recipe/cache/toolchains/own".into(),
+                    writable: false
+                },
+                Mount {
+                    real: canon(shared.join("zig-1")),
+                    seen: "/recipe/cache/toolchains/zig-1".into(),
+                    writable: false
+                },
+            ]
+        );
+        std::fs::remove_file(cache.join("zig-1")).unwrap();
+        assert_eq!(expand_links(m.clone()), vec![m], "no link: the folder as it is");
+    }
 
     #[test]
     fn commands_wrap_the_step_only_when_on() {

@@ -359,12 +359,13 @@ fn a_killed_build_leaves_no_process_and_no_files_in_the_next_entry() {
     for (signal, code) in [(libc::SIGKILL, None), (libc::SIGTERM, Some(143))] {
         let s = Scratch::new();
         let marker = format!("stray{signal}-{}", salt());
-        // In the build cache: a build step sees its own fresh /tmp, not the scratch folder.
-        let flag = s.cache().join("slow-mode");
-        std::fs::create_dir_all(s.cache()).unwrap();
-        std::fs::write(&flag, "").unwrap();
-        stray_writer_recipe(&s, &marker, &flag);
+        // In zig's cache (shared by the tests): a build step sees that at /recipe/cache/zig,
+        // and nothing of the scratch folder.
         link_zig(&s);
+        let flag = s.cache().join("zig").join(format!("{marker}-slow"));
+        std::fs::write(&flag, "").unwrap();
+        let seen = Path::new("/recipe/cache/zig").join(flag.file_name().unwrap());
+        stray_writer_recipe(&s, &marker, &seen);
         let work = s.cache().join("work");
         let mut child = spawn_build(&s, "the stray writer", || find_file(&work, "stray"));
         // SAFETY: signalling our own child process.

@@ -555,7 +555,18 @@ fn a_file_that_records_the_cache_path_is_warned_about() {
     )
     .unwrap();
     s.recipe("demo", &crate::util::minimal_recipe("demo"));
+    // In the sandbox the step sees its folder at /build: nothing of the cache's path is kept.
     let out = run(s.cmd_private_cache().args(["build", "demo", "--no-image"])).success();
+    assert!(
+        !out.stderr.contains("records the build cache's path"),
+        "{}",
+        out.stderr
+    );
+    // Without it, the build records where the cache is, and is told so.
+    let out = run(s
+        .cmd_private_cache()
+        .args(["build", "demo", "--no-image", "--no-sandbox"]))
+    .success();
     let cache = std::fs::canonicalize(s.cache()).unwrap_or(s.cache());
     assert!(
         out.stderr.contains(&format!(
