@@ -245,12 +245,7 @@ fn apply_patches(
 /// recipe's own patches alike, with the options `dpkg-source` gives `patch`: no fuzz (every
 /// context line as written), not reversed or applied twice (`-N`), never interactive (`-t`),
 /// files a patch empties removed (`-E`), no backup or reject files.
-pub(super) fn patch_step(
-    name: String,
-    file: &Path,
-    strip: u32,
-    job: &Job,
-) -> crate::plan::Command {
+pub(super) fn patch_step(name: String, file: &Path, strip: u32, job: &Job) -> crate::plan::Command {
     let argv = [
         "patch",
         "-t",
