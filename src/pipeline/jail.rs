@@ -1,0 +1,140 @@
+//! The smoke test's sandbox for a job, as the image will run: its root is the image's own
+//! files, assembled in `smoke-root/` of the job's folder (the base contents with /etc/passwd
+//! and /etc/group, the app files, the included recipes' files, the `[[image.file]]`s; copied,
+//! owned as in the image when `recipe` is root), read-only but for the writable folders and
+//! the scratch folder (`smoke/`, seen at [`CWD`]); the app runs as the image's user with the
+//! image's environment and `[smoke] env`; a foreign arch's qemu-user binary is mounted at
+//! [`QEMU_DIR`]. So a missing CA bundle, zoneinfo or user entry fails the smoke test of every
+//! arch, not the container later.
+
+use std::path::{Path, PathBuf};
+
+use super::PipelineError;
+use super::pack::{has_ca_bundle, image_env, image_user, root_entries};
+use crate::build::AppFile;
+use crate::image::{Entry, EntryKind, FileSource};
+use crate::plan::{self, view::Mount};
+use crate::recipe::Recipe;
+use crate::sandbox::{Jail, Sandbox};
+
+/// Where the app's scratch folder (its working folder and HOME) is in the smoke sandbox.
+pub const CWD: &str = "/smoke";
+/// Where a foreign arch's qemu-user binary is mounted: a folder of its own, so the image's
+/// folders stay exactly as shipped (a mount point inside one would change the tree).
+pub const QEMU_DIR: &str = "/.qemu";
+
+/// The smoke sandbox for `job` (None with `--no-sandbox`: then the smoke test runs on this
+/// machine as before). `extra` are the included recipes' files for this arch.
+pub(super) fn jail(
+    sandbox: &Sandbox,
+    r: &Recipe,
+    job: &plan::Job,
+    app: &[AppFile],
+    extra: &[AppFile],
+) -> Result<Option<Jail>, PipelineError> {
+    let Sandbox::On { exe } = sandbox else {
+        return Ok(None);
+    };
+    let root = job.work.join("smoke-root");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PipelineError::Io { path, source }
+    };
+    if root.exists() {
+        std::fs::remove_dir_all(&root).map_err(io(&root))?;
+    }
+    std::fs::create_dir_all(&root).map_err(io(&root))?;
+    let user = image_user(r);
+    let mut entries = root_entries(r, app, extra, &user);
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    for e in &entries {
+        write_entry(&root, e)?;
+    }
+    let mut mounts = Vec::new();
+    for w in &r.image.writable {
+        let w = w.trim_end_matches('/');
+        if w.is_empty() || w == "/tmp" {
+            continue; // the sandbox's /tmp is a fresh tmpfs anyway
+        }
+        mounts.push(Mount {
+            real: root.join(w.trim_start_matches('/')),
+            seen: PathBuf::from(w),
+            writable: true,
+        });
+    }
+    mounts.push(Mount {
+        real: job.work.join("smoke"),
+        seen: CWD.into(),
+        writable: true,
+    });
+    if let Ok(runner) = crate::verify::smoke::runner(job.arch)
+        && let Some(qemu) = runner.first()
+    {
+        let name = Path::new(qemu).file_name().unwrap_or_default();
+        mounts.push(Mount {
+            real: qemu.into(),
+            seen: Path::new(QEMU_DIR).join(name),
+            writable: false,
+        });
+    }
+    let mut env = image_env(r, has_ca_bundle(extra));
+    env.insert(1, ("HOME".into(), CWD.into()));
+    if let Some(s) = &r.smoke {
+        env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    // The last value of a name wins ([smoke] env over [image] env over the defaults).
+    let mut seen = std::collections::BTreeSet::new();
+    let mut env: Vec<(String, String)> = env
+        .into_iter()
+        .rev()
+        .filter(|(k, _)| seen.insert(k.clone()))
+        .collect();
+    env.reverse();
+    Ok(Some(Jail {
+        exe: exe.clone(),
+        root,
+        user: (user.uid, user.gid),
+        mounts,
+        cwd: CWD.into(),
+        env,
+    }))
+}
+
+/// Writes one image entry under `root`: folders with their mode, files copied (never linked:
+/// the job's and the cache's files keep their inodes untouched), links as they are; owned as
+/// in the image when `recipe` is root.
+fn write_entry(root: &Path, e: &Entry) -> Result<(), PipelineError> {
+    use std::os::unix::fs::PermissionsExt;
+    let at = root.join(e.path.trim_start_matches('/'));
+    let io = |source| PipelineError::Io {
+        path: at.clone(),
+        source,
+    };
+    if let Some(parent) = at.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    match &e.kind {
+        EntryKind::Dir => {
+            std::fs::create_dir_all(&at).map_err(io)?;
+            std::fs::set_permissions(&at, std::fs::Permissions::from_mode(e.mode)).map_err(io)?;
+        }
+        EntryKind::File(source) => {
+            let _ = std::fs::remove_file(&at);
+            match source {
+                FileSource::Bytes(b) => std::fs::write(&at, b).map(|_| ()),
+                FileSource::Path(p) => std::fs::copy(p, &at).map(|_| ()),
+            }
+            .map_err(io)?;
+            std::fs::set_permissions(&at, std::fs::Permissions::from_mode(e.mode)).map_err(io)?;
+        }
+        EntryKind::Symlink(target) => {
+            let _ = std::fs::remove_file(&at);
+            std::os::unix::fs::symlink(target, &at).map_err(io)?;
+        }
+    }
+    // SAFETY: geteuid(2).
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::lchown(&at, Some(e.uid), Some(e.gid)).map_err(io)?;
+    }
+    Ok(())
+}
