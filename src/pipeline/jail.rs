@@ -3,8 +3,9 @@
 //! and /etc/group, the app files, the included recipes' files, the `[[image.file]]`s; copied,
 //! owned as in the image when `recipe` is root), read-only but for the writable folders and
 //! the scratch folder (`smoke/`, seen at [`CWD`]); the app runs as the image's user with the
-//! image's environment and `[smoke] env`; a foreign arch's qemu-user binary is mounted at
-//! [`QEMU_DIR`]. So a missing CA bundle, zoneinfo or user entry fails the smoke test of every
+//! image's environment and `[smoke] env`; a foreign arch's qemu-user binary is mounted at its
+//! own path (an empty file made there in `smoke-root/` as the mount point: the one path the
+//! image lacks). So a missing CA bundle, zoneinfo or user entry fails the smoke test of every
 //! arch, not the container later.
 
 use std::path::{Path, PathBuf};
@@ -19,9 +20,6 @@ use crate::sandbox::{Jail, Sandbox};
 
 /// Where the app's scratch folder (its working folder and HOME) is in the smoke sandbox.
 pub const CWD: &str = "/smoke";
-/// Where a foreign arch's qemu-user binary is mounted: a folder of its own, so the image's
-/// folders stay exactly as shipped (a mount point inside one would change the tree).
-pub const QEMU_DIR: &str = "/.qemu";
 
 /// The smoke sandbox for `job` (None with `--no-sandbox`: then the smoke test runs on this
 /// machine as before). `extra` are the included recipes' files for this arch.
@@ -70,10 +68,17 @@ pub(super) fn jail(
     if let Ok(runner) = crate::verify::smoke::runner(job.arch)
         && let Some(qemu) = runner.first()
     {
-        let name = Path::new(qemu).file_name().unwrap_or_default();
+        // The image's folders are mounted read-only: the mount point is made in the tree.
+        let point = root.join(qemu.trim_start_matches('/'));
+        if !point.exists() {
+            if let Some(parent) = point.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::write(&point, b"").map_err(io(&point))?;
+        }
         mounts.push(Mount {
             real: qemu.into(),
-            seen: Path::new(QEMU_DIR).join(name),
+            seen: qemu.into(),
             writable: false,
         });
     }
