@@ -160,6 +160,11 @@ pub fn run_job(
         }
     }
     std::fs::create_dir_all(&job.host_sysroot).map_err(io("cannot create", &job.host_sysroot))?;
+    // The cache's folders the steps are shown (toolchains, zig's and Go's caches) exist, even
+    // in a fresh cache whose job needs no zig (a Go job): the sandbox binds what is there.
+    for m in job.view.mounts.iter().filter(|m| m.real.starts_with(cache)) {
+        std::fs::create_dir_all(&m.real).map_err(io("cannot create", &m.real))?;
+    }
     for tree in &job.host_sysroot_from {
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;

@@ -457,7 +457,11 @@ fn smoke_service(
     match outcome {
         Ok(summary) => {
             let id = format!("{}/{}", r.name, job.arch);
-            progress.note(&id, &format!("smoke test passed: {summary}"));
+            let how = match place {
+                verify::smoke::Place::Image { .. } => " (in the image's sandbox, as its user)",
+                verify::smoke::Place::Host { .. } => "",
+            };
+            progress.note(&id, &format!("smoke test passed{how}: {summary}"));
             Ok(())
         }
         Err(failure) => Err(PipelineError::ServiceSmoke {

@@ -131,6 +131,19 @@ pub(super) fn run(req: Request) -> i32 {
     {
         return setup_failed(e);
     }
+    // A smoke run is stopped as the image would be: SIGTERM to the process group reaches the
+    // app, which has its grace period; this process (and PID 1, which inherits the handler
+    // until nothing: it never execs) outlives it, so the app's own exit is what is reported.
+    if req.user.is_some() {
+        extern "C" fn ignore(_: libc::c_int) {}
+        // SAFETY: a handler that does nothing (reset to the default in the exec'd step).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = ignore as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        }
+    }
     // With a net socket, the step waits for `recipe`'s go (its servers listen first).
     let (go_r, go_w) = match req.net_fd {
         Some(_) => match pipe() {
@@ -179,8 +192,14 @@ pub(super) fn run(req: Request) -> i32 {
         }
     }
     if let Some(fd) = req.net_fd {
-        // A thread now: PID 1 is forked, this process forks no more.
-        std::thread::spawn(move || super::net::serve(fd, pid, go_w));
+        serve_until_init_ends(
+            super::net::Server {
+                fd,
+                init_pid: pid,
+                go_w: Some(go_w),
+            },
+            status_r,
+        );
     }
     let init_status = wait_for(pid);
     let mut raw = [0u8; 4];
@@ -192,6 +211,40 @@ pub(super) fn run(req: Request) -> i32 {
         init_status
     };
     exit_like(status)
+}
+
+/// Answers `recipe`'s net requests until PID 1 ends (its status pipe reports data or its end
+/// closing) or `recipe` closes its end.
+fn serve_until_init_ends(mut server: super::net::Server, status_r: i32) {
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: status_r,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: server.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll(2) on two descriptors we hold.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        if fds[0].revents != 0 {
+            break;
+        }
+        if fds[1].revents != 0 && !server.answer() {
+            break;
+        }
+    }
+    server.close_go();
 }
 
 /// Makes every namespace, one `unshare` each so a failure names the one that could not be

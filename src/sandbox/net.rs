@@ -52,16 +52,26 @@ pub(super) fn lo_up() -> Result<(), String> {
     Ok(())
 }
 
-/// The outer process's side: answers `recipe`'s requests on `fd` until it closes; `G` writes
-/// the go to PID 1 (`go_w`, closed at the end: PID 1 then knows no go will come).
-pub(super) fn serve(fd: RawFd, init_pid: i32, go_w: RawFd) {
-    let mut go = Some(go_w);
-    loop {
+/// The outer process's side: answers `recipe`'s requests on `fd`; `G` writes the go to PID 1
+/// (`go_w`, closed at the end: PID 1 then knows no go will come). It runs on the outer
+/// process's one thread (a process that unshared a PID namespace cannot make threads), in
+/// [`super::init`]'s loop, one request per [`Server::answer`].
+pub(super) struct Server {
+    pub fd: RawFd,
+    pub init_pid: i32,
+    pub go_w: Option<RawFd>,
+}
+
+impl Server {
+    /// Answers one request; false when `recipe` closed its end (or it cannot be answered).
+    pub fn answer(&mut self) -> bool {
+        let fd = self.fd;
         let mut b = [0u8; 1];
         // SAFETY: a read into our buffer from the descriptor we were given.
         let n = unsafe { libc::recv(fd, b.as_mut_ptr().cast(), 1, 0) };
         if n <= 0 {
-            break;
+            self.close_go();
+            return false;
         }
         let made = |kind| {
             // SAFETY: socket(2); the descriptor is sent and then closed here.
@@ -73,12 +83,12 @@ pub(super) fn serve(fd: RawFd, init_pid: i32, go_w: RawFd) {
                 Ok(unsafe { OwnedFd::from_raw_fd(s) })
             }
         };
-        let sent = match b[0] {
+        match b[0] {
             b'T' => answer_fd(fd, made(libc::SOCK_STREAM)),
             b'U' => answer_fd(fd, made(libc::SOCK_DGRAM)),
-            b'P' => send_bytes(fd, &[&[0u8][..], &init_pid.to_ne_bytes()].concat()),
+            b'P' => send_bytes(fd, &[&[0u8][..], &self.init_pid.to_ne_bytes()].concat()),
             b'G' => {
-                if let Some(w) = go.take() {
+                if let Some(w) = self.go_w.take() {
                     // SAFETY: one byte to PID 1's pipe, then our end closed.
                     unsafe {
                         libc::write(w, [1u8].as_ptr().cast(), 1);
@@ -88,14 +98,15 @@ pub(super) fn serve(fd: RawFd, init_pid: i32, go_w: RawFd) {
                 send_bytes(fd, &[0])
             }
             _ => send_bytes(fd, &[1, 0, 0, 0, 0]),
-        };
-        if !sent {
-            break;
         }
     }
-    if let Some(w) = go {
-        // SAFETY: closing our pipe end: PID 1 reads EOF and gives up.
-        unsafe { libc::close(w) };
+
+    /// Closes the go pipe unless the go was given: PID 1 reads EOF and gives up.
+    pub fn close_go(&mut self) {
+        if let Some(w) = self.go_w.take() {
+            // SAFETY: closing our pipe end.
+            unsafe { libc::close(w) };
+        }
     }
 }
 
