@@ -86,7 +86,7 @@ impl Validator<'_> {
                         crate::text::escape(name)
                     ),
                     Some(
-                        "a name is letters, digits and `_`, not starting with a digit (e.g.                          `TZ`, `APP_MODE`)"
+                        "a name is letters, digits and `_`, not starting with a digit (e.g. `TZ`, `APP_MODE`)"
                             .into(),
                     ),
                 ));
