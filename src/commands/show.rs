@@ -169,7 +169,11 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
         s.push_str(&format!("  file      {}\n", text::escape(&f.path)));
     }
     for (k, v) in &sm.env {
-        s.push_str(&format!("  env       {}={}\n", text::escape(k), text::escape(v)));
+        s.push_str(&format!(
+            "  env       {}={}\n",
+            text::escape(k),
+            text::escape(v)
+        ));
     }
     for step in sm.service.iter().flat_map(|svc| &svc.requests) {
         let line = match &step.request {

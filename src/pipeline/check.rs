@@ -302,6 +302,12 @@ pub(super) fn smoke(
         source,
     })?;
     let jail = super::jail::jail(sandbox, r, job, files, extra)?;
+    // Without the sandbox: the machine's PATH and the scratch folder as HOME, then the image's
+    // own variables and `[smoke] env`.
+    let host_env: Vec<(String, String)> = super::jail::smoke_env(r, extra)
+        .into_iter()
+        .filter(|(k, _)| k != "PATH" && k != "HOME")
+        .collect();
     let (place, binary) = match &jail {
         Some(j) => (
             verify::smoke::Place::Image {
@@ -311,7 +317,10 @@ pub(super) fn smoke(
             Path::new(&file.image_path),
         ),
         None => (
-            verify::smoke::Place::Host { cwd: &cwd },
+            verify::smoke::Place::Host {
+                cwd: &cwd,
+                env: &host_env,
+            },
             file.host_path.as_path(),
         ),
     };

@@ -82,19 +82,7 @@ pub(super) fn jail(
             writable: false,
         });
     }
-    let mut env = image_env(r, has_ca_bundle(extra));
-    env.insert(1, ("HOME".into(), CWD.into()));
-    if let Some(s) = &r.smoke {
-        env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    // The last value of a name wins ([smoke] env over [image] env over the defaults).
-    let mut seen = std::collections::BTreeSet::new();
-    let mut env: Vec<(String, String)> = env
-        .into_iter()
-        .rev()
-        .filter(|(k, _)| seen.insert(k.clone()))
-        .collect();
-    env.reverse();
+    let env = smoke_env(r, extra);
     Ok(Some(Jail {
         exe: exe.clone(),
         root,
@@ -103,6 +91,25 @@ pub(super) fn jail(
         cwd: CWD.into(),
         env,
     }))
+}
+
+/// The app's environment in its smoke test: the image's (`PATH`, `SSL_CERT_FILE` when `extra`
+/// holds the CA bundle, `[image] env`), `HOME` the scratch folder, then `[smoke] env`; a name
+/// set twice keeps its last value, at its first place.
+pub(super) fn smoke_env(r: &Recipe, extra: &[AppFile]) -> Vec<(String, String)> {
+    let mut env = image_env(r, has_ca_bundle(extra));
+    env.insert(1, ("HOME".into(), CWD.into()));
+    if let Some(s) = &r.smoke {
+        env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in env {
+        match out.iter_mut().find(|(n, _)| *n == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out
 }
 
 /// Writes one image entry under `root`: folders with their mode, files copied (never linked:
@@ -142,4 +149,53 @@ fn write_entry(root: &Path, e: &Entry) -> Result<(), PipelineError> {
         std::os::unix::fs::lchown(&at, Some(e.uid), Some(e.gid)).map_err(io)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(extra: &str) -> Recipe {
+        let text = format!(
+            "name = \"demo\"\nversion = \"1.0\"\nlicense = \"MIT\"\n\
+             homepage = \"https://example.invalid\"\n[source]\npath = \"src\"\n\
+             [build]\nsystem = \"make\"\n[app]\nfiles = [\"/usr/local/bin/demo\"]\n{extra}"
+        );
+        crate::recipe::parse(Path::new("demo.toml"), &text).unwrap()
+    }
+
+    /// PATH, HOME, the CA bundle's variable when included, the image's env, then `[smoke] env`
+    /// over it (a name keeps its first place and its last value).
+    #[test]
+    fn the_smoke_env_is_the_image_env_then_the_smoke_env() {
+        let r = recipe(
+            "[smoke]\ncommand = [\"demo\", \"--version\"]\nexpect = \"1\"\n\
+             env = { GREETING = \"hi\", HOME = \"/data\" }\n\
+             [image]\nenv = { GREETING = \"image\", MODE = \"prod\" }\n",
+        );
+        let ca = AppFile {
+            image_path: "/etc/ssl/certs/ca-certificates.crt".into(),
+            host_path: "/x".into(),
+            link: None,
+        };
+        let pairs = |v: Vec<(String, String)>| {
+            v.into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            pairs(smoke_env(&r, &[ca])),
+            [
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+                "HOME=/data",
+                "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                "GREETING=hi",
+                "MODE=prod"
+            ]
+        );
+        assert_eq!(
+            pairs(smoke_env(&r, &[]))[..2],
+            ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/data"]
+        );
+    }
 }

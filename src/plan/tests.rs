@@ -462,6 +462,7 @@ fn a_changed_smoke_file_misses_the_recipe() {
             stop_grace_secs: 10,
             requests: vec![],
         }),
+        env: Default::default(),
     });
     r.insert("other".into(), other.clone());
     let view = cached(&plan(&r, &c, &f, &CacheView::default()));

@@ -91,9 +91,13 @@ pub(crate) use crate::plan::shell_quote;
 /// Where a smoke test's programs run.
 #[derive(Clone, Copy)]
 pub enum Place<'a> {
-    /// A plain child of `recipe` in `cwd`, with PATH and HOME set to `cwd`: the machine's files
-    /// and network (`--no-sandbox`, unit tests, `recipe test`'s clients).
-    Host { cwd: &'a Path },
+    /// A plain child of `recipe` in `cwd`, with PATH, HOME set to `cwd`, and `env` (the
+    /// image's and `[smoke] env`, under `--no-sandbox`): the machine's files and network
+    /// (`--no-sandbox`, unit tests, `recipe test`'s clients).
+    Host {
+        cwd: &'a Path,
+        env: &'a [(String, String)],
+    },
     /// As the image runs ([`crate::sandbox::Jail`]): a program is named by its path in the
     /// image. With `join`, inside the running sandbox whose PID 1 has that pid (a `run`
     /// request's client), else in a new one.
@@ -133,7 +137,7 @@ impl Place<'_> {
         net: Option<&std::os::fd::OwnedFd>,
     ) -> std::process::Command {
         match self {
-            Place::Host { cwd } => {
+            Place::Host { cwd, env } => {
                 let mut cmd = crate::process::command(&argv[0]);
                 // HOME is the scratch folder, as for a service (apps that read ~/ must not see ours).
                 cmd.args(&argv[1..])
@@ -142,7 +146,8 @@ impl Place<'_> {
                         "PATH",
                         std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
                     )
-                    .env("HOME", cwd);
+                    .env("HOME", cwd)
+                    .envs(env.iter().map(|(k, v)| (k, v)));
                 cmd
             }
             Place::Image {
@@ -339,7 +344,10 @@ mod tests {
             Path::new("/usr/bin/env"),
             &[],
             &home,
-            Place::Host { cwd: d.path() },
+            Place::Host {
+                cwd: d.path(),
+                env: &[],
+            },
             Duration::from_secs(30),
         )
         .unwrap();

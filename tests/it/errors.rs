@@ -205,7 +205,11 @@ fn a_bad_smoke_env_name_exits_2() {
             local("smokeenv")
         ),
     );
-    cli("recipe_bad_smoke_env", 2, s.cmd().args(["show", "smokeenv"]));
+    cli(
+        "recipe_bad_smoke_env",
+        2,
+        s.cmd().args(["show", "smokeenv"]),
+    );
 }
 
 /// Mistakes found while planning (an unknown `${VAR}`, a dependency cycle) exited 2 under
