@@ -73,12 +73,14 @@ pub fn compress(
                     .upx
                     .as_ref()
                     .expect("UPX is provisioned for every miss that packs");
-                let mut argv = vec![upx.exe.display().to_string()];
+                // As the step sees them (the job's folder at /build, the cache's toolchains
+                // under /recipe/cache in the sandbox), like the strip step's.
+                let mut argv = vec![job.view.seen(&upx.exe).display().to_string()];
                 argv.extend(crate::toolchain::upx::pack_args(
                     &upx.spec,
                     job.arch,
-                    &f.host_path,
-                    &out,
+                    &job.view.seen(&f.host_path),
+                    &job.view.seen(&out),
                 ));
                 (argv, format!("upx {}", upx.version))
             }
@@ -87,7 +89,7 @@ pub fn compress(
             name: format!("compress {}", f.image_path),
             argv,
             env: crate::process::host_env().into_iter().collect(),
-            cwd: job.work.clone(),
+            cwd: job.view.seen(&job.work),
         };
         run_command(recipe, job, &cmd, &mut log, tools)?;
         replace_keeping_mode(&out, &f.host_path)?;
