@@ -410,7 +410,7 @@ pub(super) fn smoke(
     };
     progress.note(
         &id,
-        &format!("smoke test passed{how}: `{}`", outcome.command),
+        &format!("smoke test passed: `{}`{how}", outcome.command),
     );
     Ok(())
 }
@@ -470,7 +470,7 @@ fn smoke_service(
                 verify::smoke::Place::Image { .. } => " (in the image's sandbox, as its user)",
                 verify::smoke::Place::Host { .. } => "",
             };
-            progress.note(&id, &format!("smoke test passed{how}: {summary}"));
+            progress.note(&id, &format!("smoke test passed: {summary}{how}"));
             Ok(())
         }
         Err(failure) => Err(PipelineError::ServiceSmoke {
