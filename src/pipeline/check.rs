@@ -302,11 +302,12 @@ pub(super) fn smoke(
         source,
     })?;
     let jail = super::jail::jail(sandbox, r, job, files, extra)?;
-    // Without the sandbox: the machine's PATH and the scratch folder as HOME, then the image's
-    // own variables and `[smoke] env`.
+    // Without the sandbox: the machine's PATH (the image's folders mean nothing here) and the
+    // scratch folder as HOME unless `[smoke] env` names another, then the image's own
+    // variables and `[smoke] env`.
     let host_env: Vec<(String, String)> = super::jail::smoke_env(r, extra)
         .into_iter()
-        .filter(|(k, _)| k != "PATH" && k != "HOME")
+        .filter(|(k, v)| k != "PATH" && !(k == "HOME" && v == super::jail::CWD))
         .collect();
     let (place, binary) = match &jail {
         Some(j) => (
