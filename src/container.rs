@@ -431,7 +431,11 @@ fn probe_service(
         timeout: Duration::from_secs(5).min(i.timeout),
         arch: host,
         program: &program,
-        cwd: cwd.path(),
+        place: crate::verify::smoke::Place::Host {
+            cwd: cwd.path(),
+            env: &[],
+        },
+        net: &crate::sandbox::Net::Host,
         cookies: Default::default(),
     };
     let deadline = Instant::now() + i.timeout;

@@ -73,8 +73,8 @@ pub fn compress(
                     .upx
                     .as_ref()
                     .expect("UPX is provisioned for every miss that packs");
-                // In the step's view: the cache's toolchains and the job's folder where the
-                // sandbox shows them.
+                // As the step sees them (the job's folder at /build, the cache's toolchains
+                // under /recipe/cache in the sandbox), like the strip step's.
                 let mut argv = vec![job.view.seen(&upx.exe).display().to_string()];
                 argv.extend(crate::toolchain::upx::pack_args(
                     &upx.spec,

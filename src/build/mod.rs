@@ -160,6 +160,11 @@ pub fn run_job(
         }
     }
     std::fs::create_dir_all(&job.host_sysroot).map_err(io("cannot create", &job.host_sysroot))?;
+    // The cache's folders the steps are shown (toolchains, zig's and Go's caches) exist, even
+    // in a fresh cache whose job needs no zig (a Go job): the sandbox binds what is there.
+    for m in job.view.mounts.iter().filter(|m| m.real.starts_with(cache)) {
+        std::fs::create_dir_all(&m.real).map_err(io("cannot create", &m.real))?;
+    }
     for tree in &job.host_sysroot_from {
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;
@@ -245,12 +250,7 @@ fn apply_patches(
 /// recipe's own patches alike, with the options `dpkg-source` gives `patch`: no fuzz (every
 /// context line as written), not reversed or applied twice (`-N`), never interactive (`-t`),
 /// files a patch empties removed (`-E`), no backup or reject files.
-pub(super) fn patch_step(
-    name: String,
-    file: &Path,
-    strip: u32,
-    job: &Job,
-) -> crate::plan::Command {
+pub(super) fn patch_step(name: String, file: &Path, strip: u32, job: &Job) -> crate::plan::Command {
     let argv = [
         "patch",
         "-t",

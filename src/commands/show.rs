@@ -168,6 +168,13 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
     for f in &sm.files {
         s.push_str(&format!("  file      {}\n", text::escape(&f.path)));
     }
+    for (k, v) in &sm.env {
+        s.push_str(&format!(
+            "  env       {}={}\n",
+            text::escape(k),
+            text::escape(v)
+        ));
+    }
     for step in sm.service.iter().flat_map(|svc| &svc.requests) {
         let line = match &step.request {
             Request::Tcp { send, expect } => format!("tcp {send:?} expects {expect:?}"),

@@ -279,10 +279,13 @@ fn go_expect(r: &Recipe, arch: Arch, go_version: Option<String>) -> Option<verif
     })
 }
 
+/// The smoke test of a job's app files, in the image's sandbox ([`super::jail`]) unless the
+/// sandbox is off; `extra` are the files of the recipes the image includes.
 pub(super) fn smoke(
     r: &Recipe,
     job: &plan::Job,
-    files: &[AppFile],
+    (files, extra): (&[AppFile], &[AppFile]),
+    sandbox: &crate::sandbox::Sandbox,
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let Some(s) = &r.smoke else { return Ok(()) };
@@ -298,27 +301,56 @@ pub(super) fn smoke(
         path: cwd.clone(),
         source,
     })?;
+    let jail = super::jail::jail(sandbox, r, job, files, extra)?;
+    // Without the sandbox: the machine's PATH (the image's folders mean nothing here) and the
+    // scratch folder as HOME unless `[smoke] env` names another, then the image's own
+    // variables and `[smoke] env`.
+    let host_env: Vec<(String, String)> = super::jail::smoke_env(r, extra)
+        .into_iter()
+        .filter(|(k, v)| k != "PATH" && !(k == "HOME" && v == super::jail::CWD))
+        .collect();
+    let (place, binary) = match &jail {
+        Some(j) => (
+            verify::smoke::Place::Image {
+                jail: j,
+                join: None,
+            },
+            Path::new(&file.image_path),
+        ),
+        None => (
+            verify::smoke::Place::Host {
+                cwd: &cwd,
+                env: &host_env,
+            },
+            file.host_path.as_path(),
+        ),
+    };
     if let Some(service) = &s.service {
-        return smoke_service(r, job, files, service, &file.host_path, progress);
+        return smoke_service(r, job, files, service, (place, binary), progress);
     }
     let run_err = |source| PipelineError::SmokeRun {
         recipe: r.name.clone(),
         source,
     };
     // A client app's server (`serve`): its port fills `{port}` in the files and arguments.
-    let server = match s.serve {
+    let port = match s.serve {
         Some(recipe::Serve::Http) => Some(
-            verify::serve::HttpServer::start(s.file_bytes())
+            verify::service::free_port(recipe::Listen::Tcp)
                 .map_err(|source| verify::smoke::SmokeError::Spawn {
-                    command: "an HTTP server on 127.0.0.1".into(),
+                    command: "a free port on 127.0.0.1".into(),
                     source,
                 })
                 .map_err(run_err)?,
         ),
         None => None,
     };
-    let port = server.as_ref().map(|h| h.port());
     verify::service::write_files(&cwd, &s.file_bytes(), port.unwrap_or(0)).map_err(run_err)?;
+    if let Some(j) = &jail {
+        j.hand_over(&cwd).map_err(|source| PipelineError::Io {
+            path: cwd.clone(),
+            source,
+        })?;
+    }
     let args: Vec<String> = s.command[1..]
         .iter()
         .map(|a| match port {
@@ -326,16 +358,28 @@ pub(super) fn smoke(
             None => a.clone(),
         })
         .collect();
-    let outcome = verify::smoke::run_smoke(
-        job.arch,
-        &file.host_path,
-        &args,
-        &s.expect,
-        &cwd,
-        Duration::from_secs(s.timeout_secs),
-    )
-    .map_err(run_err)?;
-    let asked = server.map(|h| h.stop());
+    let timeout = Duration::from_secs(s.timeout_secs);
+    let (outcome, asked) = match port {
+        Some(port) => {
+            let (o, asked) = verify::smoke::run_smoke_served(
+                job.arch,
+                binary,
+                &args,
+                &s.expect,
+                place,
+                timeout,
+                port,
+                s.file_bytes(),
+            )
+            .map_err(run_err)?;
+            (o, Some(asked))
+        }
+        None => (
+            verify::smoke::run_smoke(job.arch, binary, &args, &s.expect, place, timeout)
+                .map_err(run_err)?,
+            None,
+        ),
+    };
     if !outcome.passed {
         let mut how = match outcome.status {
             Some(c) => format!("exited with status {c} and its output lacks `{}`", s.expect),
@@ -360,7 +404,15 @@ pub(super) fn smoke(
             output: outcome.output,
         });
     }
-    progress.note(&id, &format!("smoke test passed: `{}`", outcome.command));
+    let how = if jail.is_some() {
+        " (in the image's sandbox, as its user)"
+    } else {
+        ""
+    };
+    progress.note(
+        &id,
+        &format!("smoke test passed: `{}`{how}", outcome.command),
+    );
     Ok(())
 }
 
@@ -382,14 +434,20 @@ fn smoke_service(
     job: &plan::Job,
     files: &[AppFile],
     service: &recipe::Service,
-    binary: &Path,
+    (place, binary): (verify::smoke::Place, &Path),
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let s = r.smoke.as_ref().expect("a smoke test");
     // The files were read when the recipe was loaded (and are part of its key); the service
     // fills `{port}` in them itself, once it has chosen the port.
     let contents = s.file_bytes();
-    let program = |name: &str| app_file(files, name).map(|f| f.host_path.clone());
+    let in_image = matches!(place, verify::smoke::Place::Image { .. });
+    let program = |name: &str| {
+        app_file(files, name).map(|f| match in_image {
+            true => f.image_path.clone().into(),
+            false => f.host_path.clone(),
+        })
+    };
     let run = verify::service::ServiceRun {
         arch: job.arch,
         binary,
@@ -397,6 +455,7 @@ fn smoke_service(
         service,
         files: &contents,
         cwd: &job.work.join("smoke"),
+        place,
         log: &job.work.join("smoke.log"),
         program: &program,
         timeout: Duration::from_secs(s.timeout_secs),
@@ -408,7 +467,11 @@ fn smoke_service(
     match outcome {
         Ok(summary) => {
             let id = format!("{}/{}", r.name, job.arch);
-            progress.note(&id, &format!("smoke test passed: {summary}"));
+            let how = match place {
+                verify::smoke::Place::Image { .. } => " (in the image's sandbox, as its user)",
+                verify::smoke::Place::Host { .. } => "",
+            };
+            progress.note(&id, &format!("smoke test passed: {summary}{how}"));
             Ok(())
         }
         Err(failure) => Err(PipelineError::ServiceSmoke {

@@ -16,6 +16,7 @@ use crate::toolchain::{self, Specs};
 use crate::verify;
 
 mod check;
+mod jail;
 mod pack;
 mod vex;
 pub use check::recheck_entry;
@@ -268,10 +269,19 @@ pub fn build(
         store = store.with_go(go.pinned.clone());
     }
     let cache = Cache::new(&settings.cache);
+    // An app's smoke test runs in its image's files: the recipes the image includes (small
+    // data: the CA bundle, zoneinfo) are ready before it.
     let deps: Vec<Vec<usize>> = graph
         .nodes
         .iter()
-        .map(|n| n.deps.iter().chain(&n.host_deps).copied().collect())
+        .map(|n| {
+            n.deps
+                .iter()
+                .chain(&n.host_deps)
+                .chain(&n.image_parts)
+                .copied()
+                .collect()
+        })
         .collect();
     let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
         let node = &graph.nodes[i];
@@ -285,8 +295,10 @@ pub fn build(
             }
             _ => None,
         };
+        let parts: Vec<&plan::Node> = node.image_parts.iter().map(|&p| &graph.nodes[p]).collect();
         run_node(
             node,
+            &parts,
             (&tools, &go_version),
             &store,
             &cache,
@@ -418,6 +430,20 @@ fn pack_app(
         .collect()
 }
 
+/// The files an included recipe's entry gives an image (its whole tree for a library, its app
+/// files for an app), from the local cache, where the scheduler put it before the includer.
+fn included_files(
+    p: &plan::Node,
+    cache_root: &std::path::Path,
+) -> Result<Vec<AppFile>, PipelineError> {
+    if p.recipe.is_library() {
+        return part_files(p, &[], cache_root);
+    }
+    let dest = plan::graph::entry_dest(cache_root, &p.key);
+    let files = build::app_files(&p.recipe, p.arch, &dest)?;
+    part_files(p, &files, cache_root)
+}
+
 /// Checks every entry the plan would reuse against its manifest; one that changed since it was
 /// made is removed and its node becomes a miss, with a warning.
 fn distrust_changed_entries(
@@ -501,6 +527,8 @@ fn needed_here(graph: &plan::Graph, images: bool) -> std::collections::BTreeSet<
     for n in graph.nodes.iter().filter(|n| n.builds()) {
         stack.extend(&n.deps);
         need.extend(&n.host_deps);
+        // Its smoke test runs with the files of the recipes its image includes.
+        need.extend(&n.image_parts);
     }
     while let Some(i) = stack.pop() {
         if need.insert(i) {
@@ -613,6 +641,7 @@ fn fetch_one(
 /// is the pinned Go's, which the entry's Go binaries record.
 fn run_node(
     node: &plan::Node,
+    parts: &[&plan::Node],
     (tools, go_version): (&Tools, &str),
     store: &source::Store,
     cache: &Cache,
@@ -641,7 +670,11 @@ fn run_node(
         } else {
             Vec::new()
         };
-        smoke(r, &node.job, &files, progress)?;
+        let mut extra = Vec::new();
+        for p in parts {
+            extra.extend(included_files(p, &settings.cache)?);
+        }
+        smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
         let meta = cache::Meta {
             recipe: r.name.clone(),
             version: r.version.clone(),

@@ -17,7 +17,7 @@ use crate::vex;
 use std::collections::BTreeMap;
 
 /// The image's user, as the image writer takes it.
-fn image_user(r: &Recipe) -> image::User {
+pub(super) fn image_user(r: &Recipe) -> image::User {
     image::User {
         uid: r.image.user.uid,
         gid: r.image.user.gid,
@@ -420,14 +420,13 @@ fn image_config(
     for (code, why) in &r.accept {
         labels.insert(format!("{}{code}", recipe::ACCEPT_LABEL), why.clone());
     }
-    let mut env: Vec<String> = vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()];
     let has_ca = per_arch
         .iter()
         .all(|f| f.extra.iter().any(|e| e.image_path == CA_BUNDLE));
-    if has_ca && !r.image.env.contains_key("SSL_CERT_FILE") {
-        env.push(format!("SSL_CERT_FILE={CA_BUNDLE}"));
-    }
-    env.extend(r.image.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let env = image_env(r, has_ca)
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     image::ImageConfig {
         user: format!("{}:{}", user.uid, user.gid),
         entrypoint: r.image.entrypoint.clone(),
@@ -448,6 +447,39 @@ fn image_config(
     }
 }
 
+/// The image's environment, in order: PATH, `SSL_CERT_FILE` when it includes the CA bundle
+/// (`has_ca`) and `[image] env` does not set it, then `[image] env`.
+pub(super) fn image_env(r: &Recipe, has_ca: bool) -> Vec<(String, String)> {
+    let mut env = vec![(
+        "PATH".to_string(),
+        "/usr/local/bin:/usr/bin:/bin".to_string(),
+    )];
+    if has_ca && !r.image.env.contains_key("SSL_CERT_FILE") {
+        env.push(("SSL_CERT_FILE".into(), CA_BUNDLE.into()));
+    }
+    env.extend(r.image.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
+}
+
+/// Whether `files` hold the CA bundle at its place.
+pub(super) fn has_ca_bundle(files: &[AppFile]) -> bool {
+    files.iter().any(|e| e.image_path == CA_BUNDLE)
+}
+
+/// The files of one arch's image but its SBOM and VEX: the base contents, the app's and
+/// included recipes' files (`extra`), the recipe's `[[image.file]]`s.
+pub(super) fn root_entries(
+    r: &Recipe,
+    app: &[AppFile],
+    extra: &[AppFile],
+    user: &image::User,
+) -> Vec<image::Entry> {
+    let mut entries = image::base_entries(user, &r.image.writable);
+    entries.extend(file_entries(app.iter().chain(extra)));
+    entries.extend(recipe_file_entries(r, user));
+    entries
+}
+
 /// One platform image per arch: the base contents, the app's and included recipes' files, the
 /// recipe's `[[image.file]]`s, that arch's SBOM and the VEX (the same for every arch).
 fn platform_images(
@@ -460,9 +492,7 @@ fn platform_images(
     per_arch
         .iter()
         .map(|f| {
-            let mut entries = image::base_entries(user, &r.image.writable);
-            entries.extend(file_entries(f.app.iter().chain(&f.extra)));
-            entries.extend(recipe_file_entries(r, user));
+            let mut entries = root_entries(r, &f.app, &f.extra, user);
             let doc = sbom.for_arch(f.arch).to_vec();
             entries.push(image::Entry::bytes(sbom::image_path(&r.name), 0o644, doc));
             if let Some(doc) = &vex.inside {

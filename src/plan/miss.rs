@@ -32,7 +32,10 @@ pub enum Change {
     },
     /// The paths the steps see changed (built with or without the sandbox, or the cache moved
     /// under `--no-sandbox`).
-    Paths { old: String, new: String },
+    Paths {
+        old: String,
+        new: String,
+    },
     /// A dependency's key changed (its name, without `host:`).
     Dependency(String),
     /// A dependency the newest entry did not have.

@@ -4,9 +4,9 @@
 pub mod graph;
 pub mod miss;
 pub mod systems;
-pub mod view;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
 pub use miss::{Change, Miss};

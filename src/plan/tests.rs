@@ -462,6 +462,7 @@ fn a_changed_smoke_file_misses_the_recipe() {
             stop_grace_secs: 10,
             requests: vec![],
         }),
+        env: Default::default(),
     });
     r.insert("other".into(), other.clone());
     let view = cached(&plan(&r, &c, &f, &CacheView::default()));
@@ -509,13 +510,21 @@ fn fixed_paths_make_keys_and_steps_independent_of_the_cache_path() {
         "a step names the real cache"
     );
     assert!(steps(&a).iter().any(|s| s.contains("/build/src")));
-    assert!(a.nodes[0].job.work.starts_with("/cache/work"), "the real folder");
+    assert!(
+        a.nodes[0].job.work.starts_with("/cache/work"),
+        "the real folder"
+    );
 
     let (mut plain, mut plain_moved) = (ctx(), moved.clone());
     plain.fixed_paths = false;
     plain_moved.fixed_paths = false;
     let c = plan(&catalogue(), &plain, &fingerprints(), &cached(&a));
-    let d = plan(&catalogue(), &plain_moved, &fingerprints(), &CacheView::default());
+    let d = plan(
+        &catalogue(),
+        &plain_moved,
+        &fingerprints(),
+        &CacheView::default(),
+    );
     assert_ne!(keys(&c), keys(&d));
     assert!(steps(&c).iter().any(|s| s.contains("/cache/work/")));
     assert_eq!(

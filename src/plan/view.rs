@@ -20,7 +20,9 @@ pub const ZIG: &str = "/recipe/zig";
 
 /// The machine's folders a sandboxed build step sees, read-only and where they are (the
 /// programs, their libraries and settings); nothing else of the machine is there.
-pub const SYSTEM: [&str; 8] = ["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"];
+pub const SYSTEM: [&str; 8] = [
+    "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+];
 
 /// Whether `p` lies in one of the [`SYSTEM`] folders.
 pub fn in_system(p: &Path) -> bool {
@@ -209,7 +211,10 @@ mod tests {
         assert_eq!(v.seen_text("/c/go/mod"), "/recipe/cache/go/mod");
         assert_eq!(v.seen_text("-modcacherw"), "-modcacherw");
         // Outside every mount, and as is: unchanged.
-        assert_eq!(v.seen(Path::new("/usr/bin/make")), Path::new("/usr/bin/make"));
+        assert_eq!(
+            v.seen(Path::new("/usr/bin/make")),
+            Path::new("/usr/bin/make")
+        );
         let same = View::as_is();
         assert_eq!(same.seen(src), src);
         assert_eq!(same.cache(Path::new("/c")), Path::new("/c"));
@@ -221,7 +226,10 @@ mod tests {
         let (seen, m) = zig(Path::new("/opt/zig-0.1/zig"));
         assert_eq!(seen, Path::new("/recipe/zig/zig"));
         assert_eq!(m.unwrap().real, Path::new("/opt/zig-0.1"));
-        assert_eq!(zig(Path::new("/usr/bin/zig")), ("/usr/bin/zig".into(), None));
+        assert_eq!(
+            zig(Path::new("/usr/bin/zig")),
+            ("/usr/bin/zig".into(), None)
+        );
         assert!(in_system(Path::new("/etc/ld.so.cache")));
         assert!(!in_system(Path::new("/etcetera")));
     }

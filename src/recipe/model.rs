@@ -315,6 +315,8 @@ pub struct Smoke {
     pub serve: Option<Serve>,
     /// The service form: the app keeps running and answers requests.
     pub service: Option<Service>,
+    /// Variables the app needs in its smoke test, over the image's `env`.
+    pub env: BTreeMap<String, String>,
 }
 
 impl Smoke {

@@ -239,6 +239,9 @@ pub struct SmokeTable {
     pub files: Vec<Spanned<String>>,
     #[serde(default)]
     pub request: Vec<Spanned<RequestTable>>,
+    /// Variables the app needs in its smoke test (over the image's `env`).
+    #[serde(default)]
+    pub env: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[[smoke.request]]`: exactly one of `tcp`, `http`, `dns`, `run`.

@@ -29,6 +29,19 @@ pub(super) struct Request {
     pub chdir: Option<PathBuf>,
     /// The step's argv (looked up on the step's own PATH).
     pub argv: Vec<OsString>,
+    /// A smoke run: the new root made of this folder's entries (an image's files) instead of
+    /// the machine's system folders.
+    pub root_from: Option<PathBuf>,
+    /// A smoke run: the step runs as this uid and gid (the image's user).
+    pub user: Option<(u32, u32)>,
+    /// A smoke run: the loopback interface brought up, so 127.0.0.1 works inside.
+    pub lo_up: bool,
+    /// A smoke run: a unix socket (inherited at this descriptor) on which the outer process
+    /// makes sockets in the sandbox's network namespace for `recipe` ([`super::net`]); the
+    /// step waits for `recipe`'s go on it.
+    pub net_fd: Option<i32>,
+    /// Run ARGV inside the running sandbox whose PID 1 has this pid (its namespaces and root).
+    pub join: Option<i32>,
 }
 
 /// Parses the arguments after `__sandbox`.
@@ -48,6 +61,38 @@ pub(super) fn parse(args: Vec<OsString>) -> Result<Request, String> {
                 });
             }
             Some("--chdir") => r.chdir = Some(it.next().ok_or("--chdir needs a path")?.into()),
+            Some("--root-from") => {
+                r.root_from = Some(it.next().ok_or("--root-from needs a folder")?.into())
+            }
+            Some("--lo-up") => r.lo_up = true,
+            Some("--user") => {
+                let v = it.next().ok_or("--user needs UID:GID")?;
+                let ids = v
+                    .to_str()
+                    .and_then(|v| v.split_once(':'))
+                    .and_then(|(u, g)| Some((u.parse().ok()?, g.parse().ok()?)))
+                    .ok_or(format!(
+                        "--user needs UID:GID, not `{}`",
+                        v.to_string_lossy()
+                    ))?;
+                r.user = Some(ids);
+            }
+            Some(flag @ ("--net-fd" | "--join")) => {
+                let v = it.next().ok_or(format!("{flag} needs a number"))?;
+                let n = v
+                    .to_str()
+                    .and_then(|v| v.parse::<i32>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or(format!(
+                        "{flag} needs a number, not `{}`",
+                        v.to_string_lossy()
+                    ))?;
+                if flag == "--net-fd" {
+                    r.net_fd = Some(n);
+                } else {
+                    r.join = Some(n);
+                }
+            }
             Some("--") => {
                 r.argv = it.collect();
                 break;
@@ -72,10 +117,41 @@ const NAMESPACES: [(libc::c_int, &str); 5] = [
 
 /// The whole sandbox: namespaces, PID 1, the step. Returns this process's exit code.
 pub(super) fn run(req: Request) -> i32 {
-    if let Err(e) = unshare_all() {
+    if let Some(pid) = req.join {
+        return super::join::run(&req, pid);
+    }
+    if let Err(e) = unshare_all(req.user) {
         eprintln!("recipe sandbox: {e}");
         return SETUP_FAILED;
     }
+    // The outer process is in the new network namespace too (only the PID namespace is for
+    // children): it brings `lo` up, and serves `recipe`'s sockets from here.
+    if req.lo_up
+        && let Err(e) = super::net::lo_up()
+    {
+        return setup_failed(e);
+    }
+    // A smoke run is stopped as the image would be: SIGTERM to the process group reaches the
+    // app, which has its grace period; this process (and PID 1, which inherits the handler
+    // until nothing: it never execs) outlives it, so the app's own exit is what is reported.
+    if req.user.is_some() {
+        extern "C" fn ignore(_: libc::c_int) {}
+        // SAFETY: a handler that does nothing (reset to the default in the exec'd step).
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = ignore as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        }
+    }
+    // With a net socket, the step waits for `recipe`'s go (its servers listen first).
+    let (go_r, go_w) = match req.net_fd {
+        Some(_) => match pipe() {
+            Ok(p) => p,
+            Err(e) => return setup_failed(format!("cannot make a pipe: {e}")),
+        },
+        None => (-1, -1),
+    };
     let (death_r, death_w) = match pipe() {
         Ok(p) => p,
         Err(e) => return setup_failed(format!("cannot make a pipe: {e}")),
@@ -97,14 +173,33 @@ pub(super) fn run(req: Request) -> i32 {
         unsafe {
             libc::close(death_w);
             libc::close(status_r);
+            if go_w >= 0 {
+                libc::close(go_w);
+            }
+            if let Some(fd) = req.net_fd {
+                libc::close(fd);
+            }
         }
-        init(&req, death_r, status_w);
+        init(&req, death_r, status_w, go_r);
     }
     // SAFETY: the outer process keeps the death pipe's write end open until it exits and reads
     // the status PID 1 reports.
     unsafe {
         libc::close(death_r);
         libc::close(status_w);
+        if go_r >= 0 {
+            libc::close(go_r);
+        }
+    }
+    if let Some(fd) = req.net_fd {
+        serve_until_init_ends(
+            super::net::Server {
+                fd,
+                init_pid: pid,
+                go_w: Some(go_w),
+            },
+            status_r,
+        );
     }
     let init_status = wait_for(pid);
     let mut raw = [0u8; 4];
@@ -118,9 +213,45 @@ pub(super) fn run(req: Request) -> i32 {
     exit_like(status)
 }
 
+/// Answers `recipe`'s net requests until PID 1 ends (its status pipe reports data or its end
+/// closing) or `recipe` closes its end.
+fn serve_until_init_ends(mut server: super::net::Server, status_r: i32) {
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: status_r,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: server.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll(2) on two descriptors we hold.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        if fds[0].revents != 0 {
+            break;
+        }
+        if fds[1].revents != 0 && !server.answer() {
+            break;
+        }
+    }
+    server.close_go();
+}
+
 /// Makes every namespace, one `unshare` each so a failure names the one that could not be
-/// made; a user namespace first (mapping the caller to root) when `recipe` is not root.
-fn unshare_all() -> Result<(), String> {
+/// made; a user namespace first when `recipe` is not root, mapping the caller to root, or,
+/// for a step run as `user`, to that user's ids (the one id an unprivileged process may map:
+/// the step's files then belong to the caller outside).
+fn unshare_all(user: Option<(u32, u32)>) -> Result<(), String> {
     // SAFETY: plain syscalls on this process.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     if uid != 0 {
@@ -133,8 +264,9 @@ fn unshare_all() -> Result<(), String> {
                 .map_err(|e| format!("cannot map the user into its namespace ({file}): {e}"))
         };
         write("/proc/self/setgroups", "deny".into())?;
-        write("/proc/self/uid_map", format!("0 {uid} 1"))?;
-        write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+        let (inside_uid, inside_gid) = user.unwrap_or((0, 0));
+        write("/proc/self/uid_map", format!("{inside_uid} {uid} 1"))?;
+        write("/proc/self/gid_map", format!("{inside_gid} {gid} 1"))?;
     }
     for (flag, name) in NAMESPACES {
         // SAFETY: unshare(2) of this process.
@@ -150,7 +282,7 @@ fn missing(name: &str, e: io::Error) -> String {
     format!("cannot create a {name} namespace: {e}")
 }
 
-fn setup_failed(why: String) -> i32 {
+pub(super) fn setup_failed(why: String) -> i32 {
     eprintln!("recipe sandbox: {why}");
     SETUP_FAILED
 }
@@ -165,7 +297,7 @@ fn pipe() -> io::Result<(i32, i32)> {
 }
 
 /// Waits for `pid` and returns its raw wait status.
-fn wait_for(pid: i32) -> i32 {
+pub(super) fn wait_for(pid: i32) -> i32 {
     let mut status = 0;
     loop {
         // SAFETY: waitpid(2) of our own child.
@@ -181,7 +313,7 @@ fn wait_for(pid: i32) -> i32 {
 
 /// Ends the outer process as the step ended: the same exit code, or killed by the same signal
 /// (so the build reports "was killed" as it would without the sandbox).
-fn exit_like(status: i32) -> i32 {
+pub(super) fn exit_like(status: i32) -> i32 {
     if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         // SAFETY: default disposition and an unblocked signal, then raise it on ourselves.
@@ -202,7 +334,7 @@ fn exit_like(status: i32) -> i32 {
 /// PID 1 of the new PID namespace: dies with the outer process, sets up the mounts and the
 /// host name, runs the step, reaps every process, and exits with the step's status (written
 /// to `status_w` first, raw, so a signal is reported as a signal).
-fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
+fn init(req: &Request, death_r: i32, status_w: i32, go_r: i32) -> ! {
     // SAFETY: prctl and poll on this process; the outer process may have died before the
     // death signal was armed: then its end of the pipe is closed already.
     unsafe {
@@ -216,7 +348,7 @@ fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
             libc::_exit(137);
         }
     }
-    let entered = super::mounts::setup(&req.binds).and_then(|()| {
+    let entered = super::mounts::setup(&req.binds, req.root_from.as_deref()).and_then(|()| {
         let dir = req.chdir.as_deref().unwrap_or(Path::new("/"));
         std::env::set_current_dir(dir)
             .map_err(|e| format!("cannot enter the step's folder `{}`: {e}", dir.display()))
@@ -232,7 +364,18 @@ fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
         // SAFETY: as above.
         unsafe { libc::_exit(0) }
     }
-    let step = start(&req.argv);
+    if go_r >= 0 {
+        let mut b = [0u8; 1];
+        // SAFETY: a one-byte read from our pipe; EOF means `recipe` gave up before the go.
+        if unsafe { libc::read(go_r, b.as_mut_ptr().cast(), 1) } != 1 {
+            eprintln!("recipe sandbox: `recipe` stopped before the step was to start");
+            // SAFETY: ends PID 1.
+            unsafe { libc::_exit(SETUP_FAILED) }
+        }
+        // SAFETY: closing our end; the step never holds it.
+        unsafe { libc::close(go_r) };
+    }
+    let step = start(&req.argv, req.user);
     let status = reap_until(step);
     // SAFETY: a four-byte write to our pipe, then the end of PID 1: the kernel kills every
     // process left in the namespace before the outer process sees us exit.
@@ -246,9 +389,10 @@ fn init(req: &Request, death_r: i32, status_w: i32) -> ! {
     }
 }
 
-/// Forks and execs the step (its environment is this process's, set by the caller); returns
-/// its pid. In the child, a failed exec ends it with [`EXEC_FAILED`] and the reason on stderr.
-fn start(argv: &[OsString]) -> i32 {
+/// Forks and execs the step (its environment is this process's, set by the caller) as `user`
+/// when given; returns its pid. In the child, a failed exec ends it with [`EXEC_FAILED`] and
+/// the reason on stderr.
+pub(super) fn start(argv: &[OsString], user: Option<(u32, u32)>) -> i32 {
     let args: Vec<CString> = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()).unwrap_or_default())
@@ -263,6 +407,16 @@ fn start(argv: &[OsString]) -> i32 {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        }
+        if let Some(ids) = user
+            && let Err(e) = become_user(ids)
+        {
+            eprintln!("recipe sandbox: {e}");
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(SETUP_FAILED) }
+        }
+        // SAFETY: exec of NUL-terminated strings that outlive the call.
+        unsafe {
             libc::execvp(ptrs[0], ptrs.as_ptr());
         }
         let e = io::Error::last_os_error();
@@ -282,6 +436,37 @@ fn start(argv: &[OsString]) -> i32 {
         unsafe { libc::_exit(SETUP_FAILED) }
     }
     pid
+}
+
+/// Becomes `uid`:`gid` for good (no supplementary groups, no capabilities left, no new
+/// privileges from a setuid file). In a user namespace made by an unprivileged `recipe` the
+/// ids are already these (the map's one id) and only `no_new_privs` is set.
+fn become_user((uid, gid): (u32, u32)) -> Result<(), String> {
+    // SAFETY: plain syscalls on this (single-threaded) process.
+    unsafe {
+        if libc::geteuid() != uid || libc::getegid() != gid {
+            let groups = [gid];
+            if libc::setgroups(1, groups.as_ptr()) != 0 {
+                return Err(format!(
+                    "cannot drop the supplementary groups: {}",
+                    io::Error::last_os_error()
+                ));
+            }
+            if libc::setresgid(gid, gid, gid) != 0 || libc::setresuid(uid, uid, uid) != 0 {
+                return Err(format!(
+                    "cannot become the image's user {uid}:{gid}: {}",
+                    io::Error::last_os_error()
+                ));
+            }
+        }
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            return Err(format!(
+                "cannot set no_new_privs: {}",
+                io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reaps every child of PID 1 (orphans of the namespace come here too) until `step` exits;
@@ -308,8 +493,17 @@ mod tests {
     fn arguments() {
         let a = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
         let r = parse(a(&[
-            "--bind", "/c/w", "/build", "--ro-bind", "/c/t", "/t", "--chdir", "/build/src", "--",
-            "make", "-j2",
+            "--bind",
+            "/c/w",
+            "/build",
+            "--ro-bind",
+            "/c/t",
+            "/t",
+            "--chdir",
+            "/build/src",
+            "--",
+            "make",
+            "-j2",
         ]))
         .unwrap();
         let bind = |src: &str, dst: &str, writable| super::super::mounts::Bind {
@@ -325,6 +519,28 @@ mod tests {
         assert_eq!(r.argv, a(&["make", "-j2"]));
         assert!(!r.probe);
         assert!(parse(a(&["--probe"])).unwrap().probe);
+        let smoke = parse(a(&[
+            "--root-from",
+            "/w/root",
+            "--user",
+            "1000:1001",
+            "--lo-up",
+            "--net-fd",
+            "3",
+            "--",
+            "/app",
+        ]))
+        .unwrap();
+        assert_eq!(smoke.root_from, Some(PathBuf::from("/w/root")));
+        assert_eq!(smoke.user, Some((1000, 1001)));
+        assert!(smoke.lo_up);
+        assert_eq!(smoke.net_fd, Some(3));
+        assert_eq!(
+            parse(a(&["--join", "42", "--", "x"])).unwrap().join,
+            Some(42)
+        );
+        assert!(parse(a(&["--user", "1000", "--", "x"])).is_err());
+        assert!(parse(a(&["--net-fd", "-1", "--", "x"])).is_err());
         assert!(parse(a(&["--"])).is_err());
         assert!(parse(a(&["--bind", "/a"])).is_err());
         assert!(parse(a(&["--bogus", "--", "x"])).is_err());

@@ -15,7 +15,11 @@
 //! the entry's `meta.json` (such entries are never pushed to a remote cache).
 
 mod init;
+mod join;
 mod mounts;
+pub mod net;
+
+pub use net::Net;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -136,17 +140,12 @@ impl Sandbox {
         let Sandbox::On { exe } = self else {
             return Vec::new();
         };
-        // A writable cache folder not made yet (zig's cache before zig ran) is made now; a
-        // read-only one that does not exist (no module downloaded) is left out.
+        // The executor made the view's folders (`build::run_job`); one that is gone is left out
+        // rather than failing the step's setup.
         let mut out: Vec<Mount> = view
             .mounts
             .iter()
-            .filter(|m| {
-                if m.writable {
-                    let _ = std::fs::create_dir_all(&m.real);
-                }
-                m.real.exists()
-            })
+            .filter(|m| m.real.exists())
             .flat_map(|m| expand_links(m.clone()))
             .collect();
         if view.fixed {
@@ -203,6 +202,106 @@ fn expand_links(m: Mount) -> Vec<Mount> {
         .collect()
 }
 
+/// Where a smoke test's programs run, as the image would run them: a new root made of the
+/// image's files (`root`, read-only), the `mounts` (its writable folders, the scratch folder at
+/// `cwd`, the qemu-user binary) writable or not as they say, as the image's user, in network
+/// namespace of its own with only a loopback that is up, with `env` and nothing else.
+#[derive(Debug, Clone)]
+pub struct Jail {
+    /// This `recipe` (run as `recipe __sandbox`).
+    pub exe: PathBuf,
+    /// The image's files, assembled by the caller.
+    pub root: PathBuf,
+    /// The image's uid and gid.
+    pub user: (u32, u32),
+    pub mounts: Vec<Mount>,
+    /// The working folder, as the program sees it.
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+/// The descriptor a smoke sandbox's net socket has in it (`--net-fd`).
+const NET_FD: i32 = 3;
+
+impl Jail {
+    /// The command that runs `argv` (an image path, or qemu's then the image path) in a new
+    /// smoke sandbox; with `net` (the end [`Net::pair`] gave), the sandbox serves `recipe`'s
+    /// sockets on it and starts `argv` at [`Net::go`].
+    pub fn command(&self, argv: &[String], net: Option<&std::os::fd::OwnedFd>) -> Command {
+        let mut c = crate::process::command(&self.exe);
+        c.arg(MODE)
+            .arg("--root-from")
+            .arg(&self.root)
+            .arg("--user")
+            .arg(format!("{}:{}", self.user.0, self.user.1))
+            .arg("--lo-up");
+        for m in &self.mounts {
+            c.arg(if m.writable { "--bind" } else { "--ro-bind" })
+                .arg(&m.real)
+                .arg(&m.seen);
+        }
+        if let Some(fd) = net {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            let raw = fd.as_raw_fd();
+            c.arg("--net-fd").arg(NET_FD.to_string());
+            // SAFETY: between fork and exec: dup2 (which leaves the copy open across exec)
+            // or, when it already has the number, the close-on-exec flag cleared.
+            unsafe {
+                c.pre_exec(move || {
+                    let r = if raw == NET_FD {
+                        libc::fcntl(raw, libc::F_SETFD, 0)
+                    } else {
+                        libc::dup2(raw, NET_FD)
+                    };
+                    if r < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        self.finish(c, argv)
+    }
+
+    /// The command that runs `argv` inside the running smoke sandbox whose PID 1 is `pid`
+    /// (see [`Net::init_pid`]), as the image's user, in `cwd`.
+    pub fn join(&self, pid: i32, argv: &[String]) -> Command {
+        let mut c = crate::process::command(&self.exe);
+        c.arg(MODE)
+            .arg("--join")
+            .arg(pid.to_string())
+            .arg("--user")
+            .arg(format!("{}:{}", self.user.0, self.user.1));
+        self.finish(c, argv)
+    }
+
+    fn finish(&self, mut c: Command, argv: &[String]) -> Command {
+        c.arg("--chdir").arg(&self.cwd).arg("--").args(argv);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c.current_dir("/");
+        c
+    }
+
+    /// Gives `path` (and what is in it) to the image's user, when `recipe` is root: the
+    /// scratch folder and the smoke files written there by `recipe`. (Not root, the files are
+    /// the caller's, which the sandbox maps to the image's user.)
+    pub fn hand_over(&self, path: &Path) -> std::io::Result<()> {
+        // SAFETY: geteuid(2).
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(());
+        }
+        let (uid, gid) = self.user;
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(path)?.is_dir() {
+            for e in std::fs::read_dir(path)? {
+                self.hand_over(&e?.path())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A line for the build log saying how the steps ran.
 pub fn log_line(sandbox: &Sandbox) -> &'static str {
     match sandbox {
@@ -250,7 +349,11 @@ mod tests {
             ]
         );
         std::fs::remove_file(cache.join("zig-1")).unwrap();
-        assert_eq!(expand_links(m.clone()), vec![m], "no link: the folder as it is");
+        assert_eq!(
+            expand_links(m.clone()),
+            vec![m],
+            "no link: the folder as it is"
+        );
     }
 
     #[test]
@@ -277,8 +380,18 @@ mod tests {
         assert_eq!(
             args,
             [
-                MODE, "--bind", "/c/w", "/build", "--ro-bind", "/c/t", "/t", "--chdir",
-                "/build/src", "--", "make", "-j2"
+                MODE,
+                "--bind",
+                "/c/w",
+                "/build",
+                "--ro-bind",
+                "/c/t",
+                "/t",
+                "--chdir",
+                "/build/src",
+                "--",
+                "make",
+                "-j2"
             ]
         );
     }

@@ -57,14 +57,20 @@ const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
 /// Where the new root is made before `pivot_root` (a tmpfs mounted over it).
 const STAGE: &str = "/tmp";
 
-/// Everything PID 1 mounts before the step starts; ends with the new root as `/`.
-pub(super) fn setup(binds: &[Bind]) -> Result<(), String> {
+/// Everything PID 1 mounts before the step starts; ends with the new root as `/`. With
+/// `root_from` (a smoke run), the new root holds that folder's entries (an image's files,
+/// read-only) instead of the machine's system folders, and nothing of the machine's `/etc`.
+pub(super) fn setup(binds: &[Bind], root_from: Option<&Path>) -> Result<(), String> {
     mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE, None)
         .map_err(|e| format!("cannot make the mounts private: {e}"))?;
     // Every source opened while it can still be seen (a bind's source may lie under /tmp);
     // a folder bound before the binds inside it.
     let mut binds: Vec<&Bind> = binds.iter().collect();
     binds.sort_by_key(|b| b.dst.components().count());
+    let image = match root_from {
+        Some(dir) => Some(open_entries(dir)?),
+        None => None,
+    };
     let mut opened = Vec::new();
     for b in binds {
         let fd = open_path(&b.src)?;
@@ -82,9 +88,14 @@ pub(super) fn setup(binds: &[Bind]) -> Result<(), String> {
         Some("mode=0755"),
     )
     .map_err(|e| format!("cannot mount the sandbox's root: {e}"))?;
-    system(root)?;
-    hide_secrets(root)?;
-    fresh(root)?;
+    match image {
+        Some(entries) => image_root(root, entries)?,
+        None => {
+            system(root)?;
+            hide_secrets(root)?;
+        }
+    }
+    fresh(root, root_from.is_none())?;
     devices(root)?;
     for (fd, dir, b) in &opened {
         let dst = root.join(b.dst.strip_prefix("/").unwrap_or(&b.dst));
@@ -115,6 +126,51 @@ fn system(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A top-level entry of an image's root folder, opened before the tmpfs hides it.
+enum Top {
+    Link(PathBuf, PathBuf),
+    Path(PathBuf, OwnedFd, bool),
+}
+
+/// Every top-level entry of `dir` (an image's files as `recipe` assembled them).
+fn open_entries(dir: &Path) -> Result<Vec<Top>, String> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read the image's root `{}`: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    for entry in read {
+        let entry =
+            entry.map_err(|e| format!("cannot read the image's root `{}`: {e}", dir.display()))?;
+        let path = entry.path();
+        let name = PathBuf::from(entry.file_name());
+        let m = std::fs::symlink_metadata(&path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if m.file_type().is_symlink() {
+            let target = std::fs::read_link(&path)
+                .map_err(|e| format!("cannot read the link `{}`: {e}", path.display()))?;
+            out.push(Top::Link(name, target));
+        } else {
+            out.push(Top::Path(name, open_path(&path)?, m.is_dir()));
+        }
+    }
+    Ok(out)
+}
+
+/// The image's top-level entries in the new root: folders and files bound read-only, links
+/// made again.
+fn image_root(root: &Path, entries: Vec<Top>) -> Result<(), String> {
+    for e in entries {
+        match e {
+            Top::Link(name, target) => {
+                let inside = root.join(name);
+                std::os::unix::fs::symlink(&target, &inside)
+                    .map_err(|e| format!("cannot make `{}`: {e}", inside.display()))?;
+            }
+            Top::Path(name, fd, dir) => bind(&fd, dir, &root.join(name), false)?,
+        }
+    }
+    Ok(())
+}
+
 /// The secrets of `/etc` hidden: an empty read-only tmpfs on a folder, `/dev/null` on a file.
 fn hide_secrets(root: &Path) -> Result<(), String> {
     let null = open_path(Path::new("/dev/null"))?;
@@ -133,13 +189,7 @@ fn hide_secrets(root: &Path) -> Result<(), String> {
                 Some("mode=0755"),
             )
         } else if m.is_file() {
-            mount(
-                Some(&fd_path(&null)),
-                &shown,
-                None,
-                libc::MS_BIND,
-                None,
-            )
+            mount(Some(&fd_path(&null)), &shown, None, libc::MS_BIND, None)
         } else {
             Ok(())
         }
@@ -148,8 +198,9 @@ fn hide_secrets(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// A fresh `/proc`, `/sys` (read-only) and `/tmp`, and `/var/tmp` as `/tmp`.
-fn fresh(root: &Path) -> Result<(), String> {
+/// A fresh `/proc`, `/sys` (read-only) and `/tmp`, and (`var_tmp`: over the machine's
+/// folders) `/var/tmp` as `/tmp`.
+fn fresh(root: &Path, var_tmp: bool) -> Result<(), String> {
     let dir = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|e| format!("cannot make `{}`: {e}", p.display()))
     };
@@ -184,6 +235,9 @@ fn fresh(root: &Path) -> Result<(), String> {
         Some("mode=1777"),
     )
     .map_err(|e| format!("cannot mount a fresh /tmp: {e}"))?;
+    if !var_tmp {
+        return Ok(());
+    }
     dir(&root.join("var"))?;
     std::os::unix::fs::symlink("/tmp", root.join("var/tmp"))
         .map_err(|e| format!("cannot make /var/tmp: {e}"))

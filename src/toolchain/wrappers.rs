@@ -155,7 +155,10 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrapper
     std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
     let (zig_exe, recipe) = if fixed {
         let real = zig.exe.canonicalize().map_err(|e| io(&zig.exe, e))?;
-        (crate::plan::view::zig(&real).0, crate::plan::view::EXE.into())
+        (
+            crate::plan::view::zig(&real).0,
+            crate::plan::view::EXE.into(),
+        )
     } else {
         let exe = std::env::current_exe().map_err(|e| io(Path::new("/proc/self/exe"), e))?;
         (zig.exe.clone(), exe)

@@ -20,7 +20,16 @@ pub struct HttpServer {
 impl HttpServer {
     /// Serves `files` (relative path, bytes) on a free port of 127.0.0.1.
     pub fn start(files: Vec<(String, Vec<u8>)>) -> std::io::Result<HttpServer> {
-        let server = tiny_http::Server::http("127.0.0.1:0")
+        let l = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+        HttpServer::on(l, files)
+    }
+
+    /// Serves `files` on `listener` (one a smoke sandbox made: the app's network).
+    pub fn on(
+        listener: std::net::TcpListener,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> std::io::Result<HttpServer> {
+        let server = tiny_http::Server::from_listener(listener, None)
             .map(Arc::new)
             .map_err(std::io::Error::other)?;
         let port = server

@@ -193,6 +193,25 @@ fn an_unknown_packer_exits_2() {
     assert_eq!(run(s.cmd().args(["build", "-q", "packed"])).code, 2);
 }
 
+/// A `[smoke] env` name that is no variable name is a recipe error at its `file:line:column`.
+#[test]
+fn a_bad_smoke_env_name_exits_2() {
+    let s = demo("all:\n");
+    s.recipe(
+        "smokeenv",
+        &format!(
+            "{}\n[smoke]\ncommand = [\"demo\", \"--version\"]\nexpect = \"1\"\n\
+             env = {{ \"APP-MODE\" = \"x\" }}\n",
+            local("smokeenv")
+        ),
+    );
+    cli(
+        "recipe_bad_smoke_env",
+        2,
+        s.cmd().args(["show", "smokeenv"]),
+    );
+}
+
 /// Mistakes found while planning (an unknown `${VAR}`, a dependency cycle) exited 2 under
 /// `recipe plan` but 1 under `recipe build`: now 2 under both.
 #[test]

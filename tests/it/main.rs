@@ -32,6 +32,7 @@ mod run_target_programs;
 mod sandbox;
 mod sbom;
 mod service;
+mod smoke_sandbox;
 mod source;
 mod util;
 mod verify;

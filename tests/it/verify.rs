@@ -362,7 +362,10 @@ fn smoke_ok(arch: Arch) {
         &bin,
         &args,
         "hello from recipe fixture one two 3",
-        dir.path(),
+        recipe::verify::smoke::Place::Host {
+            cwd: dir.path(),
+            env: &[],
+        },
         Duration::from_secs(60),
     )
     .unwrap();
@@ -402,7 +405,10 @@ fn verify_smoke_wrong_expect_fails() {
         &bin,
         &[],
         "goodbye",
-        dir.path(),
+        recipe::verify::smoke::Place::Host {
+            cwd: dir.path(),
+            env: &[],
+        },
         Duration::from_secs(60),
     )
     .unwrap();
@@ -429,7 +435,10 @@ fn verify_smoke_timeout_kills() {
         &bin,
         &["sleep".into()],
         "never",
-        dir.path(),
+        recipe::verify::smoke::Place::Host {
+            cwd: dir.path(),
+            env: &[],
+        },
         Duration::from_millis(1500),
     )
     .unwrap();
@@ -449,7 +458,10 @@ fn verify_smoke_missing_binary_is_an_error() {
         &dir.path().join("nope"),
         &[],
         "x",
-        dir.path(),
+        recipe::verify::smoke::Place::Host {
+            cwd: dir.path(),
+            env: &[],
+        },
         Duration::from_secs(1),
     )
     .unwrap_err();

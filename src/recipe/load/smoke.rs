@@ -49,7 +49,9 @@ impl Validator<'_> {
             }
             (None, Some(_)) => String::new(),
         };
+        let env = self.smoke_env(&s.env)?;
         Ok(Smoke {
+            env,
             files: s
                 .files
                 .iter()
@@ -61,6 +63,44 @@ impl Validator<'_> {
             serve,
             service,
         })
+    }
+
+    /// `env`: each name a variable name (`[A-Za-z_][A-Za-z0-9_]*`), each value without a NUL.
+    fn smoke_env(
+        &self,
+        env: &std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> R<std::collections::BTreeMap<String, String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (k, v) in env {
+            let name = k.get_ref();
+            let mut chars = name.chars();
+            let good = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !good {
+                return Err(self.err(
+                    k.span(),
+                    format!(
+                        "`{}` is not an environment variable name",
+                        crate::text::escape(name)
+                    ),
+                    Some(
+                        "a name is letters, digits and `_`, not starting with a digit (e.g. `TZ`, `APP_MODE`)"
+                            .into(),
+                    ),
+                ));
+            }
+            if v.get_ref().contains('\0') {
+                return Err(self.err(
+                    v.span(),
+                    format!("the value of `{name}` holds a NUL character"),
+                    Some("a program's environment cannot hold NUL characters".into()),
+                ));
+            }
+            out.insert(name.clone(), v.get_ref().clone());
+        }
+        Ok(out)
     }
 
     /// `serve`: only in the `--version` form, `"http"`, with files to serve.

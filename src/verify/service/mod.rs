@@ -8,14 +8,15 @@ pub mod dns;
 pub mod probe;
 
 use std::fmt;
-use std::net::{Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::smoke::{SmokeError, run_smoke, runner, shell_quote};
+use super::smoke::{Place, SmokeError, run_smoke, shown};
 use crate::arch::Arch;
 use crate::process::Running;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Request, Service};
+use crate::sandbox::Net;
 
 /// Attempts with a fresh port when the app exits before it listens (another process may have
 /// taken the port between our release of it and the app's bind).
@@ -26,17 +27,20 @@ pub const TAIL_LINES: usize = 20;
 /// One service smoke test to run.
 pub struct ServiceRun<'a> {
     pub arch: Arch,
-    /// The app file to start, and its arguments (with `{port}`).
+    /// The app file to start (its path in the image when `place` is the image's sandbox),
+    /// and its arguments (with `{port}`).
     pub binary: &'a Path,
     pub args: &'a [String],
     pub service: &'a Service,
     /// The files of [`Service::files`] as (relative path, bytes with `{port}`).
     pub files: &'a [(String, Vec<u8>)],
-    /// The app's working folder (created and filled here).
+    /// The app's working folder on this machine (created and filled here).
     pub cwd: &'a Path,
+    /// Where the app and the `run` requests' clients run.
+    pub place: Place<'a>,
     /// Where the app's stdout and stderr go.
     pub log: &'a Path,
-    /// The host path of the app file a `run` request names.
+    /// The app file a `run` request names (as `binary`).
     pub program: &'a dyn Fn(&str) -> Option<PathBuf>,
     /// How long to wait for the port, and for each request.
     pub timeout: Duration,
@@ -73,10 +77,7 @@ impl fmt::Display for ServiceFailure {
 
 /// Runs the service smoke test. `Ok(Err(_))` is a failed test, `Err` one that could not run.
 pub fn run_service(r: &ServiceRun) -> Result<Result<String, ServiceFailure>, SmokeError> {
-    let binary = std::path::absolute(r.binary).unwrap_or_else(|_| r.binary.to_path_buf());
-    if !binary.is_file() {
-        return Err(SmokeError::MissingBinary(binary));
-    }
+    let binary = r.place.check(r.binary)?;
     let mut last = None;
     for _ in 0..PORT_ATTEMPTS {
         let port = free_port(r.service.listen).map_err(|source| SmokeError::Spawn {
@@ -131,37 +132,40 @@ pub fn write_files(cwd: &Path, files: &[(String, Vec<u8>)], port: u16) -> Result
     Ok(())
 }
 
-fn start(r: &ServiceRun, binary: &Path, port: u16) -> Result<(Running, String), SmokeError> {
+/// Starts the app (in a new smoke sandbox when `place` says so: then `recipe` reaches it
+/// through the returned [`Net`]).
+fn start(r: &ServiceRun, binary: &Path, port: u16) -> Result<(Running, String, Net), SmokeError> {
     write_files(r.cwd, r.files, port)?;
-    let mut argv = runner(r.arch)?;
-    argv.push(binary.to_string_lossy().into_owned());
-    argv.extend(r.args.iter().map(|a| fill(a, port)));
-    let command = argv
-        .iter()
-        .map(|a| shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let args: Vec<String> = r.args.iter().map(|a| fill(a, port)).collect();
+    let argv = r.place.argv(r.arch, binary, &args)?;
+    let command = shown(&argv);
     let spawn_err = |source| SmokeError::Spawn {
         command: command.clone(),
         source,
     };
+    let (net, theirs) = match r.place {
+        Place::Image { jail, .. } => {
+            jail.hand_over(r.cwd).map_err(spawn_err)?;
+            let (net, theirs) = Net::pair().map_err(spawn_err)?;
+            (net, Some(theirs))
+        }
+        Place::Host { .. } => (Net::Host, None),
+    };
     let log = std::fs::File::create(r.log).map_err(spawn_err)?;
-    let mut cmd = crate::process::command(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(r.cwd)
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
-        .env("HOME", r.cwd)
-        .stdout(log.try_clone().map_err(spawn_err)?)
-        .stderr(log);
-    let running = crate::process::spawn(&mut cmd).map_err(spawn_err)?;
-    Ok((running, command))
+    let mut cmd = r.place.command(&argv, theirs.as_ref());
+    cmd.stdout(log.try_clone().map_err(spawn_err)?).stderr(log);
+    let mut running = crate::process::spawn(&mut cmd).map_err(spawn_err)?;
+    // Only the sandbox holds its end now: its end closing is the sandbox ending.
+    drop(theirs);
+    if let Err(e) = net.go() {
+        let _ = running.kill();
+        return Err(spawn_err(e));
+    }
+    Ok((running, command, net))
 }
 
 fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeError> {
-    let (mut app, command) = start(r, binary, port)?;
+    let (mut app, command, net) = start(r, binary, port)?;
     let fail = |step: String, sent: String, received: String, reason: String| ServiceFailure {
         step,
         command: command.clone(),
@@ -174,7 +178,7 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         Listen::Tcp => format!("tcp port {port}"),
         Listen::Udp => format!("udp port {port}"),
     };
-    match wait_ready(&mut app, r.service.listen, port, r.timeout) {
+    match wait_ready(&mut app, &net, r.service.listen, port, r.timeout) {
         Ready::Yes => {}
         Ready::Exited(status) => {
             let reason = format!("the app exited ({status}) before it listened on {what}");
@@ -203,7 +207,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         timeout: r.timeout,
         arch: r.arch,
         program: r.program,
-        cwd: r.cwd,
+        place: r.place,
+        net: &net,
         cookies: Default::default(),
     };
     let deadline = Instant::now() + r.timeout;
@@ -262,10 +267,12 @@ pub struct Target<'a> {
     pub timeout: Duration,
     /// The arch the clients are built for (run natively or under qemu-user).
     pub arch: Arch,
-    /// The host path of the app file a `run` request names.
+    /// The app file a `run` request names (a path in the image when `place` is its sandbox).
     pub program: &'a dyn Fn(&str) -> Option<PathBuf>,
-    /// The clients' working folder.
-    pub cwd: &'a Path,
+    /// Where the clients run: in the app's sandbox (joined), or on this machine.
+    pub place: Place<'a>,
+    /// How the app's port is reached.
+    pub net: &'a Net,
     /// Cookies the app set, sent back on the following HTTP requests (a login, then an API).
     pub cookies: std::cell::RefCell<probe::Cookies>,
 }
@@ -302,7 +309,7 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
     Ok(match req {
         Request::Tcp { send, expect } => {
             let send = fill(send, port);
-            probe::tcp(port, &send, expect, timeout).map_err(|m| (send, m))
+            probe::tcp(t.net, port, &send, expect, timeout).map_err(|m| (send, m))
         }
         Request::Http {
             method,
@@ -315,13 +322,13 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             let form = form.as_ref().map(|f| fill(f, port));
             let mut jar = t.cookies.borrow_mut();
             let sent = probe::http_request(method, &path, t.host_port, form.as_deref(), &jar);
-            probe::http(port, &sent, *status, body, timeout, &mut jar).map_err(|m| (sent, m))
+            probe::http(t.net, port, &sent, *status, body, timeout, &mut jar).map_err(|m| (sent, m))
         }
         Request::Dns {
             name,
             kind,
             address,
-        } => probe::dns(port, name, *kind, *address, timeout)
+        } => probe::dns(t.net, port, name, *kind, *address, timeout)
             .map_err(|m| (format!("{name} {kind:?} over udp"), m)),
         Request::Run { argv, expect } => return run_client(t, argv, expect),
     })
@@ -331,7 +338,18 @@ fn run_client(t: &Target, argv: &[String], expect: &str) -> Result<Answer, Smoke
     let args: Vec<String> = argv[1..].iter().map(|a| fill(a, t.port)).collect();
     let program =
         (t.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
-    let o = run_smoke(t.arch, &program, &args, expect, t.cwd, t.timeout)?;
+    // In the app's sandbox, the client joins it: its 127.0.0.1 is the app's.
+    let place = match t.place {
+        Place::Image { jail, .. } => {
+            let pid = t.net.init_pid().map_err(|source| SmokeError::Spawn {
+                command: "the pid of the app's sandbox".into(),
+                source,
+            })?;
+            Place::Image { jail, join: pid }
+        }
+        host => host,
+    };
+    let o = run_smoke(t.arch, &program, &args, expect, place, t.timeout)?;
     if o.passed {
         return Ok(Ok(o.output));
     }
@@ -352,13 +370,13 @@ enum Ready {
 }
 
 /// Polls until the port is open, the app exits, or `timeout` passed.
-fn wait_ready(app: &mut Running, listen: Listen, port: u16, timeout: Duration) -> Ready {
+fn wait_ready(app: &mut Running, net: &Net, listen: Listen, port: u16, timeout: Duration) -> Ready {
     let deadline = Instant::now() + timeout;
-    let addr = (Ipv4Addr::LOCALHOST, port).into();
+    let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
     loop {
         let open = match listen {
-            Listen::Tcp => TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok(),
-            Listen::Udp => udp_bound(port),
+            Listen::Tcp => net.connect(addr, Duration::from_millis(200)).is_ok(),
+            Listen::Udp => udp_bound(net, port),
         };
         if open {
             return Ready::Yes;
@@ -371,12 +389,16 @@ fn wait_ready(app: &mut Running, listen: Listen, port: u16, timeout: Duration) -
     }
 }
 
-/// Whether some socket is bound to UDP `port` on this machine (from /proc/net/udp and udp6:
-/// UDP has no connection to try; an emulated app's sockets are the host's).
-fn udp_bound(port: u16) -> bool {
+/// Whether some socket is bound to UDP `port` in `net`'s network namespace (from its
+/// `/proc/.../net/udp` and `udp6`: UDP has no connection to try; an emulated app's sockets are
+/// the namespace's).
+fn udp_bound(net: &Net, port: u16) -> bool {
     let want = format!(":{port:04X}");
-    ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
-        std::fs::read_to_string(f).is_ok_and(|t| {
+    let Ok(dir) = net.proc_net() else {
+        return false;
+    };
+    ["udp", "udp6"].iter().any(|f| {
+        std::fs::read_to_string(dir.join(f)).is_ok_and(|t| {
             t.lines()
                 .skip(1)
                 .filter_map(|l| l.split_whitespace().nth(1))
@@ -405,9 +427,9 @@ mod tests {
     fn a_bound_udp_port_is_seen() {
         let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = s.local_addr().unwrap().port();
-        assert!(udp_bound(port));
+        assert!(udp_bound(&Net::Host, port));
         drop(s);
-        assert!(!udp_bound(port));
+        assert!(!udp_bound(&Net::Host, port));
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! received, or why the answer is wrong ([`Miss`]).
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use super::dns;
 use crate::recipe::DnsKind;
+use crate::sandbox::Net;
 
 /// At most this much of an answer is read (the rest is dropped).
 pub const MAX_ANSWER: usize = 64 * 1024;
@@ -25,19 +26,21 @@ fn miss(received: &[u8], reason: impl Into<String>) -> Miss {
     }
 }
 
-fn local(port: u16) -> SocketAddr {
-    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+fn local(port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
 }
 
 /// Connects, sends `send`, reads until `done` says the answer is complete, the peer closes,
 /// [`MAX_ANSWER`] bytes, or `timeout`.
 fn exchange(
+    net: &Net,
     port: u16,
     send: &[u8],
     timeout: Duration,
     done: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, Miss> {
-    let mut s = TcpStream::connect_timeout(&local(port), timeout)
+    let mut s = net
+        .connect(local(port), timeout)
         .map_err(|e| miss(b"", format!("cannot connect: {e}")))?;
     s.set_write_timeout(Some(timeout)).ok();
     s.write_all(send)
@@ -62,8 +65,14 @@ fn exchange(
 }
 
 /// Raw TCP: the answer contains `expect`.
-pub fn tcp(port: u16, send: &str, expect: &str, timeout: Duration) -> Result<String, Miss> {
-    let got = exchange(port, send.as_bytes(), timeout, |g| {
+pub fn tcp(
+    net: &Net,
+    port: u16,
+    send: &str,
+    expect: &str,
+    timeout: Duration,
+) -> Result<String, Miss> {
+    let got = exchange(net, port, send.as_bytes(), timeout, |g| {
         memchr::memmem::find(g, expect.as_bytes()).is_some()
     })?;
     if memchr::memmem::find(&got, expect.as_bytes()).is_none() {
@@ -186,6 +195,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 /// HTTP: the answer has `status` and its body contains `body`.
 /// The request is [`http_request`]'s; the cookies the answer sets are kept in `jar`.
 pub fn http(
+    net: &Net,
     port: u16,
     request: &str,
     status: u16,
@@ -193,7 +203,7 @@ pub fn http(
     timeout: Duration,
     jar: &mut Cookies,
 ) -> Result<String, Miss> {
-    let got = exchange(port, request.as_bytes(), timeout, |_| false)?;
+    let got = exchange(net, port, request.as_bytes(), timeout, |_| false)?;
     keep_cookies(&got, jar);
     let (code, data) = parse_http(&got).map_err(|r| miss(&got, r))?;
     if code != status {
@@ -207,6 +217,7 @@ pub fn http(
 
 /// DNS over UDP: the answer holds `address`. Returns the addresses it holds.
 pub fn dns(
+    net: &Net,
     port: u16,
     name: &str,
     kind: DnsKind,
@@ -215,7 +226,9 @@ pub fn dns(
 ) -> Result<String, Miss> {
     let id = (std::process::id() as u16) ^ port;
     let q = dns::query(id, name, kind);
-    let sock = UdpSocket::bind(local(0)).map_err(|e| miss(b"", format!("no UDP socket: {e}")))?;
+    let sock = net
+        .udp(local(0))
+        .map_err(|e| miss(b"", format!("no UDP socket: {e}")))?;
     sock.connect(local(port))
         .and_then(|_| sock.send(&q))
         .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
@@ -242,7 +255,7 @@ pub fn dns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
+    use std::net::{TcpListener, UdpSocket};
 
     /// A server that answers one connection with `answer` after reading the request.
     fn one_shot(answer: &'static [u8]) -> u16 {
@@ -261,8 +274,15 @@ mod tests {
 
     #[test]
     fn tcp_passes_on_the_expected_text_and_shows_what_came_back_otherwise() {
-        assert!(tcp(one_shot(b"+PONG\r\n"), "PING\r\n", "+PONG", T).is_ok());
-        let m = tcp(one_shot(b"-ERR unknown\r\n"), "PING\r\n", "+PONG", T).unwrap_err();
+        assert!(tcp(&Net::Host, one_shot(b"+PONG\r\n"), "PING\r\n", "+PONG", T).is_ok());
+        let m = tcp(
+            &Net::Host,
+            one_shot(b"-ERR unknown\r\n"),
+            "PING\r\n",
+            "+PONG",
+            T,
+        )
+        .unwrap_err();
         assert_eq!(m.received, "-ERR unknown\r\n");
         assert!(m.reason.contains("+PONG"), "{m:?}");
     }
@@ -272,15 +292,53 @@ mod tests {
     #[test]
     fn http_checks_status_and_body() {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        assert!(http(one_shot(ok), GET, 200, "hell", T, &mut Cookies::new()).is_ok());
-        let m = http(one_shot(ok), GET, 204, "", T, &mut Cookies::new()).unwrap_err();
+        assert!(
+            http(
+                &Net::Host,
+                one_shot(ok),
+                GET,
+                200,
+                "hell",
+                T,
+                &mut Cookies::new()
+            )
+            .is_ok()
+        );
+        let m = http(
+            &Net::Host,
+            one_shot(ok),
+            GET,
+            204,
+            "",
+            T,
+            &mut Cookies::new(),
+        )
+        .unwrap_err();
         assert!(m.reason.contains("status 200, expected 204"), "{m:?}");
-        let m = http(one_shot(ok), GET, 200, "bye", T, &mut Cookies::new()).unwrap_err();
+        let m = http(
+            &Net::Host,
+            one_shot(ok),
+            GET,
+            200,
+            "bye",
+            T,
+            &mut Cookies::new(),
+        )
+        .unwrap_err();
         assert!(
             m.reason.contains("body") && m.received.contains("hello"),
             "{m:?}"
         );
-        let m = http(one_shot(b"+PONG\r\n"), GET, 200, "", T, &mut Cookies::new()).unwrap_err();
+        let m = http(
+            &Net::Host,
+            one_shot(b"+PONG\r\n"),
+            GET,
+            200,
+            "",
+            T,
+            &mut Cookies::new(),
+        )
+        .unwrap_err();
         assert!(m.reason.contains("headers"), "{m:?}");
     }
 
@@ -360,11 +418,35 @@ mod tests {
     #[test]
     fn dns_finds_the_address_or_says_what_came_back() {
         let want = "10.1.2.3".parse().unwrap();
-        let ok = dns(dns_server([10, 1, 2, 3], 0), "a.test", DnsKind::A, want, T).unwrap();
+        let ok = dns(
+            &Net::Host,
+            dns_server([10, 1, 2, 3], 0),
+            "a.test",
+            DnsKind::A,
+            want,
+            T,
+        )
+        .unwrap();
         assert_eq!(ok, "addresses [10.1.2.3]");
-        let m = dns(dns_server([10, 9, 9, 9], 0), "a.test", DnsKind::A, want, T).unwrap_err();
+        let m = dns(
+            &Net::Host,
+            dns_server([10, 9, 9, 9], 0),
+            "a.test",
+            DnsKind::A,
+            want,
+            T,
+        )
+        .unwrap_err();
         assert_eq!(m.received, "addresses [10.9.9.9]");
-        let m = dns(dns_server([10, 1, 2, 3], 3), "a.test", DnsKind::A, want, T).unwrap_err();
+        let m = dns(
+            &Net::Host,
+            dns_server([10, 1, 2, 3], 3),
+            "a.test",
+            DnsKind::A,
+            want,
+            T,
+        )
+        .unwrap_err();
         assert!(m.reason.contains("code 3"), "{m:?}");
     }
 }
