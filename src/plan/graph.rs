@@ -12,8 +12,9 @@ use crate::arch::Arch;
 use crate::recipe::{Dep, Recipe, RecipeError, Source, System};
 
 /// Bumped when what `recipe` does with the same inputs changes, so old cache entries are not
-/// reused for a build that would now differ.
-pub const BUILD_LOGIC: &str = "recipe-build-v1";
+/// reused for a build that would now differ. v2: steps see fixed paths, and the smoke test runs
+/// as the image runs (its root, its user, loopback only): an entry proven before is proven again.
+pub const BUILD_LOGIC: &str = "recipe-build-v2";
 
 /// What a node is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
