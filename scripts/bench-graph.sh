@@ -57,7 +57,7 @@ touch_t=$(echo "$t1 - $t0" | bc)
 cp "$WORK/touched.orig" "$RECIPES/$TOUCHED.toml"
 fresh_cache "$WORK/c2"
 RECIPE_CACHE="$WORK/c2" "$BIN" --quiet toolchain >/dev/null   # the wrappers the commands name
-RECIPE_CACHE="$WORK/c2" "$BIN" plan "$NAME" --arch "$ARCH" --json \
+RECIPE_CACHE="$WORK/c2" "$BIN" plan "$NAME" --arch "$ARCH" --json --no-sandbox \
   | python3 scripts/sequential-from-plan.py --store "$SHARED/sources" > "$WORK/seq.sh"
 t0=$(now)
 bash "$WORK/seq.sh" 2>"$WORK/seq.err" || { echo "the sequential script failed:" >&2; tail -20 "$WORK/seq.err" >&2; find "$WORK/c2/work" -name build.log -exec tail -15 {} + >&2; exit 1; }

@@ -12,12 +12,19 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Plan as `recipe build --no-sandbox` builds: the steps name the real folders under the
+    /// cache, and the keys carry the cache's path.
+    #[arg(long)]
+    no_sandbox: bool,
     #[command(flatten)]
     remote: super::RemoteArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
-    let settings = ctx.settings(None);
+    let settings = crate::pipeline::Settings {
+        no_sandbox: args.no_sandbox,
+        ..ctx.settings(None)
+    };
     let (arches, recipes) = args.targets.load(&settings)?;
     let remote = args.remote.remote()?;
     let mut planned = pipeline::plan(&settings, &recipes, &arches)?;
