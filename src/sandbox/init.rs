@@ -440,11 +440,15 @@ pub(super) fn start(argv: &[OsString], user: Option<(u32, u32)>) -> i32 {
 
 /// Becomes `uid`:`gid` for good (no supplementary groups, no capabilities left, no new
 /// privileges from a setuid file). In a user namespace made by an unprivileged `recipe` the
-/// ids are already these (the map's one id) and only `no_new_privs` is set.
+/// ids are already these (the map's one id) and only `no_new_privs` is set. First the
+/// standard input, output and error are given to the user, as runc gives a container's: an
+/// app that opens `/dev/stdout` or `/dev/stderr` again (nginx's `error_log /dev/stderr`) must
+/// be allowed to, as in the container.
 fn become_user((uid, gid): (u32, u32)) -> Result<(), String> {
     // SAFETY: plain syscalls on this (single-threaded) process.
     unsafe {
         if libc::geteuid() != uid || libc::getegid() != gid {
+            give_stdio(uid, gid);
             let groups = [gid];
             if libc::setgroups(1, groups.as_ptr()) != 0 {
                 return Err(format!(
@@ -467,6 +471,21 @@ fn become_user((uid, gid): (u32, u32)) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Gives descriptors 0, 1 and 2 to `uid`:`gid`, but for a character device (`/dev/null`, a
+/// terminal), which is everyone's already (runc's `fixStdioPermissions`). A pipe or the smoke
+/// test's log file changes owner; `recipe`, as root, still reads it.
+fn give_stdio(uid: u32, gid: u32) {
+    for fd in 0..3 {
+        // SAFETY: fstat and fchown of our own descriptors into a zeroed stat we own.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT != libc::S_IFCHR {
+                libc::fchown(fd, uid, gid);
+            }
+        }
+    }
 }
 
 /// Reaps every child of PID 1 (orphans of the namespace come here too) until `step` exits;

@@ -45,18 +45,19 @@ const IMAGE: &str =
 
 /// The app runs as the image's user (1000:1000 by default), reads the image's own /etc/passwd,
 /// sees PATH, HOME (its scratch folder), the image's `env` and `[smoke] env` over it, and can
-/// write its writable folder and its scratch folder but not the image's other folders, natively
-/// and under qemu.
+/// write its writable folder and its scratch folder but not the image's other folders, and open
+/// its own output again by `/dev/stdout` and `/dev/stderr` (as nginx's `error_log /dev/stderr`
+/// does: runc gives a container's stdio to its user too), natively and under qemu.
 #[test]
 fn the_app_runs_as_the_image_user_in_the_image_files_with_its_environment() {
     let _l = build_lock();
     let s = who(&format!(
         "[smoke]\ncommand = [\"whoami\", \"id\", \"env\", \"GREETING\", \"MODE\", \"HOME\", \"PATH\", \
-         \"passwd\", \"app\", \"write\", \"/data\", \"/smoke\", \"/usr/local/bin\", \"/etc\"]\n\
+         \"passwd\", \"app\", \"write\", \"/data\", \"/smoke\", \"/usr/local/bin\", \"/etc\", \"reopen\"]\n\
          expect = \"uid=1000 gid=1000 | GREETING=hi MODE=prod HOME=/smoke \
          PATH=/usr/local/bin:/usr/bin:/bin | app:x:1000:1000:app:/nonexistent:/sbin/nologin | \
          wrote /data; wrote /smoke; cannot write /usr/local/bin: Read-only file system; \
-         cannot write /etc: Read-only file system\"\n\
+         cannot write /etc: Read-only file system | reopened /dev/stdout; reopened /dev/stderr\"\n\
          env = {{ GREETING = \"hi\" }}\n{IMAGE}"
     ));
     let o = build(&s, "amd64,arm64").success();
