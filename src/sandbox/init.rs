@@ -376,6 +376,9 @@ fn init(req: &Request, death_r: i32, status_w: i32, go_r: i32) -> ! {
         unsafe { libc::close(go_r) };
     }
     let step = start(&req.argv, req.user);
+    if req.user.is_some() {
+        forward_sigterm(step);
+    }
     let status = reap_until(step);
     // SAFETY: a four-byte write to our pipe, then the end of PID 1: the kernel kills every
     // process left in the namespace before the outer process sees us exit.
@@ -471,6 +474,34 @@ fn become_user((uid, gid): (u32, u32)) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The step a smoke run's PID 1 forwards SIGTERM to.
+static STEP: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// In a smoke run, SIGTERM to the process group stops the app as `docker stop` stops a
+/// container's main process; an app that made a process group of its own (syncthing does)
+/// would not get it, so PID 1, which does, passes it on to the step when the step is not in
+/// PID 1's group (in the group it has it already: a second one is not sent).
+fn forward_sigterm(step: i32) {
+    extern "C" fn forward(_: libc::c_int) {
+        let pid = STEP.load(std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: getpgid, getpgrp and kill are plain syscalls, safe in a signal handler.
+        unsafe {
+            if pid > 0 && libc::getpgid(pid) != libc::getpgrp() {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+    }
+    STEP.store(step, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: installs a handler that only makes async-signal-safe calls.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = forward as extern "C" fn(libc::c_int) as usize;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+    }
 }
 
 /// Gives descriptors 0, 1 and 2 to `uid`:`gid`, but for a character device (`/dev/null`, a

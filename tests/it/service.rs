@@ -174,6 +174,34 @@ fn a_service_is_started_probed_over_http_tcp_dns_and_its_client_and_stopped_on_e
     assert!(left.is_empty(), "the app still runs: {left:?}");
 }
 
+/// An app that moves to a process group of its own (syncthing does) is still stopped by the
+/// stop step's SIGTERM, as `docker stop` stops a container's main process: the sandbox's PID 1
+/// passes it on.
+#[test]
+fn a_service_in_a_process_group_of_its_own_is_stopped_by_sigterm() {
+    let _l = build_lock();
+    let Some(s) = svc_scratch(|t| {
+        let edited = t.replace(
+            "\"127.0.0.1:{port}\"]",
+            "\"127.0.0.1:{port}\", \"-own-group\"]",
+        );
+        assert_ne!(edited, t);
+        edited
+    }) else {
+        return;
+    };
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"]))
+    .success();
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
+        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    assert!(line.contains("stopped (exit status: 0)"), "{line}");
+}
+
 /// Builds the edited fixture for `arch`, which must fail (exit 1) and cache nothing, and leave
 /// no process of the app behind.
 fn failing(arch: &str, edit: impl Fn(String) -> String) -> Option<Output> {
