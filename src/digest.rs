@@ -7,7 +7,12 @@ use sha2::{Digest, Sha256};
 
 /// `sha256:` and the hex SHA-256 of `bytes`: an OCI digest.
 pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    format!("sha256:{}", sha256_hex(bytes))
+}
+
+/// The hex SHA-256 of `bytes`, as a cache entry's manifest records a file's.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 pub struct HashWriter<W> {

@@ -11,9 +11,6 @@ use crate::plan::Job;
 use crate::recipe::{Compress, Recipe};
 use crate::verify::GoBuildInfo;
 
-/// What verify found in each ELF app file (by its host path): the runtime files it reads.
-pub type Verified = std::collections::BTreeMap<std::path::PathBuf, Vec<String>>;
-
 /// One packed app file, as its cache entry remembers it: what it was before packing (the
 /// verified file) and the Go build info read from it then, which the packed file hides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +40,7 @@ pub fn compress(
     job: &Job,
     files: &[AppFile],
     tools: &Tools,
-    verified: &Verified,
+    reports: &crate::verify::Reports,
 ) -> Result<Vec<Packed>, BuildError> {
     let Some(how) = recipe.compress else {
         return Ok(Vec::new());
@@ -62,8 +59,14 @@ pub fn compress(
         if !bytes.starts_with(b"\x7fELF") {
             continue;
         }
-        let go = crate::verify::goinfo::read_go_buildinfo(&bytes).and_then(Result::ok);
-        let runtime = verified.get(&f.host_path).cloned().unwrap_or_default();
+        // What verification read of it (its record), never parsed again here.
+        let facts = reports
+            .get(&f.image_path)
+            .and_then(|(_, r)| r.facts.as_ref());
+        let go = facts.and_then(|f| f.go.clone());
+        let runtime = facts
+            .map(|f| f.runtime_files.iter().map(|r| r.path.clone()).collect())
+            .unwrap_or_default();
         let (size, sha256) = (bytes.len() as u64, crate::digest::sha256(&bytes));
         drop(bytes);
         let out = out_dir.join(i.to_string());

@@ -33,6 +33,10 @@ pub struct Meta {
     /// The app files packed by `[app] compress`, as they were before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packed: Vec<crate::build::compress::Packed>,
+    /// What verification learned of each ELF app file as stored (packed, if it was): the
+    /// record packing, the image check and every reuse read instead of the bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked: Vec<crate::verify::FileRecord>,
     /// What the build made of a Debian source package (`[source.debian]`): the patches applied
     /// and left out, and the CVE ids each names.
     #[serde(default, skip_serializing_if = "Option::is_none")]

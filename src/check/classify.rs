@@ -76,6 +76,25 @@ fn base(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// [`classify`], taking an ELF file's report from `known` when its bytes and arch are there
+/// (a report made when its job was verified) instead of parsing it again.
+pub fn classify_known(
+    path: &str,
+    mode: u32,
+    bytes: &[u8],
+    expected: Option<Arch>,
+    known: &super::Known,
+) -> FileKind {
+    if let Some(arch) = expected
+        && !known.is_empty()
+        && bytes.starts_with(b"\x7fELF")
+        && let Some(report) = known.get(&(arch, crate::digest::sha256_hex(bytes)))
+    {
+        return FileKind::Elf(Box::new(report.clone()));
+    }
+    classify(path, mode, bytes, expected)
+}
+
 /// Classifies one file from its bytes (complete when [`wants_full`] says so, else at least the
 /// first [`HEAD`] bytes).
 pub fn classify(path: &str, mode: u32, bytes: &[u8], expected: Option<Arch>) -> FileKind {

@@ -52,7 +52,15 @@ pub struct Options {
     /// Most entries applied (read or replayed) and judged for one target, every platform
     /// together ([`limits::MAX_TARGET_ENTRIES`]).
     pub max_target_entries: usize,
+    /// Reports already made of ELF files, by (arch, hex sha256 of the bytes): the records of
+    /// the jobs whose image `recipe build` checks right after writing it. A file with these
+    /// bytes, checked for that arch, takes its report instead of being parsed again.
+    pub known: Known,
 }
+
+/// See [`Options::known`].
+pub type Known =
+    std::sync::Arc<std::collections::BTreeMap<(Arch, String), crate::verify::ElfReport>>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -63,6 +71,7 @@ impl Default for Options {
             max_layer_bytes: limits::MAX_LAYER_BYTES,
             max_image_bytes: limits::MAX_IMAGE_BYTES,
             max_target_entries: limits::MAX_TARGET_ENTRIES,
+            known: Known::default(),
         }
     }
 }
@@ -396,19 +405,19 @@ fn read_disk(file: &File, path: &Path, len: u64, opts: &Options) -> Result<FileI
     let n = read_head(file, &mut head).map_err(read)?;
     head.truncate(n);
     let kind = if !classify::wants_full(&name, &head) {
-        classify::classify(&name, mode, &head, opts.arch)
+        classify::classify_known(&name, mode, &head, opts.arch, &opts.known)
     } else if len > opts.max_file_size {
         FileKind::TooLarge {
             size: len,
             limit: opts.max_file_size,
         }
     } else if len as usize == head.len() {
-        classify::classify(&name, mode, &head, opts.arch)
+        classify::classify_known(&name, mode, &head, opts.arch, &opts.known)
     } else {
         // SAFETY: the map is read-only and dropped before returning; a file truncated by
         // another process meanwhile is the one risk mmap carries, accepted for a checker.
         let map = unsafe { memmap2::Mmap::map(file) }.map_err(read)?;
-        classify::classify(&name, mode, &map, opts.arch)
+        classify::classify_known(&name, mode, &map, opts.arch, &opts.known)
     };
     Ok(FileInfo {
         kind,

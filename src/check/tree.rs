@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::rc::Rc;
 
-use super::classify::{FileInfo, FileKind, HEAD, classify, wants_full};
+use super::classify::{FileInfo, FileKind, HEAD, classify_known, wants_full};
 use super::limits::{
     ENV_MAX_UNPACKED, MAX_ENTRY_HEADERS, MAX_IMAGE_ENTRIES, MAX_IMAGE_NAME_BYTES,
     MAX_LAYER_ENTRIES, MAX_NAME, Meter, Metered, Trip, size,
@@ -397,10 +397,10 @@ fn read_file<R: Read>(
         } else {
             let mut all = head;
             r.take(opts.max_file_size).read_to_end(&mut all)?;
-            classify(path, mode, &all, expected)
+            classify_known(path, mode, &all, expected, &opts.known)
         }
     } else {
-        classify(path, mode, &head, expected)
+        classify_known(path, mode, &head, expected, &opts.known)
     };
     Ok(FileInfo { kind, mode, size })
 }

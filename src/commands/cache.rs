@@ -94,7 +94,7 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
             continue;
         }
         // What is signed is vouched for: its app files are judged again first.
-        if let Err(e) = pipeline::recheck_entry(node, &ctx.cache, Some(go_version.clone())) {
+        if let Err(e) = pipeline::recheck_entry(node, &store, Some(go_version.clone())) {
             eprintln!("{id}: not pushed: its entry fails verification");
             refused.push(e.into());
             continue;

@@ -2,6 +2,7 @@
 //! (the `--version`/client form and the service form), and the records of what packed files
 //! were before, for the image.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,8 +55,9 @@ pub(super) fn packed_records(
 }
 
 /// Verifies every ELF file of a job against what its recipe asked for (arch, and for Go the
-/// toolchain, cgo, tags and module) and the files its image will hold; returns the runtime
-/// files each one reads (what a packer keeps for the image's check).
+/// toolchain, cgo, tags and module), each parsed once; returns the report of each ELF app file
+/// by image path: the job's record ([`verify::FileRecord`]) that packing and the image check
+/// read instead of the bytes.
 pub(super) fn check_files(
     r: &Recipe,
     job: &plan::Job,
@@ -63,20 +65,21 @@ pub(super) fn check_files(
     go_version: Option<String>,
     cache: &std::path::Path,
     progress: &dyn Progress,
-) -> Result<build::compress::Verified, PipelineError> {
+) -> Result<verify::Reports, PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
     let cache_path = cache.to_string_lossy();
     progress.step(&id, "verify");
-    let mut verified = build::compress::Verified::new();
-    let expect = verify::Expect {
-        arch: Some(job.arch),
-        go: go_expect(r, job.arch, go_version),
-        // The image's files are known when it is packed: `image_check` looks then.
-        image_files: None,
-    };
+    let go = go_expect(r, job.arch, go_version);
+    let mut reports = verify::Reports::new();
+    // Two app files may be one installed file (a link): it is parsed once.
+    let mut by_host: BTreeMap<&Path, (String, verify::ElfReport)> = BTreeMap::new();
     for f in files {
+        if let Some(known) = by_host.get(f.host_path.as_path()) {
+            reports.insert(f.image_path.clone(), known.clone());
+            continue;
+        }
         let bytes = read(&f.host_path)?;
-        let Some(report) = judge(&r.name, job.arch, &f.image_path, &bytes, &expect)? else {
+        let Some(report) = judge(&r.name, job.arch, &f.image_path, &bytes, go.as_ref())? else {
             continue; // data files are not executables
         };
         progress.note(&id, &format!("{}: {}", f.image_path, report.description));
@@ -93,14 +96,14 @@ pub(super) fn check_files(
                 ),
             );
         }
-        let runtime = report
-            .facts
+        let go_warnings = go
             .as_ref()
-            .map(|facts| facts.runtime_files.iter().map(|r| r.path.clone()).collect());
-        verified.insert(f.host_path.clone(), runtime.unwrap_or_default());
+            .map(|g| verify::go_findings(report.facts.as_ref(), g, Some(job.arch)))
+            .unwrap_or_default();
         for w in report
             .findings
             .iter()
+            .chain(&go_warnings)
             .filter(|f| f.severity == verify::Severity::Warning)
         {
             match r.accept.get(w.code.as_str()) {
@@ -111,8 +114,11 @@ pub(super) fn check_files(
                 None => progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message)),
             }
         }
+        let record = (crate::digest::sha256_hex(&bytes), report);
+        by_host.insert(&f.host_path, record.clone());
+        reports.insert(f.image_path.clone(), record);
     }
-    Ok(verified)
+    Ok(reports)
 }
 
 /// The bytes of `path` (mapped).
@@ -124,69 +130,127 @@ fn read(path: &Path) -> Result<verify::FileBytes, PipelineError> {
 }
 
 /// Judges one file of `recipe`'s image for `arch` as an app file: a launcher, a script (`#!`)
-/// or an ELF that is not what `expect` asks (a static executable of the arch, and for Go the
-/// build info) fails verification; anything else is data (`Ok(None)`). App files, the image's
-/// `[[image.file]]`s and the files of a reused cache entry all go through it.
+/// or an ELF that is not a static executable of the arch (and for Go, not what `go` asks of
+/// its build info) fails verification; anything else is data (`Ok(None)`). App files, the
+/// image's `[[image.file]]`s and the files of a reused entry that no record stands for all go
+/// through it. The report is [`verify::check_elf`]'s for the arch alone (the record's form).
 fn judge(
     recipe: &str,
     arch: Arch,
     file: &str,
     bytes: &[u8],
-    expect: &verify::Expect,
+    go: Option<&verify::GoExpect>,
 ) -> Result<Option<verify::ElfReport>, PipelineError> {
-    let failed = |reasons: String| PipelineError::Verify {
-        recipe: recipe.to_string(),
-        arch,
-        file: file.to_string(),
-        reasons,
-    };
     if crate::toolchain::cc::launcher::is_launcher(bytes) {
-        return Err(failed(format!(
-            "  - not the program but a launcher that runs it under qemu-user: it was \
-             linked with `{}` set, which belongs on the configure command only",
-            crate::toolchain::cc::launcher::ENV
-        )));
+        return Err(failed(
+            recipe,
+            arch,
+            file,
+            format!(
+                "  - not the program but a launcher that runs it under qemu-user: it was \
+                 linked with `{}` set, which belongs on the configure command only",
+                crate::toolchain::cc::launcher::ENV
+            ),
+        ));
     }
     if !bytes.starts_with(b"\x7fELF") && !bytes.starts_with(b"#!") {
         return Ok(None);
     }
-    let report = verify::check_elf_with(bytes, expect);
-    if !report.passed() {
-        return Err(failed(
-            report
-                .errors()
-                .map(|f| format!("  - {}", f.message))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ));
-    }
+    let report = verify::check_elf(bytes, Some(arch));
+    judge_report(recipe, arch, file, &report, go)?;
     Ok(Some(report))
+}
+
+/// Fails verification when `report` (and, for Go, its build info against `go`) has an error.
+fn judge_report(
+    recipe: &str,
+    arch: Arch,
+    file: &str,
+    report: &verify::ElfReport,
+    go: Option<&verify::GoExpect>,
+) -> Result<(), PipelineError> {
+    let go_errors = go
+        .map(|g| verify::go_findings(report.facts.as_ref(), g, Some(arch)))
+        .unwrap_or_default();
+    let errors: Vec<String> = report
+        .errors()
+        .chain(
+            go_errors
+                .iter()
+                .filter(|f| f.severity == verify::Severity::Error),
+        )
+        .map(|f| format!("  - {}", f.message))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(failed(recipe, arch, file, errors.join("\n")))
+    }
+}
+
+fn failed(recipe: &str, arch: Arch, file: &str, reasons: String) -> PipelineError {
+    PipelineError::Verify {
+        recipe: recipe.to_string(),
+        arch,
+        file: file.to_string(),
+        reasons,
+    }
 }
 
 /// The app files of a reused cache entry (made here before, or fetched from the remote cache),
 /// judged again as when they were built, before anything packs them or signs them for a
-/// remote cache: that the tree matches `meta.json` says only that neither changed alone, and
-/// both can be rewritten together. A packed file is judged as a static ELF of the arch (its Go
-/// build info is inside the packed data).
+/// remote cache, from the entry's records: that the tree matches `meta.json` says only that
+/// neither changed alone, and both can be rewritten together, so a file whose bytes (by the
+/// manifest just checked) are not those a record describes is judged from its bytes. A packed
+/// file is judged as a static ELF of the arch (its Go build info is inside the packed data).
 pub fn recheck_entry(
     node: &plan::Node,
-    cache_root: &Path,
+    cache: &Cache,
     go_version: Option<String>,
-) -> Result<Vec<AppFile>, PipelineError> {
+) -> Result<(Vec<AppFile>, verify::Reports), PipelineError> {
     let r = &node.recipe;
-    let dest = plan::graph::entry_dest(cache_root, &node.key);
+    let dest = cache.entry(&node.key).join("dest");
     let files = build::app_files(r, node.arch, &dest)?;
+    let meta = cache.meta(&node.key).ok();
+    let records: BTreeMap<&str, &verify::ElfReport> = meta
+        .iter()
+        .flat_map(|m| &m.checked)
+        .map(|c| (c.sha256.as_str(), &c.report))
+        .collect();
+    let manifest: BTreeMap<&str, &str> = meta
+        .iter()
+        .flat_map(|m| &m.files)
+        .filter_map(|i| match &i.kind {
+            crate::cache::manifest::Kind::File { sha256, .. } => {
+                Some((i.path.as_str(), sha256.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
     let go = go_expect(r, node.arch, go_version);
+    let mut reports = verify::Reports::new();
     for f in &files {
+        // Mapped, not parsed: only the packer's header at the start is looked at.
         let bytes = read(&f.host_path)?;
-        let expect = verify::Expect {
-            arch: Some(node.arch),
-            go: go.clone().filter(|_| !verify::is_upx_packed(&bytes)),
-            image_files: None,
-        };
-        judge(&r.name, node.arch, &f.image_path, &bytes, &expect)?;
+        let go = go.as_ref().filter(|_| !verify::is_upx_packed(&bytes));
+        let sha = f
+            .host_path
+            .strip_prefix(&dest)
+            .ok()
+            .and_then(|rel| manifest.get(rel.to_string_lossy().as_ref()).copied());
+        if let Some((sha, report)) = sha.and_then(|s| records.get(s).map(|r| (s, *r))) {
+            judge_report(&r.name, node.arch, &f.image_path, report, go)?;
+            reports.insert(f.image_path.clone(), (sha.to_string(), report.clone()));
+            continue;
+        }
+        if let Some(report) = judge(&r.name, node.arch, &f.image_path, &bytes, go)? {
+            reports.insert(
+                f.image_path.clone(),
+                (crate::digest::sha256_hex(&bytes), report),
+            );
+        }
     }
-    Ok(files)
+    Ok((files, reports))
 }
 
 /// The recipe's `[[image.file]]`s judged as app files of each arch the image has: a shell at
@@ -194,52 +258,46 @@ pub fn recheck_entry(
 /// be, before anything is built.
 pub(super) fn check_image_files(r: &Recipe, arches: &[Arch]) -> Result<(), PipelineError> {
     for &arch in arches {
-        let expect = verify::Expect {
-            arch: Some(arch),
-            go: None,
-            image_files: None,
-        };
         for f in &r.image.files {
             let bytes = f.contents.as_ref().map_or(&[][..], |c| &c.bytes[..]);
-            judge(&r.name, arch, &f.to, bytes, &expect)?;
+            judge(&r.name, arch, &f.to, bytes, None)?;
         }
     }
     Ok(())
 }
 
 /// Verifies the packed files again (a static ELF for the job's arch: the packer's own loader
-/// is what runs now) and says how much each shrank. What is inside was verified before packing.
+/// is what runs now) and says how much each shrank; each packed file's report takes the place
+/// of the unpacked one's in `reports` (for every app file that is that file). What is inside
+/// was verified before packing.
 pub(super) fn check_packed(
     r: &Recipe,
     job: &plan::Job,
     files: &[AppFile],
     packed: &[build::compress::Packed],
+    reports: &mut verify::Reports,
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let id = format!("{}/{}", r.name, job.arch);
-    let expect = verify::Expect {
-        arch: Some(job.arch),
-        go: None,
-        image_files: None,
-    };
     for p in packed {
         let f = app_file(files, &p.path).expect("a packed file is an app file");
-        let bytes = verify::read_file(&f.host_path).map_err(|source| PipelineError::Io {
-            path: f.host_path.clone(),
-            source,
-        })?;
-        let report = verify::check_elf_with(&bytes, &expect);
+        let bytes = read(&f.host_path)?;
+        let report = verify::check_elf(&bytes, Some(job.arch));
         if !report.passed() {
-            return Err(PipelineError::Verify {
-                recipe: r.name.clone(),
-                arch: job.arch,
-                file: p.path.clone(),
-                reasons: report
+            return Err(failed(
+                &r.name,
+                job.arch,
+                &p.path,
+                report
                     .errors()
                     .map(|f| format!("  - after packing with {}: {}", p.tool, f.message))
                     .collect::<Vec<_>>()
                     .join("\n"),
-            });
+            ));
+        }
+        let record = (crate::digest::sha256_hex(&bytes), report);
+        for same in files.iter().filter(|g| g.host_path == f.host_path) {
+            reports.insert(same.image_path.clone(), record.clone());
         }
         progress.note(
             &id,

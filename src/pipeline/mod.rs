@@ -390,7 +390,7 @@ fn pack_app(
     settings: &Settings,
     r: &Recipe,
     graph: &plan::Graph,
-    results: &[Vec<AppFile>],
+    results: &[JobFiles],
     progress: &dyn Progress,
 ) -> Result<Vec<Built>, PipelineError> {
     let roots: Vec<usize> = graph
@@ -406,19 +406,26 @@ fn pack_app(
         let node = &graph.nodes[i];
         keys.push(&node.key);
         let mut extra = Vec::new();
+        let mut reports = results[i].reports.clone();
         for &p in &node.image_parts {
             keys.push(&graph.nodes[p].key);
-            extra.extend(part_files(&graph.nodes[p], &results[p], &settings.cache)?);
+            extra.extend(part_files(
+                &graph.nodes[p],
+                &results[p].files,
+                &settings.cache,
+            )?);
+            reports.extend(results[p].reports.clone());
         }
         let packed = match node.recipe.compress {
-            Some(_) => packed_records(&cache, node, &results[i])?,
+            Some(_) => packed_records(&cache, node, &results[i].files)?,
             None => Vec::new(),
         };
         per_arch.push(ArchFiles {
             arch: node.arch,
-            app: results[i].clone(),
+            app: results[i].files.clone(),
             extra,
             packed,
+            reports,
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
@@ -635,10 +642,18 @@ fn fetch_one(
     }
 }
 
+/// What a job's entry gives the images that hold it: its app files and the reports its
+/// verification made of them (read from the entry's records on reuse, not from the bytes).
+#[derive(Debug, Clone, Default)]
+pub struct JobFiles {
+    pub files: Vec<AppFile>,
+    pub reports: crate::verify::Reports,
+}
+
 /// One node: reuse its cache entry after judging its app files again ([`recheck_entry`]), or
-/// build, verify, smoke-test and store it; returns the entry's app files. The key's lock is
-/// held throughout, so a second `recipe` waits and then reuses this one's entry. `go_version`
-/// is the pinned Go's, which the entry's Go binaries record.
+/// build, verify, smoke-test and store it; returns the entry's app files and their reports.
+/// The key's lock is held throughout, so a second `recipe` waits and then reuses this one's
+/// entry. `go_version` is the pinned Go's, which the entry's Go binaries record.
 fn run_node(
     node: &plan::Node,
     parts: &[&plan::Node],
@@ -647,72 +662,80 @@ fn run_node(
     cache: &Cache,
     settings: &Settings,
     progress: &dyn Progress,
-) -> Result<Vec<AppFile>, PipelineError> {
+) -> Result<JobFiles, PipelineError> {
     let r = &node.recipe;
     let id = node.id();
     if node.remote && node.miss.is_some() {
         // Nothing here stands on it: it stays in the remote cache.
         progress.step(&id, "in the remote cache");
-        return Ok(Vec::new());
+        return Ok(JobFiles::default());
     }
     let _lock = cache.lock(&node.key)?;
-    let entry = cache.entry(&node.key);
-    if settings.rebuild || !cache.has(&node.key) {
-        let build::Built { files, debian } =
-            build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
-        let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
-        let verified = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
-        let packed = if r.compress.is_some() {
-            progress.step(&id, "compress");
-            let packed = build::compress::compress(r, &node.job, &files, tools, &verified)?;
-            check_packed(r, &node.job, &files, &packed, progress)?;
-            packed
-        } else {
-            Vec::new()
-        };
-        let mut extra = Vec::new();
-        for p in parts {
-            extra.extend(included_files(p, &settings.cache)?);
-        }
-        smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
-        let meta = cache::Meta {
-            recipe: r.name.clone(),
-            version: r.version.clone(),
-            arch: node.arch.name().to_string(),
-            key: node.key.clone(),
-            inputs: node.inputs.clone(),
-            created: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            size: cache::dir_size(&node.job.dest),
-            files: Vec::new(),
-            packed,
-            debian,
-            sandbox: tools.sandbox.is_on(),
-        };
-        cache.commit(&node.job.dest, &node.job.log, &meta)?;
-        let _ = std::fs::remove_dir_all(&node.job.work);
-        progress.note(
-            &id,
-            &format!("stored in the build cache ({})", &node.key[..12]),
-        );
-        if let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) {
-            let note = match remote.push(cache, &node.key, &id)? {
-                crate::remote::Pushed::Yes => format!(
-                    "pushed to the remote cache {} ({})",
-                    remote.at(),
-                    &node.key[..12]
-                ),
-                crate::remote::Pushed::Unsandboxed => {
-                    "built with --no-sandbox: not pushed to the remote cache".to_string()
-                }
-            };
-            progress.note(&id, &note);
-        }
-    } else {
+    if !settings.rebuild && cache.has(&node.key) {
         progress.step(&id, "cached");
-        return recheck_entry(node, &settings.cache, Some(go_version.to_string()));
+        let (files, reports) = recheck_entry(node, cache, Some(go_version.to_string()))?;
+        return Ok(JobFiles { files, reports });
     }
-    Ok(build::app_files(r, node.arch, &entry.join("dest"))?)
+    let build::Built { files, debian } =
+        build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
+    let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
+    let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
+    let packed = if r.compress.is_some() {
+        progress.step(&id, "compress");
+        let packed = build::compress::compress(r, &node.job, &files, tools, &reports)?;
+        check_packed(r, &node.job, &files, &packed, &mut reports, progress)?;
+        packed
+    } else {
+        Vec::new()
+    };
+    let mut extra = Vec::new();
+    for p in parts {
+        extra.extend(included_files(p, &settings.cache)?);
+    }
+    smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
+    let meta = cache::Meta {
+        recipe: r.name.clone(),
+        version: r.version.clone(),
+        arch: node.arch.name().to_string(),
+        key: node.key.clone(),
+        inputs: node.inputs.clone(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        size: cache::dir_size(&node.job.dest),
+        files: Vec::new(),
+        packed,
+        checked: reports
+            .iter()
+            .map(|(path, (sha256, report))| crate::verify::FileRecord {
+                path: path.clone(),
+                sha256: sha256.clone(),
+                report: report.clone(),
+            })
+            .collect(),
+        debian,
+        sandbox: tools.sandbox.is_on(),
+    };
+    cache.commit(&node.job.dest, &node.job.log, &meta)?;
+    let _ = std::fs::remove_dir_all(&node.job.work);
+    progress.note(
+        &id,
+        &format!("stored in the build cache ({})", &node.key[..12]),
+    );
+    if let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) {
+        let note = match remote.push(cache, &node.key, &id)? {
+            crate::remote::Pushed::Yes => format!(
+                "pushed to the remote cache {} ({})",
+                remote.at(),
+                &node.key[..12]
+            ),
+            crate::remote::Pushed::Unsandboxed => {
+                "built with --no-sandbox: not pushed to the remote cache".to_string()
+            }
+        };
+        progress.note(&id, &note);
+    }
+    let files = build::app_files(r, node.arch, &cache.entry(&node.key).join("dest"))?;
+    Ok(JobFiles { files, reports })
 }

@@ -79,6 +79,9 @@ pub(super) struct ArchFiles {
     pub(super) extra: Vec<AppFile>,
     /// The app files `[app] compress` packed, as they were before (from the cache entry).
     pub(super) packed: Vec<crate::build::compress::Packed>,
+    /// What verification learned of the ELF files among `app` and `extra` (their jobs'
+    /// records), by image path: nothing here parses them again.
+    pub(super) reports: crate::verify::Reports,
 }
 
 /// The files an included recipe puts in an image: an app's verified files, or every file of a
@@ -167,13 +170,30 @@ fn image_check(
                     verify::runtime::runtime_file_findings(&files, &expect, &mut findings);
                     findings
                 }
-                None => {
-                    let bytes = verify::read_file(host).map_err(io(host))?;
-                    if !bytes.starts_with(b"\x7fELF") {
-                        continue;
+                None => match per_arch
+                    .iter()
+                    .find(|a| a.arch == img.arch)
+                    .and_then(|a| a.reports.get(&e.path))
+                    .and_then(|(_, r)| r.facts.as_ref())
+                {
+                    // Its job's record: the runtime files it reads, against this image's files.
+                    Some(facts) => {
+                        let mut findings = Vec::new();
+                        verify::runtime::runtime_file_findings(
+                            &facts.runtime_files,
+                            &expect,
+                            &mut findings,
+                        );
+                        findings
                     }
-                    verify::check_elf_with(&bytes, &expect).findings
-                }
+                    None => {
+                        let bytes = verify::read_file(host).map_err(io(host))?;
+                        if !bytes.starts_with(b"\x7fELF") {
+                            continue;
+                        }
+                        verify::check_elf_with(&bytes, &expect).findings
+                    }
+                },
             };
             for f in findings
                 .iter()
@@ -223,7 +243,11 @@ pub(super) fn image_sbom(
     }
     let mut go = Vec::new();
     for ArchFiles {
-        arch, app, packed, ..
+        arch,
+        app,
+        packed,
+        reports,
+        ..
     } in per_arch
     {
         let mut infos = Vec::new();
@@ -233,9 +257,9 @@ pub(super) fn image_sbom(
                 infos.extend(p.go.clone());
                 continue;
             }
-            let bytes = verify::read_file(&f.host_path).map_err(io(&f.host_path))?;
-            if let Some(Ok(info)) = verify::goinfo::read_go_buildinfo(&bytes) {
-                infos.push(info);
+            // No report: not an ELF file (its job's verification made none of it).
+            if let Some((_, report)) = reports.get(&f.image_path) {
+                infos.extend(report.facts.as_ref().and_then(|f| f.go.clone()));
             }
         }
         go.push((*arch, infos));
@@ -389,8 +413,19 @@ pub(super) fn pack(
     }
     write_binaries(&t, per_arch)?;
     // What `recipe check` says of the image just written, every platform.
-    let distroless = crate::check::check_path(&t.layout, &Default::default())
-        .is_ok_and(|c| c.distroless_ready());
+    let known = per_arch
+        .iter()
+        .flat_map(|a| {
+            a.reports
+                .values()
+                .map(|(sha, r)| ((a.arch, sha.clone()), r.clone()))
+        })
+        .collect();
+    let opts = crate::check::Options {
+        known: std::sync::Arc::new(known),
+        ..Default::default()
+    };
+    let distroless = crate::check::check_path(&t.layout, &opts).is_ok_and(|c| c.distroless_ready());
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),
         written: written.clone(),

@@ -299,6 +299,16 @@ fn hardening_finding(h: &Hardening, facts: &ElfFacts) -> Option<Finding> {
     })
 }
 
+/// The findings of a file's Go build info (from its facts) against what its recipe asked for:
+/// the same as [`super::check_elf_with`] gives with `expect.go`, without parsing it again.
+pub fn go_findings(facts: Option<&ElfFacts>, want: &GoExpect, arch: Option<Arch>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(facts) = facts {
+        check_go(facts.go.as_ref(), want, arch, &mut findings);
+    }
+    findings
+}
+
 /// Go build info against what the recipe asked for.
 fn check_go(
     got: Option<&GoBuildInfo>,

@@ -7,7 +7,7 @@
 
 use goblin::elf::Elf;
 use goblin::options::ParseOptions;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::expect::Expect;
 use super::facts::{ElfFacts, Libc};
@@ -57,6 +57,54 @@ impl ElfReport {
     }
 }
 
+/// Read back from a cache entry's record ([`super::FileRecord`]). The `runtime-file` findings
+/// are made again from the facts (their code's kind is not in the JSON), where the first stood.
+impl<'de> Deserialize<'de> for ElfReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            arch: Option<Arch>,
+            description: String,
+            findings: Vec<StoredFinding>,
+            facts: Option<ElfFacts>,
+        }
+        #[derive(Deserialize)]
+        struct StoredFinding {
+            severity: Severity,
+            code: String,
+            message: String,
+        }
+        let s = Stored::deserialize(d)?;
+        let runtime = Code::RuntimeFile(super::RuntimeKind::CaBundle).as_str();
+        let mut findings = Vec::new();
+        let mut runtime_done = false;
+        for f in s.findings {
+            if f.code == runtime {
+                if let (false, Some(facts)) = (runtime_done, &s.facts) {
+                    super::runtime::runtime_file_findings(
+                        &facts.runtime_files,
+                        &Expect::default(),
+                        &mut findings,
+                    );
+                }
+                runtime_done = true;
+                continue;
+            }
+            findings.push(Finding {
+                severity: f.severity,
+                code: f.code.parse().map_err(serde::de::Error::custom)?,
+                message: f.message,
+            });
+        }
+        Ok(ElfReport {
+            arch: s.arch,
+            description: s.description,
+            findings,
+            facts: s.facts,
+        })
+    }
+}
+
 /// Checks that `bytes` is a fully static ELF executable for `expected` (or, with None, for any
 /// arch of ours, reporting which).
 pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
@@ -66,6 +114,7 @@ pub fn check_elf(bytes: &[u8], expected: Option<Arch>) -> ElfReport {
 /// [`check_elf`] with everything the caller knows: the arch, what a Go build asked for, the
 /// files of the image (to say which runtime files it lacks).
 pub fn check_elf_with(bytes: &[u8], expect: &Expect) -> ElfReport {
+    super::parses::note(bytes);
     match std::panic::catch_unwind(|| check_inner(bytes, expect)) {
         Ok(r) => r,
         Err(_) => ElfReport {

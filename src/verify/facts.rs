@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Everything the ELF says about how the binary will run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ElfFacts {
     pub class_bits: u8,
     /// e.g. `x86-64`, `AArch64`, `ARM`, or goblin's name for others.
@@ -32,7 +32,7 @@ pub struct ElfFacts {
 }
 
 /// What kind of ELF object this is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ElfKind {
     /// ET_EXEC, or ET_DYN with an entry point or PT_INTERP (PIE).
@@ -46,7 +46,7 @@ pub enum ElfKind {
 }
 
 /// Which C library is inside (static) or asked for (dynamic).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "name")]
 pub enum Libc {
     Musl,
@@ -62,7 +62,7 @@ pub enum Libc {
 }
 
 /// A file the binary expects at run time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeFile {
     /// The path as found in the binary, e.g. `/etc/ssl/certs/ca-certificates.crt`.
     pub path: String,
@@ -147,8 +147,19 @@ impl Serialize for RuntimeKind {
     }
 }
 
+impl<'de> Deserialize<'de> for RuntimeKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let what = String::deserialize(d)?;
+        RuntimeKind::PATHS
+            .iter()
+            .map(|&(_, kind)| kind)
+            .find(|kind| kind.describe() == what)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown runtime file kind `{what}`")))
+    }
+}
+
 /// Hardening properties from the program headers and dynamic section.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hardening {
     /// PT_GNU_STACK present without the execute flag.
     pub nx_stack: bool,
@@ -160,7 +171,7 @@ pub struct Hardening {
     pub stack_size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Relro {
     #[default]

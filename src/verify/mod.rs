@@ -19,6 +19,8 @@ pub mod finding;
 pub mod goinfo;
 mod header;
 mod linkage;
+mod parses;
+pub mod record;
 pub mod runtime;
 pub mod serve;
 pub mod service;
@@ -27,12 +29,14 @@ mod strings;
 mod symbols;
 
 pub use arm::{ArmAttributes, parse_arm_attributes};
+pub use deep::go_findings;
 pub use elf::{ElfReport, check_elf, check_elf_with, is_upx_packed};
 pub use expect::{Expect, GoExpect};
 pub use facts::{
     ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,
 };
 pub use finding::{Code, Finding, Severity, UnknownCode};
+pub use record::{FileRecord, Reports};
 pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
 
 /// A file's bytes for checking: memory-mapped, so a large binary is not copied into memory

@@ -78,7 +78,7 @@ fn tiny_elf(text: &str) -> Vec<u8> {
 /// A catalogue with `demo`: a script build that installs [`tiny_elf`] (`demo 1.0`) as its app
 /// file, with a `--version`-style smoke test; `extra` is appended to the recipe. None when this
 /// machine cannot run an x86-64 program (the test is skipped).
-fn prebuilt(extra: &str) -> Option<Scratch> {
+pub(crate) fn prebuilt(extra: &str) -> Option<Scratch> {
     if Arch::host() != Some(Arch::Amd64) {
         skip("the prebuilt test program is an x86-64 ELF");
         return None;
@@ -114,7 +114,7 @@ expect = "demo 1.0"
 }
 
 /// `recipe` in `s` with a private cache and the stand-in zig first on PATH (nothing compiles).
-fn with_zig(s: &Scratch, zig: &tempfile::TempDir) -> Command {
+pub(crate) fn with_zig(s: &Scratch, zig: &tempfile::TempDir) -> Command {
     let mut c = s.cmd_private_cache();
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs = vec![zig.path().to_path_buf()];
@@ -132,7 +132,7 @@ fn with_zig(s: &Scratch, zig: &tempfile::TempDir) -> Command {
 }
 
 /// The one entry of the private cache.
-fn only_entry(s: &Scratch) -> PathBuf {
+pub(crate) fn only_entry(s: &Scratch) -> PathBuf {
     let entries: Vec<PathBuf> = std::fs::read_dir(s.cache().join("builds"))
         .unwrap()
         .flatten()

@@ -26,6 +26,7 @@ mod new;
 mod patches;
 mod push;
 mod recipes;
+mod records;
 mod remote;
 mod run;
 mod run_target_programs;

@@ -81,6 +81,7 @@ pub fn go_buildinfo(bytes: &[u8], elf: &Elf<'_>) -> Option<Result<GoBuildInfo, S
 /// Parses `bytes` as ELF (under `catch_unwind`: goblin can panic on hostile input) and reads its
 /// Go build info; None when the file is not an ELF goblin can read, or not a Go binary.
 pub fn read_go_buildinfo(bytes: &[u8]) -> Option<Result<GoBuildInfo, String>> {
+    crate::verify::parses::note(bytes);
     let elf = match std::panic::catch_unwind(|| Elf::parse(bytes)) {
         Ok(Ok(elf)) => elf,
         _ => return None,
