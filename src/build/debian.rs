@@ -190,10 +190,15 @@ impl Run<'_> {
         Ok((patches.into_iter().map(|p| p.0).collect(), left_out))
     }
 
-    /// One patch applied to the tree ([`super::patch_step`]).
+    /// One patch applied to the tree ([`crate::plan::patch_command`]).
     fn patch(&mut self, name: &str, file: &Path, strip: u32) -> Result<(), BuildError> {
         self.progress.step(self.id, name);
-        let cmd = super::patch_step(name.to_string(), file, strip, self.job);
+        let cmd = crate::plan::patch_command(
+            name.to_string(),
+            &self.job.view.seen(file),
+            strip,
+            &self.job.view.seen(&self.job.src),
+        );
         run_command(self.recipe, self.job, &cmd, self.log, self.tools)
     }
 }

@@ -189,9 +189,7 @@ pub fn run_job(
         }
     }
     let files = collect(recipe, job)?;
-    if job.needs_zig {
-        strip(recipe, job, &files, &mut log, tools, cache, progress, &id)?;
-    }
+    strip(recipe, job, &files, &mut log, tools, progress, &id)?;
     Ok(Built { files, debian })
 }
 
@@ -214,9 +212,9 @@ pub fn unpack_source(
     Ok(debian)
 }
 
-/// Applies the recipe's patches in order to the unpacked source, each a step of its own in the
-/// log (`patch NAME`, [`patch_step`]), so a hunk that does not apply exactly, or a patch
-/// already applied, fails the build naming the patch.
+/// Applies the recipe's patches in order to the unpacked source, each the planned step of its
+/// own in the log (`patch NAME`, [`crate::plan::PatchStep`]), so a hunk that does not apply
+/// exactly, or a patch already applied, fails the build naming the patch.
 fn apply_patches(
     recipe: &Recipe,
     job: &Job,
@@ -225,108 +223,48 @@ fn apply_patches(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<(), BuildError> {
-    if recipe.patches.is_empty() {
-        return Ok(());
-    }
-    let dir = job.work.join("patches");
-    std::fs::create_dir_all(&dir).map_err(io("cannot create", &dir))?;
-    for (n, p) in recipe.patches.iter().enumerate() {
+    for (step, p) in job.patches.iter().zip(&recipe.patches) {
         let name = p.path.rsplit('/').next().unwrap_or(&p.path);
         progress.step(id, &format!("patch {name}"));
-        let file = dir.join(format!("{n:03}-{name}"));
+        if let Some(dir) = step.file.parent() {
+            std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
+        }
         let bytes = p
             .contents
             .as_ref()
-            .map(|c| c.bytes.to_vec())
+            .map(|c| &c.bytes[..])
             .unwrap_or_default();
-        std::fs::write(&file, bytes).map_err(io("cannot write", &file))?;
-        let cmd = patch_step(format!("patch {}", p.path), &file, 1, job);
-        run_command(recipe, job, &cmd, log, tools)?;
+        std::fs::write(&step.file, bytes).map_err(io("cannot write", &step.file))?;
+        run_command(recipe, job, &step.cmd, log, tools)?;
     }
     Ok(())
 }
 
-/// The step that applies one patch file to the tree `cwd`, for Debian's series and the
-/// recipe's own patches alike, with the options `dpkg-source` gives `patch`: no fuzz (every
-/// context line as written), not reversed or applied twice (`-N`), never interactive (`-t`),
-/// files a patch empties removed (`-E`), no backup or reject files.
-pub(super) fn patch_step(name: String, file: &Path, strip: u32, job: &Job) -> crate::plan::Command {
-    let argv = [
-        "patch",
-        "-t",
-        "-F",
-        "0",
-        "-N",
-        "-V",
-        "never",
-        "-E",
-        "--no-backup-if-mismatch",
-        "--reject-file=-",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        format!("-p{strip}"),
-        "-i".into(),
-        job.view.seen(file).display().to_string(),
-    ])
-    .collect();
-    crate::plan::Command {
-        name,
-        argv,
-        env: crate::process::host_env().into_iter().collect(),
-        cwd: job.view.seen(&job.src),
-    }
-}
-
-/// Strips the ELF app files of a C build in place (Go builds are linked with `-s -w`).
-#[allow(clippy::too_many_arguments)]
+/// Runs the planned strip step on the ELF app files of a C build, in place.
 fn strip(
     recipe: &Recipe,
     job: &Job,
     files: &[AppFile],
     log: &mut File,
     tools: &Tools,
-    cache: &Path,
     progress: &dyn Progress,
     id: &str,
 ) -> Result<(), BuildError> {
-    let elves: Vec<String> = files
-        .iter()
-        .filter(|f| fsutil::is_elf(&f.host_path))
-        .map(|f| job.view.seen(&f.host_path).display().to_string())
-        .collect();
-    let Some(zig) = &tools.zig else { return Ok(()) };
+    let (Some(planned), Some(_)) = (&job.strip, &tools.zig) else {
+        return Ok(());
+    };
+    let mut elves: Vec<String> = Vec::new();
+    for f in files.iter().filter(|f| fsutil::is_elf(&f.host_path)) {
+        let seen = job.view.seen(&f.host_path).display().to_string();
+        if !elves.contains(&seen) {
+            elves.push(seen);
+        }
+    }
     if elves.is_empty() {
         return Ok(());
     }
     progress.step(id, "strip");
-    let w = toolchain::wrappers::paths(
-        &job.view.cache(cache),
-        &zig.version,
-        job.arch,
-        job.view.fixed,
-    );
-    let env = match job.steps.iter().find_map(|s| match s {
-        Step::Run(c) => Some(c.env.clone()),
-        _ => None,
-    }) {
-        Some(env) => env,
-        None => [(
-            "PATH".to_string(),
-            std::env::var("PATH").unwrap_or_default(),
-        )]
-        .into(),
-    };
-    let mut argv = vec![w.strip.display().to_string(), "--strip-all".to_string()];
-    argv.extend(elves);
-    let cmd = crate::plan::Command {
-        name: "strip".into(),
-        argv,
-        env,
-        cwd: job.view.seen(&job.dest),
-    };
-    run_command(recipe, job, &cmd, log, tools)
+    run_command(recipe, job, &planned.with_files(elves), log, tools)
 }
 
 fn fetch_source(

@@ -52,8 +52,11 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         view: crate::plan::View::as_is(),
         needs_zig: false,
         needs_go: false,
+        patches: Vec::new(),
         steps: Vec::new(),
+        strip: None,
     };
+    job.patches = crate::plan::patch_steps(&r, &job.work, &job.src, &job.view);
     let io = |what, path: &PathBuf| {
         let path = path.clone();
         move |e: std::io::Error| UsageError::Unreadable {

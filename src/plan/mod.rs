@@ -68,7 +68,143 @@ pub struct Job {
     /// Whether the zig wrappers for this arch are needed.
     pub needs_zig: bool,
     pub needs_go: bool,
+    /// The recipe's own patches, applied in order after the source is unpacked (and after
+    /// Debian's series, which only the fetched source names) and before `steps`.
+    pub patches: Vec<PatchStep>,
     pub steps: Vec<Step>,
+    /// Stripping the ELF app files after the install (C builds; Go links with `-s -w`).
+    pub strip: Option<Strip>,
+}
+
+/// One of the recipe's patches: its bytes written at `file` in the job's folder, then `cmd`
+/// applies it to the source tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchStep {
+    /// The patch as the recipe names it (`patches/fix.patch`).
+    pub patch: String,
+    /// Where its bytes are written (a real path; `cmd` names it as the step sees it).
+    pub file: PathBuf,
+    pub cmd: Command,
+}
+
+/// The strip step: `cmd` names the app files as declared; the run passes each one as resolved
+/// inside the installed tree (a link's target), leaving out those that are not ELF (data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strip {
+    pub cmd: Command,
+    /// How many arguments of `cmd.argv` come before the files (the tool and its options).
+    pub files_from: usize,
+}
+
+impl Strip {
+    /// The command that strips `files` (paths as the step sees them).
+    pub fn with_files(&self, files: impl IntoIterator<Item = String>) -> Command {
+        let mut cmd = self.cmd.clone();
+        cmd.argv.truncate(self.files_from);
+        cmd.argv.extend(files);
+        cmd
+    }
+}
+
+/// The steps that apply `recipe`'s own patches to the tree at `src`, their files kept under
+/// `work/patches` (`NNN-NAME`, in order).
+pub fn patch_steps(recipe: &Recipe, work: &Path, src: &Path, view: &View) -> Vec<PatchStep> {
+    let dir = work.join("patches");
+    recipe
+        .patches
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            let name = p.path.rsplit('/').next().unwrap_or(&p.path);
+            let file = dir.join(format!("{n:03}-{name}"));
+            let cmd = patch_command(
+                format!("patch {}", p.path),
+                &view.seen(&file),
+                1,
+                &view.seen(src),
+            );
+            PatchStep {
+                patch: p.path.clone(),
+                file,
+                cmd,
+            }
+        })
+        .collect()
+}
+
+/// The step that applies one patch file (`file`, as the step sees it) to the tree `cwd`, for
+/// Debian's series and the recipe's own patches alike, with the options `dpkg-source` gives
+/// `patch`: no fuzz (every context line as written), not reversed or applied twice (`-N`),
+/// never interactive (`-t`), files a patch empties removed (`-E`), no backup or reject files.
+pub fn patch_command(name: String, file: &Path, strip: u32, cwd: &Path) -> Command {
+    let argv = [
+        "patch",
+        "-t",
+        "-F",
+        "0",
+        "-N",
+        "-V",
+        "never",
+        "-E",
+        "--no-backup-if-mismatch",
+        "--reject-file=-",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("-p{strip}"),
+        "-i".into(),
+        file.display().to_string(),
+    ])
+    .collect();
+    Command {
+        name,
+        argv,
+        env: crate::process::host_env().into_iter().collect(),
+        cwd: cwd.to_path_buf(),
+    }
+}
+
+/// The strip step of a job whose C build zig's wrappers made: the wrappers' `strip` on every
+/// declared app file, with the environment of the job's first command.
+fn strip_step(
+    recipe: &Recipe,
+    ctx: &Context,
+    arch: Arch,
+    layout: &systems::Layout,
+    steps: &[Step],
+) -> Strip {
+    let w =
+        crate::toolchain::wrappers::paths(&layout.cache, &ctx.zig_version, arch, layout.view.fixed);
+    let env = steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Run(c) => Some(c.env.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| [("PATH".to_string(), ctx.host_path.clone())].into());
+    let mut argv = vec![w.strip.display().to_string(), "--strip-all".to_string()];
+    let files_from = argv.len();
+    let mut seen = std::collections::BTreeSet::new();
+    for f in &recipe.app_files {
+        let path = layout
+            .dest
+            .join(f.trim_start_matches('/'))
+            .display()
+            .to_string();
+        if seen.insert(path.clone()) {
+            argv.push(path);
+        }
+    }
+    Strip {
+        cmd: Command {
+            name: "strip".into(),
+            argv,
+            env,
+            cwd: layout.dest.clone(),
+        },
+        files_from,
+    }
 }
 
 /// One step of a job.
@@ -177,6 +313,8 @@ pub fn job_with(
         view: view.clone(),
     };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
+    let strip = needs_zig.then(|| strip_step(recipe, ctx, arch, &layout, &steps));
+    let patches = patch_steps(recipe, &work, &src, &view);
     Ok(Job {
         recipe: recipe.name.clone(),
         arch,
@@ -198,7 +336,9 @@ pub fn job_with(
         dest,
         needs_zig,
         needs_go,
+        patches,
         steps,
+        strip,
     })
 }
 

@@ -185,14 +185,45 @@ pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
                 "dest": n.job.dest,
                 "sysroot": n.job.sysroot,
                 "sysroot_from": n.job.sysroot_from,
-                "steps": n.job.steps.iter().map(|s| match s {
-                    crate::plan::Step::Run(c) => serde_json::json!({ "name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd }),
-                    crate::plan::Step::Write { name, path, contents } => serde_json::json!({ "name": name, "write": path, "contents": contents }),
-                }).collect::<Vec<_>>(),
+                "steps": job_steps(n),
             })
         })
         .collect();
     serde_json::json!({ "jobs": jobs })
+}
+
+/// Every step of a node's job in the order it runs: Debian's series (its commands known only
+/// once the source is fetched), the recipe's patches, the build system's steps, the strip.
+fn job_steps(n: &crate::plan::Node) -> Vec<serde_json::Value> {
+    let command = |c: &crate::plan::Command| serde_json::json!({ "name": c.name, "argv": c.argv, "env": c.env, "cwd": c.cwd });
+    let mut steps = Vec::new();
+    if n.recipe.debian.is_some() {
+        steps.push(serde_json::json!({
+            "name": "debian series",
+            "note": "Debian's patch series, each patch a `patch` step, as the fetched source lists it"
+        }));
+    }
+    for p in &n.job.patches {
+        let mut step = command(&p.cmd);
+        step["patch"] = p.patch.clone().into();
+        steps.push(step);
+    }
+    for s in &n.job.steps {
+        steps.push(match s {
+            crate::plan::Step::Run(c) => command(c),
+            crate::plan::Step::Write {
+                name,
+                path,
+                contents,
+            } => {
+                serde_json::json!({ "name": name, "write": path, "contents": contents })
+            }
+        });
+    }
+    if let Some(strip) = &n.job.strip {
+        steps.push(command(&strip.cmd));
+    }
+    steps
 }
 
 /// `recipe cache ls`.

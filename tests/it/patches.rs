@@ -135,3 +135,60 @@ fn a_missing_or_repeated_patch_is_located() {
     let s = patched(|t| t.replace("hello-patched/0002-twice.patch", "../0002-twice.patch"));
     run(s.cmd().args(["show", "hello-patched"])).failure(2);
 }
+
+/// The plan is the whole plan: `recipe plan --json` lists the patch steps (each naming its
+/// recipe patch and the file the step reads, as the step sees it) before the build system's
+/// steps, and the strip step after them, naming the app files.
+#[test]
+fn the_plan_lists_the_patch_and_strip_steps() {
+    let s = patched(|t| t);
+    let o = run(s
+        .cmd()
+        .args(["plan", "hello-patched", "--arch", "arm64", "--json"]))
+    .success();
+    let plan: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let steps = plan["jobs"][0]["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names[..2],
+        [
+            "patch hello-patched/0001-version.patch",
+            "patch hello-patched/0002-twice.patch"
+        ],
+        "{names:?}"
+    );
+    for (i, p) in ["000-0001-version.patch", "001-0002-twice.patch"]
+        .iter()
+        .enumerate()
+    {
+        let argv: Vec<&str> = steps[i]["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(argv[0], "patch");
+        assert_eq!(
+            argv[argv.len() - 2..],
+            ["-i", &format!("/build/patches/{p}")]
+        );
+        assert_eq!(steps[i]["cwd"], "/build/src");
+    }
+    let strip = steps.last().unwrap();
+    assert_eq!(strip["name"], "strip", "{names:?}");
+    let argv: Vec<&str> = strip["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(argv[0].ends_with("-strip"), "{argv:?}");
+    assert_eq!(
+        argv[1..],
+        ["--strip-all", "/build/dest/usr/local/bin/hello"]
+    );
+    assert!(
+        names.len() > 3,
+        "the build system's steps are between: {names:?}"
+    );
+}
