@@ -174,7 +174,7 @@ enum Pair {
 enum Decision {
     /// It passes to zig as it is.
     Keep,
-    /// It is left out.
+    /// It (with the first of its pair, if any) is left out.
     Drop,
     /// This passes in its place (a `-Wl,` list with items dropped).
     Replace(OsString),
