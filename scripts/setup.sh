@@ -76,6 +76,14 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   command -v rustup >/dev/null || { echo "setup: rustup is missing; the fuzz targets need Rust's nightly toolchain" >&2; exit 1; }
   rustup toolchain install nightly --profile minimal
 fi
+# .ci/run lints with clippy and checks the formatting with rustfmt before the tests
+need_components=()
+cargo clippy --version >/dev/null 2>&1 || need_components+=(clippy)
+cargo fmt --version >/dev/null 2>&1 || need_components+=(rustfmt)
+if [ ${#need_components[@]} -gt 0 ]; then
+  command -v rustup >/dev/null || { echo "setup: rustup is missing; .ci/run needs Rust's ${need_components[*]}" >&2; exit 1; }
+  rustup component add "${need_components[@]}"
+fi
 command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
 # the SBOM tests read images with Syft (its sbom-cataloger), built from source through the Go
 # module proxy (go checks the modules against the checksum database); ~13 min the first time

@@ -39,6 +39,8 @@ pub mod sandbox;
 pub mod sbom;
 pub mod secrets;
 pub mod source;
+#[doc(hidden)]
+pub mod testing;
 pub mod text;
 pub mod toolchain;
 pub mod verify;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Context, Outcome, RemoteArgs, Targets};
 use crate::ci::{self, Spec};
-use crate::error::{Exit, UsageError};
+use crate::error::{Error, Exit, UsageError};
 use crate::pipeline;
 
 #[derive(clap::Subcommand, Debug)]
@@ -158,6 +158,23 @@ fn check_values(ctx: &Context, g: &mut Generate) -> Result<(), crate::error::Err
 
 fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
     check_values(ctx, &mut g)?;
+    let spec = spec(ctx, &g, engine)?;
+    let text = match engine {
+        "github" => ci::github::workflow(&spec),
+        _ => ci::gitlab::pipeline(&spec),
+    };
+    match g.output {
+        None => {
+            out!("{text}");
+            Ok(Exit::Ok)
+        }
+        Some(path) if g.check => check_output(path, &text, &spec.command),
+        Some(path) => write_output(&path, &text),
+    }
+}
+
+/// What the file says: the job graph and how it was made, from the checked options.
+fn spec(ctx: &Context, g: &Generate, engine: &str) -> Result<Spec, Error> {
     let Some(remote_cache) = g.remote.remote_cache.clone() else {
         return Err(UsageError::CiNeedsRemote.into());
     };
@@ -193,14 +210,14 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
             .into());
         }
     };
-    let command = command_line(ctx, &g, engine, &names, &arch, &remote_cache, &trust);
+    let command = command_line(ctx, g, engine, &names, &arch, &remote_cache, &trust);
     let recipes_dir = (ctx.catalogue.dirs != [PathBuf::from("recipes")]).then(|| {
         std::env::join_paths(&ctx.catalogue.dirs)
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned()
     });
-    let spec = Spec {
+    Ok(Spec {
         recipes: recipes_dir,
         command,
         names,
@@ -214,50 +231,47 @@ fn generate(ctx: &Context, mut g: Generate, engine: &str) -> Outcome {
         insecure: g.remote.remote_cache_insecure,
         schedule: (engine == "github").then_some(schedule).flatten(),
         security_updates: g.security_updates,
-    };
-    let text = match engine {
-        "github" => ci::github::workflow(&spec),
-        _ => ci::gitlab::pipeline(&spec),
-    };
-    let Some(path) = g.output else {
-        out!("{text}");
-        return Ok(Exit::Ok);
-    };
-    if g.check {
-        // A regular file, read no further than what would be written (and one byte more): a
-        // device, a FIFO or a huge file is never read without end.
-        let now = match crate::walk::read_capped(&path, text.len() as u64) {
-            Ok(bytes) => bytes,
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => {
-                Vec::new()
+    })
+}
+
+/// `--check`: whether the file at `path` is `text` already (failing when not, naming the
+/// `command` that makes it).
+fn check_output(path: PathBuf, text: &str, command: &str) -> Outcome {
+    // A regular file, read no further than what would be written (and one byte more): a
+    // device, a FIFO or a huge file is never read without end.
+    let now = match crate::walk::read_capped(&path, text.len() as u64) {
+        Ok(bytes) => bytes,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidData) => Vec::new(),
+        Err(e) => {
+            return Err(UsageError::Unreadable {
+                path,
+                reason: e.to_string(),
             }
-            Err(e) => {
-                return Err(UsageError::Unreadable {
-                    path,
-                    reason: e.to_string(),
-                }
-                .into());
-            }
-        };
-        if now == text.as_bytes() {
-            outln!("{} is up to date", path.display());
-            return Ok(Exit::Ok);
+            .into());
         }
-        eprintln!(
-            "{} is not what `{}` writes now: run it again and commit the file",
-            path.display(),
-            spec.command
-        );
-        return Ok(Exit::Failed);
+    };
+    if now == text.as_bytes() {
+        outln!("{} is up to date", path.display());
+        return Ok(Exit::Ok);
     }
+    eprintln!(
+        "{} is not what `{}` writes now: run it again and commit the file",
+        path.display(),
+        command
+    );
+    Ok(Exit::Failed)
+}
+
+/// Writes `text` to `path` (its folder made first).
+fn write_output(path: &std::path::Path, text: &str) -> Outcome {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| UsageError::Output {
             path: dir.to_path_buf(),
             source,
         })?;
     }
-    crate::publish::write_file(&path, text.as_bytes()).map_err(|source| UsageError::Output {
-        path: path.clone(),
+    crate::publish::write_file(path, text.as_bytes()).map_err(|source| UsageError::Output {
+        path: path.to_path_buf(),
         source,
     })?;
     outln!("wrote {}", path.display());

@@ -171,11 +171,12 @@ mod tests {
         assert!(Version::parse("").is_none());
     }
 
-    /// Every case against the real `dpkg`, when it is there (not needed: the table above is
-    /// what it said).
+    /// Every case against the real `dpkg`, when it is there (skipped without it, and a failure
+    /// under CI: the table above is what it said).
     #[test]
     fn the_table_is_what_dpkg_says() {
         if std::fs::metadata("/usr/bin/dpkg").is_err() {
+            crate::testing::skip("`/usr/bin/dpkg` is not there");
             return;
         }
         for (a, b, want) in CASES {

@@ -80,14 +80,8 @@ pub(super) fn setup(binds: &[Bind], root_from: Option<&Path>) -> Result<(), Stri
         return Err(format!("no `{STAGE}` to make the sandbox's root in"));
     }
     let root = Path::new(STAGE);
-    mount(
-        Some("tmpfs"),
-        STAGE,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        Some("mode=0755"),
-    )
-    .map_err(|e| format!("cannot mount the sandbox's root: {e}"))?;
+    tmpfs(root, libc::MS_NOSUID | libc::MS_NODEV, "0755")
+        .map_err(|e| format!("cannot mount the sandbox's root: {e}"))?;
     match image {
         Some(entries) => image_root(root, entries)?,
         None => {
@@ -181,13 +175,8 @@ fn hide_secrets(root: &Path) -> Result<(), String> {
         };
         let shown = at.display().to_string();
         if m.is_dir() {
-            mount(
-                Some("tmpfs"),
-                &shown,
-                Some("tmpfs"),
-                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RDONLY,
-                Some("mode=0755"),
-            )
+            let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_RDONLY;
+            tmpfs(&at, flags, "0755")
         } else if m.is_file() {
             mount(Some(&fd_path(&null)), &shown, None, libc::MS_BIND, None)
         } else {
@@ -227,14 +216,8 @@ fn fresh(root: &Path, var_tmp: bool) -> Result<(), String> {
     );
     let tmp = root.join("tmp");
     dir(&tmp)?;
-    mount(
-        Some("tmpfs"),
-        &tmp.display().to_string(),
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        Some("mode=1777"),
-    )
-    .map_err(|e| format!("cannot mount a fresh /tmp: {e}"))?;
+    tmpfs(&tmp, libc::MS_NOSUID | libc::MS_NODEV, "1777")
+        .map_err(|e| format!("cannot mount a fresh /tmp: {e}"))?;
     if !var_tmp {
         return Ok(());
     }
@@ -247,14 +230,8 @@ fn fresh(root: &Path, var_tmp: bool) -> Result<(), String> {
 fn devices(root: &Path) -> Result<(), String> {
     let dev = root.join("dev");
     std::fs::create_dir_all(&dev).map_err(|e| format!("cannot make /dev: {e}"))?;
-    mount(
-        Some("tmpfs"),
-        &dev.display().to_string(),
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NOEXEC,
-        Some("mode=0755"),
-    )
-    .map_err(|e| format!("cannot mount /dev: {e}"))?;
+    tmpfs(&dev, libc::MS_NOSUID | libc::MS_NOEXEC, "0755")
+        .map_err(|e| format!("cannot mount /dev: {e}"))?;
     for name in DEVICES {
         let host = Path::new("/dev").join(name);
         if !host.exists() {
@@ -265,14 +242,8 @@ fn devices(root: &Path) -> Result<(), String> {
     }
     let shm = dev.join("shm");
     std::fs::create_dir_all(&shm).map_err(|e| format!("cannot make /dev/shm: {e}"))?;
-    mount(
-        Some("tmpfs"),
-        &shm.display().to_string(),
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-        Some("mode=1777"),
-    )
-    .map_err(|e| format!("cannot mount /dev/shm: {e}"))?;
+    tmpfs(&shm, libc::MS_NOSUID | libc::MS_NODEV, "1777")
+        .map_err(|e| format!("cannot mount /dev/shm: {e}"))?;
     for (name, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -397,6 +368,18 @@ fn bind(fd: &OwnedFd, dir: bool, dst: &Path, writable: bool) -> Result<(), Strin
 
 fn cstr(p: &Path) -> Result<CString, String> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| format!("a NUL in `{}`", p.display()))
+}
+
+/// A fresh tmpfs on `at`, mounted with `flags`, its root folder of `mode` (`0755`, `1777`).
+fn tmpfs(at: &Path, flags: libc::c_ulong, mode: &str) -> io::Result<()> {
+    let data = format!("mode={mode}");
+    mount(
+        Some("tmpfs"),
+        &at.display().to_string(),
+        Some("tmpfs"),
+        flags,
+        Some(&data),
+    )
 }
 
 /// mount(2) with optional source, type and data.

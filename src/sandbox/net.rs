@@ -128,22 +128,49 @@ fn answer_fd(fd: RawFd, made: io::Result<OwnedFd>) -> bool {
         iov_base: data.as_ptr() as *mut _,
         iov_len: 1,
     };
-    // SAFETY: CMSG_SPACE of one descriptor; the buffer is large enough and aligned as u64.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut buf = vec![0u64; space.div_ceil(8)];
-    // SAFETY: a zeroed msghdr filled with our iovec and control buffer; one SCM_RIGHTS cmsg.
+    let mut control = FdControl::new();
+    let msg = control.msghdr(&mut iov);
+    // SAFETY: the header's control buffer has room for one SCM_RIGHTS cmsg; `iov` and
+    // `control` outlive the call.
     unsafe {
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = buf.as_mut_ptr().cast();
-        msg.msg_controllen = space as _;
         let c = libc::CMSG_FIRSTHDR(&msg);
         (*c).cmsg_level = libc::SOL_SOCKET;
         (*c).cmsg_type = libc::SCM_RIGHTS;
         (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), s.as_raw_fd());
         libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) >= 0
+    }
+}
+
+/// The control buffer of a message that carries one descriptor (`SCM_RIGHTS`), for both
+/// ends: [`answer_fd`] sends one, [`Net::ask`] receives one.
+struct FdControl {
+    /// Aligned as `cmsghdr` needs (it holds a `size_t`).
+    buf: Vec<u64>,
+    /// `CMSG_SPACE` of one descriptor: the bytes of `buf` in use.
+    space: usize,
+}
+
+impl FdControl {
+    fn new() -> FdControl {
+        // SAFETY: CMSG_SPACE only computes a size.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+        FdControl {
+            buf: vec![0u64; space.div_ceil(8)],
+            space,
+        }
+    }
+
+    /// A message header over the one buffer `iov` and this control buffer; both must outlive
+    /// every use of the header.
+    fn msghdr(&mut self, iov: &mut libc::iovec) -> libc::msghdr {
+        // SAFETY: msghdr is plain data, and all zeroes is an empty one.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = self.buf.as_mut_ptr().cast();
+        msg.msg_controllen = self.space as _;
+        msg
     }
 }
 
@@ -221,16 +248,11 @@ impl Net {
             iov_base: data.as_mut_ptr().cast(),
             iov_len: data.len(),
         };
-        // SAFETY: CMSG_SPACE of one descriptor.
-        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-        let mut buf = vec![0u64; space.div_ceil(8)];
-        // SAFETY: recvmsg(2) into our buffers; a descriptor received is owned once below.
+        let mut control = FdControl::new();
+        let mut msg = control.msghdr(&mut iov);
+        // SAFETY: recvmsg(2) into our buffers (`iov` and `control` outlive it); a descriptor
+        // received is owned once below.
         let (n, got) = unsafe {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = buf.as_mut_ptr().cast();
-            msg.msg_controllen = space as _;
             let n = libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC);
             let mut got = None;
             if n > 0 {

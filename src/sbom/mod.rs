@@ -234,6 +234,27 @@ pub fn document(input: &Input<'_>) -> Document {
         packages.push(stdlib_package(v, id.clone()));
         relationships.push(rel(&app_id, "CONTAINS", &id));
     }
+    let modules = go_modules(app, input.go);
+    for ((path, version), (m, main)) in &modules {
+        let id = ids.take("Package-go", &format!("{path}-{version}"));
+        packages.push(module_package(m, *main, id.clone()));
+        relationships.push(rel(&app_id, "CONTAINS", &id));
+    }
+
+    // DESCRIBES first, then the rest sorted.
+    relationships[1..].sort();
+    relationships.dedup();
+
+    finish(app, input.source_date_epoch, packages, relationships)
+}
+
+/// The Go modules of the app's binaries, each once (by path and version), with whether it is
+/// a main module; the app's own module is left out when the recipe fetched exactly it (it is
+/// the app package).
+fn go_modules<'a>(
+    app: &Recipe,
+    go: &'a [GoBuildInfo],
+) -> BTreeMap<(String, String), (&'a GoModule, bool)> {
     let app_module = match &app.source {
         Source::Archive { origins, .. } => origins.iter().find_map(|o| match o {
             Origin::GoModule { module, version } => Some((module.as_str(), version.as_str())),
@@ -242,7 +263,7 @@ pub fn document(input: &Input<'_>) -> Document {
         Source::Path(_) => None,
     };
     let mut modules: BTreeMap<(String, String), (&GoModule, bool)> = BTreeMap::new();
-    for g in input.go {
+    for g in go {
         if let Some(m) = &g.main {
             // The app's own module, when the recipe fetched exactly it, is the app package.
             if app_module != Some((m.path.as_str(), m.version.as_str())) {
@@ -257,16 +278,17 @@ pub fn document(input: &Input<'_>) -> Document {
                 .or_insert((m, false));
         }
     }
-    for ((path, version), (m, main)) in &modules {
-        let id = ids.take("Package-go", &format!("{path}-{version}"));
-        packages.push(module_package(m, *main, id.clone()));
-        relationships.push(rel(&app_id, "CONTAINS", &id));
-    }
+    modules
+}
 
-    // DESCRIBES first, then the rest sorted.
-    relationships[1..].sort();
-    relationships.dedup();
-
+/// The document of `app` with these packages and relationships, created at
+/// `source_date_epoch`; its namespace ends in a hash of the rest of it.
+fn finish(
+    app: &Recipe,
+    source_date_epoch: u64,
+    packages: Vec<Package>,
+    relationships: Vec<Relationship>,
+) -> Document {
     let mut doc = Document {
         spdx_version: "SPDX-2.3".into(),
         data_license: "CC0-1.0".into(),
@@ -274,7 +296,7 @@ pub fn document(input: &Input<'_>) -> Document {
         name: format!("{}-{}", app.name, app.version),
         document_namespace: String::new(),
         creation_info: CreationInfo {
-            created: crate::image::rfc3339(input.source_date_epoch),
+            created: crate::image::rfc3339(source_date_epoch),
             creators: vec![format!("Tool: recipe-{}", env!("CARGO_PKG_VERSION"))],
         },
         packages,

@@ -2,7 +2,7 @@
 //! target triple, a GOARCH/GOARM value or a qemu binary; and what the arch table says about
 //! the build machine is what the wrappers use.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use recipe::arch::Arch;
 
@@ -114,21 +114,6 @@ fn violations(file: &str, text: &str) -> Vec<String> {
         }
     }
     out
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

@@ -35,6 +35,7 @@ mod sbom;
 mod service;
 mod smoke_sandbox;
 mod source;
+mod tidy_functions;
 mod util;
 mod verify;
 mod vex;

@@ -62,27 +62,22 @@ pub fn skips_file() -> PathBuf {
 /// tests' output, and is appended to [`skips_file`].
 #[track_caller]
 pub fn skip(reason: &str) {
-    let test = std::thread::current()
-        .name()
-        .filter(|n| *n != "main")
-        .unwrap_or("a test (run on the main thread)")
-        .to_string();
-    let reason = recipe::text::escape(reason);
-    if std::env::var_os("CI").is_some() {
-        panic!("{test} would be skipped, which CI does not allow: {reason}");
-    }
-    let line = format!("{test}: {reason}\n");
-    // io::stderr(), not eprintln!: the macro's output is captured and shown only on failure.
-    let _ = std::io::stderr().write_all(format!("SKIPPED {line}").as_bytes());
-    let file = skips_file();
-    let _ = std::fs::create_dir_all(file.parent().unwrap());
-    // One short write in append mode: lines of tests skipping at once do not interleave.
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&file)
-    {
-        let _ = f.write_all(line.as_bytes());
+    recipe::testing::skip_to(&skips_file(), reason);
+}
+
+/// The `.rs` files under `dir`, in sorted order, added to `out`.
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
     }
 }
 

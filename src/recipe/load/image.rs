@@ -179,86 +179,24 @@ impl Validator<'_> {
         probe: Option<&str>,
         i: &schema::ImageTable,
     ) -> R<Vec<ImageFile>> {
-        let clash = |a: &str, b: &str| rules::within(a, b) || rules::within(b, a);
+        let taken = Taken {
+            app_files,
+            entrypoint,
+            writable,
+            probe,
+            image: i,
+        };
         let mut out: Vec<ImageFile> = Vec::new();
         for f in list {
             let t = f.get_ref();
             let from = self.check(t.from.span(), rules::beside_recipe(t.from.get_ref()))?;
             let to = self.image_path(&t.to, "image file")?;
-            let shown = crate::text::escape(&to);
-            let collide = |what: String, help: &str| {
-                Err(self.err(
-                    t.to.span(),
-                    format!("image file `{shown}` collides with {what}"),
-                    Some(help.to_string()),
-                ))
-            };
-            const MOVE: &str = "put the file at a path of its own, e.g. \"/etc/APP/APP.conf\"";
-            if let Some(a) = app_files
-                .iter()
-                .chain(entrypoint.first())
-                .find(|a| clash(&to, a))
-            {
-                return collide(format!("the app file `{}`", crate::text::escape(a)), MOVE);
-            }
-            // `[image.health]` puts the probe there (the `healthcheck` recipe's app file).
-            if let Some(p) = probe.filter(|p| clash(&to, p)) {
-                return collide(
-                    format!("the health probe `{p}`, which `[image.health]` puts in the image"),
-                    MOVE,
-                );
-            }
-            if let Some(b) = BASE_PATHS.iter().find(|b| to == **b) {
-                return collide(
-                    format!("`{b}`, which the image writes itself"),
-                    "the image's /etc/passwd and /etc/group hold root, nobody and the app user; \
-                     set the user with [image] `user` and `user-name`",
-                );
-            }
-            if rules::within(&to, rules::SBOM_FOLDER) {
-                return collide(
-                    format!("the SBOM folder `{}`", rules::SBOM_FOLDER),
-                    "the image's SBOM is written there; put the file elsewhere",
-                );
-            }
-            let folders = writable
-                .iter()
-                .map(|w| ("writable folder", w.as_str()))
-                .chain(i.volumes.iter().map(|v| ("volume", v.get_ref().as_str())))
-                .chain(i.workdir.iter().map(|w| ("workdir", w.get_ref().as_str())));
-            for (what, dir) in folders {
-                let dir = dir.trim_end_matches('/');
-                if to == dir || rules::within(dir, &to) {
-                    return collide(format!("the {what} `{}`", crate::text::escape(dir)), MOVE);
-                }
-            }
-            if let Some(o) = out.iter().find(|o| clash(&to, &o.to)) {
-                return collide(
-                    format!(
-                        "the image file `{}` declared before",
-                        crate::text::escape(&o.to)
-                    ),
-                    "each image file has a path of its own",
-                );
-            }
+            self.image_file_place(t, &to, &taken, &out)?;
             let mode = match &t.mode {
                 Some(m) => self.check(m.span(), rules::file_mode(m.get_ref()))?,
                 None => 0o644,
             };
-            let owner = match &t.owner {
-                None => Owner::Root,
-                Some(o) => match o.get_ref().as_str() {
-                    "root" => Owner::Root,
-                    "user" => Owner::User,
-                    other => {
-                        return Err(self.err(
-                            o.span(),
-                            format!("unknown owner `{}`", crate::text::escape(other)),
-                            Some("an image file is owned by \"root\" (the default) or by the image's \"user\"".into()),
-                        ));
-                    }
-                },
-            };
+            let owner = self.image_file_owner(t)?;
             let at = t.owner.as_ref().map(|o| o.span()).unwrap_or(t.to.span());
             self.check(
                 at,
@@ -274,6 +212,97 @@ impl Validator<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// That the image file `t`, put at `to`, collides with nothing `taken` and with none of
+    /// the files declared before it (`before`).
+    fn image_file_place(
+        &self,
+        t: &schema::FileTable,
+        to: &str,
+        taken: &Taken,
+        before: &[ImageFile],
+    ) -> R<()> {
+        let clash = |a: &str, b: &str| rules::within(a, b) || rules::within(b, a);
+        let shown = crate::text::escape(to);
+        let collide = |what: String, help: &str| {
+            Err(self.err(
+                t.to.span(),
+                format!("image file `{shown}` collides with {what}"),
+                Some(help.to_string()),
+            ))
+        };
+        const MOVE: &str = "put the file at a path of its own, e.g. \"/etc/APP/APP.conf\"";
+        if let Some(a) = taken
+            .app_files
+            .iter()
+            .chain(taken.entrypoint.first())
+            .find(|a| clash(to, a))
+        {
+            return collide(format!("the app file `{}`", crate::text::escape(a)), MOVE);
+        }
+        // `[image.health]` puts the probe there (the `healthcheck` recipe's app file).
+        if let Some(p) = taken.probe.filter(|p| clash(to, p)) {
+            return collide(
+                format!("the health probe `{p}`, which `[image.health]` puts in the image"),
+                MOVE,
+            );
+        }
+        if let Some(b) = BASE_PATHS.iter().find(|b| to == **b) {
+            return collide(
+                format!("`{b}`, which the image writes itself"),
+                "the image's /etc/passwd and /etc/group hold root, nobody and the app user; \
+                 set the user with [image] `user` and `user-name`",
+            );
+        }
+        if rules::within(to, rules::SBOM_FOLDER) {
+            return collide(
+                format!("the SBOM folder `{}`", rules::SBOM_FOLDER),
+                "the image's SBOM is written there; put the file elsewhere",
+            );
+        }
+        let i = taken.image;
+        let folders = taken
+            .writable
+            .iter()
+            .map(|w| ("writable folder", w.as_str()))
+            .chain(i.volumes.iter().map(|v| ("volume", v.get_ref().as_str())))
+            .chain(i.workdir.iter().map(|w| ("workdir", w.get_ref().as_str())));
+        for (what, dir) in folders {
+            let dir = dir.trim_end_matches('/');
+            if to == dir || rules::within(dir, to) {
+                return collide(format!("the {what} `{}`", crate::text::escape(dir)), MOVE);
+            }
+        }
+        if let Some(o) = before.iter().find(|o| clash(to, &o.to)) {
+            return collide(
+                format!(
+                    "the image file `{}` declared before",
+                    crate::text::escape(&o.to)
+                ),
+                "each image file has a path of its own",
+            );
+        }
+        Ok(())
+    }
+
+    /// The owner of the image file `t`: root unless it names the image's user.
+    fn image_file_owner(&self, t: &schema::FileTable) -> R<Owner> {
+        let Some(o) = &t.owner else {
+            return Ok(Owner::Root);
+        };
+        match o.get_ref().as_str() {
+            "root" => Ok(Owner::Root),
+            "user" => Ok(Owner::User),
+            other => Err(self.err(
+                o.span(),
+                format!("unknown owner `{}`", crate::text::escape(other)),
+                Some(
+                    "an image file is owned by \"root\" (the default) or by the image's \"user\""
+                        .into(),
+                ),
+            )),
+        }
     }
 
     fn health(&self, h: &Spanned<schema::HealthTable>) -> R<Health> {
@@ -364,6 +393,18 @@ impl Validator<'_> {
             ))),
         }
     }
+}
+
+/// What an image file must not collide with: the paths the image holds besides the declared
+/// files.
+struct Taken<'a> {
+    app_files: &'a [String],
+    entrypoint: &'a [String],
+    writable: &'a [String],
+    /// The health probe's path, when `[image.health]` puts one in.
+    probe: Option<&'a str>,
+    /// The volumes and the workdir.
+    image: &'a schema::ImageTable,
 }
 
 /// Files the image writes itself: an image file may not be one of them.

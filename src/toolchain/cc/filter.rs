@@ -160,109 +160,172 @@ fn preprocessing(args: &[OsString]) -> bool {
     false
 }
 
-/// What the wrapper does with `args` (the arguments after the wrapper's name).
-pub fn filter(cx: &Context, args: &[OsString]) -> Action {
-    let text = |a: &OsString| a.to_str().map(str::to_owned);
-    let preprocess = preprocessing(args);
-    let mut out: Vec<OsString> = Vec::with_capacity(args.len());
-    let mut stdout = None;
-    let mut skip_linker_value = false;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        let Some(a) = text(arg) else {
-            out.push(arg.clone());
-            continue;
+/// The argument that takes the next one as its value, when the pair is decided together.
+#[derive(Debug, Clone, Copy)]
+enum Pair {
+    /// `-Xlinker VALUE`: both pass, or both leave when the value is a dropped linker option.
+    Xlinker,
+    /// `-o FILE` under `-E`: both leave, and zig's stdout goes to FILE.
+    Output,
+}
+
+/// What becomes of one argument.
+#[derive(Debug)]
+enum Decision {
+    /// It passes to zig as it is.
+    Keep,
+    /// It (with the first of its pair, if any) is left out.
+    Drop,
+    /// This passes in its place (a `-Wl,` list with items dropped).
+    Replace(OsString),
+    /// It is the first of a [`Pair`]: the next argument decides for both.
+    TakesNext(Pair),
+    /// It is the second of a pair whose two arguments both pass.
+    KeepPair,
+    /// It (with the first of its pair, if any) is left out, and zig's stdout goes to this file
+    /// (`None`: to stdout, `-o -`).
+    Stdout(Option<PathBuf>),
+    /// The call stops here: it is answered or refused.
+    Stop(Action),
+}
+
+/// What the filter knows while it walks the arguments.
+struct Walk<'a> {
+    cx: &'a Context<'a>,
+    /// `-E` is one of the driver's options.
+    preprocess: bool,
+    /// The next linker item is the value of a linker option dropped before (across `-Wl,` and
+    /// `-Xlinker` arguments).
+    skip_linker_value: bool,
+}
+
+impl Walk<'_> {
+    /// The decision for `arg`, the first or only argument of its kind; `next` is the argument
+    /// after it (for `-I DIR`, whose folder the leak guard looks at too).
+    fn single(&mut self, arg: &OsStr, next: Option<&OsString>) -> Decision {
+        let Some(a) = arg.to_str() else {
+            return Decision::Keep;
         };
-        // The separate-argument forms of the leak guard: `-I /usr/include`.
-        if matches!(a.as_str(), "-I" | "-L" | "-isystem")
-            && let Some(next) = args.get(i).and_then(text)
-        {
-            let joined = if a == "-isystem" {
-                format!("-isystem{next}")
-            } else {
-                format!("{a}{next}")
-            };
-            if host_path(&joined, cx.multiarch) {
-                return leak(&joined);
-            }
-        }
-        if host_path(&a, cx.multiarch) {
-            return leak(&a);
-        }
-        if coverage(&a) {
-            return Action::Refuse(format!(
-                "`{a}` asks for coverage instrumentation, which cannot link for the target \
-                 (there is no coverage runtime for {}): turn coverage off for this build",
-                cx.triple
-            ));
+        if let Some(refusal) = self.refusal(a, next) {
+            return Decision::Stop(refusal);
         }
         if let Some(tool) = a.strip_prefix("-print-prog-name=")
             && OUR_TOOLS.contains(&tool)
         {
-            return Action::Answer(
-                cx.dir
-                    .join(format!("{}-{tool}", cx.triple))
-                    .display()
-                    .to_string(),
-            );
+            let wrapper = self.cx.dir.join(format!("{}-{tool}", self.cx.triple));
+            return Decision::Stop(Action::Answer(wrapper.display().to_string()));
         }
-        if DROP_DRIVER.contains(&a.as_str()) {
-            continue;
+        if DROP_DRIVER.contains(&a) {
+            return Decision::Drop;
         }
         if let Some(list) = a.strip_prefix("-Wl,") {
-            if list.split(',').any(coverage) {
-                return Action::Refuse(format!(
-                    "`{a}` asks for coverage instrumentation, which cannot link for the target \
-                     (there is no coverage runtime for {}): turn coverage off for this build",
-                    cx.triple
-                ));
-            }
-            let kept = linker_items(list.split(','), &mut skip_linker_value);
-            if !kept.is_empty() {
-                out.push(format!("-Wl,{}", kept.join(",")).into());
-            }
-            continue;
-        }
-        if a == "-Xlinker"
-            && let Some(value) = args.get(i)
-        {
-            i += 1;
-            match value.to_str() {
-                Some(v) => {
-                    if !linker_items(std::iter::once(v), &mut skip_linker_value).is_empty() {
-                        out.push(arg.clone());
-                        out.push(value.clone());
-                    }
-                }
-                None => {
-                    out.push(arg.clone());
-                    out.push(value.clone());
-                }
-            }
-            continue;
-        }
-        if preprocess {
-            let file = if a == "-o" {
-                let Some(f) = args.get(i) else {
-                    out.push(arg.clone());
-                    continue;
-                };
-                i += 1;
-                Some(PathBuf::from(f))
+            let items = list.split(',').count();
+            let kept = linker_items(list.split(','), &mut self.skip_linker_value);
+            return if kept.is_empty() {
+                Decision::Drop
+            } else if kept.len() == items {
+                Decision::Keep
             } else {
-                a.strip_prefix("-o")
-                    .filter(|f| !f.is_empty())
-                    .map(PathBuf::from)
+                Decision::Replace(format!("-Wl,{}", kept.join(",")).into())
             };
-            if let Some(f) = file {
-                // `-o -` is standard output, where zig writes anyway.
-                stdout = (f != Path::new("-")).then_some(f);
-                continue;
+        }
+        if a == "-Xlinker" {
+            return Decision::TakesNext(Pair::Xlinker);
+        }
+        if self.preprocess {
+            if a == "-o" {
+                return Decision::TakesNext(Pair::Output);
+            }
+            if let Some(file) = a.strip_prefix("-o").filter(|f| !f.is_empty()) {
+                return output(Path::new(file));
             }
         }
-        out.push(arg.clone());
+        Decision::Keep
+    }
+
+    /// The decision for `value`, the second argument of `pair`.
+    fn second(&mut self, pair: Pair, value: &OsStr) -> Decision {
+        match (pair, value.to_str()) {
+            (Pair::Xlinker, Some(v)) => {
+                let kept = linker_items(std::iter::once(v), &mut self.skip_linker_value);
+                if kept.is_empty() {
+                    Decision::Drop
+                } else {
+                    Decision::KeepPair
+                }
+            }
+            (Pair::Xlinker, None) => Decision::KeepPair,
+            (Pair::Output, _) => output(Path::new(value)),
+        }
+    }
+
+    /// Why `a` (with `next`, for the separate forms `-I DIR`) cannot go to zig at all: a host
+    /// folder, or coverage instrumentation.
+    fn refusal(&self, a: &str, next: Option<&OsString>) -> Option<Action> {
+        if matches!(a, "-I" | "-L" | "-isystem")
+            && let Some(next) = next.and_then(|n| n.to_str())
+        {
+            let joined = format!("{a}{next}");
+            if host_path(&joined, self.cx.multiarch) {
+                return Some(leak(&joined));
+            }
+        }
+        if host_path(a, self.cx.multiarch) {
+            return Some(leak(a));
+        }
+        let linker_list = a
+            .strip_prefix("-Wl,")
+            .map(|list| list.split(',').any(coverage));
+        if coverage(a) || linker_list == Some(true) {
+            return Some(Action::Refuse(format!(
+                "`{a}` asks for coverage instrumentation, which cannot link for the target \
+                 (there is no coverage runtime for {}): turn coverage off for this build",
+                self.cx.triple
+            )));
+        }
+        None
+    }
+}
+
+/// `-o FILE` under `-E`: zig's stdout goes to FILE (`-o -` is stdout, where zig writes anyway).
+fn output(file: &Path) -> Decision {
+    Decision::Stdout((file != Path::new("-")).then(|| file.to_owned()))
+}
+
+/// What the wrapper does with `args` (the arguments after the wrapper's name): each argument
+/// is decided on its own ([`Walk::single`]), or with the one after it when it is the first of
+/// a [`Pair`]; a pair's first half with nothing after it passes as it is.
+pub fn filter(cx: &Context, args: &[OsString]) -> Action {
+    let mut walk = Walk {
+        cx,
+        preprocess: preprocessing(args),
+        skip_linker_value: false,
+    };
+    let mut out: Vec<OsString> = Vec::with_capacity(args.len());
+    let mut stdout = None;
+    let mut first_of_pair: Option<(Pair, &OsString)> = None;
+    let nexts = args.iter().skip(1).map(Some).chain([None]);
+    for (arg, next) in args.iter().zip(nexts) {
+        let first = first_of_pair.take();
+        let decision = match first {
+            Some((pair, _)) => walk.second(pair, arg),
+            None => walk.single(arg, next),
+        };
+        match decision {
+            Decision::Keep => out.push(arg.clone()),
+            Decision::Drop => {}
+            Decision::Replace(with) => out.push(with),
+            Decision::TakesNext(pair) => first_of_pair = Some((pair, arg)),
+            Decision::KeepPair => {
+                out.extend(first.map(|(_, first)| first.clone()));
+                out.push(arg.clone());
+            }
+            Decision::Stdout(file) => stdout = file,
+            Decision::Stop(action) => return action,
+        }
+    }
+    if let Some((_, first)) = first_of_pair {
+        out.push(first.clone());
     }
     Action::Run { args: out, stdout }
 }
