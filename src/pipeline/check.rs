@@ -311,14 +311,14 @@ pub(super) fn smoke(
         .collect();
     let (place, binary) = match &jail {
         Some(j) => (
-            verify::smoke::Place::Image {
+            crate::smoke::Place::Image {
                 jail: j,
                 join: None,
             },
             Path::new(&file.image_path),
         ),
         None => (
-            verify::smoke::Place::Host {
+            crate::smoke::Place::Host {
                 cwd: &cwd,
                 env: &host_env,
             },
@@ -335,8 +335,8 @@ pub(super) fn smoke(
     // A client app's server (`serve`): its port fills `{port}` in the files and arguments.
     let port = match s.serve {
         Some(recipe::Serve::Http) => Some(
-            verify::service::free_port(recipe::Listen::Tcp)
-                .map_err(|source| verify::smoke::SmokeError::Spawn {
+            crate::smoke::service::free_port(recipe::Listen::Tcp)
+                .map_err(|source| crate::smoke::SmokeError::Spawn {
                     command: "a free port on 127.0.0.1".into(),
                     source,
                 })
@@ -344,7 +344,8 @@ pub(super) fn smoke(
         ),
         None => None,
     };
-    verify::service::write_files(&cwd, &s.file_bytes(), port.unwrap_or(0)).map_err(run_err)?;
+    crate::smoke::service::write_files(&cwd, &s.file_bytes(), port.unwrap_or(0))
+        .map_err(run_err)?;
     if let Some(j) = &jail {
         j.hand_over(&cwd).map_err(|source| PipelineError::Io {
             path: cwd.clone(),
@@ -361,7 +362,7 @@ pub(super) fn smoke(
     let timeout = Duration::from_secs(s.timeout_secs);
     let (outcome, asked) = match port {
         Some(port) => {
-            let (o, asked) = verify::smoke::run_smoke_served(
+            let (o, asked) = crate::smoke::run_smoke_served(
                 job.arch,
                 binary,
                 &args,
@@ -375,7 +376,7 @@ pub(super) fn smoke(
             (o, Some(asked))
         }
         None => (
-            verify::smoke::run_smoke(job.arch, binary, &args, &s.expect, place, timeout)
+            crate::smoke::run_smoke(job.arch, binary, &args, &s.expect, place, timeout)
                 .map_err(run_err)?,
             None,
         ),
@@ -434,21 +435,21 @@ fn smoke_service(
     job: &plan::Job,
     files: &[AppFile],
     service: &recipe::Service,
-    (place, binary): (verify::smoke::Place, &Path),
+    (place, binary): (crate::smoke::Place, &Path),
     progress: &dyn Progress,
 ) -> Result<(), PipelineError> {
     let s = r.smoke.as_ref().expect("a smoke test");
     // The files were read when the recipe was loaded (and are part of its key); the service
     // fills `{port}` in them itself, once it has chosen the port.
     let contents = s.file_bytes();
-    let in_image = matches!(place, verify::smoke::Place::Image { .. });
+    let in_image = matches!(place, crate::smoke::Place::Image { .. });
     let program = |name: &str| {
         app_file(files, name).map(|f| match in_image {
             true => f.image_path.clone().into(),
             false => f.host_path.clone(),
         })
     };
-    let run = verify::service::ServiceRun {
+    let run = crate::smoke::service::ServiceRun {
         arch: job.arch,
         binary,
         args: &s.command[1..],
@@ -460,16 +461,17 @@ fn smoke_service(
         program: &program,
         timeout: Duration::from_secs(s.timeout_secs),
     };
-    let outcome = verify::service::run_service(&run).map_err(|source| PipelineError::SmokeRun {
-        recipe: r.name.clone(),
-        source,
-    })?;
+    let outcome =
+        crate::smoke::service::run_service(&run).map_err(|source| PipelineError::SmokeRun {
+            recipe: r.name.clone(),
+            source,
+        })?;
     match outcome {
         Ok(summary) => {
             let id = format!("{}/{}", r.name, job.arch);
             let how = match place {
-                verify::smoke::Place::Image { .. } => " (in the image's sandbox, as its user)",
-                verify::smoke::Place::Host { .. } => "",
+                crate::smoke::Place::Image { .. } => " (in the image's sandbox, as its user)",
+                crate::smoke::Place::Host { .. } => "",
             };
             progress.note(&id, &format!("smoke test passed: {summary}{how}"));
             Ok(())

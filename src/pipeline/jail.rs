@@ -65,7 +65,7 @@ pub(super) fn jail(
         seen: CWD.into(),
         writable: true,
     });
-    if let Ok(runner) = crate::verify::smoke::runner(job.arch)
+    if let Ok(runner) = crate::smoke::runner(job.arch)
         && let Some(qemu) = runner.first()
     {
         // The image's folders are mounted read-only: the mount point is made in the tree.

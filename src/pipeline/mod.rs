@@ -13,7 +13,6 @@ use crate::plan;
 use crate::recipe::{self, Catalogue, Recipe};
 use crate::source;
 use crate::toolchain::{self, Specs};
-use crate::verify;
 
 mod check;
 mod jail;
@@ -96,7 +95,7 @@ pub enum PipelineError {
     ServiceSmoke {
         recipe: String,
         arch: Arch,
-        failure: Box<verify::service::ServiceFailure>,
+        failure: Box<crate::smoke::service::ServiceFailure>,
     },
     #[error("{recipe}: smoke command `{program}` is not one of the app files")]
     SmokeProgram { recipe: String, program: String },
@@ -104,7 +103,7 @@ pub enum PipelineError {
     SmokeRun {
         recipe: String,
         #[source]
-        source: verify::smoke::SmokeError,
+        source: crate::smoke::SmokeError,
     },
     #[error("{recipe}: refusing to write an unsafe image: {reason}")]
     UnsafeImage { recipe: String, reason: String },

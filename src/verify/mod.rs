@@ -1,6 +1,6 @@
 //! Proves a built binary is what we promise: a fully static ELF executable for its arch
-//! ([`elf::check_elf`], a pure function over bytes), and that it runs ([`smoke::run_smoke`],
-//! natively or under qemu-user).
+//! ([`elf::check_elf`], a pure function over bytes). Nothing here runs a binary: running one
+//! is the smoke test's ([`crate::smoke`]).
 //!
 //! Layers, each importing only those below it (no module imports one that imports it back):
 //! - leaves: [`finding`] (findings, severity, codes), [`expect`] (what the caller expects),
@@ -8,7 +8,7 @@
 //!   (what the binary names), [`goinfo`] (Go build info);
 //! - checks: [`arm`] (ARM ABI), [`runtime`] (runtime files), [`deep`] (libc, dlopen, shell,
 //!   hardening, Go expectations);
-//! - the orchestrator: [`elf`] ([`check_elf`]), and apart from it [`smoke`].
+//! - the orchestrator: [`elf`] ([`check_elf`]).
 
 pub mod arm;
 pub mod deep;
@@ -20,9 +20,6 @@ pub mod goinfo;
 mod header;
 mod linkage;
 pub mod runtime;
-pub mod serve;
-pub mod service;
-pub mod smoke;
 mod strings;
 mod symbols;
 
@@ -33,7 +30,6 @@ pub use facts::{
     ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,
 };
 pub use finding::{Code, Finding, Severity, UnknownCode};
-pub use smoke::{SmokeError, SmokeOutcome, run_smoke, runner};
 
 /// A file's bytes for checking: memory-mapped, so a large binary is not copied into memory
 /// (an empty file, which cannot be mapped, is an empty buffer).

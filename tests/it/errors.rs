@@ -17,9 +17,9 @@ use recipe::cache::CacheError;
 use recipe::error::{Error, ExitCode, UsageError};
 use recipe::image::ImageError;
 use recipe::pipeline::PipelineError;
+use recipe::smoke::SmokeError;
 use recipe::source::SourceError;
 use recipe::toolchain::ToolchainError;
-use recipe::verify::smoke::SmokeError;
 
 use crate::util::{E, Output, Scratch, fake_zig, minimal_recipe, recipe, root, run, tar_bytes};
 
@@ -746,7 +746,7 @@ fn pipeline_errors_are_drawn() {
             PipelineError::ServiceSmoke {
                 recipe: "redis".into(),
                 arch: Arch::Arm64,
-                failure: Box::new(recipe::verify::service::ServiceFailure {
+                failure: Box::new(recipe::smoke::service::ServiceFailure {
                     step: "request 1 (tcp)".into(),
                     command: "qemu-aarch64 redis-server --port 40000".into(),
                     sent: "PING\r\n".into(),
@@ -1300,8 +1300,8 @@ fn usage_errors_are_drawn() {
 
 #[test]
 fn container_errors_are_drawn() {
-    use recipe::container::ContainerError;
-    use recipe::verify::service::ServiceFailure;
+    use recipe::smoke::container::ContainerError;
+    use recipe::smoke::service::ServiceFailure;
     drawn(vec![
         (
             "container_no_smoke",

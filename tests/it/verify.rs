@@ -9,7 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use recipe::arch::Arch;
-use recipe::verify::{check_elf, run_smoke};
+use recipe::smoke::run_smoke;
+use recipe::verify::check_elf;
 
 use crate::util;
 
@@ -362,7 +363,7 @@ fn smoke_ok(arch: Arch) {
         &bin,
         &args,
         "hello from recipe fixture one two 3",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
@@ -405,7 +406,7 @@ fn verify_smoke_wrong_expect_fails() {
         &bin,
         &[],
         "goodbye",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
@@ -435,7 +436,7 @@ fn verify_smoke_timeout_kills() {
         &bin,
         &["sleep".into()],
         "never",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
@@ -458,7 +459,7 @@ fn verify_smoke_missing_binary_is_an_error() {
         &dir.path().join("nope"),
         &[],
         "x",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },

@@ -1,5 +1,5 @@
 //! The service smoke test: start the app (natively or under qemu-user, see
-//! [`super::smoke::runner`]) with `{port}` filled in, wait until it listens on 127.0.0.1, send
+//! [`super::run::runner`]) with `{port}` filled in, wait until it listens on 127.0.0.1, send
 //! the recipe's requests ([`probe`]), stop it with SIGTERM and check that it exits within its
 //! grace period. A failure names its step, what was sent, what came back, and the app's last
 //! output lines.
@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::smoke::{Place, SmokeError, run_smoke, shown};
+use super::run::{Place, SmokeError, run_smoke, shown};
 use crate::arch::Arch;
 use crate::process::Running;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Request, Service};

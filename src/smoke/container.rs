@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::SmokeError;
+use super::service::{self, ServiceFailure, Target};
 use crate::arch::Arch;
 use crate::process::Capture;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Recipe, Serve};
-use crate::verify::service::{self, ServiceFailure, Target};
-use crate::verify::smoke::SmokeError;
 
 /// Output kept from one engine command.
 const MAX_ENGINE_OUTPUT: usize = 64 * 1024;
@@ -321,7 +321,7 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
     // A client app's server, or a free port to publish a service on.
     let server = match r.smoke.as_ref().and_then(|s| s.serve) {
         Some(Serve::Http) => Some(
-            crate::verify::serve::HttpServer::start(
+            super::serve::HttpServer::start(
                 r.smoke.as_ref().map(|s| s.file_bytes()).unwrap_or_default(),
             )
             .map_err(|source| SmokeError::Spawn {
@@ -431,7 +431,7 @@ fn probe_service(
         timeout: Duration::from_secs(5).min(i.timeout),
         arch: host,
         program: &program,
-        place: crate::verify::smoke::Place::Host {
+        place: super::Place::Host {
             cwd: cwd.path(),
             env: &[],
         },
