@@ -258,8 +258,7 @@ impl ExitCode for PipelineError {
             PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
             | PipelineError::PackedUnknown { .. }
-            | PipelineError::Smoke { .. }
-            | PipelineError::ServiceSmoke { .. } => Failed,
+            | PipelineError::Smoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
             // The recipe's smoke command names no app file; the recipe's user or writable
             // folders break the image rules (checked at load, again when packing).

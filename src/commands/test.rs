@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             bin: &dir.join("bin").join(host.name()),
             timeout: Duration::from_secs(args.timeout.clamp(1, 3600)),
         })?;
-        outln!("{}: {}", r.name, crate::text::escape(&summary));
+        outln!("{}: {}", r.name, crate::text::escape(&summary.to_string()));
     }
     Ok(Exit::Ok)
 }

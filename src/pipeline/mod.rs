@@ -15,12 +15,13 @@ use crate::source;
 use crate::toolchain::{self, Specs};
 
 mod check;
-mod jail;
 mod pack;
+mod smoke;
 mod vex;
 pub use check::recheck_entry;
-use check::{check_files, check_image_files, check_packed, packed_records, smoke};
+use check::{check_files, check_image_files, check_packed, packed_records};
 use pack::{ArchFiles, image_key, image_sbom, pack, part_files};
+use smoke::smoke;
 
 /// Where things are and how much to do at once.
 #[derive(Debug, Clone)]
@@ -83,19 +84,11 @@ pub enum PipelineError {
         file: String,
         reasons: String,
     },
-    #[error("{recipe} for {arch}: smoke test failed: `{command}` {outcome}\noutput:\n{output}")]
+    #[error("{recipe} for {arch}: {failure}")]
     Smoke {
         recipe: String,
         arch: Arch,
-        command: String,
-        outcome: String,
-        output: String,
-    },
-    #[error("{recipe} for {arch}: service smoke test failed at {failure}")]
-    ServiceSmoke {
-        recipe: String,
-        arch: Arch,
-        failure: Box<crate::smoke::service::ServiceFailure>,
+        failure: Box<crate::smoke::Failure>,
     },
     #[error("{recipe}: smoke command `{program}` is not one of the app files")]
     SmokeProgram { recipe: String, program: String },

@@ -371,8 +371,8 @@ fn smoke_ok(arch: Arch) {
     )
     .unwrap();
     eprintln!("{o:#?}");
-    assert!(o.passed, "{o:#?}");
-    assert_eq!(o.status, Some(0));
+    assert!(o.passed(), "{o:#?}");
+    assert_eq!(o.status(), Some(0));
     assert!(o.command.contains("'one two' 3"), "{}", o.command);
     if let Some(q) = arch.info().qemu.filter(|_| Arch::host() != Some(arch)) {
         assert!(o.command.contains(q), "{}", o.command);
@@ -413,13 +413,13 @@ fn verify_smoke_wrong_expect_fails() {
         Duration::from_secs(60),
     )
     .unwrap();
-    assert!(!o.passed);
-    assert_eq!(o.status, Some(0));
+    assert!(!o.passed());
+    assert_eq!(o.status(), Some(0));
     assert!(o.output.contains("hello from recipe fixture"));
     assert!(
-        o.reason.contains("does not contain \"goodbye\""),
+        o.reason().contains("does not contain \"goodbye\""),
         "{}",
-        o.reason
+        o.reason()
     );
 }
 
@@ -444,11 +444,11 @@ fn verify_smoke_timeout_kills() {
     )
     .unwrap();
     eprintln!("{o:#?} after {:.1?}", t.elapsed());
-    assert!(!o.passed);
-    assert!(o.timed_out);
-    assert_eq!(o.status, None);
+    assert!(!o.passed());
+    assert!(o.timed_out());
+    assert_eq!(o.status(), None);
     assert!(t.elapsed() < Duration::from_secs(10));
-    assert!(o.reason.contains("timed out"));
+    assert!(o.reason().contains("timed out"));
 }
 
 #[test]
