@@ -3,8 +3,8 @@
 //!
 //! The modules follow the pipeline: [`recipe`] (load and validate recipe files) -> [`plan`]
 //! (what to do, as plain data) -> [`source`] (fetch and extract) -> [`toolchain`] (zig and Go,
-//! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks and smoke
-//! test) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end); [`push`] uploads an
+//! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks) ->
+//! [`smoke`] (the app run as its image runs it) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end); [`push`] uploads an
 //! image to a registry.
 
 // Errors carry the command, log tail and paths a person needs; they are the cold path, so their
