@@ -17,7 +17,6 @@ use crate::archive::ArchiveError;
 use crate::build::BuildError;
 use crate::cache::CacheError;
 use crate::check::CheckError;
-use crate::container::ContainerError;
 use crate::image::ImageError;
 use crate::new::NewError;
 use crate::pins::Verdict;
@@ -29,9 +28,10 @@ use crate::recipe::{LoadError, RecipeError, rules::UserOptionError};
 use crate::registry::{AuthError, Failure, RegistryError, SettingError};
 use crate::remote::{KeyError, RemoteError};
 use crate::sandbox::SandboxError;
+use crate::smoke::SmokeError;
+use crate::smoke::container::ContainerError;
 use crate::source::SourceError;
 use crate::toolchain::ToolchainError;
-use crate::verify::smoke::SmokeError;
 
 /// `recipe`'s exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,8 +258,7 @@ impl ExitCode for PipelineError {
             PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
             | PipelineError::PackedUnknown { .. }
-            | PipelineError::Smoke { .. }
-            | PipelineError::ServiceSmoke { .. } => Failed,
+            | PipelineError::Smoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
             // The recipe's smoke command names no app file; the recipe's user or writable
             // folders break the image rules (checked at load, again when packing).

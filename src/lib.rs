@@ -3,8 +3,8 @@
 //!
 //! The modules follow the pipeline: [`recipe`] (load and validate recipe files) -> [`plan`]
 //! (what to do, as plain data) -> [`source`] (fetch and extract) -> [`toolchain`] (zig and Go,
-//! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks and smoke
-//! test) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end); [`push`] uploads an
+//! wrappers per target) -> [`build`] (run the build system) -> [`verify`] (ELF checks) ->
+//! [`smoke`] (the app run as its image runs it) -> [`image`] (reproducible OCI layout) -> [`report`] (what the user reads at the end); [`push`] uploads an
 //! image to a registry.
 
 // Errors carry the command, log tail and paths a person needs; they are the cold path, so their
@@ -19,7 +19,6 @@ pub mod check;
 pub mod ci;
 pub mod cli;
 pub mod commands;
-pub mod container;
 pub mod debian;
 pub mod digest;
 pub mod error;
@@ -38,6 +37,7 @@ pub mod report;
 pub mod sandbox;
 pub mod sbom;
 pub mod secrets;
+pub mod smoke;
 pub mod source;
 #[doc(hidden)]
 pub mod testing;

@@ -36,27 +36,6 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let mut log_name = dir.file_name().unwrap_or_default().to_os_string();
     log_name.push(".log");
     let log_path = dir.with_file_name(log_name);
-    let mut job = crate::plan::Job {
-        recipe: r.name.clone(),
-        arch: crate::arch::Arch::build_machine(),
-        system: r.build.system,
-        key: String::new(),
-        sysroot_from: Vec::new(),
-        sysroot: work.path().join("sysroot"),
-        host_sysroot_from: Vec::new(),
-        host_sysroot: work.path().join("host-sysroot"),
-        work: work.path().to_path_buf(),
-        src: dir.clone(),
-        dest: work.path().join("dest"),
-        log: log_path.clone(),
-        view: crate::plan::View::as_is(),
-        needs_zig: false,
-        needs_go: false,
-        patches: Vec::new(),
-        steps: Vec::new(),
-        strip: None,
-    };
-    job.patches = crate::plan::patch_steps(&r, &job.work, &job.src, &job.view);
     let io = |what, path: &PathBuf| {
         let path = path.clone();
         move |e: std::io::Error| UsageError::Unreadable {
@@ -78,22 +57,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             crate::sandbox::Sandbox::check().map_err(PipelineError::from)?
         },
     };
-    if tools.sandbox.is_on() {
-        // The patch steps see the scratch folder at /build and the tree at /build/src, as a
-        // build's steps do.
-        let mount = |real: &std::path::Path, seen: &str| crate::plan::view::Mount {
-            real: real.to_path_buf(),
-            seen: seen.into(),
-            writable: true,
-        };
-        job.view = crate::plan::View {
-            fixed: true,
-            mounts: vec![
-                mount(&job.work, crate::plan::view::BUILD),
-                mount(&dir, "/build/src"),
-            ],
-        };
-    }
+    let job = source_job(&r, work.path(), &dir, &log_path, tools.sandbox.is_on());
     let store = crate::source::Store::new(ctx.cache.join("sources"));
     let progress = super::progress::Display::new(ctx.quiet);
     let id = r.name.clone();
@@ -121,4 +85,52 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     }
     outln!("log: {}", crate::text::path(&log_path));
     Ok(Exit::Ok)
+}
+
+/// The job that unpacks and patches `r`'s source into `dir`, working in `work`: with the
+/// sandbox, its patch steps see the scratch folder at /build and the tree at /build/src, as a
+/// build's steps do.
+fn source_job(
+    r: &recipe::Recipe,
+    work: &std::path::Path,
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    sandboxed: bool,
+) -> crate::plan::Job {
+    let mount = |real: &std::path::Path, seen: &str| crate::plan::view::Mount {
+        real: real.to_path_buf(),
+        seen: seen.into(),
+        writable: true,
+    };
+    let view = if sandboxed {
+        crate::plan::View {
+            fixed: true,
+            mounts: vec![
+                mount(work, crate::plan::view::BUILD),
+                mount(dir, "/build/src"),
+            ],
+        }
+    } else {
+        crate::plan::View::as_is()
+    };
+    crate::plan::Job {
+        recipe: r.name.clone(),
+        arch: crate::arch::Arch::build_machine(),
+        system: r.build.system,
+        key: String::new(),
+        sysroot_from: Vec::new(),
+        sysroot: work.join("sysroot"),
+        host_sysroot_from: Vec::new(),
+        host_sysroot: work.join("host-sysroot"),
+        work: work.to_path_buf(),
+        src: dir.to_path_buf(),
+        dest: work.join("dest"),
+        log: log.to_path_buf(),
+        patches: crate::plan::patch_steps(r, work, dir, &view),
+        view,
+        needs_zig: false,
+        needs_go: false,
+        steps: Vec::new(),
+        strip: None,
+    }
 }

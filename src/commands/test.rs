@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
-    let engine = crate::container::Engine {
+    let engine = crate::smoke::container::Engine {
         program: args.engine.clone(),
     };
     let host = crate::arch::Arch::host().unwrap_or(crate::arch::Arch::Amd64);
@@ -40,14 +40,14 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             }
             .into());
         }
-        let summary = crate::container::run(&crate::container::Inputs {
+        let summary = crate::smoke::container::run(&crate::smoke::container::Inputs {
             recipe: &r,
             engine: &engine,
             archive: &archive,
             bin: &dir.join("bin").join(host.name()),
             timeout: Duration::from_secs(args.timeout.clamp(1, 3600)),
         })?;
-        outln!("{}: {}", r.name, crate::text::escape(&summary));
+        outln!("{}: {}", r.name, crate::text::escape(&summary.to_string()));
     }
     Ok(Exit::Ok)
 }

@@ -13,15 +13,15 @@ use crate::plan;
 use crate::recipe::{self, Catalogue, Recipe};
 use crate::source;
 use crate::toolchain::{self, Specs};
-use crate::verify;
 
 mod check;
-mod jail;
 mod pack;
+mod smoke;
 mod vex;
 pub use check::recheck_entry;
-use check::{check_files, check_image_files, check_packed, packed_records, smoke};
+use check::{check_files, check_image_files, check_packed, packed_records};
 use pack::{ArchFiles, image_key, image_sbom, pack, part_files};
+use smoke::smoke;
 
 /// Where things are and how much to do at once.
 #[derive(Debug, Clone)]
@@ -84,19 +84,11 @@ pub enum PipelineError {
         file: String,
         reasons: String,
     },
-    #[error("{recipe} for {arch}: smoke test failed: `{command}` {outcome}\noutput:\n{output}")]
+    #[error("{recipe} for {arch}: {failure}")]
     Smoke {
         recipe: String,
         arch: Arch,
-        command: String,
-        outcome: String,
-        output: String,
-    },
-    #[error("{recipe} for {arch}: service smoke test failed at {failure}")]
-    ServiceSmoke {
-        recipe: String,
-        arch: Arch,
-        failure: Box<verify::service::ServiceFailure>,
+        failure: Box<crate::smoke::Failure>,
     },
     #[error("{recipe}: smoke command `{program}` is not one of the app files")]
     SmokeProgram { recipe: String, program: String },
@@ -104,7 +96,7 @@ pub enum PipelineError {
     SmokeRun {
         recipe: String,
         #[source]
-        source: verify::smoke::SmokeError,
+        source: crate::smoke::SmokeError,
     },
     #[error("{recipe}: refusing to write an unsafe image: {reason}")]
     UnsafeImage { recipe: String, reason: String },

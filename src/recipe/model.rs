@@ -321,7 +321,7 @@ pub struct Smoke {
 
 impl Smoke {
     /// The smoke files as (relative path, bytes as read beside the recipe); `{port}` is filled
-    /// in where they are written (`verify::service::write_files`).
+    /// in where they are written (`smoke::service::write_files`).
     pub fn file_bytes(&self) -> Vec<(String, Vec<u8>)> {
         self.files
             .iter()

@@ -17,9 +17,9 @@ use recipe::cache::CacheError;
 use recipe::error::{Error, ExitCode, UsageError};
 use recipe::image::ImageError;
 use recipe::pipeline::PipelineError;
+use recipe::smoke::{ServiceFailure, SmokeError};
 use recipe::source::SourceError;
 use recipe::toolchain::ToolchainError;
-use recipe::verify::smoke::SmokeError;
 
 use crate::util::{E, Output, Scratch, fake_zig, minimal_recipe, recipe, root, run, tar_bytes};
 
@@ -714,6 +714,43 @@ fn step() -> BuildError {
     }
 }
 
+/// A `--version` smoke test that fails as a build meets it: the job's smoke test
+/// ([`recipe::smoke::job::run`], on this machine as with `--no-sandbox`) of an app file that
+/// prints `Illegal instruction` and exits 1 without the text the recipe expects.
+fn failed_smoke() -> PipelineError {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let bin = d.path().join("redis-server");
+    std::fs::write(&bin, "#!/bin/sh\necho Illegal instruction\nexit 1\n").unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = minimal_recipe("redis")
+        .replace("/usr/local/bin/demo", "/usr/local/bin/redis-server")
+        + "\n[smoke]\ncommand = [\"redis-server\", \"--version\"]\nexpect = \"Redis server\"\n";
+    let r = recipe::recipe::parse(Path::new("/r/redis.toml"), &text).unwrap();
+    let arch = Arch::host().expect("a build machine arch");
+    let files = [recipe::build::AppFile {
+        image_path: "/usr/local/bin/redis-server".into(),
+        host_path: bin,
+        link: None,
+    }];
+    let job = recipe::smoke::job::Job {
+        smoke: r.smoke.as_ref().unwrap(),
+        arch,
+        work: d.path(),
+        files: &files,
+        env: Vec::new(),
+        image: None,
+    };
+    match recipe::smoke::job::run(&job).unwrap() {
+        recipe::smoke::Outcome::Failed(failure) => PipelineError::Smoke {
+            recipe: r.name.clone(),
+            arch,
+            failure: Box::new(failure),
+        },
+        passed => panic!("{passed:?}"),
+    }
+}
+
 #[test]
 fn pipeline_errors_are_drawn() {
     drawn(vec![
@@ -728,32 +765,21 @@ fn pipeline_errors_are_drawn() {
             }
             .into(),
         ),
+        ("pipeline_smoke", 1, failed_smoke().into()),
         (
-            "pipeline_smoke",
+            "pipeline_service_smoke",
             1,
             PipelineError::Smoke {
                 recipe: "redis".into(),
                 arch: Arch::Arm64,
-                command: "qemu-aarch64 redis-server --version".into(),
-                outcome: "exited with status 1 without printing `Redis server`".into(),
-                output: "Illegal instruction".into(),
-            }
-            .into(),
-        ),
-        (
-            "pipeline_service_smoke",
-            1,
-            PipelineError::ServiceSmoke {
-                recipe: "redis".into(),
-                arch: Arch::Arm64,
-                failure: Box::new(recipe::verify::service::ServiceFailure {
+                failure: Box::new(recipe::smoke::Failure::Service(ServiceFailure {
                     step: "request 1 (tcp)".into(),
                     command: "qemu-aarch64 redis-server --port 40000".into(),
                     sent: "PING\r\n".into(),
                     received: "-ERR unknown command\r\n".into(),
                     reason: "the answer does not contain \"+PONG\"".into(),
                     output: "Ready to accept connections tcp\n\x1b[31mwarning".into(),
-                }),
+                })),
             }
             .into(),
         ),
@@ -1300,8 +1326,7 @@ fn usage_errors_are_drawn() {
 
 #[test]
 fn container_errors_are_drawn() {
-    use recipe::container::ContainerError;
-    use recipe::verify::service::ServiceFailure;
+    use recipe::smoke::container::ContainerError;
     drawn(vec![
         (
             "container_no_smoke",

@@ -448,5 +448,5 @@ pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
 
 /// A TCP port free on 127.0.0.1 right now (bound to port 0 and released).
 pub fn free_port() -> u16 {
-    recipe::verify::service::free_port(recipe::recipe::Listen::Tcp).unwrap()
+    recipe::smoke::service::free_port(recipe::recipe::Listen::Tcp).unwrap()
 }

@@ -9,7 +9,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use recipe::arch::Arch;
-use recipe::verify::{check_elf, run_smoke};
+use recipe::smoke::run_smoke;
+use recipe::verify::check_elf;
 
 use crate::util;
 
@@ -362,7 +363,7 @@ fn smoke_ok(arch: Arch) {
         &bin,
         &args,
         "hello from recipe fixture one two 3",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
@@ -370,8 +371,8 @@ fn smoke_ok(arch: Arch) {
     )
     .unwrap();
     eprintln!("{o:#?}");
-    assert!(o.passed, "{o:#?}");
-    assert_eq!(o.status, Some(0));
+    assert!(o.passed(), "{o:#?}");
+    assert_eq!(o.status(), Some(0));
     assert!(o.command.contains("'one two' 3"), "{}", o.command);
     if let Some(q) = arch.info().qemu.filter(|_| Arch::host() != Some(arch)) {
         assert!(o.command.contains(q), "{}", o.command);
@@ -405,20 +406,20 @@ fn verify_smoke_wrong_expect_fails() {
         &bin,
         &[],
         "goodbye",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
         Duration::from_secs(60),
     )
     .unwrap();
-    assert!(!o.passed);
-    assert_eq!(o.status, Some(0));
+    assert!(!o.passed());
+    assert_eq!(o.status(), Some(0));
     assert!(o.output.contains("hello from recipe fixture"));
     assert!(
-        o.reason.contains("does not contain \"goodbye\""),
+        o.reason().contains("does not contain \"goodbye\""),
         "{}",
-        o.reason
+        o.reason()
     );
 }
 
@@ -435,7 +436,7 @@ fn verify_smoke_timeout_kills() {
         &bin,
         &["sleep".into()],
         "never",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },
@@ -443,11 +444,11 @@ fn verify_smoke_timeout_kills() {
     )
     .unwrap();
     eprintln!("{o:#?} after {:.1?}", t.elapsed());
-    assert!(!o.passed);
-    assert!(o.timed_out);
-    assert_eq!(o.status, None);
+    assert!(!o.passed());
+    assert!(o.timed_out());
+    assert_eq!(o.status(), None);
     assert!(t.elapsed() < Duration::from_secs(10));
-    assert!(o.reason.contains("timed out"));
+    assert!(o.reason().contains("timed out"));
 }
 
 #[test]
@@ -458,7 +459,7 @@ fn verify_smoke_missing_binary_is_an_error() {
         &dir.path().join("nope"),
         &[],
         "x",
-        recipe::verify::smoke::Place::Host {
+        recipe::smoke::Place::Host {
             cwd: dir.path(),
             env: &[],
         },

@@ -11,11 +11,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::SmokeError;
+use super::form::Form;
+use super::outcome::{By, End, Passed, Ran, ServiceFailure};
+use super::service::{self, Target};
 use crate::arch::Arch;
 use crate::process::Capture;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Recipe, Serve};
-use crate::verify::service::{self, ServiceFailure, Target};
-use crate::verify::smoke::SmokeError;
 
 /// Output kept from one engine command.
 const MAX_ENGINE_OUTPUT: usize = 64 * 1024;
@@ -103,8 +105,8 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
         run.extend(["--volume".into(), w.clone()]);
     }
     let fill = |a: &String| a.replace(PORT_PLACEHOLDER, &host_port.to_string());
-    let kind = match &s.service {
-        Some(svc) => {
+    let kind = match Form::of(s) {
+        Form::Service(svc) => {
             let proto = match svc.listen {
                 Listen::Tcp => "tcp",
                 Listen::Udp => "udp",
@@ -137,7 +139,7 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
                 image_port: port.parse().unwrap_or(host_port),
             }
         }
-        None => {
+        Form::Version { expect } | Form::Client { expect, .. } => {
             // The client reaches the smoke test's server on the host's 127.0.0.1.
             run.extend(["--network".into(), "host".into()]);
             let program = &s.command[0];
@@ -152,7 +154,7 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
                 run.extend(["--entrypoint".into(), path]);
             }
             Kind::Client {
-                expect: s.expect.clone(),
+                expect: expect.to_string(),
             }
         }
     };
@@ -303,8 +305,8 @@ pub struct Inputs<'a> {
     pub timeout: Duration,
 }
 
-/// Loads, starts, probes and stops; the summary line, or why it failed.
-pub fn run(i: &Inputs) -> Result<String, ContainerError> {
+/// Loads, starts, probes and stops; how it passed, or why it failed.
+pub fn run(i: &Inputs) -> Result<Passed, ContainerError> {
     let r = i.recipe;
     let smoke_err = |source| ContainerError::Smoke {
         name: r.name.clone(),
@@ -313,15 +315,17 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
     let image = i.engine.load(i.archive)?;
     let container = format!("recipe-test-{}-{}", r.name, std::process::id());
     i.engine.remove(&container);
-    let listen = r
-        .smoke
-        .as_ref()
-        .and_then(|s| s.service.as_ref())
-        .map(|s| s.listen);
+    let form = r.smoke.as_ref().map(Form::of);
+    let listen = match form {
+        Some(Form::Service(svc)) => Some(svc.listen),
+        _ => None,
+    };
     // A client app's server, or a free port to publish a service on.
-    let server = match r.smoke.as_ref().and_then(|s| s.serve) {
-        Some(Serve::Http) => Some(
-            crate::verify::serve::HttpServer::start(
+    let server = match form {
+        Some(Form::Client {
+            serve: Serve::Http, ..
+        }) => Some(
+            super::serve::HttpServer::start(
                 r.smoke.as_ref().map(|s| s.file_bytes()).unwrap_or_default(),
             )
             .map_err(|source| SmokeError::Spawn {
@@ -330,7 +334,7 @@ pub fn run(i: &Inputs) -> Result<String, ContainerError> {
             })
             .map_err(smoke_err)?,
         ),
-        None => None,
+        _ => None,
     };
     let port = match (&server, listen) {
         (Some(s), _) => s.port(),
@@ -406,7 +410,7 @@ fn probe_service(
     command: &str,
     listen: Listen,
     (port, image_port): (u16, u16),
-) -> Result<Result<String, ServiceFailure>, SmokeError> {
+) -> Result<Result<Passed, ServiceFailure>, SmokeError> {
     let r = i.recipe;
     let svc = r
         .smoke
@@ -431,7 +435,7 @@ fn probe_service(
         timeout: Duration::from_secs(5).min(i.timeout),
         arch: host,
         program: &program,
-        place: crate::verify::smoke::Place::Host {
+        place: super::Place::Host {
             cwd: cwd.path(),
             env: &[],
         },
@@ -453,10 +457,6 @@ fn probe_service(
         }
         answered += 1;
     }
-    let what = match listen {
-        Listen::Tcp => "tcp",
-        Listen::Udp => "udp",
-    };
     // `stop -t GRACE` sends SIGTERM, then SIGKILL after GRACE; a kill is exit status 137.
     let stop = i.engine.run(
         &[
@@ -469,9 +469,14 @@ fn probe_service(
     );
     let code = exit_code(i, &p.container);
     match (stop, code) {
-        (Ok(_), Some(c)) if c != 137 => Ok(Ok(format!(
-            "the container answered {answered} request(s) on {what} port {port} and stopped (exit status {c})"
-        ))),
+        (Ok(_), Some(c)) if c != 137 => Ok(Ok(Passed::Served {
+            by: By::Container,
+            requests: answered,
+            listen,
+            port,
+            stopped: format!("exit status {c}"),
+            sandboxed: false,
+        })),
         (stop, code) => Ok(Err(failure(
             "stop",
             command,
@@ -512,7 +517,7 @@ fn wait_client(
     p: &Plan,
     command: &str,
     expect: &str,
-) -> Result<String, ServiceFailure> {
+) -> Result<Passed, ServiceFailure> {
     let deadline = Instant::now() + i.timeout;
     let code = loop {
         let running = i
@@ -536,21 +541,24 @@ fn wait_client(
         }
         std::thread::sleep(Duration::from_millis(300));
     };
-    let logs = i.engine.logs(&p.container);
-    match code {
-        Some(c) if logs.contains(expect) => Ok(format!(
-            "the container ran `{}` to its end (exit status {c}) with `{expect}` in its output",
-            p.args.join(" ")
-        )),
+    let ran = Ran {
+        command: command.to_string(),
+        expect: expect.to_string(),
+        output: i.engine.logs(&p.container),
+        end: code.map_or(End::Running(i.timeout), End::Exited),
+    };
+    match ran.end {
+        End::Exited(status) if ran.passed() => Ok(Passed::ContainerRan {
+            args: p.args.join(" "),
+            status,
+            expect: expect.to_string(),
+        }),
         _ => Err(failure(
             "run",
             command,
             String::new(),
-            logs,
-            match code {
-                None => format!("did not finish within {:?}", i.timeout),
-                Some(c) => format!("exited with status {c} and its output lacks `{expect}`"),
-            },
+            ran.output.clone(),
+            ran.how(),
         )),
     }
 }

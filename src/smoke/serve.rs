@@ -110,18 +110,21 @@ fn serve(server: &tiny_http::Server, files: &[(String, Vec<u8>)], log: &Mutex<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use crate::smoke::service::probe::{Over, exchange};
 
     fn get(port: u16, path: &str) -> String {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let timeout = std::time::Duration::from_secs(10);
+        let got = exchange(
+            &crate::sandbox::Net::Host,
+            Over::Tcp,
+            port,
+            request.as_bytes(),
+            timeout,
+            |_| false,
         )
         .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        String::from_utf8(got).unwrap()
     }
 
     #[test]

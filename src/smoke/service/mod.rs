@@ -1,5 +1,5 @@
 //! The service smoke test: start the app (natively or under qemu-user, see
-//! [`super::smoke::runner`]) with `{port}` filled in, wait until it listens on 127.0.0.1, send
+//! [`super::run::runner`]) with `{port}` filled in, wait until it listens on 127.0.0.1, send
 //! the recipe's requests ([`probe`]), stop it with SIGTERM and check that it exits within its
 //! grace period. A failure names its step, what was sent, what came back, and the app's last
 //! output lines.
@@ -7,12 +7,12 @@
 pub mod dns;
 pub mod probe;
 
-use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::smoke::{Place, SmokeError, run_smoke, shown};
+use super::outcome::{By, Passed, ServiceFailure};
+use super::run::{Place, SmokeError, run_smoke, shown};
 use crate::arch::Arch;
 use crate::process::Running;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Request, Service};
@@ -46,37 +46,8 @@ pub struct ServiceRun<'a> {
     pub timeout: Duration,
 }
 
-/// Why a service smoke test failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceFailure {
-    /// "start", "request 2 (tcp)", "stop".
-    pub step: String,
-    /// The app's command line.
-    pub command: String,
-    pub sent: String,
-    pub received: String,
-    pub reason: String,
-    /// The app's last output lines.
-    pub output: String,
-}
-
-impl fmt::Display for ServiceFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::text::{escape, escape_lines};
-        writeln!(f, "step {}: {}", self.step, escape(&self.reason))?;
-        writeln!(f, "app: `{}`", escape(&self.command))?;
-        writeln!(f, "sent: {:?}", self.sent)?;
-        writeln!(f, "received: {:?}", self.received)?;
-        write!(
-            f,
-            "last output lines of the app:\n{}",
-            escape_lines(&self.output)
-        )
-    }
-}
-
 /// Runs the service smoke test. `Ok(Err(_))` is a failed test, `Err` one that could not run.
-pub fn run_service(r: &ServiceRun) -> Result<Result<String, ServiceFailure>, SmokeError> {
+pub fn run_service(r: &ServiceRun) -> Result<Result<Passed, ServiceFailure>, SmokeError> {
     let binary = r.place.check(r.binary)?;
     let mut last = None;
     for _ in 0..PORT_ATTEMPTS {
@@ -95,7 +66,7 @@ pub fn run_service(r: &ServiceRun) -> Result<Result<String, ServiceFailure>, Smo
 enum Attempt {
     /// The app ended before its port opened: maybe the port was taken; try another.
     ExitedEarly(ServiceFailure),
-    Done(Result<String, ServiceFailure>),
+    Done(Result<Passed, ServiceFailure>),
 }
 
 /// A port free on 127.0.0.1 right now (bound to port 0 and released).
@@ -241,10 +212,14 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
             reason,
         ))));
     }
-    Ok(Attempt::Done(Ok(format!(
-        "`{command}` answered {} request(s) on {what} and stopped ({status})",
-        done.len()
-    ))))
+    Ok(Attempt::Done(Ok(Passed::Served {
+        by: By::App(command),
+        requests: done.len(),
+        listen: r.service.listen,
+        port,
+        stopped: status.to_string(),
+        sandboxed: matches!(r.place, Place::Image { .. }),
+    })))
 }
 
 /// The request's kind, as the recipe names it.
@@ -350,10 +325,10 @@ fn run_client(t: &Target, argv: &[String], expect: &str) -> Result<Answer, Smoke
         host => host,
     };
     let o = run_smoke(t.arch, &program, &args, expect, place, t.timeout)?;
-    if o.passed {
+    if o.passed() {
         return Ok(Ok(o.output));
     }
-    let reason = o.reason.clone();
+    let reason = o.reason();
     Ok(Err((
         o.command,
         probe::Miss {

@@ -30,34 +30,88 @@ fn local(port: u16) -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
 }
 
-/// Connects, sends `send`, reads until `done` says the answer is complete, the peer closes,
-/// [`MAX_ANSWER`] bytes, or `timeout`.
-fn exchange(
+/// How a request reaches the app's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    Tcp,
+    Udp,
+}
+
+/// A connection to the app's port: a TCP stream, or a UDP socket connected to it.
+enum Conn {
+    Tcp(std::net::TcpStream),
+    Udp(std::net::UdpSocket),
+}
+
+impl Conn {
+    fn open(net: &Net, over: Over, port: u16, timeout: Duration) -> Result<Conn, Miss> {
+        match over {
+            Over::Tcp => net
+                .connect(local(port), timeout)
+                .map(Conn::Tcp)
+                .map_err(|e| miss(b"", format!("cannot connect: {e}"))),
+            Over::Udp => {
+                let s = net
+                    .udp(local(0))
+                    .map_err(|e| miss(b"", format!("no UDP socket: {e}")))?;
+                s.connect(local(port))
+                    .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
+                Ok(Conn::Udp(s))
+            }
+        }
+    }
+
+    fn send(&mut self, data: &[u8], timeout: Duration) -> std::io::Result<()> {
+        match self {
+            Conn::Tcp(s) => {
+                s.set_write_timeout(Some(timeout)).ok();
+                s.write_all(data)
+            }
+            Conn::Udp(s) => s.send(data).map(|_| ()),
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> std::io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => {
+                s.set_read_timeout(Some(timeout)).ok();
+                s.read(buf)
+            }
+            Conn::Udp(s) => {
+                s.set_read_timeout(Some(timeout)).ok();
+                s.recv(buf)
+            }
+        }
+    }
+}
+
+/// Connects to the app's port over `over`, sends `send`, and reads until `done` says the
+/// answer is complete, the peer closes, [`MAX_ANSWER`] bytes, or `timeout`. Over UDP the
+/// answer is one datagram, and none is a miss; over TCP a read error ends the answer.
+pub(crate) fn exchange(
     net: &Net,
+    over: Over,
     port: u16,
     send: &[u8],
     timeout: Duration,
     done: impl Fn(&[u8]) -> bool,
 ) -> Result<Vec<u8>, Miss> {
-    let mut s = net
-        .connect(local(port), timeout)
-        .map_err(|e| miss(b"", format!("cannot connect: {e}")))?;
-    s.set_write_timeout(Some(timeout)).ok();
-    s.write_all(send)
+    let mut conn = Conn::open(net, over, port, timeout)?;
+    conn.send(send, timeout)
         .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
     let deadline = Instant::now() + timeout;
     let mut got = Vec::new();
-    let mut buf = [0u8; 8192];
+    let mut buf = [0u8; 4096];
     while got.len() < MAX_ANSWER && !done(&got) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        s.set_read_timeout(Some(left)).ok();
-        match s.read(&mut buf) {
+        match conn.recv(&mut buf, left) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n.min(MAX_ANSWER - got.len())]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if over == Over::Udp => return Err(miss(b"", format!("no answer: {e}"))),
             Err(_) => break,
         }
     }
@@ -72,7 +126,7 @@ pub fn tcp(
     expect: &str,
     timeout: Duration,
 ) -> Result<String, Miss> {
-    let got = exchange(net, port, send.as_bytes(), timeout, |g| {
+    let got = exchange(net, Over::Tcp, port, send.as_bytes(), timeout, |g| {
         memchr::memmem::find(g, expect.as_bytes()).is_some()
     })?;
     if memchr::memmem::find(&got, expect.as_bytes()).is_none() {
@@ -203,7 +257,7 @@ pub fn http(
     timeout: Duration,
     jar: &mut Cookies,
 ) -> Result<String, Miss> {
-    let got = exchange(net, port, request.as_bytes(), timeout, |_| false)?;
+    let got = exchange(net, Over::Tcp, port, request.as_bytes(), timeout, |_| false)?;
     keep_cookies(&got, jar);
     let (code, data) = parse_http(&got).map_err(|r| miss(&got, r))?;
     if code != status {
@@ -226,18 +280,9 @@ pub fn dns(
 ) -> Result<String, Miss> {
     let id = (std::process::id() as u16) ^ port;
     let q = dns::query(id, name, kind);
-    let sock = net
-        .udp(local(0))
-        .map_err(|e| miss(b"", format!("no UDP socket: {e}")))?;
-    sock.connect(local(port))
-        .and_then(|_| sock.send(&q))
-        .map_err(|e| miss(b"", format!("cannot send: {e}")))?;
-    sock.set_read_timeout(Some(timeout)).ok();
-    let mut buf = vec![0u8; 4096];
-    let n = sock
-        .recv(&mut buf)
-        .map_err(|e| miss(b"", format!("no answer: {e}")))?;
-    let got = dns::answer(&buf[..n], id, kind).map_err(|r| miss(&buf[..n], r))?;
+    // One datagram is the whole answer.
+    let raw = exchange(net, Over::Udp, port, &q, timeout, |g| !g.is_empty())?;
+    let got = dns::answer(&raw, id, kind).map_err(|r| miss(&raw, r))?;
     let shown = got
         .iter()
         .map(|a| a.to_string())

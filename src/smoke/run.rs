@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
-
+use super::outcome::{End, Ran};
 use crate::arch::Arch;
 use crate::sandbox::Net;
 
@@ -36,24 +35,6 @@ pub enum SmokeError {
         command: String,
         source: std::io::Error,
     },
-}
-
-/// What a smoke run did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SmokeOutcome {
-    /// Output contains `expect`, and the program exited by itself (any exit status: many tools
-    /// print `--help` with status 1 or 2) rather than by a signal or the timeout.
-    pub passed: bool,
-    /// Exit status; None when killed by a signal (including at the timeout).
-    pub status: Option<i32>,
-    /// stdout and stderr interleaved as written, lossily decoded, at most [`MAX_OUTPUT`] bytes.
-    pub output: String,
-    /// The command line as run, for the user to paste.
-    pub command: String,
-    /// Killed at the timeout.
-    pub timed_out: bool,
-    /// Why it failed (empty when it passed).
-    pub reason: String,
 }
 
 fn find_on_path(tool: &str) -> Option<PathBuf> {
@@ -196,7 +177,7 @@ pub fn run_smoke(
     expect: &str,
     place: Place,
     timeout: Duration,
-) -> Result<SmokeOutcome, SmokeError> {
+) -> Result<Ran, SmokeError> {
     let binary = place.check(binary)?;
     let argv = place.argv(arch, &binary, args)?;
     let command = shown(&argv);
@@ -218,7 +199,7 @@ pub fn run_smoke_served(
     timeout: Duration,
     port: u16,
     files: Vec<(String, Vec<u8>)>,
-) -> Result<(SmokeOutcome, Vec<String>), SmokeError> {
+) -> Result<(Ran, Vec<String>), SmokeError> {
     let binary = place.check(binary)?;
     let argv = place.argv(arch, &binary, args)?;
     let command = shown(&argv);
@@ -283,42 +264,29 @@ fn outcome(
     captured: std::io::Result<crate::process::Captured>,
     expect: &str,
     timeout: Duration,
-) -> Result<SmokeOutcome, SmokeError> {
+) -> Result<Ran, SmokeError> {
     let captured = captured.map_err(|source| SmokeError::Spawn {
         command: command.clone(),
         source,
     })?;
-    let timed_out = captured.status.is_none();
     let mut output = String::from_utf8_lossy(&captured.stdout).into_owned();
     if captured.truncated {
         output.push_str("\n[output truncated]");
     }
-    let status = captured.status;
-
-    let code = status.and_then(|s| s.code());
-    let reason = if timed_out {
-        format!("timed out after {:.1?} and was killed", timeout)
-    } else if code.is_none() {
-        use std::os::unix::process::ExitStatusExt;
-        match status.and_then(|s| s.signal()) {
-            Some(sig) => format!("killed by signal {sig}"),
-            None => "ended without an exit status".to_string(),
-        }
-    } else if !output.contains(expect) {
-        format!(
-            "output does not contain {expect:?} (exit status {})",
-            code.unwrap_or(-1)
-        )
-    } else {
-        String::new()
+    use std::os::unix::process::ExitStatusExt;
+    let end = match captured.status {
+        None => End::TimedOut(timeout),
+        Some(s) => match (s.code(), s.signal()) {
+            (Some(c), _) => End::Exited(c),
+            (None, Some(sig)) => End::Signal(sig),
+            (None, None) => End::Unknown,
+        },
     };
-    Ok(SmokeOutcome {
-        passed: reason.is_empty(),
-        status: code,
-        output,
+    Ok(Ran {
         command,
-        timed_out,
-        reason,
+        expect: expect.to_string(),
+        output,
+        end,
     })
 }
 
@@ -351,7 +319,7 @@ mod tests {
             Duration::from_secs(30),
         )
         .unwrap();
-        assert!(o.passed, "{o:?}");
+        assert!(o.passed(), "{o:?}");
         let mut names: Vec<&str> = o
             .output
             .lines()
