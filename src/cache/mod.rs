@@ -114,8 +114,9 @@ impl Cache {
             std::fs::remove_dir_all(&tmp).map_err(io("clear", &tmp))?;
         }
         std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-        std::fs::rename(dest, tmp.join("dest")).map_err(io("move the installed tree to", &tmp))?;
-        let _ = std::fs::rename(log, tmp.join("build.log"));
+        crate::publish::move_path(dest, &tmp.join("dest"))
+            .map_err(io("move the installed tree to", &tmp))?;
+        let _ = crate::publish::move_path(log, &tmp.join("build.log"));
         let mut meta = meta.clone();
         meta.files = manifest::of_tree(&tmp.join("dest")).map_err(io("read", &tmp))?;
         let meta_path = tmp.join("meta.json");
@@ -179,9 +180,7 @@ impl Cache {
     /// Removes the entry of `key` (moved aside first, so it disappears at once).
     pub fn discard(&self, key: &str) -> Result<(), CacheError> {
         let entry = self.entry(key);
-        let aside = self.root.join(format!(".bad-{key}-{}", std::process::id()));
-        std::fs::rename(&entry, &aside).map_err(io("remove", &entry))?;
-        std::fs::remove_dir_all(&aside).map_err(io("remove", &aside))
+        crate::publish::remove_dir(&entry).map_err(io("remove", &entry))
     }
 
     /// Every complete entry.

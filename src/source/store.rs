@@ -177,7 +177,7 @@ impl Store {
         let dest = self.path_of(&sha256);
         if !dest.is_file() {
             fetched
-                .persist(&dest)
+                .move_to(&dest)
                 .map_err(io_err(format!("moving download into {}", dest.display())))?;
         }
         progress(&format!("stored sha256 {sha256} from {origin}"));
@@ -244,7 +244,7 @@ impl Store {
             });
         }
         fetched
-            .persist(dest)
+            .move_to(dest)
             .map_err(io_err(format!("moving download into {}", dest.display())))?;
         Ok(note)
     }

