@@ -36,18 +36,20 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let mut log_name = dir.file_name().unwrap_or_default().to_os_string();
     log_name.push(".log");
     let log_path = dir.with_file_name(log_name);
+    // A throwaway job folder, laid out as a cache work folder.
+    let folders = crate::cache::Work::at(work.path());
     let mut job = crate::plan::Job {
         recipe: r.name.clone(),
         arch: crate::arch::Arch::build_machine(),
         system: r.build.system,
         key: String::new(),
         sysroot_from: Vec::new(),
-        sysroot: work.path().join("sysroot"),
+        sysroot: folders.sysroot(),
         host_sysroot_from: Vec::new(),
-        host_sysroot: work.path().join("host-sysroot"),
+        host_sysroot: folders.host_sysroot(),
         work: work.path().to_path_buf(),
         src: dir.clone(),
-        dest: work.path().join("dest"),
+        dest: folders.dest(),
         log: log_path.clone(),
         view: crate::plan::View::as_is(),
         needs_zig: false,
@@ -91,7 +93,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             ],
         };
     }
-    let store = crate::source::Store::new(ctx.cache.join("sources"));
+    let store = crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources());
     let progress = super::progress::Display::new(ctx.quiet);
     let id = r.name.clone();
     let applied = build::unpack_source(&r, &job, &store, &mut log, &tools, &progress, &id)

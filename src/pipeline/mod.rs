@@ -263,7 +263,7 @@ pub fn build(
     }
     let tools = provision(settings, &specs, &graph, progress)?;
 
-    let mut store = source::Store::new(settings.cache.join("sources"));
+    let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources());
     if let Some(go) = &tools.go {
         // Go modules are fetched with the pinned Go, never whatever `go` is on PATH.
         store = store.with_go(go.pinned.clone());
@@ -714,5 +714,5 @@ fn run_node(
         progress.step(&id, "cached");
         return recheck_entry(node, &settings.cache, Some(go_version.to_string()));
     }
-    Ok(build::app_files(r, node.arch, &entry.join("dest"))?)
+    Ok(build::app_files(r, node.arch, &entry.dest())?)
 }

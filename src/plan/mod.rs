@@ -13,7 +13,7 @@ pub use miss::{Change, Miss};
 pub use view::View;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::arch::Arch;
 use crate::recipe::{Recipe, System};
@@ -127,13 +127,6 @@ pub fn shell_quote(s: &str) -> String {
 /// The install prefix inside DESTDIR.
 pub const PREFIX: &str = "/usr/local";
 
-/// Where a job of `recipe` for `arch` with cache key `key` works.
-pub fn work_dir(cache: &Path, recipe: &str, arch: Arch, key: &str) -> PathBuf {
-    cache
-        .join("work")
-        .join(format!("{recipe}-{arch}-{}", &key[..key.len().min(12)]))
-}
-
 /// Plans the build of `recipe` for `arch` whose output has cache key `key`, against the
 /// installed trees `sysroot_from`, with the host tools installed in `host_from` (their
 /// `usr/local/bin` on PATH, their trees merged as `${HOST_SYSROOT}`).
@@ -145,11 +138,12 @@ pub fn job_with(
     sysroot_from: Vec<PathBuf>,
     host_from: Vec<PathBuf>,
 ) -> Result<Job, PlanError> {
-    let work = work_dir(&ctx.cache, &recipe.name, arch, key);
-    let src = work.join("src");
-    let dest = work.join("dest");
-    let sysroot = work.join("sysroot");
-    let host_sysroot = work.join("host-sysroot");
+    let folders = crate::cache::Layout::new(&ctx.cache).work_dir(&recipe.name, arch, key);
+    let work = folders.dir().to_path_buf();
+    let src = folders.src();
+    let dest = folders.dest();
+    let sysroot = folders.sysroot();
+    let host_sysroot = folders.host_sysroot();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
@@ -191,7 +185,7 @@ pub fn job_with(
             Vec::new()
         },
         host_sysroot,
-        log: work.join("build.log"),
+        log: folders.log(),
         view,
         work,
         src,

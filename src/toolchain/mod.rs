@@ -166,9 +166,7 @@ fn pip_install(
     cache: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, String> {
-    let home = cache
-        .join("toolchains")
-        .join(format!("{}-{}", spec.name, spec.version));
+    let home = crate::cache::Layout::new(cache).toolchain(&spec.name, &spec.version);
     if home.is_dir() && installed_version(spec, &home).as_deref() == Some(spec.version.as_str()) {
         if spec.name != "zig"
             && let Some(python) = which("python3")
@@ -289,21 +287,18 @@ pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainEr
 
 /// The environment that pins Go to `spec` and keeps its caches in ours (pure).
 pub fn go_env(spec: &spec::GoSpec, cache: &Path) -> Vec<(String, String)> {
-    let go_cache = cache.join("go");
+    let layout = crate::cache::Layout::new(cache);
     vec![
         ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
         (
             "GOCACHE".to_string(),
-            go_cache.join("build").display().to_string(),
+            layout.go_build().display().to_string(),
         ),
         (
             "GOMODCACHE".to_string(),
-            go_cache.join("mod").display().to_string(),
+            layout.go_mod().display().to_string(),
         ),
-        (
-            "GOPATH".to_string(),
-            go_cache.join("path").display().to_string(),
-        ),
+        ("GOPATH".to_string(), layout.go_path().display().to_string()),
         (
             "GOFLAGS".to_string(),
             "-modcacherw -buildvcs=false".to_string(),
@@ -330,7 +325,7 @@ mod tests {
                 wheel_sha256: "0".repeat(64),
             },
         };
-        let home = t.path().join("toolchains").join("meson-1.2.3");
+        let home = crate::cache::Layout::new(t.path()).toolchain("meson", "1.2.3");
         let barrier = std::sync::Barrier::new(2);
         let results: Vec<_> = std::thread::scope(|s| {
             let racers: Vec<_> = (0..2)

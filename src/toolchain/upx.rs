@@ -75,9 +75,7 @@ pub fn provision(
                 .join(", ")
         ))
     })?;
-    let home = cache
-        .join("toolchains")
-        .join(format!("upx-{}", spec.version));
+    let home = crate::cache::Layout::new(cache).toolchain("upx", &spec.version);
     let exe = home.join("upx");
     let ready = || crate::source::sha256_file(&exe).ok().as_deref() == Some(binary.sha256.as_str());
     let upx = || Upx {
@@ -89,10 +87,11 @@ pub fn provision(
         return Ok(upx());
     }
     // One `recipe` installs at a time; the next one finds the install made.
-    let parent = home.parent().expect("a toolchains folder");
-    std::fs::create_dir_all(parent)
-        .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
-    let lock_path = parent.join(format!(".upx-{}.lock", spec.version));
+    let lock_path = crate::cache::Layout::new(cache).toolchain_lock("upx", &spec.version);
+    if let Some(parent) = lock_path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
+    }
     let lock = std::fs::File::create(&lock_path)
         .map_err(|e| err(format!("cannot create `{}`: {e}", lock_path.display())))?;
     lock.lock()

@@ -185,11 +185,7 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrapper
 /// sandboxed steps.
 pub fn paths(cache: &Path, version: &str, arch: Arch, fixed: bool) -> Wrappers {
     let t = arch.info().triple;
-    let suffix = if fixed { "-sandbox" } else { "" };
-    let dir = cache
-        .join("toolchains")
-        .join(format!("zig-{version}-wrappers{suffix}"))
-        .join(t);
+    let dir = crate::cache::Layout::new(cache).zig_wrappers(version, t, fixed);
     Wrappers {
         cc: dir.join(format!("{t}-cc")),
         cxx: dir.join(format!("{t}-c++")),
