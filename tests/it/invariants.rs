@@ -75,7 +75,7 @@ fn spells_rust_arch(line: &str) -> bool {
 
 /// The lines of `text` that count: no full-line comment, nothing of a `#[cfg(test)]` module
 /// (from its `mod` line to the closing brace rustfmt puts in column 0).
-fn code_lines(text: &str) -> Vec<(usize, &str)> {
+pub(crate) fn code_lines(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut in_tests = false;
     let mut test_attr = false;
@@ -116,7 +116,7 @@ fn violations(file: &str, text: &str) -> Vec<String> {
     out
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

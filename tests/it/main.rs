@@ -34,6 +34,7 @@ mod sbom;
 mod service;
 mod smoke_sandbox;
 mod source;
+mod tidy_layout;
 mod util;
 mod verify;
 mod vex;
