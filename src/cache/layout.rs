@@ -13,6 +13,8 @@
 //!   work/                           scratch of jobs (never read by a later run; `gc_work`)
 //!     RECIPE-ARCH-KEYPREFIX/        a Work: one job's folder (`/build` in the sandbox)
 //!       src/ dest/ sysroot/ host-sysroot/ build.log zig-cache/
+//!       ...                         and what steps, `build` and the smoke test make there
+//!                                   (build/, debian-part/, smoke/, smoke.log: their own)
 //!   sources/                        a Sources, source::Store's: sha256/HEX (verified), tmp/
 //!   toolchains/                     provisioned once, shared by every job (read-only in a step)
 //!     NAME-VERSION/                 a pip tool's install (zig, meson), upx's binary
@@ -21,16 +23,18 @@
 //!     zig-VERSION-wrappers[-sandbox]/TRIPLE/   the compiler wrappers of one target
 //!   zig/TRIPLE/                     zig's global cache, one per target triple
 //!   go/{build,mod,path}/            Go's GOCACHE, GOMODCACHE and GOPATH
-//!   debian-indexes/                 archive: verified Debian suite indexes
+//!   debian-indexes/                 archive's: verified Debian suite indexes,
+//!     MIRRORHASH/SUITE/             InRelease and Sources.xz, reused for an hour
 //!   tmp/                            scratch of commands that fetch outside a build
 //! ```
 //!
 //! A step in the sandbox sees some of these folders under `/recipe/cache` with the same
 //! relative paths (`plan::view`), so a `Layout` over that root names what a step sees.
 //!
-//! Architecture invariant: the names above are joined only here; a test
-//! (`tests/it/tidy_layout.rs`) reads `src/` and fails on a join of them anywhere else. This
-//! module is a leaf: it reads no file and imports nothing of the crate but `arch`.
+//! Architecture invariant: the names above are joined only in `cache/` (the insides marked as
+//! another module's are that module's); `tests/it/tidy_layout.rs` reads `src/` and fails on a
+//! join of them anywhere else. This module is a leaf: it reads no file and imports nothing of
+//! the crate but `arch`.
 
 use std::path::{Path, PathBuf};
 
