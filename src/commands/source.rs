@@ -2,7 +2,7 @@
 //! with Debian's part and the recipe's own patches applied (each a step in `DIR.log`), nothing
 //! built: to read what the build compiles, or to write a patch against it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{Context, Outcome};
 use crate::error::{Exit, UsageError};
@@ -36,26 +36,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let mut log_name = dir.file_name().unwrap_or_default().to_os_string();
     log_name.push(".log");
     let log_path = dir.with_file_name(log_name);
-    // A throwaway job folder, laid out as a cache work folder.
-    let folders = crate::cache::Work::at(work.path());
-    let mut job = crate::plan::Job {
-        recipe: r.name.clone(),
-        arch: crate::arch::Arch::build_machine(),
-        system: r.build.system,
-        key: String::new(),
-        sysroot_from: Vec::new(),
-        sysroot: folders.sysroot(),
-        host_sysroot_from: Vec::new(),
-        host_sysroot: folders.host_sysroot(),
-        work: work.path().to_path_buf(),
-        src: dir.clone(),
-        dest: folders.dest(),
-        log: log_path.clone(),
-        view: crate::plan::View::as_is(),
-        needs_zig: false,
-        needs_go: false,
-        steps: Vec::new(),
-    };
+    let mut job = patch_job(&r, work.path(), &dir, &log_path);
     let io = |what, path: &PathBuf| {
         let path = path.clone();
         move |e: std::io::Error| UsageError::Unreadable {
@@ -120,4 +101,28 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     }
     outln!("log: {}", crate::text::path(&log_path));
     Ok(Exit::Ok)
+}
+
+/// The job that applies `r`'s patches to its source in `src`: in the throwaway folder `work`
+/// (laid out as a cache work folder), on the build machine, logging to `log`.
+fn patch_job(r: &recipe::Recipe, work: &Path, src: &Path, log: &Path) -> crate::plan::Job {
+    let folders = crate::cache::Work::at(work);
+    crate::plan::Job {
+        recipe: r.name.clone(),
+        arch: crate::arch::Arch::build_machine(),
+        system: r.build.system,
+        key: String::new(),
+        sysroot_from: Vec::new(),
+        sysroot: folders.sysroot(),
+        host_sysroot_from: Vec::new(),
+        host_sysroot: folders.host_sysroot(),
+        work: work.to_path_buf(),
+        src: src.to_path_buf(),
+        dest: folders.dest(),
+        log: log.to_path_buf(),
+        view: crate::plan::View::as_is(),
+        needs_zig: false,
+        needs_go: false,
+        steps: Vec::new(),
+    }
 }
