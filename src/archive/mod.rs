@@ -133,7 +133,7 @@ impl Settings {
             mirror: crate::source::debian_mirror()?,
             suites,
             keyring,
-            dir: cache.join("debian-indexes"),
+            dir: crate::cache::Layout::new(cache).debian_indexes(),
         })
     }
 }

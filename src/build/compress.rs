@@ -118,5 +118,5 @@ fn replace_keeping_mode(packed: &Path, original: &Path) -> Result<(), BuildError
         .map_err(io("cannot read", original))?
         .permissions();
     std::fs::set_permissions(packed, perms).map_err(io("cannot set the mode of", packed))?;
-    std::fs::rename(packed, original).map_err(io("cannot replace", original))
+    crate::publish::move_path(packed, original).map_err(io("cannot replace", original))
 }

@@ -118,7 +118,8 @@ fn unpack_debian_tar(file: &Path, job: &Job) -> Result<(), source::SourceError> 
         };
         removed.map_err(source::io_err(format!("removing {}", to.display())))?;
     }
-    std::fs::rename(&from, &to).map_err(source::io_err(format!("moving {}", from.display())))?;
+    crate::publish::move_path(&from, &to)
+        .map_err(source::io_err(format!("moving {}", from.display())))?;
     let _ = std::fs::remove_dir_all(&part);
     Ok(())
 }

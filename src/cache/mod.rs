@@ -1,11 +1,15 @@
 //! The build cache: one entry per cache key, `<cache>/builds/<key>/` holding the job's
-//! installed tree (`dest/`) and `meta.json`. An entry appears by one rename when complete, so a
-//! run killed at any moment leaves at most a `.tmp-*` folder that nothing trusts (and `gc`
-//! removes). A lock file per key makes a second process wait for the first and reuse its entry.
-//! `meta.json` lists every file of `dest/` with its sha256 ([`manifest`]); an entry whose tree
-//! no longer matches is not used.
+//! installed tree (`dest/`) and `meta.json` ([`layout`] draws the whole cache folder and alone
+//! spells its names). An entry appears by one rename when complete, so a run killed at any
+//! moment leaves at most a `.tmp-*` folder that nothing trusts (and `gc` removes). A lock file
+//! per key makes a second process wait for the first and reuse its entry. `meta.json` lists
+//! every file of `dest/` with its sha256 ([`manifest`]); an entry whose tree no longer matches
+//! is not used.
 
+pub mod layout;
 pub mod manifest;
+
+pub use layout::{Entry, Layout, Work};
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -68,6 +72,8 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 }
 
 pub struct Cache {
+    layout: Layout,
+    /// `builds/`.
     root: PathBuf,
 }
 
@@ -78,25 +84,29 @@ pub struct KeyLock {
 
 impl Cache {
     pub fn new(cache: &Path) -> Cache {
+        let layout = Layout::new(cache);
         Cache {
-            root: cache.join("builds"),
+            root: layout.builds(),
+            layout,
         }
     }
 
-    pub fn entry(&self, key: &str) -> PathBuf {
-        self.root.join(key)
+    /// The folders of the entry of `key`.
+    pub fn entry(&self, key: &str) -> Entry {
+        self.layout.entry(key)
     }
 
     /// True when a complete entry exists for `key`.
     pub fn has(&self, key: &str) -> bool {
-        self.entry(key).join("meta.json").is_file()
+        self.entry(key).meta().is_file()
     }
 
     /// Waits for and takes the lock of `key` (another `recipe` may be building it).
     pub fn lock(&self, key: &str) -> Result<KeyLock, CacheError> {
-        let dir = self.root.join(".locks");
-        std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let path = dir.join(format!("{key}.lock"));
+        let path = self.layout.key_lock(key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+        }
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -118,16 +128,18 @@ impl Cache {
             std::fs::remove_dir_all(&tmp).map_err(io("clear", &tmp))?;
         }
         std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
-        std::fs::rename(dest, tmp.join("dest")).map_err(io("move the installed tree to", &tmp))?;
-        let _ = std::fs::rename(log, tmp.join("build.log"));
+        let staged = Entry::at(&tmp);
+        crate::publish::move_path(dest, &staged.dest())
+            .map_err(io("move the installed tree to", &tmp))?;
+        let _ = crate::publish::move_path(log, &staged.log());
         let mut meta = meta.clone();
-        meta.files = manifest::of_tree(&tmp.join("dest")).map_err(io("read", &tmp))?;
-        let meta_path = tmp.join("meta.json");
+        meta.files = manifest::of_tree(&staged.dest()).map_err(io("read", &tmp))?;
+        let meta_path = staged.meta();
         let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
         let mut f = File::create(&meta_path).map_err(io("write", &meta_path))?;
         std::io::Write::write_all(&mut f, &json).map_err(io("write", &meta_path))?;
         f.sync_all().map_err(io("sync", &meta_path))?;
-        let entry = self.entry(&meta.key);
+        let entry = self.entry(&meta.key).dir().to_path_buf();
         // A rebuild replaces an entry: the old one is moved aside, then removed.
         crate::publish::replace_dir(&tmp, &entry).map_err(io("publish", &entry))?;
         Ok(entry)
@@ -146,14 +158,14 @@ impl Cache {
     /// Makes the complete entry folder `tmp` (from [`Cache::scratch`]: `dest/`, `meta.json`,
     /// `build.log`) the entry of `key`, by one rename.
     pub fn adopt(&self, tmp: &Path, key: &str) -> Result<PathBuf, CacheError> {
-        let entry = self.entry(key);
+        let entry = self.entry(key).dir().to_path_buf();
         crate::publish::replace_dir(tmp, &entry).map_err(io("publish", &entry))?;
         Ok(entry)
     }
 
     /// What the entry of `key` says about itself; `Err` says why it cannot be read.
     pub fn meta(&self, key: &str) -> Result<Meta, String> {
-        let bytes = std::fs::read(self.entry(key).join("meta.json"))
+        let bytes = std::fs::read(self.entry(key).meta())
             .map_err(|e| format!("cannot read its meta.json: {e}"))?;
         let meta: Meta = serde_json::from_slice(&bytes)
             .map_err(|e| format!("its meta.json is not valid: {e}"))?;
@@ -168,14 +180,14 @@ impl Cache {
     pub fn verify(&self, key: &str) -> Result<(), String> {
         let entry = self.entry(key);
         let meta = self.meta(key)?;
-        let now = manifest::check(&entry.join("dest"), &meta.files)?;
+        let now = manifest::check(&entry.dest(), &meta.files)?;
         // The content agrees; when what was seen of the files moved (a manifest of an older
         // `recipe`, a file copied back), remember it now, so the next check reads no byte again.
         if now != meta.files {
             let mut meta = meta;
             meta.files = now;
             let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
-            let _ = crate::publish::write_file(&entry.join("meta.json"), &json);
+            let _ = crate::publish::write_file(&entry.meta(), &json);
         }
         Ok(())
     }
@@ -183,9 +195,7 @@ impl Cache {
     /// Removes the entry of `key` (moved aside first, so it disappears at once).
     pub fn discard(&self, key: &str) -> Result<(), CacheError> {
         let entry = self.entry(key);
-        let aside = self.root.join(format!(".bad-{key}-{}", std::process::id()));
-        std::fs::rename(&entry, &aside).map_err(io("remove", &entry))?;
-        std::fs::remove_dir_all(&aside).map_err(io("remove", &aside))
+        crate::publish::remove_dir(entry.dir()).map_err(io("remove", entry.dir()))
     }
 
     /// Every complete entry.
@@ -197,7 +207,7 @@ impl Cache {
                 if name.to_string_lossy().starts_with('.') {
                     continue;
                 }
-                if let Ok(bytes) = std::fs::read(e.path().join("meta.json"))
+                if let Ok(bytes) = std::fs::read(Entry::at(e.path()).meta())
                     && let Ok(m) = serde_json::from_slice::<Meta>(&bytes)
                 {
                     out.push(m);
@@ -237,7 +247,7 @@ impl Cache {
         };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            if name == ".locks" {
+            if Layout::is_locks(&name) {
                 continue;
             }
             let stale =
@@ -263,13 +273,13 @@ impl Cache {
 /// the others may be in use. Returns how many were removed and their bytes.
 pub fn gc_work(cache: &Path, keep: &std::collections::BTreeSet<String>) -> (usize, u64) {
     let (mut n, mut bytes) = (0, 0);
-    for e in std::fs::read_dir(cache.join("work"))
+    for e in std::fs::read_dir(Layout::new(cache).work())
         .into_iter()
         .flatten()
         .flatten()
     {
         let name = e.file_name().to_string_lossy().into_owned();
-        let prefix = name.rsplit('-').next().unwrap_or("");
+        let prefix = Layout::work_key_prefix(&name);
         if !keep.iter().any(|k| k.starts_with(prefix)) {
             bytes += dir_size(&e.path());
             if std::fs::remove_dir_all(e.path()).is_ok() {

@@ -44,7 +44,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             let (n, bytes) = cache::gc_work(&ctx.cache, &keep);
             outln!("removed {n} work folders ({})", report::human_size(bytes));
             // Partial downloads of killed runs: nothing reads them, an hour idle means dead.
-            let sources = crate::source::Store::new(ctx.cache.join("sources"));
+            let sources =
+                crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources());
             let (n, bytes) = sources.gc_tmp(std::time::Duration::from_secs(3600));
             outln!(
                 "removed {n} unfinished downloads ({})",

@@ -93,7 +93,7 @@ fn go_exe(ctx: &Context) -> Option<Result<std::path::PathBuf, String>> {
 }
 
 fn scratch(ctx: &Context) -> Result<tempfile::TempDir, crate::error::Error> {
-    let tmp = ctx.cache.join("tmp");
+    let tmp = crate::cache::Layout::new(&ctx.cache).tmp();
     std::fs::create_dir_all(&tmp)
         .and_then(|_| {
             tempfile::Builder::new()

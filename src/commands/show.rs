@@ -76,7 +76,7 @@ fn debian(ctx: &Context, deb: &recipe::DebianPackage) -> String {
         changes.file,
         &changes.sha256[..16]
     ));
-    let store = crate::source::Store::new(ctx.cache.join("sources"));
+    let store = crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources());
     let scratch = match tempfile::Builder::new().prefix("show-").tempdir() {
         Ok(t) => t,
         Err(e) => return s + &format!("  series    (cannot make a scratch folder: {e})\n"),

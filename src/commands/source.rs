@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         },
     };
     let job = source_job(&r, work.path(), &dir, &log_path, tools.sandbox.is_on());
-    let store = crate::source::Store::new(ctx.cache.join("sources"));
+    let store = crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources());
     let progress = super::progress::Display::new(ctx.quiet);
     let id = r.name.clone();
     let applied = build::unpack_source(&r, &job, &store, &mut log, &tools, &progress, &id)
@@ -97,6 +97,7 @@ fn source_job(
     log: &std::path::Path,
     sandboxed: bool,
 ) -> crate::plan::Job {
+    let folders = crate::cache::Work::at(work);
     let mount = |real: &std::path::Path, seen: &str| crate::plan::view::Mount {
         real: real.to_path_buf(),
         seen: seen.into(),
@@ -119,12 +120,12 @@ fn source_job(
         system: r.build.system,
         key: String::new(),
         sysroot_from: Vec::new(),
-        sysroot: work.join("sysroot"),
+        sysroot: folders.sysroot(),
         host_sysroot_from: Vec::new(),
-        host_sysroot: work.join("host-sysroot"),
+        host_sysroot: folders.host_sysroot(),
         work: work.to_path_buf(),
         src: dir.to_path_buf(),
-        dest: work.join("dest"),
+        dest: folders.dest(),
         log: log.to_path_buf(),
         patches: crate::plan::patch_steps(r, work, dir, &view),
         view,

@@ -106,12 +106,8 @@ pub fn write_layout(
             .sync_all()
             .map_err(werr(tmp_layer.path()))?;
         let layer_path = blob_path(&blobs, &info.digest);
-        tmp_layer
-            .persist(&layer_path)
-            .map_err(|e| ImageError::Write {
-                path: layer_path.clone(),
-                source: e.error,
-            })?;
+        crate::publish::persist(tmp_layer.into_temp_path(), &layer_path)
+            .map_err(werr(&layer_path))?;
         fs::set_permissions(&layer_path, fs::Permissions::from_mode(0o644))
             .map_err(werr(&layer_path))?;
 
@@ -258,10 +254,7 @@ pub fn write_archive(layout: &Path, archive: &Path) -> Result<(), ImageError> {
     drop(out);
     tmp.as_file().sync_all().map_err(w)?;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(werr(tmp.path()))?;
-    tmp.persist(archive).map_err(|e| ImageError::Write {
-        path: archive.to_path_buf(),
-        source: e.error,
-    })?;
+    crate::publish::persist(tmp.into_temp_path(), archive).map_err(werr(archive))?;
     Ok(())
 }
 

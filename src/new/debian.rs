@@ -253,7 +253,7 @@ pub fn from_debian(
     });
 
     // The files, from the pool: the store checks the sha256 the signed index lists.
-    let store = Store::new(cache.join("sources"));
+    let store = Store::new(crate::cache::Layout::new(cache).sources());
     let fetch = |file: &str, sha256: &str, progress: &mut dyn FnMut(&str)| {
         store.fetch(
             &Fetch {

@@ -187,7 +187,7 @@ pub fn from_go(
     let specs = crate::toolchain::spec::Specs::load(toolchains)?;
     progress(&format!("provisioning Go {}", specs.go.version));
     let go = crate::toolchain::provision_go(&specs.go, cache)?;
-    let store = Store::new(cache.join("sources")).with_go(go.pinned.clone());
+    let store = Store::new(crate::cache::Layout::new(cache).sources()).with_go(go.pinned.clone());
     let origin = Origin::GoModule {
         module: req.module.clone(),
         version: req.version.clone(),

@@ -92,7 +92,7 @@ pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) 
 
 /// `<cache>/tmp`, created: where `recipe new` unpacks what it reads.
 pub(crate) fn scratch(cache: &Path) -> Result<PathBuf, NewError> {
-    let dir = cache.join("tmp");
+    let dir = crate::cache::Layout::new(cache).tmp();
     std::fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
     Ok(dir)
 }

@@ -273,7 +273,7 @@ pub fn update_debian(
     };
     let edits = debian_edits(r, d, entry).map_err(edit_err)?;
     // The files must be had: fetched from the pool into the store, checked by sha256.
-    let store = Store::new(cache.join("sources"));
+    let store = Store::new(crate::cache::Layout::new(cache).sources());
     let files = entry.tarball().into_iter().chain(entry.changes());
     for f in files {
         store.fetch(
@@ -332,7 +332,7 @@ pub fn update_go(
     let version = match to {
         Some(v) => v.to_string(),
         None => {
-            let tmp = cache.join("tmp");
+            let tmp = crate::cache::Layout::new(cache).tmp();
             let dir = std::fs::create_dir_all(&tmp)
                 .and_then(|_| {
                     tempfile::Builder::new()
@@ -351,7 +351,7 @@ pub fn update_go(
     if super::go_module(r).is_some_and(|(_, pinned)| pinned == version) {
         return Ok(Vec::new());
     }
-    let store = Store::new(cache.join("sources")).with_go(go.pinned.clone());
+    let store = Store::new(crate::cache::Layout::new(cache).sources()).with_go(go.pinned.clone());
     let origin = Origin::GoModule {
         module: module.to_string(),
         version: version.clone(),

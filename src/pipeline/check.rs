@@ -208,7 +208,7 @@ pub fn recheck_entry(
     go_version: Option<String>,
 ) -> Result<(Vec<AppFile>, verify::Reports), PipelineError> {
     let r = &node.recipe;
-    let dest = cache.entry(&node.key).join("dest");
+    let dest = cache.entry(&node.key).dest();
     let files = build::app_files(r, node.arch, &dest)?;
     let meta = cache.meta(&node.key).ok();
     let records: BTreeMap<&str, &verify::ElfReport> = meta

@@ -255,7 +255,7 @@ pub fn build(
     }
     let tools = provision(settings, &specs, &graph, progress)?;
 
-    let mut store = source::Store::new(settings.cache.join("sources"));
+    let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources());
     if let Some(go) = &tools.go {
         // Go modules are fetched with the pinned Go, never whatever `go` is on PATH.
         store = store.with_go(go.pinned.clone());
@@ -728,6 +728,6 @@ fn run_node(
         };
         progress.note(&id, &note);
     }
-    let files = build::app_files(r, node.arch, &cache.entry(&node.key).join("dest"))?;
+    let files = build::app_files(r, node.arch, &cache.entry(&node.key).dest())?;
     Ok(JobFiles { files, reports })
 }

@@ -377,7 +377,7 @@ fn unknown_dep(recipe: &Recipe, d: &Dep) -> GraphError {
 
 /// Where the cache entry of `key` keeps its installed tree.
 pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
-    cache.join("builds").join(key).join("dest")
+    crate::cache::Layout::new(cache).entry(key).dest()
 }
 
 /// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), the bytes

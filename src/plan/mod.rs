@@ -109,7 +109,7 @@ impl Strip {
 /// The steps that apply `recipe`'s own patches to the tree at `src`, their files kept under
 /// `work/patches` (`NNN-NAME`, in order).
 pub fn patch_steps(recipe: &Recipe, work: &Path, src: &Path, view: &View) -> Vec<PatchStep> {
-    let dir = work.join("patches");
+    let dir = crate::cache::Work::at(work).patches();
     recipe
         .patches
         .iter()
@@ -263,13 +263,6 @@ pub fn shell_quote(s: &str) -> String {
 /// The install prefix inside DESTDIR.
 pub const PREFIX: &str = "/usr/local";
 
-/// Where a job of `recipe` for `arch` with cache key `key` works.
-pub fn work_dir(cache: &Path, recipe: &str, arch: Arch, key: &str) -> PathBuf {
-    cache
-        .join("work")
-        .join(format!("{recipe}-{arch}-{}", &key[..key.len().min(12)]))
-}
-
 /// Plans the build of `recipe` for `arch` whose output has cache key `key`, against the
 /// installed trees `sysroot_from`, with the host tools installed in `host_from` (their
 /// `usr/local/bin` on PATH, their trees merged as `${HOST_SYSROOT}`).
@@ -281,11 +274,12 @@ pub fn job_with(
     sysroot_from: Vec<PathBuf>,
     host_from: Vec<PathBuf>,
 ) -> Result<Job, PlanError> {
-    let work = work_dir(&ctx.cache, &recipe.name, arch, key);
-    let src = work.join("src");
-    let dest = work.join("dest");
-    let sysroot = work.join("sysroot");
-    let host_sysroot = work.join("host-sysroot");
+    let folders = crate::cache::Layout::new(&ctx.cache).work_dir(&recipe.name, arch, key);
+    let work = folders.dir().to_path_buf();
+    let src = folders.src();
+    let dest = folders.dest();
+    let sysroot = folders.sysroot();
+    let host_sysroot = folders.host_sysroot();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
     let needs_zig = !needs_go || opts.cgo;
@@ -329,7 +323,7 @@ pub fn job_with(
             Vec::new()
         },
         host_sysroot,
-        log: work.join("build.log"),
+        log: folders.log(),
         view,
         work,
         src,

@@ -4,7 +4,8 @@
 //! where `RECIPE_CACHE` is, and an entry is byte-identical whatever the cache's path; with
 //! `--no-sandbox`, where they are. Pure: the plan writes every step in seen paths, the executor
 //! turns one into the real path when it touches the file itself ([`View::real`]) and the
-//! sandbox binds each [`Mount`] at its seen path.
+//! sandbox binds each [`Mount`] at its seen path. The cache's folders it shows are
+//! `cache::Layout`'s, seen under [`CACHE`] at the same relative paths.
 
 use std::path::{Path, PathBuf};
 
@@ -92,38 +93,35 @@ impl View {
     /// (writable) and module cache (read-only: modules are downloaded before the steps), and
     /// the host tools' entries (read-only), each at its place under [`CACHE`].
     pub fn fixed(p: Parts) -> View {
-        let under = |rel: &str, writable: bool| Mount {
-            real: p.cache.join(rel),
-            seen: Path::new(CACHE).join(rel),
+        // A folder of the cache is seen at the same place under `CACHE`; anything else (a
+        // host tool's entry given from elsewhere) where it is.
+        let seen = |real: &Path| match real.strip_prefix(p.cache) {
+            Ok(rel) => Path::new(CACHE).join(rel),
+            Err(_) => real.to_path_buf(),
+        };
+        let under = |real: PathBuf, writable: bool| Mount {
+            seen: seen(&real),
+            real,
             writable,
         };
+        let layout = crate::cache::Layout::new(p.cache);
         let mut mounts = vec![
             Mount {
                 real: p.work.to_path_buf(),
                 seen: BUILD.into(),
                 writable: true,
             },
-            under("toolchains", false),
-            under("zig", true),
+            under(layout.toolchains(), false),
+            under(layout.zig(), true),
         ];
         if p.go {
             mounts.extend([
-                under("go/build", true),
-                under("go/mod", false),
-                under("go/path", true),
+                under(layout.go_build(), true),
+                under(layout.go_mod(), false),
+                under(layout.go_path(), true),
             ]);
         }
-        for e in p.host_entries {
-            let seen = match e.strip_prefix(p.cache) {
-                Ok(rel) => Path::new(CACHE).join(rel),
-                Err(_) => e.clone(),
-            };
-            mounts.push(Mount {
-                real: e.clone(),
-                seen,
-                writable: false,
-            });
-        }
+        mounts.extend(p.host_entries.iter().map(|e| under(e.clone(), false)));
         View {
             fixed: true,
             mounts,

@@ -198,14 +198,14 @@ impl Remote {
         }
         let tmp = cache.scratch("remote").map_err(|e| e.to_string())?;
         let client = self.client();
-        let get = |d: &Descriptor, name: &str| -> Result<PathBuf, String> {
-            let to = tmp.path().join(name);
+        let staged = crate::cache::Entry::at(tmp.path());
+        let get = |d: &Descriptor, name: &str, to: PathBuf| -> Result<PathBuf, String> {
             client
                 .get_blob(&d.digest, d.size, &to)
                 .map_err(|f| format!("its {name} layer: {f}"))?;
             Ok(to)
         };
-        let meta_path = get(&c.meta, "meta.json")?;
+        let meta_path = get(&c.meta, "meta.json", staged.meta())?;
         let mut meta: Meta = serde_json::from_slice(
             &std::fs::read(&meta_path).map_err(|e| format!("cannot read its meta.json: {e}"))?,
         )
@@ -226,15 +226,15 @@ impl Remote {
                 *seen = None;
             }
         }
-        let tree = get(&c.tree, "tree.tar.gz")?;
-        let dest = tmp.path().join("dest");
+        let tree = get(&c.tree, "tree.tar.gz", tmp.path().join("tree.tar.gz"))?;
+        let dest = staged.dest();
         crate::source::extract(&tree, &dest, 0).map_err(|e| format!("its tree: {e}"))?;
         std::fs::remove_file(&tree).map_err(|e| e.to_string())?;
         set_modes(&dest, &meta.files).map_err(|e| format!("its tree: {e}"))?;
         meta.files = crate::cache::manifest::check(&dest, &meta.files)
             .map_err(|why| format!("its tree does not match its meta.json: {why}"))?;
-        let log = get(&c.log, "build.log.gz")?;
-        gunzip_capped(&log, &tmp.path().join("build.log"), artifact::MAX_LOG)
+        let log = get(&c.log, "build.log.gz", tmp.path().join("build.log.gz"))?;
+        gunzip_capped(&log, &staged.log(), artifact::MAX_LOG)
             .map_err(|e| format!("its build log: {e}"))?;
         std::fs::remove_file(&log).map_err(|e| e.to_string())?;
         // When it came here: planning compares the newest entries of a recipe by this.
@@ -275,11 +275,10 @@ impl Remote {
         let config = tmp.path().join("config");
         std::fs::write(&config, artifact::EMPTY_BYTES).map_err(|e| pack(e.to_string()))?;
         let tree = tmp.path().join("tree.tar.gz");
-        let tree_d = tar_gz(&entry.join("dest"), &tree).map_err(|e| pack(e.to_string()))?;
-        let meta_d = descriptor(artifact::META, &entry.join("meta.json"))
-            .map_err(|e| pack(e.to_string()))?;
+        let tree_d = tar_gz(&entry.dest(), &tree).map_err(|e| pack(e.to_string()))?;
+        let meta_d = descriptor(artifact::META, &entry.meta()).map_err(|e| pack(e.to_string()))?;
         let log = tmp.path().join("build.log.gz");
-        let log_d = gzip(&entry.join("build.log"), &log).map_err(|e| pack(e.to_string()))?;
+        let log_d = gzip(&entry.log(), &log).map_err(|e| pack(e.to_string()))?;
         let blobs = [
             (
                 artifact::EMPTY_DIGEST.to_string(),
@@ -287,7 +286,7 @@ impl Remote {
                 config,
             ),
             (tree_d.digest.clone(), tree_d.size, tree),
-            (meta_d.digest.clone(), meta_d.size, entry.join("meta.json")),
+            (meta_d.digest.clone(), meta_d.size, entry.meta()),
             (log_d.digest.clone(), log_d.size, log),
         ];
         let client = self.client();

@@ -25,11 +25,11 @@ pub(crate) enum Keep {
 
 impl Fetched {
     /// Moves the file to `dest` (atomic rename on the same filesystem) and cleans up the rest.
-    pub(super) fn persist(self, dest: &Path) -> io::Result<()> {
+    pub(super) fn move_to(self, dest: &Path) -> io::Result<()> {
         match self.keep {
-            Keep::File(tmp) => tmp.persist(dest).map(|_| ()).map_err(|e| e.error),
+            Keep::File(tmp) => crate::publish::persist(tmp, dest),
             Keep::Dir(dir) => {
-                fs::rename(&self.path, dest)?;
+                crate::publish::move_path(&self.path, dest)?;
                 drop(dir);
                 Ok(())
             }

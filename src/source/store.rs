@@ -1,4 +1,5 @@
-//! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes.
+//! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes (the
+//! folder names are `cache::layout::Sources`'s).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::download::sha256_file;
 use super::limits::Limits;
 use super::{Fetch, Origin, SourceError, debian, gomod, http, io_err, pypi};
+use crate::cache::layout::Sources;
 
 /// A content-addressed store of downloaded files. Every file in it lives at
 /// `<root>/sha256/<hex>` and was verified before it was moved there; downloads in progress live
@@ -54,7 +56,7 @@ impl Store {
 
     /// Where a file with this sha256 lives (or would live) in the store.
     pub fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root.join("sha256").join(sha256)
+        Sources::at(&self.root).blob(sha256)
     }
 
     /// Where downloads in progress go.
@@ -95,7 +97,7 @@ impl Store {
     }
 
     pub(crate) fn tmp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
+        Sources::at(&self.root).tmp()
     }
 
     /// Returns the path of a verified file with that sha256.
@@ -132,7 +134,7 @@ impl Store {
         }
         let tmp = self.tmp_dir();
         fs::create_dir_all(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
-        let sha_dir = self.root.join("sha256");
+        let sha_dir = Sources::at(&self.root).blobs();
         fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
 
         let mut errors = Vec::new();
@@ -169,7 +171,7 @@ impl Store {
         };
         let tmp = self.tmp_dir();
         fs::create_dir_all(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
-        let sha_dir = self.root.join("sha256");
+        let sha_dir = Sources::at(&self.root).blobs();
         fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
         progress(&format!("fetching {origin}"));
         let (fetched, _) = self.download(origin, &tmp, &limits)?;
@@ -177,7 +179,7 @@ impl Store {
         let dest = self.path_of(&sha256);
         if !dest.is_file() {
             fetched
-                .persist(&dest)
+                .move_to(&dest)
                 .map_err(io_err(format!("moving download into {}", dest.display())))?;
         }
         progress(&format!("stored sha256 {sha256} from {origin}"));
@@ -244,7 +246,7 @@ impl Store {
             });
         }
         fetched
-            .persist(dest)
+            .move_to(dest)
             .map_err(io_err(format!("moving download into {}", dest.display())))?;
         Ok(note)
     }

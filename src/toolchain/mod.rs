@@ -139,7 +139,6 @@ fn provision_pip_tool(
 /// home folder or a pyenv shim), else with `python` (the one pip used). Rewritten only when
 /// its text differs.
 fn write_launcher(spec: &spec::PipToolSpec, home: &Path, python: &Path) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
     let system = Path::new("/usr/bin/python3");
     let python = if system.is_file() { system } else { python };
     let launcher = home.join(&spec.name);
@@ -152,35 +151,23 @@ fn write_launcher(spec: &spec::PipToolSpec, home: &Path, python: &Path) -> Resul
     if std::fs::read_to_string(&launcher).ok().as_deref() == Some(text.as_str()) {
         return Ok(());
     }
-    let tmp = home.join(format!(".{}.new", spec.name));
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, &launcher)
+    crate::publish::write_file_mode(&launcher, text.as_bytes(), 0o755)
         .map_err(|e| format!("cannot write `{}`: {e}", launcher.display()))
 }
 
 /// Installs `spec`'s wheel with pip (`--require-hashes`) into `<cache>/toolchains/NAME-VERSION`
 /// unless it is there, checks it runs, and returns that folder. The install goes to a temporary
-/// folder renamed into place, so a killed run leaves none. A Python package gets a launcher
-/// script at the folder's top (`meson`), which runs it with this machine's python3.
+/// folder renamed into place, so a killed run leaves none; when another `recipe` placed its
+/// install first, that one is used (the same wheel, checked by its hash). A Python package
+/// gets a launcher script at the folder's top (`meson`), which runs it with this machine's
+/// python3.
 fn pip_install(
     spec: &spec::PipToolSpec,
     cache: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, String> {
-    let home = cache
-        .join("toolchains")
-        .join(format!("{}-{}", spec.name, spec.version));
-    let check = |dir: &Path| -> Option<String> {
-        let (exe, version_arg) = pip_tool_exe(spec, dir);
-        output_of(
-            crate::process::command(exe)
-                .arg(version_arg)
-                .envs(crate::process::host_env()),
-        )
-    };
-    if home.is_dir() && check(&home).as_deref() == Some(spec.version.as_str()) {
+    let home = crate::cache::Layout::new(cache).toolchain(&spec.name, &spec.version);
+    if home.is_dir() && installed_version(spec, &home).as_deref() == Some(spec.version.as_str()) {
         if spec.name != "zig"
             && let Some(python) = which("python3")
         {
@@ -193,13 +180,8 @@ fn pip_install(
         "installing {} {} from PyPI (`{}`)",
         spec.name, spec.version, spec.pip.package
     ));
-    let parent = home.parent().unwrap();
-    std::fs::create_dir_all(parent)
-        .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}-install-", spec.name))
-        .tempdir_in(parent)
-        .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
+    let tmp = crate::publish::temp_dir_beside(&home)
+        .map_err(|e| format!("cannot create a folder beside `{}`: {e}", home.display()))?;
     let req = tmp.path().join("requirements.txt");
     std::fs::write(
         &req,
@@ -237,10 +219,27 @@ fn pip_install(
     if spec.name != "zig" {
         write_launcher(spec, &target, &python)?;
     }
-    std::fs::rename(&target, &home)
+    place_install(spec, &target, &home)
+}
+
+/// The bare version the tool installed in `dir` reports, when it runs.
+fn installed_version(spec: &spec::PipToolSpec, dir: &Path) -> Option<String> {
+    let (exe, version_arg) = pip_tool_exe(spec, dir);
+    output_of(
+        crate::process::command(exe)
+            .arg(version_arg)
+            .envs(crate::process::host_env()),
+    )
+}
+
+/// Puts the finished install `target` (beside `home`) at `home` and checks it runs. Two first
+/// runs may race here: the loser's install is left to its temporary folder and the winner's,
+/// complete since it came by one rename, is checked and used.
+fn place_install(spec: &spec::PipToolSpec, target: &Path, home: &Path) -> Result<PathBuf, String> {
+    crate::publish::place_dir(target, home)
         .map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))?;
-    match check(&home) {
-        Some(v) if v == spec.version => Ok(home),
+    match installed_version(spec, home) {
+        Some(v) if v == spec.version => Ok(home.to_path_buf()),
         other => Err(format!(
             "the installed {} reports version {other:?}",
             spec.name
@@ -288,25 +287,72 @@ pub fn provision_go(spec: &spec::GoSpec, cache: &Path) -> Result<Go, ToolchainEr
 
 /// The environment that pins Go to `spec` and keeps its caches in ours (pure).
 pub fn go_env(spec: &spec::GoSpec, cache: &Path) -> Vec<(String, String)> {
-    let go_cache = cache.join("go");
+    let layout = crate::cache::Layout::new(cache);
     vec![
         ("GOTOOLCHAIN".to_string(), format!("go{}", spec.version)),
         (
             "GOCACHE".to_string(),
-            go_cache.join("build").display().to_string(),
+            layout.go_build().display().to_string(),
         ),
         (
             "GOMODCACHE".to_string(),
-            go_cache.join("mod").display().to_string(),
+            layout.go_mod().display().to_string(),
         ),
-        (
-            "GOPATH".to_string(),
-            go_cache.join("path").display().to_string(),
-        ),
+        ("GOPATH".to_string(), layout.go_path().display().to_string()),
         (
             "GOFLAGS".to_string(),
             "-modcacherw -buildvcs=false".to_string(),
         ),
         ("GOTELEMETRY".to_string(), "off".to_string()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two first runs installing the same tool at once both succeed: each makes its install
+    /// in its own temporary folder, one places it, and the other takes the one placed.
+    #[test]
+    fn two_concurrent_installs_of_one_tool_both_succeed() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let spec = spec::PipToolSpec {
+            name: "meson".into(),
+            version: "1.2.3".into(),
+            pip: spec::PipSpec {
+                package: "meson".into(),
+                wheel_sha256: "0".repeat(64),
+            },
+        };
+        let home = crate::cache::Layout::new(t.path()).toolchain("meson", "1.2.3");
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let tmp = crate::publish::temp_dir_beside(&home).unwrap();
+                        let target = tmp.path().join("pkg");
+                        std::fs::create_dir(&target).unwrap();
+                        let exe = target.join("meson");
+                        std::fs::write(&exe, "#!/bin/sh\necho 1.2.3\n").unwrap();
+                        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755))
+                            .unwrap();
+                        barrier.wait();
+                        place_install(&spec, &target, &home)
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for r in &results {
+            assert_eq!(r.as_deref(), Ok(home.as_path()), "{results:?}");
+        }
+        // Only the install placed is left: the loser's went with its temporary folder.
+        let names: Vec<_> = std::fs::read_dir(home.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["meson-1.2.3"]);
+    }
 }

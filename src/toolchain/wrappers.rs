@@ -136,7 +136,6 @@ pub fn scripts(zig: &Path, recipe: &Path, arch: Arch) -> Vec<(String, String)> {
 /// naming zig and `recipe` where the sandbox shows them ([`crate::plan::view`]): the same text
 /// on every machine.
 pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrappers, ToolchainError> {
-    use std::os::unix::fs::PermissionsExt;
     let w = paths(cache, &zig.version, arch, fixed);
     let dir = w.dir.clone();
     let io = |path: &Path, source| ToolchainError::Io {
@@ -172,23 +171,12 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrapper
         }
         // A uniquely named temporary file renamed into place: concurrent `recipe` processes
         // writing the same wrapper never see a half-written one.
-        let (folder, file) = match name.rsplit_once('/') {
-            Some((sub, file)) => (dir.join(sub), file),
-            None => (dir.clone(), name.as_str()),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{file}."))
-            .tempfile_in(&folder)
-            .map_err(|e| io(&folder, e))?;
-        std::fs::write(tmp.path(), &text).map_err(|e| io(tmp.path(), e))?;
         let mode = if name.ends_with(".site") {
             0o644
         } else {
             0o755
         };
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| io(&path, e.error))?;
+        crate::publish::write_file_mode(&path, text.as_bytes(), mode).map_err(|e| io(&path, e))?;
     }
     Ok(w)
 }
@@ -197,11 +185,7 @@ pub fn write(zig: &Zig, arch: Arch, cache: &Path, fixed: bool) -> Result<Wrapper
 /// sandboxed steps.
 pub fn paths(cache: &Path, version: &str, arch: Arch, fixed: bool) -> Wrappers {
     let t = arch.info().triple;
-    let suffix = if fixed { "-sandbox" } else { "" };
-    let dir = cache
-        .join("toolchains")
-        .join(format!("zig-{version}-wrappers{suffix}"))
-        .join(t);
+    let dir = crate::cache::Layout::new(cache).zig_wrappers(version, t, fixed);
     Wrappers {
         cc: dir.join(format!("{t}-cc")),
         cxx: dir.join(format!("{t}-c++")),

@@ -75,7 +75,7 @@ fn spells_rust_arch(line: &str) -> bool {
 
 /// The lines of `text` that count: no full-line comment, nothing of a `#[cfg(test)]` module
 /// (from its `mod` line to the closing brace rustfmt puts in column 0).
-fn code_lines(text: &str) -> Vec<(usize, &str)> {
+pub(crate) fn code_lines(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut in_tests = false;
     let mut test_attr = false;

@@ -36,6 +36,7 @@ mod service;
 mod smoke_sandbox;
 mod source;
 mod tidy_functions;
+mod tidy_layout;
 mod util;
 mod verify;
 mod vex;

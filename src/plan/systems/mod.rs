@@ -162,11 +162,17 @@ impl<'a> Shared<'a> {
             ("SOURCE_DATE_EPOCH", ctx.source_date_epoch.to_string()),
             (
                 "ZIG_GLOBAL_CACHE_DIR",
-                l.cache.join("zig").join(triple).display().to_string(),
+                crate::cache::Layout::new(&l.cache)
+                    .zig_global(triple)
+                    .display()
+                    .to_string(),
             ),
             (
                 "ZIG_LOCAL_CACHE_DIR",
-                l.work.join("zig-cache").display().to_string(),
+                crate::cache::Work::at(&l.work)
+                    .zig_cache()
+                    .display()
+                    .to_string(),
             ),
         ]
         .into_iter()

@@ -193,7 +193,7 @@ pub fn extract_with(
         tmp.path().display()
     )))?;
     let tmp_path = tmp.keep();
-    if let Err(e) = fs::rename(&tmp_path, dest) {
+    if let Err(e) = crate::publish::move_path(&tmp_path, dest) {
         let _ = fs::remove_dir_all(&tmp_path);
         return Err(io_err(format!(
             "moving the extracted tree to {}",

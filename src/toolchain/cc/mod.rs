@@ -162,6 +162,6 @@ fn write_launcher(out: &Path, text: &str) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     std::fs::write(tmp.path(), text)?;
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))?;
-    tmp.persist(out).map_err(|e| e.error)?;
+    crate::publish::persist(tmp.into_temp_path(), out)?;
     Ok(())
 }
