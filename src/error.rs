@@ -257,6 +257,7 @@ impl ExitCode for PipelineError {
             PipelineError::Build(e) => e.exit(),
             PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
+            | PipelineError::EntryGone { .. }
             | PipelineError::PackedUnknown { .. }
             | PipelineError::Smoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),

@@ -90,7 +90,7 @@ fn push(ctx: &Context, targets: &super::Targets, remote: &super::RemoteArgs) -> 
     for node in &planned.graph.nodes {
         let id = node.id();
         let _lock = store.lock(&node.key)?;
-        if node.miss.is_some() || store.verify(&node.key).is_err() {
+        if node.action != crate::plan::Action::Reuse || store.verify(&node.key).is_err() {
             absent += 1; // not built here, or changed since: nothing to vouch for
             continue;
         }

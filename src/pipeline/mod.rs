@@ -70,6 +70,11 @@ pub enum PipelineError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Remote(#[from] crate::remote::RemoteError),
+    #[error(
+        "{id}: the plan reuses its cache entry {key}, which is gone now (removed by `recipe cache \
+         gc` or by hand while this build ran); run the build again"
+    )]
+    EntryGone { id: String, key: String },
     #[error("{recipe} for {arch}: `{file}` is packed, but what it was before is unknown: {why}")]
     PackedUnknown {
         recipe: String,
@@ -279,12 +284,10 @@ pub fn build(
         let node = &graph.nodes[i];
         // One token of the shared pool per running job; its make takes more from the pool.
         let _token = match &tools.jobserver {
-            Some(c) if settings.rebuild || node.builds() => {
-                Some(c.acquire().map_err(|source| PipelineError::Io {
-                    path: "jobserver".into(),
-                    source,
-                })?)
-            }
+            Some(c) if node.builds() => Some(c.acquire().map_err(|source| PipelineError::Io {
+                path: "jobserver".into(),
+                source,
+            })?),
             _ => None,
         };
         let parts: Vec<&plan::Node> = node.image_parts.iter().map(|&p| &graph.nodes[p]).collect();
@@ -317,11 +320,7 @@ fn provision(
     graph: &plan::Graph,
     progress: &dyn Progress,
 ) -> Result<Tools, PipelineError> {
-    let misses: Vec<&plan::Node> = graph
-        .nodes
-        .iter()
-        .filter(|n| settings.rebuild || n.builds())
-        .collect();
+    let misses: Vec<&plan::Node> = graph.nodes.iter().filter(|n| n.builds()).collect();
     let mut tools = Tools {
         zig: None,
         go: None,
@@ -455,7 +454,11 @@ fn distrust_changed_entries(
         return Ok(());
     }
     let cache = Cache::new(&settings.cache);
-    for node in graph.nodes.iter_mut().filter(|n| n.miss.is_none()) {
+    for node in graph
+        .nodes
+        .iter_mut()
+        .filter(|n| n.action == plan::Action::Reuse)
+    {
         let _lock = cache.lock(&node.key)?;
         if let Err(why) = cache.verify(&node.key) {
             progress.note(
@@ -466,14 +469,14 @@ fn distrust_changed_entries(
                 ),
             );
             cache.discard(&node.key)?;
-            node.miss = Some(plan::Miss::EntryChanged(why));
+            node.action = plan::Action::Build(plan::Miss::EntryChanged(why));
         }
     }
     Ok(())
 }
 
 /// Looks every node the local cache misses up in the remote cache, in parallel: those with a
-/// trusted entry there are marked `remote` (still misses here) and returned with what was
+/// trusted entry there are marked [`plan::Action::Remote`] (still misses here) and returned with what was
 /// found. An entry that is there but refused (unsigned, untrusted, another key's, the registry
 /// answering nonsense) is a warning with its reason.
 pub fn find_remote(
@@ -483,7 +486,7 @@ pub fn find_remote(
     progress: &dyn Progress,
 ) -> Vec<(usize, crate::remote::Found)> {
     let todo: Vec<usize> = (0..graph.nodes.len())
-        .filter(|&i| graph.nodes[i].miss.is_some())
+        .filter(|&i| graph.nodes[i].builds())
         .collect();
     let lookups =
         build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
@@ -500,7 +503,10 @@ pub fn find_remote(
     let mut found = Vec::new();
     for (t, f) in lookups.into_iter().enumerate() {
         if let Some(f) = f {
-            graph.nodes[todo[t]].remote = true;
+            let node = &mut graph.nodes[todo[t]];
+            if let plan::Action::Build(why) = &node.action {
+                node.action = plan::Action::Remote(why.clone());
+            }
             found.push((todo[t], f));
         }
     }
@@ -591,11 +597,11 @@ fn fetch_remote(
             })?;
         for ((i, _), hit) in todo.iter().zip(fetched) {
             let node = &mut graph.nodes[*i];
-            if hit {
-                node.miss = None;
-            } else {
-                node.remote = false;
-            }
+            node.action = match (hit, &node.action) {
+                (true, _) => plan::Action::Reuse,
+                (false, plan::Action::Remote(why)) => plan::Action::Build(why.clone()),
+                (false, other) => other.clone(),
+            };
         }
     }
 }
@@ -657,13 +663,26 @@ fn run_node(
 ) -> Result<JobFiles, PipelineError> {
     let r = &node.recipe;
     let id = node.id();
-    if node.remote && node.miss.is_some() {
+    if let plan::Action::Remote(_) = node.action {
         // Nothing here stands on it: it stays in the remote cache.
         progress.step(&id, "in the remote cache");
         return Ok(JobFiles::default());
     }
     let _lock = cache.lock(&node.key)?;
-    if !settings.rebuild && cache.has(&node.key) {
+    let reuse = match &node.action {
+        plan::Action::Reuse if !cache.has(&node.key) => {
+            return Err(PipelineError::EntryGone {
+                id,
+                key: node.key[..12].to_string(),
+            });
+        }
+        plan::Action::Reuse => true,
+        // The one thing learned at run time: another `recipe` made the entry while this one
+        // waited for the key's lock. `--rebuild` builds regardless.
+        plan::Action::Build(why) => *why != plan::Miss::RebuildRequested && cache.has(&node.key),
+        plan::Action::Remote(_) => unreachable!("returned above"),
+    };
+    if reuse {
         progress.step(&id, "cached");
         let (files, reports) = recheck_entry(node, cache, Some(go_version.to_string()))?;
         return Ok(JobFiles { files, reports });

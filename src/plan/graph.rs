@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
-use super::{Context, Job, Miss, PlanError};
+use super::{Action, Context, Job, Miss, PlanError};
 use crate::arch::Arch;
 use crate::recipe::{Dep, Recipe, RecipeError, Source, System};
 
@@ -41,10 +41,8 @@ pub struct Node {
     /// What the key was made of.
     pub inputs: Inputs,
     pub job: Job,
-    /// Some(reason) when this node builds instead of reusing its cache entry.
-    pub miss: Option<Miss>,
-    /// Its entry is (or will be) fetched from the remote cache: a trusted one is there.
-    pub remote: bool,
+    /// What the build does with it, and why ([`Action`]).
+    pub action: Action,
 }
 
 impl Node {
@@ -54,7 +52,12 @@ impl Node {
 
     /// Neither cache has it: it is built.
     pub fn builds(&self) -> bool {
-        self.miss.is_some() && !self.remote
+        self.action.builds()
+    }
+
+    /// Why the local cache has no entry of it to reuse, if it has none.
+    pub fn miss(&self) -> Option<&Miss> {
+        self.action.miss()
     }
 }
 
@@ -231,8 +234,7 @@ impl Builder<'_> {
             key,
             inputs,
             job,
-            miss,
-            remote: false,
+            action: Action::from_miss(miss),
         });
         let i = self.nodes.len() - 1;
         self.index.insert(id, i);
@@ -362,7 +364,7 @@ impl Graph {
     /// `--rebuild`: every node builds again, saying so.
     pub fn rebuild_all(&mut self) {
         for n in &mut self.nodes {
-            n.miss = Some(Miss::RebuildRequested);
+            n.action = Action::Build(Miss::RebuildRequested);
         }
     }
 }

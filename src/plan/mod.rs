@@ -1,6 +1,7 @@
 //! Planning: what a build will do, as plain data, before anything runs. Pure: no process is
 //! spawned and no file is touched here; [`crate::build`] executes what this computes.
 
+pub mod action;
 pub mod graph;
 pub mod miss;
 pub mod systems;
@@ -8,6 +9,7 @@ pub mod systems;
 mod tests;
 pub mod view;
 
+pub use action::Action;
 pub use graph::{CacheView, Graph, GraphError, Inputs, Node, Role, graph};
 pub use miss::{Change, Miss};
 pub use view::View;

@@ -86,7 +86,7 @@ fn cached(g: &Graph) -> CacheView {
 fn misses(g: &Graph) -> BTreeMap<String, Option<Miss>> {
     g.nodes
         .iter()
-        .map(|n| (n.recipe.name.clone(), n.miss.clone()))
+        .map(|n| (n.recipe.name.clone(), n.miss().cloned().clone()))
         .collect()
 }
 
@@ -102,7 +102,11 @@ fn an_empty_cache_misses_everything_as_not_built_before() {
     let g = plan(&catalogue(), &ctx(), &fingerprints(), &CacheView::default());
     let names: Vec<&str> = g.nodes.iter().map(|n| n.recipe.name.as_str()).collect();
     assert_eq!(names, ["lib", "app", "other"], "dependencies first");
-    assert!(g.nodes.iter().all(|n| n.miss == Some(Miss::NotBuiltBefore)));
+    assert!(
+        g.nodes
+            .iter()
+            .all(|n| n.miss().cloned() == Some(Miss::NotBuiltBefore))
+    );
     assert_eq!(
         Miss::NotBuiltBefore.to_string(),
         "not built before",
@@ -139,7 +143,7 @@ fn a_library_recipe_change_misses_it_and_its_dependents_only() {
         ])
     );
     assert_eq!(
-        g.nodes[1].miss.as_ref().unwrap().to_string(),
+        g.nodes[1].miss().cloned().as_ref().unwrap().to_string(),
         "dependency lib changed"
     );
 }
@@ -160,9 +164,12 @@ fn a_source_change_misses_that_recipe_and_its_dependents() {
     );
     f.insert("lib".into(), "fp-lib-2".into());
     let g = plan(&r, &c, &f, &view);
-    assert_eq!(g.nodes[0].miss, Some(Miss::Changed(vec![Change::Source])));
     assert_eq!(
-        g.nodes[1].miss,
+        g.nodes[0].miss().cloned(),
+        Some(Miss::Changed(vec![Change::Source]))
+    );
+    assert_eq!(
+        g.nodes[1].miss().cloned(),
         Some(Miss::Changed(vec![Change::Dependency("lib".into())]))
     );
 }
@@ -178,18 +185,18 @@ fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
         new: "zig 0.15.0".into(),
     };
     assert_eq!(
-        g.nodes[0].miss,
+        g.nodes[0].miss().cloned(),
         Some(Miss::Changed(vec![toolchain.clone()]))
     );
     assert_eq!(
-        g.nodes[1].miss,
+        g.nodes[1].miss().cloned(),
         Some(Miss::Changed(vec![
             toolchain,
             Change::Dependency("lib".into())
         ]))
     );
     assert_eq!(
-        g.nodes[1].miss.as_ref().unwrap().to_string(),
+        g.nodes[1].miss().cloned().as_ref().unwrap().to_string(),
         "toolchain changed (zig 0.14.0 -> zig 0.15.0), dependency lib changed"
     );
     // A Go version alone does not touch C builds.
@@ -199,7 +206,7 @@ fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
         plan(&r, &go, &f, &view)
             .nodes
             .iter()
-            .all(|n| n.miss.is_none())
+            .all(|n| n.miss().cloned().is_none())
     );
 }
 
@@ -236,13 +243,17 @@ fn the_packer_is_in_the_key_of_packing_recipes_only() {
     for n in &g.nodes {
         match n.recipe.name.as_str() {
             "other" => assert_eq!(
-                n.miss.as_ref().map(ToString::to_string).as_deref(),
+                n.miss()
+                    .cloned()
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .as_deref(),
                 Some(
                     "toolchain changed (zig 0.14.0 + upx 3.94 (0123456789abcdef) -q --lzma -> \
                      zig 0.14.0 + upx 4.2.4 (fedcba9876543210) -q --lzma)"
                 )
             ),
-            _ => assert_eq!(n.miss, None, "{}", n.recipe.name),
+            _ => assert_eq!(n.miss().cloned(), None, "{}", n.recipe.name),
         }
     }
 }
@@ -257,7 +268,7 @@ fn a_dependency_added_or_dropped_is_named() {
     );
     let g = plan(&r, &c, &f, &view);
     assert_eq!(
-        g.nodes[2].miss,
+        g.nodes[2].miss().cloned(),
         Some(Miss::Changed(vec![
             Change::Recipe,
             Change::NewDependency("lib".into())
@@ -267,14 +278,14 @@ fn a_dependency_added_or_dropped_is_named() {
     let g = plan(&r, &c, &f, &view);
     let app = g.nodes.iter().find(|n| n.recipe.name == "app").unwrap();
     assert_eq!(
-        app.miss,
+        app.miss().cloned(),
         Some(Miss::Changed(vec![
             Change::Recipe,
             Change::DroppedDependency("lib".into())
         ]))
     );
     assert_eq!(
-        app.miss.as_ref().unwrap().to_string(),
+        app.miss().cloned().as_ref().unwrap().to_string(),
         "recipe changed, dependency lib dropped"
     );
 }
@@ -310,7 +321,7 @@ fn other_reasons_render_themselves() {
     assert!(
         g.nodes
             .iter()
-            .all(|n| n.miss == Some(Miss::RebuildRequested))
+            .all(|n| n.miss().cloned() == Some(Miss::RebuildRequested))
     );
     // --json writes the sentence.
     assert_eq!(
@@ -345,7 +356,7 @@ fn a_host_tool_runs_on_the_build_machine() {
     let g = graph(&r, &roots, &arches, &c, &f, &view).unwrap();
     let app = g.nodes.iter().find(|n| n.recipe.name == "app").unwrap();
     assert_eq!(
-        app.miss,
+        app.miss().cloned(),
         Some(Miss::Changed(vec![Change::Dependency("gen".into())]))
     );
 }
@@ -528,7 +539,12 @@ fn fixed_paths_make_keys_and_steps_independent_of_the_cache_path() {
     assert_ne!(keys(&c), keys(&d));
     assert!(steps(&c).iter().any(|s| s.contains("/cache/work/")));
     assert_eq!(
-        c.nodes[0].miss.as_ref().map(ToString::to_string).as_deref(),
+        c.nodes[0]
+            .miss()
+            .cloned()
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("paths the steps see changed (fixed -> as is in /cache)")
     );
 }

@@ -129,11 +129,7 @@ pub fn plan_table(g: &crate::plan::Graph) -> String {
                 n.arch.name().to_string(),
                 roles(n),
                 n.key[..12].to_string(),
-                match &n.miss {
-                    None => "hit".to_string(),
-                    Some(_) if n.remote => "remote".to_string(),
-                    Some(why) => format!("miss: {why}"),
-                },
+                n.action.to_string(),
                 n.deps
                     .iter()
                     .chain(&n.host_deps)
@@ -169,12 +165,12 @@ pub fn plan_json(g: &crate::plan::Graph) -> serde_json::Value {
                 "arch": n.arch.name(),
                 "for": roles(n),
                 "key": n.key,
-                "cache": match (&n.miss, n.remote) {
-                    (None, _) => "hit",
-                    (Some(_), true) => "remote",
-                    (Some(_), false) => "miss",
+                "cache": match &n.action {
+                    crate::plan::Action::Reuse => "hit",
+                    crate::plan::Action::Remote(_) => "remote",
+                    crate::plan::Action::Build(_) => "miss",
                 },
-                "why": n.miss,
+                "why": n.miss(),
                 "needs": n.deps.iter().chain(&n.host_deps).map(|&d| g.nodes[d].id()).collect::<Vec<_>>(),
                 "source": match &n.recipe.source {
                     crate::recipe::Source::Path(p) => serde_json::json!({ "path": p }),
