@@ -28,6 +28,7 @@ pub mod pins;
 pub mod pipeline;
 pub mod plan;
 pub mod process;
+pub mod progress;
 pub mod publish;
 pub mod push;
 pub mod recipe;

@@ -19,20 +19,7 @@ use crate::toolchain::{self, Go, Zig};
 
 pub use fsutil::{copy_tree, is_elf};
 
-/// Progress events of the core, shown by the CLI layer however it likes.
-pub trait Progress: Sync {
-    /// `job` (e.g. `redis/arm64`) entered `step`.
-    fn step(&self, job: &str, step: &str);
-    /// A line of information about `job`.
-    fn note(&self, job: &str, message: &str);
-}
-
-/// A progress sink that shows nothing.
-pub struct Silent;
-impl Progress for Silent {
-    fn step(&self, _: &str, _: &str) {}
-    fn note(&self, _: &str, _: &str) {}
-}
+pub use crate::progress::{Progress, Silent};
 
 /// Toolchains, provisioned once per run and shared by the jobs, and the jobserver their
 /// builds share.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::build::Progress;
+use crate::progress::{Event, Finished, Progress};
 
 pub struct Display {
     mode: Mode,
@@ -49,6 +49,23 @@ impl Display {
 }
 
 impl Progress for Display {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Started { .. } => {}
+            Event::Step { job, step } => self.step(job, step),
+            Event::Note { job, message } => {
+                if !matches!(self.mode, Mode::Quiet) {
+                    self.line(job, message);
+                }
+            }
+            // Shown with `--quiet` too.
+            Event::Warning { job, message } => self.line(job, &format!("warning: {message}")),
+            Event::Finished { job, how, elapsed } => self.finished(job, how, elapsed),
+        }
+    }
+}
+
+impl Display {
     fn step(&self, job: &str, step: &str) {
         let (job, step) = (&*crate::text::escape(job), &*crate::text::escape(step));
         match &self.mode {
@@ -71,14 +88,29 @@ impl Progress for Display {
         }
     }
 
-    fn note(&self, job: &str, message: &str) {
+    /// One line about `job`, above the spinners on a terminal.
+    fn line(&self, job: &str, message: &str) {
         let (job, message) = (&*crate::text::escape(job), &*crate::text::escape(message));
         match &self.mode {
-            Mode::Quiet => {}
-            Mode::Lines => eprintln!("{job}: {message}"),
+            Mode::Quiet | Mode::Lines => eprintln!("{job}: {message}"),
             Mode::Bars { multi, .. } => {
                 let _ = multi.println(format!("{job}: {message}"));
             }
+        }
+    }
+
+    /// A finished job's spinner stops, saying how it ended and after how long (plain lines
+    /// say nothing more: the job's last line said it).
+    fn finished(&self, job: &str, how: Finished, elapsed: std::time::Duration) {
+        if let Mode::Bars { bars, .. } = &self.mode
+            && let Some(bar) = bars.lock().unwrap().get(&*crate::text::escape(job))
+        {
+            bar.set_style(ProgressStyle::with_template("  {prefix:<16} {msg}").unwrap());
+            bar.finish_with_message(format!(
+                "{} ({})",
+                how.as_str(),
+                indicatif::HumanDuration(elapsed)
+            ));
         }
     }
 }

@@ -36,10 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             (Ok(upx), None) => outln!("upx {}: {}", upx.version, upx.exe.display()),
             (Err(e), Some(_)) => return Err(e.into()),
             // Only recipes with `[app] compress` need it: the others build without.
-            (Err(e), None) => progress.note(
-                "upx",
-                &format!("warning: {e} (only `[app] compress` needs it)"),
-            ),
+            (Err(e), None) => {
+                progress.warn("upx", &format!("{e} (only `[app] compress` needs it)"))
+            }
         }
     }
     if print.is_none() || print == Some("go") {

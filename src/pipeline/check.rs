@@ -85,10 +85,10 @@ pub(super) fn check_files(
         // The key says nothing of where the cache is: a file that records it differs between
         // machines whose caches are elsewhere (OpenSSL keeps its compiler command line).
         if memchr::memmem::find(&bytes, cache_path.as_bytes()).is_some() {
-            progress.note(
+            progress.warn(
                 &id,
                 &format!(
-                    "warning: {} records the build cache's path `{}`: its bytes depend on where \
+                    "{} records the build cache's path `{}`: its bytes depend on where \
                      the cache is (machines sharing entries need the same cache path: docs/ci.md)",
                     f.image_path,
                     crate::text::path(cache)
@@ -110,7 +110,7 @@ pub(super) fn check_files(
                     &id,
                     &format!("{}: accepted `{}`: {why}", f.image_path, w.code),
                 ),
-                None => progress.note(&id, &format!("warning: {}: {}", f.image_path, w.message)),
+                None => progress.warn(&id, &format!("{}: {}", f.image_path, w.message)),
             }
         }
         let record = (crate::digest::sha256_hex(&bytes), report);

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use crate::arch::Arch;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::build::{self, AppFile, BuildError, Progress, Tools};
+use crate::build::{self, AppFile, BuildError, Tools};
 use crate::cache::{self, Cache};
 use crate::image;
 use crate::plan;
+use crate::progress::{Event, Finished, Progress};
 use crate::recipe::{self, Catalogue, Recipe};
 use crate::source;
 use crate::toolchain::{self, Specs};
@@ -253,11 +254,10 @@ pub fn build(
     }
     distrust_changed_entries(&mut graph, settings, progress)?;
     let go_version = format!("go{}", specs.go.version);
-    if let Some(remote) = &settings.remote
-        && !settings.rebuild
-    {
-        fetch_remote(&mut graph, settings, remote, progress)?;
-    }
+    let fetched = match &settings.remote {
+        Some(remote) if !settings.rebuild => fetch_remote(&mut graph, settings, remote, progress)?,
+        _ => Default::default(),
+    };
     let tools = provision(settings, &specs, &graph, progress)?;
 
     let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources());
@@ -282,6 +282,9 @@ pub fn build(
         .collect();
     let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
         let node = &graph.nodes[i];
+        let id = node.id();
+        progress.event(Event::Started { job: &id });
+        let started = std::time::Instant::now();
         // One token of the shared pool per running job; its make takes more from the pool.
         let _token = match &tools.jobserver {
             Some(c) if node.builds() => Some(c.acquire().map_err(|source| PipelineError::Io {
@@ -291,7 +294,7 @@ pub fn build(
             _ => None,
         };
         let parts: Vec<&plan::Node> = node.image_parts.iter().map(|&p| &graph.nodes[p]).collect();
-        run_node(
+        let done = run_node(
             node,
             &parts,
             (&tools, &go_version),
@@ -299,7 +302,18 @@ pub fn build(
             &cache,
             settings,
             progress,
-        )
+        );
+        let how = match &done {
+            Err(_) => Finished::Failed,
+            Ok((_, Finished::Cached)) if fetched.contains(&i) => Finished::Fetched,
+            Ok((_, how)) => *how,
+        };
+        progress.event(Event::Finished {
+            job: &id,
+            how,
+            elapsed: started.elapsed(),
+        });
+        done.map(|(files, _)| files)
     })?;
 
     let mut out = Vec::new();
@@ -461,10 +475,10 @@ fn distrust_changed_entries(
     {
         let _lock = cache.lock(&node.key)?;
         if let Err(why) = cache.verify(&node.key) {
-            progress.note(
+            progress.warn(
                 &node.id(),
                 &format!(
-                    "warning: the cache entry {} changed after it was made: {why}; building it again",
+                    "the cache entry {} changed after it was made: {why}; building it again",
                     &node.key[..12]
                 ),
             );
@@ -514,10 +528,10 @@ pub fn find_remote(
 }
 
 fn refused(node: &plan::Node, why: &str, progress: &dyn Progress) {
-    progress.note(
+    progress.warn(
         &node.id(),
         &format!(
-            "warning: remote cache entry {} refused: {why}; building it",
+            "remote cache entry {} refused: {why}; building it",
             &node.key[..12]
         ),
     );
@@ -575,7 +589,8 @@ fn fetch_remote(
     settings: &Settings,
     remote: &crate::remote::Remote,
     progress: &dyn Progress,
-) -> Result<(), PipelineError> {
+) -> Result<BTreeSet<usize>, PipelineError> {
+    let mut fetched_here = BTreeSet::new();
     let mut found: BTreeMap<usize, crate::remote::Found> =
         find_remote(graph, settings, remote, progress)
             .into_iter()
@@ -588,7 +603,7 @@ fn fetch_remote(
             .filter_map(|i| found.remove(i).map(|f| (*i, f)))
             .collect();
         if todo.is_empty() {
-            return Ok(());
+            return Ok(fetched_here);
         }
         let fetched =
             build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
@@ -597,6 +612,9 @@ fn fetch_remote(
             })?;
         for ((i, _), hit) in todo.iter().zip(fetched) {
             let node = &mut graph.nodes[*i];
+            if hit {
+                fetched_here.insert(*i);
+            }
             node.action = match (hit, &node.action) {
                 (true, _) => plan::Action::Reuse,
                 (false, plan::Action::Remote(why)) => plan::Action::Build(why.clone()),
@@ -660,13 +678,13 @@ fn run_node(
     cache: &Cache,
     settings: &Settings,
     progress: &dyn Progress,
-) -> Result<JobFiles, PipelineError> {
+) -> Result<(JobFiles, Finished), PipelineError> {
     let r = &node.recipe;
     let id = node.id();
     if let plan::Action::Remote(_) = node.action {
         // Nothing here stands on it: it stays in the remote cache.
         progress.step(&id, "in the remote cache");
-        return Ok(JobFiles::default());
+        return Ok((JobFiles::default(), Finished::Remote));
     }
     let _lock = cache.lock(&node.key)?;
     let reuse = match &node.action {
@@ -685,7 +703,7 @@ fn run_node(
     if reuse {
         progress.step(&id, "cached");
         let (files, reports) = recheck_entry(node, cache, Some(go_version.to_string()))?;
-        return Ok(JobFiles { files, reports });
+        return Ok((JobFiles { files, reports }, Finished::Cached));
     }
     let build::Built { files, debian } =
         build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
@@ -748,5 +766,5 @@ fn run_node(
         progress.note(&id, &note);
     }
     let files = build::app_files(r, node.arch, &cache.entry(&node.key).dest())?;
-    Ok(JobFiles { files, reports })
+    Ok((JobFiles { files, reports }, Finished::Built))
 }

@@ -209,9 +209,9 @@ fn image_check(
                     verify::RuntimeKind::Zoneinfo => " (add `include = [\"tzdata\"]` to [image])",
                     _ => "",
                 };
-                progress.note(
+                progress.warn(
                     &format!("{}/{}", r.name, img.arch),
-                    &format!("warning: {}: {}{hint}", e.path, f.message),
+                    &format!("{}: {}{hint}", e.path, f.message),
                 );
             }
         }

@@ -72,10 +72,10 @@ pub(super) fn image_vex(
             },
             Err(why) => format!("its cache entry: {why}"),
         };
-        progress.note(
+        progress.warn(
             &node.id(),
             &format!(
-                "warning: the image's VEX states nothing about {}: {why} (`--rebuild` makes one)",
+                "the image's VEX states nothing about {}: {why} (`--rebuild` makes one)",
                 node.recipe.name
             ),
         );
