@@ -722,9 +722,29 @@ fn run_node(
         extra.extend(included_files(p, &settings.cache)?);
     }
     smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
-    let meta = cache::Meta {
-        recipe: r.name.clone(),
-        version: r.version.clone(),
+    let meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
+    cache.commit(&node.job.dest, &node.job.log, &meta)?;
+    let _ = std::fs::remove_dir_all(&node.job.work);
+    progress.note(
+        &id,
+        &format!("stored in the build cache ({})", &node.key[..12]),
+    );
+    push_entry(node, cache, settings, progress)?;
+    let files = build::app_files(r, node.arch, &cache.entry(&node.key).dest())?;
+    Ok((JobFiles { files, reports }, Finished::Built))
+}
+
+/// What a new entry says about itself: its inputs, what packing and Debian's part made, the
+/// records of its verification, and whether its steps ran in the sandbox.
+fn entry_meta(
+    node: &plan::Node,
+    (packed, debian): (Vec<build::compress::Packed>, Option<crate::debian::Applied>),
+    reports: &crate::verify::Reports,
+    sandbox: bool,
+) -> cache::Meta {
+    cache::Meta {
+        recipe: node.recipe.name.clone(),
+        version: node.recipe.version.clone(),
         arch: node.arch.name().to_string(),
         key: node.key.clone(),
         inputs: node.inputs.clone(),
@@ -744,27 +764,31 @@ fn run_node(
             })
             .collect(),
         debian,
-        sandbox: tools.sandbox.is_on(),
-    };
-    cache.commit(&node.job.dest, &node.job.log, &meta)?;
-    let _ = std::fs::remove_dir_all(&node.job.work);
-    progress.note(
-        &id,
-        &format!("stored in the build cache ({})", &node.key[..12]),
-    );
-    if let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) {
-        let note = match remote.push(cache, &node.key, &id)? {
-            crate::remote::Pushed::Yes => format!(
-                "pushed to the remote cache {} ({})",
-                remote.at(),
-                &node.key[..12]
-            ),
-            crate::remote::Pushed::Unsandboxed => {
-                "built with --no-sandbox: not pushed to the remote cache".to_string()
-            }
-        };
-        progress.note(&id, &note);
+        sandbox,
     }
-    let files = build::app_files(r, node.arch, &cache.entry(&node.key).dest())?;
-    Ok((JobFiles { files, reports }, Finished::Built))
+}
+
+/// Pushes a new entry to the remote cache when the run pushes, saying what happened.
+fn push_entry(
+    node: &plan::Node,
+    cache: &Cache,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<(), PipelineError> {
+    let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) else {
+        return Ok(());
+    };
+    let id = node.id();
+    let note = match remote.push(cache, &node.key, &id)? {
+        crate::remote::Pushed::Yes => format!(
+            "pushed to the remote cache {} ({})",
+            remote.at(),
+            &node.key[..12]
+        ),
+        crate::remote::Pushed::Unsandboxed => {
+            "built with --no-sandbox: not pushed to the remote cache".to_string()
+        }
+    };
+    progress.note(&id, &note);
+    Ok(())
 }

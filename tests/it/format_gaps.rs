@@ -83,7 +83,9 @@ fn make_targets_go_on_make_command_lines() {
         .filter_map(|s| s.get("argv"))
         .map(|a| serde_json::from_value(a.clone()).unwrap())
         .collect();
-    assert_eq!(argvs.len(), 2, "{argvs:?}");
+    // The build's two make commands, then the planned strip step.
+    assert_eq!(argvs.len(), 3, "{argvs:?}");
+    assert!(argvs[2][0].ends_with("-strip"), "{argvs:?}");
     assert_eq!(argvs[0].last().unwrap(), "app", "{argvs:?}");
     assert_eq!(argvs[1][..2], ["make", "install-app"], "{argvs:?}");
     assert!(!argvs[1].iter().any(|a| a == "install"), "{argvs:?}");
