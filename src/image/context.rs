@@ -32,12 +32,8 @@ fn werr(path: &Path) -> impl FnOnce(io::Error) -> ImageError + '_ {
 /// arch table: the folder of that platform's tree in a context.
 pub fn platform_dir(arch: Arch) -> String {
     let p = oci::platform(arch);
-    let mut s = format!(
-        "{}/{}",
-        p["os"].as_str().expect("os"),
-        p["architecture"].as_str().expect("architecture")
-    );
-    if let Some(v) = p["variant"].as_str() {
+    let mut s = format!("{}/{}", p.os(), p.architecture());
+    if let Some(v) = p.variant() {
         s.push('/');
         s.push_str(v);
     }
