@@ -191,50 +191,18 @@ pub fn pool_path(package: &str, file: &str) -> String {
 }
 
 /// Seconds since the epoch of an RFC 2822 date as Debian's Release files write it:
-/// `Sat, 10 Jun 2023 08:55:30 UTC` (the weekday optional, zone `UTC`, `GMT`, `Z` or `+0000`).
+/// `Sat, 10 Jun 2023 08:55:30 UTC` (the weekday optional and checked; zone `UTC`, `GMT`, `Z`,
+/// `+0000` or another offset). Debian always writes the seconds: a time without them is refused.
 pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
-    let f: Vec<&str> = s.split_whitespace().collect();
-    let [day, month, year, time, zone] = f[..] else {
-        return None;
-    };
-    let offset = match zone {
-        "UTC" | "GMT" | "Z" => 0,
-        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
-            let h: i64 = z[1..3].parse().ok()?;
-            let m: i64 = z[3..5].parse().ok()?;
-            let o = h * 3600 + m * 60;
-            if z.starts_with('-') { -o } else { o }
-        }
-        _ => return None,
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, mi, se] = t[..] else { return None };
-    if !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
+    let time = s.split_whitespace().rev().nth(1)?;
+    if time.matches(':').count() != 2 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86400 + h * 3600 + mi * 60 + se - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(s)
+        .ok()
+        .map(|t| t.as_second())
 }
 
 #[cfg(test)]
@@ -269,6 +237,8 @@ mod tests {
         assert_eq!(parse_date("10 Jun 2023 09:55:30 +0100"), Some(1686387330));
         assert_eq!(parse_date("Sat, 10 Jun 2023 08:55 UTC"), None);
         assert_eq!(parse_date("Sat, 10 Foo 2023 08:55:30 UTC"), None);
+        // A weekday that is not the date's.
+        assert_eq!(parse_date("Fri, 10 Jun 2023 08:55:30 UTC"), None);
     }
 
     #[test]

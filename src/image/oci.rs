@@ -96,26 +96,14 @@ pub(crate) fn platform(arch: Arch) -> Platform {
     p
 }
 
-/// Seconds since the epoch as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
+/// Seconds since the epoch as RFC 3339 UTC (`1970-01-01T00:00:00Z`). RFC 3339 years have four
+/// digits: a time after `9999-12-30T22:00:00Z` (the last jiff holds) is written as that.
 pub fn rfc3339(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64;
-    let secs = epoch % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let max = jiff::Timestamp::MAX.as_second();
+    let secs = i64::try_from(epoch).map_or(max, |s| s.min(max));
+    jiff::Timestamp::from_second(secs)
+        .expect("a second within jiff's range")
+        .to_string()
 }
 
 /// The image config we write: oci-spec's configuration, whose `config` object also carries
@@ -285,6 +273,7 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-30T22:00:00Z");
     }
 
     #[test]
