@@ -1,6 +1,7 @@
 //! Debian's archive indexes as data: deb822 paragraphs, a suite's `Release` (what `InRelease`
 //! signs: its dates and the sha256 of every index file), the `Sources` index (one paragraph
-//! per source package version), and where a source package's files live in the pool. Pure.
+//! per source package version), a binary package's control file, and where a source package's
+//! files live in the pool. Pure; [`paragraphs`] is the one deb822 reader.
 
 /// One deb822 paragraph: its fields in order, a multi-line value's lines joined with `\n`
 /// (the first line as written after the colon, possibly empty).
@@ -175,6 +176,33 @@ pub fn parse_sources(text: &str) -> Vec<SourceEntry> {
         .collect()
 }
 
+/// What `recipe new` reads from a binary package's `DEBIAN/control`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BinaryControl {
+    /// The packages of `Depends` (alternatives and versions dropped, `:any` cut off).
+    pub depends: Vec<String>,
+    /// The synopsis: the first line of `Description`.
+    pub description: Option<String>,
+}
+
+/// The `Depends` and the synopsis of a binary package's control file (one deb822 paragraph,
+/// read with [`paragraphs`] like every index).
+pub fn parse_binary_control(text: &str) -> BinaryControl {
+    let p = paragraphs(text).next().unwrap_or_default();
+    BinaryControl {
+        depends: field(&p, "Depends")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|d| d.split_whitespace().next())
+                    .map(|d| d.split(':').next().unwrap_or(d).to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        description: field(&p, "Description")
+            .map(|v| v.lines().next().unwrap_or_default().to_string()),
+    }
+}
+
 /// The pool folder's prefix of a source package: `libc` for `libcurl...`, else the first
 /// letter (`c` for `curl`).
 pub fn pool_prefix(package: &str) -> &str {
@@ -225,6 +253,21 @@ mod tests {
         assert_eq!(x.size, 309460);
         assert!(x.sha256.starts_with("945c3c9d"));
         assert!(Release::parse("Date: someday\n").is_err());
+    }
+
+    #[test]
+    fn binary_control() {
+        let text = "Package: redis-server\nVersion: 5:7.0.15-1\nDepends: adduser,\n \
+            libc6 (>= 2.34), libssl3:any (>= 3.0.0) | libssl1.1, redis-tools (= 5:7.0.15-1)\n\
+            Description: Persistent key-value database with network interface\n \
+            Redis is a key-value database in a similar vein to memcache\n";
+        let c = parse_binary_control(text);
+        assert_eq!(c.depends, ["adduser", "libc6", "libssl3", "redis-tools"]);
+        assert_eq!(
+            c.description.as_deref(),
+            Some("Persistent key-value database with network interface")
+        );
+        assert_eq!(parse_binary_control(""), BinaryControl::default());
     }
 
     #[test]
