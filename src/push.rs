@@ -9,15 +9,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor, ImageIndex, ImageManifest, MediaType};
+use serde::de::DeserializeOwned;
 
 use crate::build::Progress;
 use crate::registry::{
     self, Client, Failure, Reference, RegistryError, SettingError, Timeouts, sha256,
 };
 
-use crate::image::{MEDIA_INDEX, MEDIA_MANIFEST};
-const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Manifests and the index are read whole; nothing of ours comes near this.
 const MAX_JSON: u64 = 4 << 20;
 
@@ -72,7 +71,7 @@ pub enum PushError {
 #[derive(Debug, Clone)]
 struct Item {
     digest: String,
-    media_type: String,
+    media_type: MediaType,
     what: String,
 }
 
@@ -104,11 +103,7 @@ fn blob_path(layout: &Path, digest: &str) -> Result<PathBuf, PushError> {
 }
 
 /// Reads a small JSON file, checking it against `digest` when given.
-fn read_json(
-    layout: &Path,
-    path: &Path,
-    digest: Option<&str>,
-) -> Result<(Value, Vec<u8>), PushError> {
+fn read_small(layout: &Path, path: &Path, digest: Option<&str>) -> Result<Vec<u8>, PushError> {
     let len = fs::metadata(path)
         .map_err(|e| layout_err(layout, format!("cannot read {}: {e}", path.display())))?
         .len();
@@ -128,33 +123,67 @@ fn read_json(
             format!("blob {d} does not match its digest"),
         ));
     }
-    let v = serde_json::from_slice(&bytes)
-        .map_err(|e| layout_err(layout, format!("{} is not JSON: {e}", path.display())))?;
-    Ok((v, bytes))
+    Ok(bytes)
 }
 
-fn descriptor(layout: &Path, d: &Value, what: String) -> Result<Item, PushError> {
-    let digest = d["digest"].as_str().unwrap_or_default().to_string();
+/// The `bytes` of `path` as an OCI document (`what`: "image index", "image manifest").
+fn parse<T: DeserializeOwned>(
+    layout: &Path,
+    path: &Path,
+    bytes: &[u8],
+    what: &str,
+) -> Result<T, PushError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Data => format!("not an OCI {what}"),
+            _ => "not JSON".to_string(),
+        };
+        layout_err(layout, format!("{} is {kind}: {e}", path.display()))
+    })
+}
+
+fn descriptor(layout: &Path, d: &Descriptor, what: String) -> Result<Item, PushError> {
+    let digest = d.digest().to_string();
     blob_path(layout, &digest)?;
     Ok(Item {
         digest,
-        media_type: d["mediaType"].as_str().unwrap_or_default().to_string(),
+        media_type: d.media_type().clone(),
         what,
     })
 }
 
 /// `linux/arm/v7` of a descriptor's platform.
-fn platform_name(d: &Value) -> String {
-    let p = &d["platform"];
-    let mut s = format!(
-        "{}/{}",
-        p["os"].as_str().unwrap_or("?"),
-        p["architecture"].as_str().unwrap_or("?")
-    );
-    if let Some(v) = p["variant"].as_str() {
-        s = format!("{s}/{v}");
+fn platform_name(d: &Descriptor) -> String {
+    let Some(p) = d.platform() else {
+        return "?/?".to_string();
+    };
+    match p.variant() {
+        Some(v) => format!("{}/{}/{v}", p.os(), p.architecture()),
+        None => format!("{}/{}", p.os(), p.architecture()),
     }
-    s
+}
+
+/// The config and layers of `m` not yet in `blobs`, added to it.
+fn add_blobs(
+    layout: &Path,
+    blobs: &mut Vec<Item>,
+    m: &ImageManifest,
+    platform: &str,
+) -> Result<(), PushError> {
+    let mut items = vec![descriptor(
+        layout,
+        m.config(),
+        format!("the {platform} config"),
+    )?];
+    for l in m.layers() {
+        items.push(descriptor(layout, l, format!("a {platform} layer"))?);
+    }
+    for i in items {
+        if !blobs.iter().any(|b| b.digest == i.digest) {
+            blobs.push(i);
+        }
+    }
+    Ok(())
 }
 
 /// Reads what to push from the layout at `layout`: its index.json's first (tagged) image.
@@ -162,48 +191,35 @@ fn plan(layout: &Path) -> Result<Plan, PushError> {
     if !layout.join("oci-layout").is_file() {
         return Err(layout_err(layout, "no oci-layout file"));
     }
-    let (top, _) = read_json(layout, &layout.join("index.json"), None)?;
-    let Some(desc) = top["manifests"].as_array().and_then(|m| m.first()) else {
+    let index_json = layout.join("index.json");
+    let top: ImageIndex = parse(
+        layout,
+        &index_json,
+        &read_small(layout, &index_json, None)?,
+        "image index",
+    )?;
+    let Some(desc) = top.manifests().first() else {
         return Err(layout_err(layout, "index.json lists no image"));
     };
-    let tag = desc["annotations"][REF_NAME].as_str().and_then(|r| {
-        let last = r.rsplit('/').next().unwrap_or(r);
-        last.rsplit_once(':').map(|(_, t)| t.to_string())
-    });
+    let tag = desc
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_REF_NAME))
+        .and_then(|r| {
+            let last = r.rsplit('/').next().unwrap_or(r);
+            last.rsplit_once(':').map(|(_, t)| t.to_string())
+        });
     let top_item = descriptor(layout, desc, "the image index".into())?;
-    let (top_json, top_bytes) = read_json(
-        layout,
-        &blob_path(layout, &top_item.digest)?,
-        Some(&top_item.digest),
-    )?;
+    let top_path = blob_path(layout, &top_item.digest)?;
+    let top_bytes = read_small(layout, &top_path, Some(&top_item.digest))?;
     let mut blobs: Vec<Item> = Vec::new();
     let mut manifests = Vec::new();
-    let mut add_manifest = |m: &Value, platform: &str| -> Result<(), PushError> {
-        let cfg = descriptor(layout, &m["config"], format!("the {platform} config"))?;
-        let mut items = vec![cfg];
-        for l in m["layers"]
-            .as_array()
-            .map(|v| v.as_slice())
-            .unwrap_or_default()
-        {
-            items.push(descriptor(layout, l, format!("a {platform} layer"))?);
-        }
-        for i in items {
-            if !blobs.iter().any(|b| b.digest == i.digest) {
-                blobs.push(i);
-            }
-        }
-        Ok(())
-    };
-    let top_item = if top_item.media_type == MEDIA_INDEX {
-        for d in top_json["manifests"]
-            .as_array()
-            .map(|v| v.as_slice())
-            .unwrap_or_default()
-        {
+    let top_item = if top_item.media_type == MediaType::ImageIndex {
+        let index: ImageIndex = parse(layout, &top_path, &top_bytes, "image index")?;
+        for d in index.manifests() {
             let platform = platform_name(d);
             let item = descriptor(layout, d, format!("the {platform} manifest"))?;
-            if item.media_type != MEDIA_MANIFEST {
+            if item.media_type != MediaType::ImageManifest {
                 return Err(layout_err(
                     layout,
                     format!(
@@ -212,17 +228,16 @@ fn plan(layout: &Path) -> Result<Plan, PushError> {
                     ),
                 ));
             }
-            let (m, bytes) = read_json(
-                layout,
-                &blob_path(layout, &item.digest)?,
-                Some(&item.digest),
-            )?;
-            add_manifest(&m, &platform)?;
+            let path = blob_path(layout, &item.digest)?;
+            let bytes = read_small(layout, &path, Some(&item.digest))?;
+            let m: ImageManifest = parse(layout, &path, &bytes, "image manifest")?;
+            add_blobs(layout, &mut blobs, &m, &platform)?;
             manifests.push((item, bytes));
         }
         top_item
-    } else if top_item.media_type == MEDIA_MANIFEST {
-        add_manifest(&top_json, "image")?;
+    } else if top_item.media_type == MediaType::ImageManifest {
+        let m: ImageManifest = parse(layout, &top_path, &top_bytes, "image manifest")?;
+        add_blobs(layout, &mut blobs, &m, "image")?;
         Item {
             what: "the image manifest".into(),
             ..top_item
@@ -311,13 +326,13 @@ pub fn push(
     }
     for (m, bytes) in &plan.manifests {
         client
-            .put_manifest(&m.digest, &m.media_type, bytes)
+            .put_manifest(&m.digest, m.media_type.as_ref(), bytes)
             .map_err(|f| push_err(&format!("{} {}", m.what, m.digest), f))?;
     }
     let (top, bytes) = &plan.top;
     let tag = reference.tag.as_deref().unwrap_or("latest");
     client
-        .put_manifest(tag, &top.media_type, bytes)
+        .put_manifest(tag, top.media_type.as_ref(), bytes)
         .map_err(|f| push_err(&format!("{} {} as tag `{tag}`", top.what, top.digest), f))?;
     Ok(Pushed {
         reference: format!("{id}:{tag}"),

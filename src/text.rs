@@ -124,9 +124,41 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// `s` as one POSIX shell word, quoted (by `shlex`) only when it must be: `a/b-c` stays as it
+/// is, `a b` becomes `'a b'`, `it's` becomes `"it's"`. The one shell quoter: command lines
+/// shown to people, CI job lines and the scripts `recipe` writes all use it.
+///
+/// Besides shlex's bare characters, `=`, `,` and `%` stay bare: shlex quotes them for places
+/// `recipe` never puts a word (an assignment as the first word, inside a brace expansion, a
+/// job spec), and `CC=/x/cc` or `--arch amd64,arm64` read better without quotes. A NUL (which
+/// no argument can hold) is kept as it is.
+pub fn shell_word(s: &str) -> String {
+    let bare = |b: u8| b.is_ascii_alphanumeric() || b"-_./:@+=,%".contains(&b);
+    if !s.is_empty() && s.bytes().all(bare) {
+        return s.to_string();
+    }
+    shlex::Quoter::new()
+        .allow_nul(true)
+        .quote(s)
+        .expect("quoting with NUL allowed cannot fail")
+        .into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_survive_the_shell() {
+        assert_eq!(shell_word("a/b-c"), "a/b-c");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "\"it's\"");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("CC=/x/cc"), "CC=/x/cc");
+        assert_eq!(shell_word("amd64,arm64"), "amd64,arm64");
+        assert_eq!(shell_word("{a,b}"), "'{a,b}'");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+    }
 
     #[test]
     fn control_characters_become_visible_escapes() {

@@ -32,7 +32,7 @@ pub(super) fn get(url: &str, cap: u64) -> Result<Vec<u8>, String> {
         return Err(format!(
             "the server declares {} bytes, over the cap of {}",
             declared.unwrap_or_default(),
-            crate::source::limits::Bytes(cap)
+            crate::size::Bytes(cap)
         ));
     }
     let mut body = Vec::new();
@@ -43,10 +43,7 @@ pub(super) fn get(url: &str, cap: u64) -> Result<Vec<u8>, String> {
         .read_to_end(&mut body)
         .map_err(|e| e.to_string())?;
     if body.len() as u64 > cap {
-        return Err(format!(
-            "more than the cap of {}",
-            crate::source::limits::Bytes(cap)
-        ));
+        return Err(format!("more than the cap of {}", crate::size::Bytes(cap)));
     }
     Ok(body)
 }

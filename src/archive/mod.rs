@@ -378,7 +378,7 @@ fn index(suite: Suite, release: Release, url: &str, xz: &[u8]) -> Result<SuiteIn
             url: url.into(),
             reason: format!(
                 "it decompresses to more than {}",
-                crate::source::limits::Bytes(MAX_SOURCES)
+                crate::size::Bytes(MAX_SOURCES)
             ),
         });
     }

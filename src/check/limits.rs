@@ -41,42 +41,12 @@ pub const MAX_LAYER_BYTES: u64 = 16 << 30;
 /// [`ENV_MAX_UNPACKED`].
 pub const MAX_IMAGE_BYTES: u64 = 64 << 30;
 /// Sets the decompressed-bytes cap of one target (and of each layer, when lower than
-/// [`MAX_LAYER_BYTES`]): bytes, or with a `K`, `M`, `G` or `T` suffix (powers of 1024).
+/// [`MAX_LAYER_BYTES`]): a size as [`crate::size::parse`] reads it (`512M`, `64MiB`, `16G`).
 pub const ENV_MAX_UNPACKED: &str = "RECIPE_CHECK_MAX_UNPACKED";
 
 /// The value of [`ENV_MAX_UNPACKED`], if set: `Err` holds the value that is not a size.
 pub fn unpacked_from_env() -> Result<Option<u64>, String> {
-    match std::env::var(ENV_MAX_UNPACKED) {
-        Ok(v) => parse_size(&v).map(Some).ok_or(v),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(v)) => Err(v.to_string_lossy().into_owned()),
-    }
-}
-
-/// `512M` → 536870912; None for anything else than digits and an optional K/M/G/T suffix.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (digits, shift) = match s.char_indices().last()? {
-        (i, 'k' | 'K') => (&s[..i], 10),
-        (i, 'm' | 'M') => (&s[..i], 20),
-        (i, 'g' | 'G') => (&s[..i], 30),
-        (i, 't' | 'T') => (&s[..i], 40),
-        _ => (s, 0),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<u64>().ok()?.checked_mul(1u64 << shift)
-}
-
-/// `17179869184` → `16 GiB`; exact sizes only get a unit.
-pub fn size(n: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
-            return format!("{} {unit}", n >> shift);
-        }
-    }
-    format!("{n} bytes")
+    crate::size::from_env(ENV_MAX_UNPACKED)
 }
 
 /// Which cap a metered read crossed.
@@ -187,19 +157,6 @@ impl<R: Seek> Seek for Metered<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_and_print() {
-        assert_eq!(parse_size("512M"), Some(512 << 20));
-        assert_eq!(parse_size("16g"), Some(16 << 30));
-        assert_eq!(parse_size("1000"), Some(1000));
-        for bad in ["", "M", "1.5G", "-1", "12X", "99999999999T"] {
-            assert_eq!(parse_size(bad), None, "{bad}");
-        }
-        assert_eq!(size(16 << 30), "16 GiB");
-        assert_eq!(size(256 << 10), "256 KiB");
-        assert_eq!(size(1000), "1000 bytes");
-    }
 
     #[test]
     fn the_meter_stops_at_its_caps() {

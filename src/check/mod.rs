@@ -135,7 +135,7 @@ pub enum CheckError {
     },
     #[error(
         "the {object} of `{reference}` is {size} bytes, more than {}, the limit for {cap}",
-        limits::size(*limit)
+        crate::size::Bytes(*limit)
     )]
     #[diagnostic(help(
         "layers are limited by `RECIPE_CHECK_MAX_UNPACKED` (64 GiB for a whole image, 16 GiB for \
@@ -524,7 +524,7 @@ fn check_dir(root: &Path, opts: &Options) -> Result<Report, CheckError> {
                 tree.notes.push(format!(
                     "skipped {rel}: {size} bytes, more than the {} one file may have to be \
                      checked",
-                    limits::size(limit)
+                    crate::size::Bytes(limit)
                 ));
             }
             tree.nodes.insert(rel, Node::File(info));

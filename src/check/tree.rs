@@ -8,10 +8,11 @@ use std::rc::Rc;
 use super::classify::{FileInfo, FileKind, HEAD, classify_known, wants_full};
 use super::limits::{
     ENV_MAX_UNPACKED, MAX_ENTRY_HEADERS, MAX_IMAGE_ENTRIES, MAX_IMAGE_NAME_BYTES,
-    MAX_LAYER_ENTRIES, MAX_NAME, Meter, Metered, Trip, size,
+    MAX_LAYER_ENTRIES, MAX_NAME, Meter, Metered, Trip,
 };
 use super::{CheckError, Options};
 use crate::arch::Arch;
+use crate::size::Bytes;
 
 /// Most symlinks followed while resolving one path.
 pub const MAX_HOPS: usize = 40;
@@ -61,16 +62,16 @@ pub fn trip_message(t: Trip) -> String {
         Trip::Headers => format!(
             "an entry's headers (its name, link target, PAX records) are larger than {}, the \
              limit for one entry (a name may have at most {MAX_NAME} bytes)",
-            size(MAX_ENTRY_HEADERS)
+            Bytes(MAX_ENTRY_HEADERS)
         ),
         Trip::Layer(cap) => format!(
             "decompresses to more than {}, the limit for one layer (`{ENV_MAX_UNPACKED}` sets it)",
-            size(cap)
+            Bytes(cap)
         ),
         Trip::Image(cap) => format!(
             "the image's layers decompress to more than {}, the limit for one image \
              (`{ENV_MAX_UNPACKED}` sets it)",
-            size(cap)
+            Bytes(cap)
         ),
     }
 }
@@ -271,7 +272,7 @@ impl Tree {
         if self.name_bytes > MAX_IMAGE_NAME_BYTES {
             return Err(bad(format!(
                 "the image's entry names take more than {}, the limit for one image",
-                size(MAX_IMAGE_NAME_BYTES)
+                Bytes(MAX_IMAGE_NAME_BYTES)
             )));
         }
         Ok(())

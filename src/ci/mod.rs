@@ -14,6 +14,8 @@ pub mod gitlab;
 use serde::Serialize;
 
 use crate::plan::Graph;
+/// A job line's words are quoted like every shell word `recipe` writes.
+pub use crate::text::shell_word;
 
 /// One job of the graph as a CI job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -235,18 +237,6 @@ pub fn comment(s: &str) -> String {
         .collect()
 }
 
-/// `s` as one shell word (single quotes).
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +271,7 @@ mod tests {
     fn words_are_quoted_for_the_shell_and_yaml() {
         assert_eq!(shell_word("curl"), "curl");
         assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("it's"), "\"it's\"");
         assert_eq!(shell_word(""), "''");
         assert_eq!(quote("a: \"b\"\n"), "\"a: \\\"b\\\"\\n\"");
     }

@@ -1,6 +1,7 @@
 //! Debian's archive indexes as data: deb822 paragraphs, a suite's `Release` (what `InRelease`
 //! signs: its dates and the sha256 of every index file), the `Sources` index (one paragraph
-//! per source package version), and where a source package's files live in the pool. Pure.
+//! per source package version), a binary package's control file, and where a source package's
+//! files live in the pool. Pure; [`paragraphs`] is the one deb822 reader.
 
 /// One deb822 paragraph: its fields in order, a multi-line value's lines joined with `\n`
 /// (the first line as written after the colon, possibly empty).
@@ -175,6 +176,33 @@ pub fn parse_sources(text: &str) -> Vec<SourceEntry> {
         .collect()
 }
 
+/// What `recipe new` reads from a binary package's `DEBIAN/control`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BinaryControl {
+    /// The packages of `Depends` (alternatives and versions dropped, `:any` cut off).
+    pub depends: Vec<String>,
+    /// The synopsis: the first line of `Description`.
+    pub description: Option<String>,
+}
+
+/// The `Depends` and the synopsis of a binary package's control file (one deb822 paragraph,
+/// read with [`paragraphs`] like every index).
+pub fn parse_binary_control(text: &str) -> BinaryControl {
+    let p = paragraphs(text).next().unwrap_or_default();
+    BinaryControl {
+        depends: field(&p, "Depends")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|d| d.split_whitespace().next())
+                    .map(|d| d.split(':').next().unwrap_or(d).to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        description: field(&p, "Description")
+            .map(|v| v.lines().next().unwrap_or_default().to_string()),
+    }
+}
+
 /// The pool folder's prefix of a source package: `libc` for `libcurl...`, else the first
 /// letter (`c` for `curl`).
 pub fn pool_prefix(package: &str) -> &str {
@@ -191,50 +219,18 @@ pub fn pool_path(package: &str, file: &str) -> String {
 }
 
 /// Seconds since the epoch of an RFC 2822 date as Debian's Release files write it:
-/// `Sat, 10 Jun 2023 08:55:30 UTC` (the weekday optional, zone `UTC`, `GMT`, `Z` or `+0000`).
+/// `Sat, 10 Jun 2023 08:55:30 UTC` (the weekday optional and checked; zone `UTC`, `GMT`, `Z`,
+/// `+0000` or another offset). Debian always writes the seconds: a time without them is refused.
 pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    let s = s.split_once(", ").map_or(s, |(_, rest)| rest);
-    let f: Vec<&str> = s.split_whitespace().collect();
-    let [day, month, year, time, zone] = f[..] else {
-        return None;
-    };
-    let offset = match zone {
-        "UTC" | "GMT" | "Z" => 0,
-        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
-            let h: i64 = z[1..3].parse().ok()?;
-            let m: i64 = z[3..5].parse().ok()?;
-            let o = h * 3600 + m * 60;
-            if z.starts_with('-') { -o } else { o }
-        }
-        _ => return None,
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
-    let day: i64 = day.parse().ok()?;
-    let year: i64 = year.parse().ok()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, mi, se] = t[..] else { return None };
-    if !(1..=31).contains(&day) || h > 23 || mi > 59 || se > 60 {
+    let time = s.split_whitespace().rev().nth(1)?;
+    if time.matches(':').count() != 2 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86400 + h * 3600 + mi * 60 + se - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(s)
+        .ok()
+        .map(|t| t.as_second())
 }
 
 #[cfg(test)]
@@ -260,6 +256,21 @@ mod tests {
     }
 
     #[test]
+    fn binary_control() {
+        let text = "Package: redis-server\nVersion: 5:7.0.15-1\nDepends: adduser,\n \
+            libc6 (>= 2.34), libssl3:any (>= 3.0.0) | libssl1.1, redis-tools (= 5:7.0.15-1)\n\
+            Description: Persistent key-value database with network interface\n \
+            Redis is a key-value database in a similar vein to memcache\n";
+        let c = parse_binary_control(text);
+        assert_eq!(c.depends, ["adduser", "libc6", "libssl3", "redis-tools"]);
+        assert_eq!(
+            c.description.as_deref(),
+            Some("Persistent key-value database with network interface")
+        );
+        assert_eq!(parse_binary_control(""), BinaryControl::default());
+    }
+
+    #[test]
     fn dates() {
         assert_eq!(parse_date("Thu, 01 Jan 1970 00:00:00 UTC"), Some(0));
         assert_eq!(
@@ -269,6 +280,8 @@ mod tests {
         assert_eq!(parse_date("10 Jun 2023 09:55:30 +0100"), Some(1686387330));
         assert_eq!(parse_date("Sat, 10 Jun 2023 08:55 UTC"), None);
         assert_eq!(parse_date("Sat, 10 Foo 2023 08:55:30 UTC"), None);
+        // A weekday that is not the date's.
+        assert_eq!(parse_date("Fri, 10 Jun 2023 08:55:30 UTC"), None);
     }
 
     #[test]

@@ -8,10 +8,8 @@
 //! copies its contents with that owner; whether the folder itself changes owner is up to the
 //! builder), and builders may set their own mtimes (the files here have the image's).
 
-use std::ffi::CString;
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
@@ -32,12 +30,8 @@ fn werr(path: &Path) -> impl FnOnce(io::Error) -> ImageError + '_ {
 /// arch table: the folder of that platform's tree in a context.
 pub fn platform_dir(arch: Arch) -> String {
     let p = oci::platform(arch);
-    let mut s = format!(
-        "{}/{}",
-        p["os"].as_str().expect("os"),
-        p["architecture"].as_str().expect("architecture")
-    );
-    if let Some(v) = p["variant"].as_str() {
+    let mut s = format!("{}/{}", p.os(), p.architecture());
+    if let Some(v) = p.variant() {
         s.push('/');
         s.push_str(v);
     }
@@ -119,33 +113,10 @@ pub fn dockerfile(
     s
 }
 
-/// Sets the mtime of `path` (not following a symlink) to `epoch`.
+/// Sets the mtime (and atime) of `path`, not following a symlink, to `epoch`.
 fn set_mtime(path: &Path, epoch: u64) -> Result<(), ImageError> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|e| ImageError::Write {
-        path: path.to_path_buf(),
-        source: io::Error::new(io::ErrorKind::InvalidInput, e),
-    })?;
-    let t = libc::timespec {
-        tv_sec: epoch as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [t, t];
-    // SAFETY: `c` is a valid NUL-terminated path and `times` two timespecs, as utimensat needs.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if rc != 0 {
-        return Err(ImageError::Write {
-            path: path.to_path_buf(),
-            source: io::Error::last_os_error(),
-        });
-    }
-    Ok(())
+    let t = filetime::FileTime::from_unix_time(epoch as i64, 0);
+    filetime::set_symlink_file_times(path, t, t).map_err(werr(path))
 }
 
 /// Writes one platform's tree under `root` (which exists): every planned entry with its mode
@@ -309,6 +280,13 @@ mod tests {
         assert_eq!(
             fs::read_link(arm.join("usr/bin/app")).unwrap(),
             Path::new("/usr/local/bin/app")
+        );
+        // The link itself has the image's mtime; its target (here a host path) is not touched.
+        assert_eq!(
+            fs::symlink_metadata(arm.join("usr/bin/app"))
+                .unwrap()
+                .mtime(),
+            1_700_000_000
         );
         let df = fs::read_to_string(ctx.join("Dockerfile")).unwrap();
         let expected = "\

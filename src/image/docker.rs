@@ -10,14 +10,25 @@
 use std::fs;
 use std::path::Path;
 
-use serde_json::{Value, json};
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::ImageError;
-use super::oci::{self, ANNOTATION_REF_NAME, MEDIA_INDEX, MEDIA_MANIFEST};
+use super::oci::{self, ANNOTATION_REF_NAME};
 use crate::arch::Arch;
 
 /// The platform `manifest.json` names when the image has it.
 pub const DOCKER_PLATFORM: Arch = Arch::Amd64;
+
+/// One image of docker's `manifest.json`: blobs of the layout, by path.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DockerImage {
+    config: String,
+    repo_tags: Vec<String>,
+    layers: Vec<String>,
+}
 
 fn bad(path: &Path, reason: impl Into<String>) -> ImageError {
     ImageError::BadLayout {
@@ -26,8 +37,8 @@ fn bad(path: &Path, reason: impl Into<String>) -> ImageError {
     }
 }
 
-/// Reads a JSON file of the layout (index.json or a blob), at most 16 MiB.
-fn read_json(path: &Path) -> Result<Value, ImageError> {
+/// Reads a JSON document of the layout (index.json or a blob), at most 16 MiB, as `what`.
+fn read_doc<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, ImageError> {
     let meta = fs::metadata(path).map_err(|source| ImageError::Read {
         path: path.to_path_buf(),
         source,
@@ -39,19 +50,19 @@ fn read_json(path: &Path) -> Result<Value, ImageError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| bad(path, format!("not JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => bad(path, format!("not an OCI {what}: {e}")),
+        _ => bad(path, format!("not JSON: {e}")),
+    })
 }
 
-/// `blobs/sha256/HEX` of a descriptor's digest, refusing anything but a sha256 hex digest.
-fn blob_rel(layout: &Path, desc: &Value) -> Result<String, ImageError> {
-    let digest = desc["digest"].as_str().unwrap_or("");
-    match digest.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Ok(format!("blobs/sha256/{hex}"))
-        }
-        _ => Err(bad(
+/// `blobs/sha256/HEX` of a descriptor's digest, refusing anything but a sha256 digest.
+fn blob_rel(layout: &Path, desc: &Descriptor) -> Result<String, ImageError> {
+    match desc.as_digest_sha256() {
+        Some(hex) => Ok(format!("blobs/sha256/{hex}")),
+        None => Err(bad(
             layout,
-            format!("a descriptor has no valid sha256 digest: `{digest}`"),
+            format!("a descriptor has no sha256 digest: `{}`", desc.digest()),
         )),
     }
 }
@@ -64,65 +75,69 @@ fn repo_tag(ref_name: &str) -> Option<String> {
     (last.contains(':') && !repo.is_empty()).then(|| ref_name.to_string())
 }
 
+/// The manifest of the index at `rel` for [`DOCKER_PLATFORM`] (or the first platform by arch
+/// without it).
+fn chosen_manifest(layout: &Path, rel: &str) -> Result<Descriptor, ImageError> {
+    let index: ImageIndex = read_doc(&layout.join(rel), "image index")?;
+    let platforms: Vec<(Arch, &Descriptor)> = index
+        .manifests()
+        .iter()
+        .filter(|d| *d.media_type() == MediaType::ImageManifest)
+        .filter_map(|d| {
+            Arch::ALL
+                .into_iter()
+                .find(|a| d.platform().as_ref() == Some(&oci::platform(*a)))
+                .map(|a| (a, d))
+        })
+        .collect();
+    platforms
+        .iter()
+        .find(|(a, _)| *a == DOCKER_PLATFORM)
+        .or_else(|| platforms.iter().min_by_key(|(a, _)| *a))
+        .map(|(_, d)| (*d).clone())
+        .ok_or_else(|| bad(&layout.join(rel), "the index has no linux image we know"))
+}
+
 /// The `manifest.json` of the layout at `layout`: `[{"Config", "RepoTags", "Layers"}]` naming
 /// blobs of the layout, for the tagged image of index.json (an image index or one manifest) on
 /// [`DOCKER_PLATFORM`] (or the first platform by arch without it). Canonical JSON.
 pub(crate) fn manifest_json(layout: &Path) -> Result<Vec<u8>, ImageError> {
     let top_path = layout.join("index.json");
-    let top = read_json(&top_path)?;
-    let Some(desc) = top["manifests"].as_array().and_then(|m| m.first()) else {
+    let top: ImageIndex = read_doc(&top_path, "image index")?;
+    let Some(desc) = top.manifests().first() else {
         return Err(bad(&top_path, "it lists no image"));
     };
-    let tags: Vec<String> = desc["annotations"][ANNOTATION_REF_NAME]
-        .as_str()
-        .and_then(repo_tag)
+    let tags: Vec<String> = desc
+        .annotations()
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_REF_NAME))
+        .and_then(|r| repo_tag(r))
         .into_iter()
         .collect();
-    let mut manifest_desc = desc.clone();
-    if desc["mediaType"] == MEDIA_INDEX {
-        let rel = blob_rel(layout, desc)?;
-        let index = read_json(&layout.join(&rel))?;
-        let platforms: Vec<(Arch, &Value)> = index["manifests"]
-            .as_array()
-            .map(|m| m.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|d| d["mediaType"] == MEDIA_MANIFEST)
-            .filter_map(|d| {
-                Arch::ALL
-                    .into_iter()
-                    .find(|a| oci::platform(*a) == d["platform"])
-                    .map(|a| (a, d))
-            })
-            .collect();
-        let chosen = platforms
-            .iter()
-            .find(|(a, _)| *a == DOCKER_PLATFORM)
-            .or_else(|| platforms.iter().min_by_key(|(a, _)| *a))
-            .ok_or_else(|| bad(&layout.join(&rel), "the index has no linux image we know"))?;
-        manifest_desc = chosen.1.clone();
-    }
+    let manifest_desc = if *desc.media_type() == MediaType::ImageIndex {
+        chosen_manifest(layout, &blob_rel(layout, desc)?)?
+    } else {
+        desc.clone()
+    };
     let rel = blob_rel(layout, &manifest_desc)?;
-    let manifest = read_json(&layout.join(&rel))?;
-    let config = blob_rel(layout, &manifest["config"])?;
-    let layers = manifest["layers"]
-        .as_array()
-        .map(|l| l.as_slice())
-        .unwrap_or_default()
+    let manifest: ImageManifest = read_doc(&layout.join(&rel), "image manifest")?;
+    let layers = manifest
+        .layers()
         .iter()
         .map(|l| blob_rel(layout, l))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(oci::canonical(&json!([{
-        "Config": config,
-        "RepoTags": tags,
-        "Layers": layers,
-    }])))
+    Ok(oci::to_canonical(&[DockerImage {
+        config: blob_rel(layout, manifest.config())?,
+        repo_tags: tags,
+        layers,
+    }]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::image::{Entry, ImageConfig, PlatformImage, write_layout};
+    use serde_json::{Value, json};
 
     fn images(arches: &[Arch]) -> Vec<PlatformImage> {
         arches
@@ -150,7 +165,7 @@ mod tests {
             json!([format!("blobs/sha256/{}", &amd.layer_digest[7..])])
         );
         // The config named is amd64's.
-        let cfg = read_json(&dir.join(m[0]["Config"].as_str().unwrap())).unwrap();
+        let cfg: Value = read_doc(&dir.join(m[0]["Config"].as_str().unwrap()), "config").unwrap();
         assert_eq!(cfg["architecture"], "amd64");
     }
 
@@ -161,7 +176,7 @@ mod tests {
         write_layout(&dir, "latest", &images(&[Arch::Armv7, Arch::Arm64])).unwrap();
         let m: Value = serde_json::from_slice(&manifest_json(&dir).unwrap()).unwrap();
         assert_eq!(m[0]["RepoTags"], json!([]));
-        let cfg = read_json(&dir.join(m[0]["Config"].as_str().unwrap())).unwrap();
+        let cfg: Value = read_doc(&dir.join(m[0]["Config"].as_str().unwrap()), "config").unwrap();
         assert_eq!(cfg["architecture"], "arm64");
     }
 
@@ -179,14 +194,18 @@ mod tests {
     #[test]
     fn bad_digests_are_refused() {
         let t = tempfile::tempdir().unwrap();
-        fs::write(
-            t.path().join("index.json"),
-            r#"{"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../x"}]}"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            manifest_json(t.path()),
-            Err(ImageError::BadLayout { .. })
-        ));
+        let sha512 = format!("sha512:{}", "a".repeat(128));
+        for digest in ["sha256:../../x", sha512.as_str()] {
+            let index = json!({"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest,
+                "size": 1,
+            }]});
+            fs::write(t.path().join("index.json"), index.to_string()).unwrap();
+            assert!(
+                matches!(manifest_json(t.path()), Err(ImageError::BadLayout { .. })),
+                "{digest}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use oci_spec::image::{Descriptor, MediaType};
 use tar::{EntryType, Header};
 
 use super::layer::{self, append_file};
@@ -93,53 +94,18 @@ pub fn write_layout(
     let mut summaries = Vec::new();
     let mut manifests = Vec::new();
     for (image, plan) in sorted.iter().zip(&plans) {
-        let tmp_layer = tempfile::Builder::new()
-            .prefix(".layer-")
-            .tempfile_in(&blobs)
-            .map_err(werr(&blobs))?;
-        let out = BufWriter::new(tmp_layer.as_file());
-        let (out, info) =
-            layer::write_layer(plan, image.config.created_epoch, out, tmp_layer.path())?;
-        drop(out);
-        tmp_layer
-            .as_file()
-            .sync_all()
-            .map_err(werr(tmp_layer.path()))?;
-        let layer_path = blob_path(&blobs, &info.digest);
-        crate::publish::persist(tmp_layer.into_temp_path(), &layer_path)
-            .map_err(werr(&layer_path))?;
-        fs::set_permissions(&layer_path, fs::Permissions::from_mode(0o644))
-            .map_err(werr(&layer_path))?;
-
-        let config = Blob::json(&oci::config(
-            image.arch,
-            &image.config,
-            &info.diff_id,
-            &image.history,
-        ));
-        write_blob(&blobs, &config)?;
-        let layer_desc = oci::descriptor(oci::MEDIA_LAYER_GZIP, &info.digest, info.compressed_size);
-        let manifest = Blob::json(&oci::manifest(
-            &config.descriptor(oci::MEDIA_CONFIG),
-            &layer_desc,
-        ));
-        write_blob(&blobs, &manifest)?;
-        let mut desc = manifest.descriptor(oci::MEDIA_MANIFEST);
-        desc["platform"] = oci::platform(image.arch);
+        let (desc, summary) = write_platform(&blobs, image, plan)?;
         manifests.push(desc);
-        summaries.push(PlatformSummary {
-            arch: image.arch,
-            manifest_digest: manifest.digest,
-            layer_digest: info.digest,
-            uncompressed_size: info.uncompressed_size,
-            compressed_size: info.compressed_size,
-        });
+        summaries.push(summary);
     }
-    let index = Blob::json(&oci::index(manifests));
+    let index = Blob::of(&oci::index(manifests));
     write_blob(&blobs, &index)?;
-    let top = oci::index(vec![oci::tagged(index.descriptor(oci::MEDIA_INDEX), tag)]);
+    let top = oci::index(vec![oci::tagged(
+        index.descriptor(MediaType::ImageIndex),
+        tag,
+    )]);
     for (file, bytes) in [
-        ("index.json", oci::canonical(&top)),
+        ("index.json", oci::to_canonical(&top)),
         ("oci-layout", oci::OCI_LAYOUT.to_vec()),
     ] {
         let path = tmp.path().join(file);
@@ -160,6 +126,58 @@ pub fn write_layout(
         index_digest: index.digest,
         platforms: summaries,
     })
+}
+
+/// Writes one platform's layer, config and manifest into `blobs`; returns the manifest's
+/// descriptor (with its platform) for the index, and what was written.
+fn write_platform(
+    blobs: &Path,
+    image: &PlatformImage,
+    plan: &[layer::Planned<'_>],
+) -> Result<(Descriptor, PlatformSummary), ImageError> {
+    let tmp_layer = tempfile::Builder::new()
+        .prefix(".layer-")
+        .tempfile_in(blobs)
+        .map_err(werr(blobs))?;
+    let out = BufWriter::new(tmp_layer.as_file());
+    let (out, info) = layer::write_layer(plan, image.config.created_epoch, out, tmp_layer.path())?;
+    drop(out);
+    tmp_layer
+        .as_file()
+        .sync_all()
+        .map_err(werr(tmp_layer.path()))?;
+    let layer_path = blob_path(blobs, &info.digest);
+    crate::publish::persist(tmp_layer.into_temp_path(), &layer_path).map_err(werr(&layer_path))?;
+    fs::set_permissions(&layer_path, fs::Permissions::from_mode(0o644))
+        .map_err(werr(&layer_path))?;
+
+    let config = Blob::of(&oci::config(
+        image.arch,
+        &image.config,
+        &info.diff_id,
+        &image.history,
+    ));
+    write_blob(blobs, &config)?;
+    let layer_desc = Descriptor::new(
+        MediaType::ImageLayerGzip,
+        info.compressed_size,
+        oci::digest(&info.digest),
+    );
+    let manifest = Blob::of(&oci::manifest(
+        config.descriptor(MediaType::ImageConfig),
+        layer_desc,
+    ));
+    write_blob(blobs, &manifest)?;
+    let mut desc = manifest.descriptor(MediaType::ImageManifest);
+    desc.set_platform(Some(oci::platform(image.arch)));
+    let summary = PlatformSummary {
+        arch: image.arch,
+        manifest_digest: manifest.digest,
+        layer_digest: info.digest,
+        uncompressed_size: info.uncompressed_size,
+        compressed_size: info.compressed_size,
+    };
+    Ok((desc, summary))
 }
 
 /// Renames the complete `tmp` to `dir` ([`crate::publish::replace_dir`]).

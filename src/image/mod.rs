@@ -24,7 +24,7 @@ pub use context::{dockerfile, platform_dir, write_context};
 pub use docker::DOCKER_PLATFORM;
 pub use layout::{write_archive, write_layout};
 pub use oci::rfc3339;
-pub(crate) use oci::{MEDIA_INDEX, MEDIA_MANIFEST};
+pub(crate) use oci::{digest, to_canonical};
 pub use rootfs::base_entries;
 
 /// What an entry of the image filesystem is.

@@ -141,22 +141,13 @@ fn unpack_binary(name: &str, version: &str, dir: &Path) -> Result<Binary, NewErr
     cmd.arg("-R").arg(&deb).arg(&tree);
     run(&mut cmd, &format!("dpkg-deb -R {}", deb.display()))?;
     let control = std::fs::read_to_string(tree.join("DEBIAN/control")).unwrap_or_default();
+    let control = crate::debian::index::parse_binary_control(&control);
     let mut b = Binary {
         name: name.to_string(),
+        depends: control.depends,
+        description: control.description,
         ..Binary::default()
     };
-    for line in control.lines() {
-        if let Some(v) = line.strip_prefix("Depends:") {
-            b.depends = v
-                .split(',')
-                .filter_map(|d| d.split_whitespace().next())
-                .map(|d| d.split(':').next().unwrap_or(d).to_string())
-                .collect();
-        }
-        if let Some(v) = line.strip_prefix("Description:") {
-            b.description = Some(v.trim().to_string());
-        }
-    }
     for folder in ["usr/sbin", "usr/bin"] {
         let mut names: Vec<_> = std::fs::read_dir(tree.join(folder))
             .into_iter()

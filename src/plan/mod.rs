@@ -251,15 +251,9 @@ impl Step {
     }
 }
 
+/// `s` as one shell word ([`crate::text::shell_word`]).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    crate::text::shell_word(s)
 }
 
 /// The install prefix inside DESTDIR.

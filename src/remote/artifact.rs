@@ -6,16 +6,13 @@
 //! the key, the signer's key name and an ed25519 signature over [`message`]: the key and each
 //! layer's media type, digest and size. Readers need no referrers API: a tag per key.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use oci_spec::image::{Descriptor, ImageManifest, ImageManifestBuilder, MediaType};
 
 use super::keys::{PublicKey, SecretKey};
 
-/// The OCI image manifest's media type (an artifact is one).
-pub(crate) use crate::image::MEDIA_MANIFEST as MANIFEST;
 pub const ARTIFACT_TYPE: &str = "application/vnd.recipe.cache.entry.v1";
-pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 /// `{}`, the empty config's bytes, and their digest.
 pub const EMPTY_BYTES: &[u8] = b"{}";
 pub const EMPTY_DIGEST: &str =
@@ -37,41 +34,33 @@ pub const MAX_META: u64 = 64 << 20;
 /// Largest build-log layer read.
 pub const MAX_LOG: u64 = 256 << 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    pub media_type: String,
-    pub digest: String,
-    pub size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Manifest {
-    schema_version: u32,
-    #[serde(default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    artifact_type: Option<String>,
-    config: Descriptor,
-    layers: Vec<Descriptor>,
-    #[serde(default)]
-    annotations: BTreeMap<String, String>,
+/// The descriptor of a layer of `media_type` (one of [`LAYERS`]) whose bytes hash to
+/// `sha256:HEX`.
+pub fn layer(media_type: &str, hex: &str, size: u64) -> Descriptor {
+    Descriptor::new(
+        MediaType::from(media_type),
+        size,
+        crate::image::digest(&format!("sha256:{hex}")),
+    )
 }
 
 /// What a signature covers: the key asked for and every layer, in order.
 pub fn message(key: &str, layers: &[Descriptor]) -> Vec<u8> {
     let mut m = format!("recipe cache entry v1\nkey {key}\n");
     for l in layers {
-        m.push_str(&format!("layer {} {} {}\n", l.media_type, l.digest, l.size));
+        m.push_str(&format!(
+            "layer {} {} {}\n",
+            l.media_type(),
+            l.digest(),
+            l.size()
+        ));
     }
     m.into_bytes()
 }
 
 /// The manifest of the entry of `key` (of `recipe` for `arch`) whose layers are `layers`
-/// (tree, meta, log), signed by `signer`.
+/// (tree, meta, log), signed by `signer`: canonical JSON, so the same entry always has the
+/// same manifest digest.
 pub fn manifest(
     key: &str,
     recipe: &str,
@@ -80,27 +69,29 @@ pub fn manifest(
     signer: &SecretKey,
 ) -> Vec<u8> {
     let signature = signer.sign(&message(key, &layers));
-    let annotations = BTreeMap::from([
+    let annotations = HashMap::from([
         (KEY.to_string(), key.to_string()),
         (RECIPE.to_string(), recipe.to_string()),
         (ARCH.to_string(), arch.to_string()),
         (SIGNER.to_string(), signer.name.clone()),
         (SIGNATURE.to_string(), signature),
     ]);
-    let m = Manifest {
-        schema_version: 2,
-        media_type: Some(MANIFEST.into()),
-        artifact_type: Some(ARTIFACT_TYPE.into()),
-        config: Descriptor {
-            media_type: EMPTY_CONFIG.into(),
-            digest: EMPTY_DIGEST.into(),
-            size: EMPTY_BYTES.len() as u64,
-            data: Some("e30=".into()),
-        },
-        layers: layers.to_vec(),
-        annotations,
-    };
-    serde_json::to_vec_pretty(&m).expect("manifest serialises")
+    let mut config = Descriptor::new(
+        MediaType::EmptyJSON,
+        EMPTY_BYTES.len() as u64,
+        crate::image::digest(EMPTY_DIGEST),
+    );
+    config.set_data(Some("e30=".into()));
+    let m = ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .artifact_type(MediaType::from(ARTIFACT_TYPE))
+        .config(config)
+        .layers(layers.to_vec())
+        .annotations(annotations)
+        .build()
+        .expect("every required field is set");
+    crate::image::to_canonical(&m)
 }
 
 /// The layers of a manifest that a reader may fetch: tree, meta, log.
@@ -117,28 +108,32 @@ pub struct Checked {
 /// one of `trusted`, its signature over that key and these layers. `Err` says why it must not
 /// be used, for a warning.
 pub fn check(key: &str, bytes: &[u8], trusted: &[PublicKey]) -> Result<Checked, String> {
-    let m: Manifest = serde_json::from_slice(bytes)
+    let m: ImageManifest = serde_json::from_slice(bytes)
         .map_err(|e| format!("its manifest is not a valid OCI manifest ({e})"))?;
-    if m.schema_version != 2 || m.media_type.as_deref().is_some_and(|t| t != MANIFEST) {
+    if m.schema_version() != 2
+        || m.media_type()
+            .as_ref()
+            .is_some_and(|t| *t != MediaType::ImageManifest)
+    {
         return Err("its manifest is not an OCI image manifest".into());
     }
-    if m.artifact_type.as_deref() != Some(ARTIFACT_TYPE) {
+    let artifact_type = m.artifact_type().as_ref().map(|t| t.to_string());
+    if artifact_type.as_deref() != Some(ARTIFACT_TYPE) {
         return Err(format!(
             "it is not a recipe cache entry (artifactType `{}`)",
-            crate::text::escape(m.artifact_type.as_deref().unwrap_or("none"))
+            crate::text::escape(artifact_type.as_deref().unwrap_or("none"))
         ));
     }
-    let named = m.annotations.get(KEY).map(String::as_str).unwrap_or("");
+    let annotations = m.annotations().clone().unwrap_or_default();
+    let named = annotations.get(KEY).map(String::as_str).unwrap_or("");
     if named != key {
         return Err(format!(
             "the tag points at the entry of another key ({})",
             crate::text::escape(&named.chars().take(12).collect::<String>())
         ));
     }
-    let Some(signer) = m.annotations.get(SIGNER) else {
-        return Err("it is not signed".into());
-    };
-    let Some(signature) = m.annotations.get(SIGNATURE) else {
+    let (Some(signer), Some(signature)) = (annotations.get(SIGNER), annotations.get(SIGNATURE))
+    else {
         return Err("it is not signed".into());
     };
     // Two trusted keys may share a name (a key made again instead of rotated): any may verify.
@@ -149,29 +144,36 @@ pub fn check(key: &str, bytes: &[u8], trusted: &[PublicKey]) -> Result<Checked, 
             crate::text::escape(&signer.chars().take(64).collect::<String>())
         ));
     }
-    let signed = message(key, &m.layers);
+    let signed = message(key, m.layers());
     if !named.iter().any(|k| k.verifies(&signed, signature)) {
         return Err(format!(
             "its signature by `{signer}` does not verify: the entry was changed after it was signed"
         ));
     }
     // Signed by a trusted key from here on; still, nothing malformed is fetched.
-    let kinds: Vec<&str> = m.layers.iter().map(|l| l.media_type.as_str()).collect();
+    let kinds: Vec<String> = m
+        .layers()
+        .iter()
+        .map(|l| l.media_type().to_string())
+        .collect();
     if kinds != LAYERS {
         return Err("its layers are not a tree, a meta.json and a build log".into());
     }
-    for l in &m.layers {
-        if !crate::registry::digest_ok(&l.digest) {
+    for l in m.layers() {
+        if !crate::registry::digest_ok(l.digest().as_ref()) {
             return Err(format!(
                 "a layer's digest `{}` is not a sha256 digest",
-                crate::text::escape(&l.digest)
+                crate::text::escape(l.digest().as_ref())
             ));
         }
     }
-    let [tree, meta, log]: [Descriptor; 3] = m.layers.try_into().expect("three layers");
+    let [tree, meta, log]: [Descriptor; 3] = m.layers().clone().try_into().expect("three layers");
     for (d, cap, what) in [(&meta, MAX_META, "meta.json"), (&log, MAX_LOG, "build log")] {
-        if d.size > cap {
-            return Err(format!("its {what} layer is {} bytes, above {cap}", d.size));
+        if d.size() > cap {
+            return Err(format!(
+                "its {what} layer is {} bytes, above {cap}",
+                d.size()
+            ));
         }
     }
     Ok(Checked {
@@ -187,12 +189,7 @@ mod tests {
     use super::*;
 
     fn layer(kind: &str, n: u8) -> Descriptor {
-        Descriptor {
-            media_type: kind.into(),
-            digest: format!("sha256:{}", hex::encode([n; 32])),
-            size: n as u64 * 10,
-            data: None,
-        }
+        super::layer(kind, &hex::encode([n; 32]), n as u64 * 10)
     }
 
     fn layers() -> [Descriptor; 3] {
@@ -211,7 +208,10 @@ mod tests {
         assert_eq!(c.signer, "ci");
         let v: serde_json::Value = serde_json::from_slice(&m).unwrap();
         assert_eq!(v["artifactType"], ARTIFACT_TYPE);
-        assert_eq!(v["config"]["mediaType"], EMPTY_CONFIG);
+        assert_eq!(
+            v["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
         assert_eq!(
             crate::registry::sha256(EMPTY_BYTES),
             EMPTY_DIGEST,
@@ -299,7 +299,7 @@ mod tests {
     fn a_signed_entry_with_odd_layers_is_still_refused() {
         let k = SecretKey::generate("ci").unwrap();
         let mut big = layers();
-        big[1].size = MAX_META + 1;
+        big[1].set_size(MAX_META + 1);
         let m = manifest(KEY_A, "zlib", "arm64", big, &k);
         assert!(
             check(KEY_A, &m, &[k.public()])
@@ -307,12 +307,20 @@ mod tests {
                 .contains("above")
         );
         let mut bad = layers();
-        bad[0].digest = "sha256:../../etc".into();
+        bad[0].set_digest(format!("sha512:{}", "a".repeat(128)).parse().unwrap());
         let m = manifest(KEY_A, "zlib", "arm64", bad, &k);
         assert!(
             check(KEY_A, &m, &[k.public()])
                 .unwrap_err()
                 .contains("not a sha256")
+        );
+        // A digest that is no digest at all is refused before anything else.
+        let mut v: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        v["layers"][0]["digest"] = "sha256:../../etc".into();
+        assert!(
+            check(KEY_A, &serde_json::to_vec(&v).unwrap(), &[k.public()])
+                .unwrap_err()
+                .contains("not a valid OCI manifest")
         );
     }
 }

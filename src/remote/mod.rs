@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::{Cache, Meta};
 use crate::registry::{self, Client, Failure, Reference, RegistryError};
-use artifact::{Checked, Descriptor};
+use artifact::Checked;
 pub use keys::{KeyError, PublicKey, SecretKey};
+use oci_spec::image::{Descriptor, MediaType};
 
 /// What [`Remote::push`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +113,7 @@ impl Found {
     }
     /// Bytes to fetch.
     pub fn size(&self) -> u64 {
-        self.0.tree.size + self.0.meta.size + self.0.log.size
+        self.0.tree.size() + self.0.meta.size() + self.0.log.size()
     }
 }
 
@@ -167,7 +168,10 @@ impl Remote {
     /// signed by a trusted key for this key (its content not fetched yet), `Err` the reason an
     /// entry there must not be used (or the registry could not be asked).
     pub fn lookup(&self, key: &str) -> Result<Option<Found>, String> {
-        let (_, bytes) = match self.client().get_manifest(key, artifact::MANIFEST) {
+        let (_, bytes) = match self
+            .client()
+            .get_manifest(key, MediaType::ImageManifest.as_ref())
+        {
             Ok(m) => m,
             Err(Failure::Status { status: 404, .. }) => return Ok(None),
             Err(f) => return Err(format!("the registry could not be asked: {f}")),
@@ -190,10 +194,11 @@ impl Remote {
         let c = &found.0;
         // A download cap holds for cache entries as for sources (`RECIPE_MAX_DOWNLOAD`).
         let limits = crate::source::Limits::from_env().map_err(|e| e.to_string())?;
-        if c.tree.size > limits.max_download {
+        if c.tree.size() > limits.max_download {
             return Err(format!(
                 "its tree is {} bytes, above the download cap of {} (`RECIPE_MAX_DOWNLOAD`)",
-                c.tree.size, limits.max_download
+                c.tree.size(),
+                limits.max_download
             ));
         }
         let tmp = cache.scratch("remote").map_err(|e| e.to_string())?;
@@ -201,7 +206,7 @@ impl Remote {
         let staged = crate::cache::Entry::at(tmp.path());
         let get = |d: &Descriptor, name: &str, to: PathBuf| -> Result<PathBuf, String> {
             client
-                .get_blob(&d.digest, d.size, &to)
+                .get_blob(d.digest().as_ref(), d.size(), &to)
                 .map_err(|f| format!("its {name} layer: {f}"))?;
             Ok(to)
         };
@@ -285,9 +290,9 @@ impl Remote {
                 artifact::EMPTY_BYTES.len() as u64,
                 config,
             ),
-            (tree_d.digest.clone(), tree_d.size, tree),
-            (meta_d.digest.clone(), meta_d.size, entry.meta()),
-            (log_d.digest.clone(), log_d.size, log),
+            (tree_d.digest().to_string(), tree_d.size(), tree),
+            (meta_d.digest().to_string(), meta_d.size(), entry.meta()),
+            (log_d.digest().to_string(), log_d.size(), log),
         ];
         let client = self.client();
         let failed = |what: String, f: Failure| RemoteError::Push {
@@ -314,7 +319,7 @@ impl Remote {
             signer,
         );
         client
-            .put_manifest(key, artifact::MANIFEST, &manifest)
+            .put_manifest(key, MediaType::ImageManifest.as_ref(), &manifest)
             .map_err(|f| failed(format!("push the manifest as tag `{key}`"), f))?;
         Ok(Pushed::Yes)
     }
@@ -359,12 +364,7 @@ fn descriptor(media_type: &str, path: &Path) -> io::Result<Descriptor> {
     let mut w = crate::digest::HashWriter::new(io::sink());
     io::copy(&mut File::open(path)?, &mut w)?;
     let (_, hex, size) = w.finish();
-    Ok(Descriptor {
-        media_type: media_type.into(),
-        digest: format!("sha256:{hex}"),
-        size,
-        data: None,
-    })
+    Ok(artifact::layer(media_type, &hex, size))
 }
 
 /// A gzip writer into `to` that hashes what it writes.
@@ -381,12 +381,7 @@ fn finish_gz(
 ) -> io::Result<Descriptor> {
     let (file, hex, size) = gz.finish()?.finish();
     file.sync_all()?;
-    Ok(Descriptor {
-        media_type: media_type.into(),
-        digest: format!("sha256:{hex}"),
-        size,
-        data: None,
-    })
+    Ok(artifact::layer(media_type, &hex, size))
 }
 
 /// `dir` as a tar+gzip at `to`, in path order, symlinks as symlinks.

@@ -333,7 +333,7 @@ mod tests {
     fn quoting() {
         assert_eq!(shell_quote("a/b-c"), "a/b-c");
         assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("it's"), r#""it's""#);
         assert_eq!(shell_quote(""), "''");
     }
 

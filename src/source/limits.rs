@@ -4,14 +4,12 @@
 //! else ([`Limits::from_env`]).
 
 use std::cell::Cell;
-use std::fmt;
 use std::io::{self, Read};
 
 use super::SourceError;
 
-/// Environment variable overriding [`DEFAULT_MAX_DOWNLOAD`]: a byte count, optionally with a
-/// suffix `K`, `M`, `G`, `T` (powers of 1024; `KiB`, `MiB`, ... and `KB`, `MB`, ... read the
-/// same).
+/// Environment variable overriding [`DEFAULT_MAX_DOWNLOAD`]: a size as [`crate::size::parse`]
+/// reads it (`4294967296`, `64M`, `64MiB`, `16G`).
 pub const ENV_MAX_DOWNLOAD: &str = "RECIPE_MAX_DOWNLOAD";
 
 /// Environment variable overriding [`DEFAULT_MAX_EXTRACT`], in the same syntax.
@@ -73,48 +71,7 @@ impl Limits {
 }
 
 fn read_env(var: &'static str) -> Result<Option<u64>, SourceError> {
-    match std::env::var_os(var) {
-        None => Ok(None),
-        Some(v) => {
-            let text = v.to_string_lossy().into_owned();
-            parse_size(&text)
-                .map(Some)
-                .ok_or(SourceError::BadLimit { var, value: text })
-        }
-    }
-}
-
-/// Parses `123`, `64M`, `64MiB`, `4 GB` (all powers of 1024); zero is refused.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    let shift = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return None,
-    };
-    let v = n.checked_mul(1u64 << shift)?;
-    (v > 0).then_some(v)
-}
-
-/// A byte count for messages: `64 MiB`, or exact bytes when not a round number of KiB.
-pub struct Bytes(pub u64);
-
-impl fmt::Display for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-            if n >= 1 << shift && n.is_multiple_of(1 << shift) {
-                return write!(f, "{} {unit}", n >> shift);
-            }
-        }
-        write!(f, "{n} bytes")
-    }
+    crate::size::from_env(var).map_err(|value| SourceError::BadLimit { var, value })
 }
 
 /// What is left of a byte cap, shared by the readers that draw on it.
@@ -179,19 +136,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("123"), Some(123));
-        assert_eq!(parse_size("64M"), Some(64 << 20));
-        assert_eq!(parse_size("64MiB"), Some(64 << 20));
-        assert_eq!(parse_size(" 4 GB "), Some(4 << 30));
-        assert_eq!(parse_size("1t"), Some(1 << 40));
-        assert_eq!(parse_size("0"), None);
-        assert_eq!(parse_size("-1"), None);
-        assert_eq!(parse_size("12 parsecs"), None);
-        assert_eq!(parse_size("99999999999T"), None);
-    }
-
-    #[test]
     fn capped_reader_stops_at_the_cap() {
         let b = Budget::new(10);
         let mut out = Vec::new();
@@ -210,12 +154,5 @@ mod tests {
         );
         assert!(b.exceeded());
         assert_eq!(out.len(), 10);
-    }
-
-    #[test]
-    fn bytes_render() {
-        assert_eq!(Bytes(64 << 20).to_string(), "64 MiB");
-        assert_eq!(Bytes(16 << 30).to_string(), "16 GiB");
-        assert_eq!(Bytes(1000).to_string(), "1000 bytes");
     }
 }

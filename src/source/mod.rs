@@ -155,7 +155,7 @@ pub enum SourceError {
     #[error(
         "GET {url}: the server declares {} (`Content-Length`), over the download cap of {} \
          (`{}`)",
-        limits::Bytes(*declared), limits::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
+        crate::size::Bytes(*declared), crate::size::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
     )]
     DeclaredTooBig {
         url: String,
@@ -165,13 +165,13 @@ pub enum SourceError {
 
     #[error(
         "{what}: the download is larger than the cap of {} (`{}`); nothing was stored",
-        limits::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
+        crate::size::Bytes(*cap), limits::ENV_MAX_DOWNLOAD
     )]
     DownloadTooBig { what: String, cap: u64 },
 
     #[error(
         "{}: unpacking entry {} goes over the extraction cap of {} (`{}`); nothing was kept",
-        crate::text::path(archive), Quoted(entry), limits::Bytes(*cap), limits::ENV_MAX_EXTRACT
+        crate::text::path(archive), Quoted(entry), crate::size::Bytes(*cap), limits::ENV_MAX_EXTRACT
     )]
     ExtractTooBig {
         archive: PathBuf,

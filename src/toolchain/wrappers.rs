@@ -32,9 +32,9 @@ pub struct Wrappers {
 /// The folder of [`Wrappers::run_target`], under the wrappers' folder.
 pub const RUN_TARGET_DIR: &str = "run-target";
 
-/// A shell word for `p`: single-quoted, so that any path survives.
+/// A shell word for `p` ([`crate::text::shell_word`]), so that any path survives.
 fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+    crate::text::shell_word(&p.display().to_string())
 }
 
 /// Build-machine programs that autoconf scripts look for and that switch on what cannot link

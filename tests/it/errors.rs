@@ -351,6 +351,38 @@ fn bad_environment_values_exit_2() {
     );
 }
 
+/// Every size setting reads sizes alike (`RECIPE_CHECK_MAX_UNPACKED=64MiB` was refused while
+/// `RECIPE_MAX_DOWNLOAD=64MiB` worked): with `64MiB` each command fails or passes as it does
+/// without the setting.
+#[test]
+fn size_settings_accept_the_same_sizes() {
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &url_recipe(
+            &format!("http://127.0.0.1:{}/x", closed_port()),
+            &"1".repeat(64),
+        ),
+    );
+    let zig = fake_zig();
+    for var in ["RECIPE_MAX_DOWNLOAD", "RECIPE_MAX_EXTRACT"] {
+        let o = run(with_zig(&s, &zig)
+            .env(var, "64MiB")
+            .args(["build", "-q", "demo"]));
+        // The source cannot be fetched (exit 1), not a bad setting (exit 2).
+        assert_eq!(o.code, 1, "{var}: {}", o.stderr);
+        assert!(!o.stderr.contains(var), "{var}: {}", o.stderr);
+    }
+    let plain = run(recipe()
+        .env_remove("RECIPE_CHECK_MAX_UNPACKED")
+        .args(["check", "/bin/sh"]));
+    let sized = run(recipe()
+        .env("RECIPE_CHECK_MAX_UNPACKED", "64MiB")
+        .args(["check", "/bin/sh"]));
+    assert!(!sized.stderr.contains("not a size"), "{}", sized.stderr);
+    assert_eq!((sized.code, sized.stdout), (plain.code, plain.stdout));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Input files: a file to verify or a target to check that cannot be read is exit 2 (`verify`
 // said 1); one that reads but fails is exit 1.

@@ -791,7 +791,7 @@ fn source_download_cap_removes_the_partial_file() {
 
 #[test]
 fn source_cap_sizes_parse() {
-    use recipe::source::limits::parse_size;
+    use recipe::size::parse as parse_size;
     assert_eq!(parse_size("64M"), Some(64 << 20));
     assert_eq!(parse_size("16GiB"), Some(16 << 30));
     assert_eq!(parse_size("4096"), Some(4096));

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::super::SourceError;
 use super::super::limits::Capped;
@@ -56,29 +56,39 @@ impl Extractor<'_> {
     }
 }
 
-/// A zip timestamp (local time without a zone; taken as UTC) as a `SystemTime`.
+/// A zip timestamp (local time without a zone; taken as UTC) as a `SystemTime`; `None` for an
+/// impossible date or one before 1970.
 fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
-    let (y, m, d) = (
-        i64::from(t.year()),
-        i64::from(t.month()),
-        i64::from(t.day()),
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
-        return None;
+    let at = jiff::civil::DateTime::new(
+        i16::try_from(t.year()).ok()?,
+        i8::try_from(t.month()).ok()?,
+        i8::try_from(t.day()).ok()?,
+        i8::try_from(t.hour()).ok()?,
+        i8::try_from(t.minute()).ok()?,
+        i8::try_from(t.second()).ok()?,
+        0,
+    )
+    .ok()?
+    .to_zoned(jiff::tz::TimeZone::UTC)
+    .ok()?
+    .timestamp();
+    (at.as_second() >= 0).then(|| SystemTime::from(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zip_times_are_utc() {
+        let secs = |t| {
+            zip_time(t)
+                .map(|s: SystemTime| s.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs())
+        };
+        let t = zip::DateTime::from_date_and_time(2020, 9, 13, 12, 26, 40).unwrap();
+        assert_eq!(secs(t), Some(1_600_000_000));
+        let t = zip::DateTime::from_date_and_time(2024, 2, 29, 0, 0, 0).unwrap();
+        assert_eq!(secs(t), Some(1_709_164_800));
+        assert_eq!(secs(zip::DateTime::default()), Some(315_532_800));
     }
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400
-        + i64::from(t.hour()) * 3600
-        + i64::from(t.minute()) * 60
-        + i64::from(t.second());
-    u64::try_from(secs)
-        .ok()
-        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
 }

@@ -188,9 +188,9 @@ fn with_suffix(out: &Path) -> PathBuf {
     PathBuf::from(t)
 }
 
-/// A shell word: single-quoted, so that any text survives.
+/// A shell word ([`crate::text::shell_word`]), so that any text survives.
 fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    crate::text::shell_word(s)
 }
 
 /// The first two lines of every launcher ([`is_launcher`] knows one by them).

@@ -337,7 +337,7 @@ mod launcher {
         let s = script(QEMU, std::path::Path::new("/w/src/objs/autotest.target"));
         assert!(s.starts_with("#!/bin/sh\n"), "{s}");
         assert!(
-            s.ends_with("\nexec 'qemu-arm-static' '/w/src/objs/autotest.target' \"$@\"\n"),
+            s.ends_with("\nexec qemu-arm-static /w/src/objs/autotest.target \"$@\"\n"),
             "{s}"
         );
         assert!(is_launcher(s.as_bytes()));
@@ -346,8 +346,13 @@ mod launcher {
         // Any path survives the shell.
         let s = script(QEMU, std::path::Path::new("/w/it's $HOME/a b"));
         assert!(
-            s.contains(r#"exec 'qemu-arm-static' '/w/it'\''s $HOME/a b' "$@""#),
+            s.contains(r#"exec qemu-arm-static "/w/it's "'$HOME/a b' "$@""#),
             "{s}"
+        );
+        let exec = s.lines().last().unwrap();
+        assert_eq!(
+            shlex::split(exec).unwrap(),
+            ["exec", QEMU, "/w/it's $HOME/a b", "$@"]
         );
     }
 }
