@@ -1,5 +1,6 @@
-//! Every TOML example in docs/recipe-format.md validates: complete recipes as they are,
-//! fragments merged into a minimal recipe.
+//! The documents hold: every TOML example in docs/recipe-format.md validates (complete recipes
+//! as they are, fragments merged into a minimal recipe), and every test ARCHITECTURE.md's
+//! invariants cite exists.
 
 use std::path::Path;
 
@@ -105,4 +106,90 @@ fn the_readme_lists_what_ci_runs() {
         );
         at += found.unwrap() + l.len();
     }
+}
+
+/// Problems with the tests ARCHITECTURE.md's invariants cite: each paragraph that starts with
+/// "**Architecture invariant:**" names its tests in backticks, as a file (`tests/it/NAME.rs`) or a
+/// function in one (`src/PATH.rs::fn_name`), or says "not tested". A cited file must exist and
+/// a cited function must be defined in it. Returns the problems and the number of citations.
+fn invariant_citation_problems(md: &str, root: &Path) -> (Vec<String>, usize) {
+    let mut problems = Vec::new();
+    let mut cited = 0;
+    for para in md
+        .split("\n\n")
+        .filter(|p| p.trim_start().starts_with("**Architecture invariant:**"))
+    {
+        let ticked = para.split('`').skip(1).step_by(2);
+        let citations: Vec<&str> = ticked
+            .filter(|t| {
+                (t.starts_with("tests/") || t.starts_with("src/"))
+                    && t.split("::").next().is_some_and(|f| f.ends_with(".rs"))
+            })
+            .collect();
+        if citations.is_empty() && !para.to_lowercase().contains("not tested") {
+            let first = para.lines().next().unwrap_or_default();
+            problems.push(format!(
+                "cites no test and does not say `not tested`: {first}"
+            ));
+        }
+        for c in citations {
+            cited += 1;
+            let (file, func) = match c.split_once("::") {
+                Some((f, n)) => (f, Some(n)),
+                None => (c, None),
+            };
+            let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+                problems.push(format!("`{c}`: no file {file}"));
+                continue;
+            };
+            if let Some(name) = func.filter(|n| !text.contains(&format!("fn {n}("))) {
+                problems.push(format!("`{c}`: no `fn {name}` in {file}"));
+            }
+        }
+    }
+    (problems, cited)
+}
+
+/// The invariants in ARCHITECTURE.md cite tests that exist: a renamed or deleted test makes the
+/// document wrong, and this says where.
+#[test]
+fn architecture_invariants_cite_tests_that_exist() {
+    let md = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let (problems, cited) = invariant_citation_problems(&md, root());
+    assert!(
+        cited >= 40,
+        "found only {cited} citations: is the format still `path::fn`?"
+    );
+    assert!(
+        problems.is_empty(),
+        "ARCHITECTURE.md:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_citation_check_catches_a_bogus_name() {
+    let md = "**Architecture invariant:** a rule (`tests/it/docs.rs::no_such_test_fn`,\n\
+              `tests/it/no_such_file.rs`, `tests/it/docs.rs::architecture_invariants_cite_tests_that_exist`).\n\n\
+              **Architecture invariant:** a rule that names nothing.\n\n\
+              **Architecture invariant:** a rule no test checks. Not tested.\n";
+    let (problems, cited) = invariant_citation_problems(md, root());
+    assert_eq!(cited, 3);
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("no `fn no_such_test_fn`")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("no file tests/it/no_such_file.rs")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("cites no test")),
+        "{problems:#?}"
+    );
 }
