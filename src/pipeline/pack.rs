@@ -38,7 +38,7 @@ pub(super) fn image_key(
     let mut h = sha2::Sha256::new();
     h.update(plan::graph::BUILD_LOGIC);
     h.update(env!("CARGO_PKG_VERSION"));
-    h.update(&r.text);
+    h.update(r.meaning());
     // The files beside the recipe: their declaration is in the text, their bytes are not.
     for f in &r.image.files {
         h.update(&f.to);

@@ -313,7 +313,7 @@ pub fn job_with(
         sysroot_from,
         sysroot,
         // Assembled only for a recipe that names it (Qt's host tree is large).
-        host_sysroot_from: if recipe.text.contains("HOST_SYSROOT") {
+        host_sysroot_from: if recipe.build_text().contains("HOST_SYSROOT") {
             host_from
         } else {
             Vec::new()

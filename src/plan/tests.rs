@@ -125,6 +125,37 @@ fn nothing_changed_is_all_hits() {
     );
 }
 
+/// The key hashes the recipe's meaning: comments, blank lines, quoting and the order of keys
+/// change nothing; a value does.
+#[test]
+fn a_comment_or_layout_edit_of_a_recipe_plans_no_miss() {
+    let (mut r, c, f) = (catalogue(), ctx(), fingerprints());
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    let lib = r["lib"].clone();
+    let mut lines: Vec<&str> = lib.text.lines().collect();
+    lines.swap(0, 1); // `name` and `version` change places
+    let edited = format!(
+        "# a comment\n\n{}\n# another one\n",
+        lines
+            .join("\n")
+            .replace("name = \"lib\"", "name = 'lib' # inline")
+    );
+    assert_ne!(edited, lib.text);
+    r.insert("lib".into(), recipe::parse(&lib.file, &edited).unwrap());
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        misses(&g),
+        expect(&[("lib", None), ("app", None), ("other", None)])
+    );
+    let changed = edited.replace("version = ", "version = \"9\"\n# was ");
+    r.insert("lib".into(), recipe::parse(&lib.file, &changed).unwrap());
+    let g = plan(&r, &c, &f, &view);
+    assert_eq!(
+        g.nodes[0].miss().cloned(),
+        Some(Miss::Changed(vec![Change::Recipe]))
+    );
+}
+
 #[test]
 fn a_library_recipe_change_misses_it_and_its_dependents_only() {
     let (mut r, c, f) = (catalogue(), ctx(), fingerprints());

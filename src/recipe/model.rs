@@ -80,19 +80,17 @@ pub struct Cpe {
 }
 
 impl Recipe {
-    /// The recipe text as build keys hash it: the whole text but the `cpe` line. The CPE names
-    /// the package for scanners: it changes the SBOM and so the image (whose key hashes the
-    /// whole text and the SBOM), never the binaries, so changing it rebuilds nothing.
-    pub fn build_text(&self) -> std::borrow::Cow<'_, str> {
-        match &self.cpe {
-            Some(c) if self.text.get(c.line.clone()).is_some() => {
-                let mut t = String::with_capacity(self.text.len());
-                t.push_str(&self.text[..c.line.start]);
-                t.push_str(&self.text[c.line.end..]);
-                t.into()
-            }
-            _ => self.text.as_str().into(),
-        }
+    /// What build keys hash of the recipe: its meaning, not its text (the TOML as data, keys
+    /// sorted, comments and layout gone: [`meaning`]), without `cpe`. The CPE names the
+    /// package for scanners: it changes the SBOM and so the image (whose key hashes
+    /// [`Recipe::meaning`] and the SBOM), never the binaries, so changing it rebuilds nothing.
+    pub fn build_text(&self) -> String {
+        meaning(&self.text, &["cpe"])
+    }
+
+    /// The recipe's meaning, every key included: what the image key hashes.
+    pub fn meaning(&self) -> String {
+        meaning(&self.text, &[])
     }
 
     /// A library installs headers and archives for dependents; it has no app and no image.
@@ -539,5 +537,56 @@ impl Health {
             Probe::Tcp => argv.extend(["tcp".into(), self.port.to_string()]),
         }
         argv
+    }
+}
+
+/// `text` (a recipe, already validated) as canonical data: JSON-like, tables with their keys
+/// sorted, without the top-level keys `leave_out`. Comments, blank lines, quoting style, key
+/// order and inline-or-not tables change nothing; any value does. (Text that is not TOML, which
+/// a loaded recipe never is, stands for itself.)
+pub fn meaning(text: &str, leave_out: &[&str]) -> String {
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return text.to_string();
+    };
+    for key in leave_out {
+        table.remove(*key);
+    }
+    let mut out = String::new();
+    canonical(&toml::Value::Table(table), &mut out);
+    out
+}
+
+fn canonical(v: &toml::Value, out: &mut String) {
+    use std::fmt::Write;
+    match v {
+        toml::Value::String(s) => out.push_str(&serde_json::to_string(s).expect("a string")),
+        toml::Value::Integer(i) => write!(out, "{i}").expect("a string"),
+        toml::Value::Float(f) => write!(out, "{f:?}").expect("a string"),
+        toml::Value::Boolean(b) => write!(out, "{b}").expect("a string"),
+        toml::Value::Datetime(d) => write!(out, "d{d}").expect("a string"),
+        toml::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        toml::Value::Table(t) => {
+            let mut keys: Vec<&String> = t.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("a string"));
+                out.push(':');
+                canonical(&t[k], out);
+            }
+            out.push('}');
+        }
     }
 }

@@ -17,13 +17,14 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-/// A catalogue of the library fixture, an app on it and an independent app; `salt` makes the
+/// A catalogue of the library fixture, an app on it and an independent app; `salt` (each
+/// recipe's description: a comment would not change a key) makes the
 /// keys unique to this test so the shared cache never answers for it.
 fn catalogue(s: &Scratch, salt: &str, lib_extra: &str) {
     s.recipe(
         "libgreet",
         &format!(
-            "# {salt}\nname = \"libgreet\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+            "description = \"{salt}\"\nname = \"libgreet\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
              [source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"libgreet.a\"]\n{lib_extra}",
             fixture("libgreet")
         ),
@@ -31,7 +32,7 @@ fn catalogue(s: &Scratch, salt: &str, lib_extra: &str) {
     s.recipe(
         "hello-dep",
         &format!(
-            "# {salt}\nname = \"hello-dep\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+            "description = \"{salt}\"\nname = \"hello-dep\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
              depends = [\"libgreet\"]\n[source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"hello-dep\"]\n\
              [app]\nfiles = [\"/usr/local/bin/hello-dep\"]\n[smoke]\ncommand = [\"hello-dep\"]\nexpect = \"hello-dep says\"\n",
             fixture("hello-dep")
@@ -40,7 +41,7 @@ fn catalogue(s: &Scratch, salt: &str, lib_extra: &str) {
     s.recipe(
         "hello-c",
         &format!(
-            "# {salt}\nname = \"hello-c\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+            "description = \"{salt}\"\nname = \"hello-c\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
              [source]\npath = \"{}\"\n[build]\nsystem = \"make\"\nmake-args = [\"hello\"]\n[app]\nfiles = [\"/usr/local/bin/hello\"]\n",
             fixture("hello-c")
         ),
@@ -117,6 +118,14 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
         3,
         "{}",
         again.stderr
+    );
+
+    // A comment is not the recipe's meaning: the key stays, nothing misses.
+    catalogue(&s, &salt, "# only a comment, and a blank line\n\n");
+    assert!(
+        plan(&s, &["hello-dep", "hello-c"], "amd64")
+            .iter()
+            .all(|(_, hit, _)| *hit)
     );
 
     // Only the library's recipe changes: it and its dependent rebuild, the other app does not.
