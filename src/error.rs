@@ -208,6 +208,7 @@ impl ExitCode for ContainerError {
         match self {
             ContainerError::NoSmoke { .. } | ContainerError::NoPort { .. } => Usage,
             ContainerError::Engine { .. }
+            | ContainerError::Rlimit { .. }
             | ContainerError::Smoke { .. }
             | ContainerError::Failed { .. } => Failed,
         }

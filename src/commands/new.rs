@@ -1,6 +1,9 @@
 //! `recipe new`: a first recipe for an app from a Debian source package or a Go module,
 //! written into the catalogue folder, with what was guessed and what to check.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use super::{Context, Outcome};
 use crate::error::Exit;
 use crate::new::{self, DebianRequest, GoRequest};
@@ -71,8 +74,31 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         (None, None) => unreachable!("clap requires --debian or --go"),
     };
     let path = new::write(&draft, &dir)?;
-    out!("{}", new::report(&draft, &path));
+    out!(
+        "{}",
+        new::report(
+            &draft,
+            &path,
+            &build_command(
+                &draft.name,
+                &ctx.catalogue.dirs,
+                std::env::var_os("RECIPE_RECIPES")
+            )
+        )
+    );
     Ok(Exit::Ok)
+}
+
+/// `recipe build NAME`, with `--recipes` when the catalogue is neither the default `recipes`
+/// nor what `RECIPE_RECIPES` (`env`) names, so it works where `recipe new` ran.
+fn build_command(name: &str, dirs: &[PathBuf], env: Option<OsString>) -> String {
+    let mut c = format!("recipe build {}", crate::text::shell_word(name));
+    let list = std::env::join_paths(dirs).unwrap_or_default();
+    if dirs != [Path::new("recipes")] && env.as_ref() != Some(&list) {
+        c.push_str(" --recipes ");
+        c.push_str(&crate::text::shell_word(&list.to_string_lossy()));
+    }
+    c
 }
 
 fn refuse_existing(dir: &std::path::Path, name: &str) -> Result<(), new::NewError> {
@@ -81,4 +107,26 @@ fn refuse_existing(dir: &std::path::Path, name: &str) -> Result<(), new::NewErro
         return Err(new::NewError::Exists(path));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_command_names_the_catalogue_only_when_it_must() {
+        let dirs = |d: &str| vec![PathBuf::from(d)];
+        assert_eq!(
+            build_command("dnsmasq", &dirs("recipes"), None),
+            "recipe build dnsmasq"
+        );
+        assert_eq!(
+            build_command("dnsmasq", &dirs("/r/my recipes"), None),
+            "recipe build dnsmasq --recipes '/r/my recipes'"
+        );
+        assert_eq!(
+            build_command("dnsmasq", &dirs("/r"), Some("/r".into())),
+            "recipe build dnsmasq"
+        );
+    }
 }

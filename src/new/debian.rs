@@ -37,11 +37,15 @@ pub(crate) struct Found {
 /// (`+` and `~` become `-`).
 pub fn upstream_version(file: &str, package: &str) -> Option<String> {
     let rest = file.strip_prefix(package)?.strip_prefix('_')?;
-    let v = rest
-        .split(".orig.tar.")
-        .next()
-        .filter(|v| *v != rest)
-        .or_else(|| rest.split(".tar.").next())?;
+    // `.orig.tar` or `.tar`, compressed (`.xz`, `.gz`, ...) or not.
+    let v = [".orig.tar", ".tar"]
+        .iter()
+        .find_map(|m| {
+            let i = rest.find(m)?;
+            let after = &rest[i + m.len()..];
+            (after.is_empty() || after.starts_with('.')).then(|| &rest[..i])
+        })
+        .unwrap_or(rest);
     Some(v.replace(['+', '~'], "-"))
 }
 
@@ -664,6 +668,10 @@ mod tests {
         assert_eq!(
             upstream_version("foo_1.0+ds.tar.xz", "foo").as_deref(),
             Some("1.0-ds")
+        );
+        assert_eq!(
+            upstream_version("demo_1.0.orig.tar", "demo").as_deref(),
+            Some("1.0")
         );
     }
 

@@ -132,9 +132,15 @@ pub fn render(d: &Draft) -> String {
     s
 }
 
-/// What `recipe new` prints: the file it wrote, the guesses and the numbered edits to check.
-pub fn report(d: &Draft, path: &Path) -> String {
+/// What `recipe new` prints: the file it wrote, the command that builds it (`build`, e.g.
+/// `recipe build dnsmasq`), the guesses and the numbered edits to check.
+pub fn report(d: &Draft, path: &Path, build: &str) -> String {
     let mut s = format!("wrote {}\n", crate::text::path(path));
+    let _ = writeln!(
+        s,
+        "build it (after the checks below): {}",
+        crate::text::escape(build)
+    );
     s.push_str("guessed:\n");
     for g in &d.guesses {
         let _ = writeln!(s, "  - {}", crate::text::escape(g));

@@ -5,6 +5,9 @@
 //! a service's requests go to its published port (a free port of 127.0.0.1), a client app's
 //! command runs in the container against the smoke test's server on the host's network. Last,
 //! the container is stopped with SIGTERM and must exit within the smoke test's grace period.
+//! Under podman the container's `nofile` and `nproc` limits are podman's defaults capped by this
+//! process's hard limits ([`super::ulimit`]), so it starts wherever podman runs; a runtime that
+//! still cannot set a limit is [`ContainerError::Rlimit`], naming the limit and the fix.
 //!
 //! [`plan`] is pure (the engine's arguments from the recipe); [`run`] executes it.
 
@@ -15,6 +18,7 @@ use super::SmokeError;
 use super::form::Form;
 use super::outcome::{By, End, Passed, Ran, ServiceFailure};
 use super::service::{self, Target};
+use super::ulimit::{self, Hard, Ulimits};
 use crate::arch::Arch;
 use crate::process::Capture;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Recipe, Serve};
@@ -36,6 +40,19 @@ pub enum ContainerError {
     NoPort { name: String, proto: &'static str },
     #[error("`{command}` failed: {detail}")]
     Engine { command: String, detail: String },
+    #[error("the container engine could not set the container's {resource} limit: {detail}")]
+    #[diagnostic(help(
+        "a container's limit cannot be raised above the hard limit the engine runs under (that \
+         needs CAP_SYS_RESOURCE); `recipe test` asked for {asked}; a higher value comes from the \
+         engine's own settings (`default_ulimits` in podman's containers.conf, `default-ulimits` \
+         in docker's daemon.json, or the docker daemon's own limits): lower it to at most the \
+         hard limits `ulimit -H -a` shows, or raise the hard limit `recipe test` runs under"
+    ))]
+    Rlimit {
+        resource: &'static str,
+        asked: String,
+        detail: String,
+    },
     #[error("cannot run the container test of `{name}`")]
     Smoke {
         name: String,
@@ -75,12 +92,9 @@ pub enum Kind {
     Client { expect: String },
 }
 
-/// The engine's arguments for `recipe`'s smoke test in a container (pure). `host_port` is the
-/// free port a service is published on, or the port of a client app's server.
-pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, ContainerError> {
-    let s = r.smoke.as_ref().ok_or_else(|| ContainerError::NoSmoke {
-        name: r.name.clone(),
-    })?;
+/// `run -d --name CONTAINER` hardened: read-only, no capabilities, no new privileges, the
+/// limits asked for, the image's own user, its writable folders as volumes.
+fn hardened(r: &Recipe, container: &str, ulimits: Option<Ulimits>) -> Vec<String> {
     let mut run: Vec<String> = [
         "run",
         "-d",
@@ -94,6 +108,7 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
     ]
     .map(String::from)
     .to_vec();
+    run.extend(ulimits.iter().flat_map(Ulimits::args));
     // The image's own user, stated so that no engine default can replace it.
     run.extend([
         "--user".into(),
@@ -104,6 +119,22 @@ pub fn plan(r: &Recipe, container: &str, host_port: u16) -> Result<Plan, Contain
     for w in &r.image.writable {
         run.extend(["--volume".into(), w.clone()]);
     }
+    run
+}
+
+/// The engine's arguments for `recipe`'s smoke test in a container (pure). `host_port` is the
+/// free port a service is published on, or the port of a client app's server; `ulimits` the
+/// container's resource limits (none: the engine's defaults).
+pub fn plan(
+    r: &Recipe,
+    container: &str,
+    host_port: u16,
+    ulimits: Option<Ulimits>,
+) -> Result<Plan, ContainerError> {
+    let s = r.smoke.as_ref().ok_or_else(|| ContainerError::NoSmoke {
+        name: r.name.clone(),
+    })?;
+    let mut run = hardened(r, container, ulimits);
     let fill = |a: &String| a.replace(PORT_PLACEHOLDER, &host_port.to_string());
     let kind = match Form::of(s) {
         Form::Service(svc) => {
@@ -183,6 +214,13 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Whether the engine is docker (its containers take the daemon's limits, not ours).
+    fn is_docker(&self) -> bool {
+        self.program
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("docker"))
+    }
+
     fn run(&self, args: &[String], timeout: Duration) -> Result<String, ContainerError> {
         let command = format!(
             "{} {}",
@@ -225,12 +263,7 @@ impl Engine {
     /// Loads the docker-archive view of OUT/NAME/NAME-VERSION.oci.tar (the build machine's
     /// platform); returns the image ID.
     pub fn load(&self, archive: &Path) -> Result<String, ContainerError> {
-        let stem = self
-            .program
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let out = if stem.contains("docker") {
+        let out = if self.is_docker() {
             self.run(
                 &["load".into(), "-q".into(), "-i".into(), path_arg(archive)],
                 ENGINE_TIMEOUT,
@@ -346,7 +379,9 @@ pub fn run(i: &Inputs) -> Result<Passed, ContainerError> {
             .map_err(smoke_err)?,
         (None, None) => 0,
     };
-    let p = plan(r, &container, port)?;
+    // podman's limits within ours; docker's containers take the daemon's.
+    let ulimits = (!i.engine.is_docker()).then(|| Ulimits::within(Hard::of_this_process()));
+    let p = plan(r, &container, port, ulimits)?;
     let mut args = p.run.clone();
     args.push(image.clone());
     args.extend(p.args.iter().cloned());
@@ -354,6 +389,7 @@ pub fn run(i: &Inputs) -> Result<Passed, ContainerError> {
     let outcome = i
         .engine
         .run(&args, ENGINE_TIMEOUT)
+        .map_err(|e| rlimit_explained(e, ulimits))
         .and_then(|_| match &p.kind {
             Kind::Service {
                 listen,
@@ -382,6 +418,24 @@ pub fn run(i: &Inputs) -> Result<Passed, ContainerError> {
     };
     i.engine.remove(&container);
     result
+}
+
+/// An engine failure to set a resource limit, as [`ContainerError::Rlimit`]; any other error
+/// as it is.
+fn rlimit_explained(e: ContainerError, asked: Option<Ulimits>) -> ContainerError {
+    match e {
+        ContainerError::Engine { command, detail } if ulimit::is_rlimit_failure(&detail) => {
+            ContainerError::Rlimit {
+                resource: ulimit::rlimit_name(&detail).unwrap_or("resource"),
+                asked: asked.map_or(
+                    "no limits (docker's containers take the daemon's)".into(),
+                    |u| format!("{} (within this process's hard limits)", u.describe()),
+                ),
+                detail: format!("`{command}` failed: {detail}"),
+            }
+        }
+        e => e,
+    }
 }
 
 fn failure(
@@ -584,7 +638,7 @@ mod tests {
         let r = recipe(&format!(
             "{SERVICE}[image]\nports = [5353, \"5353/udp\"]\nuser = \"101:102\"\nwritable = [\"/data\"]\n"
         ));
-        let p = plan(&r, "c1", 40000).unwrap();
+        let p = plan(&r, "c1", 40000, None).unwrap();
         assert_eq!(
             p.run.join(" "),
             "run -d --name c1 --read-only --cap-drop all --security-opt no-new-privileges \
@@ -604,10 +658,51 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_asked_for_are_passed_as_ulimits() {
+        let r = recipe(&format!("{SERVICE}[image]\nports = [\"5353/udp\"]\n"));
+        let limits = Ulimits::within(Hard {
+            nofile: Some(20000),
+            nproc: None,
+            pid_max: Some(32768),
+        });
+        let p = plan(&r, "c1", 40000, Some(limits)).unwrap();
+        assert!(
+            p.run.join(" ").starts_with(
+                "run -d --name c1 --read-only --cap-drop all --security-opt no-new-privileges \
+                 --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 --user 1000:1000"
+            ),
+            "{:?}",
+            p.run
+        );
+        // The engine's failure to set one is explained with what was asked.
+        let e = rlimit_explained(
+            ContainerError::Engine {
+                command: "podman run".into(),
+                detail: "exit status 126: error setting rlimit type 7: operation not permitted"
+                    .into(),
+            },
+            Some(limits),
+        );
+        assert_eq!(
+            e.to_string(),
+            "the container engine could not set the container's RLIMIT_NOFILE (nofile) limit: \
+             `podman run` failed: exit status 126: error setting rlimit type 7: operation not \
+             permitted"
+        );
+        let ContainerError::Rlimit { asked, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            asked,
+            "nofile=20000:20000, nproc=32768:32768 (within this process's hard limits)"
+        );
+    }
+
+    #[test]
     fn a_service_without_a_port_of_its_protocol_is_refused() {
         let r = recipe(&format!("{SERVICE}[image]\nports = [5353]\n"));
         assert!(matches!(
-            plan(&r, "c1", 40000),
+            plan(&r, "c1", 40000, None),
             Err(ContainerError::NoPort { proto: "udp", .. })
         ));
     }
@@ -618,7 +713,7 @@ mod tests {
             "[smoke]\ncommand = [\"demo-cli\", \"get\", \"http://127.0.0.1:{port}/x\"]\n\
              serve = \"http\"\nfiles = [\"x\"]\nexpect = \"hello\"\n",
         );
-        let p = plan(&r, "c2", 41000).unwrap();
+        let p = plan(&r, "c2", 41000, None).unwrap();
         let run = p.run.join(" ");
         assert!(
             run.ends_with("--network host --entrypoint /usr/local/bin/demo-cli"),
@@ -634,7 +729,7 @@ mod tests {
         // The entrypoint's own program needs no --entrypoint.
         let r = recipe("[smoke]\ncommand = [\"demo\", \"--version\"]\nexpect = \"demo 1\"\n");
         assert!(
-            !plan(&r, "c3", 0)
+            !plan(&r, "c3", 0, None)
                 .unwrap()
                 .run
                 .contains(&"--entrypoint".into())
@@ -645,7 +740,7 @@ mod tests {
     fn a_recipe_without_a_smoke_test_is_refused() {
         let r = recipe("");
         assert!(matches!(
-            plan(&r, "c", 1),
+            plan(&r, "c", 1, None),
             Err(ContainerError::NoSmoke { .. })
         ));
     }

@@ -7,7 +7,8 @@
 //! - [`run`]: one program run natively or under qemu-user with a timeout, at a [`Place`];
 //!   [`serve`]: the client form's HTTP server; [`service`]: a service started, probed
 //!   ([`service::probe`], [`service::dns`]) and stopped;
-//! - [`container`]: `recipe test`, the same requests sent to the image in podman or docker;
+//! - [`container`]: `recipe test`, the same requests sent to the image in podman or docker
+//!   ([`ulimit`]: the container's resource limits within this process's hard limits);
 //! - [`outcome`]: how it ended ([`Ran`], [`Passed`], [`Failure`]), the one place that turns it
 //!   into text.
 //!
@@ -23,6 +24,7 @@ pub mod root;
 pub mod run;
 pub mod serve;
 pub mod service;
+pub mod ulimit;
 
 pub use form::Form;
 pub use outcome::{By, End, Failure, Outcome, Passed, Ran, ServiceFailure};

@@ -93,3 +93,70 @@ fn test_needs_a_built_image_and_a_port_of_the_smoke_protocol() {
         .failure(2)
         .stderr_has("no image of `hello-svc`");
 }
+
+/// Lowers this process's `nofile` limit to 1024 soft, 20000 hard (in the child, before exec).
+fn low_nofile(c: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only setrlimit, async-signal-safe, runs between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            let l = libc::rlimit {
+                rlim_cur: 1024,
+                rlim_max: 20000,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &l) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Whether this process may raise a hard limit (CAP_SYS_RESOURCE, bit 24 of `CapEff`).
+fn may_raise_limits() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 24) != 0)
+}
+
+/// Under a hard `nofile` limit of 20000 and podman's own defaults (no `default_ulimits`), a
+/// plain `podman run` of the image fails to start where limits cannot be raised; `recipe test`
+/// passes its limits within the hard ones and the container answers.
+#[test]
+fn test_runs_under_a_hard_nofile_limit_below_podmans_default() {
+    if !tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    hello_svc(&s, |t| t);
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let p = Podman::with_conf("[engine]\nruntime = \"runc\"\n");
+    run(low_nofile(
+        s.cmd()
+            .args(["test", "hello-svc", "--engine"])
+            .arg(p.engine()),
+    ))
+    .success()
+    .stdout_has("hello-svc: the container answered 7 request(s) on tcp port");
+
+    // The failure it avoids: the image `recipe test` loaded, run with podman's defaults.
+    let images = run(p.cmd().args(["images", "-q"])).success();
+    let image = images.stdout.lines().next().unwrap().trim().to_string();
+    let bare = run(low_nofile(p.cmd().args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/nonexistent",
+        &image,
+    ])));
+    if may_raise_limits() {
+        println!("this machine may raise hard limits: podman's defaults start here too");
+    } else {
+        bare.failure(126)
+            .stderr_has("error setting rlimit type 7: operation not permitted");
+    }
+}

@@ -449,3 +449,35 @@ fn update_security_moves_only_to_a_security_upload() {
         after
     );
 }
+
+/// `recipe new demo --debian` without a version: the newest version the configured suites list
+/// (bookworm-security's upload over bookworm's own), pinned from the signed indexes, and the
+/// command that builds the draft. No apt on PATH: the binary packages are skipped with a note.
+#[test]
+fn new_without_a_version_takes_the_newest_in_the_suites() {
+    let Some(signer) = Signer::new() else {
+        return;
+    };
+    let (server, _) = demo_mirror(&signer, "1.0-1", Some("1.0-1+deb12u1"), false);
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes()).unwrap();
+    let no_apt = tempfile::tempdir().unwrap();
+    let out = run(cmd(&s, &server, &signer, "bookworm,bookworm-security")
+        .env("PATH", path_without_apt(no_apt.path()))
+        .args(["new", "-q", "demo", "--debian"]))
+    .success()
+    .stdout_has("build it (after the checks below): recipe build demo\n")
+    .stdout_has("source: demo=1.0-1+deb12u1 from bookworm-security");
+    assert!(out.stdout.starts_with("wrote "), "{}", out.stdout);
+    let text = std::fs::read_to_string(s.recipes().join("demo.toml")).unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    let d = &v["source"]["debian"];
+    assert_eq!(d["version"].as_str(), Some("1.0-1+deb12u1"), "{text}");
+    assert_eq!(d["release"].as_str(), Some("bookworm"), "{text}");
+    assert_eq!(
+        d["debian-file"].as_str(),
+        Some("demo_1.0-1+deb12u1.debian.tar.xz"),
+        "{text}"
+    );
+    assert_eq!(v["version"].as_str(), Some("1.0"), "{text}");
+}

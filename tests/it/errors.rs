@@ -1393,6 +1393,20 @@ fn container_errors_are_drawn() {
             }
             .into(),
         ),
+        (
+            "container_rlimit",
+            1,
+            ContainerError::Rlimit {
+                resource: "RLIMIT_NOFILE (nofile)",
+                asked: "nofile=20000:20000, nproc=32768:32768 (within this process's hard limits)"
+                    .into(),
+                detail: "`podman run -d --name recipe-test-redis-1 IMAGE` failed: exit status \
+                         126: Error: runc: runc create failed: error setting rlimit type 7: \
+                         operation not permitted"
+                    .into(),
+            }
+            .into(),
+        ),
     ]);
 }
 

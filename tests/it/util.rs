@@ -320,12 +320,15 @@ pub struct Podman {
 
 impl Podman {
     pub fn new() -> Podman {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("containers.conf"),
+        Podman::with_conf(
             "[engine]\nruntime = \"runc\"\n[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n",
         )
-        .unwrap();
+    }
+
+    /// With `conf` as its containers.conf.
+    pub fn with_conf(conf: &str) -> Podman {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("containers.conf"), conf).unwrap();
         Podman { dir }
     }
 
