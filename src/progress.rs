@@ -7,9 +7,14 @@
 
 use std::time::Duration;
 
-/// One thing that happened to a job (`redis/arm64`).
+/// One thing that happened to a job (`redis/arm64`), or to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
+    /// The run's jobs, in the order they were planned, before any starts; `parallel` run at once.
+    Planned {
+        jobs: &'a [Planned],
+        parallel: usize,
+    },
     /// The scheduler started the job.
     Started { job: &'a str },
     /// The job entered a step (`fetch`, `configure`, `verify`, `smoke`...).
@@ -24,6 +29,16 @@ pub enum Event<'a> {
         how: Finished,
         elapsed: Duration,
     },
+}
+
+/// One job of a run, as planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub job: String,
+    /// It is built (not reused or fetched).
+    pub builds: bool,
+    /// How long its last build took, if known: what this one is expected to take.
+    pub expect: Option<Duration>,
 }
 
 /// How a job ended.

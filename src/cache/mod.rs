@@ -32,6 +32,10 @@ pub struct Meta {
     pub created: u64,
     /// Bytes of the installed tree.
     pub size: u64,
+    /// How long the job took to build, verify and smoke-test, in seconds (the progress
+    /// display's estimate for the next build of this recipe and arch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u64>,
     /// Every file of the installed tree (filled in by [`Cache::commit`]).
     pub files: Vec<manifest::Item>,
     /// The app files packed by `[app] compress`, as they were before.
@@ -221,17 +225,22 @@ impl Cache {
     /// What planning needs: the keys present and the newest entry's inputs per (recipe, arch).
     pub fn view(&self) -> crate::plan::CacheView {
         let mut view = crate::plan::CacheView::default();
-        let mut newest: BTreeMap<(String, Arch), (u64, Inputs)> = BTreeMap::new();
+        let mut newest: BTreeMap<(String, Arch), (u64, Inputs, Option<u64>)> = BTreeMap::new();
         for m in self.list() {
             view.present.insert(m.key.clone());
             if let Ok(arch) = m.arch.parse::<Arch>() {
                 let k = (m.recipe.clone(), arch);
-                if newest.get(&k).is_none_or(|(t, _)| m.created >= *t) {
-                    newest.insert(k, (m.created, m.inputs.clone()));
+                if newest.get(&k).is_none_or(|(t, _, _)| m.created >= *t) {
+                    newest.insert(k, (m.created, m.inputs.clone(), m.seconds));
                 }
             }
         }
-        view.latest = newest.into_iter().map(|(k, (_, i))| (k, i)).collect();
+        for (k, (_, inputs, seconds)) in newest {
+            if let Some(s) = seconds {
+                view.seconds.insert(k.clone(), s);
+            }
+            view.latest.insert(k, inputs);
+        }
         view
     }
 

@@ -15,6 +15,7 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::commands::write_out(format_args!($($arg)*)) };
 }
 
+pub mod board;
 pub mod build;
 pub mod cache;
 pub mod check;

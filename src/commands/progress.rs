@@ -1,14 +1,17 @@
-//! Progress as people see it: one spinner per job on a terminal (indicatif), plain lines
-//! otherwise, nothing with `--quiet`. The core reports through [`crate::build::Progress`]; only
-//! this file knows indicatif.
+//! Progress as people see it: on a terminal, the run's board ([`super::board::Board`]: a top
+//! line with how far the run is and an estimate, a line per job), redrawn as events come and
+//! every quarter second; plain lines otherwise; with `--quiet`, warnings only. The core reports
+//! through [`crate::progress::Progress`]; only this file knows indicatif.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::progress::{Event, Finished, Progress};
+use super::board::Board;
+use crate::progress::{Event, Progress};
 
 pub struct Display {
     mode: Mode,
@@ -17,10 +20,16 @@ pub struct Display {
 enum Mode {
     Quiet,
     Lines,
-    Bars {
-        multi: MultiProgress,
-        bars: Mutex<HashMap<String, ProgressBar>>,
-    },
+    Live(Live),
+}
+
+/// The board drawn below the lines printed so far.
+struct Live {
+    bar: ProgressBar,
+    board: Arc<Mutex<Board>>,
+    start: Instant,
+    stop: Arc<AtomicBool>,
+    ticker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Display {
@@ -28,89 +37,86 @@ impl Display {
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
-            Mode::Bars {
-                multi: MultiProgress::new(),
-                bars: Mutex::new(HashMap::new()),
-            }
+            Mode::Live(Live::start())
         } else {
             Mode::Lines
         };
         Display { mode }
     }
 
-    /// Stops every spinner (their last message stays).
+    /// Stops redrawing; the board's last state stays on the terminal.
     pub fn finish(&self) {
-        if let Mode::Bars { bars, .. } = &self.mode {
-            for b in bars.lock().unwrap().values() {
-                b.finish();
+        if let Mode::Live(live) = &self.mode {
+            live.stop.store(true, Ordering::Relaxed);
+            if let Some(t) = live.ticker.lock().unwrap().take() {
+                let _ = t.join();
             }
+            live.draw();
+            live.bar.finish();
         }
+    }
+
+    /// One line about `job`: above the board on a terminal.
+    fn line(&self, job: &str, message: &str) {
+        let (job, message) = (&*crate::text::escape(job), &*crate::text::escape(message));
+        match &self.mode {
+            Mode::Quiet | Mode::Lines => eprintln!("{job}: {message}"),
+            Mode::Live(live) => live.bar.println(format!("{job}: {message}")),
+        }
+    }
+}
+
+impl Live {
+    fn start() -> Live {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template("{msg}").unwrap());
+        let board = Arc::new(Mutex::new(Board::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let start = Instant::now();
+        let ticker = {
+            let (bar, board, stop) = (bar.clone(), board.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    bar.set_message(board.lock().unwrap().render(start.elapsed()));
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            })
+        };
+        Live {
+            bar,
+            board,
+            start,
+            stop,
+            ticker: Mutex::new(Some(ticker)),
+        }
+    }
+
+    fn draw(&self) {
+        self.bar
+            .set_message(self.board.lock().unwrap().render(self.start.elapsed()));
     }
 }
 
 impl Progress for Display {
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Started { .. } => {}
-            Event::Step { job, step } => self.step(job, step),
-            Event::Note { job, message } => {
-                if !matches!(self.mode, Mode::Quiet) {
-                    self.line(job, message);
-                }
+            Event::Note { job, message } if !matches!(self.mode, Mode::Quiet) => {
+                self.line(job, message);
             }
             // Shown with `--quiet` too.
             Event::Warning { job, message } => self.line(job, &format!("warning: {message}")),
-            Event::Finished { job, how, elapsed } => self.finished(job, how, elapsed),
-        }
-    }
-}
-
-impl Display {
-    fn step(&self, job: &str, step: &str) {
-        let (job, step) = (&*crate::text::escape(job), &*crate::text::escape(step));
-        match &self.mode {
-            Mode::Quiet => {}
-            Mode::Lines => eprintln!("{job}: {step}"),
-            Mode::Bars { multi, bars } => {
-                let mut bars = bars.lock().unwrap();
-                let bar = bars.entry(job.to_string()).or_insert_with(|| {
-                    let b = multi.add(ProgressBar::new_spinner());
-                    b.set_style(
-                        ProgressStyle::with_template("{spinner} {prefix:<16} {msg} ({elapsed})")
-                            .unwrap(),
-                    );
-                    b.set_prefix(job.to_string());
-                    b.enable_steady_tick(std::time::Duration::from_millis(120));
-                    b
-                });
-                bar.set_message(step.to_string());
+            Event::Step { job, step } if matches!(self.mode, Mode::Lines) => {
+                let (job, step) = (crate::text::escape(job), crate::text::escape(step));
+                eprintln!("{job}: {step}");
             }
+            _ => {}
         }
-    }
-
-    /// One line about `job`, above the spinners on a terminal.
-    fn line(&self, job: &str, message: &str) {
-        let (job, message) = (&*crate::text::escape(job), &*crate::text::escape(message));
-        match &self.mode {
-            Mode::Quiet | Mode::Lines => eprintln!("{job}: {message}"),
-            Mode::Bars { multi, .. } => {
-                let _ = multi.println(format!("{job}: {message}"));
-            }
-        }
-    }
-
-    /// A finished job's spinner stops, saying how it ended and after how long (plain lines
-    /// say nothing more: the job's last line said it).
-    fn finished(&self, job: &str, how: Finished, elapsed: std::time::Duration) {
-        if let Mode::Bars { bars, .. } = &self.mode
-            && let Some(bar) = bars.lock().unwrap().get(&*crate::text::escape(job))
-        {
-            bar.set_style(ProgressStyle::with_template("  {prefix:<16} {msg}").unwrap());
-            bar.finish_with_message(format!(
-                "{} ({})",
-                how.as_str(),
-                indicatif::HumanDuration(elapsed)
-            ));
+        if let Mode::Live(live) = &self.mode {
+            live.board
+                .lock()
+                .unwrap()
+                .apply(&event, live.start.elapsed());
+            live.draw();
         }
     }
 }

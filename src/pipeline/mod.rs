@@ -280,6 +280,19 @@ pub fn build(
                 .collect()
         })
         .collect();
+    let planned: Vec<crate::progress::Planned> = graph
+        .nodes
+        .iter()
+        .map(|n| crate::progress::Planned {
+            job: n.id(),
+            builds: n.builds(),
+            expect: n.last_build,
+        })
+        .collect();
+    progress.event(Event::Planned {
+        jobs: &planned,
+        parallel: settings.jobs.max(1),
+    });
     let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
         let node = &graph.nodes[i];
         let id = node.id();
@@ -705,6 +718,7 @@ fn run_node(
         let (files, reports) = recheck_entry(node, cache, Some(go_version.to_string()))?;
         return Ok((JobFiles { files, reports }, Finished::Cached));
     }
+    let started = std::time::Instant::now();
     let build::Built { files, debian } =
         build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
     let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
@@ -722,7 +736,8 @@ fn run_node(
         extra.extend(included_files(p, &settings.cache)?);
     }
     smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
-    let meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
+    let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
+    meta.seconds = Some(started.elapsed().as_secs());
     cache.commit(&node.job.dest, &node.job.log, &meta)?;
     let _ = std::fs::remove_dir_all(&node.job.work);
     progress.note(
@@ -753,6 +768,7 @@ fn entry_meta(
             .map(|d| d.as_secs())
             .unwrap_or(0),
         size: cache::dir_size(&node.job.dest),
+        seconds: None,
         files: Vec::new(),
         packed,
         checked: reports

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::vex::ImageVex;
 use super::{Built, PipelineError, Settings};
 use crate::arch::Arch;
-use crate::build::{AppFile, Progress};
+use crate::build::AppFile;
 use crate::image;
 use crate::plan;
+use crate::progress::{Event, Finished, Progress};
 use crate::recipe::{self, Recipe};
 use crate::sbom;
 use crate::verify;
@@ -374,6 +375,13 @@ pub(super) fn pack(
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
     let t = Target::new(settings, r, per_arch, key, variant);
+    progress.event(Event::Started { job: &t.id });
+    let started = std::time::Instant::now();
+    let finished = |how| Event::Finished {
+        job: &t.id,
+        how,
+        elapsed: started.elapsed(),
+    };
     image_safety(r, &t.user)?;
     // One `recipe` at a time writes an image folder; a second one waits, then finds the stamp.
     let _lock = lock_image_dir(&t.dir)?;
@@ -383,6 +391,7 @@ pub(super) fn pack(
         && let Some((written, distroless)) = t.unchanged(vex)
     {
         progress.step(&t.id, "image (unchanged)");
+        progress.event(finished(Finished::Cached));
         return Ok(t.built(r, written, distroless));
     }
     let _ = std::fs::remove_file(&t.stamp);
@@ -433,6 +442,7 @@ pub(super) fn pack(
     })
     .expect("stamp serialises");
     publish_file(&t.stamp, &stamp)?;
+    progress.event(finished(Finished::Built));
     Ok(t.built(r, written, distroless))
 }
 

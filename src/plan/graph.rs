@@ -43,6 +43,9 @@ pub struct Node {
     pub job: Job,
     /// What the build does with it, and why ([`Action`]).
     pub action: Action,
+    /// How long its last build took (the newest entry of its recipe and arch), if known: what
+    /// the progress display expects this one to take.
+    pub last_build: Option<std::time::Duration>,
 }
 
 impl Node {
@@ -75,6 +78,8 @@ pub struct Graph {
 pub struct CacheView {
     pub present: BTreeSet<String>,
     pub latest: BTreeMap<(String, Arch), Inputs>,
+    /// How long the newest entry of each (recipe, arch) took to build, in seconds, if known.
+    pub seconds: BTreeMap<(String, Arch), u64>,
 }
 
 /// The inputs a key is made of, by part, so a miss can say which part changed.
@@ -235,6 +240,11 @@ impl Builder<'_> {
             inputs,
             job,
             action: Action::from_miss(miss),
+            last_build: self
+                .cache
+                .seconds
+                .get(&id)
+                .map(|&s| std::time::Duration::from_secs(s)),
         });
         let i = self.nodes.len() - 1;
         self.index.insert(id, i);

@@ -93,10 +93,18 @@ fn a_change_rebuilds_the_library_and_its_dependents_only() {
     let s = Scratch::new();
     let salt = salt();
     catalogue(&s, &salt, "");
-    run(s
+    let first = run(s
         .cmd()
         .args(["build", "hello-dep", "hello-c", "--arch", "amd64"]))
     .success();
+    // Plain output (no terminal) names no path of the build cache: steps, keys, what was built.
+    let cache = crate::util::shared_cache();
+    assert!(first.stderr.contains(": build\n"), "{}", first.stderr);
+    assert!(
+        !first.stderr.contains(&*cache.to_string_lossy()),
+        "{}",
+        first.stderr
+    );
 
     // Nothing changed: every job is a hit, and the second run does no build work.
     assert!(
