@@ -147,12 +147,12 @@ fn show(r: &Recipe) -> String {
 }
 
 /// A line per build option `o` sets, in the order of the recipe format's `[build]` table,
-/// each list as shell words (an `env` variable, a Go package and a `script` line each a line
-/// of its own); options left at their default are not shown, a goal list set empty is
-/// `(none)`.
+/// each list as words (quoted only when one holds a space or a quote); an `env` variable, a
+/// Go package and a `script` line each a line of its own. Options left at their default are
+/// not shown; a goal list set empty is `(none)`.
 fn build_options(o: &recipe::Options, indent: &str) -> String {
     let words = |v: &[String]| -> String {
-        let quoted: Vec<String> = v.iter().map(|w| text::shell_word(w)).collect();
+        let quoted: Vec<String> = v.iter().map(|w| word(w)).collect();
         quoted.join(" ")
     };
     let list = |v: &[String]| (!v.is_empty()).then(|| words(v));
@@ -166,12 +166,12 @@ fn build_options(o: &recipe::Options, indent: &str) -> String {
     lines.extend(
         o.env
             .iter()
-            .map(|(k, v)| ("env", format!("{k}={}", text::shell_word(v)))),
+            .map(|(k, v)| ("env", format!("{k}={}", word(v)))),
     );
     let singles = [
         ("cflags", list(&o.cflags)),
         ("ldflags", list(&o.ldflags)),
-        ("subdir", o.subdir.as_deref().map(text::shell_word)),
+        ("subdir", o.subdir.as_deref().map(word)),
         ("make-args", list(&o.make_args)),
         ("install-args", set(&o.install_args)),
         ("make-targets", set(&o.make_targets)),
@@ -202,6 +202,19 @@ fn build_options(o: &recipe::Options, indent: &str) -> String {
         .into_iter()
         .map(|(k, v)| format!("{indent}{k:<19} {}\n", text::escape(&v)))
         .collect()
+}
+
+/// One word of a list option as the recipe gives it: quoted (as a shell word) only when it
+/// would not read as one word, so `${DESTDIR}` stays as written.
+fn word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && !w
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '\\'));
+    match plain {
+        true => w.to_string(),
+        false => text::shell_word(w),
+    }
 }
 
 /// The `smoke:` line, and a line per served file or service request.
