@@ -403,7 +403,9 @@ impl ExitCode for SourceError {
             | SourceError::BadUrl(_)
             | SourceError::BadName { .. }
             | SourceError::BadLimit { .. }
-            | SourceError::BadMirror { .. } => Usage,
+            | SourceError::BadMirror { .. }
+            // A go.mod `replace` the recipe's source cannot satisfy: the recipe's choice.
+            | SourceError::GoLocalReplace { .. } => Usage,
             // Every origin failed: input only when each failed for an input reason.
             SourceError::AllOriginsFailed { errors, .. } => {
                 if !errors.is_empty() && errors.iter().all(|e| e.exit() == Usage) {

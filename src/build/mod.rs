@@ -319,7 +319,8 @@ fn fetch_source(
 /// no network in the sandbox) into the pinned toolchain's module cache, as a fetch: outside the
 /// sandbox, with the host's registry settings, each module checked by go against the
 /// module's `go.sum` (itself part of the source the recipe pins). A `go mod download` step in
-/// the log.
+/// the log. First, go.mod's `replace` directives that name a folder are checked: the folder
+/// must be in the source, with its go.mod.
 fn go_modules(
     recipe: &Recipe,
     job: &Job,
@@ -328,7 +329,6 @@ fn go_modules(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<(), BuildError> {
-    let Some(go) = &tools.go else { return Ok(()) };
     let Some(cwd) = job.steps.iter().find_map(|s| match s {
         Step::Run(c) if c.argv.first().is_some_and(|a| a == "go") => Some(c.cwd.clone()),
         _ => None,
@@ -340,6 +340,12 @@ fn go_modules(
     if !cwd.join("go.mod").is_file() {
         return Ok(());
     }
+    // A `replace` with a folder the source lacks fails in go with no hint of the fix.
+    source::check_local_replaces(&job.src, &cwd).map_err(|source| BuildError::Source {
+        recipe: recipe.name.clone(),
+        source,
+    })?;
+    let Some(go) = &tools.go else { return Ok(()) };
     progress.step(id, "go mod download");
     let mut env: std::collections::BTreeMap<String, String> =
         crate::process::host_env().into_iter().collect();

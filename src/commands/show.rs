@@ -117,8 +117,10 @@ fn show(r: &Recipe) -> String {
         ));
     }
     s.push_str(&format!("build:      {}\n", r.build.system.name()));
-    for a in r.build.per_arch.keys() {
+    s.push_str(&build_options(&r.build.common, "  "));
+    for (a, o) in &r.build.per_arch {
         s.push_str(&format!("  override  {a}\n"));
+        s.push_str(&build_options(o, "    "));
     }
     s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
     if let Some(c) = r.compress {
@@ -142,6 +144,77 @@ fn show(r: &Recipe) -> String {
         s.push_str(&format!("volumes:    {}\n", r.image.volumes.join(", ")));
     }
     s
+}
+
+/// A line per build option `o` sets, in the order of the recipe format's `[build]` table,
+/// each list as words (quoted only when one holds a space or a quote); an `env` variable, a
+/// Go package and a `script` line each a line of its own. Options left at their default are
+/// not shown; a goal list set empty is `(none)`.
+fn build_options(o: &recipe::Options, indent: &str) -> String {
+    let words = |v: &[String]| -> String {
+        let quoted: Vec<String> = v.iter().map(|w| word(w)).collect();
+        quoted.join(" ")
+    };
+    let list = |v: &[String]| (!v.is_empty()).then(|| words(v));
+    let set = |v: &Option<Vec<String>>| {
+        v.as_ref().map(|v| match v.is_empty() {
+            true => "(none)".to_string(),
+            false => words(v),
+        })
+    };
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    lines.extend(
+        o.env
+            .iter()
+            .map(|(k, v)| ("env", format!("{k}={}", word(v)))),
+    );
+    let singles = [
+        ("cflags", list(&o.cflags)),
+        ("ldflags", list(&o.ldflags)),
+        ("subdir", o.subdir.as_deref().map(word)),
+        ("make-args", list(&o.make_args)),
+        ("install-args", set(&o.install_args)),
+        ("make-targets", set(&o.make_targets)),
+        ("install-targets", set(&o.install_targets)),
+        ("configure-args", list(&o.configure_args)),
+        ("cmake-args", list(&o.cmake_args)),
+        ("meson-args", list(&o.meson_args)),
+    ];
+    lines.extend(singles.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    lines.extend(o.packages.iter().map(|p| {
+        let name = p.name.as_ref().map(|n| format!(" (binary {n})"));
+        (
+            "packages",
+            format!("{}{}", p.path, name.unwrap_or_default()),
+        )
+    }));
+    let go = [
+        ("tags", list(&o.tags)),
+        ("go-ldflags", list(&o.go_ldflags)),
+        ("cgo", o.cgo.then(|| "true".to_string())),
+    ];
+    lines.extend(go.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    lines.extend(o.script.iter().map(|l| ("script", l.clone())));
+    if o.run_target_programs {
+        lines.push(("run-target-programs", "true".into()));
+    }
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{indent}{k:<19} {}\n", text::escape(&v)))
+        .collect()
+}
+
+/// One word of a list option as the recipe gives it: quoted (as a shell word) only when it
+/// would not read as one word, so `${DESTDIR}` stays as written.
+fn word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && !w
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '\'' | '"' | '\\'));
+    match plain {
+        true => w.to_string(),
+        false => text::shell_word(w),
+    }
 }
 
 /// The `smoke:` line, and a line per served file or service request.
@@ -236,4 +309,69 @@ fn source(source: &Source) -> String {
         s.push_str(&format!("  from      {text}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build_options;
+    use crate::recipe::{GoPackage, Options};
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn every_option_set_is_shown_in_the_reference_order() {
+        let o = Options {
+            env: [("CC_OPT".to_string(), "-O1 -g".to_string())].into(),
+            cflags: strings(&["-O3"]),
+            ldflags: strings(&["-Wl,--gc-sections"]),
+            subdir: Some("src".into()),
+            configure_args: strings(&["--disable-nls", "--with-x=no"]),
+            make_args: strings(&["V=1"]),
+            install_args: Some(Vec::new()),
+            make_targets: Some(strings(&["app", "tool"])),
+            install_targets: Some(strings(&["install-app"])),
+            cmake_args: strings(&["-DX=ON"]),
+            meson_args: strings(&["-Dy=false"]),
+            packages: vec![
+                GoPackage {
+                    path: "./cmd/a".into(),
+                    name: None,
+                },
+                GoPackage {
+                    path: "./cmd/b".into(),
+                    name: Some("bee".into()),
+                },
+            ],
+            tags: strings(&["sqlite"]),
+            go_ldflags: strings(&["-X main.v=1"]),
+            cgo: true,
+            script: strings(&["make -C x", "cp x/app \"$DESTDIR\""]),
+            run_target_programs: true,
+        };
+        assert_eq!(
+            build_options(&o, "  "),
+            "  env                 CC_OPT='-O1 -g'\n\
+             \x20 cflags              -O3\n\
+             \x20 ldflags             -Wl,--gc-sections\n\
+             \x20 subdir              src\n\
+             \x20 make-args           V=1\n\
+             \x20 install-args        (none)\n\
+             \x20 make-targets        app tool\n\
+             \x20 install-targets     install-app\n\
+             \x20 configure-args      --disable-nls --with-x=no\n\
+             \x20 cmake-args          -DX=ON\n\
+             \x20 meson-args          -Dy=false\n\
+             \x20 packages            ./cmd/a\n\
+             \x20 packages            ./cmd/b (binary bee)\n\
+             \x20 tags                sqlite\n\
+             \x20 go-ldflags          '-X main.v=1'\n\
+             \x20 cgo                 true\n\
+             \x20 script              make -C x\n\
+             \x20 script              cp x/app \"$DESTDIR\"\n\
+             \x20 run-target-programs true\n"
+        );
+        assert_eq!(build_options(&Options::default(), "  "), "");
+    }
 }

@@ -207,6 +207,8 @@ pub fn from_go(
     if !tree.join("go.mod").is_file() {
         return Err(NewError::NoBuildSystem(req.module.clone()));
     }
+    // A module whose go.mod replaces a module with a sibling folder cannot build from its zip.
+    crate::source::check_local_replaces(&tree, &tree)?;
     let version = req.version.trim_start_matches('v').replace('+', "-");
     let mut d = module_draft(req, &sha256, &specs.go.version, &version);
     super::license(&mut d, &tree);

@@ -1,5 +1,7 @@
 //! The Go module origin: `go mod download -json` into a throwaway module cache; the module zip
-//! it leaves there is what the recipe pins.
+//! it leaves there is what the recipe pins. Also the check of a source's go.mod `replace`
+//! directives that name a folder: each folder must be in the source, with its go.mod (a module
+//! zip never holds a sibling module, and the build's sandbox sees nothing outside the source).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -105,6 +107,192 @@ fn make_writable(dir: &Path) {
             let mut perm = meta.permissions();
             perm.set_mode(perm.mode() | 0o700);
             let _ = fs::set_permissions(&d, perm);
+        }
+    }
+}
+
+/// A `replace` directive of a go.mod whose replacement is a folder (`=> ../sibling`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReplace {
+    /// 1-based line of the directive in go.mod.
+    pub line: usize,
+    /// The directive as written, without `replace` and comments: `example.com/x => ../x`.
+    pub directive: String,
+    /// The folder, as written (relative to go.mod's folder unless absolute).
+    pub folder: String,
+}
+
+/// The `replace` directives of go.mod `text` (single-line and in `replace ( ... )` blocks)
+/// whose replacement is a folder: as Go decides, a right-hand side that is `.` or `..` or
+/// begins with `./`, `../` or `/`.
+pub fn local_replaces(text: &str) -> Vec<LocalReplace> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        let body = if in_block {
+            if line == ")" {
+                in_block = false;
+                continue;
+            }
+            line
+        } else {
+            match line.strip_prefix("replace") {
+                Some(rest) if rest.trim_start() == "(" => {
+                    in_block = true;
+                    continue;
+                }
+                Some(rest) if rest.starts_with([' ', '\t']) => rest.trim(),
+                _ => continue,
+            }
+        };
+        let Some((_, right)) = body.split_once("=>") else {
+            continue;
+        };
+        let folder = right
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches(['"', '`']);
+        let local = matches!(folder, "." | "..")
+            || ["./", "../", "/"].iter().any(|p| folder.starts_with(p));
+        if local {
+            found.push(LocalReplace {
+                line: i + 1,
+                directive: body.to_string(),
+                folder: folder.to_string(),
+            });
+        }
+    }
+    found
+}
+
+/// Checks the folder `replace` directives of `dir/go.mod` (if there is one) against the source
+/// tree `root` (which holds `dir`): each folder must be inside `root` (lexically: `..` is not
+/// followed through symlinks) and hold a go.mod, or the Go build fails with an error that does
+/// not say what to do.
+pub fn check_local_replaces(root: &Path, dir: &Path) -> Result<(), SourceError> {
+    let go_mod = dir.join("go.mod");
+    let text = match fs::read_to_string(&go_mod) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(SourceError::Io {
+                context: format!("cannot read {}", crate::text::path(&go_mod)),
+                source: e,
+            });
+        }
+    };
+    for r in local_replaces(&text) {
+        let folder = lexical(&dir.join(&r.folder));
+        let problem = if !folder.starts_with(lexical(root)) {
+            "is outside the source"
+        } else if !folder.join("go.mod").is_file() {
+            "the source does not hold (no go.mod there)"
+        } else {
+            continue;
+        };
+        return Err(SourceError::GoLocalReplace {
+            go_mod,
+            line: r.line,
+            directive: r.directive,
+            folder: r.folder,
+            problem,
+        });
+    }
+    Ok(())
+}
+
+/// `p` with `.` and `..` components resolved by name.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_replaces_are_found_in_lines_and_blocks() {
+        let text = "module example.com/app\n\ngo 1.22\n\n\
+                    replace example.com/greet => ../greet // the sibling\n\
+                    replace example.com/net v1.0.0 => example.com/fork v1.0.1\n\
+                    replace (\n\
+                    \texample.com/a => ./a\n\
+                    \t\"example.com/b\" v0.1.0 => \"/abs/b\"\n\
+                    \texample.com/c => example.com/c2 v2.0.0\n\
+                    \texample.com/d => ..\n\
+                    )\n\
+                    // replace example.com/e => ./e\n\
+                    replacement example.com/f => ./f\n";
+        let owned: Vec<(usize, String, String)> = local_replaces(text)
+            .into_iter()
+            .map(|r| (r.line, r.folder, r.directive))
+            .collect();
+        assert_eq!(
+            owned,
+            [
+                (5, "../greet", "example.com/greet => ../greet"),
+                (8, "./a", "example.com/a => ./a"),
+                (9, "/abs/b", "\"example.com/b\" v0.1.0 => \"/abs/b\""),
+                (11, "..", "example.com/d => .."),
+            ]
+            .map(|(l, f, d)| (l, f.to_string(), d.to_string()))
+        );
+    }
+
+    #[test]
+    fn a_folder_outside_the_source_or_without_go_mod_is_refused_with_the_fix() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("src");
+        let app = root.join("app");
+        fs::create_dir_all(root.join("lib")).unwrap();
+        fs::create_dir_all(&app).unwrap();
+        fs::write(root.join("lib/go.mod"), "module example.com/lib\n").unwrap();
+        let write = |text: &str| fs::write(app.join("go.mod"), text).unwrap();
+        // No go.mod at all, and folders that are there: fine.
+        check_local_replaces(&root, &app).unwrap();
+        write("module example.com/app\nreplace example.com/lib => ../lib\n");
+        check_local_replaces(&root, &app).unwrap();
+        for (text, folder, problem) in [
+            (
+                "replace example.com/x => ../../x\n",
+                "../../x",
+                "is outside the source",
+            ),
+            ("replace example.com/x => ./x\n", "./x", "no go.mod there"),
+            (
+                "replace example.com/x => /x\n",
+                "/x",
+                "is outside the source",
+            ),
+        ] {
+            write(&format!("module example.com/app\n\n{text}"));
+            let e = check_local_replaces(&root, &app).unwrap_err();
+            let m = e.to_string();
+            assert!(
+                matches!(e, SourceError::GoLocalReplace { line: 3, .. }),
+                "{m}"
+            );
+            assert!(m.contains("app/go.mod:3: `example.com/x => "), "{m}");
+            assert!(m.contains(&format!("the folder `{folder}`, which")), "{m}");
+            assert!(m.contains(problem), "{m}");
+            assert!(
+                m.contains("help: a Go module zip (or a source folder) holds one module only"),
+                "{m}"
+            );
+            assert!(m.contains("`[source] urls`"), "{m}");
         }
     }
 }

@@ -26,7 +26,7 @@ pub use download::sha256_file;
 pub use extract::{ArchiveKind, extract, extract_with, sniff};
 pub use fingerprint::fingerprint_dir;
 pub(crate) use fingerprint::{checked_symlink, open_regular, source_tree};
-pub use gomod::go_module_strip;
+pub use gomod::{LocalReplace, check_local_replaces, go_module_strip, local_replaces};
 pub use limits::Limits;
 pub use store::Store;
 
@@ -193,6 +193,25 @@ pub enum SourceError {
 
     #[error("destination {0} exists and is not an empty directory")]
     DestNotEmpty(PathBuf),
+
+    /// A go.mod `replace` directive whose folder the source does not hold (a module zip holds
+    /// its own module only).
+    #[error(
+        "{}:{line}: `{directive}` replaces a module with the folder `{folder}`, which {problem}\n\
+         help: a Go module zip (or a source folder) holds one module only: build from the repository's tarball \
+         instead (`[source] urls`, and `[build] subdir` naming the module's folder), or add the \
+         replaced module's files to the source with a patch",
+        crate::text::path(go_mod),
+        directive = crate::text::escape(directive),
+        folder = crate::text::escape(folder)
+    )]
+    GoLocalReplace {
+        go_mod: PathBuf,
+        line: usize,
+        directive: String,
+        folder: String,
+        problem: &'static str,
+    },
 
     #[error("{context}")]
     Io {

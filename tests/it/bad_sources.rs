@@ -408,3 +408,55 @@ fn symlink_out_of_a_path_source_is_refused() {
     )
     .success();
 }
+
+/// A go.mod `replace` with a folder the source does not hold is refused before `go` runs,
+/// naming go.mod's line, the directive and the fix (issue 23).
+#[test]
+fn a_go_replace_with_a_folder_outside_the_source_is_refused_with_the_fix() {
+    if !require_tool("go") {
+        return;
+    }
+    let s = Scratch::new();
+    let w = |rel: &str, text: &str| {
+        let p = s.recipes().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w("greet/go.mod", "module example.com/greet\n\ngo 1.22\n");
+    w(
+        "greet/greet.go",
+        "package greet\n\nfunc Hello() string { return \"hi\" }\n",
+    );
+    w(
+        "hello/go.mod",
+        "module example.com/hello\n\ngo 1.22\n\nrequire example.com/greet v0.0.0\n\n\
+         replace example.com/greet => ../greet\n",
+    );
+    w(
+        "hello/main.go",
+        "package main\n\nimport \"example.com/greet\"\n\nfunc main() { println(greet.Hello()) }\n",
+    );
+    s.recipe(
+        "hello",
+        &minimal_recipe("hello")
+            .replace("path = \"src\"", "path = \"hello\"")
+            .replace("system = \"make\"", "system = \"go\"")
+            .replace("/usr/local/bin/demo", "/usr/local/bin/hello"),
+    );
+    let out = run(s
+        .cmd_private_cache()
+        .args(["build", "-q", "hello", "--arch", "amd64"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for says in [
+        "go.mod:7: `example.com/greet => ../greet` replaces a module with the folder `../greet`, \
+         which is outside the source",
+        "build from the repository's tarball instead (`[source] urls`",
+    ] {
+        assert!(
+            out.stderr.contains(says),
+            "{says:?} not in:\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("go: "), "{}", out.stderr);
+}

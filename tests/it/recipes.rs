@@ -17,6 +17,38 @@ fn a_good_recipe_shows() {
         .stdout_has("entrypoint: /usr/local/bin/demo");
 }
 
+/// `show` prints every build option the recipe sets, and each arch's own under its override.
+#[test]
+fn show_prints_the_build_options_and_the_overrides() {
+    let s = Scratch::new();
+    let text = good().replace(
+        "system = \"make\"\n",
+        "system = \"make\"\nmake-targets = [\"demo\"]\nmake-args = [\"V=1\", \"OPT=-O2 -g\"]\n\
+         install-targets = [\"install-bin\"]\n\n[build.arch.arm64]\ncflags = [\"-mno-outline-atomics\"]\n",
+    );
+    s.recipe("demo", &text);
+    let out = run(s.cmd().args(["show", "demo"])).success();
+    let build: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("build:"))
+        .take(6)
+        .collect();
+    assert_eq!(
+        build,
+        [
+            "build:      make",
+            "  make-args           V=1 'OPT=-O2 -g'",
+            "  make-targets        demo",
+            "  install-targets     install-bin",
+            "  override  arm64",
+            "    cflags              -mno-outline-atomics",
+        ],
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn list_names_every_recipe_of_the_catalogue() {
     let out = run(recipe().args(["list"]).current_dir(root())).success();

@@ -194,6 +194,12 @@ fn probes() -> Vec<Probe> {
             "$CC -o conftest conftest.c -Wl,-z,relro,--dynamic-list,conftest.dyn,--as-needed -Wl,-E -Wl,--export-dynamic",
             true,
         ),
+        p(
+            "dynamic-list in ld's other spellings",
+            &[("conftest.c", MAIN), ("conftest.dyn", DYNAMIC_LIST)],
+            "$CC -o conftest conftest.c -Wl,-dynamic-list=conftest.dyn -Wl,-dynamic-list,conftest.dyn -Xlinker --dynamic-list -Xlinker conftest.dyn -Wl,-no-export-dynamic",
+            true,
+        ),
     ];
     // The cc-opt pattern of Makefiles (Linux's `cc-option`, and many apps'): preprocess empty
     // input with the flag, output to /dev/null, stdout onto stdin's read-only /dev/null.

@@ -7,7 +7,10 @@
 //!   without libgcov), not only when the final link misses `__gcov_*`/`llvm_gcda_*`;
 //! - linker options that mean nothing for a static executable and that zig rejects
 //!   ("unsupported linker arg") are dropped, in `-Wl,a,b` lists and `-Xlinker` pairs alike,
-//!   with the value that follows them;
+//!   with the value that follows them, in every spelling ld accepts (one or two dashes,
+//!   `=VALUE` or the value as the next item); a spelling ld would read otherwise (an
+//!   abbreviation, a value given to a flag, a value missing at the end) is refused, naming
+//!   the spellings that are dropped;
 //! - `-E` with `-o FILE`: zig prints preprocessed text to stdout whatever `-o` says, so the
 //!   wrapper takes `-o` out and sends zig's stdout to FILE itself (`-o -` is stdout already);
 //! - `-print-prog-name=` for the tools we wrap answers with our wrapper (zig names the host's
@@ -19,28 +22,163 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-/// Linker options dropped on their own: they only concern a dynamic symbol table, which a
-/// static executable does not have (or are link diagnostics zig does not know).
-const DROP_LINKER: &[&str] = &[
-    "-E",
-    "--export-dynamic",
-    "-export-dynamic",
-    "--no-export-dynamic",
-    "--dynamic-list-data",
-    "--dynamic-list-cpp-new",
-    "--dynamic-list-cpp-typeinfo",
-    "-Bsymbolic-functions",
-    "--warn-common",
-    "--copy-dt-needed-entries",
-    "--no-copy-dt-needed-entries",
+/// What a linker option the wrapper drops takes after its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takes {
+    /// Nothing: `=VALUE` is an error to ld.
+    Nothing,
+    /// One value (named here for messages), as `OPT=VALUE` or as `OPT` then `VALUE`.
+    Value(&'static str),
+}
+
+/// A linker option the wrapper drops, by its name without dashes (`E` is ld's short `-E`).
+#[derive(Debug)]
+struct LdOption {
+    name: &'static str,
+    takes: Takes,
+}
+
+const fn flag(name: &'static str) -> LdOption {
+    LdOption {
+        name,
+        takes: Takes::Nothing,
+    }
+}
+
+const fn valued(name: &'static str, value: &'static str) -> LdOption {
+    LdOption {
+        name,
+        takes: Takes::Value(value),
+    }
+}
+
+/// Linker options dropped (with their value, for those that take one): they only concern a
+/// dynamic symbol table, which a static executable does not have (or are link diagnostics
+/// zig does not know). ld accepts one or two dashes before every name longer than a letter,
+/// so both spellings are dropped ([`ld_option`]).
+const DROP_LINKER: &[LdOption] = &[
+    flag("E"),
+    flag("export-dynamic"),
+    flag("no-export-dynamic"),
+    flag("dynamic-list-data"),
+    flag("dynamic-list-cpp-new"),
+    flag("dynamic-list-cpp-typeinfo"),
+    flag("Bsymbolic-functions"),
+    flag("warn-common"),
+    flag("copy-dt-needed-entries"),
+    flag("no-copy-dt-needed-entries"),
+    valued("dynamic-list", "FILE"),
+    valued("export-dynamic-symbol", "SYMBOL"),
+    valued("export-dynamic-symbol-list", "FILE"),
 ];
 
-/// Linker options dropped with their value, given as `OPT=VALUE` or as `OPT` then `VALUE`.
-const DROP_LINKER_WITH_VALUE: &[&str] = &[
-    "--dynamic-list",
-    "--export-dynamic-symbol",
-    "--export-dynamic-symbol-list",
-];
+/// ld options that are a prefix of a dropped name, so not abbreviations of it.
+const LD_PREFIX_OPTIONS: &[&str] = &["Bsymbolic"];
+
+impl LdOption {
+    /// Every way of writing this option that the wrapper drops, for messages.
+    fn spellings(&self) -> String {
+        let n = self.name;
+        let forms = match self.takes {
+            Takes::Nothing if n.len() == 1 => vec![format!("-Wl,-{n}"), format!("-Xlinker -{n}")],
+            Takes::Nothing => vec![
+                format!("-Wl,--{n}"),
+                format!("-Wl,-{n}"),
+                format!("-Xlinker --{n}"),
+                format!("-Xlinker -{n}"),
+            ],
+            Takes::Value(v) => vec![
+                format!("-Wl,--{n}={v}"),
+                format!("-Wl,-{n}={v}"),
+                format!("-Wl,--{n},{v}"),
+                format!("-Wl,-{n},{v}"),
+                format!("-Xlinker --{n}={v}"),
+                format!("-Xlinker --{n} -Xlinker {v}"),
+                format!("-Xlinker -{n} -Xlinker {v}"),
+            ],
+        };
+        one_of(forms.iter().map(|f| format!("`{f}`")).collect())
+    }
+
+    /// The name as ld's documentation writes it.
+    fn display(&self) -> String {
+        match self.name.len() {
+            1 => format!("-{}", self.name),
+            _ => format!("--{}", self.name),
+        }
+    }
+}
+
+/// What one linker item is to the drop list.
+#[derive(Debug)]
+enum LdItem {
+    /// Not a dropped option: it stays.
+    Other,
+    /// A dropped option, with its value if it takes one (`OPT=VALUE`).
+    Drop,
+    /// A dropped option whose value is the next linker item.
+    DropWithNext(&'static LdOption),
+    /// A spelling of a dropped option that ld reads differently or refuses: the message.
+    Refuse(String),
+}
+
+/// Reads `item` (one element of a `-Wl,` list, or one `-Xlinker` value) the way ld does:
+/// one or two dashes, then the name, then `=VALUE` if given; single-letter names are short
+/// options (`-E` only). A strict prefix of a dropped name (three letters or more) is an
+/// abbreviation to ld, which the wrapper does not guess at: it is refused with the spellings.
+fn ld_option(item: &str) -> LdItem {
+    let Some(rest) = item
+        .strip_prefix("--")
+        .or_else(|| item.strip_prefix('-'))
+        .filter(|r| !r.is_empty() && !r.starts_with('-'))
+    else {
+        return LdItem::Other;
+    };
+    let (name, value) = match rest.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (rest, None),
+    };
+    if let Some(opt) = DROP_LINKER.iter().find(|o| o.name == name) {
+        return match (opt.takes, value) {
+            _ if name.len() == 1 && item != format!("-{name}") => LdItem::Other,
+            (Takes::Nothing, Some(_)) => LdItem::Refuse(format!(
+                "linker option `{item}` gives a value to ld's `{}`, which takes none; the \
+                 wrapper drops it (a static executable has no dynamic symbols) when written \
+                 {}",
+                opt.display(),
+                opt.spellings()
+            )),
+            (Takes::Nothing, None) | (Takes::Value(_), Some(_)) => LdItem::Drop,
+            (Takes::Value(_), None) => LdItem::DropWithNext(opt),
+        };
+    }
+    let mut abbreviates: Vec<&LdOption> = DROP_LINKER
+        .iter()
+        .filter(|o| o.name.len() > name.len() && o.name.starts_with(name))
+        .collect();
+    abbreviates.sort_by_key(|o| o.name.len());
+    if name.len() < 3 || LD_PREFIX_OPTIONS.contains(&name) || abbreviates.is_empty() {
+        return LdItem::Other;
+    }
+    let names = abbreviates
+        .iter()
+        .map(|o| format!("`{}`", o.display()))
+        .collect();
+    LdItem::Refuse(format!(
+        "linker option `{item}` abbreviates {}, which the wrapper drops (a static executable \
+         has no dynamic symbols) only when written in full: {}",
+        one_of(names),
+        abbreviates[0].spellings()
+    ))
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn one_of(mut items: Vec<String>) -> String {
+    match items.pop() {
+        Some(last) if !items.is_empty() => format!("{} or {last}", items.join(", ")),
+        last => last.unwrap_or_default(),
+    }
+}
 
 /// Driver options dropped: `-rdynamic` is `-Wl,--export-dynamic`.
 const DROP_DRIVER: &[&str] = &["-rdynamic"];
@@ -116,30 +254,25 @@ fn leak(arg: &str) -> Action {
 }
 
 /// Filters the items of one linker list (`-Wl,` split on commas, or one `-Xlinker` value).
-/// `skip_next` carries "the next item is the value of an option dropped before" across
-/// arguments.
-fn linker_items<'s>(items: impl Iterator<Item = &'s str>, skip_next: &mut bool) -> Vec<&'s str> {
+/// `pending` carries "the next item is the value of this option, dropped before" across
+/// arguments. Err: the refusal of an item ([`LdItem::Refuse`]).
+fn linker_items<'s>(
+    items: impl Iterator<Item = &'s str>,
+    pending: &mut Option<&'static LdOption>,
+) -> Result<Vec<&'s str>, String> {
     let mut kept = Vec::new();
     for item in items {
-        if std::mem::take(skip_next) {
+        if pending.take().is_some() {
             continue;
         }
-        if DROP_LINKER.contains(&item) {
-            continue;
+        match ld_option(item) {
+            LdItem::Other => kept.push(item),
+            LdItem::Drop => {}
+            LdItem::DropWithNext(opt) => *pending = Some(opt),
+            LdItem::Refuse(message) => return Err(message),
         }
-        if DROP_LINKER_WITH_VALUE.contains(&item) {
-            *skip_next = true;
-            continue;
-        }
-        if DROP_LINKER_WITH_VALUE
-            .iter()
-            .any(|o| item.strip_prefix(o).is_some_and(|r| r.starts_with('=')))
-        {
-            continue;
-        }
-        kept.push(item);
     }
-    kept
+    Ok(kept)
 }
 
 /// True when `-E` is one of the driver's own options (not the value of `-Xlinker -E` or
@@ -194,9 +327,9 @@ struct Walk<'a> {
     cx: &'a Context<'a>,
     /// `-E` is one of the driver's options.
     preprocess: bool,
-    /// The next linker item is the value of a linker option dropped before (across `-Wl,` and
-    /// `-Xlinker` arguments).
-    skip_linker_value: bool,
+    /// The next linker item is the value of this linker option, dropped before (across `-Wl,`
+    /// and `-Xlinker` arguments).
+    pending_value: Option<&'static LdOption>,
 }
 
 impl Walk<'_> {
@@ -220,7 +353,10 @@ impl Walk<'_> {
         }
         if let Some(list) = a.strip_prefix("-Wl,") {
             let items = list.split(',').count();
-            let kept = linker_items(list.split(','), &mut self.skip_linker_value);
+            let kept = match linker_items(list.split(','), &mut self.pending_value) {
+                Ok(kept) => kept,
+                Err(message) => return Decision::Stop(Action::Refuse(message)),
+            };
             return if kept.is_empty() {
                 Decision::Drop
             } else if kept.len() == items {
@@ -247,11 +383,10 @@ impl Walk<'_> {
     fn second(&mut self, pair: Pair, value: &OsStr) -> Decision {
         match (pair, value.to_str()) {
             (Pair::Xlinker, Some(v)) => {
-                let kept = linker_items(std::iter::once(v), &mut self.skip_linker_value);
-                if kept.is_empty() {
-                    Decision::Drop
-                } else {
-                    Decision::KeepPair
+                match linker_items(std::iter::once(v), &mut self.pending_value) {
+                    Ok(kept) if kept.is_empty() => Decision::Drop,
+                    Ok(_) => Decision::KeepPair,
+                    Err(message) => Decision::Stop(Action::Refuse(message)),
                 }
             }
             (Pair::Xlinker, None) => Decision::KeepPair,
@@ -287,6 +422,21 @@ impl Walk<'_> {
     }
 }
 
+/// The refusal of a dropped linker option that ends the arguments without its value (ld
+/// would refuse it too).
+fn missing_value(opt: &LdOption) -> String {
+    let value = match opt.takes {
+        Takes::Value(v) => v,
+        Takes::Nothing => "value",
+    };
+    format!(
+        "linker option `{}` lacks its {value} (nothing follows it); the wrapper drops it (a \
+         static executable has no dynamic symbols) when written {}",
+        opt.display(),
+        opt.spellings()
+    )
+}
+
 /// `-o FILE` under `-E`: zig's stdout goes to FILE (`-o -` is stdout, where zig writes anyway).
 fn output(file: &Path) -> Decision {
     Decision::Stdout((file != Path::new("-")).then(|| file.to_owned()))
@@ -299,7 +449,7 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
     let mut walk = Walk {
         cx,
         preprocess: preprocessing(args),
-        skip_linker_value: false,
+        pending_value: None,
     };
     let mut out: Vec<OsString> = Vec::with_capacity(args.len());
     let mut stdout = None;
@@ -326,6 +476,9 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
     }
     if let Some((_, first)) = first_of_pair {
         out.push(first.clone());
+    }
+    if let Some(opt) = walk.pending_value {
+        return Action::Refuse(missing_value(opt));
     }
     Action::Run { args: out, stdout }
 }

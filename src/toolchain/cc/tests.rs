@@ -97,6 +97,124 @@ fn a_dynamic_list_is_dropped_with_its_file_in_every_spelling() {
     }
 }
 
+/// Every spelling ld accepts of every dropped option: one or two dashes, `=VALUE` or the value
+/// as the next item of a `-Wl,` list, of the next `-Wl,` argument or of the next `-Xlinker`.
+#[test]
+fn every_ld_spelling_of_every_dropped_option_is_dropped() {
+    let flags = [
+        "export-dynamic",
+        "no-export-dynamic",
+        "dynamic-list-data",
+        "dynamic-list-cpp-new",
+        "dynamic-list-cpp-typeinfo",
+        "Bsymbolic-functions",
+        "warn-common",
+        "copy-dt-needed-entries",
+        "no-copy-dt-needed-entries",
+    ];
+    let valued = [
+        "dynamic-list",
+        "export-dynamic-symbol",
+        "export-dynamic-symbol-list",
+    ];
+    for dashes in ["-", "--"] {
+        for name in flags {
+            let o = format!("{dashes}{name}");
+            for args in [
+                vec![format!("-Wl,{o}"), "a.c".into()],
+                vec![format!("-Wl,-z,now,{o},--gc-sections"), "a.c".into()],
+                vec!["-Xlinker".into(), o.clone(), "a.c".into()],
+            ] {
+                let kept = passed(&args.iter().map(String::as_str).collect::<Vec<_>>());
+                assert!(
+                    kept == ["a.c"] || kept == ["-Wl,-z,now,--gc-sections", "a.c"],
+                    "{args:?}: {kept:?}"
+                );
+            }
+        }
+        for name in valued {
+            let o = format!("{dashes}{name}");
+            for args in [
+                vec![format!("-Wl,{o}=x.list")],
+                vec![format!("-Wl,{o},x.list")],
+                vec![format!("-Wl,{o}"), "-Wl,x.list".into()],
+                vec!["-Xlinker".into(), format!("{o}=x.list")],
+                vec![
+                    "-Xlinker".into(),
+                    o.clone(),
+                    "-Xlinker".into(),
+                    "x.list".into(),
+                ],
+                vec![format!("-Wl,{o}"), "-Xlinker".into(), "x.list".into()],
+            ] {
+                let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+                all.push("a.c");
+                assert_eq!(passed(&all), ["a.c"], "{args:?}");
+            }
+        }
+    }
+    // ld's `-E` is a short option: `-Wl,-E` and `-Xlinker -E` only.
+    assert_eq!(passed(&["-Xlinker", "-E", "a.c"]), ["a.c"]);
+    assert_eq!(passed(&["-Wl,--E", "a.c"]), ["-Wl,--E", "a.c"]);
+    // Names that only share a beginning with a dropped one are other options.
+    for kept in [
+        "-Wl,-Bsymbolic",
+        "-Wl,--dynamic-linker=/lib/ld.so",
+        "-Wl,-dy",
+        "-Wl,---dynamic-list=x",
+        "-Wl,--export-dynamic-symbol-lists=x",
+    ] {
+        assert_eq!(passed(&[kept]), [kept]);
+    }
+}
+
+#[test]
+fn a_spelling_ld_reads_otherwise_is_refused_naming_the_accepted_ones() {
+    let refused = |args: &[&str]| match f(args) {
+        Action::Refuse(m) => m,
+        other => panic!("{args:?}: {other:?}"),
+    };
+    // A value given to a flag.
+    let m = refused(&["-Wl,--export-dynamic=main", "a.c"]);
+    assert!(m.contains("`--export-dynamic=main`"), "{m}");
+    assert!(m.contains("takes none"), "{m}");
+    assert!(
+        m.contains("`-Wl,--export-dynamic`, `-Wl,-export-dynamic`, `-Xlinker --export-dynamic` or `-Xlinker -export-dynamic`"),
+        "{m}"
+    );
+    // An abbreviation, in a list and after -Xlinker.
+    for args in [
+        &["-Wl,-z,now,--dynamic-li=x.list", "a.c"][..],
+        &["-Xlinker", "-dynamic-li", "-Xlinker", "x.list"],
+    ] {
+        let m = refused(args);
+        assert!(
+            m.contains("abbreviates `--dynamic-list`, `--dynamic-list-data`"),
+            "{m}"
+        );
+        assert!(m.contains("`-Wl,--dynamic-list=FILE`"), "{m}");
+        assert!(m.contains("`-Wl,-dynamic-list,FILE`"), "{m}");
+        assert!(m.contains("`-Xlinker --dynamic-list -Xlinker FILE`"), "{m}");
+    }
+    let m = refused(&["-Wl,--export-dyn"]);
+    assert!(
+        m.contains(
+            "`--export-dynamic`, `--export-dynamic-symbol` or `--export-dynamic-symbol-list`"
+        ),
+        "{m}"
+    );
+    // A value missing at the end.
+    for args in [
+        &["a.c", "-Wl,--dynamic-list"][..],
+        &["a.c", "-Xlinker", "-dynamic-list"],
+        &["a.c", "-Wl,-export-dynamic-symbol"],
+    ] {
+        let m = refused(args);
+        assert!(m.contains("lacks its"), "{m}");
+        assert!(m.contains("-Xlinker"), "{m}");
+    }
+}
+
 #[test]
 fn a_comma_list_keeps_the_options_that_mean_something() {
     assert_eq!(
