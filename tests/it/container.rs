@@ -16,6 +16,14 @@ fn hello_svc(s: &Scratch, edit: impl Fn(String) -> String) {
     s.recipe("hello-svc", &edit(text));
 }
 
+/// A catalogue with hello-svc, built for amd64 (its image in `s.out()`).
+fn built_hello_svc() -> Scratch {
+    let s = Scratch::new();
+    hello_svc(&s, |t| t);
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    s
+}
+
 fn tools() -> bool {
     require_tool("podman") && require_tool("go") && require_tool("runc")
 }
@@ -26,9 +34,7 @@ fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
         return;
     }
     let _l = build_lock();
-    let s = Scratch::new();
-    hello_svc(&s, |t| t);
-    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let s = built_hello_svc();
     let p = Podman::new();
     let o = run(s
         .cmd()
@@ -131,9 +137,7 @@ fn test_runs_under_a_hard_nofile_limit_below_podmans_default() {
         return;
     }
     let _l = build_lock();
-    let s = Scratch::new();
-    hello_svc(&s, |t| t);
-    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let s = built_hello_svc();
     let p = Podman::with_conf("[engine]\nruntime = \"runc\"\n");
     run(low_nofile(
         s.cmd()

@@ -123,6 +123,19 @@ fn url_recipe(url: &str, sha256: &str) -> String {
     )
 }
 
+/// A catalogue whose `demo` is fetched from a port nothing listens on, and the stand-in zig.
+fn unreachable_source() -> (Scratch, tempfile::TempDir) {
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &url_recipe(
+            &format!("http://127.0.0.1:{}/x", closed_port()),
+            &"1".repeat(64),
+        ),
+    );
+    (s, fake_zig())
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     crate::util::free_port()
@@ -308,15 +321,7 @@ fn bad_options_exit_2() {
 /// Bad environment values exited 1 under `build` and `push`: they are input, exit 2.
 #[test]
 fn bad_environment_values_exit_2() {
-    let s = Scratch::new();
-    s.recipe(
-        "demo",
-        &url_recipe(
-            &format!("http://127.0.0.1:{}/x", closed_port()),
-            &"1".repeat(64),
-        ),
-    );
-    let zig = fake_zig();
+    let (s, zig) = unreachable_source();
     cli(
         "env_max_download",
         2,
@@ -356,15 +361,7 @@ fn bad_environment_values_exit_2() {
 /// without the setting.
 #[test]
 fn size_settings_accept_the_same_sizes() {
-    let s = Scratch::new();
-    s.recipe(
-        "demo",
-        &url_recipe(
-            &format!("http://127.0.0.1:{}/x", closed_port()),
-            &"1".repeat(64),
-        ),
-    );
-    let zig = fake_zig();
+    let (s, zig) = unreachable_source();
     for var in ["RECIPE_MAX_DOWNLOAD", "RECIPE_MAX_EXTRACT"] {
         let o = run(with_zig(&s, &zig)
             .env(var, "64MiB")
