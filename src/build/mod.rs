@@ -116,6 +116,9 @@ pub struct AppFile {
 pub struct Built {
     pub files: Vec<AppFile>,
     pub debian: Option<crate::debian::Applied>,
+    /// The source's own date, in seconds since the epoch, when it has one
+    /// ([`crate::source::date`]): the default date of the images holding this job.
+    pub date: Option<u64>,
 }
 
 /// Runs `job` for `recipe` to the end of its build steps: its app files and what was applied.
@@ -156,7 +159,7 @@ pub fn run_job(
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;
     }
-    let debian = unpack_source(recipe, job, store, &mut log, tools, progress, &id)?;
+    let (debian, date) = unpack_dated(recipe, job, store, &mut log, tools, progress, &id)?;
 
     if job.needs_zig
         && let Some(zig) = &tools.zig
@@ -177,7 +180,11 @@ pub fn run_job(
     }
     let files = collect(recipe, job)?;
     strip(recipe, job, &files, &mut log, tools, progress, &id)?;
-    Ok(Built { files, debian })
+    Ok(Built {
+        files,
+        debian,
+        date,
+    })
 }
 
 /// Fetches and unpacks `recipe`'s source into `job.src`, Debian's part and then the recipe's
@@ -192,11 +199,35 @@ pub fn unpack_source(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<Option<crate::debian::Applied>, BuildError> {
+    unpack_dated(recipe, job, store, log, tools, progress, id).map(|(debian, _)| debian)
+}
+
+/// [`unpack_source`], also saying the source's own date ([`source::date`]), taken before the
+/// recipe's patches touch the tree: the changelog's newest entry for a Debian source package,
+/// else the newest file time of the unpacked tree (of the local folder for a `path` source).
+fn unpack_dated(
+    recipe: &Recipe,
+    job: &Job,
+    store: &source::Store,
+    log: &mut File,
+    tools: &Tools,
+    progress: &dyn Progress,
+    id: &str,
+) -> Result<(Option<crate::debian::Applied>, Option<u64>), BuildError> {
     progress.step(id, "fetch");
+    let started = std::time::SystemTime::now();
     fetch_source(recipe, job, store, progress, id)?;
+    let mut date = match &recipe.source {
+        Source::Path(dir) => source::date::newest_mtime(dir, None),
+        // Entries the archive left undated got the time of extraction: not the source's.
+        Source::Archive { .. } => source::date::newest_mtime(&job.src, Some(started)),
+    };
     let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
+    if debian.is_some() {
+        date = source::date::debian_date(&job.src).or(date);
+    }
     apply_patches(recipe, job, log, tools, progress, id)?;
-    Ok(debian)
+    Ok((debian, date))
 }
 
 /// Applies the recipe's patches in order to the unpacked source, each the planned step of its

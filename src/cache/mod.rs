@@ -54,6 +54,12 @@ pub struct Meta {
     /// entries are pushed to a remote cache.
     #[serde(default)]
     pub sandbox: bool,
+    /// The source's own date in seconds since the epoch, taken when it was unpacked
+    /// ([`crate::source::date`]): the default `created` of the images holding this entry, read
+    /// here so that a reused entry gives it without unpacking again. None when the source had
+    /// none (or for entries made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_date: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

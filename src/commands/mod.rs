@@ -121,8 +121,7 @@ impl Context {
             }),
             source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
                 .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0),
+                .and_then(|s| s.parse().ok()),
             toolchains: std::env::var_os("RECIPE_TOOLCHAINS").map(PathBuf::from),
             rebuild: false,
             users: Vec::new(),

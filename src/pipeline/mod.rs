@@ -31,7 +31,10 @@ pub struct Settings {
     pub cache: PathBuf,
     pub out: PathBuf,
     pub jobs: usize,
-    pub source_date_epoch: u64,
+    /// An explicit SOURCE_DATE_EPOCH (the environment's): the builds', SBOMs' and VEX
+    /// documents' date and every image's `created`. None: 0 for those, and each image is dated
+    /// by its parts' sources ([`pack::image_created`]).
+    pub source_date_epoch: Option<u64>,
     pub toolchains: Option<PathBuf>,
     /// Build every job again, replacing its cache entry (to check reproducibility).
     pub rebuild: bool,
@@ -48,6 +51,13 @@ pub struct Settings {
     /// Run build steps without the sandbox (`--no-sandbox`): recorded in each entry's
     /// `meta.json` and build log; such entries are never pushed to a remote cache.
     pub no_sandbox: bool,
+}
+
+impl Settings {
+    /// The run's SOURCE_DATE_EPOCH: the explicit one, or 0.
+    pub fn run_epoch(&self) -> u64 {
+        self.source_date_epoch.unwrap_or(0)
+    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -229,7 +239,7 @@ pub fn plan(
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
-        source_date_epoch: settings.source_date_epoch,
+        source_date_epoch: settings.run_epoch(),
         fixed_paths: !settings.no_sandbox,
     };
     let names: Vec<String> = roots.iter().map(|r| r.name.clone()).collect();
@@ -438,7 +448,12 @@ fn pack_app(
             Some(_) => packed_records(&cache, node, &results[i].files)?,
             None => Vec::new(),
         };
+        let date = std::iter::once(i)
+            .chain(node.image_parts.iter().copied())
+            .filter_map(|n| source_date(&cache, &graph.nodes[n]))
+            .max();
         per_arch.push(ArchFiles {
+            date,
             arch: node.arch,
             app: results[i].files.clone(),
             extra,
@@ -448,11 +463,21 @@ fn pack_app(
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
     let vex = vex::image_vex(settings, r, graph, &roots, progress);
-    let key = image_key(settings, r, &keys, &sbom, &vex);
+    let key = image_key(settings, r, &keys, (&sbom, &vex), &per_arch);
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants
         .map(|user| pack(settings, r, &per_arch, (&sbom, &vex), &key, user, progress))
         .collect()
+}
+
+/// The source date of `node`'s entry: a local folder's newest file mtime, read now (the folder
+/// is here, and its entry may have been made from another checkout of the same files), else
+/// what its `meta.json` recorded when the source was unpacked.
+fn source_date(cache: &Cache, node: &plan::Node) -> Option<u64> {
+    match &node.recipe.source {
+        recipe::Source::Path(dir) => source::date::newest_mtime(dir, None),
+        recipe::Source::Archive { .. } => cache.meta(&node.key).ok()?.source_date,
+    }
 }
 
 /// The files an included recipe's entry gives an image (its whole tree for a library, its app
@@ -719,8 +744,11 @@ fn run_node(
         return Ok((JobFiles { files, reports }, Finished::Cached));
     }
     let started = std::time::Instant::now();
-    let build::Built { files, debian } =
-        build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
+    let build::Built {
+        files,
+        debian,
+        date,
+    } = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
     let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
     let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
     let packed = if r.compress.is_some() {
@@ -738,6 +766,7 @@ fn run_node(
     smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
     let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
     meta.seconds = Some(started.elapsed().as_secs());
+    meta.source_date = date;
     cache.commit(&node.job.dest, &node.job.log, &meta)?;
     let _ = std::fs::remove_dir_all(&node.job.work);
     progress.note(
@@ -781,6 +810,7 @@ fn entry_meta(
             .collect(),
         debian,
         sandbox,
+        source_date: None,
     }
 }
 

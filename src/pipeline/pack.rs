@@ -27,13 +27,13 @@ pub(super) fn image_user(r: &Recipe) -> image::User {
 }
 
 /// What an image is made of: the recipe (its image settings), the contents of its
-/// `[[image.file]]`s, each arch's cache key, the timestamp, this program's version and the SBOM. The same key means the same image bytes.
+/// `[[image.file]]`s, each arch's cache key, the date ([`image_created`]), this program's version and the SBOM. The same key means the same image bytes.
 pub(super) fn image_key(
     settings: &Settings,
     r: &Recipe,
     keys: &[&str],
-    sbom: &sbom::ImageSbom,
-    vex: &ImageVex,
+    (sbom, vex): (&sbom::ImageSbom, &ImageVex),
+    per_arch: &[ArchFiles],
 ) -> String {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
@@ -45,7 +45,7 @@ pub(super) fn image_key(
         h.update(&f.to);
         h.update(f.contents.as_ref().map_or("unread", |c| c.sha256.as_str()));
     }
-    h.update(settings.source_date_epoch.to_le_bytes());
+    h.update(image_created(settings, per_arch).to_le_bytes());
     for k in keys {
         h.update(k);
     }
@@ -57,6 +57,14 @@ pub(super) fn image_key(
     // The VEX inside the image; the one beside it follows from it and the image's digest.
     h.update(vex.inside.as_deref().unwrap_or(b"no vex"));
     hex::encode(h.finalize())
+}
+
+/// The image's `created` (and its files' mtime): an explicit SOURCE_DATE_EPOCH, else the newest
+/// source date of its parts (the app's and its included recipes' entries, every arch), else 0.
+pub(super) fn image_created(settings: &Settings, per_arch: &[ArchFiles]) -> u64 {
+    settings
+        .source_date_epoch
+        .unwrap_or_else(|| per_arch.iter().filter_map(|f| f.date).max().unwrap_or(0))
 }
 
 /// Written beside a finished image: its key and summary. Written last, so it only ever
@@ -76,6 +84,9 @@ struct Stamp {
 /// of the recipes it includes.
 pub(super) struct ArchFiles {
     pub(super) arch: Arch,
+    /// The newest source date of the app's and the included recipes' entries (their
+    /// `meta.json`), if any has one.
+    pub(super) date: Option<u64>,
     pub(super) app: Vec<AppFile>,
     pub(super) extra: Vec<AppFile>,
     /// The app files `[app] compress` packed, as they were before (from the cache entry).
@@ -266,7 +277,7 @@ pub(super) fn image_sbom(
         go.push((*arch, infos));
     }
     let libs: Vec<Recipe> = libs.into_values().collect();
-    Ok(sbom::image_sbom(r, &libs, &go, settings.source_date_epoch))
+    Ok(sbom::image_sbom(r, &libs, &go, settings.run_epoch()))
 }
 
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.
@@ -481,7 +492,7 @@ fn image_config(
         exposed_ports: r.image.ports.clone(),
         volumes: r.image.volumes.clone(),
         labels,
-        created_epoch: settings.source_date_epoch,
+        created_epoch: image_created(settings, per_arch),
         healthcheck: r.image.health.as_ref().map(|h| image::Healthcheck {
             argv: h.argv(),
             interval_secs: h.interval_secs,

@@ -32,7 +32,7 @@ impl ImageVex {
             &r.version,
             &self.components,
             scope,
-            settings.source_date_epoch,
+            settings.run_epoch(),
         )
         .map(|d| vex::to_json(&d))
     }
@@ -86,7 +86,7 @@ pub(super) fn image_vex(
         &r.version,
         &components,
         vex::Scope::Components,
-        settings.source_date_epoch,
+        settings.run_epoch(),
     )
     .map(|d| vex::to_json(&d));
     ImageVex { components, inside }

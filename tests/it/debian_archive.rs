@@ -182,7 +182,8 @@ fn demo_files(marker: &str) -> (Vec<u8>, Vec<u8>) {
         E::File(b"debian/patches/series", b"", 0o644),
         E::File(
             b"debian/changelog",
-            b"demo (1.0-1) bookworm; urgency=medium\n",
+            b"demo (1.0-1) bookworm; urgency=medium\n\n  * Initial release.\n\n \
+              -- A Maintainer <a@example.invalid>  Thu, 01 Feb 2024 10:00:00 +0100\n",
             0o644,
         ),
     ]));
@@ -280,6 +281,9 @@ fn a_debian_source_builds_with_no_apt_on_path() {
         out.stderr
     );
     assert!(s.out().join("demo/bin/amd64/demo").is_file());
+    // The image is dated by the changelog's newest entry, not by the tarballs' file times.
+    let (_, created) = crate::image::created_dates(&s.out().join("demo/oci"));
+    assert_eq!(created, ["2024-02-01T09:00:00Z"]);
 }
 
 /// The demo package's suites: bookworm at `base`, bookworm-security at `security` (if any),

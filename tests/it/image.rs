@@ -329,3 +329,78 @@ fn skopeo_and_podman_read_the_archive() {
     // vfs storage under the temp root holds plain files; storage may leave read-only dirs behind.
     let _ = podman(&["rmi", "-a", "-f"]);
 }
+
+/// The `created` of each platform's config in the layout at `layout`, with the index digest.
+pub(crate) fn created_dates(layout: &Path) -> (String, Vec<String>) {
+    let blob = |d: &str| crate::util::read_json(crate::util::layout_blob(layout, d));
+    let index = crate::util::read_json(layout.join("index.json"));
+    let digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created = blob(&digest)["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let manifest = blob(m["digest"].as_str().unwrap());
+            let config = blob(manifest["config"]["digest"].as_str().unwrap());
+            config["created"].as_str().unwrap().to_string()
+        })
+        .collect();
+    (digest, created)
+}
+
+/// The newest mtime of the files of the folder `dir`, in seconds since the epoch.
+fn newest_mtime(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap())
+        .filter(|m| m.is_file())
+        .map(|m| {
+            m.modified()
+                .unwrap()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        })
+        .max()
+        .unwrap()
+}
+
+#[test]
+fn a_fixture_image_is_dated_by_its_source_unless_source_date_epoch_is_set() {
+    if !crate::util::tools_for_builds() {
+        return;
+    }
+    let _l = crate::util::build_lock();
+    let build = |epoch: Option<&str>| {
+        let s = crate::util::Scratch::new();
+        std::fs::create_dir_all(s.path()).unwrap();
+        let mut c = s.cmd();
+        c.env(
+            "RECIPE_RECIPES",
+            crate::util::root().join("tests/fixtures/recipes"),
+        );
+        match epoch {
+            Some(e) => c.env("SOURCE_DATE_EPOCH", e),
+            None => c.env_remove("SOURCE_DATE_EPOCH"),
+        };
+        crate::util::run(c.args(["build", "hello-c", "--arch", "amd64"])).success();
+        let dates = created_dates(&s.out().join("hello-c/oci"));
+        (s, dates)
+    };
+    // The fixture's source is a local folder: its newest file's mtime.
+    let source = crate::util::root().join("tests/fixtures/hello-c");
+    let want = recipe::image::rfc3339(newest_mtime(&source));
+    let (_s1, (digest1, created)) = build(None);
+    assert_eq!(created, [want.as_str()]);
+    assert_ne!(want, "1970-01-01T00:00:00Z");
+    // The same inputs give the same bytes.
+    let (_s2, (digest2, _)) = build(None);
+    assert_eq!(digest1, digest2);
+    // An explicit SOURCE_DATE_EPOCH wins.
+    let (_s3, (digest3, created)) = build(Some("1700000000"));
+    assert_eq!(created, ["2023-11-14T22:13:20Z"]);
+    assert_ne!(digest1, digest3);
+}
