@@ -218,7 +218,9 @@ fn unpack_dated(
     let started = std::time::SystemTime::now();
     fetch_source(recipe, job, store, progress, id)?;
     let mut date = match &recipe.source {
-        Source::Path(dir) => source::date::newest_mtime(dir, None),
+        // A local folder has no date of its own: its files' mtimes are when it was checked out
+        // on this machine, and the image would differ between machines.
+        Source::Path(_) => None,
         // Entries the archive left undated got the time of extraction: not the source's.
         Source::Archive { .. } => source::date::newest_mtime(&job.src, Some(started)),
     };

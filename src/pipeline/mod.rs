@@ -470,12 +470,11 @@ fn pack_app(
         .collect()
 }
 
-/// The source date of `node`'s entry: a local folder's newest file mtime, read now (the folder
-/// is here, and its entry may have been made from another checkout of the same files), else
-/// what its `meta.json` recorded when the source was unpacked.
+/// The source date of `node`'s entry, as its `meta.json` recorded it when the source was
+/// unpacked (a local folder has none).
 fn source_date(cache: &Cache, node: &plan::Node) -> Option<u64> {
     match &node.recipe.source {
-        recipe::Source::Path(dir) => source::date::newest_mtime(dir, None),
+        recipe::Source::Path(_) => None,
         recipe::Source::Archive { .. } => cache.meta(&node.key).ok()?.source_date,
     }
 }
