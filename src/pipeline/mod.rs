@@ -428,6 +428,9 @@ fn pack_app(
         .copied()
         .filter(|&i| graph.nodes[i].recipe.name == r.name)
         .collect();
+    if roots.is_empty() {
+        return Ok(Vec::new()); // its `arches` has none of the arches asked for
+    }
     let cache = Cache::new(&settings.cache);
     let mut per_arch = Vec::new();
     let mut keys: Vec<&str> = Vec::new();

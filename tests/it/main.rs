@@ -1,5 +1,6 @@
 //! The one integration test binary: every test of `recipe` as a user sees it.
 
+mod arches;
 mod bad_sources;
 mod build;
 mod check;
