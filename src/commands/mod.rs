@@ -166,7 +166,49 @@ impl Targets {
         settings: &crate::pipeline::Settings,
     ) -> Result<(Vec<Arch>, Vec<crate::recipe::Recipe>), Error> {
         let arches = arches(&self.arch)?;
-        Ok((arches, self.recipes(settings)?))
+        let recipes = self.recipes(settings)?;
+        Ok((arches.clone(), self.supported(recipes, &arches)?))
+    }
+
+    /// `recipes` without those whose `arches` has none of `arches`. An arch a recipe does not
+    /// support is skipped, with a line on stderr, under `--arch all` or `--all`; asked for by
+    /// name for a recipe named, it is an error pointing at the recipe's `arches`.
+    fn supported(
+        &self,
+        recipes: Vec<crate::recipe::Recipe>,
+        arches: &[Arch],
+    ) -> Result<Vec<crate::recipe::Recipe>, Error> {
+        let skip = self.all || self.arch.split(',').any(|a| a.trim() == "all");
+        let mut kept = Vec::new();
+        for r in recipes {
+            let Some(supported) = &r.arches else {
+                kept.push(r);
+                continue;
+            };
+            let names = supported.list.iter().map(|a| a.name()).collect::<Vec<_>>();
+            for &arch in arches.iter().filter(|&&a| !r.supports(a)) {
+                if !skip {
+                    let e = r.error_at(
+                        supported.span.clone(),
+                        format!("{} does not support {arch}", r.name),
+                        Some(format!(
+                            "its `arches` lists {}; ask for one of them, or `--arch all`",
+                            names.join(", ")
+                        )),
+                    );
+                    return Err(crate::recipe::LoadError::Invalid(Box::new(e)).into());
+                }
+                eprintln!(
+                    "skipped {} for {arch}: its `arches` lists {}",
+                    r.name,
+                    names.join(", ")
+                );
+            }
+            if arches.iter().any(|&a| r.supports(a)) {
+                kept.push(r);
+            }
+        }
+        Ok(kept)
     }
 
     /// The recipes named, or every recipe of the catalogue with `--all`, loaded and validated.

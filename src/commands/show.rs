@@ -107,6 +107,10 @@ fn show(r: &Recipe) -> String {
             .unwrap_or_else(|| format!("{}:{} (the version has no CPE form)", c.vendor, c.product));
         s.push_str(&format!("cpe:        {}\n", text::escape(&name)));
     }
+    if let Some(a) = &r.arches {
+        let names: Vec<&str> = a.list.iter().map(|a| a.name()).collect();
+        s.push_str(&format!("arches:     {}\n", names.join(", ")));
+    }
     s.push_str(&source(&r.source));
     for p in &r.patches {
         let sha = p.contents.as_ref().map_or("", |c| c.sha256.as_str());

@@ -165,6 +165,10 @@ pub fn graph(
     let mut root_ids = Vec::new();
     for name in roots {
         for &arch in arches {
+            // A recipe's `arches` leaves the others out (the command said so when it skipped).
+            if b.recipes.get(name).is_some_and(|r| !r.supports(arch)) {
+                continue;
+            }
             let i = b.visit(name, arch, Role::Target)?;
             root_ids.push(i);
             let recipe = b.nodes[i].recipe.clone();

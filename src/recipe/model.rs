@@ -17,6 +17,9 @@ pub struct Recipe {
     /// The recipe file this came from, and its bytes (hashed into build keys, shown in errors).
     pub file: PathBuf,
     pub text: String,
+    /// `arches = [...]`: the arches the recipe supports, when only some; `--arch all` and
+    /// `--all` skip the others, naming one explicitly is an error pointing here.
+    pub arches: Option<Arches>,
     pub depends: Vec<Dep>,
     pub host_depends: Vec<Dep>,
     pub source: Source,
@@ -62,6 +65,13 @@ impl Compress {
     }
 }
 
+/// The arches a recipe supports, with where the recipe lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arches {
+    pub list: Vec<Arch>,
+    pub span: std::ops::Range<usize>,
+}
+
 /// A dependency by name, with where the recipe names it (for errors about it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dep {
@@ -91,6 +101,11 @@ impl Recipe {
     /// The recipe's meaning, every key included: what the image key hashes.
     pub fn meaning(&self) -> String {
         meaning(&self.text, &[])
+    }
+
+    /// The recipe supports `arch`: it lists no `arches`, or lists it.
+    pub fn supports(&self, arch: Arch) -> bool {
+        self.arches.as_ref().is_none_or(|a| a.list.contains(&arch))
     }
 
     /// A library installs headers and archives for dependents; it has no app and no image.

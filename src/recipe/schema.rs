@@ -18,6 +18,9 @@ pub struct RecipeFile {
     /// `"vendor:product"` of the CPE 2.3 name (NVD's), for the SBOM.
     #[serde(default)]
     pub cpe: Option<Spanned<String>>,
+    /// The arches the recipe supports (all when absent).
+    #[serde(default)]
+    pub arches: Option<Spanned<Vec<Spanned<String>>>>,
     /// Library recipes this one builds against, for the same arch.
     #[serde(default)]
     pub depends: Vec<Spanned<String>>,

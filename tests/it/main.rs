@@ -1,5 +1,6 @@
 //! The one integration test binary: every test of `recipe` as a user sees it.
 
+mod arches;
 mod bad_sources;
 mod build;
 mod check;
@@ -11,6 +12,7 @@ mod container;
 mod context;
 mod debian;
 mod debian_archive;
+mod distroless;
 mod docs;
 mod errors;
 mod format_gaps;

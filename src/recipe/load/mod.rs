@@ -11,6 +11,7 @@ use super::error::RecipeError;
 use super::model::*;
 use super::rules::{self, Refusal};
 use super::schema;
+use crate::arch::Arch;
 
 mod build;
 mod image;
@@ -121,6 +122,7 @@ impl Validator<'_> {
         let debian = self.debian_package(&raw.source)?;
         let patches = self.patches(&raw.source.get_ref().patches)?;
         let build = self.build(&raw.build)?;
+        let arches = raw.arches.as_ref().map(|a| self.arches(a)).transpose()?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
         let host_depends = self.deps(&raw.host_depends, &name, "depends on")?;
         let (app_files, accept, compress) = match &raw.app {
@@ -157,6 +159,7 @@ impl Validator<'_> {
             cpe,
             file: self.file.to_path_buf(),
             text: self.text.to_string(),
+            arches,
             depends,
             host_depends,
             source,
@@ -168,6 +171,39 @@ impl Validator<'_> {
             compress,
             smoke,
             image,
+        })
+    }
+
+    /// `arches = [...]`: known arch names, each once, at least one.
+    fn arches(&self, a: &Spanned<Vec<Spanned<String>>>) -> R<Arches> {
+        let mut list = Vec::new();
+        for name in a.get_ref() {
+            let arch: Arch = name.get_ref().parse().map_err(|_| {
+                self.err(
+                    name.span(),
+                    format!("unknown arch `{}`", name.get_ref()),
+                    Some(format!(
+                        "the arches are {}",
+                        Arch::ALL.map(Arch::name).join(", ")
+                    )),
+                )
+            })?;
+            if list.contains(&arch) {
+                return Err(self.err(name.span(), format!("`{arch}` is listed twice"), None));
+            }
+            list.push(arch);
+        }
+        if list.is_empty() {
+            return Err(self.err(
+                a.span(),
+                "`arches` is empty".into(),
+                Some("list the arches the recipe supports, or leave `arches` out for all".into()),
+            ));
+        }
+        list.sort();
+        Ok(Arches {
+            list,
+            span: a.span(),
         })
     }
 
