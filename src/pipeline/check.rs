@@ -367,13 +367,7 @@ pub(super) fn distroless(
                 .or_default()
                 .push(platform.clone());
         }
-        // Another executable the check cannot read as a program (a data file with an
-        // executable mode) is data to the build, as it is to [`judge`].
-        let others = p
-            .other_executables
-            .iter()
-            .filter(|a| a.verdict != crate::check::Verdict::Unreadable);
-        for app in p.apps.iter().chain(others) {
+        for app in p.apps.iter().chain(&p.other_executables) {
             for (code, what) in app_needs(app) {
                 if let Some(code) = code {
                     if r.accept.contains_key(code) {
