@@ -260,8 +260,7 @@ impl ExitCode for PipelineError {
             PipelineError::Verify { .. }
             | PipelineError::EntryGone { .. }
             | PipelineError::PackedUnknown { .. }
-            | PipelineError::Smoke { .. }
-            | PipelineError::NotDistroless { .. } => Failed,
+            | PipelineError::Smoke { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
             // The recipe's smoke command names no app file; the recipe's user or writable
             // folders break the image rules (checked at load, again when packing).

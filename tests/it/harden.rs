@@ -18,7 +18,7 @@ const TRUST: &str = "ci-test:eU1eMXxaOULm2EUjUQYoyAOEJxBjZ71aejaYlv4aFa0=";
 /// A static x86-64 ELF executable that prints `text` and a newline and exits 0: a program the
 /// build's verify and smoke test accept, made without a compiler (one PT_LOAD, `.text` and
 /// `.shstrtab` so `strip` takes it).
-pub(crate) fn tiny_elf(text: &str) -> Vec<u8> {
+fn tiny_elf(text: &str) -> Vec<u8> {
     let msg = format!("{text}\n");
     let mut code = vec![0xb8, 1, 0, 0, 0, 0xbf, 1, 0, 0, 0, 0x48, 0x8d, 0x35]; // write(1, msg, len)
     code.extend(16i32.to_le_bytes()); // lea rsi, [rip + 16]: msg after the 16 bytes below
