@@ -81,6 +81,13 @@ def main():
                 key = entry.rstrip("/").split("/")[-2]
                 out.append(f"cp -a {q(dest_of_key[key])}/. {q(j['sysroot'])}/")
         for step in j["steps"]:
+            # recipe's own extras stay out of the baseline, as before the plan listed them: the
+            # strip step (recipe strips, a hand-written script need not), and a marker step
+            # without a command (Debian's series).
+            if step["name"] == "strip" or "argv" not in step and "write" not in step:
+                continue
+            if "patch" in step:
+                sys.exit(f"{j['recipe']}: the sequential baseline does not apply patches")
             if "write" in step:
                 out.append(f"cat > {q(step['write'])} <<'RECIPE_EOF'\n{step['contents']}RECIPE_EOF")
                 continue

@@ -303,7 +303,9 @@ pub fn job_with(
         view: view.clone(),
     };
     let steps = systems::steps(recipe.build.system, &opts, arch, ctx, &layout)?;
-    let strip = needs_zig.then(|| strip_step(recipe, ctx, arch, &layout, &steps));
+    // A library has no app files to strip.
+    let strip = (needs_zig && !recipe.app_files.is_empty())
+        .then(|| strip_step(recipe, ctx, arch, &layout, &steps));
     let patches = patch_steps(recipe, &work, &src, &view);
     Ok(Job {
         recipe: recipe.name.clone(),
