@@ -260,7 +260,8 @@ impl ExitCode for PipelineError {
             PipelineError::Verify { .. }
             | PipelineError::EntryGone { .. }
             | PipelineError::PackedUnknown { .. }
-            | PipelineError::Smoke { .. } => Failed,
+            | PipelineError::Smoke { .. }
+            | PipelineError::NotDistroless { .. } => Failed,
             PipelineError::SmokeRun { source, .. } => source.exit(),
             // The recipe's smoke command names no app file; the recipe's user or writable
             // folders break the image rules (checked at load, again when packing).

@@ -335,3 +335,133 @@ fn go_expect(r: &Recipe, arch: Arch, go_version: Option<String>) -> Option<verif
         module,
     })
 }
+
+/// `recipe check`'s verdict on the image just written at `layout`, every platform (the jobs'
+/// records in `known` stand in for their ELF files): every executable in it must be
+/// distroless-ready. One that is not (a shell or dlopen need the recipe does not accept, a
+/// script, a runtime) fails the build, naming the `[app] accept` line that would allow the
+/// needs a recipe may accept. A shell script is a `shell` need.
+pub(super) fn distroless(
+    r: &Recipe,
+    layout: &Path,
+    known: crate::check::Known,
+) -> Result<(), PipelineError> {
+    let opts = crate::check::Options {
+        known,
+        ..Default::default()
+    };
+    let report =
+        crate::check::check_path(layout, &opts).map_err(|e| PipelineError::NotDistroless {
+            recipe: r.name.clone(),
+            reasons: format!("  - `recipe check` cannot read it: {e}"),
+            help: "the image was written by this build: please report this".into(),
+        })?;
+    // (file, need) -> the platforms it is found on; `codes`: the needs an `accept` allows.
+    let mut needs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut codes: Vec<&str> = Vec::new();
+    for p in &report.platforms {
+        let platform = p.platform.clone().unwrap_or_default();
+        if p.apps.is_empty() {
+            needs
+                .entry(("(entrypoint)".into(), "the image has nothing to run".into()))
+                .or_default()
+                .push(platform.clone());
+        }
+        // Another executable the check cannot read as a program (a data file with an
+        // executable mode) is data to the build, as it is to [`judge`].
+        let others = p
+            .other_executables
+            .iter()
+            .filter(|a| a.verdict != crate::check::Verdict::Unreadable);
+        for app in p.apps.iter().chain(others) {
+            for (code, what) in app_needs(app) {
+                if let Some(code) = code {
+                    if r.accept.contains_key(code) {
+                        continue; // a shell script, which the check does not know accepted
+                    }
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+                needs
+                    .entry((app.path.clone(), what))
+                    .or_default()
+                    .push(platform.clone());
+            }
+        }
+    }
+    if needs.is_empty() {
+        return Ok(());
+    }
+    let reasons = needs
+        .iter()
+        .map(|((file, what), platforms)| {
+            format!(
+                "  - {} ({}): {what}",
+                crate::text::Escaped(file),
+                platforms.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(PipelineError::NotDistroless {
+        recipe: r.name.clone(),
+        reasons,
+        help: accept_help(r, &codes),
+    })
+}
+
+/// What keeps `app` from being distroless-ready, each with the `accept` code that allows it
+/// (`shell`, `dlopen`), if any: nothing when it is ready.
+fn app_needs(app: &crate::check::App) -> Vec<(Option<&'static str>, String)> {
+    if app.verdict == crate::check::Verdict::DistrolessReady {
+        return Vec::new();
+    }
+    let acceptable = |code: &str| recipe::ACCEPTABLE.iter().copied().find(|c| *c == code);
+    let found: Vec<(Option<&'static str>, String)> = app
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let code = acceptable(f.code.as_str())?;
+            Some((Some(code), format!("`{code}`: {}", f.message)))
+        })
+        .collect();
+    if !found.is_empty() {
+        return found;
+    }
+    // The verdict's summary of a script run by a shell (`script: needs a shell (sh)`).
+    let code = app
+        .summary
+        .starts_with("script: needs a shell")
+        .then_some("shell");
+    let what = match code {
+        Some(c) => format!("`{c}`: {}", app.summary),
+        None => app.summary.clone(),
+    };
+    vec![(code, what)]
+}
+
+/// The `[app] accept` line that allows `codes` (the recipe's accepts kept), or what it takes
+/// when nothing here can be accepted.
+fn accept_help(r: &Recipe, codes: &[&str]) -> String {
+    if codes.is_empty() {
+        return "a distroless image has no shell, no dynamic loader and no interpreter: build \
+                the app without what it needs (docs/recipe-format.md)"
+            .into();
+    }
+    let mut entries: Vec<String> = r
+        .accept
+        .iter()
+        .map(|(code, why)| format!("{code} = {why:?}"))
+        .collect();
+    entries.extend(
+        codes
+            .iter()
+            .map(|c| format!("{c} = \"WHY it does without\"")),
+    );
+    format!(
+        "when the app does without it, say why in {}, under `[app]`: `accept = {{ {} }}`",
+        crate::text::path(&r.file),
+        entries.join(", ")
+    )
+}

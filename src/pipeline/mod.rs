@@ -114,6 +114,17 @@ pub enum PipelineError {
         #[source]
         source: crate::smoke::SmokeError,
     },
+    /// `recipe check` does not call the image just written distroless-ready: an executable
+    /// needs a shell, dlopen or a runtime the recipe does not accept.
+    #[error("{recipe}: the image is not distroless:\n{reasons}")]
+    #[diagnostic(help("{help}"))]
+    NotDistroless {
+        recipe: String,
+        /// One `  - ` line per need: the file, its platforms, the finding.
+        reasons: String,
+        /// The `[app] accept` line that would allow it, or what it takes.
+        help: String,
+    },
     #[error("{recipe}: refusing to write an unsafe image: {reason}")]
     UnsafeImage { recipe: String, reason: String },
     #[error("{recipe}: cannot write the image")]

@@ -73,9 +73,10 @@ pub(super) fn image_created(settings: &Settings, per_arch: &[ArchFiles]) -> u64 
 struct Stamp {
     key: String,
     written: image::Written,
-    /// What `recipe check` said of the image when it was written (every platform's entrypoint
-    /// distroless-ready), so that an unchanged image is not read again to say it. A stamp
-    /// without it (an older `recipe`'s) means "write the image again".
+    /// What `recipe check` said of the image when it was written (every executable of every
+    /// platform distroless-ready), so that an unchanged image is not read again to say it. A
+    /// stamp without it (an older `recipe`'s), or saying no (from before an image that is not
+    /// distroless failed its build), means "write the image again".
     #[serde(default)]
     distroless: Option<bool>,
 }
@@ -372,7 +373,8 @@ impl Target {
             && self.sbom.is_file()
             && self.vex.is_file() == vex.inside.is_some()
             && self.bin_dirs.iter().all(|(_, d)| d.is_dir());
-        whole.then_some((stamp.written, stamp.distroless?))
+        // A stamp saying no is from before that failed the build: the image is written again.
+        (whole && stamp.distroless == Some(true)).then_some((stamp.written, true))
     }
 }
 
@@ -432,7 +434,7 @@ pub(super) fn pack(
         },
     }
     write_binaries(&t, per_arch)?;
-    // What `recipe check` says of the image just written, every platform.
+    // What `recipe check` says of the image just written, every platform: not distroless fails.
     let known = per_arch
         .iter()
         .flat_map(|a| {
@@ -441,20 +443,21 @@ pub(super) fn pack(
                 .map(|(sha, r)| ((a.arch, sha.clone()), r.clone()))
         })
         .collect();
-    let opts = crate::check::Options {
-        known: std::sync::Arc::new(known),
-        ..Default::default()
-    };
-    let distroless = crate::check::check_path(&t.layout, &opts).is_ok_and(|c| c.distroless_ready());
+    if let Err(e) = super::check::distroless(r, &t.layout, std::sync::Arc::new(known)) {
+        // A refused image is not left where `recipe test` or `recipe push` would take it.
+        let _ = std::fs::remove_dir_all(&t.layout);
+        let _ = std::fs::remove_file(&t.archive);
+        return Err(e);
+    }
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),
         written: written.clone(),
-        distroless: Some(distroless),
+        distroless: Some(true),
     })
     .expect("stamp serialises");
     publish_file(&t.stamp, &stamp)?;
     progress.event(finished(Finished::Built));
-    Ok(t.built(r, written, distroless))
+    Ok(t.built(r, written, true))
 }
 
 /// The image configuration of `r`: user, entrypoint, environment (with `SSL_CERT_FILE` when

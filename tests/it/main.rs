@@ -12,6 +12,7 @@ mod container;
 mod context;
 mod debian;
 mod debian_archive;
+mod distroless;
 mod docs;
 mod errors;
 mod format_gaps;
