@@ -132,6 +132,33 @@ impl Board {
     }
 }
 
+impl Board {
+    /// The closing line: how many jobs ended each way, and the run's time (`built 5, cached
+    /// 18, fetched 2 in 6m02s`); None when no job was seen.
+    pub fn summary(&self, at: Duration) -> Option<String> {
+        if self.done.is_empty() {
+            return None;
+        }
+        let ways = [
+            Finished::Built,
+            Finished::Cached,
+            Finished::Fetched,
+            Finished::Remote,
+            Finished::Failed,
+        ];
+        let counts: Vec<String> = ways
+            .iter()
+            .map(|&w| (w, self.done.values().filter(|(how, _)| *how == w).count()))
+            .filter(|&(_, n)| n > 0)
+            .map(|(w, n)| match w {
+                Finished::Remote => format!("{n} left in the remote cache"),
+                _ => format!("{} {n}", w.as_str()),
+            })
+            .collect();
+        Some(format!("{} in {}", counts.join(", "), human(at)))
+    }
+}
+
 /// `12s`, `4m12s`, `1h02m`.
 pub fn human(d: Duration) -> String {
     let s = d.as_secs();
@@ -230,6 +257,7 @@ mod tests {
             }
         }
         shown.push(board.render(secs(72)));
+        shown.push(board.summary(secs(73)).unwrap());
         insta::assert_snapshot!(shown.join("\n\n"));
         assert!(!board.header(secs(72)).contains("left"), "nothing is left");
     }

@@ -1,6 +1,7 @@
 //! Progress as people see it: on a terminal, the run's board ([`super::board::Board`]: a top
 //! line with how far the run is and an estimate, a line per job), redrawn as events come and
-//! every quarter second; plain lines otherwise; with `--quiet`, warnings only. The core reports
+//! every quarter second; plain lines otherwise; with `--quiet`, warnings only. A run ends with
+//! one line saying how its jobs ended and how long it took (not with `--quiet`). The core reports
 //! through [`crate::progress::Progress`]; only this file knows indicatif.
 
 use std::io::IsTerminal;
@@ -15,6 +16,9 @@ use crate::progress::{Event, Progress};
 
 pub struct Display {
     mode: Mode,
+    /// What the run's events say so far (drawn on a terminal; its closing line everywhere).
+    board: Arc<Mutex<Board>>,
+    start: Instant,
 }
 
 enum Mode {
@@ -34,17 +38,20 @@ struct Live {
 
 impl Display {
     pub fn new(quiet: bool) -> Display {
+        let board = Arc::new(Mutex::new(Board::default()));
+        let start = Instant::now();
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
-            Mode::Live(Live::start())
+            Mode::Live(Live::start(board.clone(), start))
         } else {
             Mode::Lines
         };
-        Display { mode }
+        Display { mode, board, start }
     }
 
-    /// Stops redrawing; the board's last state stays on the terminal.
+    /// Stops redrawing (the board's last state stays on the terminal), then says how the jobs
+    /// ended and how long the run took.
     pub fn finish(&self) {
         if let Mode::Live(live) = &self.mode {
             live.stop.store(true, Ordering::Relaxed);
@@ -53,6 +60,10 @@ impl Display {
             }
             live.draw();
             live.bar.finish();
+        }
+        let summary = self.board.lock().unwrap().summary(self.start.elapsed());
+        if let (Some(summary), false) = (summary, matches!(self.mode, Mode::Quiet)) {
+            eprintln!("{summary}");
         }
     }
 
@@ -67,12 +78,10 @@ impl Display {
 }
 
 impl Live {
-    fn start() -> Live {
+    fn start(board: Arc<Mutex<Board>>, start: Instant) -> Live {
         let bar = ProgressBar::new_spinner();
         bar.set_style(ProgressStyle::with_template("{msg}").unwrap());
-        let board = Arc::new(Mutex::new(Board::default()));
         let stop = Arc::new(AtomicBool::new(false));
-        let start = Instant::now();
         let ticker = {
             let (bar, board, stop) = (bar.clone(), board.clone(), stop.clone());
             std::thread::spawn(move || {
@@ -111,11 +120,11 @@ impl Progress for Display {
             }
             _ => {}
         }
+        self.board
+            .lock()
+            .unwrap()
+            .apply(&event, self.start.elapsed());
         if let Mode::Live(live) = &self.mode {
-            live.board
-                .lock()
-                .unwrap()
-                .apply(&event, live.start.elapsed());
             live.draw();
         }
     }
