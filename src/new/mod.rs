@@ -8,6 +8,7 @@ mod debian;
 mod detect;
 mod draft;
 mod gomod;
+mod system;
 
 use std::path::{Path, PathBuf};
 
