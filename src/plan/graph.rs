@@ -176,9 +176,10 @@ pub fn graph(
                 continue;
             }
             for d in &recipe.image.include {
-                if !b.recipes.contains_key(&d.name) {
+                let Some(dep) = b.recipes.get(&d.name) else {
                     return Err(unknown_dep(&recipe, d));
-                }
+                };
+                supported(&recipe, d, dep, arch, Need::Include)?;
                 let part = b.visit(&d.name, arch, Role::Target)?;
                 b.nodes[i].image_parts.push(part);
             }
@@ -277,6 +278,7 @@ impl Builder<'_> {
                     ),
                 ))));
             }
+            supported(recipe, d, dep, arch, Need::Library)?;
             self.no_cycle(recipe, d, arch)?;
             let i = self.visit(&d.name, arch, Role::Target)?;
             keys.insert(d.name.clone(), self.nodes[i].key.clone());
@@ -285,9 +287,11 @@ impl Builder<'_> {
         let mut host_deps = Vec::new();
         let host = Arch::build_machine();
         for d in &recipe.host_depends {
-            self.recipes
+            let dep = self
+                .recipes
                 .get(&d.name)
                 .ok_or_else(|| unknown_dep(recipe, d))?;
+            supported(recipe, d, dep, host, Need::HostTool)?;
             self.no_cycle(recipe, d, host)?;
             let i = self.visit(&d.name, host, Role::Host)?;
             keys.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
@@ -389,6 +393,53 @@ fn unknown_dep(recipe: &Recipe, d: &Dep) -> GraphError {
         format!("unknown recipe `{}`", d.name),
         None,
     )))
+}
+
+/// How a recipe needs another, for [`supported`]'s message.
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    /// `depends`: built against, for the same arch.
+    Library,
+    /// `host-depends`: run on the build machine.
+    HostTool,
+    /// `[image] include`: its files in the image, for the same arch.
+    Include,
+}
+
+/// Refuses the entry `d` of `recipe` when the recipe it names, `dep`, leaves `arch` out of its
+/// `arches`: building `recipe` for `arch` would need a build `dep` says it does not support.
+/// The error points at the entry and names both recipes and the arch.
+fn supported(
+    recipe: &Recipe,
+    d: &Dep,
+    dep: &Recipe,
+    arch: Arch,
+    need: Need,
+) -> Result<(), GraphError> {
+    let Some(arches) = dep.arches.as_ref().filter(|_| !dep.supports(arch)) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = arches.list.iter().map(|a| a.name()).collect();
+    let (r, n) = (&recipe.name, &d.name);
+    let (message, help) = match need {
+        Need::Library => (
+            format!("{r} for {arch} depends on `{n}`, which does not support {arch}"),
+            format!("list in {r}'s `arches` only arches {n} supports, or add {arch} to {n}'s"),
+        ),
+        Need::Include => (
+            format!("the {arch} image of {r} includes `{n}`, which does not support {arch}"),
+            format!("list in {r}'s `arches` only arches {n} supports, or add {arch} to {n}'s"),
+        ),
+        Need::HostTool => (
+            format!("{r} runs `{n}` on the build machine ({arch}), which {n} does not support"),
+            format!("add {arch} to {n}'s `arches`: a host tool builds for the build machine"),
+        ),
+    };
+    Err(GraphError::Recipe(Box::new(recipe.error_at(
+        d.span.clone(),
+        message,
+        Some(format!("{n}'s `arches` lists {}; {help}", names.join(", "))),
+    ))))
 }
 
 /// Where the cache entry of `key` keeps its installed tree.
