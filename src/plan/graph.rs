@@ -341,7 +341,7 @@ impl Builder<'_> {
             toolchain.push_str(self.ctx.upx.get(&arch).map_or("upx", String::as_str));
         }
         Inputs {
-            recipe: recipe_identity(recipe),
+            recipe: recipe_identity(recipe, arch),
             source: source_identity(
                 recipe,
                 self.fingerprints.get(&recipe.name).map(String::as_str),
@@ -447,13 +447,13 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
     crate::cache::Layout::new(cache).entry(key).dest()
 }
 
-/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), the bytes
-/// of its patches, and of the smoke test's files beside it (they decide whether a cached build
-/// passed its smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
-fn recipe_identity(recipe: &Recipe) -> String {
+/// The recipe part of the key for `arch`: its meaning (but `cpe`, and only the patches that
+/// apply to `arch`: [`Recipe::build_text_for`]), the bytes of those patches, and of the smoke
+/// test's files beside it (they decide whether a cached build passed its smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
+fn recipe_identity(recipe: &Recipe, arch: Arch) -> String {
     let mut h = Sha256::new();
-    h.update(recipe.build_text().as_bytes());
-    for p in &recipe.patches {
+    h.update(recipe.build_text_for(arch).as_bytes());
+    for p in recipe.patches.iter().filter(|p| p.applies_to(arch)) {
         h.update(format!("\0patch {}\0", p.path).as_bytes());
         h.update(
             p.contents
