@@ -449,7 +449,8 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
 
 /// The recipe part of the key for `arch`: its meaning (but `cpe`, and only the patches that
 /// apply to `arch`: [`Recipe::build_text_for`]), the bytes of those patches, and of the smoke
-/// test's files beside it (they decide whether a cached build passed its smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
+/// test's files beside it (they decide whether a cached build passed its smoke test).
+/// `[[image.file]]`s are not in it: they change the image, not the build.
 fn recipe_identity(recipe: &Recipe, arch: Arch) -> String {
     let mut h = Sha256::new();
     h.update(recipe.build_text_for(arch).as_bytes());

@@ -323,7 +323,7 @@ fn a_patch_for_an_unknown_arch_or_missing_is_located() {
     let s = patched(second_only_for(""));
     run(s.cmd().args(["show", "hello-patched"]))
         .failure(2)
-        .stderr_has("`arches` is empty");
+        .stderr_has("the patch's `arches` is empty");
 }
 
 /// A build applies a patch only for the arches it names: the amd64 binary has the first patch

@@ -333,6 +333,17 @@ impl Validator<'_> {
             let (written, span, arches) = match entry.get_ref() {
                 PatchEntry::File(f) => (f, entry.span(), None),
                 PatchEntry::ForArches { file, arches } => {
+                    if arches.get_ref().is_empty() {
+                        return Err(self.err(
+                            arches.span(),
+                            "the patch's `arches` is empty".into(),
+                            Some(
+                                "list the arches the patch applies to, or write its path alone \
+                                 for every arch"
+                                    .into(),
+                            ),
+                        ));
+                    }
                     let list = self.arches(arches)?;
                     self.patch_arches_supported(arches, supported)?;
                     (file.get_ref(), file.span(), Some(list))
