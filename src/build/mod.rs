@@ -232,9 +232,9 @@ fn unpack_dated(
     Ok((debian, date))
 }
 
-/// Applies the recipe's patches in order to the unpacked source, each the planned step of its
-/// own in the log (`patch NAME`, [`crate::plan::PatchStep`]), so a hunk that does not apply
-/// exactly, or a patch already applied, fails the build naming the patch.
+/// Applies the recipe's patches for the job's arch in order to the unpacked source, each the
+/// planned step of its own in the log (`patch NAME`, [`crate::plan::PatchStep`]), so a hunk
+/// that does not apply exactly, or a patch already applied, fails the build naming the patch.
 fn apply_patches(
     recipe: &Recipe,
     job: &Job,
@@ -243,7 +243,11 @@ fn apply_patches(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<(), BuildError> {
-    for (step, p) in job.patches.iter().zip(&recipe.patches) {
+    for step in &job.patches {
+        // The job's steps are the patches that apply to its arch, each named by its path.
+        let Some(p) = recipe.patches.iter().find(|p| p.path == step.patch) else {
+            continue;
+        };
         let name = p.path.rsplit('/').next().unwrap_or(&p.path);
         progress.step(id, &format!("patch {name}"));
         if let Some(dir) = step.file.parent() {

@@ -114,8 +114,12 @@ fn show(r: &Recipe) -> String {
     s.push_str(&source(&r.source));
     for p in &r.patches {
         let sha = p.contents.as_ref().map_or("", |c| c.sha256.as_str());
+        let only = p.arches.as_ref().map_or(String::new(), |a| {
+            let names: Vec<&str> = a.list.iter().map(|a| a.name()).collect();
+            format!(" for {} only", names.join(", "))
+        });
         s.push_str(&format!(
-            "  patch     {} (sha256 {})\n",
+            "  patch     {} (sha256 {}){only}\n",
             text::escape(&p.path),
             &sha[..sha.len().min(16)]
         ));

@@ -80,8 +80,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             a.left_out.len()
         );
     }
-    if !r.patches.is_empty() {
-        outln!("the recipe's own patches: {} applied", r.patches.len());
+    if !job.patches.is_empty() {
+        outln!("the recipe's own patches: {} applied", job.patches.len());
     }
     outln!("log: {}", crate::text::path(&log_path));
     Ok(Exit::Ok)
@@ -127,7 +127,7 @@ fn source_job(
         src: dir.to_path_buf(),
         dest: folders.dest(),
         log: log.to_path_buf(),
-        patches: crate::plan::patch_steps(r, work, dir, &view),
+        patches: crate::plan::patch_steps(r, crate::arch::Arch::build_machine(), work, dir, &view),
         view,
         needs_zig: false,
         needs_go: false,

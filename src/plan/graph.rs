@@ -176,9 +176,10 @@ pub fn graph(
                 continue;
             }
             for d in &recipe.image.include {
-                if !b.recipes.contains_key(&d.name) {
+                let Some(dep) = b.recipes.get(&d.name) else {
                     return Err(unknown_dep(&recipe, d));
-                }
+                };
+                supported(&recipe, d, dep, arch, Need::Include)?;
                 let part = b.visit(&d.name, arch, Role::Target)?;
                 b.nodes[i].image_parts.push(part);
             }
@@ -277,6 +278,7 @@ impl Builder<'_> {
                     ),
                 ))));
             }
+            supported(recipe, d, dep, arch, Need::Library)?;
             self.no_cycle(recipe, d, arch)?;
             let i = self.visit(&d.name, arch, Role::Target)?;
             keys.insert(d.name.clone(), self.nodes[i].key.clone());
@@ -285,9 +287,11 @@ impl Builder<'_> {
         let mut host_deps = Vec::new();
         let host = Arch::build_machine();
         for d in &recipe.host_depends {
-            self.recipes
+            let dep = self
+                .recipes
                 .get(&d.name)
                 .ok_or_else(|| unknown_dep(recipe, d))?;
+            supported(recipe, d, dep, host, Need::HostTool)?;
             self.no_cycle(recipe, d, host)?;
             let i = self.visit(&d.name, host, Role::Host)?;
             keys.insert(format!("host:{}", d.name), self.nodes[i].key.clone());
@@ -337,7 +341,7 @@ impl Builder<'_> {
             toolchain.push_str(self.ctx.upx.get(&arch).map_or("upx", String::as_str));
         }
         Inputs {
-            recipe: recipe_identity(recipe),
+            recipe: recipe_identity(recipe, arch),
             source: source_identity(
                 recipe,
                 self.fingerprints.get(&recipe.name).map(String::as_str),
@@ -391,18 +395,66 @@ fn unknown_dep(recipe: &Recipe, d: &Dep) -> GraphError {
     )))
 }
 
+/// How a recipe needs another, for [`supported`]'s message.
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    /// `depends`: built against, for the same arch.
+    Library,
+    /// `host-depends`: run on the build machine.
+    HostTool,
+    /// `[image] include`: its files in the image, for the same arch.
+    Include,
+}
+
+/// Refuses the entry `d` of `recipe` when the recipe it names, `dep`, leaves `arch` out of its
+/// `arches`: building `recipe` for `arch` would need a build `dep` says it does not support.
+/// The error points at the entry and names both recipes and the arch.
+fn supported(
+    recipe: &Recipe,
+    d: &Dep,
+    dep: &Recipe,
+    arch: Arch,
+    need: Need,
+) -> Result<(), GraphError> {
+    let Some(arches) = dep.arches.as_ref().filter(|_| !dep.supports(arch)) else {
+        return Ok(());
+    };
+    let names: Vec<&str> = arches.list.iter().map(|a| a.name()).collect();
+    let (r, n) = (&recipe.name, &d.name);
+    let (message, help) = match need {
+        Need::Library => (
+            format!("{r} for {arch} depends on `{n}`, which does not support {arch}"),
+            format!("list in {r}'s `arches` only arches {n} supports, or add {arch} to {n}'s"),
+        ),
+        Need::Include => (
+            format!("the {arch} image of {r} includes `{n}`, which does not support {arch}"),
+            format!("list in {r}'s `arches` only arches {n} supports, or add {arch} to {n}'s"),
+        ),
+        Need::HostTool => (
+            format!("{r} runs `{n}` on the build machine ({arch}), which {n} does not support"),
+            format!("add {arch} to {n}'s `arches`: a host tool builds for the build machine"),
+        ),
+    };
+    Err(GraphError::Recipe(Box::new(recipe.error_at(
+        d.span.clone(),
+        message,
+        Some(format!("{n}'s `arches` lists {}; {help}", names.join(", "))),
+    ))))
+}
+
 /// Where the cache entry of `key` keeps its installed tree.
 pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
     crate::cache::Layout::new(cache).entry(key).dest()
 }
 
-/// The recipe part of a key: its text (but the `cpe` line: [`Recipe::build_text`]), the bytes
-/// of its patches, and of the smoke test's files beside it (they decide whether a cached build
-/// passed its smoke test). `[[image.file]]`s are not in it: they change the image, not the build.
-fn recipe_identity(recipe: &Recipe) -> String {
+/// The recipe part of the key for `arch`: its meaning (but `cpe`, and only the patches that
+/// apply to `arch`: [`Recipe::build_text_for`]), the bytes of those patches, and of the smoke
+/// test's files beside it (they decide whether a cached build passed its smoke test).
+/// `[[image.file]]`s are not in it: they change the image, not the build.
+fn recipe_identity(recipe: &Recipe, arch: Arch) -> String {
     let mut h = Sha256::new();
-    h.update(recipe.build_text().as_bytes());
-    for p in &recipe.patches {
+    h.update(recipe.build_text_for(arch).as_bytes());
+    for p in recipe.patches.iter().filter(|p| p.applies_to(arch)) {
         h.update(format!("\0patch {}\0", p.path).as_bytes());
         h.update(
             p.contents

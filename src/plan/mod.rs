@@ -84,6 +84,8 @@ pub struct Job {
 pub struct PatchStep {
     /// The patch as the recipe names it (`patches/fix.patch`).
     pub patch: String,
+    /// The arches it applies to: those its entry lists, else every arch the recipe supports.
+    pub arches: Vec<Arch>,
     /// Where its bytes are written (a real path; `cmd` names it as the step sees it).
     pub file: PathBuf,
     pub cmd: Command,
@@ -108,13 +110,24 @@ impl Strip {
     }
 }
 
-/// The steps that apply `recipe`'s own patches to the tree at `src`, their files kept under
-/// `work/patches` (`NNN-NAME`, in order).
-pub fn patch_steps(recipe: &Recipe, work: &Path, src: &Path, view: &View) -> Vec<PatchStep> {
+/// The steps that apply `recipe`'s own patches for `arch` (those that apply to it) to the tree
+/// at `src`, their files kept under `work/patches` (`NNN-NAME`, in order).
+pub fn patch_steps(
+    recipe: &Recipe,
+    arch: Arch,
+    work: &Path,
+    src: &Path,
+    view: &View,
+) -> Vec<PatchStep> {
     let dir = crate::cache::Work::at(work).patches();
+    let every = recipe
+        .arches
+        .as_ref()
+        .map_or(Arch::ALL.to_vec(), |a| a.list.clone());
     recipe
         .patches
         .iter()
+        .filter(|p| p.applies_to(arch))
         .enumerate()
         .map(|(n, p)| {
             let name = p.path.rsplit('/').next().unwrap_or(&p.path);
@@ -127,6 +140,7 @@ pub fn patch_steps(recipe: &Recipe, work: &Path, src: &Path, view: &View) -> Vec
             );
             PatchStep {
                 patch: p.path.clone(),
+                arches: p.arches.as_ref().map_or(every.clone(), |a| a.list.clone()),
                 file,
                 cmd,
             }
@@ -306,7 +320,7 @@ pub fn job_with(
     // A library has no app files to strip.
     let strip = (needs_zig && !recipe.app_files.is_empty())
         .then(|| strip_step(recipe, ctx, arch, &layout, &steps));
-    let patches = patch_steps(recipe, &work, &src, &view);
+    let patches = patch_steps(recipe, arch, &work, &src, &view);
     Ok(Job {
         recipe: recipe.name.clone(),
         arch,

@@ -579,3 +579,39 @@ fn fixed_paths_make_keys_and_steps_independent_of_the_cache_path() {
         Some("paths the steps see changed (fixed -> as is in /cache)")
     );
 }
+
+/// A patch for some arches (`{ file, arches }`) is a step of their jobs only, and only their
+/// keys hold it: adding an armv7-only patch keeps the amd64 key, and a patch listed for an arch
+/// is the same build of it as the patch written for every arch.
+#[test]
+fn a_patch_for_some_arches_is_in_their_steps_and_keys_only() {
+    let (c, f) = (ctx(), fingerprints());
+    let with = |patches: &str| {
+        let r = recipe("other", "", "", true);
+        let text = r.text.replace(
+            "path = \"src\"",
+            &format!("path = \"src\"\npatches = {patches}"),
+        );
+        let r = recipe::parse(&r.file, &text).unwrap();
+        let recipes = [(r.name.clone(), r)].into();
+        let roots = ["other".to_string()];
+        let arches = [Arch::Amd64, Arch::Armv7];
+        graph(&recipes, &roots, &arches, &c, &f, &CacheView::default()).unwrap()
+    };
+    let key = |g: &Graph, arch: Arch| g.nodes.iter().find(|n| n.arch == arch).unwrap().key.clone();
+    let steps = |g: &Graph, arch: Arch| -> Vec<String> {
+        let n = g.nodes.iter().find(|n| n.arch == arch).unwrap();
+        n.job.patches.iter().map(|p| p.patch.clone()).collect()
+    };
+    let plain = with("[\"a.patch\"]");
+    let armv7 = with("[\"a.patch\", { file = \"b.patch\", arches = [\"armv7\"] }]");
+    let every = with("[\"a.patch\", \"b.patch\"]");
+    let listed = with("[\"a.patch\", { arches = [\"armv7\", \"amd64\"], file = \"b.patch\" }]");
+    assert_eq!(steps(&armv7, Arch::Amd64), ["a.patch"]);
+    assert_eq!(steps(&armv7, Arch::Armv7), ["a.patch", "b.patch"]);
+    assert_eq!(armv7.nodes[1].job.patches[1].arches, [Arch::Armv7]);
+    assert_eq!(key(&armv7, Arch::Amd64), key(&plain, Arch::Amd64));
+    assert_ne!(key(&armv7, Arch::Armv7), key(&plain, Arch::Armv7));
+    assert_eq!(key(&armv7, Arch::Armv7), key(&every, Arch::Armv7));
+    assert_eq!(key(&listed, Arch::Amd64), key(&every, Arch::Amd64));
+}

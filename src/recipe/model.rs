@@ -98,6 +98,17 @@ impl Recipe {
         meaning(&self.text, &["cpe"])
     }
 
+    /// What the key of the build for `arch` hashes of the recipe: [`Recipe::build_text`] with
+    /// `[source] patches` as that arch gets them, the paths of the patches that apply to it in
+    /// order. A patch for other arches changes nothing of this arch's key, and `"a.patch"` is
+    /// the same build as `{ file = "a.patch", arches = [...] }` for an arch listed.
+    pub fn build_text_for(&self, arch: Arch) -> String {
+        meaning_with(&self.text, |t| {
+            t.remove("cpe");
+            patches_for(t, arch);
+        })
+    }
+
     /// The recipe's meaning, every key included: what the image key hashes.
     pub fn meaning(&self) -> String {
         meaning(&self.text, &[])
@@ -455,8 +466,18 @@ pub struct Patch {
     pub path: String,
     /// Where it is written in the recipe file (errors reading it point there).
     pub span: std::ops::Range<usize>,
+    /// `{ file = ..., arches = [...] }`: the only arches it applies to (within the recipe's
+    /// own `arches`); `None`: every arch.
+    pub arches: Option<Arches>,
     /// The bytes, read by [`crate::recipe::load_file`]; `None` after [`crate::recipe::parse`].
     pub contents: Option<FileContents>,
+}
+
+impl Patch {
+    /// Whether the build for `arch` applies this patch.
+    pub fn applies_to(&self, arch: Arch) -> bool {
+        self.arches.as_ref().is_none_or(|a| a.list.contains(&arch))
+    }
 }
 
 /// A file beside the recipe that the image holds (e.g. a default config).
@@ -560,15 +581,46 @@ impl Health {
 /// order and inline-or-not tables change nothing; any value does. (Text that is not TOML, which
 /// a loaded recipe never is, stands for itself.)
 pub fn meaning(text: &str, leave_out: &[&str]) -> String {
+    meaning_with(text, |table| {
+        for key in leave_out {
+            table.remove(*key);
+        }
+    })
+}
+
+/// [`meaning`] of `text` after `edit` changed its data.
+fn meaning_with(text: &str, edit: impl FnOnce(&mut toml::Table)) -> String {
     let Ok(mut table) = text.parse::<toml::Table>() else {
         return text.to_string();
     };
-    for key in leave_out {
-        table.remove(*key);
-    }
+    edit(&mut table);
     let mut out = String::new();
     canonical(&toml::Value::Table(table), &mut out);
     out
+}
+
+/// Rewrites `[source] patches` of a recipe's data as `arch` gets them: each entry that applies
+/// to it as its path, the others gone (a table whose `arches` does not list `arch`).
+fn patches_for(recipe: &mut toml::Table, arch: Arch) {
+    let Some(toml::Value::Array(patches)) = recipe
+        .get_mut("source")
+        .and_then(|s| s.as_table_mut())
+        .and_then(|s| s.get_mut("patches"))
+    else {
+        return;
+    };
+    let name = arch.name();
+    let applied = patches.drain(..).filter_map(|p| match p {
+        toml::Value::Table(t) => {
+            let listed = t
+                .get("arches")
+                .and_then(|a| a.as_array())
+                .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(name)));
+            listed.then(|| t.get("file").cloned()).flatten()
+        }
+        file => Some(file),
+    });
+    *patches = applied.collect();
 }
 
 fn canonical(v: &toml::Value, out: &mut String) {

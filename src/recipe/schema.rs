@@ -62,9 +62,59 @@ pub struct SourceTable {
     /// What the sha256 pins, in words (e.g. "Debian's orig tarball, identical to upstream").
     #[serde(default)]
     pub note: Option<String>,
-    /// Patch files beside the recipe, applied in order to the unpacked source.
+    /// Patch files beside the recipe, applied in order to the unpacked source: a path, or
+    /// `{ file = PATH, arches = [...] }` for a patch only some arches get.
     #[serde(default)]
-    pub patches: Vec<Spanned<String>>,
+    pub patches: Vec<Spanned<PatchEntry>>,
+}
+
+/// One entry of `[source] patches`: a path (every arch), or a table naming the arches the patch
+/// applies to. (A hand-written `Deserialize`: an untagged enum would lose the spans.)
+#[derive(Debug)]
+pub enum PatchEntry {
+    File(String),
+    ForArches {
+        file: Spanned<String>,
+        arches: Spanned<Vec<Spanned<String>>>,
+    },
+}
+
+impl<'de> Deserialize<'de> for PatchEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PatchEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a patch path or a table `{ file = \"NAME/fix.patch\", arches = [\"armv7\"] }`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(PatchEntry::File(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let (mut file, mut arches) = (None, None);
+                while let Some(key) = m.next_key::<String>()? {
+                    match key.as_str() {
+                        "file" if file.is_none() => file = Some(m.next_value()?),
+                        "arches" if arches.is_none() => arches = Some(m.next_value()?),
+                        "file" => return Err(A::Error::duplicate_field("file")),
+                        "arches" => return Err(A::Error::duplicate_field("arches")),
+                        other => return Err(A::Error::unknown_field(other, &["file", "arches"])),
+                    }
+                }
+                Ok(PatchEntry::ForArches {
+                    file: file.ok_or_else(|| A::Error::missing_field("file"))?,
+                    arches: arches.ok_or_else(|| A::Error::missing_field("arches"))?,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -202,6 +202,7 @@ fn job_steps(n: &crate::plan::Node) -> Vec<serde_json::Value> {
     for p in &n.job.patches {
         let mut step = command(&p.cmd);
         step["patch"] = p.patch.clone().into();
+        step["arches"] = p.arches.iter().map(|a| a.name()).collect::<Vec<_>>().into();
         steps.push(step);
     }
     for s in &n.job.steps {

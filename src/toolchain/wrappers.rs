@@ -39,7 +39,9 @@ fn quote(p: &Path) -> String {
 
 /// Build-machine programs that autoconf scripts look for and that switch on what cannot link
 /// for the target: the coverage tools (a configure that finds `gcov` turns on `--coverage`,
-/// and the target has no libgcov).
+/// and the target has no libgcov). Only these variable names are answered: a script that
+/// looks gcov up under another finds it, and the compiler wrapper then drops the coverage
+/// flags ([`super::cc`]), so the build proceeds uninstrumented.
 const HOST_ONLY_PROGRAMS: &[&str] = &["GCOV", "LCOV", "GENHTML"];
 
 /// The autoconf site file (`CONFIG_SITE`) of a cross build for `triple`: autoconf's own way

@@ -76,3 +76,51 @@ fn an_unsupported_arch_asked_for_by_name_is_an_error_at_arches() {
     );
     cli("recipe_arches_unknown", 2, s.cmd().args(["plan", "bad"]));
 }
+
+/// A recipe that builds against, runs or includes a recipe whose `arches` leaves the arch out
+/// fails at plan time, at the entry that names it, naming both recipes and the arch (exit 2),
+/// rather than building the dependency for an arch it says it does not support.
+#[test]
+fn a_dependency_whose_arches_leave_the_arch_out_is_an_error_at_the_entry() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes().join("src")).unwrap();
+    let library = minimal_recipe("base")
+        .replace(
+            "license = \"MIT\"",
+            "license = \"MIT\"\narches = [\"amd64\", \"arm64\"]",
+        )
+        .replace("[app]\nfiles = [\"/usr/local/bin/demo\"]\n", "");
+    s.recipe("base", &library);
+    s.recipe(
+        "user",
+        &minimal_recipe("user").replace(
+            "license = \"MIT\"",
+            "license = \"MIT\"\ndepends = [\"base\"]",
+        ),
+    );
+    s.recipe(
+        "shows",
+        &format!(
+            "{}\n[image]\ninclude = [\"base\"]\n",
+            minimal_recipe("shows")
+        ),
+    );
+    let out = run(s
+        .cmd()
+        .args(["plan", "--json", "user", "shows", "--arch", "arm64"]))
+    .success();
+    let planned = jobs(&out.stdout);
+    for job in ["base/arm64", "user/arm64", "shows/arm64"] {
+        assert!(planned.iter().any(|j| j == job), "{planned:?}");
+    }
+    cli(
+        "recipe_depends_arch_unsupported",
+        2,
+        s.cmd().args(["plan", "user", "--arch", "armv7"]),
+    );
+    cli(
+        "recipe_include_arch_unsupported",
+        2,
+        s.cmd().args(["plan", "shows", "--arch", "all"]),
+    );
+}

@@ -290,10 +290,11 @@ fn probes_answer_like_gcc_for_armv7() {
 
 /// Builds the fixture recipe `name` for every arch from scratch (`--rebuild`: the build
 /// cache must not answer for the wrappers) and checks each binary is static and passed its
-/// smoke test (which is where a silently miscompiled app shows).
-fn builds_for_every_arch(name: &str) {
+/// smoke test (which is where a silently miscompiled app shows); the scratch folder it built
+/// in, unless skipped.
+fn builds_for_every_arch(name: &str) -> Option<Scratch> {
     if !tools_for_builds() {
-        return;
+        return None;
     }
     let _l = build_lock();
     let s = Scratch::new();
@@ -314,6 +315,7 @@ fn builds_for_every_arch(name: &str) {
             .success()
             .stdout_has("static");
     }
+    Some(s)
 }
 
 /// `$(CC) -Werror -fwrapv -E -xc - -o /dev/null </dev/null >&0` must succeed, or the Makefile
@@ -335,21 +337,48 @@ fn a_configure_that_finds_gcov_does_not_turn_coverage_on() {
     builds_for_every_arch("wrap-gcov");
 }
 
-/// Coverage asked for anyway fails at once, naming the flag, as a probe needs it to.
+/// A build with coverage turned on anyway (as a configure leaves it when it finds gcov under
+/// another name: instrumentation flags at compile and link, libgcov linked) builds, and its
+/// programs are not instrumented (an instrumented one names its `.gcda` files).
 #[test]
-fn coverage_instrumentation_is_refused_naming_the_flag() {
+fn a_build_with_coverage_turned_on_builds_uninstrumented() {
+    let Some(s) = builds_for_every_arch("wrap-coverage") else {
+        return;
+    };
+    for arch in Arch::ALL {
+        let bin = s
+            .out()
+            .join("wrap-coverage/bin")
+            .join(arch.name())
+            .join("wrap-coverage");
+        let bytes = std::fs::read(&bin).unwrap();
+        assert!(
+            !bytes.windows(4).any(|w| w == b"gcda"),
+            "{arch}: instrumented"
+        );
+    }
+}
+
+/// Coverage asked for in a probe is dropped: the program compiles, links and runs without
+/// instrumentation; a probe for a libgcov symbol fails, as there is no libgcov for the target.
+#[test]
+fn coverage_instrumentation_is_dropped_and_the_program_is_not_instrumented() {
     let Some(ours) = ours(Arch::Amd64) else {
         return;
     };
     let a = probe(
         &ours,
         &[("conftest.c", MAIN)],
-        "$CC --coverage -c conftest.c",
+        "$CC --coverage -fprofile-arcs -ftest-coverage -c conftest.c && \
+         $CC --coverage -o conftest conftest.o -lgcov -Wl,-lgcov && ./conftest && \
+         ! grep -q gcda conftest && ! ls *.gcno *.gcda 2>/dev/null",
     );
-    assert!(!a.ok, "{a:?}");
-    assert!(
-        a.stderr
-            .contains("recipe: `--coverage` asks for coverage instrumentation"),
-        "{a:?}"
+    assert!(a.ok, "{a:?}");
+    let gcov = "extern void __gcov_dump(void);\nint main(void) { __gcov_dump(); return 0; }\n";
+    let a = probe(
+        &ours,
+        &[("conftest.c", gcov)],
+        "$CC --coverage -o conftest conftest.c -lgcov",
     );
+    assert!(!a.ok && a.stderr.contains("__gcov_dump"), "{a:?}");
 }

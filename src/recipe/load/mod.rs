@@ -120,9 +120,9 @@ impl Validator<'_> {
         let cpe = raw.cpe.as_ref().map(|c| self.cpe(c)).transpose()?;
         let source = self.source(&raw.source)?;
         let debian = self.debian_package(&raw.source)?;
-        let patches = self.patches(&raw.source.get_ref().patches)?;
-        let build = self.build(&raw.build)?;
         let arches = raw.arches.as_ref().map(|a| self.arches(a)).transpose()?;
+        let patches = self.patches(&raw.source.get_ref().patches, arches.as_ref())?;
+        let build = self.build(&raw.build)?;
         let depends = self.deps(&raw.depends, &name, "depends on")?;
         let host_depends = self.deps(&raw.host_depends, &name, "depends on")?;
         let (app_files, accept, compress) = match &raw.app {

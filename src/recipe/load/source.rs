@@ -9,9 +9,9 @@ use toml::Spanned;
 use super::{R, Validator};
 use std::collections::BTreeMap;
 
-use crate::recipe::model::{DebianPackage, Origin, Patch, PinnedFile, Recipe, Source};
+use crate::recipe::model::{Arches, DebianPackage, Origin, Patch, PinnedFile, Recipe, Source};
 use crate::recipe::rules;
-use crate::recipe::schema::SourceTable;
+use crate::recipe::schema::{PatchEntry, SourceTable};
 
 const KIND_HELP: &str = "a source is either a local directory (`path`) or an archive pinned by \
      `sha256` with its origins (`urls`, `[source.debian]`, `[source.go-module]`, \
@@ -321,25 +321,75 @@ impl Validator<'_> {
 }
 
 impl Validator<'_> {
-    /// `[source] patches`: each a normal path beside the recipe, none twice.
-    pub(super) fn patches(&self, patches: &[Spanned<String>]) -> R<Vec<Patch>> {
+    /// `[source] patches`: each a normal path beside the recipe, none twice; a table's
+    /// `arches` known names within the recipe's own `arches` (`supported`, all when `None`).
+    pub(super) fn patches(
+        &self,
+        patches: &[Spanned<PatchEntry>],
+        supported: Option<&Arches>,
+    ) -> R<Vec<Patch>> {
         let mut out: Vec<Patch> = Vec::new();
-        for p in patches {
-            let path = self.check(p.span(), rules::beside_recipe(p.get_ref()))?;
+        for entry in patches {
+            let (written, span, arches) = match entry.get_ref() {
+                PatchEntry::File(f) => (f, entry.span(), None),
+                PatchEntry::ForArches { file, arches } => {
+                    if arches.get_ref().is_empty() {
+                        return Err(self.err(
+                            arches.span(),
+                            "the patch's `arches` is empty".into(),
+                            Some(
+                                "list the arches the patch applies to, or write its path alone \
+                                 for every arch"
+                                    .into(),
+                            ),
+                        ));
+                    }
+                    let list = self.arches(arches)?;
+                    self.patch_arches_supported(arches, supported)?;
+                    (file.get_ref(), file.span(), Some(list))
+                }
+            };
+            let path = self.check(span.clone(), rules::beside_recipe(written))?;
             if out.iter().any(|q| q.path == path) {
                 return Err(self.err(
-                    p.span(),
+                    span,
                     format!("patch `{}` is listed twice", crate::text::escape(&path)),
                     Some("a patch applies once: list each file one time, in order".into()),
                 ));
             }
             out.push(Patch {
                 path,
-                span: p.span(),
+                span,
+                arches,
                 contents: None,
             });
         }
         Ok(out)
+    }
+
+    /// A patch's `arches` (known names, as `written`) name only arches the recipe supports.
+    fn patch_arches_supported(
+        &self,
+        written: &Spanned<Vec<Spanned<String>>>,
+        supported: Option<&Arches>,
+    ) -> R<()> {
+        let Some(supported) = supported else {
+            return Ok(());
+        };
+        for name in written.get_ref() {
+            let Ok(arch) = name.get_ref().parse::<crate::arch::Arch>() else {
+                continue;
+            };
+            if !supported.list.contains(&arch) {
+                let names: Vec<&str> = supported.list.iter().map(|a| a.name()).collect();
+                return Err(self.err(
+                    name.span(),
+                    format!("the recipe does not support {arch}, so no patch applies to it"),
+                    Some(format!("the recipe's `arches` lists {}", names.join(", "))),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -2,9 +2,15 @@
 //! arguments a build system gave `<triple>-cc`, so that zig answers like a native gcc would.
 //!
 //! - the leak guard: a host include or library folder is refused, naming the argument;
-//! - coverage instrumentation (`--coverage`, `-fprofile-arcs`, `-lgcov`, ...) is refused: the
-//!   target has no coverage runtime, so a probe for it must fail at once (as gcc's fails
-//!   without libgcov), not only when the final link misses `__gcov_*`/`llvm_gcda_*`;
+//! - coverage and profile instrumentation (`--coverage`, `-fprofile-arcs`, `-ftest-coverage`,
+//!   `-fprofile-generate[=DIR]`, `-fprofile-instr-generate[=FILE]`, `-fcoverage-mapping`) and
+//!   the coverage runtime (`-lgcov`, `-l gcov`, `-l:libgcov.a`, also in `-Wl,` lists and
+//!   `-Xlinker` values) are dropped: the target has no coverage runtime, and a configure
+//!   script may turn coverage on however it found the build machine's gcov. Dropped together,
+//!   compiling and linking alike, no object asks for `__gcov_*`/`__llvm_profile_*`, so the
+//!   link never misses them (what refusing them used to protect) and the build is simply not
+//!   instrumented; a probe for the flags passes, and one linking a libgcov symbol fails (there
+//!   is none). `-fprofile-use` (reading profile data) is not instrumentation and passes;
 //! - linker options that mean nothing for a static executable and that zig rejects
 //!   ("unsupported linker arg") are dropped, in `-Wl,a,b` lists and `-Xlinker` pairs alike,
 //!   with the value that follows them, in every spelling ld accepts (one or two dashes,
@@ -183,16 +189,37 @@ fn one_of(mut items: Vec<String>) -> String {
 /// Driver options dropped: `-rdynamic` is `-Wl,--export-dynamic`.
 const DROP_DRIVER: &[&str] = &["-rdynamic"];
 
-/// Options that ask for coverage or profile instrumentation, which needs a runtime library
-/// (libgcov, or compiler-rt's profile runtime) that the target toolchain does not have.
+/// Driver options that ask for coverage or profile instrumentation, which needs a runtime
+/// library (libgcov, or compiler-rt's profile runtime) that the target toolchain does not have,
+/// or that link that library: dropped.
 fn coverage(arg: &str) -> bool {
+    let valued = |name: &str| {
+        arg.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    };
     matches!(
         arg,
-        "--coverage" | "-coverage" | "-fprofile-arcs" | "-ftest-coverage" | "-lgcov"
-    ) || arg == "-fprofile-generate"
-        || arg.starts_with("-fprofile-generate=")
-        || arg == "-fprofile-instr-generate"
-        || arg.starts_with("-fprofile-instr-generate=")
+        "--coverage" | "-coverage" | "-fprofile-arcs" | "-ftest-coverage" | "-fcoverage-mapping"
+    ) || valued("-fprofile-generate")
+        || valued("-fprofile-instr-generate")
+        || arg.strip_prefix("-l").is_some_and(gcov_library)
+}
+
+/// `NAMESPEC` of `-lNAMESPEC` (or ld's `--library=NAMESPEC`) that names libgcov.
+fn gcov_library(namespec: &str) -> bool {
+    namespec == "gcov" || namespec.starts_with(":libgcov.")
+}
+
+/// A linker item (of a `-Wl,` list or an `-Xlinker` value) that links libgcov in one item:
+/// `-lgcov`, `-l:libgcov.a`, `--library=gcov`.
+fn gcov_linker_item(item: &str) -> bool {
+    item.strip_prefix("-l").is_some_and(gcov_library)
+        || item.strip_prefix("--library=").is_some_and(gcov_library)
+}
+
+/// A linker item that takes the library as the next item (`-l gcov`, `--library gcov`).
+fn library_option(item: &str) -> bool {
+    matches!(item, "-l" | "--library")
 }
 
 /// The tools the wrappers stand for, as `-print-prog-name=` knows them.
@@ -253,16 +280,22 @@ fn leak(arg: &str) -> Action {
     ))
 }
 
-/// Filters the items of one linker list (`-Wl,` split on commas, or one `-Xlinker` value).
-/// `pending` carries "the next item is the value of this option, dropped before" across
+/// Filters the items of one linker list (`-Wl,` split on commas, or one `-Xlinker` value):
+/// the dropped options and libgcov ([`gcov_linker_item`], or `-l` then `gcov` in one list)
+/// leave. `pending` carries "the next item is the value of this option, dropped before" across
 /// arguments. Err: the refusal of an item ([`LdItem::Refuse`]).
 fn linker_items<'s>(
     items: impl Iterator<Item = &'s str>,
     pending: &mut Option<&'static LdOption>,
 ) -> Result<Vec<&'s str>, String> {
     let mut kept = Vec::new();
-    for item in items {
-        if pending.take().is_some() {
+    let mut items = items.peekable();
+    while let Some(item) = items.next() {
+        if pending.take().is_some() || gcov_linker_item(item) {
+            continue;
+        }
+        if library_option(item) && items.peek().is_some_and(|&next| gcov_library(next)) {
+            items.next();
             continue;
         }
         match ld_option(item) {
@@ -300,6 +333,8 @@ enum Pair {
     Xlinker,
     /// `-o FILE` under `-E`: both leave, and zig's stdout goes to FILE.
     Output,
+    /// `-l NAMESPEC`: both leave when it names libgcov, else both pass.
+    Library,
 }
 
 /// What becomes of one argument.
@@ -348,8 +383,11 @@ impl Walk<'_> {
             let wrapper = self.cx.dir.join(format!("{}-{tool}", self.cx.triple));
             return Decision::Stop(Action::Answer(wrapper.display().to_string()));
         }
-        if DROP_DRIVER.contains(&a) {
+        if DROP_DRIVER.contains(&a) || coverage(a) {
             return Decision::Drop;
+        }
+        if a == "-l" {
+            return Decision::TakesNext(Pair::Library);
         }
         if let Some(list) = a.strip_prefix("-Wl,") {
             let items = list.split(',').count();
@@ -390,12 +428,14 @@ impl Walk<'_> {
                 }
             }
             (Pair::Xlinker, None) => Decision::KeepPair,
+            (Pair::Library, Some(v)) if gcov_library(v) => Decision::Drop,
+            (Pair::Library, _) => Decision::KeepPair,
             (Pair::Output, _) => output(Path::new(value)),
         }
     }
 
     /// Why `a` (with `next`, for the separate forms `-I DIR`) cannot go to zig at all: a host
-    /// folder, or coverage instrumentation.
+    /// folder.
     fn refusal(&self, a: &str, next: Option<&OsString>) -> Option<Action> {
         if matches!(a, "-I" | "-L" | "-isystem")
             && let Some(next) = next.and_then(|n| n.to_str())
@@ -407,16 +447,6 @@ impl Walk<'_> {
         }
         if host_path(a, self.cx.multiarch) {
             return Some(leak(a));
-        }
-        let linker_list = a
-            .strip_prefix("-Wl,")
-            .map(|list| list.split(',').any(coverage));
-        if coverage(a) || linker_list == Some(true) {
-            return Some(Action::Refuse(format!(
-                "`{a}` asks for coverage instrumentation, which cannot link for the target \
-                 (there is no coverage runtime for {}): turn coverage off for this build",
-                self.cx.triple
-            )));
         }
         None
     }
