@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::SmokeError;
 use super::form::Form;
-use super::outcome::{By, End, Passed, Ran, ServiceFailure};
+use super::outcome::{By, End, Passed, Ran, ServiceFailure, Wire};
 use super::service::{self, Target};
 use super::ulimit::{self, Hard, Ulimits};
 use crate::arch::Arch;
@@ -446,15 +446,15 @@ fn rlimit_explained(e: ContainerError, asked: Option<Ulimits>) -> ContainerError
 fn failure(
     step: &str,
     command: &str,
-    sent: String,
-    received: String,
+    sent: impl Into<Wire>,
+    received: impl Into<Wire>,
     reason: String,
 ) -> ServiceFailure {
     ServiceFailure {
         step: step.into(),
         command: command.into(),
-        sent,
-        received,
+        sent: sent.into(),
+        received: received.into(),
         reason,
         output: String::new(),
     }
@@ -540,8 +540,8 @@ fn probe_service(
         (stop, code) => Ok(Err(failure(
             "stop",
             command,
-            "SIGTERM".into(),
-            String::new(),
+            "SIGTERM",
+            Wire::default(),
             match stop {
                 Err(e) => e.to_string(),
                 Ok(_) => format!(
@@ -614,6 +614,7 @@ fn wait_client(
         expect: expect.to_string(),
         output: i.engine.logs(&p.container),
         end: code.map_or(End::Running(i.timeout), End::Exited),
+        status: None,
     };
     match ran.end {
         End::Exited(status) if ran.passed() => Ok(Passed::ContainerRan {
@@ -624,7 +625,7 @@ fn wait_client(
         _ => Err(failure(
             "run",
             command,
-            String::new(),
+            Wire::default(),
             ran.output.clone(),
             ran.how(),
         )),
