@@ -404,7 +404,7 @@ fn a_cxx_service_logs_in_and_reads_its_version_with_the_session_under_qemu() {
 /// reaching the service and a `run` client in the image's sandbox, a binary `tcp` exchange
 /// (MQTT CONNECT and CONNACK) in byte escapes, an HTTP request in a forward proxy's absolute
 /// form, and `run` requests checked by their exit status alone.
-fn with_authoring_requests(t: String) -> String {
+pub fn with_authoring_requests(t: String) -> String {
     let t = t.replace(
         "stop-grace = 10\n",
         "stop-grace = 10\nenv = { HELLO_GREETING = \"hi there\" }\n",
@@ -457,7 +457,26 @@ fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env(
         .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
         .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
     assert!(
-        line.contains("answered 12 request(s) on tcp port"),
+        line.contains("answered 12 request(s) on tcp port")
+            && line.ends_with("(in the image's sandbox, as its user)"),
+        "{line}"
+    );
+    // On this machine (`--no-sandbox`), the app and its clients get `[smoke] env` as well.
+    let Some(s) = svc_scratch(with_authoring_requests) else {
+        return;
+    };
+    let o =
+        run(s
+            .cmd_private_cache()
+            .args(["build", "hello-svc", "--arch", "amd64", "--no-sandbox"]))
+        .success();
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
+        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    assert!(
+        line.contains("answered 12 request(s) on tcp port") && !line.contains("sandbox"),
         "{line}"
     );
 }
