@@ -327,9 +327,17 @@ impl Validator<'_> {
                 ),
             ));
         }
-        let needs = match (r.tcp.is_some(), r.run.is_some(), &r.expect) {
-            (true, _, None) => "a `tcp` request needs `expect`",
-            (_, true, None) if r.status.is_none() => "a `run` request needs `expect` or `status`",
+        let (needs, help) = match (r.tcp.is_some(), r.run.is_some(), &r.expect) {
+            (true, _, None) => (
+                "a `tcp` request needs `expect`",
+                "give what the answer must contain: expect = \"+PONG\" (bytes as `\\xNN` \
+                 in a literal string: expect = '\\x20\\x02')",
+            ),
+            (_, true, None) if r.status.is_none() => (
+                "a `run` request needs `expect` or `status`",
+                "give text its output must contain (expect = \"PONG\"), the exit status it \
+                 must end with (status = 0), or both",
+            ),
             (false, false, Some(e)) => {
                 return Err(self.err(
                     e.span(),
@@ -339,15 +347,7 @@ impl Validator<'_> {
             }
             _ => return Ok(()),
         };
-        Err(self.err(
-            span,
-            needs.into(),
-            Some(
-                "give text the answer must contain (expect = \"...\"), or for `run` the exit \
-                 status it must end with (status = 0)"
-                    .into(),
-            ),
-        ))
+        Err(self.err(span, needs.into(), Some(help.into())))
     }
 
     /// A `run` request's `status`: an exit status, 0 to 255.
@@ -366,17 +366,13 @@ impl Validator<'_> {
     /// A `tcp` request: what it sends and what the answer must contain, as bytes, their
     /// escapes read.
     fn tcp_request(&self, t: &Spanned<String>, expect: &Spanned<String>) -> R<Request> {
-        let send = self.bytes(t)?;
-        if send.is_empty() {
+        if t.get_ref().is_empty() {
             return Err(self.err(t.span(), "the `tcp` request sends nothing".into(), None));
         }
-        let expect_bytes = self.bytes(expect)?;
-        if expect_bytes.is_empty() {
-            self.nonempty_expect(expect)?;
-        }
+        self.nonempty_expect(expect)?;
         Ok(Request::Tcp {
-            send,
-            expect: expect_bytes,
+            send: self.bytes(t)?,
+            expect: self.bytes(expect)?,
         })
     }
 
