@@ -361,7 +361,7 @@ fn run_client(
     Ok(Err((
         o.command.into_bytes(),
         probe::Miss {
-            received: o.output.into_bytes(),
+            received: last_lines(&o.output, TAIL_LINES).as_bytes().to_vec(),
             reason,
         },
     )))
@@ -411,6 +411,16 @@ fn udp_bound(net: &Net, port: u16) -> bool {
     })
 }
 
+/// The last `n` lines of `text`, each with its line break.
+fn last_lines(text: &str, n: usize) -> &str {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    match body.rmatch_indices('\n').nth(n.saturating_sub(1)) {
+        Some((i, _)) if n > 0 => &text[i + 1..],
+        _ if n == 0 => "",
+        _ => text,
+    }
+}
+
 /// The last [`TAIL_LINES`] lines of the app's output.
 fn tail(log: &Path) -> String {
     crate::text::file_tail(log, TAIL_LINES)
@@ -429,6 +439,17 @@ mod tests {
             fill_bytes(b"\x00{port}\xff{port", 8080),
             b"\x008080\xff{port"
         );
+    }
+
+    /// A failed `run` client's output is shown by its last lines.
+    #[test]
+    fn the_last_lines_of_a_clients_output_are_kept() {
+        assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc\n");
+        assert_eq!(last_lines("a\nb\nc", 2), "b\nc");
+        assert_eq!(last_lines("a\nb\n", 5), "a\nb\n");
+        assert_eq!(last_lines("one line", 1), "one line");
+        assert_eq!(last_lines("a\nb", 0), "");
+        assert_eq!(last_lines("", 3), "");
     }
 
     #[test]
