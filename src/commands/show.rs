@@ -258,7 +258,14 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
     }
     for step in sm.service.iter().flat_map(|svc| &svc.requests) {
         let line = match &step.request {
-            Request::Tcp { send, expect } => format!("tcp {send:?} expects {expect:?}"),
+            Request::Tcp { send, expect } => {
+                use crate::recipe::rules::escape_bytes;
+                format!(
+                    "tcp \"{}\" expects \"{}\"",
+                    escape_bytes(send),
+                    escape_bytes(expect)
+                )
+            }
             Request::Http {
                 method,
                 path,
@@ -274,8 +281,19 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
                 kind,
                 address,
             } => format!("dns {name} {kind:?} -> {address}"),
-            Request::Run { argv, expect } => {
-                format!("run {} expects {expect:?}", argv.join(" "))
+            Request::Run {
+                argv,
+                expect,
+                status,
+            } => {
+                let mut line = format!("run {}", argv.join(" "));
+                if let Some(code) = status {
+                    line.push_str(&format!(" exits {code}"));
+                }
+                if status.is_none() || !expect.is_empty() {
+                    line.push_str(&format!(" expects {expect:?}"));
+                }
+                line
             }
         };
         let wait = if step.wait {

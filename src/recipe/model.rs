@@ -399,11 +399,15 @@ pub struct SmokeRequest {
 /// What a service smoke test sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Send these bytes over TCP; the answer must contain `expect`.
-    Tcp { send: String, expect: String },
+    /// Send these bytes over TCP (`{port}` filled in); the answer must contain `expect`. Both
+    /// as written with their escapes read ([`crate::recipe::rules::unescape_bytes`]).
+    Tcp { send: Vec<u8>, expect: Vec<u8> },
     /// An HTTP/1.1 request; the answer has `status` and its body contains `body`.
     Http {
         method: String,
+        /// The request target: an origin-form path (`/x?y`), or a proxy's absolute form
+        /// (`http://example.test/x`), whose authority is then the `Host`
+        /// ([`http_target`]).
         path: String,
         status: u16,
         body: String,
@@ -416,8 +420,27 @@ pub enum Request {
         kind: DnsKind,
         address: std::net::IpAddr,
     },
-    /// Run an app file (under the same emulator); its output must contain `expect`.
-    Run { argv: Vec<String>, expect: String },
+    /// Run an app file (under the same emulator); its output must contain `expect` (empty:
+    /// anything) and, when `status` says one, it must exit with that status.
+    Run {
+        argv: Vec<String>,
+        expect: String,
+        status: Option<i32>,
+    },
+}
+
+/// An HTTP request's target split for its request line and `Host` header: the authority of an
+/// absolute-form target (`http://example.test:8080/x` -> `example.test:8080`) and the target as
+/// sent (`/` added when the URL has no path), or None for an origin-form path.
+pub fn http_target(path: &str) -> Option<(&str, String)> {
+    let rest = path.strip_prefix("http://")?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let target = match tail.starts_with('/') {
+        true => path.to_string(),
+        false => format!("http://{authority}/{tail}"),
+    };
+    Some((authority, target))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -309,8 +309,12 @@ pub struct RequestTable {
     pub dns: Option<Spanned<DnsTable>>,
     #[serde(default)]
     pub run: Option<Spanned<Vec<String>>>,
+    /// Text the answer must contain (a `tcp` request's with byte escapes).
     #[serde(default)]
     pub expect: Option<Spanned<String>>,
+    /// A `run` request: the exit status its client must end with.
+    #[serde(default)]
+    pub status: Option<Spanned<i64>>,
     /// Send it again until it passes (within the smoke test's timeout).
     #[serde(default)]
     pub wait: bool,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::SmokeError;
 use super::form::Form;
-use super::outcome::{By, End, Passed, Ran, ServiceFailure};
+use super::outcome::{By, End, Passed, Ran, ServiceFailure, Wire};
 use super::service::{self, Target};
 use super::ulimit::{self, Hard, Ulimits};
 use crate::arch::Arch;
@@ -171,8 +171,13 @@ pub fn plan(
             }
         }
         Form::Version { expect } | Form::Client { expect, .. } => {
-            // The client reaches the smoke test's server on the host's 127.0.0.1.
+            // The client reaches the smoke test's server on the host's 127.0.0.1. It runs the
+            // smoke test's command, so with its `[smoke] env` too (a service runs the image's
+            // own entrypoint and cmd, with the image's own env).
             run.extend(["--network".into(), "host".into()]);
+            for (k, v) in &s.env {
+                run.extend(["--env".into(), format!("{k}={v}")]);
+            }
             let program = &s.command[0];
             let entry = r.image.entrypoint.first();
             let is_entry = entry.is_some_and(|e| {
@@ -441,15 +446,15 @@ fn rlimit_explained(e: ContainerError, asked: Option<Ulimits>) -> ContainerError
 fn failure(
     step: &str,
     command: &str,
-    sent: String,
-    received: String,
+    sent: impl Into<Wire>,
+    received: impl Into<Wire>,
     reason: String,
 ) -> ServiceFailure {
     ServiceFailure {
         step: step.into(),
         command: command.into(),
-        sent,
-        received,
+        sent: sent.into(),
+        received: received.into(),
         reason,
         output: String::new(),
     }
@@ -481,6 +486,7 @@ fn probe_service(
         source,
     })?;
     let host = Arch::host().unwrap_or(Arch::Amd64);
+    let env = client_env(r);
     let target = Target {
         port,
         // As the app is addressed when its port is published on the same number (`-p
@@ -491,7 +497,7 @@ fn probe_service(
         program: &program,
         place: super::Place::Host {
             cwd: cwd.path(),
-            env: &[],
+            env: &env,
         },
         net: &crate::sandbox::Net::Host,
         cookies: Default::default(),
@@ -534,8 +540,8 @@ fn probe_service(
         (stop, code) => Ok(Err(failure(
             "stop",
             command,
-            "SIGTERM".into(),
-            String::new(),
+            "SIGTERM",
+            Wire::default(),
             match stop {
                 Err(e) => e.to_string(),
                 Ok(_) => format!(
@@ -546,6 +552,14 @@ fn probe_service(
             },
         ))),
     }
+}
+
+/// The environment of a `run` request's client on this machine: the image's `env`, then
+/// `[smoke] env`, as under `--no-sandbox`.
+fn client_env(r: &Recipe) -> Vec<(String, String)> {
+    let image = r.image.env.iter().map(|(k, v)| (k.clone(), v.clone()));
+    let smoke = r.smoke.as_ref().map(|s| s.env.clone()).unwrap_or_default();
+    super::root::host_env(&super::root::env(image.collect(), &smoke))
 }
 
 fn exit_code(i: &Inputs, container: &str) -> Option<i32> {
@@ -600,6 +614,7 @@ fn wait_client(
         expect: expect.to_string(),
         output: i.engine.logs(&p.container),
         end: code.map_or(End::Running(i.timeout), End::Exited),
+        status: None,
     };
     match ran.end {
         End::Exited(status) if ran.passed() => Ok(Passed::ContainerRan {
@@ -610,7 +625,7 @@ fn wait_client(
         _ => Err(failure(
             "run",
             command,
-            String::new(),
+            Wire::default(),
             ran.output.clone(),
             ran.how(),
         )),
@@ -733,6 +748,41 @@ mod tests {
                 .unwrap()
                 .run
                 .contains(&"--entrypoint".into())
+        );
+    }
+
+    /// A client app's container runs the smoke command with `[smoke] env`; a service's runs
+    /// the image as it is. `run` clients on this machine get the image's env and `[smoke] env`.
+    #[test]
+    fn the_smoke_env_goes_to_a_client_container_and_to_run_clients() {
+        let r = recipe(
+            "[smoke]\ncommand = [\"demo\", \"--version\"]\nexpect = \"demo 1\"\n\
+             env = { DEMO_MODE = \"check\", TZ = \"UTC\" }\n",
+        );
+        let run = plan(&r, "c", 0, None).unwrap().run.join(" ");
+        assert!(
+            run.ends_with("--network host --env DEMO_MODE=check --env TZ=UTC"),
+            "{run}"
+        );
+        let service = SERVICE.replace(
+            "stop-grace = 3\n",
+            "stop-grace = 3\nenv = { DEMO_MODE = \"check\" }\n",
+        );
+        let r = recipe(&format!(
+            "{service}[image]\nports = [\"5353/udp\"]\nenv = {{ MODE = \"prod\", DEMO_MODE = \"x\" }}\n"
+        ));
+        assert!(
+            !plan(&r, "c", 1, None)
+                .unwrap()
+                .run
+                .contains(&"--env".into())
+        );
+        assert_eq!(
+            client_env(&r),
+            [
+                ("DEMO_MODE".to_string(), "check".to_string()),
+                ("MODE".to_string(), "prod".to_string())
+            ]
         );
     }
 

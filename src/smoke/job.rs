@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::form::Form;
 use super::outcome::{Failure, Outcome, Passed};
-use super::root::{self, CWD};
+use super::root;
 use super::run::{Place, SmokeError, run_smoke, run_smoke_served};
 use super::service::{self, ServiceRun};
 use crate::arch::Arch;
@@ -70,12 +70,7 @@ pub fn run(job: &Job) -> Result<Outcome, JobError> {
     // Without the sandbox: the machine's PATH (the image's folders mean nothing here) and the
     // scratch folder as HOME unless `[smoke] env` names another, then the image's own
     // variables and `[smoke] env`.
-    let host_env: Vec<(String, String)> = job
-        .env
-        .iter()
-        .filter(|(k, v)| k != "PATH" && !(k == "HOME" && v == CWD))
-        .cloned()
-        .collect();
+    let host_env = root::host_env(&job.env);
     let (place, binary) = match &jail {
         Some(j) => (
             Place::Image {

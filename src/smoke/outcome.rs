@@ -2,6 +2,7 @@
 //! ([`Ran`], how it ended in [`End`]), a passed test ([`Passed`]) and a failed one
 //! ([`Failure`], a service's step in [`ServiceFailure`]). The build's progress line and error,
 //! `recipe test`'s line and error and a service's `run` request all render these `Display`s.
+//! Bytes sent to and received from an app are [`Wire`]: shown escaped, never raw.
 
 use std::fmt;
 use std::time::Duration;
@@ -34,12 +35,16 @@ pub struct Ran {
     /// stdout and stderr interleaved as written, lossily decoded, capped.
     pub output: String,
     pub end: End,
+    /// The exit status it must end with (a `run` request's `status`); None: any.
+    pub status: Option<i32>,
 }
 
 impl Ran {
-    /// The program exited by itself (any status) and its output contains `expect`.
+    /// The program exited by itself (with `status` when one is asked for) and its output
+    /// contains `expect`.
     pub fn passed(&self) -> bool {
-        matches!(self.end, End::Exited(_)) && self.output.contains(&self.expect)
+        let status_ok = |c: i32| self.status.is_none_or(|want| want == c);
+        matches!(self.end, End::Exited(c) if status_ok(c)) && self.output.contains(&self.expect)
     }
 
     /// The exit status; None when it did not exit by itself.
@@ -65,10 +70,19 @@ impl Ran {
             End::Signal(sig) => format!("killed by signal {sig}"),
             End::Unknown => "ended without an exit status".to_string(),
             End::Running(t) => format!("did not finish within {t:?}"),
-            End::Exited(c) => format!(
-                "output does not contain {:?} (exit status {c})",
-                self.expect
-            ),
+            End::Exited(c) => match self.status {
+                Some(want) if want != c && self.output.contains(&self.expect) => {
+                    format!("exit status {c}, expected {want}")
+                }
+                Some(want) if want != c => format!(
+                    "exit status {c}, expected {want}, and the output does not contain {:?}",
+                    self.expect
+                ),
+                _ => format!(
+                    "output does not contain {:?} (exit status {c})",
+                    self.expect
+                ),
+            },
         }
     }
 
@@ -174,6 +188,56 @@ impl fmt::Display for Passed {
     }
 }
 
+/// Bytes sent to or received from an app, shown quoted: text as Rust writes a string's
+/// `Debug` (`\r`, `\n`, `\"`, `\u{1b}`), and each byte that is not UTF-8 as `\xNN`, so nothing
+/// reaches the terminal raw and no byte is lost to a replacement character.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wire(pub Vec<u8>);
+
+impl Wire {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&[u8]> for Wire {
+    fn from(b: &[u8]) -> Self {
+        Wire(b.to_vec())
+    }
+}
+
+impl From<Vec<u8>> for Wire {
+    fn from(b: Vec<u8>) -> Self {
+        Wire(b)
+    }
+}
+
+impl From<String> for Wire {
+    fn from(s: String) -> Self {
+        Wire(s.into_bytes())
+    }
+}
+
+impl From<&str> for Wire {
+    fn from(s: &str) -> Self {
+        Wire(s.as_bytes().to_vec())
+    }
+}
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for chunk in self.0.utf8_chunks() {
+            let text = format!("{:?}", chunk.valid());
+            f.write_str(&text[1..text.len() - 1])?;
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
 /// Why a service smoke test (or `recipe test`) failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceFailure {
@@ -181,8 +245,8 @@ pub struct ServiceFailure {
     pub step: String,
     /// The app's command line.
     pub command: String,
-    pub sent: String,
-    pub received: String,
+    pub sent: Wire,
+    pub received: Wire,
     pub reason: String,
     /// The app's last output lines.
     pub output: String,
@@ -193,8 +257,8 @@ impl fmt::Display for ServiceFailure {
         use crate::text::{escape, escape_lines};
         writeln!(f, "step {}: {}", self.step, escape(&self.reason))?;
         writeln!(f, "app: `{}`", escape(&self.command))?;
-        writeln!(f, "sent: {:?}", self.sent)?;
-        writeln!(f, "received: {:?}", self.received)?;
+        writeln!(f, "sent: {}", self.sent)?;
+        writeln!(f, "received: {}", self.received)?;
         write!(
             f,
             "last output lines of the app:\n{}",
@@ -254,7 +318,60 @@ mod tests {
             expect: "demo 1".into(),
             output: output.into(),
             end,
+            status: None,
         }
+    }
+
+    #[test]
+    fn a_run_with_a_status_passes_only_with_it_and_says_the_status_seen() {
+        let with = |end, output: &str, expect: &str, status| Ran {
+            expect: expect.into(),
+            status: Some(status),
+            ..ran(end, output)
+        };
+        assert!(with(End::Exited(0), "", "", 0).passed());
+        assert!(with(End::Exited(3), "no server", "", 3).passed());
+        assert!(!with(End::Exited(1), "demo 1", "demo 1", 0).passed());
+        assert!(!with(End::Signal(9), "", "", 0).passed());
+        assert_eq!(
+            with(End::Exited(2), "refused", "", 0).reason(),
+            "exit status 2, expected 0"
+        );
+        assert_eq!(
+            with(End::Exited(2), "refused", "ok", 0).reason(),
+            "exit status 2, expected 0, and the output does not contain \"ok\""
+        );
+        assert_eq!(
+            with(End::Exited(0), "refused", "ok", 0).reason(),
+            "output does not contain \"ok\" (exit status 0)"
+        );
+    }
+
+    /// Text is shown as a string's `Debug` (as before bytes were kept); bytes that are not
+    /// UTF-8 as `\xNN`, never raw.
+    #[test]
+    fn wire_bytes_are_shown_escaped() {
+        assert_eq!(
+            Wire::from("-ERR\x1b[31m\r\n\"é\"").to_string(),
+            "\"-ERR\\u{1b}[31m\\r\\n\\\"é\\\"\""
+        );
+        assert_eq!(
+            Wire(b"\x20\x02\x00\xff\xfeMQTT".to_vec()).to_string(),
+            "\" \\u{2}\\0\\xff\\xfeMQTT\""
+        );
+        let f = ServiceFailure {
+            step: "request 1 (tcp)".into(),
+            command: "demo".into(),
+            sent: Wire(vec![0x10, 0x80]),
+            received: Wire(vec![0xc3]),
+            reason: "r".into(),
+            output: String::new(),
+        };
+        let shown = f.to_string();
+        assert!(
+            shown.contains("sent: \"\\u{10}\\x80\"\nreceived: \"\\xc3\"\n"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn env(
     smoke: &BTreeMap<String, String>,
 ) -> Vec<(String, String)> {
     let mut env = image;
-    env.insert(1, ("HOME".into(), CWD.into()));
+    env.insert(env.len().min(1), ("HOME".into(), CWD.into()));
     env.extend(smoke.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in env {
@@ -118,6 +118,16 @@ pub fn env(
         }
     }
     out
+}
+
+/// [`env`] for a program run on this machine instead (`--no-sandbox`, `recipe test`'s
+/// clients): without `PATH` (the image's folders mean nothing here) and without the scratch
+/// `HOME` (the caller sets its own) unless `[smoke] env` names another.
+pub fn host_env(env: &[(String, String)]) -> Vec<(String, String)> {
+    env.iter()
+        .filter(|(k, v)| k != "PATH" && !(k == "HOME" && v == CWD))
+        .cloned()
+        .collect()
 }
 
 /// Writes one image entry under `root`: folders with their mode, files copied (never linked:

@@ -287,6 +287,7 @@ fn outcome(
         expect: expect.to_string(),
         output,
         end,
+        status: None,
     })
 }
 

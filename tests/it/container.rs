@@ -164,3 +164,48 @@ fn test_runs_under_a_hard_nofile_limit_below_podmans_default() {
             .stderr_has("error setting rlimit type 7: operation not permitted");
     }
 }
+
+/// The authoring keys in `recipe test`: the binary `tcp` exchange, the proxy's absolute form
+/// and `run` clients checked by exit status reach the container, the clients (on this machine)
+/// with `[smoke] env`; a client app's container runs the smoke command with `[smoke] env`.
+#[test]
+fn the_new_request_keys_and_the_smoke_env_reach_the_container() {
+    if !tools() {
+        return;
+    }
+    let _l = build_lock();
+    let s = Scratch::new();
+    // The service's container runs the image as it is, without `[smoke] env`: the request that
+    // reads the variable from the service is left out.
+    hello_svc(&s, |t| {
+        let t = crate::service::with_authoring_requests(t);
+        let env_request = "[[smoke.request]]\nhttp = { path = \"/env/HELLO_GREETING\", \
+                           body = \"HELLO_GREETING=hi there\" }\n\n";
+        assert!(t.contains(env_request), "{t}");
+        t.replace(env_request, "")
+    });
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    let p = Podman::new();
+    run(s
+        .cmd()
+        .args(["test", "hello-svc", "--engine"])
+        .arg(p.engine()))
+    .success()
+    .stdout_has("hello-svc: the container answered 11 request(s) on tcp port");
+
+    hello_svc(&s, |t| {
+        let head = t.split("[smoke]").next().unwrap().to_string();
+        format!(
+            "{head}[smoke]\ncommand = [\"hello-svc\", \"-env\", \"HELLO_GREETING\"]\n\
+             expect = \"HELLO_GREETING=hi there\"\nenv = {{ HELLO_GREETING = \"hi there\" }}\n"
+        )
+    });
+    // Built (smoke-tested in the sandbox with `[smoke] env`) or cached from a build that was.
+    run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    run(s
+        .cmd()
+        .args(["test", "hello-svc", "--engine"])
+        .arg(p.engine()))
+    .success()
+    .stdout_has("with `HELLO_GREETING=hi there` in its output");
+}

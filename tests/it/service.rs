@@ -399,3 +399,131 @@ fn a_cxx_service_logs_in_and_reads_its_version_with_the_session_under_qemu() {
     o.stderr_has("hello-cxx/arm64: /usr/local/bin/hello-cxx: ELF 64-bit AArch64")
         .stderr_has("answered 4 request(s) on tcp port");
 }
+
+/// The authoring keys a real app's smoke test needs, on the hello-svc fixture: `[smoke] env`
+/// reaching the service and a `run` client in the image's sandbox, a binary `tcp` exchange
+/// (MQTT CONNECT and CONNACK) in byte escapes, an HTTP request in a forward proxy's absolute
+/// form, and `run` requests checked by their exit status alone.
+pub fn with_authoring_requests(t: String) -> String {
+    let t = t.replace(
+        "stop-grace = 10\n",
+        "stop-grace = 10\nenv = { HELLO_GREETING = \"hi there\" }\n",
+    );
+    format!(
+        "{t}
+[[smoke.request]]
+tcp = '\\x10\\x0c\\x00\\x04MQTT\\x04\\x02\\x00\\x3c\\x00\\x00'
+expect = '\\x20\\x02\\x00\\x00'
+
+[[smoke.request]]
+http = {{ path = \"http://example.test/x\", body = \"proxy GET http://example.test/x for example.test\" }}
+
+[[smoke.request]]
+http = {{ path = \"/env/HELLO_GREETING\", body = \"HELLO_GREETING=hi there\" }}
+
+[[smoke.request]]
+run = [\"hello-svc\", \"-env\", \"HELLO_GREETING\"]
+status = 0
+
+[[smoke.request]]
+run = [\"hello-svc\", \"-env\", \"NOT_SET\"]
+status = 3
+"
+    )
+}
+
+#[test]
+fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env() {
+    let _l = build_lock();
+    let Some(s) = svc_scratch(with_authoring_requests) else {
+        return;
+    };
+    run(s.cmd().args(["show", "hello-svc"]))
+        .success()
+        .stdout_has("env       HELLO_GREETING=hi there")
+        .stdout_has(
+            "request   tcp \"\\x10\\x0c\\x00\\x04MQTT\\x04\\x02\\x00<\\x00\\x00\" \
+             expects \" \\x02\\x00\\x00\"",
+        )
+        .stdout_has("request   http GET http://example.test/x -> 200")
+        .stdout_has("request   run hello-svc -env NOT_SET exits 3\n");
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"]))
+    .success();
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
+        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    assert!(
+        line.contains("answered 12 request(s) on tcp port")
+            && line.ends_with("(in the image's sandbox, as its user)"),
+        "{line}"
+    );
+    // On this machine (`--no-sandbox`), the app and its clients get `[smoke] env` as well.
+    let Some(s) = svc_scratch(with_authoring_requests) else {
+        return;
+    };
+    let o =
+        run(s
+            .cmd_private_cache()
+            .args(["build", "hello-svc", "--arch", "amd64", "--no-sandbox"]))
+        .success();
+    let line = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
+        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    assert!(
+        line.contains("answered 12 request(s) on tcp port") && !line.contains("sandbox"),
+        "{line}"
+    );
+}
+
+/// A `run` client that ends with another exit status than `status` fails its step, naming the
+/// status it ended with and its output.
+#[test]
+fn a_run_request_with_the_wrong_exit_status_fails_naming_the_status_and_output() {
+    let Some(o) = failing("amd64", |t| {
+        with_authoring_requests(t).replace(
+            "run = [\"hello-svc\", \"-env\", \"NOT_SET\"]\nstatus = 3",
+            "run = [\"hello-svc\", \"-env\", \"NOT_SET\"]\nstatus = 0",
+        )
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 12 (run): exit status 3, expected 0")
+        .stderr_has("hello-svc -env NOT_SET\"")
+        .stderr_has("received: \"hello-svc: NOT_SET is not set\\n\"");
+}
+
+#[test]
+fn authoring_key_mistakes_are_located() {
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\ntcp = 'PING\\x0'\nexpect = 'x'\n"
+    ))
+    .stderr_has("demo.toml:19:12: `\\x0` is not a byte escape: `\\x` takes two hex digits")
+    .stderr_has("TOML literal string");
+    bad(&format!("{SERVICE}[[smoke.request]]\nrun = [\"demo\"]\n"))
+        .stderr_has("demo.toml:18:1: a `run` request needs `expect` or `status`");
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\nhttp = {{ path = \"https://a.test/\" }}\n"
+    ))
+    .stderr_has("demo.toml:19:17: `https://a.test/` is an https URL");
+}
+
+/// A malformed byte escape is a recipe error drawn at the escape itself, with the escapes
+/// allowed and how TOML lets them through.
+#[test]
+fn a_malformed_byte_escape_is_drawn_at_the_escape() {
+    let s = Scratch::new();
+    s.recipe(
+        "demo",
+        &format!(
+            "{}\n{SERVICE}[[smoke.request]]\ntcp = 'PING\\x0'\nexpect = 'x'\n",
+            minimal_recipe("demo")
+        ),
+    );
+    crate::errors::cli("recipe_bad_byte_escape", 2, s.cmd().args(["show", "demo"]));
+}

@@ -1,5 +1,7 @@
 //! `[smoke]`: the `--version` form (`command` + `expect`) and the service form (`listen`,
-//! `[[smoke.request]]`, `files`, `stop-grace`).
+//! `[[smoke.request]]`, `files`, `stop-grace`). A `tcp` request and its `expect` are read into
+//! bytes here (their escapes, [`rules::unescape_bytes`]); a `run` request's `status` and an
+//! `http` path in a proxy's absolute form are checked here.
 
 use std::ops::Range;
 
@@ -7,6 +9,7 @@ use toml::Spanned;
 
 use super::{R, Validator};
 use crate::recipe::model::*;
+use crate::recipe::rules;
 use crate::recipe::schema::{DnsTable, HttpTable, RequestTable, SmokeTable};
 
 /// The `--version` form's default timeout, in seconds.
@@ -282,32 +285,13 @@ impl Validator<'_> {
                 None,
             ));
         }
-        let need_expect = r.tcp.is_some() || r.run.is_some();
-        match (&r.expect, need_expect) {
-            (None, true) => {
-                return Err(self.err(
-                    span,
-                    "a `tcp` or `run` request needs `expect`".into(),
-                    Some("give text the answer must contain".into()),
-                ));
-            }
-            (Some(e), false) => {
-                return Err(self.err(
-                    e.span(),
-                    "`expect` belongs to `tcp` and `run` requests".into(),
-                    Some("an `http` request checks `status` and `body`, a `dns` request its `address`".into()),
-                ));
-            }
-            _ => {}
-        }
-        let expect = || {
-            r.expect
-                .as_ref()
-                .map(|e| self.nonempty_expect(e))
-                .transpose()
-        };
+        self.request_checks(r, span)?;
         if let Some(t) = &r.tcp {
-            return self.tcp_request(t, expect()?.unwrap_or_default());
+            let expect = r
+                .expect
+                .as_ref()
+                .expect("checked: a tcp request has expect");
+            return self.tcp_request(t, expect);
         }
         if let Some(h) = &r.http {
             return self.http_request(h.get_ref());
@@ -319,17 +303,92 @@ impl Validator<'_> {
         self.smoke_program(run, app_files, "the `run` command is empty")?;
         Ok(Request::Run {
             argv: run.get_ref().clone(),
-            expect: expect()?.unwrap_or_default(),
+            expect: r
+                .expect
+                .as_ref()
+                .map(|e| self.nonempty_expect(e))
+                .transpose()?
+                .unwrap_or_default(),
+            status: self.exit_status(r.status.as_ref())?,
         })
     }
 
-    fn tcp_request(&self, t: &Spanned<String>, expect: String) -> R<Request> {
+    /// `expect` and `status` where the request's kind has them: `tcp` needs `expect`, `run`
+    /// needs `expect` or `status` (or both), `http` and `dns` have neither.
+    fn request_checks(&self, r: &RequestTable, span: Range<usize>) -> R<()> {
+        if let (Some(s), None) = (&r.status, &r.run) {
+            return Err(self.err(
+                s.span(),
+                "`status` belongs to `run` requests (the exit status of the client)".into(),
+                Some(
+                    "an `http` request's status goes in its table: \
+                     http = { path = \"/\", status = 404 }"
+                        .into(),
+                ),
+            ));
+        }
+        let (needs, help) = match (r.tcp.is_some(), r.run.is_some(), &r.expect) {
+            (true, _, None) => (
+                "a `tcp` request needs `expect`",
+                "give what the answer must contain: expect = \"+PONG\" (bytes as `\\xNN` \
+                 in a literal string: expect = '\\x20\\x02')",
+            ),
+            (_, true, None) if r.status.is_none() => (
+                "a `run` request needs `expect` or `status`",
+                "give text its output must contain (expect = \"PONG\"), the exit status it \
+                 must end with (status = 0), or both",
+            ),
+            (false, false, Some(e)) => {
+                return Err(self.err(
+                    e.span(),
+                    "`expect` belongs to `tcp` and `run` requests".into(),
+                    Some("an `http` request checks `status` and `body`, a `dns` request its `address`".into()),
+                ));
+            }
+            _ => return Ok(()),
+        };
+        Err(self.err(span, needs.into(), Some(help.into())))
+    }
+
+    /// A `run` request's `status`: an exit status, 0 to 255.
+    fn exit_status(&self, s: Option<&Spanned<i64>>) -> R<Option<i32>> {
+        let Some(s) = s else { return Ok(None) };
+        match i32::try_from(*s.get_ref()) {
+            Ok(code @ 0..=255) => Ok(Some(code)),
+            _ => Err(self.err(
+                s.span(),
+                format!("exit status {} is not within 0..=255", s.get_ref()),
+                None,
+            )),
+        }
+    }
+
+    /// A `tcp` request: what it sends and what the answer must contain, as bytes, their
+    /// escapes read.
+    fn tcp_request(&self, t: &Spanned<String>, expect: &Spanned<String>) -> R<Request> {
         if t.get_ref().is_empty() {
             return Err(self.err(t.span(), "the `tcp` request sends nothing".into(), None));
         }
+        self.nonempty_expect(expect)?;
         Ok(Request::Tcp {
-            send: t.get_ref().clone(),
-            expect,
+            send: self.bytes(t)?,
+            expect: self.bytes(expect)?,
+        })
+    }
+
+    /// The bytes a string with escapes stands for ([`rules::unescape_bytes`]); a malformed
+    /// escape is pointed at itself when the string is a literal one (`'...'`, written as it
+    /// is read), else at the whole string.
+    fn bytes(&self, s: &Spanned<String>) -> R<Vec<u8>> {
+        rules::unescape_bytes(s.get_ref()).map_err(|e| {
+            let span = s.span();
+            let literal =
+                self.text.get(span.clone()) == Some(format!("'{}'", s.get_ref()).as_str());
+            let at = match literal {
+                true => span.start + 1 + e.at.start..span.start + 1 + e.at.end,
+                false => span,
+            };
+            self.err(at, e.refusal.message, Some(e.refusal.help))
         })
     }
 
@@ -349,15 +408,7 @@ impl Validator<'_> {
             ));
         }
         let path = h.path.get_ref();
-        if !path.starts_with('/') || path.contains([' ', '\r', '\n']) {
-            return Err(self.err(
-                h.path.span(),
-                format!(
-                    "HTTP path `{path}` does not start with `/` or holds a space or line break"
-                ),
-                None,
-            ));
-        }
+        self.http_path(&h.path)?;
         let status = match &h.status {
             None => 200,
             Some(s) if (100..=599).contains(s.get_ref()) => *s.get_ref() as u16,
@@ -397,6 +448,48 @@ impl Validator<'_> {
             body: h.body.clone().unwrap_or_default(),
             form: h.form.as_ref().map(|f| f.get_ref().clone()),
         })
+    }
+
+    /// An HTTP request target: a path (`/x?y=1`), or a proxy's absolute form
+    /// (`http://example.test/x`) with a host, no user name and no fragment; neither with a
+    /// space or line break.
+    fn http_path(&self, p: &Spanned<String>) -> R<()> {
+        let path = p.get_ref();
+        let help = "write a path starting with `/`, or for a forward proxy an absolute \
+                    `http://HOST[:PORT]/PATH` URL";
+        if path.contains([' ', '\r', '\n']) {
+            return Err(self.err(
+                p.span(),
+                format!("HTTP path `{path}` holds a space or line break"),
+                Some("write them URL-encoded (`%20`)".into()),
+            ));
+        }
+        if path.starts_with('/') {
+            return Ok(());
+        }
+        let authority_ok = |a: &str| {
+            !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~:[]{}%".contains(&b))
+        };
+        match http_target(path) {
+            Some((authority, _)) if authority_ok(authority) && !path.contains('#') => Ok(()),
+            Some(_) => Err(self.err(
+                p.span(),
+                format!("`{path}` is not an absolute `http://` URL with a host"),
+                Some(format!("{help}; no user name, no `#` fragment")),
+            )),
+            None if path.starts_with("https://") => Err(self.err(
+                p.span(),
+                format!("`{path}` is an https URL, which a proxy is asked for with CONNECT"),
+                Some(help.into()),
+            )),
+            None => Err(self.err(
+                p.span(),
+                format!("HTTP path `{path}` does not start with `/` or `http://`"),
+                Some(help.into()),
+            )),
+        }
     }
 
     fn dns_request(&self, d: &DnsTable) -> R<Request> {
@@ -476,4 +569,174 @@ pub fn read_smoke_files(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeE
         )?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::recipe::{Request, parse};
+
+    /// The requests of a service smoke test whose request tables are `requests`, or the
+    /// error's `location: message`.
+    fn requests(requests: &str) -> Result<Vec<Request>, String> {
+        let text = format!(
+            "name = \"demo\"\nversion = \"1.0\"\nlicense = \"MIT\"\n\
+             homepage = \"https://example.invalid\"\n[source]\npath = \"src\"\n\
+             [build]\nsystem = \"make\"\n\
+             [app]\nfiles = [\"/usr/local/bin/demo\", \"/usr/local/bin/demo-cli\"]\n\
+             [smoke]\ncommand = [\"demo\", \"-p\", \"{{port}}\"]\nlisten = \"tcp\"\n{requests}"
+        );
+        match parse(Path::new("demo.toml"), &text) {
+            Ok(r) => Ok(r
+                .smoke
+                .unwrap()
+                .service
+                .unwrap()
+                .requests
+                .into_iter()
+                .map(|r| r.request)
+                .collect()),
+            Err(e) => Err(format!("{}: {}", e.location, e.message)),
+        }
+    }
+
+    #[test]
+    fn a_run_request_may_check_its_exit_status_alone() {
+        let got = requests(
+            "[[smoke.request]]\nrun = [\"demo-cli\", \"ping\"]\nstatus = 0\n\
+             [[smoke.request]]\nrun = [\"demo-cli\"]\nexpect = \"usage\"\nstatus = 2\n\
+             [[smoke.request]]\nrun = [\"demo-cli\"]\nexpect = \"usage\"\n",
+        )
+        .unwrap();
+        let run = |expect: &str, status| Request::Run {
+            argv: vec!["demo-cli".into()],
+            expect: expect.into(),
+            status,
+        };
+        assert_eq!(
+            got,
+            [
+                Request::Run {
+                    argv: vec!["demo-cli".into(), "ping".into()],
+                    expect: String::new(),
+                    status: Some(0),
+                },
+                run("usage", Some(2)),
+                run("usage", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn status_mistakes_are_located() {
+        let err = |r: &str| requests(r).unwrap_err();
+        assert_eq!(
+            err("[[smoke.request]]\nrun = [\"demo-cli\"]\n"),
+            "demo.toml:14:1: a `run` request needs `expect` or `status`"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\nrun = [\"demo-cli\"]\nstatus = 256\n"),
+            "demo.toml:16:10: exit status 256 is not within 0..=255"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\nhttp = { path = \"/\" }\nstatus = 404\n"),
+            "demo.toml:16:10: `status` belongs to `run` requests (the exit status of the client)"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\ntcp = \"PING\"\n"),
+            "demo.toml:14:1: a `tcp` request needs `expect`"
+        );
+    }
+
+    #[test]
+    fn tcp_requests_read_byte_escapes() {
+        let got = requests(
+            "[[smoke.request]]\ntcp = '\\x10\\x0c\\x00\\x04MQTT\\x04\\x02\\x00\\x3c\\x00\\x00'\n\
+             expect = '\\x20\\x02\\x00\\x00'\n\
+             [[smoke.request]]\ntcp = \"PING {port}\\r\\n\"\nexpect = \"+PONG\"\n\
+             [[smoke.request]]\ntcp = \"a\\\\\\\\b\\\\x41\"\nexpect = 'C:\\\\'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                Request::Tcp {
+                    send: b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00".to_vec(),
+                    expect: b"\x20\x02\x00\x00".to_vec(),
+                },
+                Request::Tcp {
+                    send: b"PING {port}\r\n".to_vec(),
+                    expect: b"+PONG".to_vec(),
+                },
+                Request::Tcp {
+                    send: b"a\\bA".to_vec(),
+                    expect: b"C:\\".to_vec(),
+                },
+            ]
+        );
+    }
+
+    /// In a literal string the error points at the escape itself; in a basic string (whose
+    /// own escapes move the columns) at the string.
+    #[test]
+    fn a_malformed_escape_is_located() {
+        let err = |r: &str| requests(r).unwrap_err();
+        assert_eq!(
+            err("[[smoke.request]]\ntcp = 'MQTT\\x0'\nexpect = 'x'\n"),
+            "demo.toml:15:12: `\\x0` is not a byte escape: `\\x` takes two hex digits"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\ntcp = 'x'\nexpect = 'a\\qb'\n"),
+            "demo.toml:16:12: unknown escape `\\q`"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\ntcp = \"\\tx\\\\q\"\nexpect = 'x'\n"),
+            "demo.toml:15:7: unknown escape `\\q`"
+        );
+        assert_eq!(
+            err("[[smoke.request]]\ntcp = 'x'\nexpect = '\\x'\n"),
+            "demo.toml:16:11: `\\x` is not a byte escape: `\\x` takes two hex digits"
+        );
+    }
+
+    #[test]
+    fn an_http_path_may_be_a_proxys_absolute_url() {
+        let got = requests(
+            "[[smoke.request]]\nhttp = { path = \"http://example.test/x\", body = \"x\" }\n",
+        )
+        .unwrap();
+        assert!(
+            matches!(&got[0], Request::Http { path, .. } if path == "http://example.test/x"),
+            "{got:?}"
+        );
+        let err = |path: &str| {
+            requests(&format!(
+                "[[smoke.request]]\nhttp = {{ path = \"{path}\" }}\n"
+            ))
+            .unwrap_err()
+        };
+        assert_eq!(
+            err("https://example.test/"),
+            "demo.toml:15:17: `https://example.test/` is an https URL, which a proxy is asked \
+             for with CONNECT"
+        );
+        assert_eq!(
+            err("http:///x"),
+            "demo.toml:15:17: `http:///x` is not an absolute `http://` URL with a host"
+        );
+        assert_eq!(
+            err("http://user@example.test/"),
+            "demo.toml:15:17: `http://user@example.test/` is not an absolute `http://` URL \
+             with a host"
+        );
+        assert_eq!(
+            err("x/y"),
+            "demo.toml:15:17: HTTP path `x/y` does not start with `/` or `http://`"
+        );
+        assert_eq!(
+            err("/a b"),
+            "demo.toml:15:17: HTTP path `/a b` holds a space or line break"
+        );
+    }
 }

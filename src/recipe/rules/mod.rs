@@ -4,13 +4,15 @@
 //!
 //! `names.rs`: recipe names, versions and image users; `paths.rs`: image paths, writable
 //! folders and files beside the recipe; `variables.rs`: `${NAME}` in build options; `cpe.rs`:
-//! the `cpe` vendor and product.
+//! the `cpe` vendor and product; `bytes.rs`: the escapes of bytes in smoke requests.
 
+mod bytes;
 mod cpe;
 mod names;
 mod paths;
 mod variables;
 
+pub use bytes::*;
 pub use cpe::*;
 pub use names::*;
 pub use paths::*;

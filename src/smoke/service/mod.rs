@@ -137,11 +137,11 @@ fn start(r: &ServiceRun, binary: &Path, port: u16) -> Result<(Running, String, N
 
 fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeError> {
     let (mut app, command, net) = start(r, binary, port)?;
-    let fail = |step: String, sent: String, received: String, reason: String| ServiceFailure {
+    let fail = |step: String, sent: Vec<u8>, received: Vec<u8>, reason: String| ServiceFailure {
         step,
         command: command.clone(),
-        sent,
-        received,
+        sent: sent.into(),
+        received: received.into(),
         reason,
         output: tail(r.log),
     };
@@ -155,8 +155,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
             let reason = format!("the app exited ({status}) before it listened on {what}");
             return Ok(Attempt::ExitedEarly(fail(
                 "start".into(),
-                String::new(),
-                String::new(),
+                Vec::new(),
+                Vec::new(),
                 reason,
             )));
         }
@@ -165,8 +165,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
             let reason = format!("nothing listened on {what} within {:?}", r.timeout);
             return Ok(Attempt::Done(Err(fail(
                 "start".into(),
-                String::new(),
-                String::new(),
+                Vec::new(),
+                Vec::new(),
                 reason,
             ))));
         }
@@ -207,8 +207,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         let reason = format!("the app did not exit within {grace:?} of SIGTERM and was killed");
         return Ok(Attempt::Done(Err(fail(
             "stop".into(),
-            "SIGTERM".into(),
-            String::new(),
+            b"SIGTERM".to_vec(),
+            Vec::new(),
             reason,
         ))));
     }
@@ -253,7 +253,7 @@ pub struct Target<'a> {
 }
 
 /// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
-pub type Answer = Result<String, (String, probe::Miss)>;
+pub type Answer = Result<String, (Vec<u8>, probe::Miss)>;
 
 /// Sends `req`, again (every quarter second, until `deadline`) while it fails and it has
 /// `wait`, or, with `while_silent`, while nothing came back (a published port that accepts
@@ -283,7 +283,7 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
     let timeout = t.timeout;
     Ok(match req {
         Request::Tcp { send, expect } => {
-            let send = fill(send, port);
+            let send = fill_bytes(send, port);
             probe::tcp(t.net, port, &send, expect, timeout).map_err(|m| (send, m))
         }
         Request::Http {
@@ -297,19 +297,45 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             let form = form.as_ref().map(|f| fill(f, port));
             let mut jar = t.cookies.borrow_mut();
             let sent = probe::http_request(method, &path, t.host_port, form.as_deref(), &jar);
-            probe::http(t.net, port, &sent, *status, body, timeout, &mut jar).map_err(|m| (sent, m))
+            probe::http(t.net, port, &sent, *status, body, timeout, &mut jar)
+                .map_err(|m| (sent.into_bytes(), m))
         }
         Request::Dns {
             name,
             kind,
             address,
         } => probe::dns(t.net, port, name, *kind, *address, timeout)
-            .map_err(|m| (format!("{name} {kind:?} over udp"), m)),
-        Request::Run { argv, expect } => return run_client(t, argv, expect),
+            .map_err(|m| (format!("{name} {kind:?} over udp").into_bytes(), m)),
+        Request::Run {
+            argv,
+            expect,
+            status,
+        } => return run_client(t, argv, expect, *status),
     })
 }
 
-fn run_client(t: &Target, argv: &[String], expect: &str) -> Result<Answer, SmokeError> {
+/// `bytes` with `{port}` filled in.
+fn fill_bytes(bytes: &[u8], port: u16) -> Vec<u8> {
+    let at = PORT_PLACEHOLDER.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some(i) = memchr::memmem::find(rest, at) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(port.to_string().as_bytes());
+        rest = &rest[i + at.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// A `run` request's client, at the app's place; it passes with `expect` in its output and,
+/// when `status` says one, that exit status.
+fn run_client(
+    t: &Target,
+    argv: &[String],
+    expect: &str,
+    status: Option<i32>,
+) -> Result<Answer, SmokeError> {
     let args: Vec<String> = argv[1..].iter().map(|a| fill(a, t.port)).collect();
     let program =
         (t.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
@@ -324,15 +350,18 @@ fn run_client(t: &Target, argv: &[String], expect: &str) -> Result<Answer, Smoke
         }
         host => host,
     };
-    let o = run_smoke(t.arch, &program, &args, expect, place, t.timeout)?;
+    let o = super::outcome::Ran {
+        status,
+        ..run_smoke(t.arch, &program, &args, expect, place, t.timeout)?
+    };
     if o.passed() {
         return Ok(Ok(o.output));
     }
     let reason = o.reason();
     Ok(Err((
-        o.command,
+        o.command.into_bytes(),
         probe::Miss {
-            received: o.output,
+            received: last_lines(&o.output, TAIL_LINES).as_bytes().to_vec(),
             reason,
         },
     )))
@@ -382,6 +411,16 @@ fn udp_bound(net: &Net, port: u16) -> bool {
     })
 }
 
+/// The last `n` lines of `text`, each with its line break.
+fn last_lines(text: &str, n: usize) -> &str {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    match body.rmatch_indices('\n').nth(n.saturating_sub(1)) {
+        Some((i, _)) if n > 0 => &text[i + 1..],
+        _ if n == 0 => "",
+        _ => text,
+    }
+}
+
 /// The last [`TAIL_LINES`] lines of the app's output.
 fn tail(log: &Path) -> String {
     crate::text::file_tail(log, TAIL_LINES)
@@ -396,6 +435,21 @@ mod tests {
         let p = free_port(Listen::Tcp).unwrap();
         assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok());
         assert_eq!(fill("127.0.0.1:{port} -p {port}", 7), "127.0.0.1:7 -p 7");
+        assert_eq!(
+            fill_bytes(b"\x00{port}\xff{port", 8080),
+            b"\x008080\xff{port"
+        );
+    }
+
+    /// A failed `run` client's output is shown by its last lines.
+    #[test]
+    fn the_last_lines_of_a_clients_output_are_kept() {
+        assert_eq!(last_lines("a\nb\nc\n", 2), "b\nc\n");
+        assert_eq!(last_lines("a\nb\nc", 2), "b\nc");
+        assert_eq!(last_lines("a\nb\n", 5), "a\nb\n");
+        assert_eq!(last_lines("one line", 1), "one line");
+        assert_eq!(last_lines("a\nb", 0), "");
+        assert_eq!(last_lines("", 3), "");
     }
 
     #[test]

@@ -12,16 +12,17 @@ use crate::sandbox::Net;
 /// At most this much of an answer is read (the rest is dropped).
 pub const MAX_ANSWER: usize = 64 * 1024;
 
-/// A wrong or missing answer: what came back (lossy text), and why it does not pass.
+/// A wrong or missing answer: what came back (its bytes, shown escaped by
+/// [`crate::smoke::outcome::Wire`]), and why it does not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Miss {
-    pub received: String,
+    pub received: Vec<u8>,
     pub reason: String,
 }
 
 fn miss(received: &[u8], reason: impl Into<String>) -> Miss {
     Miss {
-        received: String::from_utf8_lossy(received).into_owned(),
+        received: received.to_vec(),
         reason: reason.into(),
     }
 }
@@ -122,23 +123,28 @@ pub(crate) fn exchange(
 pub fn tcp(
     net: &Net,
     port: u16,
-    send: &str,
-    expect: &str,
+    send: &[u8],
+    expect: &[u8],
     timeout: Duration,
 ) -> Result<String, Miss> {
-    let got = exchange(net, Over::Tcp, port, send.as_bytes(), timeout, |g| {
-        memchr::memmem::find(g, expect.as_bytes()).is_some()
+    let got = exchange(net, Over::Tcp, port, send, timeout, |g| {
+        memchr::memmem::find(g, expect).is_some()
     })?;
-    if memchr::memmem::find(&got, expect.as_bytes()).is_none() {
+    if memchr::memmem::find(&got, expect).is_none() {
         return Err(miss(
             &got,
-            format!("the answer does not contain {expect:?}"),
+            format!(
+                "the answer does not contain {}",
+                crate::smoke::outcome::Wire::from(expect)
+            ),
         ));
     }
     Ok(String::from_utf8_lossy(&got).into_owned())
 }
 
-/// The request line and headers of an HTTP/1.1 request that closes the connection.
+/// The request line and headers of an HTTP/1.1 request that closes the connection. A path in
+/// a proxy's absolute form (`http://example.test/x`) is sent as it is, its authority the
+/// `Host`; an origin-form path names the app at 127.0.0.1:`port`.
 pub fn http_request(
     method: &str,
     path: &str,
@@ -146,8 +152,12 @@ pub fn http_request(
     form: Option<&str>,
     cookies: &Cookies,
 ) -> String {
+    let (host, target) = match crate::recipe::http_target(path) {
+        Some((authority, target)) => (authority.to_string(), target),
+        None => (format!("127.0.0.1:{port}"), path.to_string()),
+    };
     let mut r = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: recipe-smoke\r\n\
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: recipe-smoke\r\n\
          Accept: */*\r\nConnection: close\r\n"
     );
     if !cookies.is_empty() {
@@ -290,7 +300,7 @@ pub fn dns(
         .join(", ");
     if !got.contains(&address) {
         return Err(Miss {
-            received: format!("addresses [{shown}]"),
+            received: format!("addresses [{shown}]").into_bytes(),
             reason: format!("the answer does not hold {address}"),
         });
     }
@@ -319,17 +329,44 @@ mod tests {
 
     #[test]
     fn tcp_passes_on_the_expected_text_and_shows_what_came_back_otherwise() {
-        assert!(tcp(&Net::Host, one_shot(b"+PONG\r\n"), "PING\r\n", "+PONG", T).is_ok());
+        assert!(tcp(&Net::Host, one_shot(b"+PONG\r\n"), b"PING\r\n", b"+PONG", T).is_ok());
         let m = tcp(
             &Net::Host,
             one_shot(b"-ERR unknown\r\n"),
-            "PING\r\n",
-            "+PONG",
+            b"PING\r\n",
+            b"+PONG",
             T,
         )
         .unwrap_err();
-        assert_eq!(m.received, "-ERR unknown\r\n");
+        assert_eq!(m.received, b"-ERR unknown\r\n");
         assert!(m.reason.contains("+PONG"), "{m:?}");
+    }
+
+    /// A server that reads exactly `want` and answers `answer`, or closes without one.
+    fn exact(want: &'static [u8], answer: &'static [u8]) -> u16 {
+        let l = TcpListener::bind(local(0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut got = vec![0u8; want.len()];
+            if s.read_exact(&mut got).is_ok() && got == want {
+                s.write_all(answer).unwrap();
+            }
+        });
+        port
+    }
+
+    /// MQTT's CONNECT and CONNACK: bytes that are not text, sent and expected as they are; a
+    /// miss keeps the bytes that came back, and says what was expected escaped.
+    #[test]
+    fn tcp_sends_and_expects_bytes_that_are_not_text() {
+        const CONNECT: &[u8] = b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00";
+        let port = exact(CONNECT, b"\x20\x02\x00\x00");
+        assert!(tcp(&Net::Host, port, CONNECT, b"\x20\x02\x00\x00", T).is_ok());
+        let port = exact(CONNECT, b"\x20\x02\x00\x05\xff");
+        let m = tcp(&Net::Host, port, CONNECT, b"\x20\x02\x00\x00", T).unwrap_err();
+        assert_eq!(m.received, b"\x20\x02\x00\x05\xff");
+        assert_eq!(m.reason, "the answer does not contain \" \\u{2}\\0\\0\"");
     }
 
     const GET: &str = "GET / HTTP/1.1\r\n\r\n";
@@ -371,7 +408,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            m.reason.contains("body") && m.received.contains("hello"),
+            m.reason.contains("body") && memchr::memmem::find(&m.received, b"hello").is_some(),
             "{m:?}"
         );
         let m = http(
@@ -392,6 +429,59 @@ mod tests {
         let raw = b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n";
         assert_eq!(parse_http(raw).unwrap(), (404, b"hello".to_vec()));
         assert!(parse_http(b"SSH-2.0 x\r\n\r\n").is_err());
+    }
+
+    /// A forward proxy is asked in the absolute form, the URL's authority as the `Host`; a
+    /// URL without a path asks for `/`.
+    #[test]
+    fn a_proxy_request_names_the_url_and_its_host() {
+        let r = http_request(
+            "GET",
+            "http://example.test/x?y=1",
+            8888,
+            None,
+            &Cookies::new(),
+        );
+        assert!(
+            r.starts_with("GET http://example.test/x?y=1 HTTP/1.1\r\nHost: example.test\r\n"),
+            "{r}"
+        );
+        let r = http_request("HEAD", "http://a.test:81", 8888, None, &Cookies::new());
+        assert!(
+            r.starts_with("HEAD http://a.test:81/ HTTP/1.1\r\nHost: a.test:81\r\n"),
+            "{r}"
+        );
+        // The bytes on the wire, as a proxy listening on the app's port reads them.
+        let l = TcpListener::bind(local(0)).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !got.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nproxied")
+                .unwrap();
+            String::from_utf8(got).unwrap()
+        });
+        let sent = http_request("GET", "http://example.test/x", port, None, &Cookies::new());
+        http(
+            &Net::Host,
+            port,
+            &sent,
+            200,
+            "proxied",
+            T,
+            &mut Cookies::new(),
+        )
+        .unwrap();
+        let seen = seen.join().unwrap();
+        assert!(
+            seen.starts_with("GET http://example.test/x HTTP/1.1\r\nHost: example.test\r\n"),
+            "{seen}"
+        );
     }
 
     #[test]
@@ -482,7 +572,7 @@ mod tests {
             T,
         )
         .unwrap_err();
-        assert_eq!(m.received, "addresses [10.9.9.9]");
+        assert_eq!(m.received, b"addresses [10.9.9.9]");
         let m = dns(
             &Net::Host,
             dns_server([10, 1, 2, 3], 3),
