@@ -204,7 +204,8 @@ pub fn unpack_source(
 
 /// [`unpack_source`], also saying the source's own date ([`source::date`]), taken before the
 /// recipe's patches touch the tree: the changelog's newest entry for a Debian source package,
-/// else the newest file time of the unpacked tree (of the local folder for a `path` source).
+/// a Go module's publication time, else the newest file time of the unpacked tree (none for a
+/// local folder).
 fn unpack_dated(
     recipe: &Recipe,
     job: &Job,
@@ -221,8 +222,12 @@ fn unpack_dated(
         // A local folder has no date of its own: its files' mtimes are when it was checked out
         // on this machine, and the image would differ between machines.
         Source::Path(_) => None,
-        // Entries the archive left undated got the time of extraction: not the source's.
-        Source::Archive { .. } => source::date::newest_mtime(&job.src, Some(started)),
+        // When the origin said the bytes were published (a Go module's `.info`), that; else
+        // the files' times (entries the archive left undated got the time of extraction: not
+        // the source's).
+        Source::Archive { sha256, .. } => store
+            .date_of(sha256)
+            .or_else(|| source::date::newest_mtime(&job.src, Some(started))),
     };
     let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
     if debian.is_some() {
