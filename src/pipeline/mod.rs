@@ -31,9 +31,10 @@ pub struct Settings {
     pub cache: PathBuf,
     pub out: PathBuf,
     pub jobs: usize,
-    /// An explicit SOURCE_DATE_EPOCH (the environment's): the builds', SBOMs' and VEX
-    /// documents' date and every image's `created`. None: 0 for those, and each image is dated
-    /// by its parts' sources ([`pack::image_created`]).
+    /// An explicit SOURCE_DATE_EPOCH (the environment's): the builds' date, every image's
+    /// `created` and its SBOM's and VEX documents' date. None: each build step sees its
+    /// source's own date, and each image (with its SBOM and VEX) is dated by its parts'
+    /// sources ([`pack::image_created`]).
     pub source_date_epoch: Option<u64>,
     pub toolchains: Option<PathBuf>,
     /// Build every job again, replacing its cache entry (to check reproducibility).
@@ -465,7 +466,8 @@ fn pack_app(
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
-    let vex = vex::image_vex(settings, r, graph, &roots, progress);
+    let created = pack::image_created(settings, &per_arch);
+    let vex = vex::image_vex(settings, (r, created), graph, &roots, progress);
     let key = image_key(settings, r, &keys, (&sbom, &vex), &per_arch);
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants
