@@ -175,7 +175,9 @@ pub fn run_job(
                 std::fs::write(&real, contents).map_err(io("cannot write", &real))?;
                 writeln!(log, "==> wrote {}", path.display()).ok();
             }
-            Step::Run(cmd) => run_command(recipe, job, cmd, &mut log, tools)?,
+            Step::Run(cmd) => {
+                run_command(recipe, job, &cmd.dated(date.unwrap_or(0)), &mut log, tools)?
+            }
         }
     }
     let files = collect(recipe, job)?;

@@ -54,13 +54,6 @@ pub struct Settings {
     pub no_sandbox: bool,
 }
 
-impl Settings {
-    /// The run's SOURCE_DATE_EPOCH: the explicit one, or 0.
-    pub fn run_epoch(&self) -> u64 {
-        self.source_date_epoch.unwrap_or(0)
-    }
-}
-
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PipelineError {
     #[error(transparent)]
@@ -240,7 +233,7 @@ pub fn plan(
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
-        source_date_epoch: settings.run_epoch(),
+        source_date_epoch: settings.source_date_epoch,
         fixed_paths: !settings.no_sandbox,
     };
     let names: Vec<String> = roots.iter().map(|r| r.name.clone()).collect();

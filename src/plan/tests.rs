@@ -22,7 +22,7 @@ fn ctx() -> Context {
         jobserver: true,
         go_env: vec![],
         host_path: "/usr/bin".into(),
-        source_date_epoch: 1,
+        source_date_epoch: Some(1),
         fixed_paths: true,
     }
 }
