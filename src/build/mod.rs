@@ -169,6 +169,9 @@ pub fn run_job(
     go_modules(recipe, job, &mut log, tools, progress, &id)?;
     for step in &job.steps {
         progress.step(&id, step.name());
+        if let Step::Run(cmd) = step {
+            progress.command(&id, &cmd.display());
+        }
         match step {
             Step::Write { path, contents, .. } => {
                 let real = job.view.real(path);
@@ -291,7 +294,9 @@ fn strip(
         return Ok(());
     }
     progress.step(id, "strip");
-    run_command(recipe, job, &planned.with_files(elves), log, tools)
+    let cmd = planned.with_files(elves);
+    progress.command(id, &cmd.display());
+    run_command(recipe, job, &cmd, log, tools)
 }
 
 fn fetch_source(

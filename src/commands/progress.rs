@@ -1,7 +1,8 @@
 //! Progress as people see it: on a terminal, the run's board ([`super::board::Board`]: a top
 //! line with how far the run is and an estimate, a line per job), redrawn as events come and
-//! every quarter second; plain lines otherwise; with `--quiet`, warnings only. The core reports
-//! through [`crate::progress::Progress`]; only this file knows indicatif.
+//! every quarter second; plain lines otherwise; with `--quiet`, warnings only; with `-v`, also
+//! each command a build runs (a line, above the board on a terminal). The core reports through
+//! [`crate::progress::Progress`]; only this file knows indicatif.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,8 @@ use crate::progress::{Event, Progress};
 
 pub struct Display {
     mode: Mode,
+    /// `-v`: the commands builds run are shown.
+    verbose: bool,
 }
 
 enum Mode {
@@ -41,7 +44,16 @@ impl Display {
         } else {
             Mode::Lines
         };
-        Display { mode }
+        Display {
+            mode,
+            verbose: false,
+        }
+    }
+
+    /// With `on` (`-v`), each command a build runs is shown too (not with `--quiet`).
+    pub fn verbose(mut self, on: bool) -> Display {
+        self.verbose = on;
+        self
     }
 
     /// Stops redrawing; the board's last state stays on the terminal.
@@ -102,6 +114,9 @@ impl Progress for Display {
         match event {
             Event::Note { job, message } if !matches!(self.mode, Mode::Quiet) => {
                 self.line(job, message);
+            }
+            Event::Command { job, line } if self.verbose && !matches!(self.mode, Mode::Quiet) => {
+                self.line(job, &format!("$ {line}"));
             }
             // Shown with `--quiet` too.
             Event::Warning { job, message } => self.line(job, &format!("warning: {message}")),
