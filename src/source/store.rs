@@ -241,12 +241,8 @@ impl Store {
     /// Writes `dates/HEX` whole (a temporary file renamed into place).
     fn write_date(&self, sha256: &str, date: u64) -> std::io::Result<()> {
         let path = Sources::at(&self.root).date(sha256);
-        let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        std::io::Write::write_all(&mut tmp, format!("{date}\n").as_bytes())?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(())
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        crate::publish::write_file(&path, format!("{date}\n").as_bytes())
     }
 
     /// Downloads from `origin` into `tmp` (the note says where a Debian file came from),
