@@ -579,3 +579,21 @@ fn fixed_paths_make_keys_and_steps_independent_of_the_cache_path() {
         Some("paths the steps see changed (fixed -> as is in /cache)")
     );
 }
+
+/// The steps' SOURCE_DATE_EPOCH is the source's own date (already in the key through the
+/// source's bytes) unless the user gives one: then a change of it misses every job.
+#[test]
+fn an_explicit_source_date_epoch_is_an_input() {
+    let (r, mut c, f) = (catalogue(), ctx(), fingerprints());
+    c.source_date_epoch = None;
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    let again = plan(&r, &c, &f, &view);
+    assert!(again.nodes.iter().all(|n| n.miss().is_none()));
+    c.source_date_epoch = Some(1_700_000_000);
+    let dated = plan(&r, &c, &f, &view);
+    assert_eq!(
+        dated.nodes[0].miss().cloned(),
+        Some(Miss::Changed(vec![Change::Source]))
+    );
+    assert!(dated.nodes[0].inputs.source.ends_with(" date:1700000000"));
+}
