@@ -401,6 +401,7 @@ fn go_modules(
         env,
         cwd,
     };
+    progress.command(id, &cmd.display());
     run_in(recipe, job, &cmd, log, tools, &crate::sandbox::Sandbox::Off)
 }
 
