@@ -27,6 +27,9 @@ struct Cli {
     /// Show no progress, only results and errors.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Also show each command a build runs (`redis/amd64: $ make -j2 ...`).
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -111,7 +114,8 @@ pub fn main() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> commands::Outcome {
-    let ctx = Context::new(&cli.recipes, cli.cache, cli.quiet);
+    let mut ctx = Context::new(&cli.recipes, cli.cache, cli.quiet);
+    ctx.verbose = cli.verbose;
     match cli.command {
         Command::Build(args) => commands::build::run(&ctx, args),
         Command::Push(args) => commands::push::run(&ctx, args),

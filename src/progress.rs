@@ -21,6 +21,8 @@ pub enum Event<'a> {
     Step { job: &'a str, step: &'a str },
     /// A line of information about the job.
     Note { job: &'a str, message: &'a str },
+    /// The job runs a build step's command, its line as the plan has it (shown with `-v`).
+    Command { job: &'a str, line: &'a str },
     /// Something the user should look at; the job goes on.
     Warning { job: &'a str, message: &'a str },
     /// The job ended: how, and how long it took.
@@ -74,6 +76,11 @@ pub trait Progress: Sync {
     /// `job` entered `step`.
     fn step(&self, job: &str, step: &str) {
         self.event(Event::Step { job, step });
+    }
+
+    /// `job` runs the command `line` (a build step's, as planned).
+    fn command(&self, job: &str, line: &str) {
+        self.event(Event::Command { job, line });
     }
 
     /// A line of information about `job`.

@@ -169,13 +169,18 @@ pub fn run_job(
     go_modules(recipe, job, &mut log, tools, progress, &id)?;
     for step in &job.steps {
         progress.step(&id, step.name());
+        if let Step::Run(cmd) = step {
+            progress.command(&id, &cmd.display());
+        }
         match step {
             Step::Write { path, contents, .. } => {
                 let real = job.view.real(path);
                 std::fs::write(&real, contents).map_err(io("cannot write", &real))?;
                 writeln!(log, "==> wrote {}", path.display()).ok();
             }
-            Step::Run(cmd) => run_command(recipe, job, cmd, &mut log, tools)?,
+            Step::Run(cmd) => {
+                run_command(recipe, job, &cmd.dated(date.unwrap_or(0)), &mut log, tools)?
+            }
         }
     }
     let files = collect(recipe, job)?;
@@ -204,7 +209,8 @@ pub fn unpack_source(
 
 /// [`unpack_source`], also saying the source's own date ([`source::date`]), taken before the
 /// recipe's patches touch the tree: the changelog's newest entry for a Debian source package,
-/// else the newest file time of the unpacked tree (of the local folder for a `path` source).
+/// a Go module's publication time, else the newest file time of the unpacked tree (none for a
+/// local folder).
 fn unpack_dated(
     recipe: &Recipe,
     job: &Job,
@@ -221,8 +227,12 @@ fn unpack_dated(
         // A local folder has no date of its own: its files' mtimes are when it was checked out
         // on this machine, and the image would differ between machines.
         Source::Path(_) => None,
-        // Entries the archive left undated got the time of extraction: not the source's.
-        Source::Archive { .. } => source::date::newest_mtime(&job.src, Some(started)),
+        // When the origin said the bytes were published (a Go module's `.info`), that; else
+        // the files' times (entries the archive left undated got the time of extraction: not
+        // the source's).
+        Source::Archive { sha256, .. } => store
+            .date_of(sha256)
+            .or_else(|| source::date::newest_mtime(&job.src, Some(started))),
     };
     let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
     if debian.is_some() {
@@ -288,7 +298,9 @@ fn strip(
         return Ok(());
     }
     progress.step(id, "strip");
-    run_command(recipe, job, &planned.with_files(elves), log, tools)
+    let cmd = planned.with_files(elves);
+    progress.command(id, &cmd.display());
+    run_command(recipe, job, &cmd, log, tools)
 }
 
 fn fetch_source(
@@ -393,6 +405,7 @@ fn go_modules(
         env,
         cwd,
     };
+    progress.command(id, &cmd.display());
     run_in(recipe, job, &cmd, log, tools, &crate::sandbox::Sandbox::Off)
 }
 

@@ -15,7 +15,8 @@
 //!       src/ dest/ sysroot/ host-sysroot/ build.log zig-cache/ patches/
 //!       ...                         and what steps, `build` and the smoke test make there
 //!                                   (build/, debian-part/, smoke/, smoke.log: their own)
-//!   sources/                        a Sources, source::Store's: sha256/HEX (verified), tmp/
+//!   sources/                        a Sources, source::Store's: sha256/HEX (verified), dates/HEX,
+//!                                   tmp/
 //!   toolchains/                     provisioned once, shared by every job (read-only in a step)
 //!     NAME-VERSION/                 a pip tool's install (zig, meson), upx's binary
 //!     .NAME-VERSION.lock            held while upx is installed
@@ -213,6 +214,12 @@ impl Sources {
     /// `sha256/HEX`.
     pub fn blob(&self, sha256: &str) -> PathBuf {
         self.blobs().join(sha256)
+    }
+
+    /// `dates/HEX`: when the file `sha256/HEX` was published, where its origin says (a Go
+    /// module version's `.info` `Time`), in seconds since the epoch.
+    pub fn date(&self, sha256: &str) -> PathBuf {
+        self.dir.join("dates").join(sha256)
     }
 
     /// `tmp/`: downloads in progress (beside the files: a move into place is one rename).

@@ -63,7 +63,7 @@ impl Board {
                 self.running.remove(job);
                 self.done.insert(job.to_string(), (how, elapsed));
             }
-            Event::Note { .. } | Event::Warning { .. } => {}
+            Event::Note { .. } | Event::Warning { .. } | Event::Command { .. } => {}
         }
     }
 

@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         ..ctx.settings(args.jobs)
     };
     let recipes = args.targets.recipes(&settings)?;
-    let progress = Display::new(ctx.quiet);
+    let progress = Display::new(ctx.quiet).verbose(ctx.verbose);
     let built = pipeline::build(&settings, &recipes, &arches, &progress);
     progress.finish();
     let built = built.map_err(Error::from)?;

@@ -91,6 +91,8 @@ pub struct Context {
     /// Absolute.
     pub cache: PathBuf,
     pub quiet: bool,
+    /// `-v`: show each command a build runs.
+    pub verbose: bool,
 }
 
 impl Context {
@@ -104,6 +106,7 @@ impl Context {
             },
             cache: std::path::absolute(&cache).unwrap_or(cache),
             quiet,
+            verbose: false,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Progress as people see it: on a terminal, the run's board ([`super::board::Board`]: a top
 //! line with how far the run is and an estimate, a line per job), redrawn as events come and
-//! every quarter second; plain lines otherwise; with `--quiet`, warnings only. A run ends with
-//! one line saying how its jobs ended and how long it took (not with `--quiet`). The core reports
+//! every quarter second; plain lines otherwise; with `--quiet`, warnings only; with `-v`, also
+//! each command a build runs (a line, above the board on a terminal). A run ends with one line
+//! saying how its jobs ended and how long it took (not with `--quiet`). The core reports
 //! through [`crate::progress::Progress`]; only this file knows indicatif.
 
 use std::io::IsTerminal;
@@ -19,6 +20,8 @@ pub struct Display {
     /// What the run's events say so far (drawn on a terminal; its closing line everywhere).
     board: Arc<Mutex<Board>>,
     start: Instant,
+    /// `-v`: the commands builds run are shown.
+    verbose: bool,
 }
 
 enum Mode {
@@ -47,7 +50,18 @@ impl Display {
         } else {
             Mode::Lines
         };
-        Display { mode, board, start }
+        Display {
+            mode,
+            board,
+            start,
+            verbose: false,
+        }
+    }
+
+    /// With `on` (`-v`), each command a build runs is shown too (not with `--quiet`).
+    pub fn verbose(mut self, on: bool) -> Display {
+        self.verbose = on;
+        self
     }
 
     /// Stops redrawing (the board's last state stays on the terminal), then says how the jobs
@@ -111,6 +125,9 @@ impl Progress for Display {
         match event {
             Event::Note { job, message } if !matches!(self.mode, Mode::Quiet) => {
                 self.line(job, message);
+            }
+            Event::Command { job, line } if self.verbose && !matches!(self.mode, Mode::Quiet) => {
+                self.line(job, &format!("$ {line}"));
             }
             // Shown with `--quiet` too.
             Event::Warning { job, message } => self.line(job, &format!("warning: {message}")),

@@ -31,9 +31,10 @@ pub struct Settings {
     pub cache: PathBuf,
     pub out: PathBuf,
     pub jobs: usize,
-    /// An explicit SOURCE_DATE_EPOCH (the environment's): the builds', SBOMs' and VEX
-    /// documents' date and every image's `created`. None: 0 for those, and each image is dated
-    /// by its parts' sources ([`pack::image_created`]).
+    /// An explicit SOURCE_DATE_EPOCH (the environment's): the builds' date, every image's
+    /// `created` and its SBOM's and VEX documents' date. None: each build step sees its
+    /// source's own date, and each image (with its SBOM and VEX) is dated by its parts'
+    /// sources ([`pack::image_created`]).
     pub source_date_epoch: Option<u64>,
     pub toolchains: Option<PathBuf>,
     /// Build every job again, replacing its cache entry (to check reproducibility).
@@ -51,13 +52,6 @@ pub struct Settings {
     /// Run build steps without the sandbox (`--no-sandbox`): recorded in each entry's
     /// `meta.json` and build log; such entries are never pushed to a remote cache.
     pub no_sandbox: bool,
-}
-
-impl Settings {
-    /// The run's SOURCE_DATE_EPOCH: the explicit one, or 0.
-    pub fn run_epoch(&self) -> u64 {
-        self.source_date_epoch.unwrap_or(0)
-    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -250,7 +244,7 @@ pub fn plan(
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
         host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
-        source_date_epoch: settings.run_epoch(),
+        source_date_epoch: settings.source_date_epoch,
         fixed_paths: !settings.no_sandbox,
     };
     let names: Vec<String> = roots.iter().map(|r| r.name.clone()).collect();
@@ -476,7 +470,8 @@ fn pack_app(
         });
     }
     let sbom = image_sbom(settings, r, graph, &roots, &per_arch)?;
-    let vex = vex::image_vex(settings, r, graph, &roots, progress);
+    let created = pack::image_created(settings, &per_arch);
+    let vex = vex::image_vex(settings, (r, created), graph, &roots, progress);
     let key = image_key(settings, r, &keys, (&sbom, &vex), &per_arch);
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants

@@ -278,7 +278,9 @@ pub(super) fn image_sbom(
         go.push((*arch, infos));
     }
     let libs: Vec<Recipe> = libs.into_values().collect();
-    Ok(sbom::image_sbom(r, &libs, &go, settings.run_epoch()))
+    // Dated like the image itself (its `created`), so the three agree and stay reproducible.
+    let created = image_created(settings, per_arch);
+    Ok(sbom::image_sbom(r, &libs, &go, created))
 }
 
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.
@@ -426,7 +428,7 @@ pub(super) fn pack(
     publish_file(&t.sbom, &sbom.combined)?;
     // The VEX beside it names the image by the digest just written; none when nothing is
     // stated (and an earlier one goes).
-    match vex.beside(settings, r, &written.index_digest) {
+    match vex.beside(r, &written.index_digest) {
         Some(doc) => publish_file(&t.vex, &doc)?,
         None => match std::fs::remove_file(&t.vex) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&t.vex)(e)),

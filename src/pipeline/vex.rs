@@ -13,38 +13,30 @@ use crate::{plan, vex};
 pub(super) struct ImageVex {
     pub(super) components: Vec<vex::Component>,
     pub(super) inside: Option<Vec<u8>>,
+    /// The documents' `timestamp`: the image's `created` ([`super::pack::image_created`]).
+    pub(super) epoch: u64,
 }
 
 impl ImageVex {
     /// The document beside the image whose index is `index_digest`.
-    pub(super) fn beside(
-        &self,
-        settings: &Settings,
-        r: &Recipe,
-        index_digest: &str,
-    ) -> Option<Vec<u8>> {
+    pub(super) fn beside(&self, r: &Recipe, index_digest: &str) -> Option<Vec<u8>> {
         let scope = vex::Scope::Image {
             name: &r.name,
             index_digest,
         };
-        vex::document(
-            &r.name,
-            &r.version,
-            &self.components,
-            scope,
-            settings.run_epoch(),
-        )
-        .map(|d| vex::to_json(&d))
+        vex::document(&r.name, &r.version, &self.components, scope, self.epoch)
+            .map(|d| vex::to_json(&d))
     }
 }
 
 /// The VEX of `r`'s image: the Debian records ([`crate::debian::Applied`]) in the cache entries
 /// of its nodes and of every library they reach through `depends` (the SBOM's closure), read
 /// from each entry's `meta.json`. A Debian-sourced entry without a record (made by an older
-/// `recipe`) gets a warning and no statement: nothing is claimed for it.
+/// `recipe`) gets a warning and no statement: nothing is claimed for it. Its documents are
+/// dated `epoch`, the image's `created`.
 pub(super) fn image_vex(
     settings: &Settings,
-    r: &Recipe,
+    (r, epoch): (&Recipe, u64),
     graph: &plan::Graph,
     roots: &[usize],
     progress: &dyn Progress,
@@ -86,8 +78,12 @@ pub(super) fn image_vex(
         &r.version,
         &components,
         vex::Scope::Components,
-        settings.run_epoch(),
+        epoch,
     )
     .map(|d| vex::to_json(&d));
-    ImageVex { components, inside }
+    ImageVex {
+        components,
+        inside,
+        epoch,
+    }
 }

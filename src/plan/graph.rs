@@ -340,12 +340,18 @@ impl Builder<'_> {
             toolchain.push_str(" + ");
             toolchain.push_str(self.ctx.upx.get(&arch).map_or("upx", String::as_str));
         }
+        let mut source = source_identity(
+            recipe,
+            self.fingerprints.get(&recipe.name).map(String::as_str),
+        );
+        // The steps' SOURCE_DATE_EPOCH is the source's own date (a function of its bytes),
+        // unless the user gives one: then that is an input too.
+        if let Some(epoch) = self.ctx.source_date_epoch {
+            source.push_str(&format!(" date:{epoch}"));
+        }
         Inputs {
             recipe: recipe_identity(recipe, arch),
-            source: source_identity(
-                recipe,
-                self.fingerprints.get(&recipe.name).map(String::as_str),
-            ),
+            source,
             toolchain,
             arch: arch.name().to_string(),
             deps,

@@ -37,7 +37,10 @@ pub struct Context {
     pub go_env: Vec<(String, String)>,
     /// The host PATH, which the wrapper directory is put in front of.
     pub host_path: String,
-    pub source_date_epoch: u64,
+    /// The steps' `SOURCE_DATE_EPOCH`: the one the user gave, or None for each source's own
+    /// date, which the plan leaves as [`SOURCE_DATE`] for the executor to fill in once the
+    /// source is unpacked ([`Command::dated`]).
+    pub source_date_epoch: Option<u64>,
     /// Steps see the job's folders and the cache at fixed paths ([`view`]; in the sandbox), or
     /// where they are (`--no-sandbox`).
     pub fixed_paths: bool,
@@ -245,7 +248,24 @@ pub struct Command {
     pub cwd: PathBuf,
 }
 
+/// The value a step's `SOURCE_DATE_EPOCH` has in the plan when the user gave none: the
+/// source's own date ([`crate::source::date`]), known once the source is unpacked. The key
+/// needs no part for it: the date is a function of the source, which the key hashes.
+pub const SOURCE_DATE: &str = "${SOURCE_DATE}";
+
 impl Command {
+    /// This command as it runs for a source dated `date` (seconds since the epoch; 0 for a
+    /// source without a date): a planned [`SOURCE_DATE`] becomes that number.
+    pub fn dated(&self, date: u64) -> std::borrow::Cow<'_, Command> {
+        if self.env.get("SOURCE_DATE_EPOCH").map(String::as_str) != Some(SOURCE_DATE) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut cmd = self.clone();
+        cmd.env
+            .insert("SOURCE_DATE_EPOCH".to_string(), date.to_string());
+        std::borrow::Cow::Owned(cmd)
+    }
+
     /// The command line as a person would type it (for errors and logs).
     pub fn display(&self) -> String {
         self.argv

@@ -22,7 +22,7 @@ fn ctx() -> Context {
         jobserver: true,
         go_env: vec![],
         host_path: "/usr/bin".into(),
-        source_date_epoch: 1,
+        source_date_epoch: Some(1),
         fixed_paths: true,
     }
 }
@@ -614,4 +614,22 @@ fn a_patch_for_some_arches_is_in_their_steps_and_keys_only() {
     assert_ne!(key(&armv7, Arch::Armv7), key(&plain, Arch::Armv7));
     assert_eq!(key(&armv7, Arch::Armv7), key(&every, Arch::Armv7));
     assert_eq!(key(&listed, Arch::Amd64), key(&every, Arch::Amd64));
+}
+
+/// The steps' SOURCE_DATE_EPOCH is the source's own date (already in the key through the
+/// source's bytes) unless the user gives one: then a change of it misses every job.
+#[test]
+fn an_explicit_source_date_epoch_is_an_input() {
+    let (r, mut c, f) = (catalogue(), ctx(), fingerprints());
+    c.source_date_epoch = None;
+    let view = cached(&plan(&r, &c, &f, &CacheView::default()));
+    let again = plan(&r, &c, &f, &view);
+    assert!(again.nodes.iter().all(|n| n.miss().is_none()));
+    c.source_date_epoch = Some(1_700_000_000);
+    let dated = plan(&r, &c, &f, &view);
+    assert_eq!(
+        dated.nodes[0].miss().cloned(),
+        Some(Miss::Changed(vec![Change::Source]))
+    );
+    assert!(dated.nodes[0].inputs.source.ends_with(" date:1700000000"));
 }

@@ -1,5 +1,7 @@
 //! The Go module origin: `go mod download -json` into a throwaway module cache; the module zip
-//! it leaves there is what the recipe pins. Also the check of a source's go.mod `replace`
+//! it leaves there is what the recipe pins, and the `Time` of the `.info` file beside it (the
+//! module proxy's `@v/VERSION.info`: when that version was published, the same for everyone)
+//! is the source's date. Also the check of a source's go.mod `replace`
 //! directives that name a folder: each folder must be in the source, with its go.mod (a module
 //! zip never holds a sibling module, and the build's sandbox sees nothing outside the source).
 
@@ -20,16 +22,20 @@ pub fn go_module_strip(module: &str) -> usize {
     module.split('/').filter(|c| !c.is_empty()).count()
 }
 
+/// When a module version was published, in seconds since the epoch, or why that is unknown
+/// (the proxy gave no `.info`, or its `Time` does not parse).
+pub(crate) type Published = Result<u64, String>;
+
 /// Runs `go mod download -json MODULE@VERSION` (with `go`, the pinned toolchain's binary, or
 /// `go` from PATH) with `GOMODCACHE` in a new temporary directory
 /// inside `tmp_dir` (and `GOFLAGS=-modcacherw`, so that directory can be removed) and takes
-/// the module zip it reports.
+/// the module zip it reports, with the publication time its `.info` file gives.
 pub(crate) fn download(
     go: Option<&Path>,
     module: &str,
     version: &str,
     tmp_dir: &Path,
-) -> Result<Fetched, SourceError> {
+) -> Result<(Fetched, Published), SourceError> {
     check_name("go module path", module)?;
     check_name("go module version", version)?;
     if module.contains('@') || version.contains('@') {
@@ -88,8 +94,66 @@ pub(crate) fn download(
             detail: format!("the zip it names is not in its cache: {}", zip.display()),
         });
     }
+    let published = match field("Info") {
+        Some(info) => fs::read(info)
+            .map_err(|e| format!("cannot read its `.info` file: {e}"))
+            .and_then(|bytes| info_time(&bytes)),
+        None => Err("`go mod download` names no `.info` file".to_string()),
+    };
     make_writable(dir.path());
-    adopt_file(zip, dir)
+    Ok((adopt_file(zip, dir)?, published))
+}
+
+/// The `Time` of a module proxy's `@v/VERSION.info` document (`{"Version": "v1.2.3", "Time":
+/// "2023-05-06T07:08:09Z"}`), in seconds since the epoch.
+pub(crate) fn info_time(info: &[u8]) -> Published {
+    #[derive(serde::Deserialize)]
+    struct Info {
+        #[serde(rename = "Time")]
+        time: Option<String>,
+    }
+    let info: Info =
+        serde_json::from_slice(info).map_err(|e| format!("its `.info` is not JSON: {e}"))?;
+    let time = info
+        .time
+        .ok_or_else(|| "its `.info` has no `Time`".to_string())?;
+    let at: jiff::Timestamp = time
+        .parse()
+        .map_err(|e| format!("its `.info` `Time` `{time}` does not parse: {e}"))?;
+    u64::try_from(at.as_second()).map_err(|_| format!("its `.info` `Time` `{time}` is before 1970"))
+}
+
+/// Asks the module proxy when `module@version` was published (`go list -m -json`, which reads
+/// only its `.info`), for a module zip the store already holds without that date.
+pub(crate) fn published(
+    go: Option<&Path>,
+    module: &str,
+    version: &str,
+    tmp_dir: &Path,
+) -> Published {
+    let dir = temp_dir_in(tmp_dir, "go-info-").map_err(|e| e.to_string())?;
+    let spec = format!("{module}@{version}");
+    let mut cmd = crate::process::command(go.unwrap_or(Path::new("go")));
+    cmd.args(["list", "-m", "-json", &spec])
+        .current_dir(dir.path())
+        .envs(crate::process::host_env())
+        .env("GOMODCACHE", dir.path().join("modcache"))
+        .env("GOFLAGS", "-modcacherw")
+        .env("GO111MODULE", "on")
+        .env("GOTOOLCHAIN", "local");
+    let command = format!("go list -m -json {spec}");
+    let output = run_tool(&mut cmd, &command).map_err(|e| e.to_string());
+    make_writable(dir.path());
+    let output = output?;
+    if !output.success() {
+        let text = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "`{command}` {}: {}",
+            status_text(&output),
+            tail(&text, 5)
+        ));
+    }
+    info_time(&output.stdout)
 }
 
 /// Makes every directory under `dir` owner-writable, so that it can be removed even if the Go
@@ -222,6 +286,21 @@ fn lexical(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn info_time_reads_the_proxy_time_or_says_why_not() {
+        let info = br#"{"Version":"v1.0.0","Time":"2023-05-06T07:08:09Z"}"#;
+        assert_eq!(info_time(info), Ok(1_683_356_889));
+        let nanos = br#"{"Version":"v1.0.0","Time":"2023-05-06T09:08:09.5+02:00"}"#;
+        assert_eq!(info_time(nanos), Ok(1_683_356_889));
+        let why = |b: &[u8]| info_time(b).unwrap_err();
+        assert!(why(b"not json").starts_with("its `.info` is not JSON"));
+        assert_eq!(why(br#"{"Version":"v1"}"#), "its `.info` has no `Time`");
+        assert!(
+            why(br#"{"Time":"yesterday"}"#)
+                .starts_with("its `.info` `Time` `yesterday` does not parse")
+        );
+    }
 
     #[test]
     fn folder_replaces_are_found_in_lines_and_blocks() {

@@ -1,5 +1,7 @@
-//! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes (the
-//! folder names are `cache::layout::Sources`'s).
+//! The content-addressed store: `<root>/sha256/<hex>`, filled only with verified bytes, and
+//! `<root>/dates/<hex>`, when such a file was published where its origin says so (a Go module
+//! version's `.info` `Time`: a function of the module version, so of the bytes). The folder
+//! names are `cache::layout::Sources`'s.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,7 @@ impl Store {
         if dest.is_file() {
             let got = sha256_file(&dest).map_err(io_err(format!("reading {}", dest.display())))?;
             if got == sha256 {
+                self.backfill_date(f, &sha256, progress);
                 return Ok(dest);
             }
             progress(&format!(
@@ -141,11 +144,12 @@ impl Store {
         for origin in &f.origins {
             progress(&format!("fetching {origin}"));
             match self.try_origin(origin, &sha256, &dest, &limits) {
-                Ok(note) => {
+                Ok((note, published)) => {
                     if let Some(note) = note {
                         progress(&note);
                     }
                     progress(&format!("stored sha256 {sha256} from {origin}"));
+                    self.keep_date(origin, &sha256, published, progress);
                     return Ok(dest);
                 }
                 Err(e) => {
@@ -174,16 +178,71 @@ impl Store {
         let sha_dir = Sources::at(&self.root).blobs();
         fs::create_dir_all(&sha_dir).map_err(io_err(format!("creating {}", sha_dir.display())))?;
         progress(&format!("fetching {origin}"));
-        let (fetched, _) = self.download(origin, &tmp, &limits)?;
-        let sha256 = fetched.sha256.clone();
+        let got = self.download(origin, &tmp, &limits)?;
+        let sha256 = got.fetched.sha256.clone();
         let dest = self.path_of(&sha256);
         if !dest.is_file() {
-            fetched
+            got.fetched
                 .move_to(&dest)
                 .map_err(io_err(format!("moving download into {}", dest.display())))?;
         }
         progress(&format!("stored sha256 {sha256} from {origin}"));
+        self.keep_date(origin, &sha256, got.published, progress);
         Ok((dest, sha256))
+    }
+
+    /// When the file `sha256` was published, as its origin said when it was fetched (a Go
+    /// module version's `.info` `Time`); None when no origin said.
+    pub fn date_of(&self, sha256: &str) -> Option<u64> {
+        let path = Sources::at(&self.root).date(&sha256.to_ascii_lowercase());
+        fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+
+    /// Records the publication time an origin gave for `sha256`, or says why there is none
+    /// (the source is then dated by its files, [`super::date`]).
+    fn keep_date(
+        &self,
+        origin: &Origin,
+        sha256: &str,
+        published: Option<gomod::Published>,
+        progress: &mut dyn FnMut(&str),
+    ) {
+        match published {
+            None => {}
+            Some(Ok(date)) => {
+                if let Err(e) = self.write_date(sha256, date) {
+                    progress(&format!("cannot record when {origin} was published: {e}"));
+                }
+            }
+            Some(Err(why)) => progress(&format!(
+                "no publication time for {origin} ({why}): its source is dated by its newest file"
+            )),
+        }
+    }
+
+    /// A Go module zip stored without its date (by an older `recipe`, or when the proxy gave
+    /// none): asks the proxy again, so the same module version gets the same date everywhere.
+    fn backfill_date(&self, f: &Fetch, sha256: &str, progress: &mut dyn FnMut(&str)) {
+        if self.date_of(sha256).is_some() {
+            return;
+        }
+        let tmp = self.tmp_dir();
+        for origin in &f.origins {
+            if let Origin::GoModule { module, version } = origin {
+                let published = fs::create_dir_all(&tmp)
+                    .map_err(|e| format!("cannot create {}: {e}", tmp.display()))
+                    .and_then(|()| gomod::published(self.go.as_deref(), module, version, &tmp));
+                self.keep_date(origin, sha256, Some(published), progress);
+                return;
+            }
+        }
+    }
+
+    /// Writes `dates/HEX` whole (a temporary file renamed into place).
+    fn write_date(&self, sha256: &str, date: u64) -> std::io::Result<()> {
+        let path = Sources::at(&self.root).date(sha256);
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        crate::publish::write_file(&path, format!("{date}\n").as_bytes())
     }
 
     /// Downloads from `origin` into `tmp` (the note says where a Debian file came from),
@@ -193,8 +252,9 @@ impl Store {
         origin: &Origin,
         tmp: &Path,
         limits: &Limits,
-    ) -> Result<(super::download::Fetched, Option<String>), SourceError> {
+    ) -> Result<Downloaded, SourceError> {
         let mut note = None;
+        let mut published = None;
         let fetched = match origin {
             Origin::Url(url) => http::download(url, tmp, limits)?,
             Origin::Debian(d) => {
@@ -203,7 +263,9 @@ impl Store {
                 f
             }
             Origin::GoModule { module, version } => {
-                gomod::download(self.go.as_deref(), module, version, tmp)?
+                let (f, p) = gomod::download(self.go.as_deref(), module, version, tmp)?;
+                published = Some(p);
+                f
             }
             Origin::Pypi {
                 package,
@@ -222,18 +284,28 @@ impl Store {
                 cap: limits.max_download,
             });
         }
-        Ok((fetched, note))
+        Ok(Downloaded {
+            fetched,
+            note,
+            published,
+        })
     }
 
+    /// Fetches from `origin` and stores the bytes at `dest` if their sha256 is `sha256`: the
+    /// origin's note, and when it says the bytes were published.
     fn try_origin(
         &self,
         origin: &Origin,
         sha256: &str,
         dest: &Path,
         limits: &Limits,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<(Option<String>, Option<gomod::Published>), SourceError> {
         let tmp = self.tmp_dir();
-        let (fetched, note) = self.download(origin, &tmp, limits)?;
+        let Downloaded {
+            fetched,
+            note,
+            published,
+        } = self.download(origin, &tmp, limits)?;
         if fetched.sha256 != sha256 {
             // Dropping `fetched` removes the temporary file or directory.
             return Err(SourceError::Mismatch {
@@ -248,8 +320,16 @@ impl Store {
         fetched
             .move_to(dest)
             .map_err(io_err(format!("moving download into {}", dest.display())))?;
-        Ok(note)
+        Ok((note, published))
     }
+}
+
+/// What one origin gave: the bytes, a note on where they came from, and (for a Go module)
+/// when they were published.
+struct Downloaded {
+    fetched: super::download::Fetched,
+    note: Option<String>,
+    published: Option<gomod::Published>,
 }
 
 /// Checks a sha256 string (64 hex digits) and returns it in lowercase.

@@ -284,6 +284,19 @@ fn a_debian_source_builds_with_no_apt_on_path() {
     // The image is dated by the changelog's newest entry, not by the tarballs' file times.
     let (_, created) = crate::image::created_dates(&s.out().join("demo/oci"));
     assert_eq!(created, ["2024-02-01T09:00:00Z"]);
+    // Its SBOM is dated like it (the demo's changelog fixes no CVE: no VEX document).
+    let beside = |ext: &str| {
+        let found = std::fs::read_dir(s.out().join("demo"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(ext));
+        crate::util::read_json(found.unwrap_or_else(|| panic!("no {ext} beside the image")))
+    };
+    assert_eq!(
+        beside(".spdx.json")["creationInfo"]["created"],
+        "2024-02-01T09:00:00Z"
+    );
 }
 
 /// The demo package's suites: bookworm at `base`, bookworm-security at `security` (if any),

@@ -386,3 +386,57 @@ fn a_local_folder_image_is_undated_and_source_date_epoch_wins() {
     assert_eq!(created, ["2023-11-14T22:13:20Z"]);
     assert_ne!(digest1, digest3);
 }
+
+/// An archive's build steps see its source's date as `SOURCE_DATE_EPOCH` (the newest time of
+/// its files here), and its image, SBOM and VEX are dated by it.
+#[test]
+fn an_archive_build_sees_its_source_date_and_its_image_and_sbom_carry_it() {
+    if !crate::util::require_tool("python3") {
+        return;
+    }
+    use crate::util::{E, run, serve, sha, tar_bytes};
+    let _l = crate::util::build_lock();
+    let fixture = crate::util::root().join("tests/fixtures/hello-c");
+    let (make, hello) = (
+        fs::read(fixture.join("Makefile")).unwrap(),
+        fs::read(fixture.join("hello.c")).unwrap(),
+    );
+    // Every entry is dated 1_600_000_000 (2020-09-13T12:26:40Z).
+    let tar = tar_bytes(&[
+        E::Dir(b"hello-1.0/"),
+        E::File(b"hello-1.0/Makefile", &make, 0o644),
+        E::File(b"hello-1.0/hello.c", &hello, 0o644),
+    ]);
+    let server = serve(&[("/hello-1.0.tar", &tar)]);
+    let s = crate::util::Scratch::new();
+    s.recipe(
+        "dated",
+        &format!(
+            "name = \"dated\"\nversion = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n\
+             [source]\nsha256 = \"{}\"\nurls = [\"{}\"]\nstrip = 1\n\
+             [build]\nsystem = \"script\"\n\
+             script = [\"mkdir -p $DESTDIR/usr/local/bin $DESTDIR/usr/local/share\", \
+             \"echo $SOURCE_DATE_EPOCH > $DESTDIR/usr/local/share/source-date\", \
+             \"$CC -static -O2 -o $DESTDIR/usr/local/bin/hello hello.c\"]\n\
+             [app]\nfiles = [\"/usr/local/bin/hello\"]\n",
+            sha(&tar),
+            server.url("/hello-1.0.tar")
+        ),
+    );
+    crate::graph::link_zig(&s);
+    run(s
+        .cmd_private_cache()
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(["build", "dated", "--arch", "amd64"]))
+    .success();
+    let seen: Vec<String> = fs::read_dir(s.cache().join("builds"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read_to_string(e.path().join("dest/usr/local/share/source-date")).ok())
+        .collect();
+    assert_eq!(seen, ["1600000000\n"]);
+    let (_, created) = created_dates(&s.out().join("dated/oci"));
+    assert_eq!(created, ["2020-09-13T12:26:40Z"]);
+    let sbom = crate::util::read_json(s.out().join("dated/dated-1.0.spdx.json"));
+    assert_eq!(sbom["creationInfo"]["created"], "2020-09-13T12:26:40Z");
+}

@@ -40,6 +40,7 @@ mod source;
 mod tidy_functions;
 mod tidy_layout;
 mod util;
+mod verbose;
 mod verify;
 mod vex;
 mod wrapper;

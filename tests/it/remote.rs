@@ -169,6 +169,16 @@ fn runners_sharing_a_registry_build_each_job_once_and_make_the_same_image() {
         "{}",
         out.stderr
     );
+    // A fetched entry keeps how long its build took (the signed meta.json's `seconds`): the
+    // estimate of this recipe's next build here.
+    let metas: Vec<serde_json::Value> = std::fs::read_dir(images.cache().join("builds"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("meta.json")).ok())
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .collect();
+    assert_eq!(metas.len(), 6);
+    assert!(metas.iter().all(|m| m["seconds"].is_u64()), "{metas:?}");
 
     // One machine, no remote cache: the same index, byte for byte.
     let one = runner();

@@ -914,3 +914,95 @@ fn source_long_names_and_links_still_extract() {
     assert_eq!(fs::read_link(out.join(&p)).unwrap(), Path::new(&pax_link));
     assert!(!out.join("short").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Go modules: dated by their publication time
+
+/// A `go` that reaches only the module proxy at `proxy` (no checksum database), as the store
+/// runs it.
+fn go_through(proxy: &str, dir: &Path) -> Option<PathBuf> {
+    let real = std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("go"))
+        .find(|p| p.is_file())?;
+    let go = dir.join("go");
+    fs::write(
+        &go,
+        format!(
+            "#!/bin/sh\nGOPROXY={proxy} GOSUMDB=off GONOSUMDB=* exec {} \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&go, fs::Permissions::from_mode(0o755)).unwrap();
+    Some(go)
+}
+
+#[test]
+fn source_go_module_is_dated_by_its_info_time_and_the_date_is_kept() {
+    if !crate::util::require_tool("go") {
+        return;
+    }
+    let zip = zip_bytes(&[
+        E::File(
+            b"example.com/dated@v1.0.0/go.mod",
+            b"module example.com/dated\n",
+            0o644,
+        ),
+        E::File(
+            b"example.com/dated@v1.0.0/main.go",
+            b"package main\n\nfunc main() {}\n",
+            0o644,
+        ),
+    ]);
+    let info = br#"{"Version":"v1.0.0","Time":"2023-05-06T07:08:09Z"}"#;
+    let server = serve(&[
+        ("/example.com/dated/@v/v1.0.0.info", info),
+        (
+            "/example.com/dated/@v/v1.0.0.mod",
+            b"module example.com/dated\n",
+        ),
+        ("/example.com/dated/@v/v1.0.0.zip", &zip),
+    ]);
+    let bin = tempfile::tempdir().unwrap();
+    let go = go_through(&server.url(""), bin.path()).unwrap();
+    let origin = || Origin::GoModule {
+        module: "example.com/dated".into(),
+        version: "v1.0.0".into(),
+    };
+    let t = tempfile::tempdir().unwrap();
+    let store = Store::new(t.path().join("a")).with_go(go.clone());
+    fetch(&store, &sha(&zip), vec![origin()]).unwrap();
+    // 2023-05-06T07:08:09Z.
+    assert_eq!(store.date_of(&sha(&zip)), Some(1_683_356_889));
+
+    // A zip stored without its date (by an older `recipe`) gets it from the proxy's `.info`.
+    let older = Store::new(t.path().join("b")).with_go(go.clone());
+    fs::create_dir_all(older.path_of(&sha(&zip)).parent().unwrap()).unwrap();
+    fs::write(older.path_of(&sha(&zip)), &zip).unwrap();
+    assert_eq!(older.date_of(&sha(&zip)), None);
+    fetch(&older, &sha(&zip), vec![origin()]).unwrap();
+    assert_eq!(older.date_of(&sha(&zip)), Some(1_683_356_889));
+
+    // A proxy without the `.info`: no date, and a note saying so (the source is then dated
+    // by its files).
+    let bare = serve(&[]);
+    let go = go_through(&bare.url(""), bin.path()).unwrap();
+    let offline = Store::new(t.path().join("c")).with_go(go);
+    fs::create_dir_all(offline.path_of(&sha(&zip)).parent().unwrap()).unwrap();
+    fs::write(offline.path_of(&sha(&zip)), &zip).unwrap();
+    let mut notes = Vec::new();
+    let f = Fetch {
+        sha256: sha(&zip),
+        origins: vec![origin()],
+    };
+    offline
+        .fetch(&f, &mut |m: &str| notes.push(m.to_string()))
+        .unwrap();
+    assert_eq!(offline.date_of(&sha(&zip)), None);
+    assert!(
+        notes.iter().any(|n| n
+            .starts_with("no publication time for go module example.com/dated@v1.0.0 (")
+            && n.ends_with("): its source is dated by its newest file")),
+        "{notes:?}"
+    );
+}

@@ -219,7 +219,10 @@ fn images_carry_vex_of_their_debian_records_and_vexctl_reads_it() {
     let beside_bytes = std::fs::read(&beside_file).unwrap();
     let beside: Value = serde_json::from_slice(&beside_bytes).unwrap();
     assert_eq!(beside["@context"], "https://openvex.dev/ns/v0.2.0");
+    // Dated like the image (its fixtures are local folders: 1970).
     assert_eq!(beside["timestamp"], "1970-01-01T00:00:00Z");
+    let (_, created) = crate::image::created_dates(&dir.join("oci"));
+    assert_eq!(created, [beside["timestamp"].as_str().unwrap()]);
     let all = ["CVE-2023-0003", "CVE-2023-38545", "CVE-2024-0001"];
     assert_eq!(statements(&beside), fixed(&all), "{beside:#}");
     for st in beside["statements"].as_array().unwrap() {

@@ -159,7 +159,11 @@ impl<'a> Shared<'a> {
             ("RECIPE_SYSROOT", sysroot),
             ("HOME", l.work.display().to_string()),
             ("LC_ALL", "C".into()),
-            ("SOURCE_DATE_EPOCH", ctx.source_date_epoch.to_string()),
+            (
+                "SOURCE_DATE_EPOCH",
+                ctx.source_date_epoch
+                    .map_or_else(|| super::SOURCE_DATE.to_string(), |e| e.to_string()),
+            ),
             (
                 "ZIG_GLOBAL_CACHE_DIR",
                 crate::cache::Layout::new(&l.cache)
@@ -378,7 +382,7 @@ mod tests {
             jobserver: true,
             go_env: vec![],
             host_path: "/usr/bin".into(),
-            source_date_epoch: 1,
+            source_date_epoch: Some(1),
             fixed_paths: false,
         }
     }
@@ -394,6 +398,32 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect()
+    }
+
+    /// Without a SOURCE_DATE_EPOCH of the user's, the plan leaves the source's date to the
+    /// executor; with one, every step has it.
+    #[test]
+    fn source_date_epoch_is_the_users_or_the_sources() {
+        let l = layout();
+        let env = |ctx: &Context| -> Vec<Option<String>> {
+            steps(System::Make, &Options::default(), Arch::Amd64, ctx, &l)
+                .unwrap()
+                .into_iter()
+                .map(|s| match s {
+                    Step::Run(c) => c.dated(1_600_000_000).env.get("SOURCE_DATE_EPOCH").cloned(),
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        let mut ctx = context();
+        assert!(env(&ctx).iter().all(|e| e.as_deref() == Some("1")));
+        ctx.source_date_epoch = None;
+        let planned = steps(System::Make, &Options::default(), Arch::Amd64, &ctx, &l).unwrap();
+        assert!(planned.iter().all(|s| match s {
+            Step::Run(c) => c.env["SOURCE_DATE_EPOCH"] == crate::plan::SOURCE_DATE,
+            _ => true,
+        }));
+        assert!(env(&ctx).iter().all(|e| e.as_deref() == Some("1600000000")));
     }
 
     /// `make-targets` and `install-targets` are make's goals in both make-driven systems; by
