@@ -269,6 +269,7 @@ fn apply_patches(
             .map(|c| &c.bytes[..])
             .unwrap_or_default();
         std::fs::write(&step.file, bytes).map_err(io("cannot write", &step.file))?;
+        progress.command(id, &step.cmd.display());
         run_command(recipe, job, &step.cmd, log, tools)?;
     }
     Ok(())
