@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::arch::Arch;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::build::{self, AppFile, BuildError, Tools};
 use crate::cache::{self, Cache};
@@ -16,13 +16,18 @@ use crate::source;
 use crate::toolchain::{self, Specs};
 
 mod check;
+mod job;
 mod pack;
+mod remote;
 mod smoke;
 mod vex;
 pub use check::recheck_entry;
-use check::{check_files, check_image_files, check_packed, packed_records};
+use check::{check_image_files, packed_records};
+pub use job::JobFiles;
+use job::run_node;
 use pack::{ArchFiles, image_key, image_sbom, pack, part_files};
-use smoke::smoke;
+use remote::fetch_remote;
+pub use remote::find_remote;
 
 /// Where things are and how much to do at once.
 #[derive(Debug, Clone)]
@@ -490,7 +495,7 @@ fn source_date(cache: &Cache, node: &plan::Node) -> Option<u64> {
 
 /// The files an included recipe's entry gives an image (its whole tree for a library, its app
 /// files for an app), from the local cache, where the scheduler put it before the includer.
-fn included_files(
+pub(super) fn included_files(
     p: &plan::Node,
     cache_root: &std::path::Path,
 ) -> Result<Vec<AppFile>, PipelineError> {
@@ -532,317 +537,5 @@ fn distrust_changed_entries(
             node.action = plan::Action::Build(plan::Miss::EntryChanged(why));
         }
     }
-    Ok(())
-}
-
-/// Looks every node the local cache misses up in the remote cache, in parallel: those with a
-/// trusted entry there are marked [`plan::Action::Remote`] (still misses here) and returned with what was
-/// found. An entry that is there but refused (unsigned, untrusted, another key's, the registry
-/// answering nonsense) is a warning with its reason.
-pub fn find_remote(
-    graph: &mut plan::Graph,
-    settings: &Settings,
-    remote: &crate::remote::Remote,
-    progress: &dyn Progress,
-) -> Vec<(usize, crate::remote::Found)> {
-    let todo: Vec<usize> = (0..graph.nodes.len())
-        .filter(|&i| graph.nodes[i].builds())
-        .collect();
-    let lookups =
-        build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
-            let node = &graph.nodes[todo[t]];
-            match remote.lookup(&node.key) {
-                Ok(found) => Ok::<_, std::convert::Infallible>(found),
-                Err(why) => {
-                    refused(node, &why, progress);
-                    Ok(None)
-                }
-            }
-        });
-    let Ok(lookups) = lookups;
-    let mut found = Vec::new();
-    for (t, f) in lookups.into_iter().enumerate() {
-        if let Some(f) = f {
-            let node = &mut graph.nodes[todo[t]];
-            if let plan::Action::Build(why) = &node.action {
-                node.action = plan::Action::Remote(why.clone());
-            }
-            found.push((todo[t], f));
-        }
-    }
-    found
-}
-
-fn refused(node: &plan::Node, why: &str, progress: &dyn Progress) {
-    progress.warn(
-        &node.id(),
-        &format!(
-            "remote cache entry {} refused: {why}; building it",
-            &node.key[..12]
-        ),
-    );
-}
-
-/// The nodes whose entries must be in the local cache: what the jobs that build stand on
-/// (their dependencies and theirs, their host tools) and, when images are packed, the apps
-/// and what their images include. The others may stay in the remote cache.
-fn needed_here(graph: &plan::Graph, images: bool) -> std::collections::BTreeSet<usize> {
-    let mut need = std::collections::BTreeSet::new();
-    let mut stack: Vec<usize> = Vec::new();
-    for n in graph.nodes.iter().filter(|n| n.builds()) {
-        stack.extend(&n.deps);
-        need.extend(&n.host_deps);
-        // Its smoke test runs with the files of the recipes its image includes.
-        need.extend(&n.image_parts);
-    }
-    while let Some(i) = stack.pop() {
-        if need.insert(i) {
-            stack.extend(&graph.nodes[i].deps);
-        }
-    }
-    if images {
-        for &r in &graph.roots {
-            need.insert(r);
-            need.extend(&graph.nodes[r].image_parts);
-        }
-        // The image's VEX reads the Debian record in the entry of every Debian-sourced
-        // library an app links.
-        let mut stack: Vec<usize> = graph.roots.clone();
-        let mut seen = std::collections::BTreeSet::new();
-        while let Some(i) = stack.pop() {
-            if seen.insert(i) {
-                if graph.nodes[i]
-                    .recipe
-                    .debian
-                    .as_ref()
-                    .is_some_and(|d| d.is_debians())
-                {
-                    need.insert(i);
-                }
-                stack.extend(&graph.nodes[i].deps);
-            }
-        }
-    }
-    need
-}
-
-/// Fetches the trusted entries [`find_remote`] finds that are needed here ([`needed_here`])
-/// into the local cache, in parallel: those nodes are hits now. One whose content is refused
-/// (a layer changed or cut short, a tree that does not match its signed manifest) is a warning
-/// with its reason and is built, and what it stands on is then fetched too.
-fn fetch_remote(
-    graph: &mut plan::Graph,
-    settings: &Settings,
-    remote: &crate::remote::Remote,
-    progress: &dyn Progress,
-) -> Result<BTreeSet<usize>, PipelineError> {
-    let mut fetched_here = BTreeSet::new();
-    let mut found: BTreeMap<usize, crate::remote::Found> =
-        find_remote(graph, settings, remote, progress)
-            .into_iter()
-            .collect();
-    let cache = Cache::new(&settings.cache);
-    loop {
-        let need = needed_here(graph, !settings.no_image);
-        let todo: Vec<(usize, crate::remote::Found)> = need
-            .iter()
-            .filter_map(|i| found.remove(i).map(|f| (*i, f)))
-            .collect();
-        if todo.is_empty() {
-            return Ok(fetched_here);
-        }
-        let fetched =
-            build::schedule::run_graph(&vec![Vec::new(); todo.len()], settings.jobs.max(1), |t| {
-                let (i, f) = &todo[t];
-                fetch_one(&graph.nodes[*i], f, remote, &cache, progress)
-            })?;
-        for ((i, _), hit) in todo.iter().zip(fetched) {
-            let node = &mut graph.nodes[*i];
-            if hit {
-                fetched_here.insert(*i);
-            }
-            node.action = match (hit, &node.action) {
-                (true, _) => plan::Action::Reuse,
-                (false, plan::Action::Remote(why)) => plan::Action::Build(why.clone()),
-                (false, other) => other.clone(),
-            };
-        }
-    }
-}
-
-/// Fetches one node's entry under its lock; false when it was refused (said as a warning).
-fn fetch_one(
-    node: &plan::Node,
-    f: &crate::remote::Found,
-    remote: &crate::remote::Remote,
-    cache: &Cache,
-    progress: &dyn Progress,
-) -> Result<bool, PipelineError> {
-    let id = node.id();
-    let _lock = cache.lock(&node.key)?;
-    if cache.has(&node.key) {
-        return Ok(true); // another `recipe` on this machine fetched or built it meanwhile
-    }
-    progress.step(&id, "remote cache");
-    match remote.fetch(f, &node.key, &node.recipe.name, node.arch.name(), cache) {
-        Ok(()) => {
-            progress.note(
-                &id,
-                &format!(
-                    "fetched from the remote cache ({}, {} bytes, signed by `{}`)",
-                    &node.key[..12],
-                    f.size(),
-                    f.signer()
-                ),
-            );
-            Ok(true)
-        }
-        Err(why) => {
-            refused(node, &why, progress);
-            Ok(false)
-        }
-    }
-}
-
-/// What a job's entry gives the images that hold it: its app files and the reports its
-/// verification made of them (read from the entry's records on reuse, not from the bytes).
-#[derive(Debug, Clone, Default)]
-pub struct JobFiles {
-    pub files: Vec<AppFile>,
-    pub reports: crate::verify::Reports,
-}
-
-/// One node: reuse its cache entry after judging its app files again ([`recheck_entry`]), or
-/// build, verify, smoke-test and store it; returns the entry's app files and their reports.
-/// The key's lock is held throughout, so a second `recipe` waits and then reuses this one's
-/// entry. `go_version` is the pinned Go's, which the entry's Go binaries record.
-fn run_node(
-    node: &plan::Node,
-    parts: &[&plan::Node],
-    (tools, go_version): (&Tools, &str),
-    store: &source::Store,
-    cache: &Cache,
-    settings: &Settings,
-    progress: &dyn Progress,
-) -> Result<(JobFiles, Finished), PipelineError> {
-    let r = &node.recipe;
-    let id = node.id();
-    if let plan::Action::Remote(_) = node.action {
-        // Nothing here stands on it: it stays in the remote cache.
-        progress.step(&id, "in the remote cache");
-        return Ok((JobFiles::default(), Finished::Remote));
-    }
-    let _lock = cache.lock(&node.key)?;
-    let reuse = match &node.action {
-        plan::Action::Reuse if !cache.has(&node.key) => {
-            return Err(PipelineError::EntryGone {
-                id,
-                key: node.key[..12].to_string(),
-            });
-        }
-        plan::Action::Reuse => true,
-        // The one thing learned at run time: another `recipe` made the entry while this one
-        // waited for the key's lock. `--rebuild` builds regardless.
-        plan::Action::Build(why) => *why != plan::Miss::RebuildRequested && cache.has(&node.key),
-        plan::Action::Remote(_) => unreachable!("returned above"),
-    };
-    if reuse {
-        progress.step(&id, "cached");
-        let (files, reports) = recheck_entry(node, cache, Some(go_version.to_string()))?;
-        return Ok((JobFiles { files, reports }, Finished::Cached));
-    }
-    let started = std::time::Instant::now();
-    let build::Built {
-        files,
-        debian,
-        date,
-    } = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
-    let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
-    let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
-    let packed = if r.compress.is_some() {
-        progress.step(&id, "compress");
-        let packed = build::compress::compress(r, &node.job, &files, tools, &reports)?;
-        check_packed(r, &node.job, &files, &packed, &mut reports, progress)?;
-        packed
-    } else {
-        Vec::new()
-    };
-    let mut extra = Vec::new();
-    for p in parts {
-        extra.extend(included_files(p, &settings.cache)?);
-    }
-    smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
-    let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
-    meta.seconds = Some(started.elapsed().as_secs());
-    meta.source_date = date;
-    cache.commit(&node.job.dest, &node.job.log, &meta)?;
-    let _ = std::fs::remove_dir_all(&node.job.work);
-    progress.note(
-        &id,
-        &format!("stored in the build cache ({})", &node.key[..12]),
-    );
-    push_entry(node, cache, settings, progress)?;
-    let files = build::app_files(r, node.arch, &cache.entry(&node.key).dest())?;
-    Ok((JobFiles { files, reports }, Finished::Built))
-}
-
-/// What a new entry says about itself: its inputs, what packing and Debian's part made, the
-/// records of its verification, and whether its steps ran in the sandbox.
-fn entry_meta(
-    node: &plan::Node,
-    (packed, debian): (Vec<build::compress::Packed>, Option<crate::debian::Applied>),
-    reports: &crate::verify::Reports,
-    sandbox: bool,
-) -> cache::Meta {
-    cache::Meta {
-        recipe: node.recipe.name.clone(),
-        version: node.recipe.version.clone(),
-        arch: node.arch.name().to_string(),
-        key: node.key.clone(),
-        inputs: node.inputs.clone(),
-        created: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        size: cache::dir_size(&node.job.dest),
-        seconds: None,
-        files: Vec::new(),
-        packed,
-        checked: reports
-            .iter()
-            .map(|(path, (sha256, report))| crate::verify::FileRecord {
-                path: path.clone(),
-                sha256: sha256.clone(),
-                report: report.clone(),
-            })
-            .collect(),
-        debian,
-        sandbox,
-        source_date: None,
-    }
-}
-
-/// Pushes a new entry to the remote cache when the run pushes, saying what happened.
-fn push_entry(
-    node: &plan::Node,
-    cache: &Cache,
-    settings: &Settings,
-    progress: &dyn Progress,
-) -> Result<(), PipelineError> {
-    let Some(remote) = settings.remote.as_deref().filter(|r| r.pushes()) else {
-        return Ok(());
-    };
-    let id = node.id();
-    let note = match remote.push(cache, &node.key, &id)? {
-        crate::remote::Pushed::Yes => format!(
-            "pushed to the remote cache {} ({})",
-            remote.at(),
-            &node.key[..12]
-        ),
-        crate::remote::Pushed::Unsandboxed => {
-            "built with --no-sandbox: not pushed to the remote cache".to_string()
-        }
-    };
-    progress.note(&id, &note);
     Ok(())
 }
