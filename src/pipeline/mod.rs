@@ -16,6 +16,7 @@ use crate::source;
 use crate::toolchain::{self, Specs};
 
 mod check;
+mod contents;
 mod job;
 mod pack;
 mod remote;

@@ -2,7 +2,7 @@
 //! environment and user) handed to [`crate::smoke::job`], and its outcome turned into a
 //! progress line or a [`PipelineError`].
 
-use super::pack::{has_ca_bundle, image_env, image_user, root_entries};
+use super::contents::{has_ca_bundle, image_env, image_user, root_entries};
 use super::{PipelineError, Progress};
 use crate::build::AppFile;
 use crate::plan;
