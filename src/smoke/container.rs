@@ -11,24 +11,18 @@
 //!
 //! [`plan`] is pure (the engine's arguments from the recipe); [`run`] executes it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::SmokeError;
+pub use super::engine::Engine;
+use super::engine::{ENGINE_TIMEOUT, EngineError};
 use super::form::Form;
 use super::outcome::{By, End, Passed, Ran, ServiceFailure, Wire};
 use super::service::{self, Target};
 use super::ulimit::{self, Hard, Ulimits};
 use crate::arch::Arch;
-use crate::process::Capture;
 use crate::recipe::{Listen, PORT_PLACEHOLDER, Recipe, Serve};
-
-/// Output kept from one engine command.
-const MAX_ENGINE_OUTPUT: usize = 64 * 1024;
-/// How long loading the image and other engine commands may take.
-const ENGINE_TIMEOUT: Duration = Duration::from_secs(300);
-/// The container's last log lines shown with a failure.
-const LOG_LINES: usize = 20;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum ContainerError {
@@ -64,6 +58,15 @@ pub enum ContainerError {
         name: String,
         failure: Box<ServiceFailure>,
     },
+}
+
+impl From<EngineError> for ContainerError {
+    fn from(e: EngineError) -> Self {
+        ContainerError::Engine {
+            command: e.command,
+            detail: e.detail,
+        }
+    }
 }
 
 /// What the container is asked to do.
@@ -212,125 +215,6 @@ pub fn plan(
     })
 }
 
-/// The engine: its program, and whether docker's `load` or podman's `pull docker-archive:`
-/// loads the archive.
-pub struct Engine {
-    pub program: PathBuf,
-}
-
-impl Engine {
-    /// Whether the engine is docker (its containers take the daemon's limits, not ours).
-    fn is_docker(&self) -> bool {
-        self.program
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().contains("docker"))
-    }
-
-    fn run(&self, args: &[String], timeout: Duration) -> Result<String, ContainerError> {
-        let command = format!(
-            "{} {}",
-            self.program.display(),
-            args.iter()
-                .map(|a| crate::plan::shell_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        let mut cmd = crate::process::command(&self.program);
-        cmd.args(args).envs(std::env::vars_os());
-        let out = crate::process::capture(
-            &mut cmd,
-            Capture {
-                timeout: Some(timeout),
-                max: MAX_ENGINE_OUTPUT,
-                merge: false,
-            },
-        )
-        .map_err(|e| ContainerError::Engine {
-            command: command.clone(),
-            detail: e.to_string(),
-        })?;
-        if !out.success() {
-            return Err(ContainerError::Engine {
-                command,
-                detail: format!(
-                    "{}: {}",
-                    match out.status.and_then(|s| s.code()) {
-                        Some(c) => format!("exit status {c}"),
-                        None => "timed out or killed".into(),
-                    },
-                    crate::text::escape_lines(String::from_utf8_lossy(&out.stderr).trim_end())
-                ),
-            });
-        }
-        Ok(out.stdout_text())
-    }
-
-    /// Loads the docker-archive view of OUT/NAME/NAME-VERSION.oci.tar (the build machine's
-    /// platform); returns the image ID.
-    pub fn load(&self, archive: &Path) -> Result<String, ContainerError> {
-        let out = if self.is_docker() {
-            self.run(
-                &["load".into(), "-q".into(), "-i".into(), path_arg(archive)],
-                ENGINE_TIMEOUT,
-            )?
-        } else {
-            self.run(
-                &[
-                    "pull".into(),
-                    "-q".into(),
-                    format!("docker-archive:{}", path_arg(archive)),
-                ],
-                ENGINE_TIMEOUT,
-            )?
-        };
-        // podman prints the ID; docker `Loaded image: NAME:TAG` or `Loaded image ID: sha256:..`.
-        let last = out.lines().last().unwrap_or_default().trim();
-        let id = last
-            .rsplit_once(": ")
-            .map_or(last, |(_, id)| id)
-            .to_string();
-        if id.is_empty() {
-            return Err(ContainerError::Engine {
-                command: format!("load {}", archive.display()),
-                detail: "the engine named no image".into(),
-            });
-        }
-        Ok(id)
-    }
-
-    fn logs(&self, container: &str) -> String {
-        let mut cmd = crate::process::command(&self.program);
-        cmd.args(["logs", container]).envs(std::env::vars_os());
-        let out = crate::process::capture(
-            &mut cmd,
-            Capture {
-                timeout: Some(Duration::from_secs(30)),
-                max: MAX_ENGINE_OUTPUT,
-                merge: true,
-            },
-        );
-        let text = out
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(LOG_LINES)..].join("\n")
-    }
-
-    fn remove(&self, container: &str) {
-        let _ = self.run(
-            &["rm".into(), "-f".into(), container.into()],
-            Duration::from_secs(60),
-        );
-    }
-}
-
-fn path_arg(p: &Path) -> String {
-    std::path::absolute(p)
-        .unwrap_or_else(|_| p.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Where `run` finds what it needs.
 pub struct Inputs<'a> {
     pub recipe: &'a Recipe,
@@ -394,7 +278,7 @@ pub fn run(i: &Inputs) -> Result<Passed, ContainerError> {
     let outcome = i
         .engine
         .run(&args, ENGINE_TIMEOUT)
-        .map_err(|e| rlimit_explained(e, ulimits))
+        .map_err(|e| rlimit_explained(e.into(), ulimits))
         .and_then(|_| match &p.kind {
             Kind::Service {
                 listen,

@@ -17,6 +17,7 @@
 //! test's sentences are written in `outcome.rs` only.
 
 pub mod container;
+mod engine;
 pub mod form;
 pub mod job;
 pub mod outcome;
