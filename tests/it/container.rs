@@ -36,11 +36,7 @@ fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
     let _l = build_lock();
     let s = built_hello_svc();
     let p = Podman::new();
-    let o = run(s
-        .cmd()
-        .args(["test", "hello-svc", "--engine"])
-        .arg(p.engine()))
-    .success();
+    let o = test_hello_svc(&s, &p).success();
     // http, tcp, dns (over the published UDP port) and the client run on the host.
     o.stdout_has("hello-svc: the container answered 7 request(s) on tcp port")
         .stdout_has("and stopped (exit status 0)");
@@ -53,11 +49,7 @@ fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
     hello_svc(&s, |t| {
         t.replace("body = \"hello-svc 1.0\"", "body = \"hello-svc 2.0\"")
     });
-    let o = run(s
-        .cmd()
-        .args(["test", "hello-svc", "--engine"])
-        .arg(p.engine()))
-    .failure(1);
+    let o = test_hello_svc(&s, &p).failure(1);
     o.stderr_has("the container test of `hello-svc` failed at step request 1 (http)")
         .stderr_has("the body does not contain \"hello-svc 2.0\"")
         .stderr_has("hello-svc 1.0 listening on 0.0.0.0:8080");
@@ -83,12 +75,9 @@ fn a_client_image_fetches_from_the_smoke_tests_server() {
     std::fs::write(s.recipes().join("greeting.txt"), "greetings\n").unwrap();
     run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
     let p = Podman::new();
-    run(s
-        .cmd()
-        .args(["test", "hello-svc", "--engine"])
-        .arg(p.engine()))
-    .success()
-    .stdout_has("to its end (exit status 0) with `greetings` in its output");
+    test_hello_svc(&s, &p)
+        .success()
+        .stdout_has("to its end (exit status 0) with `greetings` in its output");
 }
 
 #[test]
@@ -186,12 +175,9 @@ fn the_new_request_keys_and_the_smoke_env_reach_the_container() {
     });
     run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
     let p = Podman::new();
-    run(s
-        .cmd()
-        .args(["test", "hello-svc", "--engine"])
-        .arg(p.engine()))
-    .success()
-    .stdout_has("hello-svc: the container answered 11 request(s) on tcp port");
+    test_hello_svc(&s, &p)
+        .success()
+        .stdout_has("hello-svc: the container answered 11 request(s) on tcp port");
 
     hello_svc(&s, |t| {
         let head = t.split("[smoke]").next().unwrap().to_string();
@@ -202,10 +188,15 @@ fn the_new_request_keys_and_the_smoke_env_reach_the_container() {
     });
     // Built (smoke-tested in the sandbox with `[smoke] env`) or cached from a build that was.
     run(s.cmd().args(["build", "hello-svc", "--arch", "amd64"])).success();
+    test_hello_svc(&s, &p)
+        .success()
+        .stdout_has("with `HELLO_GREETING=hi there` in its output");
+}
+
+/// `recipe test hello-svc` with podman.
+fn test_hello_svc(s: &Scratch, p: &Podman) -> Output {
     run(s
         .cmd()
         .args(["test", "hello-svc", "--engine"])
         .arg(p.engine()))
-    .success()
-    .stdout_has("with `HELLO_GREETING=hi there` in its output");
 }

@@ -190,15 +190,7 @@ fn a_service_in_a_process_group_of_its_own_is_stopped_by_sigterm() {
     }) else {
         return;
     };
-    let o = run(s
-        .cmd_private_cache()
-        .args(["build", "hello-svc", "--arch", "amd64"]))
-    .success();
-    let line = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
-        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    let line = smoke_passed(&s, &[]);
     assert!(line.contains("stopped (exit status: 0)"), "{line}");
 }
 
@@ -447,15 +439,7 @@ fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env(
         )
         .stdout_has("request   http GET http://example.test/x -> 200")
         .stdout_has("request   run hello-svc -env NOT_SET exits 3\n");
-    let o = run(s
-        .cmd_private_cache()
-        .args(["build", "hello-svc", "--arch", "amd64"]))
-    .success();
-    let line = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
-        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    let line = smoke_passed(&s, &[]);
     assert!(
         line.contains("answered 12 request(s) on tcp port")
             && line.ends_with("(in the image's sandbox, as its user)"),
@@ -465,16 +449,7 @@ fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env(
     let Some(s) = svc_scratch(with_authoring_requests) else {
         return;
     };
-    let o =
-        run(s
-            .cmd_private_cache()
-            .args(["build", "hello-svc", "--arch", "amd64", "--no-sandbox"]))
-        .success();
-    let line = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
-        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr));
+    let line = smoke_passed(&s, &["--no-sandbox"]);
     assert!(
         line.contains("answered 12 request(s) on tcp port") && !line.contains("sandbox"),
         "{line}"
@@ -526,4 +501,19 @@ fn a_malformed_byte_escape_is_drawn_at_the_escape() {
         ),
     );
     crate::errors::cli("recipe_bad_byte_escape", 2, s.cmd().args(["show", "demo"]));
+}
+
+/// Builds hello-svc for amd64 (with its own cache, and `extra` options) and returns its
+/// "smoke test passed" line.
+fn smoke_passed(s: &Scratch, extra: &[&str]) -> String {
+    let o = run(s
+        .cmd_private_cache()
+        .args(["build", "hello-svc", "--arch", "amd64"])
+        .args(extra))
+    .success();
+    o.stderr
+        .lines()
+        .find(|l| l.starts_with("hello-svc/amd64: smoke test passed"))
+        .unwrap_or_else(|| panic!("no passed smoke test:\n{}", o.stderr))
+        .to_string()
 }
