@@ -380,6 +380,22 @@ impl Validator<'_> {
     /// escape is pointed at itself when the string is a literal one (`'...'`, written as it
     /// is read), else at the whole string.
     fn bytes(&self, s: &Spanned<String>) -> R<Vec<u8>> {
+        // TOML (1.1) reads `\xNN`, `\uNNNN` and `\UNNNNNNNN` in a basic string as a character,
+        // which reaches us as its UTF-8 (`"\xff"` would send c3 bf): refused, so a byte is only
+        // ever written as our own escape in a literal string.
+        let raw = self.text.get(s.span()).unwrap_or_default();
+        if let Some(at) = toml_char_escape(raw) {
+            let start = s.span().start + at;
+            return Err(self.err(
+                start..start + 2,
+                "a TOML character escape in a basic string (\"...\") stands for a character, not a byte"
+                    .to_string(),
+                Some(
+                    "write the bytes in a TOML literal string ('...'), where recipe reads \\xNN as the byte NN"
+                        .into(),
+                ),
+            ));
+        }
         rules::unescape_bytes(s.get_ref()).map_err(|e| {
             let span = s.span();
             let literal =
@@ -571,6 +587,24 @@ pub fn read_smoke_files(r: &mut Recipe) -> Result<(), Box<crate::recipe::RecipeE
     Ok(())
 }
 
+/// Where a TOML basic string's raw text (`"..."` or `"""..."""`, as written) uses one of TOML's
+/// character escapes `\x`, `\u` or `\U`; None for a literal string or a basic one without them.
+fn toml_char_escape(raw: &str) -> Option<usize> {
+    if !raw.starts_with('"') {
+        return None;
+    }
+    let mut chars = raw.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some((_, 'x' | 'u' | 'U')) => return Some(i),
+                _ => continue,
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -698,6 +732,18 @@ mod tests {
             err("[[smoke.request]]\ntcp = 'x'\nexpect = '\\x'\n"),
             "demo.toml:16:11: `\\x` is not a byte escape: `\\x` takes two hex digits"
         );
+        // TOML's own character escapes in a basic string would send a character's UTF-8.
+        for (escape, column) in [("\\xff", 8), ("\\u00e9", 8), ("\\\\\\x41", 10)] {
+            assert_eq!(
+                err(&format!(
+                    "[[smoke.request]]\ntcp = \"{escape}\"\nexpect = 'x'\n"
+                )),
+                format!(
+                    "demo.toml:15:{column}: a TOML character escape in a basic string (\"...\") \
+                     stands for a character, not a byte"
+                )
+            );
+        }
     }
 
     #[test]
