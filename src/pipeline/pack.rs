@@ -293,6 +293,25 @@ struct Target {
 }
 
 impl Target {
+    /// Removes everything an image leaves in its folder (layout, archive, SBOM, VEX, binaries,
+    /// stamp), whichever run wrote it; a removal that fails is an error, not a leftover.
+    fn remove_all(&self) -> Result<(), PipelineError> {
+        let dirs = std::iter::once(&self.layout).chain(self.bin_dirs.iter().map(|(_, d)| d));
+        for dir in dirs {
+            match std::fs::remove_dir_all(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(dir)(e)),
+                _ => {}
+            }
+        }
+        for file in [&self.archive, &self.sbom, &self.vex, &self.stamp] {
+            match std::fs::remove_file(file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(file)(e)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     fn new(
         settings: &Settings,
         r: &Recipe,
@@ -407,12 +426,27 @@ pub(super) fn pack(
         recipe: r.name.clone(),
         source,
     };
-    if let (Some(ctx), None) = (&settings.emit_context, variant) {
-        image::write_context(ctx, &images).map_err(err)?;
-    }
     image_check(r, &images, per_arch, progress)?;
     let written =
         image::write_layout(&t.layout, &format!("{}:{}", r.name, t.tag), &images).map_err(err)?;
+    // What `recipe check` says of the image just written, every platform: not distroless fails,
+    // and nothing of this image (nor of an earlier one in its folder) is left for `recipe test`,
+    // `recipe push` or a pipeline to take.
+    let known = per_arch
+        .iter()
+        .flat_map(|a| {
+            a.reports
+                .values()
+                .map(|(sha, r)| ((a.arch, sha.clone()), r.clone()))
+        })
+        .collect();
+    if let Err(e) = super::check::distroless(r, &t.layout, std::sync::Arc::new(known)) {
+        t.remove_all()?;
+        return Err(e);
+    }
+    if let (Some(ctx), None) = (&settings.emit_context, variant) {
+        image::write_context(ctx, &images).map_err(err)?;
+    }
     image::write_archive(&t.layout, &t.archive).map_err(err)?;
     // The SBOM, beside the image (for every arch; each layer holds its own arch's).
     publish_file(&t.sbom, &sbom.combined)?;
@@ -426,21 +460,6 @@ pub(super) fn pack(
         },
     }
     write_binaries(&t, per_arch)?;
-    // What `recipe check` says of the image just written, every platform: not distroless fails.
-    let known = per_arch
-        .iter()
-        .flat_map(|a| {
-            a.reports
-                .values()
-                .map(|(sha, r)| ((a.arch, sha.clone()), r.clone()))
-        })
-        .collect();
-    if let Err(e) = super::check::distroless(r, &t.layout, std::sync::Arc::new(known)) {
-        // A refused image is not left where `recipe test` or `recipe push` would take it.
-        let _ = std::fs::remove_dir_all(&t.layout);
-        let _ = std::fs::remove_file(&t.archive);
-        return Err(e);
-    }
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),
         written: written.clone(),
