@@ -41,6 +41,7 @@ pub fn compress(
     files: &[AppFile],
     tools: &Tools,
     reports: &crate::verify::Reports,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Vec<Packed>, BuildError> {
     let Some(how) = recipe.compress else {
         return Ok(Vec::new());
@@ -94,6 +95,10 @@ pub fn compress(
             env: crate::process::host_env().into_iter().collect(),
             cwd: job.view.seen(&job.work),
         };
+        progress.command(
+            &format!("{}/{}", recipe.name, job.arch.name()),
+            &cmd.display(),
+        );
         run_command(recipe, job, &cmd, &mut log, tools)?;
         replace_keeping_mode(&out, &f.host_path)?;
         let packed_size = std::fs::metadata(&f.host_path)

@@ -200,6 +200,7 @@ impl Run<'_> {
             strip,
             &self.job.view.seen(&self.job.src),
         );
+        self.progress.command(self.id, &cmd.display());
         run_command(self.recipe, self.job, &cmd, self.log, self.tools)
     }
 }

@@ -69,7 +69,7 @@ pub(super) fn run_node(
     let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
     let packed = if r.compress.is_some() {
         progress.step(&id, "compress");
-        let packed = build::compress::compress(r, &node.job, &files, tools, &reports)?;
+        let packed = build::compress::compress(r, &node.job, &files, tools, &reports, progress)?;
         check_packed(r, &node.job, &files, &packed, &mut reports, progress)?;
         packed
     } else {

@@ -14,7 +14,9 @@ use crate::recipe::{Dep, Recipe, RecipeError, Source, System};
 /// Bumped when what `recipe` does with the same inputs changes, so old cache entries are not
 /// reused for a build that would now differ. v2: steps see fixed paths, and the smoke test runs
 /// as the image runs (its root, its user, loopback only): an entry proven before is proven again.
-pub const BUILD_LOGIC: &str = "recipe-build-v2";
+/// v3: steps see the source's own date as SOURCE_DATE_EPOCH (was 0), the compiler wrappers drop
+/// coverage flags (were refused), and entries record the Go module's publication date.
+pub const BUILD_LOGIC: &str = "recipe-build-v3";
 
 /// What a node is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
