@@ -5,6 +5,7 @@
 pub mod cc;
 mod deb;
 pub mod rust;
+pub mod rust_std;
 pub mod spec;
 pub mod upx;
 pub mod wrappers;

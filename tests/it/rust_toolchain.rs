@@ -6,6 +6,7 @@ use std::path::Path;
 
 use recipe::arch::Arch;
 use recipe::debian::mirror::Mirror;
+use recipe::toolchain::rust_std::{Panic, Sysroot, provision_std};
 use recipe::toolchain::spec::RustSpec;
 use recipe::toolchain::{Rust, ToolchainError, provision_rust};
 
@@ -206,4 +207,83 @@ fn the_real_pinned_toolchain_runs() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success() && text.contains(says), "{text}");
     }
+}
+
+/// std for arm64 with `panic = "abort"`, built with -Zbuild-std in the build sandbox (no
+/// network: std's vendored crates only) into a cache of its own, usable as `--sysroot`, and not
+/// built again on the second request. A few minutes of CPU: runs with `RECIPE_REAL_RUST=all`
+/// only (not under CI).
+#[test]
+fn std_is_built_once_per_target_and_panic_strategy() {
+    if std::env::var("RECIPE_REAL_RUST").ok().as_deref() != Some("all") {
+        if std::env::var_os("CI").is_none() {
+            skip("set RECIPE_REAL_RUST=all to build std for a target (a few minutes)");
+        }
+        return;
+    }
+    let spec = RustSpec::load(None).unwrap();
+    let mirror = recipe::source::debian_mirror().unwrap();
+    let rust = provision_rust(&spec, &crate::util::shared_cache(), &mirror, &mut |_| {}).unwrap();
+    let t = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let sandbox = recipe::sandbox::Sandbox::On {
+        exe: crate::util::recipe_bin(),
+    };
+    let started = std::time::Instant::now();
+    let first = provision_std(
+        &rust,
+        t.path(),
+        Arch::Arm64,
+        Panic::Abort,
+        &sandbox,
+        &mut |m| eprintln!("{m}"),
+    )
+    .unwrap();
+    eprintln!("std built in {:.1?}", started.elapsed());
+    assert!(first.built);
+
+    // A library using std compiles for the target against it.
+    let src = t.path().join("uses_std.rs");
+    std::fs::write(
+        &src,
+        "pub fn count(s: &str) -> usize { s.chars().collect::<std::collections::HashSet<_>>().len() }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(&rust.rustc)
+        .envs(rust.env.iter().map(|(k, v)| (k, v)))
+        .args([
+            "--edition=2021",
+            "--crate-type=rlib",
+            "-Cpanic=abort",
+            "--target",
+        ])
+        .arg(Arch::Arm64.info().rust_target)
+        .arg("--sysroot")
+        .arg(&first.dir)
+        .arg("--out-dir")
+        .arg(t.path())
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let second = provision_std(
+        &rust,
+        t.path(),
+        Arch::Arm64,
+        Panic::Abort,
+        &sandbox,
+        &mut |_| panic!("built again"),
+    )
+    .unwrap();
+    assert_eq!(
+        second,
+        Sysroot {
+            dir: first.dir,
+            built: false
+        }
+    );
 }
