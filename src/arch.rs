@@ -39,6 +39,8 @@ pub struct ArchInfo {
     pub name: &'static str,
     /// zig's `-target` and the GNU `--host` triple.
     pub triple: &'static str,
+    /// Rust's target triple (`rustc --target`, cargo's `--target`).
+    pub rust_target: &'static str,
     /// zig's `-mcpu`, where the default is not what we want (armv7: not the v5/v6 default).
     pub zig_cpu: Option<&'static str>,
     /// Go's GOARCH and GOARM.
@@ -81,6 +83,7 @@ static TABLE: [ArchInfo; 3] = [
         arch: Arch::Amd64,
         name: "amd64",
         triple: "x86_64-linux-musl",
+        rust_target: "x86_64-unknown-linux-musl",
         zig_cpu: None,
         goarch: "amd64",
         goarm: None,
@@ -108,6 +111,7 @@ static TABLE: [ArchInfo; 3] = [
         arch: Arch::Arm64,
         name: "arm64",
         triple: "aarch64-linux-musl",
+        rust_target: "aarch64-unknown-linux-musl",
         zig_cpu: None,
         goarch: "arm64",
         goarm: None,
@@ -135,6 +139,7 @@ static TABLE: [ArchInfo; 3] = [
         arch: Arch::Armv7,
         name: "armv7",
         triple: "arm-linux-musleabihf",
+        rust_target: "armv7-unknown-linux-musleabihf",
         // ARMv7-A, VFPv3 with 16 double registers, Thumb-2, no NEON: what every armv7 board has.
         zig_cpu: Some("generic+v7a+vfp3d16+thumb2-neon-d32"),
         goarch: "arm",

@@ -372,6 +372,7 @@ impl ExitCode for ToolchainError {
             | ToolchainError::Meson { .. }
             | ToolchainError::Go { .. }
             | ToolchainError::Upx { .. }
+            | ToolchainError::Rust { .. }
             | ToolchainError::Io { .. } => Failed,
         }
     }

@@ -261,3 +261,18 @@ pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) 
     let context = context.into();
     move |source| SourceError::Io { context, source }
 }
+
+/// Downloads `url` into a new temporary file in `tmp_dir` with the URL origin's GET (its
+/// timeouts, `limits.max_download` as the cap): the file (removed when dropped) and the sha256
+/// of its bytes. For toolchain files pinned by hash, fetched outside the source store.
+pub fn download_to_temp(
+    url: &str,
+    tmp_dir: &std::path::Path,
+    limits: &Limits,
+) -> Result<(tempfile::TempPath, String), SourceError> {
+    let fetched = http::download(url, tmp_dir, limits)?;
+    match fetched.keep {
+        download::Keep::File(path) => Ok((path, fetched.sha256)),
+        download::Keep::Dir(_) => unreachable!("an HTTP download is one file"),
+    }
+}

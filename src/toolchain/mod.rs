@@ -1,7 +1,11 @@
-//! Toolchains: zig for C/C++, Go for Go and UPX for packing, provisioned on first use into the cache, and the
+//! Toolchains: zig for C/C++, Go for Go, Rust (Debian's packages) for Rust and UPX for packing,
+//! provisioned on first use into the cache, and the
 //! per-target wrapper executables build systems are given (CC, CXX, AR, RANLIB, STRIP).
 
 pub mod cc;
+mod deb;
+pub mod rust;
+pub mod rust_std;
 pub mod spec;
 pub mod upx;
 pub mod wrappers;
@@ -9,6 +13,7 @@ pub mod wrappers;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use rust::{Rust, provision_rust};
 pub use spec::Specs;
 pub use wrappers::Wrappers;
 
@@ -24,6 +29,8 @@ pub enum ToolchainError {
     Go { version: String, reason: String },
     #[error("cannot provision upx {version}: {reason}")]
     Upx { version: String, reason: String },
+    #[error("cannot provision rust {version}: {reason}")]
+    Rust { version: String, reason: String },
     #[error("cannot write toolchain files in `{}`", crate::text::path(path))]
     Io {
         path: PathBuf,

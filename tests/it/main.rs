@@ -32,6 +32,7 @@ mod records;
 mod remote;
 mod run;
 mod run_target_programs;
+mod rust_toolchain;
 mod sandbox;
 mod sbom;
 mod service;

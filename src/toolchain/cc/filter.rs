@@ -20,7 +20,13 @@
 //! - `-E` with `-o FILE`: zig prints preprocessed text to stdout whatever `-o` says, so the
 //!   wrapper takes `-o` out and sends zig's stdout to FILE itself (`-o -` is stdout already);
 //! - `-print-prog-name=` for the tools we wrap answers with our wrapper (zig names the host's
-//!   `/usr/bin/ld`, a linker for the build machine).
+//!   `/usr/bin/ld`, a linker for the build machine);
+//! - a clang target option (`--target=X`, `--target X`, `-target X`) naming the wrapper's own
+//!   target, in its GNU (`aarch64-linux-musl`) or Rust (`aarch64-unknown-linux-musl`)
+//!   spelling, is dropped: zig's own `-target` comes first, and zig cannot parse the Rust
+//!   spelling that cc-rs passes to a clang-like compiler. A target option naming anything
+//!   else is refused: another arch in one build is a bug, and another OS or C library is not
+//!   what the wrapper builds for.
 //!
 //! Everything else passes through untouched, in order. Response files (`@FILE`) are passed
 //! to zig as they are (clang reads them); options inside them are not filtered.
@@ -230,6 +236,8 @@ const OUR_TOOLS: &[&str] = &["ld", "ar", "ranlib", "strip"];
 pub struct Context<'a> {
     /// The target triple (`x86_64-linux-musl`), the prefix of every wrapper's name.
     pub triple: &'a str,
+    /// The same target as Rust spells it (`x86_64-unknown-linux-musl`).
+    pub rust_target: &'a str,
     /// The folder of the wrappers.
     pub dir: &'a Path,
     /// Host folders that must not reach a target build (the multiarch names of every arch).
@@ -249,6 +257,36 @@ pub enum Action {
     Answer(String),
     /// Refuse: print `recipe: <message>` and exit 1.
     Refuse(String),
+}
+
+/// The clang options that name the target: `--target=X` in one argument, or these two
+/// followed by `X`.
+const TARGET_OPTIONS: &[&str] = &["--target", "-target"];
+
+/// The decision for the target `value` of a clang target option (`option` as written): the
+/// wrapper's own target (either spelling) is dropped, anything else refused.
+fn target_option(cx: &Context, option: &str, value: &str) -> Decision {
+    if value == cx.triple || value == cx.rust_target {
+        return Decision::Drop;
+    }
+    let arch_of = |t: &str| t.split('-').next().unwrap_or(t).to_owned();
+    let other = crate::arch::Arch::ALL.iter().map(|a| a.info()).find(|i| {
+        [i.triple, i.rust_target, i.gnu_build_triple]
+            .iter()
+            .any(|t| arch_of(t) == arch_of(value))
+    });
+    let own = format!("`{}` (Rust: `{}`)", cx.triple, cx.rust_target);
+    let message = match other {
+        Some(info) if info.triple != cx.triple => format!(
+            "`{option}` names arch `{}`, but this wrapper builds for {own}: a build that mixes \
+             arches is a bug (is a build script given the wrong target?)",
+            info.name
+        ),
+        _ => format!(
+            "`{option}` names a target this wrapper does not build for; it builds for {own} only"
+        ),
+    };
+    Decision::Stop(Action::Refuse(message))
 }
 
 /// The host folder `arg` points at, if it does (`-I/usr/include`, `-L/usr/lib/x86_64-linux-gnu`,
@@ -335,6 +373,9 @@ enum Pair {
     Output,
     /// `-l NAMESPEC`: both leave when it names libgcov, else both pass.
     Library,
+    /// `--target X` or `-target X` (the option as written): both leave when X is the
+    /// wrapper's target ([`target_option`]).
+    Target(&'static str),
 }
 
 /// What becomes of one argument.
@@ -386,6 +427,12 @@ impl Walk<'_> {
         if DROP_DRIVER.contains(&a) || coverage(a) {
             return Decision::Drop;
         }
+        if let Some(&option) = TARGET_OPTIONS.iter().find(|&&o| o == a) {
+            return Decision::TakesNext(Pair::Target(option));
+        }
+        if let Some(value) = a.strip_prefix("--target=") {
+            return target_option(self.cx, a, value);
+        }
         if a == "-l" {
             return Decision::TakesNext(Pair::Library);
         }
@@ -431,6 +478,10 @@ impl Walk<'_> {
             (Pair::Library, Some(v)) if gcov_library(v) => Decision::Drop,
             (Pair::Library, _) => Decision::KeepPair,
             (Pair::Output, _) => output(Path::new(value)),
+            (Pair::Target(option), value) => {
+                let value = value.unwrap_or_default();
+                target_option(self.cx, &format!("{option} {value}"), value)
+            }
         }
     }
 

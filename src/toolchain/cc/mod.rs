@@ -46,6 +46,7 @@ fn run(args: Vec<OsString>) -> i32 {
     let dir = Path::new(me).parent().unwrap_or(Path::new("."));
     let cx = filter::Context {
         triple: info.triple,
+        rust_target: info.rust_target,
         dir,
         multiarch: &multiarch,
     };

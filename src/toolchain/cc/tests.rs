@@ -14,6 +14,7 @@ const MULTIARCH: &[&str] = &[
 fn cx() -> Context<'static> {
     Context {
         triple: "aarch64-linux-musl",
+        rust_target: "aarch64-unknown-linux-musl",
         dir: Path::new("/c/w"),
         multiarch: MULTIARCH,
     }
@@ -504,4 +505,69 @@ mod launcher {
             ["exec", QEMU, "/w/it's $HOME/a b", "$@"]
         );
     }
+}
+
+/// cc-rs gives a clang-like compiler `--target=<Rust triple>`, which zig cannot parse: the
+/// wrapper's own target, in either spelling and any of clang's forms, is dropped (zig's own
+/// `-target` comes first).
+#[test]
+fn the_wrappers_own_target_option_is_dropped_in_either_spelling() {
+    for args in [
+        &["--target=aarch64-unknown-linux-musl", "-O3", "-c", "a.c"][..],
+        &["--target=aarch64-linux-musl", "-O3", "-c", "a.c"],
+        &["--target", "aarch64-unknown-linux-musl", "-O3", "-c", "a.c"],
+        &["-O3", "-target", "aarch64-linux-musl", "-c", "a.c"],
+    ] {
+        assert_eq!(passed(args), ["-O3", "-c", "a.c"], "{args:?}");
+    }
+}
+
+#[test]
+fn a_target_option_naming_another_arch_is_refused() {
+    for (args, shown) in [
+        (
+            &["--target=x86_64-unknown-linux-musl", "-c", "a.c"][..],
+            "`--target=x86_64-unknown-linux-musl` names arch `amd64`",
+        ),
+        (
+            &["-target", "arm-linux-musleabihf", "-c", "a.c"],
+            "`-target arm-linux-musleabihf` names arch `armv7`",
+        ),
+        (
+            &["--target", "armv7-unknown-linux-musleabihf"],
+            "`--target armv7-unknown-linux-musleabihf` names arch `armv7`",
+        ),
+    ] {
+        let Action::Refuse(message) = f(args) else {
+            panic!("{args:?} passed");
+        };
+        assert_eq!(
+            message,
+            format!(
+                "{shown}, but this wrapper builds for `aarch64-linux-musl` (Rust: \
+                 `aarch64-unknown-linux-musl`): a build that mixes arches is a bug (is a \
+                 build script given the wrong target?)"
+            )
+        );
+    }
+}
+
+/// The wrapper's arch with another OS or C library (a glibc target) is not what it builds for.
+#[test]
+fn a_target_option_naming_another_abi_of_the_same_arch_is_refused() {
+    assert_eq!(
+        f(&["--target=aarch64-unknown-linux-gnu", "-c", "a.c"]),
+        Action::Refuse(
+            "`--target=aarch64-unknown-linux-gnu` names a target this wrapper does not build \
+             for; it builds for `aarch64-linux-musl` (Rust: `aarch64-unknown-linux-musl`) only"
+                .into()
+        )
+    );
+}
+
+/// `-target` as the value of `-Xlinker` is a linker item, not a target option.
+#[test]
+fn a_target_word_given_to_the_linker_passes() {
+    let args = ["-c", "a.c", "-Xlinker", "-target"];
+    assert_eq!(passed(&args), args);
 }
