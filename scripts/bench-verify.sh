@@ -7,7 +7,8 @@
 # peak RSS against the bytes it checked. Each side runs 3 times; the best time counts (the
 # machine may be shared). `recipe verify` exits 1 when a file fails (dynamic binaries do): that
 # is expected; only a crash or a usage error fails this script.
-#   scripts/bench-verify.sh            needs: bash scripts/setup.sh (file, binutils, time), cargo
+#   scripts/bench-verify.sh            needs: bash scripts/setup.sh --tests (file, binutils,
+#                                      time), cargo
 #   scripts/bench-verify.sh --short    CI's short mode: the debug build, one run, at most 40
 #                                      system binaries and 40 seeds, large binaries of 4 and
 #                                      8 MiB; checks that the script works, not speed
@@ -22,7 +23,7 @@ else
 fi
 
 for tool in file readelf /usr/bin/time gcc; do
-  command -v "$tool" >/dev/null || { echo "bench-verify: $tool is missing: run bash scripts/setup.sh" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "bench-verify: $tool is missing: run bash scripts/setup.sh --tests" >&2; exit 2; }
 done
 
 if [ "$short" = yes ]; then

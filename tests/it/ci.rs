@@ -117,7 +117,7 @@ fn the_github_workflow_passes_actionlint_and_knows_when_it_is_stale() {
         .failure(2)
         .stderr_has("is not a cron line");
 
-    // Where scripts/setup.sh installs it, or PATH.
+    // Where `scripts/setup.sh --tests` installs it, or PATH.
     let fixed = std::path::PathBuf::from("/opt/recipe-tools/bin/actionlint");
     let actionlint = if fixed.is_file() {
         fixed

@@ -1,6 +1,6 @@
 //! The documents hold: every TOML example in docs/recipe-format.md validates (complete recipes
-//! as they are, fragments merged into a minimal recipe), and every test ARCHITECTURE.md's
-//! invariants cite exists.
+//! as they are, fragments merged into a minimal recipe), every test ARCHITECTURE.md's
+//! invariants cite exists, and the README names what `scripts/setup.sh` installs.
 
 use std::path::Path;
 
@@ -106,6 +106,80 @@ fn the_readme_lists_what_ci_runs() {
         );
         at += found.unwrap() + l.len();
     }
+}
+
+/// The Debian packages `scripts/setup.sh` installs, as (user's, test-only): the names after each
+/// `|| need`, before and after its `if [ "$tests" = 1 ]` part.
+fn setup_packages(script: &str) -> (Vec<String>, Vec<String>) {
+    let (mut user, mut tests) = (Vec::new(), Vec::new());
+    let mut in_tests = false;
+    for line in script.lines() {
+        in_tests |= line.starts_with("if [ \"$tests\" = 1 ]");
+        let Some((_, rest)) = line.split_once("|| need ") else {
+            continue;
+        };
+        let names = rest
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace();
+        let into = if in_tests { &mut tests } else { &mut user };
+        into.extend(names.map(str::to_string));
+    }
+    (user, tests)
+}
+
+/// True when `text` has `word` with no package-name character on either side.
+fn names_package(text: &str, word: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+');
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(|c| part(c) && c != '.')
+    })
+}
+
+/// The README's paragraph that starts with `start`.
+fn paragraph<'a>(md: &'a str, start: &str) -> &'a str {
+    let at = md
+        .find(start)
+        .unwrap_or_else(|| panic!("README.md lacks `{start}`"));
+    let rest = &md[at..];
+    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+}
+
+/// The README names every package `scripts/setup.sh` installs, in the paragraph of the command
+/// that installs it (`bash scripts/setup.sh` for a user, `--tests` for the tests), and `.ci/run`
+/// asks for the test tools.
+#[test]
+fn the_readme_lists_what_setup_installs() {
+    let script = std::fs::read_to_string(root().join("scripts/setup.sh")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let (user, tests) = setup_packages(&script);
+    assert!(user.len() >= 10 && tests.len() >= 10, "{user:?} {tests:?}");
+    let user_par = paragraph(&readme, "`bash scripts/setup.sh` installs");
+    let tests_par = paragraph(&readme, "`bash scripts/setup.sh --tests` (");
+    for (packages, par) in [(&user, user_par), (&tests, tests_par)] {
+        let missing: Vec<_> = packages.iter().filter(|p| !names_package(par, p)).collect();
+        assert!(
+            missing.is_empty(),
+            "README.md's `{}` lacks {missing:?}",
+            &par[..40]
+        );
+    }
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(ci.lines().any(|l| l == "bash scripts/setup.sh --tests"));
+}
+
+#[test]
+fn names_package_needs_a_whole_name() {
+    assert!(names_package("patch (recipes'), make, perl.", "perl"));
+    assert!(names_package(
+        "binutils-aarch64-linux-gnu and binutils,",
+        "binutils"
+    ));
+    assert!(!names_package("binutils-aarch64-linux-gnu", "binutils"));
+    assert!(!names_package("python3-pip", "python3"));
 }
 
 /// Problems with the tests ARCHITECTURE.md's invariants cite: each paragraph that starts with

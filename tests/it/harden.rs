@@ -443,7 +443,7 @@ fn recipe_ci_writes_values_not_yaml() {
             std::fs::read_to_string(&file).unwrap()
         );
     } else {
-        skip("actionlint is not installed (scripts/setup.sh installs it)");
+        skip("actionlint is not installed (`scripts/setup.sh --tests` installs it)");
     }
 }
 

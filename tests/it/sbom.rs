@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::util::*;
 
-/// Where scripts/setup.sh installs `pyspdxtools`, or PATH. None (skip) without it, except
+/// Where `scripts/setup.sh --tests` installs `pyspdxtools`, or PATH. None (skip) without it, except
 /// under CI.
 pub fn pyspdxtools() -> Option<PathBuf> {
     let venv = PathBuf::from("/opt/recipe-tools/spdx/bin/pyspdxtools");
@@ -242,8 +242,8 @@ fn cpes_of(doc: &Value) -> BTreeMap<String, String> {
     out
 }
 
-/// Where scripts/setup.sh installs `syft` (`go install` through the Go module proxy), or PATH.
-/// None (skip) without it, except under CI.
+/// Where `scripts/setup.sh --tests` installs `syft` (`go install` through the Go module proxy),
+/// or PATH. None (skip) without it, except under CI.
 fn syft() -> Option<PathBuf> {
     let fixed = PathBuf::from("/opt/recipe-tools/bin/syft");
     if fixed.is_file() {

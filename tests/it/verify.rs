@@ -628,7 +628,7 @@ fn verify_busybox_static() {
     if !bb.is_file() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "busybox-static is required under CI (scripts/setup.sh installs it)"
+            "busybox-static is required under CI (`scripts/setup.sh --tests` installs it)"
         );
         util::skip("/bin/busybox is missing (apt-get install busybox-static)");
         return;

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use crate::sbom::{spdx_package, validate_spdx};
 use crate::util::*;
 
-/// Where scripts/setup.sh installs `vexctl`, or PATH. None (skip) without it, except under CI.
+/// Where `scripts/setup.sh --tests` installs `vexctl`, or PATH. None (skip) without it, except
+/// under CI.
 fn vexctl() -> Option<PathBuf> {
     let fixed = PathBuf::from("/opt/recipe-tools/bin/vexctl");
     if fixed.is_file() {
