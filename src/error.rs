@@ -429,6 +429,8 @@ impl ExitCode for SourceError {
             | SourceError::ExtractTooBig { .. }
             | SourceError::TooManyEntries { .. }
             | SourceError::DestNotEmpty(_)
+            // The module proxy gave no date for a Go module (unreachable, or no `.info`).
+            | SourceError::GoModuleUndated { .. }
             | SourceError::Io { .. } => Failed,
         }
     }

@@ -229,10 +229,14 @@ fn unpack_dated(
         Source::Path(_) => None,
         // When the origin said the bytes were published (a Go module's `.info`), that; else
         // the files' times (entries the archive left undated got the time of extraction: not
-        // the source's).
-        Source::Archive { sha256, .. } => store
-            .date_of(sha256)
-            .or_else(|| source::date::newest_mtime(&job.src, Some(started))),
+        // the source's). Never the files' for a Go module: its fetch failed without the
+        // date, unless an explicit SOURCE_DATE_EPOCH dates the steps instead.
+        Source::Archive {
+            sha256, origins, ..
+        } => store.date_of(sha256).or_else(|| {
+            let go = origins.iter().any(|o| matches!(o, Origin::GoModule { .. }));
+            (!go).then(|| source::date::newest_mtime(&job.src, Some(started)))?
+        }),
     };
     let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
     if debian.is_some() {

@@ -281,7 +281,8 @@ pub fn build(
     };
     let tools = provision(settings, &specs, &graph, progress)?;
 
-    let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources());
+    let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources())
+        .with_explicit_date(settings.source_date_epoch.is_some());
     if let Some(go) = &tools.go {
         // Go modules are fetched with the pinned Go, never whatever `go` is on PATH.
         store = store.with_go(go.pinned.clone());

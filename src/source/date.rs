@@ -1,7 +1,8 @@
 //! A source's own date: the default `SOURCE_DATE_EPOCH` of the images made from it. For a Debian
 //! source package the newest entry of `debian/changelog` (its ` -- Name <mail>  DATE` line);
 //! for a Go module its publication time, which the store recorded when it fetched the zip
-//! ([`super::Store::date_of`]); otherwise the newest file mtime of the unpacked tree (a
+//! ([`super::Store::date_of`]; the fetch fails without it, never falling back to the files);
+//! otherwise the newest file mtime of the unpacked tree (a
 //! tarball's entry times; a local folder has no date). Reproducible: it depends on the source's bytes (or, for a
 //! local folder, its files' mtimes) alone, never on when it was unpacked; mtimes the unpacking
 //! itself gave (entries the archive left undated) are not counted.

@@ -124,7 +124,8 @@ pub(crate) fn info_time(info: &[u8]) -> Published {
 }
 
 /// Asks the module proxy when `module@version` was published (`go list -m -json`, which reads
-/// only its `.info`), for a module zip the store already holds without that date.
+/// only its `.info`), for a module zip another origin gave (a `urls` one) or the store already
+/// holds without that date.
 pub(crate) fn published(
     go: Option<&Path>,
     module: &str,

@@ -214,6 +214,23 @@ pub enum SourceError {
         problem: &'static str,
     },
 
+    /// A Go module source whose publication time (its proxy's `.info` `Time`, the source's
+    /// date) cannot be had, in a run that needs it.
+    #[error(
+        "cannot date go module {module}@{version}: {why}\n\
+         help: a Go module's source is dated by the module proxy's `@v/{version}.info` `Time` \
+         (the builds' SOURCE_DATE_EPOCH, the image's `created`), never by its files: let `go` \
+         reach a proxy that serves it (check the network and `GOPROXY`, which must not be \
+         `off`), or set `SOURCE_DATE_EPOCH` to date the build explicitly",
+        module = crate::text::escape(module),
+        version = crate::text::escape(version)
+    )]
+    GoModuleUndated {
+        module: String,
+        version: String,
+        why: String,
+    },
+
     #[error("{context}")]
     Io {
         context: String,

@@ -2,6 +2,14 @@
 //! `<root>/dates/<hex>`, when such a file was published where its origin says so (a Go module
 //! version's `.info` `Time`: a function of the module version, so of the bytes). The folder
 //! names are `cache::layout::Sources`'s.
+//!
+//! Invariant: a fetch of a source with a `go-module` origin returns only once `dates/<hex>`
+//! holds the module proxy's `.info` `Time`, whichever origin gave the bytes (or the store
+//! already held them); when the proxy gives none the fetch fails
+//! ([`SourceError::GoModuleUndated`]). Only a store for runs with an explicit
+//! `SOURCE_DATE_EPOCH` ([`Store::with_explicit_date`]), whose builds do not use the source's
+//! date, lets such a source go undated. So the same source always gets the same date, never
+//! one taken from its files.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,6 +31,8 @@ pub struct Store {
     /// The pinned Go's own `go` binary, for Go module origins ([`Store::with_go`]); without
     /// it, `go` from PATH.
     go: Option<PathBuf>,
+    /// The run gives an explicit `SOURCE_DATE_EPOCH`: a Go module's date is not needed.
+    explicit_date: bool,
 }
 
 impl Store {
@@ -32,6 +42,7 @@ impl Store {
             root: root.into(),
             limits: None,
             go: None,
+            explicit_date: false,
         }
     }
 
@@ -42,12 +53,21 @@ impl Store {
         self
     }
 
+    /// For a run whose builds are dated by an explicit `SOURCE_DATE_EPOCH` (`explicit`): a Go
+    /// module source's own date is then not needed, and a fetch does not fail (nor ask the
+    /// proxy) for want of it.
+    pub fn with_explicit_date(mut self, explicit: bool) -> Self {
+        self.explicit_date = explicit;
+        self
+    }
+
     /// A store whose downloads run under `limits` instead of the environment's.
     pub fn with_limits(root: impl Into<PathBuf>, limits: Limits) -> Self {
         Store {
             root: root.into(),
             limits: Some(limits),
             go: None,
+            explicit_date: false,
         }
     }
 
@@ -113,6 +133,11 @@ impl Store {
     ///
     /// A download larger than the cap ([`Limits::max_download`], `RECIPE_MAX_DOWNLOAD`) fails
     /// like any other origin error and leaves no file behind.
+    ///
+    /// A source with a Go module origin is also dated ([`Store::date_of`]) before this returns,
+    /// whichever origin gave the bytes: the proxy's `.info` is asked for when `go mod download`
+    /// did not give it; without it the fetch fails with [`SourceError::GoModuleUndated`]
+    /// (unless [`Store::with_explicit_date`]).
     pub fn fetch(&self, f: &Fetch, progress: &mut dyn FnMut(&str)) -> Result<PathBuf, SourceError> {
         let sha256 = normalize_sha256(&f.sha256)?;
         let limits = match self.limits {
@@ -123,7 +148,7 @@ impl Store {
         if dest.is_file() {
             let got = sha256_file(&dest).map_err(io_err(format!("reading {}", dest.display())))?;
             if got == sha256 {
-                self.backfill_date(f, &sha256, progress);
+                self.date_fetch(f, &sha256, None)?;
                 return Ok(dest);
             }
             progress(&format!(
@@ -149,7 +174,7 @@ impl Store {
                         progress(&note);
                     }
                     progress(&format!("stored sha256 {sha256} from {origin}"));
-                    self.keep_date(origin, &sha256, published, progress);
+                    self.date_fetch(f, &sha256, published)?;
                     return Ok(dest);
                 }
                 Err(e) => {
@@ -187,54 +212,74 @@ impl Store {
                 .map_err(io_err(format!("moving download into {}", dest.display())))?;
         }
         progress(&format!("stored sha256 {sha256} from {origin}"));
-        self.keep_date(origin, &sha256, got.published, progress);
+        if let Origin::GoModule { module, version } = origin {
+            self.date_module(module, version, &sha256, got.published)?;
+        }
         Ok((dest, sha256))
     }
 
     /// When the file `sha256` was published, as its origin said when it was fetched (a Go
-    /// module version's `.info` `Time`); None when no origin said.
+    /// module version's `.info` `Time`); None for other sources, and for a Go module fetched
+    /// only in runs with an explicit `SOURCE_DATE_EPOCH`.
     pub fn date_of(&self, sha256: &str) -> Option<u64> {
         let path = Sources::at(&self.root).date(&sha256.to_ascii_lowercase());
         fs::read_to_string(path).ok()?.trim().parse().ok()
     }
 
-    /// Records the publication time an origin gave for `sha256`, or says why there is none
-    /// (the source is then dated by its files, [`super::date`]).
-    fn keep_date(
+    /// Dates the verified file `sha256` of `f` if `f` has a Go module origin (the first one
+    /// names the module version): see [`Store::date_module`]. `published` is what that origin
+    /// said, when it gave the bytes.
+    fn date_fetch(
         &self,
-        origin: &Origin,
+        f: &Fetch,
         sha256: &str,
         published: Option<gomod::Published>,
-        progress: &mut dyn FnMut(&str),
-    ) {
-        match published {
-            None => {}
-            Some(Ok(date)) => {
-                if let Err(e) = self.write_date(sha256, date) {
-                    progress(&format!("cannot record when {origin} was published: {e}"));
-                }
-            }
-            Some(Err(why)) => progress(&format!(
-                "no publication time for {origin} ({why}): its source is dated by its newest file"
-            )),
+    ) -> Result<(), SourceError> {
+        let module = f.origins.iter().find_map(|o| match o {
+            Origin::GoModule { module, version } => Some((module, version)),
+            _ => None,
+        });
+        match module {
+            Some((module, version)) => self.date_module(module, version, sha256, published),
+            None => Ok(()),
         }
     }
 
-    /// A Go module zip stored without its date (by an older `recipe`, or when the proxy gave
-    /// none): asks the proxy again, so the same module version gets the same date everywhere.
-    fn backfill_date(&self, f: &Fetch, sha256: &str, progress: &mut dyn FnMut(&str)) {
+    /// Makes sure `dates/HEX` holds when `module@version` (the file `sha256`) was published:
+    /// kept from an earlier fetch, else what `go mod download` said (`published`, when the Go
+    /// module origin gave the bytes), else the proxy's `.info` asked for now (when another
+    /// origin gave the bytes, or the store held them undated). Fails naming the module when no
+    /// date can be had, unless the run's date is explicit: never a date from the files.
+    fn date_module(
+        &self,
+        module: &str,
+        version: &str,
+        sha256: &str,
+        published: Option<gomod::Published>,
+    ) -> Result<(), SourceError> {
         if self.date_of(sha256).is_some() {
-            return;
+            return Ok(());
         }
-        let tmp = self.tmp_dir();
-        for origin in &f.origins {
-            if let Origin::GoModule { module, version } = origin {
-                let published = fs::create_dir_all(&tmp)
+        let published = match published {
+            Some(p) => p,
+            None if self.explicit_date => return Ok(()),
+            None => {
+                let tmp = self.tmp_dir();
+                fs::create_dir_all(&tmp)
                     .map_err(|e| format!("cannot create {}: {e}", tmp.display()))
-                    .and_then(|()| gomod::published(self.go.as_deref(), module, version, &tmp));
-                self.keep_date(origin, sha256, Some(published), progress);
-                return;
+                    .and_then(|()| gomod::published(self.go.as_deref(), module, version, &tmp))
             }
+        };
+        match published {
+            Ok(date) => self.write_date(sha256, date).map_err(io_err(format!(
+                "recording when go module {module}@{version} was published"
+            ))),
+            Err(_) if self.explicit_date => Ok(()),
+            Err(why) => Err(SourceError::GoModuleUndated {
+                module: module.to_string(),
+                version: version.to_string(),
+                why,
+            }),
         }
     }
 

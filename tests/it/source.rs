@@ -983,26 +983,119 @@ fn source_go_module_is_dated_by_its_info_time_and_the_date_is_kept() {
     fetch(&older, &sha(&zip), vec![origin()]).unwrap();
     assert_eq!(older.date_of(&sha(&zip)), Some(1_683_356_889));
 
-    // A proxy without the `.info`: no date, and a note saying so (the source is then dated
-    // by its files).
-    let bare = serve(&[]);
-    let go = go_through(&bare.url(""), bin.path()).unwrap();
-    let offline = Store::new(t.path().join("c")).with_go(go);
-    fs::create_dir_all(offline.path_of(&sha(&zip)).parent().unwrap()).unwrap();
-    fs::write(offline.path_of(&sha(&zip)), &zip).unwrap();
+    // What a proxy without the `.info` does is `source_go_module_without_a_date_fails_the_fetch`:
+    // an error now, no longer a note and the files' date (which made the date depend on the
+    // machine and the run, not on the cache key).
+}
+
+/// A Go module zip `example.com/dated@v1.0.0`, its `.info` (published 2023-05-06T07:08:09Z)
+/// and `.mod`, as a module proxy serves them.
+fn dated_module() -> (Vec<u8>, Vec<(&'static str, Vec<u8>)>) {
+    let zip = zip_bytes(&[
+        E::File(
+            b"example.com/dated@v1.0.0/go.mod",
+            b"module example.com/dated\n",
+            0o644,
+        ),
+        E::File(
+            b"example.com/dated@v1.0.0/main.go",
+            b"package main\n\nfunc main() {}\n",
+            0o644,
+        ),
+    ]);
+    let info = br#"{"Version":"v1.0.0","Time":"2023-05-06T07:08:09Z"}"#.to_vec();
+    let files = vec![
+        ("/example.com/dated/@v/v1.0.0.info", info),
+        (
+            "/example.com/dated/@v/v1.0.0.mod",
+            b"module example.com/dated\n".to_vec(),
+        ),
+        ("/example.com/dated/@v/v1.0.0.zip", zip.clone()),
+    ];
+    (zip, files)
+}
+
+fn dated_origin() -> Origin {
+    Origin::GoModule {
+        module: "example.com/dated".into(),
+        version: "v1.0.0".into(),
+    }
+}
+
+#[test]
+fn source_go_module_given_by_a_url_is_dated_by_the_proxys_info() {
+    if !crate::util::require_tool("go") {
+        return;
+    }
+    let (zip, mut files) = dated_module();
+    files.push(("/dl/dated.zip", zip.clone()));
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (*p, &b[..])).collect();
+    let server = serve(&files);
+    let bin = tempfile::tempdir().unwrap();
+    let go = go_through(&server.url(""), bin.path()).unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let store = Store::new(t.path().join("store")).with_go(go);
     let mut notes = Vec::new();
     let f = Fetch {
         sha256: sha(&zip),
-        origins: vec![origin()],
+        origins: vec![Origin::Url(server.url("/dl/dated.zip")), dated_origin()],
     };
-    offline
+    store
         .fetch(&f, &mut |m: &str| notes.push(m.to_string()))
         .unwrap();
-    assert_eq!(offline.date_of(&sha(&zip)), None);
+    // The url gave the bytes; the date is still the `.info`'s, asked of the proxy at once
+    // (not left to a later run, nor to the files).
     assert!(
-        notes.iter().any(|n| n
-            .starts_with("no publication time for go module example.com/dated@v1.0.0 (")
-            && n.ends_with("): its source is dated by its newest file")),
+        notes
+            .iter()
+            .any(|n| n.starts_with("stored sha256") && n.contains("/dl/dated.zip")),
         "{notes:?}"
     );
+    assert_eq!(store.date_of(&sha(&zip)), Some(1_683_356_889));
+}
+
+#[test]
+fn source_go_module_without_a_date_fails_the_fetch() {
+    if !crate::util::require_tool("go") {
+        return;
+    }
+    // A proxy that serves the zip by url but has no `.info` (as an unreachable proxy, or
+    // GOPROXY=off, gives none).
+    let (zip, _) = dated_module();
+    let server = serve(&[("/dl/dated.zip", &zip)]);
+    let bin = tempfile::tempdir().unwrap();
+    let go = go_through(&server.url(""), bin.path()).unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let f = Fetch {
+        sha256: sha(&zip),
+        origins: vec![Origin::Url(server.url("/dl/dated.zip")), dated_origin()],
+    };
+    let store = Store::new(t.path().join("store")).with_go(go.clone());
+    let e = store.fetch(&f, &mut |_| {}).unwrap_err();
+    let m = e.to_string();
+    assert!(matches!(e, SourceError::GoModuleUndated { .. }), "{m}");
+    assert!(
+        m.starts_with("cannot date go module example.com/dated@v1.0.0: "),
+        "{m}"
+    );
+    assert!(m.contains("`@v/v1.0.0.info` `Time`"), "{m}");
+    assert!(m.contains("`GOPROXY`"), "{m}");
+    assert!(m.contains("set `SOURCE_DATE_EPOCH`"), "{m}");
+    assert_eq!(store.date_of(&sha(&zip)), None);
+    // The bytes were verified and are kept; the next fetch asks again and fails again,
+    // rather than going on with another date.
+    assert!(store.path_of(&sha(&zip)).is_file());
+    let again = store.fetch(&f, &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(again, SourceError::GoModuleUndated { .. }),
+        "{again}"
+    );
+
+    // With an explicit SOURCE_DATE_EPOCH the source's date is not needed: the fetch goes on,
+    // and the source stays undated (dated by nothing else either).
+    let explicit = Store::new(t.path().join("explicit"))
+        .with_go(go)
+        .with_explicit_date(true);
+    explicit.fetch(&f, &mut |_| {}).unwrap();
+    assert_eq!(explicit.date_of(&sha(&zip)), None);
 }
