@@ -58,7 +58,10 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         },
     };
     let job = source_job(&r, work.path(), &dir, &log_path, tools.sandbox.is_on());
-    let store = crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources());
+    // An unpacked tree to read needs no source date: a Go module the proxy cannot date still
+    // unpacks (a build asks the proxy again).
+    let store = crate::source::Store::new(crate::cache::Layout::new(&ctx.cache).sources())
+        .with_explicit_date(true);
     let progress = super::progress::Display::new(ctx.quiet);
     let id = r.name.clone();
     let applied = build::unpack_source(&r, &job, &store, &mut log, &tools, &progress, &id)
