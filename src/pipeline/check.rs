@@ -339,8 +339,10 @@ fn go_expect(r: &Recipe, arch: Arch, go_version: Option<String>) -> Option<verif
 /// `recipe check`'s verdict on the image just written at `layout`, every platform (the jobs'
 /// records in `known` stand in for their ELF files): every executable in it must be
 /// distroless-ready. One that is not (a shell or dlopen need the recipe does not accept, a
-/// script, a runtime) fails the build, naming the `[app] accept` line that would allow the
-/// needs a recipe may accept. A shell script is a `shell` need.
+/// script, a runtime) fails the build, naming every reason, and the `[app] accept` line that
+/// would allow the needs a recipe may accept (said to be not enough when another reason
+/// remains). A shell script is a `shell` need, except as the entrypoint: the image could not
+/// start, so no `accept` allows it.
 pub(super) fn distroless(
     r: &Recipe,
     layout: &Path,
@@ -359,9 +361,12 @@ pub(super) fn distroless(
     // (file, need) -> the platforms it is found on; `codes`: the needs an `accept` allows.
     let mut needs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut codes: Vec<&str> = Vec::new();
+    // A reason no `accept` allows is found.
+    let mut blocked = false;
     for p in &report.platforms {
         let platform = p.platform.clone().unwrap_or_default();
         if p.apps.is_empty() {
+            blocked = true;
             needs
                 .entry(("(entrypoint)".into(), "the image has nothing to run".into()))
                 .or_default()
@@ -373,8 +378,10 @@ pub(super) fn distroless(
             .other_executables
             .iter()
             .filter(|a| a.verdict != crate::check::Verdict::Unreadable);
-        for app in p.apps.iter().chain(others) {
-            for (code, what) in app_needs(app) {
+        let apps = p.apps.iter().map(|a| (a, true));
+        for (app, entrypoint) in apps.chain(others.map(|a| (a, false))) {
+            for (code, what) in app_needs(app, entrypoint, p.arch) {
+                blocked |= code.is_none();
                 if let Some(code) = code {
                     if r.accept.contains_key(code) {
                         continue; // a shell script, which the check does not know accepted
@@ -407,18 +414,38 @@ pub(super) fn distroless(
     Err(PipelineError::NotDistroless {
         recipe: r.name.clone(),
         reasons,
-        help: accept_help(r, &codes),
+        help: accept_help(r, &codes, blocked),
     })
 }
 
-/// What keeps `app` from being distroless-ready, each with the `accept` code that allows it
-/// (`shell`, `dlopen`), if any: nothing when it is ready.
-fn app_needs(app: &crate::check::App) -> Vec<(Option<&'static str>, String)> {
+/// What keeps `app` (`entrypoint`: the image's, resolved) from being distroless-ready, each
+/// with the `accept` code that allows it (`shell`, `dlopen`), if any: nothing when it is ready.
+/// Besides the acceptable findings, what else stands in the way is there too: the verdict
+/// `arch`'s check gives the app once they are accepted ([`verdict_without_acceptable`]).
+fn app_needs(
+    app: &crate::check::App,
+    entrypoint: bool,
+    arch: Option<Arch>,
+) -> Vec<(Option<&'static str>, String)> {
     if app.verdict == crate::check::Verdict::DistrolessReady {
         return Vec::new();
     }
-    let acceptable = |code: &str| recipe::ACCEPTABLE.iter().copied().find(|c| *c == code);
-    let found: Vec<(Option<&'static str>, String)> = app
+    // The verdict's summary of a script run by a shell (`script: needs a shell (sh)`).
+    if app.summary.starts_with("script: needs a shell") {
+        if entrypoint {
+            return vec![(
+                None,
+                format!(
+                    "{}, and it is the image's entrypoint: the image cannot start without \
+                     /bin/sh, which a distroless image lacks (`accept = {{ shell = ... }}` \
+                     does not allow that); the entrypoint must be a static executable",
+                    app.summary
+                ),
+            )];
+        }
+        return vec![(Some("shell"), format!("`shell`: {}", app.summary))];
+    }
+    let mut needs: Vec<(Option<&'static str>, String)> = app
         .findings
         .iter()
         .filter_map(|f| {
@@ -426,28 +453,52 @@ fn app_needs(app: &crate::check::App) -> Vec<(Option<&'static str>, String)> {
             Some((Some(code), format!("`{code}`: {}", f.message)))
         })
         .collect();
-    if !found.is_empty() {
-        return found;
+    if needs.is_empty() {
+        needs.push((None, app.summary.clone()));
+    } else if let Some(rest) = verdict_without_acceptable(app, arch) {
+        needs.push((None, rest));
     }
-    // The verdict's summary of a script run by a shell (`script: needs a shell (sh)`).
-    let code = app
-        .summary
-        .starts_with("script: needs a shell")
-        .then_some("shell");
-    let what = match code {
-        Some(c) => format!("`{c}`: {}", app.summary),
-        None => app.summary.clone(),
+    needs
+}
+
+/// The `accept` code `code` is, if a recipe may accept it.
+fn acceptable(code: &str) -> Option<&'static str> {
+    recipe::ACCEPTABLE.iter().copied().find(|c| *c == code)
+}
+
+/// The summary of what keeps the ELF `app` from being distroless-ready once its acceptable
+/// findings are accepted (a runtime, NSS, ...); None when nothing does, or it is no ELF.
+fn verdict_without_acceptable(app: &crate::check::App, arch: Option<Arch>) -> Option<String> {
+    let facts = app.facts.clone()?;
+    let report = verify::ElfReport {
+        arch,
+        description: app.description.clone().unwrap_or_default(),
+        findings: app
+            .findings
+            .iter()
+            .filter(|f| acceptable(f.code.as_str()).is_none())
+            .cloned()
+            .collect(),
+        facts: Some(facts),
     };
-    vec![(code, what)]
+    let invoked = app.path.rsplit('/').next().unwrap_or(&app.path);
+    let j = crate::check::judge(
+        &crate::check::FileKind::Elf(Box::new(report)),
+        invoked,
+        arch,
+    );
+    (j.verdict != crate::check::Verdict::DistrolessReady).then_some(j.summary)
 }
 
 /// The `[app] accept` line that allows `codes` (the recipe's accepts kept), or what it takes
-/// when nothing here can be accepted.
-fn accept_help(r: &Recipe, codes: &[&str]) -> String {
+/// when nothing here can be accepted; `blocked`: another reason remains, which no `accept`
+/// allows, so the line is said to be not enough.
+fn accept_help(r: &Recipe, codes: &[&str], blocked: bool) -> String {
+    const BUILD_WITHOUT: &str = "a distroless image has no shell, no dynamic loader and no \
+                                 interpreter: build the app without what it needs \
+                                 (docs/recipe-format.md)";
     if codes.is_empty() {
-        return "a distroless image has no shell, no dynamic loader and no interpreter: build \
-                the app without what it needs (docs/recipe-format.md)"
-            .into();
+        return BUILD_WITHOUT.into();
     }
     let mut entries: Vec<String> = r
         .accept
@@ -459,9 +510,18 @@ fn accept_help(r: &Recipe, codes: &[&str]) -> String {
             .iter()
             .map(|c| format!("{c} = \"WHY it does without\"")),
     );
+    let line = format!("`accept = {{ {} }}`", entries.join(", "));
+    if blocked {
+        let codes: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+        return format!(
+            "{line} under `[app]` in {} would allow the {} need only, which is not enough: \
+             the other reasons remain; {BUILD_WITHOUT}",
+            crate::text::path(&r.file),
+            codes.join(" and ")
+        );
+    }
     format!(
-        "when the app does without it, say why in {}, under `[app]`: `accept = {{ {} }}`",
+        "when the app does without it, say why in {}, under `[app]`: {line}",
         crate::text::path(&r.file),
-        entries.join(", ")
     )
 }

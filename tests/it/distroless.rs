@@ -81,3 +81,102 @@ script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\
     run(with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"])).success();
     assert!(s.out().join("demo/oci/index.json").is_file());
 }
+
+/// `helper`, a recipe whose tree holds `demo.bin` (the same source as `demo`) as `path`.
+fn helper_installing_demo_bin_as(path: &str) -> String {
+    format!(
+        r#"name = "helper"
+version = "1.0"
+license = "MIT"
+homepage = "https://example.invalid"
+
+[source]
+path = "../src"
+
+[build]
+system = "script"
+script = ["install -D -m 755 demo.bin ${{DESTDIR}}{path}"]
+"#
+    )
+}
+
+/// An executable with a `shell` need and a reason no `accept` allows (it is Python's
+/// interpreter by name): every reason is listed, and the `accept` line is said to be not
+/// enough; accepting the shell leaves the other reason, which still fails the build.
+#[test]
+fn every_reason_is_listed_and_accept_is_not_enough_beside_a_runtime() {
+    let zig = fake_zig();
+    let helper = helper_installing_demo_bin_as("/usr/lib/helper/python3");
+    let Some(s) = shell_demo("\n[image]\ninclude = [\"helper\"]\n") else {
+        return;
+    };
+    s.recipe("helper", &helper);
+    let out = cli(
+        "not_distroless_shell_and_runtime",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"]),
+    );
+    assert!(
+        out.stderr
+            .contains("/usr/lib/helper/python3 (linux/amd64): `shell`")
+            && out.stderr.contains("this is Python itself")
+            && out.stderr.contains("which is not enough"),
+        "{}",
+        out.stderr
+    );
+    let Some(s) = shell_demo(
+        "\n[app.accept]\nshell = \"no feature of demo runs it\"\n\n\
+         [image]\ninclude = [\"helper\"]\n",
+    ) else {
+        return;
+    };
+    s.recipe("helper", &helper);
+    let out = run(with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"]));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("this is Python itself") && !out.stderr.contains("accept = {"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A shell script as the image's entrypoint fails the build even with `accept = { shell =
+/// ... }`: the image cannot start without /bin/sh.
+#[test]
+fn a_shell_script_entrypoint_fails_even_when_shell_is_accepted() {
+    let helper = r#"name = "helper"
+version = "1.0"
+license = "MIT"
+homepage = "https://example.invalid"
+
+[source]
+path = "../src"
+
+[build]
+system = "script"
+script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\n' > ${DESTDIR}/usr/share/helper/run.sh", "chmod 755 ${DESTDIR}/usr/share/helper/run.sh"]
+"#;
+    let zig = fake_zig();
+    let Some(s) = prebuilt(
+        "\n[app.accept]\nshell = \"the helper script is for debugging only\"\n\n\
+         [image]\ninclude = [\"helper\"]\nentrypoint = [\"/usr/share/helper/run.sh\"]\n",
+    ) else {
+        return;
+    };
+    s.recipe("helper", helper);
+    let out = cli(
+        "not_distroless_entrypoint_script",
+        1,
+        with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"]),
+    );
+    assert!(
+        out.stderr.contains("the image's entrypoint")
+            && out.stderr.contains("cannot start without /bin/sh"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !s.out().join("demo/oci").exists(),
+        "a refused image is kept"
+    );
+}

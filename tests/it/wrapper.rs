@@ -374,6 +374,15 @@ fn coverage_instrumentation_is_dropped_and_the_program_is_not_instrumented() {
          ! grep -q gcda conftest && ! ls *.gcno *.gcda 2>/dev/null",
     );
     assert!(a.ok, "{a:?}");
+    // clang's context-sensitive profiling, and libgcov split over two linker arguments.
+    let a = probe(
+        &ours,
+        &[("conftest.c", MAIN)],
+        "$CC -fcs-profile-generate -c conftest.c && \
+         $CC -fcs-profile-generate=prof -o conftest conftest.o -Xlinker -l -Xlinker gcov \
+         -Wl,--library -Wl,gcov && ./conftest && ! grep -q profraw conftest",
+    );
+    assert!(a.ok, "{a:?}");
     let gcov = "extern void __gcov_dump(void);\nint main(void) { __gcov_dump(); return 0; }\n";
     let a = probe(
         &ours,

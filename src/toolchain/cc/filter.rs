@@ -3,9 +3,12 @@
 //!
 //! - the leak guard: a host include or library folder is refused, naming the argument;
 //! - coverage and profile instrumentation (`--coverage`, `-fprofile-arcs`, `-ftest-coverage`,
-//!   `-fprofile-generate[=DIR]`, `-fprofile-instr-generate[=FILE]`, `-fcoverage-mapping`) and
-//!   the coverage runtime (`-lgcov`, `-l gcov`, `-l:libgcov.a`, also in `-Wl,` lists and
-//!   `-Xlinker` values) are dropped: the target has no coverage runtime, and a configure
+//!   `-fprofile-generate[=DIR]`, `-fcs-profile-generate[=DIR]`,
+//!   `-fprofile-instr-generate[=FILE]`, `-fcoverage-mapping`) and the coverage runtime
+//!   (`-lgcov`, `-l gcov`, `-l:libgcov.a`, also in `-Wl,` lists and `-Xlinker` values, and
+//!   split over two of them as `-Xlinker -l -Xlinker gcov` or `-Wl,--library -Wl,gcov`: the
+//!   item after `-l`/`--library` is the library's name to ld, whatever argument it comes in)
+//!   are dropped: the target has no coverage runtime, and a configure
 //!   script may turn coverage on however it found the build machine's gcov. Dropped together,
 //!   compiling and linking alike, no object asks for `__gcov_*`/`__llvm_profile_*`, so the
 //!   link never misses them (what refusing them used to protect) and the build is simply not
@@ -207,6 +210,7 @@ fn coverage(arg: &str) -> bool {
         arg,
         "--coverage" | "-coverage" | "-fprofile-arcs" | "-ftest-coverage" | "-fcoverage-mapping"
     ) || valued("-fprofile-generate")
+        || valued("-fcs-profile-generate")
         || valued("-fprofile-instr-generate")
         || arg.strip_prefix("-l").is_some_and(gcov_library)
 }
@@ -318,28 +322,64 @@ fn leak(arg: &str) -> Action {
     ))
 }
 
+/// What a linker item says of the next one, across `-Wl,` lists and `-Xlinker` values alike
+/// (ld reads them as one list).
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// The next item is the value of this option, dropped before: it leaves too.
+    Value(&'static LdOption),
+    /// The next item is the library name of `-l`/`--library`, which was kept (as the last
+    /// item of its list, or as the last kept one): both leave when it names libgcov.
+    Library,
+}
+
+/// The items of one linker list that pass ([`linker_items`]).
+#[derive(Debug, Default)]
+struct Kept<'s> {
+    items: Vec<&'s str>,
+    /// The first item named libgcov for a `-l`/`--library` that ended an earlier argument:
+    /// that option leaves with it ([`Held`]).
+    retract: bool,
+}
+
 /// Filters the items of one linker list (`-Wl,` split on commas, or one `-Xlinker` value):
-/// the dropped options and libgcov ([`gcov_linker_item`], or `-l` then `gcov` in one list)
-/// leave. `pending` carries "the next item is the value of this option, dropped before" across
-/// arguments. Err: the refusal of an item ([`LdItem::Refuse`]).
+/// the dropped options and libgcov ([`gcov_linker_item`], or `-l`/`--library` then a gcov
+/// name) leave. `pending` carries what an item says of the next one ([`Pending`]) across
+/// arguments; the item after `-l` is a library name, never read as an option. Err: the
+/// refusal of an item ([`LdItem::Refuse`]).
 fn linker_items<'s>(
     items: impl Iterator<Item = &'s str>,
-    pending: &mut Option<&'static LdOption>,
-) -> Result<Vec<&'s str>, String> {
-    let mut kept = Vec::new();
-    let mut items = items.peekable();
-    while let Some(item) = items.next() {
-        if pending.take().is_some() || gcov_linker_item(item) {
+    pending: &mut Option<Pending>,
+) -> Result<Kept<'s>, String> {
+    let mut kept = Kept::default();
+    for item in items {
+        match pending.take() {
+            Some(Pending::Value(_)) => continue,
+            Some(Pending::Library) if gcov_library(item) => {
+                // The `-l` is this list's last kept item, or ended an earlier argument.
+                if kept.items.pop().is_none() {
+                    kept.retract = true;
+                }
+                continue;
+            }
+            Some(Pending::Library) => {
+                kept.items.push(item);
+                continue;
+            }
+            None => {}
+        }
+        if gcov_linker_item(item) {
             continue;
         }
-        if library_option(item) && items.peek().is_some_and(|&next| gcov_library(next)) {
-            items.next();
+        if library_option(item) {
+            kept.items.push(item);
+            *pending = Some(Pending::Library);
             continue;
         }
         match ld_option(item) {
-            LdItem::Other => kept.push(item),
+            LdItem::Other => kept.items.push(item),
             LdItem::Drop => {}
-            LdItem::DropWithNext(opt) => *pending = Some(opt),
+            LdItem::DropWithNext(opt) => *pending = Some(Pending::Value(opt)),
             LdItem::Refuse(message) => return Err(message),
         }
     }
@@ -403,9 +443,13 @@ struct Walk<'a> {
     cx: &'a Context<'a>,
     /// `-E` is one of the driver's options.
     preprocess: bool,
-    /// The next linker item is the value of this linker option, dropped before (across `-Wl,`
-    /// and `-Xlinker` arguments).
-    pending_value: Option<&'static LdOption>,
+    /// What the last linker item says of the next (across `-Wl,` and `-Xlinker` arguments).
+    pending: Option<Pending>,
+    /// Set by an argument that ends with `-l`/`--library` ([`Pending::Library`]): what passes
+    /// in its place if the library turns out to be libgcov ([`Held`]).
+    hold: Option<Option<OsString>>,
+    /// Set by an argument whose first linker item names libgcov for the held `-l`.
+    retract: bool,
 }
 
 impl Walk<'_> {
@@ -438,10 +482,16 @@ impl Walk<'_> {
         }
         if let Some(list) = a.strip_prefix("-Wl,") {
             let items = list.split(',').count();
-            let kept = match linker_items(list.split(','), &mut self.pending_value) {
+            let kept = match linker_items(list.split(','), &mut self.pending) {
                 Ok(kept) => kept,
                 Err(message) => return Decision::Stop(Action::Refuse(message)),
             };
+            self.retract |= kept.retract;
+            let kept = kept.items;
+            if let (Some(Pending::Library), [rest @ .., _]) = (self.pending, &kept[..]) {
+                self.hold =
+                    Some((!rest.is_empty()).then(|| format!("-Wl,{}", rest.join(",")).into()));
+            }
             return if kept.is_empty() {
                 Decision::Drop
             } else if kept.len() == items {
@@ -468,10 +518,18 @@ impl Walk<'_> {
     fn second(&mut self, pair: Pair, value: &OsStr) -> Decision {
         match (pair, value.to_str()) {
             (Pair::Xlinker, Some(v)) => {
-                match linker_items(std::iter::once(v), &mut self.pending_value) {
-                    Ok(kept) if kept.is_empty() => Decision::Drop,
-                    Ok(_) => Decision::KeepPair,
-                    Err(message) => Decision::Stop(Action::Refuse(message)),
+                let kept = match linker_items(std::iter::once(v), &mut self.pending) {
+                    Ok(kept) => kept,
+                    Err(message) => return Decision::Stop(Action::Refuse(message)),
+                };
+                self.retract |= kept.retract;
+                if kept.items.is_empty() {
+                    Decision::Drop
+                } else {
+                    if matches!(self.pending, Some(Pending::Library)) {
+                        self.hold = Some(None);
+                    }
+                    Decision::KeepPair
                 }
             }
             (Pair::Xlinker, None) => Decision::KeepPair,
@@ -523,6 +581,15 @@ fn output(file: &Path) -> Decision {
     Decision::Stdout((file != Path::new("-")).then(|| file.to_owned()))
 }
 
+/// The arguments that ended with `-l`/`--library` ([`Pending::Library`]), already in the
+/// output at `range`: when the next linker item names libgcov, `instead` takes their place
+/// (the `-Wl,` list without its last item, or nothing).
+#[derive(Debug)]
+struct Held {
+    range: std::ops::Range<usize>,
+    instead: Option<OsString>,
+}
+
 /// What the wrapper does with `args` (the arguments after the wrapper's name): each argument
 /// is decided on its own ([`Walk::single`]), or with the one after it when it is the first of
 /// a [`Pair`]; a pair's first half with nothing after it passes as it is.
@@ -530,9 +597,12 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
     let mut walk = Walk {
         cx,
         preprocess: preprocessing(args),
-        pending_value: None,
+        pending: None,
+        hold: None,
+        retract: false,
     };
     let mut out: Vec<OsString> = Vec::with_capacity(args.len());
+    let mut held: Option<Held> = None;
     let mut stdout = None;
     let mut first_of_pair: Option<(Pair, &OsString)> = None;
     let nexts = args.iter().skip(1).map(Some).chain([None]);
@@ -542,6 +612,12 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
             Some((pair, _)) => walk.second(pair, arg),
             None => walk.single(arg, next),
         };
+        if std::mem::take(&mut walk.retract)
+            && let Some(h) = held.take()
+        {
+            out.splice(h.range, h.instead);
+        }
+        let start = out.len();
         match decision {
             Decision::Keep => out.push(arg.clone()),
             Decision::Drop => {}
@@ -554,11 +630,17 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
             Decision::Stdout(file) => stdout = file,
             Decision::Stop(action) => return action,
         }
+        if let Some(instead) = walk.hold.take() {
+            held = Some(Held {
+                range: start..out.len(),
+                instead,
+            });
+        }
     }
     if let Some((_, first)) = first_of_pair {
         out.push(first.clone());
     }
-    if let Some(opt) = walk.pending_value {
+    if let Some(Pending::Value(opt)) = walk.pending {
         return Action::Refuse(missing_value(opt));
     }
     Action::Run { args: out, stdout }

@@ -320,6 +320,8 @@ fn coverage_instrumentation_is_dropped_in_every_spelling() {
         "-fprofile-generate=/tmp/prof",
         "-fprofile-instr-generate",
         "-fprofile-instr-generate=x.profraw",
+        "-fcs-profile-generate",
+        "-fcs-profile-generate=/tmp/prof",
         "-fcoverage-mapping",
         "-lgcov",
         "-l:libgcov.a",
@@ -348,6 +350,7 @@ fn coverage_instrumentation_is_dropped_in_every_spelling() {
     assert_eq!(passed(&["-Wl,-l,z,-l,gcov", "a.o"]), ["-Wl,-l,z", "a.o"]);
     // What only looks alike passes: another library, another option, profile data used.
     for arg in [
+        "-fcs-profile-generate-x",
         "-fprofile-use=x.prof",
         "-fprofile-use",
         "-fno-coverage-mapping",
@@ -359,6 +362,51 @@ fn coverage_instrumentation_is_dropped_in_every_spelling() {
     }
     assert_eq!(passed(&["-l", "z", "a.o"]), ["-l", "z", "a.o"]);
     assert_eq!(passed(&["a.o", "-l"]), ["a.o", "-l"]);
+}
+
+/// libgcov named in two linker items of two arguments (`-Xlinker -l -Xlinker gcov`,
+/// `-Wl,-l -Wl,gcov`, and with `--library`) leaves like `-lgcov`, both arguments together
+/// (or the `-l` alone, from a list with other items); another library written so passes
+/// untouched, and the item after `-l` is the library's name whatever it looks like.
+#[test]
+fn gcov_split_across_linker_arguments_is_dropped() {
+    for split in [
+        &["-Xlinker", "-l", "-Xlinker", "gcov"][..],
+        &["-Xlinker", "--library", "-Xlinker", "gcov"],
+        &["-Xlinker", "-l", "-Xlinker", ":libgcov.a"],
+        &["-Wl,-l", "-Wl,gcov"],
+        &["-Wl,--library", "-Wl,gcov"],
+        &["-Wl,-l", "-Xlinker", "gcov"],
+        &["-Xlinker", "--library", "-Wl,gcov"],
+    ] {
+        let mut args = vec!["a.o"];
+        args.extend_from_slice(split);
+        args.push("-lz");
+        assert_eq!(passed(&args), ["a.o", "-lz"], "{split:?}");
+    }
+    // The other items of the lists stay; arguments between the two halves keep their place.
+    assert_eq!(
+        passed(&["-Wl,-O1,-l", "a.o", "-Wl,gcov,--as-needed"]),
+        ["-Wl,-O1", "a.o", "-Wl,--as-needed"]
+    );
+    assert_eq!(
+        passed(&["-Xlinker", "-l", "a.o", "-Xlinker", "gcov", "-lz"]),
+        ["a.o", "-lz"]
+    );
+    // Another library split the same way passes untouched.
+    for split in [
+        &["-Xlinker", "-l", "-Xlinker", "m"][..],
+        &["-Xlinker", "--library", "-Xlinker", "m"],
+        &["-Wl,-l", "-Wl,m"],
+        &["-Wl,--library", "-Wl,m"],
+        &["-Wl,-O1,-l", "a.o", "-Wl,m,--as-needed"],
+        &["-Wl,-l", "-Wl,gcovx"],
+        &["-Xlinker", "-l", "-Xlinker", "--export-dynamic"],
+        &["-Wl,-l,--export-dynamic"],
+        &["a.o", "-Wl,-l"],
+    ] {
+        assert_eq!(passed(split), split, "{split:?}");
+    }
 }
 
 #[test]
