@@ -180,3 +180,45 @@ script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\
         "a refused image is kept"
     );
 }
+
+/// The files under `dir` (recursively), but the folder's `.lock`.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if e.file_name() != ".lock" {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A refused image leaves nothing in its folder for `recipe test`, `recipe push` or a pipeline
+/// to take: not its SBOM, VEX or binaries, nor the files an accepted build of it wrote before.
+#[test]
+fn a_refused_image_leaves_nothing_behind() {
+    let accepted = "\n[app.accept]\nshell = \"no feature of demo runs it\"\n";
+    let Some(s) = shell_demo(accepted) else {
+        return;
+    };
+    let zig = fake_zig();
+    run(with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"])).success();
+    let dir = s.out().join("demo");
+    let before = files_under(&dir);
+    for part in [".oci.tar", ".spdx.json", "bin/amd64/demo"] {
+        assert!(before.iter().any(|f| f.ends_with(part)), "{before:?}");
+    }
+    // The accept taken away: the image is refused, and the earlier one's files go too.
+    let recipe = s.recipes().join("demo.toml");
+    let text = std::fs::read_to_string(&recipe).unwrap();
+    assert!(text.contains(accepted));
+    std::fs::write(&recipe, text.replace(accepted, "")).unwrap();
+    run(with_zig(&s, &zig).args(["build", "-q", "demo", "--arch", "amd64"])).failure(1);
+    assert_eq!(files_under(&dir), Vec::<String>::new());
+}
