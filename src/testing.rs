@@ -1,6 +1,7 @@
 //! Test support shared by the unit tests and the integration tests (`tests/it/util.rs`):
 //! [`skip_to`] marks a test skipped for a reason (and fails it under CI), so a test that needs
-//! a tool of the machine never passes silently without it. No part of `recipe` itself uses it.
+//! a tool of the machine never passes silently without it; [`ar`] writes a fixture .deb's
+//! container. No part of `recipe` itself uses it.
 
 use std::io::Write;
 use std::path::Path;
@@ -47,4 +48,26 @@ pub(crate) fn skip(reason: &str) {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/skipped-tests.txt")
         });
     skip_to(&file, reason);
+}
+
+/// An ar archive of `members` (name, bytes), as `ar` and dpkg-deb write them (a .deb's
+/// container).
+pub fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = b"!<arch>\n".to_vec();
+    for (name, bytes) in members {
+        let h = format!(
+            "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+            0,
+            0,
+            0,
+            "100644",
+            bytes.len()
+        );
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(bytes);
+        if bytes.len() % 2 == 1 {
+            out.push(b'\n');
+        }
+    }
+    out
 }

@@ -87,26 +87,7 @@ pub(super) fn data_member(deb: &Path, out: &Path) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    /// An ar archive of `members` (name, bytes), as `ar`/dpkg-deb write them.
-    fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for (name, bytes) in members {
-            let h = format!(
-                "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-                0,
-                0,
-                0,
-                "100644",
-                bytes.len()
-            );
-            out.extend_from_slice(h.as_bytes());
-            out.extend_from_slice(bytes);
-            if bytes.len() % 2 == 1 {
-                out.push(b'\n');
-            }
-        }
-        out
-    }
+    use crate::testing::ar;
 
     fn take(bytes: &[u8]) -> Result<(String, Vec<u8>), String> {
         let t = tempfile::tempdir().unwrap();

@@ -19,6 +19,20 @@ fn shell_demo(extra: &str) -> Option<crate::util::Scratch> {
     Some(s)
 }
 
+/// An included recipe that installs a shell script, `/usr/share/helper/run.sh`.
+const SCRIPT_HELPER: &str = r#"name = "helper"
+version = "1.0"
+license = "MIT"
+homepage = "https://example.invalid"
+
+[source]
+path = "../src"
+
+[build]
+system = "script"
+script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\n' > ${DESTDIR}/usr/share/helper/run.sh", "chmod 755 ${DESTDIR}/usr/share/helper/run.sh"]
+"#;
+
 #[test]
 fn an_image_whose_app_runs_a_shell_fails_unless_accepted() {
     let Some(s) = shell_demo("") else { return };
@@ -45,18 +59,7 @@ fn an_image_whose_app_runs_a_shell_fails_unless_accepted() {
 /// whole) fails the build; `accept = { shell = ... }` allows it.
 #[test]
 fn an_image_holding_a_shell_script_fails_unless_accepted() {
-    let helper = r#"name = "helper"
-version = "1.0"
-license = "MIT"
-homepage = "https://example.invalid"
-
-[source]
-path = "../src"
-
-[build]
-system = "script"
-script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\n' > ${DESTDIR}/usr/share/helper/run.sh", "chmod 755 ${DESTDIR}/usr/share/helper/run.sh"]
-"#;
+    let helper = SCRIPT_HELPER;
     let zig = fake_zig();
     let Some(s) = prebuilt("\n[image]\ninclude = [\"helper\"]\n") else {
         return;
@@ -144,18 +147,7 @@ fn every_reason_is_listed_and_accept_is_not_enough_beside_a_runtime() {
 /// ... }`: the image cannot start without /bin/sh.
 #[test]
 fn a_shell_script_entrypoint_fails_even_when_shell_is_accepted() {
-    let helper = r#"name = "helper"
-version = "1.0"
-license = "MIT"
-homepage = "https://example.invalid"
-
-[source]
-path = "../src"
-
-[build]
-system = "script"
-script = ["mkdir -p ${DESTDIR}/usr/share/helper", "printf '#!/bin/sh\\necho hi\\n' > ${DESTDIR}/usr/share/helper/run.sh", "chmod 755 ${DESTDIR}/usr/share/helper/run.sh"]
-"#;
+    let helper = SCRIPT_HELPER;
     let zig = fake_zig();
     let Some(s) = prebuilt(
         "\n[app.accept]\nshell = \"the helper script is for debugging only\"\n\n\

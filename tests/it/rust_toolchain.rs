@@ -6,32 +6,12 @@ use std::path::Path;
 
 use recipe::arch::Arch;
 use recipe::debian::mirror::Mirror;
+use recipe::testing::ar;
 use recipe::toolchain::rust_std::{Panic, Sysroot, provision_std};
 use recipe::toolchain::spec::RustSpec;
 use recipe::toolchain::{Rust, ToolchainError, provision_rust};
 
 use crate::util::{serve, sha, skip};
-
-/// An ar archive of `members`, as dpkg-deb writes a .deb.
-fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = b"!<arch>\n".to_vec();
-    for (name, bytes) in members {
-        let h = format!(
-            "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-            0,
-            0,
-            0,
-            "100644",
-            bytes.len()
-        );
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(bytes);
-        if bytes.len() % 2 == 1 {
-            out.push(b'\n');
-        }
-    }
-    out
-}
 
 /// A .deb whose data is `files` (path, text, mode) under `./`, as a gzipped tar.
 fn deb(files: &[(&str, &str, u32)]) -> Vec<u8> {
