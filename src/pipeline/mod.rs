@@ -281,12 +281,7 @@ pub fn build(
     };
     let tools = provision(settings, &specs, &graph, progress)?;
 
-    let mut store = source::Store::new(cache::Layout::new(&settings.cache).sources())
-        .with_explicit_date(settings.source_date_epoch.is_some());
-    if let Some(go) = &tools.go {
-        // Go modules are fetched with the pinned Go, never whatever `go` is on PATH.
-        store = store.with_go(go.pinned.clone());
-    }
+    let store = source_store(settings, &tools);
     let cache = Cache::new(&settings.cache);
     // An app's smoke test runs in its image's files: the recipes the image includes (small
     // data: the CA bundle, zoneinfo) are ready before it.
@@ -302,19 +297,7 @@ pub fn build(
                 .collect()
         })
         .collect();
-    let planned: Vec<crate::progress::Planned> = graph
-        .nodes
-        .iter()
-        .map(|n| crate::progress::Planned {
-            job: n.id(),
-            builds: n.builds(),
-            expect: n.last_build,
-        })
-        .collect();
-    progress.event(Event::Planned {
-        jobs: &planned,
-        parallel: settings.jobs.max(1),
-    });
+    announce(&graph, settings, progress);
     let results = build::schedule::run_graph(&deps, settings.jobs.max(1), |i| {
         let node = &graph.nodes[i];
         let id = node.id();
@@ -359,6 +342,35 @@ pub fn build(
         out.extend(pack_app(settings, r, &graph, &results, progress)?);
     }
     Ok(out)
+}
+
+/// The source store of a build: Go modules fetched with the pinned Go (never whatever `go` is
+/// on PATH), undated sources allowed only when the user gives SOURCE_DATE_EPOCH.
+fn source_store(settings: &Settings, tools: &Tools) -> source::Store {
+    let store = source::Store::new(cache::Layout::new(&settings.cache).sources())
+        .with_explicit_date(settings.source_date_epoch.is_some());
+    match &tools.go {
+        Some(go) => store.with_go(go.pinned.clone()),
+        None => store,
+    }
+}
+
+/// Tells the progress display every job of the run, before any starts, with what each is
+/// expected to take.
+fn announce(graph: &plan::Graph, settings: &Settings, progress: &dyn Progress) {
+    let planned: Vec<crate::progress::Planned> = graph
+        .nodes
+        .iter()
+        .map(|n| crate::progress::Planned {
+            job: n.id(),
+            builds: n.builds(),
+            expect: n.last_build,
+        })
+        .collect();
+    progress.event(Event::Planned {
+        jobs: &planned,
+        parallel: settings.jobs.max(1),
+    });
 }
 
 /// The toolchains the graph's misses need (meson, Go, zig and its wrappers for each arch), and
