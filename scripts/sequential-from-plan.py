@@ -94,7 +94,11 @@ def main():
             argv = list(step["argv"])
             if argv[0] == "make" and not any(a.startswith("-j") for a in argv):
                 argv.insert(1, "-j$JOBS")
-            env = " ".join(f"{k}={q(v)}" for k, v in sorted(step["env"].items()))
+            # recipe fills the plan's `${SOURCE_DATE}` with the source's date once it is
+            # unpacked; the baseline gives 0 (the date changes no work, only embedded stamps)
+            env = " ".join(
+                f"{k}={q('0' if v == '${SOURCE_DATE}' else v)}" for k, v in sorted(step["env"].items())
+            )
             cmd = " ".join(a if a == "-j$JOBS" else q(a) for a in argv)
             out.append(f"(cd {q(step['cwd'])} && env -i {env} {cmd}) >> {q(j['work'])}/build.log 2>&1")
         # where dependents (sysroot_from) and host-tool PATHs look for this job's install tree
