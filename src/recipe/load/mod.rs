@@ -15,6 +15,7 @@ use crate::arch::Arch;
 
 mod build;
 mod image;
+mod request;
 mod smoke;
 pub use smoke::{app_program, read_smoke_files};
 mod source;
