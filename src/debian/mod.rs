@@ -4,6 +4,7 @@
 //! access here.
 
 pub mod cves;
+pub mod deb;
 pub mod index;
 pub mod mirror;
 pub mod series;

@@ -3,7 +3,6 @@
 //! per-target wrapper executables build systems are given (CC, CXX, AR, RANLIB, STRIP).
 
 pub mod cc;
-mod deb;
 pub mod rust;
 pub mod rust_std;
 pub mod spec;

@@ -176,7 +176,7 @@ fn unpack_deb(
         ));
     }
     let data = tmp.join(format!("{}.data", deb.package));
-    super::deb::data_member(&file, &data).map_err(|e| format!("`{url}`: {e}"))?;
+    crate::debian::deb::data_member(&file, &data).map_err(|e| format!("`{url}`: {e}"))?;
     drop(file);
     crate::source::extract_with(&data, part, 0, limits)
         .map_err(|e| format!("cannot unpack the data of `{url}`: {e}"))?;

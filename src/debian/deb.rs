@@ -36,7 +36,7 @@ fn header(h: &[u8; HEADER]) -> Result<Member, String> {
 
 /// Copies the `data.tar.*` member of the .deb `deb` into the new file `out`; returns the
 /// member's name (`data.tar.xz`), which says its compression.
-pub(super) fn data_member(deb: &Path, out: &Path) -> Result<String, String> {
+pub fn data_member(deb: &Path, out: &Path) -> Result<String, String> {
     let fail = |e: io::Error| format!("cannot read `{}`: {e}", deb.display());
     let file = File::open(deb).map_err(fail)?;
     let len = file.metadata().map_err(fail)?.len();
