@@ -407,7 +407,9 @@ impl ExitCode for SourceError {
             | SourceError::BadLimit { .. }
             | SourceError::BadMirror { .. }
             // A go.mod `replace` the recipe's source cannot satisfy: the recipe's choice.
-            | SourceError::GoLocalReplace { .. } => Usage,
+            | SourceError::GoLocalReplace { .. }
+            // A lock file whose crates cannot be pinned: the source the recipe chose.
+            | SourceError::CargoLock { .. } => Usage,
             // Every origin failed: input only when each failed for an input reason.
             SourceError::AllOriginsFailed { errors, .. } => {
                 if !errors.is_empty() && errors.iter().all(|e| e.exit() == Usage) {

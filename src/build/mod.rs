@@ -2,6 +2,7 @@
 //! run each step with its output in the job's log, and collect the app files it installed.
 
 pub mod compress;
+mod cargo;
 pub mod debian;
 mod fsutil;
 pub mod install;
@@ -28,9 +29,19 @@ pub struct Tools {
     pub go: Option<Go>,
     pub meson: Option<PathBuf>,
     pub upx: Option<crate::toolchain::upx::Upx>,
+    /// Rust, for cargo jobs.
+    pub rust: Option<RustTools>,
     pub jobserver: Option<jobserver::Client>,
     /// How the steps run: in the sandbox, or not (`--no-sandbox`).
     pub sandbox: crate::sandbox::Sandbox,
+}
+
+/// The pinned Rust, and what builds its std for a target once: the cache holding the
+/// sysroots, and a lock so that two jobs of one arch do not build the same one at once.
+pub struct RustTools {
+    pub rust: crate::toolchain::rust::Rust,
+    pub cache: PathBuf,
+    pub std_builds: std::sync::Mutex<()>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -119,6 +130,8 @@ pub struct Built {
     /// The source's own date, in seconds since the epoch, when it has one
     /// ([`crate::source::date`]): the default date of the images holding this job.
     pub date: Option<u64>,
+    /// A cargo build's crates linked into its binaries.
+    pub crates: Vec<crate::sbom::cargo::Crate>,
 }
 
 /// Runs `job` for `recipe` to the end of its build steps: its app files and what was applied.
@@ -167,6 +180,7 @@ pub fn run_job(
         toolchain::wrappers::write(zig, job.arch, cache, job.view.fixed)?;
     }
     go_modules(recipe, job, &mut log, tools, progress, &id)?;
+    let rust = cargo::prepare(recipe, job, store, &mut log, tools, progress, &id)?;
     for step in &job.steps {
         progress.step(&id, step.name());
         if let Step::Run(cmd) = step {
@@ -185,10 +199,15 @@ pub fn run_job(
     }
     let files = collect(recipe, job)?;
     strip(recipe, job, &files, &mut log, tools, progress, &id)?;
+    let crates = match &rust {
+        Some(prepared) => cargo::linked(recipe, job, prepared)?,
+        None => Vec::new(),
+    };
     Ok(Built {
         files,
         debian,
         date,
+        crates,
     })
 }
 
@@ -352,6 +371,9 @@ fn fetch_source(
                             version: version.clone(),
                             file: file.clone(),
                         },
+                        Origin::Crate { name, version } => {
+                            source::Origin::Url(source::crates::crate_url(name, version))
+                        }
                     })
                     .collect(),
             };

@@ -60,6 +60,10 @@ pub struct Meta {
     /// none (or for entries made before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_date: Option<u64>,
+    /// A cargo build's crates linked into its binaries (`cargo metadata` and `Cargo.lock`),
+    /// for the SBOM.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crates: Vec<crate::sbom::cargo::Crate>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

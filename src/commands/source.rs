@@ -50,6 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         go: None,
         meson: None,
         upx: None,
+        rust: None,
         jobserver: None,
         sandbox: if args.no_sandbox {
             crate::sandbox::Sandbox::Off

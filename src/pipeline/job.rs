@@ -64,6 +64,7 @@ pub(super) fn run_node(
         files,
         debian,
         date,
+        crates,
     } = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
     let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
     let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
@@ -83,6 +84,7 @@ pub(super) fn run_node(
     let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
     meta.seconds = Some(started.elapsed().as_secs());
     meta.source_date = date;
+    meta.crates = crates;
     cache.commit(&node.job.dest, &node.job.log, &meta)?;
     let _ = std::fs::remove_dir_all(&node.job.work);
     progress.note(
@@ -127,5 +129,6 @@ fn entry_meta(
         debian,
         sandbox,
         source_date: None,
+        crates: Vec::new(),
     }
 }

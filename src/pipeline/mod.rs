@@ -243,6 +243,7 @@ pub fn plan(
         jobs: settings.jobs,
         zig_version: specs.zig.version.clone(),
         go_version: specs.go.version.clone(),
+        rust_version: specs.rust.debian_version.clone(),
         upx: Arch::ALL
             .into_iter()
             .map(|a| (a, toolchain::upx::identity(&specs.upx, a)))
@@ -387,6 +388,7 @@ fn provision(
         go: None,
         meson: None,
         upx: None,
+        rust: None,
         jobserver: None,
         sandbox: crate::sandbox::Sandbox::Off,
     };
@@ -406,6 +408,24 @@ fn provision(
             &settings.cache,
             &mut |m: &str| progress.note("meson", m),
         )?);
+    }
+    if misses.iter().any(|n| n.job.system == recipe::System::Cargo) {
+        let rust_err = |e: crate::source::SourceError| toolchain::ToolchainError::Rust {
+            version: specs.rust.version.clone(),
+            reason: e.to_string(),
+        };
+        let mirror = crate::source::debian_mirror().map_err(rust_err)?;
+        let rust = toolchain::rust::provision_rust(
+            &specs.rust,
+            &settings.cache,
+            &mirror,
+            &mut |m: &str| progress.note("rust", m),
+        )?;
+        tools.rust = Some(build::RustTools {
+            rust,
+            cache: settings.cache.clone(),
+            std_builds: std::sync::Mutex::new(()),
+        });
     }
     if misses.iter().any(|n| n.job.needs_go) {
         tools.go = Some(toolchain::provision_go(&specs.go, &settings.cache)?);

@@ -336,6 +336,12 @@ impl Builder<'_> {
         let mut toolchain = match recipe.build.system {
             System::Go if !recipe.build.options(arch).cgo => format!("go {}", self.ctx.go_version),
             System::Go => format!("go {} + zig {}", self.ctx.go_version, self.ctx.zig_version),
+            System::Cargo => format!(
+                "rust {} (std {}) + zig {}",
+                self.ctx.rust_version,
+                crate::toolchain::rust_std::SYSROOT_REVISION,
+                self.ctx.zig_version
+            ),
             _ => format!("zig {}", self.ctx.zig_version),
         };
         if recipe.compress.is_some() {

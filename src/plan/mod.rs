@@ -28,6 +28,9 @@ pub struct Context {
     pub jobs: usize,
     pub zig_version: String,
     pub go_version: String,
+    /// The pinned Rust's Debian version (`toolchains/rust.toml`): its install folder's name
+    /// and, with the std sysroot's revision, the toolchain part of a cargo job's key.
+    pub rust_version: String,
     /// The packer's identity per arch (`toolchain::upx::identity`), in the key of recipes
     /// that pack.
     pub upx: BTreeMap<Arch, String>,
@@ -312,6 +315,7 @@ pub fn job_with(
     let host_sysroot = folders.host_sysroot();
     let opts = recipe.build.options(arch);
     let needs_go = recipe.build.system == System::Go;
+    // A cargo build links with zig and compiles its C with it.
     let needs_zig = !needs_go || opts.cgo;
     let view = if ctx.fixed_paths {
         View::fixed(view::Parts {

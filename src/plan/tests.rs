@@ -19,6 +19,7 @@ fn ctx() -> Context {
         )]
         .into(),
         go_version: "1.24.0".into(),
+        rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
         jobserver: true,
         go_env: vec![],
         host_path: "/usr/bin".into(),

@@ -164,6 +164,11 @@ pub enum Origin {
         version: String,
         file: String,
     },
+    /// A crate's `.crate` file from crates.io (`RECIPE_CRATES_URL`).
+    Crate {
+        name: String,
+        version: String,
+    },
 }
 
 impl DebianPackage {
@@ -206,11 +211,12 @@ pub enum System {
     Cmake,
     Meson,
     Go,
+    Cargo,
     Script,
 }
 
 impl System {
-    pub const NAMES: &'static str = "make, autotools, cmake, meson, go, script";
+    pub const NAMES: &'static str = "make, autotools, cmake, meson, go, cargo, script";
 
     pub fn parse(s: &str) -> Option<System> {
         Some(match s {
@@ -219,6 +225,7 @@ impl System {
             "cmake" => System::Cmake,
             "meson" => System::Meson,
             "go" => System::Go,
+            "cargo" => System::Cargo,
             "script" => System::Script,
             _ => return None,
         })
@@ -231,6 +238,7 @@ impl System {
             System::Cmake => "cmake",
             System::Meson => "meson",
             System::Go => "go",
+            System::Cargo => "cargo",
             System::Script => "script",
         }
     }
@@ -266,6 +274,12 @@ pub struct Options {
     pub go_ldflags: Vec<String>,
     pub cgo: bool,
     pub script: Vec<String>,
+    /// cargo: the binaries to build (empty: every binary of the package).
+    pub bins: Vec<String>,
+    /// cargo: features to turn on.
+    pub features: Vec<String>,
+    /// cargo: `--no-default-features`.
+    pub no_default_features: bool,
     /// `run-target-programs`: the configure step (a script: where it sets
     /// `RECIPE_RUN_TARGET_PROGRAMS`) runs the target programs it links, under the arch's
     /// qemu-user in a cross build, and `uname -m` answers the target's machine there.
@@ -301,6 +315,9 @@ impl Options {
         o.go_ldflags.extend(other.go_ldflags.iter().cloned());
         o.cgo |= other.cgo;
         o.script.extend(other.script.iter().cloned());
+        o.bins.extend(other.bins.iter().cloned());
+        o.features.extend(other.features.iter().cloned());
+        o.no_default_features |= other.no_default_features;
         o.run_target_programs |= other.run_target_programs;
         o
     }

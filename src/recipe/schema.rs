@@ -55,6 +55,9 @@ pub struct SourceTable {
     pub go_module: Option<Spanned<GoModuleTable>>,
     #[serde(default)]
     pub pypi: Option<Spanned<PypiTable>>,
+    /// `[source.crate]`: a crate from crates.io by name and version.
+    #[serde(default, rename = "crate")]
+    pub krate: Option<Spanned<CrateTable>>,
     /// Leading path components to drop when extracting (default 1 for url/debian, all of the
     /// module prefix for go-module).
     #[serde(default)]
@@ -153,6 +156,14 @@ pub struct PypiTable {
     pub file: String,
 }
 
+/// `[source.crate]`: a crate's `.crate` file as crates.io serves it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CrateTable {
+    pub name: Spanned<String>,
+    pub version: Spanned<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct GoModuleTable {
@@ -207,6 +218,15 @@ pub struct OptionsTable {
     pub cgo: Option<Spanned<bool>>,
     #[serde(default)]
     pub script: Option<Spanned<Vec<Spanned<String>>>>,
+    /// cargo: the binaries to build and install (default: every binary of the package).
+    #[serde(default)]
+    pub bins: Option<Spanned<Vec<Spanned<String>>>>,
+    /// cargo: features to turn on.
+    #[serde(default)]
+    pub features: Option<Spanned<Vec<Spanned<String>>>>,
+    /// cargo: build without the package's default features.
+    #[serde(default)]
+    pub no_default_features: Option<Spanned<bool>>,
     /// The configure step runs the target programs it links, under qemu-user in a cross build
     /// (`RECIPE_RUN_TARGET_PROGRAMS`), and `uname -m` answers the target's machine.
     #[serde(default)]

@@ -12,6 +12,9 @@ pub(super) fn origin_url(o: &Origin) -> String {
         Origin::Debian { package, file, .. } => debian_pool_url(package, file),
         Origin::GoModule { module, version } => go_proxy_url(module, version),
         Origin::Pypi { package, file, .. } => pypi_file_url(package, file),
+        Origin::Crate { name, version } => {
+            format!("https://static.crates.io/crates/{name}/{name}-{version}.crate")
+        }
     }
 }
 

@@ -34,6 +34,7 @@ use crate::arch::Arch;
 use crate::recipe::{Origin, Recipe, Source};
 use crate::verify::{GoBuildInfo, GoModule};
 
+pub mod cargo;
 mod locate;
 
 use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};

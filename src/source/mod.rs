@@ -9,6 +9,7 @@
 //! outside the destination.
 
 pub mod date;
+pub mod crates;
 mod debian;
 mod download;
 mod extract;
@@ -230,6 +231,10 @@ pub enum SourceError {
         version: String,
         why: String,
     },
+
+    /// A package's `Cargo.lock` that cannot be vendored offline.
+    #[error("{}: {reason}", crate::text::path(file))]
+    CargoLock { file: PathBuf, reason: String },
 
     #[error("{context}")]
     Io {

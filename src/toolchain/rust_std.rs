@@ -25,7 +25,7 @@ use crate::arch::Arch;
 use crate::sandbox::Sandbox;
 
 /// Bumped whenever the way std is built changes (flags, features, assembly).
-const SYSROOT_REVISION: u32 = 1;
+pub const SYSROOT_REVISION: u32 = 1;
 
 /// The RUSTFLAGS std is built with (see the module doc).
 pub const STD_RUSTFLAGS: &str =

@@ -1,7 +1,7 @@
 //! `toolchains/*.toml`: which zig, meson, Go, UPX and Rust, pinned. The files are compiled in,
 //! and a directory named by `RECIPE_TOOLCHAINS` may replace them.
 //!
-//! `rust.toml` is read on its own ([`RustSpec::load`]), by what provisions Rust only: its serde
+//! `rust.toml` ([`RustSpec::load`], also part of [`Specs`]) has a serde
 //! schema ([`RustFile`], [`DebEntry`]) checks each value as it is read, so a mistake is
 //! reported with the file, line and column; [`RustSpec`] is the checked model.
 
@@ -65,6 +65,7 @@ pub struct Specs {
     pub meson: PipToolSpec,
     pub go: GoSpec,
     pub upx: NpmToolSpec,
+    pub rust: RustSpec,
 }
 
 const RUST_TOML: &str = include_str!("../../toolchains/rust.toml");
@@ -113,6 +114,7 @@ impl Specs {
             meson,
             go,
             upx,
+            rust: RustSpec::load(dir)?,
         })
     }
 }

@@ -1,8 +1,9 @@
-//! The commands of each build system (make, autotools, cmake, meson, go, script) for one
+//! The commands of each build system (make, autotools, cmake, meson, go, cargo, script) for one
 //! target, one file each, and the environment they share ([`Shared`]): the zig wrappers, the
 //! sysroot's pkg-config, flags and the `${NAME}` variables. Pure.
 
 mod autotools;
+pub mod cargo;
 mod cmake;
 mod go;
 mod make;
@@ -52,6 +53,7 @@ pub fn steps(
         System::Cmake => cmake::steps(&b),
         System::Meson => meson::steps(&b),
         System::Go => go::steps(&b),
+        System::Cargo => cargo::steps(&b),
         System::Script => script::steps(&b),
     }
 }
@@ -379,6 +381,7 @@ mod tests {
             zig_version: "0.0".into(),
             upx: Default::default(),
             go_version: "1.24.0".into(),
+            rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
             jobserver: true,
             go_env: vec![],
             host_path: "/usr/bin".into(),

@@ -95,6 +95,21 @@ impl Validator<'_> {
                     ),
                 ));
             }
+            if system == System::Cargo
+                && ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"]
+                    .contains(&k.as_str())
+            {
+                return Err(self.err(
+                    v.span(),
+                    format!("`{k}` cannot be set in a cargo build's `env`"),
+                    Some(
+                        "it would replace the flags that give rustc the prebuilt musl std \
+                         (`--sysroot`) and `+crt-static`; set target options in the package's \
+                         own `.cargo/config.toml` or `Cargo.toml` profile instead"
+                            .into(),
+                    ),
+                ));
+            }
             env.insert(k.clone(), self.string(v)?);
         }
         Ok(Options {
@@ -125,6 +140,9 @@ impl Validator<'_> {
             go_ldflags: list(&o.go_ldflags)?,
             cgo: o.cgo.as_ref().map(|s| *s.get_ref()).unwrap_or(false),
             script: list(&o.script)?,
+            bins: self.bins(&o.bins)?,
+            features: self.features(&o.features)?,
+            no_default_features: o.no_default_features.as_ref().is_some_and(|s| *s.get_ref()),
             run_target_programs: o.run_target_programs.as_ref().is_some_and(|s| *s.get_ref()),
         })
     }
@@ -195,7 +213,7 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [Applies; 13] = [
+        let keys: [Applies; 16] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
@@ -212,6 +230,9 @@ impl Validator<'_> {
             ("go-ldflags", span(&o.go_ldflags), &[Go]),
             ("cgo", span(&o.cgo), &[Go]),
             ("script", span(&o.script), &[Script]),
+            ("bins", span(&o.bins), &[Cargo]),
+            ("features", span(&o.features), &[Cargo]),
+            ("no-default-features", span(&o.no_default_features), &[Cargo]),
             (
                 "run-target-programs",
                 span(&o.run_target_programs),
@@ -265,6 +286,40 @@ impl Validator<'_> {
             out.push(t.get_ref().clone());
         }
         Ok(Some(out))
+    }
+
+    /// `bins`: cargo binary names, each a plain file name, none twice.
+    fn bins(&self, v: &Option<Spanned<Vec<Spanned<String>>>>) -> R<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for b in v.as_ref().map(|v| v.get_ref().as_slice()).unwrap_or_default() {
+            self.check(b.span(), rules::binary_name(b.get_ref()))?;
+            if out.contains(b.get_ref()) {
+                return Err(self.err(
+                    b.span(),
+                    format!("`{}` is listed twice", b.get_ref()),
+                    None,
+                ));
+            }
+            out.push(b.get_ref().clone());
+        }
+        Ok(out)
+    }
+
+    /// `features`: cargo feature names (`name`, or `dependency/name`), each once.
+    fn features(&self, v: &Option<Spanned<Vec<Spanned<String>>>>) -> R<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for f in v.as_ref().map(|v| v.get_ref().as_slice()).unwrap_or_default() {
+            self.check(f.span(), rules::cargo_feature(f.get_ref()))?;
+            if out.contains(f.get_ref()) {
+                return Err(self.err(
+                    f.span(),
+                    format!("feature `{}` is listed twice", f.get_ref()),
+                    None,
+                ));
+            }
+            out.push(f.get_ref().clone());
+        }
+        Ok(out)
     }
 
     /// `packages`: each a package path (with `${NAME}` variables) and maybe its binary's name.

@@ -15,7 +15,7 @@ use crate::recipe::schema::{PatchEntry, SourceTable};
 
 const KIND_HELP: &str = "a source is either a local directory (`path`) or an archive pinned by \
      `sha256` with its origins (`urls`, `[source.debian]`, `[source.go-module]`, \
-     `[source.pypi]`), never both";
+     `[source.pypi]`, `[source.crate]`), never both";
 
 impl Validator<'_> {
     pub(super) fn source(&self, s: &Spanned<SourceTable>) -> R<Source> {
@@ -37,7 +37,7 @@ impl Validator<'_> {
                 s.span(),
                 "the source has a sha256 but no origin".into(),
                 Some(
-                    "add `urls = [...]`, a `[source.debian]`, `[source.go-module]` or `[source.pypi]` table"
+                    "add `urls = [...]`, a `[source.debian]`, `[source.go-module]`, `[source.pypi]` or `[source.crate]` table"
                         .into(),
                 ),
             ));
@@ -245,7 +245,7 @@ impl Validator<'_> {
     /// A local directory: nothing of an archive may come with it (the first such key found is
     /// the one pointed at).
     fn path_source(&self, t: &SourceTable, path: &Spanned<String>) -> R<Source> {
-        let archive_keys: [(&str, Option<Range<usize>>); 6] = [
+        let archive_keys: [(&str, Option<Range<usize>>); 7] = [
             ("sha256", t.sha256.as_ref().map(Spanned::span)),
             ("urls", t.urls.first().map(Spanned::span)),
             ("[source.debian]", t.debian.as_ref().map(Spanned::span)),
@@ -254,6 +254,7 @@ impl Validator<'_> {
                 t.go_module.as_ref().map(Spanned::span),
             ),
             ("[source.pypi]", t.pypi.as_ref().map(Spanned::span)),
+            ("[source.crate]", t.krate.as_ref().map(Spanned::span)),
             ("strip", t.strip.as_ref().map(Spanned::span)),
         ];
         if let Some((key, span)) = archive_keys
@@ -305,6 +306,19 @@ impl Validator<'_> {
                 package: p.package.clone(),
                 version: p.version.clone(),
                 file: p.file.clone(),
+            });
+        }
+        if let Some(c) = &t.krate {
+            let c = c.get_ref();
+            self.check(c.name.span(), crate::recipe::rules::crate_name(c.name.get_ref()))?;
+            self.check(
+                c.version.span(),
+                crate::recipe::rules::version(c.version.get_ref()),
+            )?;
+            // A `.crate` holds `NAME-VERSION/...`: the default strip of 1.
+            origins.push(Origin::Crate {
+                name: c.name.get_ref().clone(),
+                version: c.version.get_ref().clone(),
             });
         }
         if let Some(g) = &t.go_module {

@@ -306,9 +306,59 @@ pub fn binary_name(n: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A crates.io crate name: ASCII letters, digits, `_` and `-`, starting with a letter, at most
+/// 64 characters (crates.io's own rule).
+pub fn crate_name(n: &str) -> Result<(), Refusal> {
+    let ok = n.len() <= 64
+        && n.starts_with(|c: char| c.is_ascii_alphabetic())
+        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if !ok {
+        return Err(refuse(
+            format!("invalid crate name `{}`", crate::text::escape(n)),
+            "a crates.io name is letters, digits, `_` and `-`, starting with a letter",
+        ));
+    }
+    Ok(())
+}
+
+/// A cargo feature as `--features` takes it: `name` or `dependency/name`, where each part is
+/// letters, digits, `_`, `-`, `+` or `.` (cargo's own rule for feature names), not starting
+/// with `-`; no space or comma, since the list is joined with commas.
+pub fn cargo_feature(f: &str) -> Result<(), Refusal> {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 128
+            && !p.starts_with('-')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+    };
+    let ok = match f.split_once('/') {
+        Some((dep, name)) => part(dep.strip_suffix('?').unwrap_or(dep)) && part(name),
+        None => part(f),
+    };
+    if !ok {
+        return Err(refuse(
+            format!("invalid cargo feature `{}`", crate::text::escape(f)),
+            "a feature is a name such as `tls` or `serde/derive`: letters, digits, `_`, `-`, \
+             `+` and `.`",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::*;
+
+    #[test]
+    fn cargo_features_are_names_or_dependency_features() {
+        for ok in ["tls", "http2-ring", "serde/derive", "dep?/feat", "a_b.c+d"] {
+            assert!(cargo_feature(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a,b", "a b", "-x", "a/", "/a", "a/b/c", "x\u{1b}"] {
+            assert!(cargo_feature(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn recipe_names_are_repository_components() {
