@@ -25,7 +25,7 @@ use crate::arch::Arch;
 use crate::sandbox::Sandbox;
 
 /// Bumped whenever the way std is built changes (flags, features, assembly).
-pub const SYSROOT_REVISION: u32 = 1;
+pub const SYSROOT_REVISION: u32 = 2;
 
 /// The RUSTFLAGS std is built with (see the module doc).
 pub const STD_RUSTFLAGS: &str =
@@ -170,6 +170,31 @@ fn build(
     Ok(())
 }
 
+/// [`STD_RUSTFLAGS`] and the remapping of the toolchain's folder (`real_root`, and where it
+/// was asked for) to where build steps see it, under the fixed cache path: std's panic
+/// messages name its source files, and an app's bytes must not depend on where the cache is.
+/// In cargo's encoding (separated by 0x1f), so that no path is split at a space.
+fn encoded_rustflags(rust: &Rust, real_root: &Path) -> String {
+    let name = rust
+        .root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let seen = crate::cache::Layout::new(Path::new(crate::plan::view::CACHE))
+        .toolchains()
+        .join(name);
+    let mut flags: Vec<String> = STD_RUSTFLAGS.split(' ').map(String::from).collect();
+    for from in [real_root, rust.root.as_path()] {
+        flags.push(format!(
+            "--remap-path-prefix={}={}",
+            from.display(),
+            seen.display()
+        ));
+    }
+    flags.dedup();
+    flags.join("\x1f")
+}
+
 /// Runs the std build in `work` through `sandbox` (no network, offline cargo).
 fn run_cargo(
     rust: &Rust,
@@ -199,7 +224,7 @@ fn run_cargo(
         .unwrap_or_else(|_| rust.root.clone());
     let mounts = [
         crate::plan::view::Mount {
-            real: real_root,
+            real: real_root.clone(),
             seen: rust.root.clone(),
             writable: false,
         },
@@ -216,7 +241,7 @@ fn run_cargo(
         .env("CARGO_HOME", work.join("cargo-home"))
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", panic.name())
-        .env("RUSTFLAGS", STD_RUSTFLAGS)
+        .env("CARGO_ENCODED_RUSTFLAGS", encoded_rustflags(rust, &real_root))
         .env("CARGO_TERM_COLOR", "never");
     let out = crate::process::capture(
         &mut cmd,
