@@ -352,6 +352,10 @@ fn fetch_source(
                             version: version.clone(),
                             file: file.clone(),
                         },
+                        // crates.io serves the `.crate` (a gzip tarball) at a stable URL.
+                        Origin::Crate { name, version } => {
+                            source::Origin::Url(crate::sbom::crates_io_url(name, version))
+                        }
                     })
                     .collect(),
             };

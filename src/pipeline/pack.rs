@@ -270,7 +270,7 @@ pub(super) fn image_sbom(
     let libs: Vec<Recipe> = libs.into_values().collect();
     // Dated like the image itself (its `created`), so the three agree and stay reproducible.
     let created = image_created(settings, per_arch);
-    Ok(sbom::image_sbom(r, &libs, &go, created))
+    Ok(sbom::image_sbom(r, &libs, &go, &[], created))
 }
 
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.

@@ -164,6 +164,11 @@ pub enum Origin {
         version: String,
         file: String,
     },
+    /// A crate from crates.io: its `.crate` file.
+    Crate {
+        name: String,
+        version: String,
+    },
 }
 
 impl DebianPackage {

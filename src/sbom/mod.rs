@@ -34,8 +34,13 @@ use crate::arch::Arch;
 use crate::recipe::{Origin, Recipe, Source};
 use crate::verify::{GoBuildInfo, GoModule};
 
+mod cargo;
 mod locate;
 
+pub use cargo::{
+    CRATES_IO, Crate, LockError, cargo_purl, crates_io_url, linked_crates, lock_checksums,
+    spdx_license,
+};
 use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
 pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
 
@@ -134,13 +139,16 @@ pub struct Input<'a> {
     pub libraries: &'a [Recipe],
     /// The Go build info of the app's binaries (none for C apps).
     pub go: &'a [GoBuildInfo],
+    /// The Rust crates linked into the app's binaries (none for other apps; any order,
+    /// duplicates ignored).
+    pub crates: &'a [Crate],
     /// SOURCE_DATE_EPOCH, the document's `created`.
     pub source_date_epoch: u64,
 }
 
-/// The documents of one multi-arch image: one per platform layer (the Go build info of that
-/// platform's binaries), and one beside the image listing the union. They are the same bytes
-/// unless the Go build info differs between arches.
+/// The documents of one multi-arch image: one per platform layer (the Go build info and the
+/// Rust crates of that platform's binaries), and one beside the image listing the union. They
+/// are the same bytes unless the Go build info or the crates differ between arches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSbom {
     pub per_arch: Vec<(Arch, Vec<u8>)>,
@@ -158,25 +166,55 @@ impl ImageSbom {
     }
 }
 
-/// Every document of an image: `go` holds each arch's Go build info.
+/// Every document of an image: `go` holds each arch's Go build info and `crates` each arch's
+/// Rust crates; an arch in either has its own document.
 pub fn image_sbom(
     app: &Recipe,
     libraries: &[Recipe],
     go: &[(Arch, Vec<GoBuildInfo>)],
+    crates: &[(Arch, Vec<Crate>)],
     source_date_epoch: u64,
 ) -> ImageSbom {
-    let doc = |go: &[GoBuildInfo]| {
+    let doc = |go: &[GoBuildInfo], crates: &[Crate]| {
         to_json(&document(&Input {
             app,
             libraries,
             go,
+            crates,
             source_date_epoch,
         }))
     };
-    let all: Vec<GoBuildInfo> = go.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let mut arches: Vec<Arch> = Vec::new();
+    for a in go
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(crates.iter().map(|(a, _)| *a))
+    {
+        if !arches.contains(&a) {
+            arches.push(a);
+        }
+    }
+    let go_of = |a: Arch| -> Vec<GoBuildInfo> {
+        go.iter()
+            .filter(|(x, _)| *x == a)
+            .flat_map(|(_, g)| g.iter().cloned())
+            .collect()
+    };
+    let crates_of = |a: Arch| -> Vec<Crate> {
+        crates
+            .iter()
+            .filter(|(x, _)| *x == a)
+            .flat_map(|(_, c)| c.iter().cloned())
+            .collect()
+    };
+    let all_go: Vec<GoBuildInfo> = go.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let all_crates: Vec<Crate> = crates.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
     ImageSbom {
-        per_arch: go.iter().map(|(a, g)| (*a, doc(g))).collect(),
-        combined: doc(&all),
+        per_arch: arches
+            .iter()
+            .map(|&a| (a, doc(&go_of(a), &crates_of(a))))
+            .collect(),
+        combined: doc(&all_go, &all_crates),
     }
 }
 
@@ -238,6 +276,14 @@ pub fn document(input: &Input<'_>) -> Document {
     for ((path, version), (m, main)) in &modules {
         let id = ids.take("Package-go", &format!("{path}-{version}"));
         packages.push(module_package(m, *main, id.clone()));
+        relationships.push(rel(&app_id, "CONTAINS", &id));
+    }
+
+    // Rust: every crate linked in, each once.
+    let crates: BTreeSet<&Crate> = input.crates.iter().collect();
+    for c in crates {
+        let id = ids.take("Package-crate", &format!("{}-{}", c.name, c.version));
+        packages.push(cargo::crate_package(c, id.clone()));
         relationships.push(rel(&app_id, "CONTAINS", &id));
     }
 
@@ -379,6 +425,7 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                 // built `unpatched`, it is not Debian's and keeps the generic purl.
                 (Some(d), _) => crate::debian::purl(&d.package, &d.version, &d.release),
                 (None, Some(Origin::GoModule { module, version })) => golang_purl(module, version),
+                (None, Some(Origin::Crate { name, version })) => cargo_purl(name, version),
                 _ => {
                     let mut p = format!(
                         "pkg:generic/{}@{}",
