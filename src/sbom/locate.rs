@@ -1,6 +1,6 @@
 //! Where a package can be found and what it is called: the download URL of a recipe's origin
-//! (Debian pool, PyPI, the Go module proxy, crates.io), its purl, encoded as the purl spec asks, and its
-//! CPE 2.3 name, escaped as the formatted-string binding asks.
+//! (Debian pool, PyPI, the Go module proxy, crates.io), its purl, encoded as the purl spec asks,
+//! and its CPE 2.3 name, escaped as the formatted-string binding asks.
 
 use super::ExternalRef;
 use crate::recipe::Origin;

@@ -1,29 +1,34 @@
 //! SPDX 2.3 JSON software bills of materials: the app, the C libraries linked into it and the Go
-//! modules compiled into it, so scanners that cannot see inside a static binary still can.
+//! modules and Rust crates compiled into it, so scanners that cannot see inside a static binary
+//! still can.
 //!
-//! Pure: [`document`] and [`image_sbom`] turn recipes and Go build info into bytes, with no
-//! clock, no randomness and no file access. The same input gives the same bytes: packages and
-//! relationships are sorted, `created` is SOURCE_DATE_EPOCH, and `documentNamespace` is derived
-//! from the hash of the rest of the document.
+//! Pure: [`document`] and [`image_sbom`] turn recipes, Go build info and crate lists into bytes,
+//! with no clock, no randomness and no file access. The same input gives the same bytes:
+//! packages and relationships are sorted, `created` is SOURCE_DATE_EPOCH, and
+//! `documentNamespace` is derived from the hash of the rest of the document.
 //!
 //! What is listed: the app recipe (APPLICATION), every recipe reached from it through `depends`
-//! (LIBRARY; `host-depends` are build tools, not linked in, and are left out), and for Go
-//! binaries the Go standard library and every module of the build info. Relationships, per the
-//! SPDX 2.3 table (clause 11.1, "Is to be used when SPDXRef-A statically links to SPDXRef-B",
-//! e.g. "An APPLICATION file 'myapp' statically links to BINARY zlib.a"):
-//! `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib` for every library of the closure,
-//! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
+//! (LIBRARY; `host-depends` are build tools, not linked in, and are left out), for Go binaries
+//! the Go standard library and every module of the build info, and for Rust binaries every crate
+//! linked in (LIBRARY; `cargo.rs` chooses them from `cargo metadata`: not the build scripts',
+//! tests' or proc macros'), each with its `.crate` on crates.io, Cargo.lock's sha256 and its
+//! declared licence as an SPDX expression. Relationships, per the SPDX 2.3 table (clause 11.1,
+//! "Is to be used when SPDXRef-A statically links to SPDXRef-B", e.g. "An APPLICATION file
+//! 'myapp' statically links to BINARY zlib.a"): `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib`
+//! for every library of the closure, `A DEPENDS_ON B` for every direct `depends` edge, and
+//! `app CONTAINS module` (or `crate`) for Go and Rust code.
 //!
 //! How scanners name each package: a purl (`pkg:golang/...` for Go modules and the standard
-//! library, which Grype matches against the Go advisories; for a recipe from a Debian source
-//! package (`[source.debian]`), Debian's
-//! `pkg:deb/debian/NAME@VERSION?arch=source&distro=debian-N`, the name Debian's advisories and
-//! the image's OpenVEX statements ([`crate::vex`]) use; `pkg:generic/...` for recipes built
-//! from any other upstream tarball, since they are no package manager's) and, for a recipe with
-//! `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
-//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` with the upstream version (SPDX 2.3 annex
-//! F.2), which is what Grype matches NVD's CVEs against. Syft reads it as a declared CPE. One
-//! purl per package: scanners take one.
+//! library, which Grype matches against the Go advisories; `pkg:cargo/NAME@VERSION` for crates
+//! and for an app whose source is a crate, which Syft reads as Rust crates and Grype matches
+//! against the RustSec advisories; for a recipe from a Debian source package
+//! (`[source.debian]`), Debian's `pkg:deb/debian/NAME@VERSION?arch=source&distro=debian-N`, the
+//! name Debian's advisories and the image's OpenVEX statements ([`crate::vex`]) use;
+//! `pkg:generic/...` for recipes built from any other upstream tarball, since they are no
+//! package manager's) and, for a recipe with `cpe = "vendor:product"`, a `SECURITY` `cpe23Type`
+//! reference `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` with the upstream version (SPDX
+//! 2.3 annex F.2), which is what Grype matches NVD's CVEs against. Syft reads it as a declared
+//! CPE. One purl per package: scanners take one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
