@@ -259,6 +259,7 @@ impl ExitCode for PipelineError {
             PipelineError::Remote(e) => e.exit(),
             PipelineError::Verify { .. }
             | PipelineError::EntryGone { .. }
+            | PipelineError::EntryMeta { .. }
             | PipelineError::PackedUnknown { .. }
             | PipelineError::Smoke { .. }
             | PipelineError::NotDistroless { .. } => Failed,

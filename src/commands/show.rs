@@ -331,7 +331,7 @@ fn source(source: &Source) -> String {
                 version,
                 file,
             } => format!("pypi {package}=={version} file {file}"),
-            Origin::Crate { name, version } => format!("crate {name} {version}"),
+            Origin::Crate { name, version } => format!("crate {name}@{version}"),
         };
         s.push_str(&format!("  from      {text}\n"));
     }

@@ -86,6 +86,8 @@ pub enum PipelineError {
          gc` or by hand while this build ran); run the build again"
     )]
     EntryGone { id: String, key: String },
+    #[error("{id}: its cache entry {key} cannot be read: {why}; `--rebuild` makes a new one")]
+    EntryMeta { id: String, key: String, why: String },
     #[error("{recipe} for {arch}: `{file}` is packed, but what it was before is unknown: {why}")]
     PackedUnknown {
         recipe: String,

@@ -226,7 +226,8 @@ fn image_check(
 }
 
 /// The SBOM of `r`'s image: its recipe, every library its nodes reach through `depends` (host
-/// tools are not linked in), and the Go build info of each arch's app files.
+/// tools are not linked in), the Go build info of each arch's app files, and the crates of a
+/// cargo build.
 pub(super) fn image_sbom(
     settings: &Settings,
     r: &Recipe,
@@ -270,7 +271,26 @@ pub(super) fn image_sbom(
     let libs: Vec<Recipe> = libs.into_values().collect();
     // Dated like the image itself (its `created`), so the three agree and stay reproducible.
     let created = image_created(settings, per_arch);
-    Ok(sbom::image_sbom(r, &libs, &go, created))
+    let crates = roots
+        .iter()
+        .map(|&i| app_crates(settings, &graph.nodes[i]).map(|c| (graph.nodes[i].arch, c)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(sbom::image_sbom(r, &libs, &go, &crates, created))
+}
+
+/// The crates a cargo build recorded in its cache entry (none for other builds).
+fn app_crates(settings: &Settings, node: &plan::Node) -> Result<Vec<sbom::Crate>, PipelineError> {
+    if node.recipe.build.system != crate::recipe::System::Cargo {
+        return Ok(Vec::new());
+    }
+    crate::cache::Cache::new(&settings.cache)
+        .meta(&node.key)
+        .map(|m| m.crates)
+        .map_err(|why| PipelineError::EntryMeta {
+            id: node.id(),
+            key: node.key.clone(),
+            why,
+        })
 }
 
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.

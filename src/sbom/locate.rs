@@ -1,6 +1,6 @@
 //! Where a package can be found and what it is called: the download URL of a recipe's origin
-//! (Debian pool, PyPI, the Go module proxy), its purl, encoded as the purl spec asks, and its
-//! CPE 2.3 name, escaped as the formatted-string binding asks.
+//! (Debian pool, PyPI, the Go module proxy, crates.io), its purl, encoded as the purl spec asks,
+//! and its CPE 2.3 name, escaped as the formatted-string binding asks.
 
 use super::ExternalRef;
 use crate::recipe::Origin;
@@ -12,9 +12,7 @@ pub(super) fn origin_url(o: &Origin) -> String {
         Origin::Debian { package, file, .. } => debian_pool_url(package, file),
         Origin::GoModule { module, version } => go_proxy_url(module, version),
         Origin::Pypi { package, file, .. } => pypi_file_url(package, file),
-        Origin::Crate { name, version } => {
-            format!("https://static.crates.io/crates/{name}/{name}-{version}.crate")
-        }
+        Origin::Crate { name, version } => super::crates_io_url(name, version),
     }
 }
 

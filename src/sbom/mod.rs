@@ -1,29 +1,34 @@
 //! SPDX 2.3 JSON software bills of materials: the app, the C libraries linked into it and the Go
-//! modules compiled into it, so scanners that cannot see inside a static binary still can.
+//! modules and Rust crates compiled into it, so scanners that cannot see inside a static binary
+//! still can.
 //!
-//! Pure: [`document`] and [`image_sbom`] turn recipes and Go build info into bytes, with no
-//! clock, no randomness and no file access. The same input gives the same bytes: packages and
-//! relationships are sorted, `created` is SOURCE_DATE_EPOCH, and `documentNamespace` is derived
-//! from the hash of the rest of the document.
+//! Pure: [`document`] and [`image_sbom`] turn recipes, Go build info and crate lists into bytes,
+//! with no clock, no randomness and no file access. The same input gives the same bytes:
+//! packages and relationships are sorted, `created` is SOURCE_DATE_EPOCH, and
+//! `documentNamespace` is derived from the hash of the rest of the document.
 //!
 //! What is listed: the app recipe (APPLICATION), every recipe reached from it through `depends`
-//! (LIBRARY; `host-depends` are build tools, not linked in, and are left out), and for Go
-//! binaries the Go standard library and every module of the build info. Relationships, per the
-//! SPDX 2.3 table (clause 11.1, "Is to be used when SPDXRef-A statically links to SPDXRef-B",
-//! e.g. "An APPLICATION file 'myapp' statically links to BINARY zlib.a"):
-//! `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib` for every library of the closure,
-//! `A DEPENDS_ON B` for every direct `depends` edge, and `app CONTAINS module` for Go code.
+//! (LIBRARY; `host-depends` are build tools, not linked in, and are left out), for Go binaries
+//! the Go standard library and every module of the build info, and for Rust binaries every crate
+//! linked in (LIBRARY; `cargo.rs` chooses them from `cargo metadata`: not the build scripts',
+//! tests' or proc macros'), each with its `.crate` on crates.io, Cargo.lock's sha256 and its
+//! declared licence as an SPDX expression. Relationships, per the SPDX 2.3 table (clause 11.1,
+//! "Is to be used when SPDXRef-A statically links to SPDXRef-B", e.g. "An APPLICATION file
+//! 'myapp' statically links to BINARY zlib.a"): `DOCUMENT DESCRIBES app`, `app STATIC_LINK lib`
+//! for every library of the closure, `A DEPENDS_ON B` for every direct `depends` edge, and
+//! `app CONTAINS module` (or `crate`) for Go and Rust code.
 //!
 //! How scanners name each package: a purl (`pkg:golang/...` for Go modules and the standard
-//! library, which Grype matches against the Go advisories; for a recipe from a Debian source
-//! package (`[source.debian]`), Debian's
-//! `pkg:deb/debian/NAME@VERSION?arch=source&distro=debian-N`, the name Debian's advisories and
-//! the image's OpenVEX statements ([`crate::vex`]) use; `pkg:generic/...` for recipes built
-//! from any other upstream tarball, since they are no package manager's) and, for a recipe with
-//! `cpe = "vendor:product"`, a `SECURITY` `cpe23Type` reference
-//! `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` with the upstream version (SPDX 2.3 annex
-//! F.2), which is what Grype matches NVD's CVEs against. Syft reads it as a declared CPE. One
-//! purl per package: scanners take one.
+//! library, which Grype matches against the Go advisories; `pkg:cargo/NAME@VERSION` for crates
+//! and for an app whose source is a crate, which Syft reads as Rust crates and Grype matches
+//! against the RustSec advisories; for a recipe from a Debian source package
+//! (`[source.debian]`), Debian's `pkg:deb/debian/NAME@VERSION?arch=source&distro=debian-N`, the
+//! name Debian's advisories and the image's OpenVEX statements ([`crate::vex`]) use;
+//! `pkg:generic/...` for recipes built from any other upstream tarball, since they are no
+//! package manager's) and, for a recipe with `cpe = "vendor:product"`, a `SECURITY` `cpe23Type`
+//! reference `cpe:2.3:a:VENDOR:PRODUCT:VERSION:*:*:*:*:*:*:*` with the upstream version (SPDX
+//! 2.3 annex F.2), which is what Grype matches NVD's CVEs against. Syft reads it as a declared
+//! CPE. One purl per package: scanners take one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +42,10 @@ use crate::verify::{GoBuildInfo, GoModule};
 pub mod cargo;
 mod locate;
 
+pub use cargo::{
+    CRATES_IO, Crate, LockError, cargo_purl, crates_io_url, linked_crates, lock_checksums,
+    spdx_license,
+};
 use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
 pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
 
@@ -135,13 +144,16 @@ pub struct Input<'a> {
     pub libraries: &'a [Recipe],
     /// The Go build info of the app's binaries (none for C apps).
     pub go: &'a [GoBuildInfo],
+    /// The Rust crates linked into the app's binaries (none for other apps; any order,
+    /// duplicates ignored).
+    pub crates: &'a [Crate],
     /// SOURCE_DATE_EPOCH, the document's `created`.
     pub source_date_epoch: u64,
 }
 
-/// The documents of one multi-arch image: one per platform layer (the Go build info of that
-/// platform's binaries), and one beside the image listing the union. They are the same bytes
-/// unless the Go build info differs between arches.
+/// The documents of one multi-arch image: one per platform layer (the Go build info and the
+/// Rust crates of that platform's binaries), and one beside the image listing the union. They
+/// are the same bytes unless the Go build info or the crates differ between arches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageSbom {
     pub per_arch: Vec<(Arch, Vec<u8>)>,
@@ -159,25 +171,55 @@ impl ImageSbom {
     }
 }
 
-/// Every document of an image: `go` holds each arch's Go build info.
+/// Every document of an image: `go` holds each arch's Go build info and `crates` each arch's
+/// Rust crates; an arch in either has its own document.
 pub fn image_sbom(
     app: &Recipe,
     libraries: &[Recipe],
     go: &[(Arch, Vec<GoBuildInfo>)],
+    crates: &[(Arch, Vec<Crate>)],
     source_date_epoch: u64,
 ) -> ImageSbom {
-    let doc = |go: &[GoBuildInfo]| {
+    let doc = |go: &[GoBuildInfo], crates: &[Crate]| {
         to_json(&document(&Input {
             app,
             libraries,
             go,
+            crates,
             source_date_epoch,
         }))
     };
-    let all: Vec<GoBuildInfo> = go.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let mut arches: Vec<Arch> = Vec::new();
+    for a in go
+        .iter()
+        .map(|(a, _)| *a)
+        .chain(crates.iter().map(|(a, _)| *a))
+    {
+        if !arches.contains(&a) {
+            arches.push(a);
+        }
+    }
+    let go_of = |a: Arch| -> Vec<GoBuildInfo> {
+        go.iter()
+            .filter(|(x, _)| *x == a)
+            .flat_map(|(_, g)| g.iter().cloned())
+            .collect()
+    };
+    let crates_of = |a: Arch| -> Vec<Crate> {
+        crates
+            .iter()
+            .filter(|(x, _)| *x == a)
+            .flat_map(|(_, c)| c.iter().cloned())
+            .collect()
+    };
+    let all_go: Vec<GoBuildInfo> = go.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let all_crates: Vec<Crate> = crates.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
     ImageSbom {
-        per_arch: go.iter().map(|(a, g)| (*a, doc(g))).collect(),
-        combined: doc(&all),
+        per_arch: arches
+            .iter()
+            .map(|&a| (a, doc(&go_of(a), &crates_of(a))))
+            .collect(),
+        combined: doc(&all_go, &all_crates),
     }
 }
 
@@ -239,6 +281,14 @@ pub fn document(input: &Input<'_>) -> Document {
     for ((path, version), (m, main)) in &modules {
         let id = ids.take("Package-go", &format!("{path}-{version}"));
         packages.push(module_package(m, *main, id.clone()));
+        relationships.push(rel(&app_id, "CONTAINS", &id));
+    }
+
+    // Rust: every crate linked in, each once.
+    let crates: BTreeSet<&Crate> = input.crates.iter().collect();
+    for c in crates {
+        let id = ids.take("Package-crate", &format!("{}-{}", c.name, c.version));
+        packages.push(cargo::crate_package(c, id.clone()));
         relationships.push(rel(&app_id, "CONTAINS", &id));
     }
 
@@ -380,6 +430,7 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
                 // built `unpatched`, it is not Debian's and keeps the generic purl.
                 (Some(d), _) => crate::debian::purl(&d.package, &d.version, &d.release),
                 (None, Some(Origin::GoModule { module, version })) => golang_purl(module, version),
+                (None, Some(Origin::Crate { name, version })) => cargo_purl(name, version),
                 _ => {
                     let mut p = format!(
                         "pkg:generic/{}@{}",

@@ -98,6 +98,7 @@ fn curl_document() -> Document {
         app: &app,
         libraries: &libs,
         go: &[],
+        crates: &[],
         source_date_epoch: 0,
     })
 }
@@ -238,6 +239,7 @@ fn output_is_deterministic_and_follows_the_epoch() {
             app: &app,
             libraries: libs,
             go: &[],
+            crates: &[],
             source_date_epoch: epoch,
         }))
     };
@@ -312,6 +314,7 @@ fn go_modules_and_the_standard_library_are_listed() {
         app: &app,
         libraries: &[],
         go: &[go_info("amd64", deps)],
+        crates: &[],
         source_date_epoch: 0,
     }));
     // The app, stdlib, two deps; the main module is the app (the recipe fetched exactly it).
@@ -384,6 +387,7 @@ fn a_local_go_app_lists_its_main_module() {
         app: &app,
         libraries: &[],
         go: &[info],
+        crates: &[],
         source_date_epoch: 0,
     }));
     let appp = package(&v, "hello-go");
@@ -421,6 +425,7 @@ fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
             (Arch::Amd64, vec![go_info("amd64", vec![])]),
             (Arch::Arm64, vec![go_info("arm64", vec![])]),
         ],
+        &[],
         0,
     );
     assert_eq!(same.for_arch(Arch::Amd64), same.combined.as_slice());
@@ -434,6 +439,7 @@ fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
             (Arch::Amd64, vec![go_info("amd64", vec![])]),
             (Arch::Armv7, vec![go_info("arm", vec![extra])]),
         ],
+        &[],
         0,
     );
     assert_eq!(differ.for_arch(Arch::Amd64), same.combined.as_slice());
@@ -441,6 +447,131 @@ fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
     assert!(!has(differ.for_arch(Arch::Amd64)));
     assert!(has(differ.for_arch(Arch::Armv7)));
     assert!(has(&differ.combined));
+}
+
+/// A Rust app whose source is a crates.io crate.
+fn rust_app() -> Recipe {
+    let mut app = recipe(
+        "hello-rs",
+        r#"name = "hello-rs"
+version = "0.3.1"
+license = "MIT OR Apache-2.0"
+homepage = "https://example.invalid/hello-rs"
+[source]
+sha256 = "00e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+urls = ["https://example.invalid/hello-rs-0.3.1.crate"]
+[build]
+system = "make"
+[app]
+files = ["/usr/local/bin/hello-rs"]
+"#,
+    );
+    // What `[source.crate]` loads to.
+    let Source::Archive { origins, .. } = &mut app.source else {
+        unreachable!()
+    };
+    *origins = vec![Origin::Crate {
+        name: "hello-rs".into(),
+        version: "0.3.1".into(),
+    }];
+    app
+}
+
+fn krate(name: &str, version: &str, license: Option<&str>, sum: Option<&str>) -> Crate {
+    Crate {
+        name: name.into(),
+        version: version.into(),
+        checksum: sum.map(Into::into),
+        license: license.map(Into::into),
+        source: Some(CRATES_IO.into()),
+    }
+}
+
+fn rust_crates() -> Vec<Crate> {
+    vec![
+        krate(
+            "serde",
+            "1.0.228",
+            Some("MIT OR Apache-2.0"),
+            Some("9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e"),
+        ),
+        krate(
+            "memchr",
+            "2.7.6",
+            Some("Unlicense/MIT"),
+            Some("f52b00d39961fc5b2736ea853c9cc86238e165017a493d1d5c8eac6bdc4cc273"),
+        ),
+        Crate {
+            source: None,
+            ..krate("hello-core", "0.3.1", None, None)
+        },
+    ]
+}
+
+/// The whole document of a Rust app, pinned: the app named `pkg:cargo`, each crate a LIBRARY
+/// package with its `.crate`, checksum, SPDX licence and purl, contained in the app.
+#[test]
+fn a_rust_app_lists_its_crates() {
+    let app = rust_app();
+    let mut crates = rust_crates();
+    crates.push(crates[0].clone());
+    let doc = document(&Input {
+        app: &app,
+        libraries: &[],
+        go: &[],
+        crates: &crates,
+        source_date_epoch: 0,
+    });
+    let v = json(&doc);
+    assert_eq!(v["packages"].as_array().unwrap().len(), 4, "{v:#}");
+    let appp = package(&v, "hello-rs");
+    assert_eq!(
+        appp["externalRefs"][0]["referenceLocator"],
+        "pkg:cargo/hello-rs@0.3.1"
+    );
+    assert_eq!(
+        appp["downloadLocation"],
+        "https://static.crates.io/crates/hello-rs/hello-rs-0.3.1.crate"
+    );
+    for p in v["packages"].as_array().unwrap().iter().skip(1) {
+        let id = p["SPDXID"].as_str().unwrap();
+        assert!(id.starts_with("SPDXRef-Package-crate-"), "{id}");
+        assert!(
+            has_rel(&v, "SPDXRef-Package-hello-rs", "CONTAINS", id),
+            "{p}"
+        );
+    }
+    // The tool's version, and so the namespace's hash, are not the point.
+    insta::with_settings!({filters => vec![
+        (r#"recipe-\d+\.\d+\.\d+[^"]*"#, "recipe-[VERSION]"),
+        (r#"-[0-9a-f]{32}""#, "-[HASH]\""),
+    ]}, {
+        insta::assert_snapshot!(String::from_utf8(to_json(&doc)).unwrap());
+    });
+}
+
+#[test]
+fn per_arch_documents_list_that_arch_s_crates() {
+    let app = rust_app();
+    let all = rust_crates();
+    let sbom = image_sbom(
+        &app,
+        &[],
+        &[],
+        &[
+            (Arch::Amd64, all.clone()),
+            (Arch::Arm64, all.clone()),
+            (Arch::Armv7, all[..2].to_vec()),
+        ],
+        0,
+    );
+    let arches: Vec<Arch> = sbom.per_arch.iter().map(|(a, _)| *a).collect();
+    assert_eq!(arches, [Arch::Amd64, Arch::Arm64, Arch::Armv7]);
+    assert_eq!(sbom.for_arch(Arch::Amd64), sbom.combined.as_slice());
+    assert_eq!(sbom.for_arch(Arch::Arm64), sbom.combined.as_slice());
+    let has = |b: &[u8]| String::from_utf8_lossy(b).contains("pkg:cargo/hello-core@0.3.1");
+    assert!(!has(sbom.for_arch(Arch::Armv7)));
+    assert!(has(&sbom.combined));
 }
 
 #[test]
@@ -460,6 +591,14 @@ fn urls_and_purls() {
     assert_eq!(
         golang_purl("github.com/x/y", "v2.0.0+incompatible"),
         "pkg:golang/github.com/x/y@v2.0.0%2Bincompatible"
+    );
+    assert_eq!(
+        cargo_purl("tokio-util", "0.7.16"),
+        "pkg:cargo/tokio-util@0.7.16"
+    );
+    assert_eq!(
+        crates_io_url("tokio-util", "0.7.16"),
+        "https://static.crates.io/crates/tokio-util/tokio-util-0.7.16.crate"
     );
 }
 
@@ -523,6 +662,7 @@ fn the_cpe_line_is_out_of_the_build_text_but_in_the_document() {
             app: r,
             libraries: &[],
             go: &[],
+            crates: &[],
             source_date_epoch: 0,
         }))
     };

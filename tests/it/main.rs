@@ -3,6 +3,7 @@
 mod arches;
 mod bad_sources;
 mod build;
+mod cargo;
 mod check;
 mod check_apps;
 mod check_registry;

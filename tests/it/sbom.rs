@@ -1,6 +1,7 @@
 //! The SPDX SBOM of built images: beside the image and inside every platform's layer, valid SPDX
 //! 2.3 by PyPI's `spdx-tools`, listing the app and what is linked into it, each with the CPE its
-//! recipe names; and Syft, reading the image, finds every C/C++ component with that CPE.
+//! recipe names; and Syft, reading the image, finds every C/C++ component with that CPE, and
+//! reads a Rust app's crates as `pkg:cargo` packages.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -401,4 +402,127 @@ fn a_changed_cpe_rebuilds_nothing_but_renames_the_package_in_the_sbom() {
     });
     let hits = plan_hits(&s, "hello-dep");
     assert!(hits.iter().all(|(hit, _)| !*hit), "{hits:?}");
+}
+
+/// A Rust app's document, as `recipe build` writes it for a crate from crates.io: valid SPDX 2.3
+/// by pyspdxtools, and Syft (reading it with its `sbom-cataloger` only, as it reads the image's)
+/// lists every crate as a Rust crate named by its `pkg:cargo` purl, which is what Grype matches
+/// the RustSec advisories against.
+#[test]
+fn syft_reads_the_crates_of_a_rust_app_s_sbom() {
+    use recipe::sbom::{CRATES_IO, Crate, Input, document, to_json};
+    let mut app = recipe::recipe::parse(
+        Path::new("/r/hello-rs.toml"),
+        "name = \"hello-rs\"\nversion = \"0.3.1\"\nlicense = \"MIT OR Apache-2.0\"\n\
+         homepage = \"https://example.invalid\"\n[source]\nsha256 = \"00e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff\"\n\
+         urls = [\"https://example.invalid/hello-rs-0.3.1.crate\"]\n[build]\nsystem = \"make\"\n\
+         [app]\nfiles = [\"/usr/local/bin/hello-rs\"]\n",
+    )
+    .unwrap();
+    if let recipe::recipe::Source::Archive { origins, .. } = &mut app.source {
+        *origins = vec![recipe::recipe::Origin::Crate {
+            name: "hello-rs".into(),
+            version: "0.3.1".into(),
+        }];
+    }
+    let krate = |name: &str, version: &str, license: &str, sum: &str| Crate {
+        name: name.into(),
+        version: version.into(),
+        checksum: Some(sum.into()),
+        license: Some(license.into()),
+        source: Some(CRATES_IO.into()),
+    };
+    let crates = [
+        krate(
+            "serde",
+            "1.0.228",
+            "MIT OR Apache-2.0",
+            "9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e",
+        ),
+        krate(
+            "memchr",
+            "2.7.6",
+            "Unlicense/MIT",
+            "f52b00d39961fc5b2736ea853c9cc86238e165017a493d1d5c8eac6bdc4cc273",
+        ),
+        Crate {
+            checksum: None,
+            license: None,
+            source: None,
+            ..krate("hello-core", "0.3.1", "", "")
+        },
+    ];
+    let doc = document(&Input {
+        app: &app,
+        libraries: &[],
+        go: &[],
+        crates: &crates,
+        source_date_epoch: 0,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hello-rs.spdx.json");
+    std::fs::write(&file, to_json(&doc)).unwrap();
+    validate_spdx(&file);
+
+    let Some(syft) = syft() else { return };
+    let o = run(Command::new(&syft)
+        .arg("scan")
+        .arg(format!("dir:{}", dir.path().display()))
+        .args(["--override-default-catalogers", "sbom-cataloger"])
+        .args(["-o", "json", "-q"])
+        .env("SYFT_CHECK_FOR_APP_UPDATE", "false"));
+    assert_eq!(o.code, 0, "syft: {}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    let found: BTreeMap<String, (String, String, String)> = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+            (s("name"), (s("version"), s("type"), s("purl")))
+        })
+        .collect();
+    let want = |v: &str, purl: &str| (v.to_string(), "rust-crate".to_string(), purl.to_string());
+    assert_eq!(
+        found,
+        BTreeMap::from([
+            (
+                "hello-rs".to_string(),
+                want("0.3.1", "pkg:cargo/hello-rs@0.3.1")
+            ),
+            (
+                "hello-core".to_string(),
+                want("0.3.1", "pkg:cargo/hello-core@0.3.1")
+            ),
+            (
+                "memchr".to_string(),
+                want("2.7.6", "pkg:cargo/memchr@2.7.6")
+            ),
+            (
+                "serde".to_string(),
+                want("1.0.228", "pkg:cargo/serde@1.0.228")
+            ),
+        ]),
+        "{}",
+        o.stdout
+    );
+    // The licence as SPDX writes it (Cargo.toml said `Unlicense/MIT`), declared, not concluded.
+    let memchr = v["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "memchr")
+        .unwrap();
+    let licenses: Vec<(&str, &str)> = memchr["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["spdxExpression"].as_str().unwrap(),
+                l["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(licenses, [("Unlicense OR MIT", "declared")], "{memchr:#}");
 }
