@@ -200,6 +200,12 @@ fn build_options(o: &recipe::Options, indent: &str) -> String {
         ("tags", list(&o.tags)),
         ("go-ldflags", list(&o.go_ldflags)),
         ("cgo", o.cgo.then(|| "true".to_string())),
+        ("bins", list(&o.bins)),
+        ("features", list(&o.features)),
+        (
+            "no-default-features",
+            o.no_default_features.then(|| "true".to_string()),
+        ),
     ];
     lines.extend(go.into_iter().filter_map(|(k, v)| Some((k, v?))));
     lines.extend(o.script.iter().map(|l| ("script", l.clone())));
@@ -374,6 +380,9 @@ mod tests {
             tags: strings(&["sqlite"]),
             go_ldflags: strings(&["-X main.v=1"]),
             cgo: true,
+            bins: strings(&["app"]),
+            features: strings(&["tls", "serde/derive"]),
+            no_default_features: true,
             script: strings(&["make -C x", "cp x/app \"$DESTDIR\""]),
             run_target_programs: true,
         };
@@ -395,6 +404,9 @@ mod tests {
              \x20 tags                sqlite\n\
              \x20 go-ldflags          '-X main.v=1'\n\
              \x20 cgo                 true\n\
+             \x20 bins                app\n\
+             \x20 features            tls serde/derive\n\
+             \x20 no-default-features true\n\
              \x20 script              make -C x\n\
              \x20 script              cp x/app \"$DESTDIR\"\n\
              \x20 run-target-programs true\n"
