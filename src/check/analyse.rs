@@ -201,9 +201,17 @@ pub(super) fn analyse_dir(tree: &Tree, arch: Option<Arch>) -> PlatformReport {
     }
     p.runtimes = s.runtimes;
     p.glue = s.glue;
-    p.answer = answer(&p.apps);
+    p.answer = answer(&p.apps, p.arch);
     p.notes = tree.notes.clone();
     p
+}
+
+/// The arch of ours whose ELF machine and class the facts name.
+fn facts_arch(f: &verify::ElfFacts) -> Option<Arch> {
+    Arch::ALL.into_iter().find(|a| {
+        let e = a.info().elf;
+        e.machine_name == f.machine && e.class_bits == f.class_bits
+    })
 }
 
 fn is_script(a: &App) -> bool {
@@ -211,8 +219,9 @@ fn is_script(a: &App) -> bool {
 }
 
 /// The one answer for a set of apps: compiled programs decide it (helper scripts beside them
-/// are listed), and the advice is the table's plan for every library they need.
-pub fn answer(apps: &[App]) -> Option<Answer> {
+/// are listed), and the advice is the table's plan for every library they need. `arch` is the
+/// platform's (else a Rust program's musl target is its own machine's).
+pub fn answer(apps: &[App], arch: Option<Arch>) -> Option<Answer> {
     let compiled: Vec<&App> = apps.iter().filter(|a| !is_script(a)).collect();
     let (primary, scripts): (Vec<&App>, Vec<&App>) = if compiled.is_empty() {
         (apps.iter().collect(), Vec::new())
@@ -227,10 +236,14 @@ pub fn answer(apps: &[App]) -> Option<Answer> {
     let name = base(&daemon.path).to_string();
     let mut plan = advice::Plan::default();
     for a in &primary {
-        if let Some(f) = &a.facts {
-            for lib in &f.needed {
-                plan.add(base(&a.path), lib);
-            }
+        let Some(f) = &a.facts else { continue };
+        let dynamic = f.interpreter.is_some() || !f.needed.is_empty();
+        if f.rust.is_some() && dynamic {
+            plan.add_rust(base(&a.path), arch.or_else(|| facts_arch(f)), &f.needed);
+            continue;
+        }
+        for lib in &f.needed {
+            plan.add(base(&a.path), lib);
         }
     }
     let worst: Vec<&&App> = primary.iter().filter(|a| a.verdict == verdict).collect();
@@ -323,7 +336,7 @@ pub fn analyse_image(
     p.runtimes = s.runtimes;
     p.other_executables = s.exes;
     p.glue = s.glue;
-    p.answer = answer(&p.apps);
+    p.answer = answer(&p.apps, p.arch);
     p
 }
 
@@ -470,7 +483,7 @@ mod tests {
                 &["libsystemd.so.0", "libz.so.1", "libc.so.6"],
             ),
         ];
-        let a = answer(&apps).unwrap();
+        let a = answer(&apps, None).unwrap();
         assert_eq!(a.app, "food");
         assert_eq!(a.daemon, "/usr/sbin/food");
         assert_eq!(a.verdict, Verdict::ReadyAfterStaticRebuild);
@@ -485,21 +498,57 @@ mod tests {
 
     #[test]
     fn scripts_alone_are_the_app() {
-        let a = answer(&[script("/usr/bin/app")]).unwrap();
+        let a = answer(&[script("/usr/bin/app")], None).unwrap();
         assert_eq!(a.verdict, Verdict::NeedsRuntime);
         assert!(a.scripts.is_empty());
         assert_eq!(
             a.line,
             "app (/usr/bin/app): needs a runtime: app: script: needs a shell (sh)"
         );
-        assert!(answer(&[]).is_none());
+        assert!(answer(&[], None).is_none());
+    }
+
+    /// A dynamic Rust program is told its musl target (the platform's arch, else its machine's)
+    /// and its `-sys` crates' static builds, once, not its summary again.
+    #[test]
+    fn a_dynamic_rust_app_gets_the_rust_plan() {
+        let mut app = elf(
+            "/usr/bin/srv",
+            Verdict::ReadyAfterStaticRebuild,
+            &["libssl.so.3", "libc.so.6"],
+        );
+        app.summary = "dynamically linked Rust: build for the musl target".to_string();
+        let f = app.facts.as_mut().unwrap();
+        f.interpreter = Some("/lib64/ld-linux-x86-64.so.2".into());
+        f.machine = "x86-64".into();
+        f.class_bits = 64;
+        f.rust = Some(crate::verify::RustInfo {
+            rustc_version: "1.96.0".into(),
+            panic: crate::verify::PanicStrategy::Abort,
+        });
+        let a = answer(std::slice::from_ref(&app), None).unwrap();
+        assert!(
+            a.advice.starts_with(
+                "build for the musl target (`x86_64-unknown-linux-musl`) with crt-static, as a \
+                 recipe's `system = \"cargo\"` does; openssl-sys: enable its `vendored` feature"
+            ),
+            "{}",
+            a.advice
+        );
+        assert!(!a.advice.contains("srv: "), "{}", a.advice);
+        let a = answer(&[app], Some(Arch::Arm64)).unwrap();
+        assert!(
+            a.advice.contains("`aarch64-unknown-linux-musl`"),
+            "{}",
+            a.advice
+        );
     }
 
     #[test]
     fn a_ready_app_needs_nothing() {
         let mut s = elf("/app", Verdict::DistrolessReady, &[]);
         s.summary = "static executable".to_string();
-        let a = answer(&[s]).unwrap();
+        let a = answer(&[s], None).unwrap();
         assert_eq!(a.line, "app (/app): distroless-ready");
         assert!(a.advice.is_empty());
     }

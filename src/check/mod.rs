@@ -241,7 +241,7 @@ pub fn check_path(path: &Path, opts: &Options) -> Result<Report, CheckError> {
         });
     }
     p.apps.push(app);
-    p.answer = analyse::answer(&p.apps);
+    p.answer = analyse::answer(&p.apps, p.arch);
     Ok(Report {
         target,
         kind: TargetKind::File,

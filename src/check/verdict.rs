@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::advice;
 use super::classify::FileKind;
 use crate::arch::Arch;
-use crate::verify::{Code, ElfFacts, ElfReport, Severity};
+use crate::verify::{Code, ElfFacts, ElfReport, Libc, Severity};
 
 /// Can this app go distroless?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,7 +108,16 @@ fn library_runtime(lib: &str) -> Option<&'static str> {
 /// The advice for one library `program` needs, from the table ([`advice::advise`]); a library
 /// the table does not know is linked statically, if it builds static.
 pub fn library_advice(program: &str, lib: &str) -> String {
-    advice::advise(program, lib).unwrap_or_else(|| {
+    unknown_library(lib, advice::advise(program, lib))
+}
+
+/// [`library_advice`] for a library of a dynamic Rust program ([`advice::advise_rust`]).
+fn rust_library_advice(program: &str, lib: &str) -> String {
+    unknown_library(lib, advice::advise_rust(program, lib))
+}
+
+fn unknown_library(lib: &str, advice: Option<String>) -> String {
+    advice.unwrap_or_else(|| {
         let stem = lib.split(".so").next().unwrap_or(lib);
         format!("link {stem} statically (not in the advice table: check that it builds static)")
     })
@@ -311,7 +320,13 @@ fn static_rebuild(
         summary.get_or_insert(format!("rebuild for {arch}"));
         reasons.push(format!("rebuild for {arch}: {}", wrong.join("; ")));
     }
-    dynamic_reasons(facts, invoked, &mut summary, &mut reasons);
+    dynamic_reasons(
+        facts,
+        invoked,
+        expected.or(r.arch),
+        &mut summary,
+        &mut reasons,
+    );
     if let Some(m) = has(r, Code::Nss) {
         summary.get_or_insert("static glibc with NSS: rebuild against musl".to_string());
         reasons.push(m);
@@ -334,17 +349,49 @@ fn static_rebuild(
     summary.map(|summary| judged(Verdict::ReadyAfterStaticRebuild, summary, reasons))
 }
 
-/// For a dynamically linked binary: the summary (cgo, or how many libraries and the plan for
-/// them) and a reason per loader and library, with the table's advice ([`advice`]).
+/// For a dynamically linked binary: the summary (Rust, cgo, or how many libraries and the plan
+/// for them) and a reason per loader and library, with the table's advice ([`advice`]).
 fn dynamic_reasons(
     facts: &ElfFacts,
     invoked: &str,
+    arch: Option<Arch>,
     summary: &mut Option<String>,
     reasons: &mut Vec<String>,
 ) {
     if facts.interpreter.is_none() && facts.needed.is_empty() {
         return;
     }
+    if let Some(rust) = &facts.rust {
+        summary.get_or_insert("dynamically linked Rust: build for the musl target".to_string());
+        let linked = match facts.libc {
+            Libc::Glibc { .. } => "built for glibc (a `-gnu` target, rustc's default)",
+            _ => "dynamically linked",
+        };
+        reasons.push(format!(
+            "Rust (rustc {}), {linked}: {}",
+            rust.rustc_version,
+            advice::rust::musl_target(arch)
+        ));
+        library_reasons(facts, |lib| rust_library_advice(invoked, lib), reasons);
+        return;
+    }
+    go_or_c_summary(facts, summary, reasons);
+    library_reasons(facts, |lib| library_advice(invoked, lib), reasons);
+}
+
+/// A reason per loader and library, with `advise`'s advice.
+fn library_reasons(facts: &ElfFacts, advise: impl Fn(&str) -> String, reasons: &mut Vec<String>) {
+    if let Some(i) = &facts.interpreter {
+        reasons.push(format!("loader {i} → {}", advise(base(i))));
+    }
+    for lib in &facts.needed {
+        reasons.push(format!("needs {lib} → {}", advise(lib)));
+    }
+}
+
+/// The summary of a dynamic Go or C/C++ binary: cgo (with the modules that need it), or how
+/// many libraries it needs.
+fn go_or_c_summary(facts: &ElfFacts, summary: &mut Option<String>, reasons: &mut Vec<String>) {
     let go = facts.go.as_ref();
     let cgo = go.is_some_and(|g| g.setting("CGO_ENABLED") == Some("1"));
     let cgo_only: Vec<(&str, &advice::GoModule)> = go
@@ -379,12 +426,6 @@ fn dynamic_reasons(
             "dynamically linked ({n} {})",
             if n == 1 { "library" } else { "libraries" }
         ));
-    }
-    if let Some(i) = &facts.interpreter {
-        reasons.push(format!("loader {i} → {}", library_advice(invoked, base(i))));
-    }
-    for lib in &facts.needed {
-        reasons.push(format!("needs {lib} → {}", library_advice(invoked, lib)));
     }
 }
 
@@ -497,6 +538,66 @@ mod tests {
             "{all}"
         );
         assert!(all.contains("not CGO_ENABLED=0"), "{all}");
+    }
+
+    fn rust(mut f: ElfFacts) -> ElfFacts {
+        f.rust = Some(crate::verify::RustInfo {
+            rustc_version: "1.96.0".into(),
+            panic: crate::verify::PanicStrategy::Unwind,
+        });
+        f
+    }
+
+    #[test]
+    fn dynamic_rust_is_told_the_musl_target_and_its_sys_crates() {
+        let mut f = rust(dynamic(&[
+            "libssl.so.3",
+            "libcrypto.so.3",
+            "libgcc_s.so.1",
+            "libc.so.6",
+        ]));
+        f.libc = crate::verify::Libc::Glibc {
+            version: Some("2.34".into()),
+            evidence: "needs libc.so.6".into(),
+        };
+        let j = judge(&elf(f, vec![("dynamic", Severity::Error)]), "app", None);
+        assert_eq!(j.verdict, Verdict::ReadyAfterStaticRebuild);
+        assert_eq!(
+            j.summary,
+            "dynamically linked Rust: build for the musl target"
+        );
+        assert_eq!(
+            j.reasons[0],
+            "Rust (rustc 1.96.0), built for glibc (a `-gnu` target, rustc's default): build for \
+             the musl target (`x86_64-unknown-linux-musl`) with crt-static, as a recipe's \
+             `system = \"cargo\"` does"
+        );
+        let all = j.reasons.join("\n");
+        for want in [
+            "needs libssl.so.3 → openssl-sys: enable its `vendored` feature",
+            "or switch to rustls",
+            "needs libcrypto.so.3 → openssl-sys: enable its `vendored` feature",
+            "needs libc.so.6 → musl, linked statically",
+            "loader /lib64/ld-linux-x86-64.so.2 → musl",
+        ] {
+            assert!(all.contains(want), "{want}: {all}");
+        }
+        // The arch asked for names its target.
+        let j = judge(
+            &elf(rust(dynamic(&["libc.so.6"])), vec![]),
+            "app",
+            Some(Arch::Armv7),
+        );
+        assert!(
+            j.reasons
+                .iter()
+                .any(|r| r.contains("`armv7-unknown-linux-musleabihf`")),
+            "{j:?}"
+        );
+        // A static Rust binary is ready, as a C one is.
+        let j = judge(&elf(rust(ElfFacts::default()), vec![]), "app", None);
+        assert_eq!(j.verdict, Verdict::DistrolessReady);
+        assert_eq!(j.summary, "static executable");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The deep part of the ELF check: what a static binary still needs at run time. Which C library
 //! is inside (glibc's NSS lookups load shared modules even from a static binary), `dlopen`, a
-//! shell, the files it reads (CA bundle, zoneinfo, user database), hardening, and for Go binaries
-//! the build info checked against what the recipe asked for. Pure functions over the bytes.
+//! shell, the files it reads (CA bundle, zoneinfo, user database), hardening, for Go binaries
+//! the build info checked against what the recipe asked for, and for Rust binaries rustc's
+//! version and the panic strategy. Pure functions over the bytes.
 
 use goblin::elf::Elf;
 use goblin::elf::dynamic::{DF_1_NOW, DF_BIND_NOW};
@@ -41,6 +42,7 @@ pub(super) fn inspect(
             None
         }
     };
+    facts.rust = super::rustinfo::rust_info(bytes, elf, &strings);
     facts.libc = libc(&strings, elf, facts);
     let is_static = facts.interpreter.is_none() && facts.needed.is_empty();
     let glibc_static = is_static && matches!(facts.libc, Libc::Glibc { .. });

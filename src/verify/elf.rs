@@ -318,6 +318,13 @@ fn inspect(
     if let Some(go) = &f.go {
         desc.push(format!("Go {}", go.go_version.trim_start_matches("go")));
     }
+    if let Some(rust) = &f.rust {
+        desc.push(format!(
+            "Rust {}, panic={}",
+            rust.rustc_version,
+            rust.panic.as_str()
+        ));
+    }
     f
 }
 

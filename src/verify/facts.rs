@@ -22,6 +22,10 @@ pub struct ElfFacts {
     pub libc: Libc,
     /// Go's embedded build info, for Go binaries.
     pub go: Option<GoBuildInfo>,
+    /// What rustc left in the binary, for Rust binaries. Absent from records written before it
+    /// was read (and from the JSON of a binary rustc did not build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust: Option<RustInfo>,
     /// `dlopen`/`dlsym` referenced (a symbol, or musl's static stub message).
     pub dlopen: Option<String>,
     /// Evidence that the binary runs a shell (`/bin/sh` with `system`/`popen`/`exec*`).
@@ -179,6 +183,40 @@ pub enum Relro {
     Partial,
     /// PT_GNU_RELRO with BIND_NOW (or a static binary with PT_GNU_RELRO).
     Full,
+}
+
+/// What a binary says about the rustc that built it ([`super::rustinfo`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RustInfo {
+    /// rustc's version from the `.comment` section, e.g. `1.96.0` (from `rustc version 1.96.0
+    /// (ac68faa20 2026-05-25)`).
+    pub rustc_version: String,
+    /// The panic strategy the binary looks built with: a hint, not a proof (see
+    /// [`PanicStrategy`]).
+    pub panic: PanicStrategy,
+}
+
+/// How a Rust binary's panics end, as its bytes suggest: with `panic = "unwind"` core's
+/// `panic in a function that cannot unwind` message is linked in (and landing pads fill a
+/// `.gcc_except_table`); with `panic = "abort"` and a std built for it, neither. C++ code
+/// linked in brings a `.gcc_except_table` of its own, so the message decides; a std built for
+/// unwinding, linked into a `panic = "abort"` program, still carries it (then this says
+/// `unwind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PanicStrategy {
+    Unwind,
+    Abort,
+}
+
+impl PanicStrategy {
+    /// `unwind` or `abort`, as Cargo's `panic` setting spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PanicStrategy::Unwind => "unwind",
+            PanicStrategy::Abort => "abort",
+        }
+    }
 }
 
 /// Go's build info (`runtime/debug.BuildInfo`), read from the `.go.buildinfo` blob.

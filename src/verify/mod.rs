@@ -5,7 +5,8 @@
 //! Layers, each importing only those below it (no module imports one that imports it back):
 //! - leaves: [`finding`] (findings, severity, codes), [`expect`] (what the caller expects),
 //!   [`facts`] (what was learned), `header` (the hand-read ELF header), `strings` and `symbols`
-//!   (what the binary names), [`goinfo`] (Go build info);
+//!   (what the binary names), [`goinfo`] (Go build info), `rustinfo` (rustc's version and the
+//!   panic strategy);
 //! - checks: [`arm`] (ARM ABI), [`runtime`] (runtime files), [`deep`] (libc, dlopen, shell,
 //!   hardening, Go expectations);
 //! - the orchestrator: [`elf`] ([`check_elf`]), which `parses` (a test hook counting parses)
@@ -24,6 +25,7 @@ mod linkage;
 mod parses;
 pub mod record;
 pub mod runtime;
+mod rustinfo;
 mod strings;
 mod symbols;
 
@@ -32,7 +34,8 @@ pub use deep::go_findings;
 pub use elf::{ElfReport, check_elf, check_elf_with, is_upx_packed};
 pub use expect::{Expect, GoExpect};
 pub use facts::{
-    ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, Relro, RuntimeFile, RuntimeKind,
+    ElfFacts, ElfKind, GoBuildInfo, GoModule, Hardening, Libc, PanicStrategy, Relro, RuntimeFile,
+    RuntimeKind, RustInfo,
 };
 pub use finding::{Code, Finding, Severity, UnknownCode};
 pub use record::{FileRecord, Reports};

@@ -18,7 +18,12 @@ const MARKERS: &[&str] = &[
     "No error information",
     "nsswitch.conf",
     "GLIBC_2.",
+    UNWIND_MARKER,
 ];
+
+/// The message core links in for `panic = "unwind"` (`panic_cannot_unwind`: an unwind out of a
+/// function that must not unwind aborts with it), which a std built for `panic = "abort"` lacks.
+pub(super) const UNWIND_MARKER: &str = "panic in a function that cannot unwind";
 
 /// Which markers and runtime-file paths occur in the file's data (allocated, non-executable
 /// sections: .rodata, .data, .dynstr, ...; the whole file when it has no section headers), in

@@ -44,5 +44,6 @@ mod tidy_layout;
 mod util;
 mod verbose;
 mod verify;
+mod verify_rust;
 mod vex;
 mod wrapper;

@@ -20,7 +20,7 @@ fn fixtures_src() -> PathBuf {
 
 /// The zig that `recipe` provisions into the shared test cache (`recipe toolchain --print zig`),
 /// or None (skipped; CI fails).
-fn zig() -> Option<PathBuf> {
+pub(crate) fn zig() -> Option<PathBuf> {
     static ZIG: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     if !util::require_tool("python3") {
         return None;

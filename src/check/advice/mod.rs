@@ -1,7 +1,9 @@
-//! What a static build does about a shared library, and which Go modules need cgo: a static,
-//! tested table. Every piece of advice `recipe check` gives about a library comes from here
-//! ([`Library::advice`], [`ProgramSwitch`], [`GoModule`]), never from free text.
+//! What a static build does about a shared library, which Go modules need cgo, and what a Rust
+//! program's build does instead of linking glibc and system libraries: static, tested tables.
+//! Every piece of advice `recipe check` gives about a library comes from here
+//! ([`Library::advice`], [`ProgramSwitch`], [`GoModule`], [`rust`]), never from free text.
 
+pub mod rust;
 mod table;
 
 pub use table::{CGO_MODULES, LIBRARIES, PROGRAM_SWITCHES};
@@ -164,10 +166,23 @@ pub fn advise(program: &str, soname: &str) -> Option<String> {
     library(soname).map(Library::advice)
 }
 
+/// [`advise`] for a library of a dynamic Rust program: the `-sys` crate's static build where
+/// the table knows the crate ([`rust::sys_crate`]).
+pub fn advise_rust(program: &str, soname: &str) -> Option<String> {
+    match rust::sys_crate(soname) {
+        Some(c) => Some(c.advice()),
+        None => advise(program, soname),
+    }
+}
+
 /// What a static rebuild of one or more programs takes, from their sonames: the sentence
 /// `recipe check` prints, grouped and without repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// For a dynamic Rust program: its musl target ([`rust::musl_target`]).
+    pub rust_target: Option<String>,
+    /// What Rust programs' `-sys` crates do instead: `openssl-sys: enable its `vendored` ...`.
+    pub crates: Vec<String>,
     /// `the Python module (--without-pythonmodule ...)`, `D-Bus`.
     pub without: Vec<String>,
     /// `OpenSSL (catalogue recipe `openssl`)`, `nettle`.
@@ -220,9 +235,24 @@ impl Plan {
         }
     }
 
+    /// Adds a dynamic Rust program for `arch` and the libraries it needs (`needed`): the musl
+    /// target, and each library's `-sys` crate where the table knows it (else as [`Plan::add`]).
+    pub fn add_rust(&mut self, program: &str, arch: Option<crate::arch::Arch>, needed: &[String]) {
+        self.rust_target
+            .get_or_insert_with(|| rust::musl_target(arch));
+        for soname in needed {
+            match rust::sys_crate(soname) {
+                Some(c) => push_once(&mut self.crates, c.advice()),
+                None => self.add(program, soname),
+            }
+        }
+    }
+
     /// Nothing beyond musl and the toolchain.
     pub fn is_empty(&self) -> bool {
-        self.without.is_empty()
+        self.rust_target.is_none()
+            && self.crates.is_empty()
+            && self.without.is_empty()
             && self.link.is_empty()
             && self.blocked.is_empty()
             && self.unknown.is_empty()
@@ -234,6 +264,8 @@ impl Plan {
         if !self.blocked.is_empty() {
             parts.push(format!("cannot be static: {}", self.blocked.join(", ")));
         }
+        parts.extend(self.rust_target.iter().cloned());
+        parts.extend(self.crates.iter().cloned());
         if !self.without.is_empty() {
             parts.push(format!("build without {}", self.without.join(", ")));
         }
@@ -519,6 +551,46 @@ mod tests {
         p.add("app", "libc.so.6");
         p.add("app", "libstdc++.so.6");
         assert!(p.is_empty());
+    }
+
+    #[test]
+    fn rust_plans_name_the_musl_target_and_the_sys_crates() {
+        let needed: Vec<String> = [
+            "libssl.so.3",
+            "libcrypto.so.3",
+            "libgcc_s.so.1",
+            "libc.so.6",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut p = Plan::default();
+        p.add_rust("app", Some(crate::arch::Arch::Arm64), &needed);
+        p.add_rust(
+            "other",
+            Some(crate::arch::Arch::Arm64),
+            &["libsystemd.so.0".into()],
+        );
+        assert!(!p.is_empty());
+        assert_eq!(
+            p.sentence(),
+            "build for the musl target (`aarch64-unknown-linux-musl`) with crt-static, as a \
+             recipe's `system = \"cargo\"` does; openssl-sys: enable its `vendored` feature (the \
+             `openssl` crate's `vendored`: OpenSSL built from source, linked in; it reads no \
+             system CA store by itself), or switch to rustls; build without systemd (sd_notify, the \
+             journal)"
+        );
+        // Nothing to link: the target alone.
+        let mut p = Plan::default();
+        p.add_rust("app", None, &["libc.so.6".into()]);
+        assert!(
+            p.sentence()
+                .starts_with("build for the musl target (`x86_64")
+        );
+        assert_eq!(
+            advise_rust("app", "libssl.so.3"),
+            Some(rust::sys_crate("libssl.so.3").unwrap().advice())
+        );
+        assert_eq!(advise_rust("app", "libc.so.6"), advise("app", "libc.so.6"));
     }
 
     #[test]
