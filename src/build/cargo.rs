@@ -164,8 +164,8 @@ fn panic_strategy(recipe: &Recipe, job: &Job, root: &Path) -> Result<Panic, Buil
         let Ok(bytes) = crate::walk::read_capped(&manifest, 4 << 20) else {
             return Ok(None);
         };
-        let table: toml::Table = toml::from_str(&String::from_utf8_lossy(&bytes))
-            .map_err(|e| BuildError::Source {
+        let table: toml::Table =
+            toml::from_str(&String::from_utf8_lossy(&bytes)).map_err(|e| BuildError::Source {
                 recipe: recipe.name.clone(),
                 source: source::SourceError::CargoLock {
                     file: manifest.clone(),

@@ -1,8 +1,8 @@
 //! Executing a planned job: prepare its directory, get its source, provision the toolchain,
 //! run each step with its output in the job's log, and collect the app files it installed.
 
-pub mod compress;
 mod cargo;
+pub mod compress;
 pub mod debian;
 mod fsutil;
 pub mod install;

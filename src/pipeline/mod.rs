@@ -87,7 +87,11 @@ pub enum PipelineError {
     )]
     EntryGone { id: String, key: String },
     #[error("{id}: its cache entry {key} cannot be read: {why}; `--rebuild` makes a new one")]
-    EntryMeta { id: String, key: String, why: String },
+    EntryMeta {
+        id: String,
+        key: String,
+        why: String,
+    },
     #[error("{recipe} for {arch}: `{file}` is packed, but what it was before is unknown: {why}")]
     PackedUnknown {
         recipe: String,

@@ -31,7 +31,10 @@ pub fn crate_url(name: &str, version: &str) -> String {
         .ok()
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| DEFAULT_CRATES_URL.to_string());
-    format!("{}/{name}/{name}-{version}.crate", base.trim_end_matches('/'))
+    format!(
+        "{}/{name}/{name}-{version}.crate",
+        base.trim_end_matches('/')
+    )
 }
 
 /// One crates.io crate a lock file pins.
@@ -78,8 +81,12 @@ pub fn locked_crates(lock: &str, file: &Path) -> Result<Vec<LockedCrate>, Source
     let mut out = Vec::new();
     for p in parsed.package {
         let Some(source) = p.source else { continue };
-        crate::recipe::rules::crate_name(&p.name)
-            .map_err(|_| bad(format!("invalid crate name `{}`", crate::text::escape(&p.name))))?;
+        crate::recipe::rules::crate_name(&p.name).map_err(|_| {
+            bad(format!(
+                "invalid crate name `{}`",
+                crate::text::escape(&p.name)
+            ))
+        })?;
         if source != CRATES_IO && !source.starts_with("sparse+https://index.crates.io") {
             return Err(bad(format!(
                 "{} {} comes from `{}`, which cannot be pinned by checksum; only crates.io \
@@ -188,8 +195,7 @@ checksum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
             vec![LockedCrate {
                 name: "itoa".into(),
                 version: "1.0.15".into(),
-                checksum: "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
-                    .into()
+                checksum: "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c".into()
             }]
         );
     }
@@ -201,7 +207,10 @@ checksum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
             "git+https://github.com/x/itoa?rev=1#abc",
         );
         let e = locked_crates(&git, Path::new("Cargo.lock")).unwrap_err();
-        assert!(e.to_string().contains("cannot be pinned by checksum"), "{e}");
+        assert!(
+            e.to_string().contains("cannot be pinned by checksum"),
+            "{e}"
+        );
         let unpinned: String = LOCK
             .lines()
             .filter(|l| !l.starts_with("checksum"))
@@ -217,8 +226,14 @@ checksum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
     fn the_cargo_config_replaces_crates_io_with_the_vendor_folder() {
         let c = cargo_config("/build/vendor");
         let v: toml::Table = toml::from_str(&c).unwrap();
-        assert_eq!(v["source"]["vendored"]["directory"].as_str(), Some("/build/vendor"));
-        assert_eq!(v["source"]["crates-io"]["replace-with"].as_str(), Some("vendored"));
+        assert_eq!(
+            v["source"]["vendored"]["directory"].as_str(),
+            Some("/build/vendor")
+        );
+        assert_eq!(
+            v["source"]["crates-io"]["replace-with"].as_str(),
+            Some("vendored")
+        );
         assert_eq!(v["net"]["offline"].as_bool(), Some(true));
     }
 }

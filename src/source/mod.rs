@@ -8,8 +8,8 @@
 //! result (tar.gz, tar.xz, tar.bz2, tar or zip, sniffed by magic bytes) without ever writing
 //! outside the destination.
 
-pub mod date;
 pub mod crates;
+pub mod date;
 mod debian;
 mod download;
 mod extract;

@@ -241,7 +241,10 @@ fn run_cargo(
         .env("CARGO_HOME", work.join("cargo-home"))
         .env("RUSTC_BOOTSTRAP", "1")
         .env("CARGO_PROFILE_RELEASE_PANIC", panic.name())
-        .env("CARGO_ENCODED_RUSTFLAGS", encoded_rustflags(rust, &real_root))
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            encoded_rustflags(rust, &real_root),
+        )
         .env("CARGO_TERM_COLOR", "never");
     let out = crate::process::capture(
         &mut cmd,
@@ -281,6 +284,26 @@ mod tests {
         }
     }
 
+    /// std's source paths are remapped from wherever the cache is to the fixed cache path the
+    /// build steps see, so the rlibs (and every app's panic messages) name no machine's folder.
+    #[test]
+    fn std_names_its_sources_under_the_fixed_cache_path() {
+        let r = rust("/home/me/cache/toolchains/rust-1.96.0+dfsg1-1~deb12u2");
+        let flags = encoded_rustflags(
+            &r,
+            Path::new("/mnt/disk/cache/toolchains/rust-1.96.0+dfsg1-1~deb12u2"),
+        );
+        let flags: Vec<&str> = flags.split('\x1f').collect();
+        assert!(flags.contains(&"-Cembed-bitcode=yes") || flags.contains(&"embed-bitcode=yes"));
+        for from in ["/home/me/cache", "/mnt/disk/cache"] {
+            let want = format!(
+                "--remap-path-prefix={from}/toolchains/rust-1.96.0+dfsg1-1~deb12u2=\
+                 /recipe/cache/toolchains/rust-1.96.0+dfsg1-1~deb12u2"
+            );
+            assert!(flags.contains(&want.as_str()), "{flags:?}");
+        }
+    }
+
     /// One sysroot per toolchain install, target and panic strategy, beside the toolchain.
     #[test]
     fn the_sysroot_is_keyed_by_toolchain_target_and_panic_strategy() {
@@ -288,7 +311,7 @@ mod tests {
         assert_eq!(
             sysroot_dir(&r, Path::new("/c"), Arch::Arm64, Panic::Abort),
             Path::new(
-                "/c/toolchains/rust-1.96.0+dfsg1-1~deb12u2-std1-aarch64-unknown-linux-musl-abort"
+                "/c/toolchains/rust-1.96.0+dfsg1-1~deb12u2-std2-aarch64-unknown-linux-musl-abort"
             )
         );
         let dirs: std::collections::HashSet<PathBuf> = Arch::ALL

@@ -10,7 +10,12 @@ const TINYDEP: &str = "/tinydep/tinydep-0.1.0.crate";
 const TINYDEP_SHA: &str = "aef6ccb049c19a8af534c89b6f5f418256e5035c90ce1c0e7e673197aff468fe";
 
 fn tinydep() -> Vec<u8> {
-    std::fs::read(util::root().join("tests/fixtures/crates").join(&TINYDEP[1..])).unwrap()
+    std::fs::read(
+        util::root()
+            .join("tests/fixtures/crates")
+            .join(&TINYDEP[1..]),
+    )
+    .unwrap()
 }
 
 /// The hello-rs recipe with `build` as its `[build]` table's extra lines and `files` as its
@@ -96,7 +101,10 @@ fn cargo_builds_honour_features_and_bins_offline_and_list_their_crates() {
     .success();
     let bin = s.out().join("hello-rs/bin/amd64");
     assert!(bin.join("hello-rs").is_file(), "{}", first.stderr);
-    assert!(!bin.join("hello-rs-extra").exists(), "bins = [\"hello-rs\"] built the other one");
+    assert!(
+        !bin.join("hello-rs-extra").exists(),
+        "bins = [\"hello-rs\"] built the other one"
+    );
     let says = |args: &[&str]| {
         let o = std::process::Command::new(bin.join("hello-rs"))
             .args(args)
@@ -104,7 +112,11 @@ fn cargo_builds_honour_features_and_bins_offline_and_list_their_crates() {
             .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    assert_eq!(says(&[]), "HELLO FROM TINYDEP!\n", "the `loud` feature is on");
+    assert_eq!(
+        says(&[]),
+        "HELLO FROM TINYDEP!\n",
+        "the `loud` feature is on"
+    );
     assert_eq!(
         says(&["--net"]),
         "build network: none\n",
@@ -144,15 +156,22 @@ fn a_crate_whose_checksum_differs_from_cargo_lock_is_refused() {
     let server = util::serve(&[(TINYDEP, &tampered)]);
     let s = Scratch::new();
     s.recipe("hello-rs", &hello_rs("", &["hello-rs", "hello-rs-extra"]));
-    let out = run(s
-        .cmd()
-        .env("RECIPE_CRATES_URL", server.url(""))
-        .args(["build", "hello-rs", "--arch", "amd64", "--rebuild"]))
+    let out = run(s.cmd().env("RECIPE_CRATES_URL", server.url("")).args([
+        "build",
+        "hello-rs",
+        "--arch",
+        "amd64",
+        "--rebuild",
+    ]))
     .failure(1)
     .stderr_has("sha256 mismatch")
     .stderr_has("tinydep-0.1.0.crate")
     .stderr_has(TINYDEP_SHA);
-    assert!(!out.stderr.contains("stored in the build cache"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("stored in the build cache"),
+        "{}",
+        out.stderr
+    );
     assert!(util::files_under(&s.out()).is_empty());
 }
 
@@ -164,7 +183,7 @@ fn cargo_recipe_mistakes_are_refused_at_their_place() {
         (
             "system = \"make\"\nbins = [\"a\"]",
             "`bins` does not apply to build system `make`",
-            "hello-rs.toml:10:",
+            "hello-rs.toml:11:8:",
         ),
         (
             "features = [\"a,b\"]",
@@ -192,12 +211,22 @@ fn cargo_recipe_mistakes_are_refused_at_their_place() {
         let text = if extra.starts_with("system") {
             hello_rs("", &["hello-rs"]).replace("system = \"cargo\"\n", &format!("{extra}\n"))
         } else if extra.starts_with("[source.crate]") {
-            hello_rs("", &["hello-rs"]).replacen(
-                "[source]\n",
-                &format!("[source]\nsha256 = \"{TINYDEP_SHA}\"\n"),
-                1,
-            ).replace(&format!("path = \"{}\"\n", util::root().join("tests/fixtures/hello-rs").display()), "")
-                + "\n" + extra + "\n"
+            hello_rs("", &["hello-rs"])
+                .replacen(
+                    "[source]\n",
+                    &format!("[source]\nsha256 = \"{TINYDEP_SHA}\"\n"),
+                    1,
+                )
+                .replace(
+                    &format!(
+                        "path = \"{}\"\n",
+                        util::root().join("tests/fixtures/hello-rs").display()
+                    ),
+                    "",
+                )
+                + "\n"
+                + extra
+                + "\n"
         } else {
             hello_rs(extra, &["hello-rs"])
         };

@@ -153,7 +153,7 @@ fn option_of_another_build_system_is_located() {
 fn unknown_build_system_is_located() {
     bad(&good().replace("system = \"make\"", "system = \"bazel\""))
         .stderr_has("demo.toml:10:10: unknown build system `bazel`")
-        .stderr_has("make, autotools, cmake, meson, go, script");
+        .stderr_has("make, autotools, cmake, meson, go, cargo, script");
 }
 
 #[test]

@@ -89,12 +89,11 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
             out = super::super::shell_quote(&out.display().to_string()),
         )
     } else {
-        let files: Vec<String> = b
-            .o
-            .bins
-            .iter()
-            .map(|n| super::super::shell_quote(&out.join(n).display().to_string()))
-            .collect();
+        let files: Vec<String> =
+            b.o.bins
+                .iter()
+                .map(|n| super::super::shell_quote(&out.join(n).display().to_string()))
+                .collect();
         format!(
             "mkdir -p {dir} && cp {} {dir}/",
             files.join(" "),
@@ -118,9 +117,7 @@ fn environment(b: &Shared) -> BTreeMap<String, String> {
     }
     let root = rust_root(&b.l.cache, &b.ctx.rust_version);
     let usr = root.join("usr");
-    let lib = usr
-        .join("lib")
-        .join(Arch::build_machine().info().multiarch);
+    let lib = usr.join("lib").join(Arch::build_machine().info().multiarch);
     let path = env.get("PATH").cloned().unwrap_or_default();
     let target = b.arch.info().rust_target;
     let under = target.replace('-', "_");
@@ -129,7 +126,10 @@ fn environment(b: &Shared) -> BTreeMap<String, String> {
     let vars = [
         ("PATH", format!("{}:{path}", usr.join("bin").display())),
         ("LD_LIBRARY_PATH", lib.display().to_string()),
-        ("CARGO_HOME", b.l.work.join(CARGO_HOME).display().to_string()),
+        (
+            "CARGO_HOME",
+            b.l.work.join(CARGO_HOME).display().to_string(),
+        ),
         (
             "CARGO_TARGET_DIR",
             b.l.work.join(TARGET_DIR).display().to_string(),
@@ -157,4 +157,82 @@ fn environment(b: &Shared) -> BTreeMap<String, String> {
         }
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::arch::Arch;
+    use crate::plan::Step;
+    use crate::recipe::{Options, System};
+
+    fn steps(o: &Options, arch: Arch) -> Vec<crate::plan::Command> {
+        let (ctx, l) = (
+            super::super::tests::context(),
+            super::super::tests::layout(),
+        );
+        super::super::steps(System::Cargo, o, arch, &ctx, &l)
+            .unwrap()
+            .into_iter()
+            .map(|s| match s {
+                Step::Run(c) => c,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    /// metadata, an offline frozen release build for the arch's musl target with the recipe's
+    /// selection, and the copy of the named binaries; zig's wrappers link and compile C for the
+    /// target only, and the generic C flags are not given (cc-rs would use them for host code).
+    #[test]
+    fn a_cargo_build_is_offline_frozen_for_the_musl_target_with_the_selection() {
+        let o = Options {
+            bins: vec!["app".into()],
+            features: vec!["tls".into(), "serde/derive".into()],
+            no_default_features: true,
+            ..Options::default()
+        };
+        let cmds = steps(&o, Arch::Armv7);
+        let names: Vec<&str> = cmds.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["metadata", "build", "install"]);
+        assert_eq!(
+            cmds[1].argv,
+            [
+                "cargo",
+                "build",
+                "--release",
+                "--offline",
+                "--frozen",
+                "--target",
+                "armv7-unknown-linux-musleabihf",
+                "--bin",
+                "app",
+                "--features",
+                "tls,serde/derive",
+                "--no-default-features"
+            ]
+        );
+        assert!(cmds[0].argv[2].contains("--filter-platform armv7-unknown-linux-musleabihf --features tls,serde/derive --no-default-features > /w/cargo-metadata.json"), "{:?}", cmds[0].argv);
+        assert_eq!(
+            cmds[2].argv[2],
+            "mkdir -p /w/dest/usr/local/bin && cp /w/target/armv7-unknown-linux-musleabihf/release/app /w/dest/usr/local/bin/"
+        );
+        let env = &cmds[1].env;
+        assert_eq!(env["CARGO_HOME"], "/w/cargo-home");
+        assert!(env["CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_LINKER"].ends_with("-cc"));
+        assert!(env.contains_key("CC_armv7_unknown_linux_musleabihf"));
+        assert!(!env.contains_key("CFLAGS") && !env.contains_key("LDFLAGS"));
+        assert!(env["PATH"].starts_with("/cache/toolchains/rust-1.96.0+dfsg1-1~deb12u2/usr/bin:"));
+    }
+
+    /// Without `bins`, every executable cargo left in `release/` is installed.
+    #[test]
+    fn without_bins_every_binary_is_installed() {
+        let cmds = steps(&Options::default(), Arch::Amd64);
+        assert!(
+            cmds[2].argv[2].contains("-maxdepth 1 -type f -perm -u+x"),
+            "{:?}",
+            cmds[2].argv
+        );
+        assert!(!cmds[1].argv.contains(&"--bin".to_string()));
+    }
 }

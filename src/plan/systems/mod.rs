@@ -332,7 +332,7 @@ pub fn substitute(text: &str, vars: &BTreeMap<&str, String>) -> Result<String, P
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(names, known);
     }
 
-    fn layout() -> Layout {
+    pub(super) fn layout() -> Layout {
         Layout {
             work: "/w".into(),
             src: "/w/src".into(),
@@ -374,7 +374,7 @@ mod tests {
         }
     }
 
-    fn context() -> Context {
+    pub(super) fn context() -> Context {
         Context {
             cache: "/cache".into(),
             jobs: 2,

@@ -96,8 +96,12 @@ impl Validator<'_> {
                 ));
             }
             if system == System::Cargo
-                && ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"]
-                    .contains(&k.as_str())
+                && [
+                    "RUSTFLAGS",
+                    "CARGO_ENCODED_RUSTFLAGS",
+                    "CARGO_BUILD_RUSTFLAGS",
+                ]
+                .contains(&k.as_str())
             {
                 return Err(self.err(
                     v.span(),
@@ -232,7 +236,11 @@ impl Validator<'_> {
             ("script", span(&o.script), &[Script]),
             ("bins", span(&o.bins), &[Cargo]),
             ("features", span(&o.features), &[Cargo]),
-            ("no-default-features", span(&o.no_default_features), &[Cargo]),
+            (
+                "no-default-features",
+                span(&o.no_default_features),
+                &[Cargo],
+            ),
             (
                 "run-target-programs",
                 span(&o.run_target_programs),
@@ -291,14 +299,14 @@ impl Validator<'_> {
     /// `bins`: cargo binary names, each a plain file name, none twice.
     fn bins(&self, v: &Option<Spanned<Vec<Spanned<String>>>>) -> R<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
-        for b in v.as_ref().map(|v| v.get_ref().as_slice()).unwrap_or_default() {
+        for b in v
+            .as_ref()
+            .map(|v| v.get_ref().as_slice())
+            .unwrap_or_default()
+        {
             self.check(b.span(), rules::binary_name(b.get_ref()))?;
             if out.contains(b.get_ref()) {
-                return Err(self.err(
-                    b.span(),
-                    format!("`{}` is listed twice", b.get_ref()),
-                    None,
-                ));
+                return Err(self.err(b.span(), format!("`{}` is listed twice", b.get_ref()), None));
             }
             out.push(b.get_ref().clone());
         }
@@ -308,7 +316,11 @@ impl Validator<'_> {
     /// `features`: cargo feature names (`name`, or `dependency/name`), each once.
     fn features(&self, v: &Option<Spanned<Vec<Spanned<String>>>>) -> R<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
-        for f in v.as_ref().map(|v| v.get_ref().as_slice()).unwrap_or_default() {
+        for f in v
+            .as_ref()
+            .map(|v| v.get_ref().as_slice())
+            .unwrap_or_default()
+        {
             self.check(f.span(), rules::cargo_feature(f.get_ref()))?;
             if out.contains(f.get_ref()) {
                 return Err(self.err(

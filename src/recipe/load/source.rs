@@ -310,7 +310,10 @@ impl Validator<'_> {
         }
         if let Some(c) = &t.krate {
             let c = c.get_ref();
-            self.check(c.name.span(), crate::recipe::rules::crate_name(c.name.get_ref()))?;
+            self.check(
+                c.name.span(),
+                crate::recipe::rules::crate_name(c.name.get_ref()),
+            )?;
             self.check(
                 c.version.span(),
                 crate::recipe::rules::version(c.version.get_ref()),

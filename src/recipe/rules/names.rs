@@ -311,7 +311,8 @@ pub fn binary_name(n: &str) -> Result<(), Refusal> {
 pub fn crate_name(n: &str) -> Result<(), Refusal> {
     let ok = n.len() <= 64
         && n.starts_with(|c: char| c.is_ascii_alphabetic())
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     if !ok {
         return Err(refuse(
             format!("invalid crate name `{}`", crate::text::escape(n)),
