@@ -156,13 +156,17 @@ fn a_crate_whose_checksum_differs_from_cargo_lock_is_refused() {
     let server = util::serve(&[(TINYDEP, &tampered)]);
     let s = Scratch::new();
     s.recipe("hello-rs", &hello_rs("", &["hello-rs", "hello-rs-extra"]));
-    let out = run(s.cmd().env("RECIPE_CRATES_URL", server.url("")).args([
-        "build",
-        "hello-rs",
-        "--arch",
-        "amd64",
-        "--rebuild",
-    ]))
+    // A cache of its own (its source store has no tinydep), with the shared toolchains.
+    std::fs::create_dir_all(s.cache()).unwrap();
+    std::os::unix::fs::symlink(
+        util::shared_cache().join("toolchains"),
+        s.cache().join("toolchains"),
+    )
+    .unwrap();
+    let out = run(s
+        .cmd_private_cache()
+        .env("RECIPE_CRATES_URL", server.url(""))
+        .args(["build", "hello-rs", "--arch", "amd64"]))
     .failure(1)
     .stderr_has("sha256 mismatch")
     .stderr_has("tinydep-0.1.0.crate")
@@ -172,7 +176,8 @@ fn a_crate_whose_checksum_differs_from_cargo_lock_is_refused() {
         "{}",
         out.stderr
     );
-    assert!(util::files_under(&s.out()).is_empty());
+    util::nothing_built_kept(&s);
+    assert_eq!(server.hits(), 1, "tried once, refused");
 }
 
 /// The cargo keys are checked at their place: a key of another system, a feature that is not a
