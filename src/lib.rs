@@ -44,6 +44,7 @@ pub mod source;
 #[doc(hidden)]
 pub mod testing;
 pub mod text;
+pub mod tls;
 pub mod toolchain;
 pub mod verify;
 pub mod vex;

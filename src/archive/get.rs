@@ -16,6 +16,7 @@ pub(super) fn get(url: &str, cap: u64) -> Result<Vec<u8>, String> {
         .timeout_global(Some(Duration::from_secs(600)))
         .accept_encoding("identity")
         .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
+        .tls_config(crate::tls::config())
         .build()
         .into();
     let response = agent.get(url).call().map_err(|e| e.to_string())?;

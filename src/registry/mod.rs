@@ -103,6 +103,7 @@ impl Client {
             .timeout_recv_body(Some(t.read))
             .accept_encoding("identity")
             .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
+            .tls_config(crate::tls::config())
             .build()
             .into();
         let scheme = if opts.insecure { "http" } else { "https" };

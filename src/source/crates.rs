@@ -107,8 +107,13 @@ pub fn locked_crates(lock: &str, file: &Path) -> Result<Vec<LockedCrate>, Source
                     crate::text::escape(&p.version)
                 ))
             })?;
-        crate::recipe::rules::version(&p.version)
-            .map_err(|_| bad(format!("invalid version of {}", p.name)))?;
+        crate::recipe::rules::crate_version(&p.version).map_err(|_| {
+            bad(format!(
+                "invalid version `{}` of {}",
+                crate::text::escape(&p.version),
+                p.name
+            ))
+        })?;
         out.push(LockedCrate {
             name: p.name,
             version: p.version,

@@ -30,6 +30,7 @@ pub(crate) fn download(url: &str, tmp_dir: &Path, limits: &Limits) -> Result<Fet
         .timeout_per_read(Some(Duration::from_secs(60)))
         .accept_encoding("identity")
         .user_agent(concat!("recipe/", env!("CARGO_PKG_VERSION")))
+        .tls_config(crate::tls::config())
         .build()
         .into();
     let response = agent.get(url).call().map_err(|e| SourceError::Http {

@@ -316,7 +316,7 @@ impl Validator<'_> {
             )?;
             self.check(
                 c.version.span(),
-                crate::recipe::rules::version(c.version.get_ref()),
+                crate::recipe::rules::crate_version(c.version.get_ref()),
             )?;
             // A `.crate` holds `NAME-VERSION/...`: the default strip of 1.
             origins.push(Origin::Crate {

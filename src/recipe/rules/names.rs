@@ -322,6 +322,22 @@ pub fn crate_name(n: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A crate's version as semver writes it (`0.18.2+1.9.1`, `1.0.0-beta.2`): digits first, then
+/// letters, digits, `.`, `-` and `+`, at most 64 characters. (It names a file to fetch and a
+/// folder to unpack into, so nothing else gets through.)
+pub fn crate_version(v: &str) -> Result<(), Refusal> {
+    let ok = v.len() <= 64
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c));
+    if !ok {
+        return Err(refuse(
+            format!("invalid crate version `{}`", crate::text::escape(v)),
+            "a crate version is semver, such as `1.2.3`, `1.0.0-beta.2` or `0.18.2+1.9.1`",
+        ));
+    }
+    Ok(())
+}
+
 /// A cargo feature as `--features` takes it: `name` or `dependency/name`, where each part is
 /// letters, digits, `_`, `-`, `+` or `.` (cargo's own rule for feature names), not starting
 /// with `-`; no space or comma, since the list is joined with commas.
@@ -350,6 +366,16 @@ pub fn cargo_feature(f: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::super::*;
+
+    #[test]
+    fn crate_versions_are_semver() {
+        for ok in ["1.2.3", "0.18.2+1.9.1", "1.0.0-beta.2"] {
+            assert!(crate_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "v1", "1/2", "../1", "1 2"] {
+            assert!(crate_version(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn cargo_features_are_names_or_dependency_features() {
