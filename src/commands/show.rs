@@ -376,6 +376,9 @@ mod tests {
             cgo: true,
             script: strings(&["make -C x", "cp x/app \"$DESTDIR\""]),
             run_target_programs: true,
+            bins: Vec::new(),
+            features: Vec::new(),
+            no_default_features: false,
         };
         assert_eq!(
             build_options(&o, "  "),
