@@ -367,14 +367,29 @@ pub(crate) fn spdx_license(license: &str) -> String {
     }
 }
 
-/// What the lock file tells the draft: how many crates the build vendors, and which of the
-/// crates that link a system TLS library it holds.
+/// What the lock file tells the draft: how many crates the build vendors, which of the
+/// crates that link a system TLS library it holds, and which compile C.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LockFacts {
     pub crates: usize,
     /// `openssl-sys` and/or `native-tls`, in that order.
     pub tls: Vec<&'static str>,
+    /// Crates that compile C or assembly when the build uses them (`*-sys`, `ring`), those
+    /// for other systems left out; sorted, each once.
+    pub c_crates: Vec<String>,
 }
+
+/// `*-sys` crates for other systems (or with no C in them): never compiled for Linux.
+const NOT_C_ON_LINUX: &[&str] = &[
+    "core-foundation-sys",
+    "js-sys",
+    "jni-sys",
+    "linux-raw-sys",
+    "security-framework-sys",
+    "wasi-sys",
+    "web-sys",
+    "windows-sys",
+];
 
 /// Reads the package's `Cargo.lock` (`text`, named `file` in errors) as the build will: a git
 /// or other-registry crate, or one without a checksum, is refused
@@ -385,9 +400,16 @@ pub(crate) fn lock_facts(text: &str, file: &Path) -> Result<LockFacts, NewError>
         .into_iter()
         .filter(|n| crates.iter().any(|c| c.name == *n))
         .collect();
+    let mut c_crates: Vec<String> = crates
+        .iter()
+        .map(|c| c.name.clone())
+        .filter(|n| (n.ends_with("-sys") && !NOT_C_ON_LINUX.contains(&n.as_str())) || n == "ring")
+        .collect();
+    c_crates.dedup();
     Ok(LockFacts {
         crates: crates.len(),
         tls,
+        c_crates,
     })
 }
 
@@ -607,6 +629,13 @@ fn features_and_tls(d: &mut Draft, manifest: &Manifest, lock: &LockFacts) {
             } else {
                 on.join(", ")
             }
+        ));
+    }
+    if !lock.c_crates.is_empty() {
+        d.guesses.push(format!(
+            "crates that compile C when the build uses them (zig is their C compiler; some may \
+             be for features or systems not built): {}",
+            lock.c_crates.join(", ")
         ));
     }
     if lock.tls.is_empty() {
@@ -830,7 +859,8 @@ required-features = ["extra"]
             f,
             LockFacts {
                 crates: 1,
-                tls: vec!["openssl-sys"]
+                tls: vec!["openssl-sys"],
+                c_crates: vec!["openssl-sys".into()],
             }
         );
         assert!(
@@ -868,6 +898,7 @@ required-features = ["extra"]
             &LockFacts {
                 crates: 3,
                 tls: vec!["openssl-sys", "native-tls"],
+                c_crates: vec!["openssl-sys".into()],
             },
         );
         assert!(
