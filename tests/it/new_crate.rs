@@ -3,13 +3,14 @@
 //! `tests/fixtures/crates/hello-crate/hello-crate-0.3.0.crate` is the folder
 //! `tests/fixtures/hello-crate/` packed as crates.io packs a crate, made with
 //! `tar --sort=name --mtime=@1600000000 --owner=0 --group=0 --numeric-owner -cf - hello-crate-0.3.0 | gzip -n -9`.
-//! The draft is snapshotted and loads; refused: a crate without `Cargo.lock`, one whose lock
-//! file has a git dependency, a `.crate` whose sha256 is not the index's `cksum`, a library
-//! crate, a version the index does not list.
+//! The draft is snapshotted and loads, and (with `RECIPE_REAL_RUST=all`) builds for amd64 as
+//! written; refused: a crate without `Cargo.lock`, one whose lock file has a git dependency, a
+//! `.crate` whose sha256 is not the index's `cksum`, a library crate, a version the index does
+//! not list.
 
 use std::io::Write as _;
 
-use crate::util::{Scratch, Server, root, run, serve, sha};
+use crate::util::{Scratch, Server, build_lock, root, run, serve, sha, skip, tools_for_builds};
 
 const FIXTURE: &str = "tests/fixtures/crates/hello-crate/hello-crate-0.3.0.crate";
 
@@ -119,6 +120,58 @@ fn recipe_new_crate_drafts_a_recipe_that_loads() {
         toml::from_str(&std::fs::read_to_string(s.recipes().join("hello2.toml")).unwrap()).unwrap();
     assert_eq!(v["source"]["sha256"].as_str(), Some(good.as_str()));
     assert_eq!(v["source"]["crate"]["version"].as_str(), Some("0.3.0"));
+}
+
+/// The draft, unchanged, builds for amd64 with the pinned Rust (its dependency vendored from
+/// the stand-in registry), verifies static musl, passes its `--version` smoke test and makes
+/// an image. Builds std for x86_64 musl once (a few minutes): runs with `RECIPE_REAL_RUST=all`
+/// only, as `tests/it/rust_toolchain.rs` does.
+#[test]
+fn the_drafted_recipe_builds_for_amd64_as_written() {
+    if std::env::var("RECIPE_REAL_RUST").ok().as_deref() != Some("all") {
+        if std::env::var_os("CI").is_none() {
+            skip("set RECIPE_REAL_RUST=all to build a drafted crate with the real Rust");
+        }
+        return;
+    }
+    if !tools_for_builds() {
+        return;
+    }
+    let _lock = build_lock();
+    let bytes = fixture();
+    let tinydep =
+        std::fs::read(root().join("tests/fixtures/crates/tinydep/tinydep-0.1.0.crate")).unwrap();
+    let server = registry(
+        &[(
+            "he/ll/hello-crate",
+            line("hello-crate", "0.3.0", &sha(&bytes), false),
+        )],
+        &[
+            ("hello-crate", "0.3.0", bytes),
+            ("tinydep", "0.1.0", tinydep),
+        ],
+    );
+    let s = Scratch::new();
+    let mut new = s.cmd();
+    new.env("RECIPE_CRATES_INDEX", server.url("/index"))
+        .env("RECIPE_CRATES_URL", server.url("/crates"))
+        .args(["new", "-q", "--crate", "hello-crate@0.3.0"]);
+    run(&mut new).success();
+    // Built (or taken from the build cache, where a build verified and smoke-tested it).
+    let o = run(s
+        .cmd()
+        .env("RECIPE_CRATES_URL", server.url("/crates"))
+        .args(["build", "hello-crate", "--arch", "amd64"]))
+    .success();
+    let out = s.out().join("hello-crate");
+    for f in ["hello-crate-0.3.0.oci.tar", "bin"] {
+        assert!(out.join(f).exists(), "{f}: {}", o.stdout);
+    }
+    let files = crate::util::files_under(&out.join("bin"));
+    assert!(
+        files.iter().any(|f| f.ends_with("hello-crate-tool")),
+        "{files:?}"
+    );
 }
 
 #[test]
