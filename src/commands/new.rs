@@ -12,8 +12,8 @@ use crate::new::{self, CrateRequest, DebianRequest, GoRequest};
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("origin").required(true).args(["debian", "go", "krate"])))]
 pub struct Args {
-    /// The Debian source package (with `--debian`), or the recipe's name (with `--go`
-    /// default: the binary's name; with `--crate`, the crate's).
+    /// The Debian source package (with `--debian`), or the recipe's name (default: the
+    /// binary's name with `--go`, the crate's with `--crate`).
     name: Option<String>,
     /// From Debian's source package NAME: at this exact version (e.g. `2.90-4~deb12u2`), or
     /// without one the newest of the newest release among the suites read.
