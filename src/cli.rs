@@ -62,8 +62,9 @@ enum Command {
     /// Can this app go distroless? Checks files, directories (root filesystems, unpacked .debs),
     /// OCI layouts and OCI or docker archives, and gives each app a verdict with reasons.
     Check(commands::check::Args),
-    /// Write a first recipe for an app from a Debian source package (`NAME --debian [VERSION]`)
-    /// or a Go module (`--go MODULE@VERSION`), and say what was guessed and what to check.
+    /// Write a first recipe for an app from a Debian source package (`NAME --debian [VERSION]`),
+    /// a Go module (`--go MODULE@VERSION`) or a crates.io crate (`--crate NAME[@VERSION]`), and
+    /// say what was guessed and what to check.
     New(commands::new::Args),
     /// Each recipe's pinned version against the newest its origin has now (Debian suites'
     /// signed indexes, the Go module proxy) and the pinned toolchains; exit 1 when a security

@@ -510,10 +510,15 @@ impl ExitCode for NewError {
             | NewError::UnknownDebian { .. }
             | NewError::NoTarball { .. }
             | NewError::UnknownModule { .. }
+            | NewError::UnknownCrate { .. }
+            | NewError::BadCrate { .. }
+            | NewError::NoCargoLock(_)
+            | NewError::NoBinary(_)
             | NewError::NoBuildSystem(_) => Usage,
             // A host tool failed (apt, dpkg-deb), the scratch folder or the recipe could not be
-            // written.
-            NewError::Tool { .. } | NewError::Io { .. } => Failed,
+            // written, the crates index answered something else.
+            NewError::Tool { .. } | NewError::Io { .. } | NewError::BadIndex { .. } => Failed,
+            NewError::CrateChecksum { source, .. } => source.exit(),
             NewError::Source(e) => e.exit(),
             NewError::Archive(e) => e.exit(),
             NewError::Toolchain(e) => e.exit(),

@@ -1,4 +1,5 @@
-//! `recipe new`: a first recipe for an app from a Debian source package or a Go module,
+//! `recipe new`: a first recipe for an app from a Debian source package, a Go module or a
+//! crates.io crate,
 //! written into the catalogue folder, with what was guessed and what to check.
 
 use std::ffi::OsString;
@@ -6,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::{Context, Outcome};
 use crate::error::Exit;
-use crate::new::{self, DebianRequest, GoRequest};
+use crate::new::{self, CrateRequest, DebianRequest, GoRequest};
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("origin").required(true).args(["debian", "go"])))]
+#[command(group(clap::ArgGroup::new("origin").required(true).args(["debian", "go", "krate"])))]
 pub struct Args {
-    /// The Debian source package (with `--debian`), or the recipe's name (with `--go`;
-    /// default: the binary's name).
+    /// The Debian source package (with `--debian`), or the recipe's name (default: the
+    /// binary's name with `--go`, the crate's with `--crate`).
     name: Option<String>,
     /// From Debian's source package NAME: at this exact version (e.g. `2.90-4~deb12u2`), or
     /// without one the newest of the newest release among the suites read.
@@ -29,6 +30,10 @@ pub struct Args {
     /// `github.com/mccutchen/go-httpbin/v2@v2.26.0`.
     #[arg(long, value_name = "MODULE@VERSION", conflicts_with = "debian")]
     go: Option<String>,
+    /// A crate from crates.io: `NAME@VERSION`, or `NAME` for its newest release that is
+    /// neither a pre-release nor yanked (from the sparse index, `RECIPE_CRATES_INDEX`).
+    #[arg(long = "crate", value_name = "NAME[@VERSION]", conflicts_with_all = ["debian", "go"])]
+    krate: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Outcome {
@@ -45,8 +50,8 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             eprintln!("{}", crate::text::escape(line));
         }
     };
-    let draft = match (&args.debian, &args.go) {
-        (Some(version), _) => {
+    let draft = match (&args.debian, &args.go, &args.krate) {
+        (Some(version), _, _) => {
             let package = args.name.clone().unwrap_or_default();
             // Refuse before any download.
             refuse_existing(&dir, &crate::new::recipe_name(&package))?;
@@ -63,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
                 &mut progress,
             )?
         }
-        (None, Some(spec)) => {
+        (None, Some(spec), _) => {
             let req = GoRequest::parse(spec, args.name.clone())?;
             if let Some(n) = &req.name {
                 refuse_existing(&dir, n)?;
@@ -71,7 +76,12 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             let toolchains = std::env::var_os("RECIPE_TOOLCHAINS").map(std::path::PathBuf::from);
             new::from_go(&req, &ctx.cache, toolchains.as_deref(), &mut progress)?
         }
-        (None, None) => unreachable!("clap requires --debian or --go"),
+        (None, None, Some(spec)) => {
+            let req = CrateRequest::parse(spec, args.name.clone())?;
+            refuse_existing(&dir, &req.recipe_name())?;
+            new::from_crate(&req, &ctx.cache, &mut progress)?
+        }
+        (None, None, None) => unreachable!("clap requires --debian, --go or --crate"),
     };
     let path = new::write(&draft, &dir)?;
     out!(

@@ -12,13 +12,15 @@ pub struct Draft {
     pub name: String,
     pub version: String,
     pub license: String,
+    /// Comment lines above `license` (default: it is guessed from the licence file).
+    pub license_comment: Vec<String>,
     pub homepage: String,
     pub description: String,
     /// Comment lines above `[source]`.
     pub source_comment: Vec<String>,
     pub sha256: String,
     pub note: String,
-    /// `[source.debian]` or `[source.go-module]` with its keys, as TOML lines.
+    /// `[source.debian]`, `[source.go-module]` or `[source.crate]` with its keys, as TOML lines.
     pub origin_table: String,
     pub origin_lines: Vec<(String, String)>,
     pub depends: Vec<String>,
@@ -71,10 +73,14 @@ pub fn render(d: &Draft) -> String {
     );
     let _ = writeln!(s, "name = {}", q(&d.name));
     let _ = writeln!(s, "version = {}", q(&d.version));
-    let _ = writeln!(
-        s,
-        "# CHECK: the licence is guessed from the source's licence file."
-    );
+    if d.license_comment.is_empty() {
+        let _ = writeln!(
+            s,
+            "# CHECK: the licence is guessed from the source's licence file."
+        );
+    } else {
+        comment(&mut s, &d.license_comment);
+    }
     let _ = writeln!(s, "license = {}", q(&d.license));
     let _ = writeln!(s, "homepage = {}", q(&d.homepage));
     let _ = writeln!(s, "description = {}", q(&d.description));

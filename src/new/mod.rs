@@ -1,9 +1,10 @@
-//! `recipe new`: a first recipe for an app, from a Debian source package (`debian.rs`) or a Go
-//! module (`gomod.rs`). This file holds the pure parts: the build system read from an unpacked
+//! `recipe new`: a first recipe for an app, from a Debian source package (`debian.rs`), a Go
+//! module (`gomod.rs`) or a crates.io crate (`crates.rs`). This file holds the pure parts: the build system read from an unpacked
 //! source tree, the licence guessed from its licence file, the libraries a distro build links
 //! mapped onto catalogue recipes and build switches (through [`crate::check::advice`]), and the
 //! recipe text written from a [`Draft`], with what was guessed and what the user must check.
 
+mod crates;
 mod debian;
 mod detect;
 mod draft;
@@ -12,6 +13,7 @@ mod system;
 
 use std::path::{Path, PathBuf};
 
+pub use crates::{CrateRequest, ENV_CRATES_INDEX, from_crate};
 pub use debian::{DebianRequest, from_debian, upstream_version as upstream_version_of};
 pub use detect::{Detected, MakefileFacts, detect, guess_license, license_of, makefile_facts};
 pub use draft::{Draft, recipe_name, render, report, write};
@@ -61,6 +63,59 @@ pub enum NewError {
         #[source]
         source: SourceError,
     },
+
+    #[error(
+        "crates.io's index has no crate `{}`{}{}",
+        crate::text::escape(.krate),
+        .version.as_ref().map(|v| format!(" at version `{}`", crate::text::escape(v))).unwrap_or_default(),
+        if .known.is_empty() { String::new() } else { format!(" (its newest: {})", crate::text::escape(&.known.join(", "))) }
+    )]
+    #[diagnostic(help(
+        "give the crate's name as crates.io spells it, and one of its versions (or none: the \
+         newest that is neither a pre-release nor yanked); the index read is \
+         `RECIPE_CRATES_INDEX` (default https://index.crates.io)"
+    ))]
+    UnknownCrate {
+        krate: String,
+        version: Option<String>,
+        known: Vec<String>,
+    },
+
+    #[error("{url}:{line}: not a line of a crates.io sparse index: {reason}")]
+    BadIndex {
+        url: String,
+        line: usize,
+        reason: String,
+    },
+
+    #[error("{krate}.crate does not have the sha256 crates.io's index lists for it (`cksum`)")]
+    #[diagnostic(help(
+        "the index and the download host (`RECIPE_CRATES_URL`) disagree: nothing was kept; \
+         check that both point at the same registry"
+    ))]
+    CrateChecksum {
+        krate: String,
+        #[source]
+        source: SourceError,
+    },
+
+    #[error("{}: {}", crate::text::escape(.krate), crate::text::escape(.reason))]
+    BadCrate { krate: String, reason: String },
+
+    #[error("{}.crate holds no `Cargo.lock`: `system = \"cargo\"` builds `--locked`, from the crates its lock file pins", crate::text::escape(.0))]
+    #[diagnostic(help(
+        "binary crates on crates.io usually ship their Cargo.lock; for one that does not, pin \
+         the project's release tarball that holds it (`[source] urls`), or add a Cargo.lock \
+         with a patch"
+    ))]
+    NoCargoLock(String),
+
+    #[error("{}.crate has no binary that cargo builds by default (no `[[bin]]`, `src/main.rs` or `src/bin/`): a library crate", crate::text::escape(.0))]
+    #[diagnostic(help(
+        "`recipe new --crate` drafts apps: name the crate of the program (often `NAME-cli` or \
+         `NAME-server`)"
+    ))]
+    NoBinary(String),
 
     #[error("`{command}` failed: {detail}")]
     Tool { command: String, detail: String },

@@ -206,6 +206,16 @@ checksum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
     }
 
     #[test]
+    fn versions_with_build_metadata_are_crates_io_versions() {
+        let lock = LOCK.replace("1.0.15", "0.18.8+1.9.7");
+        let crates = locked_crates(&lock, Path::new("Cargo.lock")).unwrap();
+        assert_eq!(crates[0].dir_name(), "itoa-0.18.8+1.9.7");
+        let bad = LOCK.replace("1.0.15", "1.0/../x");
+        let e = locked_crates(&bad, Path::new("Cargo.lock")).unwrap_err();
+        assert!(e.to_string().contains("invalid version of itoa"), "{e}");
+    }
+
+    #[test]
     fn git_crates_and_crates_without_a_checksum_are_refused() {
         let git = LOCK.replace(
             "registry+https://github.com/rust-lang/crates.io-index",

@@ -26,6 +26,7 @@ mod image;
 mod image_files;
 mod invariants;
 mod new;
+mod new_crate;
 mod patches;
 mod push;
 mod recipes;

@@ -322,14 +322,12 @@ pub fn crate_name(n: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A crate's version as semver writes it (`0.18.2+1.9.1`, `1.0.0-beta.2`): digits first, then
-/// letters, digits, `.`, `-` and `+`, at most 64 characters. (It names a file to fetch and a
-/// folder to unpack into, so nothing else gets through.)
+/// A crate's version as semver writes it (`0.18.2+1.9.1`, `1.0.0-beta.2`), at most 64
+/// characters. (It names a file to fetch and a folder to unpack into: semver's grammar lets
+/// no `/` or space through.)
 pub fn crate_version(v: &str) -> Result<(), Refusal> {
-    let ok = v.len() <= 64
-        && v.starts_with(|c: char| c.is_ascii_digit())
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c));
-    if !ok {
+    // semver's grammar allows only ASCII letters, digits, `.`, `-` and `+`.
+    if v.len() > 64 || semver::Version::parse(v).is_err() {
         return Err(refuse(
             format!("invalid crate version `{}`", crate::text::escape(v)),
             "a crate version is semver, such as `1.2.3`, `1.0.0-beta.2` or `0.18.2+1.9.1`",
