@@ -107,12 +107,16 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     ])
 }
 
-/// The shared environment without the C build's generic flags (cc-rs would give them to host
-/// builds too), with the Rust toolchain first on PATH, cargo's folders in the job's folder,
+/// The shared environment without the C build's generic tools and flags (cc-rs would give
+/// them to host builds too), with the Rust toolchain first on PATH, cargo's folders in the job's folder,
 /// and zig's wrappers as the target's linker and C/C++ compilers.
 fn environment(b: &Shared) -> BTreeMap<String, String> {
     let mut env = b.env.clone();
-    for k in ["CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS"] {
+    // cc-rs falls back to the generic names for the build machine's own code (build scripts'
+    // C): they would be the target's wrappers and flags. The target's are set by name below.
+    for k in [
+        "CC", "CXX", "AR", "RANLIB", "STRIP", "CFLAGS", "CXXFLAGS", "LDFLAGS", "CPPFLAGS",
+    ] {
         env.remove(k);
     }
     let root = rust_root(&b.l.cache, &b.ctx.rust_version);
@@ -220,7 +224,12 @@ mod tests {
         assert_eq!(env["CARGO_HOME"], "/w/cargo-home");
         assert!(env["CARGO_TARGET_ARMV7_UNKNOWN_LINUX_MUSLEABIHF_LINKER"].ends_with("-cc"));
         assert!(env.contains_key("CC_armv7_unknown_linux_musleabihf"));
-        assert!(!env.contains_key("CFLAGS") && !env.contains_key("LDFLAGS"));
+        for generic in ["CC", "CXX", "AR", "CFLAGS", "LDFLAGS"] {
+            assert!(
+                !env.contains_key(generic),
+                "{generic} would reach host builds"
+            );
+        }
         assert!(env["PATH"].starts_with("/cache/toolchains/rust-1.96.0+dfsg1-1~deb12u2/usr/bin:"));
     }
 
