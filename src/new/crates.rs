@@ -677,15 +677,7 @@ fn smoke_and_image(d: &mut Draft) {
          service test",
         d.version
     ));
-    d.image_comment.push(
-        "CHECK: ports and cmd are not guessed; an app that makes TLS connections needs \
-         include = [\"ca-certificates\"] (`recipe build` warns when it reads the CA bundle)."
-            .into(),
-    );
-    d.checks.push(
-        "[image]: add ports, cmd, and include = [\"ca-certificates\"] if it makes TLS connections"
-            .into(),
-    );
+    d.image_checks("an app");
 }
 
 #[cfg(test)]

@@ -42,6 +42,23 @@ pub struct Draft {
     pub checks: Vec<String>,
 }
 
+impl Draft {
+    /// The `[image]` checks every draft of a program from a package registry (Go, crates.io)
+    /// leaves: its ports and cmd are not guessed, and TLS needs the CA bundle. `kind` names
+    /// the program in the comment (`a Go app`, `an app`).
+    pub fn image_checks(&mut self, kind: &str) {
+        self.image_comment.push(format!(
+            "CHECK: ports and cmd are not guessed; {kind} that makes TLS connections needs \
+             include = [\"ca-certificates\"] (`recipe build` warns when it reads the CA bundle)."
+        ));
+        self.checks.push(
+            "[image]: add ports, cmd, and include = [\"ca-certificates\"] if it makes TLS \
+             connections"
+                .into(),
+        );
+    }
+}
+
 /// A TOML basic string.
 fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()

@@ -326,15 +326,7 @@ fn smoke_and_image(d: &mut Draft, version: &str) {
     d.checks.push(format!(
         "[smoke]: none written; add one (a commented example runs `{program} -version`)"
     ));
-    d.image_comment.push(
-        "CHECK: ports and cmd are not guessed; a Go app that makes TLS connections needs \
-         include = [\"ca-certificates\"] (`recipe build` warns when it reads the CA bundle)."
-            .into(),
-    );
-    d.checks.push(
-        "[image]: add ports, cmd, and include = [\"ca-certificates\"] if it makes TLS connections"
-            .into(),
-    );
+    d.image_checks("a Go app");
 }
 
 #[cfg(test)]

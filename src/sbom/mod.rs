@@ -42,10 +42,7 @@ use crate::verify::{GoBuildInfo, GoModule};
 pub mod cargo;
 mod locate;
 
-pub use cargo::{
-    CRATES_IO, Crate, LockError, cargo_purl, crates_io_url, linked_crates, lock_checksums,
-    spdx_license,
-};
+pub use cargo::{CRATES_IO, Crate, cargo_purl, crates_io_url, linked_crates, spdx_license};
 use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
 pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
 

@@ -57,6 +57,9 @@ impl LockedCrate {
 struct Lock {
     #[serde(default)]
     package: Vec<LockPackage>,
+    /// Version 1 lock files keep checksums here: `"checksum NAME VERSION (SOURCE)" = "HEX"`.
+    #[serde(default)]
+    metadata: BTreeMap<String, toml::Value>,
 }
 
 #[derive(serde::Deserialize)]
@@ -78,9 +81,17 @@ pub fn locked_crates(lock: &str, file: &Path) -> Result<Vec<LockedCrate>, Source
         reason,
     };
     let parsed: Lock = toml::from_str(lock).map_err(|e| bad(e.message().to_string()))?;
+    let v1: BTreeMap<(&str, &str), &str> = parsed
+        .metadata
+        .iter()
+        .filter_map(|(k, v)| {
+            let mut words = k.strip_prefix("checksum ")?.split(' ');
+            Some(((words.next()?, words.next()?), v.as_str()?))
+        })
+        .collect();
     let mut out = Vec::new();
-    for p in parsed.package {
-        let Some(source) = p.source else { continue };
+    for p in &parsed.package {
+        let Some(source) = &p.source else { continue };
         crate::recipe::rules::crate_name(&p.name).map_err(|_| {
             bad(format!(
                 "invalid crate name `{}`",
@@ -94,15 +105,17 @@ pub fn locked_crates(lock: &str, file: &Path) -> Result<Vec<LockedCrate>, Source
                  as a path dependency)",
                 p.name,
                 crate::text::escape(&p.version),
-                crate::text::escape(&source)
+                crate::text::escape(source)
             )));
         }
         let checksum = p
             .checksum
+            .as_deref()
+            .or_else(|| v1.get(&(p.name.as_str(), p.version.as_str())).copied())
             .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| {
                 bad(format!(
-                    "{} {} has no sha256 `checksum` (a lock file from before cargo 1.0?)",
+                    "{} {} has no sha256 `checksum` of 64 hex digits",
                     p.name,
                     crate::text::escape(&p.version)
                 ))
@@ -115,8 +128,8 @@ pub fn locked_crates(lock: &str, file: &Path) -> Result<Vec<LockedCrate>, Source
             ))
         })?;
         out.push(LockedCrate {
-            name: p.name,
-            version: p.version,
+            name: p.name.clone(),
+            version: p.version.clone(),
             checksum: checksum.to_ascii_lowercase(),
         });
     }
@@ -213,6 +226,22 @@ checksum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c"
         let bad = LOCK.replace("1.0.15", "1.0/../x");
         let e = locked_crates(&bad, Path::new("Cargo.lock")).unwrap_err();
         assert!(e.to_string().contains("of itoa"), "{e}");
+    }
+
+    /// Version 1 lock files (cargo before 1.41) keep the checksums in `[metadata]`.
+    #[test]
+    fn a_version_1_lock_file_gives_its_checksums() {
+        let sum = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c";
+        let v1 = format!(
+            "[[package]]\nname = \"itoa\"\nversion = \"1.0.15\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+             [metadata]\n\"checksum itoa 1.0.15 \
+             (registry+https://github.com/rust-lang/crates.io-index)\" = \"{}\"\n",
+            sum.to_ascii_uppercase()
+        );
+        let crates = locked_crates(&v1, Path::new("Cargo.lock")).unwrap();
+        assert_eq!(crates.len(), 1);
+        assert_eq!(crates[0].checksum, sum);
     }
 
     #[test]
