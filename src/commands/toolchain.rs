@@ -1,5 +1,5 @@
-//! `recipe toolchain`: provision the pinned zig (and its per-target wrappers), Go and UPX into
-//! the cache, and say where they are.
+//! `recipe toolchain`: provision the pinned zig (and its per-target wrappers), Go, UPX and Rust
+//! into the cache, and say where they are.
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +11,8 @@ use crate::toolchain::{self, Specs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Print only the path of this toolchain's executable (`zig`, `go` or `upx`).
-    #[arg(long, value_parser = ["zig", "go", "upx"])]
+    /// Print only the path of this toolchain's executable (`zig`, `go`, `upx` or `cargo`).
+    #[arg(long, value_parser = ["zig", "go", "upx", "cargo"])]
     print: Option<String>,
 }
 
@@ -53,7 +53,42 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
             ),
         }
     }
+    if print.is_none() || print == Some("cargo") {
+        rust(&specs, &ctx.cache, print.is_some(), &progress)?;
+    }
     Ok(Exit::Ok)
+}
+
+/// The pinned Rust (Debian's packages, about 145 MB the first time): cargo's path, or its
+/// version, path and the `LD_LIBRARY_PATH` it runs with. Only cargo recipes need it: without
+/// `--print` a failure is a warning.
+fn rust(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Result<(), Error> {
+    let rust = crate::source::debian_mirror()
+        .map_err(|e| toolchain::ToolchainError::Rust {
+            version: specs.rust.version.clone(),
+            reason: e.to_string(),
+        })
+        .and_then(|mirror| {
+            toolchain::rust::provision_rust(&specs.rust, cache, &mirror, &mut |m: &str| {
+                progress.note("rust", m)
+            })
+        });
+    match (rust, path_only) {
+        (Ok(r), true) => outln!("{}", r.cargo.display()),
+        (Ok(r), false) => {
+            let env: Vec<String> = r.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            outln!(
+                "rust {} (Debian {}): {} ({})",
+                r.version,
+                specs.rust.debian_version,
+                r.cargo.display(),
+                env.join(" ")
+            )
+        }
+        (Err(e), true) => return Err(e.into()),
+        (Err(e), false) => progress.warn("rust", &format!("{e} (only cargo recipes need it)")),
+    }
+    Ok(())
 }
 
 fn zig(specs: &Specs, cache: &Path, path_only: bool, progress: &Display) -> Result<(), Error> {
