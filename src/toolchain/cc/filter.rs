@@ -26,7 +26,8 @@
 //!   `/usr/bin/ld`, a linker for the build machine);
 //! - a clang target option (`--target=X`, `--target X`, `-target X`) naming the wrapper's own
 //!   target, in its GNU (`aarch64-linux-musl`) or Rust (`aarch64-unknown-linux-musl`)
-//!   spelling, is dropped: zig's own `-target` comes first, and zig cannot parse the Rust
+//!   spelling, or clang's with any vendor (cc-rs passes `arm-unknown-linux-musleabihf` for
+//!   Rust's armv7 target), is dropped: zig's own `-target` comes first, and zig cannot parse the Rust
 //!   spelling that cc-rs passes to a clang-like compiler. A target option naming anything
 //!   else is refused: another arch in one build is a bug, and another OS or C library is not
 //!   what the wrapper builds for.
@@ -267,10 +268,23 @@ pub enum Action {
 /// followed by `X`.
 const TARGET_OPTIONS: &[&str] = &["--target", "-target"];
 
+/// A target triple without its vendor part (`arm-unknown-linux-musleabihf` is
+/// `arm-linux-musleabihf`), so that the spellings of one target compare equal.
+fn without_vendor(t: &str) -> String {
+    let parts: Vec<&str> = t.split('-').collect();
+    match parts.as_slice() {
+        [arch, _vendor, os, env] => format!("{arch}-{os}-{env}"),
+        _ => t.to_string(),
+    }
+}
+
 /// The decision for the target `value` of a clang target option (`option` as written): the
-/// wrapper's own target (either spelling) is dropped, anything else refused.
+/// wrapper's own target is dropped, in any spelling of it (GNU, Rust, or clang's with any
+/// vendor: cc-rs passes `arm-unknown-linux-musleabihf` for Rust's
+/// `armv7-unknown-linux-musleabihf`); anything else refused.
 fn target_option(cx: &Context, option: &str, value: &str) -> Decision {
-    if value == cx.triple || value == cx.rust_target {
+    let value_n = without_vendor(value);
+    if value_n == cx.triple || value_n == without_vendor(cx.rust_target) {
         return Decision::Drop;
     }
     let arch_of = |t: &str| t.split('-').next().unwrap_or(t).to_owned();

@@ -570,6 +570,39 @@ fn the_wrappers_own_target_option_is_dropped_in_either_spelling() {
     }
 }
 
+/// cc-rs names Rust's `armv7-unknown-linux-musleabihf` to clang as
+/// `arm-unknown-linux-musleabihf` (the arch's version goes in `-march`): any vendor of the
+/// wrapper's own target is the same target, and is dropped; an arch or ABI that differs is not.
+#[test]
+fn clangs_spelling_with_a_vendor_is_the_wrappers_own_target() {
+    let armv7 = Context {
+        triple: "arm-linux-musleabihf",
+        rust_target: "armv7-unknown-linux-musleabihf",
+        dir: Path::new("/c/w"),
+        multiarch: MULTIARCH,
+    };
+    let run = |a: &[&str]| filter(&armv7, &a.iter().map(OsString::from).collect::<Vec<_>>());
+    for own in [
+        "--target=arm-unknown-linux-musleabihf",
+        "--target=armv7-unknown-linux-musleabihf",
+        "--target=arm-linux-musleabihf",
+    ] {
+        assert!(
+            matches!(run(&[own, "-c", "a.c"]), Action::Run { ref args, .. } if args.len() == 2),
+            "{own}"
+        );
+    }
+    for other in [
+        "--target=arm-unknown-linux-gnueabihf",
+        "--target=thumbv7-unknown-linux-musleabihf",
+    ] {
+        assert!(
+            matches!(run(&[other, "-c", "a.c"]), Action::Refuse(_)),
+            "{other}"
+        );
+    }
+}
+
 #[test]
 fn a_target_option_naming_another_arch_is_refused() {
     for (args, shown) in [
