@@ -332,7 +332,7 @@ pub fn substitute(text: &str, vars: &BTreeMap<&str, String>) -> Result<String, P
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
 
     #[test]
