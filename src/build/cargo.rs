@@ -8,11 +8,9 @@
 //! All of it runs outside the sandbox but the std build, which has one of its own; nothing here
 //! reaches the network but the store's fetches of pinned bytes.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{BuildError, Progress, Tools, io};
+use super::{BuildError, Run, io};
 use crate::plan::systems::cargo::{CARGO_HOME, METADATA, VENDOR};
 use crate::plan::{Job, Step};
 use crate::recipe::{Recipe, System};
@@ -27,15 +25,8 @@ pub struct Prepared {
 
 /// Vendors the crates, provisions std and writes cargo's configuration (see the module doc).
 /// None for a job that is not a cargo build.
-pub fn prepare(
-    recipe: &Recipe,
-    job: &Job,
-    store: &source::Store,
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<Option<Prepared>, BuildError> {
+pub fn prepare(run: &mut Run, store: &source::Store) -> Result<Option<Prepared>, BuildError> {
+    let (recipe, job, tools) = (run.recipe, run.job, run.tools);
     if job.system != System::Cargo {
         return Ok(None);
     }
@@ -46,17 +37,14 @@ pub fn prepare(
     let cwd = build_dir(job);
     let (lock_path, lock) = find_lock(recipe, job, &cwd)?;
     let locked = crates::locked_crates(&lock, &lock_path).map_err(source_err)?;
-    progress.step(id, "vendor crates");
-    writeln!(
-        log,
+    run.step("vendor crates");
+    run.log_line(&format!(
         "==> vendor {} crates of {} (checked against its checksums)",
         locked.len(),
         lock_path.display()
-    )
-    .ok();
+    ));
     let vendor = job.work.join(VENDOR);
-    crates::vendor(store, &locked, &vendor, &mut |m: &str| progress.note(id, m))
-        .map_err(source_err)?;
+    crates::vendor(store, &locked, &vendor, &mut |m: &str| run.note(m)).map_err(source_err)?;
     let panic = panic_strategy(recipe, job, lock_path.parent().unwrap_or(&job.src))?;
     let rt = tools.rust.as_ref().ok_or_else(|| {
         BuildError::Toolchain(crate::toolchain::ToolchainError::Rust {
@@ -73,7 +61,7 @@ pub fn prepare(
             job.arch,
             panic,
             &tools.sandbox,
-            &mut |m: &str| progress.note(id, m),
+            &mut |m: &str| run.note(m),
         )?
     };
     let config = config_text(job, &job.view.seen(&sysroot.dir));
@@ -81,14 +69,12 @@ pub fn prepare(
     std::fs::create_dir_all(job.work.join(CARGO_HOME))
         .and_then(|()| std::fs::write(&file, &config))
         .map_err(io("cannot write", &file))?;
-    writeln!(
-        log,
+    run.log_line(&format!(
         "==> panic = {} (std {}), wrote {}:\n{config}",
         panic.name(),
         sysroot.dir.display(),
         file.display()
-    )
-    .ok();
+    ));
     Ok(Some(Prepared {
         checksums: crates::checksums(&locked),
     }))

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AppFile, BuildError, Tools, append_log, io, run_command};
+use super::{AppFile, BuildError, Run, Tools, append_log, io};
 use crate::plan::Job;
 use crate::recipe::{Compress, Recipe};
 use crate::verify::GoBuildInfo;
@@ -47,6 +47,7 @@ pub fn compress(
         return Ok(Vec::new());
     };
     let mut log = append_log(job).map_err(io("cannot write the log", &job.log))?;
+    let id = format!("{}/{}", recipe.name, job.arch.name());
     let out_dir = job.work.join("compress");
     std::fs::create_dir_all(&out_dir).map_err(io("cannot create", &out_dir))?;
     let mut done = BTreeSet::new();
@@ -95,11 +96,16 @@ pub fn compress(
             env: crate::process::host_env().into_iter().collect(),
             cwd: job.view.seen(&job.work),
         };
-        progress.command(
-            &format!("{}/{}", recipe.name, job.arch.name()),
-            &cmd.display(),
-        );
-        run_command(recipe, job, &cmd, &mut log, tools)?;
+        Run {
+            recipe,
+            job,
+            tools,
+            progress,
+            id: &id,
+            log: &mut log,
+            date: None,
+        }
+        .command(&cmd)?;
         replace_keeping_mode(&out, &f.host_path)?;
         let packed_size = std::fs::metadata(&f.host_path)
             .map_err(io("cannot read", &f.host_path))?

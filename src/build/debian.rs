@@ -11,10 +11,10 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{BuildError, Progress, Tools, io, run_command};
+use super::{BuildError, Run, io};
 use crate::debian::{Applied, Format, LeftOut, PatchRecord, cves, series};
 use crate::plan::Job;
-use crate::recipe::{DebianPackage, Recipe};
+use crate::recipe::DebianPackage;
 use crate::source;
 
 /// The most bytes of a patch, a series or a changelog read for their CVE ids.
@@ -22,25 +22,16 @@ const MAX_TEXT: u64 = 16 << 20;
 
 /// Applies Debian's part of `recipe`'s source to the unpacked tree `job.src`, when the recipe
 /// has one; the record of what was done.
-pub(super) fn apply(
-    recipe: &Recipe,
-    job: &Job,
-    store: &source::Store,
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<Option<Applied>, BuildError> {
+pub(super) fn apply(run: &mut Run, store: &source::Store) -> Result<Option<Applied>, BuildError> {
+    let (recipe, job) = (run.recipe, run.job);
     let Some(deb) = &recipe.debian else {
         return Ok(None);
     };
     if let Some(why) = &deb.unpatched {
-        writeln!(
-            log,
+        run.log_line(&format!(
             "==> debian part of {}={}: not applied: {why}",
             deb.package, deb.version
-        )
-        .ok();
+        ));
         return Ok(None);
     }
     let mut applied = Applied {
@@ -53,25 +44,15 @@ pub(super) fn apply(
         changelog_cves: Vec::new(),
     };
     if let Some(changes) = &deb.changes {
-        progress.step(id, "debian part");
+        run.step("debian part");
         let err = |source| BuildError::Source {
             recipe: recipe.name.clone(),
             source,
         };
         let file = store
-            .fetch(&part_fetch(deb, changes), &mut |m: &str| {
-                progress.note(id, m)
-            })
+            .fetch(&part_fetch(deb, changes), &mut |m: &str| run.note(m))
             .map_err(err)?;
         applied.format = Format::of(&changes.file).expect("validated at load");
-        let mut run = Run {
-            recipe,
-            job,
-            log,
-            tools,
-            progress,
-            id,
-        };
         match applied.format {
             Format::Quilt => unpack_debian_tar(&file, job).map_err(err)?,
             Format::Diff => run.diff(&file)?,
@@ -84,16 +65,6 @@ pub(super) fn apply(
     let debian = job.src.join("debian");
     applied.changelog_cves = changelog_cves(&debian).map_err(io("cannot read", &debian))?;
     Ok(Some(applied))
-}
-
-/// What applying a patch needs of the job.
-struct Run<'a> {
-    recipe: &'a Recipe,
-    job: &'a Job,
-    log: &'a mut File,
-    tools: &'a Tools,
-    progress: &'a dyn Progress,
-    id: &'a str,
 }
 
 /// Extracts a `debian.tar.*` beside the source and moves its `debian/` into it, in place of
@@ -193,15 +164,14 @@ impl Run<'_> {
 
     /// One patch applied to the tree ([`crate::plan::patch_command`]).
     fn patch(&mut self, name: &str, file: &Path, strip: u32) -> Result<(), BuildError> {
-        self.progress.step(self.id, name);
+        self.step(name);
         let cmd = crate::plan::patch_command(
             name.to_string(),
             &self.job.view.seen(file),
             strip,
             &self.job.view.seen(&self.job.src),
         );
-        self.progress.command(self.id, &cmd.display());
-        run_command(self.recipe, self.job, &cmd, self.log, self.tools)
+        self.command(&cmd)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod compress;
 pub mod debian;
 mod fsutil;
 pub mod install;
+mod run;
 pub mod schedule;
 
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,7 @@ use crate::source;
 use crate::toolchain::{self, Go, Zig};
 
 pub use fsutil::{copy_tree, is_elf};
+pub use run::Run;
 
 pub use crate::progress::{Progress, Silent};
 
@@ -172,33 +174,38 @@ pub fn run_job(
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;
     }
-    let (debian, date) = unpack_dated(recipe, job, store, &mut log, tools, progress, &id)?;
-
+    let mut run = Run {
+        recipe,
+        job,
+        tools,
+        progress,
+        id: &id,
+        log: &mut log,
+        date: None,
+    };
+    let (debian, date) = unpack_dated(&mut run, store)?;
+    // From here on, `${SOURCE_DATE}` is the source's date (0 for one without).
+    run.date = Some(date.unwrap_or(0));
     if job.needs_zig
         && let Some(zig) = &tools.zig
     {
         toolchain::wrappers::write(zig, job.arch, cache, job.view.fixed)?;
     }
-    go_modules(recipe, job, &mut log, tools, progress, &id)?;
-    let rust = cargo::prepare(recipe, job, store, &mut log, tools, progress, &id)?;
+    go_modules(&mut run)?;
+    let rust = cargo::prepare(&mut run, store)?;
     for step in &job.steps {
-        progress.step(&id, step.name());
-        if let Step::Run(cmd) = step {
-            progress.command(&id, &cmd.display());
-        }
+        run.step(step.name());
         match step {
             Step::Write { path, contents, .. } => {
                 let real = job.view.real(path);
                 std::fs::write(&real, contents).map_err(io("cannot write", &real))?;
-                writeln!(log, "==> wrote {}", path.display()).ok();
+                run.log_line(&format!("==> wrote {}", path.display()));
             }
-            Step::Run(cmd) => {
-                run_command(recipe, job, &cmd.dated(date.unwrap_or(0)), &mut log, tools)?
-            }
+            Step::Run(cmd) => run.command(cmd)?,
         }
     }
     let files = collect(recipe, job)?;
-    strip(recipe, job, &files, &mut log, tools, progress, &id)?;
+    strip(&mut run, &files)?;
     let crates = match &rust {
         Some(prepared) => cargo::linked(recipe, job, prepared)?,
         None => Vec::new(),
@@ -223,7 +230,16 @@ pub fn unpack_source(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<Option<crate::debian::Applied>, BuildError> {
-    unpack_dated(recipe, job, store, log, tools, progress, id).map(|(debian, _)| debian)
+    let mut run = Run {
+        recipe,
+        job,
+        tools,
+        progress,
+        id,
+        log,
+        date: None,
+    };
+    unpack_dated(&mut run, store).map(|(debian, _)| debian)
 }
 
 /// [`unpack_source`], also saying the source's own date ([`source::date`]), taken before the
@@ -231,17 +247,13 @@ pub fn unpack_source(
 /// a Go module's publication time, else the newest file time of the unpacked tree (none for a
 /// local folder).
 fn unpack_dated(
-    recipe: &Recipe,
-    job: &Job,
+    run: &mut Run,
     store: &source::Store,
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
 ) -> Result<(Option<crate::debian::Applied>, Option<u64>), BuildError> {
-    progress.step(id, "fetch");
+    let (recipe, job) = (run.recipe, run.job);
+    run.step("fetch");
     let started = std::time::SystemTime::now();
-    fetch_source(recipe, job, store, progress, id)?;
+    fetch_source(run, store)?;
     let mut date = match &recipe.source {
         // A local folder has no date of its own: its files' mtimes are when it was checked out
         // on this machine, and the image would differ between machines.
@@ -257,32 +269,26 @@ fn unpack_dated(
             (!go).then(|| source::date::newest_mtime(&job.src, Some(started)))?
         }),
     };
-    let debian = debian::apply(recipe, job, store, log, tools, progress, id)?;
+    let debian = debian::apply(run, store)?;
     if debian.is_some() {
         date = source::date::debian_date(&job.src).or(date);
     }
-    apply_patches(recipe, job, log, tools, progress, id)?;
+    apply_patches(run)?;
     Ok((debian, date))
 }
 
 /// Applies the recipe's patches for the job's arch in order to the unpacked source, each the
 /// planned step of its own in the log (`patch NAME`, [`crate::plan::PatchStep`]), so a hunk
 /// that does not apply exactly, or a patch already applied, fails the build naming the patch.
-fn apply_patches(
-    recipe: &Recipe,
-    job: &Job,
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<(), BuildError> {
+fn apply_patches(run: &mut Run) -> Result<(), BuildError> {
+    let (recipe, job) = (run.recipe, run.job);
     for step in &job.patches {
         // The job's steps are the patches that apply to its arch, each named by its path.
         let Some(p) = recipe.patches.iter().find(|p| p.path == step.patch) else {
             continue;
         };
         let name = p.path.rsplit('/').next().unwrap_or(&p.path);
-        progress.step(id, &format!("patch {name}"));
+        run.step(&format!("patch {name}"));
         if let Some(dir) = step.file.parent() {
             std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         }
@@ -292,23 +298,15 @@ fn apply_patches(
             .map(|c| &c.bytes[..])
             .unwrap_or_default();
         std::fs::write(&step.file, bytes).map_err(io("cannot write", &step.file))?;
-        progress.command(id, &step.cmd.display());
-        run_command(recipe, job, &step.cmd, log, tools)?;
+        run.command(&step.cmd)?;
     }
     Ok(())
 }
 
 /// Runs the planned strip step on the ELF app files of a C build, in place.
-fn strip(
-    recipe: &Recipe,
-    job: &Job,
-    files: &[AppFile],
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<(), BuildError> {
-    let (Some(planned), Some(_)) = (&job.strip, &tools.zig) else {
+fn strip(run: &mut Run, files: &[AppFile]) -> Result<(), BuildError> {
+    let job = run.job;
+    let (Some(planned), Some(_)) = (&job.strip, &run.tools.zig) else {
         return Ok(());
     };
     let mut elves: Vec<String> = Vec::new();
@@ -321,19 +319,12 @@ fn strip(
     if elves.is_empty() {
         return Ok(());
     }
-    progress.step(id, "strip");
-    let cmd = planned.with_files(elves);
-    progress.command(id, &cmd.display());
-    run_command(recipe, job, &cmd, log, tools)
+    run.step("strip");
+    run.command(&planned.with_files(elves))
 }
 
-fn fetch_source(
-    recipe: &Recipe,
-    job: &Job,
-    store: &source::Store,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<(), BuildError> {
+fn fetch_source(run: &Run, store: &source::Store) -> Result<(), BuildError> {
+    let (recipe, job) = (run.recipe, run.job);
     match &recipe.source {
         Source::Path(dir) => {
             copy_tree(dir, &job.src).map_err(io("cannot copy the source directory", dir))?;
@@ -382,9 +373,9 @@ fn fetch_source(
                 source,
             };
             let archive = store
-                .fetch(&fetch, &mut |m: &str| progress.note(id, m))
+                .fetch(&fetch, &mut |m: &str| run.note(m))
                 .map_err(err)?;
-            progress.step(id, "extract");
+            run.step("extract");
             source::extract(&archive, &job.src, *strip).map_err(err)?;
         }
     }
@@ -397,14 +388,8 @@ fn fetch_source(
 /// module's `go.sum` (itself part of the source the recipe pins). A `go mod download` step in
 /// the log. First, go.mod's `replace` directives that name a folder are checked: the folder
 /// must be in the source, with its go.mod.
-fn go_modules(
-    recipe: &Recipe,
-    job: &Job,
-    log: &mut File,
-    tools: &Tools,
-    progress: &dyn Progress,
-    id: &str,
-) -> Result<(), BuildError> {
+fn go_modules(run: &mut Run) -> Result<(), BuildError> {
+    let (recipe, job) = (run.recipe, run.job);
     let Some(cwd) = job.steps.iter().find_map(|s| match s {
         Step::Run(c) if c.argv.first().is_some_and(|a| a == "go") => Some(c.cwd.clone()),
         _ => None,
@@ -421,8 +406,10 @@ fn go_modules(
         recipe: recipe.name.clone(),
         source,
     })?;
-    let Some(go) = &tools.go else { return Ok(()) };
-    progress.step(id, "go mod download");
+    let Some(go) = &run.tools.go else {
+        return Ok(());
+    };
+    run.step("go mod download");
     let mut env: std::collections::BTreeMap<String, String> =
         crate::process::host_env().into_iter().collect();
     env.extend(go.env.iter().cloned());
@@ -432,80 +419,7 @@ fn go_modules(
         env,
         cwd,
     };
-    progress.command(id, &cmd.display());
-    run_in(recipe, job, &cmd, log, tools, &crate::sandbox::Sandbox::Off)
-}
-
-pub(super) fn run_command(
-    recipe: &Recipe,
-    job: &Job,
-    cmd: &crate::plan::Command,
-    log: &mut File,
-    tools: &Tools,
-) -> Result<(), BuildError> {
-    run_in(recipe, job, cmd, log, tools, &tools.sandbox)
-}
-
-/// Runs one step with its output in the log, in `sandbox`.
-fn run_in(
-    recipe: &Recipe,
-    job: &Job,
-    cmd: &crate::plan::Command,
-    log: &mut File,
-    tools: &Tools,
-    sandbox: &crate::sandbox::Sandbox,
-) -> Result<(), BuildError> {
-    writeln!(
-        log,
-        "==> {}: {}\n    in {}",
-        cmd.name,
-        cmd.display(),
-        cmd.cwd.display()
-    )
-    .ok();
-    log.flush().ok();
-    let mut argv = cmd.argv.clone();
-    // The pinned tools stand in for their names.
-    match (argv[0].as_str(), &tools.go, &tools.meson) {
-        ("go", Some(go), _) => argv[0] = job.view.seen(&go.exe).display().to_string(),
-        ("meson", _, Some(meson)) => argv[0] = job.view.seen(meson).display().to_string(),
-        _ => {}
-    }
-    let out = log
-        .try_clone()
-        .map_err(io("cannot write the log", &job.log))?;
-    let err_out = log
-        .try_clone()
-        .map_err(io("cannot write the log", &job.log))?;
-    let mounts = sandbox.mounts(
-        &job.view,
-        tools.zig.as_ref().map(|z| z.exe.as_path()),
-        cmd.env.get("PATH").map(String::as_str),
-        Path::new(&argv[0]),
-    );
-    let mut command = sandbox.command(&argv, &mounts, &cmd.cwd);
-    command.envs(&cmd.env).stdout(out).stderr(err_out);
-    if let Some(client) = &tools.jobserver {
-        client.configure_make(&mut command);
-    }
-    let status = crate::process::run(&mut command);
-    let status_text = match status {
-        Ok(s) if s.success() => return Ok(()),
-        Ok(s) => match s.code() {
-            Some(c) => format!("exited with status {c}"),
-            None => format!("was killed ({s})"),
-        },
-        Err(e) => format!("could not start: {e}"),
-    };
-    Err(BuildError::Step {
-        recipe: recipe.name.clone(),
-        arch: job.arch,
-        step: cmd.name.clone(),
-        command: cmd.display(),
-        status: status_text,
-        log: job.log.clone(),
-        tail: crate::text::escape_lines(&fsutil::tail(&job.log, 20)).into_owned(),
-    })
+    run.command_in(&cmd, &crate::sandbox::Sandbox::Off)
 }
 
 /// The most installed files a missing-app-file error lists.
