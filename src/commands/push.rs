@@ -40,6 +40,13 @@ fn signing_key(file: Option<&Path>) -> Result<Option<SecretKey>, Error> {
     }
 }
 
+/// What a signed push attests of the image in `image_dir` (`OUT/NAME`), in this order: the
+/// documents `recipe build` wrote beside it (SBOM, VEX). Any other predicate (e.g. SLSA
+/// provenance) is one more [`crate::sign::Attestation`] pushed here.
+fn attestations(image_dir: &Path) -> Result<Vec<crate::sign::Attestation>, Error> {
+    Ok(crate::sign::beside_image(image_dir).map_err(crate::push::PushError::from)?)
+}
+
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let image_dir = args.out.join(&args.name);
     let layout = image_dir.join("oci");
@@ -53,8 +60,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let signing = match signing_key(args.signing_key.as_deref())? {
         Some(key) => Some(crate::sign::Signing {
             key,
-            attestations: crate::sign::beside_image(&image_dir)
-                .map_err(crate::push::PushError::from)?,
+            attestations: attestations(&image_dir)?,
         }),
         None => None,
     };
