@@ -4,8 +4,8 @@
 #   bash scripts/setup.sh          what `recipe build`, `test`, `push` and `check` need: a user's
 #                                  machine (a few minutes the first time, all from apt)
 #   bash scripts/setup.sh --tests  that, plus what the tests, the benchmark scripts and `.ci/run`
-#                                  use: a developer's machine (Syft, vexctl, actionlint and act
-#                                  are built with `go install`: many minutes the first time)
+#                                  use: a developer's machine (Syft, vexctl, cosign, actionlint,
+#                                  act: built with `go install`, many minutes the first time)
 #
 # zig and meson are not installed here: `recipe` provisions its pinned zig (the `ziglang` wheel
 # from PyPI, hash-checked) and meson (for meson recipes) itself on first use. Debian source
@@ -168,6 +168,11 @@ if ! go_tool vexctl github.com/openvex/vexctl "$vexctl_version"; then
   fi
   rm -rf "$vexctl_mod"
 fi
+# the signing tests check what `recipe push --signing-key` writes with the real cosign (from
+# source, through the proxy; ~5 min the first time)
+cosign_version=v3.1.3
+go_tool cosign github.com/sigstore/cosign/v3 "$cosign_version" \
+  || go_install "github.com/sigstore/cosign/v3/cmd/cosign@$cosign_version"
 # `recipe ci github`'s workflow is checked with actionlint (the tests and scripts/ci-act.sh),
 # and run end to end with act (scripts/ci-act.sh); both from source, through the proxy
 actionlint_version=v1.7.12

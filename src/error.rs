@@ -480,8 +480,12 @@ impl ExitCode for ImageError {
 impl ExitCode for PushError {
     fn exit(&self) -> Exit {
         match self {
-            // The layout given is no image; the reference or a setting is malformed.
-            PushError::Layout { .. } | PushError::Reference { .. } | PushError::Setting(_) => Usage,
+            // The layout given is no image; the reference or a setting is malformed; a
+            // document to attest beside the image cannot be read.
+            PushError::Layout { .. }
+            | PushError::Reference { .. }
+            | PushError::Setting(_)
+            | PushError::Sign(_) => Usage,
             PushError::Registry(e) => e.exit(),
         }
     }

@@ -5,6 +5,10 @@
 //! refusal, wrong digest, redirect or silence (see [`crate::registry`] for the timeouts and
 //! caps) stops the push with an error naming the registry, the blob or manifest and the
 //! registry's answer.
+//!
+//! With a signing key ([`crate::sign`]), the image's signatures and attestations in cosign's
+//! format go after the platform manifests and before the tag, each manifest under its
+//! `sha256-HEX.sig` / `.att` tag: the tag appears only once the image is signed too.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ use crate::build::Progress;
 use crate::registry::{
     self, Client, Failure, Reference, RegistryError, SettingError, Timeouts, sha256,
 };
+use crate::sign::{SignError, Signing};
 
 /// Manifests and the index are read whole; nothing of ours comes near this.
 const MAX_JSON: u64 = 4 << 20;
@@ -50,6 +55,19 @@ pub struct Pushed {
     pub present: usize,
     /// Manifests pushed (platforms, then the index).
     pub manifests: usize,
+    /// What was signed, with a signing key.
+    pub signed: Option<Signed>,
+}
+
+/// The signatures and attestations a push stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// Images signed: the top (index or manifest) and each platform manifest.
+    pub signatures: usize,
+    /// The tag of the top's signature, `sha256-HEX.sig`.
+    pub signature_tag: String,
+    /// The tag of the top's attestations, `sha256-HEX.att`, and their predicate types.
+    pub attestations: Option<(String, Vec<String>)>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -65,6 +83,9 @@ pub enum PushError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Setting(#[from] SettingError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sign(#[from] SignError),
 }
 
 /// A blob or manifest of the layout, with what it is for messages.
@@ -283,13 +304,67 @@ fn target_reference(target: &str, tag: Option<&str>) -> Result<Reference, PushEr
     Ok(r)
 }
 
+/// Pushes the signatures and attestations of `signing` for the image of `plan` (in repository
+/// `id`, `registry/repository`): blobs the registry lacks, then each manifest under its tag.
+/// `push_err` names what was refused.
+fn push_signed(
+    client: &Client,
+    id: &str,
+    plan: &Plan,
+    signing: &Signing,
+    push_err: &dyn Fn(&str, Failure) -> PushError,
+) -> Result<Signed, PushError> {
+    let top = &plan.top.0.digest;
+    let platforms: Vec<String> = plan
+        .manifests
+        .iter()
+        .map(|(m, _)| m.digest.clone())
+        .collect();
+    let artifacts = crate::sign::artifacts(id, top, &platforms, signing);
+    for a in &artifacts {
+        let what = if a.tag.ends_with(".att") {
+            "attestation"
+        } else {
+            "signature"
+        };
+        for (digest, bytes) in &a.blobs {
+            let blob = format!("{what} blob {digest}");
+            if !client.blob_exists(digest).map_err(|f| push_err(&blob, f))? {
+                client
+                    .upload_blob_bytes(digest, bytes)
+                    .map_err(|f| push_err(&blob, f))?;
+            }
+        }
+        client
+            .put_manifest(&a.tag, MediaType::ImageManifest.as_ref(), &a.manifest)
+            .map_err(|f| push_err(&format!("the {what} manifest as tag `{}`", a.tag), f))?;
+    }
+    let attestations = (!signing.attestations.is_empty()).then(|| {
+        (
+            crate::sign::cosign::tag(top, crate::sign::Kind::Attestations),
+            signing
+                .attestations
+                .iter()
+                .map(|a| a.predicate_type.clone())
+                .collect(),
+        )
+    });
+    Ok(Signed {
+        signatures: platforms.len() + 1,
+        signature_tag: crate::sign::cosign::tag(top, crate::sign::Kind::Signatures),
+        attestations,
+    })
+}
+
 /// Pushes the image of the layout at `layout` to `target` (`registry/repository[:tag]`; without
-/// a tag, the layout's). Returns what it did once the tag is in place; an error leaves the tag
-/// untouched (blobs and manifests already uploaded stay, unreferenced by it).
+/// a tag, the layout's), signed and attested with `signing` when given. Returns what it did
+/// once the tag is in place; an error leaves the tag untouched (blobs and manifests already
+/// uploaded stay, unreferenced by it).
 pub fn push(
     layout: &Path,
     target: &str,
     opts: &PushOptions,
+    signing: Option<&Signing>,
     progress: &dyn Progress,
 ) -> Result<Pushed, PushError> {
     let plan = plan(layout)?;
@@ -329,6 +404,9 @@ pub fn push(
             .put_manifest(&m.digest, m.media_type.as_ref(), bytes)
             .map_err(|f| push_err(&format!("{} {}", m.what, m.digest), f))?;
     }
+    let signed = signing
+        .map(|s| push_signed(&client, &id, &plan, s, &push_err))
+        .transpose()?;
     let (top, bytes) = &plan.top;
     let tag = reference.tag.as_deref().unwrap_or("latest");
     client
@@ -340,6 +418,7 @@ pub fn push(
         uploaded,
         present,
         manifests: plan.manifests.len() + 1,
+        signed,
     })
 }
 

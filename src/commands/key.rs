@@ -1,4 +1,6 @@
-//! `recipe key generate|public|rotate`: the ed25519 keys that sign remote build-cache entries.
+//! `recipe key generate|public|rotate`: the ed25519 keys that sign remote build-cache entries
+//! and pushed images (`recipe push --signing-key`; `recipe key public --pem` prints the public
+//! key as cosign reads it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,10 @@ pub enum Args {
     Public {
         /// The secret key file.
         secret: PathBuf,
+        /// Print it as PKIX PEM (`-----BEGIN PUBLIC KEY-----`) instead, the form cosign reads:
+        /// `cosign verify --key FILE` checks what `recipe push --signing-key` signed.
+        #[arg(long)]
+        pem: bool,
     },
     /// Replace a signing key: make the new one and say how to move readers and writers to it
     /// without rebuilding what the old one signed.
@@ -52,8 +58,13 @@ pub fn run(args: Args) -> Outcome {
             outln!("    or RECIPE_CACHE_TRUST=\"{public}\"");
             Ok(Exit::Ok)
         }
-        Args::Public { secret } => {
-            outln!("{}", super::read_signing_key(&secret)?.public().to_text());
+        Args::Public { secret, pem } => {
+            let public = super::read_signing_key(&secret)?.public();
+            if pem {
+                out!("{}", public.to_pem());
+            } else {
+                outln!("{}", public.to_text());
+            }
             Ok(Exit::Ok)
         }
         Args::Rotate { old, name, out } => {

@@ -303,6 +303,27 @@ impl Client {
     /// one PUT of the whole blob to the location given; the registry must answer `201` and
     /// name no other digest.
     pub fn upload_blob(&self, digest: &str, path: &Path, size: u64) -> Result<(), Failure> {
+        self.upload(digest, size, &|| {
+            let file = std::fs::File::open(path)?;
+            Ok(Box::new(file.take(size)))
+        })
+    }
+
+    /// Uploads `bytes` as blob `digest`, as [`Client::upload_blob`] does a file (small blobs
+    /// made in memory: signatures and attestations).
+    pub fn upload_blob_bytes(&self, digest: &str, bytes: &[u8]) -> Result<(), Failure> {
+        self.upload(digest, bytes.len() as u64, &|| {
+            Ok(Box::new(std::io::Cursor::new(bytes.to_vec())))
+        })
+    }
+
+    /// [`Client::upload_blob`] of the `size` bytes that `open` reads (opened once per try).
+    fn upload(
+        &self,
+        digest: &str,
+        size: u64,
+        open: &dyn Fn() -> std::io::Result<Box<dyn Read>>,
+    ) -> Result<(), Failure> {
         let start = self.url("blobs/uploads/");
         let resp = self.call(&|a, auth| {
             let mut r = a.post(&start).header("Content-Length", "0");
@@ -323,7 +344,7 @@ impl Client {
             query_escape(digest)
         );
         let resp = self.call(&|a, auth| {
-            let file = std::fs::File::open(path).map_err(ureq::Error::Io)?;
+            let body = open().map_err(ureq::Error::Io)?;
             let mut r = a
                 .put(&put)
                 .header("Content-Type", "application/octet-stream")
@@ -331,7 +352,7 @@ impl Client {
             if let Some(v) = auth {
                 r = r.header("Authorization", v);
             }
-            r.send(ureq::SendBody::from_owned_reader(file.take(size)))
+            r.send(ureq::SendBody::from_owned_reader(body))
         })?;
         if resp.status().as_u16() != 201 {
             return Err(unexpected("PUT", resp));

@@ -3,6 +3,9 @@
 //! a secret given where a public key belongs is refused, not trusted). The name travels with
 //! every signature, so a reader looks the signer up among the keys it trusts by name and
 //! checks the signature with that key only.
+//!
+//! The same keys sign pushed images in cosign's format (`crate::sign`); cosign reads the public
+//! key as PKIX PEM (`SubjectPublicKeyInfo`, RFC 8410), which [`PublicKey::to_pem`] writes.
 
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, Verifier};
@@ -178,6 +181,17 @@ impl PublicKey {
         format!("{}:{}", self.name, B64.encode(self.key.to_bytes()))
     }
 
+    /// The key as cosign's `--key` reads it: PKIX PEM (`-----BEGIN PUBLIC KEY-----`, the
+    /// RFC 8410 `SubjectPublicKeyInfo` of an ed25519 key), ending in a newline. The name is
+    /// not part of it.
+    pub fn to_pem(&self) -> String {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an ed25519 key always encodes")
+    }
+
     /// Whether `signature` (base64) is this key's over `message` (strict verification: no
     /// malleable or small-order signatures).
     pub fn verifies(&self, message: &[u8], signature: &str) -> bool {
@@ -208,6 +222,26 @@ mod tests {
         assert!(!other.verifies(b"message", &sig));
         assert!(!p.verifies(b"message", "not base64!"));
         assert!(!p.verifies(b"message", "AAAA"));
+    }
+
+    #[test]
+    fn the_pem_form_is_rfc_8410s_subject_public_key_info() {
+        let k = SecretKey::parse(&format!("k:{}", B64.encode([[7u8; 32], [0; 32]].concat())));
+        // The seed's public half is not zeros: parse refuses the mismatch.
+        assert!(k.is_err());
+        let seed = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let k = SecretKey::parse(&format!("k:{}", B64.encode(seed.to_keypair_bytes()))).unwrap();
+        let pem = k.public().to_pem();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = B64.decode(body).unwrap();
+        // SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING { key } }
+        let prefix = [
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        assert_eq!(der[..12], prefix);
+        assert_eq!(der[12..], seed.verifying_key().to_bytes());
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+        assert!(pem.ends_with("-----END PUBLIC KEY-----\n"), "{pem}");
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod rust_toolchain;
 mod sandbox;
 mod sbom;
 mod service;
+mod sign;
 mod smoke_sandbox;
 mod source;
 mod tidy_functions;

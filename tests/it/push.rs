@@ -87,7 +87,7 @@ impl Drop for Registry {
 }
 
 /// A 3-arch image as `recipe build` leaves it: `OUT/app/oci`, tagged `app:7.0.15`.
-fn built_image(out: &Path) -> Written {
+pub(crate) fn built_image(out: &Path) -> Written {
     let src = out.join("src");
     fs::create_dir_all(&src).unwrap();
     let images: Vec<PlatformImage> = Arch::ALL
@@ -205,7 +205,7 @@ fn push_keeps_every_digest() {
 }
 
 /// A fake registry: `answer(method, path)` gives the status line and body of each request.
-fn fake_registry(answer: fn(&str, &str) -> (&'static str, &'static str)) -> String {
+pub(crate) fn fake_registry(answer: fn(&str, &str) -> (&'static str, &'static str)) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let host = listener.local_addr().unwrap().to_string();
     std::thread::spawn(move || {
