@@ -38,6 +38,7 @@ pub mod report;
 pub mod sandbox;
 pub mod sbom;
 pub mod secrets;
+pub mod sign;
 pub mod size;
 pub mod smoke;
 pub mod source;
