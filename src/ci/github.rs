@@ -5,7 +5,10 @@
 //! maintainer: `main` and `v*` tags) GitHub enforces whatever a branch's copy of this file
 //! says; jobs of other refs run in `recipe-pull-request`, which holds no signing key. Inside a
 //! job, only the steps that run `recipe` get them (never checkout or the setup lines), and
-//! checkout keeps no token. Scheduled runs (`--schedule`, weekly by default) apply the
+//! checkout keeps no token. The images job signs and attests what it pushes only with the
+//! signing key and never on a pull request: its variable `RECIPE_SIGNS` (a step's `if` cannot
+//! read `secrets`) picks the unsigned push or the signing one, the only images step with the
+//! key (`recipe push` signs when `RECIPE_CACHE_SIGNING_KEY` is set). Scheduled runs (`--schedule`, weekly by default) apply the
 //! security uploads of the recipes' Debian releases in every job before it plans or builds.
 
 use super::{Spec, shell_word};
@@ -15,6 +18,9 @@ const ENVIRONMENT: &str = "${{ github.event_name != 'pull_request' && (github.re
 /// A step's environment: the registry's credentials, and the signing key when it signs.
 const READ: &str = "        env:\n          REGISTRY_AUTH: ${{ secrets.REGISTRY_AUTH }}\n";
 const SIGN: &str = "          RECIPE_CACHE_SIGNING_KEY: ${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY || '' }}\n";
+/// The images job's variable that says whether it signs: not on a pull request, and only with
+/// the signing key (a step's `if` cannot read `secrets`, so it reads this).
+const SIGNS: &str = "RECIPE_SIGNS: ${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY != '' }}";
 
 /// The workflow's text.
 pub fn workflow(spec: &Spec) -> String {
@@ -78,29 +84,48 @@ pub fn workflow(spec: &Spec) -> String {
     let needs: Vec<String> = std::iter::once("plan".to_string())
         .chain((0..depth).map(|e| format!("level{e}")))
         .collect();
+    let pushes = spec.image_repo.is_some() && !spec.apps.is_empty();
     y.push_str(&format!(
         "\n  images:\n    needs: [{}]\n    if: ${{{{ !cancelled() && !contains(needs.*.result, 'failure') }}}}\n    runs-on: ubuntu-latest\n\
-         \x20   environment: {ENVIRONMENT}\n    permissions:\n      contents: read\n      packages: write\n    steps:\n",
+         \x20   environment: {ENVIRONMENT}\n    permissions:\n      contents: read\n      packages: write\n",
         needs.join(", ")
     ));
+    if pushes {
+        y.push_str(&format!("    env:\n      {SIGNS}\n"));
+    }
+    y.push_str("    steps:\n");
     checkout_and_setup(&mut y, spec);
     y.push_str(&format!(
         "      - name: Images (every job from the remote cache)\n{READ}        run: recipe build {} --arch {}\n",
         spec.targets(),
         shell_word(&spec.arch)
     ));
-    if spec.image_repo.is_some() && !spec.apps.is_empty() {
-        y.push_str(&format!(
-            "      - name: Push the images\n        if: ${{{{ github.event_name != 'pull_request' }}}}\n{READ}        run: |\n"
-        ));
-        for app in &spec.apps {
-            y.push_str(&format!(
-                "          recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"{}\n",
-                if spec.insecure { " --insecure" } else { "" }
-            ));
-        }
+    if pushes {
+        push_steps(&mut y, spec);
     }
     y
+}
+
+/// The images job's last steps: except on pull requests, push each image; with the signing
+/// key, `recipe push` also signs each image and attaches its attestations (SBOM, provenance),
+/// and only that step gets the key.
+fn push_steps(y: &mut String, spec: &Spec) {
+    let lines: String = spec
+        .apps
+        .iter()
+        .map(|app| {
+            format!(
+                "          recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"{}\n",
+                if spec.insecure { " --insecure" } else { "" }
+            )
+        })
+        .collect();
+    y.push_str(&format!(
+        "      - name: Push the images, unsigned (no signing key here)\n        if: ${{{{ github.event_name != 'pull_request' && env.RECIPE_SIGNS != 'true' }}}}\n{READ}        run: |\n{lines}"
+    ));
+    y.push_str(&format!(
+        "      - name: Push, sign and attest the images\n        if: ${{{{ github.event_name != 'pull_request' && env.RECIPE_SIGNS == 'true' }}}}\n{READ}{SIGN}        run: |\n{lines}"
+    ));
 }
 
 /// Checkout (keeping no token in `.git/config`) and the setup lines.

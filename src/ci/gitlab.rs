@@ -1,5 +1,10 @@
 //! The GitLab child pipeline (see the module above): one job per node that must be built,
 //! `needs` naming exactly its dependencies among them, and an `images` job after them all.
+//! With `--image-repo`, `images` runs in merge-request pipelines and where the signing key is
+//! not set, and `images-signed` (the same, then `recipe push`, which signs and attests with
+//! `RECIPE_CACHE_SIGNING_KEY`) everywhere else: exactly one of them per pipeline. A child
+//! pipeline's `CI_PIPELINE_SOURCE` is `parent_pipeline`, so a merge request is also known by
+//! `CI_MERGE_REQUEST_IID`, which GitLab passes to the child of a merge-request pipeline.
 //! With `--security-updates` (the parent job's choice on scheduled pipelines) every job first
 //! applies the security uploads of the recipes' Debian releases.
 
@@ -55,25 +60,44 @@ pub fn pipeline(spec: &Spec) -> String {
             ))
         ));
     }
-    // No `needs`: the stage waits for every build job (GitLab caps `needs` at 50 jobs).
-    y.push_str(&format!(
-        "\nimages:\n  stage: images\n  script:\n    - {}\n",
+    images_jobs(&mut y, spec);
+    y
+}
+
+/// A merge-request pipeline (see the module doc).
+const MERGE_REQUEST: &str =
+    "'$CI_PIPELINE_SOURCE == \"merge_request_event\" || $CI_MERGE_REQUEST_IID'";
+/// The signing key is set (and not empty).
+const SIGNING_KEY: &str = "'$RECIPE_CACHE_SIGNING_KEY'";
+
+/// The `images` job, and with an image repository `images-signed` (see the module doc). No
+/// `needs`: the stage waits for every build job (GitLab caps `needs` at 50 jobs).
+fn images_jobs(y: &mut String, spec: &Spec) {
+    let build = format!(
+        "    - {}\n",
         quote(&format!(
             "recipe build {} --arch {}",
             spec.targets(),
             shell_word(&spec.arch)
         ))
-    ));
-    if spec.image_repo.is_some() {
-        for app in &spec.apps {
-            y.push_str(&format!(
-                "    - {}\n",
-                quote(&format!(
-                    "if [ -n \"$RECIPE_CACHE_SIGNING_KEY\" ]; then recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"{}; fi",
-                    if spec.insecure { " --insecure" } else { "" }
-                ))
-            ));
-        }
+    );
+    if spec.image_repo.is_none() || spec.apps.is_empty() {
+        y.push_str(&format!("\nimages:\n  stage: images\n  script:\n{build}"));
+        return;
     }
-    y
+    y.push_str(&format!(
+        "\nimages:\n  stage: images\n  rules:\n    - if: {MERGE_REQUEST}\n    - if: {SIGNING_KEY}\n      when: never\n    - when: on_success\n  script:\n{build}"
+    ));
+    y.push_str(&format!(
+        "\nimages-signed:\n  stage: images\n  rules:\n    - if: {MERGE_REQUEST}\n      when: never\n    - if: {SIGNING_KEY}\n  script:\n{build}"
+    ));
+    for app in &spec.apps {
+        y.push_str(&format!(
+            "    - {}\n",
+            quote(&format!(
+                "recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"{}",
+                if spec.insecure { " --insecure" } else { "" }
+            ))
+        ));
+    }
 }

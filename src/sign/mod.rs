@@ -17,6 +17,7 @@
 
 pub mod cosign;
 pub mod dsse;
+pub mod provenance;
 
 use std::path::{Path, PathBuf};
 

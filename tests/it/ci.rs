@@ -195,3 +195,175 @@ fn the_matrix_lists_each_level_and_refuses_a_stale_workflow() {
         "3 libgreet and the host tool"
     );
 }
+
+/// A generated file read back as YAML, as JSON values.
+fn yaml(text: &str) -> serde_json::Value {
+    crate::harden::yaml_json(text)
+}
+
+/// The generated workflow (`GRAPH`), with `extra` options.
+fn github(extra: &[&str]) -> serde_json::Value {
+    let s = Scratch::new();
+    let mut args = vec!["ci", "github"];
+    args.extend(GRAPH);
+    args.extend([
+        "--remote-cache",
+        "ghcr.io/acme/recipe-cache",
+        "--trust",
+        TRUST,
+    ]);
+    args.extend(extra);
+    yaml(&run(ci(&s).args(&args)).success().stdout)
+}
+
+/// What a GitHub `${{ A && B }}` of the generated file says, for a pull request or not, a
+/// signing secret or not, and the images job's `RECIPE_SIGNS`. Only the conditions the file
+/// uses are known: another one fails the test, to be added here with its meaning.
+fn github_holds(expr: &str, pull_request: bool, secret: bool, signs: bool) -> bool {
+    let inner = expr
+        .strip_prefix("${{ ")
+        .and_then(|e| e.strip_suffix(" }}"))
+        .unwrap_or_else(|| panic!("not an expression: {expr}"));
+    inner.split(" && ").all(|atom| match atom {
+        "github.event_name != 'pull_request'" => !pull_request,
+        "secrets.RECIPE_CACHE_SIGNING_KEY != ''" => secret,
+        "env.RECIPE_SIGNS == 'true'" => signs,
+        "env.RECIPE_SIGNS != 'true'" => !signs,
+        "github.event_name == 'schedule'" => false,
+        other => panic!("unknown condition `{other}` in {expr}"),
+    })
+}
+
+/// The variable that carries the signing key to a step that signs.
+const KEY: &str = "RECIPE_CACHE_SIGNING_KEY";
+
+#[test]
+fn the_github_images_job_signs_only_with_the_secret_and_never_on_pull_requests() {
+    let w = github(&["--image-repo", "ghcr.io/acme"]);
+    let images = &w["jobs"]["images"];
+    let signs_expr = images["env"]["RECIPE_SIGNS"].as_str().unwrap();
+    let steps = images["steps"].as_array().unwrap();
+    for pull_request in [false, true] {
+        for secret in [false, true] {
+            let signs = github_holds(signs_expr, pull_request, secret, false);
+            let ran: Vec<&serde_json::Value> = steps
+                .iter()
+                .filter(|s| {
+                    s["if"]
+                        .as_str()
+                        .is_none_or(|e| github_holds(e, pull_request, secret, signs))
+                })
+                .collect();
+            let pushing: Vec<_> = ran
+                .iter()
+                .filter(|s| s["run"].as_str().unwrap_or("").contains("recipe push"))
+                .collect();
+            let keyed: Vec<_> = ran.iter().filter(|s| !s["env"][KEY].is_null()).collect();
+            let case = format!("pull request: {pull_request}, secret: {secret}");
+            if pull_request {
+                assert!(pushing.is_empty() && keyed.is_empty(), "{case}");
+                continue;
+            }
+            assert_eq!(pushing.len(), 1, "{case}");
+            let push = pushing[0]["run"].as_str().unwrap();
+            for app in ["hello-dep", "hello-gen"] {
+                assert!(
+                    push.contains(&format!("recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"")),
+                    "{case}: {push}"
+                );
+            }
+            // The key reaches the push that signs, and no other step of the job.
+            assert_eq!(keyed.len(), usize::from(secret), "{case}");
+            if secret {
+                assert_eq!(keyed[0], pushing[0], "{case}");
+            }
+        }
+    }
+    // Wherever a step gets the key (the signing push, the level jobs' builds that sign cache
+    // entries), a pull request gets an empty one.
+    let mut keyed = 0;
+    for (name, job) in w["jobs"].as_object().unwrap() {
+        for step in job["steps"].as_array().unwrap() {
+            if let Some(v) = step["env"][KEY].as_str() {
+                keyed += 1;
+                assert_eq!(
+                    v,
+                    "${{ github.event_name != 'pull_request' && secrets.RECIPE_CACHE_SIGNING_KEY || '' }}",
+                    "{name}"
+                );
+            }
+        }
+    }
+    assert_eq!(keyed, 3, "two levels and the signing push");
+
+    // Without an image repository, nothing is pushed or signed.
+    let w = github(&[]);
+    let images = &w["jobs"]["images"];
+    assert!(images.get("env").is_none(), "{images}");
+    assert!(!images.to_string().contains("recipe push"), "{images}");
+}
+
+/// Whether a GitLab job with these `rules` runs, in a merge-request pipeline or not, with the
+/// signing key set or not. Only the conditions the file uses are known.
+fn gitlab_runs(job: &serde_json::Value, merge_request: bool, key: bool) -> bool {
+    let Some(rules) = job["rules"].as_array() else {
+        return true;
+    };
+    for rule in rules {
+        let holds = match rule["if"].as_str() {
+            None => true,
+            Some("$CI_PIPELINE_SOURCE == \"merge_request_event\" || $CI_MERGE_REQUEST_IID") => {
+                merge_request
+            }
+            Some("$RECIPE_CACHE_SIGNING_KEY") => key,
+            Some(other) => panic!("unknown rule `{other}`"),
+        };
+        if holds {
+            return rule["when"].as_str() != Some("never");
+        }
+    }
+    false
+}
+
+#[test]
+fn the_gitlab_images_are_pushed_and_signed_only_with_the_key_and_never_for_a_merge_request() {
+    let s = Scratch::new();
+    let mut args = vec!["ci", "gitlab"];
+    args.extend(GRAPH);
+    args.extend(["--remote-cache", "registry.example/cache", "--trust", TRUST]);
+    let plain = yaml(&run(ci(&s).args(&args)).success().stdout);
+    args.extend(["--image-repo", "registry.example/apps"]);
+    let p = yaml(&run(ci(&s).args(&args)).success().stdout);
+    let script = |job: &serde_json::Value| -> String {
+        job["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_string() + "\n")
+            .collect()
+    };
+    for merge_request in [false, true] {
+        for key in [false, true] {
+            let ran: Vec<&str> = ["images", "images-signed"]
+                .into_iter()
+                .filter(|j| gitlab_runs(&p[*j], merge_request, key))
+                .collect();
+            let case = format!("merge request: {merge_request}, key: {key}");
+            assert_eq!(ran.len(), 1, "{case}: one images job, not {ran:?}");
+            assert_eq!(ran[0] == "images-signed", key && !merge_request, "{case}");
+            assert!(script(&p[ran[0]]).contains("recipe build hello-dep hello-gen"));
+        }
+    }
+    assert!(!script(&p["images"]).contains("recipe push"));
+    let signed = script(&p["images-signed"]);
+    for app in ["hello-dep", "hello-gen"] {
+        assert!(
+            signed.contains(&format!("recipe push {app} \"$RECIPE_IMAGE_REPO/{app}\"\n")),
+            "{signed}"
+        );
+    }
+    // Without an image repository: one images job, always, pushing nothing.
+    assert!(plain.get("images-signed").is_none());
+    assert!(plain["images"].get("rules").is_none());
+    assert!(!script(&plain["images"]).contains("recipe push"));
+}
