@@ -110,6 +110,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Update(#[from] UpdateError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Sign(#[from] crate::sign::SignError),
     /// `RECIPE_REGISTRY_TIMEOUT`, read by `recipe check` of a registry image.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -121,6 +124,9 @@ pub enum Error {
 pub enum UsageError {
     #[error("--emit-context writes one image's build context: give one recipe")]
     EmitContextNeedsOne,
+    #[error("--key checks the signatures of registry images: every target must be one")]
+    #[diagnostic(help("give `HOST[:PORT]/REPO[:TAG|@DIGEST]` targets, or no --key"))]
+    KeyNeedsRegistry,
     #[error(
         "no image of `{}` in {}: run `recipe build {}` first",
         crate::text::escape(name),
@@ -198,6 +204,7 @@ impl ExitCode for Error {
             Error::Setting(e) => e.exit(),
             Error::Archive(e) => e.exit(),
             Error::Update(e) => e.exit(),
+            Error::Sign(e) => e.exit(),
             Error::UserOption(_) | Error::Auth(_) | Error::Arch(_) | Error::Usage(_) => Usage,
         }
     }
@@ -482,11 +489,21 @@ impl ExitCode for PushError {
         match self {
             // The layout given is no image; the reference or a setting is malformed; a
             // document to attest beside the image cannot be read.
-            PushError::Layout { .. }
-            | PushError::Reference { .. }
-            | PushError::Setting(_)
-            | PushError::Sign(_) => Usage,
+            PushError::Layout { .. } | PushError::Reference { .. } | PushError::Setting(_) => Usage,
+            PushError::Sign(e) => e.exit(),
             PushError::Registry(e) => e.exit(),
+        }
+    }
+}
+
+impl ExitCode for crate::sign::SignError {
+    fn exit(&self) -> Exit {
+        use crate::sign::SignError;
+        match self {
+            // A document beside the image or a public key that cannot be used.
+            SignError::Document { .. } | SignError::Key { .. } => Usage,
+            // Signatures that do not hold, or a registry that does not answer.
+            SignError::Refused { .. } | SignError::Registry(_) => Failed,
         }
     }
 }

@@ -38,6 +38,10 @@ pub struct Args {
     /// entry's `meta.json`; such entries are never pushed to a remote cache.
     #[arg(long)]
     no_sandbox: bool,
+    /// The builder each image's SLSA provenance names (`runDetails.builder.id`, a URI); by
+    /// default the CI's workflow (GitHub Actions, GitLab CI), else `urn:recipe:builder:local`.
+    #[arg(long, env = "RECIPE_BUILDER_ID", value_name = "URI")]
+    builder_id: Option<String>,
     #[command(flatten)]
     remote: super::RemoteArgs,
 }
@@ -60,6 +64,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         remote: args.remote.remote()?,
         no_image: args.no_image,
         no_sandbox: args.no_sandbox,
+        builder: crate::sign::provenance::BuilderInfo::from_process_env(args.builder_id.as_deref()),
         ..ctx.settings(args.jobs)
     };
     let recipes = args.targets.recipes(&settings)?;

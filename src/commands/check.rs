@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::{Context, Outcome};
 use crate::check::{self, registry::Target};
-use crate::error::Error;
+use crate::error::{Error, UsageError};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -28,6 +28,12 @@ pub struct Args {
     /// The program for `podman:` and `docker-daemon:` images (default: `podman`, `docker`).
     #[arg(long)]
     engine: Option<PathBuf>,
+    /// Also check each registry image's signatures (its own and each platform's) and
+    /// attestations, as `recipe push --signing-key` stores them in cosign's format, against
+    /// this public key (PEM, or `recipe key`'s NAME.pub); print what its provenance says. A
+    /// missing or foreign signature, or one of changed bytes, is exit 1.
+    #[arg(long, value_name = "PUB")]
+    key: Option<PathBuf>,
 }
 
 pub fn run(_ctx: &Context, args: Args) -> Outcome {
@@ -37,6 +43,18 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
     };
     let targets: Vec<Result<Target, check::CheckError>> =
         args.targets.iter().map(|t| Target::parse(t)).collect();
+    let key = match &args.key {
+        Some(path) => {
+            if targets
+                .iter()
+                .any(|t| !matches!(t, Ok(Target::Registry(_))))
+            {
+                return Err(UsageError::KeyNeedsRegistry.into());
+            }
+            Some(crate::sign::verify::read_key(path)?)
+        }
+        None => None,
+    };
     let mut pull = check::registry::PullOptions {
         engine: args.engine,
         ..Default::default()
@@ -50,7 +68,14 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
     }
     let mut reports = Vec::new();
     let mut errors = Vec::new();
+    let mut signatures = String::new();
     for t in targets {
+        if let (Some(key), Ok(Target::Registry(r))) = (&key, &t) {
+            match crate::sign::verify::reference(r, key, &pull.registry) {
+                Ok(v) => signatures.push_str(&signed_lines(&r.to_string(), &v)),
+                Err(e) => errors.push(Error::from(e)),
+            }
+        }
         let report = t.and_then(|t| match t {
             Target::Path(p) => check::check_path(&p, &opts),
             Target::Registry(r) => check::registry::check_reference(&r, &opts, &pull),
@@ -71,8 +96,37 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
     } else if !reports.is_empty() {
         out!("{}", check::render::human(&reports));
     }
+    if !args.json {
+        out!("{signatures}");
+    }
     crate::cli::first_error(errors)?;
     Ok(super::verdict(
         reports.iter().all(check::Report::distroless_ready),
     ))
+}
+
+/// What `--key` found of `image`: its signatures, its attestations and what its provenance says.
+fn signed_lines(image: &str, v: &crate::sign::verify::Verified) -> String {
+    let mut out = format!(
+        "\n{image} ({}): signed by the key ({} image{})\n",
+        v.digest,
+        v.signed,
+        if v.signed == 1 {
+            ""
+        } else {
+            "s: the index and each platform"
+        }
+    );
+    if v.attestations.is_empty() {
+        out.push_str("  no attestations\n");
+    }
+    for a in &v.attestations {
+        out.push_str(&format!("  attested: {}\n", a.predicate_type));
+        if a.predicate_type == crate::sign::provenance::PREDICATE_TYPE {
+            for l in crate::sign::verify::provenance_lines(&a.predicate) {
+                out.push_str(&format!("    {l}\n"));
+            }
+        }
+    }
+    out
 }

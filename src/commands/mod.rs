@@ -132,6 +132,7 @@ impl Context {
             remote: None,
             no_image: false,
             no_sandbox: false,
+            builder: crate::sign::provenance::BuilderInfo::from_process_env(None),
         }
     }
 }

@@ -19,9 +19,9 @@ pub struct Args {
     /// Plain http instead of https (a local registry without TLS).
     #[arg(long)]
     insecure: bool,
-    /// Sign the image (its index and each platform manifest) and attest its SBOM and VEX in
-    /// cosign's format with the key in FILE (`recipe key generate`'s NAME.secret); also the
-    /// secret `RECIPE_CACHE_SIGNING_KEY` itself. `cosign verify --key` checks them with the
+    /// Sign the image (its index and each platform manifest) and attest its SBOM, SLSA
+    /// provenance and VEX in cosign's format with the key in FILE (`recipe key generate`'s
+    /// NAME.secret); also the secret `RECIPE_CACHE_SIGNING_KEY` itself. `cosign verify --key` checks them with the
     /// public key `recipe key public --pem FILE` prints.
     #[arg(long, env = "RECIPE_CACHE_SIGNING_KEY_FILE", value_name = "FILE")]
     signing_key: Option<PathBuf>,
@@ -40,13 +40,6 @@ fn signing_key(file: Option<&Path>) -> Result<Option<SecretKey>, Error> {
     }
 }
 
-/// What a signed push attests of the image in `image_dir` (`OUT/NAME`), in this order: the
-/// documents `recipe build` wrote beside it (SBOM, VEX). Any other predicate (e.g. SLSA
-/// provenance) is one more [`crate::sign::Attestation`] pushed here.
-fn attestations(image_dir: &Path) -> Result<Vec<crate::sign::Attestation>, Error> {
-    Ok(crate::sign::beside_image(image_dir).map_err(crate::push::PushError::from)?)
-}
-
 pub fn run(ctx: &Context, args: Args) -> Outcome {
     let image_dir = args.out.join(&args.name);
     let layout = image_dir.join("oci");
@@ -60,7 +53,9 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let signing = match signing_key(args.signing_key.as_deref())? {
         Some(key) => Some(crate::sign::Signing {
             key,
-            attestations: attestations(&image_dir)?,
+            // What `recipe build` wrote beside the image: SBOM, provenance, VEX.
+            attestations: crate::sign::beside_image(&image_dir)
+                .map_err(crate::push::PushError::from)?,
         }),
         None => None,
     };

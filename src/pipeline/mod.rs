@@ -58,6 +58,9 @@ pub struct Settings {
     /// Run build steps without the sandbox (`--no-sandbox`): recorded in each entry's
     /// `meta.json` and build log; such entries are never pushed to a remote cache.
     pub no_sandbox: bool,
+    /// Who runs the build, as each image's SLSA provenance names it (`--builder-id`, else the
+    /// CI's variables, else a local machine).
+    pub builder: crate::sign::provenance::BuilderInfo,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -346,7 +349,7 @@ pub fn build(
         return Ok(out);
     }
     for r in recipes.iter().filter(|r| !r.is_library()) {
-        out.extend(pack_app(settings, r, &graph, &results, progress)?);
+        out.extend(pack_app(settings, r, (&graph, &specs), &results, progress)?);
     }
     Ok(out)
 }
@@ -467,7 +470,7 @@ fn provision(
 fn pack_app(
     settings: &Settings,
     r: &Recipe,
-    graph: &plan::Graph,
+    (graph, specs): (&plan::Graph, &Specs),
     results: &[JobFiles],
     progress: &dyn Progress,
 ) -> Result<Vec<Built>, PipelineError> {
@@ -518,9 +521,27 @@ fn pack_app(
     let created = pack::image_created(settings, &per_arch);
     let vex = vex::image_vex(settings, (r, created), graph, &roots, progress);
     let key = image_key(settings, r, &keys, (&sbom, &vex), &per_arch);
+    // What the image was built from, for its signed attestation (no clock: the same plan and
+    // builder, the same bytes).
+    let provenance = crate::sign::provenance::predicate(
+        r,
+        &crate::sign::provenance::parts(graph, &r.name),
+        specs,
+        &crate::sign::provenance::Run {
+            builder: settings.builder.clone(),
+            started_on: None,
+            finished_on: None,
+        },
+    )
+    .to_json();
+    let docs = pack::Documents {
+        sbom: &sbom,
+        vex: &vex,
+        provenance: &provenance,
+    };
     let variants = std::iter::once(None).chain(settings.users.iter().map(Some));
     variants
-        .map(|user| pack(settings, r, &per_arch, (&sbom, &vex), &key, user, progress))
+        .map(|user| pack(settings, r, &per_arch, &docs, &key, user, progress))
         .collect()
 }
 

@@ -293,6 +293,14 @@ fn app_crates(settings: &Settings, node: &plan::Node) -> Result<Vec<sbom::Crate>
         })
 }
 
+/// The documents of an image: its SBOM and VEX (in the image and beside it) and its SLSA
+/// provenance predicate (beside it, for `recipe push --signing-key` to attest).
+pub(super) struct Documents<'a> {
+    pub sbom: &'a sbom::ImageSbom,
+    pub vex: &'a ImageVex,
+    pub provenance: &'a [u8],
+}
+
 /// Where one image (the recipe's, or a `--user` variant) goes and what it is called.
 struct Target {
     /// For progress lines: `redis`, or `redis as 99:100`.
@@ -309,6 +317,8 @@ struct Target {
     sbom: PathBuf,
     /// The OpenVEX document beside the image (written only when it states something).
     vex: PathBuf,
+    /// The SLSA provenance predicate beside the image.
+    provenance: PathBuf,
     bin_dirs: Vec<(Arch, PathBuf)>,
 }
 
@@ -323,7 +333,13 @@ impl Target {
                 _ => {}
             }
         }
-        for file in [&self.archive, &self.sbom, &self.vex, &self.stamp] {
+        for file in [
+            &self.archive,
+            &self.sbom,
+            &self.vex,
+            &self.provenance,
+            &self.stamp,
+        ] {
             match std::fs::remove_file(file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(file)(e)),
                 _ => {}
@@ -369,6 +385,7 @@ impl Target {
             stamp: dir.join(".recipe-image.json"),
             sbom: dir.join(sbom::file_name(r)),
             vex: dir.join(vex::file_name(&r.name, &r.version)),
+            provenance: dir.join(crate::sign::provenance::file_name(&r.name, &r.version)),
             bin_dirs: per_arch
                 .iter()
                 .map(|f| (f.arch, dir.join("bin").join(f.arch.name())))
@@ -413,11 +430,12 @@ pub(super) fn pack(
     settings: &Settings,
     r: &Recipe,
     per_arch: &[ArchFiles],
-    (sbom, vex): (&sbom::ImageSbom, &ImageVex),
+    docs: &Documents,
     key: &str,
     variant: Option<&recipe::User>,
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
+    let (sbom, vex) = (docs.sbom, docs.vex);
     let t = Target::new(settings, r, per_arch, key, variant);
     progress.event(Event::Started { job: &t.id });
     let started = std::time::Instant::now();
@@ -434,6 +452,8 @@ pub(super) fn pack(
     if settings.emit_context.is_none()
         && let Some((written, distroless)) = t.unchanged(vex)
     {
+        // The provenance names who ran this build (the image's bytes do not): written anew.
+        publish_file(&t.provenance, docs.provenance)?;
         progress.step(&t.id, "image (unchanged)");
         progress.event(finished(Finished::Cached));
         return Ok(t.built(r, written, distroless));
@@ -479,6 +499,7 @@ pub(super) fn pack(
             _ => {}
         },
     }
+    publish_file(&t.provenance, docs.provenance)?;
     write_binaries(&t, per_arch)?;
     let stamp = serde_json::to_vec_pretty(&Stamp {
         key: t.key.clone(),

@@ -176,6 +176,21 @@ impl PublicKey {
         })
     }
 
+    /// The key of a PKIX PEM public key (what [`PublicKey::to_pem`] writes), named `pem`.
+    pub fn from_pem(text: &str) -> Result<PublicKey, KeyError> {
+        use ed25519_dalek::pkcs8::DecodePublicKey;
+        let key = ed25519_dalek::VerifyingKey::from_public_key_pem(text.trim()).map_err(|_| {
+            KeyError::Point {
+                what: "PEM public key",
+                name: "pem".into(),
+            }
+        })?;
+        Ok(PublicKey {
+            name: "pem".into(),
+            key,
+        })
+    }
+
     /// `NAME:BASE64`: what readers are told to trust.
     pub fn to_text(&self) -> String {
         format!("{}:{}", self.name, B64.encode(self.key.to_bytes()))

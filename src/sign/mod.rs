@@ -5,8 +5,8 @@
 //! `recipe key public --pem` prints.
 //!
 //! What is attested: any `(predicateType, predicate)` given as an [`Attestation`]; `recipe
-//! push` gives the SPDX SBOM and the OpenVEX document that `recipe build` wrote beside the image
-//! ([`beside_image`]). The attestations of one image go as the layers of its one `.att`
+//! push` gives the SPDX SBOM, the SLSA provenance ([`provenance`]) and the OpenVEX document that
+//! `recipe build` wrote beside the image ([`beside_image`]). The attestations of one image go as the layers of its one `.att`
 //! manifest, in the order given.
 //!
 //! Pure except [`beside_image`]: [`artifacts`] turns digests, a key and attestations into the
@@ -18,6 +18,7 @@
 pub mod cosign;
 pub mod dsse;
 pub mod provenance;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +60,20 @@ pub enum SignError {
     #[error("cannot attest {}: {reason}", crate::text::path(path))]
     #[diagnostic(help("build the image again: `recipe build NAME` writes it beside the image"))]
     Document { path: PathBuf, reason: String },
+    #[error("cannot use the public key {}: {reason}", crate::text::path(path))]
+    #[diagnostic(help(
+        "give the PEM that `recipe key public --pem NAME.secret` prints, or `recipe key`'s NAME.pub"
+    ))]
+    Key { path: PathBuf, reason: String },
+    /// The image's signatures or attestations do not hold.
+    #[error("{reference}: {reason}")]
+    #[diagnostic(help(
+        "the image was not signed with this key, or what was signed changed: do not run it"
+    ))]
+    Refused { reference: String, reason: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Registry(Box<crate::registry::RegistryError>),
 }
 
 /// What to push to sign the image `top` (the digest the tag names: an index, or a single
@@ -100,17 +115,17 @@ pub fn artifacts(
     out
 }
 
-/// The documents `recipe build` wrote beside the image in `dir` (`OUT/NAME`), as attestations:
-/// the SPDX SBOM (`*.spdx.json`) and, when there is one, the OpenVEX document
-/// (`*.openvex.json`). Dot-named files (unfinished writes) are not read; two documents of one
-/// kind, or one that is not JSON, are an error.
+/// The documents `recipe build` wrote beside the image in `dir` (`OUT/NAME`), as attestations,
+/// in this order: the SPDX SBOM (`*.spdx.json`), the SLSA provenance (`*.provenance.json`) and,
+/// when there is one, the OpenVEX document (`*.openvex.json`). Dot-named files (unfinished
+/// writes) are not read; two documents of one kind, or one that is not JSON, are an error.
 pub fn beside_image(dir: &Path) -> Result<Vec<Attestation>, SignError> {
     let err = |path: &Path, reason: String| SignError::Document {
         path: path.to_path_buf(),
         reason,
     };
     let entries = std::fs::read_dir(dir).map_err(|e| err(dir, e.to_string()))?;
-    let (mut sbom, mut vex) = (Vec::new(), Vec::new());
+    let (mut sbom, mut vex, mut slsa) = (Vec::new(), Vec::new(), Vec::new());
     for e in entries {
         let path = e.map_err(|e| err(dir, e.to_string()))?.path();
         let name = path
@@ -124,10 +139,16 @@ pub fn beside_image(dir: &Path) -> Result<Vec<Attestation>, SignError> {
             sbom.push(path);
         } else if name.ends_with(".openvex.json") {
             vex.push(path);
+        } else if name.ends_with(".provenance.json") {
+            slsa.push(path);
         }
     }
     let mut out = Vec::new();
-    for (mut found, predicate_type) in [(sbom, SPDX), (vex, OPENVEX)] {
+    for (mut found, predicate_type) in [
+        (sbom, SPDX),
+        (slsa, provenance::PREDICATE_TYPE),
+        (vex, OPENVEX),
+    ] {
         found.sort();
         if found.len() > 1 {
             return Err(err(
@@ -231,6 +252,13 @@ mod tests {
             .map(|a| a.predicate_type)
             .collect();
         assert_eq!(types, [SPDX, OPENVEX]);
+        std::fs::write(t.path().join("app-1.0.provenance.json"), "{}").unwrap();
+        let types: Vec<String> = beside_image(t.path())
+            .unwrap()
+            .into_iter()
+            .map(|a| a.predicate_type)
+            .collect();
+        assert_eq!(types, [SPDX, provenance::PREDICATE_TYPE, OPENVEX]);
         std::fs::write(t.path().join("app-2.0.spdx.json"), "{}").unwrap();
         let e = beside_image(t.path()).unwrap_err().to_string();
         assert!(e.contains("2 documents"), "{e}");

@@ -51,6 +51,11 @@ pub const BUILD_TYPE: &str = "urn:recipe:build-type:image:v1";
 /// of whoever holds the signing key, which nothing else vouches for.
 pub const LOCAL_BUILDER: &str = "urn:recipe:builder:local";
 
+/// The file name of the predicate beside the image: `NAME-VERSION.provenance.json`.
+pub fn file_name(name: &str, version: &str) -> String {
+    format!("{name}-{version}.provenance.json")
+}
+
 /// What a job is to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {

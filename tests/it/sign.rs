@@ -14,6 +14,7 @@ use crate::push::{Registry, built_image, fake_registry};
 use crate::util::{Output, recipe, require_tool, run};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// Where `scripts/setup.sh --tests` installs `cosign`, or PATH. None (skip) without it, except
 /// under CI.
@@ -271,4 +272,154 @@ fn a_refused_signature_push_fails_naming_its_tag_and_leaves_the_tag_alone() {
     .stderr_has(".sig`")
     .stderr_has("403 Forbidden");
     assert!(!o.stdout.contains("pushed"), "{}", o.stdout);
+}
+
+/// The fixture `hello-c` built for two arches (its provenance beside it), pushed signed: cosign
+/// verifies the signatures, the SBOM and the SLSA provenance, whose materials are the build's
+/// inputs; `recipe check --key` says the same without cosign, and refuses another key, a
+/// changed signature and an unsigned image with exit 1.
+#[test]
+fn a_built_image_is_signed_with_its_provenance_and_checked_with_and_without_cosign() {
+    let Some(cosign) = cosign() else { return };
+    if !crate::util::tools_for_builds() {
+        return;
+    }
+    let Some(reg) = Registry::start() else { return };
+    let _l = crate::util::build_lock();
+    let s = crate::util::Scratch::new();
+    std::fs::create_dir_all(s.path()).unwrap();
+    let fixtures = crate::util::root().join("tests/fixtures/recipes");
+    let builder = "https://ci.example/team/app/build.yml@refs/heads/main";
+    run(s
+        .cmd()
+        .env("RECIPE_RECIPES", &fixtures)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITLAB_CI")
+        .args([
+            "build",
+            "hello-c",
+            "--arch",
+            "amd64,arm64",
+            "--builder-id",
+            builder,
+        ]))
+    .success();
+    let dir = s.out().join("hello-c");
+    let provenance = crate::util::read_json(dir.join("hello-c-1.0.provenance.json"));
+    assert_eq!(provenance["runDetails"]["builder"]["id"], builder);
+    let t = s.path();
+    let (secret, pem) = key(t, "release");
+    let (_, other_pem) = key(t, "other");
+    let repo = format!("{}/team/hello-c", reg.host());
+    let image = format!("{repo}:1.0");
+    run(recipe()
+        .args(["push", "hello-c", &repo, "--insecure", "--signing-key"])
+        .arg(&secret)
+        .arg("--out")
+        .arg(s.out()))
+    .success()
+    .stdout_has("signed 3 manifests")
+    .stdout_has("attested https://spdx.dev/Document, https://slsa.dev/provenance/v1");
+
+    let pem_s = pem.to_str().unwrap();
+    cosign_run(&cosign, t, &["verify", "--key", pem_s, &image]).success();
+    let attested = |kind: &str| {
+        cosign_run(
+            &cosign,
+            t,
+            &["verify-attestation", "--key", pem_s, "--type", kind, &image],
+        )
+        .success()
+    };
+    let slsa = statement(&attested("slsaprovenance1").stdout);
+    assert_eq!(slsa["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(slsa["predicate"], provenance);
+    // Its materials are the build's inputs: the recipe's source folder by the fingerprint its
+    // key holds, and each arch's cache entry by its key.
+    let names: Vec<&str> = provenance["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "source/hello-c",
+        "entry/hello-c/amd64",
+        "entry/hello-c/arm64",
+    ] {
+        assert!(names.contains(&n), "{n} not in {names:?}");
+    }
+    let sbom = statement(&attested("spdxjson").stdout);
+    assert_eq!(
+        sbom["predicate"],
+        crate::util::read_json(dir.join("hello-c-1.0.spdx.json"))
+    );
+
+    // recipe check --key: the same without cosign, and what the provenance says.
+    let check = |key: &Path, what: &str| {
+        run(recipe()
+            .args(["check", "--insecure", "--key"])
+            .arg(key)
+            .arg(what))
+    };
+    check(&pem, &image)
+        .success()
+        .stdout_has("signed by the key (3 images")
+        .stdout_has("attested: https://slsa.dev/provenance/v1")
+        .stdout_has("recipe hello-c 1.0 for amd64, arm64")
+        .stdout_has(&format!("built by {builder}"))
+        .stdout_has("  source/hello-c  recipeTree:");
+    // recipe key's own public key file works too.
+    check(&t.join("release.pub"), &image).success();
+    check(&other_pem, &image)
+        .failure(1)
+        .stderr_has("is not this key's signature");
+
+    // A changed signature of one platform is refused, naming it.
+    let c = Client::new(
+        &reg.host(),
+        "team/hello-c",
+        &Options {
+            insecure: true,
+            ..Default::default()
+        },
+    );
+    let index: Value =
+        serde_json::from_slice(&c.get_manifest("1.0", OCI_INDEX).unwrap().1).unwrap();
+    let platform = index["manifests"][1]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sig_tag = format!("{}.sig", platform.replace(':', "-"));
+    let mut m: Value =
+        serde_json::from_slice(&c.get_manifest(&sig_tag, OCI_MANIFEST).unwrap().1).unwrap();
+    let sig = m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut bytes = sig.into_bytes();
+    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
+    m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
+        Value::String(String::from_utf8(bytes).unwrap());
+    c.put_manifest(&sig_tag, OCI_MANIFEST, &serde_json::to_vec(&m).unwrap())
+        .unwrap();
+    check(&pem, &image)
+        .failure(1)
+        .stderr_has(&format!("no signature of {platform} holds"));
+    refused(cosign_run(
+        &cosign,
+        t,
+        &["verify", "--key", pem_s, &format!("{repo}@{platform}")],
+    ));
+
+    // An image pushed without a key has no signature.
+    let unsigned = format!("{}/team/unsigned", reg.host());
+    run(recipe()
+        .args(["push", "hello-c", &unsigned, "--insecure", "--out"])
+        .arg(s.out())
+        .env_remove("RECIPE_CACHE_SIGNING_KEY"))
+    .success();
+    check(&pem, &format!("{unsigned}:1.0"))
+        .failure(1)
+        .stderr_has("has no signature (no tag `sha256-");
 }
