@@ -10,6 +10,8 @@
 #   - each job is built exactly once across the matrix jobs, each in a cache of its own;
 #   - the pushed images' index digests equal those of `recipe build --arch all` on one machine;
 #   - a second run builds nothing (every level is empty and skipped) and pushes the same index;
+#   - the images job signed each pushed image and attested its SBOM and provenance
+#     (`recipe check --key`);
 #   - a pull_request run (no signing key) reads the cache and signs, pushes nothing.
 # act and actionlint are installed with `go install` through the Go module proxy when missing.
 #
@@ -82,6 +84,12 @@ for app in hello-dep hello-gen; do
   pushed=$(digest "$app")
   [ "$ours" = "$pushed" ] || { echo "ci-act: $app: pushed $pushed, one machine $ours" >&2; exit 1; }
   echo "ci-act: $app: the pushed index is the one-machine index ($ours)"
+  # The images job signed it (its index and each platform) and attested its SBOM and provenance.
+  recipe check --insecure --key "$WORK/keys/ci-act.pub" "127.0.0.1:$PORT/images/$app:1.0" >"$WORK/check-$app.txt" \
+    || { cat "$WORK/check-$app.txt" >&2; echo "ci-act: $app: its signatures do not hold" >&2; exit 1; }
+  grep -q 'signed by the key (4 images' "$WORK/check-$app.txt" && grep -q 'attested: https://slsa.dev/provenance/v1' "$WORK/check-$app.txt" \
+    || { cat "$WORK/check-$app.txt" >&2; echo "ci-act: $app: not signed and attested" >&2; exit 1; }
+  echo "ci-act: $app: signed and attested, $(grep -m1 'built by' "$WORK/check-$app.txt" | sed 's/^ *//')"
 done
 
 # Again: nothing to build.
