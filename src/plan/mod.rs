@@ -49,6 +49,27 @@ pub struct Context {
     pub fixed_paths: bool,
 }
 
+#[cfg(test)]
+impl Context {
+    /// The facts unit tests plan with: fixed paths, a cache at `/cache`, every toolchain
+    /// version set, no packer.
+    pub(crate) fn for_tests() -> Context {
+        Context {
+            cache: "/cache".into(),
+            jobs: 2,
+            zig_version: "0.14.0".into(),
+            upx: BTreeMap::new(),
+            go_version: "1.24.0".into(),
+            rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
+            jobserver: true,
+            go_env: vec![],
+            host_path: "/usr/bin".into(),
+            source_date_epoch: Some(1),
+            fixed_paths: true,
+        }
+    }
+}
+
 /// One build of one recipe for one arch.
 #[derive(Debug, Clone)]
 pub struct Job {

@@ -10,21 +10,12 @@ use crate::recipe::{self, Recipe};
 
 fn ctx() -> Context {
     Context {
-        cache: "/cache".into(),
-        jobs: 2,
-        zig_version: "0.14.0".into(),
         upx: [(
             Arch::Amd64,
             "upx 3.94 (0123456789abcdef) -q --lzma".to_string(),
         )]
         .into(),
-        go_version: "1.24.0".into(),
-        rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
-        jobserver: true,
-        go_env: vec![],
-        host_path: "/usr/bin".into(),
-        source_date_epoch: Some(1),
-        fixed_paths: true,
+        ..Context::for_tests()
     }
 }
 

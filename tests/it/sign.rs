@@ -163,18 +163,20 @@ fn cosign_verifies_what_push_signs_and_refuses_other_keys_and_changed_signatures
     assert_eq!(before, after, "signing is deterministic");
 
     // A changed signature (one byte of the annotation) is refused.
-    let mut m: Value = serde_json::from_slice(&before[0]).unwrap();
-    let sig = m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut bytes = sig.into_bytes();
-    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
-    m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
-        Value::String(String::from_utf8(bytes).unwrap());
-    c.put_manifest(&sig_tag, OCI_MANIFEST, &serde_json::to_vec(&m).unwrap())
-        .unwrap();
+    change_signature(&c, &sig_tag);
     refused(verify(pem, &image));
+}
+
+/// Changes one byte of the signature annotation in the manifest under `sig_tag`.
+fn change_signature(c: &Client, sig_tag: &str) {
+    let mut m: Value =
+        serde_json::from_slice(&c.get_manifest(sig_tag, OCI_MANIFEST).unwrap().1).unwrap();
+    let sig = &mut m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"];
+    let mut bytes = sig.as_str().unwrap().to_string().into_bytes();
+    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
+    *sig = Value::String(String::from_utf8(bytes).unwrap());
+    c.put_manifest(sig_tag, OCI_MANIFEST, &serde_json::to_vec(&m).unwrap())
+        .unwrap();
 }
 
 /// A `cosign verify` that found no valid signature.
@@ -391,18 +393,7 @@ fn a_built_image_is_signed_with_its_provenance_and_checked_with_and_without_cosi
         .unwrap()
         .to_string();
     let sig_tag = format!("{}.sig", platform.replace(':', "-"));
-    let mut m: Value =
-        serde_json::from_slice(&c.get_manifest(&sig_tag, OCI_MANIFEST).unwrap().1).unwrap();
-    let sig = m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut bytes = sig.into_bytes();
-    bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
-    m["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
-        Value::String(String::from_utf8(bytes).unwrap());
-    c.put_manifest(&sig_tag, OCI_MANIFEST, &serde_json::to_vec(&m).unwrap())
-        .unwrap();
+    change_signature(&c, &sig_tag);
     check(&pem, &image)
         .failure(1)
         .stderr_has(&format!("no signature of {platform} holds"));

@@ -376,17 +376,9 @@ mod tests {
 
     pub(super) fn context() -> Context {
         Context {
-            cache: "/cache".into(),
-            jobs: 2,
             zig_version: "0.0".into(),
-            upx: Default::default(),
-            go_version: "1.24.0".into(),
-            rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
-            jobserver: true,
-            go_env: vec![],
-            host_path: "/usr/bin".into(),
-            source_date_epoch: Some(1),
             fixed_paths: false,
+            ..Context::for_tests()
         }
     }
 

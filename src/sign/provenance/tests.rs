@@ -9,19 +9,7 @@ use crate::plan::{CacheView, Context};
 use crate::recipe::FileContents;
 
 fn ctx() -> Context {
-    Context {
-        cache: "/cache".into(),
-        jobs: 2,
-        zig_version: "0.14.0".into(),
-        upx: BTreeMap::new(),
-        go_version: "1.24.0".into(),
-        rust_version: "1.96.0+dfsg1-1~deb12u2".into(),
-        jobserver: true,
-        go_env: vec![],
-        host_path: "/usr/bin".into(),
-        source_date_epoch: Some(1),
-        fixed_paths: true,
-    }
+    Context::for_tests()
 }
 
 const HEAD: &str = "version = \"1.0\"\nlicense = \"MIT\"\nhomepage = \"https://example.invalid\"\n";
