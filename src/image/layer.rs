@@ -7,15 +7,14 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use flate2::{Compression, GzBuilder};
+use flate2::Compression;
 use tar::{EntryType, Header};
 
 use super::{Entry, EntryKind, FileSource, ImageError};
 
-/// The gzip level, pinned so the same tar always gives the same blob.
+/// The gzip level, pinned so the same tar always gives the same blob (with
+/// [`super::pgz::CHUNK`], the size of the pieces deflated in parallel).
 const GZIP_LEVEL: u32 = 6;
-/// The gzip header's OS byte: 255, "unknown", whatever machine writes it.
-const GZIP_OS_UNKNOWN: u8 = 255;
 
 /// A checked entry, ready to be written: path relative (`etc/passwd`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,10 +240,8 @@ pub(crate) fn write_layer<W: Write>(
         path: out_path.to_path_buf(),
         source,
     };
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .operating_system(GZIP_OS_UNKNOWN)
-        .write(HashWriter::new(out), Compression::new(GZIP_LEVEL));
+    let gz = super::pgz::ParGzEncoder::new(HashWriter::new(out), Compression::new(GZIP_LEVEL))
+        .map_err(werr)?;
     let mut tar = tar::Builder::new(HashWriter::new(gz));
     for p in planned {
         let mut h = Header::new_gnu();

@@ -91,10 +91,27 @@ pub fn write_layout(
     let blobs = tmp.path().join("blobs").join("sha256");
     fs::create_dir_all(&blobs).map_err(werr(&blobs))?;
 
+    // The platforms are written at once, each on its own thread (and each layer deflated on
+    // every core): the result is the same as one after another, in arch order.
+    let written: Vec<Result<(Descriptor, PlatformSummary), ImageError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = sorted
+                .iter()
+                .zip(&plans)
+                .map(|(image, plan)| {
+                    let blobs = &blobs;
+                    scope.spawn(move || write_platform(blobs, image, plan))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
     let mut summaries = Vec::new();
     let mut manifests = Vec::new();
-    for (image, plan) in sorted.iter().zip(&plans) {
-        let (desc, summary) = write_platform(&blobs, image, plan)?;
+    for w in written {
+        let (desc, summary) = w?;
         manifests.push(desc);
         summaries.push(summary);
     }

@@ -13,6 +13,7 @@ mod docker;
 mod layer;
 mod layout;
 mod oci;
+mod pgz;
 mod rootfs;
 
 use std::collections::BTreeMap;
