@@ -186,7 +186,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 v.extend_from_slice(&x.to_le_bytes());
             } else {
                 v.extend_from_slice(format!("line {} of the sample text\n", x % 1000).as_bytes());
