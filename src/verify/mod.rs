@@ -44,6 +44,7 @@ pub use record::{FileRecord, Reports};
 /// (an empty file, which cannot be mapped, is an empty buffer).
 pub enum FileBytes {
     Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
     Empty,
 }
 
@@ -52,10 +53,16 @@ impl std::ops::Deref for FileBytes {
     fn deref(&self) -> &[u8] {
         match self {
             FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
             FileBytes::Empty => &[],
         }
     }
 }
+
+/// Files up to this size are read rather than mapped: mapping and unmapping costs more than
+/// copying them, and more still with several threads (each unmap interrupts every core that
+/// runs one of them).
+const READ_WHOLE: u64 = 4 << 20;
 
 /// Opens `path` for checking (see [`FileBytes`]). Only a regular file is opened: a FIFO, a
 /// device or a socket is an error saying what it is, never a read that blocks
@@ -64,6 +71,11 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<FileBytes> {
     let (file, meta) = crate::walk::open_regular(path, true)?;
     if meta.len() == 0 {
         return Ok(FileBytes::Empty);
+    }
+    if meta.len() <= READ_WHOLE {
+        let mut v = Vec::with_capacity(meta.len() as usize);
+        std::io::Read::read_to_end(&mut std::io::Read::take(&file, meta.len()), &mut v)?;
+        return Ok(FileBytes::Read(v));
     }
     // SAFETY: the map is read-only and private; a file truncated by another process while it is
     // checked could fault (SIGBUS), which is the accepted risk of every mmap-based reader

@@ -117,6 +117,7 @@ fn data_ranges(bytes: &[u8], elf: &Elf<'_>) -> Vec<std::ops::Range<usize>> {
             sh.sh_flags & u64::from(SHF_ALLOC) != 0
                 && sh.sh_flags & u64::from(SHF_EXECINSTR) == 0
                 && sh.sh_type != SHT_NOBITS
+                && !holds_no_text(sh.sh_type, elf.shdr_strtab.get_at(sh.sh_name))
         })
         .filter_map(|sh| {
             let start = usize::try_from(sh.sh_offset).ok()?;
@@ -129,6 +130,46 @@ fn data_ranges(bytes: &[u8], elf: &Elf<'_>) -> Vec<std::ops::Range<usize>> {
     }
     ranges.sort_by_key(|r| r.start);
     ranges
+}
+
+/// Sections of tables the linker or a runtime reads, never a string a program uses: relocations,
+/// symbol and hash tables, notes, version tables, `.dynamic`, pointer arrays, unwind tables, the
+/// GOT, Go's line tables and type links. A Go binary's `.gopclntab` alone is a fifth of it; not
+/// scanning them makes the scan faster and keeps a source file name there from passing for a
+/// path the program opens. (`.dynstr`, a string table, is scanned: it names glibc's versions.)
+fn holds_no_text(sh_type: u32, name: Option<&str>) -> bool {
+    use goblin::elf::section_header::*;
+    /// `SHT_RELR` (packed relative relocations), which goblin does not name.
+    const SHT_RELR: u32 = 19;
+    matches!(
+        sh_type,
+        SHT_RELA
+            | SHT_REL
+            | SHT_RELR
+            | SHT_HASH
+            | SHT_GNU_HASH
+            | SHT_DYNAMIC
+            | SHT_NOTE
+            | SHT_DYNSYM
+            | SHT_INIT_ARRAY
+            | SHT_FINI_ARRAY
+            | SHT_PREINIT_ARRAY
+            | SHT_GNU_VERDEF
+            | SHT_GNU_VERNEED
+            | SHT_GNU_VERSYM
+    ) || matches!(
+        name,
+        Some(
+            ".eh_frame"
+                | ".eh_frame_hdr"
+                | ".gcc_except_table"
+                | ".got"
+                | ".got.plt"
+                | ".gopclntab"
+                | ".typelink"
+                | ".itablink"
+        )
+    )
 }
 
 #[cfg(test)]
