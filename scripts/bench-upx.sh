@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # What UPX costs at run time, for the Go apps the catalogue packs (caddy, coredns, syncthing,
 # traefik): each packed amd64 binary of a `recipe build` output against the same binary unpacked
-# (`upx -d` of the pinned UPX gives back the verified file, byte for byte: its sha256 is checked
-# against the cache entry's record), in one run on this machine:
+# by the pinned UPX (`upx -d`, which restores the program it packed), in one run on this machine:
 #   - start-up: the wall time of the app's version command (`caddy version`, ...), which
 #     decompresses the whole program when packed; best of RUNS, alternating packed and unpacked;
 #   - memory: the peak resident size of that command (/usr/bin/time %M);
