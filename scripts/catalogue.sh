@@ -76,8 +76,9 @@ for app in $APPS; do
   for arch in $ARCHES; do
     echo "catalogue: $app for $arch" >&2
     t0=$(now)
-    if "$BIN" --quiet build "$app" --arch "$arch" --out "$OUT/images" >"$OUT/build-$app-$arch.log" 2>&1; then
-      echo "$app	$arch	$(echo "$(now) - $t0" | bc)" >>"$TIMES"
+    # wall seconds, and the CPU seconds of recipe and every process of the build (user + system)
+    if /usr/bin/time -f '%U %S' -o "$OUT/cpu-$app-$arch" "$BIN" --quiet build "$app" --arch "$arch" --out "$OUT/images" >"$OUT/build-$app-$arch.log" 2>&1; then
+      echo "$app	$arch	$(echo "$(now) - $t0" | bc)	$(awk '{print $1 + $2}' "$OUT/cpu-$app-$arch")" >>"$TIMES"
     else
       echo "$app	$arch	failed" >>"$TIMES"
       echo "catalogue: $app for $arch failed: $OUT/build-$app-$arch.log" >&2
@@ -97,6 +98,8 @@ t0=$(now)
 "$BIN" --quiet build "$@" --arch "$arch_list" --out "$OUT/images" >/dev/null
 noop=$(echo "$(now) - $t0" | bc)
 echo "noop	$arch_list	$noop" >>"$TIMES"
+# Each job's build time, as its cache entry recorded it.
+"$BIN" --quiet cache ls >"$OUT/jobs.txt"
 
 # Every image in a hardened podman container (private storage), answering its smoke requests.
 PODMAN=$OUT/podman
@@ -155,9 +158,12 @@ def amd64_mb(app):
 theirs = {"nginx": 6, "redis": 66, "unbound": 12, "chrony": 2, "traefik": 36, "caddy": 34, "syncthing": 17,
           "qbittorrent": 27}
 times = collections.defaultdict(dict)
+cpu = collections.defaultdict(dict)
 for line in open(f"{out}/times.tsv"):
-    app, arch, t = line.rstrip("\n").split("\t")
+    app, arch, t, *c = line.rstrip("\n").split("\t")
     times[app][arch] = t
+    if c:
+        cpu[app][arch] = float(c[0])
 containers = dict(l.rstrip("\n").split("\t") for l in open(f"{out}/containers.tsv") if l.strip())
 cpes = dict(l.rstrip("\n").split("\t") for l in open(f"{out}/cpes.tsv") if l.strip())
 def mb(s):
@@ -197,6 +203,26 @@ tool = times.get("toolchains", {}).get("all", "")
 noop = times.get("noop", {})
 print(f"Toolchains provisioned in {float(tool):.0f} s (not in the build times). "
       f"No-op rebuild of the whole catalogue: {float(list(noop.values())[0]):.2f} s.")
+# Where the cold build's time goes: each app and arch's wall and CPU seconds (CPU over wall: how
+# many of the cores it kept busy), then the longest jobs as the cache recorded them.
+print()
+print("| app | arch | wall | CPU | CPU/wall |")
+print("|---|---|---|---|---|")
+for app in sorted(cpu):
+    for arch, c in cpu[app].items():
+        w = times[app].get(arch)
+        if w and w != "failed":
+            print(f"| {app} | {arch} | {float(w):.0f} s | {c:.0f} s | {c / max(float(w), 0.01):.2f} |")
+print()
+jobs = []
+for l in open(f"{out}/jobs.txt").read().splitlines()[1:-1]:
+    cols = l.split()
+    if len(cols) >= 7 and cols[-1] == "s":
+        jobs.append((int(cols[-2]), f"{cols[0]}/{cols[2]}"))
+jobs.sort(reverse=True)
+total = sum(j[0] for j in jobs)
+print(f"Jobs built: {len(jobs)}, {total} s of job time in all; the longest: " +
+      ", ".join(f"{n} {s} s" for s, n in jobs[:12]) + ".")
 EOF
 cat "$OUT/catalogue.md"
 echo "catalogue: $OUT/catalogue.md" >&2

@@ -234,12 +234,20 @@ pub fn cache_table(entries: &[crate::cache::Meta]) -> String {
                 m.arch.clone(),
                 m.key[..12].to_string(),
                 human_size(m.size),
+                m.seconds.map_or("-".into(), |s| format!("{s} s")),
             ]
         })
         .collect();
     let total: u64 = entries.iter().map(|m| m.size).sum();
-    render(&["RECIPE", "VERSION", "ARCH", "KEY", "SIZE"], &cells)
-        + &format!("{} entries, {}\n", entries.len(), human_size(total))
+    let built: u64 = entries.iter().filter_map(|m| m.seconds).sum();
+    render(
+        &["RECIPE", "VERSION", "ARCH", "KEY", "SIZE", "BUILT IN"],
+        &cells,
+    ) + &format!(
+        "{} entries, {}, built in {built} s in all\n",
+        entries.len(),
+        human_size(total)
+    )
 }
 
 /// Sizes as `docker image ls` shows them: 1000-based, one decimal under 10.
