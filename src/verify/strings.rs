@@ -66,17 +66,18 @@ impl Strings {
             whole: BTreeSet::new(),
             glibc: Vec::new(),
         };
+        let longest = needles.iter().map(|n| n.len()).max().unwrap_or(0);
         for range in ranges {
             let hay = &bytes[range];
-            for m in ac.find_iter(hay) {
-                let needle = needles[m.pattern().as_usize()];
+            for (start, end, pattern) in matches(ac, hay, longest, PIECE) {
+                let needle = needles[pattern];
                 out.found.insert(needle);
-                let next = hay.get(m.end()).copied().unwrap_or(0);
+                let next = hay.get(end).copied().unwrap_or(0);
                 if !(next.is_ascii_alphanumeric() || matches!(next, b'_' | b'-' | b'.')) {
                     out.whole.insert(needle);
                 }
                 if needle == "GLIBC_2." {
-                    let rest = &hay[m.start() + 6..];
+                    let rest = &hay[start + 6..];
                     let n = rest
                         .iter()
                         .take(16)
@@ -104,6 +105,90 @@ impl Strings {
     pub(super) fn has_path(&self, needle: &str) -> bool {
         self.whole.contains(needle)
     }
+}
+
+/// A stretch of data longer than this is scanned in pieces of this size on every core.
+const PIECE: usize = 4 << 20;
+
+/// A match: its start and end in the haystack, and the needle's index.
+type Match = (usize, usize, usize);
+
+/// Every match of `ac` in `hay` that one scan from its start finds (leftmost-longest, not
+/// overlapping), in order. A haystack longer than `piece` is cut into pieces scanned at once,
+/// each from its own start and `longest` bytes past its end (so a match that starts in it is
+/// whole); where the previous piece's last match runs past a piece's start (rare: a needle
+/// across the cut), that piece is scanned again from the match's end, as one scan would have,
+/// so the result is the same as one scan's.
+fn matches(ac: &aho_corasick::AhoCorasick, hay: &[u8], longest: usize, piece: usize) -> Vec<Match> {
+    use rayon::prelude::*;
+    let scan = |from: usize, to: usize| -> Vec<Match> {
+        let window = &hay[from..to.saturating_add(longest).min(hay.len())];
+        let mut out = Vec::new();
+        for run in nonzero_runs(window) {
+            let base = from + run.start;
+            out.extend(
+                ac.find_iter(&window[run])
+                    .map(|m| (base + m.start(), base + m.end(), m.pattern().as_usize())),
+            );
+        }
+        out.retain(|m| m.0 < to);
+        out
+    };
+    if hay.len() <= piece {
+        return scan(0, hay.len());
+    }
+    let cuts: Vec<(usize, usize)> = (0..hay.len())
+        .step_by(piece)
+        .map(|s| (s, (s + piece).min(hay.len())))
+        .collect();
+    let parts: Vec<Vec<Match>> = cuts.par_iter().map(|&(s, e)| scan(s, e)).collect();
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    for ((s, e), part) in cuts.into_iter().zip(parts) {
+        let part = if s < cursor {
+            scan(cursor.min(e), e)
+        } else {
+            part
+        };
+        if let Some(last) = part.last() {
+            cursor = cursor.max(last.1);
+        }
+        out.extend(part);
+    }
+    out
+}
+
+/// Blocks of the data checked for NUL bytes only (see [`nonzero_runs`]).
+const ZERO_BLOCK: usize = 4096;
+
+/// The stretches of `window` between blocks of [`ZERO_BLOCK`] NUL bytes (counted from its
+/// start). No needle holds a NUL, so no match crosses such a block and scanning the stretches
+/// finds what one scan of the whole window finds, without scanning the zeros: large zeroed
+/// arrays and padding are common in `.data` and `.rodata`. A block is NUL when an OR of its
+/// bytes is, which reads it at memory speed.
+fn nonzero_runs(window: &[u8]) -> Vec<std::ops::Range<usize>> {
+    // 16 bytes at a time, without an early exit in the loop (so it vectorises); most blocks of
+    // real data fail on their first 64 bytes, checked first.
+    let or = |b: &[u8]| {
+        b.chunks_exact(16)
+            .fold(0u128, |a, c| a | u128::from_ne_bytes(c.try_into().expect("16 bytes")))
+    };
+    let zero = |b: &[u8]| or(&b[..64]) == 0 && or(b) == 0;
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for (i, block) in window.chunks(ZERO_BLOCK).enumerate() {
+        if block.len() == ZERO_BLOCK && zero(block) {
+            let at = i * ZERO_BLOCK;
+            if start < at {
+                runs.push(start..at);
+            }
+            start = at + ZERO_BLOCK;
+        }
+    }
+    if start < window.len() {
+        runs.push(start..window.len());
+    }
+    runs
 }
 
 /// The parts of the file that hold data: allocated sections that are not code and not NOBITS,
@@ -179,6 +264,59 @@ pub(super) mod tests {
     /// The strings of `b`, all of it scanned.
     pub(in crate::verify) fn all(b: &[u8]) -> Strings {
         Strings::in_ranges(b, std::iter::once(0..b.len()).collect())
+    }
+
+    #[test]
+    fn a_scan_in_pieces_finds_what_one_scan_finds() {
+        let needles = [
+            "/bin/sh",
+            "/etc/ssl/certs/ca-certificates.crt",
+            "GLIBC_2.",
+            "sh",
+        ];
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(needles)
+            .unwrap();
+        let longest = 34;
+        // Needles at every offset around the cuts of 64-byte pieces, some across them.
+        let mut hay = Vec::new();
+        let mut x: u32 = 7;
+        while hay.len() < 5000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            match x >> 29 {
+                0 => hay.extend_from_slice(b"/etc/ssl/certs/ca-certificates.crt"),
+                1 => hay.extend_from_slice(b"/bin/sh"),
+                2 => hay.extend_from_slice(b"GLIBC_2.34"),
+                _ => hay.push(b"abcdefgh/s"[(x >> 8) as usize % 10]),
+            }
+        }
+        let one: Vec<Match> = ac
+            .find_iter(&hay)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        assert!(one.len() > 100);
+        for piece in [1, 7, 33, 64, 100, 4096, 10_000] {
+            assert_eq!(matches(&ac, &hay, longest, piece), one, "pieces of {piece}");
+        }
+        // Zeroed blocks between the text, and a needle right against one: the same matches.
+        let mut zeroed = vec![0u8; 3 * ZERO_BLOCK + 5];
+        zeroed.extend_from_slice(&hay);
+        zeroed.extend(std::iter::repeat_n(0u8, 2 * ZERO_BLOCK));
+        zeroed.extend_from_slice(b"/bin/sh");
+        zeroed.extend(std::iter::repeat_n(0u8, ZERO_BLOCK + 1));
+        let one: Vec<Match> = ac
+            .find_iter(&zeroed)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        for piece in [64, 4096, 10_000, 1 << 20] {
+            assert_eq!(
+                matches(&ac, &zeroed, longest, piece),
+                one,
+                "pieces of {piece}"
+            );
+        }
+        assert!(nonzero_runs(&vec![0u8; 2 * ZERO_BLOCK]).is_empty());
     }
 
     #[test]
