@@ -16,6 +16,10 @@ use super::{Entry, EntryKind, FileSource, ImageError};
 /// [`super::pgz::CHUNK`], the size of the pieces deflated in parallel).
 const GZIP_LEVEL: u32 = 6;
 
+/// How a layer's tar becomes its blob: part of every image key, so an image written by another
+/// compressor is written again rather than taken as the same bytes.
+pub const LAYER_FORMAT: &str = "tar, gzip level 6, zlib-rs, 1 MiB pieces with a 32 KiB dictionary";
+
 /// A checked entry, ready to be written: path relative (`etc/passwd`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Planned<'a> {

@@ -23,6 +23,7 @@ use crate::arch::Arch;
 
 pub use context::{dockerfile, platform_dir, write_context};
 pub use docker::DOCKER_PLATFORM;
+pub use layer::LAYER_FORMAT;
 pub use layout::{write_archive, write_layout};
 pub use oci::rfc3339;
 pub(crate) use oci::{digest, to_canonical};

@@ -20,7 +20,8 @@ use crate::vex;
 use std::collections::BTreeMap;
 
 /// What an image is made of: the recipe (its image settings), the contents of its
-/// `[[image.file]]`s, each arch's cache key, the date ([`image_created`]), this program's version and the SBOM. The same key means the same image bytes.
+/// `[[image.file]]`s, each arch's cache key, the date ([`image_created`]), this program's version,
+/// how layers are compressed ([`crate::image::LAYER_FORMAT`]) and the SBOM. The same key means the same image bytes.
 pub(super) fn image_key(
     settings: &Settings,
     r: &Recipe,
@@ -32,6 +33,7 @@ pub(super) fn image_key(
     let mut h = sha2::Sha256::new();
     h.update(plan::graph::BUILD_LOGIC);
     h.update(env!("CARGO_PKG_VERSION"));
+    h.update(crate::image::LAYER_FORMAT);
     h.update(r.meaning());
     // The files beside the recipe: their declaration is in the text, their bytes are not.
     for f in &r.image.files {

@@ -170,8 +170,9 @@ fn nonzero_runs(window: &[u8]) -> Vec<std::ops::Range<usize>> {
     // 16 bytes at a time, without an early exit in the loop (so it vectorises); most blocks of
     // real data fail on their first 64 bytes, checked first.
     let or = |b: &[u8]| {
-        b.chunks_exact(16)
-            .fold(0u128, |a, c| a | u128::from_ne_bytes(c.try_into().expect("16 bytes")))
+        b.chunks_exact(16).fold(0u128, |a, c| {
+            a | u128::from_ne_bytes(c.try_into().expect("16 bytes"))
+        })
     };
     let zero = |b: &[u8]| or(&b[..64]) == 0 && or(b) == 0;
     let mut runs = Vec::new();
