@@ -12,9 +12,17 @@ use crate::util::{build_lock, nothing_built_kept, require_tool, run};
 fn toolchains_with(s: &crate::util::Scratch, from: &str, to: &str) -> std::path::PathBuf {
     let toolchains = s.path().join("toolchains");
     std::fs::create_dir(&toolchains).unwrap();
-    for f in ["zig.toml", "go.toml", "meson.toml", "upx.toml"] {
-        let text = std::fs::read_to_string(crate::util::root().join("toolchains").join(f)).unwrap();
-        std::fs::write(toolchains.join(f), text.replace(from, to)).unwrap();
+    // Every pin the project has (a toolchain added later is copied too).
+    for e in std::fs::read_dir(crate::util::root().join("toolchains")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(
+                toolchains.join(path.file_name().unwrap()),
+                text.replace(from, to),
+            )
+            .unwrap();
+        }
     }
     toolchains
 }
