@@ -50,6 +50,7 @@ pub fn compress(
     let id = format!("{}/{}", recipe.name, job.arch.name());
     let out_dir = job.work.join("compress");
     std::fs::create_dir_all(&out_dir).map_err(io("cannot create", &out_dir))?;
+    let mut run = Run::new(recipe, job, tools, progress, &id, &mut log);
     let mut done = BTreeSet::new();
     let mut packed = Vec::new();
     for (i, f) in files.iter().enumerate() {
@@ -96,16 +97,7 @@ pub fn compress(
             env: crate::process::host_env().into_iter().collect(),
             cwd: job.view.seen(&job.work),
         };
-        Run {
-            recipe,
-            job,
-            tools,
-            progress,
-            id: &id,
-            log: &mut log,
-            date: None,
-        }
-        .command(&cmd)?;
+        run.command(&cmd)?;
         replace_keeping_mode(&out, &f.host_path)?;
         let packed_size = std::fs::metadata(&f.host_path)
             .map_err(io("cannot read", &f.host_path))?

@@ -174,15 +174,7 @@ pub fn run_job(
         copy_tree(tree, &job.host_sysroot)
             .map_err(io("cannot assemble the host tools' tree from", tree))?;
     }
-    let mut run = Run {
-        recipe,
-        job,
-        tools,
-        progress,
-        id: &id,
-        log: &mut log,
-        date: None,
-    };
+    let mut run = Run::new(recipe, job, tools, progress, &id, &mut log);
     let (debian, date) = unpack_dated(&mut run, store)?;
     // From here on, `${SOURCE_DATE}` is the source's date (0 for one without).
     run.date = Some(date.unwrap_or(0));
@@ -230,15 +222,7 @@ pub fn unpack_source(
     progress: &dyn Progress,
     id: &str,
 ) -> Result<Option<crate::debian::Applied>, BuildError> {
-    let mut run = Run {
-        recipe,
-        job,
-        tools,
-        progress,
-        id,
-        log,
-        date: None,
-    };
+    let mut run = Run::new(recipe, job, tools, progress, id, log);
     unpack_dated(&mut run, store).map(|(debian, _)| debian)
 }
 

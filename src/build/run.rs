@@ -27,7 +27,28 @@ pub struct Run<'a> {
     pub date: Option<u64>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// The run of `job` (`id` as progress names it), its commands logged to `log`; the
+    /// source's date is not known yet.
+    pub fn new(
+        recipe: &'a Recipe,
+        job: &'a Job,
+        tools: &'a Tools,
+        progress: &'a dyn Progress,
+        id: &'a str,
+        log: &'a mut File,
+    ) -> Run<'a> {
+        Run {
+            recipe,
+            job,
+            tools,
+            progress,
+            id,
+            log,
+            date: None,
+        }
+    }
+
     /// A stage of the job, for the progress display.
     pub fn step(&self, name: &str) {
         self.progress.step(self.id, name);
