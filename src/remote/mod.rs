@@ -411,7 +411,7 @@ fn gzip(from: &Path, to: &Path) -> io::Result<Descriptor> {
 
 /// Decompresses `from` into `to`, at most `cap` bytes.
 fn gunzip_capped(from: &Path, to: &Path, cap: u64) -> io::Result<()> {
-    let mut r = flate2::read::GzDecoder::new(File::open(from)?).take(cap + 1);
+    let mut r = flate2::read::MultiGzDecoder::new(File::open(from)?).take(cap + 1);
     let mut out = io::BufWriter::new(File::create(to)?);
     let n = io::copy(&mut r, &mut out)?;
     if n > cap {

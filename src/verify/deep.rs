@@ -46,7 +46,7 @@ pub(super) fn inspect(
     facts.libc = libc(&strings, elf, facts);
     let is_static = facts.interpreter.is_none() && facts.needed.is_empty();
     let glibc_static = is_static && matches!(facts.libc, Libc::Glibc { .. });
-    let syms = Symbols::of(elf, glibc_static);
+    let syms = Symbols::of(bytes, elf, glibc_static);
 
     if let Libc::Glibc { evidence, .. } = &facts.libc
         && is_static

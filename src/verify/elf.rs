@@ -6,7 +6,6 @@
 //! check runs under `catch_unwind` as a last resort.
 
 use goblin::elf::Elf;
-use goblin::options::ParseOptions;
 use serde::{Deserialize, Serialize};
 
 use super::expect::Expect;
@@ -359,12 +358,7 @@ fn check_extent(bytes: &[u8], elf: &Elf<'_>, findings: &mut Vec<Finding>) {
 }
 
 fn parse_guarded(bytes: &[u8], permissive: bool) -> Result<Elf<'_>, String> {
-    let opts = if permissive {
-        ParseOptions::permissive()
-    } else {
-        ParseOptions::strict()
-    };
-    match std::panic::catch_unwind(|| Elf::parse_with_opts(bytes, &opts)) {
+    match std::panic::catch_unwind(|| super::lean::parse(bytes, permissive)) {
         Ok(Ok(e)) => Ok(e),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the ELF parser panicked on malformed data".to_string()),

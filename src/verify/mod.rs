@@ -4,7 +4,7 @@
 //!
 //! Layers, each importing only those below it (no module imports one that imports it back):
 //! - leaves: [`finding`] (findings, severity, codes), [`expect`] (what the caller expects),
-//!   [`facts`] (what was learned), `header` (the hand-read ELF header), `strings` and `symbols`
+//!   [`facts`] (what was learned), `header` (the hand-read ELF header), `lean` (goblin's parse less what verify never reads), `strings` and `symbols`
 //!   (what the binary names), [`goinfo`] (Go build info), `rustinfo` (rustc's version and the
 //!   panic strategy);
 //! - checks: [`arm`] (ARM ABI), [`runtime`] (runtime files), [`deep`] (libc, dlopen, shell,
@@ -21,6 +21,7 @@ pub mod facts;
 pub mod finding;
 pub mod goinfo;
 mod header;
+mod lean;
 mod linkage;
 mod parses;
 pub mod record;

@@ -56,7 +56,7 @@ pub(super) struct Symbols {
 pub(super) const DLOPEN_FUNCTIONS: &[&str] = &["dlopen", "dlmopen", "dlsym", "dlvsym"];
 
 impl Symbols {
-    pub(super) fn of(elf: &Elf<'_>, symtab: bool) -> Symbols {
+    pub(super) fn of(bytes: &[u8], elf: &Elf<'_>, symtab: bool) -> Symbols {
         use std::collections::HashSet;
         use std::sync::OnceLock;
         static WANTED: OnceLock<HashSet<&'static str>> = OnceLock::new();
@@ -81,7 +81,7 @@ impl Symbols {
         }
         if symtab {
             for s in elf.syms.iter() {
-                look(elf.strtab.get_at(s.st_name));
+                look(super::lean::symtab_name(bytes, elf, s.st_name));
             }
         }
         Symbols { names }

@@ -56,7 +56,7 @@ type Tree = BTreeMap<String, (char, u32, Vec<u8>)>;
 
 /// The entries of a gzip layer blob.
 fn layer_tree(blob: &Path) -> Tree {
-    let gz = flate2::read::GzDecoder::new(fs::File::open(blob).unwrap());
+    let gz = flate2::read::MultiGzDecoder::new(fs::File::open(blob).unwrap());
     let mut a = tar::Archive::new(gz);
     let mut out = Tree::new();
     for e in a.entries().unwrap() {
@@ -302,7 +302,7 @@ fn the_archive_is_a_docker_archive_too() {
     // skopeo compresses again; the tar inside (the diff_id) is the same.
     let gunzip = |b: &[u8]| {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(b)
+        flate2::read::MultiGzDecoder::new(b)
             .read_to_end(&mut out)
             .unwrap();
         out

@@ -480,7 +480,7 @@ fn layer_entries(layout: &Path) -> Vec<(String, tar::EntryType, String)> {
         top = json(blob(top["manifests"][0]["digest"].as_str().unwrap()));
     }
     let layer = std::fs::File::open(blob(top["layers"][0]["digest"].as_str().unwrap())).unwrap();
-    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(layer));
+    let mut a = tar::Archive::new(flate2::read::MultiGzDecoder::new(layer));
     a.entries()
         .unwrap()
         .map(|e| {

@@ -63,7 +63,7 @@ fn layers(layout: &Path) -> Vec<std::collections::BTreeMap<String, Item>> {
         .map(|m| {
             let layer =
                 std::fs::File::open(blob(m["layers"][0]["digest"].as_str().unwrap())).unwrap();
-            let mut a = tar::Archive::new(flate2::read::GzDecoder::new(layer));
+            let mut a = tar::Archive::new(flate2::read::MultiGzDecoder::new(layer));
             a.entries()
                 .unwrap()
                 .map(|e| {

@@ -351,7 +351,7 @@ fn one_file_in_layers(layout: &Path, path: &str) -> Vec<u8> {
     let manifest: Value =
         serde_json::from_slice(&blob(manifests[0]["digest"].as_str().unwrap())).unwrap();
     let gz = blob(manifest["layers"][0]["digest"].as_str().unwrap());
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&gz[..]));
     for e in tar.entries().unwrap() {
         let mut e = e.unwrap();
         let p = e.path().unwrap().display().to_string();
