@@ -212,6 +212,12 @@ fn build_options(o: &recipe::Options, indent: &str) -> String {
     if o.run_target_programs {
         lines.push(("run-target-programs", "true".into()));
     }
+    if let Some(opt) = o.optimize {
+        lines.push(("optimize", opt.name().into()));
+    }
+    if let Some(lto) = o.lto {
+        lines.push(("lto", lto.to_string()));
+    }
     lines
         .into_iter()
         .map(|(k, v)| format!("{indent}{k:<19} {}\n", text::escape(&v)))
@@ -347,7 +353,7 @@ fn source(source: &Source) -> String {
 #[cfg(test)]
 mod tests {
     use super::build_options;
-    use crate::recipe::{GoPackage, Options};
+    use crate::recipe::{GoPackage, Optimize, Options};
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -385,6 +391,8 @@ mod tests {
             no_default_features: true,
             script: strings(&["make -C x", "cp x/app \"$DESTDIR\""]),
             run_target_programs: true,
+            optimize: Some(Optimize::Size),
+            lto: Some(true),
         };
         assert_eq!(
             build_options(&o, "  "),
@@ -409,7 +417,9 @@ mod tests {
              \x20 no-default-features true\n\
              \x20 script              make -C x\n\
              \x20 script              cp x/app \"$DESTDIR\"\n\
-             \x20 run-target-programs true\n"
+             \x20 run-target-programs true\n\
+             \x20 optimize            size\n\
+             \x20 lto                 true\n"
         );
         assert_eq!(build_options(&Options::default(), "  "), "");
     }

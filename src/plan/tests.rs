@@ -625,3 +625,55 @@ fn an_explicit_source_date_epoch_is_an_input() {
     );
     assert!(dated.nodes[0].inputs.source.ends_with(" date:1700000000"));
 }
+
+/// `optimize = "size"` and `lto` reach every compile and link of the job (cmake's build type
+/// too); saying `optimize = "speed"` is the default's steps (the key follows the recipe's text).
+#[test]
+fn optimize_for_size_and_lto_reach_the_flags_and_the_build_type() {
+    let (c, f) = (ctx(), fingerprints());
+    let job = |build: &str| {
+        let r = recipe("other", "", build, true);
+        let text = r.text.replace("system = \"make\"", "system = \"cmake\"");
+        let r = recipe::parse(&r.file, &text).unwrap();
+        let recipes = [(r.name.clone(), r)].into();
+        let roots = ["other".to_string()];
+        let g = graph(
+            &recipes,
+            &roots,
+            &[Arch::Amd64],
+            &c,
+            &f,
+            &CacheView::default(),
+        );
+        g.unwrap().nodes.remove(0).job
+    };
+    let configure = |j: &Job| -> (Vec<String>, BTreeMap<String, String>) {
+        let Some(Step::Run(cmd)) = j
+            .steps
+            .iter()
+            .find(|s| matches!(s, Step::Run(c) if c.name == "configure"))
+        else {
+            panic!("no configure step: {:?}", j.steps);
+        };
+        (cmd.argv.clone(), cmd.env.clone())
+    };
+    let (plain, speed) = (job(""), job("optimize = \"speed\"\nlto = false"));
+    assert_eq!(plain.steps, speed.steps);
+    let (argv, env) = configure(&plain);
+    assert!(argv.contains(&"-DCMAKE_BUILD_TYPE=Release".to_string()));
+    assert!(env["CFLAGS"].starts_with("-O2"), "{}", env["CFLAGS"]);
+    assert!(!env["LDFLAGS"].contains("-flto"));
+
+    let small = job("optimize = \"size\"\nlto = true");
+    assert_ne!(small.key, plain.key);
+    let (argv, env) = configure(&small);
+    assert!(argv.contains(&"-DCMAKE_BUILD_TYPE=MinSizeRel".to_string()));
+    for flags in ["CFLAGS", "CXXFLAGS"] {
+        assert!(
+            env[flags].starts_with("-Os -ffunction-sections -fdata-sections -flto"),
+            "{}",
+            env[flags]
+        );
+    }
+    assert!(env["LDFLAGS"].contains(" -flto -Os"), "{}", env["LDFLAGS"]);
+}

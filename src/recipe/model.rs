@@ -284,9 +284,53 @@ pub struct Options {
     /// `RECIPE_RUN_TARGET_PROGRAMS`) runs the target programs it links, under the arch's
     /// qemu-user in a cross build, and `uname -m` answers the target's machine there.
     pub run_target_programs: bool,
+    /// `optimize`: None is the default, speed.
+    pub optimize: Option<Optimize>,
+    /// `lto`: None is the default, off.
+    pub lto: Option<bool>,
+}
+
+/// What the compiler optimises for (`[build] optimize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimize {
+    /// `-O2` (cmake's Release, meson's release): the default.
+    Speed,
+    /// `-Os` with a section per function and per object, so that the linker drops what is not
+    /// used (cmake's MinSizeRel, meson's minsize, cargo's opt-level `s`); zig also builds libc++
+    /// for size when the link line says `-Os`.
+    Size,
+}
+
+impl Optimize {
+    pub const NAMES: &'static str = "speed, size";
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimize::Speed => "speed",
+            Optimize::Size => "size",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Optimize> {
+        match s {
+            "speed" => Some(Optimize::Speed),
+            "size" => Some(Optimize::Size),
+            _ => None,
+        }
+    }
 }
 
 impl Options {
+    /// Whether `optimize = "size"` is in force.
+    pub fn for_size(&self) -> bool {
+        self.optimize == Some(Optimize::Size)
+    }
+
+    /// Whether `lto = true` is in force.
+    pub fn lto(&self) -> bool {
+        self.lto == Some(true)
+    }
+
     /// Adds `other` on top: lists and env extend, single values replace.
     pub fn merged(&self, other: &Options) -> Options {
         let mut o = self.clone();
@@ -319,6 +363,12 @@ impl Options {
         o.features.extend(other.features.iter().cloned());
         o.no_default_features |= other.no_default_features;
         o.run_target_programs |= other.run_target_programs;
+        if other.optimize.is_some() {
+            o.optimize = other.optimize;
+        }
+        if other.lto.is_some() {
+            o.lto = other.lto;
+        }
         o
     }
 }

@@ -231,6 +231,12 @@ pub struct OptionsTable {
     /// (`RECIPE_RUN_TARGET_PROGRAMS`), and `uname -m` answers the target's machine.
     #[serde(default)]
     pub run_target_programs: Option<Spanned<bool>>,
+    /// `"speed"` (the default) or `"size"`.
+    #[serde(default)]
+    pub optimize: Option<Spanned<String>>,
+    /// Link-time optimisation of the package's own code.
+    #[serde(default)]
+    pub lto: Option<Spanned<bool>>,
 }
 
 /// One entry of `[build] packages`: a package path, or a table that also names the binary.

@@ -727,3 +727,64 @@ fn cmake_finds_a_library_only_in_the_sysroot() {
     let o = run(std::process::Command::new("qemu-aarch64-static").arg(&bin)).success();
     assert_eq!(o.stdout.trim(), "hello-cmake says hello");
 }
+
+/// `optimize = "size"` and `lto = true` in a library's and an app's recipes: the library's
+/// archive holds LLVM bitcode (the app's link optimises both as one), the app passes verify and
+/// its smoke test, and it is smaller than the same build for speed.
+#[test]
+fn optimize_for_size_with_lto_gives_a_smaller_program_that_works() {
+    if !require_tool("cmake") {
+        return;
+    }
+    let _l = build_lock();
+    // `--rebuild`: the library's line then names its entry, even when a run before stored it.
+    let build = |keys: &str| -> (u64, Output, Scratch) {
+        let s = Scratch::new();
+        for name in ["libgreet", "hello-cmake"] {
+            let file = root().join(format!("tests/fixtures/recipes/{name}.toml"));
+            let text = std::fs::read_to_string(file)
+                .unwrap()
+                .replace(
+                    "path = \"../",
+                    &format!("path = \"{}/tests/fixtures/", root().display()),
+                )
+                .replacen("\n[build]\n", &format!("\n[build]\n{keys}"), 1);
+            s.recipe(name, &text);
+        }
+        let o = run(s
+            .cmd()
+            .args(["build", "hello-cmake", "--arch", "amd64", "--rebuild"]));
+        let o = o
+            .success()
+            .stderr_has("hello-cmake/amd64: smoke test passed");
+        let bin = s.out().join("hello-cmake/bin/amd64/hello-cmake");
+        (std::fs::metadata(bin).unwrap().len(), o, s)
+    };
+    let (fast, _, _) = build("");
+    let (small, o, s) = build("optimize = \"size\"\nlto = true\n");
+    assert!(small < fast, "size {small} bytes, speed {fast}");
+    // The library's cache entry, by the key its line names.
+    let stored = o
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("libgreet/amd64: stored in the build cache ("))
+        .unwrap_or_else(|| panic!("no libgreet entry named: {}", o.stderr));
+    let key = stored.trim_end_matches(')');
+    let cache = s
+        .cmd()
+        .get_envs()
+        .find_map(|(k, v)| (k == "RECIPE_CACHE").then(|| v.unwrap().to_owned()))
+        .unwrap();
+    let builds = Path::new(&cache).join("builds");
+    let entry = std::fs::read_dir(&builds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(key))
+        .unwrap_or_else(|| panic!("no entry {key} in {}", builds.display()));
+    let archive = std::fs::read(entry.join("dest/usr/local/lib/libgreet.a")).unwrap();
+    // LLVM bitcode's magic, as an archive member's first bytes.
+    assert!(
+        archive.windows(4).any(|w| w == b"BC\xc0\xde"),
+        "libgreet.a holds no bitcode"
+    );
+}

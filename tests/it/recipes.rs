@@ -903,3 +903,15 @@ fn image_file_from_must_be_a_regular_file_beside_the_recipe() {
     std::fs::write(conf(&s.recipes()).join("demo.conf"), "listen 8080;\n").unwrap();
     run(s.cmd().args(["show", "demo"])).success();
 }
+
+#[test]
+fn optimize_and_lto_are_checked() {
+    bad(&good().replace(
+        "system = \"make\"",
+        "system = \"make\"\noptimize = \"tiny\"",
+    ))
+    .stderr_has("demo.toml:11:12: unknown `optimize` value `tiny`")
+    .stderr_has("expected one of: speed, size");
+    bad(&good().replace("system = \"make\"", "system = \"make\"\nlto = \"yes\""))
+        .stderr_has("demo.toml:11:7:");
+}

@@ -21,7 +21,11 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
         s("-B"),
         bd.clone(),
         format!("-DCMAKE_TOOLCHAIN_FILE={}", toolchain.display()),
-        s("-DCMAKE_BUILD_TYPE=Release"),
+        if b.o.for_size() {
+            s("-DCMAKE_BUILD_TYPE=MinSizeRel")
+        } else {
+            s("-DCMAKE_BUILD_TYPE=Release")
+        },
         s("-DBUILD_SHARED_LIBS=OFF"),
         format!("-DCMAKE_INSTALL_PREFIX={PREFIX}"),
     ];

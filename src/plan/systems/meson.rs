@@ -21,11 +21,18 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
         b.cwd.display().to_string(),
         format!("--cross-file={}", cross.display()),
         format!("--prefix={PREFIX}"),
-        s("--buildtype=release"),
+        if b.o.for_size() {
+            s("--buildtype=minsize")
+        } else {
+            s("--buildtype=release")
+        },
         s("--default-library=static"),
         s("-Dprefer_static=true"),
         s("--wrap-mode=nodownload"),
     ];
+    if b.o.lto() {
+        setup.push(s("-Db_lto=true"));
+    }
     setup.extend(b.subst(&b.o.meson_args)?);
     let compile = vec![
         s("meson"),

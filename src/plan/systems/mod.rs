@@ -58,6 +58,25 @@ pub fn steps(
     }
 }
 
+/// The flag that turns link-time optimisation on, in `CFLAGS` and `LDFLAGS` (zig's linker
+/// optimises the LLVM bitcode of every object and archive member across the whole program).
+const LTO: &str = "-flto";
+
+/// The optimisation flags every compile starts with: `-O2`, or `-Os` with a section per
+/// function and per object (zig's linker drops unused sections); `-flto` with `lto`. (The
+/// link line says `-Os` too: zig builds libc++ for the link's optimisation.)
+fn optimization(o: &Options) -> Vec<String> {
+    let mut flags = if o.for_size() {
+        vec!["-Os", "-ffunction-sections", "-fdata-sections"]
+    } else {
+        vec!["-O2"]
+    };
+    if o.lto() {
+        flags.push(LTO);
+    }
+    flags.into_iter().map(str::to_string).collect()
+}
+
 /// What every build system's steps start from.
 pub(crate) struct Shared<'a> {
     pub o: &'a Options,
@@ -115,12 +134,14 @@ impl<'a> Shared<'a> {
             cflags: Vec::new(),
             ldflags: Vec::new(),
         };
-        b.cflags = ["-O2".to_string()]
+        b.cflags = optimization(o)
             .into_iter()
             .chain(b.subst(&o.cflags)?)
             .collect();
         b.ldflags = ["-static".to_string(), format!("-L{}/lib", b.sys_prefix())]
             .into_iter()
+            .chain(o.lto().then(|| LTO.to_string()))
+            .chain(o.for_size().then(|| "-Os".to_string()))
             .chain(b.subst(&o.ldflags)?)
             .collect();
         b.env = b.environment(system)?;
@@ -192,6 +213,14 @@ impl<'a> Shared<'a> {
             env.insert("CXXFLAGS".into(), self.cflags.join(" "));
             env.insert("LDFLAGS".into(), self.ldflags.join(" "));
             env.insert("CPPFLAGS".into(), format!("-I{sys_prefix}/include"));
+        }
+        if system == System::Cargo {
+            if self.o.for_size() {
+                env.insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), "s".into());
+            }
+            if self.o.lto() {
+                env.insert("CARGO_PROFILE_RELEASE_LTO".into(), "fat".into());
+            }
         }
         for (k, v) in &self.o.env {
             env.insert(k.clone(), substitute(v, &self.vars)?);

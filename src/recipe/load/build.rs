@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::{R, Validator};
 use crate::arch::Arch;
-use crate::recipe::model::{Build, GoPackage, Options, System};
+use crate::recipe::model::{Build, GoPackage, Optimize, Options, System};
 use crate::recipe::rules;
 use crate::recipe::schema::{GoPackageEntry, OptionsTable};
 use crate::toolchain::cc::launcher::ENV as RUN_TARGET_ENV;
@@ -148,7 +148,22 @@ impl Validator<'_> {
             features: self.features(&o.features)?,
             no_default_features: o.no_default_features.as_ref().is_some_and(|s| *s.get_ref()),
             run_target_programs: o.run_target_programs.as_ref().is_some_and(|s| *s.get_ref()),
+            optimize: self.optimize(&o.optimize)?,
+            lto: o.lto.as_ref().map(|s| *s.get_ref()),
         })
+    }
+
+    /// `optimize`: `"speed"` or `"size"`.
+    fn optimize(&self, v: &Option<Spanned<String>>) -> R<Option<Optimize>> {
+        let Some(v) = v else { return Ok(None) };
+        match Optimize::parse(v.get_ref()) {
+            Some(o) => Ok(Some(o)),
+            None => Err(self.err(
+                v.span(),
+                format!("unknown `optimize` value `{}`", v.get_ref()),
+                Some(format!("expected one of: {}", Optimize::NAMES)),
+            )),
+        }
     }
 
     /// A script build sets `RECIPE_RUN_TARGET_PROGRAMS` itself, around its configure command
@@ -217,7 +232,7 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [Applies; 16] = [
+        let keys: [Applies; 18] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
@@ -245,6 +260,17 @@ impl Validator<'_> {
                 "run-target-programs",
                 span(&o.run_target_programs),
                 &[Autotools, Cmake, Meson, Script],
+            ),
+            // Go has its own compiler and linker, with no such switches.
+            (
+                "optimize",
+                span(&o.optimize),
+                &[Autotools, Make, Cmake, Meson, Script, Cargo],
+            ),
+            (
+                "lto",
+                span(&o.lto),
+                &[Autotools, Make, Cmake, Meson, Script, Cargo],
             ),
         ];
         for (field, span, systems) in keys {
