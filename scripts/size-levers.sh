@@ -12,7 +12,7 @@
 #          (default: all four)
 # Environment: APP (default qbittorrent), LIBS (default: the recipes of qbittorrent's graph
 #              that compile code for the target: openssl zlib libtorrent-rasterbar qt6-base),
-#              ARCH (default amd64). Heavy: qBittorrent's graph takes about 15 minutes a
+#              ARCH (default amd64), RECIPE_CACHE (default OUT/cache). Heavy: qBittorrent's graph takes about 15 minutes a
 #              variant on 2 cores, and 15 more once for Qt's host tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cargo build --release -q
 RECIPE=$ROOT/target/release/recipe
-export RECIPE_CACHE=$OUT/cache
+export RECIPE_CACHE=${RECIPE_CACHE:-$OUT/cache}
 
 # variant NAME SIZE LTO: OUT/NAME/recipes, a copy of recipes/ whose app and libraries say
 # `optimize` and `lto` as given (the keys already there are dropped first).
