@@ -68,11 +68,11 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
     }
     let mut reports = Vec::new();
     let mut errors = Vec::new();
-    let mut signatures = String::new();
+    let mut signatures = Vec::new();
     for t in targets {
         if let (Some(key), Ok(Target::Registry(r))) = (&key, &t) {
             match crate::sign::verify::reference(r, key, &pull.registry) {
-                Ok(v) => signatures.push_str(&signed_lines(&r.to_string(), &v)),
+                Ok(v) => signatures.push((r.to_string(), v)),
                 Err(e) => errors.push(Error::from(e)),
             }
         }
@@ -89,20 +89,47 @@ pub fn run(_ctx: &Context, args: Args) -> Outcome {
         }
     }
     if args.json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&check::render::json(&reports)).expect("json")
-        );
-    } else if !reports.is_empty() {
-        out!("{}", check::render::human(&reports));
-    }
-    if !args.json {
-        out!("{signatures}");
+        let mut json = check::render::json(&reports);
+        if key.is_some() {
+            json["signatures"] = signatures.iter().map(|(r, v)| signed_json(r, v)).collect();
+        }
+        outln!("{}", serde_json::to_string_pretty(&json).expect("json"));
+    } else {
+        if !reports.is_empty() {
+            out!("{}", check::render::human(&reports));
+        }
+        for (image, v) in &signatures {
+            out!("{}", signed_lines(image, v));
+        }
     }
     crate::cli::first_error(errors)?;
     Ok(super::verdict(
         reports.iter().all(check::Report::distroless_ready),
     ))
+}
+
+/// What `--key` found of `image`, for `--json`: the digest, how many images are signed, each
+/// attestation's predicate type, and the provenance's predicate whole (the SBOM and the VEX
+/// document are the image's own files, which `recipe check` reads anyway).
+fn signed_json(image: &str, v: &crate::sign::verify::Verified) -> serde_json::Value {
+    let attestations: Vec<serde_json::Value> = v
+        .attestations
+        .iter()
+        .map(|a| {
+            let mut j = serde_json::json!({ "predicate_type": a.predicate_type });
+            if a.predicate_type == crate::sign::provenance::PREDICATE_TYPE {
+                j["predicate"] = a.predicate.clone();
+            }
+            j
+        })
+        .collect();
+    serde_json::json!({
+        "image": image,
+        "digest": v.digest,
+        "signed_by_key": true,
+        "signed_images": v.signed,
+        "attestations": attestations,
+    })
 }
 
 /// What `--key` found of `image`: its signatures, its attestations and what its provenance says.

@@ -371,8 +371,32 @@ fn a_built_image_is_signed_with_its_provenance_and_checked_with_and_without_cosi
         .stdout_has("recipe hello-c 1.0 for amd64, arm64")
         .stdout_has(&format!("built by {builder}"))
         .stdout_has("  source/hello-c  recipeTree:");
-    // recipe key's own public key file works too.
+    // recipe key's own public key file works too; --json says the same.
     check(&t.join("release.pub"), &image).success();
+    let json = run(recipe()
+        .args(["check", "--insecure", "--json", "--key"])
+        .arg(&pem)
+        .arg(&image))
+    .success();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let signed = &json["signatures"][0];
+    assert_eq!(signed["image"], image.as_str());
+    assert_eq!(signed["signed_images"], 3);
+    let types: Vec<&str> = signed["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["predicate_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"https://slsa.dev/provenance/v1"),
+        "{types:?}"
+    );
+    assert!(types.contains(&"https://spdx.dev/Document"), "{types:?}");
+    assert_eq!(
+        signed["attestations"][types.iter().position(|t| t.contains("slsa")).unwrap()]["predicate"],
+        provenance
+    );
     check(&other_pem, &image)
         .failure(1)
         .stderr_has("is not this key's signature");
