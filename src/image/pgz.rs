@@ -7,9 +7,12 @@
 //! first, its `MultiGzDecoder` does not.
 //!
 //! Why libdeflate and not one deflate stream: libdeflate at level 6 is about a third of GNU
-//! `gzip -6`'s CPU time and slightly smaller, where zlib-rs at level 6 was 2% larger and C zlib
-//! as slow as gzip. Pieces without a shared dictionary cost 0.1% against pieces four times as
-//! large (measured on `scripts/bench-pack.sh`'s tree).
+//! `gzip -6`'s CPU time and slightly smaller, where zlib-rs at level 6 was 2% larger (and as
+//! small only at level 9, as slow as gzip). Pieces without a shared dictionary cost 0.08%
+//! against pieces four times as large (measured on `scripts/bench-pack.sh`'s tree).
+//!
+//! Another libdeflate may compress the same piece to other bytes: its version is part of
+//! [`super::LAYER_FORMAT`], in every image key (Cargo.lock pins it).
 //!
 //! The output depends only on the input, the level and [`CHUNK`], never on the number of cores
 //! or on timing: each member is a function of its own piece. At most [`in_flight`] pieces are
