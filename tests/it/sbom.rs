@@ -82,7 +82,7 @@ fn file_in_layers(layout: &Path, path: &str) -> Vec<(String, Option<Vec<u8>>)> {
         let layers = manifest["layers"].as_array().unwrap();
         assert_eq!(layers.len(), 1, "{manifest}");
         let gz = blob(layers[0]["digest"].as_str().unwrap());
-        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&gz[..]));
+        let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&gz[..]));
         let mut found = None;
         for e in tar.entries().unwrap() {
             let mut e = e.unwrap();
