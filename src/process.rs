@@ -248,6 +248,9 @@ pub struct Running {
     child: Child,
     pgid: i32,
     status: Option<ExitStatus>,
+    /// The CPU time (user and system) of the leader and every descendant it waited for, once
+    /// reaped.
+    cpu: Duration,
 }
 
 /// Starts `cmd` in its own process group, registered until it is waited for.
@@ -281,6 +284,7 @@ pub fn spawn(cmd: &mut Command) -> io::Result<Running> {
         child,
         pgid,
         status: None,
+        cpu: Duration::ZERO,
     })
 }
 
@@ -292,6 +296,12 @@ pub fn run(cmd: &mut Command) -> io::Result<ExitStatus> {
 impl Running {
     pub fn id(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The CPU time (user and system) the child used, with every descendant it waited for
+    /// (a sandbox's PID 1 waits for all of them): zero until it was reaped.
+    pub fn cpu(&self) -> Duration {
+        self.cpu
     }
 
     /// Waits for the group leader to exit, kills what is left of its group, reaps the leader.
@@ -405,12 +415,36 @@ impl Running {
         // what is left of it.
         // SAFETY: signals our own child's group.
         unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
-        let status = self.child.wait()?;
+        let (status, cpu) = wait4(self.child.id() as libc::pid_t)?;
         self.status = Some(status);
+        self.cpu = cpu;
         let mut registry = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
         registry.remove(&self.pgid);
         announce('-', self.pgid);
         Ok(status)
+    }
+}
+
+/// Reaps the exited child `pid` (std's `Child` is not asked again): its status, and the CPU
+/// time of it and of the descendants it waited for.
+fn wait4(pid: libc::pid_t) -> io::Result<(ExitStatus, Duration)> {
+    use std::os::unix::process::ExitStatusExt;
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    loop {
+        let mut status = 0;
+        // SAFETY: wait4(2) of our own child, into locals.
+        let (r, usage) = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            (libc::wait4(pid, &mut status, 0, &mut usage), usage)
+        };
+        if r == pid {
+            let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+            return Ok((ExitStatus::from_raw(status), cpu));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
     }
 }
 
@@ -587,6 +621,27 @@ pub fn kill_strays(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reaped_child_reports_its_cpu_time_with_its_descendants() {
+        // The counting loop runs in a grandchild: its time reaches us through the shell that
+        // waited for it. 300,000 rounds of a shell loop take well over 20 ms on any machine.
+        let mut cmd = command("/bin/sh");
+        cmd.arg("-c")
+            .arg("/bin/sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'; true");
+        let mut child = spawn(&mut cmd).unwrap();
+        assert_eq!(
+            child.cpu(),
+            Duration::ZERO,
+            "nothing is known before the reap"
+        );
+        assert!(child.wait().unwrap().success());
+        assert!(
+            child.cpu() >= Duration::from_millis(20),
+            "cpu {:?}",
+            child.cpu()
+        );
+    }
 
     #[test]
     fn a_background_child_of_a_step_does_not_outlive_it() {

@@ -134,6 +134,8 @@ pub struct Built {
     pub date: Option<u64>,
     /// A cargo build's crates linked into its binaries.
     pub crates: Vec<crate::sbom::cargo::Crate>,
+    /// The CPU time (user and system) of the job's commands, their descendants included.
+    pub cpu: std::time::Duration,
 }
 
 /// Runs `job` for `recipe` to the end of its build steps: its app files and what was applied.
@@ -207,6 +209,7 @@ pub fn run_job(
         debian,
         date,
         crates,
+        cpu: run.cpu,
     })
 }
 

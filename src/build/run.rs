@@ -25,6 +25,8 @@ pub struct Run<'a> {
     /// The source's own date once it is unpacked (0 for one without): what a planned
     /// `${SOURCE_DATE}` becomes in the commands run after.
     pub date: Option<u64>,
+    /// The CPU time (user and system) of the job's commands so far, their descendants included.
+    pub cpu: std::time::Duration,
 }
 
 impl<'a> Run<'a> {
@@ -46,6 +48,7 @@ impl<'a> Run<'a> {
             id,
             log,
             date: None,
+            cpu: std::time::Duration::ZERO,
         }
     }
 
@@ -118,7 +121,12 @@ impl<'a> Run<'a> {
         if let Some(client) = &tools.jobserver {
             client.configure_make(&mut command);
         }
-        let status_text = match crate::process::run(&mut command) {
+        let status = crate::process::spawn(&mut command).and_then(|mut child| {
+            let status = child.wait();
+            self.cpu += child.cpu();
+            status
+        });
+        let status_text = match status {
             Ok(s) if s.success() => return Ok(()),
             Ok(s) => match s.code() {
                 Some(c) => format!("exited with status {c}"),

@@ -36,6 +36,11 @@ pub struct Meta {
     /// display's estimate for the next build of this recipe and arch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<u64>,
+    /// The CPU time (user and system) of the job's build commands and every process they
+    /// started, in milliseconds: beside `seconds`, how much of the machine the job used (above
+    /// `seconds`, it ran on several cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_millis: Option<u64>,
     /// Every file of the installed tree (filled in by [`Cache::commit`]).
     pub files: Vec<manifest::Item>,
     /// The app files packed by `[app] compress`, as they were before.

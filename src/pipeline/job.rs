@@ -65,6 +65,7 @@ pub(super) fn run_node(
         debian,
         date,
         crates,
+        cpu,
     } = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
     let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
     let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
@@ -83,6 +84,7 @@ pub(super) fn run_node(
     smoke(r, &node.job, (&files, &extra), &tools.sandbox, progress)?;
     let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
     meta.seconds = Some(started.elapsed().as_secs());
+    meta.cpu_millis = Some(cpu.as_millis() as u64);
     meta.source_date = date;
     meta.crates = crates;
     cache.commit(&node.job.dest, &node.job.log, &meta)?;
@@ -116,6 +118,7 @@ fn entry_meta(
             .unwrap_or(0),
         size: cache::dir_size(&node.job.dest),
         seconds: None,
+        cpu_millis: None,
         files: Vec::new(),
         packed,
         checked: reports

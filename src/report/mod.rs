@@ -235,16 +235,21 @@ pub fn cache_table(entries: &[crate::cache::Meta]) -> String {
                 m.key[..12].to_string(),
                 human_size(m.size),
                 m.seconds.map_or("-".into(), |s| format!("{s} s")),
+                m.cpu_millis
+                    .map_or("-".into(), |ms| format!("{} s", (ms + 500) / 1000)),
             ]
         })
         .collect();
     let total: u64 = entries.iter().map(|m| m.size).sum();
     let built: u64 = entries.iter().filter_map(|m| m.seconds).sum();
+    let cpu = (entries.iter().filter_map(|m| m.cpu_millis).sum::<u64>() + 500) / 1000;
     render(
-        &["RECIPE", "VERSION", "ARCH", "KEY", "SIZE", "BUILT IN"],
+        &[
+            "RECIPE", "VERSION", "ARCH", "KEY", "SIZE", "BUILT IN", "CPU",
+        ],
         &cells,
     ) + &format!(
-        "{} entries, {}, built in {built} s in all\n",
+        "{} entries, {}, built in {built} s ({cpu} s of CPU) in all\n",
         entries.len(),
         human_size(total)
     )

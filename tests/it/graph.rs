@@ -781,6 +781,13 @@ fn optimize_for_size_with_lto_gives_a_smaller_program_that_works() {
         .map(|e| e.unwrap().path())
         .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(key))
         .unwrap_or_else(|| panic!("no entry {key} in {}", builds.display()));
+    // The entry records the CPU time of its build commands (cmake and the compiler under it).
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(entry.join("meta.json")).unwrap()).unwrap();
+    let cpu = meta["cpu_millis"].as_u64().unwrap_or(0);
+    assert!(cpu > 0, "cpu_millis {:?}", meta["cpu_millis"]);
+    let ls = run(s.cmd().args(["cache", "ls"])).success();
+    assert!(ls.stdout.contains("s of CPU) in all"), "{}", ls.stdout);
     let archive = std::fs::read(entry.join("dest/usr/local/lib/libgreet.a")).unwrap();
     // LLVM bitcode's magic, as an archive member's first bytes.
     assert!(
