@@ -307,6 +307,17 @@ fn smoke(sm: &crate::recipe::Smoke) -> String {
                 }
                 line
             }
+            Request::Output { pattern, names } => match names.is_empty() {
+                true => format!("output /{pattern}/"),
+                false => format!(
+                    "output /{pattern}/ captures {}",
+                    names
+                        .iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            },
         };
         let wait = if step.wait {
             " (again until it passes)"

@@ -323,7 +323,7 @@ pub struct SmokeTable {
     pub env: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-/// `[[smoke.request]]`: exactly one of `tcp`, `http`, `dns`, `run`.
+/// `[[smoke.request]]`: exactly one of `tcp`, `http`, `dns`, `run`, `output`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RequestTable {
@@ -335,6 +335,9 @@ pub struct RequestTable {
     pub dns: Option<Spanned<DnsTable>>,
     #[serde(default)]
     pub run: Option<Spanned<Vec<String>>>,
+    /// A regular expression the app's output must match; its named groups are captured.
+    #[serde(default)]
+    pub output: Option<Spanned<String>>,
     /// Text the answer must contain (a `tcp` request's with byte escapes).
     #[serde(default)]
     pub expect: Option<Spanned<String>>,

@@ -385,6 +385,8 @@ fn probe_service(
         },
         net: &crate::sandbox::Net::Host,
         cookies: Default::default(),
+        output: &|| i.engine.output(&p.container),
+        captured: Default::default(),
     };
     let deadline = Instant::now() + i.timeout;
     let mut answered = 0;

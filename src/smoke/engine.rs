@@ -110,20 +110,26 @@ impl Engine {
         Ok(id)
     }
 
-    pub(super) fn logs(&self, container: &str) -> String {
+    /// The container's output so far (stdout and stderr as `logs` gives them), its first
+    /// [`super::service::MAX_OUTPUT`] bytes.
+    pub(super) fn output(&self, container: &str) -> String {
         let mut cmd = crate::process::command(&self.program);
         cmd.args(["logs", container]).envs(std::env::vars_os());
         let out = crate::process::capture(
             &mut cmd,
             Capture {
                 timeout: Some(Duration::from_secs(30)),
-                max: MAX_ENGINE_OUTPUT,
+                max: super::service::MAX_OUTPUT as usize,
                 merge: true,
             },
         );
-        let text = out
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The container's last [`LOG_LINES`] lines of output.
+    pub(super) fn logs(&self, container: &str) -> String {
+        let text = self.output(container);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(LOG_LINES)..].join("\n")
     }

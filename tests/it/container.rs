@@ -38,7 +38,7 @@ fn a_service_image_answers_its_smoke_requests_from_a_hardened_container() {
     let p = Podman::new();
     let o = test_hello_svc(&s, &p).success();
     // http, tcp, dns (over the published UDP port) and the client run on the host.
-    o.stdout_has("hello-svc: the container answered 7 request(s) on tcp port")
+    o.stdout_has("hello-svc: the container answered 9 request(s) on tcp port")
         .stdout_has("and stopped (exit status 0)");
     // Nothing is left running.
     let ps = run(p.cmd().args(["ps", "-a", "--format", "{{.Names}}"])).success();
@@ -134,7 +134,7 @@ fn test_runs_under_a_hard_nofile_limit_below_podmans_default() {
             .arg(p.engine()),
     ))
     .success()
-    .stdout_has("hello-svc: the container answered 7 request(s) on tcp port");
+    .stdout_has("hello-svc: the container answered 9 request(s) on tcp port");
 
     // The failure it avoids: the image `recipe test` loaded, run with podman's defaults.
     let images = run(p.cmd().args(["images", "-q"])).success();
@@ -177,7 +177,7 @@ fn the_new_request_keys_and_the_smoke_env_reach_the_container() {
     let p = Podman::new();
     test_hello_svc(&s, &p)
         .success()
-        .stdout_has("hello-svc: the container answered 11 request(s) on tcp port");
+        .stdout_has("hello-svc: the container answered 13 request(s) on tcp port");
 
     hello_svc(&s, |t| {
         let head = t.split("[smoke]").next().unwrap().to_string();

@@ -155,7 +155,7 @@ fn a_service_is_started_probed_over_http_tcp_dns_and_its_client_and_stopped_on_e
             .find(|l| l.starts_with(&format!("hello-svc/{arch}: smoke test passed")))
             .unwrap_or_else(|| panic!("no passed smoke test for {arch}:\n{}", o.stderr));
         assert!(
-            line.contains("answered 7 request(s) on tcp port")
+            line.contains("answered 9 request(s) on tcp port")
                 && line.contains("stopped (exit status: 0)"),
             "{line}"
         );
@@ -231,26 +231,69 @@ fn a_wrong_http_body_fails_the_build_naming_the_request_what_was_sent_and_what_c
         .stderr_has("http GET /hello");
 }
 
-/// The fixture logs in with a form (request 6), whose answer sets the session cookie that
-/// request 7 needs; `recipe show` lists the form.
+/// The fixture logs in with a form (request 8) holding the password captured from its output
+/// (request 7), whose answer sets the session cookie that request 9 needs; `recipe show` lists
+/// the capture and the form.
 #[test]
-fn a_login_form_is_shown() {
+fn a_login_form_and_an_output_capture_are_shown() {
     let s = Scratch::new();
     s.recipe("hello-svc", &hello_svc_recipe());
     run(s.cmd().args(["show", "hello-svc"]))
         .success()
-        .stdout_has("http POST /login form \"user=admin&pass=s3cret\" -> 200 \"Ok.\"");
+        .stdout_has(
+            "request   output /a temporary password is provided for this session: \
+             (?<password>\\w+)/ captures {password} (again until it passes)\n",
+        )
+        .stdout_has("http POST /login form \"user=admin&pass={password}\" -> 200 \"Ok.\"");
 }
 
 #[test]
 fn a_refused_login_fails_at_its_request_showing_the_form_sent() {
-    let Some(o) = failing("amd64", |t| t.replace("s3cret", "wrong")) else {
+    let Some(o) = failing("amd64", |t| t.replace("pass={password}", "pass=wrong")) else {
         return;
     };
-    o.stderr_has("service smoke test failed at step request 6 (http)")
+    o.stderr_has("service smoke test failed at step request 8 (http)")
         .stderr_has("status 401, expected 200")
         .stderr_has("Content-Length: 21\\r\\n\\r\\nuser=admin&pass=wrong\"")
         .stderr_has("Fails.");
+}
+
+/// An `output` pattern the app's output never matches fails its step once the smoke test's
+/// timeout has passed (it has `wait`), showing the pattern and the app's last lines.
+#[test]
+fn an_output_pattern_the_app_never_prints_fails_its_step_with_the_output() {
+    let Some(o) = failing("amd64", |t| {
+        t.replace("timeout = 60", "timeout = 3").replace(
+            "a temporary password is provided",
+            "a permanent password is provided",
+        )
+    }) else {
+        return;
+    };
+    o.stderr_has("service smoke test failed at step request 7 (output)")
+        .stderr_has("no part of the app's output matches the pattern")
+        .stderr_has("(the app's output, for /a permanent password is provided")
+        .stderr_has("a temporary password is provided for this session: ");
+}
+
+#[test]
+fn output_pattern_mistakes_are_located() {
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\noutput = 'password: (?<pass\\S+)'\n"
+    ))
+    .stderr_has("demo.toml:19:10: the `output` pattern is not a regular expression");
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\noutput = 'password: (?<Pass>\\S+)'\n"
+    ))
+    .stderr_has("demo.toml:19:10: `Pass` cannot name a captured value");
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\noutput = '(?<port>\\d+)'\n"
+    ))
+    .stderr_has("demo.toml:19:10: `port` cannot name a captured value");
+    bad(&format!(
+        "{SERVICE}[[smoke.request]]\noutput = 'x'\nexpect = 'y'\n"
+    ))
+    .stderr_has("demo.toml:20:10: `expect` belongs to `tcp` and `run` requests");
 }
 
 #[test]
@@ -441,7 +484,7 @@ fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env(
         .stdout_has("request   run hello-svc -env NOT_SET exits 3\n");
     let line = smoke_passed(&s, &[]);
     assert!(
-        line.contains("answered 12 request(s) on tcp port")
+        line.contains("answered 14 request(s) on tcp port")
             && line.ends_with("(in the image's sandbox, as its user)"),
         "{line}"
     );
@@ -451,7 +494,7 @@ fn a_service_answers_bytes_a_proxy_request_and_status_checks_with_its_smoke_env(
     };
     let line = smoke_passed(&s, &["--no-sandbox"]);
     assert!(
-        line.contains("answered 12 request(s) on tcp port") && !line.contains("sandbox"),
+        line.contains("answered 14 request(s) on tcp port") && !line.contains("sandbox"),
         "{line}"
     );
 }
@@ -468,7 +511,7 @@ fn a_run_request_with_the_wrong_exit_status_fails_naming_the_status_and_output()
     }) else {
         return;
     };
-    o.stderr_has("service smoke test failed at step request 12 (run): exit status 3, expected 0")
+    o.stderr_has("service smoke test failed at step request 14 (run): exit status 3, expected 0")
         .stderr_has("hello-svc -env NOT_SET\"")
         .stderr_has("received: \"hello-svc: NOT_SET is not set\\n\"");
 }

@@ -1,5 +1,5 @@
 //! `[[smoke.request]]`: one request of a service smoke test, exactly one of `tcp`, `http`,
-//! `dns` or `run`. A `tcp` request and its `expect` are read into bytes here (their escapes,
+//! `dns`, `run` or `output` (a regular expression, compiled here, whose named groups capture). A `tcp` request and its `expect` are read into bytes here (their escapes,
 //! [`rules::unescape_bytes`]; TOML's own character escapes in a basic string refused); a `run`
 //! request's `status` and an `http` path in a proxy's absolute form are checked here.
 
@@ -24,15 +24,19 @@ impl Validator<'_> {
             r.http.is_some(),
             r.dns.is_some(),
             r.run.is_some(),
+            r.output.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(self.err(
                 span,
-                "a smoke request has exactly one of `tcp`, `http`, `dns`, `run`".into(),
+                "a smoke request has exactly one of `tcp`, `http`, `dns`, `run`, `output`".into(),
                 None,
             ));
         }
         self.request_checks(r, span)?;
+        if let Some(o) = &r.output {
+            return self.output_request(o);
+        }
         if let Some(t) = &r.tcp {
             let expect = r
                 .expect
@@ -95,6 +99,59 @@ impl Validator<'_> {
             _ => return Ok(()),
         };
         Err(self.err(span, needs.into(), Some(help.into())))
+    }
+
+    /// An `output` request: its pattern compiles (within a size bound), and every named group
+    /// is a placeholder name (`[a-z_][a-z0-9_]*`, not `port`) given once.
+    fn output_request(&self, o: &Spanned<String>) -> R<Request> {
+        let pattern = o.get_ref();
+        if pattern.is_empty() {
+            return Err(self.err(o.span(), "the `output` pattern is empty".into(), None));
+        }
+        let re = regex::RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| {
+                let detail = match e {
+                    regex::Error::Syntax(s) => s.lines().last().unwrap_or_default().to_string(),
+                    other => other.to_string(),
+                };
+                self.err(
+                    o.span(),
+                    format!("the `output` pattern is not a regular expression: {detail}"),
+                    Some(
+                        "the syntax is Rust's regex crate's: `session: (?<password>\\S+)` \
+                         captures the word after `session: ` as {password}"
+                            .into(),
+                    ),
+                )
+            })?;
+        let mut names: Vec<String> = Vec::new();
+        for name in re.capture_names().flatten() {
+            let ok = name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok || name == "port" {
+                return Err(self.err(
+                    o.span(),
+                    format!("`{name}` cannot name a captured value"),
+                    Some(
+                        "name groups with lower-case letters, digits and `_` (not `port`, \
+                         which is the smoke test's own): (?<password>\\S+)"
+                            .into(),
+                    ),
+                ));
+            }
+            names.push(name.to_string());
+        }
+        Ok(Request::Output {
+            pattern: pattern.clone(),
+            names,
+        })
     }
 
     /// A `run` request's `status`: an exit status, 0 to 255.
@@ -378,6 +435,28 @@ mod tests {
                 },
                 run("usage", Some(2)),
                 run("usage", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_output_request_names_what_it_captures() {
+        let got = requests(
+            "[[smoke.request]]\noutput = 'session: (?<password>\\S+) as (?<user>\\w+)'\n\
+             [[smoke.request]]\noutput = 'listening'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                Request::Output {
+                    pattern: "session: (?<password>\\S+) as (?<user>\\w+)".into(),
+                    names: vec!["password".into(), "user".into()],
+                },
+                Request::Output {
+                    pattern: "listening".into(),
+                    names: vec![],
+                },
             ]
         );
     }

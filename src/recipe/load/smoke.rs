@@ -219,7 +219,7 @@ impl Validator<'_> {
             return Err(self.err(
                 s.command.span(),
                 "a service smoke test has no [[smoke.request]]".into(),
-                Some("add at least one request: tcp, http, dns or run".into()),
+                Some("add at least one request: tcp, http, dns, run or output".into()),
             ));
         }
         let requests = s

@@ -106,6 +106,10 @@ pub enum Request {
         expect: String,
         status: Option<i32>,
     },
+    /// The app's output so far (stdout and stderr; a container's log) must match `pattern`, a
+    /// regular expression; the text of each named group `(?<NAME>...)` then stands for
+    /// `{NAME}` in the requests after this one (a password the app prints at its first start).
+    Output { pattern: String, names: Vec<String> },
 }
 
 /// An HTTP request's target split for its request line and `Host` header: the authority of an

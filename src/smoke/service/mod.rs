@@ -181,6 +181,8 @@ fn attempt(r: &ServiceRun, binary: &Path, port: u16) -> Result<Attempt, SmokeErr
         place: r.place,
         net: &net,
         cookies: Default::default(),
+        output: &|| read_output(r.log),
+        captured: Default::default(),
     };
     let deadline = Instant::now() + r.timeout;
     for (i, req) in r.service.requests.iter().enumerate() {
@@ -229,6 +231,7 @@ pub fn kind(r: &Request) -> &'static str {
         Request::Http { .. } => "http",
         Request::Dns { .. } => "dns",
         Request::Run { .. } => "run",
+        Request::Output { .. } => "output",
     }
 }
 
@@ -250,6 +253,22 @@ pub struct Target<'a> {
     pub net: &'a Net,
     /// Cookies the app set, sent back on the following HTTP requests (a login, then an API).
     pub cookies: std::cell::RefCell<probe::Cookies>,
+    /// The app's output so far (stdout and stderr, or a container's log), for `output`
+    /// requests.
+    pub output: &'a dyn Fn() -> String,
+    /// What `output` requests captured: `{NAME}` and its text, filled into later requests.
+    pub captured: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl Target<'_> {
+    /// `s` with `{port}` and every captured `{NAME}` filled in.
+    fn fill(&self, s: &str) -> String {
+        let mut out = fill(s, self.port);
+        for (name, value) in self.captured.borrow().iter() {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
 }
 
 /// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
@@ -283,7 +302,10 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
     let timeout = t.timeout;
     Ok(match req {
         Request::Tcp { send, expect } => {
-            let send = fill_bytes(send, port);
+            let mut send = fill_bytes(send, PORT_PLACEHOLDER, port.to_string().as_bytes());
+            for (name, value) in t.captured.borrow().iter() {
+                send = fill_bytes(&send, &format!("{{{name}}}"), value.as_bytes());
+            }
             probe::tcp(t.net, port, &send, expect, timeout).map_err(|m| (send, m))
         }
         Request::Http {
@@ -293,8 +315,8 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             body,
             form,
         } => {
-            let path = fill(path, port);
-            let form = form.as_ref().map(|f| fill(f, port));
+            let path = t.fill(path);
+            let form = form.as_ref().map(|f| t.fill(f));
             let mut jar = t.cookies.borrow_mut();
             let sent = probe::http_request(method, &path, t.host_port, form.as_deref(), &jar);
             probe::http(t.net, port, &sent, *status, body, timeout, &mut jar)
@@ -311,17 +333,54 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             expect,
             status,
         } => return run_client(t, argv, expect, *status),
+        Request::Output { pattern, .. } => output(t, pattern),
     })
 }
 
-/// `bytes` with `{port}` filled in.
-fn fill_bytes(bytes: &[u8], port: u16) -> Vec<u8> {
-    let at = PORT_PLACEHOLDER.as_bytes();
+/// An `output` request: the app's output so far must match `pattern`; its named groups are
+/// kept for the requests after it.
+fn output(t: &Target, pattern: &str) -> Answer {
+    let sent = format!("(the app's output, for /{pattern}/)").into_bytes();
+    // Checked when the recipe loaded.
+    let re = match regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+    {
+        Ok(re) => re,
+        Err(e) => {
+            let reason = format!("the pattern is not a regular expression: {e}");
+            return Err((
+                sent,
+                probe::Miss {
+                    received: Vec::new(),
+                    reason,
+                },
+            ));
+        }
+    };
+    let text = (t.output)();
+    let Some(caps) = re.captures(&text) else {
+        let reason = "no part of the app's output matches the pattern".to_string();
+        let received = last_lines(&text, TAIL_LINES).as_bytes().to_vec();
+        return Err((sent, probe::Miss { received, reason }));
+    };
+    let mut captured = t.captured.borrow_mut();
+    for name in re.capture_names().flatten() {
+        let value = caps.name(name).map_or("", |m| m.as_str()).to_string();
+        captured.retain(|(n, _)| n != name);
+        captured.push((name.to_string(), value));
+    }
+    Ok(caps[0].to_string())
+}
+
+/// `bytes` with each `placeholder` replaced by `value`.
+fn fill_bytes(bytes: &[u8], placeholder: &str, value: &[u8]) -> Vec<u8> {
+    let at = placeholder.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut rest = bytes;
     while let Some(i) = memchr::memmem::find(rest, at) {
         out.extend_from_slice(&rest[..i]);
-        out.extend_from_slice(port.to_string().as_bytes());
+        out.extend_from_slice(value);
         rest = &rest[i + at.len()..];
     }
     out.extend_from_slice(rest);
@@ -336,7 +395,7 @@ fn run_client(
     expect: &str,
     status: Option<i32>,
 ) -> Result<Answer, SmokeError> {
-    let args: Vec<String> = argv[1..].iter().map(|a| fill(a, t.port)).collect();
+    let args: Vec<String> = argv[1..].iter().map(|a| t.fill(a)).collect();
     let program =
         (t.program)(&argv[0]).ok_or_else(|| SmokeError::MissingBinary(argv[0].clone().into()))?;
     // In the app's sandbox, the client joins it: its 127.0.0.1 is the app's.
@@ -422,6 +481,19 @@ fn last_lines(text: &str, n: usize) -> &str {
 }
 
 /// The last [`TAIL_LINES`] lines of the app's output.
+/// The app's output so far, as text (its first [`MAX_OUTPUT`] bytes).
+fn read_output(log: &Path) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(f) = std::fs::File::open(log) {
+        let _ = f.take(MAX_OUTPUT).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The bytes of an app's output an `output` request reads.
+pub const MAX_OUTPUT: u64 = 4 << 20;
+
 fn tail(log: &Path) -> String {
     crate::text::file_tail(log, TAIL_LINES)
 }
@@ -436,7 +508,7 @@ mod tests {
         assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok());
         assert_eq!(fill("127.0.0.1:{port} -p {port}", 7), "127.0.0.1:7 -p 7");
         assert_eq!(
-            fill_bytes(b"\x00{port}\xff{port", 8080),
+            fill_bytes(b"\x00{port}\xff{port", PORT_PLACEHOLDER, b"8080"),
             b"\x008080\xff{port"
         );
     }
