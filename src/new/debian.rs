@@ -34,8 +34,10 @@ pub(crate) struct Found {
     pub suite: String,
 }
 
-/// The upstream version in a tarball name `PKG_VERSION.orig.tar.xz`, made a recipe version
-/// (`+` and `~` become `-`).
+/// The upstream version in a tarball name `PKG_VERSION.orig.tar.xz`, made a recipe version:
+/// Debian's repack marks dropped (`1.2.13.dfsg`, `6.8.2+dfsg`, `1.0+ds1`, `2.0~repack` are
+/// upstream's 1.2.13, 6.8.2, 1.0, 2.0), `X+reallyY` read as Y (the version really inside), and
+/// the `+` and `~` left become `-`.
 pub fn upstream_version(file: &str, package: &str) -> Option<String> {
     let rest = file.strip_prefix(package)?.strip_prefix('_')?;
     // `.orig.tar` or `.tar`, compressed (`.xz`, `.gz`, ...) or not.
@@ -47,6 +49,17 @@ pub fn upstream_version(file: &str, package: &str) -> Option<String> {
             (after.is_empty() || after.starts_with('.')).then(|| &rest[..i])
         })
         .unwrap_or(rest);
+    let v = v.rsplit_once("+really").map_or(v, |(_, real)| real);
+    let v = ["dfsg", "ds", "repack"]
+        .iter()
+        .filter_map(|mark| {
+            [".", "+", "~"].iter().find_map(|sep| {
+                let i = v.find(&format!("{sep}{mark}"))?;
+                (i > 0).then_some(i)
+            })
+        })
+        .min()
+        .map_or(v, |i| &v[..i]);
     Some(v.replace(['+', '~'], "-"))
 }
 
@@ -526,14 +539,21 @@ mod tests {
             upstream_version(&t.name, "dnsmasq").as_deref(),
             Some("2.90")
         );
-        assert_eq!(
-            upstream_version("zlib_1.2.13.dfsg.orig.tar.gz", "zlib").as_deref(),
-            Some("1.2.13.dfsg")
-        );
-        assert_eq!(
-            upstream_version("foo_1.0+ds.tar.xz", "foo").as_deref(),
-            Some("1.0-ds")
-        );
+        for (file, package, version) in [
+            ("zlib_1.2.13.dfsg.orig.tar.gz", "zlib", "1.2.13"),
+            ("zlib_1.3.dfsg+really1.3.1.orig.tar.gz", "zlib", "1.3.1"),
+            ("foo_1.0+ds.tar.xz", "foo", "1.0"),
+            ("qt6-base_6.8.2+dfsg.orig.tar.xz", "qt6-base", "6.8.2"),
+            ("valkey_8.1.1+dfsg1.orig.tar.xz", "valkey", "8.1.1"),
+            ("bar_2.0~repack.orig.tar.gz", "bar", "2.0"),
+            ("baz_1.0~rc1.orig.tar.gz", "baz", "1.0-rc1"),
+        ] {
+            assert_eq!(
+                upstream_version(file, package).as_deref(),
+                Some(version),
+                "{file}"
+            );
+        }
         assert_eq!(
             upstream_version("demo_1.0.orig.tar", "demo").as_deref(),
             Some("1.0")

@@ -205,9 +205,20 @@ pub fn debian_edits(
     if let (Some(note), Some(old)) = (note_of(&r.text), old_file)
         && note.contains(&old)
     {
-        edits.push(e("source.note", &note.replace(&old, &tarball.name)));
+        let note = note.replace(&old, &tarball.name);
+        edits.push(e("source.note", &note_release(&note, &d.release)));
     }
     Ok(edits)
+}
+
+/// A note ending in another release's name in parentheses (`... (bookworm)`, as `recipe new`
+/// writes it) made to name `release`, the one the recipe now pins.
+fn note_release(note: &str, release: &str) -> String {
+    const RELEASES: [&str; 6] = ["buster", "bullseye", "bookworm", "trixie", "forky", "duke"];
+    match note.strip_suffix(')').and_then(|n| n.rsplit_once(" (")) {
+        Some((head, old)) if RELEASES.contains(&old) => format!("{head} ({release})"),
+        _ => note.to_string(),
+    }
 }
 
 fn old_debian_file(r: &Recipe) -> Option<String> {
@@ -445,6 +456,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.0, "source.debian.debian-file");
+    }
+
+    #[test]
+    fn a_notes_release_follows_the_pin() {
+        assert_eq!(
+            note_release(
+                "the bytes of Debian's z_1.3.orig.tar.gz (bookworm)",
+                "trixie"
+            ),
+            "the bytes of Debian's z_1.3.orig.tar.gz (trixie)"
+        );
+        // Not a release in parentheses: left as it is.
+        for note in ["upstream's tarball (from GitHub)", "no parentheses"] {
+            assert_eq!(note_release(note, "trixie"), note);
+        }
     }
 
     #[test]
