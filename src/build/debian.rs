@@ -42,6 +42,7 @@ pub(super) fn apply(run: &mut Run, store: &source::Store) -> Result<Option<Appli
         patches: Vec::new(),
         left_out: Vec::new(),
         changelog_cves: Vec::new(),
+        licences: None,
     };
     if let Some(changes) = &deb.changes {
         run.step("debian part");
@@ -64,6 +65,7 @@ pub(super) fn apply(run: &mut Run, store: &source::Store) -> Result<Option<Appli
     }
     let debian = job.src.join("debian");
     applied.changelog_cves = changelog_cves(&debian).map_err(io("cannot read", &debian))?;
+    applied.licences = licences(&debian).map_err(io("cannot read", &debian))?;
     Ok(Some(applied))
 }
 
@@ -249,6 +251,7 @@ pub fn describe(
         patches: Vec::new(),
         left_out: Vec::new(),
         changelog_cves: Vec::new(),
+        licences: None,
     };
     let bad = |reason: String| source::SourceError::BadArchive {
         archive: file.clone(),
@@ -274,7 +277,17 @@ pub fn describe(
     applied.patches = patches.into_iter().map(|p| p.0).collect();
     applied.left_out = left_out;
     applied.changelog_cves = changelog_cves(&debian).map_err(|e| bad(e.to_string()))?;
+    applied.licences = licences(&debian).map_err(|e| bad(e.to_string()))?;
     Ok(Some(applied))
+}
+
+/// What a machine-readable `debian/copyright` says of the licences (None without one).
+fn licences(debian: &Path) -> std::io::Result<Option<crate::debian::copyright::Licences>> {
+    let file = debian.join("copyright");
+    if !file.is_file() {
+        return Ok(None);
+    }
+    Ok(crate::debian::copyright::parse(&read_capped(&file)?))
 }
 
 /// The CVE ids `debian/changelog` names (none without one).

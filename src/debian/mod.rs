@@ -3,6 +3,7 @@
 //! ([`cves`]), and the record of what a build applied ([`Applied`]). Pure: no file or network
 //! access here.
 
+pub mod copyright;
 pub mod cves;
 pub mod deb;
 pub mod index;
@@ -101,6 +102,9 @@ pub struct Applied {
     pub left_out: Vec<LeftOut>,
     /// Every CVE id `debian/changelog` names, sorted.
     pub changelog_cves: Vec<String>,
+    /// The licences `debian/copyright` gives (machine-readable ones only), for the SBOM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licences: Option<copyright::Licences>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +211,7 @@ mod tests {
                 "CVE-2024-2".into(),
                 "CVE-2023-9".into(),
             ],
+            licences: None,
         };
         let fixed: Vec<_> = a.fixed().into_iter().collect();
         assert_eq!(fixed, ["CVE-2023-9", "CVE-2024-1"]);

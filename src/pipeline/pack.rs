@@ -277,7 +277,40 @@ pub(super) fn image_sbom(
         .iter()
         .map(|&i| app_crates(settings, &graph.nodes[i]).map(|c| (graph.nodes[i].arch, c)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(sbom::image_sbom(r, &libs, &go, &crates, created))
+    let licences = debian_licences(settings, graph, roots);
+    Ok(sbom::image_sbom(
+        (r, &libs),
+        &go,
+        &crates,
+        &licences,
+        created,
+    ))
+}
+
+/// What Debian's copyright file says of the licences of each Debian-sourced recipe the image
+/// holds (the app's nodes and every library they reach), read from their cache entries.
+fn debian_licences(
+    settings: &Settings,
+    graph: &plan::Graph,
+    roots: &[usize],
+) -> BTreeMap<String, sbom::Licences> {
+    let cache = crate::cache::Cache::new(&settings.cache);
+    let mut out = BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: Vec<usize> = roots.to_vec();
+    while let Some(i) = todo.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let node = &graph.nodes[i];
+        todo.extend(&node.deps);
+        if let Ok(meta) = cache.meta(&node.key)
+            && let Some(l) = meta.debian.and_then(|d| d.licences)
+        {
+            out.entry(node.recipe.name.clone()).or_insert(l);
+        }
+    }
+    out
 }
 
 /// The crates a cargo build recorded in its cache entry (none for other builds).

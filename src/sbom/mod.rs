@@ -42,6 +42,7 @@ use crate::verify::{GoBuildInfo, GoModule};
 pub mod cargo;
 mod locate;
 
+pub use crate::debian::copyright::Licences;
 pub use cargo::{CRATES_IO, Crate, cargo_purl, crates_io_url, linked_crates, spdx_license};
 use locate::{cpe_ref, origin_url, purl_qualifier, purl_ref, purl_segment};
 pub use locate::{cpe_value, cpe23, debian_pool_url, go_proxy_url, golang_purl, pypi_file_url};
@@ -71,6 +72,19 @@ pub struct Document {
     pub creation_info: CreationInfo,
     pub packages: Vec<Package>,
     pub relationships: Vec<Relationship>,
+    /// The text of each `LicenseRef-` id the packages name (Debian's licences without an
+    /// SPDX id).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub has_extracted_licensing_infos: Vec<ExtractedLicence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtractedLicence {
+    pub license_id: String,
+    pub extracted_text: String,
+    pub name: String,
+    pub comment: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,6 +160,9 @@ pub struct Input<'a> {
     pub crates: &'a [Crate],
     /// SOURCE_DATE_EPOCH, the document's `created`.
     pub source_date_epoch: u64,
+    /// What Debian's copyright file gives of the licences of the Debian-sourced recipes, by
+    /// recipe name (from their cache entries); a recipe not here states its own `license`.
+    pub licences: &'a BTreeMap<String, Licences>,
 }
 
 /// The documents of one multi-arch image: one per platform layer (the Go build info and the
@@ -171,10 +188,10 @@ impl ImageSbom {
 /// Every document of an image: `go` holds each arch's Go build info and `crates` each arch's
 /// Rust crates; an arch in either has its own document.
 pub fn image_sbom(
-    app: &Recipe,
-    libraries: &[Recipe],
+    (app, libraries): (&Recipe, &[Recipe]),
     go: &[(Arch, Vec<GoBuildInfo>)],
     crates: &[(Arch, Vec<Crate>)],
+    licences: &BTreeMap<String, Licences>,
     source_date_epoch: u64,
 ) -> ImageSbom {
     let doc = |go: &[GoBuildInfo], crates: &[Crate]| {
@@ -184,6 +201,7 @@ pub fn image_sbom(
             go,
             crates,
             source_date_epoch,
+            licences,
         }))
     };
     let mut arches: Vec<Arch> = Vec::new();
@@ -232,7 +250,13 @@ pub fn document(input: &Input<'_>) -> Document {
     let app = input.app;
     let mut ids = Ids::default();
     let app_id = ids.take("Package", &app.name);
-    let mut packages = vec![recipe_package(app, app_id.clone(), "APPLICATION")];
+    let licences = input.licences;
+    let mut packages = vec![recipe_package(
+        app,
+        app_id.clone(),
+        "APPLICATION",
+        licences.get(&app.name),
+    )];
     let mut relationships = vec![rel("SPDXRef-DOCUMENT", "DESCRIBES", &app_id)];
 
     let libs: BTreeMap<&str, &Recipe> = input
@@ -244,7 +268,12 @@ pub fn document(input: &Input<'_>) -> Document {
     let mut lib_ids: BTreeMap<&str, String> = BTreeMap::new();
     for (name, lib) in &libs {
         let id = ids.take("Package", name);
-        packages.push(recipe_package(lib, id.clone(), "LIBRARY"));
+        packages.push(recipe_package(
+            lib,
+            id.clone(),
+            "LIBRARY",
+            licences.get(lib.name.as_str()),
+        ));
         relationships.push(rel(&app_id, "STATIC_LINK", &id));
         lib_ids.insert(name, id);
     }
@@ -293,7 +322,24 @@ pub fn document(input: &Input<'_>) -> Document {
     relationships[1..].sort();
     relationships.dedup();
 
-    finish(app, input.source_date_epoch, packages, relationships)
+    let mut doc = finish(app, input.source_date_epoch, packages, relationships);
+    // Each licence without an SPDX id, once, with the text Debian gives.
+    let mut extracted: BTreeMap<&str, ExtractedLicence> = BTreeMap::new();
+    for (name, l) in licences {
+        let in_doc = name == &app.name || libs.contains_key(name.as_str());
+        for r in l.refs.iter().filter(|_| in_doc) {
+            extracted
+                .entry(r.id.as_str())
+                .or_insert_with(|| ExtractedLicence {
+                    license_id: r.id.clone(),
+                    extracted_text: r.text.clone(),
+                    name: r.name.clone(),
+                    comment: format!("as Debian's copyright file of {name} names it"),
+                });
+        }
+    }
+    doc.has_extracted_licensing_infos = extracted.into_values().collect();
+    doc
 }
 
 /// The Go modules of the app's binaries, each once (by path and version), with whether it is
@@ -349,6 +395,7 @@ fn finish(
         },
         packages,
         relationships,
+        has_extracted_licensing_infos: Vec::new(),
     };
     let hash = hex::encode(sha2::Sha256::digest(to_json(&doc)));
     doc.document_namespace = format!(
@@ -395,8 +442,10 @@ impl Ids {
     }
 }
 
-/// A recipe as a package: where its source comes from, its sha256, its license.
-fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
+/// A recipe as a package: where its source comes from, its sha256, its licence: as Debian's
+/// copyright file gives it when there is one (declared: that of `Files: *`; concluded: that of
+/// every group of files), else the recipe's `license`.
+fn recipe_package(r: &Recipe, id: String, purpose: &str, debian: Option<&Licences>) -> Package {
     let (download, checksums, purl, source_info) = match &r.source {
         Source::Path(_) => (
             NOASSERTION.to_string(),
@@ -469,11 +518,22 @@ fn recipe_package(r: &Recipe, id: String, purpose: &str) -> Package {
         checksums,
         homepage: Some(r.homepage.clone()).filter(|h| !h.is_empty()),
         source_info,
-        license_concluded: license(&r.license),
-        license_declared: license(&r.license),
+        license_concluded: debian
+            .and_then(Licences::conjunction)
+            .unwrap_or_else(|| license(&r.license)),
+        license_declared: debian
+            .and_then(|l| l.main.clone())
+            .unwrap_or_else(|| license(&r.license)),
         copyright_text: NOASSERTION.into(),
         description: r.description.clone(),
-        comment: None,
+        comment: debian.zip(r.debian.as_ref()).map(|(_, d)| {
+            format!(
+                "licences as Debian's copyright file of {} {} gives them; the recipe says {}",
+                d.package,
+                d.version,
+                license(&r.license)
+            )
+        }),
         external_refs: r
             .cpe
             .as_ref()

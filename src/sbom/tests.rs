@@ -100,6 +100,7 @@ fn curl_document() -> Document {
         go: &[],
         crates: &[],
         source_date_epoch: 0,
+        licences: &BTreeMap::new(),
     })
 }
 
@@ -164,6 +165,54 @@ fn curl_is_the_application_with_its_version_checksum_license_cpe_and_purl() {
         "upstream source as Debian source package curl 7.88.1-10+deb12u15 ships it \
          (curl_7.88.1.orig.tar.gz), with Debian's patch series applied except \
          CVE-2024-2398.patch (left out by the recipe)"
+    );
+}
+
+/// A library whose Debian copyright file was read states its licences as Debian gives them,
+/// a name without an SPDX id as a `LicenseRef-` with its text, once in the document; the
+/// others keep their recipe's `license`.
+#[test]
+fn debians_copyright_file_gives_a_packages_licences() {
+    let (app, libs) = curl();
+    let zlib = crate::debian::copyright::parse(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+         Files: *\nCopyright: Jean-loup Gailly and Mark Adler\nLicense: Zlib\n\n\
+         Files: contrib/*\nCopyright: others\nLicense: Zlib or public-domain\n\
+         \x20No copyright is claimed.\n",
+    )
+    .unwrap();
+    let licences = BTreeMap::from([("zlib".to_string(), zlib)]);
+    let v = json(&document(&Input {
+        app: &app,
+        libraries: &libs,
+        go: &[],
+        crates: &[],
+        source_date_epoch: 0,
+        licences: &licences,
+    }));
+    let zlib = package(&v, "zlib");
+    assert_eq!(zlib["licenseDeclared"], "Zlib");
+    assert_eq!(
+        zlib["licenseConcluded"],
+        "Zlib AND (Zlib OR LicenseRef-public-domain)"
+    );
+    assert!(
+        zlib["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with("licences as Debian's copyright file of zlib 1:1.2.13.dfsg-1"),
+        "{zlib:#}"
+    );
+    assert_eq!(package(&v, "openssl")["licenseDeclared"], "Apache-2.0");
+    let extracted = v["hasExtractedLicensingInfos"].as_array().unwrap();
+    assert_eq!(extracted.len(), 1);
+    assert_eq!(extracted[0]["licenseId"], "LicenseRef-public-domain");
+    assert_eq!(extracted[0]["extractedText"], "No copyright is claimed.");
+    // Without licences, no such list.
+    assert!(
+        json(&curl_document())
+            .get("hasExtractedLicensingInfos")
+            .is_none()
     );
 }
 
@@ -241,6 +290,7 @@ fn output_is_deterministic_and_follows_the_epoch() {
             go: &[],
             crates: &[],
             source_date_epoch: epoch,
+            licences: &BTreeMap::new(),
         }))
     };
     let a = doc(&libs, 1_700_000_000);
@@ -316,6 +366,7 @@ fn go_modules_and_the_standard_library_are_listed() {
         go: &[go_info("amd64", deps)],
         crates: &[],
         source_date_epoch: 0,
+        licences: &BTreeMap::new(),
     }));
     // The app, stdlib, two deps; the main module is the app (the recipe fetched exactly it).
     assert_eq!(v["packages"].as_array().unwrap().len(), 4, "{v:#}");
@@ -389,6 +440,7 @@ fn a_local_go_app_lists_its_main_module() {
         go: &[info],
         crates: &[],
         source_date_epoch: 0,
+        licences: &BTreeMap::new(),
     }));
     let appp = package(&v, "hello-go");
     assert_eq!(appp["downloadLocation"], "NOASSERTION");
@@ -419,13 +471,13 @@ fn a_local_go_app_lists_its_main_module() {
 fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
     let app = go_app();
     let same = image_sbom(
-        &app,
-        &[],
+        (&app, &[]),
         &[
             (Arch::Amd64, vec![go_info("amd64", vec![])]),
             (Arch::Arm64, vec![go_info("arm64", vec![])]),
         ],
         &[],
+        &BTreeMap::new(),
         0,
     );
     assert_eq!(same.for_arch(Arch::Amd64), same.combined.as_slice());
@@ -433,13 +485,13 @@ fn per_arch_documents_equal_the_combined_one_unless_go_deps_differ() {
 
     let extra = gomod("golang.org/x/sys", "v0.1.0", None);
     let differ = image_sbom(
-        &app,
-        &[],
+        (&app, &[]),
         &[
             (Arch::Amd64, vec![go_info("amd64", vec![])]),
             (Arch::Armv7, vec![go_info("arm", vec![extra])]),
         ],
         &[],
+        &BTreeMap::new(),
         0,
     );
     assert_eq!(differ.for_arch(Arch::Amd64), same.combined.as_slice());
@@ -521,6 +573,7 @@ fn a_rust_app_lists_its_crates() {
         go: &[],
         crates: &crates,
         source_date_epoch: 0,
+        licences: &BTreeMap::new(),
     });
     let v = json(&doc);
     assert_eq!(v["packages"].as_array().unwrap().len(), 4, "{v:#}");
@@ -555,14 +608,14 @@ fn per_arch_documents_list_that_arch_s_crates() {
     let app = rust_app();
     let all = rust_crates();
     let sbom = image_sbom(
-        &app,
-        &[],
+        (&app, &[]),
         &[],
         &[
             (Arch::Amd64, all.clone()),
             (Arch::Arm64, all.clone()),
             (Arch::Armv7, all[..2].to_vec()),
         ],
+        &BTreeMap::new(),
         0,
     );
     let arches: Vec<Arch> = sbom.per_arch.iter().map(|(a, _)| *a).collect();
@@ -664,6 +717,7 @@ fn the_cpe_line_is_out_of_the_build_text_but_in_the_document() {
             go: &[],
             crates: &[],
             source_date_epoch: 0,
+            licences: &BTreeMap::new(),
         }))
     };
     assert_ne!(doc(&with), doc(&bare));

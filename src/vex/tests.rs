@@ -37,6 +37,7 @@ fn curl() -> Applied {
             "CVE-2023-38545".into(),
             "CVE-2024-2398".into(),
         ],
+        licences: None,
     }
 }
 
@@ -49,6 +50,7 @@ fn zlib() -> Applied {
         patches: vec![patch("CVE-2023-45853.patch", &["CVE-2023-45853"])],
         left_out: Vec::new(),
         changelog_cves: vec!["CVE-2023-45853".into()],
+        licences: None,
     }
 }
 

@@ -181,6 +181,14 @@ fn demo_files(marker: &str) -> (Vec<u8>, Vec<u8>) {
         E::Dir(b"debian/patches/"),
         E::File(b"debian/patches/series", b"", 0o644),
         E::File(
+            b"debian/copyright",
+            b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
+              Upstream-Name: demo\n\n\
+              Files: *\nCopyright: 2024 A Maintainer\nLicense: Expat\n\n\
+              Files: debian/*\nCopyright: 2024 A Maintainer\nLicense: BSD-3-clause\n",
+            0o644,
+        ),
+        E::File(
             b"debian/changelog",
             b"demo (1.0-1) bookworm; urgency=medium\n\n  * Initial release.\n\n \
               -- A Maintainer <a@example.invalid>  Thu, 01 Feb 2024 10:00:00 +0100\n",
@@ -293,10 +301,13 @@ fn a_debian_source_builds_with_no_apt_on_path() {
             .find(|p| p.to_string_lossy().ends_with(ext));
         crate::util::read_json(found.unwrap_or_else(|| panic!("no {ext} beside the image")))
     };
-    assert_eq!(
-        beside(".spdx.json")["creationInfo"]["created"],
-        "2024-02-01T09:00:00Z"
-    );
+    let sbom = beside(".spdx.json");
+    assert_eq!(sbom["creationInfo"]["created"], "2024-02-01T09:00:00Z");
+    // Its licences as Debian's copyright file gives them (Expat is SPDX's MIT).
+    let demo = &sbom["packages"][0];
+    assert_eq!(demo["name"], "demo");
+    assert_eq!(demo["licenseDeclared"], "MIT");
+    assert_eq!(demo["licenseConcluded"], "BSD-3-Clause AND MIT");
 }
 
 /// The demo package's suites: bookworm at `base`, bookworm-security at `security` (if any),

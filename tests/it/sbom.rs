@@ -452,12 +452,24 @@ fn syft_reads_the_crates_of_a_rust_app_s_sbom() {
             ..krate("hello-core", "0.3.1", "", "")
         },
     ];
+    // Licences as a Debian copyright file gives them, one without an SPDX id (a
+    // `LicenseRef-` with its text): pyspdxtools reads those too.
+    let licences = std::collections::BTreeMap::from([(
+        app.name.clone(),
+        recipe::debian::copyright::parse(
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n\
+             Files: *\nCopyright: someone\nLicense: GPL-2+ with OpenSSL exception\n\n\
+             License: GPL-2+ with OpenSSL exception\n This program is free software.\n",
+        )
+        .unwrap(),
+    )]);
     let doc = document(&Input {
         app: &app,
         libraries: &[],
         go: &[],
         crates: &crates,
         source_date_epoch: 0,
+        licences: &licences,
     });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hello-rs.spdx.json");
