@@ -237,16 +237,17 @@ pub(super) fn image_sbom(
     roots: &[usize],
     per_arch: &[ArchFiles],
 ) -> Result<sbom::ImageSbom, PipelineError> {
-    let mut libs: BTreeMap<String, Recipe> = BTreeMap::new();
-    let mut todo: Vec<usize> = roots.to_vec();
-    while let Some(i) = todo.pop() {
-        for &d in &graph.nodes[i].deps {
-            let dep = &graph.nodes[d].recipe;
-            if libs.insert(dep.name.clone(), dep.clone()).is_none() {
-                todo.push(d);
-            }
-        }
-    }
+    let libs: BTreeMap<String, Recipe> = graph
+        .linked(roots)
+        .into_iter()
+        .filter(|i| !roots.contains(i))
+        .map(|i| {
+            (
+                graph.nodes[i].recipe.name.clone(),
+                graph.nodes[i].recipe.clone(),
+            )
+        })
+        .collect();
     let mut go = Vec::new();
     for ArchFiles {
         arch,
@@ -296,14 +297,8 @@ fn debian_licences(
 ) -> BTreeMap<String, sbom::Licences> {
     let cache = crate::cache::Cache::new(&settings.cache);
     let mut out = BTreeMap::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut todo: Vec<usize> = roots.to_vec();
-    while let Some(i) = todo.pop() {
-        if !seen.insert(i) {
-            continue;
-        }
+    for i in graph.linked(roots) {
         let node = &graph.nodes[i];
-        todo.extend(&node.deps);
         if let Ok(meta) = cache.meta(&node.key)
             && let Some(l) = meta.debian.and_then(|d| d.licences)
         {

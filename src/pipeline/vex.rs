@@ -42,15 +42,9 @@ pub(super) fn image_vex(
     progress: &dyn Progress,
 ) -> ImageVex {
     let cache = crate::cache::Cache::new(&settings.cache);
-    let mut seen = std::collections::BTreeSet::new();
-    let mut todo: Vec<usize> = roots.to_vec();
     let mut records = Vec::new();
-    while let Some(i) = todo.pop() {
-        if !seen.insert(i) {
-            continue;
-        }
+    for i in graph.linked(roots) {
         let node = &graph.nodes[i];
-        todo.extend(&node.deps);
         if !node.recipe.debian.as_ref().is_some_and(|d| d.is_debians()) {
             continue;
         }

@@ -393,6 +393,21 @@ impl Builder<'_> {
 }
 
 impl Graph {
+    /// The nodes `roots` and every node they reach through `depends` (what an image links:
+    /// `host-depends` tools are not followed), each once, roots first, then in the order met.
+    pub fn linked(&self, roots: &[usize]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        let mut todo: Vec<usize> = roots.iter().rev().copied().collect();
+        while let Some(i) = todo.pop() {
+            if out.contains(&i) {
+                continue;
+            }
+            out.push(i);
+            todo.extend(self.nodes[i].deps.iter().rev());
+        }
+        out
+    }
+
     /// `--rebuild`: every node builds again, saying so.
     pub fn rebuild_all(&mut self) {
         for n in &mut self.nodes {
