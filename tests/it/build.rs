@@ -471,13 +471,13 @@ fn real_curl_with_openssl_and_zlib() {
     // OpenSSL is built with no-dso: curl carries no dlopen stub.
     check_distroless_ready(&s.out().join("curl/oci"), &arches);
     // The SBOM lists curl, OpenSSL and zlib at their versions and source hashes.
-    let spdx = s.out().join("curl/curl-7.88.1.spdx.json");
+    let spdx = s.out().join("curl/curl-8.14.1.spdx.json");
     crate::sbom::validate_spdx(&spdx);
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
     for (name, version) in [
-        ("curl", "7.88.1"),
+        ("curl", "8.14.1"),
         ("openssl", "3.0.22"),
-        ("zlib", "1.2.13"),
+        ("zlib", "1.3.1"),
     ] {
         let toml: toml::Table = toml::from_str(
             &std::fs::read_to_string(root().join(format!("recipes/{name}.toml"))).unwrap(),
@@ -499,10 +499,10 @@ fn real_curl_with_openssl_and_zlib() {
         .as_str()
         .unwrap();
     assert!(
-        purl.starts_with("pkg:deb/debian/curl@7.88.1-") && purl.ends_with("&distro=debian-12"),
+        purl.starts_with("pkg:deb/debian/curl@8.14.1-") && purl.ends_with("&distro=debian-13"),
         "{curl}"
     );
-    let vex = s.out().join("curl/curl-7.88.1.openvex.json");
+    let vex = s.out().join("curl/curl-8.14.1.openvex.json");
     let stated = crate::vex::read_with_vexctl(&vex);
     assert!(
         stated
@@ -523,7 +523,7 @@ fn real_curl_with_openssl_and_zlib() {
         }
         let v = run(cmd.arg("--version").env_clear()).success();
         assert!(
-            v.stdout.contains("OpenSSL/3.0.22") && v.stdout.contains("zlib/1.2.13"),
+            v.stdout.contains("OpenSSL/3.0.22") && v.stdout.contains("zlib/1.3.1"),
             "{}",
             v.stdout
         );
