@@ -677,3 +677,45 @@ fn optimize_for_size_and_lto_reach_the_flags_and_the_build_type() {
     }
     assert!(env["LDFLAGS"].contains(" -flto -Os"), "{}", env["LDFLAGS"]);
 }
+
+/// What an image links: the app's node and the libraries it reaches, each once, never its host
+/// tools or another app.
+#[test]
+fn an_apps_linked_nodes_are_its_libraries_not_its_host_tools() {
+    let mut r = catalogue();
+    r.insert("gen".into(), recipe("gen", "", "", true));
+    r.insert("base".into(), recipe("base", "", "", false));
+    r.insert(
+        "lib".into(),
+        recipe("lib", "depends = [\"base\"]", "", false),
+    );
+    r.insert(
+        "app".into(),
+        recipe(
+            "app",
+            "depends = [\"lib\", \"base\"]\nhost-depends = [\"gen\"]",
+            "",
+            true,
+        ),
+    );
+    let roots = ["app".to_string(), "other".to_string()];
+    let g = graph(
+        &r,
+        &roots,
+        &[Arch::Armv7],
+        &ctx(),
+        &fingerprints(),
+        &CacheView::default(),
+    )
+    .unwrap();
+    let app = g.nodes.iter().position(|n| n.recipe.name == "app").unwrap();
+    let names: Vec<&str> = g
+        .linked(&[app])
+        .into_iter()
+        .map(|i| g.nodes[i].recipe.name.as_str())
+        .collect();
+    assert_eq!(names[0], "app");
+    let mut rest = names[1..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["base", "lib"]);
+}

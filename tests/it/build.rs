@@ -474,11 +474,7 @@ fn real_curl_with_openssl_and_zlib() {
     let spdx = s.out().join("curl/curl-8.14.1.spdx.json");
     crate::sbom::validate_spdx(&spdx);
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
-    for (name, version) in [
-        ("curl", "8.14.1"),
-        ("openssl", "3.0.22"),
-        ("zlib", "1.3.1"),
-    ] {
+    for (name, version) in [("curl", "8.14.1"), ("openssl", "3.0.22"), ("zlib", "1.3.1")] {
         let toml: toml::Table = toml::from_str(
             &std::fs::read_to_string(root().join(format!("recipes/{name}.toml"))).unwrap(),
         )
