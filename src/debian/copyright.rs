@@ -266,10 +266,11 @@ fn spdx_id(name: &str) -> Option<String> {
         ))
     };
     for family in ["gpl", "lgpl", "agpl", "gfdl"] {
-        if let Some(v) = lower.strip_prefix(&format!("{family}-")) {
-            if v.chars().all(|c| c.is_ascii_digit() || c == '.') && !v.is_empty() {
-                return gnu(&family.to_ascii_uppercase(), v);
-            }
+        if let Some(v) = lower.strip_prefix(&format!("{family}-"))
+            && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && !v.is_empty()
+        {
+            return gnu(&family.to_ascii_uppercase(), v);
         }
     }
     let mapped = match lower.as_str() {
