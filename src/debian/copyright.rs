@@ -29,15 +29,30 @@ pub struct LicenceRef {
 }
 
 impl Licences {
-    /// Every `Files` paragraph's licence joined with AND (the whole source's licensing).
+    /// Every `Files` paragraph's licence joined with AND (the whole source's licensing), each
+    /// term once: `A AND B` and `B` give `A AND B`.
     pub fn conjunction(&self) -> Option<String> {
-        match self.all.len() {
+        let mut terms: Vec<String> = Vec::new();
+        for e in &self.all {
+            let parts: Vec<String> = match e.contains(" OR ") {
+                // An expression with OR stays whole (parenthesised when joined).
+                true => vec![e.clone()],
+                false => e.split(" AND ").map(str::to_string).collect(),
+            };
+            for p in parts {
+                if !terms.contains(&p) {
+                    terms.push(p);
+                }
+            }
+        }
+        terms.sort();
+        match terms.len() {
             0 => None,
-            1 => Some(self.all[0].clone()),
+            1 => Some(terms.remove(0)),
             _ => Some(
-                self.all
+                terms
                     .iter()
-                    .map(|e| match e.contains(" OR ") {
+                    .map(|e| match e.contains(" OR ") && !e.starts_with('(') {
                         true => format!("({e})"),
                         false => e.clone(),
                     })
@@ -399,6 +414,24 @@ License: BSD-3-clause
         assert_eq!(refs[0].1, "GPL-2+ with OpenSSL exception");
         let (e, refs) = to_spdx("public-domain");
         assert_eq!((e.as_str(), refs.len()), ("LicenseRef-public-domain", 1));
+    }
+
+    #[test]
+    fn the_conjunction_names_each_licence_once() {
+        let l = Licences {
+            main: None,
+            all: vec![
+                "Apache-2.0".into(),
+                "Apache-2.0 AND BSL-1.0".into(),
+                "BSL-1.0".into(),
+                "MIT OR Zlib".into(),
+            ],
+            refs: vec![],
+        };
+        assert_eq!(
+            l.conjunction().unwrap(),
+            "Apache-2.0 AND BSL-1.0 AND (MIT OR Zlib)"
+        );
     }
 
     #[test]
