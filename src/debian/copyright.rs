@@ -46,20 +46,22 @@ impl Licences {
             }
         }
         terms.sort();
-        match terms.len() {
-            0 => None,
-            1 => Some(terms.remove(0)),
-            _ => Some(
-                terms
-                    .iter()
-                    .map(|e| match e.contains(" OR ") && !e.starts_with('(') {
-                        true => format!("({e})"),
-                        false => e.clone(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" AND "),
-            ),
-        }
+        (!terms.is_empty()).then(|| and_all(&terms))
+    }
+}
+
+/// Expressions joined with AND, each holding an OR in parentheses (one alone as it is).
+fn and_all(exprs: &[String]) -> String {
+    match exprs {
+        [one] => one.clone(),
+        _ => exprs
+            .iter()
+            .map(|e| match e.contains(" OR ") && !e.starts_with('(') {
+                true => format!("({e})"),
+                false => e.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" AND "),
     }
 }
 
@@ -224,18 +226,7 @@ pub fn to_spdx(line: &str) -> (String, Vec<(String, String)>) {
         }
         out.push(e);
     }
-    let expr = match out.len() {
-        0 | 1 => out.join(""),
-        _ => out
-            .iter()
-            .map(|e| match e.contains(" OR ") && !e.starts_with('(') {
-                true => format!("({e})"),
-                false => e.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join(" AND "),
-    };
-    (expr, refs)
+    (and_all(&out), refs)
 }
 
 /// One licence name (maybe `NAME with EXCEPTION exception`) as an SPDX id, or a
