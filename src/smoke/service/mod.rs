@@ -261,14 +261,30 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    /// `s` with `{port}` and every captured `{NAME}` filled in.
+    /// `s` with `{port}` and every captured `{NAME}` filled in as captured (a `run` argument).
     fn fill(&self, s: &str) -> String {
-        let mut out = fill(s, self.port);
-        for (name, value) in self.captured.borrow().iter() {
-            out = out.replace(&format!("{{{name}}}"), value);
-        }
-        out
+        fill_captured(s, self.port, &self.captured.borrow(), false)
     }
+
+    /// `s` with `{port}` and every captured `{NAME}` filled in percent-encoded (an HTTP path or
+    /// form: a captured `&`, `+` or space stays part of its value).
+    fn fill_url(&self, s: &str) -> String {
+        fill_captured(s, self.port, &self.captured.borrow(), true)
+    }
+}
+
+/// `s` with `{port}` and each captured `{NAME}`, percent-encoded when `url` (all but RFC 3986's
+/// unreserved characters).
+fn fill_captured(s: &str, port: u16, captured: &[(String, String)], url: bool) -> String {
+    let mut out = fill(s, port);
+    for (name, value) in captured {
+        let value = match url {
+            true => crate::text::percent_encode(value, crate::text::UNRESERVED),
+            false => value.clone(),
+        };
+        out = out.replace(&format!("{{{name}}}"), &value);
+    }
+    out
 }
 
 /// What a request did: `Ok(answer)`, or (what was sent, what came back and why it fails).
@@ -315,8 +331,8 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
             body,
             form,
         } => {
-            let path = t.fill(path);
-            let form = form.as_ref().map(|f| t.fill(f));
+            let path = t.fill_url(path);
+            let form = form.as_ref().map(|f| t.fill_url(f));
             let mut jar = t.cookies.borrow_mut();
             let sent = probe::http_request(method, &path, t.host_port, form.as_deref(), &jar);
             probe::http(t.net, port, &sent, *status, body, timeout, &mut jar)
@@ -511,6 +527,22 @@ mod tests {
             fill_bytes(b"\x00{port}\xff{port", PORT_PLACEHOLDER, b"8080"),
             b"\x008080\xff{port"
         );
+    }
+
+    /// A captured value goes into a URL or form percent-encoded, into an argument as it is.
+    #[test]
+    fn captured_values_are_encoded_for_urls_only() {
+        let captured = [("password".to_string(), "a&b c+d".to_string())];
+        assert_eq!(
+            fill_captured("user=admin&pass={password}&p={port}", 80, &captured, true),
+            "user=admin&pass=a%26b%20c%2Bd&p=80"
+        );
+        assert_eq!(
+            fill_captured("--pass={password}", 80, &captured, false),
+            "--pass=a&b c+d"
+        );
+        // A name nothing captured stays as written (JSON braces in a form, say).
+        assert_eq!(fill_captured("{other}", 80, &captured, true), "{other}");
     }
 
     /// A failed `run` client's output is shown by its last lines.
