@@ -271,6 +271,15 @@ impl Target<'_> {
     fn fill_url(&self, s: &str) -> String {
         fill_captured(s, self.port, &self.captured.borrow(), true)
     }
+
+    /// Bytes (a `tcp` request) with `{port}` and every captured `{NAME}` filled in.
+    fn fill_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = fill_bytes(bytes, PORT_PLACEHOLDER, self.port.to_string().as_bytes());
+        for (name, value) in self.captured.borrow().iter() {
+            out = fill_bytes(&out, &format!("{{{name}}}"), value.as_bytes());
+        }
+        out
+    }
 }
 
 /// `s` with `{port}` and each captured `{NAME}`, percent-encoded when `url` (all but RFC 3986's
@@ -318,10 +327,7 @@ pub fn request(t: &Target, req: &Request) -> Result<Answer, SmokeError> {
     let timeout = t.timeout;
     Ok(match req {
         Request::Tcp { send, expect } => {
-            let mut send = fill_bytes(send, PORT_PLACEHOLDER, port.to_string().as_bytes());
-            for (name, value) in t.captured.borrow().iter() {
-                send = fill_bytes(&send, &format!("{{{name}}}"), value.as_bytes());
-            }
+            let send = t.fill_bytes(send);
             probe::tcp(t.net, port, &send, expect, timeout).map_err(|m| (send, m))
         }
         Request::Http {
