@@ -676,6 +676,27 @@ fn optimize_for_size_and_lto_reach_the_flags_and_the_build_type() {
         );
     }
     assert!(env["LDFLAGS"].contains(" -flto -Os"), "{}", env["LDFLAGS"]);
+    // cmake's MinSizeRel flags are its own (`-Os`) for "size"
+    assert!(
+        !argv.iter().any(|a| a.contains("FLAGS_MINSIZEREL")),
+        "{argv:?}"
+    );
+
+    // "smallest": -Oz everywhere, MinSizeRel made -Oz (its own flags come after CFLAGS)
+    let smallest = job("optimize = \"smallest\"");
+    assert_ne!(smallest.key, small.key);
+    let (argv, env) = configure(&smallest);
+    assert!(argv.contains(&"-DCMAKE_BUILD_TYPE=MinSizeRel".to_string()));
+    for lang in ["C", "CXX"] {
+        let flag = format!("-DCMAKE_{lang}_FLAGS_MINSIZEREL=-Oz -DNDEBUG");
+        assert!(argv.contains(&flag), "{argv:?}");
+    }
+    assert!(
+        env["CFLAGS"].starts_with("-Oz -ffunction-sections -fdata-sections"),
+        "{}",
+        env["CFLAGS"]
+    );
+    assert!(env["LDFLAGS"].ends_with(" -Oz"), "{}", env["LDFLAGS"]);
 }
 
 /// What an image links: the app's node and the libraries it reaches, each once, never its host

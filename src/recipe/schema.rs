@@ -231,7 +231,7 @@ pub struct OptionsTable {
     /// (`RECIPE_RUN_TARGET_PROGRAMS`), and `uname -m` answers the target's machine.
     #[serde(default)]
     pub run_target_programs: Option<Spanned<bool>>,
-    /// `"speed"` (the default) or `"size"`.
+    /// `"speed"` (the default), `"size"` or `"smallest"`.
     #[serde(default)]
     pub optimize: Option<Spanned<String>>,
     /// Link-time optimisation of the package's own code.

@@ -911,7 +911,7 @@ fn optimize_and_lto_are_checked() {
         "system = \"make\"\noptimize = \"tiny\"",
     ))
     .stderr_has("demo.toml:11:12: unknown `optimize` value `tiny`")
-    .stderr_has("expected one of: speed, size");
+    .stderr_has("expected one of: speed, size, smallest");
     bad(&good().replace("system = \"make\"", "system = \"make\"\nlto = \"yes\""))
         .stderr_has("demo.toml:11:7:");
 }

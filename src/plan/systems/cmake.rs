@@ -29,6 +29,16 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
         s("-DBUILD_SHARED_LIBS=OFF"),
         format!("-DCMAKE_INSTALL_PREFIX={PREFIX}"),
     ];
+    // MinSizeRel's own flags (`-Os -DNDEBUG`) come after CFLAGS; set on the command line they
+    // say the recipe's level (`-Oz`) instead of cmake's.
+    if b.o.for_size() && b.o.level() != "-Os" {
+        for lang in ["C", "CXX"] {
+            configure.push(format!(
+                "-DCMAKE_{lang}_FLAGS_MINSIZEREL={} -DNDEBUG",
+                b.o.level()
+            ));
+        }
+    }
     configure.extend(b.subst(&b.o.cmake_args)?);
     // The Makefile generator's make takes the jobserver from MAKEFLAGS; an explicit
     // --parallel would start a pool of its own.

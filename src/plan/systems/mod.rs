@@ -62,15 +62,14 @@ pub fn steps(
 /// optimises the LLVM bitcode of every object and archive member across the whole program).
 const LTO: &str = "-flto";
 
-/// The optimisation flags every compile starts with: `-O2`, or `-Os` with a section per
-/// function and per object (zig's linker drops unused sections); `-flto` with `lto`. (The
-/// link line says `-Os` too: zig builds libc++ for the link's optimisation.)
+/// The optimisation flags every compile starts with: `-O2`, or `-Os` (`-Oz`) with a section
+/// per function and per object (zig's linker drops unused sections); `-flto` with `lto`. (The
+/// link line says `-Os` or `-Oz` too: zig builds libc++ for the link's optimisation.)
 fn optimization(o: &Options) -> Vec<String> {
-    let mut flags = if o.for_size() {
-        vec!["-Os", "-ffunction-sections", "-fdata-sections"]
-    } else {
-        vec!["-O2"]
-    };
+    let mut flags = vec![o.level()];
+    if o.for_size() {
+        flags.extend(["-ffunction-sections", "-fdata-sections"]);
+    }
     if o.lto() {
         flags.push(LTO);
     }
@@ -141,7 +140,7 @@ impl<'a> Shared<'a> {
         b.ldflags = ["-static".to_string(), format!("-L{}/lib", b.sys_prefix())]
             .into_iter()
             .chain(o.lto().then(|| LTO.to_string()))
-            .chain(o.for_size().then(|| "-Os".to_string()))
+            .chain(o.for_size().then(|| o.level().to_string()))
             .chain(b.subst(&o.ldflags)?)
             .collect();
         b.env = b.environment(system)?;
@@ -216,7 +215,8 @@ impl<'a> Shared<'a> {
         }
         if system == System::Cargo {
             if self.o.for_size() {
-                env.insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), "s".into());
+                let level = if self.o.level() == "-Oz" { "z" } else { "s" };
+                env.insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), level.into());
             }
             if self.o.lto() {
                 env.insert("CARGO_PROFILE_RELEASE_LTO".into(), "fat".into());

@@ -153,7 +153,7 @@ impl Validator<'_> {
         })
     }
 
-    /// `optimize`: `"speed"` or `"size"`.
+    /// `optimize`: `"speed"`, `"size"` or `"smallest"`.
     fn optimize(&self, v: &Option<Spanned<String>>) -> R<Option<Optimize>> {
         let Some(v) = v else { return Ok(None) };
         match Optimize::parse(v.get_ref()) {

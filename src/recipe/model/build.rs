@@ -100,15 +100,20 @@ pub enum Optimize {
     /// used (cmake's MinSizeRel, meson's minsize, cargo's opt-level `s`); zig also builds libc++
     /// for size when the link line says `-Os`.
     Size,
+    /// `-Oz`: as `Size`, with clang's stronger size settings (less inlining, no unrolling or
+    /// vectorising for speed); cmake's MinSizeRel with its flags made `-Oz`, cargo's opt-level
+    /// `z`.
+    Smallest,
 }
 
 impl Optimize {
-    pub const NAMES: &'static str = "speed, size";
+    pub const NAMES: &'static str = "speed, size, smallest";
 
     pub fn name(self) -> &'static str {
         match self {
             Optimize::Speed => "speed",
             Optimize::Size => "size",
+            Optimize::Smallest => "smallest",
         }
     }
 
@@ -116,15 +121,26 @@ impl Optimize {
         match s {
             "speed" => Some(Optimize::Speed),
             "size" => Some(Optimize::Size),
+            "smallest" => Some(Optimize::Smallest),
             _ => None,
         }
     }
 }
 
 impl Options {
-    /// Whether `optimize = "size"` is in force.
+    /// Whether `optimize` is `"size"` or `"smallest"`: a section per function and object, the
+    /// build systems' size modes, libc++ built for size.
     pub fn for_size(&self) -> bool {
-        self.optimize == Some(Optimize::Size)
+        matches!(self.optimize, Some(Optimize::Size | Optimize::Smallest))
+    }
+
+    /// The optimisation level of every compile and of the link line: `-O2`, `-Os` or `-Oz`.
+    pub fn level(&self) -> &'static str {
+        match self.optimize {
+            None | Some(Optimize::Speed) => "-O2",
+            Some(Optimize::Size) => "-Os",
+            Some(Optimize::Smallest) => "-Oz",
+        }
     }
 
     /// Whether `lto = true` is in force.
