@@ -32,6 +32,10 @@
 //!   else is refused: another arch in one build is a bug, and another OS or C library is not
 //!   what the wrapper builds for.
 //!
+//! - `-Oz`, when it is the last optimisation level of the line: zig reads it as `-Os` (both are
+//!   its ReleaseSmall) and gives clang `-Os`, so the wrapper adds `-Xclang -Oz` at the end, which
+//!   clang's compiler reads after zig's `-Os` (the link keeps ReleaseSmall's libc++).
+//!
 //! Everything else passes through untouched, in order. Response files (`@FILE`) are passed
 //! to zig as they are (clang reads them); options inside them are not filtered.
 
@@ -657,5 +661,16 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
     if let Some(Pending::Value(opt)) = walk.pending {
         return Action::Refuse(missing_value(opt));
     }
+    if last_level(args) == Some("-Oz") {
+        out.extend(["-Xclang".into(), "-Oz".into()]);
+    }
     Action::Run { args: out, stdout }
+}
+
+/// The last optimisation level of a line (`-O`, `-O0` to `-O3`, `-Os`, `-Oz`, `-Ofast`, `-Og`):
+/// the one clang and zig follow.
+fn last_level(args: &[OsString]) -> Option<&str> {
+    args.iter()
+        .filter_map(|a| a.to_str())
+        .rfind(|a| a.starts_with("-O") && a[2..].chars().all(|c| c.is_ascii_alphanumeric()))
 }

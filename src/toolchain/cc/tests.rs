@@ -60,6 +60,29 @@ fn ordinary_arguments_pass_through_untouched_and_in_order() {
     assert_eq!(passed(&args), args);
 }
 
+/// zig gives clang `-Os` for `-Oz`; the wrapper says `-Oz` to clang itself, unless a later
+/// level wins.
+#[test]
+fn oz_reaches_clang_when_it_is_the_last_level() {
+    assert_eq!(
+        passed(&["-Oz", "-c", "a.c"]),
+        ["-Oz", "-c", "a.c", "-Xclang", "-Oz"]
+    );
+    assert_eq!(
+        passed(&["-O2", "-flto", "-Oz", "a.o", "-o", "a"]),
+        ["-O2", "-flto", "-Oz", "a.o", "-o", "a", "-Xclang", "-Oz"]
+    );
+    for later in ["-O2", "-Os", "-O", "-O0", "-Ofast"] {
+        assert_eq!(
+            passed(&["-Oz", "-c", "a.c", later]),
+            ["-Oz", "-c", "a.c", later]
+        );
+    }
+    // not a level: a define
+    assert_eq!(passed(&["-Oz", "-c", "a.c", "-DO=-Os"]).len(), 6);
+    assert_eq!(passed(&["-Os", "-c", "a.c"]), ["-Os", "-c", "a.c"]);
+}
+
 #[test]
 fn rdynamic_and_export_dynamic_are_dropped() {
     assert_eq!(passed(&["-rdynamic", "-o", "a", "a.c"]), ["-o", "a", "a.c"]);
