@@ -333,16 +333,21 @@ impl Builder<'_> {
 
     /// What the key of `recipe` for `arch` is made of.
     fn inputs(&self, recipe: &Recipe, arch: Arch, deps: BTreeMap<String, String>) -> Inputs {
+        // zig and the revision of the wrappers in front of it
+        let zig = format!(
+            "zig {} (wrappers {})",
+            self.ctx.zig_version,
+            crate::toolchain::cc::REVISION
+        );
         let mut toolchain = match recipe.build.system {
             System::Go if !recipe.build.options(arch).cgo => format!("go {}", self.ctx.go_version),
-            System::Go => format!("go {} + zig {}", self.ctx.go_version, self.ctx.zig_version),
+            System::Go => format!("go {} + {zig}", self.ctx.go_version),
             System::Cargo => format!(
-                "rust {} (std {}) + zig {}",
+                "rust {} (std {}) + {zig}",
                 self.ctx.rust_version,
                 crate::toolchain::rust_std::SYSROOT_REVISION,
-                self.ctx.zig_version
             ),
-            _ => format!("zig {}", self.ctx.zig_version),
+            _ => zig,
         };
         if recipe.compress.is_some() {
             toolchain.push_str(" + ");

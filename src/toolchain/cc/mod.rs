@@ -20,6 +20,12 @@ use crate::arch::Arch;
 /// The first argument that selects wrapper mode.
 pub const MODE: &str = "__recipe-cc";
 
+/// The revision of what the wrappers do to a compile or link line, in the key of every job
+/// that compiles with zig: a change to [`filter::filter`] that changes what zig gets for some
+/// line bumps it, so that no cache entry built under the old rules is reused (a machine with
+/// the new rules would build other bytes under the same key). 2: `-Oz` reaches clang.
+pub const REVISION: u32 = 2;
+
 /// Runs wrapper mode and returns its exit code when the first argument is [`MODE`]; `None`
 /// for every other command line.
 pub fn main_if_wrapper() -> Option<i32> {
