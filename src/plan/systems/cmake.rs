@@ -5,6 +5,7 @@ use std::path::Path;
 use super::Shared;
 use crate::arch::Arch;
 use crate::plan::{PREFIX, PlanError, Step};
+use crate::recipe::Optimize;
 use crate::toolchain::wrappers;
 
 pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
@@ -31,12 +32,9 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     ];
     // MinSizeRel's own flags (`-Os -DNDEBUG`) come after CFLAGS; set on the command line they
     // say the recipe's level (`-Oz`) instead of cmake's.
-    if b.o.for_size() && b.o.level() != "-Os" {
+    if b.o.optimize == Some(Optimize::Smallest) {
         for lang in ["C", "CXX"] {
-            configure.push(format!(
-                "-DCMAKE_{lang}_FLAGS_MINSIZEREL={} -DNDEBUG",
-                b.o.level()
-            ));
+            configure.push(format!("-DCMAKE_{lang}_FLAGS_MINSIZEREL=-Oz -DNDEBUG"));
         }
     }
     configure.extend(b.subst(&b.o.cmake_args)?);

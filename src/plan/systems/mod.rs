@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use super::{Command, Context, PREFIX, PlanError, Step};
 use crate::arch::Arch;
-use crate::recipe::{Options, System, rules};
+use crate::recipe::{Optimize, Options, System, rules};
 use crate::toolchain::cc::launcher;
 use crate::toolchain::wrappers::{self, Wrappers};
 
@@ -215,7 +215,10 @@ impl<'a> Shared<'a> {
         }
         if system == System::Cargo {
             if self.o.for_size() {
-                let level = if self.o.level() == "-Oz" { "z" } else { "s" };
+                let level = match self.o.optimize {
+                    Some(Optimize::Smallest) => "z",
+                    _ => "s",
+                };
                 env.insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), level.into());
             }
             if self.o.lto() {
