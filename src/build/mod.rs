@@ -136,6 +136,8 @@ pub struct Built {
     pub crates: Vec<crate::sbom::cargo::Crate>,
     /// The CPU time (user and system) of the job's commands, their descendants included.
     pub cpu: std::time::Duration,
+    /// Each command of the job with its wall and CPU time.
+    pub steps: Vec<crate::cache::StepTime>,
 }
 
 /// Runs `job` for `recipe` to the end of its build steps: its app files and what was applied.
@@ -210,6 +212,7 @@ pub fn run_job(
         date,
         crates,
         cpu: run.cpu,
+        steps: run.steps,
     })
 }
 

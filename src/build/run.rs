@@ -27,6 +27,8 @@ pub struct Run<'a> {
     pub date: Option<u64>,
     /// The CPU time (user and system) of the job's commands so far, their descendants included.
     pub cpu: std::time::Duration,
+    /// Each command run so far, with its wall and CPU time.
+    pub steps: Vec<crate::cache::StepTime>,
 }
 
 impl<'a> Run<'a> {
@@ -49,6 +51,7 @@ impl<'a> Run<'a> {
             log,
             date: None,
             cpu: std::time::Duration::ZERO,
+            steps: Vec::new(),
         }
     }
 
@@ -121,9 +124,27 @@ impl<'a> Run<'a> {
         if let Some(client) = &tools.jobserver {
             client.configure_make(&mut command);
         }
+        let started = std::time::Instant::now();
         let status = crate::process::spawn(&mut command).and_then(|mut child| {
             let status = child.wait();
             self.cpu += child.cpu();
+            let took = crate::cache::StepTime {
+                name: cmd.name.clone(),
+                millis: started.elapsed().as_millis() as u64,
+                cpu_millis: child.cpu().as_millis() as u64,
+            };
+            // Only a step that passed says so: a failed one's log ends with its own output,
+            // which the error shows.
+            if matches!(&status, Ok(s) if s.success()) {
+                writeln!(
+                    self.log,
+                    "    took {:.1} s ({:.1} s of CPU)",
+                    took.millis as f64 / 1000.0,
+                    took.cpu_millis as f64 / 1000.0
+                )
+                .ok();
+            }
+            self.steps.push(took);
             status
         });
         let status_text = match status {

@@ -41,6 +41,10 @@ pub struct Meta {
     /// `seconds`, it ran on several cores).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_millis: Option<u64>,
+    /// Each command the job ran (patches, build steps, strip), in order, with its wall and CPU
+    /// time: where inside the job the time went (`recipe cache ls --steps`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepTime>,
     /// Every file of the installed tree (filled in by [`Cache::commit`]).
     pub files: Vec<manifest::Item>,
     /// The app files packed by `[app] compress`, as they were before.
@@ -69,6 +73,18 @@ pub struct Meta {
     /// for the SBOM.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crates: Vec<crate::sbom::cargo::Crate>,
+}
+
+/// One command of a job and the time it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepTime {
+    /// The step's name as the log and the plan give it (`configure`, `debian patch X`).
+    pub name: String,
+    /// Wall time, in milliseconds.
+    pub millis: u64,
+    /// CPU time (user and system) of the command and every process it started, in
+    /// milliseconds.
+    pub cpu_millis: u64,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

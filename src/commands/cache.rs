@@ -11,7 +11,12 @@ use crate::{pipeline, recipe, report};
 #[derive(clap::Subcommand, Debug)]
 pub enum Args {
     /// List the build cache's entries.
-    Ls,
+    Ls {
+        /// Also list each entry's commands (patches, build steps, strip) with their wall and
+        /// CPU time: where inside a job the time went.
+        #[arg(long)]
+        steps: bool,
+    },
     /// Remove leftovers of interrupted runs and every entry no recipe of the catalogue would
     /// use now (for any arch); with --all, everything.
     Gc {
@@ -32,7 +37,13 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
     let store = Cache::new(&ctx.cache);
     match args {
         Args::Push { targets, remote } => return push(ctx, &targets, &remote),
-        Args::Ls => out!("{}", report::cache_table(&store.list())),
+        Args::Ls { steps } => {
+            let entries = store.list();
+            out!("{}", report::cache_table(&entries));
+            if steps {
+                out!("\n{}", report::cache_steps_table(&entries));
+            }
+        }
         Args::Gc { all } => {
             let keep = if all {
                 BTreeSet::new()

@@ -66,6 +66,7 @@ pub(super) fn run_node(
         date,
         crates,
         cpu,
+        steps,
     } = build::run_job(r, &node.job, tools, store, &settings.cache, progress)?;
     let go_version = tools.go.as_ref().map(|g| format!("go{}", g.version));
     let mut reports = check_files(r, &node.job, &files, go_version, &settings.cache, progress)?;
@@ -85,6 +86,7 @@ pub(super) fn run_node(
     let mut meta = entry_meta(node, (packed, debian), &reports, tools.sandbox.is_on());
     meta.seconds = Some(started.elapsed().as_secs());
     meta.cpu_millis = Some(cpu.as_millis() as u64);
+    meta.steps = steps;
     meta.source_date = date;
     meta.crates = crates;
     cache.commit(&node.job.dest, &node.job.log, &meta)?;
@@ -119,6 +121,7 @@ fn entry_meta(
         size: cache::dir_size(&node.job.dest),
         seconds: None,
         cpu_millis: None,
+        steps: Vec::new(),
         files: Vec::new(),
         packed,
         checked: reports

@@ -255,6 +255,28 @@ pub fn cache_table(entries: &[crate::cache::Meta]) -> String {
     )
 }
 
+/// `recipe cache ls --steps`: each entry's commands in the order they ran, with their wall and
+/// CPU time (entries made before steps were recorded have none).
+pub fn cache_steps_table(entries: &[crate::cache::Meta]) -> String {
+    let secs = |ms: u64| format!("{:.1} s", ms as f64 / 1000.0);
+    let cells: Vec<Vec<String>> = entries
+        .iter()
+        .flat_map(|m| {
+            m.steps.iter().map(move |s| {
+                vec![
+                    m.recipe.clone(),
+                    m.arch.clone(),
+                    m.key[..12].to_string(),
+                    s.name.clone(),
+                    secs(s.millis),
+                    secs(s.cpu_millis),
+                ]
+            })
+        })
+        .collect();
+    render(&["RECIPE", "ARCH", "KEY", "STEP", "TOOK", "CPU"], &cells)
+}
+
 /// Sizes as `docker image ls` shows them: 1000-based, one decimal under 10.
 pub fn human_size(n: u64) -> String {
     let units = ["B", "kB", "MB", "GB"];

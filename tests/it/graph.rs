@@ -788,6 +788,32 @@ fn optimize_for_size_with_lto_gives_a_smaller_program_that_works() {
     assert!(cpu > 0, "cpu_millis {:?}", meta["cpu_millis"]);
     let ls = run(s.cmd().args(["cache", "ls"])).success();
     assert!(ls.stdout.contains("s of CPU) in all"), "{}", ls.stdout);
+    // ... and each command's share: the steps' CPU adds up to the job's (each rounded down
+    // to a millisecond), the log says what each took, `cache ls --steps` lists them.
+    let steps = meta["steps"].as_array().expect("steps recorded");
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"build") && names.contains(&"install"),
+        "{names:?}"
+    );
+    let sum: u64 = steps
+        .iter()
+        .map(|s| s["cpu_millis"].as_u64().unwrap())
+        .sum();
+    assert!(
+        sum <= cpu && cpu - sum <= steps.len() as u64,
+        "{sum} of {cpu}"
+    );
+    let log = std::fs::read_to_string(entry.join("build.log")).unwrap();
+    assert_eq!(log.matches("\n    took ").count(), steps.len(), "{log}");
+    let ls = run(s.cmd().args(["cache", "ls", "--steps"])).success();
+    assert!(
+        ls.stdout
+            .lines()
+            .any(|l| l.starts_with("libgreet") && l.contains(" install ")),
+        "{}",
+        ls.stdout
+    );
     let archive = std::fs::read(entry.join("dest/usr/local/lib/libgreet.a")).unwrap();
     // LLVM bitcode's magic, as an archive member's first bytes.
     assert!(
