@@ -23,7 +23,9 @@ pub const MODE: &str = "__recipe-cc";
 /// The revision of what the wrappers do to a compile or link line, in the key of every job
 /// that compiles with zig: a change to [`filter::filter`] that changes what zig gets for some
 /// line bumps it, so that no cache entry built under the old rules is reused (a machine with
-/// the new rules would build other bytes under the same key). 2: `-Oz` reaches clang.
+/// the new rules would build other bytes under the same key). 2: `-Oz` reaches clang. A unit
+/// test digests what the filter gives for a corpus of lines under each revision, so a change
+/// that forgets the bump fails it.
 pub const REVISION: u32 = 2;
 
 /// Runs wrapper mode and returns its exit code when the first argument is [`MODE`]; `None`
