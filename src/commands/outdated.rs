@@ -115,12 +115,12 @@ fn toolchain_rows(
     let _ = ctx;
     progress("asking the Go module proxy and PyPI about the toolchains");
     let go_latest = match go {
-        Some(Ok(go)) => pins::latest::go_toolchain(go, scratch),
+        Some(Ok(go)) => pins::latest::go_toolchains(go, scratch),
         Some(Err(e)) => Err(e.clone()),
         None => Err("no Go".into()),
     };
     Ok(vec![
-        pins::toolchain_row("go", "proxy", &specs.go.version, go_latest),
+        pins::go_toolchain_row(&specs.go.version, go_latest),
         pins::toolchain_row(
             "zig",
             "pypi",

@@ -63,34 +63,75 @@ pub fn go_module(go_exe: &Path, scratch: &Path, module: &str) -> Result<String, 
         .ok_or_else(|| "the proxy named no version".into())
 }
 
-/// The newest stable Go release the proxy has as a toolchain module
-/// (`v0.0.1-go1.26.8.linux-amd64` -> `1.26.8`).
-pub fn go_toolchain(go_exe: &Path, scratch: &Path) -> Result<String, String> {
+/// Every stable Go release the proxy has as a toolchain module
+/// (`v0.0.1-go1.26.8.linux-amd64` -> `1.26.8`), oldest first.
+pub fn go_toolchains(go_exe: &Path, scratch: &Path) -> Result<Vec<String>, String> {
     let text = client(
         go(go_exe, scratch).args(["list", "-m", "-versions", "-json", "golang.org/toolchain"]),
         "go list -m -versions -json golang.org/toolchain",
     )?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let versions = v.get("Versions").and_then(|v| v.as_array()).cloned();
-    newest_go(
+    let stable = stable_go(
         versions
             .unwrap_or_default()
             .iter()
             .filter_map(|v| v.as_str()),
-    )
-    .ok_or_else(|| "the proxy lists no stable Go toolchain".into())
+    );
+    if stable.is_empty() {
+        return Err("the proxy lists no stable Go toolchain".into());
+    }
+    Ok(stable)
 }
 
-/// The newest stable `X.Y.Z` among toolchain module versions (pure).
-fn newest_go<'a>(versions: impl Iterator<Item = &'a str>) -> Option<String> {
-    versions
+/// The stable `X.Y.Z` releases among toolchain module versions, oldest first (pure).
+fn stable_go<'a>(versions: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut stable: Vec<String> = versions
         .filter_map(|v| v.strip_prefix("v0.0.1-go")?.strip_suffix(".linux-amd64"))
         .filter(|v| {
-            v.split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            v.split('.').count() == 3
+                && v.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         })
-        .max_by(|a, b| compare_numbers(a, b))
         .map(str::to_string)
+        .collect();
+    stable.sort_by(|a, b| compare_numbers(a, b));
+    stable.dedup();
+    stable
+}
+
+/// Go's release line of a version (`1.26.8` -> `1.26`).
+pub fn go_line(version: &str) -> &str {
+    match version.rsplit_once('.') {
+        Some((line, _)) if line.contains('.') => line,
+        _ => version,
+    }
+}
+
+/// What a pinned Go should move to, from the releases the proxy lists (oldest first): Go keeps
+/// its two newest release lines supported with point releases, which carry its security fixes.
+/// While the pin's line is one of those, the newest release of that line; once two newer lines
+/// exist, the newest release of all. Also returns the newest release of all.
+pub fn go_target<'a>(pinned: &str, releases: &'a [String]) -> (Option<&'a str>, Option<&'a str>) {
+    let newest = releases.last().map(String::as_str);
+    let mut lines: Vec<&str> = releases.iter().map(|r| go_line(r)).collect();
+    lines.dedup();
+    let own = go_line(pinned);
+    let supported = lines
+        .iter()
+        .rev()
+        .take(2)
+        .any(|l| compare_numbers(l, own).is_eq());
+    let target = if supported {
+        releases
+            .iter()
+            .rev()
+            .find(|r| go_line(r) == own)
+            .map(String::as_str)
+    } else {
+        newest
+    };
+    (target, newest)
 }
 
 /// The newest `ziglang` version on PyPI (`pip index versions ziglang`: its first line is
@@ -171,17 +212,19 @@ mod tests {
         assert!(!semver_newer("v2.26.0-rc.1", "v2.26.0"));
         assert!(semver_newer("0.17.1", "0.17.0"));
         assert!(semver_newer("1.27.4", "1.26.8"));
-        let got = newest_go(
+        let got = stable_go(
             [
                 "v0.0.1-go1.26.8.linux-amd64",
                 "v0.0.1-go1.27.4.linux-amd64",
                 "v0.0.1-go1.28rc1.linux-amd64",
                 "v0.0.1-go1.27.10.linux-arm64",
+                "v0.0.1-go1.26.11.linux-amd64",
                 "v0.0.1-go1.9.7.linux-amd64",
+                "v0.0.1-go1.21.linux-amd64",
             ]
             .into_iter(),
         );
-        assert_eq!(got.as_deref(), Some("1.27.4"));
+        assert_eq!(got, ["1.9.7", "1.26.8", "1.26.11", "1.27.4"]);
         assert_eq!(
             pip_latest(
                 "ziglang (0.17.1)\nAvailable versions: 0.17.1, 0.17.0\n",
@@ -190,5 +233,32 @@ mod tests {
             .as_deref(),
             Some("0.17.1")
         );
+    }
+
+    /// A supported line moves to its own newest point release; a line two lines behind moves
+    /// to the newest release of all.
+    #[test]
+    fn a_pinned_go_moves_within_its_line_while_go_supports_it() {
+        let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let releases = r(&["1.25.9", "1.26.8", "1.26.11", "1.27.0", "1.27.4"]);
+        assert_eq!(go_line("1.26.11"), "1.26");
+        assert_eq!(
+            go_target("1.26.8", &releases),
+            (Some("1.26.11"), Some("1.27.4"))
+        );
+        assert_eq!(
+            go_target("1.26.11", &releases),
+            (Some("1.26.11"), Some("1.27.4"))
+        );
+        assert_eq!(
+            go_target("1.27.1", &releases),
+            (Some("1.27.4"), Some("1.27.4"))
+        );
+        // 1.25 is two lines behind the newest: unsupported, so the newest of all.
+        assert_eq!(
+            go_target("1.25.9", &releases),
+            (Some("1.27.4"), Some("1.27.4"))
+        );
+        assert_eq!(go_target("1.26.8", &[]), (None, None));
     }
 }

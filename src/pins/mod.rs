@@ -164,6 +164,40 @@ pub fn toolchain_row(name: &str, from: &str, pinned: &str, latest: Result<String
     row
 }
 
+/// The Go toolchain's row from the releases the proxy lists (oldest first): the update pending
+/// is the newest point release of the pin's own line while Go supports that line
+/// ([`latest::go_target`]); a newer line is shown beside it, never pending, until then.
+pub fn go_toolchain_row(pinned: &str, releases: Result<Vec<String>, String>) -> Row {
+    let mut row = Row::new("toolchain:go", "toolchain");
+    row.pinned = Some(pinned.to_string());
+    let releases = match releases {
+        Ok(r) => r,
+        Err(e) => {
+            row.error = Some(e);
+            return row;
+        }
+    };
+    let (target, newest) = latest::go_target(pinned, &releases);
+    let own = format!("proxy, go{}", latest::go_line(pinned));
+    for (from, version) in [(own.as_str(), target), ("proxy", newest)] {
+        let Some(version) = version else { continue };
+        if row.available.iter().any(|a| a.version == version) {
+            continue;
+        }
+        let a = Available {
+            from: from.to_string(),
+            newer: latest::semver_newer(version, pinned),
+            version: version.to_string(),
+            security: false,
+        };
+        if a.newer && Some(version) == target {
+            row.pending = Some(a.clone());
+        }
+        row.available.push(a);
+    }
+    row
+}
+
 /// A recipe whose origin is not checked.
 pub fn other_row(name: &str) -> Row {
     Row::new(name, "other")
@@ -263,5 +297,24 @@ mod tests {
         let t = table(&[go_row("x", "m", "v1", Ok("v2".into())), other_row("y")]);
         assert!(t.starts_with("RECIPE  PINNED  NEWEST"), "{t}");
         assert!(t.contains("x       v1      v2 (proxy)  update"), "{t}");
+    }
+
+    /// The pinned Go's own line is what is pending; a newer line is shown beside it.
+    #[test]
+    fn go_moves_to_its_lines_newest_release_and_shows_the_newer_line() {
+        let releases = || Ok(["1.26.8", "1.26.11", "1.27.4"].map(String::from).to_vec());
+        let r = go_toolchain_row("1.26.8", releases());
+        assert_eq!(r.status(), "update");
+        assert_eq!(r.pending.as_ref().unwrap().version, "1.26.11");
+        let t = table(&[r]);
+        assert!(
+            t.contains("toolchain:go  1.26.8  1.26.11 (proxy, go1.26)  update  proxy 1.27.4"),
+            "{t}"
+        );
+        let r = go_toolchain_row("1.26.11", releases());
+        assert_eq!(r.status(), "current");
+        assert!(table(&[r]).contains("current  proxy 1.27.4"));
+        let r = go_toolchain_row("1.26.11", Err("proxy refused".into()));
+        assert_eq!(r.status(), "error");
     }
 }
