@@ -98,8 +98,8 @@ t0=$(now)
 "$BIN" --quiet build "$@" --arch "$arch_list" --out "$OUT/images" >/dev/null
 noop=$(echo "$(now) - $t0" | bc)
 echo "noop	$arch_list	$noop" >>"$TIMES"
-# Each job's build time, as its cache entry recorded it.
-"$BIN" --quiet cache ls >"$OUT/jobs.txt"
+# Each job's build time, and each of its commands', as its cache entry recorded them.
+"$BIN" --quiet cache ls --steps >"$OUT/jobs.txt"
 
 # Every image in a hardened podman container (private storage), answering its smoke requests.
 PODMAN=$OUT/podman
@@ -214,15 +214,29 @@ for app in sorted(cpu):
         if w and w != "failed":
             print(f"| {app} | {arch} | {float(w):.0f} s | {c:.0f} s | {c / max(float(w), 0.01):.2f} |")
 print()
+# jobs.txt: the jobs' table (wall and CPU seconds, then a total line), a blank line, and each
+# job's commands (`cache ls --steps`).
+jobs_part, _, steps_part = open(f"{out}/jobs.txt").read().partition("\n\n")
 jobs = []
-for l in open(f"{out}/jobs.txt").read().splitlines()[1:-1]:
-    cols = l.split()
-    if len(cols) >= 7 and cols[-1] == "s":
-        jobs.append((int(cols[-2]), f"{cols[0]}/{cols[2]}"))
+for l in jobs_part.splitlines()[1:-1]:
+    m = re.search(r"(\d+) s\s+(\d+) s$", l)
+    if m:
+        cols = l.split()
+        jobs.append((int(m.group(1)), int(m.group(2)), f"{cols[0]}/{cols[2]}"))
 jobs.sort(reverse=True)
-total = sum(j[0] for j in jobs)
-print(f"Jobs built: {len(jobs)}, {total} s of job time in all; the longest: " +
-      ", ".join(f"{n} {s} s" for s, n in jobs[:12]) + ".")
+print(f"Jobs built: {len(jobs)}, {sum(j[0] for j in jobs)} s of job time and "
+      f"{sum(j[1] for j in jobs)} s of CPU in all; the longest (wall / CPU): " +
+      ", ".join(f"{n} {w} / {c} s" for w, c, n in jobs[:12]) + ".")
+steps = []
+for l in steps_part.splitlines()[1:]:
+    m = re.fullmatch(r"(\S+)\s+(\S+)\s+\S+\s+(.+?)\s+([\d.]+) s\s+([\d.]+) s", l.strip())
+    if m:
+        steps.append((float(m.group(5)), float(m.group(4)), f"{m.group(1)}/{m.group(2)} {m.group(3)}"))
+if steps:
+    steps.sort(reverse=True)
+    print()
+    print("The commands that took the most CPU (CPU / wall): " +
+          ", ".join(f"{n} {c:.0f} / {w:.0f} s" for c, w, n in steps[:15]) + ".")
 EOF
 cat "$OUT/catalogue.md"
 echo "catalogue: $OUT/catalogue.md" >&2
