@@ -391,3 +391,41 @@ fn coverage_instrumentation_is_dropped_and_the_program_is_not_instrumented() {
     );
     assert!(!a.ok && a.stderr.contains("__gcov_dump"), "{a:?}");
 }
+
+/// A Makefile that links with `$(CC) $(LDFLAGS)` and no `$(CFLAGS)` gives zig a link line
+/// without a level, which zig links in its Debug mode (libc and compiler-rt built for
+/// debugging, no unused sections dropped). The wrapper gives such a line the job's level
+/// (`RECIPE_OPT_LEVEL`): the program is the same bytes as one linked with the level written
+/// out, and smaller than the one linked without.
+#[test]
+fn a_link_line_without_a_level_is_linked_at_the_jobs_level() {
+    let Some(cc) = ours(Arch::Amd64) else {
+        return;
+    };
+    let prog = "#include <stdio.h>\nint main(int c, char **v) { printf(\"%llu\\n\", (unsigned long long)c * 7u / 3u); return v == 0; }\n";
+    let a = probe(
+        &cc,
+        &[("a.c", prog)],
+        "set -e; $CC -O2 -c a.c -o a.o; \
+         $CC -static a.o -o plain; \
+         RECIPE_OPT_LEVEL=-O2 $CC -static a.o -o job; \
+         $CC -static -O2 a.o -o explicit; \
+         cmp job explicit && echo same; \
+         echo $(wc -c < plain) $(wc -c < explicit)",
+    );
+    assert!(a.ok, "{a:?}");
+    let mut lines = a.stdout.lines();
+    assert_eq!(lines.next(), Some("same"), "{a:?}");
+    let sizes: Vec<u64> = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        sizes[0] > sizes[1],
+        "without a level {} bytes, with {}",
+        sizes[0],
+        sizes[1]
+    );
+}

@@ -208,6 +208,11 @@ impl<'a> Shared<'a> {
             env.insert((*k).into(), v.clone());
         }
         if system != System::Go {
+            // What a link line that names no level gets from the wrappers.
+            env.insert(
+                crate::toolchain::cc::filter::LEVEL_ENV.into(),
+                self.o.level().to_string(),
+            );
             env.insert("CFLAGS".into(), self.cflags.join(" "));
             env.insert("CXXFLAGS".into(), self.cflags.join(" "));
             env.insert("LDFLAGS".into(), self.ldflags.join(" "));

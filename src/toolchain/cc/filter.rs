@@ -251,6 +251,20 @@ pub struct Context<'a> {
     pub dir: &'a Path,
     /// Host folders that must not reach a target build (the multiarch names of every arch).
     pub multiarch: &'a [&'a str],
+    /// The job's optimisation level (`-O2`, `-Os`, `-Oz`; [`LEVEL_ENV`]), which a link line
+    /// that names none gets: zig links such a line in its Debug mode, with libc and
+    /// compiler-rt built for debugging and no unused sections dropped, where gcc and clang
+    /// ignore the level at link time. A Makefile that links with `$(CC) $(LDFLAGS)` and no
+    /// `$(CFLAGS)` would otherwise ship that.
+    pub level: Option<&'a str>,
+}
+
+/// The variable that gives the wrappers the job's optimisation level ([`Context::level`]).
+pub const LEVEL_ENV: &str = "RECIPE_OPT_LEVEL";
+
+/// True for an optimisation level (`-O`, `-O0` to `-O3`, `-Os`, `-Oz`, `-Ofast`, `-Og`).
+pub fn is_level(arg: &str) -> bool {
+    arg.starts_with("-O") && arg[2..].chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// What to do instead of the call as given.
@@ -661,7 +675,15 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
     if let Some(Pending::Value(opt)) = walk.pending {
         return Action::Refuse(missing_value(opt));
     }
-    if last_level(args) == Some("-Oz") {
+    let mut level = last_level(args);
+    if level.is_none()
+        && let Some(job) = cx.level
+        && super::launcher::scan(&out).links
+    {
+        out.push(job.into());
+        level = Some(job);
+    }
+    if level == Some("-Oz") {
         out.extend(["-Xclang".into(), "-Oz".into()]);
     }
     Action::Run { args: out, stdout }
@@ -672,5 +694,5 @@ pub fn filter(cx: &Context, args: &[OsString]) -> Action {
 fn last_level(args: &[OsString]) -> Option<&str> {
     args.iter()
         .filter_map(|a| a.to_str())
-        .rfind(|a| a.starts_with("-O") && a[2..].chars().all(|c| c.is_ascii_alphanumeric()))
+        .rfind(|a| is_level(a))
 }

@@ -101,15 +101,23 @@ fn not_an_executable_name(out: &Path) -> bool {
         || name.contains(".so.")
 }
 
-/// The launch plan for a compiler call with (filtered) `args`, or None to run it as it is.
-/// `enabled` is [`ENV`] being set; `emulator` the build's `EMULATOR` (empty natively).
-pub fn plan(args: &[OsString], enabled: bool, emulator: &str) -> Option<Launch> {
-    if !enabled || emulator.is_empty() {
-        return None;
-    }
-    // The last `-o`: the index of its value, and whether it is joined (`-oFILE`).
+/// What a compiler line does, as the wrapper's rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// The driver links: no option that stops it before (`-c`, `-S`, `-E`, `-M`, `-MM`,
+    /// `-fsyntax-only`, `-###`), and some input (a source, object, archive, `-` or `@FILE`).
+    pub links: bool,
+    /// ... and makes an executable: not `-shared` or `-r`, on the driver's line or the
+    /// linker's.
+    pub executable: bool,
+    /// The last `-o`: the index of its value, and whether it is joined (`-oFILE`).
+    output: Option<(usize, bool)>,
+}
+
+/// Reads a (filtered) compiler line ([`Line`]).
+pub fn scan(args: &[OsString]) -> Line {
     let mut output: Option<(usize, bool)> = None;
-    let mut inputs = 0;
+    let (mut inputs, mut stops, mut not_executable) = (0, false, false);
     let mut i = 0;
     while i < args.len() {
         let Some(a) = args[i].to_str() else {
@@ -118,12 +126,15 @@ pub fn plan(args: &[OsString], enabled: bool, emulator: &str) -> Option<Launch> 
             continue;
         };
         if NO_EXECUTABLE.contains(&a) {
-            return None;
+            match a {
+                "-shared" | "--shared" | "-r" => not_executable = true,
+                _ => stops = true,
+            }
         }
         if let Some(list) = a.strip_prefix("-Wl,")
             && list.split(',').any(|o| NO_EXECUTABLE_LINKER.contains(&o))
         {
-            return None;
+            not_executable = true;
         }
         if a == "-Xlinker"
             && args
@@ -131,7 +142,7 @@ pub fn plan(args: &[OsString], enabled: bool, emulator: &str) -> Option<Launch> 
                 .and_then(|v| v.to_str())
                 .is_some_and(|v| NO_EXECUTABLE_LINKER.contains(&v))
         {
-            return None;
+            not_executable = true;
         }
         if a == "-o" {
             output = Some((i + 1, false));
@@ -146,11 +157,26 @@ pub fn plan(args: &[OsString], enabled: bool, emulator: &str) -> Option<Launch> 
         }
         i += 1;
     }
-    if inputs == 0 {
+    let links = !stops && inputs > 0;
+    Line {
+        links,
+        executable: links && !not_executable,
+        output,
+    }
+}
+
+/// The launch plan for a compiler call with (filtered) `args`, or None to run it as it is.
+/// `enabled` is [`ENV`] being set; `emulator` the build's `EMULATOR` (empty natively).
+pub fn plan(args: &[OsString], enabled: bool, emulator: &str) -> Option<Launch> {
+    if !enabled || emulator.is_empty() {
+        return None;
+    }
+    let line = scan(args);
+    if !line.executable {
         return None;
     }
     let mut args = args.to_vec();
-    let out = match output {
+    let out = match line.output {
         Some((at, joined)) => {
             let given = args.get(at)?;
             let out = if joined {

@@ -23,10 +23,11 @@ pub const MODE: &str = "__recipe-cc";
 /// The revision of what the wrappers do to a compile or link line, in the key of every job
 /// that compiles with zig: a change to [`filter::filter`] that changes what zig gets for some
 /// line bumps it, so that no cache entry built under the old rules is reused (a machine with
-/// the new rules would build other bytes under the same key). 2: `-Oz` reaches clang. A unit
+/// the new rules would build other bytes under the same key). 2: `-Oz` reaches clang. 3: a
+/// link line that names no level gets the job's ([`filter::Context::level`]). A unit
 /// test digests what the filter gives for a corpus of lines under each revision, so a change
 /// that forgets the bump fails it.
-pub const REVISION: u32 = 2;
+pub const REVISION: u32 = 3;
 
 /// Runs wrapper mode and returns its exit code when the first argument is [`MODE`]; `None`
 /// for every other command line.
@@ -52,11 +53,15 @@ fn run(args: Vec<OsString>) -> i32 {
     let info = arch.info();
     let multiarch: Vec<&str> = Arch::ALL.iter().map(|a| a.info().multiarch).collect();
     let dir = Path::new(me).parent().unwrap_or(Path::new("."));
+    let level = std::env::var(filter::LEVEL_ENV)
+        .ok()
+        .filter(|l| filter::is_level(l));
     let cx = filter::Context {
         triple: info.triple,
         rust_target: info.rust_target,
         dir,
         multiarch: &multiarch,
+        level: level.as_deref(),
     };
     match filter::filter(&cx, rest) {
         filter::Action::Answer(line) => {

@@ -17,6 +17,7 @@ fn cx() -> Context<'static> {
         rust_target: "aarch64-unknown-linux-musl",
         dir: Path::new("/c/w"),
         multiarch: MULTIARCH,
+        level: None,
     }
 }
 
@@ -81,6 +82,49 @@ fn oz_reaches_clang_when_it_is_the_last_level() {
     // not a level: a define
     assert_eq!(passed(&["-Oz", "-c", "a.c", "-DO=-Os"]).len(), 6);
     assert_eq!(passed(&["-Os", "-c", "a.c"]), ["-Os", "-c", "a.c"]);
+}
+
+/// A link line that names no level gets the job's: zig would link it in Debug mode (libc and
+/// compiler-rt for debugging, no unused sections dropped). A compile line, a line with its own
+/// level, and a line with no job level are left alone.
+#[test]
+fn a_link_line_without_a_level_gets_the_jobs() {
+    let with = |level: &'static str, args: &[&str]| -> Vec<String> {
+        let cx = Context {
+            level: Some(level),
+            ..cx()
+        };
+        match filter(&cx, &args.iter().map(OsString::from).collect::<Vec<_>>()) {
+            Action::Run { args, .. } => {
+                args.into_iter().map(|a| a.into_string().unwrap()).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        with("-O2", &["-static", "-o", "dnsmasq", "cache.o", "util.o"]),
+        ["-static", "-o", "dnsmasq", "cache.o", "util.o", "-O2"]
+    );
+    assert_eq!(
+        with("-Oz", &["a.o", "-o", "a"]),
+        ["a.o", "-o", "a", "-Oz", "-Xclang", "-Oz"]
+    );
+    assert_eq!(
+        with("-Os", &["-shared", "-o", "libx.so", "x.o"]),
+        ["-shared", "-o", "libx.so", "x.o", "-Os"]
+    );
+    for own in [
+        &["-c", "a.c"][..],
+        &["-E", "a.c"],
+        &["-M", "a.c"],
+        &["-dumpmachine"],
+        &["--version"],
+        &["-O0", "a.o", "-o", "a"],
+        &["a.o", "-o", "a", "-O3"],
+    ] {
+        assert_eq!(with("-O2", own), own, "{own:?}");
+    }
+    assert_eq!(passed(&["a.o", "-o", "a"]), ["a.o", "-o", "a"]);
 }
 
 #[test]
@@ -601,8 +645,7 @@ fn clangs_spelling_with_a_vendor_is_the_wrappers_own_target() {
     let armv7 = Context {
         triple: "arm-linux-musleabihf",
         rust_target: "armv7-unknown-linux-musleabihf",
-        dir: Path::new("/c/w"),
-        multiarch: MULTIARCH,
+        ..cx()
     };
     let run = |a: &[&str]| filter(&armv7, &a.iter().map(OsString::from).collect::<Vec<_>>());
     for own in [
@@ -711,21 +754,36 @@ const CORPUS: &[&[&str]] = &[
     &["@args.rsp", "-c", "a.c"],
     &["-march=armv8-a", "-mtune=generic", "-c", "a.c"],
     &["-static", "-fPIE", "a.o", "-o", "a"],
+    &["-static", "-o", "dnsmasq", "cache.o", "util.o"],
+    &["-c", "a.c", "-o", "a.o"],
 ];
 
-/// What the filter gave for [`CORPUS`] under each [`super::REVISION`], as a digest of every
-/// line's action. A change to the filter that changes it must bump `REVISION` (every zig job's
+/// What the filter gave for [`CORPUS`] (in a job whose level is `-Os`) under each
+/// [`super::REVISION`], as a digest of every line's action. A change to the filter that changes it must bump `REVISION` (every zig job's
 /// key names it) and add a row here; a change that leaves it alone needs neither.
-const DIGESTS: &[(u32, &str)] = &[(
-    2,
-    "95ec571ebe978f45fb000c685356af927d6a220c1f913a552ba2656c86e66fe6",
-)];
+/// (A new line in the corpus changes the digest too: a change that only adds lines records the
+/// new digest under the revision it was taken at.)
+const DIGESTS: &[(u32, &str)] = &[
+    (
+        2,
+        "95ec571ebe978f45fb000c685356af927d6a220c1f913a552ba2656c86e66fe6",
+    ),
+    (
+        3,
+        "26defee36e0a351fe93a8384daf96dad27840f9eda2d7455e56a0092f0574fba",
+    ),
+];
 
 #[test]
 fn the_wrappers_revision_names_what_they_do_to_a_corpus_of_lines() {
+    let cx = Context {
+        level: Some("-Os"),
+        ..cx()
+    };
     let mut text = String::new();
     for line in CORPUS {
-        let rendered = match f(line) {
+        let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+        let rendered = match filter(&cx, &args) {
             Action::Run { args, stdout } => format!(
                 "run {} > {}",
                 args.iter()
@@ -741,18 +799,19 @@ fn the_wrappers_revision_names_what_they_do_to_a_corpus_of_lines() {
         text += &format!("{}\n  {rendered}\n", line.join(" "));
     }
     let digest = crate::digest::sha256_hex(text.as_bytes());
-    let recorded = DIGESTS
-        .iter()
-        .find(|(r, _)| *r == super::REVISION)
-        .map(|(_, d)| *d);
-    assert_eq!(
-        recorded,
-        Some(digest.as_str()),
-        "the wrappers now give zig other arguments for some line of the corpus than revision \
-         {} recorded: bump toolchain::cc::REVISION and add ({}, \"{digest}\") to DIGESTS.\n{text}",
-        super::REVISION,
-        super::REVISION + 1
-    );
+    let rev = super::REVISION;
+    match DIGESTS.iter().find(|(r, _)| *r == rev) {
+        None => panic!("record revision {rev}: add ({rev}, \"{digest}\") to DIGESTS.\n{text}"),
+        Some((_, d)) => assert_eq!(
+            *d,
+            digest,
+            "the wrappers now give zig other arguments for some line of the corpus than \
+             revision {rev} recorded: bump toolchain::cc::REVISION to {} and add ({}, \"{digest}\") \
+             to DIGESTS.\n{text}",
+            rev + 1,
+            rev + 1
+        ),
+    }
     let mut seen: Vec<&str> = DIGESTS.iter().map(|(_, d)| *d).collect();
     seen.sort_unstable();
     seen.dedup();
