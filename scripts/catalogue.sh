@@ -53,6 +53,12 @@ if [ $SHORT = yes ]; then
   done
   ln -s "$ROOT/target/test-cache/go" "$CACHE/go"
 else
+  # The whole catalogue's cache, work folders and images take about 20 GB (more with
+  # qbittorrent); a full disk fails a build midway with ENOSPC.
+  avail=$(df --output=avail -B1G "$OUT" | tail -1 | tr -d ' ')
+  if [ "${avail:-0}" -lt 25 ]; then
+    echo "catalogue: warning: only ${avail} GB free under $OUT; the whole catalogue needs about 20 GB" >&2
+  fi
   cargo build --release -q
   BIN=$ROOT/target/release/recipe
   RECIPES=${RECIPE_RECIPES:-$ROOT/recipes}
