@@ -117,11 +117,7 @@ pub fn go_target<'a>(pinned: &str, releases: &'a [String]) -> (Option<&'a str>, 
     let mut lines: Vec<&str> = releases.iter().map(|r| go_line(r)).collect();
     lines.dedup();
     let own = go_line(pinned);
-    let supported = lines
-        .iter()
-        .rev()
-        .take(2)
-        .any(|l| compare_numbers(l, own).is_eq());
+    let supported = lines.iter().rev().take(2).any(|l| *l == own);
     let target = if supported {
         releases
             .iter()
@@ -242,23 +238,20 @@ mod tests {
         let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let releases = r(&["1.25.9", "1.26.8", "1.26.11", "1.27.0", "1.27.4"]);
         assert_eq!(go_line("1.26.11"), "1.26");
-        assert_eq!(
-            go_target("1.26.8", &releases),
-            (Some("1.26.11"), Some("1.27.4"))
-        );
-        assert_eq!(
-            go_target("1.26.11", &releases),
-            (Some("1.26.11"), Some("1.27.4"))
-        );
-        assert_eq!(
-            go_target("1.27.1", &releases),
-            (Some("1.27.4"), Some("1.27.4"))
-        );
-        // 1.25 is two lines behind the newest: unsupported, so the newest of all.
-        assert_eq!(
-            go_target("1.25.9", &releases),
-            (Some("1.27.4"), Some("1.27.4"))
-        );
+        // (pin, what it moves to); 1.25 is two lines behind the newest: unsupported, so the
+        // newest of all.
+        for (pin, target) in [
+            ("1.26.8", "1.26.11"),
+            ("1.26.11", "1.26.11"),
+            ("1.27.1", "1.27.4"),
+            ("1.25.9", "1.27.4"),
+        ] {
+            assert_eq!(
+                go_target(pin, &releases),
+                (Some(target), Some("1.27.4")),
+                "{pin}"
+            );
+        }
         assert_eq!(go_target("1.26.8", &[]), (None, None));
     }
 }

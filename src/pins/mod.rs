@@ -184,12 +184,7 @@ pub fn go_toolchain_row(pinned: &str, releases: Result<Vec<String>, String>) -> 
         if row.available.iter().any(|a| a.version == version) {
             continue;
         }
-        let a = Available {
-            from: from.to_string(),
-            newer: latest::semver_newer(version, pinned),
-            version: version.to_string(),
-            security: false,
-        };
+        let a = offered(from, version, pinned);
         if a.newer && Some(version) == target {
             row.pending = Some(a.clone());
         }
@@ -203,15 +198,20 @@ pub fn other_row(name: &str) -> Row {
     Row::new(name, "other")
 }
 
+/// What a registry (not a Debian suite) offers: `version` from `from`, newer than `pinned` or not.
+fn offered(from: &str, version: &str, pinned: &str) -> Available {
+    Available {
+        from: from.to_string(),
+        newer: latest::semver_newer(version, pinned),
+        version: version.to_string(),
+        security: false,
+    }
+}
+
 fn fill_latest(row: &mut Row, from: &str, pinned: &str, latest: Result<String, String>) {
     match latest {
         Ok(v) => {
-            let a = Available {
-                from: from.to_string(),
-                newer: latest::semver_newer(&v, pinned),
-                version: v,
-                security: false,
-            };
+            let a = offered(from, &v, pinned);
             if a.newer {
                 row.pending = Some(a.clone());
             }

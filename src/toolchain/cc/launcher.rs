@@ -64,19 +64,11 @@ const TAKES_VALUE: &[&str] = &[
     "-aux-info",
 ];
 
-/// Options after which the driver does not link an executable.
-const NO_EXECUTABLE: &[&str] = &[
-    "-c",
-    "-S",
-    "-E",
-    "-M",
-    "-MM",
-    "-shared",
-    "--shared",
-    "-r",
-    "-fsyntax-only",
-    "-###",
-];
+/// Options after which the driver stops before it links.
+const NO_LINK: &[&str] = &["-c", "-S", "-E", "-M", "-MM", "-fsyntax-only", "-###"];
+
+/// Options with which the driver links something else than an executable.
+const NO_EXECUTABLE: &[&str] = &["-shared", "--shared", "-r"];
 
 /// Linker options (in `-Wl,` lists or after `-Xlinker`) that make a non-executable output.
 const NO_EXECUTABLE_LINKER: &[&str] =
@@ -125,12 +117,8 @@ pub fn scan(args: &[OsString]) -> Line {
             i += 1;
             continue;
         };
-        if NO_EXECUTABLE.contains(&a) {
-            match a {
-                "-shared" | "--shared" | "-r" => not_executable = true,
-                _ => stops = true,
-            }
-        }
+        stops |= NO_LINK.contains(&a);
+        not_executable |= NO_EXECUTABLE.contains(&a);
         if let Some(list) = a.strip_prefix("-Wl,")
             && list.split(',').any(|o| NO_EXECUTABLE_LINKER.contains(&o))
         {

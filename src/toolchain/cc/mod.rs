@@ -10,6 +10,8 @@
 pub mod filter;
 pub mod launcher;
 #[cfg(test)]
+mod revision_tests;
+#[cfg(test)]
 mod tests;
 
 use std::ffi::OsString;
