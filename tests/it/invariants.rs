@@ -18,7 +18,7 @@ const GO_VALUES: &[&str] = &["amd64", "arm64", "arm", "386", "riscv64", "5", "6"
 
 /// What no file of `src/` but `arch.rs` may spell: the kind, and whether `line` spells one.
 /// Lines are looked at after full-line comments and `#[cfg(test)]` modules (inline, or in their
-/// own `tests.rs`) are set aside (a test may state the value it expects; prose may name an
+/// own `tests.rs` or `*_tests.rs`) are set aside (a test may state the value it expects; prose may name an
 /// arch).
 type Check = (&'static str, fn(&str) -> bool);
 
@@ -123,13 +123,38 @@ fn nothing_outside_arch_rs_spells_a_triple_goarch_or_qemu_name() {
     rust_files(&src, &mut files);
     assert!(files.len() > 20, "found only {} files", files.len());
     let mut found = Vec::new();
-    // A `tests.rs` is a `#[cfg(test)] mod tests;` in its own file.
+    // A file named `tests.rs` or `*_tests.rs` is a `#[cfg(test)]` module in its own file.
+    let is_test_module = |f: &std::path::Path| {
+        f.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == "tests.rs" || n.ends_with("_tests.rs"))
+    };
     for f in files
         .iter()
-        .filter(|f| !f.ends_with("src/arch.rs") && !f.ends_with("tests.rs"))
+        .filter(|f| !f.ends_with("src/arch.rs") && !is_test_module(f))
     {
         let name = f.strip_prefix(root()).unwrap().display().to_string();
         found.extend(violations(&name, &std::fs::read_to_string(f).unwrap()));
+    }
+    // What is set aside as a test module must be one: declared right after `#[cfg(test)]`.
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    for f in files.iter().filter(|f| is_test_module(f)) {
+        let stem = f.file_stem().unwrap().to_str().unwrap();
+        let declared = texts.iter().any(|t| {
+            let lines: Vec<&str> = t.lines().map(str::trim).collect();
+            lines
+                .windows(2)
+                .any(|w| w[0] == "#[cfg(test)]" && w[1] == format!("mod {stem};").as_str())
+        });
+        if !declared {
+            found.push(format!(
+                "{}: named as a test module but not declared `#[cfg(test)] mod {stem};`",
+                f.strip_prefix(root()).unwrap().display()
+            ));
+        }
     }
     assert!(
         found.is_empty(),
