@@ -87,16 +87,23 @@ pub fn host_env() -> Vec<(String, String)> {
         "GOINSECURE",
     ];
     const KEEP_PREFIX: &[&str] = &["PIP_", "PYENV", "NPM_CONFIG_", "npm_config_"];
-    let mut env = vec![("LC_ALL".to_string(), "C".to_string())];
+    let mut env = tool_env();
     for (k, v) in std::env::vars() {
-        if KEEP.contains(&k.as_str()) || KEEP_PREFIX.iter().any(|p| k.starts_with(p)) {
+        if k != "PATH"
+            && (KEEP.contains(&k.as_str()) || KEEP_PREFIX.iter().any(|p| k.starts_with(p)))
+        {
             env.push((k, v));
         }
     }
-    if !env.iter().any(|(k, _)| k == "PATH") {
-        env.push(("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()));
-    }
     env
+}
+
+/// What a host tool run as a build step (`patch`, `upx`) sees: the host's PATH (the one the
+/// build steps search too) and a fixed C locale. No HOME, user, proxy or registry setting: such
+/// a step reads the job's files only, the same way on every machine.
+pub fn tool_env() -> Vec<(String, String)> {
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
+    vec![("LC_ALL".into(), "C".into()), ("PATH".into(), path)]
 }
 
 /// Starts the watchdog and the signal thread. Called once, first thing in `main`, while the
@@ -621,6 +628,19 @@ pub fn kill_strays(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_tool_step_sees_the_path_and_locale_only_and_a_registry_client_more() {
+        let tool = tool_env();
+        let keys: Vec<&str> = tool.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["LC_ALL", "PATH"]);
+        let host = host_env();
+        assert!(tool.iter().all(|kv| host.contains(kv)), "{host:?}");
+        assert_eq!(host.iter().filter(|(k, _)| k == "PATH").count(), 1);
+        if std::env::var_os("HOME").is_some() {
+            assert!(host.iter().any(|(k, _)| k == "HOME"), "{host:?}");
+        }
+    }
 
     #[test]
     fn a_reaped_child_reports_its_cpu_time_with_its_descendants() {

@@ -94,7 +94,7 @@ pub fn compress(
         let cmd = crate::plan::Command {
             name: format!("compress {}", f.image_path),
             argv,
-            env: crate::process::host_env().into_iter().collect(),
+            env: crate::process::tool_env().into_iter().collect(),
             cwd: job.view.seen(&job.work),
         };
         run.command(&cmd)?;

@@ -203,7 +203,7 @@ pub fn patch_command(name: String, file: &Path, strip: u32, cwd: &Path) -> Comma
     Command {
         name,
         argv,
-        env: crate::process::host_env().into_iter().collect(),
+        env: crate::process::tool_env().into_iter().collect(),
         cwd: cwd.to_path_buf(),
     }
 }
