@@ -57,12 +57,7 @@ pub fn run(ctx: &Context, args: Args) -> Outcome {
         rows.push(row);
     }
     if !args.no_toolchains {
-        rows.extend(toolchain_rows(
-            ctx,
-            go.as_ref(),
-            scratch.path(),
-            &mut progress,
-        )?);
+        rows.extend(toolchain_rows(go.as_ref(), scratch.path(), &mut progress)?);
     }
     let verdict = Verdict::of(&rows);
     if args.json {
@@ -105,14 +100,12 @@ fn scratch(ctx: &Context) -> Result<tempfile::TempDir, crate::error::Error> {
 
 /// The Go and zig toolchain rows.
 fn toolchain_rows(
-    ctx: &Context,
     go: Option<&Result<std::path::PathBuf, String>>,
     scratch: &std::path::Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<Row>, crate::error::Error> {
     let toolchains = std::env::var_os("RECIPE_TOOLCHAINS").map(std::path::PathBuf::from);
     let specs = crate::toolchain::spec::Specs::load(toolchains.as_deref())?;
-    let _ = ctx;
     progress("asking the Go module proxy and PyPI about the toolchains");
     let go_latest = match go {
         Some(Ok(go)) => pins::latest::go_toolchains(go, scratch),

@@ -1,6 +1,6 @@
 //! What the registries offer now, through their ordinary clients and the process layer: a Go
 //! module's latest version (`go list -m -json MODULE@latest`), the newest stable Go toolchain
-//! (`go list -m -versions -json golang.org/toolchain`) and the newest `ziglang` on PyPI
+//! (`go list -m -versions -retracted -json golang.org/toolchain`) and the newest `ziglang` on PyPI
 //! (`pip index versions ziglang`). Each with the host's registry settings
 //! ([`crate::process::host_env`], so `GOPROXY` and pip's index come from the host), bounded in
 //! time and output.
@@ -64,11 +64,22 @@ pub fn go_module(go_exe: &Path, scratch: &Path, module: &str) -> Result<String, 
 }
 
 /// Every stable Go release the proxy has as a toolchain module
-/// (`v0.0.1-go1.26.8.linux-amd64` -> `1.26.8`), oldest first.
+/// (`v0.0.1-go1.26.8.linux-amd64` -> `1.26.8`), oldest first. `-retracted` takes the proxy's
+/// list as it is: the toolchain module retracts nothing, and without it `go` would also fetch
+/// the newest version's go.mod and check it against the checksum database, two more requests
+/// for nothing (and a database a local proxy cannot stand in for).
 pub fn go_toolchains(go_exe: &Path, scratch: &Path) -> Result<Vec<String>, String> {
+    const ARGS: [&str; 6] = [
+        "list",
+        "-m",
+        "-versions",
+        "-retracted",
+        "-json",
+        "golang.org/toolchain",
+    ];
     let text = client(
-        go(go_exe, scratch).args(["list", "-m", "-versions", "-json", "golang.org/toolchain"]),
-        "go list -m -versions -json golang.org/toolchain",
+        go(go_exe, scratch).args(ARGS),
+        &format!("go {}", ARGS.join(" ")),
     )?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let versions = v.get("Versions").and_then(|v| v.as_array()).cloned();

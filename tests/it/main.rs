@@ -27,6 +27,7 @@ mod image_files;
 mod invariants;
 mod new;
 mod new_crate;
+mod outdated;
 mod patches;
 mod push;
 mod recipes;

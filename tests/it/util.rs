@@ -218,8 +218,8 @@ pub fn files_under(dir: &Path) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A tiny HTTP server: GET of a known path answers 200 with the bytes, `/redirect` answers 302 to
-// `/good`, anything else 404. Counts requests.
+// A tiny HTTP server: GET of a known path answers 200 with the bytes (a path ending in `/` as
+// HTML), `/redirect` answers 302 to `/good`, anything else 404. Counts requests.
 
 pub struct Server {
     base: String,
@@ -261,7 +261,13 @@ pub fn serve(files: &[(&str, &[u8])]) -> Server {
             let (status, extra, body): (&str, String, Vec<u8>) = if path == "/redirect" {
                 ("302 Found", "Location: /good\r\n".into(), Vec::new())
             } else if let Some(b) = files.get(&path) {
-                ("200 OK", String::new(), b.clone())
+                // A folder's page is HTML (what pip needs of an index page).
+                let kind = if path.ends_with('/') {
+                    "Content-Type: text/html\r\n".into()
+                } else {
+                    String::new()
+                };
+                ("200 OK", kind, b.clone())
             } else {
                 ("404 Not Found", String::new(), b"not found".to_vec())
             };
