@@ -19,10 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TOOLS=/opt/recipe-tools/bin
-mkdir -p "$TOOLS"
-[ -x "$TOOLS/act" ] || GOBIN=$TOOLS GOFLAGS=-buildvcs=false go install github.com/nektos/act@v0.2.89
-[ -x "$TOOLS/actionlint" ] || GOBIN=$TOOLS GOFLAGS=-buildvcs=false go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+. scripts/lib.sh   # install_act, install_actionlint, fresh_cache, start_registry
+install_act
+install_actionlint
 cargo build -q
 BIN_DIR=$ROOT/target/debug
 SHARED=${RECIPE_CACHE:-$ROOT/target/test-cache}
@@ -31,7 +30,6 @@ REG_PID=
 cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; [ -n "${KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
 trap cleanup EXIT
 
-. scripts/lib.sh   # fresh_cache, start_registry
 start_registry "$WORK/registry"
 PORT=$REG_PORT
 

@@ -29,3 +29,26 @@ start_registry() {
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$REG_PORT") 2>/dev/null && return 0; sleep 0.1; done
   echo "the registry did not start:" >&2; cat "$1/registry.log" >&2; return 1
 }
+
+# Tools built from source with `go install` through the Go module proxy into TOOLS, each pinned
+# here once (scripts/setup.sh installs them all, scripts/ci-act.sh the two it runs).
+TOOLS=/opt/recipe-tools/bin
+ACTIONLINT_VERSION=v1.7.12
+ACT_VERSION=v0.2.89
+
+# go_tool NAME MODULE VERSION: true when TOOLS/NAME was built from MODULE@VERSION.
+go_tool() {
+  go version -m "$TOOLS/$1" 2>/dev/null \
+    | grep -q "^[[:space:]]*mod[[:space:]]*$2[[:space:]]*$3[[:space:]]"
+}
+go_install() { mkdir -p "$TOOLS" && GOBIN=$TOOLS GOFLAGS=-buildvcs=false go install "$@"; }
+
+# The workflow checkers: actionlint and act.
+install_actionlint() {
+  go_tool actionlint github.com/rhysd/actionlint "$ACTIONLINT_VERSION" \
+    || go_install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+}
+install_act() {
+  go_tool act github.com/nektos/act "$ACT_VERSION" \
+    || go_install "github.com/nektos/act@$ACT_VERSION"
+}

@@ -141,12 +141,7 @@ if [ ${#need_components[@]} -gt 0 ]; then
 fi
 
 command -v go >/dev/null || { echo "setup: go is missing; install Go 1.21 or newer (it fetches the pinned toolchain itself)" >&2; exit 1; }
-# go_tool NAME MODULE VERSION: true when /opt/recipe-tools/bin/NAME was built from MODULE@VERSION
-go_tool() {
-  go version -m "/opt/recipe-tools/bin/$1" 2>/dev/null \
-    | grep -q "^[[:space:]]*mod[[:space:]]*$2[[:space:]]*$3[[:space:]]"
-}
-go_install() { GOBIN=/opt/recipe-tools/bin GOFLAGS=-buildvcs=false go install "$@"; }
+. "$(dirname "$0")/lib.sh"   # go_tool, go_install, install_actionlint, install_act
 # the SBOM tests read images with Syft (its sbom-cataloger), built from source through the Go
 # module proxy (go checks the modules against the checksum database); ~13 min the first time
 syft_version=v1.57.1
@@ -175,10 +170,6 @@ go_tool cosign github.com/sigstore/cosign/v3 "$cosign_version" \
   || go_install "github.com/sigstore/cosign/v3/cmd/cosign@$cosign_version"
 # `recipe ci github`'s workflow is checked with actionlint (the tests and scripts/ci-act.sh),
 # and run end to end with act (scripts/ci-act.sh); both from source, through the proxy
-actionlint_version=v1.7.12
-go_tool actionlint github.com/rhysd/actionlint "$actionlint_version" \
-  || go_install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
-act_version=v0.2.89
-go_tool act github.com/nektos/act "$act_version" \
-  || go_install "github.com/nektos/act@$act_version"
+install_actionlint
+install_act
 echo "setup: ready (user and test tools)"
