@@ -105,7 +105,9 @@ pub fn persist(tmp: tempfile::TempPath, path: &Path) -> io::Result<()> {
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
-/// Writes `bytes` to `path` by a temporary file beside it and a rename.
+/// Writes `bytes` to `path` by a temporary file beside it and a rename. The file gets the mode
+/// of the one it replaces, or a new file's (`0o666` less the umask, `0o644` as a rule), not the
+/// temporary file's `0o600`.
 pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write(path, bytes, None)
 }
@@ -119,8 +121,15 @@ pub fn write_file_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let (parent, name) = parent_and_name(path)?;
+    let mode = mode.or_else(|| {
+        std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.permissions().mode() & 0o7777)
+    });
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(parent)?;
     io::Write::write_all(&mut tmp, bytes)?;
     if let Some(mode) = mode {
@@ -162,6 +171,26 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    /// A written file is readable as any file the user creates, not 0600 like the temporary
+    /// file it was; one that replaces another keeps that one's mode.
+    #[test]
+    fn a_written_file_has_a_new_files_mode_or_the_one_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        std::fs::write(t.path().join("plain"), b"x").unwrap();
+        write_file(&t.path().join("new"), b"x").unwrap();
+        assert_eq!(mode(&t.path().join("new")), mode(&t.path().join("plain")));
+        let kept = t.path().join("kept");
+        std::fs::write(&kept, b"old").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_file(&kept, b"new").unwrap();
+        assert_eq!(mode(&kept), 0o640);
+        assert_eq!(std::fs::read(&kept).unwrap(), b"new");
+        write_file_mode(&kept, b"script", 0o755).unwrap();
+        assert_eq!(mode(&kept), 0o755);
     }
 
     /// Two processes placing the same content-addressed folder at once both succeed; the
