@@ -482,7 +482,8 @@ pub fn entry_dest(cache: &std::path::Path, key: &str) -> PathBuf {
 }
 
 /// The recipe part of the key for `arch`: its meaning (but `cpe`, and only the patches that
-/// apply to `arch`: [`Recipe::build_text_for`]), the bytes of those patches, and of the smoke
+/// apply to `arch`: [`Recipe::build_text_for`]), the bytes of those patches, the plan rules
+/// revised for its kind of job ([`super::systems::revised_rules`]), and the bytes of the smoke
 /// test's files beside it (they decide whether a cached build passed its smoke test).
 /// `[[image.file]]`s are not in it: they change the image, not the build.
 fn recipe_identity(recipe: &Recipe, arch: Arch) -> String {
@@ -496,6 +497,9 @@ fn recipe_identity(recipe: &Recipe, arch: Arch) -> String {
                 .map_or("", |c| c.sha256.as_str())
                 .as_bytes(),
         );
+    }
+    for rule in super::systems::revised_rules(recipe.build.system, &recipe.build.options(arch)) {
+        h.update(format!("\0rule {rule}\0").as_bytes());
     }
     if let Some(smoke) = &recipe.smoke {
         for f in &smoke.files {

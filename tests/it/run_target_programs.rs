@@ -97,6 +97,68 @@ fn without_the_key_configure_cannot_run_its_test_program() {
     .stderr_has("configure: cannot run the test program ./conftest");
 }
 
+/// A configure that autoconf generated runs its `AC_RUN_IFELSE` test program on every arch and
+/// concludes it is not cross compiling (it would conclude it is, without trying, were it given
+/// `--build` beside `--host`); without the key the same configure stops at autoconf's own
+/// message. The fixture's configure is what autoconf 2.71 made of its configure.ac.
+#[test]
+fn an_autoconf_configure_runs_its_test_programs_on_the_target() {
+    if !tools() {
+        return;
+    }
+    let _l = build_lock();
+    let name = "runprog-autoconf";
+    let s = Scratch::new();
+    let out = run(s
+        .cmd()
+        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
+        .args(["build", name, "--arch", "all", "--rebuild"]))
+    .success();
+    for (arch, size, machine) in [
+        ("amd64", 8, "x86_64"),
+        ("arm64", 8, "aarch64"),
+        ("armv7", 4, "armv7l"),
+    ] {
+        let bin = s.out().join(name).join("bin").join(arch).join(name);
+        let said = if arch == "amd64" {
+            let o = std::process::Command::new(&bin).output().unwrap();
+            String::from_utf8(o.stdout).unwrap()
+        } else {
+            says(&bin, arch)
+        };
+        assert_eq!(
+            said,
+            format!(
+                "{name} 1.0: configure found sizeof(long) = {size} on {machine} \
+                 (cross_compiling=no); this program has {size}\n"
+            ),
+            "{}",
+            out.stderr
+        );
+    }
+    let s = Scratch::new();
+    let text = std::fs::read_to_string(
+        root()
+            .join("tests/fixtures/recipes")
+            .join(format!("{name}.toml")),
+    )
+    .unwrap()
+    .replace("run-target-programs = true\n", "")
+    .replace(
+        "path = \"../runprog-autoconf\"",
+        &format!(
+            "path = \"{}\"",
+            root().join("tests/fixtures").join(name).display()
+        ),
+    );
+    s.recipe(name, &text);
+    run(s
+        .cmd()
+        .args(["build", name, "--arch", "arm64", "--rebuild"]))
+    .failure(1)
+    .stderr_has("cannot run test programs when cross compiling");
+}
+
 /// A script that leaves RECIPE_RUN_TARGET_PROGRAMS on for `make` installs a launcher instead of
 /// the program: the build's verify step refuses it, and nothing is packed.
 #[test]

@@ -1,7 +1,10 @@
 //! `autotools`: `./configure --host=<target> --build=<build machine>`, make, make install (the
 //! goals of both make steps as for `make`: `make-targets`, `install-targets`). With
 //! `run-target-programs`, configure runs the test programs it links (`AC_RUN_IFELSE`) under
-//! qemu-user, through the wrappers' launchers.
+//! qemu-user, through the wrappers' launchers, and is given `--host` only: autoconf decides it
+//! is cross compiling, without trying, whenever `--build` is given and differs from `--host`
+//! (as the build machine's GNU triple always does from a musl one); with `--host` alone it runs
+//! its first test program, which the launcher runs, and concludes that it is not.
 
 use super::Shared;
 use crate::arch::Arch;
@@ -30,11 +33,18 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     let mut configure = vec![
         "./configure".to_string(),
         format!("--host={}", b.arch.info().triple),
-        format!("--build={}", Arch::build_machine().info().gnu_build_triple),
+    ];
+    if !b.o.run_target_programs {
+        configure.push(format!(
+            "--build={}",
+            Arch::build_machine().info().gnu_build_triple
+        ));
+    }
+    configure.extend([
         format!("--prefix={PREFIX}"),
         "--enable-static".to_string(),
         "--disable-shared".to_string(),
-    ];
+    ]);
     configure.extend(b.subst(&b.o.configure_args)?);
     let mut build = vec!["make".to_string()];
     build.extend(b.make_j.iter().cloned());

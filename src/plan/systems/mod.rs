@@ -38,6 +38,18 @@ pub struct Layout {
     pub view: super::View,
 }
 
+/// The plan rules revised since [`crate::plan::graph::BUILD_LOGIC`] was last bumped, each named
+/// for the jobs it changes (`system`, options `o`) and part of those jobs' keys only: their old
+/// entries are not reused, and no other entry is rebuilt. Folded into `BUILD_LOGIC` when it
+/// is next bumped.
+pub fn revised_rules(system: System, o: &Options) -> Vec<&'static str> {
+    let mut rules = Vec::new();
+    if system == System::Autotools && o.run_target_programs {
+        rules.push("autotools run-target-programs: configure gets --host only");
+    }
+    rules
+}
+
 /// The steps of a `system` build of one recipe (options `o`) for `arch`.
 pub fn steps(
     system: System,
@@ -551,6 +563,22 @@ mod tests {
             .to_string();
         let e = envs(&plan_for(System::Autotools, &on, Arch::Armv7));
         assert_eq!(e["configure"][launcher::ENV], "1");
+        // autoconf would decide it is cross compiling without trying, were `--build` given.
+        let configure = |o: &Options| -> Vec<String> {
+            plan_for(System::Autotools, o, Arch::Armv7)
+                .into_iter()
+                .find_map(|s| match s {
+                    Step::Run(c) if c.name == "configure" => Some(c.argv),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let has_build = |argv: Vec<String>| argv.iter().any(|a| a.starts_with("--build="));
+        assert!(!has_build(configure(&on)), "{:?}", configure(&on));
+        assert!(has_build(configure(&Options::default())));
+        assert_eq!(revised_rules(System::Autotools, &on).len(), 1);
+        assert!(revised_rules(System::Autotools, &Options::default()).is_empty());
+        assert!(revised_rules(System::Script, &on).is_empty());
         assert!(e["configure"]["PATH"].starts_with(&format!("{run_target}:")));
         for step in ["build", "install"] {
             assert!(!e[step].contains_key(launcher::ENV), "{step}");
