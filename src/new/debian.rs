@@ -283,7 +283,7 @@ pub fn from_debian(
     let (work, tree) = super::unpack(cache, &archive, 1)?;
     let detected =
         super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
-    let bins = binaries(req, &found.entry, work.path(), progress)?;
+    let (bins, skipped) = binaries(req, &found.entry, work.path(), progress)?;
     let main = main_binary(&req.package, &bins);
 
     let mut d = source_draft(&found, &tarball.sha256, &tarball.name, &version);
@@ -302,13 +302,36 @@ pub fn from_debian(
         Some(b) => app_from_binary(&mut d, b, &bins, &debian_version, system, key, &version),
         None => {
             d.files = vec![format!("/usr/local/bin/{}", d.name)];
+            let why = match skipped.first() {
+                Some((name, e)) => format!(
+                    "apt could not fetch {name}={debian_version} ({e}): this machine's apt \
+                     sources may not list {release} (add `deb http://deb.debian.org/debian \
+                     {release} main` to them and run `apt-get update` to let `recipe new` read \
+                     Debian's binary packages), so the libraries Debian links are not guessed \
+                     either",
+                    release = found.release,
+                ),
+                None => format!(
+                    "no binary package of {} has programs in /usr/sbin or /usr/bin",
+                    req.package
+                ),
+            };
             d.checks.push(format!(
-                "[app] files: no binary package of {} has programs in /usr/sbin or /usr/bin \
-                 (or apt could not fetch them); `/usr/local/bin/{}` is a placeholder (name the \
-                 package with --binary)",
-                req.package, d.name
+                "[app] files: {why}; `/usr/local/bin/{}` is a placeholder (name the package \
+                 with --binary)",
+                d.name
             ));
         }
+    }
+    if d.smoke.is_none() {
+        d.smoke_comment.push(
+            "CHECK: no smoke test was guessed. Add [smoke]: a command and what it prints, or a \
+             service test (listen and requests), docs/recipe-format.md."
+                .into(),
+        );
+        d.checks.push(
+            "[smoke]: none was guessed; add one (`recipe build` runs it on every arch)".into(),
+        );
     }
     image_defaults(&mut d);
     Ok(d)
@@ -364,12 +387,15 @@ fn pick(candidates: Vec<Found>, package: &str, version: Option<&str>) -> Result<
 
 /// The binary packages read (`--binary`, or every one that may hold an app), each unpacked in
 /// `work`; one that cannot be read is skipped with a note unless it was named.
+/// The binary packages read, and those that could not be (name, why).
+type Binaries = (Vec<Binary>, Vec<(String, NewError)>);
+
 fn binaries(
     req: &DebianRequest,
     src: &SourceEntry,
     work: &Path,
     progress: &mut dyn FnMut(&str),
-) -> Result<Vec<Binary>, NewError> {
+) -> Result<Binaries, NewError> {
     let names: Vec<&String> = match &req.binary {
         Some(b) => vec![b],
         None => src
@@ -378,7 +404,7 @@ fn binaries(
             .filter(|b| is_app_candidate(b))
             .collect(),
     };
-    let mut bins = Vec::new();
+    let (mut bins, mut skipped) = (Vec::new(), Vec::new());
     for n in names {
         progress(&format!("reading the binary package {n}={}", src.version));
         let dir = work.join(format!("deb-{n}"));
@@ -386,10 +412,13 @@ fn binaries(
         match unpack_binary(n, &src.version, &dir) {
             Ok(b) => bins.push(b),
             Err(e) if req.binary.is_some() => return Err(e),
-            Err(e) => progress(&format!("skipped {n}: {e}")),
+            Err(e) => {
+                progress(&format!("skipped {n}: {e}"));
+                skipped.push((n.clone(), e));
+            }
         }
     }
-    Ok(bins)
+    Ok((bins, skipped))
 }
 
 /// The draft's name, version, homepage and source pins.

@@ -3,7 +3,8 @@
 //! recipe pins the same bytes as the catalogue's own, loads, and builds for amd64 (verify and
 //! smoke test) with none of the edits `recipe new` listed applied: none of them is needed for
 //! the build (they are licence, image and description checks). An app that names /bin/sh gets
-//! its image only once the recipe accepts that, as the build's error says.
+//! its image only once the recipe accepts that, as the build's error says. A binary package
+//! apt cannot fetch is named in the checks, with the smoke test that could not be guessed.
 
 use crate::util::{Scratch, build_lock, root, run, tools_for_builds};
 
@@ -161,4 +162,55 @@ fn recipe_new_writes_recipes_that_build_for_amd64() {
     assert!(s.out().join("dnsmasq").is_dir(), "{}", o.stdout);
     assert!(s.out().join("chrony").is_dir(), "{}", o.stdout);
     assert!(s.out().join("go-httpbin").is_dir(), "{}", o.stdout);
+}
+
+/// A binary package this machine's apt cannot fetch (here an `apt-get` that refuses every
+/// version, as a bookworm apt refuses trixie's): the draft names the package, the version and
+/// the likely cause, keeps a placeholder app file, and says that no smoke test was guessed,
+/// in the file and in its checks.
+#[test]
+fn a_binary_package_apt_cannot_fetch_is_named_and_the_missing_smoke_test_too() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes()).unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let apt = bin.path().join("apt-get");
+    std::fs::write(
+        &apt,
+        "#!/bin/sh\necho \"E: Version '${2#*=}' for '${2%%=*}' was not found\" >&2\nexit 100\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&apt, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o =
+        run(s
+            .cmd()
+            .env("PATH", path)
+            .args(["new", "-q", "dnsmasq", "--debian", "2.91-1+deb13u2"]))
+        .success();
+    let c = checks(&o.stdout);
+    assert!(
+        c.iter()
+            .any(|c| c.contains("apt could not fetch dnsmasq=2.91-1+deb13u2")
+                && c.contains("was not found")
+                && c.contains("may not list trixie")
+                && c.contains("placeholder")),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        c.iter().any(|c| c.contains("[smoke]: none was guessed")),
+        "{}",
+        o.stdout
+    );
+    let text = std::fs::read_to_string(s.recipes().join("dnsmasq.toml")).unwrap();
+    assert!(!text.contains("\n[smoke]"), "{text}");
+    assert!(
+        text.contains("# CHECK: no smoke test was guessed"),
+        "{text}"
+    );
+    run(s.cmd().args(["show", "dnsmasq"])).success();
 }
