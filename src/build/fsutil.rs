@@ -8,7 +8,8 @@ use std::path::Path;
 /// Only regular files, folders and symlinks are copied: a FIFO, socket or device is an error
 /// naming it and is never opened (opening a FIFO would block for ever), and so is a symlink
 /// that is absolute or leads out of `from` (nothing is ever read through it from the build
-/// machine). Copied files keep their permission bits without setuid, setgid and sticky.
+/// machine). Copied files keep their modification times, and their permission bits without
+/// setuid, setgid and sticky.
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to)?;
@@ -20,7 +21,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
             std::fs::create_dir_all(&dst)?;
         } else {
             let mut input = crate::source::open_regular(from, &e.path, e.file_type)?;
-            let mode = input.metadata()?.permissions().mode() & 0o777;
+            let meta = input.metadata()?;
+            let mode = meta.permissions().mode() & 0o777;
             // Never write through a symlink an earlier tree left at this path.
             if std::fs::symlink_metadata(&dst).is_ok_and(|m| !m.is_dir()) {
                 std::fs::remove_file(&dst)?;
@@ -28,6 +30,9 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
             let mut output = std::fs::File::create(&dst)?;
             std::io::copy(&mut input, &mut output)?;
             output.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            // As an archive's extraction does: make compares these times (an automake tree's
+            // Makefile.in must stay newer than its Makefile.am, or make regenerates it).
+            output.set_modified(meta.modified()?)?;
         }
     }
     Ok(())

@@ -209,6 +209,9 @@ fn build_options(o: &recipe::Options, indent: &str) -> String {
     ];
     lines.extend(go.into_iter().filter_map(|(k, v)| Some((k, v?))));
     lines.extend(o.script.iter().map(|l| ("script", l.clone())));
+    if o.autoreconf {
+        lines.push(("autoreconf", "true".into()));
+    }
     if o.run_target_programs {
         lines.push(("run-target-programs", "true".into()));
     }
@@ -401,6 +404,7 @@ mod tests {
             features: strings(&["tls", "serde/derive"]),
             no_default_features: true,
             script: strings(&["make -C x", "cp x/app \"$DESTDIR\""]),
+            autoreconf: true,
             run_target_programs: true,
             optimize: Some(Optimize::Size),
             lto: Some(true),
@@ -428,6 +432,7 @@ mod tests {
              \x20 no-default-features true\n\
              \x20 script              make -C x\n\
              \x20 script              cp x/app \"$DESTDIR\"\n\
+             \x20 autoreconf          true\n\
              \x20 run-target-programs true\n\
              \x20 optimize            size\n\
              \x20 lto                 true\n"

@@ -227,6 +227,10 @@ pub struct OptionsTable {
     /// cargo: build without the package's default features.
     #[serde(default)]
     pub no_default_features: Option<Spanned<bool>>,
+    /// autotools: `autoreconf --force --install` before configure, as Debian's `dh_autoreconf`
+    /// does, so a patched `configure.ac` or `Makefile.am` takes effect.
+    #[serde(default)]
+    pub autoreconf: Option<Spanned<bool>>,
     /// The configure step runs the target programs it links, under qemu-user in a cross build
     /// (`RECIPE_RUN_TARGET_PROGRAMS`), and `uname -m` answers the target's machine.
     #[serde(default)]

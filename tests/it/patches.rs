@@ -375,3 +375,63 @@ fn a_build_applies_a_patch_for_its_arches_only() {
     let arm64 = plan("arm64");
     assert!(arm64.contains("recipe changed"), "{arm64}");
 }
+
+/// A patch to `Makefile.am` takes effect with `autoreconf = true` (configure and Makefile.in
+/// made again by the build machine's autotools, on every arch); without it, make calls the
+/// automake the tarball was made with (the fixture says 1.99), which is missing, and the build
+/// fails at make's own message. `show` and the plan say the step.
+#[test]
+fn a_patch_to_makefile_am_takes_effect_through_autoreconf() {
+    if !crate::util::tools_for_builds() || !require_tool("autoreconf") || !require_tool("automake")
+    {
+        return;
+    }
+    let _l = build_lock();
+    let fixtures = root().join("tests/fixtures");
+    let scratch = |edit: &dyn Fn(String) -> String| {
+        let s = Scratch::new();
+        let text = std::fs::read_to_string(fixtures.join("recipes/hello-automake.toml"))
+            .unwrap()
+            .replace("path = \"../", &format!("path = \"{}/", fixtures.display()));
+        s.recipe("hello-automake", &edit(text));
+        let dir = s.recipes().join("hello-automake");
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = "0001-greeting.patch";
+        std::fs::copy(fixtures.join("recipes/hello-automake").join(p), dir.join(p)).unwrap();
+        s
+    };
+    let s = scratch(&|t| t);
+    run(s.cmd().args(["show", "hello-automake"]))
+        .success()
+        .stdout_has("autoreconf          true");
+    let plan = run(s.cmd().args(["plan", "hello-automake", "--json"])).success();
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let steps: Vec<&str> = plan["jobs"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let at = |name: &str| steps.iter().position(|s| *s == name);
+    assert!(
+        at("autoreconf").is_some() && at("autoreconf") < at("configure"),
+        "{steps:?}"
+    );
+    // The smoke test expects the patched greeting.
+    run(s.cmd().args([
+        "build",
+        "hello-automake",
+        "--arch",
+        "amd64,armv7",
+        "--rebuild",
+    ]))
+    .success();
+
+    let s = scratch(&|t| t.replace("autoreconf = true\n", ""));
+    run(s
+        .cmd()
+        .args(["build", "hello-automake", "--arch", "amd64", "--rebuild"]))
+    .failure(1)
+    .stderr_has("1.99' is missing on your system");
+    nothing_built_kept(&s);
+}

@@ -863,6 +863,23 @@ fn source_copy_tree_keeps_inner_symlinks_and_refuses_escaping_ones() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o7777, 0o755, "exec bits kept, setuid dropped");
+    // Modification times are kept, as an archive's extraction keeps them (make compares them).
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::options()
+        .write(true)
+        .open(from.join("lib/libx.so.1"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let again = dir.path().join("again");
+    recipe::build::copy_tree(&from, &again).unwrap();
+    assert_eq!(
+        fs::metadata(again.join("lib/libx.so.1"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        old
+    );
 
     std::os::unix::fs::symlink("/etc/passwd", from.join("lib/host")).unwrap();
     let err = recipe::build::copy_tree(&from, &dir.path().join("to2"))

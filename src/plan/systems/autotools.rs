@@ -56,9 +56,19 @@ pub(super) fn steps(b: &Shared) -> Result<Vec<Step>, PlanError> {
     if let Some(a) = &b.o.install_args {
         install.extend(b.subst(a)?);
     }
-    Ok(vec![
+    let mut steps = Vec::new();
+    if b.o.autoreconf {
+        // The build machine's autoconf, automake and libtool, as Debian's dh_autoreconf runs
+        // them: configure and every Makefile.in made again from the (patched) inputs.
+        let argv = ["autoreconf", "--force", "--install"]
+            .map(String::from)
+            .to_vec();
+        steps.push(b.run("autoreconf", argv, &env, &b.cwd));
+    }
+    steps.extend([
         b.run("configure", configure, &b.configure_env(&env), &b.cwd),
         b.run("build", build, &env, &b.cwd),
         b.run("install", install, &env, &b.cwd),
-    ])
+    ]);
+    Ok(steps)
 }

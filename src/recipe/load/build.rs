@@ -147,6 +147,7 @@ impl Validator<'_> {
             bins: self.bins(&o.bins)?,
             features: self.features(&o.features)?,
             no_default_features: o.no_default_features.as_ref().is_some_and(|s| *s.get_ref()),
+            autoreconf: o.autoreconf.as_ref().is_some_and(|s| *s.get_ref()),
             run_target_programs: o.run_target_programs.as_ref().is_some_and(|s| *s.get_ref()),
             optimize: self.optimize(&o.optimize)?,
             lto: o.lto.as_ref().map(|s| *s.get_ref()),
@@ -232,7 +233,7 @@ impl Validator<'_> {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
-        let keys: [Applies; 18] = [
+        let keys: [Applies; 19] = [
             ("configure-args", span(&o.configure_args), &[Autotools]),
             ("make-args", span(&o.make_args), &[Make, Autotools]),
             ("install-args", span(&o.install_args), &[Make, Autotools]),
@@ -256,6 +257,7 @@ impl Validator<'_> {
                 span(&o.no_default_features),
                 &[Cargo],
             ),
+            ("autoreconf", span(&o.autoreconf), &[Autotools]),
             (
                 "run-target-programs",
                 span(&o.run_target_programs),

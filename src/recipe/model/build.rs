@@ -81,6 +81,8 @@ pub struct Options {
     pub features: Vec<String>,
     /// cargo: `--no-default-features`.
     pub no_default_features: bool,
+    /// `autoreconf`: autotools regenerates configure and the Makefile.in files first.
+    pub autoreconf: bool,
     /// `run-target-programs`: the configure step (a script: where it sets
     /// `RECIPE_RUN_TARGET_PROGRAMS`) runs the target programs it links, under the arch's
     /// qemu-user in a cross build, and `uname -m` answers the target's machine there.
@@ -179,6 +181,7 @@ impl Options {
         o.bins.extend(other.bins.iter().cloned());
         o.features.extend(other.features.iter().cloned());
         o.no_default_features |= other.no_default_features;
+        o.autoreconf |= other.autoreconf;
         o.run_target_programs |= other.run_target_programs;
         if other.optimize.is_some() {
             o.optimize = other.optimize;
