@@ -282,7 +282,9 @@ pub fn describe(
 }
 
 /// What a machine-readable `debian/copyright` says of the licences (None without one).
-fn licences(debian: &Path) -> std::io::Result<Option<crate::debian::copyright::Licences>> {
+pub(crate) fn licences(
+    debian: &Path,
+) -> std::io::Result<Option<crate::debian::copyright::Licences>> {
     let file = debian.join("copyright");
     if !file.is_file() {
         return Ok(None);

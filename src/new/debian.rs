@@ -277,9 +277,10 @@ pub fn from_debian(
         )
     };
     let archive = fetch(&tarball.name, &tarball.sha256, progress)?;
-    if let Some(c) = found.entry.changes() {
-        fetch(&c.name, &c.sha256, progress)?;
-    }
+    let debian_part = match found.entry.changes() {
+        Some(c) => Some(fetch(&c.name, &c.sha256, progress)?),
+        None => None,
+    };
     let (work, tree) = super::unpack(cache, &archive, 1)?;
     let detected =
         super::detect(&tree).ok_or_else(|| NewError::NoBuildSystem(req.package.clone()))?;
@@ -287,10 +288,27 @@ pub fn from_debian(
     let main = main_binary(&req.package, &bins);
 
     let mut d = source_draft(&found, &tarball.sha256, &tarball.name, &version);
-    if let Some((id, from)) = super::license(&mut d, &tree) {
-        d.checks.push(format!(
-            "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
-        ));
+    match debian_part
+        .as_deref()
+        .and_then(|p| copyright_licences(cache, p))
+    {
+        // Debian's machine-readable copyright file: the licence of `Files: *`, as the SBOM
+        // declares it.
+        Some(l) => {
+            d.license = l.main.clone().unwrap_or_default();
+            d.guesses.push(format!(
+                "license {}, from Debian's debian/copyright (`Files: *`; every file: {})",
+                d.license,
+                l.conjunction().unwrap_or_default()
+            ));
+        }
+        None => {
+            if let Some((id, from)) = super::license(&mut d, &tree) {
+                d.checks.push(format!(
+                    "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
+                ));
+            }
+        }
     }
     d.description = main
         .and_then(|b| b.description.clone())
@@ -335,6 +353,20 @@ pub fn from_debian(
     }
     image_defaults(&mut d);
     Ok(d)
+}
+
+/// What Debian's part (`debian_part`, its `.debian.tar.*`) says in a machine-readable
+/// `debian/copyright` whose `Files: *` names a licence; None without one, or when it cannot be
+/// read (the draft then reads the tree's licence file).
+fn copyright_licences(
+    cache: &Path,
+    debian_part: &Path,
+) -> Option<crate::debian::copyright::Licences> {
+    let (_work, tree) = super::unpack(cache, debian_part, 0).ok()?;
+    crate::build::debian::licences(&tree.join("debian"))
+        .ok()
+        .flatten()
+        .filter(|l| l.main.is_some())
 }
 
 /// `package` at `version` in a configured suite's signed index; without a version, the newest

@@ -4,7 +4,8 @@
 //! smoke test) with none of the edits `recipe new` listed applied: none of them is needed for
 //! the build (they are licence, image and description checks). An app that names /bin/sh gets
 //! its image only once the recipe accepts that, as the build's error says. A binary package
-//! apt cannot fetch is named in the checks, with the smoke test that could not be guessed.
+//! apt cannot fetch is named in the checks, with the smoke test that could not be guessed; the
+//! licence comes from Debian's copyright file.
 
 use crate::util::{Scratch, build_lock, root, run, tools_for_builds};
 
@@ -208,6 +209,16 @@ fn a_binary_package_apt_cannot_fetch_is_named_and_the_missing_smoke_test_too() {
     );
     let text = std::fs::read_to_string(s.recipes().join("dnsmasq.toml")).unwrap();
     assert!(!text.contains("\n[smoke]"), "{text}");
+    // The licence is what Debian's machine-readable copyright file says of `Files: *`.
+    assert!(
+        text.contains("\nlicense = \"GPL-2.0-only OR GPL-3.0-only\"\n"),
+        "{text}"
+    );
+    assert!(
+        o.stdout.contains("from Debian's debian/copyright"),
+        "{}",
+        o.stdout
+    );
     assert!(
         text.contains("# CHECK: no smoke test was guessed"),
         "{text}"
