@@ -130,6 +130,10 @@ fn show(r: &Recipe) -> String {
         s.push_str(&format!("  override  {a}\n"));
         s.push_str(&build_options(o, "    "));
     }
+    if r.is_library() {
+        s.push_str("app files:  none: a library (headers and archives for the recipes that depend on it; no image)\n");
+        return s;
+    }
     s.push_str(&format!("app files:  {}\n", r.app_files.join(", ")));
     if let Some(c) = r.compress {
         s.push_str(&format!(

@@ -296,6 +296,10 @@ pub fn from_debian(
         // declares it.
         Some(l) => {
             d.license = l.main.clone().unwrap_or_default();
+            d.license_comment = vec![format!(
+                "The licence of `Files: *` in Debian's debian/copyright; every file together: {}",
+                l.conjunction().unwrap_or_default()
+            )];
             d.guesses.push(format!(
                 "license {}, from Debian's debian/copyright (`Files: *`; every file: {})",
                 d.license,
@@ -316,6 +320,19 @@ pub fn from_debian(
     let (system, key) = draft_build(&mut d, detected, &tree);
     d.guesses
         .push(format!("build system: {}", detected.describe()));
+    // Every binary package a library's (`lib*`, `-dev`, ...) and none named: a library recipe.
+    let binaries = &found.entry.binaries;
+    if req.binary.is_none() && !binaries.is_empty() && !binaries.iter().any(|b| is_app_candidate(b))
+    {
+        d.library = true;
+        d.description = format!("{} (library, from Debian's source package)", req.package);
+        d.guesses.push(format!(
+            "a library: Debian's binary packages of {} are all libraries, headers or data ({})",
+            req.package,
+            binaries.join(", ")
+        ));
+        return Ok(d);
+    }
     match main {
         Some(b) => app_from_binary(&mut d, b, &bins, &debian_version, system, key, &version),
         None => {

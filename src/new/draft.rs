@@ -29,6 +29,8 @@ pub struct Draft {
     pub options: Vec<(String, Vec<String>)>,
     /// Comment lines in `[build]`.
     pub build_comment: Vec<String>,
+    /// A library: no `[app]`, `[smoke]` or `[image]`; dependents name it in `depends`.
+    pub library: bool,
     pub files: Vec<String>,
     pub files_comment: Vec<String>,
     /// `(command, expect)` of an active `--version` smoke test.
@@ -130,6 +132,14 @@ pub fn render(d: &Draft) -> String {
         }
     }
     s.push('\n');
+    if d.library {
+        let _ = writeln!(
+            s,
+            "# A library: no [app], [smoke] or [image]. A recipe that links it names it in \
+             `depends`, and finds its headers and archives in its sysroot."
+        );
+        return s;
+    }
     s.push_str("[app]\n");
     comment(&mut s, &d.files_comment);
     let _ = writeln!(s, "files = {}", list(&d.files));

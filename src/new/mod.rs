@@ -539,6 +539,25 @@ mod tests {
         }
     }
 
+    /// A library draft has no `[app]`, `[smoke]` or `[image]`, and loads as a library.
+    #[test]
+    fn a_library_draft_loads_as_a_library() {
+        let d = Draft {
+            library: true,
+            ..draft()
+        };
+        let text = draft::render(&d);
+        for table in ["[app]", "[smoke]", "[image]"] {
+            assert!(!text.lines().any(|l| l == table), "{text}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(&d, dir.path()).unwrap();
+        let cat = crate::recipe::Catalogue {
+            dirs: vec![dir.path().to_path_buf()],
+        };
+        assert!(crate::recipe::load(&cat, "demo").unwrap().is_library());
+    }
+
     #[test]
     fn the_written_text_is_a_recipe_the_loader_accepts() {
         let mut d = draft();

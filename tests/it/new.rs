@@ -5,7 +5,8 @@
 //! the build (they are licence, image and description checks). An app that names /bin/sh gets
 //! its image only once the recipe accepts that, as the build's error says. A binary package
 //! apt cannot fetch is named in the checks, with the smoke test that could not be guessed; the
-//! licence comes from Debian's copyright file.
+//! licence comes from Debian's copyright file; a source of libraries only is drafted as a
+//! library.
 
 use crate::util::{Scratch, build_lock, root, run, tools_for_builds};
 
@@ -224,4 +225,42 @@ fn a_binary_package_apt_cannot_fetch_is_named_and_the_missing_smoke_test_too() {
         "{text}"
     );
     run(s.cmd().args(["show", "dnsmasq"])).success();
+}
+
+/// A source package whose binary packages are all libraries (libevent: `libevent-dev`,
+/// `libevent-2.1-7t64`, ...) is drafted as a library: no `[app]`, `[smoke]` or `[image]`,
+/// nothing to check about them, and `show` says it is one.
+#[test]
+fn a_source_of_libraries_only_is_drafted_as_a_library() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.recipes()).unwrap();
+    let o = run(s.cmd().args([
+        "new",
+        "-q",
+        "libevent",
+        "--debian",
+        "2.1.13-stable-1~deb13u1",
+    ]))
+    .success();
+    assert!(
+        o.stdout
+            .contains("a library: Debian's binary packages of libevent"),
+        "{}",
+        o.stdout
+    );
+    let c = checks(&o.stdout);
+    assert!(
+        !c.iter()
+            .any(|c| c.contains("[app]") || c.contains("[smoke]") || c.contains("[image]")),
+        "{}",
+        o.stdout
+    );
+    let w = written(&s, "libevent");
+    for table in ["app", "smoke", "image"] {
+        assert!(w.get(table).is_none(), "{table}: {w}");
+    }
+    assert_eq!(w["license"].as_str(), Some("BSD-3-Clause"));
+    run(s.cmd().args(["show", "libevent"]))
+        .success()
+        .stdout_has("app files:  none: a library");
 }
