@@ -4,7 +4,7 @@
 //! `{ file = ..., arches = [...] }` applies to those arches only, and only their keys hold it.
 
 use crate::errors::cli;
-use crate::util::{Scratch, build_lock, nothing_built_kept, require_tool, root, run};
+use crate::util::{Scratch, build_lock, fixture_copy, nothing_built_kept, require_tool, run};
 
 /// The recipe's `patches` line as the fixture writes it.
 const BOTH: &str = "[\"hello-patched/0001-version.patch\", \"hello-patched/0002-twice.patch\"]";
@@ -42,21 +42,10 @@ fn keys(plan: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A scratch catalogue holding the hello-patched fixture (its source path made absolute) with
-/// its patch files beside it, `edit` applied to the recipe text.
+/// A scratch catalogue holding the hello-patched fixture with its patch files beside it,
+/// `edit` applied to the recipe text.
 fn patched(edit: impl Fn(String) -> String) -> Scratch {
-    let s = Scratch::new();
-    let fixtures = root().join("tests/fixtures");
-    let text = std::fs::read_to_string(fixtures.join("recipes/hello-patched.toml"))
-        .unwrap()
-        .replace("path = \"../", &format!("path = \"{}/", fixtures.display()));
-    s.recipe("hello-patched", &edit(text));
-    let dir = s.recipes().join("hello-patched");
-    std::fs::create_dir_all(&dir).unwrap();
-    for p in ["0001-version.patch", "0002-twice.patch"] {
-        std::fs::copy(fixtures.join("recipes/hello-patched").join(p), dir.join(p)).unwrap();
-    }
-    s
+    fixture_copy("hello-patched", edit)
 }
 
 #[test]
@@ -387,20 +376,7 @@ fn a_patch_to_makefile_am_takes_effect_through_autoreconf() {
         return;
     }
     let _l = build_lock();
-    let fixtures = root().join("tests/fixtures");
-    let scratch = |edit: &dyn Fn(String) -> String| {
-        let s = Scratch::new();
-        let text = std::fs::read_to_string(fixtures.join("recipes/hello-automake.toml"))
-            .unwrap()
-            .replace("path = \"../", &format!("path = \"{}/", fixtures.display()));
-        s.recipe("hello-automake", &edit(text));
-        let dir = s.recipes().join("hello-automake");
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = "0001-greeting.patch";
-        std::fs::copy(fixtures.join("recipes/hello-automake").join(p), dir.join(p)).unwrap();
-        s
-    };
-    let s = scratch(&|t| t);
+    let s = fixture_copy("hello-automake", |t| t);
     run(s.cmd().args(["show", "hello-automake"]))
         .success()
         .stdout_has("autoreconf          true");
@@ -427,7 +403,7 @@ fn a_patch_to_makefile_am_takes_effect_through_autoreconf() {
     ]))
     .success();
 
-    let s = scratch(&|t| t.replace("autoreconf = true\n", ""));
+    let s = fixture_copy("hello-automake", |t| t.replace("autoreconf = true\n", ""));
     run(s
         .cmd()
         .args(["build", "hello-automake", "--arch", "amd64", "--rebuild"]))

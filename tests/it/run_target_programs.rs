@@ -56,12 +56,7 @@ fn configure_runs_its_test_programs_on_the_target() {
         return;
     }
     let _l = build_lock();
-    let s = Scratch::new();
-    let out = run(s
-        .cmd()
-        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
-        .args(["build", FIXTURE, "--arch", "arm64,armv7", "--rebuild"]))
-    .success();
+    let (s, out) = build_fixture(FIXTURE, "arm64,armv7");
     for (arch, size, machine) in [("arm64", 8, "aarch64"), ("armv7", 4, "armv7l")] {
         let bin = s.out().join(FIXTURE).join("bin").join(arch).join(FIXTURE);
         run(recipe().args(["verify", "--arch", arch]).arg(&bin))
@@ -108,12 +103,7 @@ fn an_autoconf_configure_runs_its_test_programs_on_the_target() {
     }
     let _l = build_lock();
     let name = "runprog-autoconf";
-    let s = Scratch::new();
-    let out = run(s
-        .cmd()
-        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
-        .args(["build", name, "--arch", "all", "--rebuild"]))
-    .success();
+    let (s, out) = build_fixture(name, "all");
     for (arch, size, machine) in [
         ("amd64", 8, "x86_64"),
         ("arm64", 8, "aarch64"),
@@ -136,22 +126,7 @@ fn an_autoconf_configure_runs_its_test_programs_on_the_target() {
             out.stderr
         );
     }
-    let s = Scratch::new();
-    let text = std::fs::read_to_string(
-        root()
-            .join("tests/fixtures/recipes")
-            .join(format!("{name}.toml")),
-    )
-    .unwrap()
-    .replace("run-target-programs = true\n", "")
-    .replace(
-        "path = \"../runprog-autoconf\"",
-        &format!(
-            "path = \"{}\"",
-            root().join("tests/fixtures").join(name).display()
-        ),
-    );
-    s.recipe(name, &text);
+    let s = fixture_copy(name, |t| t.replace("run-target-programs = true\n", ""));
     run(s
         .cmd()
         .args(["build", name, "--arch", "arm64", "--rebuild"]))

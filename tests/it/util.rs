@@ -459,3 +459,37 @@ pub fn read_json(path: impl AsRef<Path>) -> serde_json::Value {
 pub fn free_port() -> u16 {
     recipe::smoke::service::free_port(recipe::recipe::Listen::Tcp).unwrap()
 }
+
+/// A scratch catalogue holding the fixture recipe `name` of `tests/fixtures/recipes` (its
+/// source path made absolute) with the files of its folder beside it (patches, smoke files),
+/// `edit` applied to its text.
+pub fn fixture_copy(name: &str, edit: impl Fn(String) -> String) -> Scratch {
+    let s = Scratch::new();
+    let fixtures = root().join("tests/fixtures");
+    let text = std::fs::read_to_string(fixtures.join(format!("recipes/{name}.toml")))
+        .unwrap()
+        .replace("path = \"../", &format!("path = \"{}/", fixtures.display()));
+    s.recipe(name, &edit(text));
+    let from = fixtures.join("recipes").join(name);
+    if from.is_dir() {
+        let dir = s.recipes().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(&from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    s
+}
+
+/// Builds the fixture recipe `name` of `tests/fixtures/recipes` for `arches` from scratch
+/// (`--rebuild`: the build cache must not answer) in a new scratch folder, which must succeed.
+pub fn build_fixture(name: &str, arches: &str) -> (Scratch, Output) {
+    let s = Scratch::new();
+    let out = run(s
+        .cmd()
+        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
+        .args(["build", name, "--arch", arches, "--rebuild"]))
+    .success();
+    (s, out)
+}

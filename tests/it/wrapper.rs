@@ -297,12 +297,7 @@ fn builds_for_every_arch(name: &str) -> Option<Scratch> {
         return None;
     }
     let _l = build_lock();
-    let s = Scratch::new();
-    let out = run(s
-        .cmd()
-        .env("RECIPE_RECIPES", root().join("tests/fixtures/recipes"))
-        .args(["build", name, "--arch", "all", "--rebuild"]))
-    .success();
+    let (s, out) = build_fixture(name, "all");
     for arch in Arch::ALL {
         assert!(
             out.stderr
