@@ -127,9 +127,13 @@ fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
             .filter(|m| m.is_file())
             .map(|m| m.permissions().mode() & 0o7777)
     });
+    // Without a mode to set, the file is created as any new file is (0o666 less the umask);
+    // with one, it is created private and given that mode once written, so a file that was
+    // private is never readable by others in between.
+    let created = if mode.is_some() { 0o600 } else { 0o666 };
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
-        .permissions(std::fs::Permissions::from_mode(0o666))
+        .permissions(std::fs::Permissions::from_mode(created))
         .tempfile_in(parent)?;
     io::Write::write_all(&mut tmp, bytes)?;
     if let Some(mode) = mode {
