@@ -434,11 +434,12 @@ fn pick(candidates: Vec<Found>, package: &str, version: Option<&str>) -> Result<
     })
 }
 
-/// The binary packages read (`--binary`, or every one that may hold an app), each unpacked in
-/// `work`; one that cannot be read is skipped with a note unless it was named.
 /// The binary packages read, and those that could not be (name, why).
 type Binaries = (Vec<Binary>, Vec<(String, NewError)>);
 
+/// The binary packages read (`--binary`, or every one that may hold an app), each unpacked in
+/// `work`; one that cannot be read is skipped with a note unless it was named, and returned
+/// with why.
 fn binaries(
     req: &DebianRequest,
     src: &SourceEntry,
