@@ -288,75 +288,19 @@ pub fn from_debian(
     let main = main_binary(&req.package, &bins);
 
     let mut d = source_draft(&found, &tarball.sha256, &tarball.name, &version);
-    match debian_part
-        .as_deref()
-        .and_then(|p| copyright_licences(cache, p))
-    {
-        // Debian's machine-readable copyright file: the licence of `Files: *`, as the SBOM
-        // declares it.
-        Some(l) => {
-            d.license = l.main.clone().unwrap_or_default();
-            d.license_comment = vec![format!(
-                "The licence of `Files: *` in Debian's debian/copyright; every file together: {}",
-                l.conjunction().unwrap_or_default()
-            )];
-            d.guesses.push(format!(
-                "license {}, from Debian's debian/copyright (`Files: *`; every file: {})",
-                d.license,
-                l.conjunction().unwrap_or_default()
-            ));
-        }
-        None => {
-            if let Some((id, from)) = super::license(&mut d, &tree) {
-                d.checks.push(format!(
-                    "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
-                ));
-            }
-        }
-    }
+    set_licence(&mut d, debian_part.as_deref(), cache, &tree);
     d.description = main
         .and_then(|b| b.description.clone())
         .unwrap_or_else(|| format!("{} (from Debian's source package)", req.package));
     let (system, key) = draft_build(&mut d, detected, &tree);
     d.guesses
         .push(format!("build system: {}", detected.describe()));
-    // Every binary package a library's (`lib*`, `-dev`, ...) and none named: a library recipe.
-    let binaries = &found.entry.binaries;
-    if req.binary.is_none() && !binaries.is_empty() && !binaries.iter().any(|b| is_app_candidate(b))
-    {
-        d.library = true;
-        d.description = format!("{} (library, from Debian's source package)", req.package);
-        d.guesses.push(format!(
-            "a library: Debian's binary packages of {} are all libraries, headers or data ({})",
-            req.package,
-            binaries.join(", ")
-        ));
+    if as_library(&mut d, req, &found.entry.binaries) {
         return Ok(d);
     }
     match main {
         Some(b) => app_from_binary(&mut d, b, &bins, &debian_version, system, key, &version),
-        None => {
-            d.files = vec![format!("/usr/local/bin/{}", d.name)];
-            let why = match skipped.first() {
-                Some((name, e)) => format!(
-                    "apt could not fetch {name}={debian_version} ({e}): this machine's apt \
-                     sources may not list {release} (add `deb http://deb.debian.org/debian \
-                     {release} main` to them and run `apt-get update` to let `recipe new` read \
-                     Debian's binary packages), so the libraries Debian links are not guessed \
-                     either",
-                    release = found.release,
-                ),
-                None => format!(
-                    "no binary package of {} has programs in /usr/sbin or /usr/bin",
-                    req.package
-                ),
-            };
-            d.checks.push(format!(
-                "[app] files: {why}; `/usr/local/bin/{}` is a placeholder (name the package \
-                 with --binary)",
-                d.name
-            ));
-        }
+        None => placeholder_app(&mut d, req, &found, &skipped),
     }
     if d.smoke.is_none() {
         d.smoke_comment.push(
@@ -370,6 +314,74 @@ pub fn from_debian(
     }
     image_defaults(&mut d);
     Ok(d)
+}
+
+/// The draft's licence: what Debian's machine-readable copyright file says of `Files: *` (as
+/// the SBOM declares it), else a guess from the tree's licence file, with a check.
+fn set_licence(d: &mut Draft, debian_part: Option<&Path>, cache: &Path, tree: &Path) {
+    let Some(l) = debian_part.and_then(|p| copyright_licences(cache, p)) else {
+        if let Some((id, from)) = super::license(d, tree) {
+            d.checks.push(format!(
+                "license: `{id}` is read from {from}; Debian's debian/copyright says exactly (e.g. -only or -or-later)"
+            ));
+        }
+        return;
+    };
+    let every = l.conjunction().unwrap_or_default();
+    d.license = l.main.clone().unwrap_or_default();
+    d.license_comment = vec![format!(
+        "The licence of `Files: *` in Debian's debian/copyright; every file together: {every}"
+    )];
+    d.guesses.push(format!(
+        "license {}, from Debian's debian/copyright (`Files: *`; every file: {every})",
+        d.license
+    ));
+}
+
+/// Every binary package a library's (`lib*`, `-dev`, ...) and none named: the draft becomes a
+/// library recipe (true).
+fn as_library(d: &mut Draft, req: &DebianRequest, binaries: &[String]) -> bool {
+    if req.binary.is_some() || binaries.is_empty() || binaries.iter().any(|b| is_app_candidate(b)) {
+        return false;
+    }
+    d.library = true;
+    d.description = format!("{} (library, from Debian's source package)", req.package);
+    d.guesses.push(format!(
+        "a library: Debian's binary packages of {} are all libraries, headers or data ({})",
+        req.package,
+        binaries.join(", ")
+    ));
+    true
+}
+
+/// No binary package gave the app: a placeholder app file, and a check saying why (apt could
+/// not fetch them, `skipped`, or none has programs).
+fn placeholder_app(
+    d: &mut Draft,
+    req: &DebianRequest,
+    found: &Found,
+    skipped: &[(String, NewError)],
+) {
+    d.files = vec![format!("/usr/local/bin/{}", d.name)];
+    let why = match skipped.first() {
+        Some((name, e)) => format!(
+            "apt could not fetch {name}={} ({e}): this machine's apt sources may not list \
+             {release} (add `deb http://deb.debian.org/debian {release} main` to them and run \
+             `apt-get update` to let `recipe new` read Debian's binary packages), so the \
+             libraries Debian links are not guessed either",
+            found.entry.version,
+            release = found.release,
+        ),
+        None => format!(
+            "no binary package of {} has programs in /usr/sbin or /usr/bin",
+            req.package
+        ),
+    };
+    d.checks.push(format!(
+        "[app] files: {why}; `/usr/local/bin/{}` is a placeholder (name the package with \
+         --binary)",
+        d.name
+    ));
 }
 
 /// What Debian's part (`debian_part`, its `.debian.tar.*`) says in a machine-readable
