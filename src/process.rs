@@ -102,8 +102,12 @@ pub fn host_env() -> Vec<(String, String)> {
 /// build steps search too) and a fixed C locale. No HOME, user, proxy or registry setting: such
 /// a step reads the job's files only, the same way on every machine.
 pub fn tool_env() -> Vec<(String, String)> {
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-    vec![("LC_ALL".into(), "C".into()), ("PATH".into(), path)]
+    vec![("LC_ALL".into(), "C".into()), ("PATH".into(), host_path())]
+}
+
+/// The PATH build steps search for host tools: `recipe`'s own, or the usual folders without one.
+pub fn host_path() -> String {
+    std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into())
 }
 
 /// Starts the watchdog and the signal thread. Called once, first thing in `main`, while the

@@ -259,7 +259,7 @@ pub fn plan(
             .collect(),
         jobserver: true,
         go_env: toolchain::go_env(&specs.go, &settings.cache),
-        host_path: std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into()),
+        host_path: crate::process::host_path(),
         source_date_epoch: settings.source_date_epoch,
         fixed_paths: !settings.no_sandbox,
     };
